@@ -1,0 +1,32 @@
+{
+  # Two addons, so the sandbox never depends on libbpf: the broker keeps
+  # working on hosts where the tracer cannot load, and the tracer reports why.
+  "target_defaults": {
+    "include_dirs": [
+      "<!(node -p \"require('node-addon-api').include_dir\")",
+      "native/src"
+    ],
+    "defines": [
+      "NAPI_VERSION=8",
+      "NAPI_DISABLE_CPP_EXCEPTIONS",
+      "NODE_ADDON_API_DISABLE_DEPRECATED"
+    ],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "cflags": ["-O2", "-Wall", "-Wextra"],
+    "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-fno-exceptions"]
+  },
+  "targets": [
+    {
+      "target_name": "zviz_broker",
+      "sources": ["<!@(ls -1 native/src/broker/*.cc native/src/common/*.cc 2>/dev/null || true)"],
+      "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "zviz_tracer",
+      "sources": ["<!@(ls -1 native/src/tracer/*.cc native/src/common/*.cc 2>/dev/null || true)"],
+      "include_dirs": ["bpf/build"],
+      "libraries": ["-lbpf", "-lelf", "-lz", "-lpthread"]
+    }
+  ]
+}

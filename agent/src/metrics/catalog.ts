@@ -1,0 +1,492 @@
+// The agent's metric catalog: every family ZViz exports, with its type, help
+// text, labels and buckets. It is the contract between the agent (which builds
+// its registry from it), the dashboards and alert rules (whose PromQL a test
+// checks against it) and the docs. Change a name here and those tests tell you
+// what else must change.
+//
+// Naming follows Prometheus conventions (base units, `_total` only on
+// counters, no type names in metric names), so `promtool check metrics`
+// accepts the exposition as is. Where a seed document used a name that breaks
+// a convention, the catalog keeps the seed's meaning under a conforming name
+// and says so in `note`.
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** Which part of the agent fills the family. */
+export type Component = 'agent' | 'broker' | 'containers' | 'cgroups' | 'audit' | 'tracer';
+
+export interface MetricSpec {
+  name: string;
+  type: MetricType;
+  help: string;
+  labels: readonly string[];
+  /** Histogram bucket upper bounds, in the metric's base unit. */
+  buckets?: readonly number[];
+  component: Component;
+  /** Why the name or shape differs from the seed documents, where it does. */
+  note?: string;
+}
+
+/** Broker latency: from 1 µs, with a boundary at the 10 ms alert threshold. */
+export const BROKER_LATENCY_BUCKETS = [
+  0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+  0.05, 0.1, 0.25, 0.5, 1,
+] as const;
+
+/**
+ * Tracer latencies: powers of two from 100 µs to about 52 s, as seed 001's
+ * exponential buckets. Kernel maps keep log2 histograms, so these bounds are
+ * exact re-bucketings of what the kernel counted.
+ */
+export const TRACE_LATENCY_BUCKETS = Array.from({ length: 20 }, (_, i) => Number((0.0001 * 2 ** i).toPrecision(6)));
+
+// Closed vocabularies for constrained labels live with the API types.
+export { DECISIONS, DENIAL_LAYERS, CONTAINER_STATES } from '@zviz/shared/agent-api';
+export type { Decision, DenialLayer, ContainerState } from '@zviz/shared/agent-api';
+
+export const RESOURCE_TYPES = ['memory', 'cpu', 'pids', 'io'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** Seed 001's alert levels: 0 none, 1 warning (80 %), 2 critical (90 %), 3 emergency (95 %). */
+export const RESOURCE_ALERT_THRESHOLDS = [0.8, 0.9, 0.95] as const;
+
+export const CATALOG: readonly MetricSpec[] = [
+  // Identity and the agent's own health.
+  {
+    name: 'zviz_build_info',
+    type: 'gauge',
+    help: 'Build and deployment of this agent; always 1. Join on it to split any series by variant.',
+    labels: ['version', 'variant', 'commit'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_component_ready',
+    type: 'gauge',
+    help: 'Whether an agent component is ready (1) or not (0); /ready answers 503 while any required one is 0.',
+    labels: ['component'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_agent_start_time_seconds',
+    type: 'gauge',
+    help: 'Unix time the agent started.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_agent_event_loop_lag_seconds',
+    type: 'gauge',
+    help: 'Event loop delay of the agent, 99th percentile over the last scrape interval.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_agent_scrape_duration_seconds',
+    type: 'gauge',
+    help: 'Time the agent took to render the previous /metrics response.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_agent_resident_memory_bytes',
+    type: 'gauge',
+    help: 'Resident memory of the agent process.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_agent_cpu_seconds_total',
+    type: 'counter',
+    help: 'CPU time the agent process has used, user and system.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_http_requests_total',
+    type: 'counter',
+    help: 'HTTP requests the agent answered, by route and status code.',
+    labels: ['route', 'code'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_exported_series',
+    type: 'gauge',
+    help: 'Series the agent exports per family group, after caps.',
+    labels: ['family'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_exported_series_limit',
+    type: 'gauge',
+    help: 'Configured cap on exported series per family group.',
+    labels: ['family'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_series_overflow_total',
+    type: 'counter',
+    help: 'Observations folded into the "other" series because a family reached its series cap.',
+    labels: ['family'],
+    component: 'agent',
+  },
+
+  // Broker (seed 000).
+  {
+    name: 'zviz_broker_requests_total',
+    type: 'counter',
+    help: 'Seccomp notifications the broker received.',
+    labels: [],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_broker_decisions_total',
+    type: 'counter',
+    help: 'Decisions by syscall and outcome, in the broker and, when denial auditing is on, in the kernel filter.',
+    labels: ['syscall', 'decision'],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_broker_latency_seconds',
+    type: 'histogram',
+    help: 'Time from a notification received to its response sent.',
+    labels: [],
+    buckets: BROKER_LATENCY_BUCKETS,
+    component: 'broker',
+  },
+  {
+    name: 'zviz_broker_inflight',
+    type: 'gauge',
+    help: 'Notifications received and not yet answered.',
+    labels: [],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_broker_errors_total',
+    type: 'counter',
+    help: 'Broker failures: receive or send errors, unreadable target memory, invalid notification ids.',
+    labels: [],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_broker_events_dropped_total',
+    type: 'counter',
+    help: 'Decision events the broker could not queue for the audit log and API because the queue was full.',
+    labels: [],
+    component: 'broker',
+  },
+
+  // Containers (seed 000).
+  {
+    name: 'zviz_containers_total',
+    type: 'counter',
+    help: 'Containers created since the agent started.',
+    labels: [],
+    component: 'containers',
+    note: 'Seed 000 lists it as a gauge; a gauge ending in _total fails promtool, so it counts creations. Current count: sum(zviz_containers_by_state).',
+  },
+  {
+    name: 'zviz_containers_by_state',
+    type: 'gauge',
+    help: 'Containers by state.',
+    labels: ['state'],
+    component: 'containers',
+  },
+  {
+    name: 'zviz_container_info',
+    type: 'gauge',
+    help: 'One series per live container, always 1, carrying its name and profile for joins.',
+    labels: ['container_id', 'name', 'profile'],
+    component: 'containers',
+  },
+  {
+    name: 'zviz_container_uptime_seconds',
+    type: 'gauge',
+    help: 'Seconds since the container last started.',
+    labels: ['container_id'],
+    component: 'containers',
+  },
+  {
+    name: 'zviz_container_restarts_total',
+    type: 'counter',
+    help: 'Times the restart policy restarted the container.',
+    labels: ['container_id'],
+    component: 'containers',
+  },
+
+  // Security (seed 000).
+  {
+    name: 'zviz_security_denials_total',
+    type: 'counter',
+    help: 'Refusals by enforcing layer: seccomp (in-kernel filter), broker (user-space decision), cgroup (resource limit).',
+    labels: ['layer'],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_seccomp_violations_total',
+    type: 'counter',
+    help: 'Syscalls whose profile action ended or trapped the task (SCMP_ACT_KILL*, SCMP_ACT_TRAP, broker kill).',
+    labels: [],
+    component: 'broker',
+  },
+  {
+    name: 'zviz_audit_events_total',
+    type: 'counter',
+    help: 'Audit events produced, by type.',
+    labels: ['event_type'],
+    component: 'audit',
+  },
+  {
+    name: 'zviz_audit_events_dropped_total',
+    type: 'counter',
+    help: 'Audit events dropped because the write queue was full.',
+    labels: [],
+    component: 'audit',
+  },
+  {
+    name: 'zviz_audit_write_errors_total',
+    type: 'counter',
+    help: 'Failed writes, rotations or compressions of the audit log.',
+    labels: [],
+    component: 'audit',
+  },
+
+  // Resources (seeds 000 and 001), from cgroup files.
+  {
+    name: 'zviz_memory_usage_bytes',
+    type: 'gauge',
+    help: 'Memory charged to the container cgroup.',
+    labels: ['container_id'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_cpu_usage_seconds_total',
+    type: 'counter',
+    help: 'CPU time used by the container cgroup.',
+    labels: ['container_id'],
+    component: 'cgroups',
+    note: 'Seed 000 names it zviz_cpu_usage_seconds; counters end in _total.',
+  },
+  {
+    name: 'zviz_io_read_bytes_total',
+    type: 'counter',
+    help: 'Bytes the container cgroup read from block devices.',
+    labels: ['container_id'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_io_write_bytes_total',
+    type: 'counter',
+    help: 'Bytes the container cgroup wrote to block devices.',
+    labels: ['container_id'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_resource_limit',
+    type: 'gauge',
+    help: 'Limit of a container cgroup: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
+    labels: ['container_id', 'resource_type'],
+    component: 'cgroups',
+    note: 'Seed 001 mixes units under _bytes; here the unit is fixed per resource_type and stated in the help.',
+  },
+  {
+    name: 'zviz_resource_usage',
+    type: 'gauge',
+    help: 'Usage of a container cgroup in the unit of its limit: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
+    labels: ['container_id', 'resource_type'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_resource_utilization_ratio',
+    type: 'gauge',
+    help: 'Usage divided by limit (0 to 1, above 1 when exceeded); absent when there is no limit.',
+    labels: ['container_id', 'resource_type'],
+    component: 'cgroups',
+    note: 'Seed 001 reports percent; Prometheus uses ratios. 0.8/0.9/0.95 are its 80/90/95 % levels.',
+  },
+  {
+    name: 'zviz_resource_alert_level',
+    type: 'gauge',
+    help: 'Resource alert level: 0 none, 1 warning (80 %), 2 critical (90 %), 3 emergency (95 %).',
+    labels: ['container_id', 'resource_type'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_container_oom_kills_total',
+    type: 'counter',
+    help: 'Processes of the container killed by the OOM killer at its memory limit.',
+    labels: ['container_id'],
+    component: 'cgroups',
+  },
+  {
+    name: 'zviz_container_pids_limit_hits_total',
+    type: 'counter',
+    help: 'Forks refused because the container reached its pids limit.',
+    labels: ['container_id'],
+    component: 'cgroups',
+  },
+
+  // Tracer (seed 001's families, from tracepoints only).
+  {
+    name: 'zviz_syscalls_total',
+    type: 'counter',
+    help: 'Syscalls made by traced cgroups (raw_syscalls tracepoints).',
+    labels: ['container_id', 'syscall'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_syscall_latency_seconds',
+    type: 'histogram',
+    help: 'Syscall duration from sys_enter to sys_exit for traced cgroups.',
+    labels: ['container_id', 'syscall'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tcp_rtt_seconds',
+    type: 'histogram',
+    help: 'Smoothed TCP round-trip time of traced sockets (tcp:tcp_probe).',
+    labels: ['container_id'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tcp_rtt_latest_seconds',
+    type: 'gauge',
+    help: 'Most recent smoothed TCP round-trip time.',
+    labels: ['container_id'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tcp_connect_latency_seconds',
+    type: 'histogram',
+    help: 'Active TCP connect latency, SYN_SENT to ESTABLISHED (sock:inet_sock_set_state).',
+    labels: ['container_id'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tcp_connect_latency_latest_seconds',
+    type: 'gauge',
+    help: 'Most recent TCP connect latency.',
+    labels: ['container_id'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_dns_latency_seconds',
+    type: 'histogram',
+    help: 'DNS query latency: a send to port 53 until the first reply on the same socket.',
+    labels: ['container_id'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+    note: 'Seed 001 names the pair _seconds_histogram/_seconds_gauge; type names in metric names fail promtool.',
+  },
+  {
+    name: 'zviz_dns_latency_latest_seconds',
+    type: 'gauge',
+    help: 'Most recent DNS query latency.',
+    labels: ['container_id'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_fs_latency_seconds',
+    type: 'histogram',
+    help: 'File system operation latency (read, write, fsync), from syscall tracepoints.',
+    labels: ['container_id', 'operation'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_fs_latency_latest_seconds',
+    type: 'gauge',
+    help: 'Most recent file system operation latency.',
+    labels: ['container_id', 'operation'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_cpu_block_seconds',
+    type: 'histogram',
+    help: 'Time threads spent blocked off CPU, from switch-out to wakeup (sched_switch, sched_wakeup).',
+    labels: ['container_id'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_cpu_block_latest_seconds',
+    type: 'gauge',
+    help: 'Most recent off-CPU blocked time.',
+    labels: ['container_id'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_block_io_latency_seconds',
+    type: 'histogram',
+    help: 'Block device request latency, issue to completion (block:block_rq_issue, block_rq_complete).',
+    labels: ['container_id', 'operation'],
+    buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_network_bytes_total',
+    type: 'counter',
+    help: 'Bytes sent and received on sockets (sock:sock_send_length, sock_recv_length).',
+    labels: ['container_id', 'direction'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_filesystem_bytes_total',
+    type: 'counter',
+    help: 'Bytes read and written through file system syscalls.',
+    labels: ['container_id', 'operation'],
+    component: 'tracer',
+  },
+
+  // Tracer self-observation.
+  {
+    name: 'zviz_tracer_family_active',
+    type: 'gauge',
+    help: 'Whether a tracer family is attached (1) or not (0); /health says why not.',
+    labels: ['family'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tracer_events_lost_total',
+    type: 'counter',
+    help: 'Events the tracer could not record (map full, missing start timestamp, ring buffer full).',
+    labels: ['family', 'reason'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tracer_map_fill_ratio',
+    type: 'gauge',
+    help: 'Entries in a BPF map divided by its capacity.',
+    labels: ['map'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tracer_program_runs_total',
+    type: 'counter',
+    help: 'Runs of a BPF program; present only when kernel.bpf_stats_enabled is 1.',
+    labels: ['program'],
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tracer_program_run_seconds_total',
+    type: 'counter',
+    help: 'Time spent in a BPF program; present only when kernel.bpf_stats_enabled is 1.',
+    labels: ['program'],
+    component: 'tracer',
+  },
+];
+
+export const CATALOG_BY_NAME: ReadonlyMap<string, MetricSpec> = new Map(CATALOG.map((m) => [m.name, m]));
+
+/**
+ * The series names a family exposes on the wire: histograms add `_bucket`,
+ * `_sum` and `_count`. Used to check PromQL in dashboards and rules.
+ */
+export function exposedSeriesNames(spec: MetricSpec): string[] {
+  if (spec.type === 'histogram') {
+    return [`${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`];
+  }
+  return [spec.name];
+}

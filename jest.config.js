@@ -1,0 +1,33 @@
+// force timezone to UTC to allow tests to work regardless of local timezone
+// generally used by snapshots, but can affect specific tests
+process.env.TZ = 'UTC';
+
+const base = require('./.config/jest.config');
+const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
+
+const swcTransform = base.transform['^.+\\.(t|j)sx?$'];
+
+module.exports = {
+  ...base,
+  // @grafana 13 pulls in dependencies that ship only ESM `.mjs` files; the
+  // scaffold's transform pattern does not match `.mjs`, so add it.
+  transform: {
+    '^.+\\.(t|j)sx?$': swcTransform,
+    '^.+\\.mjs$': swcTransform,
+  },
+  transformIgnorePatterns: [
+    nodeModulesToTransform([
+      ...grafanaESModules,
+      'd3-.*',
+      '@ver0/deep-equal',
+      '@react-hookz/web',
+      'internmap',
+      'robust-predicates',
+      'delaunator',
+    ]),
+  ],
+  moduleNameMapper: {
+    ...base.moduleNameMapper,
+    '^@zviz/shared/(.*)$': '<rootDir>/src/shared/$1',
+  },
+};

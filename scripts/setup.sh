@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what ZViz needs to build, run and test, where it is missing:
+# Debian packages (as root) and the npm dependencies from the lockfile.
+# Safe to run again: it does nothing when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command-or-file -> Debian package that provides it
+declare -A NEEDS=(
+  [clang]=clang
+  [llvm-strip]=llvm
+  [bpftool]=bpftool
+  [/usr/include/bpf/libbpf.h]=libbpf-dev
+  [/usr/include/libelf.h]=libelf-dev
+  [/usr/include/zlib.h]=zlib1g-dev
+  [make]=make
+  [g++]=g++
+  [python3]=python3
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [chromium]=chromium
+  [bpftrace]=bpftrace
+  [hyperfine]=hyperfine
+  [zip]=zip
+  [unzip]=unzip
+)
+
+missing=()
+for need in "${!NEEDS[@]}"; do
+  if [[ "$need" == /* ]]; then
+    [[ -e "$need" ]] && continue
+  else
+    command -v "$need" >/dev/null 2>&1 && continue
+  fi
+  missing+=("${NEEDS[$need]}")
+done
+
+if ((${#missing[@]})); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: Go is missing; the Grafana SDK conformance test needs Go 1.23 or newer (https://go.dev/dl)" >&2
+  exit 1
+fi
+
+# npm ci when node_modules is absent or older than the lockfile.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm dependencies from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

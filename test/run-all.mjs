@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// `npm test`: makes sure the machine has what the tests need, builds ZViz,
+// then runs every test runner of the repository one after another and prints
+// one line of totals over all of them: `N passed, N failed`. Exits non-zero
+// if anything failed, including a runner that crashed before reporting.
+//
+// Environment:
+//   ZVIZ_SKIP_SETUP=1   do not install missing Debian or npm packages
+//   ZVIZ_SKIP_BUILD=1   test what is already built
+//   ZVIZ_ONLY=a,b       run only the runners with these names
+//   ZVIZ_FAIL_ON_SKIP=1 tests that lack root or a kernel feature fail instead of skipping (CI sets it)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const scratch = mkdtempSync(join(tmpdir(), 'zviz-test-'));
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, {
+    cwd: repo,
+    stdio: 'inherit',
+    ...options,
+    env: { ...process.env, ...options.env },
+  });
+  return result.status ?? 1;
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Jest and vitest write the same JSON summary shape. */
+function jestLikeTotals(report) {
+  // A suite that failed to load ran no tests; count it as one failure.
+  const brokenSuites = (report.testResults ?? []).filter(
+    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0
+  ).length;
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests + brokenSuites,
+    skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+  };
+}
+
+function vitestRunner(name, configPath) {
+  return {
+    name,
+    when: () => existsSync(join(repo, configPath)),
+    run() {
+      const out = join(scratch, `${name}.json`);
+      const status = run('npx', ['vitest', 'run', '--config', configPath], { env: { ZVIZ_VITEST_JSON: out } });
+      const report = readJson(out);
+      return report ? jestLikeTotals(report) : { passed: 0, failed: 1, skipped: 0, crashed: status };
+    },
+  };
+}
+
+const runners = [
+  {
+    name: 'frontend',
+    when: () => true,
+    run() {
+      const out = join(scratch, 'jest.json');
+      const status = run('npx', ['jest', '--ci', '--maxWorkers=2', '--json', `--outputFile=${out}`]);
+      const report = readJson(out);
+      return report ? jestLikeTotals(report) : { passed: 0, failed: 1, skipped: 0, crashed: status };
+    },
+  },
+  vitestRunner('agent', 'agent/vitest.config.mts'),
+  vitestRunner('backend', 'pkg-backend/vitest.config.mts'),
+  vitestRunner('cross-component', 'test/vitest.config.mts'),
+  {
+    name: 'conformance',
+    when: () => existsSync(join(repo, 'test/conformance/go.mod')),
+    run() {
+      const result = spawnSync('go', ['test', '-json', '-count=1', './...'], {
+        cwd: join(repo, 'test/conformance'),
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const totals = { passed: 0, failed: 0, skipped: 0 };
+      for (const line of (result.stdout ?? '').split('\n')) {
+        if (!line.startsWith('{')) {
+          continue;
+        }
+        const event = JSON.parse(line);
+        if (event.Action === 'output') {
+          process.stdout.write(event.Output);
+        }
+        if (!event.Test) {
+          continue;
+        }
+        if (event.Action === 'pass') {totals.passed++;}
+        if (event.Action === 'fail') {totals.failed++;}
+        if (event.Action === 'skip') {totals.skipped++;}
+      }
+      if (result.status !== 0 && totals.failed === 0) {
+        totals.failed = 1; // the package failed to build or crashed outside a test
+      }
+      return totals;
+    },
+  },
+  {
+    name: 'browser',
+    when: () => existsSync(join(repo, 'test/browser/playwright.config.ts')),
+    run() {
+      const out = join(scratch, 'playwright.json');
+      const status = run(
+        'npx',
+        ['playwright', 'test', '-c', 'test/browser/playwright.config.ts', '--reporter=list,json'],
+        {
+          env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+        }
+      );
+      const report = readJson(out);
+      if (!report) {
+        return { passed: 0, failed: 1, skipped: 0, crashed: status };
+      }
+      const s = report.stats;
+      return { passed: s.expected + s.flaky, failed: s.unexpected + (report.errors?.length ?? 0), skipped: s.skipped };
+    },
+  },
+  {
+    name: 'grafana-e2e',
+    when: () => {
+      if (process.env.GRAFANA_URL) {
+        return true;
+      }
+      console.log('[skip] grafana-e2e: @grafana/plugin-e2e specs need a running Grafana; set GRAFANA_URL to run them');
+      return false;
+    },
+    run() {
+      const out = join(scratch, 'plugin-e2e.json');
+      const status = run('npx', ['playwright', 'test', '--reporter=list,json'], {
+        env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+      });
+      const report = readJson(out);
+      if (!report) {
+        return { passed: 0, failed: 1, skipped: 0, crashed: status };
+      }
+      const s = report.stats;
+      return { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
+    },
+  },
+];
+
+function main() {
+  let setupFailed = false;
+  if (process.env.ZVIZ_SKIP_SETUP !== '1') {
+    setupFailed = run('bash', ['scripts/setup.sh']) !== 0;
+  }
+  if (!setupFailed && process.env.ZVIZ_SKIP_BUILD !== '1') {
+    setupFailed = run('npm', ['run', 'build']) !== 0;
+  }
+  if (setupFailed) {
+    console.log('\nsetup or build failed; no tests ran');
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
+
+  const only = process.env.ZVIZ_ONLY?.split(',').map((s) => s.trim());
+  const results = [];
+  for (const runner of runners) {
+    if (only && !only.includes(runner.name)) {
+      continue;
+    }
+    if (!runner.when()) {
+      continue;
+    }
+    console.log(`\n=== ${runner.name} ===`);
+    const started = Date.now();
+    const totals = runner.run();
+    results.push({ name: runner.name, seconds: (Date.now() - started) / 1000, ...totals });
+  }
+
+  console.log('\n=== summary ===');
+  for (const r of results) {
+    const crash = r.crashed !== undefined ? ` (runner exited ${r.crashed} without a report)` : '';
+    console.log(
+      `${r.name.padEnd(16)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${r.seconds.toFixed(1)}s${crash}`
+    );
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed > 0 || results.length === 0 ? 1 : 0;
+}
+
+const code = main();
+rmSync(scratch, { recursive: true, force: true });
+process.exit(code);

@@ -1,0 +1,3 @@
+import { zvizVitestConfig } from './support/vitest-config';
+
+export default zvizVitestConfig(__dirname, ['**/*.test.ts']);
