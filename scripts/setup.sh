@@ -53,8 +53,10 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-# npm ci when node_modules is absent or older than the lockfile.
+# Install from the lockfile when node_modules is absent or older than it.
+# Not `npm ci`: the registry mirror here lacks other platforms' optional
+# binaries, so the lockfile cannot list them and `npm ci` refuses it.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm dependencies from package-lock.json"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
