@@ -270,7 +270,7 @@ export class Agent implements AgentContext {
         'Content-Type': CONTENT_TYPES[format],
         Vary: 'Accept, Accept-Encoding',
       };
-      let payload: Buffer = Buffer.from(body);
+      let payload: Buffer = body;
       if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && payload.length > 1024) {
         payload = await gzipAsync(payload);
         headers['Content-Encoding'] = 'gzip';

@@ -196,7 +196,7 @@ function distance(a: string, b: string): number {
 
 function reasonFor(error: ErrorObject): { path: string; reason: string } | undefined {
   const parent = (error.parentSchema ?? {}) as JsonSchema;
-  const hint = parent.description ? ` (${parent.description})` : '';
+  const hint = parent.description ? `; ${parent.description}` : '';
   const params = error.params as Record<string, unknown>;
   const data = error.data;
   switch (error.keyword) {
