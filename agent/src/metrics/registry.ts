@@ -21,7 +21,7 @@ export interface RegistryOptions {
   seriesLimit?: number;
   /** Per-family overrides of seriesLimit. */
   seriesLimits?: Readonly<Record<string, number>>;
-  /** Longest stretch the renderer holds the event loop before yielding. */
+  /** Longest stretch the renderer holds the event loop before yielding (default 2 ms). */
   sliceMs?: number;
   /** Told about sources that fail or hand over samples that do not fit the catalog. */
   warn?: (message: string, detail: Record<string, unknown>) => void;
@@ -51,7 +51,7 @@ export class MetricsRegistry {
     }
     this.seriesLimit = options.seriesLimit ?? DEFAULT_SERIES_LIMIT;
     this.seriesLimits = options.seriesLimits ?? {};
-    this.sliceMs = options.sliceMs ?? 4;
+    this.sliceMs = options.sliceMs ?? 2;
     this.warn = options.warn ?? (() => undefined);
     this.addSource(this.selfSource());
   }
