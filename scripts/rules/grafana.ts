@@ -3,10 +3,14 @@
 // left of its threshold, with recording rules inlined, so Prometheus needs
 // none of them loaded), B = reduce to the last value, C = the threshold. Users
 // see the value and can edit the threshold in the UI.
+import type { GrafanaQuery, GrafanaRule, GrafanaRulePayloads } from '../../src/alerts/types';
+
 import { configString, type RulesConfig } from './config';
 import { GENERATED_HEADER, yaml } from './prometheus';
 import { inlineRecorded, splitThreshold, type ComparisonOp } from './promql';
 import { isAlert, recordedSeries, type AlertingRule, type RuleSet } from './source';
+
+export type { GrafanaRulePayloads };
 
 export const PLUGIN_ID = 'zviz-sandbox-app';
 export const ZVIZ_DATASOURCE_TYPE = 'zviz-agent-datasource';
@@ -24,27 +28,6 @@ const THRESHOLD_TYPES: Record<ComparisonOp, string> = {
   '==': 'eq',
   '!=': 'ne',
 };
-
-export interface GrafanaQuery {
-  refId: string;
-  queryType?: string;
-  relativeTimeRange: { from: number; to: number };
-  datasourceUid: string;
-  model: Record<string, unknown>;
-}
-
-export interface GrafanaRule {
-  uid: string;
-  title: string;
-  condition: string;
-  data: GrafanaQuery[];
-  for: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  noDataState: 'OK';
-  execErrState: 'Error';
-  isPaused: false;
-}
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 
@@ -167,22 +150,6 @@ export function grafanaProvisioningFile(rules: RuleSet, config: RulesConfig): st
     `# Grafana-managed versions of the ZViz alerts. They query the datasource with uid ` +
     `"${configString(config, 'grafanaDatasourceUid')}" (${kind === 'zviz' ? ZVIZ_DATASOURCE_TYPE : 'prometheus'}).\n`;
   return GENERATED_HEADER + note + yaml({ apiVersion: 1, groups });
-}
-
-export interface GrafanaRulePayloads {
-  /** Where the rules came from, for people reading the file. */
-  source: string;
-  /** The placeholder standing for the datasource uid in every query. */
-  datasourcePlaceholder: string;
-  datasourceType: string;
-  folder: { uid: string; title: string };
-  /** Bodies for PUT /api/v1/provisioning/folder/{folderUid}/rule-groups/{title}. */
-  groups: Array<{
-    title: string;
-    folderUid: string;
-    interval: number;
-    rules: Array<GrafanaRule & { folderUID: string; ruleGroup: string }>;
-  }>;
 }
 
 /** src/alerts/generated/grafana-rules.json: what the app's Alerts page installs through Grafana's API. */
