@@ -85,6 +85,12 @@ describe('runbooks', () => {
     }
   );
 
+  it('docs/alerting.md lists every alert and recording rule', () => {
+    const doc = read('docs/alerting.md');
+    const listed = (name: string) => new RegExp(`\\|\\s*\`?${name}\`?\\s*\\|`).test(doc);
+    expect([...alerts.map((a) => a.alert), ...recorded.keys()].filter((name) => !listed(name))).toEqual([]);
+  });
+
   it('has no section for an alert that does not exist', () => {
     const names = new Set(alerts.map((a) => runbookAnchor(a.alert)));
     expect([...sections.keys()].filter((s) => !names.has(s))).toEqual([]);
