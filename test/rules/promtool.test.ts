@@ -101,7 +101,7 @@ function grafanaEquivalence(group: TestGroup): unknown[] {
 
 describeWhere([binary('promtool', 'prometheus')], 'promtool check rules on the generated rules', () => {
   it('accepts deploy/prometheus/zviz-rules.yaml', () => {
-    const result = promtool(['check', 'rules', join(REPO, OUTPUT_PATHS.prometheus)]);
+    const result = promtool(['check', 'rules', '--lint=all', '--lint-fatal', join(REPO, OUTPUT_PATHS.prometheus)]);
     expect(result.output).toContain('SUCCESS');
     expect(result.ok).toBe(true);
   });
