@@ -1,4 +1,4 @@
-// The Kubernetes manifests as kustomize renders them (kubectl kustomize, no
+// The Kubernetes manifests as kustomize renders them (kustomize build, no
 // cluster and no schema download): the objects a user gets, and the
 // references between them that a typo would break silently at apply time.
 import { execFileSync } from 'node:child_process';
@@ -30,7 +30,7 @@ const REQUIRED_CAPABILITIES = ['SYS_ADMIN', 'BPF', 'PERFMON', 'SYS_PTRACE', 'SYS
 const HOST_MOUNTS = ['/sys/fs/bpf', '/sys/fs/cgroup', '/sys/kernel/tracing', '/sys/kernel/debug'];
 
 function render(dir: string): K8sObject[] {
-  const out = execFileSync('kubectl', ['kustomize', join(REPO, dir)], { encoding: 'utf8' });
+  const out = execFileSync('kustomize', ['build', join(REPO, dir)], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
 }
 
@@ -140,7 +140,7 @@ function checkAgent(objects: K8sObject[], variant: string, suffix: string): void
   });
 }
 
-describeWhere([binary('kubectl', 'kubernetes-client')], 'Kubernetes manifests', () => {
+describeWhere([binary('kustomize', 'scripts/setup.sh installs it with go install')], 'Kubernetes manifests', () => {
   const base = render('deploy/kubernetes/base');
   const canary = render('deploy/kubernetes/overlays/canary');
 
