@@ -3,9 +3,10 @@
 import { registerAgent } from './commands/agent';
 import { registerHealth } from './commands/health';
 import { registerMetrics } from './commands/metrics';
+import { registerTop } from './commands/top';
 import { buildProgram, runProgram, type CommandModule } from './program';
 
-export const COMMANDS: readonly CommandModule[] = [registerAgent, registerMetrics, registerHealth];
+export const COMMANDS: readonly CommandModule[] = [registerAgent, registerMetrics, registerHealth, registerTop];
 
 void runProgram(buildProgram(COMMANDS), process.argv.slice(2)).then((code) => {
   // Long-running commands report their own end through process.exitCode.

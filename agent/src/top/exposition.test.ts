@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+
+import { MetricsRegistry } from '../metrics/registry';
+import { bucketDelta, Exposition, quantile } from './exposition';
+
+async function rendered(values: Record<string, unknown[]>): Promise<string> {
+  const registry = new MetricsRegistry();
+  registry.addSource({ families: Object.keys(values), collect: () => new Map(Object.entries(values)) as never });
+  return (await registry.scrape('text')).body.toString('utf8');
+}
+
+describe('Exposition', () => {
+  it("reads back what the agent's renderer wrote, label values that need escaping included", async () => {
+    const text = await rendered({
+      zviz_broker_decisions_total: [
+        { labels: { syscall: 'openat', decision: 'deny' }, value: 3 },
+        { labels: { syscall: 'openat', decision: 'allow' }, value: 40 },
+        { labels: { syscall: 'odd "name" \\ x', decision: 'log' }, value: 1 },
+      ],
+      zviz_broker_inflight: [{ labels: {}, value: 2 }],
+      zviz_broker_latency_seconds: [{ labels: {}, buckets: [0, 1, 1, 5, ...Array(15).fill(9)], sum: 0.01, count: 10 }],
+    });
+    const e = Exposition.parse(text);
+    expect(e.value('zviz_broker_decisions_total', { syscall: 'openat', decision: 'deny' })).toBe(3);
+    expect(e.value('zviz_broker_decisions_total', { syscall: 'openat' })).toBe(43);
+    expect(e.value('zviz_broker_decisions_total', { syscall: 'odd "name" \\ x' })).toBe(1);
+    expect(e.value('zviz_broker_inflight')).toBe(2);
+    expect(e.value('zviz_broker_errors_total')).toBeUndefined();
+    expect(e.has('zviz_broker_latency_seconds')).toBe(true);
+    const h = e.histogram('zviz_broker_latency_seconds')!;
+    expect(h.count).toBe(10);
+    expect(h.buckets.at(-1)).toEqual({ le: Infinity, count: 10 });
+    expect(h.buckets[3]).toEqual({ le: 0.00001, count: 5 });
+  });
+});
+
+describe('quantile', () => {
+  const buckets = [
+    { le: 0.1, count: 1 },
+    { le: 0.2, count: 3 },
+    { le: Infinity, count: 4 },
+  ];
+
+  it('interpolates inside the bucket that holds the rank, from 0 below the first bound', () => {
+    expect(quantile(0.5, buckets)).toBeCloseTo(0.15);
+    expect(quantile(0.25, buckets)).toBeCloseTo(0.1);
+    expect(quantile(0.1, buckets)).toBeCloseTo(0.04);
+  });
+
+  it('reports the highest finite bound for a rank in +Inf, as histogram_quantile does', () => {
+    expect(quantile(0.99, buckets)).toBe(0.2);
+  });
+
+  it('has no answer without observations', () => {
+    expect(
+      quantile(0.99, [
+        { le: 0.1, count: 0 },
+        { le: Infinity, count: 0 },
+      ])
+    ).toBeUndefined();
+  });
+});
+
+describe('bucketDelta', () => {
+  it('gives the observations between two scrapes, and nothing after a reset', () => {
+    const before = [
+      { le: 0.1, count: 5 },
+      { le: Infinity, count: 6 },
+    ];
+    const after = [
+      { le: 0.1, count: 5 },
+      { le: Infinity, count: 9 },
+    ];
+    expect(bucketDelta(before, after)).toEqual([
+      { le: 0.1, count: 0 },
+      { le: Infinity, count: 3 },
+    ]);
+    expect(bucketDelta(after, before)).toBeUndefined();
+  });
+});

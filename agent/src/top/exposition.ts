@@ -1,0 +1,130 @@
+// The agent's /metrics, read back into numbers: plain series keyed by their
+// labels, histograms as cumulative buckets. Only what `zviz top` shows is
+// looked up; the parsing itself is parse-prometheus-text-format's.
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface Series {
+  labels: Labels;
+  value: number;
+}
+
+export interface Bucket {
+  /** Upper bound, Infinity for +Inf. */
+  le: number;
+  /** Cumulative count of observations at or below `le`. */
+  count: number;
+}
+
+export interface Histogram {
+  labels: Labels;
+  buckets: Bucket[];
+  sum: number;
+  count: number;
+}
+
+/** A number as the exposition writes it: "+Inf" and "-Inf" are not JavaScript's spelling. */
+function promNumber(text: string): number {
+  return text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text);
+}
+
+export class Exposition {
+  private constructor(
+    private readonly plain: ReadonlyMap<string, Series[]>,
+    private readonly histograms: ReadonlyMap<string, Histogram[]>
+  ) {}
+
+  /** Parses the Prometheus text format; throws with the parser's reason on anything else. */
+  static parse(text: string): Exposition {
+    const plain = new Map<string, Series[]>();
+    const histograms = new Map<string, Histogram[]>();
+    for (const family of parsePrometheusTextFormat(text)) {
+      if (family.type === 'HISTOGRAM') {
+        histograms.set(
+          family.name,
+          family.metrics.map((m) => {
+            const h = m as { buckets: Record<string, string>; count: string; sum: string; labels?: Labels };
+            const buckets = Object.entries(h.buckets)
+              .map(([le, count]) => ({ le: promNumber(le), count: promNumber(count) }))
+              .sort((a, b) => a.le - b.le);
+            return { labels: h.labels ?? {}, buckets, sum: promNumber(h.sum), count: promNumber(h.count) };
+          })
+        );
+      } else if (family.type !== 'SUMMARY') {
+        plain.set(
+          family.name,
+          family.metrics.map((m) => ({ labels: m.labels ?? {}, value: promNumber((m as { value: string }).value) }))
+        );
+      }
+    }
+    return new Exposition(plain, histograms);
+  }
+
+  has(family: string): boolean {
+    return this.plain.has(family) || this.histograms.has(family);
+  }
+
+  series(family: string): readonly Series[] {
+    return this.plain.get(family) ?? [];
+  }
+
+  /** The value of the series whose labels include `match`; the sum when several match; undefined when none. */
+  value(family: string, match: Labels = {}): number | undefined {
+    let total: number | undefined;
+    for (const s of this.series(family)) {
+      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) {
+        total = (total ?? 0) + s.value;
+      }
+    }
+    return total;
+  }
+
+  histogram(family: string): Histogram | undefined {
+    return this.histograms.get(family)?.[0];
+  }
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated linearly inside the
+ * bucket that holds it, as Prometheus' histogram_quantile() does (the lowest
+ * bucket starts at 0; a quantile in +Inf reports the highest finite bound).
+ * Undefined without observations.
+ */
+export function quantile(q: number, buckets: readonly Bucket[]): number | undefined {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total <= 0 || buckets.at(-1)?.le !== Infinity) {
+    return undefined;
+  }
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [i, bucket] of buckets.entries()) {
+    if (bucket.count >= rank) {
+      if (bucket.le === Infinity) {
+        return i > 0 ? buckets[i - 1].le : undefined;
+      }
+      const inBucket = bucket.count - below;
+      return inBucket > 0 ? lower + ((bucket.le - lower) * (rank - below)) / inBucket : bucket.le;
+    }
+    lower = bucket.le;
+    below = bucket.count;
+  }
+  return undefined;
+}
+
+/** Bucket counts observed between two scrapes of a cumulative histogram; undefined after a reset. */
+export function bucketDelta(before: readonly Bucket[], after: readonly Bucket[]): Bucket[] | undefined {
+  if (before.length !== after.length) {
+    return undefined;
+  }
+  const delta: Bucket[] = [];
+  for (const [i, b] of after.entries()) {
+    const d = b.count - before[i].count;
+    if (b.le !== before[i].le || d < 0) {
+      return undefined;
+    }
+    delta.push({ le: b.le, count: d });
+  }
+  return delta;
+}
