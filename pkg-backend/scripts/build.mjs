@@ -10,6 +10,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+// `import text from './x.proto?raw'`, as vitest understands it: the file's
+// text, bundled, since the executable has no file system beside it.
+const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: join(args.resolveDir, args.path.slice(0, -'?raw'.length)),
+      namespace: 'raw-text',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const work = join(root, 'build');
@@ -31,13 +47,24 @@ await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
+  plugins: [rawText],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
 });
 
 const seaConfig = join(work, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: join(work, 'main.js'), output: join(work, 'sea.blob'), disableExperimentalSEAWarning: true })
+  JSON.stringify({
+    main: join(work, 'main.js'),
+    output: join(work, 'sea.blob'),
+    disableExperimentalSEAWarning: true,
+    // V8's code cache in the blob spares compiling the bundle at every start.
+    useCodeCache: true,
+  })
 );
 execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
