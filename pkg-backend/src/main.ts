@@ -1,5 +1,4 @@
 // Entry point of the gpx_zviz executable that Grafana starts.
-import type * as DatasourceModule from './datasource/datasource';
 import { createLogger, HandshakeError, lazyPlugin, parseLevel, serve } from './sdk';
 
 declare const __ZVIZ_VERSION__: string | undefined;
@@ -30,10 +29,9 @@ const plugin = lazyPlugin(
     'publishStream',
     'dispose',
   ],
-  () => {
+  async () => {
     // Loaded right after the handshake (see lazyPlugin): not on Grafana's clock.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ZVizDatasource } = require('./datasource/datasource') as typeof DatasourceModule;
+    const { ZVizDatasource } = await import('./datasource/datasource');
     return new ZVizDatasource({ logger, version });
   }
 );

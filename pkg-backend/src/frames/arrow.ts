@@ -14,10 +14,10 @@ import {
   Int64,
   makeData,
   RecordBatch,
+  RecordBatchReader,
   Schema,
   Struct,
   Table,
-  tableFromIPC,
   tableToIPC,
   TimestampNanosecond,
   Utf8,
@@ -191,25 +191,34 @@ const utf8Decoder = new TextDecoder();
 
 /** Reads an Arrow IPC file back into a frame; for tests and tools, not the serving path. */
 export function decodeFrame(bytes: Uint8Array): DecodedFrame {
-  const table = tableFromIPC(bytes);
-  const metadata = Object.fromEntries(table.schema.metadata);
-  const fields = table.schema.fields.map((arrowField, index): DecodedField => {
+  // The reader's own schema: apache-arrow's Table and RecordBatch merge the
+  // metadata of same-named fields (several `value` fields with different
+  // labels), which would hide what is really in the file.
+  const reader = RecordBatchReader.from(bytes);
+  reader.open();
+  const schema = reader.schema;
+  const batches = [...reader];
+  const metadata = Object.fromEntries(schema.metadata);
+  const fields = schema.fields.map((arrowField, index): DecodedField => {
     const fieldMeta = Object.fromEntries(arrowField.metadata);
     const arrowType = String(arrowField.type);
     const type = decodedType(arrowType, fieldMeta.tstype);
     const values: unknown[] = [];
-    const column = table.getChildAt(index);
-    for (const chunk of column?.data ?? []) {
-      for (let i = 0; i < chunk.length; i++) {
-        if (!chunk.getValid(i)) {
-          values.push(null);
-        } else if (type === 'time') {
-          // Raw 64-bit values: the vector accessor would convert to milliseconds.
-          values.push((chunk.values as BigInt64Array)[chunk.offset + i]);
-        } else if (type === 'json') {
-          values.push(JSON.parse(utf8Decoder.decode(column!.get(values.length) as Uint8Array)));
-        } else {
-          values.push(column!.get(values.length));
+    for (const batch of batches) {
+      const column = batch.getChildAt(index)!;
+      for (const chunk of column.data) {
+        for (let i = 0; i < chunk.length; i++) {
+          const row = values.length;
+          if (!chunk.getValid(i)) {
+            values.push(null);
+          } else if (type === 'time') {
+            // Raw 64-bit values: the vector accessor would convert to milliseconds.
+            values.push((chunk.values as BigInt64Array)[chunk.offset + i]);
+          } else if (type === 'json') {
+            values.push(JSON.parse(utf8Decoder.decode(column.get(row) as Uint8Array)));
+          } else {
+            values.push(column.get(row));
+          }
         }
       }
     }

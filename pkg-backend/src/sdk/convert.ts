@@ -1,6 +1,6 @@
 // Protocol messages (as proto-loader decodes them, with defaults filled in)
 // to the plugin-facing types and back.
-import type * as ArrowModule from '../frames/arrow';
+type ArrowModule = typeof import('../frames/arrow');
 import { frameToJSON } from '../frames/json';
 import type {
   CallResourceRequest,
@@ -76,21 +76,20 @@ export function queryDataRequestOf(m: Message): QueryDataRequest {
   };
 }
 
-let arrow: typeof ArrowModule | undefined;
+let arrow: Promise<ArrowModule> | undefined;
 
 /**
  * apache-arrow is the largest module of the bundle; loading it on first use
  * (or in prepare(), after the handshake) keeps it off the start-up path.
  */
-export function loadArrow(): typeof ArrowModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  arrow ??= require('../frames/arrow') as typeof ArrowModule;
+export function loadArrow(): Promise<ArrowModule> {
+  arrow ??= import('../frames/arrow');
   return arrow;
 }
 
 /** Encodes frames as Arrow files, or as JSON when Grafana asked for the JSON format. */
-export function dataResponseMessage(refId: string, response: DataResponse, json: boolean): Message {
-  const { encodeFrame } = json ? { encodeFrame: undefined } : loadArrow();
+export async function dataResponseMessage(refId: string, response: DataResponse, json: boolean): Promise<Message> {
+  const { encodeFrame } = json ? { encodeFrame: undefined } : await loadArrow();
   const frames = response.frames.map((f) => {
     const withRef = f.refId ? f : { ...f, refId };
     return encodeFrame ? encodeFrame(withRef) : Buffer.from(frameToJSON(withRef));

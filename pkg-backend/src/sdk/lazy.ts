@@ -5,14 +5,16 @@ import type { BackendPlugin } from './types';
 
 type Handler = Exclude<keyof BackendPlugin, 'prepare'>;
 
-export function lazyPlugin(handlers: readonly Handler[], load: () => BackendPlugin): BackendPlugin {
-  let loaded: BackendPlugin | undefined;
+export function lazyPlugin(handlers: readonly Handler[], load: () => Promise<BackendPlugin>): BackendPlugin {
+  let loaded: Promise<BackendPlugin> | undefined;
   const get = () => (loaded ??= load());
   const plugin: BackendPlugin = { prepare: () => void get() };
   for (const name of handlers) {
-    // Each forwarder keeps the handler's own signature.
-    (plugin as Record<string, unknown>)[name] = (...args: unknown[]) =>
-      (get()[name] as (...a: unknown[]) => unknown).apply(get(), args);
+    // Every handler returns a promise, so waiting for the module first keeps its signature.
+    (plugin as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      const target = await get();
+      return (target[name] as (...a: unknown[]) => unknown).apply(target, args);
+    };
   }
   return plugin;
 }

@@ -4,6 +4,7 @@
 // closes.
 import { fstatSync } from 'node:fs';
 
+import { loadArrow } from './convert';
 import { checkMagicCookie, handshakeLine, negotiateVersion } from './handshake';
 import type { Logger } from './log';
 import { startPluginServer } from './server';
@@ -58,7 +59,10 @@ export async function serve(
   }
 
   process.stdout.write(handshakeLine(version, server.address));
-  setImmediate(() => plugin.prepare?.());
+  setImmediate(() => {
+    plugin.prepare?.();
+    void loadArrow();
+  });
   logger.debug('plugin serving', {
     network: server.address.network,
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,

@@ -127,7 +127,7 @@ export async function startPluginServer(
       const responses = await queryData(queryDataRequestOf(request), context);
       const out: Record<string, unknown> = {};
       for (const [refId, response] of responses) {
-        out[refId] = dataResponseMessage(refId, response, json);
+        out[refId] = await dataResponseMessage(refId, response, json);
       }
       return { responses: out };
     });
