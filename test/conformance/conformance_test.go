@@ -206,7 +206,9 @@ func TestConformance(t *testing.T) {
 		if len(series) != 2 {
 			t.Fatalf("%d series, want connect/allow and connect/log", len(series))
 		}
-		sort.Slice(series, func(i, j int) bool { return series[i].Fields[1].Labels["decision"] < series[j].Fields[1].Labels["decision"] })
+		sort.Slice(series, func(i, j int) bool {
+			return series[i].Fields[1].Labels["decision"] < series[j].Fields[1].Labels["decision"]
+		})
 		allow := series[0]
 		if allow.Meta == nil || allow.Meta.Type != data.FrameTypeTimeSeriesMulti {
 			t.Fatalf("range frame meta %+v, want timeseries-multi", allow.Meta)
