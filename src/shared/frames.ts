@@ -22,11 +22,13 @@ export interface DecisionsFrameMeta {
 }
 
 /**
- * `decisions` query, trend shape: next to the wide frame, one time series
- * frame per syscall named DECISION_TREND_FRAME, with a `time` field and one
- * number field `value` per decision, labelled {syscall, decision}: the
- * decision rate per second over the range, which the panel draws as
- * sparklines. Mode `timeseries` returns only these frames.
+ * `decisions` query, trend shape: next to the wide frame, ONE time series
+ * frame named DECISION_TREND_FRAME (meta.type `timeseries-wide`): a `time`
+ * field, then one number field `value` per (syscall, decision) labelled
+ * {syscall, decision}, holding the decision rate per second over the range,
+ * which the panel draws as sparklines. Read every `value` field of the frame,
+ * not only the first. (One frame for all series keeps 300 syscalls to one
+ * Arrow file.) Mode `timeseries` returns only this frame.
  */
 export const DECISION_TREND_FRAME = 'decision_trend';
 export const TIME_FIELD = 'time';
