@@ -1,53 +1,48 @@
-// The backend datasource's resources, for the query editors and app pages:
-// GET /api/datasources/uid/<uid>/resources/<path>. Every answer is JSON;
-// errors are `{ "error": "..." }` with a 4xx/5xx status.
-import type { ContainerInfo } from './agent-api';
+// Resource endpoints of the backend datasource (CallResource), which the query,
+// variable and config editors call through `getResource(path, params)`:
+// `/api/datasources/uid/<uid>/resources/<path>`. Every endpoint answers JSON
+// with one named list, so a new field never breaks an older editor.
 
-export const RESOURCE_PATHS = ['agents', 'containers', 'syscalls', 'profiles', 'label-values'] as const;
-export type ResourcePath = (typeof RESOURCE_PATHS)[number];
+export const RESOURCE_AGENTS = 'agents';
+export const RESOURCE_CONTAINERS = 'containers';
+export const RESOURCE_SYSCALLS = 'syscalls';
+export const RESOURCE_PROFILES = 'profiles';
+export const RESOURCE_LABEL_VALUES = 'label-values';
 
-export interface AgentEntry {
-  /** `host:port`, as Prometheus' `instance` label names it. */
-  name: string;
+/** One agent the datasource knows, from static config or Prometheus discovery. */
+export interface AgentRef {
+  /** Base URL the backend reaches the agent at, for example `http://node-1:9090`. */
   url: string;
-  source: 'static' | 'prometheus';
-  /** Prometheus' `up` for the target (discovery through Prometheus only). */
-  up?: boolean;
+  /** Prometheus `instance` label (or the URL's host:port for static agents). */
+  instance: string;
+  up: boolean;
+  version?: string;
+  variant?: string;
+  /** Why the agent is down or unknown, when it is. */
+  error?: string;
 }
 
 /** GET agents */
 export interface AgentsResource {
-  agents: AgentEntry[];
+  agents: AgentRef[];
 }
 
-/** One agent that could not answer a fan-out request. */
-export interface AgentFailure {
-  agent: string;
-  error: string;
-}
-
-/** GET containers: the union of every agent's /api/v1/containers. */
+/** GET containers[?agent=<instance>] */
 export interface ContainersResource {
-  containers: Array<ContainerInfo & { agent: string }>;
-  errors: AgentFailure[];
+  containers: Array<{ id: string; name: string; profile: string; state: string; agent: string }>;
 }
 
-/** GET syscalls: values of `syscall` in zviz_broker_decisions_total, sorted. */
+/** GET syscalls[?selector=<matchers>]: syscall names seen in zviz_broker_decisions_total. */
 export interface SyscallsResource {
   syscalls: string[];
 }
 
-/** GET profiles: profile names in use (agents' containers and zviz_container_info). */
+/** GET profiles: profile names from zviz_container_info. */
 export interface ProfilesResource {
   profiles: string[];
-  errors: AgentFailure[];
 }
 
 /** GET label-values?label=<name>[&match=<series selector>]: Prometheus label values. */
 export interface LabelValuesResource {
   values: string[];
-}
-
-export interface ResourceError {
-  error: string;
 }

@@ -165,27 +165,31 @@ func TestConformance(t *testing.T) {
 		if custom["mode"] != "count" || custom["rangeSeconds"] != float64(3000) {
 			t.Fatalf("meta.custom = %v", custom)
 		}
-		trends := frames[1:]
-		if len(trends) != 4 {
-			t.Fatalf("%d trend frames, want one per syscall (4)", len(trends))
+		if len(frames) != 2 {
+			t.Fatalf("%d frames, want the wide frame and one trend frame", len(frames))
 		}
-		for _, f := range trends {
-			if f.Name != "decision_trend" || f.Fields[0].Type() != data.FieldTypeTime {
-				t.Fatalf("trend frame %q starts with %v", f.Name, f.Fields[0].Type())
+		trend := frames[1]
+		if trend.Name != "decision_trend" || trend.Meta == nil || trend.Meta.Type != data.FrameTypeTimeSeriesWide {
+			t.Fatalf("trend frame %q meta %+v, want decision_trend timeseries-wide", trend.Name, trend.Meta)
+		}
+		if trend.Fields[0].Type() != data.FieldTypeTime {
+			t.Fatalf("trend frame starts with %v", trend.Fields[0].Type())
+		}
+		// The SDK must see each value field's own labels, though all share the name.
+		seen := map[string]bool{}
+		for _, v := range trend.Fields[1:] {
+			key := v.Labels["syscall"] + "/" + v.Labels["decision"]
+			if v.Name != "value" || rates[v.Labels["syscall"]][v.Labels["decision"]] == 0 || seen[key] {
+				t.Fatalf("trend field %q labels %v (seen before: %v)", v.Name, v.Labels, seen[key])
 			}
-			seen := map[string]bool{}
-			for _, v := range f.Fields[1:] {
-				if v.Name != "value" || v.Labels["syscall"] == "" || v.Labels["decision"] == "" {
-					t.Fatalf("trend field %q labels %v", v.Name, v.Labels)
-				}
-				if seen[v.Labels["decision"]] {
-					t.Fatalf("trend frame %v has two fields labelled %v", f.Fields[1].Labels["syscall"], v.Labels)
-				}
-				seen[v.Labels["decision"]] = true
+			seen[key] = true
+			r, _ := v.ConcreteAt(trend.Fields[0].Len() - 1)
+			if !near(r.(float64), rates[v.Labels["syscall"]][v.Labels["decision"]]) {
+				t.Fatalf("%s rate %v, want %v", key, r, rates[v.Labels["syscall"]][v.Labels["decision"]])
 			}
-			if want := len(rates[f.Fields[1].Labels["syscall"]]); len(seen) != want {
-				t.Fatalf("syscall %v has %d decision series, want %d", f.Fields[1].Labels["syscall"], len(seen), want)
-			}
+		}
+		if len(seen) != 7 {
+			t.Fatalf("%d trend series, want 7", len(seen))
 		}
 	})
 

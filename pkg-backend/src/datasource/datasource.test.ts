@@ -68,17 +68,25 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     expect(meta.rangeSeconds).toBe(3000);
     expect(meta.p99LatencySeconds).toBeCloseTo(P99_SECONDS, 9);
 
-    expect(trends.map((t) => t.name)).toEqual(Array(4).fill(DECISION_TREND_FRAME));
-    const connect = trends.find((t) => t.fields[1].labels?.syscall === 'connect')!;
-    expect(connect.fields.map((f) => [f.name, f.arrowType, f.labels])).toEqual([
-      ['time', 'Timestamp<NANOSECOND>', undefined],
-      ['value', 'Float64', { syscall: 'connect', decision: 'allow' }],
-      ['value', 'Float64', { syscall: 'connect', decision: 'log' }],
-    ]);
-    const times = connect.fields[0].values as bigint[];
+    // One wide time series frame: a labelled `value` field per (syscall, decision) series.
+    expect(trends).toHaveLength(1);
+    const trend = trends[0];
+    expect(trend.name).toBe(DECISION_TREND_FRAME);
+    expect(trend.meta).toMatchObject({ type: 'timeseries-wide' });
+    expect(trend.fields[0]).toMatchObject({ name: 'time', arrowType: 'Timestamp<NANOSECOND>' });
+    const series = Object.entries(RATES).flatMap(([syscall, d]) =>
+      DECISIONS.filter((x) => x in d).map((decision) => ({ syscall, decision }))
+    );
+    series.sort((a, b) => a.syscall.localeCompare(b.syscall));
+    expect(trend.fields.slice(1).map((f) => [f.name, f.arrowType, f.labels])).toEqual(
+      series.map((l) => ['value', 'Float64', l])
+    );
+    const times = trend.fields[0].values as bigint[];
     expect(times[0]).toBe(BigInt(window().from) * 1_000_000n);
     expect(times.length).toBeLessThanOrEqual(61);
-    const allowRates = (connect.fields[1].values as Array<number | null>).filter((v) => v !== null) as number[];
+    const connectAllow = trend.fields.find((f) => f.labels?.syscall === 'connect' && f.labels.decision === 'allow')!;
+    expect(connectAllow.config).toEqual({ unit: 'ops', displayNameFromDS: 'connect allow' });
+    const allowRates = connectAllow.values.filter((v) => v !== null) as number[];
     expect(allowRates.length).toBeGreaterThan(50);
     allowRates.forEach((v) => expect(v).toBeCloseTo(RATES.connect.allow, 6));
   });
@@ -101,7 +109,10 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     expect(values(wide, 'allow')[0]).toBeCloseTo(2, 6);
     expect(values(wide, 'allow')[1]).toBeCloseTo(1, 6);
     expect(wide.fields[1].config).toEqual({ unit: 'ops' });
-    expect(A.frames).toHaveLength(3);
+    expect(A.frames[1].fields.slice(1).map((f) => f.labels)).toEqual([
+      { syscall: 'connect', decision: 'allow' },
+      { syscall: 'openat', decision: 'allow' },
+    ]);
   });
 
   it('decisions (timeseries): only the trend frames', async () => {
@@ -109,7 +120,7 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
       [{ refId: 'A', queryType: 'decisions', model: { mode: 'timeseries' }, ...window() }],
       staticConfig
     );
-    expect(A.frames.map((f) => f.name)).toEqual(Array(4).fill(DECISION_TREND_FRAME));
+    expect(A.frames.map((f) => [f.name, f.fields.length])).toEqual([[DECISION_TREND_FRAME, 8]]);
   });
 
   it('promql range: one frame per series with labels and exact nanosecond times', async () => {
@@ -395,9 +406,24 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
 
   it('resources for the editors, with JSON errors for bad paths', async () => {
     const agents = JSON.parse((await env.client.callResource('agents', discoveryConfig)).body);
-    expect(agents.agents.map((a: { name: string; up: boolean; source: string }) => [a.name, a.up, a.source])).toEqual(
-      env.agents.map((a) => [a.address, true, 'prometheus']).sort()
+    expect(agents).toEqual({
+      agents: env.agents
+        .map((a) => ({ url: a.url, instance: a.address, up: true, version: '0.1.0', variant: 'production' }))
+        .sort((a, b) => a.instance.localeCompare(b.instance)),
+    });
+    const closed = await freePort();
+    const down = JSON.parse(
+      (await env.client.callResource('agents', { uid: 'agents-down', jsonData: { agents: [`127.0.0.1:${closed}`] } }))
+        .body
     );
+    expect(down.agents).toEqual([
+      {
+        url: `http://127.0.0.1:${closed}`,
+        instance: `127.0.0.1:${closed}`,
+        up: false,
+        error: `agent 127.0.0.1:${closed}: connection refused`,
+      },
+    ]);
 
     const containers = await env.client.callResource('containers', staticConfig);
     expect(containers.status).toBe(200);
@@ -411,6 +437,13 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     expect(JSON.parse((await env.client.callResource('syscalls', staticConfig)).body)).toEqual({
       syscalls: ['connect', 'execve', 'openat', 'ptrace'],
     });
+    const one = await env.client.callResource('containers', staticConfig, { query: `agent=${env.agents[1].address}` });
+    expect(JSON.parse(one.body).containers.map((x: { agent: string }) => x.agent)).toEqual([
+      env.agents[1].address,
+      env.agents[1].address,
+    ]);
+    const badSelector = await env.client.callResource('syscalls', staticConfig, { query: 'selector=}' });
+    expect(badSelector.status).toBe(400);
     expect(JSON.parse((await env.client.callResource('profiles', staticConfig)).body)).toEqual({
       profiles: ['ci-runner', 'strict'],
       errors: [],

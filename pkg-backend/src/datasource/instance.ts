@@ -1,8 +1,6 @@
 // One configured ZViz data source: its settings, its connections (one
 // keep-alive HTTP client shared by Prometheus and the agents) and agent
 // discovery. Built by the instance manager when settings change.
-import type { AgentEntry } from '@zviz/shared/resources';
-
 import { AgentClient, type AgentTarget } from '../clients/agent';
 import { HttpClient } from '../clients/http';
 import { PrometheusClient } from '../clients/prometheus';
@@ -15,7 +13,13 @@ const DISCOVERY_TTL_MS = 15_000;
 /** Requests still running when settings change get this long before their connections close. */
 const DISPOSE_GRACE_MS = 60_000;
 
-export interface DiscoveredAgent extends AgentEntry {
+export interface DiscoveredAgent {
+  /** `host:port`, as Prometheus' `instance` label names it. */
+  name: string;
+  url: string;
+  source: 'static' | 'prometheus';
+  /** Prometheus' `up` for the target (discovery through Prometheus only). */
+  up?: boolean;
   client: AgentClient;
 }
 

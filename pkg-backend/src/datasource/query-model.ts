@@ -24,7 +24,7 @@ export const AUDIT_MAX_LIMIT = 10_000;
 
 const SYSCALL_NAME = /^[a-z0-9_]{1,64}$/;
 const LABEL_MATCHER = String.raw`[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"`;
-const SELECTOR = new RegExp(String.raw`^\s*(?:${LABEL_MATCHER}\s*(?:,\s*${LABEL_MATCHER}\s*)*,?\s*)?$`);
+export const SELECTOR = new RegExp(String.raw`^\s*(?:${LABEL_MATCHER}\s*(?:,\s*${LABEL_MATCHER}\s*)*,?\s*)?$`);
 
 type Json = Record<string, unknown>;
 

@@ -1,20 +1,41 @@
 // Resources for the query editors and app pages (src/shared/resources.ts):
 // agents, containers, syscalls, profiles and Prometheus label values, all as
-// JSON. Unknown paths are 404 and other methods 405, with JSON errors.
-import type {
-  AgentsResource,
-  ContainersResource,
-  LabelValuesResource,
-  ProfilesResource,
-  ResourceError,
-  SyscallsResource,
+// JSON. Unknown paths are 404 and other methods 405, with JSON errors
+// `{ "error": "..." }`. Lists that fan out to agents add `errors` naming the
+// agents that did not answer.
+import {
+  type AgentRef,
+  type AgentsResource,
+  type ContainersResource,
+  type LabelValuesResource,
+  type ProfilesResource,
+  RESOURCE_AGENTS,
+  RESOURCE_CONTAINERS,
+  RESOURCE_LABEL_VALUES,
+  RESOURCE_PROFILES,
+  RESOURCE_SYSCALLS,
+  type SyscallsResource,
 } from '@zviz/shared/resources';
-import { RESOURCE_PATHS } from '@zviz/shared/resources';
 
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';
 import { DECISIONS_METRIC } from './queries/decisions';
 import { fanOut } from './queries/fan-out';
+import { selector as seriesSelector } from './queries/promql-text';
+import { SELECTOR } from './query-model';
+
+export const RESOURCE_PATHS = [
+  RESOURCE_AGENTS,
+  RESOURCE_CONTAINERS,
+  RESOURCE_SYSCALLS,
+  RESOURCE_PROFILES,
+  RESOURCE_LABEL_VALUES,
+] as const;
+
+/** Agents that could not answer; an extra member next to the contract's list. */
+export interface AgentFailures {
+  errors: Array<{ agent: string; error: string }>;
+}
 
 export interface ResourceAnswer {
   status: number;
@@ -40,13 +61,32 @@ function timeRange(params: URLSearchParams): { start: number; end: number } | un
     : undefined;
 }
 
+/** Every agent, with its /health answer (version, variant) or why it gave none. */
 async function agents(instance: ZVizInstance, signal: AbortSignal): Promise<AgentsResource> {
   const found = await instance.agents(signal);
-  return { agents: found.map(({ client: _client, ...entry }) => entry) };
+  const { answers, failures } = await fanOut(found, (a) => a.client.health(signal));
+  const refs = found.map((agent): AgentRef => {
+    const answer = answers.find((a) => a.agent === agent)?.value;
+    const ref: AgentRef = { url: agent.url, instance: agent.name, up: answer !== undefined };
+    if (answer) {
+      ref.version = answer.version;
+      if (answer.variant) {
+        ref.variant = answer.variant;
+      }
+    } else {
+      ref.error = failures.find((f) => f.agent === agent.name)?.error ?? 'no answer';
+    }
+    return ref;
+  });
+  return { agents: refs };
 }
 
-async function containers(instance: ZVizInstance, signal: AbortSignal): Promise<ContainersResource> {
-  const found = await instance.agents(signal);
+async function containers(
+  instance: ZVizInstance,
+  params: URLSearchParams,
+  signal: AbortSignal
+): Promise<ContainersResource & AgentFailures> {
+  const found = await instance.selectAgents(params.get('agent') ?? '', signal);
   const { answers, failures } = await fanOut(found, (a) => a.client.containers(signal));
   return {
     containers: answers.flatMap(({ agent, value }) =>
@@ -61,18 +101,31 @@ async function syscalls(
   params: URLSearchParams,
   signal: AbortSignal
 ): Promise<SyscallsResource> {
+  const selector = params.get('selector') ?? '';
+  if (!SELECTOR.test(selector)) {
+    throw new HttpError(
+      400,
+      `selector ${JSON.stringify(selector)} is not a list of label matchers like instance="node-1:9090"`
+    );
+  }
   const prometheus = instance.requirePrometheus('the syscall list');
-  const values = await prometheus.labelValues('syscall', [DECISIONS_METRIC], timeRange(params), signal);
+  const values = await prometheus.labelValues(
+    'syscall',
+    [seriesSelector(DECISIONS_METRIC, [selector])],
+    timeRange(params),
+    signal
+  );
   return { syscalls: [...values].sort() };
 }
 
+/** Profiles in use: zviz_container_info in Prometheus and the agents' containers. */
 async function profiles(
   instance: ZVizInstance,
   params: URLSearchParams,
   signal: AbortSignal
-): Promise<ProfilesResource> {
+): Promise<ProfilesResource & AgentFailures> {
   const names = new Set<string>();
-  const errors: ProfilesResource['errors'] = [];
+  const errors: AgentFailures['errors'] = [];
   const fromPrometheus = instance.prometheus
     ? instance.prometheus.labelValues('profile', ['zviz_container_info'], timeRange(params), signal).then(
         (values) => values.forEach((v) => names.add(v)),
@@ -123,7 +176,7 @@ export async function handleResource(
   const name = path.replace(/^\/+|\/+$/g, '');
   const error = (status: number, message: string): ResourceAnswer => ({
     status,
-    body: { error: message } satisfies ResourceError,
+    body: { error: message },
   });
   if (!(RESOURCE_PATHS as readonly string[]).includes(name)) {
     return error(404, `no resource ${JSON.stringify(name)}; resources are ${RESOURCE_PATHS.join(', ')}`);
@@ -140,7 +193,7 @@ export async function handleResource(
       case 'agents':
         return { status: 200, body: await agents(instance, signal) };
       case 'containers':
-        return { status: 200, body: await containers(instance, signal) };
+        return { status: 200, body: await containers(instance, params, signal) };
       case 'syscalls':
         return { status: 200, body: await syscalls(instance, params, signal) };
       case 'profiles':

@@ -7,6 +7,7 @@ import {
   frame,
   int64Field,
   jsonField,
+  nanosColumnFromSeconds,
   nanosFromISO,
   nanosFromSeconds,
   numberField,
@@ -126,5 +127,12 @@ describe('Arrow frame encoding', () => {
     expect(nanosFromISO('2026-11-22T04:00:00.123456789Z')).toBe(1_795_320_000_123_456_789n);
     expect(nanosFromISO('2026-11-22T05:00:00.5+01:00')).toBe(1_795_320_000_500_000_000n);
     expect(nanosFromISO('yesterday')).toBeUndefined();
+  });
+});
+
+describe('nanosecond columns from Prometheus seconds', () => {
+  it('match BigInt arithmetic exactly, before and after 1970', () => {
+    const seconds = [0, 1.001, 1_700_000_000.123, 4_102_444_800.999, -1.5];
+    expect([...nanosColumnFromSeconds(seconds)]).toEqual(seconds.map((s) => BigInt(Math.round(s * 1000)) * 1_000_000n));
   });
 });

@@ -16,6 +16,15 @@ interface ValueOf {
 }
 
 export type FieldValue<T extends FieldType> = ValueOf[T];
+
+/** Columns without nulls may come as typed arrays: no boxing, no copies on the way to Arrow. */
+type TypedColumn<T extends FieldType> = T extends 'time' | 'int64'
+  ? BigInt64Array
+  : T extends 'number'
+    ? Float64Array
+    : never;
+
+export type FieldValues<T extends FieldType> = Array<FieldValue<T> | null> | TypedColumn<T>;
 export type Labels = Record<string, string>;
 
 /** Grafana's FieldConfig: display name, unit, decimals, links, thresholds... */
@@ -26,7 +35,7 @@ export interface Field<T extends FieldType = FieldType> {
   type: T;
   /** Whether the column may hold nulls (Arrow's nullable flag). */
   nullable: boolean;
-  values: Array<FieldValue<T> | null>;
+  values: FieldValues<T>;
   labels?: Labels;
   config?: FieldConfig;
 }
@@ -63,7 +72,7 @@ export interface FieldOptions {
 function field<T extends FieldType>(
   type: T,
   name: string,
-  values: Array<FieldValue<T> | null>,
+  values: FieldValues<T>,
   defaultNullable: boolean,
   options: FieldOptions
 ): Field<T> {
@@ -78,12 +87,12 @@ function field<T extends FieldType>(
 }
 
 /** Time column from nanosecond timestamps; not nullable unless asked. */
-export function timeField(name: string, nanos: Array<bigint | null>, options: FieldOptions = {}): Field<'time'> {
+export function timeField(name: string, nanos: FieldValues<'time'>, options: FieldOptions = {}): Field<'time'> {
   return field('time', name, nanos, false, options);
 }
 
 /** Float64 column; nullable, as Grafana's numeric fields from a store usually are. */
-export function numberField(name: string, values: Array<number | null>, options: FieldOptions = {}): Field<'number'> {
+export function numberField(name: string, values: FieldValues<'number'>, options: FieldOptions = {}): Field<'number'> {
   return field('number', name, values, true, options);
 }
 
@@ -140,6 +149,32 @@ export function nanosFromMillis(ms: number): bigint {
 /** Epoch seconds as Prometheus writes them (e.g. 1700000000.123) to nanoseconds. */
 export function nanosFromSeconds(seconds: number): bigint {
   return BigInt(Math.round(seconds * 1e6)) * 1000n;
+}
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * Epoch seconds (Prometheus' sample times, millisecond precision) to a
+ * nanosecond column without a BigInt per value: the 64-bit product is built
+ * from 32-bit halves, each exact in a double.
+ */
+export function nanosColumnFromSeconds(seconds: ArrayLike<number>): BigInt64Array {
+  const out = new BigInt64Array(seconds.length);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < seconds.length; i++) {
+    const ms = Math.round(seconds[i] * 1000);
+    const sign = ms < 0 ? -1 : 1;
+    const abs = Math.abs(ms);
+    const hi = Math.floor(abs / TWO_32);
+    const lowProduct = (abs - hi * TWO_32) * 1_000_000;
+    const carry = Math.floor(lowProduct / TWO_32);
+    view.setUint32(i * 8, lowProduct - carry * TWO_32, true);
+    view.setUint32(i * 8 + 4, hi * 1_000_000 + carry, true);
+    if (sign < 0) {
+      out[i] = -out[i];
+    }
+  }
+  return out;
 }
 
 /** RFC 3339 with up to nanosecond fractions (the agent's timestamps) to nanoseconds. */

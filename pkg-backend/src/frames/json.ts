@@ -58,7 +58,10 @@ function schemaOf(frame: Frame): Record<string, unknown> {
 
 const NANOS_PER_MILLI = 1_000_000n;
 
-function columnOf(field: Field, entities: Array<Entities | null>, nanos: Array<number[] | null>, index: number) {
+function columnOf(typed: Field, entities: Array<Entities | null>, nanos: Array<number[] | null>, index: number) {
+  // Typed columns become plain arrays: their map() would keep the element type.
+  const values: unknown[] = Array.isArray(typed.values) ? typed.values : Array.from(typed.values as ArrayLike<unknown>);
+  const field = { type: typed.type, values };
   switch (field.type) {
     case 'time': {
       let rest: number[] | null = null;

@@ -67,5 +67,6 @@ export async function serve(
     network: server.address.network,
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,
     protocol_version: version,
+    startup_ms: Math.round(process.uptime() * 1000),
   });
 }

@@ -2,8 +2,8 @@
 // range, from zviz_broker_decisions_total. Three PromQL queries run at once:
 // the totals per (syscall, decision) at the end of the range, the rate trend
 // over the range for the sparklines, and the broker's p99 latency. The panel
-// gets one wide frame (a row per syscall, a column per decision) and a trend
-// frame per syscall (src/shared/frames.ts).
+// gets one wide frame (a row per syscall, a column per decision) and one
+// wide time series frame of the rates (src/shared/frames.ts).
 import { DECISIONS, type Decision } from '@zviz/shared/agent-api';
 import {
   DECISION_TREND_FRAME,
@@ -20,7 +20,7 @@ import {
   type Field,
   type Frame,
   frame,
-  nanosFromSeconds,
+  nanosColumnFromSeconds,
   numberField,
   stringField,
   timeField,
@@ -67,44 +67,45 @@ function decisionColumns(model: DecisionsModel): Decision[] {
   return model.decisions.length ? DECISIONS.filter((d) => model.decisions.includes(d)) : [...DECISIONS];
 }
 
-function trendFrames(
+/**
+ * One wide time series frame for every (syscall, decision) rate: a single
+ * Arrow file however many syscalls there are (a frame per series would cost
+ * an Arrow file each, hundreds for a busy fleet).
+ */
+function trendFrame(
   series: PromMatrixSeries[],
   columns: Decision[],
-  grid: bigint[],
+  grid: BigInt64Array,
   gridStart: number,
   step: number
-): Frame[] {
-  const bySyscall = new Map<string, Map<string, PromMatrixSeries>>();
-  for (const s of series) {
+): Frame {
+  const order = new Map(columns.map((d, i) => [d as string, i]));
+  const sorted = series
+    .filter((s) => order.has(s.metric.decision ?? ''))
+    .sort(
+      (a, b) =>
+        (a.metric.syscall ?? '').localeCompare(b.metric.syscall ?? '') ||
+        order.get(a.metric.decision!)! - order.get(b.metric.decision!)!
+    );
+  const fields: Field[] = [timeField(TIME_FIELD, grid)];
+  for (const s of sorted) {
     const syscall = s.metric.syscall ?? '';
-    let decisions = bySyscall.get(syscall);
-    if (!decisions) {
-      decisions = new Map();
-      bySyscall.set(syscall, decisions);
-    }
-    decisions.set(s.metric.decision ?? '', s);
-  }
-  const frames: Frame[] = [];
-  for (const syscall of [...bySyscall.keys()].sort()) {
-    const decisions = bySyscall.get(syscall)!;
-    const fields: Field[] = [timeField(TIME_FIELD, grid)];
-    for (const decision of columns) {
-      const s = decisions.get(decision);
-      if (!s) {
-        continue;
+    const decision = s.metric.decision ?? '';
+    const values = new Array<number | null>(grid.length).fill(null);
+    for (const [t, v] of s.values) {
+      const index = Math.round((t - gridStart) / step);
+      if (index >= 0 && index < grid.length) {
+        values[index] = sampleValue(v);
       }
-      const values = new Array<number | null>(grid.length).fill(null);
-      for (const [t, v] of s.values) {
-        const index = Math.round((t - gridStart) / step);
-        if (index >= 0 && index < grid.length) {
-          values[index] = sampleValue(v);
-        }
-      }
-      fields.push(numberField(VALUE_FIELD, values, { labels: { syscall, decision }, config: { unit: 'ops' } }));
     }
-    frames.push(frame(DECISION_TREND_FRAME, fields));
+    fields.push(
+      numberField(VALUE_FIELD, values, {
+        labels: { syscall, decision },
+        config: { unit: 'ops', displayNameFromDS: `${syscall} ${decision}` },
+      })
+    );
   }
-  return frames;
+  return frame(DECISION_TREND_FRAME, fields, { type: 'timeseries-wide', typeVersion: [0, 1] });
 }
 
 export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Promise<Frame[]> {
@@ -133,10 +134,10 @@ export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Pr
 
   const columns = decisionColumns(model);
   const points = Math.floor((plan.end - plan.start) / plan.step) + 1;
-  const grid = Array.from({ length: points }, (_, i) => nanosFromSeconds(plan.start + i * plan.step));
-  const trends = trendFrames(trend.data.result, columns, grid, plan.start, plan.step);
+  const grid = nanosColumnFromSeconds(Array.from({ length: points }, (_, i) => plan.start + i * plan.step));
+  const trends = trendFrame(trend.data.result, columns, grid, plan.start, plan.step);
   if (timeseries || !totals) {
-    return trends;
+    return [trends];
   }
 
   const rows = new Map<string, Map<string, number>>();
@@ -191,5 +192,5 @@ export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Pr
       ...(warnings.length ? { notices: warnings.map((text) => ({ severity: 'warning' as const, text })) } : {}),
     }
   );
-  return [wide, ...trends];
+  return [wide, trends];
 }

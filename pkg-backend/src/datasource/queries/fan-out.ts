@@ -1,11 +1,9 @@
 // Asks several agents at once; each answer or failure stays with its agent.
-import type { AgentFailure } from '@zviz/shared/resources';
-
 import type { DiscoveredAgent } from '../instance';
 
 export interface FanOut<T> {
   answers: Array<{ agent: DiscoveredAgent; value: T }>;
-  failures: Array<AgentFailure & { cause: unknown }>;
+  failures: Array<{ agent: string; error: string; cause: unknown }>;
 }
 
 export async function fanOut<T>(

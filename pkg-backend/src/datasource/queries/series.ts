@@ -9,6 +9,7 @@ import {
   type Frame,
   type FrameMeta,
   frame,
+  nanosColumnFromSeconds,
   nanosFromSeconds,
   numberField,
   stringField,
@@ -44,12 +45,13 @@ function displayName(labels: PromLabels, legendFormat: string): string {
 }
 
 function seriesFrame(labels: PromLabels, points: PromPoint[], meta: FrameMeta, legendFormat: string): Frame {
-  const times = new Array<bigint>(points.length);
-  const values = new Array<number>(points.length);
+  const seconds = new Float64Array(points.length);
+  const values = new Float64Array(points.length);
   for (let i = 0; i < points.length; i++) {
-    times[i] = nanosFromSeconds(points[i][0]);
+    seconds[i] = points[i][0];
     values[i] = sampleValue(points[i][1]);
   }
+  const times = nanosColumnFromSeconds(seconds);
   const name = displayName(labels, legendFormat);
   return frame(
     name,
