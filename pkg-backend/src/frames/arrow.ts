@@ -18,7 +18,6 @@ import {
   RecordBatchReader,
   Schema,
   Struct,
-  Table,
   TimestampNanosecond,
   Utf8,
 } from 'apache-arrow';
@@ -172,7 +171,15 @@ export function encodeFrame(frame: Frame): Uint8Array {
     nullCount: 0,
     children: columns.map((c) => c.data),
   });
-  return RecordBatchFileWriter.writeAll(new Table(schema, [new RecordBatch(schema, struct)])).toUint8Array(true);
+  // Writing the batch straight to a file writer skips building a Table (a
+  // third of the cost of a 1,000-point frame). The writer gets our schema
+  // first: a RecordBatch's own schema merges the metadata of same-named
+  // fields, which would give every `value` field the last one's labels.
+  const writer = new RecordBatchFileWriter();
+  writer.reset(undefined, schema);
+  writer.write(new RecordBatch(schema, struct));
+  writer.finish();
+  return writer.toUint8Array(true);
 }
 
 /** A decoded field with the Arrow facts a test wants to assert on. */
