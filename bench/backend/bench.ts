@@ -62,6 +62,21 @@ interface Plugin {
   cpuMs: number;
 }
 
+/** Spawn to first stdout line of the bare Node binary: the floor any Node executable starts from. */
+async function bareNodeStart(): Promise<{ wallMs: number; cpuMs: number }> {
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('1\\n'); setInterval(() => {}, 1000)"], {
+    stdio: 'pipe',
+  });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = cpuMs(child.pid!);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { wallMs, cpuMs: cpu };
+}
+
 async function startPlugin(): Promise<Plugin> {
   const started = process.hrtime.bigint();
   const child = spawn(executable, [], {
@@ -115,11 +130,16 @@ async function main(): Promise<void> {
   // Cold start first, with nothing else of ours running.
   const walls: number[] = [];
   const cpus: number[] = [];
+  const nodeWalls: number[] = [];
+  const nodeCpus: number[] = [];
   for (let i = 0; i < COLD_STARTS; i++) {
     const p = await startPlugin();
     walls.push(p.wallMs);
     cpus.push(p.cpuMs);
     await stopPlugin(p);
+    const n = await bareNodeStart();
+    nodeWalls.push(n.wallMs);
+    nodeCpus.push(n.cpuMs);
   }
 
   const { text, end } = backfill();
@@ -234,6 +254,9 @@ async function main(): Promise<void> {
       `  wall median ${ms(percentile(walls, 50))}  min ${ms(Math.min(...walls))}  p90 ${ms(percentile(walls, 90))}`
     );
     console.log(`  plugin CPU time at the handshake: median ${ms(percentile(cpus, 50))} (10 ms ticks)`);
+    console.log(
+      `  bare node -e (reference): wall median ${ms(percentile(nodeWalls, 50))}, CPU median ${ms(percentile(nodeCpus, 50))}`
+    );
     console.log(`resident memory: idle ${idleRss.toFixed(1)} MiB, after the runs ${busyRss.toFixed(1)} MiB`);
     console.log(
       `load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`

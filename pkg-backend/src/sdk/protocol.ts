@@ -1,41 +1,43 @@
-// Turns the embedded .proto texts into grpc-js service definitions.
-import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
-import { fromJSON, type Options } from '@grpc/proto-loader';
-import { parse } from 'protobufjs';
+// Turns the embedded .proto texts into grpc-js service definitions with
+// protobufjs reflection. (@grpc/proto-loader would do the same and also build
+// descriptor protos for server reflection, which nobody here asks for and
+// which cost a third of the start-up time.)
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { type IConversionOptions, parse, type Root, Service, type Type } from 'protobufjs';
 
 import controllerProto from './proto/controller.proto?raw';
 import healthProto from './proto/health.proto?raw';
 import pluginProto from './proto/plugin.proto?raw';
 
-const LOADER_OPTIONS: Options = {
-  // Field names stay as Grafana spells them (refId, jsonData, lastUpdatedMS).
-  keepCase: true,
-  // int64 fields hold epoch milliseconds and small counts: numbers are exact.
-  longs: Number,
-  enums: String,
-  bytes: Buffer,
-  defaults: true,
-  oneofs: false,
-};
+/**
+ * Field names stay as Grafana spells them (refId, jsonData, lastUpdatedMS);
+ * int64 fields hold epoch milliseconds and small counts, so numbers are
+ * exact; enums travel as their names; absent fields read as their defaults.
+ */
+const TO_OBJECT: IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true };
 
-function load(text: string): GrpcObject {
-  const root = parse(text, { keepCase: true }).root;
-  return loadPackageDefinition(fromJSON(root.toJSON(), LOADER_OPTIONS));
-}
-
-interface ServiceConstructor {
-  service: ServiceDefinition;
-}
-
-function service(pkg: GrpcObject, path: string): ServiceDefinition {
-  let node: unknown = pkg;
-  for (const part of path.split('.')) {
-    node = (node as Record<string, unknown>)[part];
+function definition(root: Root, name: string): ServiceDefinition {
+  const service = root.lookup(name);
+  if (!(service instanceof Service)) {
+    throw new Error(`protocol definition lacks service ${name}`);
   }
-  if (!node || !(node as ServiceConstructor).service) {
-    throw new Error(`protocol definition lacks service ${path}`);
+  const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const request = method.resolvedRequestType as Type;
+    const response = method.resolvedResponseType as Type;
+    methods[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: Boolean(method.requestStream),
+      responseStream: Boolean(method.responseStream),
+      requestSerialize: (value) => Buffer.from(request.encode(request.fromObject(value as object)).finish()),
+      requestDeserialize: (bytes) => request.toObject(request.decode(bytes), TO_OBJECT),
+      responseSerialize: (value) => Buffer.from(response.encode(response.fromObject(value as object)).finish()),
+      responseDeserialize: (bytes) => response.toObject(response.decode(bytes), TO_OBJECT),
+      originalName: method.name,
+    };
   }
-  return (node as ServiceConstructor).service;
+  return methods as ServiceDefinition;
 }
 
 export interface ProtocolServices {
@@ -52,22 +54,17 @@ let cached: ProtocolServices | undefined;
 /** The gRPC services of Grafana's plugin protocol plus go-plugin's companions. */
 export function protocolServices(): ProtocolServices {
   if (!cached) {
-    const plugin = load(pluginProto);
-    const health = load(healthProto);
-    const controller = load(controllerProto);
+    const plugin = parse(pluginProto, { keepCase: true }).root;
+    const health = parse(healthProto, { keepCase: true }).root;
+    const controller = parse(controllerProto, { keepCase: true }).root;
     cached = {
-      data: service(plugin, 'pluginv2.Data'),
-      diagnostics: service(plugin, 'pluginv2.Diagnostics'),
-      resource: service(plugin, 'pluginv2.Resource'),
-      stream: service(plugin, 'pluginv2.Stream'),
-      health: service(health, 'grpc.health.v1.Health'),
-      controller: service(controller, 'plugin.GRPCController'),
+      data: definition(plugin, 'pluginv2.Data'),
+      diagnostics: definition(plugin, 'pluginv2.Diagnostics'),
+      resource: definition(plugin, 'pluginv2.Resource'),
+      stream: definition(plugin, 'pluginv2.Stream'),
+      health: definition(health, 'grpc.health.v1.Health'),
+      controller: definition(controller, 'plugin.GRPCController'),
     };
   }
   return cached;
-}
-
-/** Client constructors for tests and benchmarks that play Grafana's part. */
-export function protocolPackages(): { plugin: GrpcObject; health: GrpcObject; controller: GrpcObject } {
-  return { plugin: load(pluginProto), health: load(healthProto), controller: load(controllerProto) };
 }
