@@ -13,6 +13,9 @@ export interface AgentTarget {
   url: string;
 }
 
+/** The most events an agent returns per request (its /api/v1/decisions refuses more). */
+export const AGENT_MAX_LIMIT = 1000;
+
 export interface DecisionsFilter {
   since?: number;
   syscall?: string;
@@ -41,7 +44,11 @@ export class AgentClient {
 
   decisions(filter: DecisionsFilter, signal?: AbortSignal): Promise<DecisionsResponse> {
     const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(filter)) {
+    const capped = {
+      ...filter,
+      limit: filter.limit === undefined ? undefined : Math.min(filter.limit, AGENT_MAX_LIMIT),
+    };
+    for (const [key, value] of Object.entries(capped)) {
       if (value !== undefined && value !== '') {
         params.set(key, String(value));
       }

@@ -31,8 +31,9 @@ function unhealthyParts(report: HealthReport): string {
 }
 
 export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): Promise<CheckHealthResult> {
-  const problems: string[] = [];
-  const notes: string[] = [];
+  // Prometheus first, then the agents, whichever answers first.
+  const problems: { prometheus: string[]; agents: string[] } = { prometheus: [], agents: [] };
+  const notes: { prometheus: string[]; agents: string[] } = { prometheus: [], agents: [] };
   let prometheus: PrometheusDetails | undefined;
 
   const checkPrometheus = async () => {
@@ -47,17 +48,17 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
       prometheus.agentsReporting = count;
       if (count === 0) {
         prometheus.error = 'no zviz_build_info series: Prometheus does not scrape any ZViz agent (yet)';
-        problems.push(`${client.name}: ${prometheus.error}`);
+        problems.prometheus.push(`${client.name}: ${prometheus.error}`);
       } else {
         prometheus.ok = true;
-        notes.push(
+        notes.prometheus.push(
           `${client.name}: OK, ${count} agent${count === 1 ? '' : 's'} report${count === 1 ? 's' : ''} zviz_build_info`
         );
       }
     } catch (error) {
       const e = UpstreamError.from(client.name, error);
       prometheus.error = e.detail;
-      problems.push(e.message);
+      problems.prometheus.push(e.message);
     }
   };
 
@@ -67,11 +68,11 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
     try {
       discovered = await instance.agents(signal);
     } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
+      problems.agents.push(error instanceof Error ? error.message : String(error));
       return;
     }
     if (discovered.length === 0) {
-      problems.push(instance.noAgents().message);
+      problems.agents.push(instance.noAgents().message);
       return;
     }
     const { answers, failures } = await fanOut(discovered, (a) => a.client.health(signal));
@@ -81,22 +82,23 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
       if (value.status === 'healthy') {
         healthy.push(agent.name);
       } else {
-        notes.push(`agent ${agent.name} is ${value.status}${unhealthyParts(value)}`);
+        notes.agents.push(`agent ${agent.name} is ${value.status}${unhealthyParts(value)}`);
       }
     }
     for (const failure of failures) {
       const agent = discovered.find((a) => a.name === failure.agent)!;
       agents.push({ name: agent.name, url: agent.url, ok: false, error: failure.error });
-      problems.push(failure.error);
+      problems.agents.push(failure.error);
     }
     agents = agents.sort((a, b) => a.name.localeCompare(b.name));
-    notes.push(`${answers.length} of ${discovered.length} agent${discovered.length === 1 ? '' : 's'} reachable`);
+    notes.agents.push(`${answers.length} of ${discovered.length} agent${discovered.length === 1 ? '' : 's'} reachable`);
   };
 
   await Promise.all([checkPrometheus(), checkAgents()]);
   const details = { prometheus, agents };
-  if (problems.length > 0) {
-    return { status: 'ERROR', message: problems.join('; '), details };
+  const failed = [...problems.prometheus, ...problems.agents];
+  if (failed.length > 0) {
+    return { status: 'ERROR', message: failed.join('; '), details };
   }
-  return { status: 'OK', message: notes.join('; '), details };
+  return { status: 'OK', message: [...notes.prometheus, ...notes.agents].join('; '), details };
 }

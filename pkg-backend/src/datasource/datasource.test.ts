@@ -259,9 +259,11 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
 
   it('audit: events of all agents in the range, filtered, newest first, as a logs frame', async () => {
     const now = Date.now();
-    const { A, B } = await env.client.queryData(
+    const { A, B, C } = await env.client.queryData(
       [
         { refId: 'A', model: { queryType: 'audit' }, from: now - 3600_000, to: now },
+        // More than one agent answers per request (1,000): asked for less each.
+        { refId: 'C', model: { queryType: 'audit', limit: 5000 }, from: now - 3600_000, to: now },
         {
           refId: 'B',
           model: { queryType: 'audit', decision: 'kill', container: 'tenant-a' },
@@ -310,6 +312,8 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
       },
     ]);
     expect(values(B.frames[0], 'seq')).toEqual([3]);
+    expect(C.error).toBe('');
+    expect(values(C.frames[0], 'seq')).toEqual([3, 10, 2, 1]);
   });
 
   it('audit: an unreachable agent is a notice; all unreachable is a downstream error', async () => {
