@@ -421,6 +421,37 @@ func TestConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("QueryData health and CheckHealth against the real agent", func(t *testing.T) {
+		address, why := startRealAgent(t)
+		requireOrSkip(t, why)
+		real := pluginContext(t, "real-agent", map[string]any{"prometheusUrl": promURL, "agents": []string{address}})
+		now := time.Now()
+		resp, err := c.data.QueryData(ctx, &pluginv2.QueryDataRequest{
+			PluginContext: real,
+			Queries:       []*pluginv2.DataQuery{query("H", "health", map[string]any{}, now.Add(-time.Minute), now)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := decode(t, resp.Responses["H"])[0]
+		if a, _ := fieldNamed(t, table, "agent").ConcreteAt(0); a != address {
+			t.Fatalf("agent %v, want %s", a, address)
+		}
+		if s, _ := fieldNamed(t, table, "status").ConcreteAt(0); s != "healthy" {
+			t.Fatalf("the real agent's status %v", s)
+		}
+		if v, _ := fieldNamed(t, table, "version").ConcreteAt(0); v == "" {
+			t.Fatal("the real agent reported no version")
+		}
+		health, err := c.diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: real})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if health.Status != pluginv2.CheckHealthResponse_OK || !strings.HasSuffix(health.Message, "1 of 1 agent reachable") {
+			t.Fatalf("health %v %q", health.Status, health.Message)
+		}
+	})
+
 	t.Run("CollectMetrics", func(t *testing.T) {
 		m, err := c.diagnostics.CollectMetrics(ctx, &pluginv2.CollectMetricsRequest{PluginContext: pctx})
 		if err != nil {

@@ -230,3 +230,43 @@ func startAgent(t *testing.T) *fixtureAgent {
 	t.Cleanup(a.Close)
 	return a
 }
+
+// startRealAgent runs the ZViz agent (agent/bin/zviz.js) on a free port, or
+// says why it cannot.
+func startRealAgent(t *testing.T) (string, string) {
+	t.Helper()
+	bundle := filepath.Join("..", "..", "agent", "dist", "zviz.js")
+	if _, err := os.Stat(bundle); err != nil {
+		return "", "needs the built agent " + bundle + " (npm run build)"
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", "needs node on PATH to run the agent"
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte("logging:\n  audit:\n    path: "+filepath.Join(dir, "audit.json")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	address := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd := exec.Command(node, filepath.Join("..", "..", "agent", "bin", "zviz.js"), "agent", "--config", config, "--addr", address)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_, _ = cmd.Process.Wait()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + address + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return address, ""
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent at %s never answered /health: %v", address, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
