@@ -85,7 +85,7 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     expect(times[0]).toBe(BigInt(window().from) * 1_000_000n);
     expect(times.length).toBeLessThanOrEqual(61);
     const connectAllow = trend.fields.find((f) => f.labels?.syscall === 'connect' && f.labels.decision === 'allow')!;
-    expect(connectAllow.config).toEqual({ unit: 'ops', displayNameFromDS: 'connect allow' });
+    expect(connectAllow.config).toBeUndefined();
     const allowRates = connectAllow.values.filter((v) => v !== null) as number[];
     expect(allowRates.length).toBeGreaterThan(50);
     allowRates.forEach((v) => expect(v).toBeCloseTo(RATES.connect.allow, 6));
@@ -121,6 +121,7 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
       staticConfig
     );
     expect(A.frames.map((f) => [f.name, f.fields.length])).toEqual([[DECISION_TREND_FRAME, 8]]);
+    expect(A.frames[0].fields[1].config).toEqual({ unit: 'ops', displayNameFromDS: 'connect allow' });
   });
 
   it('promql range: one frame per series with labels and exact nanosecond times', async () => {

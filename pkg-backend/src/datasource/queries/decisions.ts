@@ -77,7 +77,9 @@ function trendFrame(
   columns: Decision[],
   grid: BigInt64Array,
   gridStart: number,
-  step: number
+  step: number,
+  /** Display names and units, for Grafana's own panels (mode `timeseries`); sparklines go without. */
+  display: boolean
 ): Frame {
   const order = new Map(columns.map((d, i) => [d as string, i]));
   const sorted = series
@@ -98,12 +100,10 @@ function trendFrame(
         values[index] = sampleValue(v);
       }
     }
-    fields.push(
-      numberField(VALUE_FIELD, values, {
-        labels: { syscall, decision },
-        config: { unit: 'ops', displayNameFromDS: `${syscall} ${decision}` },
-      })
-    );
+    // Field metadata is the dearest part of a wide frame's Arrow schema
+    // (apache-arrow encodes it twice, at the head and in the footer).
+    const config = display ? { config: { unit: 'ops', displayNameFromDS: `${syscall} ${decision}` } } : {};
+    fields.push(numberField(VALUE_FIELD, values, { labels: { syscall, decision }, ...config }));
   }
   return frame(DECISION_TREND_FRAME, fields, { type: 'timeseries-wide', typeVersion: [0, 1] });
 }
@@ -135,7 +135,7 @@ export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Pr
   const columns = decisionColumns(model);
   const points = Math.floor((plan.end - plan.start) / plan.step) + 1;
   const grid = nanosColumnFromSeconds(Array.from({ length: points }, (_, i) => plan.start + i * plan.step));
-  const trends = trendFrame(trend.data.result, columns, grid, plan.start, plan.step);
+  const trends = trendFrame(trend.data.result, columns, grid, plan.start, plan.step, timeseries);
   if (timeseries || !totals) {
     return [trends];
   }
