@@ -3,10 +3,10 @@
 // picocolors when color is on. With a height, sections share the screen the
 // way top does; without one (--once, batch output) everything is printed.
 import type { Decision, DecisionEvent } from '@zviz/shared/agent-api';
-import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 
 import { formatBytes, formatClock, formatCount, formatRate, formatRatio, formatSeconds, formatUptime } from './format';
+import { table } from './table';
 import { REFUSALS, type ContainerRow, type Count, type SyscallRow, type TopView, type ViewOptions } from './model';
 
 type Colors = ReturnType<typeof createColors>;
@@ -29,38 +29,6 @@ export interface RenderOptions extends ViewOptions {
 const DECISION_COLUMNS: readonly Decision[] = ['allow', 'emulate', 'log', 'deny', 'trap', 'kill'];
 /** Recent decisions shown when the height is not limited. */
 const RECENT_UNLIMITED = 10;
-
-const NO_BORDER = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
-
-function table(head: string[], align: Array<'left' | 'right'>, rows: string[][], c: Colors): string[] {
-  const t = new Table({
-    head: head.map((h) => c.bold(h)),
-    chars: NO_BORDER,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
-    colAligns: align,
-  });
-  t.push(...rows);
-  return t
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd());
-}
 
 function statusColor(c: Colors, status: string): (s: string) => string {
   switch (status) {

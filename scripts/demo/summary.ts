@@ -1,0 +1,90 @@
+// The demo's periodic summary: what the backend datasource's queries return
+// right now, and where the alerts stand, in a few lines.
+import { DECISIONS } from '@zviz/shared/agent-api';
+
+import { table } from '../../agent/src/top/table';
+import { formatCount, formatSeconds } from '../../agent/src/top/format';
+import type { Snapshot } from './datasource';
+import type { PromAlert } from './prometheus';
+import type { Colors } from './progress';
+
+/** Syscall rows shown; the rest are summed up in one line. */
+const ROWS = 8;
+const AUDIT_LINES = 4;
+
+function clock(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+export function summaryLines(
+  snap: Snapshot,
+  alerts: readonly PromAlert[],
+  watched: ReadonlyMap<string, string | undefined>,
+  c: Colors,
+  now = Date.now()
+): string[] {
+  const lines = [
+    c.bold(
+      `── ${clock(now)}  the last ${Math.round(snap.rangeSeconds / 60)} min through the backend datasource (decisions, health, audit) ──`
+    ),
+  ];
+  for (const error of snap.errors) {
+    lines.push(c.red(`  ${error}`));
+  }
+  const columns = DECISIONS.filter((d) => snap.decisions.some((r) => (r.counts[d] ?? 0) > 0));
+  if (snap.decisions.length === 0) {
+    lines.push(c.dim('  no decisions in Prometheus yet'));
+  } else {
+    const shown = snap.decisions.slice(0, ROWS);
+    const refusal = (d: string) => d === 'deny' || d === 'kill' || d === 'trap';
+    const rows = shown.map((r) => [
+      r.syscall,
+      ...columns.map((d) => {
+        const n = r.counts[d] ?? 0;
+        return n > 0 && refusal(d)
+          ? c.red(formatCount(n))
+          : n > 0 && d === 'log'
+            ? c.yellow(formatCount(n))
+            : formatCount(n);
+      }),
+      formatCount(r.total),
+    ]);
+    lines.push(
+      ...table(
+        ['SYSCALL', ...columns.map((d) => d.toUpperCase()), 'TOTAL'],
+        ['left', ...columns.map(() => 'right' as const), 'right'],
+        rows,
+        c
+      ).map((l) => `  ${l}`)
+    );
+    if (snap.decisions.length > ROWS) {
+      const rest = snap.decisions.slice(ROWS).reduce((n, r) => n + r.total, 0);
+      lines.push(c.dim(`  … ${snap.decisions.length - ROWS} more syscalls, ${formatCount(rest)} decisions`));
+    }
+  }
+  const agents = snap.health.map((h) => {
+    const status = String(h.status);
+    const colored = status === 'healthy' ? c.green(status) : status === 'degraded' ? c.yellow(status) : c.red(status);
+    return `agent ${String(h.node ?? h.agent)} ${colored}, ${String(h.containers)} containers, broker ${String(h.broker_status)}`;
+  });
+  lines.push(`  ${[...agents, `broker p99 ${formatSeconds(snap.p99Seconds)}`].join(' · ')}`);
+  for (const a of snap.audit.slice(0, AUDIT_LINES)) {
+    const when = a.timestamp instanceof Date ? a.timestamp.getTime() : Number(a.timestamp);
+    lines.push(c.dim(`  ${Number.isFinite(when) ? clock(when) : ''} ${String(a.body ?? '')}`));
+  }
+  const states = [...watched].map(([name, forDuration]) => {
+    const alert = alerts.find((x) => x.labels.alertname === name);
+    if (!alert) {
+      return `${name} ${c.dim('inactive')}`;
+    }
+    if (alert.state === 'firing') {
+      return `${name} ${c.bold(c.red('FIRING'))}`;
+    }
+    return `${name} ${c.yellow('pending')} since ${clock(Date.parse(alert.activeAt))}${forDuration ? ` (fires after ${forDuration})` : ''}`;
+  });
+  const others = alerts.filter((a) => a.state === 'firing' && !watched.has(a.labels.alertname));
+  lines.push(
+    `  alerts: ${[...states, ...others.map((a) => `${a.labels.alertname} ${c.red('FIRING')}`)].join(' · ') || 'none'}`
+  );
+  return lines;
+}
