@@ -55,12 +55,32 @@ export function decisionsPromQL(
     anyOf('syscall', model.syscalls),
     anyOf('decision', model.decisions),
   ]);
-  const fn = model.mode === 'rate' ? 'rate' : 'increase';
+  const range = duration(rangeSeconds);
   return {
-    totals: `sum by (syscall, decision) (${fn}(${series}[${duration(rangeSeconds)}]))`,
+    totals:
+      model.mode === 'rate'
+        ? `sum by (syscall, decision) (rate(${series}[${range}]))`
+        : `sum by (syscall, decision) (${exactCount(series, range)})`,
     trend: `sum by (syscall, decision) (rate(${series}[${duration(trendWindowSeconds)}]))`,
     p99: `histogram_quantile(0.99, sum by (le) (rate(${selector(LATENCY_BUCKETS_METRIC, [model.selector])}[${duration(rangeSeconds)}])))`,
   };
+}
+
+/**
+ * Decisions counted over the range, exactly where the samples allow it.
+ * increase() extrapolates to the range's edges (30.4 decisions where 30 were
+ * scraped) and misses the first value of a series that appears inside the
+ * range: the broker exports a (syscall, decision) pair from its first
+ * decision on, so the first burst of a new denial would count as nothing.
+ * Instead: the difference between the last sample and the one before the
+ * range starts; for a series born inside the range, its value (it started
+ * from zero); only after a counter reset (an agent restart) does increase()
+ * estimate.
+ */
+export function exactCount(series: string, range: string): string {
+  const delta = `(${series} - ${series} offset ${range})`;
+  const born = `(${series} unless ${series} offset ${range})`;
+  return `((${delta} or ${born}) and (resets(${series}[${range}]) == 0)) or increase(${series}[${range}])`;
 }
 
 function decisionColumns(model: DecisionsModel): Decision[] {

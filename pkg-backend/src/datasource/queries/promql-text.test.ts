@@ -26,8 +26,12 @@ describe('PromQL text', () => {
       3600,
       60
     );
+    const s = 'zviz_broker_decisions_total{instance="n:1", syscall=~"openat", decision=~"deny"}';
     expect(q.totals).toBe(
-      'sum by (syscall, decision) (increase(zviz_broker_decisions_total{instance="n:1", syscall=~"openat", decision=~"deny"}[3600s]))'
+      `sum by (syscall, decision) ((((${s} - ${s} offset 3600s) or (${s} unless ${s} offset 3600s)) and (resets(${s}[3600s]) == 0)) or increase(${s}[3600s]))`
+    );
+    expect(decisionsPromQL({ mode: 'rate', syscalls: [], decisions: [], selector: '' }, 60, 60).totals).toBe(
+      'sum by (syscall, decision) (rate(zviz_broker_decisions_total{}[60s]))'
     );
     expect(q.p99).toBe(
       'histogram_quantile(0.99, sum by (le) (rate(zviz_broker_latency_seconds_bucket{instance="n:1"}[3600s])))'
