@@ -68,8 +68,16 @@ export function summaryLines(
     return `agent ${String(h.node ?? h.agent)} ${colored}, ${String(h.containers)} containers, broker ${String(h.broker_status)}`;
   });
   lines.push(`  ${[...agents, `broker p99 ${formatSeconds(snap.p99Seconds)}`].join(' · ')}`);
-  for (const a of snap.audit.slice(0, AUDIT_LINES)) {
-    const when = a.timestamp instanceof Date ? a.timestamp.getTime() : Number(a.timestamp);
+  // The newest event of each kind (syscall and decision), so one noisy workload does not hide the rest.
+  const kinds = new Set<string>();
+  const latest = snap.audit.filter((a) => {
+    const kind = `${String(a.syscall)} ${String(a.decision)}`;
+    return !kinds.has(kind) && kinds.add(kind);
+  });
+  for (const a of latest.slice(0, AUDIT_LINES)) {
+    // Time fields decode as nanoseconds (bigint) or milliseconds, depending on the frame's encoding.
+    const t = a.timestamp;
+    const when = typeof t === 'bigint' ? Number(t / 1_000_000n) : t instanceof Date ? t.getTime() : Number(t);
     lines.push(c.dim(`  ${Number.isFinite(when) ? clock(when) : ''} ${String(a.body ?? '')}`));
   }
   const states = [...watched].map(([name, forDuration]) => {

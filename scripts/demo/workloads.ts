@@ -40,7 +40,7 @@ tar czf artifact.tgz hello out-*.txt && echo "artifact: $(wc -c < artifact.tgz) 
 echo "== not allowed"
 echo pwned 2>/dev/null > /etc/zviz-demo-pwned && echo "wrote /etc/zviz-demo-pwned" || echo "write outside the workspace: refused"
 perl -e 'syscall(101, 16, 1, 0, 0) == -1 and print "ptrace: refused ($!)\\n"'
-(exec 3<>"/dev/tcp/127.0.0.1/$AGENT_PORT") 2>/dev/null && echo "connected to 127.0.0.1:$AGENT_PORT (logged)"
+perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ENV{AGENT_PORT}") ? print "connected to 127.0.0.1:$ENV{AGENT_PORT} (logged)\n" : print "connect: $!\n"'
 exit 0
 `;
 
@@ -50,7 +50,7 @@ set -u
 tr a-z A-Z < input.txt > output.txt && echo "converted $(wc -l < output.txt) lines"
 cat /etc/shadow > /dev/null 2>&1 && echo "read /etc/shadow" || echo "read /etc/shadow: refused"
 cat /root/.bash_history > /dev/null 2>&1 && echo "read /root" || echo "read /root: refused"
-(exec 3<>"/dev/tcp/127.0.0.1/$AGENT_PORT") 2>/dev/null && echo "connected out" || echo "connect: refused"
+perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ENV{AGENT_PORT}") ? print "connected out\n" : print "connect: refused ($!)\n"'
 echo scratch > /tmp/zviz-demo-scratch && echo "wrote /tmp" || echo "write /tmp: refused"
 exit 0
 `;
