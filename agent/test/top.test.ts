@@ -3,10 +3,11 @@
 // (util-linux `script`), credentials, and an agent that is not there.
 import type { HealthReport } from '@zviz/shared/agent-api';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
-import { binary, describeWhere } from '@zviz/test-support/requirements';
+import { binary, describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { AgentProcess, BIN, zviz } from './support/agent-process';
 
 const ESC = '\u001b[';
@@ -159,5 +160,68 @@ describeWhere([binary('script')], 'zviz top in a terminal', () => {
       top.child.kill('SIGKILL');
     }
     expect(top.output()).not.toMatch(/\u001b\[\d+m/);
+  });
+});
+
+describeWhere([root, seccompUserNotif], 'zviz top with sandboxed workloads', () => {
+  let agent: AgentProcess;
+  let workload: ChildProcess | undefined;
+  beforeAll(async () => {
+    agent = await AgentProcess.start();
+  });
+  afterAll(async () => {
+    workload?.kill('SIGINT');
+    if (workload) {
+      await exited(workload);
+    }
+    await agent.stop();
+  });
+
+  it('shows the container, its refused opens per syscall and the latest decisions', async () => {
+    // Under `strict`, reading /etc/shadow is refused by the broker; the container then stays up.
+    workload = spawn(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        '--socket',
+        join(agent.dir, 'agent.sock'),
+        '--profile',
+        'strict',
+        '--name',
+        'top-probe',
+        '--memory',
+        '64M',
+        '--workdir',
+        agent.dir,
+        '--',
+        '/bin/sh',
+        '-c',
+        'for i in 1 2 3; do cat /etc/shadow; done; exec sleep 60',
+      ],
+      { stdio: 'ignore' }
+    );
+    await waitFor('the container to run', async () => {
+      const body = (await (await fetch(`${agent.url}/api/v1/containers`)).json()) as {
+        containers: Array<{ name: string; state: string }>;
+      };
+      return body.containers.some((c) => c.name === 'top-probe' && c.state === 'running');
+    });
+    await waitFor('the refusals to be counted', async () =>
+      /zviz_broker_decisions_total\{syscall="openat",decision="deny"\} 3/.test(await agent.metrics())
+    );
+    const result = zviz(['top', '--once', '--interval', '0.5', '--addr', `127.0.0.1:${agent.port}`]);
+    expect(result.status, result.stderr).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/^components {2}.*broker ok/m);
+    expect(out).toMatch(/^broker running {2}in flight \d+ {2}requests /m);
+    expect(out).toMatch(/^denials .* {2}broker [\d.]+\/s/m);
+    expect(out).toMatch(/^CONTAINERS {2}1 \(1 running\)/m);
+    // The container row: its name, profile, state, memory use against its 64 MiB limit.
+    expect(out).toMatch(/^\S{12} +top-probe +strict +running +\d+s +0 +\S+ +\S+ +[\d.]+ (KiB|MiB) +\d+% +3$/m);
+    // Three refused opens: a DENY column of 3 in the openat row.
+    expect(out).toMatch(/^openat +\S+ +\d+ +\d+ +\d+ +\d+ +3 +0 +0 +\S+$/m);
+    expect(out).toMatch(/^LATEST DECISIONS {2}from the agent's ring, [1-9]\d* received$/m);
+    expect(out).toMatch(/ openat +deny +broker +\S+ µs +\/etc\/shadow \(errno 13\)$/m);
   });
 });

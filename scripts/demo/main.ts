@@ -36,8 +36,10 @@ import { prepareWorkloads, runArgs, type Workload } from './workloads';
 
 const ZVIZ = join(REPO, 'agent/bin/zviz.js');
 const DEMO_AGENT_CONFIG = join(REPO, 'deploy/demo/agent.yaml');
-/** The agent's cgroup group for the demo's containers: never the node's own agent's. */
-const CGROUP_GROUP = 'zviz-demo';
+/** The agent's cgroup group for the demo's containers: never the node's own agent's, nor another demo's. */
+function cgroupGroup(agentAddress: string): string {
+  return `zviz-demo-${splitAddress(agentAddress).port}`;
+}
 const WATCHED_ALERTS = ['ZVizSecurityDenialsHigh'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,11 +86,15 @@ function splitAddress(address: string): { host: string; port: number } {
 }
 
 /** deploy/demo/agent.yaml with its paths in the demo's directory. */
-function writeAgentConfig(dir: string): string {
+function writeAgentConfig(dir: string, agentAddress: string): string {
   const config = parse(readFileSync(DEMO_AGENT_CONFIG, 'utf8')) as Record<string, Record<string, unknown>>;
   const logging = config.logging as { audit: Record<string, unknown>; output: string };
   logging.audit.path = join(dir, 'audit.json');
-  config.broker = { ...(config.broker ?? {}), control_socket: join(dir, 'agent.sock'), cgroup_group: CGROUP_GROUP };
+  config.broker = {
+    ...(config.broker ?? {}),
+    control_socket: join(dir, 'agent.sock'),
+    cgroup_group: cgroupGroup(agentAddress),
+  };
   const path = join(dir, 'agent.yaml');
   writeFileSync(path, stringify(config));
   return path;
@@ -101,9 +107,9 @@ function hasRun(): boolean {
 }
 
 /** Container cgroups of the demo still on the machine (the agent removes them when it stops). */
-function demoCgroups(): string[] {
+function demoCgroups(agentAddress: string): string[] {
   const roots = ['/sys/fs/cgroup', ...readdirSafe('/sys/fs/cgroup').map((d) => join('/sys/fs/cgroup', d))];
-  return roots.map((r) => join(r, CGROUP_GROUP)).filter((p) => existsSync(p));
+  return roots.map((r) => join(r, cgroupGroup(agentAddress))).filter((p) => existsSync(p));
 }
 
 function readdirSafe(path: string): string[] {
@@ -249,7 +255,7 @@ class Demo {
             `${this.s.agentAddress} is in use (another agent?); set ZVIZ_METRICS_ADDR to another address`
           );
         }
-        const config = writeAgentConfig(this.dir);
+        const config = writeAgentConfig(this.dir, this.s.agentAddress);
         const child = this.processes.start('agent', process.execPath, [ZVIZ, 'agent', '--config', config], {
           env: { ...process.env, ZVIZ_METRICS_ADDR: this.s.agentAddress, ZVIZ_CONFIG: '' },
           log: join(this.dir, 'agent.log'),
@@ -459,7 +465,7 @@ class Demo {
       await Promise.all(byName(name).map((p) => processes.stop(p, 'SIGTERM', 15_000)));
     }
     const left = processes.leftovers();
-    const cgroups = demoCgroups().filter((path) => !removeEmptyCgroups(path));
+    const cgroups = demoCgroups(this.s.agentAddress).filter((path) => !removeEmptyCgroups(path));
     if (left.length > 0 || cgroups.length > 0) {
       progress.line(c.red(`Left running: ${[...left, ...cgroups].join(', ')}`));
       code = code || 1;

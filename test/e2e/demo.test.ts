@@ -3,7 +3,7 @@
 // every part, print where to look and a live summary read through the
 // backend datasource, and leave nothing behind: no process, no port, no
 // cgroup, no directory. Setup and build are skipped (npm test has built).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,18 @@ import { binary, describeWhere, file } from '@zviz/test-support/requirements';
 
 const REPO = join(__dirname, '..', '..');
 const EXECUTABLE = join(REPO, 'dist/datasource', `gpx_zviz_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
+
+/** With root and a broker in the build, the demo runs sandboxed workloads too. */
+function sandboxed(): boolean {
+  const help = spawnSync(process.execPath, [join(REPO, 'agent/bin/zviz.js'), '--help'], { encoding: 'utf8' });
+  return process.getuid?.() === 0 && /^\s+run\b/m.test(help.stdout ?? '');
+}
+
+/** The container cgroups of a demo whose agent listens on `port`. */
+function demoCgroups(port: number): string[] {
+  const roots = ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((d) => join('/sys/fs/cgroup', d))];
+  return roots.map((r) => join(r, `zviz-demo-${port}`)).filter((p) => existsSync(p));
+}
 
 interface Demo {
   child: ChildProcess;
@@ -115,6 +127,17 @@ describeWhere(
       expect(out).toMatch(/^ {2}agent demo healthy, \d+ containers, broker \S+/m);
       expect(await listening(agentPort)).toBe(true);
       expect(processesMentioning(dir!).length).toBeGreaterThan(0);
+      if (sandboxed()) {
+        expect(out).toContain(
+          '✓ Workloads handed to the agent with zviz run: ci-build (ci-runner), untrusted-tool (strict), noisy (default)'
+        );
+        expect(out).toMatch(/✓ Decisions in Prometheus: \d+ so far/);
+        // The noisy workload's refused ptrace calls, counted through the backend's decisions query.
+        expect(out).toMatch(/^ {2}ptrace +.* [1-9][\d,.k]* +[1-9][\d,.k]*$/m);
+        expect(demoCgroups(agentPort).length).toBeGreaterThan(0);
+      } else {
+        expect(out).toMatch(/– Workloads: /);
+      }
 
       demo.child.stdin!.write('\u0003'); // Ctrl-C, as the terminal sends it to the foreground group
       // 130: npm's exit code after a Ctrl-C, once the demo has stopped.
@@ -124,6 +147,7 @@ describeWhere(
       expect(await listening(promPort)).toBe(false);
       expect(processesMentioning(dir!)).toEqual([]);
       expect(processesMentioning(EXECUTABLE)).toEqual([]);
+      expect(demoCgroups(agentPort)).toEqual([]);
       expect(existsSync(dir!)).toBe(false);
     });
 
