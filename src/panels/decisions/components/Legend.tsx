@@ -1,7 +1,7 @@
 import { css, cx } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
-import React from 'react';
+import React, { memo } from 'react';
 
 import { formatLatency, formatRange, formatValue } from '../format';
 import { decisionColor } from './colors';
@@ -18,7 +18,7 @@ interface Props {
   p99LatencySeconds?: number;
 }
 
-export function Legend(props: Props) {
+export const Legend = memo(function Legend(props: Props) {
   const styles = useStyles2(getStyles);
   const theme = useTheme2();
   return (
@@ -51,7 +51,7 @@ export function Legend(props: Props) {
       </span>
     </div>
   );
-}
+});
 
 const getStyles = (theme: GrafanaTheme2) => ({
   legend: css({

@@ -1,7 +1,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Combobox, Icon, Input, RadioButtonGroup, useStyles2 } from '@grafana/ui';
-import React from 'react';
+import React, { memo } from 'react';
 
 import type { DisplayMode } from '../data/view';
 
@@ -26,7 +26,8 @@ interface Props {
   available: number;
 }
 
-export function Toolbar(props: Props) {
+// Memoized: the Combobox in it is costly to re-render on every sort or scroll.
+export const Toolbar = memo(function Toolbar(props: Props) {
   const styles = useStyles2(getStyles);
   const topOptions = TOP_N.some((o) => o.value === props.topN)
     ? TOP_N
@@ -61,7 +62,7 @@ export function Toolbar(props: Props) {
       </span>
     </div>
   );
-}
+});
 
 const getStyles = (theme: GrafanaTheme2) => ({
   toolbar: css({
