@@ -19,18 +19,20 @@ import {
   type PanelPlugin,
 } from '@grafana/data';
 import * as grafanaRuntime from '@grafana/runtime';
-import { setBackendSrv, setDataSourceSrv, setTemplateSrv } from '@grafana/runtime';
+import { setBackendSrv, setDataSourceSrv, setGrafanaLiveSrv, setTemplateSrv } from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import * as React from 'react';
 import * as ReactDOM from 'react-dom';
 import * as ReactDOMClient from 'react-dom/client';
+import * as reactRouter from 'react-router';
 import { flushSync } from 'react-dom';
 import * as jsxRuntime from 'react/jsx-runtime';
 import * as rxjs from 'rxjs';
 import { lastValueFrom } from 'rxjs';
 
 import { installDefine, loadAmdModule } from './amd';
+import { liveSrv } from './live';
 import { backendSrv, requests, scenario, type Scenario } from './server';
 
 const shared: Record<string, unknown> = {
@@ -43,6 +45,7 @@ const shared: Record<string, unknown> = {
   rxjs,
   '@emotion/css': emotionCss,
   '@emotion/react': emotionReact,
+  'react-router': reactRouter,
 };
 
 const range = {
@@ -70,6 +73,7 @@ let root: ReactDOMClient.Root | undefined;
 
 function setupRuntime() {
   setBackendSrv(backendSrv);
+  setGrafanaLiveSrv(liveSrv as unknown as grafanaRuntime.GrafanaLiveSrv);
   setTemplateSrv({
     getVariables: () => [],
     replace: (s?: string) => s ?? '',
@@ -265,7 +269,43 @@ async function variableValues(query: Record<string, unknown>) {
   return (response.data[0] as DataFrame).fields[0].values;
 }
 
+let appPlugin: grafanaData.AppPlugin | undefined;
+
+const appMeta = {
+  id: 'zviz-sandbox-app',
+  name: 'ZViz',
+  type: 'app',
+  enabled: true,
+  pinned: true,
+  jsonData: { datasourceUid: 'zviz', prometheusUid: 'prometheus', refreshSeconds: 0, liveDecisions: true },
+  info: { logos: { small: '', large: '' } },
+} as unknown as grafanaData.AppPluginMeta;
+
+/** Loads the built app module and renders one of its pages, or its configuration page. */
+async function mountApp(path: string) {
+  if (!appPlugin) {
+    appPlugin = (await loadAmdModule<{ plugin: grafanaData.AppPlugin }>('/plugin/module.js', shared)).plugin;
+    appPlugin.meta = appMeta;
+  }
+  const plugin = appPlugin;
+  if (path === 'configuration') {
+    const Config = plugin.configPages![0].body;
+    mount(<Config plugin={plugin} query={{}} />, 'dark', 1200, 1000);
+    return;
+  }
+  const Root = plugin.root!;
+  mount(
+    <reactRouter.MemoryRouter initialEntries={[`/${path}`]}>
+      <Root meta={appMeta} basename="/a/zviz-sandbox-app" path="" query={{}} onNavChanged={() => {}} />
+    </reactRouter.MemoryRouter>,
+    'dark',
+    1200,
+    1000
+  );
+}
+
 const api = {
+  mountApp,
   ready: load(),
   mountPanel,
   mountConfigEditor,

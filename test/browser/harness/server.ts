@@ -7,6 +7,7 @@ import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runt
 import { Observable, of, throwError } from 'rxjs';
 
 import { resources } from '../../../src/datasource/fixtures';
+import { instantFrame } from '../../../src/testing/backend';
 import { decisionsFrames } from '../../../src/panels/decisions/testing/frames';
 import { AUDIT_FRAME } from '../../../src/shared/frames';
 
@@ -44,6 +45,62 @@ function auditFrame(syscall?: string, decision?: string): DataFrame {
   });
 }
 
+/** Instant PromQL results of the app pages' queries, by refId (as Prometheus would answer them). */
+const promqlAnswers: Record<string, unknown[]> = {
+  up: [instantFrame('up', 2)],
+  targets: [instantFrame('targets', 3)],
+  brokersReady: [instantFrame('brokersReady', 2)],
+  brokers: [instantFrame('brokers', 2)],
+  inflight: [instantFrame('inflight', 7)],
+  p99: [instantFrame('p99', 0.0042)],
+  denials: [instantFrame('denials', 3.2)],
+  requests: [instantFrame('requests', 1520)],
+  states: [instantFrame('states', 1, { state: 'running' }), instantFrame('states', 1, { state: 'exited' })],
+  info: [
+    instantFrame('info', 1, { container_id: 'ci-42', name: 'build-42', profile: 'ci-runner', instance: 'node-1:9090' }),
+  ],
+  uptime: [instantFrame('uptime', 5400, { container_id: 'ci-42' })],
+  restarts: [instantFrame('restarts', 3, { container_id: 'ci-43' })],
+  memory: [instantFrame('memory', 734003200, { container_id: 'ci-42' })],
+  utilization: [
+    instantFrame('utilization', 0.92, { container_id: 'ci-42', resource_type: 'memory' }),
+    instantFrame('utilization', 0.35, { container_id: 'ci-42', resource_type: 'cpu' }),
+    instantFrame('utilization', 0.1, { container_id: 'ci-42', resource_type: 'pids' }),
+  ],
+  alert: [instantFrame('alert', 2, { container_id: 'ci-42', resource_type: 'memory' })],
+};
+
+/** Grafana's own API the app pages call: alert provisioning, folders, datasources, plugin settings. */
+const installedRules: Array<{ uid: string }> = [];
+function grafanaApi(method: string, url: string, data: unknown): { status: number; data: unknown } | undefined {
+  const key = `${method} ${url}`;
+  if (key === 'GET api/v1/provisioning/alert-rules') {
+    return { status: 200, data: installedRules };
+  }
+  if (key === 'GET api/folders/zviz-alerts') {
+    return installedRules.length
+      ? { status: 200, data: { uid: 'zviz-alerts' } }
+      : { status: 404, data: { message: 'folder not found' } };
+  }
+  if (key === 'POST api/folders' || key === 'POST api/plugins/zviz-sandbox-app/settings') {
+    return { status: 200, data: {} };
+  }
+  if (method === 'PUT' && url.startsWith('api/v1/provisioning/folder/zviz-alerts/rule-groups/')) {
+    installedRules.push(...(data as { rules: Array<{ uid: string }> }).rules.map((r) => ({ uid: r.uid })));
+    return { status: 200, data: {} };
+  }
+  if (key === 'GET api/datasources/uid/zviz') {
+    return { status: 200, data: { name: 'ZViz', uid: 'zviz', type: 'zviz-agent-datasource' } };
+  }
+  if (key === 'GET api/datasources/uid/zviz/health') {
+    return {
+      status: 200,
+      data: { status: 'OK', message: 'Prometheus answers; 1 of 2 agents up (node-2:9090: connection refused)' },
+    };
+  }
+  return undefined;
+}
+
 function queryResponse(body: { queries: Array<Record<string, unknown>>; from: string; to: string }) {
   const rangeSeconds = (Number(body.to) - Number(body.from)) / 1000;
   const results: Record<string, unknown> = {};
@@ -63,6 +120,9 @@ function queryResponse(body: { queries: Array<Record<string, unknown>>; from: st
       });
     } else if (q.queryType === 'audit') {
       frames = [auditFrame(q.syscall as string, q.decision as string)];
+    } else if (q.queryType === 'promql') {
+      results[refId] = { status: 200, frames: promqlAnswers[refId] ?? [] };
+      continue;
     }
     results[refId] = { status: 200, frames: frames.map((f) => dataFrameToJSON({ ...f, refId })) };
   }
@@ -78,6 +138,10 @@ function route(options: BackendSrvRequest): { status: number; data: unknown } {
   }
   if (url.startsWith('api/ds/query')) {
     return { status: 200, data: queryResponse(options.data) };
+  }
+  const api = grafanaApi(options.method ?? 'GET', url.split('?')[0], options.data);
+  if (api) {
+    return api;
   }
   return { status: 404, data: { message: `harness has no ${options.url}` } };
 }
