@@ -23,6 +23,7 @@ declare -A NEEDS=(
   [hyperfine]=hyperfine
   [zip]=zip
   [unzip]=unzip
+  [openssl]=openssl
 )
 
 missing=()

@@ -34,5 +34,5 @@ describe('Components/App', () => {
 
     // The page is lazy loaded; on a busy machine importing @grafana/runtime alone takes seconds.
     await waitFor(() => expect(queryByText(/ZViz fleet overview/i)).toBeInTheDocument(), { timeout: 20_000 });
-  });
+  }, 30_000);
 });
