@@ -15,22 +15,24 @@ interface Row {
   cells: Record<string, string>;
 }
 
-/** The newest rows of a streaming frame (Grafana Live keeps a bounded buffer of it). */
+/**
+ * The newest rows of a streaming frame (Grafana Live keeps a bounded buffer
+ * of it), newest first whatever order the packets came in.
+ */
 export function newestRows(frame: DataFrame | undefined, n = SHOWN): Row[] {
   if (!frame || frame.length === 0) {
     return [];
   }
   const time = frame.fields.find((f) => f.type === FieldType.time);
+  const fields = COLUMNS.map((name) => frame.fields.find((f) => f.name === name));
   const rows: Row[] = [];
-  for (let i = frame.length - 1; i >= 0 && rows.length < n; i--) {
+  for (let i = 0; i < frame.length; i++) {
     const cells: Record<string, string> = {};
-    for (const name of COLUMNS) {
-      const field = frame.fields.find((f) => f.name === name);
-      cells[name] = field ? String(field.values[i] ?? '') : '';
-    }
+    COLUMNS.forEach((name, c) => (cells[name] = fields[c] ? String(fields[c]!.values[i] ?? '') : ''));
     rows.push({ time: time ? Number(time.values[i]) : 0, cells });
   }
-  return rows;
+  // Stable: rows of one time keep their order.
+  return rows.sort((a, b) => b.time - a.time).slice(0, n);
 }
 
 interface Props {

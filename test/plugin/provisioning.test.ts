@@ -33,9 +33,11 @@ const DATASOURCE_KEYS = [
   'agentDiscovery',
   'agents',
   'agentJob',
+  'agentScheme',
   'agentAuth',
   'agentUser',
   'timeoutSeconds',
+  'scrapeIntervalSeconds',
   'tlsSkipVerify',
 ];
 

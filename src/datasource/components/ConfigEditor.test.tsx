@@ -96,6 +96,16 @@ describe('ConfigEditor', () => {
     expect(screen.getByText('Not an http(s) URL: node-1:9090')).toBeInTheDocument();
   });
 
+  it('sets the scheme of discovered agents and the scrape interval', () => {
+    const { last } = renderEditor(settings({ prometheusUrl: 'http://p:9090' }));
+    fireEvent.click(screen.getByRole('radio', { name: 'https' }));
+    expect(last().jsonData.agentScheme).toBe('https');
+    fireEvent.change(screen.getByPlaceholderText('15'), { target: { value: '0' } });
+    expect(screen.getByText('Seconds, from 1 to 3600')).toBeInTheDocument();
+    fireEvent.change(screen.getByPlaceholderText('15'), { target: { value: '30' } });
+    expect(last().jsonData.scrapeIntervalSeconds).toBe(30);
+  });
+
   it('validates the timeout and hides the CA certificate when verification is skipped', () => {
     const { last } = renderEditor(settings({ prometheusUrl: 'http://p:9090' }));
     fireEvent.change(screen.getByPlaceholderText('10'), { target: { value: '0' } });

@@ -27,6 +27,11 @@ const AUTH_OPTIONS: Array<{ value: Auth; label: string }> = [
   { value: 'bearer', label: 'Bearer token' },
 ];
 
+const SCHEME_OPTIONS: Array<{ value: 'http' | 'https'; label: string }> = [
+  { value: 'http', label: 'http' },
+  { value: 'https', label: 'https' },
+];
+
 const DISCOVERY_OPTIONS: Array<{ value: 'prometheus' | 'static'; label: string }> = [
   { value: 'prometheus', label: 'Prometheus targets' },
   { value: 'static', label: 'Static list' },
@@ -87,6 +92,12 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       ? undefined
       : 'Seconds, from 1 to 300';
 
+  const scrape = json.scrapeIntervalSeconds;
+  const scrapeError =
+    scrape === undefined || (Number.isFinite(scrape) && scrape >= 1 && scrape <= 3600)
+      ? undefined
+      : 'Seconds, from 1 to 3600';
+
   return (
     <div className={styles.editor}>
       <Stack direction="column" gap={0}>
@@ -139,15 +150,24 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           />
         </Field>
         {discovery === 'prometheus' ? (
-          <Field label="Scrape job" description='Agents are the targets of up{job="..."}'>
-            <Input
-              id="zviz-agent-job"
-              width={30}
-              placeholder={DEFAULT_AGENT_JOB}
-              value={json.agentJob ?? ''}
-              onChange={(e) => setJson({ agentJob: e.currentTarget.value.trim() || undefined })}
-            />
-          </Field>
+          <>
+            <Field label="Scrape job" description='Agents are the targets of up{job="..."}'>
+              <Input
+                id="zviz-agent-job"
+                width={30}
+                placeholder={DEFAULT_AGENT_JOB}
+                value={json.agentJob ?? ''}
+                onChange={(e) => setJson({ agentJob: e.currentTarget.value.trim() || undefined })}
+              />
+            </Field>
+            <Field label="Agent scheme" description="Targets carry host:port only; how to reach them">
+              <RadioButtonGroup
+                options={SCHEME_OPTIONS}
+                value={json.agentScheme ?? 'http'}
+                onChange={(agentScheme) => setJson({ agentScheme })}
+              />
+            </Field>
+          </>
         ) : (
           <Field
             label="Agent URLs"
@@ -212,6 +232,25 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={(e) => {
               const v = e.currentTarget.value;
               setJson({ timeoutSeconds: v === '' ? undefined : Number(v) });
+            }}
+          />
+        </Field>
+        <Field
+          label="Scrape interval"
+          description="Prometheus' scrape interval of the agents, in seconds; rate windows span at least four"
+          invalid={Boolean(scrapeError)}
+          error={scrapeError}
+        >
+          <Input
+            id="zviz-scrape-interval"
+            type="number"
+            width={12}
+            min={1}
+            placeholder="15"
+            value={json.scrapeIntervalSeconds ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setJson({ scrapeIntervalSeconds: v === '' ? undefined : Number(v) });
             }}
           />
         </Field>

@@ -24,8 +24,9 @@ interface Props {
 
 type State = { loading: true } | { loading: false; frame?: DataFrame; error?: string };
 
-// Record fields worth a column, in this order, when the frame has them.
-const COLUMNS = ['container_id', 'profile', 'layer', 'latency_us', 'errno', 'body'];
+// Record fields worth a column, in this order, when the frame has them
+// (AUDIT_FIELDS); the log line's body only when the record fields are absent.
+const COLUMNS = ['agent', 'container_id', 'profile', 'layer', 'latency_us', 'errno', 'args'];
 
 export function AuditDrawer({ row, decision, share, hasCounts, datasourceUid, range, limit, onClose }: Props) {
   const styles = useStyles2(getStyles);
@@ -114,7 +115,10 @@ function Events({ frame }: { frame: DataFrame }) {
     return <p>No audit events for this syscall and decision in the time range (the agents keep a bounded history).</p>;
   }
   const time = frame.fields.find((f) => f.type === FieldType.time);
-  const fields = COLUMNS.map((name) => frame.fields.find((f) => f.name === name)).filter((f) => f !== undefined);
+  let fields = COLUMNS.map((name) => frame.fields.find((f) => f.name === name)).filter((f) => f !== undefined);
+  if (fields.length === 0) {
+    fields = frame.fields.filter((f) => f.name === 'body');
+  }
   return (
     <table className={styles.table} aria-label="Audit events">
       <thead>

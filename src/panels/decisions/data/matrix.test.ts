@@ -1,4 +1,4 @@
-import { createDataFrame, FieldType } from '@grafana/data';
+import { createDataFrame, DataFrameType, FieldType } from '@grafana/data';
 
 import { decisionsFrames, prometheusCounterFrames } from '../testing/frames';
 import { buildMatrix, counterIncrease, orderDecisions } from './matrix';
@@ -19,6 +19,44 @@ describe('buildMatrix', () => {
     expect(m.rows[0].trends.allow?.values).toHaveLength(30);
     // The "total" field is not a decision.
     expect(m.decisions).not.toContain('total');
+  });
+
+  it('reads every labelled field of the one timeseries-wide trend frame, skipping gaps', () => {
+    const trend = createDataFrame({
+      name: 'decision_trend',
+      meta: { type: DataFrameType.TimeSeriesWide },
+      fields: [
+        { name: 'time', type: FieldType.time, values: [0, 60_000, 120_000] },
+        {
+          name: 'value',
+          type: FieldType.number,
+          labels: { syscall: 'openat', decision: 'allow' },
+          values: [2, null, 4],
+        },
+        { name: 'value', type: FieldType.number, labels: { syscall: 'openat', decision: 'deny' }, values: [1, 1, 1] },
+        {
+          name: 'value',
+          type: FieldType.number,
+          labels: { syscall: 'mount', decision: 'deny' },
+          values: [0.5, 0.5, 0.5],
+        },
+      ],
+    });
+    // Mode `timeseries`: the trend frame alone is the data, in decisions per second.
+    const m = buildMatrix([trend], { rangeSeconds: 120 });
+    const openat = m.rows.find((r) => r.syscall === 'openat')!;
+    expect(openat.rates).toEqual({ allow: 3, deny: 1 });
+    expect(openat.counts).toEqual({ allow: 360, deny: 120 });
+    expect(openat.trends.allow).toEqual({ times: [0, 120_000], values: [2, 4] });
+    expect(m.rows.find((r) => r.syscall === 'mount')!.counts.deny).toBe(60);
+  });
+
+  it('takes counts from the wide frame and only sparklines from the trend frame', () => {
+    const [wide, trend] = decisionsFrames({ syscalls: 3, rangeSeconds: 600 });
+    const m = buildMatrix([wide, trend]);
+    const allow = wide.fields.find((f) => f.name === 'allow')!.values[0];
+    expect(m.rows[0].counts.allow).toBe(allow);
+    expect(m.rows[0].trends.allow?.times).toHaveLength(30);
   });
 
   it('converts rates of a rate-mode frame into counts over its range', () => {

@@ -158,13 +158,6 @@ function readWide(frame: DataFrame, rows: RowSet, rangeSeconds: number | undefin
   }
 }
 
-/** Labels of a series: Grafana keeps them on the value field. */
-function seriesLabels(frame: DataFrame): { field?: Field; syscall?: string; decision?: string; name?: string } {
-  const field = frame.fields.find((f) => f.type === FieldType.number);
-  const labels = field?.labels ?? {};
-  return { field, syscall: labels.syscall, decision: labels.decision, name: labels.__name__ };
-}
-
 function guessKind(frame: DataFrame, metricName: string | undefined, points: number, override: InputKind): InputKind {
   if (override !== 'auto') {
     return override;
@@ -193,6 +186,12 @@ export function counterIncrease(values: number[]): number {
   return total;
 }
 
+/**
+ * Reads every number field labelled {syscall, decision} of a time series
+ * frame: one field per frame (Prometheus, multi-frame) or many sharing one
+ * time field (the backend's `timeseries-wide` trend frame). Returns false when
+ * the frame has no such field.
+ */
 function readSeries(
   frame: DataFrame,
   rows: RowSet,
@@ -200,15 +199,31 @@ function readSeries(
   kindOverride: InputKind,
   trendOnly: boolean
 ): boolean {
-  const { field, syscall, decision, name } = seriesLabels(frame);
   const timeField = frame.fields.find((f) => f.type === FieldType.time);
-  if (!field || !syscall || !decision) {
-    return false;
+  const series = frame.fields.filter(
+    (f) => f.type === FieldType.number && f.labels?.syscall !== undefined && f.labels?.decision !== undefined
+  );
+  for (const field of series) {
+    readOneSeries(frame, field, timeField, rows, rangeSeconds, kindOverride, trendOnly);
   }
+  return series.length > 0;
+}
+
+function readOneSeries(
+  frame: DataFrame,
+  field: Field,
+  timeField: Field | undefined,
+  rows: RowSet,
+  rangeSeconds: number | undefined,
+  kindOverride: InputKind,
+  trendOnly: boolean
+) {
+  const { syscall, decision, __name__: name } = field.labels!;
   const times: number[] = [];
   const values: number[] = [];
   for (let i = 0; i < frame.length; i++) {
     const v = field.values[i];
+    // Gaps (null) are missing samples, not zeros.
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       continue;
     }
@@ -226,7 +241,8 @@ function readSeries(
     rows.addTrend(syscall, decision, trend);
   }
   if (trendOnly) {
-    return true;
+    rows.row(syscall);
+    return;
   }
 
   let count = 0;
@@ -243,7 +259,6 @@ function readSeries(
     rate = range ? count / range : 0;
   }
   rows.add(syscall, decision, count, rate);
-  return true;
 }
 
 function counterToRates(times: number[], values: number[]): Trend {
@@ -326,9 +341,11 @@ export function buildMatrix(series: DataFrame[], options: BuildOptions = {}): De
     }
     const label = frameLabel(frame, index);
     // With a wide frame present, time series only draw sparklines: their
-    // numbers are already in the wide frame.
-    const isTrend = frame.name === DECISION_TREND_FRAME || wide.length > 0;
-    if (readSeries(frame, rows, rangeSeconds, isTrend ? 'rate' : kind, isTrend)) {
+    // numbers are already in the wide frame. Without one (mode `timeseries`),
+    // the backend's trend frame is the data, in decisions per second.
+    const trendOnly = wide.length > 0;
+    const seriesKind = trendOnly || frame.name === DECISION_TREND_FRAME ? 'rate' : kind;
+    if (readSeries(frame, rows, rangeSeconds, seriesKind, trendOnly)) {
       return;
     }
     if (readLong(frame, rows, rangeSeconds, kind, warnings, label)) {

@@ -1,10 +1,16 @@
 // Frames shaped exactly as the backend datasource emits them for a
 // `decisions` query (src/shared/frames.ts), and as Prometheus returns
 // zviz_broker_decisions_total, for the panel's unit and browser tests.
-import { createDataFrame, type DataFrame, FieldType } from '@grafana/data';
+import { createDataFrame, type DataFrame, DataFrameType, FieldType } from '@grafana/data';
 
 import { DECISIONS } from '../../../shared/agent-api';
-import { DECISION_TREND_FRAME, DECISIONS_FRAME, type DecisionsFrameMeta } from '../../../shared/frames';
+import {
+  DECISION_TREND_FRAME,
+  DECISIONS_FRAME,
+  type DecisionsFrameMeta,
+  TIME_FIELD,
+  VALUE_FIELD,
+} from '../../../shared/frames';
 
 const REAL_SYSCALLS = [
   'read',
@@ -125,7 +131,7 @@ function baseRates(n: number, seed: number): number[][] {
   });
 }
 
-/** The `decisions` query response: one wide frame, then one trend frame per syscall. */
+/** The `decisions` query response: the wide frame, then the one trend frame. */
 export function decisionsFrames(fixture: DecisionFixture): DataFrame[] {
   const { syscalls: n, mode = 'count', rangeSeconds = 3600, p99LatencySeconds, trendPoints = 30, seed = 7 } = fixture;
   const names = syscallNames(n);
@@ -160,30 +166,29 @@ export function decisionsFrames(fixture: DecisionFixture): DataFrame[] {
   const end = 1_700_000_000_000;
   const step = (rangeSeconds * 1000) / trendPoints;
   const times = Array.from({ length: trendPoints }, (_, k) => end - (trendPoints - 1 - k) * step);
-  const trends: DataFrame[] = [];
+  // One timeseries-wide frame: a time field, then a `value` field per
+  // (syscall, decision) with decisions, as the backend emits the trend.
+  const values: Array<{ name: string; type: FieldType; labels: Record<string, string>; values: number[] }> = [];
   names.forEach((syscall, i) => {
     DECISIONS.forEach((decision, j) => {
       if (rates[i][j] === 0) {
         return;
       }
-      trends.push(
-        createDataFrame({
-          name: DECISION_TREND_FRAME,
-          refId: 'A',
-          fields: [
-            { name: 'time', type: FieldType.time, values: times },
-            {
-              name: 'value',
-              type: FieldType.number,
-              labels: { syscall, decision },
-              values: times.map((_, k) => rates[i][j] * (1 + 0.5 * Math.sin((k + i) / 3))),
-            },
-          ],
-        })
-      );
+      values.push({
+        name: VALUE_FIELD,
+        type: FieldType.number,
+        labels: { syscall, decision },
+        values: times.map((_, k) => rates[i][j] * (1 + 0.5 * Math.sin((k + i) / 3))),
+      });
     });
   });
-  return [wide, ...trends];
+  const trend = createDataFrame({
+    name: DECISION_TREND_FRAME,
+    refId: 'A',
+    meta: { type: DataFrameType.TimeSeriesWide },
+    fields: [{ name: TIME_FIELD, type: FieldType.time, values: times }, ...values],
+  });
+  return [wide, trend];
 }
 
 /** A Prometheus range query of the raw counter: one frame per series, cumulative values. */
