@@ -1,5 +1,6 @@
 // Types for version.mjs, so the TypeScript tests can use it.
 export const WORKSPACES: string[];
+export const TEXT_PLACES: Array<{ file: string; pattern: RegExp }>;
 export function projectVersion(repo?: string): string;
 export function changelogHeading(changelog: string, version: string): RegExpExecArray | undefined;
 export function versionPlaces(repo?: string): Array<{ place: string; version: string | undefined }>;

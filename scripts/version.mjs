@@ -20,6 +20,12 @@ const defaultRepo = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Workspaces whose manifests carry the project version. */
 export const WORKSPACES = ['agent', 'pkg-backend'];
 
+/**
+ * Text files that spell the version out, each with a pattern whose first
+ * group is the version: the image's default label and tags that name it.
+ */
+export const TEXT_PLACES = [{ file: 'agent/Dockerfile', pattern: /^ARG ZVIZ_VERSION=(.+)$/m }];
+
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
@@ -61,6 +67,9 @@ export function versionPlaces(repo = defaultRepo) {
       place: `package-lock.json (packages["${workspace}"])`,
       version: lock.packages?.[workspace]?.version,
     });
+  }
+  for (const { file, pattern } of TEXT_PLACES) {
+    places.push({ place: file, version: pattern.exec(readFileSync(join(repo, file), 'utf8'))?.[1] });
   }
   return places;
 }
@@ -127,6 +136,17 @@ export function propagate(repo = defaultRepo, { date = new Date().toISOString().
     }
   }
   writeJson(lockPath, lock);
+  for (const { file, pattern } of TEXT_PLACES) {
+    const path = join(repo, file);
+    const text = readFileSync(path, 'utf8');
+    const match = pattern.exec(text);
+    if (!match) {
+      throw new Error(`${file} no longer matches ${pattern}; update TEXT_PLACES in scripts/version.mjs`);
+    }
+    if (match[1] !== version) {
+      writeFileSync(path, text.replace(match[0], match[0].replace(match[1], version)));
+    }
+  }
   if (stamped !== changelog) {
     writeFileSync(changelogPath, stamped);
   }
@@ -151,9 +171,8 @@ function main(args) {
   // Under `npm version`, npm sets npm_lifecycle_event=version: that is a
   // release, so the changelog's Unreleased section gets the version and date.
   const version = propagate(defaultRepo, { stamp: process.env.npm_lifecycle_event === 'version' });
-  console.log(
-    `version: ${version} written to ${WORKSPACES.map((w) => `${w}/package.json`).join(', ')}, package-lock.json`
-  );
+  const files = [...WORKSPACES.map((w) => `${w}/package.json`), 'package-lock.json', ...TEXT_PLACES.map((p) => p.file)];
+  console.log(`version: ${version} written to ${files.join(', ')}`);
   return 0;
 }
 

@@ -67,7 +67,7 @@ function prebuild(arch, buildDir) {
       fail(`${strip} failed on ${dest}`);
     }
     const kib = (n) => `${Math.round(n / 1024)} KiB`;
-    console.log(
+    console.error(
       `prebuild: ${dest.slice(root.length + 1)} (${kib(statSync(source).size)} -> ${kib(statSync(dest).size)})`
     );
   }
