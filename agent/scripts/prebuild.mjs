@@ -7,18 +7,27 @@
 // The BPF programs are not separate files: the tracer addon embeds them
 // through libbpf skeletons, so shipping the addon ships them.
 //
-// Sources: build/Release/ for this machine's architecture, and, when it
-// exists, build-<arch>/Release/ from a cross build for another one
-// (scripts/cross-build.sh). A cross build older than the native build is
-// refused rather than shipped stale.
+// Sources: build/Release/ for this machine's architecture (npm run build),
+// and a fresh cross build for the other one (x64 <-> arm64) with Debian's
+// cross compiler and multiarch libraries, which scripts/setup.sh installs.
+// ZVIZ_PREBUILD_ARCHES=x64 (or arm64) limits the package to one architecture.
+//
+// The cross-built BPF objects are compiled against this machine's kernel
+// BTF (vmlinux.h) with the target's __TARGET_ARCH_*; CO-RE relocates struct
+// fields to the running kernel, so they are portable as long as the BPF
+// code reads nothing architecture-specific without CO-RE.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDONS = ['zviz_broker', 'zviz_tracer'];
 const ELF_MACHINES = { x64: 62, arm64: 183 };
+const TRIPLETS = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+const require = createRequire(import.meta.url);
 
 function fail(message) {
   console.error(`prebuild: ${message}`);
@@ -33,17 +42,72 @@ function elfMachine(path) {
   return header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
 }
 
+function have(tool) {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
 /** llvm-strip handles every ELF architecture; binutils' strip only the host's. */
 function stripper(arch) {
-  for (const tool of [
-    'llvm-strip',
-    arch === process.arch ? 'strip' : `${arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu-strip`,
-  ]) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) {
-      return tool;
-    }
+  const tool = ['llvm-strip', arch === process.arch ? 'strip' : `${TRIPLETS[arch]}-strip`].find(have);
+  return tool ?? fail(`no strip tool for ${arch} (install llvm or binutils)`);
+}
+
+function step(command, args, options) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
+  if (result.status !== 0) {
+    fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.error})`);
   }
-  return fail(`no strip tool for ${arch} (install llvm or binutils)`);
+}
+
+/**
+ * Builds the BPF objects and both addons for another architecture in a
+ * scratch copy (node-gyp always writes build/ next to binding.gyp, and the
+ * native build must stay as it is). Returns the directory with the addons.
+ */
+function crossBuild(arch) {
+  const triplet = TRIPLETS[arch];
+  const missing = [`${triplet}-g++`].filter((t) => !have(t));
+  if (!existsSync(`/usr/lib/${triplet}/libbpf.so`)) {
+    missing.push(`libbpf-dev:${arch}`);
+  }
+  if (missing.length > 0) {
+    const packages = [
+      `g++-${triplet.replace(/_/g, '-')}`,
+      `libbpf-dev:${arch}`,
+      `libelf-dev:${arch}`,
+      `zlib1g-dev:${arch}`,
+    ];
+    fail(
+      `cannot cross-build the ${arch} addons: ${missing.join(', ')} missing. ` +
+        `Run scripts/setup.sh, or: dpkg --add-architecture ${arch} && apt-get update && apt-get install ${packages.join(' ')}. ` +
+        `ZVIZ_PREBUILD_ARCHES=${process.arch} packs this architecture only.`
+    );
+  }
+  const work = mkdtempSync(join(tmpdir(), `zviz-cross-${arch}-`));
+  const bpfArch = { x64: 'x86', arm64: 'arm64' }[arch];
+  step('make', ['-s', '-C', join(root, 'bpf'), `BUILD=${join(work, 'bpf', 'build')}`, `ARCH=${bpfArch}`]);
+  for (const entry of ['binding.gyp', 'native']) {
+    step('cp', ['-r', join(root, entry), work]);
+  }
+  const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+  // binding.gyp asks Node for node-addon-api's headers from the scratch copy.
+  const nodePath = [join(root, 'node_modules'), join(root, '..', 'node_modules')].join(':');
+  step(
+    process.execPath,
+    [nodeGyp, 'rebuild', '--loglevel=warn', `--arch=${arch}`, `--nodedir=${dirname(dirname(process.execPath))}`],
+    {
+      cwd: work,
+      env: {
+        ...process.env,
+        NODE_PATH: nodePath,
+        CC: `${triplet}-gcc`,
+        CXX: `${triplet}-g++`,
+        LINK: `${triplet}-g++`,
+        AR: `${triplet}-ar`,
+      },
+    }
+  );
+  return { dir: join(work, 'build', 'Release'), cleanup: () => rmSync(work, { recursive: true, force: true }) };
 }
 
 function prebuild(arch, buildDir) {
@@ -80,21 +144,20 @@ if (!existsSync(join(root, 'dist', 'zviz.js'))) {
   fail('dist/zviz.js is missing; build the agent first (npm run build -w agent)');
 }
 
-const native = join(root, 'build', 'Release');
-prebuild(process.arch, native);
+prebuild(process.arch, join(root, 'build', 'Release'));
 
+const arches = (process.env.ZVIZ_PREBUILD_ARCHES ?? Object.keys(ELF_MACHINES).join(','))
+  .split(',')
+  .map((a) => a.trim());
 for (const arch of Object.keys(ELF_MACHINES).filter((a) => a !== process.arch)) {
-  const cross = join(root, `build-${arch}`, 'Release');
-  if (!existsSync(cross)) {
+  if (!arches.includes(arch)) {
     rmSync(join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
     continue;
   }
-  const newestNative = Math.max(...ADDONS.map((a) => statSync(join(native, `${a}.node`)).mtimeMs));
-  const oldestCross = Math.min(
-    ...ADDONS.map((a) => (existsSync(join(cross, `${a}.node`)) ? statSync(join(cross, `${a}.node`)).mtimeMs : 0))
-  );
-  if (oldestCross < newestNative) {
-    fail(`${cross} is older than the native build; rerun the cross build for ${arch} or delete ${cross}`);
+  const cross = crossBuild(arch);
+  try {
+    prebuild(arch, cross.dir);
+  } finally {
+    cross.cleanup();
   }
-  prebuild(arch, cross);
 }

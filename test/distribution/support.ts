@@ -1,7 +1,7 @@
 // Helpers for the distribution tests: the repository root, temporary
 // directories removed after the run, and commands whose failure message
 // carries their output.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFile, spawnSync, type ExecFileOptions, type SpawnSyncOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,4 +40,24 @@ export function ok(command: string, args: string[], options: SpawnSyncOptions = 
     );
   }
   return result.stdout;
+}
+
+/**
+ * Like ok(), without blocking: for the minute-long steps (npm pack, npm
+ * install) a test worker must stay responsive to its runner meanwhile.
+ */
+export function okAsync(command: string, args: string[], options: ExecFileOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
+      if (error) {
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} failed: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
+          )
+        );
+      } else {
+        resolve(String(stdout));
+      }
+    });
+  });
 }
