@@ -2,10 +2,12 @@
 // that tarball into a fresh prefix, away from the source tree. No compiler
 // runs; the native addons come prebuilt from prebuilds/linux-x64/, the BPF
 // programs inside the tracer addon.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 
+import { freePort, waitFor } from '@zviz/test-support/ports';
 import { binary, describeWhere, file } from '@zviz/test-support/requirements';
 import { projectVersion } from '../../scripts/version.mjs';
 import { ok, okAsync, repo, run, scratch } from './support';
@@ -78,6 +80,14 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     expect(devFiles).toEqual([]);
   });
 
+  it('depends on no other package: the bundle carries its JavaScript dependencies', () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) {
+      expect(manifest[field], field).toBeUndefined();
+    }
+    expect(existsSync(join(installed, 'node_modules'))).toBe(false);
+  });
+
   it('runs no install script, so npm never calls a compiler or node-gyp', () => {
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     for (const hook of ['preinstall', 'install', 'postinstall']) {
@@ -130,7 +140,33 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     const help = run(zviz, ['--help'], { cwd: work });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: zviz/);
-    expect(help.stdout).toMatch(/\bagent\b/);
+    for (const command of ['agent', 'metrics', 'health']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+
+  it('gives a working zviz agent: it serves /health and /metrics with its build info', async () => {
+    const port = await freePort();
+    const config = join(work, 'config.yaml');
+    writeFileSync(
+      config,
+      `metrics:\n  address: 127.0.0.1:${port}\nlogging:\n  audit:\n    path: ${join(work, 'audit.json')}\n`
+    );
+    const agent = spawn(zviz, ['agent', '--config', config], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    agent.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const health = await waitFor(`zviz agent on port ${port} (stderr: ${stderr})`, async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
+        return response.ok ? ((await response.json()) as { version: string }) : undefined;
+      });
+      expect(health.version).toBe(version);
+      expect(run(zviz, ['health', '--config', config], { cwd: work }).status).toBe(0);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain(`zviz_build_info{version="${version}"`);
+    } finally {
+      agent.kill('SIGTERM');
+    }
   });
 });
 
