@@ -70,6 +70,7 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
         'LICENSE',
         'bin/zviz.js',
         'dist/zviz.js',
+        'systemd/zviz-agent.service',
         ...ADDONS.map((a) => `prebuilds/linux-x64/${a}.node`),
         ...ADDONS.map((a) => `prebuilds/linux-arm64/${a}.node`),
       ])
@@ -78,6 +79,12 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
       /^(src|native|bpf|test|scripts|build)\/|\.(ts|cc|h|c|gyp|mts)$|(^|\/)(tsconfig|vitest\.config)|Dockerfile/.test(e)
     );
     expect(devFiles).toEqual([]);
+  });
+
+  it('carries the systemd unit of deploy/systemd, so a host needs only the package', () => {
+    expect(readFileSync(join(installed, 'systemd', 'zviz-agent.service'), 'utf8')).toBe(
+      readFileSync(join(repo, 'deploy', 'systemd', 'zviz-agent.service'), 'utf8')
+    );
   });
 
   it('depends on no other package: the bundle carries its JavaScript dependencies', () => {
