@@ -161,6 +161,28 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
       expect(build, `${step}: ${scripts[step]}`).toContain(command.replace(/^node-gyp/, 'npx node-gyp'));
     }
     expect(build).toMatch(/npm pack --workspace agent --pack-destination \/tmp\/pack/);
+    // The image packs its own architecture only: the build stage has no cross compiler.
+    expect(build).toMatch(/ZVIZ_PREBUILD_ARCHES="\$\(node -p process.arch\)" npm pack/);
+  });
+
+  it("copies into the build stage every file outside agent/ that the agent's prepack script reads", () => {
+    const prepack = JSON.parse(readFileSync(join(repo, 'agent', 'package.json'), 'utf8')).scripts.prepack as string;
+    const outside = [...prepack.matchAll(/\.\.\/([\w./-]+)/g)].map((m) => m[1]);
+    expect(outside.length).toBeGreaterThan(0);
+    const copied = stage(froms[0])
+      .filter((i) => i.getKeyword() === 'COPY')
+      .flatMap((i) =>
+        i
+          .getArguments()
+          .map((a) => a.getValue())
+          .slice(0, -1)
+      );
+    for (const path of outside) {
+      expect(
+        copied.some((c) => path === c || path.startsWith(`${c.replace(/\/$/, '')}/`)),
+        `prepack reads ../${path}, which the build stage never copies`
+      ).toBe(true);
+    }
   });
 
   it('runs the build as a non-root user and the agent as root', () => {
@@ -179,7 +201,7 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
   });
 
   it('installs the packed agent with npm in the runtime stage and starts the packaged zviz under tini', () => {
-    expect(runs(runtime)).toMatch(/npm install --global [^\n]*\/tmp\/pack\/zviz-agent-\*\.tgz/);
+    expect(runs(runtime)).toMatch(/npm install --global --offline [^\n]*\/tmp\/pack\/zviz-agent-\*\.tgz/);
     const entrypoint = dockerfile.getENTRYPOINTs().map((e) => e.getJSONStrings().map((s) => s.getJSONValue()));
     // npm's global bin in the official node images is /usr/local/bin.
     expect(entrypoint).toEqual([['/usr/bin/tini', '--', '/usr/local/bin/zviz']]);
