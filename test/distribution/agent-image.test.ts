@@ -12,6 +12,7 @@ import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 
 import { binary, describeWhere } from '@zviz/test-support/requirements';
+import { dockerignore } from './dockerignore';
 import { ok, repo, run } from './support';
 
 const dockerfilePath = join(repo, 'agent', 'Dockerfile');
@@ -54,35 +55,6 @@ function aptPackages(from: From): string[] {
   return packages;
 }
 
-/** .dockerignore patterns as a predicate on context-relative paths (later patterns win). */
-function dockerignore(): (path: string) => boolean {
-  const rules = readFileSync(join(repo, '.dockerignore'), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const negated = l.startsWith('!');
-      const glob = l.replace(/^!/, '').replace(/^\/+|\/+$/g, '');
-      const source = glob
-        .split(/(\*\*\/?|\*|\?)/)
-        .map((part) => {
-          if (part === '**/' || part === '**') {
-            return '(?:.*/)?';
-          }
-          if (part === '*') {
-            return '[^/]*';
-          }
-          if (part === '?') {
-            return '[^/]';
-          }
-          return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-        })
-        .join('');
-      return { negated, re: new RegExp(`^${source}(?:/.*)?$`) };
-    });
-  return (path) => rules.reduce((ignored, r) => (r.re.test(path) ? !r.negated : ignored), false);
-}
-
 describe('agent image (agent/Dockerfile, checked by structure)', () => {
   it('has no errors or warnings from the Dockerfile validator', () => {
     const problems = validate(content).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
@@ -102,7 +74,7 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
   });
 
   it('copies only files that exist in the build context and that .dockerignore keeps', () => {
-    const ignored = dockerignore();
+    const ignored = dockerignore(repo);
     const local = dockerfile.getCOPYs().filter((c) => !c.getFromFlag());
     expect(local.length).toBeGreaterThan(0);
     for (const copy of local) {
