@@ -24,7 +24,10 @@ export const WORKSPACES = ['agent', 'pkg-backend'];
  * Text files that spell the version out, each with a pattern whose first
  * group is the version: the image's default label and tags that name it.
  */
-export const TEXT_PLACES = [{ file: 'agent/Dockerfile', pattern: /^ARG ZVIZ_VERSION=(.+)$/m }];
+export const TEXT_PLACES = [
+  { file: 'agent/Dockerfile', pattern: /^ARG ZVIZ_VERSION=(.+)$/m },
+  { file: 'docker-compose.yml', pattern: /^ {4}image: ghcr\.io\/zviz\/zviz-agent:(.+)$/m },
+];
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));

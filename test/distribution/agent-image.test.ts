@@ -9,11 +9,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 import { binary, describeWhere } from '@zviz/test-support/requirements';
 import { dockerignore } from './dockerignore';
 import { ok, repo, run } from './support';
+import { projectVersion } from '../../scripts/version.mjs';
+
+/** The image name docker-compose.yml, the Kubernetes manifests and the docs use. */
+const IMAGE = 'ghcr.io/zviz/zviz-agent';
 
 const dockerfilePath = join(repo, 'agent', 'Dockerfile');
 const content = readFileSync(dockerfilePath, 'utf8');
@@ -191,9 +196,34 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
   });
 
   it('lists the capabilities the agent needs', () => {
-    for (const cap of ['CAP_SYS_ADMIN', 'CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_PTRACE']) {
-      expect(content).toMatch(new RegExp(`#\\s+${cap}\\s+\\S`));
-    }
+    expect(dockerfileCapabilities()).toEqual(expect.arrayContaining(['SYS_ADMIN', 'BPF', 'PERFMON', 'SYS_PTRACE']));
+  });
+});
+
+/** Capabilities the Dockerfile's closing comment lists, one per line as `#   CAP_NAME  why`. */
+function dockerfileCapabilities(): string[] {
+  return [...content.matchAll(/^#\s+CAP_([A-Z_]+)\s+\S/gm)].map((m) => m[1]);
+}
+
+describe('docker-compose.yml runs the image as the Dockerfile says', () => {
+  const compose = parse(readFileSync(join(repo, 'docker-compose.yml'), 'utf8'));
+  const agent = compose.services?.agent;
+  const version = projectVersion(repo);
+
+  it('builds the agent service from agent/Dockerfile with the repository as context, tagged with the project version', () => {
+    expect(agent?.build).toEqual({ context: '.', dockerfile: 'agent/Dockerfile' });
+    expect(agent?.image).toBe(`${IMAGE}:${version}`);
+  });
+
+  it('adds exactly the capabilities the Dockerfile lists, without privileged mode', () => {
+    expect([...agent.cap_add].sort()).toEqual(dockerfileCapabilities().sort());
+    expect(agent.privileged).toBeUndefined();
+  });
+
+  it("gives it the host's cgroup tree, writable, and keeps it out of the default run (a profile)", () => {
+    expect(agent.cgroup).toBe('host');
+    expect(agent.volumes).toContain('/sys/fs/cgroup:/sys/fs/cgroup:rw');
+    expect(agent.profiles).toEqual(['agent']);
   });
 });
 
