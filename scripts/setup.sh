@@ -70,6 +70,17 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
+# kustomize renders the Kubernetes manifests in the deploy tests; Debian does
+# not package it, the Go module proxy does.
+if ! command -v kustomize >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: kustomize is missing; run as root, or: go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0" >&2
+    exit 1
+  fi
+  echo "setup: installing kustomize from the Go module proxy"
+  GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi
+
 # Install from the lockfile when node_modules is absent or older than it.
 # Not `npm ci`: the registry mirror here lacks other platforms' optional
 # binaries, so the lockfile cannot list them and `npm ci` refuses it.
