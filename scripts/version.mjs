@@ -27,6 +27,8 @@ export const WORKSPACES = ['agent', 'pkg-backend'];
 export const TEXT_PLACES = [
   { file: 'agent/Dockerfile', pattern: /^ARG ZVIZ_VERSION=(.+)$/m },
   { file: 'docker-compose.yml', pattern: /^ {4}image: ghcr\.io\/zviz\/zviz-agent:(.+)$/m },
+  { file: 'deploy/kubernetes/base/agent/daemonset.yaml', pattern: /^ +image: ghcr\.io\/zviz\/zviz-agent:(.+)$/m },
+  { file: 'deploy/kubernetes/base/agent/kustomization.yaml', pattern: /^ +newTag: (.+)$/m },
 ];
 
 function readJson(path) {

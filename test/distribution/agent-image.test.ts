@@ -268,3 +268,25 @@ describeWhere([binary('readelf', 'binutils'), binary('dpkg')], 'agent image runt
     expect(libraries.filter((p) => !required.has(p) && !node.has(p))).toEqual([]);
   });
 });
+
+describe('the Kubernetes DaemonSet runs the same image', () => {
+  const base = join(repo, 'deploy', 'kubernetes', 'base', 'agent');
+  const daemonset = parse(readFileSync(join(base, 'daemonset.yaml'), 'utf8'));
+  const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8'));
+  const container = daemonset.spec.template.spec.containers.find((c: { name: string }) => c.name === 'agent');
+  const version = projectVersion(repo);
+
+  it('names the image and the project version, in the manifest and in its kustomization', () => {
+    expect(container.image).toBe(`${IMAGE}:${version}`);
+    expect(kustomization.images).toEqual([{ name: IMAGE, newTag: version }]);
+  });
+
+  it("passes a zviz subcommand as args, since the image's entrypoint is zviz", () => {
+    expect(container.command).toBeUndefined();
+    expect(container.args[0]).toBe('agent');
+  });
+
+  it('grants at least the capabilities the Dockerfile lists', () => {
+    expect(container.securityContext.capabilities.add).toEqual(expect.arrayContaining(dockerfileCapabilities()));
+  });
+});
