@@ -23,6 +23,7 @@ declare -A NEEDS=(
   [hyperfine]=hyperfine
   [zip]=zip
   [unzip]=unzip
+  [openssl]=openssl
 )
 
 # The agent package also carries linux-arm64 addons, cross-built when it is

@@ -37,7 +37,8 @@ export type ComponentFactory = (ctx: AgentContext) => Component;
  */
 export const COMPONENTS: readonly ComponentFactory[] = [(ctx) => new AuditComponent(ctx)];
 
-/** How long one component may take to stop before the agent moves on. */
+/** How long one component may take to start or stop before the agent moves on. */
+const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export interface AgentOptions {
@@ -129,7 +130,7 @@ export class Agent implements AgentContext {
       const entry: Running = { component };
       agent.running.push(entry);
       try {
-        await component.start();
+        await withTimeout(component.start(), START_TIMEOUT_MS, `did not start within ${START_TIMEOUT_MS / 1000} s`);
       } catch (error) {
         entry.startError = (error as Error)?.message ?? String(error);
         agent.log.error({ component: component.name, err: entry.startError }, 'component failed to start');
@@ -270,7 +271,7 @@ export class Agent implements AgentContext {
         'Content-Type': CONTENT_TYPES[format],
         Vary: 'Accept, Accept-Encoding',
       };
-      let payload: Buffer = Buffer.from(body);
+      let payload: Buffer = body;
       if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && payload.length > 1024) {
         payload = await gzipAsync(payload);
         headers['Content-Encoding'] = 'gzip';

@@ -7,11 +7,12 @@
 // at once, so a crash of the agent loses at most what was still queued.
 import type { AuditRecord } from '@zviz/shared/agent-api';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
+import { ensureDir } from '../log/dirs';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 
 export interface AuditLogOptions {
@@ -199,7 +200,7 @@ export class AuditLog implements MetricSource {
   }
 
   private async openFile(): Promise<void> {
-    await mkdir(dirname(this.options.path), { recursive: true, mode: 0o750 });
+    await ensureDir(dirname(this.options.path));
     const file = await open(this.options.path, 'a', 0o640);
     const info = await file.stat();
     this.file = file;

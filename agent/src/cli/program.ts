@@ -43,7 +43,11 @@ export function buildProgram(
     .version(VERSION, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for the command')
     .exitOverride()
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options after a subcommand belong to it: `zviz metrics serve --config x`
+    // must not hand --config to `metrics`. Also what `passThroughOptions()`
+    // (for `zviz run -- CMD ARGS`) needs.
+    .enablePositionalOptions();
   for (const register of modules) {
     register(program);
   }

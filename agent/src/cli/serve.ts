@@ -44,7 +44,35 @@ export async function serve(options: ServeOptions): Promise<number> {
     logger.error({ err: (reason as Error)?.stack ?? String(reason) }, 'unhandled promise rejection');
   });
 
-  let agent: Agent;
+  // Signals are handled from before the server listens: a SIGTERM that
+  // arrives while components start stops the agent once they have.
+  let agent: Agent | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopSignal) {
+      logger.warn({ signal }, 'second signal while stopping; exiting now');
+      log.flush();
+      process.exit(EXIT.failure);
+    }
+    stopSignal = signal;
+    logger.info({ signal }, 'signal received');
+    agent?.stop().then(
+      () => finish(EXIT.ok),
+      (error: Error) => {
+        logger.error({ err: error.message }, 'stop failed');
+        finish(EXIT.failure);
+      }
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading configuration');
+    void agent?.reload();
+  });
+
   try {
     agent = await Agent.start({ config, load, log, components: options.components });
   } catch (error) {
@@ -52,30 +80,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     log.flush();
     throw new CliExit(EXIT.failure, `cannot start: ${(error as Error).message}`);
   }
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal while stopping; exiting now');
-        log.flush();
-        process.exit(EXIT.failure);
-      }
-      stopping = true;
-      logger.info({ signal }, 'signal received');
-      agent.stop().then(
-        () => resolve(EXIT.ok),
-        (error: Error) => {
-          logger.error({ err: error.message }, 'stop failed');
-          resolve(EXIT.failure);
-        }
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    process.on('SIGHUP', () => {
-      logger.info({ signal: 'SIGHUP' }, 'reloading configuration');
-      void agent.reload();
-    });
-  });
+  if (stopSignal) {
+    await agent.stop();
+    return EXIT.ok;
+  }
+  return done;
 }

@@ -83,7 +83,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   const where = (dotted: string) => origins.get(dotted) ?? source;
   const schemaErrors = validate(data);
   if (schemaErrors.length > 0) {
-    return { ok: false, source, errors: formatSchemaErrors(schemaErrors, data, where) };
+    return { ok: false, source, errors: formatSchemaErrors(schemaErrors, where) };
   }
   const config = data as unknown as Config;
   config.node_name ??= hostname().split('.')[0] || 'localhost';
@@ -160,7 +160,7 @@ function describeValue(value: unknown): string {
     case 'string':
       return 'a string';
     case 'number':
-      return Number.isInteger(value) ? `the number ${value}` : `the number ${value}`;
+      return `the number ${value}`;
     case 'boolean':
       return `${value}`;
     case 'object':
@@ -196,7 +196,7 @@ function distance(a: string, b: string): number {
 
 function reasonFor(error: ErrorObject): { path: string; reason: string } | undefined {
   const parent = (error.parentSchema ?? {}) as JsonSchema;
-  const hint = parent.description ? ` (${parent.description})` : '';
+  const hint = parent.description ? `; ${parent.description}` : '';
   const params = error.params as Record<string, unknown>;
   const data = error.data;
   switch (error.keyword) {
@@ -255,7 +255,7 @@ function reasonFor(error: ErrorObject): { path: string; reason: string } | undef
   }
 }
 
-function formatSchemaErrors(errors: ErrorObject[], _data: unknown, where: (path: string) => string): string[] {
+function formatSchemaErrors(errors: ErrorObject[], where: (path: string) => string): string[] {
   const lines: string[] = [];
   for (const error of errors) {
     const described = reasonFor(error);

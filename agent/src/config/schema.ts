@@ -100,7 +100,7 @@ const metricsSchema: JsonSchema = {
         token: {
           type: 'string',
           minLength: 16,
-          description: 'use at least 16 characters, e.g. `openssl rand -hex 32`',
+          description: 'generate one with: openssl rand -hex 32',
         },
         token_file: { type: 'string', minLength: 1 },
         users: {

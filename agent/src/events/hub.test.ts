@@ -1,21 +1,8 @@
 import type { DecisionEvent } from '@zviz/shared/agent-api';
 import { describe, expect, it } from 'vitest';
 
-import { EventHub, type NewDecisionEvent } from './hub';
-
-export function decision(overrides: Partial<NewDecisionEvent> = {}): NewDecisionEvent {
-  return {
-    timestamp: '2024-01-15T10:30:00.123Z',
-    event_type: 'syscall',
-    container_id: 'abc123',
-    syscall: 'openat',
-    args: { path: '/etc/passwd', flags: 'O_RDONLY' },
-    decision: 'allow',
-    latency_us: 45,
-    layer: 'broker',
-    ...overrides,
-  };
-}
+import { decision } from './test-events';
+import { EventHub } from './hub';
 
 const seqs = (events: DecisionEvent[]) => events.map((e) => e.seq);
 

@@ -6,12 +6,13 @@
 // can change format and output without re-creating the loggers components
 // hold. Everything is in-process streams (no worker-thread transports), so
 // the bundled agent logs the same as in development.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 import type { LogLevel } from '../config/schema';
+import { ensureDirSync } from './dirs';
 
 export type { Logger } from 'pino';
 
@@ -35,7 +36,7 @@ function openDestination(output: string): SonicBoom {
   }
   // Open once synchronously so a bad path is reported now, with its reason,
   // instead of as an asynchronous stream error.
-  mkdirSync(dirname(output), { recursive: true });
+  ensureDirSync(dirname(output));
   closeSync(openSync(output, 'a', 0o640));
   return pino.destination({ dest: output, sync: true, append: true });
 }

@@ -3,11 +3,11 @@
 // the exposition itself (series per family, limits, scrape duration).
 import { CATALOG, type MetricSpec } from './catalog';
 import {
+  ExpositionBuilder,
+  Slicer,
   compileFamily,
-  renderExposition,
   type CompiledFamily,
   type ExpositionFormat,
-  type FamilyInput,
   type FamilyOutcome,
 } from './render';
 import type { FamilySamples, MetricSource, ValueSample } from './source';
@@ -21,14 +21,15 @@ export interface RegistryOptions {
   seriesLimit?: number;
   /** Per-family overrides of seriesLimit. */
   seriesLimits?: Readonly<Record<string, number>>;
-  /** Longest stretch the renderer holds the event loop before yielding. */
+  /** Longest stretch the renderer holds the event loop before yielding (default 2 ms). */
   sliceMs?: number;
   /** Told about sources that fail or hand over samples that do not fit the catalog. */
   warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
 export interface ScrapeResult {
-  body: string;
+  /** The exposition, UTF-8. */
+  body: Buffer;
   durationSeconds: number;
   families: Map<string, FamilyOutcome>;
 }
@@ -50,7 +51,7 @@ export class MetricsRegistry {
     }
     this.seriesLimit = options.seriesLimit ?? DEFAULT_SERIES_LIMIT;
     this.seriesLimits = options.seriesLimits ?? {};
-    this.sliceMs = options.sliceMs ?? 4;
+    this.sliceMs = options.sliceMs ?? 2;
     this.warn = options.warn ?? (() => undefined);
     this.addSource(this.selfSource());
   }
@@ -87,18 +88,41 @@ export class MetricsRegistry {
     return this.last;
   }
 
-  /** Asks every source for its values and renders them. */
+  /**
+   * Asks every source for its values and renders them. Sources are asked one
+   * after the other and their samples rendered at once, with the event loop
+   * free between slices of a few milliseconds.
+   */
   async scrape(format: ExpositionFormat): Promise<ScrapeResult> {
     const started = performance.now();
-    const collected = await this.collect();
-    const inputs: FamilyInput[] = [];
-    for (const [name, family] of this.families) {
-      const parts = collected.get(name);
-      if (parts) {
-        inputs.push({ family, parts, seriesLimit: this.limitFor(name) });
+    const slicer = new Slicer(this.sliceMs);
+    const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name));
+    for (const source of [...this.sources]) {
+      let values: Map<string, FamilySamples>;
+      try {
+        values = await source.collect();
+      } catch (error) {
+        this.warnOnce(`failed:${source.families.join(',')}`, 'metric source failed; its families are left out', {
+          families: source.families,
+          error: (error as Error)?.message ?? String(error),
+        });
+        continue;
+      }
+      for (const [name, samples] of values) {
+        const family = this.families.get(name);
+        if (!family || !source.families.includes(name)) {
+          this.warnOnce(`undeclared:${name}`, 'metric source returned a family it did not declare; left out', {
+            family: name,
+          });
+          continue;
+        }
+        await builder.add(family, samples);
+      }
+      if (slicer.due) {
+        await slicer.yield();
       }
     }
-    const rendered = await renderExposition(inputs, format, this.sliceMs);
+    const rendered = builder.finish(this.families.values());
     for (const [name, outcome] of rendered.families) {
       if (outcome.invalid > 0) {
         this.warnOnce(`invalid:${name}`, 'samples left out: they do not fit the catalog family', {
@@ -114,38 +138,6 @@ export class MetricsRegistry {
     };
     this.last = result;
     return result;
-  }
-
-  /** Samples by family from every source; a failing source costs only its own families. */
-  async collect(): Promise<Map<string, FamilySamples[]>> {
-    const sources = [...this.sources];
-    const results = await Promise.allSettled(sources.map(async (source) => source.collect()));
-    const merged = new Map<string, FamilySamples[]>();
-    results.forEach((result, i) => {
-      const source = sources[i];
-      if (result.status === 'rejected') {
-        this.warnOnce(`failed:${source.families.join(',')}`, 'metric source failed; its families are left out', {
-          families: source.families,
-          error: (result.reason as Error)?.message ?? String(result.reason),
-        });
-        return;
-      }
-      for (const [family, samples] of result.value) {
-        if (!source.families.includes(family)) {
-          this.warnOnce(`undeclared:${family}`, 'metric source returned a family it did not declare; left out', {
-            family,
-          });
-          continue;
-        }
-        const list = merged.get(family);
-        if (list) {
-          list.push(samples);
-        } else {
-          merged.set(family, [samples]);
-        }
-      }
-    });
-    return merged;
   }
 
   private warnOnce(key: string, message: string, detail: Record<string, unknown>): void {

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 
 import type { MetricSpec } from './catalog';
-import { compileFamily, escapeLabelValue, formatValue, negotiateFormat, renderExposition } from './render';
+import {
+  compileFamily,
+  escapeLabelValue,
+  formatValue,
+  negotiateFormat,
+  renderExposition as renderBuffer,
+} from './render';
+
+async function renderExposition(...args: Parameters<typeof renderBuffer>) {
+  const result = await renderBuffer(...args);
+  return { ...result, body: result.body.toString('utf8') };
+}
 
 const counter: MetricSpec = {
   name: 'zviz_test_decisions_total',

@@ -31,6 +31,11 @@ export interface CompiledFamily {
   readonly bounds: readonly string[];
   /** Series one sample of this family exposes: 1, or buckets + +Inf + sum + count. */
   readonly seriesPerSample: number;
+  /**
+   * Where this family memoizes, on each labels object, its rendered form
+   * (the label block, or a histogram's line prefixes); see labelBlock.
+   */
+  readonly memo: symbol;
 }
 
 export function compileFamily(spec: MetricSpec): CompiledFamily {
@@ -48,6 +53,7 @@ export function compileFamily(spec: MetricSpec): CompiledFamily {
     labelOpeners: spec.labels.map((name, i) => `${i === 0 ? '' : ','}${name}="`),
     bounds,
     seriesPerSample: spec.type === 'histogram' ? bounds.length + 3 : 1,
+    memo: Symbol(spec.name),
   };
 }
 
@@ -72,17 +78,36 @@ export function formatValue(value: number): string {
   return value > 0 ? '+Inf' : '-Inf';
 }
 
+type Memo = Record<symbol, string | string[] | undefined>;
+
+function remember(memo: Memo, key: symbol, value: string | string[]): void {
+  if (Object.isExtensible(memo)) {
+    Object.defineProperty(memo, key, { value, enumerable: false, writable: true });
+  }
+}
+
 /** `{a="x",b="y"}` for the family's labels, or '' when it has none. */
 function labelBlock(family: CompiledFamily, labels: Labels): string {
   const openers = family.labelOpeners;
   if (openers.length === 0) {
     return '';
   }
+  // Sources usually keep one labels object per series across scrapes, so its
+  // rendered form is built once, not at every scrape. It is kept on the
+  // object itself under a symbol (invisible to keys, JSON and equality): it
+  // lives exactly as long as the labels do, and costs the GC nothing, where
+  // a WeakMap of 50,000 keys made every collection measurably longer.
+  const memo = labels as Memo;
+  const cached = memo[family.memo];
+  if (typeof cached === 'string') {
+    return cached;
+  }
   let out = '';
   const names = family.spec.labels;
   for (let i = 0; i < openers.length; i++) {
     out += openers[i] + escapeLabelValue(labels[names[i]] ?? '') + '"';
   }
+  remember(memo, family.memo, out);
   return out;
 }
 
@@ -118,59 +143,126 @@ export interface FamilyOutcome {
 }
 
 export interface RenderResult {
-  body: string;
+  /** The exposition, UTF-8. */
+  body: Buffer;
   families: Map<string, FamilyOutcome>;
 }
 
 /** How many samples to render between two looks at the clock. */
 const CHECK_EVERY = 128;
 
-export async function renderExposition(
-  inputs: readonly FamilyInput[],
-  format: ExpositionFormat,
-  sliceMs = 4
-): Promise<RenderResult> {
-  const slicer = new Slicer(sliceMs);
-  const families = new Map<string, FamilyOutcome>();
-  let body = '';
-  let sinceCheck = 0;
-  for (const input of inputs) {
-    const { family } = input;
-    const outcome: FamilyOutcome = { series: 0, dropped: 0, invalid: 0 };
-    families.set(family.spec.name, outcome);
-    let chunk = '';
-    for (const part of input.parts) {
-      for (const sample of part) {
-        if (outcome.series + family.seriesPerSample > input.seriesLimit) {
-          outcome.dropped += family.seriesPerSample;
-          continue;
-        }
-        const lines =
-          family.spec.type === 'histogram'
-            ? histogramLines(family, sample as HistogramSample)
-            : valueLine(family, sample as ValueSample);
-        if (lines === undefined) {
-          outcome.invalid++;
-          continue;
-        }
-        chunk += lines;
-        outcome.series += family.seriesPerSample;
-        if (++sinceCheck >= CHECK_EVERY) {
-          sinceCheck = 0;
-          if (slicer.due) {
-            await slicer.yield();
-          }
+/**
+ * Builds one exposition from samples handed over source by source. Each
+ * source's samples are rendered as soon as they arrive, into per-family
+ * chunks, so they die young instead of being copied by every GC while the
+ * rest of the scrape runs; the families are put together in catalog order at
+ * the end, each with its header once.
+ */
+export class ExpositionBuilder {
+  private readonly outputs = new Map<string, ChunkedOutput>();
+  private readonly outcomes = new Map<string, FamilyOutcome>();
+  private sinceCheck = 0;
+
+  constructor(
+    private readonly format: ExpositionFormat,
+    private readonly slicer: Slicer,
+    private readonly seriesLimit: (family: string) => number
+  ) {}
+
+  async add(family: CompiledFamily, samples: ReadonlyArray<ValueSample | HistogramSample>): Promise<void> {
+    const name = family.spec.name;
+    let outcome = this.outcomes.get(name);
+    let out = this.outputs.get(name);
+    if (!outcome || !out) {
+      outcome = { series: 0, dropped: 0, invalid: 0 };
+      out = new ChunkedOutput();
+      this.outcomes.set(name, outcome);
+      this.outputs.set(name, out);
+    }
+    const limit = this.seriesLimit(name);
+    const histogram = family.spec.type === 'histogram';
+    for (const sample of samples) {
+      if (outcome.series + family.seriesPerSample > limit) {
+        outcome.dropped += family.seriesPerSample;
+        continue;
+      }
+      const lines = histogram
+        ? histogramLines(family, sample as HistogramSample)
+        : valueLine(family, sample as ValueSample);
+      if (lines === undefined) {
+        outcome.invalid++;
+        continue;
+      }
+      out.append(lines);
+      outcome.series += family.seriesPerSample;
+      if (++this.sinceCheck >= CHECK_EVERY) {
+        this.sinceCheck = 0;
+        if (this.slicer.due) {
+          await this.slicer.yield();
         }
       }
     }
-    if (outcome.series > 0) {
-      body += family.header[format] + chunk;
+  }
+
+  /** The exposition, families in the order given (the catalog's), empty ones left out. */
+  finish(order: Iterable<CompiledFamily>): RenderResult {
+    const parts: Buffer[] = [];
+    for (const family of order) {
+      const outcome = this.outcomes.get(family.spec.name);
+      if (outcome && outcome.series > 0) {
+        parts.push(Buffer.from(family.header[this.format]), ...this.outputs.get(family.spec.name)!.finish());
+      }
+    }
+    if (this.format === 'openmetrics') {
+      parts.push(Buffer.from('# EOF\n'));
+    }
+    return { body: Buffer.concat(parts), families: this.outcomes };
+  }
+}
+
+/** Renders families whose samples are all at hand (tests, one-shot output). */
+export async function renderExposition(
+  inputs: readonly FamilyInput[],
+  format: ExpositionFormat,
+  sliceMs = 2
+): Promise<RenderResult> {
+  const limits = new Map(inputs.map((input) => [input.family.spec.name, input.seriesLimit]));
+  const builder = new ExpositionBuilder(format, new Slicer(sliceMs), (name) => limits.get(name) ?? Infinity);
+  for (const input of inputs) {
+    for (const part of input.parts) {
+      await builder.add(input.family, part);
     }
   }
-  if (format === 'openmetrics') {
-    body += '# EOF\n';
+  return builder.finish(inputs.map((input) => input.family));
+}
+
+/**
+ * Collects a family's lines in Buffers of about 64 KiB. A large body kept as
+ * one growing string lives on the JavaScript heap and is copied by every
+ * young-generation GC while the render runs; Buffers live outside it.
+ */
+class ChunkedOutput {
+  private readonly chunks: Buffer[] = [];
+  private pending = '';
+
+  append(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= 65536) {
+      this.spill();
+    }
   }
-  return { body, families };
+
+  finish(): Buffer[] {
+    this.spill();
+    return this.chunks;
+  }
+
+  private spill(): void {
+    if (this.pending.length > 0) {
+      this.chunks.push(Buffer.from(this.pending, 'utf8'));
+      this.pending = '';
+    }
+  }
 }
 
 function valueLine(family: CompiledFamily, sample: ValueSample): string | undefined {
@@ -187,17 +279,35 @@ function histogramLines(family: CompiledFamily, sample: HistogramSample): string
   if (!buckets || buckets.length !== bounds.length || typeof sample.count !== 'number') {
     return undefined;
   }
-  const name = family.spec.name;
-  const labels = labelBlock(family, sample.labels);
-  const open = `${name}_bucket{${labels}${labels ? ',' : ''}le="`;
+  const memo = sample.labels as Memo;
+  let prefixes = memo[family.memo] as string[] | undefined;
+  if (!Array.isArray(prefixes)) {
+    prefixes = histogramPrefixes(family, sample.labels);
+    remember(memo, family.memo, prefixes);
+  }
   let out = '';
   for (let i = 0; i < bounds.length; i++) {
-    out += `${open}${bounds[i]}"} ${formatValue(buckets[i])}\n`;
+    out += prefixes[i] + formatValue(buckets[i]) + '\n';
   }
   const count = formatValue(sample.count);
+  const n = bounds.length;
+  return (
+    out + prefixes[n] + count + '\n' + prefixes[n + 1] + formatValue(sample.sum) + '\n' + prefixes[n + 2] + count + '\n'
+  );
+}
+
+/** `name_bucket{labels,le="b"} ` for each bound and +Inf, then `name_sum{labels} ` and `name_count{labels} `. */
+function histogramPrefixes(family: CompiledFamily, labelValues: Labels): string[] {
+  const name = family.spec.name;
+  const labels = labelBlock(family, labelValues);
+  const open = `${name}_bucket{${labels}${labels ? ',' : ''}le="`;
   const suffix = labels ? `{${labels}}` : '';
-  out += `${open}+Inf"} ${count}\n${name}_sum${suffix} ${formatValue(sample.sum)}\n${name}_count${suffix} ${count}\n`;
-  return out;
+  return [
+    ...family.bounds.map((bound) => `${open}${bound}"} `),
+    `${open}+Inf"} `,
+    `${name}_sum${suffix} `,
+    `${name}_count${suffix} `,
+  ];
 }
 
 /**

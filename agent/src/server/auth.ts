@@ -2,8 +2,9 @@
 // with bcrypt hashes (the scheme Prometheus' own web config uses, so the same
 // `htpasswd -nbB` output works for both). Secrets are compared in constant
 // time; bcrypt runs once per distinct credential, then a digest of the
-// accepted credential is remembered, as a scrape every 15 s would otherwise
-// cost a bcrypt round each time.
+// credential and its verdict is remembered: a scrape every 15 s, or a
+// misconfigured scraper retrying a wrong password, would otherwise cost a
+// bcrypt round (tens of milliseconds of the event loop) each time.
 import { compare } from 'bcryptjs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -18,7 +19,8 @@ const REMEMBERED_MAX = 256;
 export class Authenticator {
   private bearer: Buffer | undefined;
   private users = new Map<string, string>();
-  private readonly remembered = new Set<string>();
+  /** Digests of credentials already checked, with the verdict. */
+  private readonly remembered = new Map<string, boolean>();
 
   constructor(private config: AuthConfig) {
     this.configure(config);
@@ -72,17 +74,15 @@ export class Authenticator {
     const password = decoded.slice(colon + 1);
     const hash = this.users.get(user);
     const key = digest(`${user}\0${password}\0${hash ?? ''}`).toString('hex');
-    if (hash && this.remembered.has(key)) {
-      return true;
+    const known = this.remembered.get(key);
+    if (known !== undefined) {
+      return known;
     }
-    const ok = await compare(password, hash ?? DUMMY_HASH);
-    if (ok && hash) {
-      if (this.remembered.size >= REMEMBERED_MAX) {
-        this.remembered.clear();
-      }
-      this.remembered.add(key);
-      return true;
+    const ok = (await compare(password, hash ?? DUMMY_HASH)) && hash !== undefined;
+    if (this.remembered.size >= REMEMBERED_MAX) {
+      this.remembered.clear();
     }
-    return false;
+    this.remembered.set(key, ok);
+    return ok;
   }
 }

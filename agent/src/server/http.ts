@@ -211,7 +211,8 @@ export class AgentServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let pattern = 'unmatched';
-    res.once('finish', () => this.requests.inc({ route: pattern, code: String(res.statusCode) }));
+    // 'close', not 'finish': a stream cut off midway is counted too.
+    res.once('close', () => this.requests.inc({ route: pattern, code: String(res.statusCode) }));
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
       res.setHeader(name, value);
     }

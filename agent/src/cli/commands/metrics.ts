@@ -17,6 +17,7 @@ import { loadOrRefuse, serve } from '../serve';
 export function registerMetrics(program: Command): void {
   const metrics = program
     .command('metrics')
+    .enablePositionalOptions()
     .description(
       "print this process's metrics exposition (build info, process metrics) and exit; it does not read a running agent (curl its /metrics for that)"
     )
