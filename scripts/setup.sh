@@ -35,6 +35,7 @@ if [[ $(dpkg --print-architecture) == amd64 ]]; then
     [/usr/lib/aarch64-linux-gnu/libbpf.so]=libbpf-dev:arm64
     [/usr/lib/aarch64-linux-gnu/libelf.so]=libelf-dev:arm64
     [/usr/lib/aarch64-linux-gnu/libz.so]=zlib1g-dev:arm64
+    [/usr/lib/aarch64-linux-gnu/libseccomp.so]=libseccomp-dev:arm64
     [/usr/lib/aarch64-linux-gnu/libstdc++.so.6]=libstdc++6:arm64
     [qemu-aarch64-static]=qemu-user-static
   )

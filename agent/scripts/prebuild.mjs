@@ -67,8 +67,13 @@ function step(command, args, options) {
 function crossBuild(arch) {
   const triplet = TRIPLETS[arch];
   const missing = [`${triplet}-g++`].filter((t) => !have(t));
-  if (!existsSync(`/usr/lib/${triplet}/libbpf.so`)) {
-    missing.push(`libbpf-dev:${arch}`);
+  for (const [lib, pkg] of [
+    ['libbpf.so', 'libbpf-dev'],
+    ['libseccomp.so', 'libseccomp-dev'],
+  ]) {
+    if (!existsSync(`/usr/lib/${triplet}/${lib}`)) {
+      missing.push(`${pkg}:${arch}`);
+    }
   }
   if (missing.length > 0) {
     const packages = [
@@ -76,6 +81,7 @@ function crossBuild(arch) {
       `libbpf-dev:${arch}`,
       `libelf-dev:${arch}`,
       `zlib1g-dev:${arch}`,
+      `libseccomp-dev:${arch}`,
     ];
     fail(
       `cannot cross-build the ${arch} addons: ${missing.join(', ')} missing. ` +
