@@ -13,9 +13,11 @@
 // ZVIZ_PREBUILD_ARCHES=x64 (or arm64) limits the package to one architecture.
 //
 // The cross-built BPF objects are compiled against this machine's kernel
-// BTF (vmlinux.h) with the target's __TARGET_ARCH_*; CO-RE relocates struct
-// fields to the running kernel, so they are portable as long as the BPF
-// code reads nothing architecture-specific without CO-RE.
+// BTF (vmlinux.h) with the target's __TARGET_ARCH_*, plus the few target
+// types that vmlinux.h lacks (scripts/cross/<arch>-bpf-types.h: arm64's
+// user_pt_regs, which libbpf's PT_REGS_* macros read). CO-RE relocates every
+// field access to the running kernel's BTF when the program loads. Syscall
+// numbers are not compiled in: the agent fills them in at run time.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -91,7 +93,11 @@ function crossBuild(arch) {
   }
   const work = mkdtempSync(join(tmpdir(), `zviz-cross-${arch}-`));
   const bpfArch = { x64: 'x86', arm64: 'arm64' }[arch];
-  step('make', ['-s', '-C', join(root, 'bpf'), `BUILD=${join(work, 'bpf', 'build')}`, `ARCH=${bpfArch}`]);
+  // Types the target's BPF headers need that this host's vmlinux.h lacks
+  // (scripts/cross/<arch>-bpf-types.h), included ahead of every program.
+  const types = join(root, 'scripts', 'cross', `${arch}-bpf-types.h`);
+  const clang = existsSync(types) ? [`CLANG=clang -include ${types}`] : [];
+  step('make', ['-s', '-C', join(root, 'bpf'), `BUILD=${join(work, 'bpf', 'build')}`, `ARCH=${bpfArch}`, ...clang]);
   for (const entry of ['binding.gyp', 'native']) {
     step('cp', ['-r', join(root, entry), work]);
   }
