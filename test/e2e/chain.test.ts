@@ -15,6 +15,7 @@ import { TestPrometheus } from '@zviz/test-support/prometheus';
 import { binary, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 
 import { rulesWithFor, writeRules } from '../live/rules-for-test';
+import { cell, CHROMIUM, mountPanel, openHarness } from './browser';
 import {
   AGENT_BUNDLE,
   BackendProcess,
@@ -22,6 +23,7 @@ import {
   chainProfile,
   chainWorkspace,
   EXECUTABLE,
+  REPO,
   SandboxAgent,
   type RunOutput,
 } from './harness';
@@ -51,6 +53,8 @@ describeWhere(
     binary('prometheus'),
     binary('promtool', 'prometheus'),
     binary('cc', 'gcc'),
+    file(CHROMIUM, 'needs Debian’s Chromium (apt-get install chromium)'),
+    file(join(REPO, 'dist/panels/decisions/module.js'), 'needs the built panel (npm run build)'),
     file(AGENT_BUNDLE, 'needs the built agent (npm run build)'),
     file(EXECUTABLE, 'needs the built backend executable (npm run build)'),
   ],
@@ -204,6 +208,38 @@ describeWhere(
       });
       const check = await backend.client.checkHealth(config);
       expect(check.status).toBe('OK');
+    });
+
+    it('the decisions panel, built, renders those frames in Chromium: every cell is the workload’s count', async () => {
+      const harness = await openHarness(backend.client, config, from, Date.now());
+      try {
+        const { page } = harness;
+        const { frames } = await mountPanel(page);
+        expect(frames).toBe(2); // the wide table and the trend frame, from the real backend
+        await expect.poll(() => page.getByRole('rowheader').allTextContents()).toEqual(['ptrace', 'openat']);
+        const expected: Array<[string, string, number]> = [
+          ['openat', 'allow', 0],
+          ['openat', 'emulate', ALLOWED],
+          ['openat', 'log', LOGGED],
+          ['openat', 'deny', DENIED],
+          ['openat', 'kill', 0],
+          ['ptrace', 'deny', PTRACES],
+          ['ptrace', 'allow', 0],
+        ];
+        for (const [syscall, decision, value] of expected) {
+          await expect.poll(() => cell(page, syscall, decision).getAttribute('data-value')).toBe(String(value));
+        }
+        await expect
+          .poll(() => cell(page, 'openat', 'deny').getAttribute('aria-label'))
+          .toBe(`openat deny: ${DENIED}. Show audit events`);
+        // A click on a cell asks the backend for its audit events: the refused opens of the workload.
+        await cell(page, 'openat', 'deny').click();
+        const drawer = page.getByRole('dialog');
+        await expect.poll(() => drawer.getByText(/denied/).count()).toBeGreaterThanOrEqual(1);
+        expect(harness.errors).toEqual([]);
+      } finally {
+        await harness.close();
+      }
     });
 
     it('the live stream delivers a decision made while it is open', async () => {

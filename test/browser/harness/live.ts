@@ -9,9 +9,39 @@ export const subscriptions: LiveChannelAddress[] = [];
 const SYSCALLS = ['openat', 'connect', 'mount', 'ptrace', 'execve'];
 const DECISIONS = ['allow', 'allow', 'deny', 'kill', 'allow'];
 
+/** Set by the harness in upstream mode: packets come from the page's origin (a real backend's RunStream). */
+export const live = { upstream: false };
+
+/** Polls /api/live/<path> for the JSON frames the backend's stream sent since the last poll. */
+function upstreamStream(addr: LiveChannelAddress) {
+  return new Observable((subscriber) => {
+    let frame: StreamingDataFrame | undefined;
+    const poll = async () => {
+      const r = await window.fetch(`/api/live/${addr.path}`);
+      const packets = (await r.json()) as Array<Parameters<typeof StreamingDataFrame.fromDataFrameJSON>[0]>;
+      for (const packet of packets) {
+        if (!frame) {
+          frame = StreamingDataFrame.fromDataFrameJSON(packet, { maxLength: 500 });
+        } else {
+          frame.push(packet);
+        }
+      }
+      if (frame && packets.length) {
+        subscriber.next({ data: [frame], state: LoadingState.Streaming, key: 'zviz' });
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), 500);
+    return () => clearInterval(timer);
+  });
+}
+
 export const liveSrv = {
   getDataStream({ addr }: { addr: LiveChannelAddress }) {
     subscriptions.push(addr);
+    if (live.upstream) {
+      return upstreamStream(addr);
+    }
     return new Observable((subscriber) => {
       const frame = StreamingDataFrame.fromDataFrameJSON(
         {

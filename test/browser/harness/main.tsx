@@ -32,7 +32,7 @@ import * as rxjs from 'rxjs';
 import { lastValueFrom } from 'rxjs';
 
 import { installDefine, loadAmdModule } from './amd';
-import { liveSrv } from './live';
+import { live, liveSrv } from './live';
 import { backendSrv, requests, scenario, type Scenario } from './server';
 
 const shared: Record<string, unknown> = {
@@ -48,11 +48,22 @@ const shared: Record<string, unknown> = {
   'react-router': reactRouter,
 };
 
-const range = {
+let range = {
   from: dateTime(1_700_000_000_000 - 3_600_000),
   to: dateTime(1_700_000_000_000),
   raw: { from: 'now-1h', to: 'now' },
 };
+
+/**
+ * Upstream mode: queries, resources, health and the live stream go to the
+ * page's origin, where a test answers them from a real backend; panels ask
+ * for the range [fromMs, toMs].
+ */
+function useUpstream(fromMs: number, toMs: number) {
+  scenario.upstream = true;
+  live.upstream = true;
+  range = { from: dateTime(fromMs), to: dateTime(toMs), raw: { from: 'now-1h', to: 'now' } };
+}
 
 const settings = {
   uid: 'zviz',
@@ -305,6 +316,7 @@ async function mountApp(path: string) {
 }
 
 const api = {
+  useUpstream,
   mountApp,
   ready: load(),
   mountPanel,

@@ -4,7 +4,7 @@
 // is recorded so tests can check what the modules asked for.
 import { dataFrameToJSON, type DataFrame, FieldType, createDataFrame } from '@grafana/data';
 import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
-import { Observable, of, throwError } from 'rxjs';
+import { from, Observable, of, throwError } from 'rxjs';
 
 import { resources } from '../../../src/datasource/fixtures';
 import { instantFrame } from '../../../src/testing/backend';
@@ -12,6 +12,12 @@ import { decisionsFrames } from '../../../src/panels/decisions/testing/frames';
 import { AUDIT_FRAME } from '../../../src/shared/frames';
 
 export interface Scenario {
+  /**
+   * Send the datasource's calls (queries, resources, health) to the page's
+   * own origin instead of answering them here: a test routes them to a real
+   * backend, as Grafana's /api/ds/query does (test/e2e).
+   */
+  upstream?: boolean;
   syscalls: number;
   p99LatencySeconds?: number;
   /** refIds whose query fails with this message. */
@@ -146,8 +152,48 @@ function route(options: BackendSrvRequest): { status: number; data: unknown } {
   return { status: 404, data: { message: `harness has no ${options.url}` } };
 }
 
+const UPSTREAM = /^api\/(ds\/query|datasources\/uid\/zviz\/(resources\/|health))/;
+
+function response<T>(options: BackendSrvRequest, status: number, data: T): FetchResponse<T> {
+  return {
+    data,
+    status,
+    statusText: status === 200 ? 'OK' : 'Error',
+    ok: status < 300,
+    headers: new Headers(),
+    redirected: false,
+    type: 'basic' as ResponseType,
+    url: options.url,
+    config: options,
+  };
+}
+
+/** The call, made for real against the page's origin. */
+function upstream<T>(options: BackendSrvRequest, url: string): Observable<FetchResponse<T>> {
+  const params = options.params ? `?${new URLSearchParams(options.params as Record<string, string>)}` : '';
+  return from(
+    (async () => {
+      const r = await window.fetch(`/${url}${url.includes('?') ? '' : params}`, {
+        method: options.method ?? 'GET',
+        headers: { 'Content-Type': 'application/json' },
+        body: options.data === undefined ? undefined : JSON.stringify(options.data),
+      });
+      const text = await r.text();
+      const answer = response<T>(options, r.status, (text ? JSON.parse(text) : {}) as T);
+      if (!r.ok) {
+        throw answer;
+      }
+      return answer;
+    })()
+  );
+}
+
 function fetch<T>(options: BackendSrvRequest): Observable<FetchResponse<T>> {
   requests.push({ method: options.method ?? 'GET', url: options.url, data: options.data, params: options.params });
+  const url = options.url.replace(/^\//, '');
+  if (scenario.upstream && UPSTREAM.test(url)) {
+    return upstream<T>(options, url);
+  }
   const { status, data } = route(options);
   const response = {
     data: data as T,

@@ -1,0 +1,106 @@
+// The app's browser harness (test/browser/harness: the BUILT plugin modules,
+// loaded as Grafana loads them, with Grafana's real packages) in Debian's
+// Chromium through playwright-core, its datasource calls answered by a real
+// backend executable (grafana-api.ts).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+import type { DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
+import { buildHarness } from '../browser/harness/build';
+import { routeToBackend } from './grafana-api';
+import { REPO } from './harness';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const DIST = join(REPO, 'dist');
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'application/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+export interface HarnessPage {
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+function serve(root: string, path: string): { body: Buffer; contentType: string } | undefined {
+  const full = normalize(join(root, path));
+  if (!full.startsWith(root) || !existsSync(full)) {
+    return undefined;
+  }
+  return { body: readFileSync(full), contentType: TYPES[extname(full)] ?? 'application/octet-stream' };
+}
+
+/** Opens the harness with the datasource pointed at `client`, panels asking for [fromMs, toMs]. */
+export async function openHarness(
+  client: GrafanaClient,
+  config: DatasourceConfig,
+  fromMs: number,
+  toMs: number
+): Promise<HarnessPage> {
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-e2e-harness-'));
+  await buildHarness(dir);
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('http://zviz.test/**', async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    const found = path.startsWith('/plugin/')
+      ? serve(DIST, path.slice('/plugin/'.length))
+      : serve(dir, path === '/' ? 'index.html' : path.slice(1));
+    await (found ? route.fulfill({ status: 200, ...found }) : route.fulfill({ status: 404, body: `no ${path}` }));
+  });
+  const relay = await routeToBackend(page, client, config);
+  await page.goto('http://zviz.test/');
+  await page.evaluate(() => (window as unknown as { zviz: { ready: Promise<void> } }).zviz.ready);
+  await page.evaluate(
+    ([from, to]) =>
+      (window as unknown as { zviz: { useUpstream(f: number, t: number): void } }).zviz.useUpstream(from, to),
+    [fromMs, toMs]
+  );
+  return {
+    page,
+    errors,
+    close: async () => {
+      relay.close();
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Zviz = {
+  mountPanel(args: Record<string, unknown>): Promise<{ frames: number }>;
+  mountApp(path: string): Promise<void>;
+};
+
+export function mountPanel(page: Page, args: Record<string, unknown> = {}): Promise<{ frames: number }> {
+  return page.evaluate((a) => (window as unknown as { zviz: Zviz }).zviz.mountPanel(a), args);
+}
+
+export function mountApp(page: Page, path: string): Promise<void> {
+  return page.evaluate((p) => (window as unknown as { zviz: Zviz }).zviz.mountApp(p), path);
+}
+
+/** The decision cell of a syscall's row in the decisions panel. */
+export function cell(page: Page, syscall: string, decision: string) {
+  return page.locator(`[role="row"]:has([role="rowheader"]:text-is("${syscall}")) button[data-decision="${decision}"]`);
+}
