@@ -10,10 +10,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { buildHarness } from '../browser/harness/build';
 import { routeToBackend } from './grafana-api';
-import { REPO } from './harness';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const DIST = join(REPO, 'dist');
+const DIST = join(__dirname, '..', '..', 'dist');
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'application/javascript',
