@@ -29,10 +29,15 @@ async function main(): Promise<number> {
     const harness = await openHarness(backend.client, config, to - (warmup + 30) * 1000, to);
     const { page } = harness;
     mkdirSync(OUT, { recursive: true });
-    const shot = async (name: string, settle: () => Promise<unknown>, fullPage = false) => {
+    const shot = async (name: string, settle: () => Promise<unknown>) => {
       await settle();
       await page.waitForTimeout(1500); // sparklines and lazy chunks
-      await page.screenshot({ path: join(OUT, name), fullPage });
+      // The mounted panel or page alone, at most one screen high.
+      const box = (await page.locator('#root > *').last().boundingBox())!;
+      await page.screenshot({
+        path: join(OUT, name),
+        clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) },
+      });
       demo.progress.note(`docs/images/${name}`);
     };
     await shot('decisions-panel.png', async () => {
@@ -43,15 +48,11 @@ async function main(): Promise<number> {
       await mountApp(page, 'overview');
       await page.getByRole('region', { name: 'Agents up' }).waitFor();
     });
-    await shot(
-      'app-decisions.png',
-      async () => {
-        await mountApp(page, 'decisions');
-        await page.getByRole('grid', { name: 'Decisions by syscall' }).waitFor();
-        await page.waitForTimeout(3000); // live decisions arrive
-      },
-      true
-    );
+    await shot('app-decisions.png', async () => {
+      await mountApp(page, 'decisions');
+      await page.getByRole('grid', { name: 'Decisions by syscall' }).waitFor();
+      await page.waitForTimeout(3000); // live decisions arrive
+    });
     await shot('app-containers.png', async () => {
       await mountApp(page, 'containers');
       await page.getByRole('table', { name: 'Containers' }).waitFor();
