@@ -24,6 +24,10 @@
 #define DNS_PORT 53
 #define TS_COMPAT 0x0002
 
+/* Reads through kernel pointers without a helper call per field (6.2+);
+ * bpf_probe_read_kernel where the kernel lacks it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 const volatile bool count_syscalls = true;
 const volatile bool syscall_latency = true;
 /* Time one syscall in (mask + 1): 0 times every call. */
@@ -89,6 +93,27 @@ static __always_inline struct file *fd_file(struct task_struct *task, __u64 fd)
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
 		return NULL;
 	return file;
+}
+
+/* The file type bits of an open file. */
+static __always_inline __u16 file_mode(struct file *file)
+{
+	if (bpf_rdonly_cast) {
+		struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+
+		return f->f_inode->i_mode & S_IFMT;
+	}
+	return BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT;
+}
+
+static __always_inline __u64 first_arg(struct pt_regs *regs)
+{
+	if (bpf_rdonly_cast) {
+		struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+
+		return PT_REGS_PARM1_SYSCALL(r);
+	}
+	return PT_REGS_PARM1_CORE_SYSCALL(regs);
 }
 
 /* The destination port (host order) a send goes to: the connected peer, or
@@ -173,7 +198,7 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
-	struct zviz_traced *traced = bpf_map_lookup_elem(&traced_cgroups, &cgroup_id);
+	__u32 slot = traced_slot(cgroup_id);
 	struct task_struct *task;
 	struct task_ctx *state;
 	__u32 index = ZVIZ_SYSCALL_OTHER;
@@ -181,7 +206,7 @@ int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 	struct dns_key dns = {};
 	__u64 now = 0;
 
-	if (!traced)
+	if (slot == ZVIZ_NOT_TRACED)
 		return 0;
 	task = bpf_get_current_task_btf();
 	/* A 32-bit task's numbers mean other syscalls: count them apart. */
@@ -192,7 +217,6 @@ int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 	}
 
 	if (count_syscalls && !with_comm) {
-		__u32 slot = traced->slot;
 		struct zviz_syscall_counts *counts = bpf_map_lookup_elem(&syscall_counts, &slot);
 
 		if (counts && index < ZVIZ_SYSCALL_SLOTS)
@@ -212,11 +236,11 @@ int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 
 	if ((trace_fs && (class & ZVIZ_CLASS_FS_MASK)) ||
 	    (trace_dns && (class & (ZVIZ_CLASS_DNS_SEND | ZVIZ_CLASS_DNS_RECV)))) {
-		struct file *file = fd_file(task, PT_REGS_PARM1_CORE_SYSCALL(regs));
+		struct file *file = fd_file(task, first_arg(regs));
 		__u16 mode;
 
 		if (file) {
-			mode = BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT;
+			mode = file_mode(file);
 			if (trace_fs && mode == S_IFREG && (class & ZVIZ_CLASS_FS_MASK)) {
 				kind |= KIND_FS;
 				fs_op = (class & ZVIZ_CLASS_FS_MASK) - 1;
@@ -247,11 +271,16 @@ int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(zviz_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_ctx *state = bpf_task_storage_get(&task_ctxs, bpf_get_current_task_btf(), NULL, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_ctx *state;
 	__u64 cgroup_id, now, elapsed;
 	char comm[ZVIZ_COMM_LEN] = {};
 	__u8 kind;
 
+	/* Most tasks have no BPF task storage at all: skip the helper call. */
+	if (bpf_core_field_exists(task->bpf_storage) && !task->bpf_storage)
+		return 0;
+	state = bpf_task_storage_get(&task_ctxs, task, NULL, 0);
 	if (!state || !state->start_ns)
 		return 0;
 	now = bpf_ktime_get_ns();

@@ -81,6 +81,17 @@ struct zviz_traced {
 	__u32 pad;
 };
 
+/* The traced set is looked up on every syscall: a direct-mapped array by
+ * cgroup id is several times cheaper than a hash lookup. Cgroups whose
+ * index entry is taken by another one go to the traced_cgroups hash, which
+ * is consulted only while such spills exist. */
+#define ZVIZ_INDEX_SIZE 4096
+struct zviz_index_entry {
+	__u64 cgroup_id; /* 0: empty */
+	__u32 slot;
+	__u32 pad;
+};
+
 struct zviz_stat_key {
 	__u64 cgroup_id;
 	__u16 metric;

@@ -19,6 +19,8 @@
 
 /* Set by the agent before load; the verifier prunes what they switch off. */
 const volatile bool with_comm = false;
+/* ZVIZ_INDEX_SIZE - 1; tests shrink it to force index collisions. */
+const volatile __u32 index_mask = ZVIZ_INDEX_SIZE - 1;
 
 /* Traced cgroup v2 ids. max_entries is set by the agent (tracer.max_cgroups). */
 struct {
@@ -27,6 +29,21 @@ struct {
 	__type(key, __u64);
 	__type(value, struct zviz_traced);
 } traced_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZVIZ_INDEX_SIZE);
+	__type(key, __u32);
+	__type(value, struct zviz_index_entry);
+} traced_index SEC(".maps");
+
+/* How many traced cgroups live only in traced_cgroups (index collisions). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced_spills SEC(".maps");
 
 /* Every histogram and counter but the per-syscall counts, per CPU, so an event
  * costs one lookup and a few adds without atomics. Entries are allocated on
@@ -56,9 +73,28 @@ static __always_inline void count_lost(enum zviz_family family, enum zviz_lost_r
 		*value += 1;
 }
 
+#define ZVIZ_NOT_TRACED 0xffffffffu
+
+/* The counts slot of a traced cgroup, or ZVIZ_NOT_TRACED. */
+static __always_inline __u32 traced_slot(__u64 cgroup_id)
+{
+	__u32 key = cgroup_id & index_mask, zero = 0;
+	struct zviz_index_entry *entry = bpf_map_lookup_elem(&traced_index, &key);
+	struct zviz_traced *spilled;
+	__u32 *spills;
+
+	if (entry && entry->cgroup_id == cgroup_id)
+		return entry->slot;
+	spills = bpf_map_lookup_elem(&traced_spills, &zero);
+	if (!spills || !*spills)
+		return ZVIZ_NOT_TRACED;
+	spilled = bpf_map_lookup_elem(&traced_cgroups, &cgroup_id);
+	return spilled ? spilled->slot : ZVIZ_NOT_TRACED;
+}
+
 static __always_inline bool is_traced(__u64 cgroup_id)
 {
-	return bpf_map_lookup_elem(&traced_cgroups, &cgroup_id) != NULL;
+	return cgroup_id && traced_slot(cgroup_id) != ZVIZ_NOT_TRACED;
 }
 
 /* Position of the highest set bit, 1-based; 0 for 0. */

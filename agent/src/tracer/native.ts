@@ -14,6 +14,8 @@ export interface NativeTracerOptions {
   blockIo?: boolean;
   processName?: boolean;
   maxCgroups?: number;
+  /** Traced-cgroup index entries in use (power of two, at most 4096); tests shrink it to force collisions. */
+  indexSize?: number;
   maxStatsEntries?: number;
   maxPending?: number;
   maxBlockedThreads?: number;

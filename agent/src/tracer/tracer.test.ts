@@ -298,6 +298,38 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
   });
 
+  it('finds cgroups whose index entry another one holds', async () => {
+    const loaded = loadTracerAddon();
+    if (!loaded.ok) {
+      throw new Error(loaded.reason);
+    }
+    // One index entry: every cgroup after the first spills into the hash.
+    const native = new loaded.addon.Tracer({ indexSize: 1, fs: false, dns: false, syscallLatency: false });
+    const statuses = await native.start();
+    expect(statuses.find((s) => s.family === 'syscalls')?.active).toBe(true);
+    const groups = [cgroup('index-a'), cgroup('index-b'), cgroup('index-c')];
+    const counted = async () => {
+      const snapshot = await native.read();
+      return groups.map(({ id }) => snapshot.syscallCounts.find((c) => c.cgroupId === id)?.calls[110] ?? 0);
+    };
+    try {
+      groups.forEach(({ id }) => native.trace(id));
+      for (const [i, { dir }] of groups.entries()) {
+        await run(workload, ['loop', String(100 * (i + 1))], dir);
+      }
+      expect(await counted()).toEqual([100, 200, 300]);
+      // The index holder goes; the spilled ones are still seen.
+      await native.untrace(groups[0].id);
+      await native.untrace(groups[1].id);
+      for (const { dir } of groups) {
+        await run(workload, ['loop', '10'], dir);
+      }
+      expect(await counted()).toEqual([0, 0, 310]);
+    } finally {
+      native.stop();
+    }
+  });
+
   it('runs the other families when one is disabled and another lacks its tracepoint', async () => {
     const logs = new LogBook();
     const tracer = await startTracer(

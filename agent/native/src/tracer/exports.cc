@@ -41,6 +41,7 @@ Options ParseOptions(const Napi::Object& o) {
   options.block_io = GetBool(o, "blockIo", options.block_io);
   options.process_name = GetBool(o, "processName", options.process_name);
   options.max_cgroups = GetUint(o, "maxCgroups", options.max_cgroups);
+  options.index_size = GetUint(o, "indexSize", options.index_size);
   options.max_stats_entries = GetUint(o, "maxStatsEntries", options.max_stats_entries);
   options.max_pending = GetUint(o, "maxPending", options.max_pending);
   options.max_blocked_threads = GetUint(o, "maxBlockedThreads", options.max_blocked_threads);

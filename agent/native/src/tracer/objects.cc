@@ -71,6 +71,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     syscalls* skel = syscalls__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     skel->rodata->count_syscalls = o.syscalls;
     skel->rodata->syscall_latency = o.syscalls && o.syscall_latency;
     skel->rodata->latency_sample_mask = o.latency_sample_shift >= 31 ? 0x7fffffffu : (1u << o.latency_sample_shift) - 1;
@@ -86,6 +87,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     cpu_block* skel = cpu_block__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     bpf_map__set_max_entries(skel->maps.blocked, o.max_blocked_threads);
     return Wrap(skel, cpu_block__destroy);
   }
@@ -93,6 +95,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     tcp_connect* skel = tcp_connect__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     bpf_map__set_max_entries(skel->maps.connecting, o.max_pending);
     return Wrap(skel, tcp_connect__destroy);
   }
@@ -100,18 +103,21 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     tcp_rtt* skel = tcp_rtt__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     return Wrap(skel, tcp_rtt__destroy);
   }
   if (name == "network") {
     network* skel = network__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     return Wrap(skel, network__destroy);
   }
   if (name == "block_io") {
     block_io* skel = block_io__open();
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
+    skel->rodata->index_mask = o.index_size - 1;
     bpf_map__set_max_entries(skel->maps.requests, o.max_pending);
     return Wrap(skel, block_io__destroy);
   }

@@ -24,6 +24,9 @@ struct Options {
 
   bool process_name = false;
   uint32_t max_cgroups = 256;
+  // Entries of the traced-cgroup index used (a power of two up to
+  // ZVIZ_INDEX_SIZE); smaller only to make collisions happen in tests.
+  uint32_t index_size = 4096;
   uint32_t max_stats_entries = 16384;
   uint32_t max_pending = 8192;
   uint32_t max_blocked_threads = 32768;

@@ -17,7 +17,7 @@ namespace zviz::tracer {
 namespace {
 
 // Maps every object declares and the tracer shares between them.
-constexpr const char* kShared[] = {"traced_cgroups", "stats", "lost"};
+constexpr const char* kShared[] = {"traced_cgroups", "traced_index", "traced_spills", "stats", "lost"};
 
 // Start-to-end maps: their fill tells how close the tracer is to losing
 // events, and untracing a cgroup removes its entries from them.
@@ -60,6 +60,10 @@ int CreateMap(bpf_map_type type, const char* name, uint32_t key_size, uint32_t v
 }  // namespace
 
 Tracer::Tracer(Options options) : options_(std::move(options)) {
+  if (options_.index_size == 0 || options_.index_size > ZVIZ_INDEX_SIZE ||
+      (options_.index_size & (options_.index_size - 1)) != 0) {
+    options_.index_size = ZVIZ_INDEX_SIZE;
+  }
   for (uint32_t slot = 0; slot < options_.max_cgroups; slot++) free_slots_.push_back(slot);
 }
 
@@ -69,6 +73,13 @@ bool Tracer::CreateSharedMaps(std::string* error) {
   traced_fd_ = CreateMap(BPF_MAP_TYPE_HASH, "traced_cgroups", sizeof(uint64_t), sizeof(zviz_traced),
                          options_.max_cgroups, 0);
   if (traced_fd_ >= 0) {
+    index_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "traced_index", sizeof(uint32_t), sizeof(zviz_index_entry),
+                          ZVIZ_INDEX_SIZE, 0);
+  }
+  if (index_fd_ >= 0) {
+    spills_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "traced_spills", sizeof(uint32_t), sizeof(uint32_t), 1, 0);
+  }
+  if (spills_fd_ >= 0) {
     stats_fd_ = CreateMap(BPF_MAP_TYPE_PERCPU_HASH, "stats", sizeof(zviz_stat_key), sizeof(zviz_stat_value),
                           options_.max_stats_entries, BPF_F_NO_PREALLOC);
   }
@@ -127,7 +138,7 @@ FamilyStatus Tracer::LoadObject(const ObjectSpec& spec, std::vector<std::string>
     status.reason = "cannot open the BPF object " + std::string(spec.name) + ": " + Errno(errno);
     return status;
   }
-  const int shared_fds[] = {traced_fd_, stats_fd_, lost_fd_};
+  const int shared_fds[] = {traced_fd_, index_fd_, spills_fd_, stats_fd_, lost_fd_};
   for (size_t i = 0; i < std::size(kShared); i++) {
     bpf_map* map = bpf_object__find_map_by_name(object->obj(), kShared[i]);
     if (map != nullptr) bpf_map__reuse_fd(map, shared_fds[i]);
@@ -195,15 +206,39 @@ bool Tracer::Trace(uint64_t cgroup_id, std::string* error) {
     *error = "cannot add the cgroup to the traced set: " + Errno(errno);
     return false;
   }
+  // The index entry makes the programs see it; a taken entry means the
+  // programs must also look in the hash, which the spill count tells them.
+  uint32_t key = static_cast<uint32_t>(cgroup_id & (options_.index_size - 1));
+  zviz_index_entry entry{};
+  bpf_map_lookup_elem(index_fd_, &key, &entry);
+  if (entry.cgroup_id == 0) {
+    entry = {cgroup_id, slot, 0};
+    bpf_map_update_elem(index_fd_, &key, &entry, BPF_ANY);
+  } else {
+    spilled_.insert(cgroup_id);
+    WriteSpills();
+  }
   free_slots_.pop_front();
   slots_[cgroup_id] = slot;
   return true;
+}
+
+void Tracer::WriteSpills() {
+  uint32_t zero = 0, count = static_cast<uint32_t>(spilled_.size());
+  bpf_map_update_elem(spills_fd_, &zero, &count, BPF_ANY);
 }
 
 bool Tracer::Untrace(uint64_t cgroup_id, std::string* error) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(cgroup_id);
   if (it == slots_.end()) return true;
+  if (spilled_.erase(cgroup_id) != 0) {
+    WriteSpills();
+  } else {
+    uint32_t key = static_cast<uint32_t>(cgroup_id & (options_.index_size - 1));
+    zviz_index_entry empty{};
+    bpf_map_update_elem(index_fd_, &key, &empty, BPF_ANY);
+  }
   if (bpf_map_delete_elem(traced_fd_, &cgroup_id) != 0 && errno != ENOENT) {
     *error = "cannot remove the cgroup from the traced set: " + Errno(errno);
     return false;
@@ -383,13 +418,14 @@ void Tracer::Stop() {
   }
   loaded_.clear();
   pending_.clear();
-  for (int* fd : {&traced_fd_, &stats_fd_, &lost_fd_, &stats_enable_fd_}) {
+  for (int* fd : {&traced_fd_, &index_fd_, &spills_fd_, &stats_fd_, &lost_fd_, &stats_enable_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
   counts_fd_ = -1;
   dns_fd_ = -1;
   slots_.clear();
+  spilled_.clear();
   free_slots_.clear();
   for (uint32_t slot = 0; slot < options_.max_cgroups; slot++) free_slots_.push_back(slot);
   started_ = false;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,7 @@ class Tracer {
   bool CreateSharedMaps(std::string* error);
   FamilyStatus LoadObject(const ObjectSpec& spec, std::vector<std::string>* notes);
   void ZeroCounts(uint32_t slot);
+  void WriteSpills();
   void DeleteCgroupEntries(uint64_t cgroup_id);
   uint64_t SweepDns(uint64_t now_ns, uint32_t* entries);
 
@@ -105,6 +107,8 @@ class Tracer {
   Options options_;
   bool started_ = false;
   int traced_fd_ = -1;
+  int index_fd_ = -1;
+  int spills_fd_ = -1;
   int stats_fd_ = -1;
   int lost_fd_ = -1;
   int counts_fd_ = -1;
@@ -114,6 +118,7 @@ class Tracer {
   std::vector<Loaded> loaded_;
   std::vector<PendingMap> pending_;
   std::map<uint64_t, uint32_t> slots_;
+  std::set<uint64_t> spilled_;  // traced cgroups whose index entry another one holds
   std::deque<uint32_t> free_slots_;
   uint64_t dns_expired_ = 0;
 };
