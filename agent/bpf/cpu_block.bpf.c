@@ -21,6 +21,18 @@ struct {
 	__type(value, struct zviz_pending);
 } blocked SEC(".maps");
 
+/* Before 5.14 the field was called state. */
+struct task_struct___pre_5_14 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ((struct task_struct___pre_5_14 *)task, state);
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(zviz_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -33,7 +45,7 @@ int BPF_PROG(zviz_sched_switch, bool preempt, struct task_struct *prev, struct t
 	if (preempt)
 		return 0;
 	/* prev is the current task here; its state says why it leaves the CPU. */
-	state = BPF_CORE_READ(prev, __state);
+	state = task_state(prev);
 	if (!(state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
 		return 0;
 	cgroup_id = bpf_get_current_cgroup_id();

@@ -60,6 +60,8 @@ export interface NativeTracer {
   /** Resolves to an error message, or undefined. */
   untrace(cgroupId: bigint): Promise<string | undefined>;
   read(): Promise<NativeSnapshot>;
+  /** Detach (false) or re-attach (true) every program, keeping programs, maps and traced cgroups. */
+  setAttached(attached: boolean): void;
   stop(): void;
 }
 

@@ -364,7 +364,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     expect(out.get('zviz_dns_latency_seconds')).toBeUndefined();
   });
 
-  it('counts only syscalls when the syscall latency is off, and nothing of them when their families are', async () => {
+  it('counts only syscalls when the syscall latency is off, pauses, and counts nothing when their families are off', async () => {
     const counting = await startTracer({ syscall_latency: false, families: { fs: false, dns: false } });
     const a = cgroup('counting');
     counting.trace('a', a.id);
@@ -372,6 +372,13 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     const out = await counting.source.collect();
     expect(one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(50);
     expect(out.get('zviz_syscall_latency_seconds')).toBeUndefined();
+    // Paused, nothing is counted; resumed, counting goes on from where it was.
+    counting.setPaused(true);
+    await run(workload, ['loop', '50'], a.dir);
+    counting.setPaused(false);
+    await run(workload, ['loop', '7'], a.dir);
+    const resumed = await counting.source.collect();
+    expect(one<ValueSample>(resumed, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(57);
     await counting.stop();
 
     const none = await startTracer({ families: { syscalls: false, fs: false, dns: false } });

@@ -220,6 +220,14 @@ export class Tracer implements Component {
     }
   }
 
+  /**
+   * Pauses tracing (detaches every program; counters keep their values) or
+   * resumes it. Programs, maps and traced cgroups stay, so this is quick.
+   */
+  setPaused(paused: boolean): void {
+    this.native?.setAttached(!paused);
+  }
+
   /** The latest read of the kernel maps, at most read_interval_seconds old. */
   async snapshot(): Promise<NativeSnapshot | undefined> {
     if (!this.native) {

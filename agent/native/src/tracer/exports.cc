@@ -188,6 +188,7 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
     return DefineClass(env, "Tracer",
                        {InstanceMethod("start", &TracerWrap::Start), InstanceMethod("trace", &TracerWrap::Trace),
                         InstanceMethod("untrace", &TracerWrap::Untrace), InstanceMethod("read", &TracerWrap::Read),
+                        InstanceMethod("setAttached", &TracerWrap::SetAttached),
                         InstanceMethod("stop", &TracerWrap::Stop)});
   }
 
@@ -239,6 +240,13 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
+  }
+
+  Napi::Value SetAttached(const Napi::CallbackInfo& info) {
+    std::string error;
+    const bool attached = info.Length() > 0 && info[0].ToBoolean().Value();
+    if (!tracer_->SetAttached(attached, &error)) Napi::Error::New(info.Env(), error).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

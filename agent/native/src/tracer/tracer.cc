@@ -149,7 +149,7 @@ FamilyStatus Tracer::LoadObject(const ObjectSpec& spec, std::vector<std::string>
     return status;
   }
 
-  Loaded loaded{&spec, std::move(object), {}};
+  Loaded loaded{&spec, std::move(object), {}, {}};
   for (const ProgramSpec& program : spec.programs) {
     bpf_program* prog = bpf_object__find_program_by_name(loaded.object->obj(), program.program);
     auto override = options_.tracepoint_overrides.find(program.tracepoint);
@@ -170,6 +170,7 @@ FamilyStatus Tracer::LoadObject(const ObjectSpec& spec, std::vector<std::string>
       return status;
     }
     loaded.links.push_back(link);
+    loaded.attached.push_back({prog, tracepoint});
   }
 
   for (const char* name : kPending) {
@@ -408,6 +409,27 @@ Snapshot Tracer::Read() {
     }
   }
   return snapshot;
+}
+
+bool Tracer::SetAttached(bool attached, std::string* error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Loaded& loaded : loaded_) {
+    if (!attached) {
+      for (bpf_link* link : loaded.links) bpf_link__destroy(link);
+      loaded.links.clear();
+      continue;
+    }
+    if (!loaded.links.empty()) continue;
+    for (const auto& [prog, tracepoint] : loaded.attached) {
+      bpf_link* link = bpf_program__attach_raw_tracepoint(prog, tracepoint.c_str());
+      if (link == nullptr) {
+        *error = "cannot attach again to raw tracepoint " + tracepoint + ": " + Errno(errno);
+        return false;
+      }
+      loaded.links.push_back(link);
+    }
+  }
+  return true;
 }
 
 void Tracer::Stop() {

@@ -81,6 +81,9 @@ class Tracer {
   // Stops tracing it and deletes everything the kernel kept for it.
   bool Untrace(uint64_t cgroup_id, std::string* error);
   Snapshot Read();
+  // Detaches every program, keeping programs and maps, or attaches them
+  // again: to pause tracing, and to let a benchmark switch quickly.
+  bool SetAttached(bool attached, std::string* error);
   void Stop();
 
  private:
@@ -88,6 +91,7 @@ class Tracer {
     const ObjectSpec* spec;
     std::unique_ptr<OpenedObject> object;
     std::vector<bpf_link*> links;
+    std::vector<std::pair<bpf_program*, std::string>> attached;  // what links were made from
   };
   struct PendingMap {
     std::string name;
