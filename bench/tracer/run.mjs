@@ -281,10 +281,16 @@ async function main() {
       }
       console.error(`round ${round + 1}/${rounds}`);
     }
+    // Phase 2: time spent in the BPF programs themselves, from the kernel's
+    // own accounting (kernel.bpf_stats_enabled), which other load on the
+    // machine barely disturbs. The empty program's time is the accounting's
+    // own cost; what ZViz's programs take beyond it is their work.
+    const programTime = await measurePrograms(configs, hosts, work, cgroupDir, workloads.slice(0, 2));
+
     const agent = new Map();
     for (const [name, host] of hosts) agent.set(name, await host.stop());
 
-    // Phase 2: bpftrace, which takes seconds to start, against its own bare runs.
+    // Phase 3: bpftrace, which takes seconds to start, against its own bare runs.
     for (let round = 0; round < bpftraceRounds; round++) {
       for (const config of shuffle([{ name: 'bare (bpftrace phase)' }, ...bpftraces])) {
         const stop = config.script ? await startBpftrace(config.script, cgroupDir) : undefined;
@@ -293,11 +299,58 @@ async function main() {
       }
       console.error(`bpftrace round ${round + 1}/${bpftraceRounds}`);
     }
-    report(configs, bpftraces, workloads, samples, agent);
+    report(configs, bpftraces, workloads, samples, agent, programTime);
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmdirSync(cgroupDir);
   }
+}
+
+function programRuns() {
+  const totals = new Map();
+  for (const p of JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json']).toString())) {
+    if (!p.name?.startsWith('zviz_')) continue;
+    const t = totals.get(p.name) ?? { cnt: 0, ns: 0 };
+    totals.set(p.name, { cnt: t.cnt + (p.run_cnt ?? 0), ns: t.ns + (p.run_time_ns ?? 0) });
+  }
+  return totals;
+}
+
+// ns per syscall spent in the programs on sys_enter and sys_exit, per workload and configuration.
+async function measurePrograms(configs, hosts, work, cgroupDir, workloads) {
+  const previous = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  const out = new Map();
+  try {
+    const syscallConfigs = configs.filter(
+      (c) => c.kind === 'zviz' || c.name.startsWith('floor: empty programs on all')
+    );
+    for (let round = 0; round < 5; round++) {
+      for (const config of shuffle(syscallConfigs)) {
+        const host = hosts.get(config.name);
+        await host.on();
+        for (const [i, w] of workloads.entries()) {
+          const before = programRuns();
+          measure(work, cgroupDir, w.command);
+          const after = programRuns();
+          let perSyscall = 0;
+          for (const name of config.kind === 'floor' ? ['zviz_floor'] : ['zviz_sys_enter', 'zviz_sys_exit']) {
+            const a = after.get(name) ?? { cnt: 0, ns: 0 };
+            const b = before.get(name) ?? { cnt: 0, ns: 0 };
+            if (a.cnt > b.cnt) perSyscall += (a.ns - b.ns) / (a.cnt - b.cnt);
+          }
+          // The floor's one program runs twice per syscall (enter and exit).
+          if (config.kind === 'floor') perSyscall *= 2;
+          const key = `${config.name}|${i}`;
+          out.set(key, [...(out.get(key) ?? []), perSyscall]);
+        }
+        await host.off();
+      }
+    }
+  } finally {
+    writeFileSync('/proc/sys/kernel/bpf_stats_enabled', previous);
+  }
+  return out;
 }
 
 function shuffle(list) {
@@ -309,7 +362,7 @@ function shuffle(list) {
   return out;
 }
 
-function report(configs, bpftraces, workloads, samples, agent) {
+function report(configs, bpftraces, workloads, samples, agent, programTime) {
   const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const at = (name, i, key = 'cpu') => median(samples.get(name)[i][key]);
   console.log(`\n${rounds} interleaved rounds (bpftrace: ${bpftraceRounds}); medians of the workload's CPU time`);
@@ -344,6 +397,34 @@ function report(configs, bpftraces, workloads, samples, agent) {
       `- ZViz latency of every call / bpftrace counts and latency: ${ratio('exact', 'bpftrace-latency', 'bare (bpftrace phase)')}\n`
     );
   });
+  console.log('### Time in the syscall programs (kernel.bpf_stats_enabled accounting, medians of 5)\n');
+  console.log('Per syscall, sys_enter plus sys_exit; "work" is the time beyond the empty program, whose own');
+  console.log('time is mostly the accounting (two clock reads per run).\n');
+  const floorName = configs.find((c) => c.short === 'floor').name;
+  console.log(
+    `| configuration | ${workloads
+      .slice(0, 2)
+      .map((w) => `${w.name}: time | work`)
+      .join(' | ')} |`
+  );
+  console.log(
+    `|---|${workloads
+      .slice(0, 2)
+      .map(() => '---|---')
+      .join('|')}|`
+  );
+  for (const c of configs.filter(
+    (c) => (c.kind === 'zviz' && c.tracer.families?.syscalls !== false) || c.short === 'floor'
+  )) {
+    const cells = workloads.slice(0, 2).map((_, i) => {
+      const t = median(programTime.get(`${c.name}|${i}`) ?? []);
+      const floor = median(programTime.get(`${floorName}|${i}`) ?? []);
+      return `${fmt(t)} ns | ${c.short === 'floor' ? '' : fmt(t - floor) + ' ns'}`;
+    });
+    console.log(`| ${c.name} | ${cells.join(' | ')} |`);
+  }
+  console.log('');
+
   console.log('### Agent process (ZViz reading its maps once a second, like a busy scraper)\n');
   console.log('| configuration | load and attach (CPU) | CPU while running | RSS | max RSS |');
   console.log('|---|---|---|---|---|');
