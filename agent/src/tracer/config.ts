@@ -1,5 +1,6 @@
 // The `tracer` section of the agent config: its JSON schema (the agent's
 // config loader composes it and validates with it) and its defaults.
+import type { JsonSchema } from '../config/json-schema';
 import { TRACER_FAMILIES, type TracerFamily } from './families';
 
 export interface TracerConfig {
@@ -67,77 +68,78 @@ export const DEFAULT_TRACER_CONFIG: TracerConfig = {
 };
 
 const SAMPLE_RATES = Array.from({ length: 17 }, (_, i) => 2 ** i);
+const d = DEFAULT_TRACER_CONFIG;
 
-interface FamilyMapSchema {
-  type: 'object';
-  description: string;
-  additionalProperties: false;
-  properties: Record<string, object>;
-}
-
-function familyFlags(description: string): FamilyMapSchema {
+function perFamily(description: string, item: (family: TracerFamily) => JsonSchema): JsonSchema {
   return {
     type: 'object',
     description,
     additionalProperties: false,
-    properties: Object.fromEntries(TRACER_FAMILIES.map((f) => [f, { type: 'boolean' }])),
+    default: {},
+    properties: Object.fromEntries(TRACER_FAMILIES.map((f) => [f, item(f)])),
   };
 }
 
-function familyLimits(description: string): FamilyMapSchema {
-  return {
-    type: 'object',
-    description,
-    additionalProperties: false,
-    properties: Object.fromEntries(TRACER_FAMILIES.map((f) => [f, { type: 'integer', minimum: 0 }])),
-  };
-}
-
-/** JSON Schema (draft-07) of the `tracer` section. Every property is optional; defaults fill the rest. */
+/**
+ * JSON Schema (draft-07) of the `tracer` section, in the form the agent's
+ * config loader composes (agent/src/config/sections.ts): every property has
+ * its default, so the validated section is a complete TracerConfig.
+ */
 export const TRACER_CONFIG_SCHEMA = {
   type: 'object',
   description: 'eBPF tracer: families, labels, series caps, cgroups to watch.',
   additionalProperties: false,
+  default: {},
   properties: {
-    enabled: { type: 'boolean' },
-    required: { type: 'boolean', description: 'Whether /ready waits for the tracer.' },
-    families: familyFlags('Families on (true) or off (false).'),
-    syscall_latency: { type: 'boolean' },
+    enabled: { type: 'boolean', default: d.enabled },
+    required: { type: 'boolean', default: d.required, description: 'whether /ready waits for the tracer' },
+    families: perFamily('families on (true) or off (false)', (f) => ({ type: 'boolean', default: d.families[f] })),
+    syscall_latency: { type: 'boolean', default: d.syscall_latency },
     syscall_latency_sample: {
       type: 'integer',
       enum: SAMPLE_RATES,
-      description: 'Time one syscall in N (a power of two, 1 to 65536) for the latency histograms.',
+      default: d.syscall_latency_sample,
+      description: 'time one syscall in N for the latency histograms: a power of two from 1 to 65536',
     },
     labels: {
       type: 'object',
       additionalProperties: false,
-      properties: { process_name: { type: 'boolean' } },
+      default: {},
+      properties: { process_name: { type: 'boolean', default: d.labels.process_name } },
     },
-    series_limits: familyLimits('Most series each family exports.'),
+    series_limits: perFamily('most series each family exports', (f) => ({
+      type: 'integer',
+      minimum: 0,
+      default: d.series_limits[f],
+    })),
     cgroups: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
-      description: 'Extra cgroup v2 paths to trace.',
+      default: [],
+      description: 'extra cgroup v2 paths to trace, absolute or inside the cgroup2 hierarchy',
     },
-    read_interval_seconds: { type: 'number', minimum: 0, maximum: 3600 },
-    max_cgroups: { type: 'integer', minimum: 1, maximum: 65536 },
+    read_interval_seconds: { type: 'number', minimum: 0, maximum: 3600, default: d.read_interval_seconds },
+    max_cgroups: { type: 'integer', minimum: 1, maximum: 65536, default: d.max_cgroups },
     map_sizes: {
       type: 'object',
       additionalProperties: false,
+      default: {},
       properties: {
-        stats: { type: 'integer', minimum: 64, maximum: 4194304 },
-        pending: { type: 'integer', minimum: 64, maximum: 4194304 },
-        blocked_threads: { type: 'integer', minimum: 64, maximum: 4194304 },
+        stats: { type: 'integer', minimum: 64, maximum: 4194304, default: d.map_sizes.stats },
+        pending: { type: 'integer', minimum: 64, maximum: 4194304, default: d.map_sizes.pending },
+        blocked_threads: { type: 'integer', minimum: 64, maximum: 4194304, default: d.map_sizes.blocked_threads },
       },
     },
-    dns_timeout_seconds: { type: 'integer', minimum: 1, maximum: 3600 },
-    program_stats: { type: 'boolean' },
+    dns_timeout_seconds: { type: 'integer', minimum: 1, maximum: 3600, default: d.dns_timeout_seconds },
+    program_stats: { type: 'boolean', default: d.program_stats },
     tracepoint_overrides: {
       type: 'object',
+      default: {},
       additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9_]+$' },
+      description: 'raw tracepoint renames, default name to the name this kernel uses',
     },
   },
-} as const;
+} satisfies JsonSchema;
 
 /** The section as a user writes it: every field optional, nested ones too. */
 export type TracerConfigInput = Partial<

@@ -42,17 +42,6 @@ export const FAMILY_METRICS: Record<TracerFamily, readonly string[]> = {
   block_io: ['zviz_block_io_latency_seconds'],
 };
 
-export const SELF_METRICS = [
-  'zviz_tracer_family_active',
-  'zviz_tracer_events_lost_total',
-  'zviz_tracer_map_fill_ratio',
-  'zviz_tracer_program_runs_total',
-  'zviz_tracer_program_run_seconds_total',
-  'zviz_exported_series',
-  'zviz_exported_series_limit',
-  'zviz_series_overflow_total',
-] as const;
-
 /** enum zviz_metric */
 export const METRIC = {
   syscall: 1,

@@ -154,8 +154,7 @@ describe('tracer metrics', () => {
     expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'c1', syscall: 'getppid' })?.value).toBe(3);
     expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'other', syscall: 'other' })?.value).toBe(9);
     expect(find<ValueSample>(out, 'zviz_series_overflow_total', { family: 'syscalls' })?.value).toBe(9);
-    expect(find<ValueSample>(out, 'zviz_exported_series', { family: 'syscalls' })?.value).toBe(2);
-    expect(find<ValueSample>(out, 'zviz_exported_series_limit', { family: 'syscalls' })?.value).toBe(18);
+    expect(m.seriesReport().syscalls).toEqual({ exported: 2, limit: 18, overflow: 9 });
 
     // c1 goes away: its place is free for a new label set, while label sets
     // already folded stay in other (so sums over all series never count twice).

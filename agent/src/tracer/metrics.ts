@@ -82,6 +82,7 @@ export class TracerMetrics {
   private readonly caps = new Map<TracerFamily, SeriesCap>();
   private readonly shapes: Record<Kind, RowShape>;
   private readonly histBuckets: number;
+  private exported = new Map<TracerFamily, number>();
 
   constructor(private readonly ctx: MetricsContext) {
     for (const family of TRACER_FAMILIES) {
@@ -131,9 +132,22 @@ export class TracerMetrics {
     };
   }
 
-  /** Every family this class may fill. */
+  /**
+   * Every family this class may fill. The registry itself reports series
+   * per catalog family (zviz_exported_series); the tracer adds what its
+   * own caps folded, per tracer family.
+   */
   static families(): string[] {
-    return [...TRACER_METRIC_NAMES, 'zviz_exported_series', 'zviz_exported_series_limit', 'zviz_series_overflow_total'];
+    return [...TRACER_METRIC_NAMES, 'zviz_series_overflow_total'];
+  }
+
+  /** Per tracer family: series exported at the last read, the cap, observations folded into other. */
+  seriesReport(): Record<string, { exported: number; limit: number; overflow: number }> {
+    const report: Record<string, { exported: number; limit: number; overflow: number }> = {};
+    for (const [family, cap] of this.caps) {
+      report[family] = { exported: this.exported.get(family) ?? 0, limit: cap.limit, overflow: cap.overflow };
+    }
+    return report;
   }
 
   /** Forgets a cgroup's series (it is no longer traced). */
@@ -178,7 +192,8 @@ export class TracerMetrics {
       }
     }
 
-    this.selfSamples(snapshot, exported, sink);
+    this.exported = exported;
+    this.selfSamples(snapshot, sink);
     return out as Map<string, FamilySamples>;
   }
 
@@ -339,11 +354,7 @@ export class TracerMetrics {
     return labels;
   }
 
-  private selfSamples(
-    snapshot: NativeSnapshot,
-    exported: ReadonlyMap<TracerFamily, number>,
-    sink: (metric: string, sample: ValueSample) => void
-  ): void {
+  private selfSamples(snapshot: NativeSnapshot, sink: (metric: string, sample: ValueSample) => void): void {
     const families = this.ctx.families();
     TRACER_FAMILIES.forEach((family, f) => {
       const state = families.get(family);
@@ -355,10 +366,7 @@ export class TracerMetrics {
             value: snapshot.lost[f * LOST_REASONS.length + r] ?? 0,
           });
         });
-        const cap = this.caps.get(family)!;
-        sink('zviz_exported_series', { labels: { family }, value: exported.get(family) ?? 0 });
-        sink('zviz_exported_series_limit', { labels: { family }, value: cap.limit });
-        sink('zviz_series_overflow_total', { labels: { family }, value: cap.overflow });
+        sink('zviz_series_overflow_total', { labels: { family }, value: this.caps.get(family)!.overflow });
       }
     });
     for (const map of snapshot.maps) {

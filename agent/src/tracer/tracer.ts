@@ -9,7 +9,8 @@ import type { Component } from '../component';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 import type { Loaded } from '../native/load';
 import { cgroup2Mount, cgroupContainerId, resolveCgroup } from './cgroup-id';
-import type { TracerConfig } from './config';
+import type { Config } from '../config/schema';
+import { resolveTracerConfig, type TracerConfig, type TracerConfigInput } from './config';
 import { SYSCALL_TRACEPOINT_FAMILIES, TRACER_FAMILIES, type TracerFamily } from './families';
 import { TracerMetrics, type FamilyState } from './metrics';
 import {
@@ -80,6 +81,11 @@ export function nativeOptions(config: TracerConfig): NativeTracerOptions {
   };
 }
 
+/** What the loaded programs depend on: a change here means loading them again. */
+function kernelConfig(config: TracerConfig): string {
+  return JSON.stringify({ ...config, cgroups: [], read_interval_seconds: 0, required: false });
+}
+
 export class Tracer implements Component {
   readonly name = 'tracer';
   readonly required: boolean;
@@ -97,9 +103,11 @@ export class Tracer implements Component {
   private reason?: string;
   private lastRead?: { at: number; snapshot: NativeSnapshot };
   private reading?: Promise<NativeSnapshot>;
+  /** The configuration the loaded programs were built for, less what needs no reload. */
+  private kernelConfig?: string;
 
   constructor(
-    private readonly config: TracerConfig,
+    private config: TracerConfig,
     private readonly env: TracerEnvironment = {}
   ) {
     this.required = config.required;
@@ -122,6 +130,8 @@ export class Tracer implements Component {
     const addon = (this.env.addon ?? loadTracerAddon()) as Extract<Loaded<TracerAddon>, { ok: true }>;
     this.syscallNames = addon.addon.syscallNames();
     this.native = new addon.addon.Tracer(nativeOptions(this.config));
+    this.kernelConfig = kernelConfig(this.config);
+    this.lastRead = undefined;
     const statuses = await this.native.start();
     for (const status of statuses) {
       this.families.set(status.family as TracerFamily, { active: status.active, reason: status.reason });
@@ -156,6 +166,33 @@ export class Tracer implements Component {
     this.logStart(active);
   }
 
+  /**
+   * Applies a reloaded configuration (SIGHUP). The programs are reloaded
+   * only when something they depend on changed; traced containers stay
+   * traced (their counters restart from zero then). `required` is fixed at
+   * start.
+   */
+  async reload(config: Config): Promise<void> {
+    const next = resolveTracerConfig((config.tracer ?? {}) as TracerConfigInput);
+    if (JSON.stringify(next) === JSON.stringify(this.config)) {
+      return;
+    }
+    const removed = this.config.cgroups.filter((path) => !next.cgroups.includes(path));
+    this.config = next;
+    for (const [, traced] of this.cgroups) {
+      if (traced.path && removed.includes(traced.path)) {
+        await this.untrace(traced.containerId);
+      }
+    }
+    if (kernelConfig(next) === this.kernelConfig) {
+      this.refreshWatched();
+      return;
+    }
+    this.logger.info({}, 'tracer: configuration changed, reloading the BPF programs');
+    await this.stop();
+    await this.start();
+  }
+
   async stop(): Promise<void> {
     this.native?.stop();
     this.native = undefined;
@@ -181,6 +218,7 @@ export class Tracer implements Component {
       bpf_stats_enabled: this.bpfStatsEnabled(),
       traced_cgroups: [...this.cgroups.values()].filter((c) => !c.error).length,
       syscall_latency_sample: this.config.syscall_latency ? this.config.syscall_latency_sample : 0,
+      ...(this.metrics ? { series: this.metrics.seriesReport() } : {}),
       ...(untraced.length ? { untraced } : {}),
     };
   }
