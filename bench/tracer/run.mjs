@@ -45,7 +45,9 @@ function fail(message) {
 }
 
 function prerequisites() {
-  if (process.getuid() !== 0) fail('needs root (BPF programs, cgroups)');
+  if (process.getuid() !== 0) {
+    fail('needs root (BPF programs, cgroups)');
+  }
   for (const tool of ['cc', 'bpftrace', 'tar', 'gzip', 'dd']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
@@ -53,14 +55,17 @@ function prerequisites() {
       fail(`needs ${tool}`);
     }
   }
-  if (!existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer.node')))
+  if (!existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer.node'))) {
     fail('build the agent first: npm run build');
+  }
 }
 
 function cgroup2Mount() {
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [left, right] = line.split(' - ');
-    if (right?.startsWith('cgroup2 ')) return left.split(' ')[4];
+    if (right?.startsWith('cgroup2 ')) {
+      return left.split(' ')[4];
+    }
   }
   fail('no cgroup2 hierarchy mounted');
 }
@@ -127,7 +132,9 @@ async function startBpftrace(script, cgroupDir) {
   const exited = new Promise((r) => child.once('exit', r)).then(() => fail(`bpftrace exited: ${errors}`));
   for (;;) {
     const line = await Promise.race([next(), exited]);
-    if (line.startsWith('Attaching')) break;
+    if (line.startsWith('Attaching')) {
+      break;
+    }
   }
   await new Promise((r) => setTimeout(r, 500)); // probes are live shortly after bpftrace says so
   return () =>
@@ -148,11 +155,15 @@ async function startHost(config, work, cgroupDir) {
   });
   const next = lines(child.stdout);
   const first = await next();
-  if (first !== 'ready') fail(`${config.name}: host said ${first}`);
+  if (first !== 'ready') {
+    fail(`${config.name}: host said ${first}`);
+  }
   const command = async (line) => {
     child.stdin.write(`${line}\n`);
     const answer = await next();
-    if (answer !== 'ok') fail(`${config.name}: host answered ${answer} to ${line}`);
+    if (answer !== 'ok') {
+      fail(`${config.name}: host answered ${answer} to ${line}`);
+    }
   };
   return {
     on: () => command('on'),
@@ -258,11 +269,12 @@ async function main() {
 
     const samples = new Map();
     const record = (name, i, m) => {
-      if (!samples.has(name))
+      if (!samples.has(name)) {
         samples.set(
           name,
           workloads.map(() => ({ wall: [], cpu: [] }))
         );
+      }
       samples.get(name)[i].wall.push(m.wall);
       samples.get(name)[i].cpu.push(m.cpu);
     };
@@ -270,8 +282,9 @@ async function main() {
 
     // Phase 1: bare, floors and ZViz, all loaded, attached in turn.
     const hosts = new Map();
-    for (const config of configs.filter((c) => c.kind !== 'bare'))
+    for (const config of configs.filter((c) => c.kind !== 'bare')) {
       hosts.set(config.name, await startHost(config, work, cgroupDir));
+    }
     for (let round = 0; round < rounds; round++) {
       for (const config of shuffle(configs)) {
         const host = hosts.get(config.name);
@@ -288,7 +301,9 @@ async function main() {
     const programTime = await measurePrograms(configs, hosts, work, cgroupDir, workloads.slice(0, 2));
 
     const agent = new Map();
-    for (const [name, host] of hosts) agent.set(name, await host.stop());
+    for (const [name, host] of hosts) {
+      agent.set(name, await host.stop());
+    }
 
     // Phase 3: bpftrace, which takes seconds to start, against its own bare runs.
     for (let round = 0; round < bpftraceRounds; round++) {
@@ -309,7 +324,9 @@ async function main() {
 function programRuns() {
   const totals = new Map();
   for (const p of JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json']).toString())) {
-    if (!p.name?.startsWith('zviz_')) continue;
+    if (!p.name?.startsWith('zviz_')) {
+      continue;
+    }
     const t = totals.get(p.name) ?? { cnt: 0, ns: 0 };
     totals.set(p.name, { cnt: t.cnt + (p.run_cnt ?? 0), ns: t.ns + (p.run_time_ns ?? 0) });
   }
@@ -337,10 +354,14 @@ async function measurePrograms(configs, hosts, work, cgroupDir, workloads) {
           for (const name of config.kind === 'floor' ? ['zviz_floor'] : ['zviz_sys_enter', 'zviz_sys_exit']) {
             const a = after.get(name) ?? { cnt: 0, ns: 0 };
             const b = before.get(name) ?? { cnt: 0, ns: 0 };
-            if (a.cnt > b.cnt) perSyscall += (a.ns - b.ns) / (a.cnt - b.cnt);
+            if (a.cnt > b.cnt) {
+              perSyscall += (a.ns - b.ns) / (a.cnt - b.cnt);
+            }
           }
           // The floor's one program runs twice per syscall (enter and exit).
-          if (config.kind === 'floor') perSyscall *= 2;
+          if (config.kind === 'floor') {
+            perSyscall *= 2;
+          }
           const key = `${config.name}|${i}`;
           out.set(key, [...(out.get(key) ?? []), perSyscall]);
         }
@@ -381,9 +402,13 @@ function report(configs, bpftraces, workloads, samples, agent, programTime) {
     console.log(`### ${w.name} (${w.ops.toLocaleString('en')} ${w.unit}${w.ops > 1 ? 's; per ' + w.unit : ''})\n`);
     console.log('| configuration | CPU | added | added % | wall |');
     console.log('|---|---|---|---|---|');
-    for (const c of configs) console.log(row(c.name, 'bare'));
+    for (const c of configs) {
+      console.log(row(c.name, 'bare'));
+    }
     console.log(row('bare (bpftrace phase)', 'bare (bpftrace phase)'));
-    for (const b of bpftraces) console.log(row(b.name, 'bare (bpftrace phase)'));
+    for (const b of bpftraces) {
+      console.log(row(b.name, 'bare (bpftrace phase)'));
+    }
     const added = (name, bare = 'bare') => at(name, i) - at(bare, i);
     const byShort = (s) => [...configs, ...bpftraces].find((c) => c.short === s).name;
     const ratio = (a, b, bareB = 'bare') => fmt(added(byShort(a)) / added(byShort(b), bareB), 2);
