@@ -112,7 +112,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the agent privileged in the host PID namespace', () => {
-    const agent = compose.services['zviz-agent'];
+    const agent = compose.services.agent;
     expect(agent.privileged).toBe(true);
     expect(agent.pid).toBe('host');
   });
