@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 
 import { createRegistry } from '../metrics/registry';
+import { registerProfile } from './commands/profile';
+import { registerRun } from './commands/run';
 import { startServer } from '../server/http';
 import { VERSION } from '../version';
 
@@ -41,6 +43,9 @@ program
   .description('run the agent: metrics and health server')
   .option('--addr <host:port>', 'listen address', process.env.ZVIZ_METRICS_ADDR ?? DEFAULT_ADDR)
   .action((opts: { addr: string }) => serve(opts.addr));
+
+registerRun(program);
+registerProfile(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   console.error(`zviz: ${error.message}`);

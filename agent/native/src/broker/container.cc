@@ -147,6 +147,10 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
   request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();
   request.program = &compiled.enforcement;
+  if (o.Get("mounts").IsObject()) {
+    request.read_only = GetStrings(o.Get("mounts").As<Napi::Object>(), "readOnly");
+    request.writable = GetStrings(o.Get("mounts").As<Napi::Object>(), "writable");
+  }
   Napi::Value stdio = o.Get("stdio");
   if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3) return fail("stdio must list three descriptors");
   for (uint32_t i = 0; i < 3; ++i) {
@@ -168,6 +172,9 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   sopts.events_all = o.Get("eventsAll").ToBoolean().Value();
   sopts.capabilities = request.capabilities;
   sopts.sync_wake_up = !o.Has("syncWakeUp") || o.Get("syncWakeUp").ToBoolean().Value();
+  if (spawned.mount_ns) {
+    sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
+  }
   auto supervisor = std::make_unique<Supervisor>(std::move(spawned.listener), std::move(sopts));
   std::string error;
   if (!supervisor->Start(&error)) {

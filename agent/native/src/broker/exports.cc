@@ -64,6 +64,16 @@ Napi::Value SyscallInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value SyscallNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const SyscallTable& table = SyscallTable::Get();
+  Napi::Array out = Napi::Array::New(env, table.size() - 1);
+  for (size_t i = 1; i < table.size(); ++i) {
+    out.Set(static_cast<uint32_t>(i - 1), table.Name(static_cast<uint16_t>(i)));
+  }
+  return out;
+}
+
 Napi::Value CompileFilterJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -151,6 +161,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompFeatures", Napi::Function::New(env, SeccompFeatures, "seccompFeatures"));
   exports.Set("kernelSupport", Napi::Function::New(env, KernelSupportJs, "kernelSupport"));
   exports.Set("syscallInfo", Napi::Function::New(env, SyscallInfo, "syscallInfo"));
+  exports.Set("syscallNames", Napi::Function::New(env, SyscallNames, "syscallNames"));
   exports.Set("compileFilter", Napi::Function::New(env, CompileFilterJs, "compileFilter"));
   exports.Set("checkPolicy", Napi::Function::New(env, CheckPolicy, "checkPolicy"));
   exports.Set("spawn", Napi::Function::New(env, NativeContainer::Spawn, "spawn"));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@ enum Step : int32_t {
   kStepSignals = 1,
   kStepSetsid,
   kStepCgroup,
+  kStepMounts,
   kStepStdio,
   kStepCloseFds,
   kStepChdir,
@@ -36,6 +38,7 @@ const char* StepName(int32_t step) {
     case kStepSignals: return "resetting signals";
     case kStepSetsid: return "setsid";
     case kStepCgroup: return "joining the container cgroup";
+    case kStepMounts: return "setting up the mount namespace (read-only and writable paths)";
     case kStepStdio: return "setting up stdin/stdout/stderr";
     case kStepCloseFds: return "closing inherited descriptors";
     case kStepChdir: return "changing to the working directory";
@@ -74,11 +77,55 @@ struct ChildPlan {
   int sock;
   const int* v1_fds;
   size_t v1_count;
+  const char* const* read_only;
+  size_t read_only_count;
+  const char* const* writable;
+  size_t writable_count;
   uint64_t caps;
   unsigned seccomp_flags;
   struct sock_fprog* prog;
   pid_t parent;
 };
+
+int SetAttr(const char* path, uint64_t set, uint64_t clear) {
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  attr.attr_clr = clear;
+  return static_cast<int>(::syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)));
+}
+
+/** A private view of the mounts: nothing propagates back to the agent's namespace. */
+void SetUpMounts(const ChildPlan& p, int sock) {
+  if (sys::ThreadUnshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    ChildFail(sock, kStepMounts);
+  }
+  for (size_t i = 0; i < p.read_only_count; ++i) {
+    const char* path = p.read_only[i];
+    const bool root = path[0] == '/' && path[1] == '\0';
+    // A path that is not a mount point becomes one, so that only it turns read-only.
+    if (!root && mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) {
+        continue;  // nothing there to protect
+      }
+      ChildFail(sock, kStepMounts);
+    }
+    if (SetAttr(path, MOUNT_ATTR_RDONLY, 0) != 0) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
+  for (size_t i = 0; i < p.writable_count; ++i) {
+    const char* path = p.writable[i];
+    if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) {
+        continue;
+      }
+      ChildFail(sock, kStepMounts);
+    }
+    if (SetAttr(path, 0, MOUNT_ATTR_RDONLY) != 0) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
+}
 
 [[noreturn]] void ChildMain(const ChildPlan& p) {
   int sock = p.sock;
@@ -103,6 +150,9 @@ struct ChildPlan {
     if (write(p.v1_fds[i], "0", 1) != 1) {
       ChildFail(sock, kStepCgroup);
     }
+  }
+  if (p.read_only_count + p.writable_count > 0) {
+    SetUpMounts(p, sock);
   }
   // Lift the descriptors we keep above 2 first, so placing stdio cannot
   // overwrite one of them.
@@ -250,6 +300,10 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   std::vector<char*> envp;
   for (const std::string& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  std::vector<const char*> read_only;
+  for (const std::string& path : request.read_only) read_only.push_back(path.c_str());
+  std::vector<const char*> writable;
+  for (const std::string& path : request.writable) writable.push_back(path.c_str());
   struct sock_fprog prog = {static_cast<unsigned short>(request.program->size()),
                             const_cast<struct sock_filter*>(request.program->data())};
 
@@ -286,6 +340,10 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   plan.sock = theirs.get();
   plan.v1_fds = v1_raw.data();
   plan.v1_count = v1_raw.size();
+  plan.read_only = read_only.data();
+  plan.read_only_count = read_only.size();
+  plan.writable = writable.data();
+  plan.writable_count = writable.size();
   plan.caps = request.capabilities;
   plan.seccomp_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
                        (request.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0);
@@ -326,6 +384,22 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     out->pidfd.reset();
     out->pid = -1;
     return error;
+  }
+  if (!read_only.empty() || !writable.empty()) {
+    // The child set up its namespace before sending the listener.
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", out->pid);
+    out->mount_ns.reset(open(path, O_RDONLY | O_CLOEXEC));
+    if (!out->mount_ns) {
+      const int err = errno;
+      sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
+      siginfo_t info;
+      while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
+      }
+      out->pidfd.reset();
+      out->listener.reset();
+      return std::string("cannot open the workload's mount namespace: ") + strerror(err);
+    }
   }
   out->status = std::move(ours);
   return {};

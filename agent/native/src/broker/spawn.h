@@ -3,7 +3,9 @@
 // argv/envp, the cgroup descriptors. The child then only makes raw,
 // async-signal-safe syscalls:
 //   reset signal dispositions; setsid; join the v1 cgroups (the v2 cgroup is
-//   joined atomically by CLONE_INTO_CGROUP); put stdio in place and close
+//   joined atomically by CLONE_INTO_CGROUP); when the profile asks for it, a
+//   mount namespace of its own with read-only and writable paths (the
+//   kernel-enforced layer under the broker's path rules); put stdio in place and close
 //   every other descriptor; chdir; drop capabilities to the container's set;
 //   PR_SET_NO_NEW_PRIVS; PR_SET_PDEATHSIG(SIGKILL) (and exit if the agent is
 //   already gone); seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER |
@@ -31,6 +33,10 @@ struct SpawnRequest {
   int stdio[3] = {-1, -1, -1};
   std::string cgroup_v2;                     // directory of the container's v2 cgroup, or empty
   std::vector<std::string> cgroup_v1_procs;  // cgroup.procs files of its v1 cgroups
+  // Mount namespace: recursive read-only paths ("/" for everything), then
+  // writable paths bound read-write on top. Both empty: the agent's namespace.
+  std::vector<std::string> read_only;
+  std::vector<std::string> writable;
   uint64_t capabilities = 0;
   bool wait_killable_recv = true;
   const BpfProgram* program = nullptr;
@@ -42,6 +48,8 @@ struct Spawned {
   UniqueFd listener;
   /** The agent's end of the bootstrap socket: EOF when execve succeeded, a report when it failed. */
   UniqueFd status;
+  /** The workload's mount namespace, when it has its own (the supervisor resolves paths in it). */
+  UniqueFd mount_ns;
 };
 
 /** Empty string on success. On failure nothing is left running. */

@@ -279,12 +279,22 @@ void Supervisor::PrepareThread() {
 
   // Own cwd/root/umask for this thread, so creating files can use the
   // workload's umask without touching the agent's.
-  const bool own_fs = sys::ThreadUnshare(CLONE_FS) == 0;
+  bool own_fs = sys::ThreadUnshare(CLONE_FS) == 0;
   if (!own_fs) {
     BrokerMetrics::Get().Error();
   }
+  if (options_.mount_ns && options_.mount_ns->valid()) {
+    // Read-only mounts then bind the broker's emulated opens as they bind the
+    // workload. Without its own fs_struct the thread cannot switch; it must
+    // not emulate in the agent's namespace, so it stops (fail closed).
+    if (!own_fs || setns(options_.mount_ns->get(), CLONE_NEWNS) != 0) {
+      BrokerMetrics::Get().Error();
+      stop_.store(true, std::memory_order_release);
+    }
+    options_.mount_ns.reset();
+  }
+  // After setns: the emulator notes the root it resolves from.
   emulator_ = std::make_unique<OpenEmulator>(*options_.policy, getpid(), own_fs);
-
   // Wear the workload's capabilities, irreversibly for this thread: files the
   // broker opens on the workload's behalf are opened with no more privilege
   // than the workload has.

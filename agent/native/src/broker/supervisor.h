@@ -46,6 +46,8 @@ struct SupervisorOptions {
   uint64_t capabilities = 0;
   /** Ask for SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (when the kernel has it). */
   bool sync_wake_up = true;
+  /** The workload's mount namespace: the supervisor thread joins it to resolve paths as the workload sees them. */
+  std::shared_ptr<UniqueFd> mount_ns;
 };
 
 class Supervisor {

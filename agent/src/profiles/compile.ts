@@ -1,0 +1,153 @@
+// From a validated profile to what the addon runs for one container: the
+// seccomp rules for libseccomp (brokered syscalls turned into notifications),
+// the broker's rules with `${workspace}` filled in, the capability set and
+// the mount plan.
+import type { MountPlan, NativeAction, NativeFilterPlan, NativePolicy, NativeSeccompRule } from '../broker/addon';
+import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
+import { nativeNetworks, parseAddress } from './addresses';
+import { errnoNumber } from './errno';
+import { expandRules, selectedArchitectures, type ExpandedRule } from './expand';
+import { expandPathPrefix } from './paths';
+import { pointer } from './problems';
+import type { Profile, SeccompAction } from './schema';
+import type { Validated } from './validate';
+
+const EPERM = 1;
+
+export interface CompiledProfile {
+  name: string;
+  filter: NativeFilterPlan;
+  policy: NativePolicy;
+  /** Bitmask (decimal string) of the capabilities the workload keeps. */
+  capabilities: string;
+  capabilityNames: readonly string[];
+  mounts: MountPlan;
+  /** Syscalls the broker sees for every call (by rule or SCMP_ACT_NOTIFY). */
+  brokered: readonly string[];
+}
+
+export function nativeAction(
+  action: SeccompAction,
+  errnoRet: number | undefined,
+  defaultErrno: number | undefined
+): NativeAction {
+  switch (action) {
+    case 'SCMP_ACT_ALLOW':
+      return { type: 'allow' };
+    case 'SCMP_ACT_ERRNO':
+      return { type: 'errno', errno: errnoRet ?? defaultErrno ?? EPERM };
+    case 'SCMP_ACT_KILL':
+    case 'SCMP_ACT_KILL_THREAD':
+      return { type: 'kill_thread' };
+    case 'SCMP_ACT_KILL_PROCESS':
+      return { type: 'kill_process' };
+    case 'SCMP_ACT_TRAP':
+      return { type: 'trap' };
+    case 'SCMP_ACT_LOG':
+      return { type: 'log' };
+    case 'SCMP_ACT_NOTIFY':
+      return { type: 'notify' };
+    case 'SCMP_ACT_TRACE':
+      throw new Error('SCMP_ACT_TRACE is not supported');
+  }
+}
+
+function scmpToLibseccomp(arch: string): string {
+  return arch.replace(/^SCMP_ARCH_/, '').toLowerCase();
+}
+
+function decimal(value: number | string): string {
+  return BigInt(value).toString();
+}
+
+export function compileProfile(name: string, validated: Validated, workspace: string): CompiledProfile {
+  const { profile, context } = validated;
+  const zviz = profile.zviz ?? {};
+  const rules: ExpandedRule[] = expandRules(profile, context);
+  const brokeredByRule = new Set((zviz.broker ?? []).flatMap((r) => r.syscalls));
+  const defaultErrno = profile.defaultErrnoRet;
+
+  const nativeRules: NativeSeccompRule[] = [];
+  for (const rule of rules) {
+    if (brokeredByRule.has(rule.name)) {
+      continue; // replaced by one unconditional notification below
+    }
+    nativeRules.push({
+      syscall: rule.name,
+      action: nativeAction(rule.action, rule.errnoRet, defaultErrno),
+      args: rule.args.map((a) => ({
+        index: a.index,
+        op: a.op,
+        value: decimal(a.value),
+        ...(a.valueTwo !== undefined ? { valueTwo: decimal(a.valueTwo) } : {}),
+      })),
+      pointer: rule.pointer,
+    });
+  }
+  (zviz.broker ?? []).forEach((rule, i) => {
+    for (const syscall of rule.syscalls) {
+      if (!nativeRules.some((r) => r.syscall === syscall && r.action.type === 'notify' && r.args.length === 0)) {
+        nativeRules.push({ syscall, action: { type: 'notify' }, args: [], pointer: pointer('zviz', 'broker', i) });
+      }
+    }
+  });
+
+  const policy: NativePolicy = {
+    rules: (zviz.broker ?? []).map((rule, index) => {
+      const networks = [];
+      const unixPaths = [];
+      for (const text of rule.addresses ?? []) {
+        const parsed = parseAddress(text);
+        if ('error' in parsed) {
+          throw new Error(`${pointer('zviz', 'broker', index)}: ${parsed.error}`);
+        }
+        if (parsed.kind === 'unix') {
+          unixPaths.push(parsed.prefix);
+        } else {
+          networks.push(...nativeNetworks(parsed.network));
+        }
+      }
+      return {
+        syscalls: rule.syscalls,
+        access: rule.access ?? 'any',
+        ...(rule.paths ? { paths: rule.paths.map((p) => expandPathPrefix(p, workspace)) } : {}),
+        ...(networks.length > 0 ? { networks } : {}),
+        ...(unixPaths.length > 0 ? { unixPaths } : {}),
+        decision: rule.decision,
+        ...(rule.decision === 'deny' ? { errno: errnoNumber(rule.errno ?? EPERM) ?? EPERM } : {}),
+        index,
+      };
+    }),
+    fallback: {
+      decision: zviz.defaultDecision ?? 'allow',
+      ...(zviz.defaultDecision === 'deny' ? { errno: errnoNumber(zviz.defaultErrno ?? EPERM) ?? EPERM } : {}),
+    },
+  };
+
+  const capabilityNames = zviz.capabilities ?? DEFAULT_CAPABILITIES;
+  const notified = new Set([
+    ...brokeredByRule,
+    ...rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY').map((r) => r.name),
+  ]);
+  return {
+    name,
+    filter: {
+      defaultAction: nativeAction(profile.defaultAction, undefined, defaultErrno),
+      architectures: selectedArchitectures(profile, context).map(scmpToLibseccomp),
+      rules: nativeRules,
+      audit: zviz.audit !== false,
+    },
+    policy,
+    capabilities: capabilityMask(capabilityNames),
+    capabilityNames,
+    mounts: {
+      readOnly: (zviz.filesystem?.readOnly ?? []).map((p) => expandPathPrefix(p, workspace)),
+      writable: (zviz.filesystem?.writable ?? []).map((p) => expandPathPrefix(p, workspace)),
+    },
+    brokered: [...notified].sort(),
+  };
+}
+
+export function profileDescription(profile: Profile): string | undefined {
+  return profile.zviz?.description;
+}
