@@ -33,6 +33,15 @@ export interface ContainerSpec {
   ownedFds?: number[];
   /** Also publish allow and emulate decisions as events. */
   eventsAll?: boolean;
+  /** Started from the agent's configuration (a reload may remove it). */
+  configured?: boolean;
+  /**
+   * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (default on where the kernel has
+   * it): once the broker holds a notification, only fatal signals interrupt
+   * the syscall. Off, a signal can interrupt a call the broker is answering
+   * and the call restarts as a new notification (counted once, at its answer).
+   */
+  waitKillableRecv?: boolean;
 }
 
 export interface RunEnd {
@@ -149,6 +158,8 @@ export class ContainerManager extends EventEmitter {
   private readonly containers = new Map<string, Container>();
   /** Containers created since start (zviz_containers_total). */
   created = 0;
+  /** OOM kills and pids-limit hits of removed containers, so the total never goes down. */
+  private retiredCgroupDenials = 0;
 
   constructor(private readonly options: ManagerOptions) {
     super();
@@ -239,7 +250,7 @@ export class ContainerManager extends EventEmitter {
         cgroupV2: c.cgroup.v2Dir,
         cgroupV1Procs: [...c.cgroup.v1Procs],
         capabilities: compiled.capabilities,
-        waitKillableRecv: true,
+        waitKillableRecv: spec.waitKillableRecv ?? true,
         syncWakeUp: this.options.syncWakeUp ?? true,
         eventsAll: spec.eventsAll ?? false,
         mounts: compiled.mounts,
@@ -375,9 +386,21 @@ export class ContainerManager extends EventEmitter {
     return c.done;
   }
 
+  /** Refusals by cgroup limits (zviz_security_denials_total{layer="cgroup"}): OOM kills and pids-limit hits. */
+  cgroupDenials(): number {
+    let total = this.retiredCgroupDenials;
+    for (const c of this.containers.values()) {
+      const s = c.cgroup.sample();
+      total += s.oomKills + s.pidsLimitHits;
+    }
+    return total;
+  }
+
   /** Stops (killing at once), removes the cgroup, closes owned descriptors, deletes the container. */
   async remove(c: Container): Promise<void> {
     await this.stop(c, 0);
+    const last = c.cgroup.sample();
+    this.retiredCgroupDenials += last.oomKills + last.pidsLimitHits;
     await c.cgroup.remove();
     for (const fd of c.spec.ownedFds ?? []) {
       try {
