@@ -20,7 +20,7 @@ export interface ContainerCgroup {
   readonly id: string;
   /** The path users and the API see (the v2 directory where there is one). */
   readonly path: string;
-  /** A v2 directory the workload is born into (CLONE_INTO_CGROUP). */
+  /** The v2 directory the workload joins (writing its cgroup.procs, like the v1 ones). */
   readonly v2Dir?: string;
   /** v1 cgroup.procs files the workload writes itself into. */
   readonly v1Procs: readonly string[];
@@ -48,6 +48,8 @@ export interface CgroupDriver {
   /** Container cgroups that exist now under the root (left by a previous run, or current ones). */
   existing(): string[];
   open(id: string): ContainerCgroup;
+  /** Removes the group directories when no container cgroup is left in them. */
+  removeGroup(): void;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -333,6 +333,16 @@ class Driver implements CgroupDriver {
     );
   }
 
+  removeGroup(): void {
+    for (const root of [...(this.v2Root ? [this.v2Root] : []), ...Object.values(this.v1Roots)]) {
+      try {
+        rmdirSync(root);
+      } catch {
+        // Not empty (containers left) or already gone.
+      }
+    }
+  }
+
   existing(): string[] {
     const ids = new Set<string>();
     for (const root of [...(this.v2Root ? [this.v2Root] : []), ...Object.values(this.v1Roots)]) {

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <algorithm>
 #include <cstring>
 
 #include "broker/kernel.h"
@@ -214,26 +215,36 @@ void SetUpMounts(const ChildPlan& p, int sock) {
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
     ChildFail(sock, kStepSignals);
   }
+  // The mount namespace travels with the listener: once the workload has
+  // exited, /proc/<pid>/ns/mnt is gone, but the supervisor still needs it.
+  int mount_ns = -1;
+  if (p.read_only_count + p.writable_count > 0) {
+    mount_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (mount_ns < 0) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
   long listener = sys::Seccomp(SECCOMP_SET_MODE_FILTER, p.seccomp_flags, p.prog);
   if (listener < 0) {
     ChildFail(sock, kStepSeccomp);
   }
   // From here on every syscall passes the filter; profiles must allow
   // sendmsg and exit_group (the profile checker insists).
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   char byte = 'L';
   struct iovec iov = {&byte, 1};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
+  const int fds[2] = {static_cast<int>(listener), mount_ns};
+  const size_t count = mount_ns >= 0 ? 2 : 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  int fd = static_cast<int>(listener);
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  cmsg->cmsg_len = CMSG_LEN(count * sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), fds, count * sizeof(int));
   if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) {
     _exit(127);
   }
@@ -241,8 +252,8 @@ void SetUpMounts(const ChildPlan& p, int sock) {
   ChildFail(sock, kStepExec);
 }
 
-/** Receives the listener or the child's failure report. */
-std::string ReceiveListener(int sock, UniqueFd* listener) {
+/** Receives the listener (and the mount namespace, when the workload has one) or the child's failure report. */
+std::string ReceiveListener(int sock, UniqueFd* listener, UniqueFd* mount_ns) {
   struct pollfd pfd = {sock, POLLIN, 0};
   int ready;
   do {
@@ -252,7 +263,7 @@ std::string ReceiveListener(int sock, UniqueFd* listener) {
     return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
   }
   Report report = {};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   struct iovec iov = {&report, sizeof(report)};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
@@ -267,10 +278,14 @@ std::string ReceiveListener(int sock, UniqueFd* listener) {
     return std::string("recvmsg: ") + strerror(errno);
   }
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-      listener->reset(fd);
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      int fds[2] = {-1, -1};
+      std::memcpy(fds, CMSG_DATA(c), std::min<size_t>(count, 2) * sizeof(int));
+      listener->reset(fds[0]);
+      if (count > 1) {
+        mount_ns->reset(fds[1]);
+      }
     }
   }
   if (*listener) {
@@ -317,12 +332,19 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     v1_raw.push_back(fd.get());
     v1.push_back(std::move(fd));
   }
-  UniqueFd v2;
+  // The child joins the v2 cgroup by writing cgroup.procs too, not with
+  // CLONE_INTO_CGROUP: on Linux 6.18 a child cloned into a cgroup that once
+  // had cgroup.kill written is killed at birth (the kill sequence number is
+  // compared with the parent's cgroup), and a container's cgroup is killed
+  // at the end of every run before a restart.
   if (!request.cgroup_v2.empty()) {
-    v2.reset(open(request.cgroup_v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!v2) {
-      return "cannot open " + request.cgroup_v2 + ": " + strerror(errno);
+    const std::string procs = request.cgroup_v2 + "/cgroup.procs";
+    UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      return "cannot open " + procs + ": " + strerror(errno);
     }
+    v1_raw.insert(v1_raw.begin(), fd.get());
+    v1.insert(v1.begin(), std::move(fd));
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -356,10 +378,9 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = CLONE_PIDFD | (v2 ? CLONE_INTO_CGROUP : 0);
+  args.flags = CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  args.cgroup = v2 ? static_cast<uint64_t>(v2.get()) : 0;
   long pid = sys::Clone3(&args);
   if (pid == 0) {
     ChildMain(plan);
@@ -373,9 +394,8 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   out->pidfd.reset(pidfd);
   theirs.reset();
   v1.clear();
-  v2.reset();
 
-  std::string error = ReceiveListener(ours.get(), &out->listener);
+  std::string error = ReceiveListener(ours.get(), &out->listener, &out->mount_ns);
   if (!error.empty()) {
     sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
     siginfo_t info;
@@ -385,21 +405,14 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     out->pid = -1;
     return error;
   }
-  if (!read_only.empty() || !writable.empty()) {
-    // The child set up its namespace before sending the listener.
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", out->pid);
-    out->mount_ns.reset(open(path, O_RDONLY | O_CLOEXEC));
-    if (!out->mount_ns) {
-      const int err = errno;
-      sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
-      siginfo_t info;
-      while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
-      }
-      out->pidfd.reset();
-      out->listener.reset();
-      return std::string("cannot open the workload's mount namespace: ") + strerror(err);
+  if ((!read_only.empty() || !writable.empty()) && !out->mount_ns) {
+    sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
+    siginfo_t info;
+    while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
     }
+    out->pidfd.reset();
+    out->listener.reset();
+    return "the workload did not send its mount namespace";
   }
   out->status = std::move(ours);
   return {};

@@ -2,8 +2,8 @@
 // in complicated ways happens in the agent before clone3: the BPF program,
 // argv/envp, the cgroup descriptors. The child then only makes raw,
 // async-signal-safe syscalls:
-//   reset signal dispositions; setsid; join the v1 cgroups (the v2 cgroup is
-//   joined atomically by CLONE_INTO_CGROUP); when the profile asks for it, a
+//   reset signal dispositions; setsid; join the container's cgroups (v2 and
+//   v1, by writing "0" to their cgroup.procs); when the profile asks for it, a
 //   mount namespace of its own with read-only and writable paths (the
 //   kernel-enforced layer under the broker's path rules); put stdio in place and close
 //   every other descriptor; chdir; drop capabilities to the container's set;
