@@ -178,7 +178,8 @@ export class BrokerComponent implements Component {
     }
     if (this.running && !this.kernel?.syncWakeUp) {
       report.status = 'degraded';
-      report.reason = 'the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): brokered syscalls take about 4x longer';
+      report.reason =
+        'the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): brokered syscalls take about 4x longer';
     }
     return report;
   }
@@ -217,9 +218,15 @@ export class BrokerComponent implements Component {
           eventsAll: this.config.events === 'all',
           configured: true,
         });
-        this.host.log.info({ id: container.id, name: entry.name, profile: container.profileName }, 'configured container started');
+        this.host.log.info(
+          { id: container.id, name: entry.name, profile: container.profileName },
+          'configured container started'
+        );
       } catch (error) {
-        this.host.log.error({ name: entry.name, err: (error as Error).message }, 'configured container could not start');
+        this.host.log.error(
+          { name: entry.name, err: (error as Error).message },
+          'configured container could not start'
+        );
       }
     }
   }

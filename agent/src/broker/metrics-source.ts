@@ -28,7 +28,9 @@ export class BrokerMetricSource implements MetricSource {
   collect(): Map<string, FamilySamples> {
     const m = this.addon.metrics();
     if (m.latencyBuckets.length !== BROKER_LATENCY_BUCKETS.length) {
-      throw new Error(`the broker addon has ${m.latencyBuckets.length} latency buckets, the catalog ${BROKER_LATENCY_BUCKETS.length}`);
+      throw new Error(
+        `the broker addon has ${m.latencyBuckets.length} latency buckets, the catalog ${BROKER_LATENCY_BUCKETS.length}`
+      );
     }
     const one = (value: number): ValueSample[] => [{ labels: {}, value }];
     const denials: ValueSample[] = DENIAL_LAYERS.map((layer) => ({

@@ -33,8 +33,17 @@ export const CONTAINERS_SCHEMA = {
     additionalProperties: false,
     required: ['name', 'command'],
     properties: {
-      name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', description: 'letters, digits, "_", "." and "-"' },
-      profile: { type: 'string', minLength: 1, default: 'default', description: 'a built-in profile name or an absolute path' },
+      name: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+        description: 'letters, digits, "_", "." and "-"',
+      },
+      profile: {
+        type: 'string',
+        minLength: 1,
+        default: 'default',
+        description: 'a built-in profile name or an absolute path',
+      },
       command: { type: 'array', minItems: 1, items: { type: 'string' } },
       workdir: { type: 'string', pattern: '^/', default: '/', description: 'an absolute path' },
       env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
@@ -43,7 +52,11 @@ export const CONTAINERS_SCHEMA = {
         additionalProperties: false,
         default: {},
         properties: {
-          memory: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$', description: 'such as 512M or 2G' },
+          memory: {
+            type: 'string',
+            pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$',
+            description: 'such as 512M or 2G',
+          },
           cpus: { type: ['number', 'string'] },
           pids: { type: 'integer', minimum: 1 },
         },

@@ -73,8 +73,12 @@ export class ContainerMetricSource implements MetricSource {
       const before = this.previous.get(c.id);
       if (before && now > before.at) {
         const seconds = (now - before.at) / 1000;
-        const rate = (a?: number, b?: number) => (a !== undefined && b !== undefined ? Math.max(0, (b - a) / seconds) : undefined);
-        this.rates.set(c.id, { cpuCores: rate(before.cpuSeconds, reading.cpuSeconds), ioBytesPerSecond: rate(before.ioBytes, reading.ioBytes) });
+        const rate = (a?: number, b?: number) =>
+          a !== undefined && b !== undefined ? Math.max(0, (b - a) / seconds) : undefined;
+        this.rates.set(c.id, {
+          cpuCores: rate(before.cpuSeconds, reading.cpuSeconds),
+          ioBytesPerSecond: rate(before.ioBytes, reading.ioBytes),
+        });
       }
       this.previous.set(c.id, reading);
     }

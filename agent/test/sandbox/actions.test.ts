@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
-import { BIN, buildWorkloads, decisionCount, EventLog, lines, metrics, profileFrom, run, sandbox, type Sandbox } from './harness';
+import {
+  BIN,
+  buildWorkloads,
+  decisionCount,
+  EventLog,
+  lines,
+  metrics,
+  profileFrom,
+  run,
+  sandbox,
+  type Sandbox,
+} from './harness';
 
 const SIGKILL = 9;
 const SIGSYS = 31;
@@ -67,9 +78,13 @@ describeWhere([root, seccompUserNotif], 'profile actions', () => {
     expect(after.denials.seccomp - before.denials.seccomp).toBe(2);
     expect(after.denials.broker - before.denials.broker).toBe(1);
     const events = log.for(result.container.id);
-    expect(events.filter((e) => e.syscall === 'getuid')).toMatchObject([{ decision: 'deny', layer: 'seccomp', errno: 13 }]);
+    expect(events.filter((e) => e.syscall === 'getuid')).toMatchObject([
+      { decision: 'deny', layer: 'seccomp', errno: 13 },
+    ]);
     expect(events.filter((e) => e.syscall === 'getpgrp')).toMatchObject([{ decision: 'log', layer: 'seccomp' }]);
-    expect(events.filter((e) => e.syscall === 'sync')).toMatchObject([{ decision: 'deny', layer: 'broker', errno: 30 }]);
+    expect(events.filter((e) => e.syscall === 'sync')).toMatchObject([
+      { decision: 'deny', layer: 'broker', errno: 30 },
+    ]);
     // An allow decision is counted, not audited.
     expect(events.some((e) => e.syscall === 'getppid')).toBe(false);
   });
@@ -77,7 +92,10 @@ describeWhere([root, seccompUserNotif], 'profile actions', () => {
   it('kills for SCMP_ACT_KILL_PROCESS and SCMP_ACT_KILL, counting a violation each', async () => {
     for (const call of ['getgid', 'getegid']) {
       const before = metrics();
-      const result = await run(box, { profile: profile(true), command: [join(BIN, 'calls'), 'getpid', call, 'getpid'] });
+      const result = await run(box, {
+        profile: profile(true),
+        command: [join(BIN, 'calls'), 'getpid', call, 'getpid'],
+      });
       const after = metrics();
       expect(result.end.signal).toBe(SIGKILL);
       expect(result.end.exitCode).toBe(128 + SIGKILL);
@@ -99,7 +117,10 @@ describeWhere([root, seccompUserNotif], 'profile actions', () => {
 
   it('with auditing off, the kernel refuses alone and nothing is counted', async () => {
     const before = metrics();
-    const result = await run(box, { profile: profile(false), command: [join(BIN, 'calls'), 'getuid', 'getpgrp', 'sync'] });
+    const result = await run(box, {
+      profile: profile(false),
+      command: [join(BIN, 'calls'), 'getuid', 'getpgrp', 'sync'],
+    });
     const after = metrics();
     const out = lines(result.stdout);
     expect(out.get('getuid')).toBe('errno EACCES');

@@ -43,14 +43,25 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
           }
           return '';
         };
-        limitsInCgroup = container.cgroup.v2Dir && read('memory.max')
-          ? { memory: read('memory.max'), cpu: read('cpu.max'), pids: read('pids.max') }
-          : { memory: read('memory.limit_in_bytes'), cpu: read('cpu.cfs_quota_us'), pids: read('pids.max') };
+        limitsInCgroup =
+          container.cgroup.v2Dir && read('memory.max')
+            ? { memory: read('memory.max'), cpu: read('cpu.max'), pids: read('pids.max') }
+            : { memory: read('memory.limit_in_bytes'), cpu: read('cpu.cfs_quota_us'), pids: read('pids.max') };
         source.sample(Date.now());
         await new Promise((r) => setTimeout(r, 250));
         source.sample(Date.now());
         seen = Object.fromEntries(
-          ['zviz_resource_limit', 'zviz_resource_usage', 'zviz_resource_utilization_ratio', 'zviz_resource_alert_level', 'zviz_memory_usage_bytes', 'zviz_cpu_usage_seconds_total', 'zviz_container_uptime_seconds', 'zviz_containers_by_state', 'zviz_container_info'].map((f) => [f, series(source, f)])
+          [
+            'zviz_resource_limit',
+            'zviz_resource_usage',
+            'zviz_resource_utilization_ratio',
+            'zviz_resource_alert_level',
+            'zviz_memory_usage_bytes',
+            'zviz_cpu_usage_seconds_total',
+            'zviz_container_uptime_seconds',
+            'zviz_containers_by_state',
+            'zviz_container_info',
+          ].map((f) => [f, series(source, f)])
         );
       },
       keep: true,
@@ -60,17 +71,21 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
     expect(limitsInCgroup.cpu).toMatch(/^50000( 100000)?$/);
     expect(limitsInCgroup.pids).toBe('64');
 
-    const limit = (type: string) => seen.zviz_resource_limit.find((s) => s.labels.container_id === id && s.labels.resource_type === type)?.value;
+    const limit = (type: string) =>
+      seen.zviz_resource_limit.find((s) => s.labels.container_id === id && s.labels.resource_type === type)?.value;
     expect(limit('memory')).toBe(64 * MiB);
     expect(limit('cpu')).toBe(0.5);
     expect(limit('pids')).toBe(64);
-    const usage = (type: string) => seen.zviz_resource_usage.find((s) => s.labels.container_id === id && s.labels.resource_type === type)?.value;
+    const usage = (type: string) =>
+      seen.zviz_resource_usage.find((s) => s.labels.container_id === id && s.labels.resource_type === type)?.value;
     expect(usage('memory')).toBeGreaterThan(0);
     expect(usage('pids')).toBeGreaterThanOrEqual(1);
     expect(usage('cpu')).toBeGreaterThan(0);
     // The quota holds: half a CPU, with some slack for the sampling window.
     expect(usage('cpu')).toBeLessThan(0.75);
-    const ratio = seen.zviz_resource_utilization_ratio.find((s) => s.labels.container_id === id && s.labels.resource_type === 'memory')?.value;
+    const ratio = seen.zviz_resource_utilization_ratio.find(
+      (s) => s.labels.container_id === id && s.labels.resource_type === 'memory'
+    )?.value;
     expect(ratio).toBeCloseTo((usage('memory') ?? 0) / (64 * MiB), 5);
     for (const s of seen.zviz_resource_alert_level.filter((x) => x.labels.container_id === id)) {
       expect([0, 1, 2, 3]).toContain(s.value);
@@ -79,7 +94,9 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
     expect(seen.zviz_cpu_usage_seconds_total.find((s) => s.labels.container_id === id)?.value).toBeGreaterThan(0);
     expect(seen.zviz_container_uptime_seconds.find((s) => s.labels.container_id === id)?.value).toBeGreaterThan(0);
     expect(seen.zviz_containers_by_state.find((s) => s.labels.state === 'running')?.value).toBeGreaterThanOrEqual(1);
-    expect(seen.zviz_container_info.find((s) => s.labels.container_id === id)?.labels).toMatchObject({ profile: 'default' });
+    expect(seen.zviz_container_info.find((s) => s.labels.container_id === id)?.labels).toMatchObject({
+      profile: 'default',
+    });
 
     // Removed: its series are gone.
     await box.manager.remove(result.container);
@@ -97,7 +114,9 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
     });
     expect(oom.end.signal).toBe(9);
     const source = new ContainerMetricSource(box.manager);
-    const oomKills = series(source, 'zviz_container_oom_kills_total').find((s) => s.labels.container_id === oom.container.id)?.value;
+    const oomKills = series(source, 'zviz_container_oom_kills_total').find(
+      (s) => s.labels.container_id === oom.container.id
+    )?.value;
     expect(oomKills).toBe(1);
     await box.manager.remove(oom.container);
 
@@ -107,7 +126,9 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
       command: ['/bin/sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done 2>/dev/null; wait; true'],
       keep: true,
     });
-    const hits = series(source, 'zviz_container_pids_limit_hits_total').find((s) => s.labels.container_id === forks.container.id)?.value ?? 0;
+    const hits =
+      series(source, 'zviz_container_pids_limit_hits_total').find((s) => s.labels.container_id === forks.container.id)
+        ?.value ?? 0;
     expect(hits).toBeGreaterThan(0);
     await box.manager.remove(forks.container);
     expect(box.manager.cgroupDenials() - before).toBe(1 + hits);

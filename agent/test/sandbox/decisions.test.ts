@@ -6,7 +6,19 @@ import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
-import { BIN, buildWorkloads, builtin, decisionCount, EventLog, lines, metrics, run, sandbox, workspace, type Sandbox } from './harness';
+import {
+  BIN,
+  buildWorkloads,
+  builtin,
+  decisionCount,
+  EventLog,
+  lines,
+  metrics,
+  run,
+  sandbox,
+  workspace,
+  type Sandbox,
+} from './harness';
 
 describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
   let box: Sandbox;
@@ -46,13 +58,15 @@ describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
     expect(out.get('/etc/passwd')).toBe('errno EACCES');
     expect(out.get('relative-file')).toBe(`ok ${ws}/relative-file cloexec`);
 
-    const delta = (syscall: string, decision: string) => decisionCount(after, syscall, decision) - decisionCount(before, syscall, decision);
+    const delta = (syscall: string, decision: string) =>
+      decisionCount(after, syscall, decision) - decisionCount(before, syscall, decision);
     // Two opens emulated (created, relative-file), one emulated failure (ENOENT), two refusals.
     expect(delta('openat', 'emulate')).toBe(3);
     expect(delta('openat', 'deny')).toBe(2);
     expect(after.denials.broker - before.denials.broker).toBe(2);
     // Every answered notification is in the histogram exactly once, and was received once.
-    const answered = after.decisions.reduce((s, d) => s + d.count, 0) - before.decisions.reduce((s, d) => s + d.count, 0);
+    const answered =
+      after.decisions.reduce((s, d) => s + d.count, 0) - before.decisions.reduce((s, d) => s + d.count, 0);
     expect(after.latencyCount - before.latencyCount).toBe(answered);
     expect(after.requests - before.requests).toBe(answered);
     expect(after.latencyBuckets[after.latencyBuckets.length - 1]).toBe(after.latencyCount);
@@ -62,12 +76,17 @@ describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
 
     // The audit records: the two refusals, with path, errno and layer.
     const denied = log.for(result.container.id).filter((e) => e.decision === 'deny');
-    expect(denied.map((e) => (e.args as Record<string, string>).resolved ?? (e.args as Record<string, string>).path).sort()).toEqual([
-      '/etc/passwd',
-      '/etc/zviz-must-not-exist',
-    ]);
+    expect(
+      denied.map((e) => (e.args as Record<string, string>).resolved ?? (e.args as Record<string, string>).path).sort()
+    ).toEqual(['/etc/passwd', '/etc/zviz-must-not-exist']);
     for (const e of denied) {
-      expect(e).toMatchObject({ event_type: 'syscall', syscall: 'openat', layer: 'broker', errno: 13, profile: 'ci-runner' });
+      expect(e).toMatchObject({
+        event_type: 'syscall',
+        syscall: 'openat',
+        layer: 'broker',
+        errno: 13,
+        profile: 'ci-runner',
+      });
       expect(typeof e.latency_us).toBe('number');
       expect(Date.parse(e.timestamp as string)).toBeGreaterThan(Date.now() - 60_000);
     }

@@ -32,7 +32,10 @@ describeWhere([root, seccompUserNotif], 'restart policy', () => {
     expect(states).toEqual(['restarting 100', 'restarting 200']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     const source = new ContainerMetricSource(box.manager);
-    const restarts = source.collect().get('zviz_container_restarts_total') as Array<{ labels: Record<string, string>; value: number }>;
+    const restarts = source.collect().get('zviz_container_restarts_total') as Array<{
+      labels: Record<string, string>;
+      value: number;
+    }>;
     expect(restarts.find((s) => s.labels.container_id === result.container.id)?.value).toBe(2);
     await box.manager.remove(result.container);
   });
