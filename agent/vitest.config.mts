@@ -1,3 +1,7 @@
+import { mergeConfig } from 'vitest/config';
+
 import { zvizVitestConfig } from '../test/support/vitest-config';
 
-export default zvizVitestConfig(__dirname, ['src/**/*.test.ts', 'test/**/*.test.ts']);
+export default mergeConfig(zvizVitestConfig(__dirname, ['src/**/*.test.ts', 'test/**/*.test.ts']), {
+  test: { globalSetup: ['test/global-setup.ts'] },
+});

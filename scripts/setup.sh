@@ -23,6 +23,7 @@ declare -A NEEDS=(
   [hyperfine]=hyperfine
   [zip]=zip
   [unzip]=unzip
+  [openssl]=openssl
 )
 
 missing=()
@@ -51,6 +52,17 @@ fi
 if ! command -v go >/dev/null 2>&1; then
   echo "setup: Go is missing; the Grafana SDK conformance test needs Go 1.23 or newer (https://go.dev/dl)" >&2
   exit 1
+fi
+
+# kustomize renders the Kubernetes manifests in the deploy tests; Debian does
+# not package it, the Go module proxy does.
+if ! command -v kustomize >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: kustomize is missing; run as root, or: go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0" >&2
+    exit 1
+  fi
+  echo "setup: installing kustomize from the Go module proxy"
+  GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
 
 # Install from the lockfile when node_modules is absent or older than it.

@@ -1,3 +1,3 @@
 import { zvizVitestConfig } from './support/vitest-config';
 
-export default zvizVitestConfig(__dirname, ['**/*.test.ts']);
+export default zvizVitestConfig(__dirname, ['**/*.test.ts', '../scripts/**/*.test.ts']);

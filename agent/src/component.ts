@@ -1,15 +1,28 @@
 import type { ComponentHealth } from '@zviz/shared/agent-api';
 
+import type { Config } from './config/schema';
+
 /**
- * A long-running part of the agent (server, audit log, broker, tracer,
- * cgroup reader). The agent starts them in order, stops them in reverse, and
- * builds /health and /ready from their reports.
+ * A long-running part of the agent (audit log, broker, tracer, cgroup
+ * reader). The agent creates them from COMPONENTS in agent.ts, starts them
+ * in that order, stops them in reverse on SIGTERM/SIGINT, and builds /health
+ * and /ready from their reports.
+ *
+ * Two optional details of `health()` feed seed 000's top-level /health
+ * fields: a numeric `containers` (summed over components) and
+ * `broker: { status, inflight }` (taken from the component that reports it).
  */
 export interface Component {
   readonly name: string;
   /** /ready answers 503 until every required component reports `ok`. */
   readonly required: boolean;
+  /** Throwing marks the component `failed` with the error as reason; the agent keeps running. */
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): ComponentHealth;
+  /**
+   * Applies a reloaded, validated configuration (SIGHUP). Throwing reports
+   * the reload as failed; the component keeps what it had.
+   */
+  reload?(config: Config): void | Promise<void>;
 }

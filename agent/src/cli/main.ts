@@ -1,53 +1,18 @@
-import { Command } from 'commander';
-
-import { createRegistry } from '../metrics/registry';
+// The `zviz` command. Each command lives in commands/<name>.ts and registers
+// itself on the program; add a command by adding its module to this list.
+import { registerAgent } from './commands/agent';
+import { registerHealth } from './commands/health';
+import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
 import { registerRun } from './commands/run';
-import { startServer } from '../server/http';
-import { VERSION } from '../version';
+import { buildProgram, runProgram, type CommandModule } from './program';
 
-const DEFAULT_ADDR = '127.0.0.1:9090';
+export const COMMANDS: readonly CommandModule[] = [registerAgent, registerRun, registerProfile, registerMetrics, registerHealth];
 
-function parseAddr(value: string): { host: string; port: number } {
-  const match = /^(.*):(\d+)$/.exec(value);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || !match[1] || port < 0 || port > 65535) {
-    throw new Error(`invalid address "${value}": expected HOST:PORT, for example ${DEFAULT_ADDR}`);
-  }
-  return { host: match[1], port };
-}
-
-async function serve(addr: string): Promise<void> {
-  const started = Date.now();
-  const { host, port } = parseAddr(addr);
-  const registry = createRegistry({ variant: process.env.ZVIZ_VARIANT ?? 'production' });
-  await startServer({
-    host,
-    port,
-    registry,
-    health: () => ({
-      status: 'healthy',
-      version: VERSION,
-      uptime: Math.floor((Date.now() - started) / 1000),
-      containers: 0,
-      broker: { status: 'stopped', inflight: 0 },
-      components: {},
-    }),
-  });
-  console.error(`zviz: metrics and health on http://${host}:${port}`);
-}
-
-const program = new Command('zviz').version(VERSION).description('ZViz node agent');
-program
-  .command('agent')
-  .description('run the agent: metrics and health server')
-  .option('--addr <host:port>', 'listen address', process.env.ZVIZ_METRICS_ADDR ?? DEFAULT_ADDR)
-  .action((opts: { addr: string }) => serve(opts.addr));
-
-registerRun(program);
-registerProfile(program);
-
-program.parseAsync(process.argv).catch((error: Error) => {
-  console.error(`zviz: ${error.message}`);
-  process.exit(1);
+void runProgram(buildProgram(COMMANDS), process.argv.slice(2)).then((code) => {
+  // Long-running commands report their own end through process.exitCode.
+  const exitCode = Math.max(code, Number(process.exitCode ?? 0));
+  // Exit explicitly (timers of stopped components must not keep us alive),
+  // once stdout has taken everything written to it.
+  process.stdout.write('', () => process.exit(exitCode));
 });

@@ -130,6 +130,49 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'agent',
   },
 
+  {
+    name: 'zviz_exported_series_dropped',
+    type: 'gauge',
+    help: 'Series the registry left out of the last scrape because their family was over its limit.',
+    labels: ['family'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_config_last_reload_successful',
+    type: 'gauge',
+    help: 'Whether the last configuration load or reload succeeded (1) or was refused (0); a refused reload keeps the running configuration.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_config_last_reload_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last configuration load or reload that succeeded.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_config_reloads_total',
+    type: 'counter',
+    help: 'Configuration reloads (SIGHUP) by result: success or failure.',
+    labels: ['result'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_api_stream_clients',
+    type: 'gauge',
+    help: 'Clients connected to the decision stream (/api/v1/decisions/stream).',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_api_stream_slow_disconnects_total',
+    type: 'counter',
+    help: 'Decision stream clients disconnected because they read too slowly and their buffer filled.',
+    labels: [],
+    component: 'agent',
+  },
+
   // Broker (seed 000).
   {
     name: 'zviz_broker_requests_total',

@@ -1,18 +1,182 @@
-import { Gauge, Registry } from 'prom-client';
+// The agent's registry: the catalog families, filled at scrape time by the
+// MetricSources that components add. It owns nothing but the bookkeeping of
+// the exposition itself (series per family, limits, scrape duration).
+import { CATALOG, type MetricSpec } from './catalog';
+import {
+  ExpositionBuilder,
+  Slicer,
+  compileFamily,
+  type CompiledFamily,
+  type ExpositionFormat,
+  type FamilyOutcome,
+} from './render';
+import type { FamilySamples, MetricSource, ValueSample } from './source';
 
-import { VERSION, COMMIT } from '../version';
+/** Series cap per family unless configured otherwise. */
+export const DEFAULT_SERIES_LIMIT = 50_000;
 
-export interface Identity {
-  variant: string;
+export interface RegistryOptions {
+  catalog?: readonly MetricSpec[];
+  /** Most series one family may export; the rest are left out and counted. */
+  seriesLimit?: number;
+  /** Per-family overrides of seriesLimit. */
+  seriesLimits?: Readonly<Record<string, number>>;
+  /** Longest stretch the renderer holds the event loop before yielding (default 2 ms). */
+  sliceMs?: number;
+  /** Told about sources that fail or hand over samples that do not fit the catalog. */
+  warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
-export function createRegistry(identity: Identity): Registry {
-  const registry = new Registry();
-  new Gauge({
-    name: 'zviz_build_info',
-    help: 'Build and deployment of this agent; always 1. Join on it to split any series by variant.',
-    labelNames: ['version', 'variant', 'commit'],
-    registers: [registry],
-  }).set({ version: VERSION, variant: identity.variant, commit: COMMIT }, 1);
-  return registry;
+export interface ScrapeResult {
+  /** The exposition, UTF-8. */
+  body: Buffer;
+  durationSeconds: number;
+  families: Map<string, FamilyOutcome>;
+}
+
+export class MetricsRegistry {
+  private readonly families = new Map<string, CompiledFamily>();
+  private readonly sources = new Set<MetricSource>();
+  private seriesLimit: number;
+  private seriesLimits: Readonly<Record<string, number>>;
+  private readonly sliceMs: number;
+  private readonly warn: NonNullable<RegistryOptions['warn']>;
+  private last: ScrapeResult | undefined;
+  /** Problems already reported, so a broken source does not flood the log. */
+  private readonly warned = new Set<string>();
+
+  constructor(options: RegistryOptions = {}) {
+    for (const spec of options.catalog ?? CATALOG) {
+      this.families.set(spec.name, compileFamily(spec));
+    }
+    this.seriesLimit = options.seriesLimit ?? DEFAULT_SERIES_LIMIT;
+    this.seriesLimits = options.seriesLimits ?? {};
+    this.sliceMs = options.sliceMs ?? 2;
+    this.warn = options.warn ?? (() => undefined);
+    this.addSource(this.selfSource());
+  }
+
+  /**
+   * Adds a source; from the next scrape on, its families show its values.
+   * Throws if it names a family the catalog does not have: that is a bug in
+   * the component, not something to discover in Grafana.
+   */
+  addSource(source: MetricSource): void {
+    const unknown = source.families.filter((name) => !this.families.has(name));
+    if (unknown.length > 0) {
+      throw new Error(`metric source names families missing from the catalog: ${unknown.join(', ')}`);
+    }
+    this.sources.add(source);
+  }
+
+  /** Removes a source; its series are gone from the next scrape. */
+  removeSource(source: MetricSource): void {
+    this.sources.delete(source);
+  }
+
+  setSeriesLimits(limit: number, perFamily: Readonly<Record<string, number>> = {}): void {
+    this.seriesLimit = limit;
+    this.seriesLimits = perFamily;
+  }
+
+  limitFor(family: string): number {
+    return this.seriesLimits[family] ?? this.seriesLimit;
+  }
+
+  /** The previous scrape, for the registry's own metrics and the benchmark. */
+  get lastScrape(): ScrapeResult | undefined {
+    return this.last;
+  }
+
+  /**
+   * Asks every source for its values and renders them. Sources are asked one
+   * after the other and their samples rendered at once, with the event loop
+   * free between slices of a few milliseconds.
+   */
+  async scrape(format: ExpositionFormat): Promise<ScrapeResult> {
+    const started = performance.now();
+    const slicer = new Slicer(this.sliceMs);
+    const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name));
+    for (const source of [...this.sources]) {
+      let values: Map<string, FamilySamples>;
+      try {
+        values = await source.collect();
+      } catch (error) {
+        this.warnOnce(`failed:${source.families.join(',')}`, 'metric source failed; its families are left out', {
+          families: source.families,
+          error: (error as Error)?.message ?? String(error),
+        });
+        continue;
+      }
+      for (const [name, samples] of values) {
+        const family = this.families.get(name);
+        if (!family || !source.families.includes(name)) {
+          this.warnOnce(`undeclared:${name}`, 'metric source returned a family it did not declare; left out', {
+            family: name,
+          });
+          continue;
+        }
+        await builder.add(family, samples);
+      }
+      if (slicer.due) {
+        await slicer.yield();
+      }
+    }
+    const rendered = builder.finish(this.families.values());
+    for (const [name, outcome] of rendered.families) {
+      if (outcome.invalid > 0) {
+        this.warnOnce(`invalid:${name}`, 'samples left out: they do not fit the catalog family', {
+          family: name,
+          samples: outcome.invalid,
+        });
+      }
+    }
+    const result = {
+      body: rendered.body,
+      families: rendered.families,
+      durationSeconds: (performance.now() - started) / 1000,
+    };
+    this.last = result;
+    return result;
+  }
+
+  private warnOnce(key: string, message: string, detail: Record<string, unknown>): void {
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.warn(message, detail);
+    }
+  }
+
+  /** The exposition's own numbers, from the previous scrape. */
+  private selfSource(): MetricSource {
+    return {
+      families: [
+        'zviz_agent_scrape_duration_seconds',
+        'zviz_exported_series',
+        'zviz_exported_series_limit',
+        'zviz_exported_series_dropped',
+      ],
+      collect: () => {
+        const out = new Map<string, FamilySamples>();
+        const last = this.last;
+        if (!last) {
+          return out;
+        }
+        const series: ValueSample[] = [];
+        const limits: ValueSample[] = [];
+        const dropped: ValueSample[] = [];
+        for (const [family, outcome] of last.families) {
+          const labels = { family };
+          series.push({ labels, value: outcome.series });
+          limits.push({ labels, value: this.limitFor(family) });
+          dropped.push({ labels, value: outcome.dropped });
+        }
+        out.set('zviz_agent_scrape_duration_seconds', [{ labels: {}, value: last.durationSeconds }]);
+        out.set('zviz_exported_series', series);
+        out.set('zviz_exported_series_limit', limits);
+        out.set('zviz_exported_series_dropped', dropped);
+        return out;
+      },
+    };
+  }
 }

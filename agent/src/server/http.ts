@@ -1,41 +1,337 @@
-import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+// The agent's HTTP server: /metrics, /health, /ready and the JSON API, with
+// the hardening of seed 001 (security headers, a token-bucket rate limit,
+// localhost by default) plus optional auth and TLS. Components add their own
+// endpoints with `route()`; every request, whatever it asks, gets the same
+// headers, limits and error handling, and no input can crash the process.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 
-import type { HealthReport } from '@zviz/shared/agent-api';
+import type { ListenAddress } from '../config/address';
+import type { TlsMaterial } from '../config/checks';
+import type { AuthConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import { PromClientSource } from '../metrics/prom-client-source';
+import { Authenticator } from './auth';
+import { HttpError, payloadTooLarge } from './errors';
+import { TokenBucket, type RateLimit } from './rate-limit';
+import { Router, type Method } from './router';
 
-export interface ServerOptions {
-  host: string;
-  port: number;
-  registry: Registry;
-  health: () => HealthReport;
+export interface ServerSettings {
+  address: ListenAddress;
+  auth: AuthConfig;
+  tls?: TlsMaterial;
+  rateLimit: RateLimit;
 }
 
-export async function startServer(options: ServerOptions): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/metrics') {
-      options.registry.metrics().then(
-        (body) => res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(body),
-        (error: Error) => res.writeHead(500).end(error.message)
-      );
-      return;
-    }
-    if (path === '/health') {
-      const report = options.health();
-      res
-        .writeHead(report.status === 'unhealthy' ? 503 : 200, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify(report));
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  query: URLSearchParams;
+  /** `:name` segments of the route pattern, decoded. */
+  params: Record<string, string>;
+  /** Reads a JSON body of at most `limit` bytes; 413 past it, 400 when it is not JSON. */
+  json(limit?: number): Promise<unknown>;
+}
+
+export type Handler = (ctx: RequestContext) => void | Promise<void>;
+
+export interface RouteOptions {
+  /**
+   * `probe` routes (/health, /ready) skip authentication when
+   * `metrics.auth.exempt_probes` is true (the default), so kubelet and
+   * load-balancer probes work without credentials. Default: `protected`.
+   */
+  access?: 'protected' | 'probe';
+}
+
+interface Route {
+  handler: Handler;
+  options: RouteOptions;
+}
+
+/** Longest request target accepted; longer gets 414. */
+export const MAX_URL_LENGTH = 4096;
+/** Largest header block; larger gets 431 (Node's parser enforces it). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Largest request body any route reads; a larger declared body gets 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  // The XSS auditor this header once controlled is gone from browsers and
+  // could be abused where present; 0 is current advice (OWASP).
+  'X-XSS-Protection': '0',
+  'Cache-Control': 'no-store',
+};
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
+  res.end(text);
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {}
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
   });
-  return server;
+  res.end(body);
+}
+
+export class AgentServer {
+  /** zviz_http_requests_total; add it to the registry. */
+  readonly metricSource = new PromClientSource();
+  private readonly requests = this.metricSource.counter('zviz_http_requests_total');
+  private readonly router = new Router<Route>();
+  private server: Server | HttpsServer | undefined;
+  private settings: ServerSettings | undefined;
+  private authenticator: Authenticator | undefined;
+  private bucket: TokenBucket | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly log: Logger) {}
+
+  /**
+   * Adds an endpoint. GET routes also answer HEAD. Throw an HttpError for a
+   * 4xx; anything else thrown is a 500 with the details in the log only.
+   */
+  route(method: Method, path: string, handler: Handler, options: RouteOptions = {}): void {
+    this.router.add(method, path, { handler, options });
+  }
+
+  /** Where the server listens, with the port it got (for port 0). */
+  get address(): ListenAddress | undefined {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? { host: address.address, port: address.port } : undefined;
+  }
+
+  get secure(): boolean {
+    return this.settings?.tls !== undefined;
+  }
+
+  async listen(settings: ServerSettings): Promise<void> {
+    this.settings = settings;
+    this.authenticator = new Authenticator(settings.auth);
+    this.bucket = new TokenBucket(settings.rateLimit);
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const options = { maxHeaderSize: MAX_HEADER_BYTES };
+    const server = settings.tls
+      ? createHttpsServer(
+          { ...options, cert: settings.tls.cert, key: settings.tls.key, minVersion: 'TLSv1.2' },
+          handler
+        )
+      : createHttpServer(options, handler);
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    server.maxHeadersCount = 100;
+    server.maxConnections = 512;
+    // Idle sockets are closed; the decision stream turns this off for its own.
+    server.timeout = 120_000;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
+    server.on('tlsClientError', (error: Error) => this.log.debug({ err: error.message }, 'TLS handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.address.port, settings.address.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.log.error({ err: error.message }, 'HTTP server error'));
+    this.server = server;
+  }
+
+  /**
+   * Applies reloaded settings. Auth, the rate limit and the TLS certificate
+   * change in place; a new address or switching TLS on or off needs a
+   * restart, which the returned notes say.
+   */
+  reload(settings: ServerSettings): string[] {
+    const notes: string[] = [];
+    const current = this.settings;
+    if (!current) {
+      return notes;
+    }
+    if (settings.address.host !== current.address.host || settings.address.port !== current.address.port) {
+      notes.push('metrics.address changed: restart the agent to listen on the new address');
+    }
+    if ((settings.tls === undefined) !== (current.tls === undefined)) {
+      notes.push('metrics.tls added or removed: restart the agent to switch between HTTP and HTTPS');
+    } else if (settings.tls && this.server && 'setSecureContext' in this.server) {
+      this.server.setSecureContext({ cert: settings.tls.cert, key: settings.tls.key });
+    }
+    this.authenticator?.configure(settings.auth);
+    this.bucket?.configure(settings.rateLimit);
+    this.settings = {
+      ...settings,
+      address: current.address,
+      tls: (settings.tls === undefined) === (current.tls === undefined) ? settings.tls : current.tls,
+    };
+    return notes;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) {
+      return;
+    }
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Long-lived streams and keep-alive sockets would hold close() open.
+    server.closeIdleConnections();
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let pattern = 'unmatched';
+    // 'close', not 'finish': a stream cut off midway is counted too.
+    res.once('close', () => this.requests.inc({ route: pattern, code: String(res.statusCode) }));
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      res.setHeader(name, value);
+    }
+    if (this.settings?.tls) {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    }
+    try {
+      const target = req.url ?? '';
+      if (target.length > MAX_URL_LENGTH) {
+        throw new HttpError(414, `request target longer than ${MAX_URL_LENGTH} bytes`);
+      }
+      if (!target.startsWith('/')) {
+        throw new HttpError(400, 'request target must be a path starting with "/"');
+      }
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES) {
+        throw payloadTooLarge(MAX_BODY_BYTES);
+      }
+      let url: URL;
+      try {
+        url = new URL(target, 'http://agent');
+      } catch {
+        throw new HttpError(400, 'malformed request target');
+      }
+      const wait = this.bucket?.take() ?? 0;
+      if (wait > 0) {
+        throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+      }
+      const { found, allowed } = this.router.match(req.method ?? '', url.pathname);
+      if (!found) {
+        if (allowed) {
+          const methods = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+          throw new HttpError(405, `method ${req.method} not allowed here; use ${methods.join(', ')}`, {
+            Allow: methods.join(', '),
+          });
+        }
+        throw new HttpError(404, `no such endpoint: ${url.pathname}`);
+      }
+      pattern = found.pattern;
+      await this.authenticate(req, found.route.options);
+      await found.route.handler({
+        req,
+        res,
+        url,
+        query: url.searchParams,
+        params: found.params,
+        json: (limit) => readJson(req, limit ?? MAX_BODY_BYTES),
+      });
+    } catch (error) {
+      this.fail(res, error);
+    }
+  }
+
+  private async authenticate(req: IncomingMessage, options: RouteOptions): Promise<void> {
+    const auth = this.authenticator;
+    if (!auth || auth.type === 'none' || (options.access === 'probe' && auth.exemptProbes)) {
+      return;
+    }
+    if (!(await auth.check(req.headers.authorization))) {
+      throw new HttpError(401, 'authentication required', { 'WWW-Authenticate': auth.challenge() });
+    }
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      // A stream that broke midway: nothing left to tell the client.
+      this.log.warn({ err: (error as Error).message }, 'HTTP response failed after it started');
+      res.destroy();
+      return;
+    }
+    if (error instanceof HttpError) {
+      sendJson(res, error.status, { error: error.message }, { ...error.headers });
+      return;
+    }
+    this.log.error({ err: (error as Error)?.stack ?? String(error) }, 'HTTP handler failed');
+    sendJson(res, 500, { error: 'internal error; see the agent log' });
+  }
+
+  /** Requests Node's parser refused: malformed, oversized headers, timeouts. */
+  private clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+          ? 408
+          : 400;
+    this.requests.inc({ route: 'invalid', code: String(status) });
+    if (
+      !socket.writable ||
+      (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent
+    ) {
+      socket.destroy();
+      return;
+    }
+    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+    const body = `${JSON.stringify({ error: reason.toLowerCase() })}\n`;
+    const headers = Object.entries(SECURITY_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    );
+  }
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      throw payloadTooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, `request body is not JSON: ${(error as Error).message}`);
+  }
 }

@@ -1,0 +1,18 @@
+import type { Config } from './config/schema';
+import type { EventHub } from './events/hub';
+import type { Logger } from './log/logger';
+import type { MetricsRegistry } from './metrics/registry';
+import type { AgentServer } from './server/http';
+
+/** What the agent hands each component it creates. */
+export interface AgentContext {
+  /** The running configuration; a successful reload replaces it (and calls `reload` on each component). */
+  readonly config: Config;
+  readonly log: Logger;
+  /** `registry.addSource(source)` / `removeSource(source)` for the component's metric families. */
+  readonly registry: MetricsRegistry;
+  /** `server.route(method, path, handler)` for the component's API endpoints. */
+  readonly server: AgentServer;
+  /** `hub.publish(batch)` for decision events (the broker); `hub.subscribe(fn)` to receive them. */
+  readonly hub: EventHub;
+}

@@ -1,0 +1,169 @@
+// The component contract: start order, reverse stop, /health and /ready
+// built from component reports, reloads handed to components.
+import type { ComponentHealth } from '@zviz/shared/agent-api';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { freePort } from '@zviz/test-support/ports';
+import { Agent, type ComponentFactory } from './agent';
+import type { Component } from './component';
+import { loadConfig } from './config/load';
+import type { Config } from './config/schema';
+import { AgentLog } from './log/logger';
+
+class FakeComponent implements Component {
+  report: ComponentHealth = { status: 'ok' };
+  reloaded: Config | undefined;
+  failStart = false;
+  failReload = false;
+
+  constructor(
+    readonly name: string,
+    readonly required: boolean,
+    private readonly events: string[]
+  ) {}
+
+  async start(): Promise<void> {
+    this.events.push(`start ${this.name}`);
+    if (this.failStart) {
+      throw new Error(`${this.name} cannot start: no seccomp`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.events.push(`stop ${this.name}`);
+  }
+
+  health(): ComponentHealth {
+    return this.report;
+  }
+
+  reload(config: Config): void {
+    if (this.failReload) {
+      throw new Error('cannot change that while running');
+    }
+    this.reloaded = config;
+  }
+}
+
+const dirs: string[] = [];
+let agent: Agent | undefined;
+
+afterEach(async () => {
+  await agent?.stop();
+  agent = undefined;
+  for (const dir of dirs.splice(0)) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function startAgent(
+  factories: ComponentFactory[],
+  extra = ''
+): Promise<{ agent: Agent; url: string; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-agent-unit-'));
+  dirs.push(dir);
+  const port = await freePort();
+  const path = join(dir, 'config.yaml');
+  writeFileSync(path, `metrics:\n  address: 127.0.0.1:${port}\nlogging:\n  output: ${join(dir, 'zviz.log')}\n${extra}`);
+  const loaded = loadConfig({ path, env: {} });
+  if (!loaded.ok) {
+    throw new Error(loaded.errors.join('\n'));
+  }
+  const log = AgentLog.create(loaded.config.logging);
+  agent = await Agent.start({ config: loaded.config, load: { path, env: {} }, log, components: factories });
+  return { agent, url: `http://127.0.0.1:${port}`, path };
+}
+
+describe('Agent', () => {
+  it('starts components in order and stops them in reverse', async () => {
+    const events: string[] = [];
+    const { agent: a } = await startAgent([
+      () => new FakeComponent('audit', false, events),
+      () => new FakeComponent('broker', true, events),
+      () => new FakeComponent('tracer', false, events),
+    ]);
+    await a.stop();
+    agent = undefined;
+    expect(events).toEqual(['start audit', 'start broker', 'start tracer', 'stop tracer', 'stop broker', 'stop audit']);
+  });
+
+  it('builds /health from the components: containers and broker from whoever reports them', async () => {
+    const events: string[] = [];
+    const broker = new FakeComponent('broker', true, events);
+    broker.report = { status: 'ok', broker: { status: 'running', inflight: 5 } };
+    const containers = new FakeComponent('containers', false, events);
+    containers.report = { status: 'ok', containers: 42 };
+    const { url } = await startAgent([() => broker, () => containers]);
+    const health = await (await fetch(`${url}/health`)).json();
+    expect(health).toMatchObject({
+      status: 'healthy',
+      containers: 42,
+      broker: { status: 'running', inflight: 5 },
+      components: { http: { status: 'ok' }, broker: { status: 'ok' }, containers: { status: 'ok', containers: 42 } },
+    });
+  });
+
+  it('is degraded when an optional component is, and unhealthy (503) when a required one failed', async () => {
+    const events: string[] = [];
+    const tracer = new FakeComponent('tracer', false, events);
+    tracer.report = { status: 'degraded', reason: 'no BTF: /sys/kernel/btf/vmlinux missing' };
+    const broker = new FakeComponent('broker', true, events);
+    broker.failStart = true;
+    const { url } = await startAgent([() => tracer, () => broker]);
+
+    const response = await fetch(`${url}/health`);
+    expect(response.status).toBe(503);
+    const health = await response.json();
+    expect(health.status).toBe('unhealthy');
+    expect(health.components.broker).toEqual({ status: 'failed', reason: 'broker cannot start: no seccomp' });
+    expect(health.components.tracer.reason).toMatch(/no BTF/);
+
+    const ready = await fetch(`${url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toBe('not ready: broker failed: broker cannot start: no seccomp\n');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('zviz_component_ready{component="broker"} 0');
+    expect(metrics).toContain('zviz_component_ready{component="tracer"} 0');
+    expect(metrics).toContain('zviz_component_ready{component="http"} 1');
+  });
+
+  it('is ready once required components are ok, whatever the optional ones say', async () => {
+    const events: string[] = [];
+    const optional = new FakeComponent('tracer', false, events);
+    optional.report = { status: 'disabled', reason: 'tracer.enabled is false' };
+    const required = new FakeComponent('broker', true, events);
+    required.report = { status: 'starting' };
+    const { url } = await startAgent([() => optional, () => required]);
+    expect((await fetch(`${url}/ready`)).status).toBe(503);
+    required.report = { status: 'ok' };
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).not.toContain('component="tracer"');
+  });
+
+  it('hands a reloaded configuration to every component, and counts a component refusing it', async () => {
+    const events: string[] = [];
+    const broker = new FakeComponent('broker', true, events);
+    const { agent: a, path } = await startAgent([() => broker]);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}variant: canary\n`);
+    expect(await a.reload()).toBe(true);
+    expect(broker.reloaded?.variant).toBe('canary');
+    expect(a.config.variant).toBe('canary');
+
+    broker.failReload = true;
+    expect(await a.reload()).toBe(false);
+    const body = (await a.registry.scrape('text')).body.toString();
+    expect(body).toContain('zviz_config_last_reload_successful 0');
+    expect(body).toContain('zviz_config_reloads_total{result="failure"} 1');
+  });
+
+  it('keeps the running configuration when the file turns invalid', async () => {
+    const { agent: a, path } = await startAgent([], 'variant: production\n');
+    writeFileSync(path, 'variant: [not, a, string]\n');
+    expect(await a.reload()).toBe(false);
+    expect(a.config.variant).toBe('production');
+  });
+});

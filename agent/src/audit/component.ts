@@ -1,0 +1,114 @@
+// The audit log as an agent component: subscribes the writer to the event
+// hub, keeps retention running, follows reloads, and flushes on stop.
+import type { ComponentHealth } from '@zviz/shared/agent-api';
+
+import type { AgentContext } from '../agent-context';
+import type { Component } from '../component';
+import type { AuditConfig, Config } from '../config/schema';
+import { AuditLog, type AuditLogOptions } from './writer';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export function auditOptions(config: AuditConfig): AuditLogOptions {
+  return {
+    path: config.path,
+    maxBytes: Math.round(config.max_size_mb * 1024 * 1024),
+    rotateMs: config.rotate_hours * HOUR_MS,
+    retentionMs: config.retention_days * DAY_MS,
+    compress: config.compress,
+    queueSize: config.queue_size,
+  };
+}
+
+export class AuditComponent implements Component {
+  readonly name = 'audit';
+  readonly required = false;
+  private writer: AuditLog | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private startError: string | undefined;
+  private enabled: boolean;
+
+  constructor(private readonly ctx: AgentContext) {
+    this.enabled = ctx.config.logging.audit.enabled;
+  }
+
+  async start(): Promise<void> {
+    if (this.enabled) {
+      await this.open(this.ctx.config.logging.audit);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.close();
+  }
+
+  async reload(config: Config): Promise<void> {
+    const audit = config.logging.audit;
+    if (!audit.enabled) {
+      this.enabled = false;
+      await this.close();
+      return;
+    }
+    this.enabled = true;
+    if (this.writer && this.unsubscribe) {
+      await this.writer.configure(auditOptions(audit));
+    } else {
+      await this.open(audit);
+    }
+  }
+
+  health(): ComponentHealth {
+    if (!this.enabled) {
+      return { status: 'disabled', reason: 'logging.audit.enabled is false' };
+    }
+    if (this.startError) {
+      return { status: 'failed', reason: this.startError };
+    }
+    const writer = this.writer;
+    if (!writer || !this.unsubscribe) {
+      return { status: 'starting' };
+    }
+    const detail = { path: writer.path, queued: writer.queued, dropped: writer.dropped, written: writer.written };
+    if (writer.lastError) {
+      return { status: 'degraded', reason: writer.lastError, ...detail };
+    }
+    return { status: 'ok', ...detail };
+  }
+
+  private async open(config: AuditConfig): Promise<void> {
+    let writer = this.writer;
+    if (writer) {
+      await writer.configure(auditOptions(config));
+    } else {
+      const log = this.ctx.log.child({ component: 'audit' });
+      writer = new AuditLog(auditOptions(config), {
+        onError: (message, error) => log.error({ err: (error as Error)?.message ?? String(error) }, message),
+      });
+      // One writer for the agent's life, so its counters never go back;
+      // exported from the start, even when the file cannot be opened: the
+      // events dropped meanwhile are what an operator needs to see.
+      this.writer = writer;
+      this.ctx.registry.addSource(writer);
+    }
+    this.unsubscribe = this.ctx.hub.subscribe((events) => writer.enqueue(events));
+    try {
+      await writer.open();
+      this.startError = undefined;
+    } catch (error) {
+      this.startError = `cannot open ${config.path}: ${(error as Error).message}`;
+      throw new Error(this.startError);
+    }
+    this.timer = setInterval(() => void writer.maintain(), HOUR_MS);
+    this.timer.unref();
+  }
+
+  private async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    // The writer stays, with its counters exported.
+    await this.writer?.close();
+  }
+}

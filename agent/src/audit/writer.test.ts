@@ -1,0 +1,221 @@
+// The audit log on a temporary directory, with an injected clock: rotation
+// by size and by period, gzip, retention, drops, restart.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { AuditRecord } from '@zviz/shared/agent-api';
+import { AuditLog, auditLine, type AuditLogOptions } from './writer';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.parse('2024-01-15T10:30:00.000Z');
+
+function record(n: number): AuditRecord & { seq: number } {
+  return {
+    seq: n,
+    timestamp: new Date(T0 + n).toISOString(),
+    event_type: 'syscall',
+    container_id: 'abc123',
+    syscall: 'openat',
+    args: { path: `/etc/file-${n}`, flags: 'O_RDONLY' },
+    decision: 'allow',
+    latency_us: 45,
+    layer: 'broker',
+  };
+}
+
+let dir: string;
+let now: number;
+const logs: AuditLog[] = [];
+
+function auditLog(options: Partial<AuditLogOptions> = {}): AuditLog {
+  const log = new AuditLog(
+    {
+      path: join(dir, 'audit.json'),
+      maxBytes: 1024 * 1024,
+      rotateMs: DAY,
+      retentionMs: 90 * DAY,
+      compress: false,
+      queueSize: 1000,
+      ...options,
+    },
+    { now: () => now }
+  );
+  logs.push(log);
+  return log;
+}
+
+const files = () => readdirSync(dir).sort();
+const lines = (name: string) => readFileSync(join(dir, name), 'utf8').trimEnd().split('\n');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'zviz-audit-'));
+  now = T0;
+});
+
+afterEach(async () => {
+  await Promise.all(logs.splice(0).map((log) => log.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('audit records', () => {
+  it("write seed 000's fields in its order, then the optional ones, without the API's seq", () => {
+    expect(auditLine({ ...record(1), pid: 42, errno: 13 })).toBe(
+      '{"timestamp":"2024-01-15T10:30:00.001Z","event_type":"syscall","container_id":"abc123","syscall":"openat",' +
+        '"args":{"path":"/etc/file-1","flags":"O_RDONLY"},"decision":"allow","latency_us":45,"layer":"broker","pid":42,"errno":13}\n'
+    );
+  });
+});
+
+describe('AuditLog', () => {
+  it('appends one JSON record a line, creating the directory', async () => {
+    dir = join(dir, 'nested', 'dir');
+    const log = auditLog();
+    await log.open();
+    log.enqueue([record(1), record(2)]);
+    log.enqueue([record(3)]);
+    await log.flush();
+    expect(lines('audit.json').map((l) => JSON.parse(l).args.path)).toEqual([
+      '/etc/file-1',
+      '/etc/file-2',
+      '/etc/file-3',
+    ]);
+    expect(log.written).toBe(3);
+  });
+
+  it('continues the existing file after a restart', async () => {
+    const first = auditLog();
+    await first.open();
+    first.enqueue([record(1)]);
+    await first.close();
+    // Same day (the rotation period looks at the file's mtime, on our clock).
+    utimesSync(join(dir, 'audit.json'), new Date(now), new Date(now));
+    now += HOUR;
+    const second = auditLog();
+    await second.open();
+    second.enqueue([record(2)]);
+    await second.flush();
+    expect(files()).toEqual(['audit.json']);
+    expect(lines('audit.json')).toHaveLength(2);
+  });
+
+  it('drops and counts what does not fit the queue, without waiting', async () => {
+    const log = auditLog({ queueSize: 5 });
+    await log.open();
+    log.enqueue(Array.from({ length: 8 }, (_, i) => record(i)));
+    expect(log.dropped).toBe(3);
+    await log.flush();
+    expect(lines('audit.json')).toHaveLength(5);
+    expect(log.collect().get('zviz_audit_events_dropped_total')).toEqual([{ labels: {}, value: 3 }]);
+  });
+
+  it('rotates before a write would pass the size limit', async () => {
+    const size = Buffer.byteLength(auditLine(record(1)));
+    const log = auditLog({ maxBytes: size * 3 });
+    await log.open();
+    for (let i = 1; i <= 7; i++) {
+      now += 1000;
+      log.enqueue([record(i)]);
+      await log.flush();
+    }
+    const rotated = files().filter((f) => f !== 'audit.json');
+    expect(rotated).toEqual(['audit-2024-01-15T10-30-04-000Z.json', 'audit-2024-01-15T10-30-07-000Z.json']);
+    expect(rotated.map(lines).map((l) => l.length)).toEqual([3, 3]);
+    expect(lines('audit.json')).toHaveLength(1);
+  });
+
+  it('rotates when a new UTC-aligned period starts, also across a restart', async () => {
+    const log = auditLog({ rotateMs: DAY });
+    await log.open();
+    log.enqueue([record(1)]);
+    await log.flush();
+    now = Date.parse('2024-01-15T23:59:59.000Z');
+    log.enqueue([record(2)]);
+    await log.flush();
+    expect(files()).toEqual(['audit.json']);
+    await log.close();
+
+    // The file was last written on the 15th (its mtime says so); the agent
+    // comes back on the 16th and the first write starts a new file.
+    utimesSync(join(dir, 'audit.json'), new Date(now), new Date(now));
+    now = Date.parse('2024-01-16T00:00:01.000Z');
+    const restarted = auditLog({ rotateMs: DAY });
+    await restarted.open();
+    restarted.enqueue([record(3)]);
+    await restarted.flush();
+    expect(files()).toEqual(['audit-2024-01-16T00-00-01-000Z.json', 'audit.json']);
+    expect(lines('audit-2024-01-16T00-00-01-000Z.json')).toHaveLength(2);
+    expect(lines('audit.json')).toHaveLength(1);
+  });
+
+  it('gzips rotated files when compress is on', async () => {
+    const log = auditLog({ maxBytes: 10, compress: true });
+    await log.open();
+    log.enqueue([record(1)]);
+    await log.flush();
+    now += 1000;
+    log.enqueue([record(2)]);
+    await log.close();
+    expect(files()).toEqual(['audit-2024-01-15T10-30-01-000Z.json.gz', 'audit.json']);
+    const unzipped = gunzipSync(readFileSync(join(dir, 'audit-2024-01-15T10-30-01-000Z.json.gz'))).toString('utf8');
+    expect(JSON.parse(unzipped).args.path).toBe('/etc/file-1');
+  });
+
+  it('compresses rotated files a crash left uncompressed, when it opens', async () => {
+    writeFileSync(join(dir, 'audit-2024-01-10T00-00-00-000Z.json'), auditLine(record(9)));
+    writeFileSync(join(dir, 'audit-2024-01-10T00-00-00-000Z.json.gz.partial'), 'half');
+    const log = auditLog({ compress: true });
+    await log.open();
+    expect(files()).toContain('audit-2024-01-10T00-00-00-000Z.json.gz');
+    expect(files()).not.toContain('audit-2024-01-10T00-00-00-000Z.json');
+  });
+
+  it('deletes rotated files older than the retention, and nothing else', async () => {
+    const keep = ['audit-2024-01-02T00-00-00-000Z.json.gz', 'audit-2024-01-14T00-00-00-000Z.json', 'other.json'];
+    const expire = ['audit-2023-10-01T00-00-00-000Z.json.gz', 'audit-2023-12-31T23-00-00-000Z-1.json'];
+    for (const name of [...keep, ...expire]) {
+      writeFileSync(join(dir, name), '{}\n');
+    }
+    const log = auditLog({ retentionMs: 14 * DAY });
+    await log.open();
+    expect(files()).toEqual([...keep, 'audit.json'].sort());
+
+    // Time passes: the next maintenance (hourly in the agent) expires more.
+    now = Date.parse('2024-01-20T00:00:01.000Z');
+    await log.maintain();
+    expect(files()).toEqual(['audit-2024-01-14T00-00-00-000Z.json', 'audit.json', 'other.json']);
+  });
+
+  it('keeps rotated files forever with retention 0', async () => {
+    writeFileSync(join(dir, 'audit-2000-01-01T00-00-00-000Z.json'), '{}\n');
+    const log = auditLog({ retentionMs: 0 });
+    await log.open();
+    expect(existsSync(join(dir, 'audit-2000-01-01T00-00-00-000Z.json'))).toBe(true);
+  });
+
+  it('counts a failed write, drops its events, and recovers when the file can be written again', async () => {
+    const log = auditLog();
+    await log.open();
+    // A path that cannot be created: a file stands where the directory should be.
+    writeFileSync(join(dir, 'blocker'), '');
+    await log.configure({ ...optionsOf(log), path: join(dir, 'blocker', 'audit.json') }).catch(() => undefined);
+    log.enqueue([record(1)]);
+    await log.flush();
+    expect(log.dropped).toBe(1);
+    expect(log.writeErrors).toBeGreaterThan(0);
+    expect(log.lastError).toMatch(/writing the audit log failed/);
+
+    await log.configure({ ...optionsOf(log), path: join(dir, 'audit.json') });
+    now += 10_000; // past the reopen back-off
+    log.enqueue([record(2)]);
+    await log.flush();
+    expect(lines('audit.json')).toHaveLength(1);
+  });
+});
+
+function optionsOf(log: AuditLog): AuditLogOptions {
+  return (log as unknown as { options: AuditLogOptions }).options;
+}

@@ -1,0 +1,270 @@
+// Reads, overrides from the environment and validates the configuration.
+// Every problem comes back as one line `<where>: <dotted.path>: <reason>`, all
+// of them at once, so a user fixes the file in one pass. Nothing here throws
+// for bad input and nothing here exits: the caller decides (refuse to start,
+// or keep the running configuration on a reload).
+import Ajv, { type ErrorObject } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isMap, parseDocument } from 'yaml';
+
+import { checkConfig } from './checks';
+import type { JsonSchema } from './json-schema';
+import { CONFIG_SCHEMA, DEFAULT_CONFIG_PATH, type Config } from './schema';
+
+/** Environment variables that override one key each; the flag `--addr` beats ZVIZ_METRICS_ADDR. */
+export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[] }> = [
+  { env: 'ZVIZ_METRICS_ADDR', path: ['metrics', 'address'] },
+  { env: 'ZVIZ_LOG_LEVEL', path: ['logging', 'level'] },
+  { env: 'ZVIZ_LOG_FORMAT', path: ['logging', 'format'] },
+  { env: 'ZVIZ_LOG_OUTPUT', path: ['logging', 'output'] },
+  { env: 'ZVIZ_VARIANT', path: ['variant'] },
+  { env: 'ZVIZ_NODE_NAME', path: ['node_name'] },
+];
+
+export interface LoadOptions {
+  /** `--config`; else ZVIZ_CONFIG; else /etc/zviz/config.yaml, which may be absent. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Command-line values, by dotted path; they beat the environment and the file. */
+  flags?: Readonly<Record<string, string | undefined>>;
+}
+
+export type LoadResult = { ok: true; config: Config; source: string } | { ok: false; source: string; errors: string[] };
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+function validate(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true }).compile(CONFIG_SCHEMA);
+  return validator(data) ? [] : [...(validator.errors ?? [])];
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadResult {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? env.ZVIZ_CONFIG;
+  const path = explicit || DEFAULT_CONFIG_PATH;
+
+  let data: Record<string, unknown> = {};
+  let source = path;
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (explicit || code !== 'ENOENT') {
+      return { ok: false, source, errors: [`${path}: cannot read the configuration file: ${describeFsError(error)}`] };
+    }
+    source = 'defaults';
+  }
+  if (text !== undefined) {
+    const parsed = parseYaml(path, text);
+    if ('errors' in parsed) {
+      return { ok: false, source, errors: parsed.errors };
+    }
+    data = parsed.data;
+  }
+
+  // Remember where each overridden value came from, to name it in errors.
+  const origins = new Map<string, string>();
+  for (const { env: name, path: keyPath } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      setPath(data, keyPath, value);
+      origins.set(keyPath.join('.'), `environment ${name}`);
+    }
+  }
+  for (const [dotted, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined) {
+      setPath(data, dotted.split('.'), value);
+      origins.set(dotted, `flag for ${dotted}`);
+    }
+  }
+
+  const where = (dotted: string) => origins.get(dotted) ?? source;
+  const schemaErrors = validate(data);
+  if (schemaErrors.length > 0) {
+    return { ok: false, source, errors: formatSchemaErrors(schemaErrors, where) };
+  }
+  const config = data as unknown as Config;
+  config.node_name ??= hostname().split('.')[0] || 'localhost';
+  const problems = checkConfig(config);
+  if (problems.length > 0) {
+    return { ok: false, source, errors: problems.map((p) => `${where(p.path)}: ${p.path}: ${p.reason}`) };
+  }
+  return { ok: true, config, source };
+}
+
+function parseYaml(path: string, text: string): { data: Record<string, unknown> } | { errors: string[] } {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      errors: doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${message}`;
+      }),
+    };
+  }
+  if (doc.contents === null) {
+    return { data: {} };
+  }
+  if (!isMap(doc.contents)) {
+    return { errors: [`${path}: (root): must be a mapping of sections (logging:, metrics:, ...)`] };
+  }
+  return { data: doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> };
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) {
+      node[key] = {};
+    }
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+  };
+  return (e.code && why[e.code]) ?? e.message;
+}
+
+// ---- turning ajv's errors into sentences ----
+
+function dotted(instancePath: string, extra?: string): string {
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra !== undefined) {
+    parts.push(extra);
+  }
+  return parts.length > 0 ? parts.join('.') : '(root)';
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'a list';
+  }
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return `the number ${value}`;
+    case 'boolean':
+      return `${value}`;
+    case 'object':
+      return 'a mapping';
+    default:
+      return typeof value;
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+};
+
+/** Edit distance, to suggest the key a typo meant. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length];
+}
+
+function reasonFor(error: ErrorObject): { path: string; reason: string } | undefined {
+  const parent = (error.parentSchema ?? {}) as JsonSchema;
+  const hint = parent.description ? `; ${parent.description}` : '';
+  const params = error.params as Record<string, unknown>;
+  const data = error.data;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = Object.keys(parent.properties ?? {});
+      const close = known.find((k) => distance(k, key) <= 2);
+      const suggestion = close ? `did you mean "${close}"? ` : '';
+      return {
+        path: dotted(error.instancePath, key),
+        reason: `unknown key (${suggestion}allowed here: ${known.join(', ')})`,
+      };
+    }
+    case 'required':
+      return { path: dotted(error.instancePath, String(params.missingProperty)), reason: 'is required' };
+    case 'type':
+      return {
+        path: dotted(error.instancePath),
+        reason: `must be ${TYPE_NAMES[String(params.type)] ?? params.type}, not ${describeValue(data)}`,
+      };
+    case 'enum':
+      return {
+        path: dotted(error.instancePath),
+        reason: `must be one of ${(params.allowedValues as unknown[]).join(', ')} (got ${JSON.stringify(data)})`,
+      };
+    case 'minimum':
+      return { path: dotted(error.instancePath), reason: `must be at least ${params.limit} (got ${data})${hint}` };
+    case 'maximum':
+      return { path: dotted(error.instancePath), reason: `must be at most ${params.limit} (got ${data})${hint}` };
+    case 'exclusiveMinimum':
+      return { path: dotted(error.instancePath), reason: `must be greater than ${params.limit} (got ${data})${hint}` };
+    case 'minLength':
+      return {
+        path: dotted(error.instancePath),
+        // The value may be a secret (a token): say how long, never what.
+        reason:
+          params.limit === 1
+            ? 'must not be empty'
+            : `must be at least ${params.limit} characters (got ${String(data).length})${hint}`,
+      };
+    case 'pattern':
+      if (params.propertyName !== undefined || error.propertyName !== undefined) {
+        return undefined; // reported by the propertyNames error below
+      }
+      return {
+        path: dotted(error.instancePath),
+        reason: `${JSON.stringify(data)} is not allowed: ${parent.description ?? `must match ${params.pattern}`}`,
+      };
+    case 'propertyNames': {
+      const name = String(params.propertyName);
+      const rule = ((parent.propertyNames ?? {}) as JsonSchema).description ?? 'invalid name';
+      return { path: dotted(error.instancePath, name), reason: `invalid key: ${rule}` };
+    }
+    default:
+      return { path: dotted(error.instancePath), reason: error.message ?? error.keyword };
+  }
+}
+
+function formatSchemaErrors(errors: ErrorObject[], where: (path: string) => string): string[] {
+  const lines: string[] = [];
+  for (const error of errors) {
+    const described = reasonFor(error);
+    if (described) {
+      const line = `${where(described.path)}: ${described.path}: ${described.reason}`;
+      if (!lines.includes(line)) {
+        lines.push(line);
+      }
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,178 @@
+// The configuration file's schema, composed from the core's own sections and
+// the sections other components own (sections.ts). Defaults live here, next
+// to the rules, so `zviz agent` without a file runs with exactly these.
+import type { JsonSchema } from './json-schema';
+import { COMPONENT_SECTION_SCHEMAS, type ComponentSections } from './sections';
+
+export const DEFAULT_CONFIG_PATH = '/etc/zviz/config.yaml';
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9090';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AuditConfig {
+  enabled: boolean;
+  path: string;
+  /** Rotated files older than this are deleted; 0 keeps them forever. */
+  retention_days: number;
+  compress: boolean;
+  /** Rotate when the file would grow past this size. */
+  max_size_mb: number;
+  /** Rotate when the current file was started in an earlier period of this length (UTC-aligned); 0: size only. */
+  rotate_hours: number;
+  /** Events held for the writer; past this, events are dropped and counted. */
+  queue_size: number;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  format: 'text' | 'json';
+  /** `stderr`, `stdout` or a file path (reopened on SIGHUP, for logrotate). */
+  output: string;
+  audit: AuditConfig;
+}
+
+export type AuthConfig =
+  | { type: 'none'; exempt_probes: boolean }
+  | { type: 'bearer'; token?: string; token_file?: string; exempt_probes: boolean }
+  | { type: 'basic'; users: Record<string, string>; exempt_probes: boolean };
+
+export interface MetricsConfig {
+  address: string;
+  auth: AuthConfig;
+  tls?: { cert_file: string; key_file: string };
+  rate_limit: { rps: number; burst: number };
+  max_series_per_family: number;
+}
+
+export interface ApiConfig {
+  ring_size: number;
+  stream: { max_clients: number; buffer_events: number; heartbeat_seconds: number };
+}
+
+export interface Config extends ComponentSections {
+  node_name: string;
+  variant: string;
+  logging: LoggingConfig;
+  metrics: MetricsConfig;
+  api: ApiConfig;
+}
+
+const auditSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    path: { type: 'string', minLength: 1, default: '/var/log/zviz/audit.json' },
+    retention_days: { type: 'integer', minimum: 0, maximum: 36500, default: 90 },
+    compress: { type: 'boolean', default: false },
+    max_size_mb: { type: 'number', exclusiveMinimum: 0, maximum: 1048576, default: 100 },
+    rotate_hours: { type: 'number', minimum: 0, maximum: 8784, default: 24 },
+    queue_size: { type: 'integer', minimum: 1, maximum: 10000000, default: 10000 },
+  },
+};
+
+const loggingSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    level: { enum: LOG_LEVELS, default: 'info' },
+    format: { enum: ['text', 'json'], default: 'json' },
+    output: { type: 'string', minLength: 1, default: 'stderr' },
+    audit: auditSchema,
+  },
+};
+
+const metricsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    address: { type: 'string', minLength: 1, default: DEFAULT_METRICS_ADDRESS },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        type: { enum: ['none', 'bearer', 'basic'], default: 'none' },
+        token: {
+          type: 'string',
+          minLength: 16,
+          description: 'generate one with: openssl rand -hex 32',
+        },
+        token_file: { type: 'string', minLength: 1 },
+        users: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          propertyNames: {
+            pattern: '^[^:]+$',
+            description: 'user names cannot contain ":" (it separates user and password in basic auth)',
+          },
+        },
+        exempt_probes: { type: 'boolean', default: true },
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert_file', 'key_file'],
+      properties: {
+        cert_file: { type: 'string', minLength: 1 },
+        key_file: { type: 'string', minLength: 1 },
+      },
+    },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        rps: { type: 'number', minimum: 0, maximum: 100000, default: 10, description: '0 turns rate limiting off' },
+        burst: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
+      },
+    },
+    max_series_per_family: { type: 'integer', minimum: 1, maximum: 10000000, default: 50000 },
+  },
+};
+
+const apiSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    ring_size: { type: 'integer', minimum: 1, maximum: 10000000, default: 10000 },
+    stream: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_clients: { type: 'integer', minimum: 1, maximum: 10000, default: 32 },
+        buffer_events: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000 },
+        heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15 },
+      },
+    },
+  },
+};
+
+export const CONFIG_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    node_name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$',
+      description: 'letters, digits, "_", "." and "-", starting with a letter or digit',
+    },
+    variant: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+      default: 'production',
+      description: 'letters, digits, "_", "." and "-", starting with a letter or digit (e.g. production, canary)',
+    },
+    logging: loggingSchema,
+    metrics: metricsSchema,
+    api: apiSchema,
+    ...COMPONENT_SECTION_SCHEMAS,
+  },
+};

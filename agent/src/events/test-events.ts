@@ -1,0 +1,16 @@
+// Decision events for tests: seed 000's audit example, with overrides.
+import type { NewDecisionEvent } from './hub';
+
+export function decision(overrides: Partial<NewDecisionEvent> = {}): NewDecisionEvent {
+  return {
+    timestamp: '2024-01-15T10:30:00.123Z',
+    event_type: 'syscall',
+    container_id: 'abc123',
+    syscall: 'openat',
+    args: { path: '/etc/passwd', flags: 'O_RDONLY' },
+    decision: 'allow',
+    latency_us: 45,
+    layer: 'broker',
+    ...overrides,
+  };
+}

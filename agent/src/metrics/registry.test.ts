@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+
+import { MetricsRegistry as Registry } from './registry';
+
+/** The registry with its body as text, for assertions. */
+class MetricsRegistry extends Registry {
+  async scrapeText() {
+    return (await this.scrape('text')).body.toString('utf8');
+  }
+}
+import type { FamilySamples, MetricSource } from './source';
+
+function source(families: string[], values: Record<string, FamilySamples>): MetricSource {
+  return { families, collect: () => new Map(Object.entries(values)) };
+}
+
+describe('MetricsRegistry', () => {
+  it('shows a source’s values from the next scrape on and forgets them once removed', async () => {
+    const registry = new MetricsRegistry();
+    const broker = source(['zviz_broker_inflight'], { zviz_broker_inflight: [{ labels: {}, value: 7 }] });
+    const inflight = /^zviz_broker_inflight /m;
+    expect(await registry.scrapeText()).not.toMatch(inflight);
+    registry.addSource(broker);
+    expect(await registry.scrapeText()).toContain('zviz_broker_inflight 7\n');
+    registry.removeSource(broker);
+    expect(await registry.scrapeText()).not.toMatch(inflight);
+  });
+
+  it('refuses a source naming families the catalog does not have', () => {
+    const registry = new MetricsRegistry();
+    expect(() => registry.addSource(source(['zviz_made_up_total'], {}))).toThrow(/zviz_made_up_total/);
+  });
+
+  it('merges sources filling the same family and reports exported series the next scrape', async () => {
+    const registry = new MetricsRegistry();
+    registry.addSource(
+      source(['zviz_container_uptime_seconds'], {
+        zviz_container_uptime_seconds: [{ labels: { container_id: 'a' }, value: 1 }],
+      })
+    );
+    registry.addSource(
+      source(['zviz_container_uptime_seconds'], {
+        zviz_container_uptime_seconds: [{ labels: { container_id: 'b' }, value: 2 }],
+      })
+    );
+    const first = await registry.scrapeText();
+    expect(first).toContain('zviz_container_uptime_seconds{container_id="a"} 1');
+    expect(first).toContain('zviz_container_uptime_seconds{container_id="b"} 2');
+    const second = await registry.scrapeText();
+    expect(second).toContain('zviz_exported_series{family="zviz_container_uptime_seconds"} 2');
+    expect(second).toContain('zviz_exported_series_limit{family="zviz_container_uptime_seconds"} 50000');
+  });
+
+  it('keeps the other families when one source throws, and says so once', async () => {
+    const warnings: string[] = [];
+    const registry = new MetricsRegistry({ warn: (message) => warnings.push(message) });
+    registry.addSource({
+      families: ['zviz_broker_inflight'],
+      collect: () => {
+        throw new Error('addon gone');
+      },
+    });
+    registry.addSource(source(['zviz_broker_errors_total'], { zviz_broker_errors_total: [{ labels: {}, value: 1 }] }));
+    await registry.scrape('text');
+    const body = await registry.scrapeText();
+    expect(body).toContain('zviz_broker_errors_total 1');
+    expect(body).not.toMatch(/^zviz_broker_inflight /m);
+    expect(warnings).toEqual(['metric source failed; its families are left out']);
+  });
+
+  it('ignores families a source returns without declaring them', async () => {
+    const registry = new MetricsRegistry();
+    registry.addSource(
+      source(['zviz_broker_inflight'], {
+        zviz_broker_inflight: [{ labels: {}, value: 1 }],
+        zviz_broker_errors_total: [{ labels: {}, value: 5 }],
+      })
+    );
+    const body = await registry.scrapeText();
+    expect(body).toContain('zviz_broker_inflight 1');
+    expect(body).not.toMatch(/^zviz_broker_errors_total /m);
+  });
+
+  it('caps a family at its series limit and exports what it dropped', async () => {
+    const registry = new MetricsRegistry({ seriesLimit: 2 });
+    registry.addSource(
+      source(['zviz_container_uptime_seconds'], {
+        zviz_container_uptime_seconds: ['a', 'b', 'c'].map((id) => ({ labels: { container_id: id }, value: 1 })),
+      })
+    );
+    await registry.scrape('text');
+    const body = await registry.scrapeText();
+    expect(body.match(/^zviz_container_uptime_seconds\{/gm)).toHaveLength(2);
+    expect(body).toContain('zviz_exported_series_dropped{family="zviz_container_uptime_seconds"} 1');
+  });
+});

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+
+import type { MetricSpec } from './catalog';
+import {
+  compileFamily,
+  escapeLabelValue,
+  formatValue,
+  negotiateFormat,
+  renderExposition as renderBuffer,
+} from './render';
+
+async function renderExposition(...args: Parameters<typeof renderBuffer>) {
+  const result = await renderBuffer(...args);
+  return { ...result, body: result.body.toString('utf8') };
+}
+
+const counter: MetricSpec = {
+  name: 'zviz_test_decisions_total',
+  type: 'counter',
+  help: 'Decisions "by" syscall\\outcome.',
+  labels: ['syscall', 'decision'],
+  component: 'agent',
+};
+const histogram: MetricSpec = {
+  name: 'zviz_test_latency_seconds',
+  type: 'histogram',
+  help: 'Latency.',
+  labels: [],
+  buckets: [0.001, 0.5, 1],
+  component: 'agent',
+};
+const gauge: MetricSpec = {
+  name: 'zviz_test_ratio',
+  type: 'gauge',
+  help: 'A ratio.',
+  labels: ['x'],
+  component: 'agent',
+};
+
+describe('renderExposition', () => {
+  it('renders counters and histograms in the text format', async () => {
+    const { body } = await renderExposition(
+      [
+        {
+          family: compileFamily(counter),
+          parts: [[{ labels: { syscall: 'openat', decision: 'deny' }, value: 3 }]],
+          seriesLimit: 100,
+        },
+        {
+          family: compileFamily(histogram),
+          parts: [[{ labels: {}, buckets: [1, 4, 5], sum: 1.25, count: 6 }]],
+          seriesLimit: 100,
+        },
+      ],
+      'text'
+    );
+    expect(body).toBe(
+      [
+        '# HELP zviz_test_decisions_total Decisions "by" syscall\\\\outcome.',
+        '# TYPE zviz_test_decisions_total counter',
+        'zviz_test_decisions_total{syscall="openat",decision="deny"} 3',
+        '# HELP zviz_test_latency_seconds Latency.',
+        '# TYPE zviz_test_latency_seconds histogram',
+        'zviz_test_latency_seconds_bucket{le="0.001"} 1',
+        'zviz_test_latency_seconds_bucket{le="0.5"} 4',
+        'zviz_test_latency_seconds_bucket{le="1"} 5',
+        'zviz_test_latency_seconds_bucket{le="+Inf"} 6',
+        'zviz_test_latency_seconds_sum 1.25',
+        'zviz_test_latency_seconds_count 6',
+        '',
+      ].join('\n')
+    );
+  });
+
+  it('follows OpenMetrics: family names without _total, UNIT only for unit suffixes, escaped HELP, # EOF', async () => {
+    const { body } = await renderExposition(
+      [
+        {
+          family: compileFamily(counter),
+          parts: [[{ labels: { syscall: 'read', decision: 'allow' }, value: 1 }]],
+          seriesLimit: 9,
+        },
+        {
+          family: compileFamily(histogram),
+          parts: [[{ labels: {}, buckets: [0, 0, 0], sum: 0, count: 0 }]],
+          seriesLimit: 9,
+        },
+        { family: compileFamily(gauge), parts: [[{ labels: { x: 'a' }, value: 0.5 }]], seriesLimit: 9 },
+      ],
+      'openmetrics'
+    );
+    const lines = body.split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      '# TYPE zviz_test_decisions counter',
+      '# HELP zviz_test_decisions Decisions \\"by\\" syscall\\\\outcome.',
+      'zviz_test_decisions_total{syscall="read",decision="allow"} 1',
+    ]);
+    expect(lines).toContain('# UNIT zviz_test_latency_seconds seconds');
+    expect(lines).toContain('# UNIT zviz_test_ratio ratio');
+    expect(body.endsWith('# EOF\n')).toBe(true);
+    expect(body.match(/# EOF/g)).toHaveLength(1);
+  });
+
+  it('escapes label values and fills missing labels with the empty string', async () => {
+    const { body } = await renderExposition(
+      [{ family: compileFamily(counter), parts: [[{ labels: { syscall: 'a"b\\c\nd' }, value: 1 }]], seriesLimit: 9 }],
+      'text'
+    );
+    expect(body).toContain('zviz_test_decisions_total{syscall="a\\"b\\\\c\\nd",decision=""} 1\n');
+  });
+
+  it('leaves out families without samples, and series past the limit (counted)', async () => {
+    const samples = Array.from({ length: 5 }, (_, i) => ({
+      labels: { syscall: `s${i}`, decision: 'allow' },
+      value: i,
+    }));
+    const result = await renderExposition(
+      [
+        { family: compileFamily(counter), parts: [samples.slice(0, 3), samples.slice(3)], seriesLimit: 4 },
+        { family: compileFamily(gauge), parts: [[]], seriesLimit: 4 },
+      ],
+      'text'
+    );
+    expect(result.body.match(/^zviz_test_decisions_total/gm)).toHaveLength(4);
+    expect(result.body).not.toContain('zviz_test_ratio');
+    expect(result.families.get(counter.name)).toEqual({ series: 4, dropped: 1, invalid: 0 });
+  });
+
+  it('counts histogram samples whose buckets do not match the catalog as invalid', async () => {
+    const result = await renderExposition(
+      [
+        {
+          family: compileFamily(histogram),
+          parts: [[{ labels: {}, buckets: [1, 2], sum: 0, count: 2 }]],
+          seriesLimit: 99,
+        },
+      ],
+      'text'
+    );
+    expect(result.body).toBe('');
+    expect(result.families.get(histogram.name)?.invalid).toBe(1);
+  });
+
+  it('yields to the event loop on large renders', async () => {
+    const many = Array.from({ length: 20000 }, (_, i) => ({
+      labels: { syscall: `s${i}`, decision: 'allow' },
+      value: i,
+    }));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    await renderExposition([{ family: compileFamily(counter), parts: [many], seriesLimit: 1e6 }], 'text', 0);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('formatting helpers', () => {
+  it('formats special values the way Prometheus parses them', () => {
+    expect([NaN, Infinity, -Infinity, 1e-7, 42].map(formatValue)).toEqual(['NaN', '+Inf', '-Inf', '1e-7', '42']);
+    expect(escapeLabelValue('plain')).toBe('plain');
+  });
+
+  it('negotiates OpenMetrics only when the scraper prefers it', () => {
+    const prometheus =
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    expect(negotiateFormat(prometheus)).toBe('openmetrics');
+    expect(negotiateFormat('text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5')).toBe('text');
+    expect(negotiateFormat(undefined)).toBe('text');
+    expect(negotiateFormat('*/*')).toBe('text');
+    expect(negotiateFormat('application/openmetrics-text;q=0')).toBe('text');
+  });
+});

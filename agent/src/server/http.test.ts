@@ -1,0 +1,333 @@
+// The server on a free port, answered by real HTTP requests: headers, limits,
+// auth, TLS and every kind of bad request.
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { binary, describeWhere } from '@zviz/test-support/requirements';
+import type { AuthConfig } from '../config/schema';
+import { silentLogger } from '../log/logger';
+import { HttpError } from './errors';
+import { AgentServer, sendJson, type ServerSettings } from './http';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  peerFingerprint?: string;
+}
+
+function ask(
+  server: AgentServer,
+  path: string,
+  {
+    method = 'GET',
+    headers = {},
+    body,
+    ca,
+  }: { method?: string; headers?: Record<string, string>; body?: string; ca?: Buffer } = {}
+): Promise<Answer> {
+  const address = server.address!;
+  const request = ca ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: address.host, port: address.port, path, method, headers, ca, servername: 'localhost', agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            peerFingerprint: ca ? (res.socket as TLSSocket).getPeerCertificate().fingerprint256 : undefined,
+          })
+        );
+      }
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends bytes as they are and returns the raw answer. */
+function raw(server: AgentServer, bytes: string): Promise<string> {
+  const { host, port } = server.address!;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.write(bytes);
+  });
+}
+
+const NO_AUTH: AuthConfig = { type: 'none', exempt_probes: true };
+
+function settings(overrides: Partial<ServerSettings> = {}): ServerSettings {
+  return {
+    address: { host: '127.0.0.1', port: 0 },
+    auth: NO_AUTH,
+    rateLimit: { rps: 0, burst: 20 },
+    ...overrides,
+  };
+}
+
+let server: AgentServer;
+
+async function start(overrides: Partial<ServerSettings> = {}): Promise<AgentServer> {
+  server = new AgentServer(silentLogger());
+  server.route('GET', '/hello', ({ res }) => sendJson(res, 200, { hello: 'world' }));
+  server.route('GET', '/probe', ({ res }) => sendJson(res, 200, { ok: true }), { access: 'probe' });
+  server.route('GET', '/items/:id', ({ res, params }) => sendJson(res, 200, { id: params.id }));
+  server.route('GET', '/teapot', () => {
+    throw new HttpError(418, 'short and stout');
+  });
+  server.route('GET', '/broken', () => {
+    throw new Error('secret internal detail');
+  });
+  server.route('POST', '/echo', async ({ res, json }) => sendJson(res, 200, await json(64)));
+  await server.listen(settings(overrides));
+  return server;
+}
+
+afterEach(async () => {
+  await server?.close();
+});
+
+describe('AgentServer', () => {
+  it('sends the hardening headers on every answer and no Server header', async () => {
+    await start();
+    for (const path of ['/hello', '/nope']) {
+      const { headers } = await ask(server, path);
+      expect(headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      });
+      expect(headers.server).toBeUndefined();
+      expect(headers['strict-transport-security']).toBeUndefined();
+    }
+  });
+
+  it('routes with parameters and answers HEAD like GET without a body', async () => {
+    await start();
+    expect(JSON.parse((await ask(server, '/items/a%2Fb')).body)).toEqual({ id: 'a/b' });
+    const head = await ask(server, '/hello', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('answers 404 for unknown paths and 405 with Allow for a wrong method', async () => {
+    await start();
+    const missing = await ask(server, '/nope');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toEqual({ error: 'no such endpoint: /nope' });
+    const wrong = await ask(server, '/hello', { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('turns HttpErrors into their status and hides other errors behind a 500', async () => {
+    await start();
+    expect(await ask(server, '/teapot')).toMatchObject({ status: 418, body: '{"error":"short and stout"}\n' });
+    const broken = await ask(server, '/broken');
+    expect(broken.status).toBe(500);
+    expect(broken.body).not.toContain('secret internal detail');
+  });
+
+  it('refuses oversized and malformed requests with 4xx and keeps serving', async () => {
+    await start();
+    expect((await ask(server, `/hello?${'x'.repeat(5000)}`)).status).toBe(414);
+    expect(await raw(server, `GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 431 /
+    );
+    expect(await raw(server, 'THIS IS NOT HTTP\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 .*nosniff/s);
+    expect(await raw(server, 'GET http://elsewhere/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 400 /
+    );
+    const big = await ask(server, '/hello', { headers: { 'Content-Length': String(10 * 1024 * 1024) } }).catch(
+      (e: Error) => e
+    );
+    expect(big instanceof Error ? 'reset' : big.status).toBe(413);
+    expect((await ask(server, '/echo', { method: 'POST', body: 'x'.repeat(100) })).status).toBe(413);
+    const notJson = await ask(server, '/echo', { method: 'POST', body: '{oops' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.body).toMatch(/not JSON/);
+    expect((await ask(server, '/echo', { method: 'POST', body: '{"a":1}' })).body).toBe('{"a":1}\n');
+    expect((await ask(server, '/hello')).status).toBe(200);
+  });
+
+  it('counts requests by route pattern and status', async () => {
+    await start();
+    await ask(server, '/items/1');
+    await ask(server, '/items/2');
+    await ask(server, '/nope');
+    const samples = (await server.metricSource.collect()).get('zviz_http_requests_total');
+    expect(samples).toEqual(
+      expect.arrayContaining([
+        { labels: { route: '/items/:id', code: '200' }, value: 2 },
+        { labels: { route: 'unmatched', code: '404' }, value: 1 },
+      ])
+    );
+  });
+});
+
+describe('rate limit', () => {
+  it('lets a burst through, then answers 429 with Retry-After', async () => {
+    await start({ rateLimit: { rps: 0.5, burst: 3 } });
+    const statuses: number[] = [];
+    let limited: Answer | undefined;
+    for (let i = 0; i < 5; i++) {
+      const answer = await ask(server, '/hello');
+      statuses.push(answer.status);
+      limited = answer.status === 429 ? answer : limited;
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(limited?.headers['retry-after']).toBe('2');
+    expect(limited?.headers['x-content-type-options']).toBe('nosniff');
+    expect(JSON.parse(limited!.body).error).toMatch(/rate limit exceeded/);
+  });
+
+  it('defaults to 10 a second with a burst of 20', async () => {
+    await start({ rateLimit: { rps: 10, burst: 20 } });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => ask(server, '/hello')));
+    const ok = answers.filter((a) => a.status === 200).length;
+    // 20 saved up, plus whatever refilled while the 30 requests were sent.
+    expect(ok).toBeGreaterThanOrEqual(20);
+    expect(ok).toBeLessThan(30);
+    expect(answers.filter((a) => a.status === 429).every((a) => a.headers['retry-after'] === '1')).toBe(true);
+  });
+
+  it('changes on reload', async () => {
+    await start({ rateLimit: { rps: 0.1, burst: 1 } });
+    expect((await ask(server, '/hello')).status).toBe(200);
+    expect((await ask(server, '/hello')).status).toBe(429);
+    server.reload(settings({ rateLimit: { rps: 0, burst: 1 } }));
+    expect((await ask(server, '/hello')).status).toBe(200);
+  });
+});
+
+describe('authentication', () => {
+  const token = 'a-test-token-of-more-than-16-chars';
+
+  it('bearer: refuses a missing or wrong token, accepts the right one, lets probes through', async () => {
+    await start({ auth: { type: 'bearer', token, exempt_probes: true } });
+    const missing = await ask(server, '/hello');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="zviz"');
+    expect((await ask(server, '/hello', { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: { Authorization: `Basic ${token}` } })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: { Authorization: `bearer ${token}` } })).status).toBe(200);
+    expect((await ask(server, '/probe')).status).toBe(200);
+  });
+
+  it('bearer: protects probes too when exempt_probes is false', async () => {
+    await start({ auth: { type: 'bearer', token, exempt_probes: false } });
+    expect((await ask(server, '/probe')).status).toBe(401);
+    expect((await ask(server, '/probe', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+
+  // Made with libxcrypt (Python's crypt module, METHOD_BLOWFISH), an
+  // implementation independent of the one the agent checks it with.
+  const hash = '$2b$10$0V8FoBviAGgl0HXVBla3bOYOC2weE/iWgrKy8bFc4.FulgQVBZIpa'; // password "pw", cost 10
+  const basic = (user: string, password: string) => ({
+    Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+  });
+
+  it('basic: checks bcrypt hashes, refuses unknown users and wrong passwords', async () => {
+    await start({ auth: { type: 'basic', users: { prometheus: hash }, exempt_probes: true } });
+    const missing = await ask(server, '/hello');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Basic realm="zviz", charset="UTF-8"');
+    expect((await ask(server, '/hello', { headers: basic('prometheus', 'wrong') })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: basic('mallory', 'pw') })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: { Authorization: 'Basic !!!notbase64' } })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: basic('prometheus', 'pw') })).status).toBe(200);
+    // Remembered: the second time costs no bcrypt round, and still answers right.
+    expect((await ask(server, '/hello', { headers: basic('prometheus', 'pw') })).status).toBe(200);
+    expect((await ask(server, '/hello', { headers: basic('prometheus', 'pw2') })).status).toBe(401);
+  });
+
+  it('applies new credentials on reload', async () => {
+    await start({ auth: { type: 'bearer', token, exempt_probes: true } });
+    server.reload(settings({ auth: { type: 'bearer', token: `${token}-rotated`, exempt_probes: true } }));
+    expect((await ask(server, '/hello', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await ask(server, '/hello', { headers: { Authorization: `Bearer ${token}-rotated` } })).status).toBe(200);
+  });
+});
+
+describeWhere([binary('openssl')], 'TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-tls-'));
+  const pair = (name: string) => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, `${name}.key`),
+        '-out',
+        join(dir, `${name}.crt`),
+      ],
+      { stdio: 'ignore' }
+    );
+    return { cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) };
+  };
+  let first: { cert: Buffer; key: Buffer };
+  let second: { cert: Buffer; key: Buffer };
+  beforeAll(() => {
+    first = pair('first');
+    second = pair('second');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves HTTPS with HSTS, and a reload swaps the certificate without a restart', async () => {
+    await start({ tls: first });
+    const answer = await ask(server, '/hello', { ca: first.cert });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(answer.peerFingerprint).toBe(new X509Certificate(first.cert).fingerprint256);
+
+    expect(server.reload(settings({ tls: second }))).toEqual([]);
+    const after = await ask(server, '/hello', { ca: second.cert });
+    expect(after.peerFingerprint).toBe(new X509Certificate(second.cert).fingerprint256);
+    await expect(ask(server, '/hello', { ca: first.cert })).rejects.toThrow(/self[- ]signed|unable to verify/i);
+  });
+
+  it('refuses plain HTTP on the TLS port without crashing', async () => {
+    await start({ tls: first });
+    const answer = await raw(server, 'GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(answer).not.toContain('"hello"');
+    expect((await ask(server, '/hello', { ca: first.cert })).status).toBe(200);
+  });
+
+  it('says a switch between HTTP and HTTPS needs a restart', async () => {
+    await start();
+    expect(server.reload(settings({ tls: first }))).toEqual([
+      'metrics.tls added or removed: restart the agent to switch between HTTP and HTTPS',
+    ]);
+  });
+});
