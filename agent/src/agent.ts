@@ -8,6 +8,7 @@ import type { ComponentHealth, HealthReport, HealthStatus } from '@zviz/shared/a
 
 import type { AgentContext } from './agent-context';
 import { AuditComponent } from './audit/component';
+import { BrokerComponent } from './broker/component';
 import type { Component } from './component';
 import { parseAddress } from './config/address';
 import { readTls } from './config/checks';
@@ -35,7 +36,10 @@ export type ComponentFactory = (ctx: AgentContext) => Component;
  * so the audit log is still there to flush what the broker handed over last.
  * Add yours with one line.
  */
-export const COMPONENTS: readonly ComponentFactory[] = [(ctx) => new AuditComponent(ctx)];
+export const COMPONENTS: readonly ComponentFactory[] = [
+  (ctx) => new AuditComponent(ctx),
+  (ctx) => new BrokerComponent(ctx),
+];
 
 /** How long one component may take to start or stop before the agent moves on. */
 const START_TIMEOUT_MS = 30_000;

@@ -8,14 +8,17 @@
 // fail) and nobody watches them any more. On stop it ends every container:
 // no workload outlives its supervision.
 import { EventEmitter } from 'node:events';
-import { openSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 
 import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api';
 
+import type { NewDecisionEvent } from '../events/hub';
+
+import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
-import type { FamilySamples, MetricSource } from '../metrics/source';
+import type { Config } from '../config/schema';
+import { sendJson } from '../server/http';
 import type { CgroupDriver } from '../cgroups/cgroup';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
@@ -29,23 +32,6 @@ import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './config';
 import { ControlServer } from './control-server';
 import { BrokerMetricSource } from './metrics-source';
-
-interface Log {
-  info(detail: object, message: string): void;
-  warn(detail: object, message: string): void;
-  error(detail: object, message: string): void;
-}
-
-/** What the broker needs from the agent (a subset of AgentContext). */
-export interface BrokerHost {
-  readonly config: { broker?: Partial<BrokerConfig>; containers?: unknown };
-  readonly log: Log;
-  readonly registry: { addSource(source: MetricSource): void };
-  readonly server: {
-    route(method: 'GET', path: string, handler: (ctx: { res: import('node:http').ServerResponse }) => void): void;
-  };
-  readonly hub: { publish(batch: never[]): void };
-}
 
 export interface ContainerLifecycle {
   on(event: 'started', listener: (e: ContainerStartedEvent) => void): this;
@@ -67,8 +53,8 @@ export class BrokerComponent implements Component {
   private running = false;
   private config: BrokerConfig;
 
-  constructor(private readonly host: BrokerHost) {
-    this.config = { ...DEFAULT_BROKER_CONFIG, ...(host.config.broker ?? {}) };
+  constructor(private readonly host: AgentContext) {
+    this.config = { ...DEFAULT_BROKER_CONFIG, ...host.config.broker };
   }
 
   get containers(): ContainerManager | undefined {
@@ -109,14 +95,14 @@ export class BrokerComponent implements Component {
       this.host.log.warn({ containers: cleaned }, 'removed containers a previous agent left behind');
     }
 
-    addon.setEventSink((batch) => this.host.hub.publish(batch as never[]), this.config.event_queue_size);
+    addon.setEventSink((batch) => this.host.hub.publish(batch as NewDecisionEvent[]), this.config.event_queue_size);
     this.host.registry.addSource(new BrokerMetricSource(addon, () => manager.cgroupDenials()));
     this.containerSource = new ContainerMetricSource(manager);
     this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
     this.host.registry.addSource(this.containerSource);
     this.host.server.route('GET', '/api/v1/containers', ({ res }) => {
       const body: ContainersResponse = { containers: manager.list().map((c) => c.info()) };
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
+      sendJson(res, 200, body);
     });
 
     this.control = new ControlServer({ path: this.config.control_socket, addon, manager, log: this.host.log });
@@ -130,7 +116,7 @@ export class BrokerComponent implements Component {
       },
       'broker ready'
     );
-    await this.startConfigured(this.configuredContainers(this.host.config.containers));
+    await this.startConfigured(this.host.config.containers);
   }
 
   async stop(): Promise<void> {
@@ -141,12 +127,12 @@ export class BrokerComponent implements Component {
   }
 
   /** A reload starts containers added to the configuration and removes those taken out of it. */
-  async reload(config: { broker?: Partial<BrokerConfig>; containers?: unknown }): Promise<void> {
+  async reload(config: Config): Promise<void> {
     const manager = this.manager;
     if (!manager) {
       return;
     }
-    const wanted = this.configuredContainers(config.containers);
+    const wanted = config.containers;
     const names = new Set(wanted.map((w) => w.name));
     for (const c of manager.list()) {
       if (c.spec.configured && !names.has(c.name)) {
@@ -187,10 +173,6 @@ export class BrokerComponent implements Component {
   private fail(reason: string): Error {
     this.failure = reason;
     return new Error(reason);
-  }
-
-  private configuredContainers(section: unknown): ContainerConfig[] {
-    return Array.isArray(section) ? (section as ContainerConfig[]) : [];
   }
 
   private async startConfigured(entries: readonly ContainerConfig[]): Promise<void> {
@@ -252,9 +234,4 @@ function configuredStdio(entry: ContainerConfig): { fds: [number, number, number
   const stdout = open(entry.stdout ?? 'null', 1);
   const stderr = entry.stderr === undefined || entry.stderr === entry.stdout ? stdout : open(entry.stderr, 2);
   return { fds: [stdin, stdout, stderr], owned };
-}
-
-/** For tests and `zviz metrics`: the broker's families without a running component. */
-export function brokerFamilies(addon: BrokerAddon): Map<string, FamilySamples> {
-  return new BrokerMetricSource(addon, () => 0).collect();
 }

@@ -7,6 +7,7 @@
 //     sync_wake_up: true                      # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it
 //     cgroup_group: zviz                      # container cgroups live in <hierarchy>/<group>/<id>
 //     sample_interval_seconds: 5              # CPU and I/O rates of containers
+import type { JsonSchema } from '../config/json-schema';
 import { DEFAULT_CONTROL_SOCKET } from './protocol';
 
 export interface BrokerConfig {
@@ -18,7 +19,7 @@ export interface BrokerConfig {
   sample_interval_seconds: number;
 }
 
-export const BROKER_SCHEMA = {
+export const BROKER_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
@@ -30,7 +31,7 @@ export const BROKER_SCHEMA = {
     cgroup_group: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', default: 'zviz' },
     sample_interval_seconds: { type: 'number', minimum: 1, maximum: 3600, default: 5 },
   },
-} as const;
+};
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   control_socket: DEFAULT_CONTROL_SOCKET,

@@ -7,7 +7,13 @@ import { registerProfile } from './commands/profile';
 import { registerRun } from './commands/run';
 import { buildProgram, runProgram, type CommandModule } from './program';
 
-export const COMMANDS: readonly CommandModule[] = [registerAgent, registerRun, registerProfile, registerMetrics, registerHealth];
+export const COMMANDS: readonly CommandModule[] = [
+  registerAgent,
+  registerRun,
+  registerProfile,
+  registerMetrics,
+  registerHealth,
+];
 
 void runProgram(buildProgram(COMMANDS), process.argv.slice(2)).then((code) => {
   // Long-running commands report their own end through process.exitCode.

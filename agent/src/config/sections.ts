@@ -12,20 +12,22 @@
 // `default` and set `additionalProperties: false`, so unknown keys are
 // reported with their path like everywhere else; a `description` on a
 // property is shown to the user when a value is refused.
+import { BROKER_SCHEMA, type BrokerConfig } from '../broker/config';
+import { CONTAINERS_SCHEMA, type ContainerConfig } from '../containers/config';
 import type { JsonSchema } from './json-schema';
 
 /** Until an owner lands its schema: any mapping, defaulting to empty. */
 const placeholder: JsonSchema = { type: 'object', default: {} };
 
 export const COMPONENT_SECTION_SCHEMAS = {
-  broker: placeholder,
-  containers: placeholder,
+  broker: BROKER_SCHEMA,
+  containers: CONTAINERS_SCHEMA,
   tracer: placeholder,
 } as const satisfies Record<string, JsonSchema>;
 
 /** The validated shape of each section; owners replace these with their types. */
 export interface ComponentSections {
-  broker: Record<string, unknown>;
-  containers: Record<string, unknown>;
+  broker: BrokerConfig;
+  containers: ContainerConfig[];
   tracer: Record<string, unknown>;
 }

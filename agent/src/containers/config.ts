@@ -10,13 +10,14 @@
 //       limits: { memory: 2G, cpus: 2, pids: 512 }
 //       restart: on-failure
 //       stdout: /var/log/zviz/containers/nightly-build.log
+import type { JsonSchema } from '../config/json-schema';
 export interface ContainerConfig {
   name: string;
   profile: string;
   command: string[];
   workdir: string;
   env: Record<string, string>;
-  limits: { memory?: string; cpus?: number | string; pids?: number };
+  limits: { memory?: string; cpus?: number; pids?: number };
   restart: string;
   /** A file (appended to), "null", or "inherit" (the agent's own stdout). */
   stdout: string;
@@ -24,7 +25,7 @@ export interface ContainerConfig {
   stderr?: string;
 }
 
-export const CONTAINERS_SCHEMA = {
+export const CONTAINERS_SCHEMA: JsonSchema = {
   type: 'array',
   default: [],
   description: 'workloads the agent runs in the sandbox and supervises',
@@ -57,7 +58,7 @@ export const CONTAINERS_SCHEMA = {
             pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$',
             description: 'such as 512M or 2G',
           },
-          cpus: { type: ['number', 'string'] },
+          cpus: { type: 'number', exclusiveMinimum: 0, description: 'CPUs, such as 1 or 0.5' },
           pids: { type: 'integer', minimum: 1 },
         },
       },
@@ -66,4 +67,4 @@ export const CONTAINERS_SCHEMA = {
       stderr: { type: 'string', minLength: 1, description: 'a file path, "null" or "inherit" (default: as stdout)' },
     },
   },
-} as const;
+};

@@ -60,5 +60,6 @@ export async function runStandalone(request: RunRequest, addon: BrokerAddon, io:
     if (container && manager.get(container.id)) {
       await manager.remove(container).catch(() => undefined);
     }
+    cgroups.removeGroup();
   }
 }
