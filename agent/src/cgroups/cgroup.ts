@@ -22,7 +22,7 @@ export interface ContainerCgroup {
   readonly path: string;
   /** The v2 directory the workload joins (writing its cgroup.procs, like the v1 ones). */
   readonly v2Dir?: string;
-  /** v1 cgroup.procs files the workload writes itself into. */
+  /** v1 cgroup.procs files the workload writes itself into (after applyLimits). */
   readonly v1Procs: readonly string[];
   /** Inode of the v2 directory: the id bpf_get_current_cgroup_id() returns; undefined without v2. */
   cgroupId(): bigint | undefined;
