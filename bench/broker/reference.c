@@ -2,8 +2,11 @@
 // child sends its listener and runs the workload; this process answers every
 // notification with CONTINUE, synchronously, with SYNC_WAKE_UP when the
 // kernel has it. Nothing else: no decision, no counting.
-// ZVIZ_BENCH_CGROUP_PROCS (cgroup.procs files, ':'-separated) puts the
-// workload in cgroups first, as a ZViz container is, to compare like with like.
+// To compare like with like, the workload can be set up as a container
+// runtime sets up a container's first process: ZVIZ_BENCH_CGROUP_PROCS
+// (cgroup.procs files, ':'-separated) puts it in cgroups, ZVIZ_BENCH_SETSID=1
+// in a session of its own (runc does both; with scheduler autogroups a new
+// session is a new scheduling group, which every wake-up pays for).
 //   reference PROGRAM ARGS...
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
         close(fd);
       }
     }
+    if (getenv("ZVIZ_BENCH_SETSID") != NULL && setsid() < 0) _exit(126);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     char control[CMSG_SPACE(sizeof(int))] = {0};

@@ -14,6 +14,41 @@ import type { Validated } from './validate';
 
 const EPERM = 1;
 
+// Open flags (the same on x86_64, x86 and the generic ABI).
+const O_ACCMODE = 0o3;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const O_TMPFILE_BIT = 0o20000000;
+/** Which argument holds the flags, for the opens whose flags are a register. */
+const FLAGS_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
+
+/**
+ * A read (no write access, O_CREAT, O_TRUNC or O_TMPFILE: the broker's "read"
+ * class) is `flags & READ_MASK == 0`; its complement is covered by one
+ * masked comparison per bit group, so the two sets of rules never overlap.
+ */
+const READ_MASK = O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE_BIT;
+const WRITE_MATCHES: ReadonlyArray<[number, number]> = [
+  [O_ACCMODE, 1],
+  [O_ACCMODE, 2],
+  [O_ACCMODE, 3],
+  [O_CREAT, O_CREAT],
+  [O_TRUNC, O_TRUNC],
+  [O_TMPFILE_BIT, O_TMPFILE_BIT],
+];
+
+/** What the broker rules decide for reads of `syscall` when that does not depend on the path. */
+function fixedReadDecision(zviz: NonNullable<Profile['zviz']>, syscall: string): string | undefined {
+  for (const rule of zviz.broker ?? []) {
+    const access = rule.access ?? 'any';
+    if (!rule.syscalls.includes(syscall) || access === 'write') {
+      continue;
+    }
+    return rule.paths || rule.addresses ? undefined : rule.decision;
+  }
+  return zviz.defaultDecision ?? 'allow';
+}
+
 export interface CompiledProfile {
   name: string;
   filter: NativeFilterPlan;
@@ -84,10 +119,31 @@ export function compileProfile(name: string, validated: Validated, workspace: st
       pointer: rule.pointer,
     });
   }
+  const notified = new Set<string>();
   (zviz.broker ?? []).forEach((rule, i) => {
+    const at = pointer('zviz', 'broker', i);
     for (const syscall of rule.syscalls) {
-      if (!nativeRules.some((r) => r.syscall === syscall && r.action.type === 'notify' && r.args.length === 0)) {
-        nativeRules.push({ syscall, action: { type: 'notify' }, args: [], pointer: pointer('zviz', 'broker', i) });
+      if (notified.has(syscall)) {
+        continue;
+      }
+      notified.add(syscall);
+      const flagsArg = FLAGS_ARG[syscall];
+      if (flagsArg !== undefined && fixedReadDecision(zviz, syscall) === 'allow') {
+        // Reads the rules allow whatever the path never reach the broker: the
+        // filter tells them apart by their flags (a register) and allows them
+        // in the kernel. Everything else about this syscall is notified.
+        const masked = (mask: number, value: number) => ({
+          index: flagsArg,
+          op: 'SCMP_CMP_MASKED_EQ',
+          value: String(mask),
+          valueTwo: String(value),
+        });
+        nativeRules.push({ syscall, action: { type: 'allow' }, args: [masked(READ_MASK, 0)], pointer: at });
+        for (const [mask, value] of WRITE_MATCHES) {
+          nativeRules.push({ syscall, action: { type: 'notify' }, args: [masked(mask, value)], pointer: at });
+        }
+      } else {
+        nativeRules.push({ syscall, action: { type: 'notify' }, args: [], pointer: at });
       }
     }
   });
@@ -125,7 +181,7 @@ export function compileProfile(name: string, validated: Validated, workspace: st
   };
 
   const capabilityNames = zviz.capabilities ?? DEFAULT_CAPABILITIES;
-  const notified = new Set([
+  const brokered = new Set([
     ...brokeredByRule,
     ...rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY').map((r) => r.name),
   ]);
@@ -144,7 +200,7 @@ export function compileProfile(name: string, validated: Validated, workspace: st
       readOnly: (zviz.filesystem?.readOnly ?? []).map((p) => expandPathPrefix(p, workspace)),
       writable: (zviz.filesystem?.writable ?? []).map((p) => expandPathPrefix(p, workspace)),
     },
-    brokered: [...notified].sort(),
+    brokered: [...brokered].sort(),
   };
 }
 

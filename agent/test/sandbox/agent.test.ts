@@ -179,7 +179,7 @@ describeWhere(
           '--',
           'sh',
           '-c',
-          `${join(BIN, 'probe')} ${witness} & exec sleep 1000`,
+          `${join(BIN, 'probe')} ${witness} ${join(ws, 'target')} & exec sleep 1000`,
         ],
         {
           cwd: ws,
