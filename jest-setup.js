@@ -33,3 +33,30 @@ class TimerMessageChannel {
 if (typeof global.MessageChannel === 'undefined') {
   global.MessageChannel = TimerMessageChannel;
 }
+
+// jsdom has no canvas. @grafana/ui measures text on one (Combobox widths);
+// give it a 2D context whose measureText approximates a monospace width.
+HTMLCanvasElement.prototype.getContext = function getContext() {
+  return {
+    font: '',
+    measureText: (text) => ({
+      width: String(text).length * 7,
+      actualBoundingBoxAscent: 10,
+      actualBoundingBoxDescent: 3,
+    }),
+  };
+};
+
+// jsdom has no ResizeObserver or IntersectionObserver; @grafana/ui creates
+// them (Drawer titles, TruncatedText, scroll indicators). Nothing is laid out
+// in jsdom, so there is never a change to report.
+class NoLayoutObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+}
+global.ResizeObserver ??= NoLayoutObserver;
+global.IntersectionObserver ??= NoLayoutObserver;

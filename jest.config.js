@@ -26,6 +26,9 @@ module.exports = {
       'delaunator',
     ]),
   ],
+  // The machine is shared: a test that renders Grafana UI components may wait
+  // for the CPU well beyond jest's 5 s default without being wrong.
+  testTimeout: 30_000,
   moduleNameMapper: {
     ...base.moduleNameMapper,
     '^@zviz/shared/(.*)$': '<rootDir>/src/shared/$1',

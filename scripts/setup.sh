@@ -26,6 +26,21 @@ declare -A NEEDS=(
   [openssl]=openssl
 )
 
+# The agent package also carries linux-arm64 addons, cross-built when it is
+# packed (agent/scripts/prebuild.mjs): Debian's cross compiler and the arm64
+# libraries they link. qemu-user lets the tests load them in an arm64 Node.
+if [[ $(dpkg --print-architecture) == amd64 ]]; then
+  NEEDS+=(
+    [aarch64-linux-gnu-g++]=g++-aarch64-linux-gnu
+    [/usr/lib/aarch64-linux-gnu/libbpf.so]=libbpf-dev:arm64
+    [/usr/lib/aarch64-linux-gnu/libelf.so]=libelf-dev:arm64
+    [/usr/lib/aarch64-linux-gnu/libz.so]=zlib1g-dev:arm64
+    [/usr/lib/aarch64-linux-gnu/libseccomp.so]=libseccomp-dev:arm64
+    [/usr/lib/aarch64-linux-gnu/libstdc++.so.6]=libstdc++6:arm64
+    [qemu-aarch64-static]=qemu-user-static
+  )
+fi
+
 missing=()
 for need in "${!NEEDS[@]}"; do
   if [[ "$need" == /* ]]; then
@@ -45,6 +60,9 @@ if ((${#missing[@]})); then
   fi
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -5,4 +5,7 @@ export const PLUGIN_BASE_URL = `/a/${pluginJson.id}`;
 
 export enum ROUTES {
   Overview = 'overview',
+  Decisions = 'decisions',
+  Containers = 'containers',
+  Alerts = 'alerts',
 }

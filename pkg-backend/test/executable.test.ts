@@ -1,11 +1,17 @@
-// The packaged executable, as Grafana would find it next to the nested
-// datasource's plugin.json.
-import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+// The packaged executable, started the way Grafana's plugin host starts it:
+// the handshake environment, the stdout handshake line, hclog JSON on stderr,
+// gRPC over the announced socket, and a clean exit on SIGTERM or when the
+// host's end of stdin closes.
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const executable = join(
+import type { Network } from '../src/sdk/handshake';
+import { FixtureAgent } from './fixtures/fixture-agent';
+import { GrafanaClient } from './fixtures/grafana-client';
+
+export const executable = join(
   __dirname,
   '..',
   '..',
@@ -14,15 +20,120 @@ const executable = join(
   `gpx_zviz_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`
 );
 
+const HANDSHAKE_ENV = {
+  grafana_plugin_type: 'datasource',
+  PLUGIN_PROTOCOL_VERSIONS: '2',
+  PLUGIN_MIN_PORT: '10000',
+  PLUGIN_MAX_PORT: '25000',
+};
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  line: string;
+  address: Network;
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+async function start(env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(executable, [], {
+    env: { PATH: process.env.PATH ?? '', ...HANDSHAKE_ENV, ...env },
+    stdio: 'pipe',
+  });
+  const stderr: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (out.includes('\n')) {
+        resolve(out.split('\n')[0]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before the handshake: ${stderr.join('')}`)));
+  });
+  const [, , network, addr] = line.split('|');
+  const address: Network =
+    network === 'unix'
+      ? { network: 'unix', path: addr }
+      : { network: 'tcp', host: addr.split(':')[0], port: Number(addr.split(':')[1]) };
+  return { child, line, address, stderr, exited };
+}
+
+const arm64 = join(dirname(executable), 'gpx_zviz_linux_arm64');
+
+// Built on x64 from the official arm64 Node binary of the same version; this
+// machine cannot run it (qemu-user spins on Node 20), so the checks are
+// structural: an aarch64 ELF, executable, its SEA fuse flipped, the bundle in.
+describe.skipIf(process.arch !== 'x64' || !existsSync(arm64))('gpx_zviz_linux_arm64', () => {
+  it('is an executable aarch64 ELF with the single executable fuse flipped and the bundle injected', () => {
+    expect(statSync(arm64).mode & 0o777).toBe(0o755);
+    const bytes = readFileSync(arm64);
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(bytes.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
+    expect(bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
+    expect(bytes.includes('zviz-plugin-')).toBe(true);
+  });
+});
+
 describe('gpx_zviz executable', () => {
   it('is built as an executable file', () => {
-    const mode = statSync(executable).mode & 0o777;
-    expect(mode).toBe(0o755);
+    expect(statSync(executable).mode & 0o777).toBe(0o755);
   });
 
   it('refuses to run by hand, saying that Grafana starts it', () => {
     const result = spawnSync(executable, [], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/Grafana plugin/);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/Grafana backend plugin: Grafana starts it/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a host that does not offer protocol version 2', () => {
+    const result = spawnSync(executable, [], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, grafana_plugin_type: 'datasource', PLUGIN_PROTOCOL_VERSIONS: '1' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/offers plugin protocol version\(s\) 1, this plugin speaks version 2/);
+  });
+
+  it('hands shake, serves every service over the socket and exits cleanly on SIGTERM', async () => {
+    const agent = await FixtureAgent.start();
+    const plugin = await start();
+    const client = new GrafanaClient(plugin.address);
+    try {
+      expect(plugin.line).toMatch(/^1\|2\|unix\|\/.+\/plugin\.sock\|grpc$/);
+      expect(await client.healthCheck('plugin')).toEqual({ status: 'SERVING' });
+      const config = { jsonData: { agents: [agent.address] } };
+      const { A } = await client.queryData([{ refId: 'A', model: { queryType: 'health' }, from: 0, to: 1 }], config);
+      expect(A.frames[0].fields[0].values).toEqual([agent.address]);
+      expect((await client.checkHealth(config)).status).toBe('OK');
+      expect(JSON.parse((await client.callResource('containers', config)).body).containers).toHaveLength(2);
+      expect(await client.collectMetrics()).toContain(
+        'zviz_datasource_queries_total{query_type="health",status="ok"} 1'
+      );
+    } finally {
+      client.close();
+      await agent.stop();
+    }
+    plugin.child.kill('SIGTERM');
+    expect(await plugin.exited).toBe(0);
+    if (plugin.address.network === 'unix') {
+      expect(existsSync(dirname(plugin.address.path))).toBe(false);
+    }
+    const entries = plugin.stderr
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.every((e) => e['@level'] && e['@message'] && /\.\d{6}Z$/.test(e['@timestamp']))).toBe(true);
+    expect(entries.map((e) => e['@message'])).toContain('shutting down');
+  });
+
+  it("exits when the host's end of stdin closes", async () => {
+    const plugin = await start();
+    plugin.child.stdin.end();
+    expect(await plugin.exited).toBe(0);
   });
 });

@@ -1,10 +1,19 @@
 export const testIds = {
   appConfig: {
-    apiKey: 'data-testid ac-api-key',
-    apiUrl: 'data-testid ac-api-url',
+    container: 'data-testid zviz-app-config',
     submit: 'data-testid ac-submit-form',
   },
   overview: {
     container: 'data-testid zviz-overview',
+  },
+  decisions: {
+    container: 'data-testid zviz-decisions-page',
+    live: 'data-testid zviz-live-decisions',
+  },
+  containers: {
+    container: 'data-testid zviz-containers-page',
+  },
+  alerts: {
+    container: 'data-testid zviz-alerts-page',
   },
 };

@@ -1,11 +1,13 @@
-import { DataSourcePlugin, type DataSourceJsonData } from '@grafana/data';
-import { DataSourceWithBackend } from '@grafana/runtime';
+import { DataSourcePlugin } from '@grafana/data';
 
-import type { ZVizDataSourceOptions, ZVizQuery } from '../shared/query';
+import type { ZVizQuery } from '../shared/query';
+import { ConfigEditor } from './components/ConfigEditor';
+import { QueryEditor } from './components/QueryEditor';
+import { ZVizDataSource } from './datasource';
+import type { ZVizOptions } from './types';
 
-type Options = ZVizDataSourceOptions & DataSourceJsonData;
-
-// Placeholder until the datasource editors land; the backend does the work.
-export const plugin = new DataSourcePlugin<DataSourceWithBackend<ZVizQuery, Options>, ZVizQuery, Options>(
-  DataSourceWithBackend
-);
+// No dynamic import() here: a nested plugin's lazy chunks would be requested
+// from the wrong public path.
+export const plugin = new DataSourcePlugin<ZVizDataSource, ZVizQuery, ZVizOptions>(ZVizDataSource)
+  .setConfigEditor(ConfigEditor)
+  .setQueryEditor(QueryEditor);

@@ -22,15 +22,65 @@ export interface DecisionsFrameMeta {
 }
 
 /**
- * `decisions` query, trend shape: next to the wide frame, one time series
- * frame per syscall named DECISION_TREND_FRAME, with a `time` field and a
- * number field `value` labelled {syscall, decision}: the decision rate per
- * second over the range, which the panel draws as sparklines.
+ * `decisions` query, trend shape: next to the wide frame, ONE time series
+ * frame named DECISION_TREND_FRAME (meta.type `timeseries-wide`): a `time`
+ * field, then one number field `value` per (syscall, decision) labelled
+ * {syscall, decision}, holding the decision rate per second over the range,
+ * which the panel draws as sparklines. Read every `value` field of the frame,
+ * not only the first. (One frame for all series keeps 300 syscalls to one
+ * Arrow file.) Mode `timeseries` returns only this frame.
  */
 export const DECISION_TREND_FRAME = 'decision_trend';
+export const TIME_FIELD = 'time';
+export const VALUE_FIELD = 'value';
 
-/** `audit` query: a logs frame (time, body, severity, labels) plus the record fields. */
+/**
+ * `audit` query and the live stream `ds/<uid>/decisions[/<container>]`: a
+ * logs frame in Grafana's log-lines shape (timestamp, body, severity, id,
+ * labels as JSON), then the record fields, newest first.
+ */
 export const AUDIT_FRAME = 'audit';
+export const AUDIT_FIELDS = {
+  timestamp: 'timestamp',
+  body: 'body',
+  severity: 'severity',
+  /** `<agent>/<seq>`: unique across agents. */
+  id: 'id',
+  labels: 'labels',
+  agent: 'agent',
+  containerId: 'container_id',
+  syscall: 'syscall',
+  decision: 'decision',
+  layer: 'layer',
+  latencyUs: 'latency_us',
+  eventType: 'event_type',
+  seq: 'seq',
+  profile: 'profile',
+  pid: 'pid',
+  errno: 'errno',
+  /** The syscall's arguments as JSON text. */
+  args: 'args',
+} as const;
 
-/** `health` query: one row per agent. */
+/**
+ * `health` query: one row per agent. Fixed fields first, then per component
+ * reported by any agent `component_<name>` (its status) and
+ * `component_<name>_reason`. An agent that did not answer has status
+ * `unreachable` and the reason in `error`.
+ */
 export const HEALTH_FRAME = 'agents';
+export const HEALTH_FIELDS = {
+  agent: 'agent',
+  status: 'status',
+  version: 'version',
+  /** Seconds. */
+  uptime: 'uptime',
+  containers: 'containers',
+  brokerStatus: 'broker_status',
+  brokerInflight: 'broker_inflight',
+  node: 'node',
+  variant: 'variant',
+  error: 'error',
+} as const;
+export const HEALTH_COMPONENT_PREFIX = 'component_';
+export const UNREACHABLE_STATUS = 'unreachable';

@@ -56,9 +56,13 @@ export interface ZVizDataSourceOptions {
   agentDiscovery?: 'static' | 'prometheus';
   agents?: string[];
   agentJob?: string;
+  /** Scheme of discovered agents (`up` targets carry host:port only); default `http`. */
+  agentScheme?: 'http' | 'https';
   agentAuth?: 'none' | 'basic' | 'bearer';
   agentUser?: string;
   timeoutSeconds?: number;
+  /** Prometheus' scrape interval of the agents; rate windows span at least four. Default 15. */
+  scrapeIntervalSeconds?: number;
   tlsSkipVerify?: boolean;
 }
 

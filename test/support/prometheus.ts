@@ -1,7 +1,7 @@
 // A real Prometheus (Debian's package) for tests: started on a free port with
 // a config written to a temporary directory, stopped with its data.
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -23,6 +23,13 @@ export interface PrometheusOptions {
   evaluationInterval?: string;
   /** Rule files to load, absolute paths. */
   ruleFiles?: string[];
+  /**
+   * OpenMetrics text (ending in `# EOF`) written into the TSDB with
+   * `promtool tsdb create-blocks-from openmetrics` before Prometheus starts:
+   * deterministic history to query. Keep timestamps within the retention
+   * (the last 15 days).
+   */
+  backfill?: string;
 }
 
 export interface PromSample {
@@ -57,6 +64,20 @@ export class TestPrometheus {
       })),
     };
     writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
+    if (options.backfill) {
+      const input = join(dir, 'backfill.om');
+      writeFileSync(input, options.backfill);
+      mkdirSync(join(dir, 'data'));
+      try {
+        execFileSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, join(dir, 'data')], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+      } catch (error) {
+        rmSync(dir, { recursive: true, force: true });
+        const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
+        throw new Error(`promtool could not backfill the test data: ${stderr || (error as Error).message}`);
+      }
+    }
     const log: string[] = [];
     const child = spawn(
       'prometheus',

@@ -1,0 +1,204 @@
+// A small HTTP client over node:http(s) with what both upstreams need:
+// keep-alive connections per data source instance, a timeout per request,
+// cancellation, TLS options (custom CA, skip verify), auth headers, and errors
+// that say in words what failed ("connection refused", "timed out after 10 s").
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+export type Auth =
+  { kind: 'none' } | { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string };
+
+export interface TlsOptions {
+  skipVerify?: boolean;
+  /** PEM bundle to trust instead of the system CAs (Node's `ca` semantics). */
+  ca?: string;
+}
+
+export interface HttpClientOptions {
+  timeoutMs: number;
+  tls?: TlsOptions;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** Form body (application/x-www-form-urlencoded). */
+  form?: URLSearchParams;
+  auth?: Auth;
+  signal?: AbortSignal;
+  /** Overrides the client's timeout; 0 means none (for streams). */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+export interface OpenResponse {
+  response: IncomingMessage;
+  /** Clears the timeout and the cancellation listener. */
+  finish(): void;
+  /** The timeout or cancellation that ended the exchange early, if one did. */
+  failure(): TransportError | undefined;
+}
+
+/** Why a request failed before any HTTP answer: the network, a timeout, or a cancellation. */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'network' | 'timeout' | 'cancelled' | 'tls'
+  ) {
+    super(message);
+  }
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EPIPE: 'connection closed',
+};
+
+export function authHeader(auth: Auth | undefined): string | undefined {
+  if (!auth || auth.kind === 'none') {
+    return undefined;
+  }
+  if (auth.kind === 'basic') {
+    return `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+  }
+  return `Bearer ${auth.token}`;
+}
+
+function transportError(error: NodeJS.ErrnoException): TransportError {
+  const code = error.code ?? '';
+  if (NETWORK_WORDS[code]) {
+    return new TransportError(NETWORK_WORDS[code], 'network');
+  }
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('UNABLE_TO') || code === 'EPROTO') {
+    return new TransportError(`TLS: ${error.message}`, 'tls');
+  }
+  return new TransportError(error.message, 'network');
+}
+
+export class HttpClient {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 64,
+      rejectUnauthorized: !options.tls?.skipVerify,
+      ca: options.tls?.ca || undefined,
+    });
+  }
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** Opens a request and resolves with the response head; the body is the caller's to read. */
+  open(url: URL, options: RequestOptions = {}): Promise<OpenResponse> {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const headers: Record<string, string> = {
+      'User-Agent': this.options.userAgent ?? 'zviz-datasource',
+      ...options.headers,
+    };
+    const authorization = authHeader(options.auth);
+    if (authorization) {
+      headers.Authorization = authorization;
+    }
+    const body = options.form?.toString();
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const secure = url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) {
+        reject(new TransportError('cancelled', 'cancelled'));
+        return;
+      }
+      let settled = false;
+      let failure: TransportError | undefined;
+      const request = (secure ? https : http).request(url, {
+        method: options.method ?? 'GET',
+        headers,
+        agent: secure ? this.httpsAgent : this.httpAgent,
+      });
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              failure = new TransportError(`timed out after ${formatSeconds(timeoutMs)}`, 'timeout');
+              request.destroy(failure);
+            }, timeoutMs)
+          : undefined;
+      const onAbort = () => {
+        failure = new TransportError('cancelled', 'cancelled');
+        request.destroy(failure);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const finish = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        finish();
+        if (!settled) {
+          settled = true;
+          reject(failure ?? transportError(error));
+        }
+      });
+      request.on('response', (response) => {
+        settled = true;
+        // Errors while the caller reads the body arrive on the response.
+        response.on('error', () => finish());
+        resolve({ response, finish, failure: () => failure });
+      });
+      request.end(body);
+    });
+  }
+
+  /** A whole request: resolves with status and body, rejects only with TransportError. */
+  async request(url: URL, options: RequestOptions = {}): Promise<HttpResponse> {
+    const { response, finish, failure } = await this.open(url, options);
+    try {
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', resolve);
+        response.on('error', reject);
+        response.on('aborted', () => reject(new Error('response aborted')));
+      });
+      return {
+        status: response.statusCode ?? 0,
+        statusText: response.statusMessage ?? '',
+        headers: response.headers,
+        body: Buffer.concat(chunks),
+      };
+    } catch (error) {
+      throw failure() ?? (error instanceof TransportError ? error : transportError(error as NodeJS.ErrnoException));
+    } finally {
+      finish();
+    }
+  }
+
+  /** Closes idle connections; connections in use end when their requests do. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}

@@ -1,0 +1,13 @@
+// What every query handler gets.
+import type { Logger } from '../../sdk/log';
+import type { DataQuery } from '../../sdk/types';
+import type { ZVizInstance } from '../instance';
+
+export interface QueryContext {
+  instance: ZVizInstance;
+  query: DataQuery;
+  signal: AbortSignal;
+  logger: Logger;
+  /** The request came from a Grafana-managed alert rule (header FromAlert: true). */
+  fromAlert: boolean;
+}

@@ -1,0 +1,154 @@
+// Protocol messages (as proto-loader decodes them, with defaults filled in)
+// to the plugin-facing types and back.
+type ArrowModule = typeof import('../frames/arrow');
+import { frameToJSON } from '../frames/json';
+import type {
+  CallResourceRequest,
+  CheckHealthResult,
+  DataQuery,
+  DataResponse,
+  DataSourceInstanceSettings,
+  PluginContext,
+  QueryDataRequest,
+  StreamRequest,
+  StreamResult,
+} from './types';
+
+// The decoded protocol messages, loosely typed: proto-loader fills every
+// declared field with its default, so only presence of sub-messages varies.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Message = Record<string, any>;
+
+function settingsOf(s: Message | null | undefined): DataSourceInstanceSettings | undefined {
+  if (!s) {
+    return undefined;
+  }
+  return {
+    id: s.id,
+    uid: s.uid,
+    name: s.name,
+    url: s.url,
+    user: s.user,
+    basicAuthEnabled: s.basicAuthEnabled,
+    basicAuthUser: s.basicAuthUser,
+    jsonData: s.jsonData,
+    decryptedSecureJsonData: s.decryptedSecureJsonData ?? {},
+    lastUpdatedMS: s.lastUpdatedMS,
+    apiVersion: s.apiVersion,
+  };
+}
+
+export function pluginContextOf(m: Message | null | undefined): PluginContext {
+  const c = m ?? {};
+  const context: PluginContext = {
+    orgId: c.orgId ?? 0,
+    pluginId: c.pluginId ?? '',
+    grafanaConfig: c.grafanaConfig ?? {},
+    pluginVersion: c.pluginVersion ?? '',
+    userAgent: c.userAgent ?? '',
+  };
+  if (c.user) {
+    context.user = { login: c.user.login, name: c.user.name, email: c.user.email, role: c.user.role };
+  }
+  const settings = settingsOf(c.dataSourceInstanceSettings);
+  if (settings) {
+    context.dataSourceInstanceSettings = settings;
+  }
+  return context;
+}
+
+function queryOf(q: Message): DataQuery {
+  return {
+    refId: q.refId,
+    queryType: q.queryType,
+    maxDataPoints: q.maxDataPoints,
+    intervalMs: q.intervalMS,
+    timeRange: { from: q.timeRange?.fromEpochMS ?? 0, to: q.timeRange?.toEpochMS ?? 0 },
+    json: q.json,
+  };
+}
+
+export function queryDataRequestOf(m: Message): QueryDataRequest {
+  return {
+    pluginContext: pluginContextOf(m.pluginContext),
+    headers: m.headers ?? {},
+    queries: (m.queries ?? []).map(queryOf),
+  };
+}
+
+let arrow: Promise<ArrowModule> | undefined;
+
+/**
+ * apache-arrow is the largest module of the bundle; loading it on first use
+ * (or in prepare(), after the handshake) keeps it off the start-up path.
+ */
+export function loadArrow(): Promise<ArrowModule> {
+  arrow ??= import('../frames/arrow');
+  return arrow;
+}
+
+/** Encodes frames as Arrow files, or as JSON when Grafana asked for the JSON format. */
+export async function dataResponseMessage(refId: string, response: DataResponse, json: boolean): Promise<Message> {
+  const { encodeFrame } = json ? { encodeFrame: undefined } : await loadArrow();
+  const frames = response.frames.map((f) => {
+    const withRef = f.refId ? f : { ...f, refId };
+    return encodeFrame ? encodeFrame(withRef) : Buffer.from(frameToJSON(withRef));
+  });
+  const message: Message = { frames, format: json ? 'JSON' : 'ARROW' };
+  if (response.error !== undefined) {
+    message.error = response.error;
+    message.status = response.status ?? 500;
+    message.errorSource = response.errorSource ?? 'plugin';
+  } else {
+    message.status = response.status ?? 200;
+  }
+  return message;
+}
+
+export function checkHealthMessage(result: CheckHealthResult): Message {
+  const message: Message = { status: result.status, message: result.message };
+  if (result.details !== undefined) {
+    message.jsonDetails = Buffer.from(JSON.stringify(result.details));
+  }
+  return message;
+}
+
+export function callResourceRequestOf(m: Message): CallResourceRequest {
+  const headers: Record<string, string[]> = {};
+  for (const [name, list] of Object.entries((m.headers ?? {}) as Record<string, Message>)) {
+    headers[name] = list.values ?? [];
+  }
+  return {
+    pluginContext: pluginContextOf(m.pluginContext),
+    path: m.path,
+    method: m.method,
+    url: m.url,
+    headers,
+    body: m.body,
+  };
+}
+
+export function resourceHeadersMessage(headers: Record<string, string | string[]>): Message {
+  const out: Message = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = { values: Array.isArray(value) ? value : [value] };
+  }
+  return out;
+}
+
+export function streamRequestOf(m: Message): StreamRequest {
+  return {
+    pluginContext: pluginContextOf(m.pluginContext),
+    path: m.path,
+    data: m.data,
+    headers: m.headers ?? {},
+  };
+}
+
+export function streamResultMessage(result: StreamResult): Message {
+  const message: Message = { status: result.status };
+  if (result.data !== undefined) {
+    message.data = Buffer.isBuffer(result.data) ? result.data : Buffer.from(result.data);
+  }
+  return message;
+}

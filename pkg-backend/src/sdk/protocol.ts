@@ -1,0 +1,70 @@
+// Turns the embedded .proto texts into grpc-js service definitions with
+// protobufjs reflection. (@grpc/proto-loader would do the same and also build
+// descriptor protos for server reflection, which nobody here asks for and
+// which cost a third of the start-up time.)
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { type IConversionOptions, parse, type Root, Service, type Type } from 'protobufjs';
+
+import controllerProto from './proto/controller.proto?raw';
+import healthProto from './proto/health.proto?raw';
+import pluginProto from './proto/plugin.proto?raw';
+
+/**
+ * Field names stay as Grafana spells them (refId, jsonData, lastUpdatedMS);
+ * int64 fields hold epoch milliseconds and small counts, so numbers are
+ * exact; enums travel as their names; absent fields read as their defaults.
+ */
+const TO_OBJECT: IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true };
+
+function definition(root: Root, name: string): ServiceDefinition {
+  const service = root.lookup(name);
+  if (!(service instanceof Service)) {
+    throw new Error(`protocol definition lacks service ${name}`);
+  }
+  const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const request = method.resolvedRequestType as Type;
+    const response = method.resolvedResponseType as Type;
+    methods[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: Boolean(method.requestStream),
+      responseStream: Boolean(method.responseStream),
+      requestSerialize: (value) => Buffer.from(request.encode(request.fromObject(value as object)).finish()),
+      requestDeserialize: (bytes) => request.toObject(request.decode(bytes), TO_OBJECT),
+      responseSerialize: (value) => Buffer.from(response.encode(response.fromObject(value as object)).finish()),
+      responseDeserialize: (bytes) => response.toObject(response.decode(bytes), TO_OBJECT),
+      originalName: method.name,
+    };
+  }
+  return methods as ServiceDefinition;
+}
+
+export interface ProtocolServices {
+  data: ServiceDefinition;
+  diagnostics: ServiceDefinition;
+  resource: ServiceDefinition;
+  stream: ServiceDefinition;
+  health: ServiceDefinition;
+  controller: ServiceDefinition;
+}
+
+let cached: ProtocolServices | undefined;
+
+/** The gRPC services of Grafana's plugin protocol plus go-plugin's companions. */
+export function protocolServices(): ProtocolServices {
+  if (!cached) {
+    const plugin = parse(pluginProto, { keepCase: true }).root;
+    const health = parse(healthProto, { keepCase: true }).root;
+    const controller = parse(controllerProto, { keepCase: true }).root;
+    cached = {
+      data: definition(plugin, 'pluginv2.Data'),
+      diagnostics: definition(plugin, 'pluginv2.Diagnostics'),
+      resource: definition(plugin, 'pluginv2.Resource'),
+      stream: definition(plugin, 'pluginv2.Stream'),
+      health: definition(health, 'grpc.health.v1.Health'),
+      controller: definition(controller, 'plugin.GRPCController'),
+    };
+  }
+  return cached;
+}

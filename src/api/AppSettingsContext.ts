@@ -1,0 +1,9 @@
+import { createContext, useContext } from 'react';
+
+import { DEFAULT_SETTINGS, type ZVizAppSettings } from '../settings';
+
+export const AppSettingsContext = createContext<Required<ZVizAppSettings>>(DEFAULT_SETTINGS);
+
+export function useAppSettings(): Required<ZVizAppSettings> {
+  return useContext(AppSettingsContext);
+}
