@@ -66,11 +66,15 @@ function benchCgroups() {
   const dirs = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [before, after] = line.split(' - ');
-    if (!after) continue;
+    if (!after) {
+      continue;
+    }
     const mountPoint = before.split(' ')[4];
     const [fsType, , options] = after.split(' ');
     const wanted = fsType === 'cgroup2' || (fsType === 'cgroup' && options.split(',').some((o) => joined.includes(o)));
-    if (!wanted || dirs.some((d) => d.startsWith(`${mountPoint}/`))) continue;
+    if (!wanted || dirs.some((d) => d.startsWith(`${mountPoint}/`))) {
+      continue;
+    }
     const group = join(mountPoint, 'zviz-bench');
     const dir = join(group, 'reference');
     mkdirSync(dir, { recursive: true });
