@@ -70,7 +70,8 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
       // Off: the timer interrupts the blocked open again and again. On: the
       // signals wait until the broker has answered (the kernel holds them).
       if (waitKillableRecv) {
-        expect(Number(match![1])).toBeLessThanOrEqual(1);
+        // (one may land between the open's return and the timer being stopped)
+        expect(Number(match![1])).toBeLessThanOrEqual(2);
       } else {
         expect(Number(match![1])).toBeGreaterThanOrEqual(3);
       }
