@@ -2,7 +2,7 @@
 // supervisors count every decision in native atomics; nothing here runs per
 // syscall.
 import { BROKER_LATENCY_BUCKETS, DENIAL_LAYERS } from '../metrics/catalog';
-import type { FamilySamples, HistogramSample, MetricSource, ValueSample } from '../metrics/source';
+import type { FamilySamples, HistogramSample, Labels, MetricSource, ValueSample } from '../metrics/source';
 import type { BrokerAddon } from './addon';
 
 export const BROKER_FAMILIES = [
@@ -18,6 +18,10 @@ export const BROKER_FAMILIES = [
 
 export class BrokerMetricSource implements MetricSource {
   readonly families = BROKER_FAMILIES;
+  // One labels object per series across scrapes: the renderer caches their rendered form.
+  private readonly decisionLabels = new Map<string, Labels>();
+  private readonly layerLabels = new Map<string, Labels>(DENIAL_LAYERS.map((layer) => [layer, { layer }]));
+  private static readonly NONE: Labels = {};
 
   constructor(
     private readonly addon: BrokerAddon,
@@ -32,19 +36,29 @@ export class BrokerMetricSource implements MetricSource {
         `the broker addon has ${m.latencyBuckets.length} latency buckets, the catalog ${BROKER_LATENCY_BUCKETS.length}`
       );
     }
-    const one = (value: number): ValueSample[] => [{ labels: {}, value }];
+    const none = BrokerMetricSource.NONE;
+    const one = (value: number): ValueSample[] => [{ labels: none, value }];
     const denials: ValueSample[] = DENIAL_LAYERS.map((layer) => ({
-      labels: { layer },
+      labels: this.layerLabels.get(layer) as Labels,
       value: layer === 'cgroup' ? this.cgroupDenials() : m.denials[layer],
     }));
     const latency: HistogramSample[] = [
-      { labels: {}, buckets: m.latencyBuckets, sum: m.latencySumSeconds, count: m.latencyCount },
+      { labels: none, buckets: m.latencyBuckets, sum: m.latencySumSeconds, count: m.latencyCount },
     ];
+    const decisionLabels = (syscall: string, decision: string): Labels => {
+      const key = `${syscall}/${decision}`;
+      let labels = this.decisionLabels.get(key);
+      if (!labels) {
+        labels = { syscall, decision };
+        this.decisionLabels.set(key, labels);
+      }
+      return labels;
+    };
     return new Map<string, FamilySamples>([
       ['zviz_broker_requests_total', one(m.requests)],
       [
         'zviz_broker_decisions_total',
-        m.decisions.map((d) => ({ labels: { syscall: d.syscall, decision: d.decision }, value: d.count })),
+        m.decisions.map((d) => ({ labels: decisionLabels(d.syscall, d.decision), value: d.count })),
       ],
       ['zviz_broker_latency_seconds', latency],
       ['zviz_broker_inflight', one(m.inflight)],

@@ -3,7 +3,7 @@
 // come from a sampler that keeps the previous reading. Series of a removed
 // container disappear with it: the source lists only live containers.
 import { CONTAINER_STATES } from '../metrics/catalog';
-import type { FamilySamples, MetricSource, ValueSample } from '../metrics/source';
+import type { FamilySamples, Labels, MetricSource, ValueSample } from '../metrics/source';
 import { alertLevel } from '../cgroups/limits';
 import type { CgroupSample } from '../cgroups/cgroup';
 import type { Container, ContainerManager } from './manager';
@@ -39,6 +39,9 @@ interface Rates {
 
 export class ContainerMetricSource implements MetricSource {
   readonly families = CONTAINER_FAMILIES;
+  // One labels object per series across scrapes (the renderer caches their
+  // rendered form); dropped with the container.
+  private readonly labels = new Map<string, Labels>();
   private readonly previous = new Map<string, Reading>();
   private readonly rates = new Map<string, Rates>();
   private timer?: NodeJS.Timeout;
@@ -88,23 +91,33 @@ export class ContainerMetricSource implements MetricSource {
         this.rates.delete(id);
       }
     }
+    for (const key of [...this.labels.keys()]) {
+      const owner = key.split('\u0000')[0];
+      if (owner !== '' && !live.has(owner)) {
+        this.labels.delete(key);
+      }
+    }
   }
 
   collect(): Map<string, FamilySamples> {
     const containers = this.manager.list();
     const byState = new Map<string, number>(CONTAINER_STATES.map((s) => [s, 0]));
     const out = new Map<string, ValueSample[]>(CONTAINER_FAMILIES.map((f) => [f, []]));
-    const add = (family: string, labels: Record<string, string>, value: number | undefined) => {
+    const add = (family: string, labels: Labels, value: number | undefined) => {
       if (value !== undefined && Number.isFinite(value)) {
         out.get(family)?.push({ labels, value });
       }
     };
     const now = Date.now();
-    add('zviz_containers_total', {}, this.manager.created);
+    add('zviz_containers_total', this.label('', {}), this.manager.created);
     for (const c of containers) {
       byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
-      const id = { container_id: c.id };
-      add('zviz_container_info', { container_id: c.id, name: c.name, profile: c.profileName }, 1);
+      const id = this.label(c.id, { container_id: c.id });
+      add(
+        'zviz_container_info',
+        this.label(`${c.id}\u0000info`, { container_id: c.id, name: c.name, profile: c.profileName }),
+        1
+      );
       if (c.state === 'running' && c.startedAt !== undefined) {
         add('zviz_container_uptime_seconds', id, (now - c.startedAt) / 1000);
       }
@@ -112,17 +125,27 @@ export class ContainerMetricSource implements MetricSource {
       this.resources(c, c.cgroup.sample(), add);
     }
     for (const [state, count] of byState) {
-      add('zviz_containers_by_state', { state }, count);
+      add('zviz_containers_by_state', this.label(`\u0000state\u0000${state}`, { state }), count);
     }
     return out as Map<string, FamilySamples>;
+  }
+
+  /** The labels object of a series, the same one every scrape; keys start with the container id. */
+  private label(key: string, labels: Labels): Labels {
+    let cached = this.labels.get(key);
+    if (!cached) {
+      cached = labels;
+      this.labels.set(key, cached);
+    }
+    return cached;
   }
 
   private resources(
     c: Container,
     s: CgroupSample,
-    add: (family: string, labels: Record<string, string>, value: number | undefined) => void
+    add: (family: string, labels: Labels, value: number | undefined) => void
   ): void {
-    const id = { container_id: c.id };
+    const id = this.label(c.id, { container_id: c.id });
     add('zviz_memory_usage_bytes', id, s.memoryBytes);
     add('zviz_cpu_usage_seconds_total', id, s.cpuSeconds);
     add('zviz_io_read_bytes_total', id, s.ioReadBytes);
@@ -137,7 +160,7 @@ export class ContainerMetricSource implements MetricSource {
       { type: 'io', usage: rates.ioBytesPerSecond },
     ];
     for (const r of resources) {
-      const labels = { container_id: c.id, resource_type: r.type };
+      const labels = this.label(`${c.id}\u0000${r.type}`, { container_id: c.id, resource_type: r.type });
       add('zviz_resource_usage', labels, r.usage);
       add('zviz_resource_limit', labels, r.limit);
       if (r.usage !== undefined && r.limit !== undefined && r.limit > 0) {
