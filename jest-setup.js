@@ -60,3 +60,8 @@ class NoLayoutObserver {
 }
 global.ResizeObserver ??= NoLayoutObserver;
 global.IntersectionObserver ??= NoLayoutObserver;
+
+// findBy*/waitFor give up after 1 s by default; on a loaded 2-core machine a
+// @grafana/ui combobox takes longer than that to open in jsdom.
+import { configure } from '@testing-library/react';
+configure({ asyncUtilTimeout: 10_000 });

@@ -26,7 +26,7 @@
       "target_name": "zviz_tracer",
       "sources": ["<!@(ls -1 native/src/tracer/*.cc native/src/common/*.cc 2>/dev/null || true)"],
       "include_dirs": ["bpf/build"],
-      "libraries": ["-lbpf", "-lelf", "-lz", "-lpthread"]
+      "libraries": ["-lbpf", "-lelf", "-lz", "-lseccomp", "-lpthread"]
     }
   ]
 }

@@ -40,6 +40,30 @@ export const BROKER_LATENCY_BUCKETS = [
  */
 export const TRACE_LATENCY_BUCKETS = Array.from({ length: 20 }, (_, i) => Number((0.0001 * 2 ** i).toPrecision(6)));
 
+/**
+ * Syscall latencies: most syscalls take microseconds, so from 1 µs, in powers
+ * of four (to keep per-syscall histograms small) up to about 67 s. Also exact
+ * re-bucketings of the kernel's log2 histograms.
+ */
+export const SYSCALL_LATENCY_BUCKETS = Array.from({ length: 14 }, (_, i) => Number((0.000001 * 4 ** i).toPrecision(8)));
+
+/** TCP states as the kernel names them (include/net/tcp_states.h), for zviz_tcp_state_changes_total. */
+export const TCP_STATES = [
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
+  'BOUND_INACTIVE',
+] as const;
+
 // Closed vocabularies for constrained labels live with the API types.
 export { DECISIONS, DENIAL_LAYERS, CONTAINER_STATES } from '@zviz/shared/agent-api';
 export type { Decision, DenialLayer, ContainerState } from '@zviz/shared/agent-api';
@@ -368,20 +392,22 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'cgroups',
   },
 
-  // Tracer (seed 001's families, from tracepoints only).
+  // Tracer (seed 001's families, from tracepoints only). `process_name` is
+  // exported only when tracer.labels.process_name is on (off by default: a
+  // series per process name is, in seed 001's words, expensive forever).
   {
     name: 'zviz_syscalls_total',
     type: 'counter',
     help: 'Syscalls made by traced cgroups (raw_syscalls tracepoints).',
-    labels: ['container_id', 'syscall'],
+    labels: ['container_id', 'syscall', 'process_name'],
     component: 'tracer',
   },
   {
     name: 'zviz_syscall_latency_seconds',
     type: 'histogram',
-    help: 'Syscall duration from sys_enter to sys_exit for traced cgroups.',
-    labels: ['container_id', 'syscall'],
-    buckets: TRACE_LATENCY_BUCKETS,
+    help: 'Syscall duration from sys_enter to sys_exit for traced cgroups; with sampling on, of the sampled calls.',
+    labels: ['container_id', 'syscall', 'process_name'],
+    buckets: SYSCALL_LATENCY_BUCKETS,
     component: 'tracer',
   },
   {
@@ -403,22 +429,29 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_tcp_connect_latency_seconds',
     type: 'histogram',
     help: 'Active TCP connect latency, SYN_SENT to ESTABLISHED (sock:inet_sock_set_state).',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
+    component: 'tracer',
+  },
+  {
+    name: 'zviz_tcp_state_changes_total',
+    type: 'counter',
+    help: 'TCP state transitions of traced sockets, by new state (sock:inet_sock_set_state); connects that failed = SYN_SENT minus connect latency count.',
+    labels: ['container_id', 'state'],
     component: 'tracer',
   },
   {
     name: 'zviz_tcp_connect_latency_latest_seconds',
     type: 'gauge',
     help: 'Most recent TCP connect latency.',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     component: 'tracer',
   },
   {
     name: 'zviz_dns_latency_seconds',
     type: 'histogram',
     help: 'DNS query latency: a send to port 53 until the first reply on the same socket.',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
     note: 'Seed 001 names the pair _seconds_histogram/_seconds_gauge; type names in metric names fail promtool.',
@@ -427,14 +460,14 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_dns_latency_latest_seconds',
     type: 'gauge',
     help: 'Most recent DNS query latency.',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     component: 'tracer',
   },
   {
     name: 'zviz_fs_latency_seconds',
     type: 'histogram',
     help: 'File system operation latency (read, write, fsync), from syscall tracepoints.',
-    labels: ['container_id', 'operation'],
+    labels: ['container_id', 'operation', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
   },
@@ -442,14 +475,14 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_fs_latency_latest_seconds',
     type: 'gauge',
     help: 'Most recent file system operation latency.',
-    labels: ['container_id', 'operation'],
+    labels: ['container_id', 'operation', 'process_name'],
     component: 'tracer',
   },
   {
     name: 'zviz_cpu_block_seconds',
     type: 'histogram',
     help: 'Time threads spent blocked off CPU, from switch-out to wakeup (sched_switch, sched_wakeup).',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
   },
@@ -457,7 +490,7 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_cpu_block_latest_seconds',
     type: 'gauge',
     help: 'Most recent off-CPU blocked time.',
-    labels: ['container_id'],
+    labels: ['container_id', 'process_name'],
     component: 'tracer',
   },
   {
@@ -471,15 +504,15 @@ export const CATALOG: readonly MetricSpec[] = [
   {
     name: 'zviz_network_bytes_total',
     type: 'counter',
-    help: 'Bytes sent and received on sockets (sock:sock_send_length, sock_recv_length).',
-    labels: ['container_id', 'direction'],
+    help: 'Bytes sent and received on INET sockets (sock:sock_send_length, sock_recv_length).',
+    labels: ['container_id', 'direction', 'process_name'],
     component: 'tracer',
   },
   {
     name: 'zviz_filesystem_bytes_total',
     type: 'counter',
     help: 'Bytes read and written through file system syscalls.',
-    labels: ['container_id', 'operation'],
+    labels: ['container_id', 'operation', 'process_name'],
     component: 'tracer',
   },
 

@@ -1,0 +1,132 @@
+// The tracer: loads the BPF objects, attaches each family's programs, keeps
+// the set of traced cgroups in the kernel, and reads the kernel's counters
+// and histograms back as plain numbers. Every method is thread safe; Start
+// and Read can take milliseconds and run off the JavaScript thread.
+#ifndef ZVIZ_TRACER_TRACER_H_
+#define ZVIZ_TRACER_TRACER_H_
+
+#include <bpf/libbpf.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tracer/objects.h"
+#include "tracer/options.h"
+#include "tracer_abi.h"
+
+namespace zviz::tracer {
+
+struct FamilyStatus {
+  std::string family;
+  bool active = false;
+  std::string reason;  // why not active, or a note about a fallback in use
+};
+
+// Per-CPU values summed; the latest value is the one with the newest time.
+struct StatsEntry {
+  uint64_t cgroup_id;
+  uint16_t metric;
+  uint16_t sub;
+  std::string comm;
+  double count, sum_ns, bytes, last_ns, last_at;
+  std::array<double, ZVIZ_HIST_BUCKETS> buckets;
+};
+
+struct SyscallCounts {
+  uint64_t cgroup_id;
+  std::array<double, ZVIZ_SYSCALL_SLOTS> calls;
+};
+
+struct MapFill {
+  std::string name;
+  double entries;
+  double capacity;
+};
+
+struct ProgramStats {
+  std::string program;
+  double run_count;
+  double run_time_ns;
+};
+
+struct Snapshot {
+  double taken_at_ns;  // CLOCK_MONOTONIC, the clock of the kernel's timestamps
+  std::vector<SyscallCounts> syscall_counts;
+  std::vector<StatsEntry> stats;
+  std::array<double, ZVIZ_F_COUNT * ZVIZ_LOST_REASONS> lost;
+  std::vector<MapFill> maps;
+  std::vector<ProgramStats> programs;
+  std::string error;  // a read that failed part way says why here
+};
+
+class Tracer {
+ public:
+  explicit Tracer(Options options);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // Loads and attaches every enabled family; one status per family.
+  std::vector<FamilyStatus> Start();
+  // Starts tracing a cgroup v2 id. Returns false with a reason when the
+  // tracer is full or not started.
+  bool Trace(uint64_t cgroup_id, std::string* error);
+  // Stops tracing it and deletes everything the kernel kept for it.
+  bool Untrace(uint64_t cgroup_id, std::string* error);
+  Snapshot Read();
+  // Detaches every program, keeping programs and maps, or attaches them
+  // again: to pause tracing, and to let a benchmark switch quickly.
+  bool SetAttached(bool attached, std::string* error);
+  void Stop();
+
+ private:
+  struct Loaded {
+    const ObjectSpec* spec;
+    std::unique_ptr<OpenedObject> object;
+    std::vector<bpf_link*> links;
+    std::vector<std::pair<bpf_program*, std::string>> attached;  // what links were made from
+  };
+  struct PendingMap {
+    std::string name;
+    int fd;
+    size_t key_size;
+    uint32_t capacity;
+  };
+
+  bool CreateSharedMaps(std::string* error);
+  FamilyStatus LoadObject(const ObjectSpec& spec, std::vector<std::string>* notes);
+  void ZeroCounts(uint32_t slot);
+  void WriteSpills();
+  void DeleteCgroupEntries(uint64_t cgroup_id);
+  uint64_t SweepDns(uint64_t now_ns, uint32_t* entries);
+
+  std::mutex mu_;
+  Options options_;
+  bool started_ = false;
+  int traced_fd_ = -1;
+  int index_fd_ = -1;
+  int spills_fd_ = -1;
+  int stats_fd_ = -1;
+  int lost_fd_ = -1;
+  int counts_fd_ = -1;
+  int dns_fd_ = -1;
+  int stats_enable_fd_ = -1;
+  std::vector<FamilyStatus> statuses_;
+  std::vector<Loaded> loaded_;
+  std::vector<PendingMap> pending_;
+  std::map<uint64_t, uint32_t> slots_;
+  std::set<uint64_t> spilled_;  // traced cgroups whose index entry another one holds
+  std::deque<uint32_t> free_slots_;
+  uint64_t dns_expired_ = 0;
+};
+
+}  // namespace zviz::tracer
+
+#endif  // ZVIZ_TRACER_TRACER_H_

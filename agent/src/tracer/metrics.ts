@@ -1,0 +1,388 @@
+// Turns a read of the tracer's maps into catalog samples: labels from the
+// container table, kernel histograms folded into catalog buckets, series
+// caps with an `other` series, and the tracer's own health families.
+import { CATALOG_BY_NAME, SYSCALL_LATENCY_BUCKETS, TCP_STATES, TRACE_LATENCY_BUCKETS } from '../metrics/catalog';
+import type { FamilySamples, HistogramSample, Labels, ValueSample } from '../metrics/source';
+import { planFold } from './buckets';
+import type { TracerConfig } from './config';
+import {
+  BLOCK_OPERATIONS,
+  DIRECTIONS,
+  FS_OPERATIONS,
+  LOST_REASONS,
+  METRIC,
+  TRACER_FAMILIES,
+  type TracerFamily,
+} from './families';
+import type { NativeSnapshot } from './native';
+import { SeriesCap } from './series-cap';
+import { emitRow, seriesPerRow, type Row, type RowShape } from './shapes';
+
+/** Kernel histogram geometry, as in agent/bpf/tracer_abi.h. */
+export interface KernelGeometry {
+  histBuckets: number;
+  baseNsTrace: number;
+  baseNsSyscall: number;
+}
+
+export interface FamilyState {
+  active: boolean;
+  reason: string;
+}
+
+export interface MetricsContext {
+  config: TracerConfig;
+  geometry: KernelGeometry;
+  syscallNames: readonly string[];
+  /** The container_id label of a traced cgroup, or undefined once it is gone. */
+  containerOf(cgroup: bigint): string | undefined;
+  families(): ReadonlyMap<TracerFamily, FamilyState>;
+  /** kernel.bpf_stats_enabled, read at collect time. */
+  bpfStatsEnabled(): boolean;
+}
+
+type Kind =
+  | 'syscall'
+  | 'fs'
+  | 'fs_bytes'
+  | 'dns'
+  | 'tcp_connect'
+  | 'tcp_state'
+  | 'tcp_rtt'
+  | 'network'
+  | 'cpu_block'
+  | 'block_io';
+
+const KIND_FAMILY: Record<Kind, TracerFamily> = {
+  syscall: 'syscalls',
+  fs: 'fs',
+  fs_bytes: 'fs',
+  dns: 'dns',
+  tcp_connect: 'tcp_connect',
+  tcp_state: 'tcp_connect',
+  tcp_rtt: 'tcp_rtt',
+  network: 'network',
+  cpu_block: 'cpu_block',
+  block_io: 'block_io',
+};
+
+// Layout of a row's values. Latency rows: count, sum_ns, then the kernel
+// buckets. Syscall rows: calls, timed calls, sum_ns, buckets. Byte rows:
+// bytes, operations.
+const LATENCY = { count: 0, sum: 1, buckets: 2 };
+
+/** Kinds measured in the acting task's context, where a process name means something. */
+const PROCESS_NAME_KINDS = new Set<Kind>(['syscall', 'fs', 'fs_bytes', 'dns', 'tcp_connect', 'network', 'cpu_block']);
+
+const TRACER_METRIC_NAMES = new Set(
+  [...CATALOG_BY_NAME.values()].filter((m) => m.component === 'tracer').map((m) => m.name)
+);
+
+export class TracerMetrics {
+  private readonly caps = new Map<TracerFamily, SeriesCap>();
+  private readonly shapes: Record<Kind, RowShape>;
+  private readonly histBuckets: number;
+  private exported = new Map<TracerFamily, number>();
+
+  constructor(private readonly ctx: MetricsContext) {
+    for (const family of TRACER_FAMILIES) {
+      this.caps.set(family, new SeriesCap(ctx.config.series_limits[family]));
+    }
+    const g = ctx.geometry;
+    this.histBuckets = g.histBuckets;
+    const trace = planFold({ baseNs: g.baseNsTrace, step: 1, buckets: g.histBuckets }, TRACE_LATENCY_BUCKETS);
+    const syscall = planFold({ baseNs: g.baseNsSyscall, step: 2, buckets: g.histBuckets }, SYSCALL_LATENCY_BUCKETS);
+    const latency = (metric: string, latest?: string): RowShape => ({
+      counters: [],
+      histogram: {
+        metric,
+        countIndex: LATENCY.count,
+        sumIndex: LATENCY.sum,
+        bucketOffset: LATENCY.buckets,
+        plan: trace,
+        bounds: TRACE_LATENCY_BUCKETS.length,
+      },
+      latest,
+      countIndex: LATENCY.count,
+    });
+    this.shapes = {
+      syscall: {
+        counters: [{ metric: 'zviz_syscalls_total', index: 0 }],
+        histogram: ctx.config.syscall_latency
+          ? {
+              metric: 'zviz_syscall_latency_seconds',
+              countIndex: 1,
+              sumIndex: 2,
+              bucketOffset: 3,
+              plan: syscall,
+              bounds: SYSCALL_LATENCY_BUCKETS.length,
+            }
+          : undefined,
+        countIndex: 0,
+      },
+      fs: latency('zviz_fs_latency_seconds', 'zviz_fs_latency_latest_seconds'),
+      fs_bytes: { counters: [{ metric: 'zviz_filesystem_bytes_total', index: 0 }], countIndex: 1 },
+      dns: latency('zviz_dns_latency_seconds', 'zviz_dns_latency_latest_seconds'),
+      tcp_connect: latency('zviz_tcp_connect_latency_seconds', 'zviz_tcp_connect_latency_latest_seconds'),
+      tcp_state: { counters: [{ metric: 'zviz_tcp_state_changes_total', index: 0 }], countIndex: 0 },
+      tcp_rtt: latency('zviz_tcp_rtt_seconds', 'zviz_tcp_rtt_latest_seconds'),
+      network: { counters: [{ metric: 'zviz_network_bytes_total', index: 0 }], countIndex: 1 },
+      cpu_block: latency('zviz_cpu_block_seconds', 'zviz_cpu_block_latest_seconds'),
+      block_io: latency('zviz_block_io_latency_seconds'),
+    };
+  }
+
+  /**
+   * Every family this class may fill. The registry itself reports series
+   * per catalog family (zviz_exported_series); the tracer adds what its
+   * own caps folded, per tracer family.
+   */
+  static families(): string[] {
+    return [...TRACER_METRIC_NAMES, 'zviz_series_overflow_total'];
+  }
+
+  /** Per tracer family: series exported at the last read, the cap, observations folded into other. */
+  seriesReport(): Record<string, { exported: number; limit: number; overflow: number }> {
+    const report: Record<string, { exported: number; limit: number; overflow: number }> = {};
+    for (const [family, cap] of this.caps) {
+      report[family] = { exported: this.exported.get(family) ?? 0, limit: cap.limit, overflow: cap.overflow };
+    }
+    return report;
+  }
+
+  /** Forgets a cgroup's series (it is no longer traced). */
+  forget(cgroup: bigint): void {
+    for (const cap of this.caps.values()) {
+      cap.forget(cgroup);
+    }
+  }
+
+  samples(snapshot: NativeSnapshot): Map<string, FamilySamples> {
+    const out = new Map<string, (ValueSample | HistogramSample)[]>();
+    const sink = (metric: string, sample: ValueSample | HistogramSample) => {
+      let list = out.get(metric);
+      if (!list) {
+        list = [];
+        out.set(metric, list);
+      }
+      list.push(sample);
+    };
+    const families = this.ctx.families();
+    const exported = new Map<TracerFamily, number>();
+
+    for (const [kind, row] of this.rows(snapshot)) {
+      const family = KIND_FAMILY[kind];
+      if (!families.get(family)?.active) {
+        continue;
+      }
+      const shape = this.shapes[kind];
+      const cap = this.caps.get(family)!;
+      if (cap.admit(row.key, row.cgroup, seriesPerRow(shape))) {
+        exported.set(family, (exported.get(family) ?? 0) + emitRow(shape, row.labels, row.values, row.latest, sink));
+      } else {
+        cap.fold(kind, row.key, row.cgroup, row.values, shape.countIndex, row.latest);
+      }
+    }
+    for (const family of TRACER_FAMILIES) {
+      const cap = this.caps.get(family)!;
+      for (const [kind, other] of cap.otherRows()) {
+        const shape = this.shapes[kind as Kind];
+        const labels = this.otherLabels(kind as Kind);
+        exported.set(family, (exported.get(family) ?? 0) + emitRow(shape, labels, other.values, other.latest, sink));
+      }
+    }
+
+    this.exported = exported;
+    this.selfSamples(snapshot, sink);
+    return out as Map<string, FamilySamples>;
+  }
+
+  private *rows(snapshot: NativeSnapshot): Generator<[Kind, Row]> {
+    const { stats } = snapshot;
+    const withComm = this.ctx.config.labels.process_name;
+    const nb = this.histBuckets;
+    // Syscall counts live in a dense per-cgroup array (or, with process
+    // names, in the stats entries); their latencies in the stats entries.
+    const syscalls = new Map<string, Row>();
+    const syscallRow = (cgroup: bigint, nr: number, comm: string): Row | undefined => {
+      const key = `${cgroup}|${nr}|${comm}`;
+      let row = syscalls.get(key);
+      if (!row) {
+        const container = this.ctx.containerOf(cgroup);
+        if (container === undefined) {
+          return undefined;
+        }
+        const labels: Record<string, string> = {
+          container_id: container,
+          syscall: this.ctx.syscallNames[nr] ?? `syscall_${nr}`,
+        };
+        if (withComm) {
+          labels.process_name = comm;
+        }
+        row = { key, cgroup, labels, values: new Array<number>(3 + nb).fill(0) };
+        syscalls.set(key, row);
+      }
+      return row;
+    };
+    for (const { cgroupId, calls } of snapshot.syscallCounts) {
+      for (let nr = 0; nr < calls.length; nr++) {
+        if (calls[nr] > 0) {
+          const row = syscallRow(cgroupId, nr, '');
+          if (row) {
+            row.values[0] += calls[nr];
+          }
+        }
+      }
+    }
+
+    for (let i = 0; i < stats.metrics.length; i++) {
+      const cgroup = stats.cgroupIds[i];
+      const metric = stats.metrics[i];
+      const sub = stats.subs[i];
+      const comm = stats.comms[i];
+      const base = i * stats.width;
+      const v = stats.values;
+      const count = v[base];
+      const sum = v[base + 1];
+      const bytes = v[base + 2];
+      const latest = { ns: v[base + 3], at: v[base + 4] };
+      const buckets = Array.from(v.subarray(base + 5, base + 5 + nb));
+
+      if (metric === METRIC.syscall) {
+        const row = syscallRow(cgroup, sub, comm);
+        if (row) {
+          row.values[0] += count;
+          row.values[1] += buckets.reduce((a, b) => a + b, 0);
+          row.values[2] += sum;
+          for (let b = 0; b < nb; b++) {
+            row.values[3 + b] += buckets[b];
+          }
+        }
+        continue;
+      }
+      const container = this.ctx.containerOf(cgroup);
+      if (container === undefined) {
+        continue;
+      }
+      const labels: Record<string, string> = { container_id: container };
+      const named = (kind: Kind, extra: Labels, values: number[], withLatest: boolean): [Kind, Row] => {
+        const all: Record<string, string> = { ...labels, ...extra };
+        if (withComm && comm && PROCESS_NAME_KINDS.has(kind)) {
+          all.process_name = comm;
+        }
+        return [
+          kind,
+          {
+            key: `${kind}|${cgroup}|${sub}|${comm}`,
+            cgroup,
+            labels: all,
+            values,
+            latest: withLatest ? latest : undefined,
+          },
+        ];
+      };
+      switch (metric) {
+        case METRIC.fs:
+          if (sub < FS_OPERATIONS.length) {
+            const operation = FS_OPERATIONS[sub];
+            yield named('fs', { operation }, [count, sum, ...buckets], true);
+            if (operation !== 'fsync') {
+              yield named('fs_bytes', { operation }, [bytes, count], false);
+            }
+          }
+          break;
+        case METRIC.dns:
+          yield named('dns', {}, [count, sum, ...buckets], true);
+          break;
+        case METRIC.tcpConnect:
+          yield named('tcp_connect', {}, [count, sum, ...buckets], true);
+          break;
+        case METRIC.tcpState:
+          if (sub >= 1 && sub <= TCP_STATES.length) {
+            // Linux numbers TCP states from 1 (TCP_ESTABLISHED).
+            yield named('tcp_state', { state: TCP_STATES[sub - 1] }, [count], false);
+          }
+          break;
+        case METRIC.tcpRtt:
+          yield named('tcp_rtt', {}, [count, sum, ...buckets], true);
+          break;
+        case METRIC.network:
+          if (sub < DIRECTIONS.length) {
+            yield named('network', { direction: DIRECTIONS[sub] }, [bytes, count], false);
+          }
+          break;
+        case METRIC.cpuBlock:
+          yield named('cpu_block', {}, [count, sum, ...buckets], true);
+          break;
+        case METRIC.blockIo:
+          yield named(
+            'block_io',
+            { operation: BLOCK_OPERATIONS[Math.min(sub, BLOCK_OPERATIONS.length - 1)] },
+            [count, sum, ...buckets],
+            false
+          );
+          break;
+      }
+    }
+    for (const row of syscalls.values()) {
+      yield ['syscall', row];
+    }
+  }
+
+  /** Labels of a kind's `other` series: `other` in every label it has. */
+  private otherLabels(kind: Kind): Labels {
+    const labels: Record<string, string> = { container_id: 'other' };
+    switch (kind) {
+      case 'syscall':
+        labels.syscall = 'other';
+        break;
+      case 'fs':
+      case 'fs_bytes':
+      case 'block_io':
+        labels.operation = 'other';
+        break;
+      case 'tcp_state':
+        labels.state = 'other';
+        break;
+      case 'network':
+        labels.direction = 'other';
+        break;
+    }
+    if (this.ctx.config.labels.process_name && PROCESS_NAME_KINDS.has(kind)) {
+      labels.process_name = 'other';
+    }
+    return labels;
+  }
+
+  private selfSamples(snapshot: NativeSnapshot, sink: (metric: string, sample: ValueSample) => void): void {
+    const families = this.ctx.families();
+    TRACER_FAMILIES.forEach((family, f) => {
+      const state = families.get(family);
+      sink('zviz_tracer_family_active', { labels: { family }, value: state?.active ? 1 : 0 });
+      if (state?.active) {
+        LOST_REASONS.forEach((reason, r) => {
+          sink('zviz_tracer_events_lost_total', {
+            labels: { family, reason },
+            value: snapshot.lost[f * LOST_REASONS.length + r] ?? 0,
+          });
+        });
+        sink('zviz_series_overflow_total', { labels: { family }, value: this.caps.get(family)!.overflow });
+      }
+    });
+    for (const map of snapshot.maps) {
+      sink('zviz_tracer_map_fill_ratio', {
+        labels: { map: map.name },
+        value: map.capacity > 0 ? map.entries / map.capacity : 0,
+      });
+    }
+    if (this.ctx.bpfStatsEnabled()) {
+      for (const program of snapshot.programs) {
+        sink('zviz_tracer_program_runs_total', { labels: { program: program.program }, value: program.runCount });
+        sink('zviz_tracer_program_run_seconds_total', {
+          labels: { program: program.program },
+          value: program.runTimeNs / 1e9,
+        });
+      }
+    }
+  }
+}

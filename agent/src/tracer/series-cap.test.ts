@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+
+import { SeriesCap } from './series-cap';
+
+describe('series cap', () => {
+  it('admits label sets until the budget is spent, and keeps the admitted ones', () => {
+    const cap = new SeriesCap(5);
+    expect(cap.admit('a', 1n, 2)).toBe(true);
+    expect(cap.admit('b', 1n, 2)).toBe(true);
+    expect(cap.admit('c', 2n, 2)).toBe(false);
+    expect(cap.admit('a', 1n, 2)).toBe(true);
+  });
+
+  it('folds what refused label sets gain into a monotonic other row and counts it as overflow', () => {
+    const cap = new SeriesCap(0);
+    cap.fold('k', 'x', 1n, [10, 100], 0, { ns: 5, at: 1 });
+    cap.fold('k', 'y', 2n, [1, 1], 0, { ns: 7, at: 3 });
+    cap.fold('k', 'x', 1n, [12, 130], 0, { ns: 6, at: 2 });
+    expect(cap.otherRows().get('k')).toEqual({ values: [13, 131], latest: { ns: 7, at: 3 } });
+    expect(cap.overflow).toBe(13);
+    // x's cgroup goes away: other keeps what x contributed.
+    cap.forget(1n);
+    cap.fold('k', 'y', 2n, [2, 2], 0);
+    expect(cap.otherRows().get('k')?.values).toEqual([14, 132]);
+  });
+
+  it('treats a folded entry that went backwards as recreated', () => {
+    const cap = new SeriesCap(0);
+    cap.fold('k', 'x', 1n, [10], 0);
+    cap.fold('k', 'x', 1n, [3], 0);
+    expect(cap.otherRows().get('k')?.values).toEqual([13]);
+  });
+
+  it('frees the budget of a forgotten cgroup', () => {
+    const cap = new SeriesCap(2);
+    expect(cap.admit('a', 1n, 2)).toBe(true);
+    expect(cap.admit('b', 2n, 2)).toBe(false);
+    cap.forget(1n);
+    expect(cap.admit('b', 2n, 2)).toBe(true);
+  });
+});

@@ -1,0 +1,88 @@
+// A family's series budget. Label sets are admitted in the order they first
+// appear and keep their place until their cgroup goes away, so a busy
+// container cannot push a quiet one's series out between scrapes. Label sets
+// that arrive once the budget is spent fold into one `other` series per
+// kind; what they add is accumulated as deltas, so `other` only grows, like
+// any counter, even when a folded cgroup later disappears.
+
+export interface Latest {
+  ns: number;
+  at: number;
+}
+
+interface Folded {
+  cgroup: bigint;
+  values: number[];
+}
+
+export interface OtherRow {
+  values: number[];
+  latest?: Latest;
+}
+
+export class SeriesCap {
+  private readonly admitted = new Map<string, { cgroup: bigint; series: number }>();
+  private readonly folded = new Map<string, Folded>();
+  private readonly others = new Map<string, OtherRow>();
+  private used = 0;
+  private overflowed = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Whether the label set may be exported as itself; it costs `series` series. */
+  admit(key: string, cgroup: bigint, series: number): boolean {
+    if (this.admitted.has(key)) {
+      return true;
+    }
+    if (this.folded.has(key) || this.used + series > this.limit) {
+      return false;
+    }
+    this.admitted.set(key, { cgroup, series });
+    this.used += series;
+    return true;
+  }
+
+  /**
+   * Adds what a folded label set gained since the last read to the `other`
+   * row of its kind. `countIndex` names the value that counts observations.
+   */
+  fold(kind: string, key: string, cgroup: bigint, values: readonly number[], countIndex: number, latest?: Latest) {
+    const before = this.folded.get(key)?.values;
+    // A value below the last one means the kernel entry was recreated: all of it is new.
+    const reset = before !== undefined && values.some((v, i) => v < before[i]);
+    const other = this.others.get(kind) ?? { values: new Array<number>(values.length).fill(0) };
+    for (let i = 0; i < values.length; i++) {
+      other.values[i] += values[i] - (before && !reset ? before[i] : 0);
+    }
+    this.overflowed += values[countIndex] - (before && !reset ? before[countIndex] : 0);
+    if (latest && latest.at > 0 && (!other.latest || latest.at > other.latest.at)) {
+      other.latest = latest;
+    }
+    this.others.set(kind, other);
+    this.folded.set(key, { cgroup, values: [...values] });
+  }
+
+  otherRows(): ReadonlyMap<string, OtherRow> {
+    return this.others;
+  }
+
+  /** Drops a cgroup's label sets; their budget is free again. */
+  forget(cgroup: bigint): void {
+    for (const [key, entry] of this.admitted) {
+      if (entry.cgroup === cgroup) {
+        this.admitted.delete(key);
+        this.used -= entry.series;
+      }
+    }
+    for (const [key, entry] of this.folded) {
+      if (entry.cgroup === cgroup) {
+        this.folded.delete(key);
+      }
+    }
+  }
+
+  /** Observations folded into `other` since the agent started. */
+  get overflow(): number {
+    return this.overflowed;
+  }
+}

@@ -1,0 +1,494 @@
+// The tracer on the real kernel: a workload with known behaviour runs in a
+// cgroup the test creates and registers, and the metric source must show its
+// syscalls, file I/O, DNS queries, TCP connect and RTT, bytes, blocked time
+// and block I/O, in the right container and buckets.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { binary, btf, describeWhere, root } from '@zviz/test-support/requirements';
+import { SYSCALL_LATENCY_BUCKETS, TRACE_LATENCY_BUCKETS } from '../metrics/catalog';
+import { MetricsRegistry } from '../metrics/registry';
+import type { FamilySamples, HistogramSample, ValueSample } from '../metrics/source';
+import { packageRoot } from '../native/load';
+import type { AgentContext } from '../agent-context';
+import type { Config } from '../config/schema';
+import { cgroup2Mount, resolveCgroup } from './cgroup-id';
+import { tracerComponent } from './component';
+import { resolveTracerConfig, type TracerConfigInput } from './config';
+import { METRIC, TRACER_FAMILIES } from './families';
+import { loadTracerAddon, type TracerAddon } from './native';
+import { Tracer, type TracerLogger } from './tracer';
+
+const GETPPIDS = 12345;
+const SLEEP_MS = 700;
+const DNS_DELAY_MS = 150;
+
+function samplesOf<T extends ValueSample | HistogramSample>(
+  out: Map<string, FamilySamples>,
+  metric: string,
+  labels: Record<string, string>
+): T[] {
+  return ((out.get(metric) ?? []) as T[]).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+function one<T extends ValueSample | HistogramSample>(
+  out: Map<string, FamilySamples>,
+  metric: string,
+  labels: Record<string, string>
+): T {
+  const found = samplesOf<T>(out, metric, labels);
+  expect(found, `${metric} ${JSON.stringify(labels)}`).toHaveLength(1);
+  return found[0];
+}
+
+/** Observations with le(lower) < value <= le(upper), from cumulative buckets. */
+function between(h: HistogramSample, bounds: readonly number[], lower: number, upper: number): number {
+  const at = (bound: number) => (bound === 0 ? 0 : h.buckets[bounds.indexOf(bound)]);
+  expect(bounds.includes(upper) && (lower === 0 || bounds.includes(lower))).toBe(true);
+  return at(upper) - at(lower);
+}
+
+function run(command: string, args: string[], cgroupDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `echo $$ > ${cgroupDir}/cgroup.procs && exec "$0" "$@"`, command, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args[0]} exited ${code}`))));
+  });
+}
+
+/** A DNS server answering every A query with 10.1.2.3 after a delay. */
+async function dnsResponder(address: string, delayMs: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.on('message', (query, peer) => {
+    setTimeout(() => {
+      let end = 12;
+      while (query[end] !== 0) {
+        end += query[end] + 1;
+      }
+      const question = query.subarray(12, end + 5);
+      const header = Buffer.from([query[0], query[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+      const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 1, 2, 3]);
+      socket.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(53, address, resolve);
+  });
+  return socket;
+}
+
+class LogBook implements TracerLogger {
+  readonly lines: { level: string; details: object; message: string }[] = [];
+  info(details: object, message: string) {
+    this.lines.push({ level: 'info', details, message });
+  }
+  warn(details: object, message: string) {
+    this.lines.push({ level: 'warn', details, message });
+  }
+}
+
+describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
+  const work = mkdtempSync(join(tmpdir(), 'zviz-tracer-'));
+  const workload = join(work, 'tracer-workload');
+  const mount = cgroup2Mount()!;
+  const parent = join(mount, `zviz-test-${process.pid}`);
+  const cgroupDirs: string[] = [];
+  const tracers: Tracer[] = [];
+
+  function cgroup(name: string): { dir: string; id: bigint } {
+    const dir = join(parent, name);
+    mkdirSync(dir, { recursive: true });
+    cgroupDirs.push(dir);
+    return { dir, id: resolveCgroup(dir, mount).id };
+  }
+
+  async function startTracer(input: TracerConfigInput, logger?: TracerLogger): Promise<Tracer> {
+    const tracer = new Tracer(resolveTracerConfig({ read_interval_seconds: 0, ...input }), { logger });
+    tracers.push(tracer);
+    await tracer.start();
+    return tracer;
+  }
+
+  beforeAll(() => {
+    execFileSync('cc', ['-O2', '-Wall', '-o', workload, join(packageRoot(), 'test/workloads/tracer.c'), '-lresolv']);
+  });
+
+  afterAll(async () => {
+    for (const tracer of tracers) {
+      await tracer.stop();
+    }
+    for (const dir of cgroupDirs.reverse()) {
+      rmdirSync(dir);
+    }
+    rmdirSync(parent);
+  });
+
+  it('agrees with the addon on the ABI numbers', () => {
+    const loaded = loadTracerAddon();
+    if (!loaded.ok) {
+      throw new Error(loaded.reason);
+    }
+    const abi: TracerAddon['abi'] = loaded.addon.abi;
+    expect(abi.families).toEqual([...TRACER_FAMILIES]);
+    expect(abi.metrics).toEqual(METRIC);
+  });
+
+  describe('with every family on', () => {
+    let tracer: Tracer;
+    const logs = new LogBook();
+    const busy = { dir: '', id: 0n };
+    const quiet = { dir: '', id: 0n };
+
+    beforeAll(async () => {
+      Object.assign(busy, cgroup('busy'));
+      Object.assign(quiet, cgroup('quiet'));
+      tracer = await startTracer({ syscall_latency_sample: 1 }, logs);
+      tracer.trace('busy-container', busy.id);
+      tracer.trace('quiet-container', quiet.id);
+
+      // A random loopback address, so parallel runs do not fight over port 53.
+      const dnsIp = `127.${1 + (process.pid % 200)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+      const dns = await dnsResponder(dnsIp, DNS_DELAY_MS);
+      const port = 20000 + Math.floor(Math.random() * 30000);
+      const server = spawn(workload, ['server', String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      try {
+        await new Promise((resolve, reject) => {
+          server.stdout.once('data', resolve);
+          server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+        });
+        server.stdin.write('go\n');
+        await Promise.all([
+          run(
+            workload,
+            ['client', String(port), dnsIp, String(GETPPIDS), join(work, 'file'), String(SLEEP_MS)],
+            busy.dir
+          ),
+          run(workload, ['loop', '777'], quiet.dir),
+        ]);
+      } finally {
+        server.kill();
+        dns.close();
+      }
+    }, 30_000);
+
+    it('is healthy and says so in /health and the log', () => {
+      const health = tracer.health();
+      expect(health.status).toBe('ok');
+      expect(health.families).toMatchObject(Object.fromEntries(TRACER_FAMILIES.map((f) => [f, { active: true }])));
+      expect(typeof health.bpf_stats_enabled).toBe('boolean');
+      expect(health.traced_cgroups).toBe(2);
+      const started = logs.lines.find((l) => l.message.startsWith('tracer started'));
+      expect(started?.details).toMatchObject({ active: [...TRACER_FAMILIES] });
+    });
+
+    it('counts every syscall and times them into the right buckets', async () => {
+      const out = await tracer.source.collect();
+      const busyLabels = { container_id: 'busy-container', syscall: 'getppid' };
+      expect(one<ValueSample>(out, 'zviz_syscalls_total', busyLabels).value).toBe(GETPPIDS);
+      const getppid = one<HistogramSample>(out, 'zviz_syscall_latency_seconds', busyLabels);
+      expect(getppid.count).toBe(GETPPIDS);
+      // getppid takes well under 16 µs but for the odd interrupt.
+      expect(getppid.buckets[SYSCALL_LATENCY_BUCKETS.indexOf(0.000016)]).toBeGreaterThan(GETPPIDS * 0.99);
+
+      const sleep = one<HistogramSample>(out, 'zviz_syscall_latency_seconds', {
+        container_id: 'busy-container',
+        syscall: 'clock_nanosleep',
+      });
+      expect(sleep.count).toBe(1);
+      // Tolerance here and below: nothing faster than the nominal delay allows, and at
+      // most one bucket above the nominal one, for scheduling delays on a busy machine.
+      expect(between(sleep, SYSCALL_LATENCY_BUCKETS, 0.262144, 4.194304)).toBe(1);
+
+      expect(
+        one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'quiet-container', syscall: 'getppid' }).value
+      ).toBe(777);
+      expect(samplesOf(out, 'zviz_dns_latency_seconds', { container_id: 'quiet-container' })).toHaveLength(0);
+    });
+
+    it('measures writes, their bytes and the fsync on the regular file', async () => {
+      const out = await tracer.source.collect();
+      const labels = (operation: string) => ({ container_id: 'busy-container', operation });
+      expect(one<ValueSample>(out, 'zviz_filesystem_bytes_total', labels('write')).value).toBe(16 * 4096);
+      expect(one<HistogramSample>(out, 'zviz_fs_latency_seconds', labels('write')).count).toBe(16);
+      expect(one<HistogramSample>(out, 'zviz_fs_latency_seconds', labels('fsync')).count).toBe(1);
+      // The dynamic loader reads shared libraries: reads of regular files, never of the pipes.
+      expect(one<ValueSample>(out, 'zviz_filesystem_bytes_total', labels('read')).value).toBeGreaterThan(0);
+      expect(one<ValueSample>(out, 'zviz_fs_latency_latest_seconds', labels('fsync')).value).toBeGreaterThan(0);
+      const written = samplesOf<HistogramSample>(out, 'zviz_block_io_latency_seconds', labels('write'));
+      expect(written.reduce((n, h) => n + h.count, 0)).toBeGreaterThanOrEqual(1);
+    });
+
+    it('times both DNS queries (connected and sendto) from send to answer', async () => {
+      const out = await tracer.source.collect();
+      const dns = one<HistogramSample>(out, 'zviz_dns_latency_seconds', { container_id: 'busy-container' });
+      expect(dns.count).toBe(2);
+      // 150 ms of responder delay: both in (102.4 ms, 204.8 ms], or the bucket above.
+      expect(between(dns, TRACE_LATENCY_BUCKETS, 0.1024, 0.4096)).toBe(2);
+      const latest = one<ValueSample>(out, 'zviz_dns_latency_latest_seconds', { container_id: 'busy-container' });
+      // libuv starts timers from its cached loop time, so the responder may answer a
+      // millisecond or two before its nominal delay.
+      expect(latest.value).toBeGreaterThan(DNS_DELAY_MS / 1000 - 0.003);
+      expect(latest.value).toBeLessThan(0.4096);
+    });
+
+    it('times the connect held up by a full accept queue, and sees the RTT and states', async () => {
+      const out = await tracer.source.collect();
+      const c = { container_id: 'busy-container' };
+      const connect = one<HistogramSample>(out, 'zviz_tcp_connect_latency_seconds', c);
+      expect(connect.count).toBe(1);
+      // The first SYN is dropped; the retransmission 1 s later gets through.
+      expect(between(connect, TRACE_LATENCY_BUCKETS, 0.8192, 3.2768)).toBe(1);
+      expect(one<ValueSample>(out, 'zviz_tcp_connect_latency_latest_seconds', c).value).toBeGreaterThanOrEqual(1);
+      expect(one<ValueSample>(out, 'zviz_tcp_state_changes_total', { ...c, state: 'SYN_SENT' }).value).toBe(1);
+      expect(one<ValueSample>(out, 'zviz_tcp_state_changes_total', { ...c, state: 'ESTABLISHED' }).value).toBe(1);
+      expect(one<HistogramSample>(out, 'zviz_tcp_rtt_seconds', c).count).toBeGreaterThanOrEqual(1);
+      expect(one<ValueSample>(out, 'zviz_tcp_rtt_latest_seconds', c).value).toBeGreaterThan(0);
+    });
+
+    it('counts network bytes both ways', async () => {
+      const out = await tracer.source.collect();
+      const sent = one<ValueSample>(out, 'zviz_network_bytes_total', {
+        container_id: 'busy-container',
+        direction: 'send',
+      });
+      const received = one<ValueSample>(out, 'zviz_network_bytes_total', {
+        container_id: 'busy-container',
+        direction: 'recv',
+      });
+      // 1000 bytes of request and two DNS queries; 2000 of response and two answers.
+      expect(sent.value).toBeGreaterThan(1000);
+      expect(sent.value).toBeLessThan(1300);
+      expect(received.value).toBeGreaterThan(2000);
+      expect(received.value).toBeLessThan(2300);
+    });
+
+    it('measures blocked time: the response wait, the sleep, the connect wait', async () => {
+      const out = await tracer.source.collect();
+      const blocked = one<HistogramSample>(out, 'zviz_cpu_block_seconds', { container_id: 'busy-container' });
+      // Each wait is at least its nominal length: 300 ms, 700 ms, 1 s.
+      const above = (bound: number) => blocked.count - blocked.buckets[TRACE_LATENCY_BUCKETS.indexOf(bound)];
+      expect(above(0.2048)).toBeGreaterThanOrEqual(3);
+      expect(above(0.4096)).toBeGreaterThanOrEqual(2);
+      expect(above(0.8192)).toBeGreaterThanOrEqual(1);
+      expect(blocked.sum).toBeGreaterThan(2);
+    });
+
+    it('reports its own health: no losses, map fill, series per family', async () => {
+      const out = await tracer.source.collect();
+      for (const sample of samplesOf<ValueSample>(out, 'zviz_tracer_events_lost_total', {})) {
+        expect(sample.value, JSON.stringify(sample.labels)).toBe(0);
+      }
+      const stats = one<ValueSample>(out, 'zviz_tracer_map_fill_ratio', { map: 'stats' });
+      expect(stats.value).toBeGreaterThan(0);
+      expect(stats.value).toBeLessThan(0.1);
+      const series = tracer.health().series as Record<string, { exported: number; limit: number }>;
+      expect(series.syscalls.exported).toBeGreaterThan(20);
+      expect(series.syscalls.limit).toBe(20000);
+    });
+
+    describeWhere([binary('promtool', 'prometheus')], 'through the agent registry', () => {
+      it('renders an exposition promtool accepts, with the workload in it', async () => {
+        const registry = new MetricsRegistry();
+        registry.addSource(tracer.source);
+        const text = (await registry.scrape('text')).body.toString();
+        expect(text).toMatch(
+          new RegExp(`^zviz_syscalls_total\\{container_id="busy-container",syscall="getppid"[^}]*\\} ${GETPPIDS}$`, 'm')
+        );
+        expect(text).toMatch(/^zviz_dns_latency_seconds_bucket\{container_id="busy-container"[^}]*le="0.4096"\} 2$/m);
+        expect(text).toMatch(/^zviz_tcp_connect_latency_seconds_count\{container_id="busy-container"[^}]*\} 1$/m);
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(check.stdout + check.stderr).toBe('');
+        expect(check.status).toBe(0);
+      });
+    });
+
+    it("deletes a container's series and kernel entries when it is untraced", async () => {
+      await tracer.untrace('quiet-container');
+      const out = await tracer.source.collect();
+      for (const samples of out.values()) {
+        for (const sample of samples) {
+          expect(sample.labels.container_id).not.toBe('quiet-container');
+        }
+      }
+      expect(one<ValueSample>(out, 'zviz_tracer_map_fill_ratio', { map: 'traced_cgroups' }).value).toBe(1 / 256);
+      // Nothing more is counted for it either.
+      await run(workload, ['loop', '10'], quiet.dir);
+      const later = await tracer.source.collect();
+      expect(samplesOf(later, 'zviz_syscalls_total', { container_id: 'quiet-container' })).toHaveLength(0);
+      expect(tracer.health().traced_cgroups).toBe(1);
+    });
+  });
+
+  it('finds cgroups whose index entry another one holds', async () => {
+    const loaded = loadTracerAddon();
+    if (!loaded.ok) {
+      throw new Error(loaded.reason);
+    }
+    // One index entry: every cgroup after the first spills into the hash.
+    const native = new loaded.addon.Tracer({ indexSize: 1, fs: false, dns: false, syscallLatency: false });
+    const statuses = await native.start();
+    expect(statuses.find((s) => s.family === 'syscalls')?.active).toBe(true);
+    const groups = [cgroup('index-a'), cgroup('index-b'), cgroup('index-c')];
+    const counted = async () => {
+      const snapshot = await native.read();
+      return groups.map(({ id }) => snapshot.syscallCounts.find((c) => c.cgroupId === id)?.calls[110] ?? 0);
+    };
+    try {
+      groups.forEach(({ id }) => native.trace(id));
+      for (const [i, { dir }] of groups.entries()) {
+        await run(workload, ['loop', String(100 * (i + 1))], dir);
+      }
+      expect(await counted()).toEqual([100, 200, 300]);
+      // The index holder goes; the spilled ones are still seen.
+      await native.untrace(groups[0].id);
+      await native.untrace(groups[1].id);
+      for (const { dir } of groups) {
+        await run(workload, ['loop', '10'], dir);
+      }
+      expect(await counted()).toEqual([0, 0, 310]);
+    } finally {
+      native.stop();
+    }
+  });
+
+  it('runs as the agent component, registered with the registry, and follows reloads', async () => {
+    const registry = new MetricsRegistry();
+    const watched = cgroup('watched');
+    const config = (tracer: TracerConfigInput) =>
+      ({ tracer: { read_interval_seconds: 0, ...tracer } }) as unknown as Config;
+    const ctx = { config: config({}), log: pino({ level: 'silent' }), registry } as unknown as AgentContext;
+    const component = tracerComponent(ctx);
+    tracers.push(component);
+    await component.start();
+    expect(component.health().families).toMatchObject({ dns: { active: true } });
+
+    // A new watched path needs no reload of the programs; a family switched off does.
+    await component.reload(config({ cgroups: [watched.dir] }));
+    expect(component.health().traced_cgroups).toBe(1);
+    await run(workload, ['loop', '5'], watched.dir);
+    const containerId = `cgroup:${watched.dir.slice(mount.length)}`;
+    const getppids = (text: string) =>
+      new RegExp(`^zviz_syscalls_total\\{container_id="${containerId}",syscall="getppid"[^}]*\\} (\\d+)$`, 'm').exec(
+        text
+      )?.[1];
+    expect(getppids((await registry.scrape('text')).body.toString())).toBe('5');
+
+    await component.reload(config({ cgroups: [watched.dir], families: { dns: false } }));
+    expect(component.health().families).toMatchObject({ dns: { active: false, reason: 'disabled in config' } });
+    await run(workload, ['loop', '6'], watched.dir);
+    // Reloaded programs count from zero, for the same container.
+    expect(getppids((await registry.scrape('text')).body.toString())).toBe('6');
+
+    await component.reload(config({}));
+    expect(component.health().traced_cgroups).toBe(0);
+  });
+
+  it('runs the other families when one is disabled and another lacks its tracepoint', async () => {
+    const logs = new LogBook();
+    const tracer = await startTracer(
+      {
+        families: { dns: false },
+        tracepoint_overrides: { tcp_probe: 'zviz_no_such_tracepoint', block_io_start: 'zviz_no_io_start' },
+      },
+      logs
+    );
+    const health = tracer.health();
+    expect(health.status).toBe('degraded');
+    expect(health.families).toMatchObject({
+      dns: { active: false, reason: 'disabled in config' },
+      tcp_rtt: { active: false, reason: 'this kernel has no raw tracepoint zviz_no_such_tracepoint' },
+      tcp_connect: { active: true },
+      syscalls: { active: true },
+      // block_io falls back to attributing requests at issue.
+      block_io: { active: true, reason: expect.stringContaining('zviz_no_io_start (using a fallback)') },
+    });
+    expect(health.reason).toContain('tcp_rtt: this kernel has no raw tracepoint');
+    expect(logs.lines.some((l) => l.level === 'warn' && l.message.includes('tcp_rtt inactive'))).toBe(true);
+
+    const c = cgroup('degraded');
+    tracer.trace('degraded-container', c.id);
+    await run(workload, ['loop', '321'], c.dir);
+    const out = await tracer.source.collect();
+    expect(
+      one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'degraded-container', syscall: 'getppid' }).value
+    ).toBe(321);
+    expect(one<ValueSample>(out, 'zviz_tracer_family_active', { family: 'tcp_rtt' }).value).toBe(0);
+    expect(one<ValueSample>(out, 'zviz_tracer_family_active', { family: 'dns' }).value).toBe(0);
+    expect(out.get('zviz_dns_latency_seconds')).toBeUndefined();
+  });
+
+  it('counts only syscalls when the syscall latency is off, pauses, and counts nothing when their families are off', async () => {
+    const counting = await startTracer({ syscall_latency: false, families: { fs: false, dns: false } });
+    const a = cgroup('counting');
+    counting.trace('a', a.id);
+    await run(workload, ['loop', '50'], a.dir);
+    const out = await counting.source.collect();
+    expect(one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(50);
+    expect(out.get('zviz_syscall_latency_seconds')).toBeUndefined();
+    // Paused, nothing is counted; resumed, counting goes on from where it was.
+    counting.setPaused(true);
+    await run(workload, ['loop', '50'], a.dir);
+    counting.setPaused(false);
+    await run(workload, ['loop', '7'], a.dir);
+    const resumed = await counting.source.collect();
+    expect(one<ValueSample>(resumed, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(57);
+    await counting.stop();
+
+    const none = await startTracer({ families: { syscalls: false, fs: false, dns: false } });
+    expect(none.health().families).toMatchObject({ syscalls: { active: false, reason: 'disabled in config' } });
+    none.trace('a', a.id);
+    await run(workload, ['loop', '50'], a.dir);
+    expect((await none.source.collect()).get('zviz_syscalls_total')).toBeUndefined();
+  });
+});
+
+describe('tracer without what it needs', () => {
+  const config = resolveTracerConfig();
+
+  it('reports a missing addon, without BTF, without root, and never throws', async () => {
+    const missing = new Tracer(config, { addon: { ok: false, reason: 'native addon zviz_tracer not found' } });
+    await missing.start();
+    expect(missing.health()).toMatchObject({ status: 'failed', reason: 'native addon zviz_tracer not found' });
+    expect(missing.health().families).toMatchObject({
+      syscalls: { active: false, reason: 'native addon zviz_tracer not found' },
+    });
+    const samples = await missing.source.collect();
+    expect((samples.get('zviz_tracer_family_active') as ValueSample[]).every((s) => s.value === 0)).toBe(true);
+    // Containers can still be announced and removed.
+    missing.trace('c', 42n);
+    await missing.untrace('c');
+
+    const fakeAddon = { ok: true as const, addon: {} as TracerAddon, path: '/nowhere' };
+    const noBtf = new Tracer(config, { addon: fakeAddon, btfPath: '/nonexistent/vmlinux' });
+    await noBtf.start();
+    expect(noBtf.health().reason).toMatch(/no BTF \(\/nonexistent\/vmlinux missing/);
+
+    const notRoot = new Tracer(config, { addon: fakeAddon, btfPath: '/', isRoot: () => false });
+    await notRoot.start();
+    expect(notRoot.health().reason).toMatch(/not root: loading BPF programs needs CAP_BPF and CAP_PERFMON/);
+  });
+
+  it('is disabled, not failed, when the config says so', async () => {
+    const tracer = new Tracer(resolveTracerConfig({ enabled: false }));
+    await tracer.start();
+    expect(tracer.health()).toMatchObject({
+      status: 'disabled',
+      families: { fs: { active: false, reason: 'disabled in config' } },
+    });
+    expect(tracer.required).toBe(false);
+  });
+
+  it('refuses cgroup ids that cannot be one', () => {
+    const tracer = new Tracer(config, { addon: { ok: false, reason: 'x' } });
+    expect(() => tracer.trace('c', 0)).toThrow(/invalid cgroup id 0/);
+    expect(() => tracer.trace('c', 'abc')).toThrow();
+  });
+});
