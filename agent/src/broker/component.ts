@@ -124,6 +124,8 @@ export class BrokerComponent implements Component {
     await this.control?.stop();
     this.containerSource?.stopSampling();
     await this.manager?.removeAll();
+    // Nothing left behind: the group directories go too, when empty.
+    this.cgroups?.removeGroup();
   }
 
   /** A reload starts containers added to the configuration and removes those taken out of it. */
