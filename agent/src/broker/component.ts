@@ -105,7 +105,13 @@ export class BrokerComponent implements Component {
       sendJson(res, 200, body);
     });
 
-    this.control = new ControlServer({ path: this.config.control_socket, addon, manager, log: this.host.log });
+    this.control = new ControlServer({
+      path: this.config.control_socket,
+      addon,
+      manager,
+      eventsAll: this.config.events === 'all',
+      log: this.host.log,
+    });
     await this.control.start();
     this.running = true;
     this.host.log.info(

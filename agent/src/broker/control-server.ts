@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { ProfileError } from '../profiles/problems';
-import type { ContainerManager } from '../containers/manager';
+import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from '../containers/session';
 import type { BrokerAddon } from './addon';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
@@ -16,6 +16,8 @@ export interface ControlServerOptions {
   path: string;
   addon: BrokerAddon;
   manager: ContainerManager;
+  /** broker.events: all (allow and emulate decisions published too) for every container. */
+  eventsAll?: boolean;
   log: { info(detail: object, message: string): void; warn(detail: object, message: string): void };
 }
 
@@ -122,7 +124,7 @@ export class ControlServer {
 
     this.sessions.add(socket);
     socket.resume();
-    let container: Parameters<NonNullable<Parameters<typeof runSession>[3]>>[0] | undefined;
+    let container: Container | undefined;
     let ended = false;
     // Lines from the client: signals to forward.
     createInterface({ input: socket }).on('line', (line) => {
@@ -145,6 +147,7 @@ export class ControlServer {
 
     try {
       const spec = specFromRequest(request, [fds[0], fds[1], fds[2]], addon, fds);
+      spec.eventsAll = spec.eventsAll === true || this.options.eventsAll === true;
       const { container: c } = await runSession(manager, spec, send, (created) => {
         container = created;
         log.info(
