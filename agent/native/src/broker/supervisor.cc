@@ -87,6 +87,8 @@ bool KillTarget(const Target& target) {
   return sys::PidfdSendSignal(pidfd.get(), SIGKILL) == 0;
 }
 
+constexpr size_t kMaxResponseSize = 256;
+
 bool HungUp(int fd) {
   struct pollfd p = {fd, POLLIN, 0};
   int rc;
@@ -96,15 +98,14 @@ bool HungUp(int fd) {
   return rc > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-int Send(int listener, size_t resp_size, uint64_t id, int64_t val, int32_t error, uint32_t flags) {
-  // The kernel may know a larger response struct; zero the tail.
-  alignas(8) char buf[256] = {};
+int Send(int listener, uint64_t id, int64_t val, int32_t error, uint32_t flags) {
+  // Room for a response struct larger than ours (SECCOMP_GET_NOTIF_SIZES), zeroed.
+  alignas(8) char buf[kMaxResponseSize] = {};
   auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(buf);
   resp->id = id;
   resp->val = val;
   resp->error = error;
   resp->flags = flags;
-  (void)resp_size;
   for (;;) {
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) {
       return 0;
@@ -116,7 +117,7 @@ int Send(int listener, size_t resp_size, uint64_t id, int64_t val, int32_t error
 }
 
 /** Installs `fd` in the target as the syscall's result; the new fd number, or -errno. */
-int InstallFd(int listener, size_t resp_size, uint64_t id, int fd, bool cloexec) {
+int InstallFd(int listener, uint64_t id, int fd, bool cloexec) {
   struct seccomp_notif_addfd add = {};
   add.id = id;
   add.flags = ProbeKernel().addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
@@ -131,7 +132,7 @@ int InstallFd(int listener, size_t resp_size, uint64_t id, int fd, bool cloexec)
   }
   if (!ProbeKernel().addfd_send) {
     // Before Linux 5.14: not atomic; a signal between the two steps leaks the fd in the target.
-    int sent = Send(listener, resp_size, id, rc, 0, 0);
+    int sent = Send(listener, id, rc, 0, 0);
     if (sent < 0) {
       return sent;
     }
@@ -198,7 +199,7 @@ bool Supervisor::Start(std::string* error) {
     sa.sa_flags = 0;  // no SA_RESTART: a blocking RECV must return EINTR
     sigaction(WakeSignal(), &sa, nullptr);
   });
-  if (resp_size_ > 256) {
+  if (resp_size_ > kMaxResponseSize) {
     *error = "kernel notification response is larger than the broker supports";
     return false;
   }
@@ -379,7 +380,7 @@ void Supervisor::Handle(const struct seccomp_notif& req, uint64_t t0) {
       // The enforcement program only notifies what the reference program
       // refuses, logs or brokers; anything else is a broker bug. Fail closed.
       BrokerMetrics::Get().Error();
-      Send(listener_.get(), resp_size_, req.id, 0, -ENOSYS, 0);
+      Send(listener_.get(), req.id, 0, -ENOSYS, 0);
       BrokerMetrics::Get().InflightAdd(-1);
       return;
   }
@@ -608,20 +609,20 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
   int rc = 0;
   switch (answer.how) {
     case Answer::How::kErrno:
-      rc = Send(listener, resp_size_, req.id, 0, -answer.error, 0);
+      rc = Send(listener, req.id, 0, -answer.error, 0);
       break;
     case Answer::How::kContinue:
-      rc = Send(listener, resp_size_, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+      rc = Send(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
       break;
     case Answer::How::kInstall: {
-      int installed = InstallFd(listener, resp_size_, req.id, answer.fd.get(), answer.cloexec);
+      int installed = InstallFd(listener, req.id, answer.fd.get(), answer.cloexec);
       answer.fd.reset();
       if (installed == -ENOENT) {
         rc = -ENOENT;
       } else if (installed < 0) {
         // The target's fd table refused it (EMFILE, ...): that is the open's result.
         answer.error = -installed;
-        rc = Send(listener, resp_size_, req.id, 0, installed, 0);
+        rc = Send(listener, req.id, 0, installed, 0);
       }
       break;
     }
@@ -630,7 +631,7 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       rc = KillTarget(target) ? 0 : -ENOENT;
       if (rc == 0) {
         // Dying anyway; answer so the task leaves the wait at once.
-        Send(listener, resp_size_, req.id, 0, -EPERM, 0);
+        Send(listener, req.id, 0, -EPERM, 0);
       }
       break;
     }
@@ -704,7 +705,7 @@ void Supervisor::SpawnFifoWorker(const struct seccomp_notif& req, uint16_t sysca
       close(waker);
     }
     BrokerMetrics::Get().Error();
-    Send(listener_.get(), resp_size_, req.id, 0, -ENOMEM, 0);
+    Send(listener_.get(), req.id, 0, -ENOMEM, 0);
     BrokerMetrics::Get().InflightAdd(-1);
     return;
   }
@@ -728,7 +729,7 @@ void Supervisor::SpawnFifoWorker(const struct seccomp_notif& req, uint16_t sysca
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     BrokerMetrics::Get().Error();
-    Send(listener_.get(), resp_size_, req.id, 0, -EAGAIN, 0);
+    Send(listener_.get(), req.id, 0, -EAGAIN, 0);
     BrokerMetrics::Get().InflightAdd(-1);
     std::lock_guard<std::mutex> lock(workers_mu_);
     close(workers_[req.id]);
@@ -745,10 +746,10 @@ void Supervisor::RunFifoWork(FifoWork& w) {
   int rc;
   if (fd < 0) {
     w.answer.error = -fd;
-    rc = Send(w.listener.get(), resp_size_, w.req.id, 0, fd, 0);
+    rc = Send(w.listener.get(), w.req.id, 0, fd, 0);
   } else {
     UniqueFd opened(fd);
-    const int installed = InstallFd(w.listener.get(), resp_size_, w.req.id, opened.get(), w.answer.cloexec);
+    const int installed = InstallFd(w.listener.get(), w.req.id, opened.get(), w.answer.cloexec);
     rc = installed >= 0 ? 0 : installed;
   }
   const uint64_t t1 = NowNs(CLOCK_MONOTONIC);
