@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
-import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { btf, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import { BIN, buildWorkloads, workspace } from './harness';
@@ -26,7 +26,7 @@ interface Agent {
 }
 
 describeWhere(
-  [root, seccompUserNotif, file(DIST, 'needs the built agent (npm run build)')],
+  [root, seccompUserNotif, btf, file(DIST, 'needs the built agent (npm run build)')],
   'the sandbox in the agent',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-agent-'));
@@ -150,6 +150,51 @@ describeWhere(
       // Removed at its end: no container left.
       const containers = (await (await fetch(`${url}/api/v1/containers`)).json()) as { containers: unknown[] };
       expect(containers.containers).toEqual([]);
+    });
+
+    it("traces what `zviz run` runs: the tracer counts the container's syscalls while it runs", async () => {
+      const ws = workspace();
+      const run = spawn(
+        process.execPath,
+        [
+          ZVIZ,
+          'run',
+          '--socket',
+          socket,
+          '--profile',
+          'ci-runner',
+          '--name',
+          'traced',
+          '--',
+          'sh',
+          '-c',
+          'exec sleep 30',
+        ],
+        { cwd: ws, stdio: 'ignore' }
+      );
+      const exited = new Promise((resolve) => run.once('exit', resolve));
+      try {
+        let id = '';
+        await waitFor('the container to run', async () => {
+          const { containers } = (await (await fetch(`${agent!.url}/api/v1/containers`)).json()) as {
+            containers: Array<{ id: string; name: string; state: string }>;
+          };
+          id = containers.find((c) => c.name === 'traced' && c.state === 'running')?.id ?? '';
+          return id !== '';
+        });
+        // sleep's own syscalls (execve onwards) happen in the container's cgroup.
+        const series = new RegExp(`^zviz_syscalls_total\\{container_id="${id}",syscall="(\\w+)"[^}]*\\} (\\d+)$`, 'gm');
+        let seen: string[] = [];
+        await waitFor("the container's syscalls in /metrics", async () => {
+          const text = await (await fetch(`${agent!.url}/metrics`)).text();
+          seen = [...text.matchAll(series)].map((m) => m[1]);
+          return seen.includes('nanosleep') || seen.includes('clock_nanosleep');
+        });
+        expect(seen.length).toBeGreaterThan(1);
+      } finally {
+        run.kill('SIGTERM');
+        await exited;
+      }
     });
 
     it('refuses a bad profile before anything starts, with every problem', () => {
