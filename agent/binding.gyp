@@ -20,7 +20,7 @@
     {
       "target_name": "zviz_broker",
       "sources": ["<!@(ls -1 native/src/broker/*.cc native/src/common/*.cc 2>/dev/null || true)"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lseccomp", "-lpthread"]
     },
     {
       "target_name": "zviz_tracer",

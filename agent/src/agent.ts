@@ -8,6 +8,8 @@ import type { ComponentHealth, HealthReport, HealthStatus } from '@zviz/shared/a
 
 import type { AgentContext } from './agent-context';
 import { AuditComponent } from './audit/component';
+import { BrokerComponent } from './broker/component';
+import { traceContainers } from './broker/tracer-link';
 import type { Component } from './component';
 import { parseAddress } from './config/address';
 import { readTls } from './config/checks';
@@ -20,6 +22,8 @@ import type { AgentLog, Logger } from './log/logger';
 import { ProcessSource } from './metrics/process-source';
 import { PromClientSource } from './metrics/prom-client-source';
 import { MetricsRegistry } from './metrics/registry';
+import { tracerComponent } from './tracer/component';
+import type { Tracer } from './tracer/tracer';
 import { CONTENT_TYPES, negotiateFormat } from './metrics/render';
 import type { FamilySamples, MetricSource } from './metrics/source';
 import { AgentServer, sendJson, sendText, type ServerSettings } from './server/http';
@@ -33,9 +37,24 @@ export type ComponentFactory = (ctx: AgentContext) => Component;
  * The components `zviz agent` runs, in start order (stopped in reverse).
  * A component that publishes events (the broker) comes after the audit log,
  * so the audit log is still there to flush what the broker handed over last.
- * Add yours with one line.
+ * The tracer comes before the broker, so the containers the broker starts
+ * from its config are traced from their first syscall. Add yours with one
+ * line; links between components are made here, where both exist.
  */
-export const COMPONENTS: readonly ComponentFactory[] = [(ctx) => new AuditComponent(ctx)];
+export function defaultComponents(): ComponentFactory[] {
+  let tracer: Tracer | undefined;
+  return [
+    (ctx) => new AuditComponent(ctx),
+    (ctx) => (tracer = tracerComponent(ctx)),
+    (ctx) => {
+      const broker = new BrokerComponent(ctx);
+      if (tracer) {
+        traceContainers(broker.lifecycle, tracer, (message, detail) => ctx.log.warn(detail, message));
+      }
+      return broker;
+    },
+  ];
+}
 
 /** How long one component may take to start or stop before the agent moves on. */
 const START_TIMEOUT_MS = 30_000;
@@ -46,7 +65,7 @@ export interface AgentOptions {
   /** How the configuration was loaded, to load it again on reload. */
   load: LoadOptions;
   log: AgentLog;
-  /** Defaults to COMPONENTS; `zviz metrics serve` runs none. */
+  /** Defaults to defaultComponents(); `zviz metrics serve` runs none. */
   components?: readonly ComponentFactory[];
 }
 
@@ -125,7 +144,7 @@ export class Agent implements AgentContext {
       { address: address && `${address.host}:${address.port}`, tls: agent.server.secure, version: VERSION },
       'agent listening'
     );
-    for (const factory of options.components ?? COMPONENTS) {
+    for (const factory of options.components ?? defaultComponents()) {
       const component = factory(agent);
       const entry: Running = { component };
       agent.running.push(entry);

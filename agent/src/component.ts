@@ -4,7 +4,7 @@ import type { Config } from './config/schema';
 
 /**
  * A long-running part of the agent (audit log, broker, tracer, cgroup
- * reader). The agent creates them from COMPONENTS in agent.ts, starts them
+ * reader). The agent creates them from defaultComponents() in agent.ts, starts them
  * in that order, stops them in reverse on SIGTERM/SIGINT, and builds /health
  * and /ready from their reports.
  *

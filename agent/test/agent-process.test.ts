@@ -28,7 +28,7 @@ describe('zviz agent', () => {
       version: expect.any(String),
       uptime: expect.any(Number),
       containers: 0,
-      broker: { status: 'disabled', inflight: 0 },
+      broker: { status: 'running', inflight: 0 },
       node: 'node-a',
       variant: 'canary',
       components: { http: { status: 'ok' }, audit: { status: 'ok', path: join(agent.dir, 'audit.json') } },
@@ -69,7 +69,7 @@ describe('zviz agent', () => {
   it('`zviz health` reports healthy with exit code 0', () => {
     const result = zviz(['health', '--config', agent.configPath]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^healthy: version \S+, up \d+ s, 0 containers, broker disabled \(0 in flight\)$/m);
+    expect(result.stdout).toMatch(/^healthy: version \S+, up \d+ s, 0 containers, broker running \(0 in flight\)$/m);
     const json = zviz(['health', '--config', agent.configPath, '--json']);
     expect(JSON.parse(json.stdout).status).toBe('healthy');
   });
@@ -228,7 +228,7 @@ describeWhere([binary('prometheus')], 'a real Prometheus scraping the agent', ()
     const info = await prometheus.waitForSamples('zviz_build_info');
     expect(info[0].metric).toMatchObject({ job: 'zviz', variant: 'canary', version: expect.any(String) });
     const ready = await prometheus.waitForSamples('zviz_component_ready');
-    expect(ready.map((s) => s.metric.component).sort()).toEqual(['audit', 'http']);
+    expect(ready.map((s) => s.metric.component).sort()).toEqual(['audit', 'broker', 'http']);
     // Prometheus asked for OpenMetrics; the counter reached it under its _total name.
     const requests = await prometheus.waitForSamples('zviz_http_requests_total{route="/metrics",code="200"}');
     expect(Number(requests[0].value![1])).toBeGreaterThan(0);

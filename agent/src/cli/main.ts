@@ -3,10 +3,19 @@
 import { registerAgent } from './commands/agent';
 import { registerHealth } from './commands/health';
 import { registerMetrics } from './commands/metrics';
+import { registerProfile } from './commands/profile';
+import { registerRun } from './commands/run';
 import { registerTop } from './commands/top';
 import { buildProgram, runProgram, type CommandModule } from './program';
 
-export const COMMANDS: readonly CommandModule[] = [registerAgent, registerMetrics, registerHealth, registerTop];
+export const COMMANDS: readonly CommandModule[] = [
+  registerAgent,
+  registerRun,
+  registerProfile,
+  registerMetrics,
+  registerHealth,
+  registerTop,
+];
 
 void runProgram(buildProgram(COMMANDS), process.argv.slice(2)).then((code) => {
   // Long-running commands report their own end through process.exitCode.

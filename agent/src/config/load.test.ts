@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { DEFAULT_BROKER_CONFIG } from '../broker/config';
 import { loadConfig } from './load';
 
 const fixtures = join(__dirname, '../../test/fixtures/config');
@@ -140,7 +141,8 @@ describe('loading a configuration', () => {
     const result = loadConfig({ path: join(fixtures, 'valid-full.yaml'), env: {} });
     expect(result.ok && result.config.metrics.address).toBe('[::1]:9464');
     expect(result.ok && result.config.logging.audit.compress).toBe(true);
-    expect(result.ok && result.config.broker).toEqual({ anything: 'goes until the broker lands its schema' });
+    expect(result.ok && result.config.broker.sample_interval_seconds).toBe(10);
+    expect(result.ok && result.config.containers[0]).toMatchObject({ name: 'nightly-build', restart: 'on-failure:3' });
   });
 
   it('fills defaults for everything left out', () => {
@@ -175,7 +177,8 @@ describe('loading a configuration', () => {
       ring_size: 10000,
       stream: { max_clients: 32, buffer_events: 1000, heartbeat_seconds: 15 },
     });
-    expect([config.broker, config.containers, config.tracer]).toEqual([{}, {}, {}]);
+    expect(config.broker).toEqual(DEFAULT_BROKER_CONFIG);
+    expect([config.containers, config.tracer]).toEqual([[], {}]);
   });
 
   it('lets flags beat the environment and the environment beat the file', () => {

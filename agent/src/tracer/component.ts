@@ -1,6 +1,6 @@
 // The tracer as `zviz agent` runs it: configured from the `tracer` section,
 // logging as component "tracer", its metric source added to the agent's
-// registry. Listed in COMPONENTS (agent.ts) as `(ctx) => tracerComponent(ctx)`.
+// registry. Listed in defaultComponents() (agent.ts).
 import type { AgentContext } from '../agent-context';
 import { resolveTracerConfig, type TracerConfigInput } from './config';
 import { Tracer } from './tracer';

@@ -60,10 +60,13 @@ export class AgentProcess {
     const port = await freePort();
     const metrics = (config.metrics ?? {}) as Record<string, unknown>;
     const logging = (config.logging ?? {}) as Record<string, unknown>;
+    const broker = (config.broker ?? {}) as Record<string, unknown>;
     const full = {
       ...config,
       metrics: { address: `127.0.0.1:${port}`, ...metrics },
       logging: { audit: { path: join(dir, 'audit.json') }, ...logging },
+      // A private control socket and cgroup group: never the node's own agent's.
+      broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: `zviz-test-agent-${port}`, ...broker },
     };
     const configPath = join(dir, 'config.yaml');
     writeFileSync(configPath, stringify(full));

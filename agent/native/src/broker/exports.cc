@@ -1,15 +1,21 @@
-// The broker's JavaScript surface. For now: what the kernel offers, so the
-// agent can report it and refuse to start a sandbox it cannot enforce.
+// The broker addon's JavaScript surface. Nothing here is on the per-syscall
+// path: JavaScript starts workloads, reads counters at scrape time and
+// receives decision events in batches.
 #include <napi.h>
-
-#include <linux/seccomp.h>
+#include <seccomp.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <fstream>
 #include <string>
+
+#include "broker/container.h"
+#include "broker/events.h"
+#include "broker/fdpass.h"
+#include "broker/filter.h"
+#include "broker/metrics.h"
+#include "broker/plan.h"
+#include "broker/supervisor.h"
+#include "broker/syscall_table.h"
 
 namespace zviz::broker {
 namespace {
@@ -17,10 +23,8 @@ namespace {
 Napi::Value SeccompFeatures(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-
   // PR_GET_SECCOMP answers 0 when the calling thread is not itself filtered.
   out.Set("filterMode", Napi::Number::New(env, prctl(PR_GET_SECCOMP, 0, 0, 0, 0)));
-
   std::ifstream actions("/proc/sys/kernel/seccomp/actions_avail");
   std::string line;
   std::getline(actions, line);
@@ -28,10 +32,144 @@ Napi::Value SeccompFeatures(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value KernelSupportJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelSupport& k = ProbeKernel();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("userNotif", k.user_notif);
+  out.Set("waitKillableRecv", k.wait_killable_recv);
+  out.Set("syncWakeUp", k.sync_wake_up);
+  out.Set("addfdSend", k.addfd_send);
+  if (!k.detail.empty()) out.Set("detail", k.detail);
+  const struct scmp_version* v = seccomp_version();
+  out.Set("libseccomp", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+  return out;
+}
+
+/** syscallInfo(name): whether libseccomp knows it, and its number on this host's ABI (-1 when it has none). */
+Napi::Value SyscallInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "syscallInfo(name)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const int generic = seccomp_syscall_resolve_name(name.c_str());
+  const int native = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, name.c_str());
+  const int newer = SyscallTable::NewerSyscallNumber(name);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("libseccomp", generic != __NR_SCMP_ERROR);
+  out.Set("newer", newer >= 0);
+  out.Set("native", native >= 0 ? native : newer);
+  return out;
+}
+
+Napi::Value SyscallNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const SyscallTable& table = SyscallTable::Get();
+  Napi::Array out = Napi::Array::New(env, table.size() - 1);
+  for (size_t i = 1; i < table.size(); ++i) {
+    out.Set(static_cast<uint32_t>(i - 1), table.Name(static_cast<uint16_t>(i)));
+  }
+  return out;
+}
+
+Napi::Value CompileFilterJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "compileFilter(plan)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  FilterPlan plan;
+  CompiledFilter compiled;
+  std::string error = ReadFilterPlan(info[0].As<Napi::Object>(), &plan);
+  if (error.empty()) {
+    error = CompileFilter(plan, &compiled);
+  }
+  out.Set("ok", error.empty());
+  if (!error.empty()) out.Set("error", error);
+  Napi::Array warnings = Napi::Array::New(env, compiled.warnings.size());
+  for (size_t i = 0; i < compiled.warnings.size(); ++i) warnings.Set(static_cast<uint32_t>(i), compiled.warnings[i]);
+  out.Set("warnings", warnings);
+  out.Set("instructions", static_cast<double>(compiled.enforcement.size()));
+  return out;
+}
+
+Napi::Value CheckPolicy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<const Policy> policy;
+  std::string error = info.Length() > 0 && info[0].IsObject() ? ReadPolicy(info[0].As<Napi::Object>(), &policy)
+                                                               : std::string("checkPolicy(policy)");
+  return error.empty() ? env.Null() : Napi::String::New(env, error);
+}
+
+Napi::Value Metrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BrokerMetrics::Snapshot s = BrokerMetrics::Get().Read();
+  const SyscallTable& table = SyscallTable::Get();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("requests", static_cast<double>(s.requests));
+  out.Set("errors", static_cast<double>(s.errors));
+  out.Set("eventsDropped", static_cast<double>(s.events_dropped));
+  out.Set("violations", static_cast<double>(s.violations));
+  out.Set("inflight", static_cast<double>(s.inflight));
+  Napi::Object denials = Napi::Object::New(env);
+  for (size_t i = 0; i < kLayerCount; ++i) {
+    denials.Set(LayerName(static_cast<Layer>(i)), static_cast<double>(s.denials[i]));
+  }
+  out.Set("denials", denials);
+  Napi::Array decisions = Napi::Array::New(env, s.decisions.size());
+  for (size_t i = 0; i < s.decisions.size(); ++i) {
+    Napi::Object cell = Napi::Object::New(env);
+    cell.Set("syscall", table.Name(s.decisions[i].syscall));
+    cell.Set("decision", DecisionName(s.decisions[i].decision));
+    cell.Set("count", static_cast<double>(s.decisions[i].count));
+    decisions.Set(static_cast<uint32_t>(i), cell);
+  }
+  out.Set("decisions", decisions);
+  Napi::Array buckets = Napi::Array::New(env, s.buckets.size());
+  for (size_t i = 0; i < s.buckets.size(); ++i) buckets.Set(static_cast<uint32_t>(i), static_cast<double>(s.buckets[i]));
+  out.Set("latencyBuckets", buckets);
+  out.Set("latencyCount", static_cast<double>(s.latency_count));
+  out.Set("latencySumSeconds", static_cast<double>(s.latency_sum_ns) / 1e9);
+  return out;
+}
+
+Napi::Value SetEventSink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "setEventSink(fn, capacity)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int64_t capacity = info[1].As<Napi::Number>().Int64Value();
+  if (capacity < 1 || capacity > 10'000'000) {
+    Napi::RangeError::New(env, "capacity must be between 1 and 10000000").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  EventQueue::Get().SetSink(env, info[0].As<Napi::Function>(), static_cast<size_t>(capacity));
+  return env.Undefined();
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->container = Napi::Persistent(NativeContainer::Define(env));
+  env.SetInstanceData<AddonData>(data);
+  env.AddCleanupHook([] { EventQueue::Get().Close(); });
   exports.Set("seccompFeatures", Napi::Function::New(env, SeccompFeatures, "seccompFeatures"));
+  exports.Set("kernelSupport", Napi::Function::New(env, KernelSupportJs, "kernelSupport"));
+  exports.Set("syscallInfo", Napi::Function::New(env, SyscallInfo, "syscallInfo"));
+  exports.Set("syscallNames", Napi::Function::New(env, SyscallNames, "syscallNames"));
+  exports.Set("compileFilter", Napi::Function::New(env, CompileFilterJs, "compileFilter"));
+  exports.Set("checkPolicy", Napi::Function::New(env, CheckPolicy, "checkPolicy"));
+  exports.Set("spawn", Napi::Function::New(env, NativeContainer::Spawn, "spawn"));
+  exports.Set("metrics", Napi::Function::New(env, Metrics, "metrics"));
+  exports.Set("setEventSink", Napi::Function::New(env, SetEventSink, "setEventSink"));
+  exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
+  exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   return exports;
 }
 

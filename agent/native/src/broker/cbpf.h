@@ -1,0 +1,29 @@
+// A classic BPF interpreter for seccomp programs. The broker runs the
+// profile's reference program (the profile as written, before denials are
+// turned into notifications) on each notification's seccomp_data, so it
+// answers with exactly the action the kernel would have taken: the same
+// errno, the same kill, decided by the same compiled rules.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zviz::broker {
+
+using BpfProgram = std::vector<struct sock_filter>;
+
+/**
+ * Checks a program the way the kernel's seccomp_check_filter does (only the
+ * instructions seccomp accepts, aligned loads inside seccomp_data, forward
+ * jumps inside the program, a return at the end). Empty string when valid.
+ */
+std::string CheckSeccompProgram(const BpfProgram& program);
+
+/** The SECCOMP_RET_* value the program returns for this data; the program must have passed the check. */
+uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data& data);
+
+}  // namespace zviz::broker

@@ -1,0 +1,298 @@
+#include "broker/container.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "broker/filter.h"
+#include "broker/kernel.h"
+#include "broker/plan.h"
+#include "broker/spawn.h"
+
+namespace zviz::broker {
+namespace {
+
+struct Pending {
+  std::shared_ptr<ProcessState> process;
+  std::unique_ptr<Supervisor> supervisor;
+};
+
+struct ReaperArgs {
+  std::shared_ptr<ProcessState> process;
+  NativeContainer::Tsfn tsfn;
+};
+
+std::string GetString(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+std::vector<std::string> GetStrings(const Napi::Object& o, const char* key) {
+  std::vector<std::string> out;
+  Napi::Value v = o.Get(key);
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value item = a.Get(i);
+      if (item.IsString()) {
+        out.push_back(item.As<Napi::String>().Utf8Value());
+      }
+    }
+  }
+  return out;
+}
+
+void* Reap(void* raw) {
+  std::unique_ptr<ReaperArgs> args(static_cast<ReaperArgs*>(raw));
+  ProcessState& p = *args->process;
+  // The outcome of execve first (the supervisor may have to answer it).
+  auto* exec = new ReaperEvent{ReaperEvent::Kind::kExec, AwaitExec(p.status.get(), 30'000)};
+  if (args->tsfn.BlockingCall(exec) != napi_ok) {
+    delete exec;
+  }
+  p.status.reset();
+  siginfo_t info = {};
+  // Wait without reaping, then reap under the lock that signal() takes, so a
+  // signal never reaches a recycled pid or process group.
+  while (waitid(P_PIDFD, static_cast<id_t>(p.pidfd.get()), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    while (waitid(P_PIDFD, static_cast<id_t>(p.pidfd.get()), &info, WEXITED) != 0 && errno == EINTR) {
+    }
+    p.reaped = true;
+  }
+  auto* exit = new ReaperEvent{ReaperEvent::Kind::kExit};
+  if (info.si_code == CLD_EXITED) {
+    exit->code = info.si_status;
+  } else {
+    exit->signal = info.si_status;
+  }
+  if (args->tsfn.BlockingCall(exit) != napi_ok) {
+    delete exit;
+  }
+  args->tsfn.Release();
+  return nullptr;
+}
+
+}  // namespace
+
+Napi::Function NativeContainer::Define(Napi::Env env) {
+  return DefineClass(env, "NativeContainer",
+                     {
+                         InstanceAccessor<&NativeContainer::Pid>("pid"),
+                         InstanceAccessor<&NativeContainer::SyncWakeUp>("syncWakeUp"),
+                         InstanceMethod<&NativeContainer::Signal>("signal"),
+                         InstanceMethod<&NativeContainer::StopSupervisor>("stopSupervisor"),
+                         InstanceMethod<&NativeContainer::Supervising>("supervising"),
+                         InstanceMethod<&NativeContainer::Counts>("counts"),
+                         InstanceMethod<&NativeContainer::Refusals>("refusals"),
+                     });
+}
+
+NativeContainer::NativeContainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeContainer>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    Napi::TypeError::New(info.Env(), "use spawn() to start a workload").ThrowAsJavaScriptException();
+    return;
+  }
+  auto* pending = info[0].As<Napi::External<Pending>>().Data();
+  process_ = std::move(pending->process);
+  supervisor_ = std::move(pending->supervisor);
+}
+
+NativeContainer::~NativeContainer() {
+  // Collected while the workload may still run: stopping the supervisor
+  // closes the listener, so brokered syscalls fail (ENOSYS). Fail closed.
+  if (supervisor_) {
+    supervisor_->Stop();
+  }
+  if (reaper_started_) {
+    pthread_detach(reaper_);  // it holds its own reference to the process state
+  }
+}
+
+Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&env](const std::string& message) {
+    Napi::Error::New(env, message).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    return fail("spawn(options, onEvent) expects an options object and a callback");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  const KernelSupport& kernel = ProbeKernel();
+  if (!kernel.user_notif) {
+    return fail("this kernel cannot run the sandbox: " + kernel.detail);
+  }
+
+  FilterPlan plan;
+  if (!o.Get("filter").IsObject()) return fail("options.filter missing");
+  if (auto e = ReadFilterPlan(o.Get("filter").As<Napi::Object>(), &plan); !e.empty()) return fail("filter: " + e);
+  CompiledFilter compiled;
+  if (auto e = CompileFilter(plan, &compiled); !e.empty()) return fail("filter: " + e);
+  std::shared_ptr<const Policy> policy;
+  if (!o.Get("policy").IsObject()) return fail("options.policy missing");
+  if (auto e = ReadPolicy(o.Get("policy").As<Napi::Object>(), &policy); !e.empty()) return fail(e);
+
+  SpawnRequest request;
+  request.file = GetString(o, "file");
+  request.argv = GetStrings(o, "argv");
+  request.env = GetStrings(o, "env");
+  request.cwd = GetString(o, "cwd");
+  request.cgroup_v2 = GetString(o, "cgroupV2");
+  request.cgroup_v1_procs = GetStrings(o, "cgroupV1Procs");
+  if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
+  request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();
+  request.program = &compiled.enforcement;
+  if (o.Get("mounts").IsObject()) {
+    request.read_only = GetStrings(o.Get("mounts").As<Napi::Object>(), "readOnly");
+    request.writable = GetStrings(o.Get("mounts").As<Napi::Object>(), "writable");
+  }
+  Napi::Value stdio = o.Get("stdio");
+  if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3) return fail("stdio must list three descriptors");
+  for (uint32_t i = 0; i < 3; ++i) {
+    request.stdio[i] = stdio.As<Napi::Array>().Get(i).As<Napi::Number>().Int32Value();
+  }
+  if (request.file.empty() || request.file[0] != '/') return fail("file must be an absolute path");
+
+  auto label = std::make_shared<ContainerLabel>();
+  label->id = GetString(o, "containerId");
+  label->profile = GetString(o, "profile");
+
+  Spawned spawned;
+  if (auto e = SpawnWorkload(request, &spawned); !e.empty()) return fail(e);
+
+  SupervisorOptions sopts;
+  sopts.label = label;
+  sopts.policy = policy;
+  sopts.reference = std::make_shared<const BpfProgram>(std::move(compiled.reference));
+  sopts.events_all = o.Get("eventsAll").ToBoolean().Value();
+  sopts.capabilities = request.capabilities;
+  sopts.sync_wake_up = !o.Has("syncWakeUp") || o.Get("syncWakeUp").ToBoolean().Value();
+  if (spawned.mount_ns) {
+    sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
+  }
+  auto supervisor = std::make_unique<Supervisor>(std::move(spawned.listener), std::move(sopts));
+  std::string error;
+  if (!supervisor->Start(&error)) {
+    sys::PidfdSendSignal(spawned.pidfd.get(), SIGKILL);
+    siginfo_t si;
+    while (waitid(P_PIDFD, static_cast<id_t>(spawned.pidfd.get()), &si, WEXITED) < 0 && errno == EINTR) {
+    }
+    return fail(error);
+  }
+
+  Pending pending;
+  pending.process = std::make_shared<ProcessState>();
+  pending.process->pid = spawned.pid;
+  pending.process->pidfd = std::move(spawned.pidfd);
+  pending.process->status = std::move(spawned.status);
+  pending.supervisor = std::move(supervisor);
+  auto process = pending.process;
+  Napi::Object handle =
+      env.GetInstanceData<AddonData>()->container.New({Napi::External<Pending>::New(env, &pending)});
+  if (env.IsExceptionPending()) {
+    return env.Undefined();
+  }
+  NativeContainer* self = Unwrap(handle);
+
+  auto* args = new ReaperArgs{process, {}};
+  auto* ref = new Napi::Reference<Napi::Object>(Napi::Persistent(handle));
+  args->tsfn = Tsfn::New(env, info[1].As<Napi::Function>(), "zviz-reaper", 0, 1, ref,
+                         [](Napi::Env, void*, Napi::Reference<Napi::Object>* r) { delete r; });
+  if (pthread_create(&self->reaper_, nullptr, Reap, args) != 0) {
+    args->tsfn.Release();
+    delete args;
+    self->supervisor_->Stop();
+    sys::PidfdSendSignal(process->pidfd.get(), SIGKILL);
+    return fail("cannot start the reaper thread");
+  }
+  self->reaper_started_ = true;
+  return handle;
+}
+
+void NativeContainer::DeliverEvent(Napi::Env env, Napi::Function callback, Napi::Reference<Napi::Object>* self,
+                                   ReaperEvent* event) {
+  std::unique_ptr<ReaperEvent> owned(event);
+  if (env == nullptr || callback.IsEmpty()) {
+    return;
+  }
+  Napi::Object payload = Napi::Object::New(env);
+  if (event->kind == ReaperEvent::Kind::kExec) {
+    payload.Set("error", event->exec_error);
+    if (event->exec_error > 0) {
+      payload.Set("message", std::strerror(event->exec_error));
+    }
+    callback.Call(self->Value(), {Napi::String::New(env, "exec"), payload});
+  } else {
+    if (event->signal != 0) {
+      payload.Set("signal", event->signal);
+    } else {
+      payload.Set("code", event->code);
+    }
+    callback.Call(self->Value(), {Napi::String::New(env, "exit"), payload});
+  }
+}
+
+Napi::Value NativeContainer::Pid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), process_->pid); }
+
+Napi::Value NativeContainer::SyncWakeUp(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), supervisor_ && supervisor_->sync_wake_up_active());
+}
+
+Napi::Value NativeContainer::Signal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "signal(number, group?)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int sig = info[0].As<Napi::Number>().Int32Value();
+  const bool group = info.Length() > 1 && info[1].ToBoolean().Value();
+  std::lock_guard<std::mutex> lock(process_->mu);
+  if (process_->reaped) {
+    return Napi::Boolean::New(env, false);
+  }
+  // Not reaped yet: the pid, and so the process group the workload leads
+  // (it called setsid), still belong to it.
+  const int rc = group ? kill(-process_->pid, sig) : sys::PidfdSendSignal(process_->pidfd.get(), sig);
+  return Napi::Boolean::New(env, rc == 0);
+}
+
+Napi::Value NativeContainer::StopSupervisor(const Napi::CallbackInfo& info) {
+  if (supervisor_) {
+    supervisor_->Stop();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeContainer::Supervising(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), supervisor_ && !supervisor_->finished());
+}
+
+Napi::Value NativeContainer::Counts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (supervisor_) {
+    const auto counts = supervisor_->Counts();
+    for (size_t i = 0; i < kDecisionCount; ++i) {
+      out.Set(DecisionName(static_cast<Decision>(i)), static_cast<double>(counts[i]));
+    }
+  }
+  return out;
+}
+
+Napi::Value NativeContainer::Refusals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (supervisor_) {
+    for (const auto& [name, count] : supervisor_->Refusals()) {
+      out.Set(name, static_cast<double>(count));
+    }
+  }
+  return out;
+}
+
+}  // namespace zviz::broker

@@ -1,0 +1,68 @@
+// The JavaScript handle of one running workload: its first process (pid and
+// pidfd), its supervisor, and a reaper thread that reports the outcome of
+// execve and, later, the exit status. The container manager in TypeScript
+// owns the lifecycle; this object owns the kernel resources.
+#pragma once
+
+#include <napi.h>
+#include <pthread.h>
+
+#include <memory>
+#include <mutex>
+
+#include "broker/supervisor.h"
+#include "common/unique_fd.h"
+
+namespace zviz::broker {
+
+/** Shared by the JS handle and the reaper thread, which may outlive each other. */
+struct ProcessState {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd status;  // bootstrap socket: reports execve's outcome
+  std::mutex mu;    // guards `reaped`: a reaped pid may belong to someone else
+  bool reaped = false;
+};
+
+struct ReaperEvent {
+  enum class Kind { kExec, kExit } kind;
+  int exec_error = 0;  // kExec: 0 ok, errno, or -1 (no answer)
+  int code = -1;       // kExit: exit code, or -1 when killed
+  int signal = 0;      // kExit: terminating signal
+};
+
+/** Per-environment data of the addon. */
+struct AddonData {
+  Napi::FunctionReference container;
+};
+
+class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  /** spawn(options, onEvent): starts a workload; throws with the reason when it cannot. onEvent('exec'|'exit', details). */
+  static Napi::Value Spawn(const Napi::CallbackInfo& info);
+
+  explicit NativeContainer(const Napi::CallbackInfo& info);
+  ~NativeContainer() override;
+
+  static void DeliverEvent(Napi::Env env, Napi::Function callback, Napi::Reference<Napi::Object>* self,
+                           ReaperEvent* event);
+  using Tsfn = Napi::TypedThreadSafeFunction<Napi::Reference<Napi::Object>, ReaperEvent, &NativeContainer::DeliverEvent>;
+
+ private:
+
+  Napi::Value Pid(const Napi::CallbackInfo& info);
+  Napi::Value Signal(const Napi::CallbackInfo& info);
+  Napi::Value StopSupervisor(const Napi::CallbackInfo& info);
+  Napi::Value Supervising(const Napi::CallbackInfo& info);
+  Napi::Value Counts(const Napi::CallbackInfo& info);
+  Napi::Value Refusals(const Napi::CallbackInfo& info);
+  Napi::Value SyncWakeUp(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<ProcessState> process_;
+  std::unique_ptr<Supervisor> supervisor_;
+  pthread_t reaper_{};
+  bool reaper_started_ = false;
+};
+
+}  // namespace zviz::broker

@@ -1,0 +1,123 @@
+// One supervisor per workload: a native thread that blocks in
+// SECCOMP_IOCTL_NOTIF_RECV on the workload's listener and answers every
+// notification itself, by the profile (the reference program and the broker
+// rules). Synchronous by design, which is what SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+// rewards: the workload's CPU hands over to this thread and back.
+//
+// Threads and data:
+// - The supervisor thread owns the listener and everything it reads while
+//   answering; it shares only atomics (the counters here and in
+//   BrokerMetrics) and the event queue (its own mutex).
+// - The JS thread calls Start, Stop and the counters' readers. Stop sets
+//   `stop_` and interrupts a blocking RECV with a thread-directed signal.
+// - FIFO workers (opens that may block) answer one notification each on a
+//   duplicate of the listener; `workers_mu_` guards their registry, which
+//   Stop uses to wake and wait for them.
+#pragma once
+
+#include <linux/seccomp.h>
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "broker/cbpf.h"
+#include "broker/events.h"
+#include "broker/open_emulation.h"
+#include "broker/policy.h"
+#include "common/unique_fd.h"
+
+namespace zviz::broker {
+
+struct SupervisorOptions {
+  std::shared_ptr<const ContainerLabel> label;
+  std::shared_ptr<const Policy> policy;
+  std::shared_ptr<const BpfProgram> reference;
+  /** Also emit events for allow and emulate decisions (the default: only log, deny, kill). */
+  bool events_all = false;
+  /** Capabilities the workload has; the supervisor thread wears exactly these while it opens files for it. */
+  uint64_t capabilities = 0;
+  /** Ask for SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (when the kernel has it). */
+  bool sync_wake_up = true;
+  /** The workload's mount namespace: the supervisor thread joins it to resolve paths as the workload sees them. */
+  std::shared_ptr<UniqueFd> mount_ns;
+};
+
+class Supervisor {
+ public:
+  Supervisor(UniqueFd listener, SupervisorOptions options);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  /** Starts the thread; false with a reason when it cannot. */
+  bool Start(std::string* error);
+  /** Idempotent. Returns after the thread (and any FIFO worker) has finished; the listener is then closed. */
+  void Stop();
+
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+  bool sync_wake_up_active() const { return sync_active_.load(std::memory_order_relaxed); }
+
+  /** Decisions this workload received, by decision. */
+  std::array<uint64_t, kDecisionCount> Counts() const;
+  /** Refused syscalls by name, for the end-of-run summary. */
+  std::map<std::string, uint64_t> Refusals() const;
+
+  /** The signal that interrupts a blocking RECV; its handler does nothing. */
+  static int WakeSignal();
+
+ private:
+  struct Answer;
+  void Run();
+  void PrepareThread();
+  void Handle(const struct seccomp_notif& req, uint64_t t0);
+  void HandleBrokered(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
+  void HandleOpen(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
+  void HandleExec(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
+  void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
+  void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
+  struct FifoWork;
+  void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);
+  void RunFifoWork(FifoWork& work);
+  void Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer, uint64_t latency_ns);
+
+  UniqueFd listener_;
+  SupervisorOptions options_;
+  std::unique_ptr<OpenEmulator> emulator_;
+  size_t resp_size_ = 0;
+  size_t notif_size_ = 0;
+
+  pthread_t thread_{};
+  bool thread_started_ = false;  // JS thread only
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> sync_active_{false};
+  std::atomic<pid_t> thread_tid_{0};
+
+  std::array<std::atomic<uint64_t>, kDecisionCount> counts_{};
+  mutable std::mutex refusals_mu_;  // guards refusals_ (written only on refusals)
+  std::map<uint16_t, uint64_t> refusals_;
+
+  std::mutex workers_mu_;  // guards workers_
+  std::condition_variable workers_cv_;
+  std::map<uint64_t, int> workers_;  // notification id -> owned dup of the FIFO's O_PATH fd (to wake it)
+};
+
+/** What the kernel offers the broker, probed once. */
+struct KernelSupport {
+  bool user_notif = false;
+  bool wait_killable_recv = false;
+  bool sync_wake_up = false;
+  bool addfd_send = false;
+  std::string detail;
+};
+const KernelSupport& ProbeKernel();
+
+}  // namespace zviz::broker

@@ -1,0 +1,46 @@
+// An owned file descriptor: closed exactly once, when its owner goes away.
+// Every fd the agent opens is O_CLOEXEC, so none leaks into a workload; this
+// type only makes sure none leaks inside the agent either.
+#pragma once
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace zviz {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset(other.release());
+    }
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  explicit operator bool() const { return valid(); }
+
+  int release() { return std::exchange(fd_, -1); }
+
+  void reset(int fd = -1) {
+    int old = std::exchange(fd_, fd);
+    if (old >= 0) {
+      // close() may report EINTR, but the descriptor is gone on Linux either
+      // way; retrying could close a descriptor another thread just got.
+      ::close(old);
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace zviz

@@ -1,0 +1,245 @@
+// Writes the built-in profiles (agent/profiles/*.json) from one description,
+// so the four stay consistent. Run `node scripts/profiles.mjs` after changing
+// this file; a test checks that the committed files match its output.
+//
+// Every built-in profile starts from the same list of syscalls ordinary
+// programs use, refused by default with ENOSYS (38) so that libc falls back
+// gracefully from syscalls newer than the list. Refused everywhere: what
+// loads code into or reconfigures the kernel, what reaches other processes'
+// memory, what creates namespaces or mounts, and io_uring (it opens files
+// without syscalls the broker sees).
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'profiles');
+
+const COMMON = `
+accept accept4 access alarm arch_prctl bind brk cachestat capget capset chdir chmod chown clock_getres
+clock_gettime clock_nanosleep close close_range connect copy_file_range creat dup dup2 dup3 epoll_create
+epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execve execveat exit exit_group
+faccessat faccessat2 fadvise64 fallocate fanotify_mark fchdir fchmod fchmodat fchmodat2 fchown fchownat fcntl
+fdatasync fgetxattr flistxattr flock fork fremovexattr fsetxattr fstat fstatfs fsync ftruncate futex
+futex_waitv futimesat get_robust_list getcpu getcwd getdents getdents64 getegid geteuid getgid getgroups
+getitimer getpeername getpgid getpgrp getpid getppid getpriority getrandom getresgid getresuid getrlimit
+getrusage getsid getsockname getsockopt gettid gettimeofday getuid getxattr inotify_add_watch inotify_init
+inotify_init1 inotify_rm_watch io_cancel io_destroy io_getevents io_pgetevents io_setup io_submit ioctl
+ioprio_get ioprio_set kill landlock_add_rule landlock_create_ruleset landlock_restrict_self lchown lgetxattr
+link linkat listen listxattr llistxattr lremovexattr lseek lsetxattr lstat madvise map_shadow_stack
+membarrier memfd_create memfd_secret mincore mkdir mkdirat mknod mknodat mlock mlock2 mlockall mmap
+modify_ldt mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend mq_unlink mremap msgctl
+msgget msgrcv msgsnd msync munlock munlockall munmap nanosleep newfstatat open openat openat2 pause
+pidfd_open pidfd_send_signal pipe pipe2 pkey_alloc pkey_free pkey_mprotect poll ppoll prctl pread64 preadv
+preadv2 prlimit64 process_mrelease pselect6 pwrite64 pwritev pwritev2 read readahead readlink readlinkat
+readv recvfrom recvmmsg recvmsg remap_file_pages removexattr rename renameat renameat2 restart_syscall
+rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend
+rt_sigtimedwait rt_tgsigqueueinfo sched_get_priority_max sched_get_priority_min sched_getaffinity
+sched_getattr sched_getparam sched_getscheduler sched_rr_get_interval sched_setaffinity sched_setattr
+sched_setparam sched_setscheduler sched_yield seccomp select semctl semget semop semtimedop sendfile
+sendmmsg sendmsg sendto set_robust_list set_thread_area set_tid_address setfsgid setfsuid setgid setgroups
+setitimer setpgid setpriority setregid setresgid setresuid setreuid setrlimit setsid setsockopt setuid
+setxattr shmat shmctl shmdt shmget shutdown sigaltstack signalfd signalfd4 socketpair splice stat statfs
+statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time timer_create timer_delete
+timer_getoverrun timer_gettime timer_settime timerfd_create timerfd_gettime timerfd_settime times tkill
+truncate umask uname unlink unlinkat utime utimensat utimes vfork vmsplice wait4 waitid write writev
+`
+  .trim()
+  .split(/\s+/);
+
+// 32-bit x86 and x32 names, for the `default` profile (which, like Docker's, covers those ABIs).
+const COMPAT = `
+_llseek _newselect chown32 fadvise64_64 fchown32 fcntl64 fstat64 fstatat64 fstatfs64 ftruncate64 getegid32
+geteuid32 getgid32 getgroups32 getresgid32 getresuid32 getuid32 ipc lchown32 lstat64 mmap2 recv send
+sendfile64 setfsgid32 setfsuid32 setgid32 setgroups32 setregid32 setresgid32 setresuid32 setreuid32
+setuid32 sigpending sigprocmask sigreturn sigsuspend socketcall stat64 statfs64 truncate64
+ugetrlimit waitpid clock_gettime64 clock_getres_time64 clock_nanosleep_time64 futex_time64 ppoll_time64
+pselect6_time64 recvmmsg_time64 rt_sigtimedwait_time64 sched_rr_get_interval_time64 semtimedop_time64
+timer_gettime64 timer_settime64 timerfd_gettime64 timerfd_settime64 utimensat_time64 io_pgetevents_time64
+mq_timedreceive_time64 mq_timedsend_time64 get_thread_area
+`
+  .trim()
+  .split(/\s+/);
+
+// Namespaces must not come through clone; clone3 hides its flags in memory,
+// so it answers ENOSYS and libc falls back to clone.
+const CLONE_NAMESPACE_FLAGS = 0x7e020000;
+const PERSONALITIES = [0, 8, 0x20000, 0x20008, 0xffffffff];
+const AF_VSOCK = 40;
+
+function base({ compat }) {
+  return [
+    { names: [...COMMON, ...(compat ? COMPAT : [])].sort(), action: 'SCMP_ACT_ALLOW' },
+    {
+      names: ['clone'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+      comment: 'threads and processes, no new namespaces',
+    },
+    {
+      names: ['clone3'],
+      action: 'SCMP_ACT_ERRNO',
+      errnoRet: 38,
+      comment: 'flags live in memory; libc falls back to clone',
+    },
+    ...PERSONALITIES.map((value) => ({
+      names: ['personality'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }],
+    })),
+    {
+      names: ['socket'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }],
+      comment: 'every family but vsock (host-guest channels)',
+    },
+  ];
+}
+
+const ALL_ARCHES = [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }];
+const NATIVE_ONLY = [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: [] }];
+
+const OPEN = ['open', 'openat', 'openat2', 'creat'];
+const EXEC = ['execve', 'execveat'];
+
+// Where a CI job writes: its workspace, the temporary directories, and the
+// objects it already holds (terminals, pipes, sockets reopened through /dev/stdout).
+const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm'];
+const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/pts', '/dev/ptmx', 'pipe:', 'socket:', 'anon_inode:'];
+
+const profiles = {
+  default: {
+    zviz: {
+      description:
+        "Close to Docker's default profile: ordinary programs run, kernel and namespace administration is refused. " +
+        'Refusals are answered by the broker, so they are counted and audited. /sys and /proc/sys are read-only.',
+      audit: true,
+      filesystem: { readOnly: ['/sys', '/proc/sys', '/proc/sysrq-trigger'] },
+    },
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 38,
+    archMap: ALL_ARCHES,
+    syscalls: [...base({ compat: true }), { names: ['chroot'], action: 'SCMP_ACT_ALLOW' }],
+  },
+  'ci-runner': {
+    zviz: {
+      description:
+        'For CI jobs: builds and tests run normally; writes outside the workspace and temporary directories are ' +
+        'refused (by the broker for opens, by a read-only mount for everything else); every program started and ' +
+        'every network connection is logged.',
+      audit: true,
+      filesystem: { readOnly: ['/'], writable: CI_WRITABLE },
+      broker: [
+        {
+          syscalls: OPEN,
+          access: 'write',
+          paths: [...CI_WRITABLE, ...DEVICES],
+          decision: 'allow',
+          comment: 'the workspace, temporary directories and devices a build uses',
+        },
+        {
+          syscalls: OPEN,
+          access: 'write',
+          decision: 'deny',
+          errno: 'EACCES',
+          comment: 'anything else: refused and audited',
+        },
+        { syscalls: EXEC, decision: 'log', comment: 'every program the job runs' },
+        { syscalls: ['connect'], decision: 'log', comment: 'every connection the job makes' },
+      ],
+    },
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 38,
+    archMap: NATIVE_ONLY,
+    syscalls: base({ compat: false }),
+  },
+  strict: {
+    zviz: {
+      description:
+        'For untrusted code: reads only from system directories and the workspace, writes only to the workspace ' +
+        'and /tmp, programs only from system directories and the workspace, no network.',
+      audit: true,
+      filesystem: { readOnly: ['/'], writable: ['${workspace}', '/tmp'] },
+      defaultDecision: 'deny',
+      defaultErrno: 'EACCES',
+      broker: [
+        {
+          syscalls: OPEN,
+          paths: ['/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/sudoers.d', '/etc/ssh', '/root', '/var/log'],
+          decision: 'deny',
+          errno: 'EACCES',
+          comment: 'secrets and other users',
+        },
+        {
+          syscalls: OPEN,
+          access: 'write',
+          paths: ['${workspace}', '/tmp', '/dev/null', '/dev/pts', 'pipe:', 'socket:'],
+          decision: 'allow',
+        },
+        {
+          syscalls: OPEN,
+          access: 'read',
+          paths: [
+            '${workspace}',
+            '/tmp',
+            '/usr',
+            '/lib',
+            '/lib64',
+            '/bin',
+            '/sbin',
+            '/etc',
+            '/proc',
+            '/dev',
+            'pipe:',
+            'socket:',
+            'anon_inode:',
+          ],
+          decision: 'allow',
+        },
+        { syscalls: EXEC, paths: ['/usr', '/bin', '/sbin', '/lib', '/lib64', '${workspace}'], decision: 'log' },
+        { syscalls: ['connect'], decision: 'deny', errno: 'EACCES', comment: 'no network' },
+      ],
+    },
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 38,
+    archMap: NATIVE_ONLY,
+    syscalls: base({ compat: false }).filter((r) => !(r.names.length === 1 && r.names[0] === 'socket')),
+  },
+  observe: {
+    zviz: {
+      description:
+        'Watch a workload without changing it: every open, program start and connection is logged, nothing is ' +
+        'refused. An observation, not a boundary.',
+      audit: true,
+      broker: [
+        { syscalls: OPEN, decision: 'log' },
+        { syscalls: EXEC, decision: 'log' },
+        { syscalls: ['connect'], decision: 'log' },
+      ],
+    },
+    defaultAction: 'SCMP_ACT_ALLOW',
+    archMap: NATIVE_ONLY,
+    syscalls: [],
+  },
+};
+
+// `strict` keeps local sockets only.
+profiles.strict.syscalls.push({
+  names: ['socket'],
+  action: 'SCMP_ACT_ALLOW',
+  args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }],
+  comment: 'AF_UNIX only',
+});
+
+export function render(name) {
+  const { zviz, ...seccomp } = profiles[name];
+  return `${JSON.stringify({ ...seccomp, zviz }, null, 2)}\n`;
+}
+
+export const NAMES = Object.keys(profiles);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const name of NAMES) {
+    writeFileSync(join(out, `${name}.json`), render(name));
+  }
+  console.log(`wrote ${NAMES.map((n) => `profiles/${n}.json`).join(', ')}`);
+}

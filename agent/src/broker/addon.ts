@@ -1,0 +1,157 @@
+// The broker addon's JavaScript surface, typed. Loaded once; a missing or
+// broken addon is reported with its reason by `brokerAddon()`, never thrown
+// at import time.
+import { loadAddon, type Loaded } from '../native/load';
+
+export type NativeActionType = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify';
+
+export interface NativeAction {
+  type: NativeActionType;
+  errno?: number;
+}
+
+export interface NativeArg {
+  index: number;
+  op: string;
+  /** Decimal string: values reach 2^64. */
+  value: string;
+  valueTwo?: string;
+}
+
+export interface NativeSeccompRule {
+  syscall: string;
+  action: NativeAction;
+  args: NativeArg[];
+  /** Where the rule came from in the profile, for messages. */
+  pointer: string;
+}
+
+export interface NativeFilterPlan {
+  defaultAction: NativeAction;
+  /** libseccomp architecture names ("x86_64", "x86", "x32"). */
+  architectures: string[];
+  rules: NativeSeccompRule[];
+  /** Hand ERRNO, KILL and LOG outcomes to the broker, which answers them identically and counts them. */
+  audit: boolean;
+}
+
+export interface NativeNetwork {
+  address: string;
+  prefix: number;
+  port?: number;
+}
+
+export type NativeDecision = 'allow' | 'log' | 'deny' | 'kill';
+
+export interface NativePolicyRule {
+  syscalls: string[];
+  access: 'any' | 'read' | 'write';
+  paths?: string[];
+  networks?: NativeNetwork[];
+  unixPaths?: string[];
+  decision: NativeDecision;
+  errno?: number;
+  index: number;
+}
+
+export interface NativePolicy {
+  rules: NativePolicyRule[];
+  fallback: { decision: NativeDecision; errno?: number };
+}
+
+export interface MountPlan {
+  readOnly: string[];
+  writable: string[];
+}
+
+export interface SpawnOptions {
+  containerId: string;
+  profile: string;
+  file: string;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  stdio: [number, number, number];
+  cgroupV2?: string;
+  cgroupV1Procs: string[];
+  capabilities: string;
+  waitKillableRecv: boolean;
+  syncWakeUp: boolean;
+  eventsAll: boolean;
+  mounts?: MountPlan;
+  filter: NativeFilterPlan;
+  policy: NativePolicy;
+}
+
+export type DecisionCounts = Record<'allow' | 'emulate' | 'log' | 'deny' | 'trap' | 'kill', number>;
+
+export type ContainerEvent =
+  { kind: 'exec'; error: number; message?: string } | { kind: 'exit'; code?: number; signal?: number };
+
+export interface NativeContainer {
+  readonly pid: number;
+  readonly syncWakeUp: boolean;
+  /** Signals the first process, or (group) its process group; false once it has been reaped. */
+  signal(signal: number, group?: boolean): boolean;
+  /** Ends supervision: brokered syscalls of anything still running fail (ENOSYS). */
+  stopSupervisor(): void;
+  supervising(): boolean;
+  counts(): DecisionCounts;
+  refusals(): Record<string, number>;
+}
+
+export interface KernelSupport {
+  userNotif: boolean;
+  waitKillableRecv: boolean;
+  syncWakeUp: boolean;
+  addfdSend: boolean;
+  libseccomp: string;
+  detail?: string;
+}
+
+export interface NativeMetrics {
+  requests: number;
+  errors: number;
+  eventsDropped: number;
+  violations: number;
+  inflight: number;
+  denials: Record<'seccomp' | 'broker' | 'cgroup', number>;
+  decisions: Array<{ syscall: string; decision: string; count: number }>;
+  latencyBuckets: number[];
+  latencyCount: number;
+  latencySumSeconds: number;
+}
+
+export interface BrokerAddon {
+  seccompFeatures(): { filterMode: number; actionsAvailable: string };
+  kernelSupport(): KernelSupport;
+  syscallInfo(name: string): { libseccomp: boolean; newer: boolean; native: number };
+  syscallNames(): string[];
+  compileFilter(plan: NativeFilterPlan): { ok: boolean; error?: string; warnings: string[]; instructions: number };
+  checkPolicy(policy: NativePolicy): string | null;
+  spawn(
+    options: SpawnOptions,
+    onEvent: (kind: 'exec' | 'exit', details: Record<string, unknown>) => void
+  ): NativeContainer;
+  metrics(): NativeMetrics;
+  setEventSink(sink: (batch: unknown[]) => void, capacity: number): void;
+  sendWithFds(fd: number, data: Buffer, fds: number[]): number;
+  recvWithFds(fd: number, maxBytes: number, timeoutMs: number): Promise<{ data: Buffer; fds: number[] }>;
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+}
+
+let loaded: Loaded<BrokerAddon> | undefined;
+
+export function brokerAddon(): Loaded<BrokerAddon> {
+  loaded ??= loadAddon<BrokerAddon>('zviz_broker');
+  return loaded;
+}
+
+/** The addon, or an Error saying why it is not there. */
+export function requireBrokerAddon(): BrokerAddon {
+  const result = brokerAddon();
+  if (!result.ok) {
+    throw new Error(result.reason);
+  }
+  return result.addon;
+}

@@ -1,0 +1,245 @@
+// The sandbox in the agent: the broker (native supervisors, their counters
+// and events), the containers it supervises (from the configuration and from
+// `zviz run` over the control socket) and their cgroups. One component, so
+// that /health says in one place whether workloads can run here and why not.
+//
+// On start it kills whatever a previous agent left in container cgroups:
+// those workloads lost their broker when it died (their brokered syscalls
+// fail) and nobody watches them any more. On stop it ends every container:
+// no workload outlives its supervision.
+import { EventEmitter } from 'node:events';
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api';
+
+import type { NewDecisionEvent } from '../events/hub';
+
+import type { AgentContext } from '../agent-context';
+import type { Component } from '../component';
+import type { Config } from '../config/schema';
+import { sendJson } from '../server/http';
+import type { CgroupDriver } from '../cgroups/cgroup';
+import { createCgroupDriver } from '../cgroups/driver';
+import { detectCgroups } from '../cgroups/detect';
+import type { ContainerConfig } from '../containers/config';
+import { ContainerManager, type Container, type ContainerStartedEvent } from '../containers/manager';
+import { ContainerMetricSource } from '../containers/metrics-source';
+import { limitsOf } from '../containers/session';
+import { parseRestart } from '../containers/restart';
+import { loadProfile } from '../profiles/profile';
+import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
+import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './config';
+import { ControlServer } from './control-server';
+import { BrokerMetricSource } from './metrics-source';
+
+export interface ContainerLifecycle {
+  on(event: 'started', listener: (e: ContainerStartedEvent) => void): this;
+  on(event: 'removed', listener: (e: { id: string }) => void): this;
+}
+
+export class BrokerComponent implements Component {
+  readonly name = 'broker';
+  readonly required = true;
+  /** `started` {id, cgroupId, cgroupPath, pid} and `removed` {id}: what the tracer follows. */
+  readonly lifecycle: ContainerLifecycle & EventEmitter = new EventEmitter();
+  private addon?: BrokerAddon;
+  private kernel?: KernelSupport;
+  private cgroups?: CgroupDriver;
+  private manager?: ContainerManager;
+  private containerSource?: ContainerMetricSource;
+  private control?: ControlServer;
+  private failure?: string;
+  private running = false;
+  private config: BrokerConfig;
+
+  constructor(private readonly host: AgentContext) {
+    this.config = { ...DEFAULT_BROKER_CONFIG, ...host.config.broker };
+  }
+
+  get containers(): ContainerManager | undefined {
+    return this.manager;
+  }
+
+  async start(): Promise<void> {
+    const loaded = brokerAddon();
+    if (!loaded.ok) {
+      throw this.fail(loaded.reason);
+    }
+    const addon = (this.addon = loaded.addon);
+    const kernel = (this.kernel = addon.kernelSupport());
+    if (!kernel.userNotif) {
+      throw this.fail(`this kernel cannot run the sandbox: ${kernel.detail ?? 'no seccomp user notification'}`);
+    }
+    if (process.getuid?.() !== 0) {
+      throw this.fail('the broker needs root (cgroups, mount namespaces, capabilities)');
+    }
+    const layout = detectCgroups();
+    try {
+      this.cgroups = createCgroupDriver(layout, this.config.cgroup_group);
+    } catch (error) {
+      throw this.fail((error as Error).message);
+    }
+    const manager = (this.manager = new ContainerManager({
+      addon,
+      cgroups: this.cgroups,
+      syncWakeUp: this.config.sync_wake_up,
+      warn: (message, detail) => this.host.log.warn(detail ?? {}, message),
+    }));
+    manager.on('started', (e: ContainerStartedEvent) => this.lifecycle.emit('started', e));
+    manager.on('removed', (e: { id: string }) => this.lifecycle.emit('removed', e));
+    manager.on('exit', (e: { id: string; exitCode: number }) => this.host.log.info(e, 'container run ended'));
+
+    const cleaned = await manager.cleanLeftovers();
+    if (cleaned.length > 0) {
+      this.host.log.warn({ containers: cleaned }, 'removed containers a previous agent left behind');
+    }
+
+    addon.setEventSink((batch) => this.host.hub.publish(batch as NewDecisionEvent[]), this.config.event_queue_size);
+    this.host.registry.addSource(new BrokerMetricSource(addon, () => manager.cgroupDenials()));
+    this.containerSource = new ContainerMetricSource(manager);
+    this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
+    this.host.registry.addSource(this.containerSource);
+    this.host.server.route('GET', '/api/v1/containers', ({ res }) => {
+      const body: ContainersResponse = { containers: manager.list().map((c) => c.info()) };
+      sendJson(res, 200, body);
+    });
+
+    this.control = new ControlServer({
+      path: this.config.control_socket,
+      addon,
+      manager,
+      eventsAll: this.config.events === 'all',
+      log: this.host.log,
+    });
+    await this.control.start();
+    this.running = true;
+    this.host.log.info(
+      {
+        control_socket: this.config.control_socket,
+        cgroups: `${this.cgroups.kind} at ${this.cgroups.root}`,
+        sync_wake_up: kernel.syncWakeUp,
+      },
+      'broker ready'
+    );
+    await this.startConfigured(this.host.config.containers);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.control?.stop();
+    this.containerSource?.stopSampling();
+    await this.manager?.removeAll();
+    // Nothing left behind: the group directories go too, when empty.
+    this.cgroups?.removeGroup();
+  }
+
+  /** A reload starts containers added to the configuration and removes those taken out of it. */
+  async reload(config: Config): Promise<void> {
+    const manager = this.manager;
+    if (!manager) {
+      return;
+    }
+    const wanted = config.containers;
+    const names = new Set(wanted.map((w) => w.name));
+    for (const c of manager.list()) {
+      if (c.spec.configured && !names.has(c.name)) {
+        await manager.remove(c);
+      }
+    }
+    await this.startConfigured(wanted.filter((w) => !manager.get(w.name)));
+  }
+
+  health(): ComponentHealth {
+    const inflight = this.addon && this.running ? this.addon.metrics().inflight : 0;
+    const report: ComponentHealth = {
+      status: this.failure ? 'failed' : this.running ? 'ok' : 'starting',
+      ...(this.failure ? { reason: this.failure } : {}),
+      broker: { status: this.failure ? 'failed' : this.running ? 'running' : 'stopped', inflight },
+      containers: this.manager?.list().length ?? 0,
+    };
+    if (this.kernel) {
+      report.kernel = {
+        user_notif: this.kernel.userNotif,
+        sync_wake_up: this.kernel.syncWakeUp,
+        addfd_send: this.kernel.addfdSend,
+        wait_killable_recv: this.kernel.waitKillableRecv,
+        libseccomp: this.kernel.libseccomp,
+      };
+    }
+    if (this.cgroups) {
+      report.cgroup = { version: this.cgroups.kind, root: this.cgroups.root, controllers: this.cgroups.controllers };
+    }
+    if (this.running && !this.kernel?.syncWakeUp) {
+      report.status = 'degraded';
+      report.reason =
+        'the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): brokered syscalls take about 4x longer';
+    }
+    return report;
+  }
+
+  private fail(reason: string): Error {
+    this.failure = reason;
+    return new Error(reason);
+  }
+
+  private async startConfigured(entries: readonly ContainerConfig[]): Promise<void> {
+    const { addon, manager } = this;
+    if (!addon || !manager) {
+      return;
+    }
+    for (const entry of entries) {
+      try {
+        const stdio = configuredStdio(entry);
+        const container: Container = await manager.create({
+          name: entry.name,
+          profile: loadProfile(entry.profile ?? 'default', addon),
+          command: entry.command,
+          env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...entry.env },
+          cwd: entry.workdir ?? '/',
+          limits: limitsOf({
+            memory: entry.limits?.memory,
+            cpus: entry.limits?.cpus === undefined ? undefined : String(entry.limits.cpus),
+            pids: entry.limits?.pids === undefined ? undefined : String(entry.limits.pids),
+          }),
+          restart: parseRestart(entry.restart ?? 'on-failure'),
+          stdio: stdio.fds,
+          ownedFds: stdio.owned,
+          eventsAll: this.config.events === 'all',
+          configured: true,
+        });
+        this.host.log.info(
+          { id: container.id, name: entry.name, profile: container.profileName },
+          'configured container started'
+        );
+      } catch (error) {
+        this.host.log.error(
+          { name: entry.name, err: (error as Error).message },
+          'configured container could not start'
+        );
+      }
+    }
+  }
+}
+
+/** stdin from /dev/null; stdout/stderr to a file (appended), /dev/null, or the agent's own. */
+function configuredStdio(entry: ContainerConfig): { fds: [number, number, number]; owned: number[] } {
+  const owned: number[] = [];
+  const open = (target: string, fallback: number): number => {
+    if (target === 'inherit') {
+      return fallback;
+    }
+    const path = target === 'null' ? '/dev/null' : target;
+    if (path !== '/dev/null') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+    }
+    const fd = openSync(path, 'a', 0o640);
+    owned.push(fd);
+    return fd;
+  };
+  const stdin = openSync('/dev/null', 'r');
+  owned.push(stdin);
+  const stdout = open(entry.stdout ?? 'null', 1);
+  const stderr = entry.stderr === undefined || entry.stderr === entry.stdout ? stdout : open(entry.stderr, 2);
+  return { fds: [stdin, stdout, stderr], owned };
+}

@@ -1,0 +1,43 @@
+// The `broker:` section of the agent's configuration.
+//
+//   broker:
+//     control_socket: /run/zviz/agent.sock   # where `zviz run` finds the agent
+//     event_queue_size: 8192                  # decision events held for the audit log and API
+//     events: notable                         # notable: log, deny, kill; all: also allow
+//     sync_wake_up: true                      # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it
+//     cgroup_group: zviz                      # container cgroups live in <hierarchy>/<group>/<id>
+//     sample_interval_seconds: 5              # CPU and I/O rates of containers
+import type { JsonSchema } from '../config/json-schema';
+import { DEFAULT_CONTROL_SOCKET } from './protocol';
+
+export interface BrokerConfig {
+  control_socket: string;
+  event_queue_size: number;
+  events: 'notable' | 'all';
+  sync_wake_up: boolean;
+  cgroup_group: string;
+  sample_interval_seconds: number;
+}
+
+export const BROKER_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    control_socket: { type: 'string', pattern: '^/', default: DEFAULT_CONTROL_SOCKET, description: 'an absolute path' },
+    event_queue_size: { type: 'integer', minimum: 16, maximum: 10000000, default: 8192 },
+    events: { enum: ['notable', 'all'], default: 'notable' },
+    sync_wake_up: { type: 'boolean', default: true },
+    cgroup_group: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', default: 'zviz' },
+    sample_interval_seconds: { type: 'number', minimum: 1, maximum: 3600, default: 5 },
+  },
+};
+
+export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
+  control_socket: DEFAULT_CONTROL_SOCKET,
+  event_queue_size: 8192,
+  events: 'notable',
+  sync_wake_up: true,
+  cgroup_group: 'zviz',
+  sample_interval_seconds: 5,
+};

@@ -1,0 +1,79 @@
+// `zviz run`'s end of the control socket: hands the request and the
+// terminal's stdio to the agent, forwards signals, and waits for the end.
+import { existsSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+import type { BrokerAddon } from './addon';
+import { socketFd } from './control-server';
+import type { RunRequest, ServerMessage } from './protocol';
+
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+];
+
+/** Connects when an agent listens on `path`; undefined when none does (then `zviz run` works standalone). */
+export async function connectAgent(path: string): Promise<Socket | undefined> {
+  if (!existsSync(path)) {
+    return undefined;
+  }
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
+export interface AgentRunHandlers {
+  onMessage(message: ServerMessage): void;
+}
+
+/** Runs through the agent; resolves with the `done` or `error` message (or an error when the agent goes away). */
+export async function runThroughAgent(
+  socket: Socket,
+  addon: BrokerAddon,
+  request: RunRequest,
+  handlers: AgentRunHandlers
+): Promise<ServerMessage> {
+  addon.sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [0, 1, 2]);
+  const forward = (signal: NodeJS.Signals) => {
+    if (!socket.destroyed) {
+      socket.write(`${JSON.stringify({ type: 'signal', signal })}\n`);
+    }
+  };
+  for (const signal of FORWARDED_SIGNALS) {
+    process.on(signal, forward);
+  }
+  try {
+    return await new Promise<ServerMessage>((resolve, reject) => {
+      let final: ServerMessage | undefined;
+      createInterface({ input: socket }).on('line', (line) => {
+        let message: ServerMessage;
+        try {
+          message = JSON.parse(line) as ServerMessage;
+        } catch {
+          return;
+        }
+        handlers.onMessage(message);
+        if (message.type === 'done' || message.type === 'error') {
+          final = message;
+        }
+      });
+      socket.once('close', () =>
+        final ? resolve(final) : reject(new Error('the agent closed the connection before the workload ended'))
+      );
+      socket.once('error', (error) => reject(error));
+    });
+  } finally {
+    for (const signal of FORWARDED_SIGNALS) {
+      process.off(signal, forward);
+    }
+    socket.destroy();
+  }
+}

@@ -1,0 +1,185 @@
+// The agent's end of the control socket. Only root (or the agent's own user)
+// may connect: the socket lives in a 0700 directory, is 0600, and the peer's
+// credentials are checked again on every connection (SO_PEERCRED).
+import { chmodSync, closeSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { ProfileError } from '../profiles/problems';
+import type { Container, ContainerManager } from '../containers/manager';
+import { runSession, specFromRequest } from '../containers/session';
+import type { BrokerAddon } from './addon';
+import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
+
+export interface ControlServerOptions {
+  path: string;
+  addon: BrokerAddon;
+  manager: ContainerManager;
+  /** broker.events: all (allow and emulate decisions published too) for every container. */
+  eventsAll?: boolean;
+  log: { info(detail: object, message: string): void; warn(detail: object, message: string): void };
+}
+
+/** Node does not expose a socket's descriptor; its handle does (stable for years, but private). */
+export function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw new Error('cannot get the descriptor of the control connection');
+  }
+  return fd;
+}
+
+async function stale(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', () => resolve(true));
+  });
+}
+
+export class ControlServer {
+  private server?: Server;
+  private readonly sessions = new Set<Socket>();
+
+  constructor(private readonly options: ControlServerOptions) {}
+
+  async start(): Promise<void> {
+    const { path } = this.options;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (existsSync(path)) {
+      if (!(await stale(path))) {
+        throw new Error(`${path} is in use: another agent is running`);
+      }
+      unlinkSync(path);
+    }
+    const server = createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(path, 0o600);
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sessions) {
+      socket.destroy();
+    }
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    try {
+      unlinkSync(this.options.path);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private async accept(socket: Socket): Promise<void> {
+    const { addon, manager, log } = this.options;
+    const send = (message: ServerMessage) => {
+      if (!socket.destroyed) {
+        socket.write(`${JSON.stringify(message)}\n`);
+      }
+    };
+    let fds: number[] = [];
+    let request: RunRequest;
+    try {
+      const fd = socketFd(socket);
+      const peer = addon.peerCredentials(fd);
+      if (peer.uid !== 0 && peer.uid !== process.getuid?.()) {
+        throw new Error(`uid ${peer.uid} may not run workloads through the agent`);
+      }
+      const received = await addon.recvWithFds(fd, MAX_REQUEST_BYTES, 5_000);
+      fds = received.fds;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(received.data.toString('utf8'));
+      } catch {
+        throw new Error('the request is not JSON');
+      }
+      const problem = checkRunRequest(parsed);
+      if (problem) {
+        throw new Error(problem);
+      }
+      if (fds.length !== 3) {
+        throw new Error(`expected stdin, stdout and stderr with the request, got ${fds.length} descriptors`);
+      }
+      request = parsed as RunRequest;
+    } catch (error) {
+      fds.forEach((fd) => closeQuietly(fd));
+      send({ type: 'error', message: (error as Error).message });
+      socket.end();
+      return;
+    }
+
+    this.sessions.add(socket);
+    socket.resume();
+    let container: Container | undefined;
+    let ended = false;
+    // Lines from the client: signals to forward.
+    createInterface({ input: socket }).on('line', (line) => {
+      try {
+        const message = JSON.parse(line) as { type?: string; signal?: string };
+        if (message.type === 'signal' && typeof message.signal === 'string' && container) {
+          manager.signal(container, message.signal as NodeJS.Signals);
+        }
+      } catch {
+        // Not ours to interpret; ignore.
+      }
+    });
+    // The client went away: nobody is attached to the workload's terminal any more.
+    socket.once('close', () => {
+      this.sessions.delete(socket);
+      if (!ended && container) {
+        void manager.remove(container).catch(() => undefined);
+      }
+    });
+
+    try {
+      const spec = specFromRequest(request, [fds[0], fds[1], fds[2]], addon, fds);
+      spec.eventsAll = spec.eventsAll === true || this.options.eventsAll === true;
+      const { container: c } = await runSession(manager, spec, send, (created) => {
+        container = created;
+        log.info(
+          { id: created.id, name: created.name, profile: created.profileName, command: request.command[0] },
+          'container started for zviz run'
+        );
+      });
+      ended = true;
+      await manager.remove(c);
+    } catch (error) {
+      ended = true;
+      if (container) {
+        await manager.remove(container).catch(() => undefined);
+      } else {
+        fds.forEach((fd) => closeQuietly(fd));
+      }
+      const details = error instanceof ProfileError ? error.lines() : undefined;
+      send({
+        type: 'error',
+        message: error instanceof ProfileError ? 'the profile has problems' : (error as Error).message,
+        ...(details ? { details } : {}),
+      });
+      log.warn({ err: (error as Error).message }, 'zviz run refused');
+    }
+    socket.end();
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}

@@ -1,0 +1,77 @@
+// The agent's control socket (/run/zviz/agent.sock, root only): how `zviz
+// run` hands a workload to the running agent. JSON lines over a unix stream
+// socket. The first message travels with the terminal's stdin, stdout and
+// stderr (SCM_RIGHTS); the agent answers with progress lines and a final
+// `done`; `zviz run` forwards signals (Ctrl-C) as `signal` lines. Closing
+// the connection stops the container.
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_CONTROL_SOCKET = '/run/zviz/agent.sock';
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+export interface RunRequest {
+  type: 'run';
+  version: number;
+  /** A built-in profile name or an absolute path. */
+  profile: string;
+  name?: string;
+  command: string[];
+  env: Record<string, string>;
+  cwd: string;
+  limits: { memory?: string; cpus?: string; pids?: string };
+  restart: string;
+  eventsAll?: boolean;
+}
+
+export type ClientMessage = { type: 'signal'; signal: string };
+
+export interface Summary {
+  decisions: Record<string, number>;
+  refusals: Record<string, number>;
+  durationMs: number;
+}
+
+export type ServerMessage =
+  | { type: 'started'; id: string; name: string; profile: string; pid: number; restarts: number }
+  | { type: 'exit'; id: string; exitCode: number; signal?: number; execError?: string }
+  | { type: 'restarting'; id: string; restarts: number; delayMs: number }
+  | { type: 'done'; id: string; exitCode: number; summary: Summary }
+  | { type: 'error'; message: string; details?: string[] };
+
+/** Checks what a client sent; a reason when it is not a run request this agent can take. */
+export function checkRunRequest(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return 'the request is not a JSON object';
+  }
+  const r = value as Partial<RunRequest>;
+  if (r.type !== 'run') {
+    return `unknown request type ${JSON.stringify(r.type)}`;
+  }
+  if (r.version !== PROTOCOL_VERSION) {
+    return `protocol version ${String(r.version)} is not ${PROTOCOL_VERSION}: zviz and the agent differ in version`;
+  }
+  if (typeof r.profile !== 'string' || r.profile === '') {
+    return 'profile must be a name or an absolute path';
+  }
+  if (r.profile.includes('/') && !r.profile.startsWith('/')) {
+    return 'a profile path must be absolute (the agent does not share your working directory)';
+  }
+  if (!Array.isArray(r.command) || r.command.length === 0 || !r.command.every((a) => typeof a === 'string')) {
+    return 'command must be a non-empty list of strings';
+  }
+  if (typeof r.cwd !== 'string' || !r.cwd.startsWith('/')) {
+    return 'cwd must be an absolute path';
+  }
+  if (typeof r.env !== 'object' || r.env === null || !Object.values(r.env).every((v) => typeof v === 'string')) {
+    return 'env must map names to strings';
+  }
+  if (typeof r.restart !== 'string') {
+    return 'restart must be a string';
+  }
+  if (r.name !== undefined && typeof r.name !== 'string') {
+    return 'name must be a string';
+  }
+  if (typeof r.limits !== 'object' || r.limits === null) {
+    return 'limits must be an object';
+  }
+  return undefined;
+}

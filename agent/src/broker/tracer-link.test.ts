@@ -1,0 +1,33 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+
+import type { ContainerLifecycle } from './component';
+import { traceContainers } from './tracer-link';
+
+describe('containers traced by the tracer', () => {
+  it('traces each started container by its cgroup id and drops removed ones', async () => {
+    const lifecycle = new EventEmitter() as ContainerLifecycle & EventEmitter;
+    const calls: string[] = [];
+    const warnings: string[] = [];
+    traceContainers(
+      lifecycle,
+      {
+        trace: (id, cgroup) => void calls.push(`trace ${id} ${String(cgroup)}`),
+        untrace: (id) => void calls.push(`untrace ${id}`),
+      },
+      (message) => warnings.push(message)
+    );
+    lifecycle.emit('started', {
+      id: 'c1',
+      name: 'c1',
+      pid: 10,
+      cgroupId: '4242',
+      cgroupPath: '/sys/fs/cgroup/zviz/c1',
+    });
+    lifecycle.emit('started', { id: 'c2', name: 'c2', pid: 11, cgroupPath: '/sys/fs/cgroup/memory/zviz/c2' });
+    lifecycle.emit('removed', { id: 'c1' });
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(['trace c1 4242', 'untrace c1']);
+    expect(warnings).toEqual(['container not traced: this host has no cgroup v2 hierarchy']);
+  });
+});

@@ -1,0 +1,33 @@
+// Containers the broker runs, traced by the tracer: each run's cgroup v2 id
+// on `started` (a restart reuses the cgroup, so tracing it again is a no-op
+// for the tracer), and the container dropped on `removed`. The agent calls
+// this once it has both components:
+//
+//   traceContainers(broker.lifecycle, tracer);
+import type { ContainerStartedEvent } from '../containers/manager';
+import type { ContainerLifecycle } from './component';
+
+export interface ContainerTracer {
+  trace(containerId: string, cgroupId: string | bigint): void;
+  untrace(containerId: string): Promise<void> | void;
+}
+
+export function traceContainers(
+  lifecycle: ContainerLifecycle,
+  tracer: ContainerTracer,
+  warn: (message: string, detail: object) => void = () => undefined
+): void {
+  lifecycle.on('started', (e: ContainerStartedEvent) => {
+    if (e.cgroupId === undefined) {
+      // A host without a cgroup v2 hierarchy: nothing the tracer's programs can match.
+      warn('container not traced: this host has no cgroup v2 hierarchy', { container_id: e.id });
+      return;
+    }
+    tracer.trace(e.id, e.cgroupId);
+  });
+  lifecycle.on('removed', (e: { id: string }) => {
+    void Promise.resolve(tracer.untrace(e.id)).catch((error: Error) =>
+      warn('tracer could not drop a removed container', { container_id: e.id, err: error.message })
+    );
+  });
+}

@@ -1,0 +1,97 @@
+// The cgroup files each layout reads and writes, on fake hierarchies in a
+// temporary directory (pure v2 cannot be tested for real on a hybrid host;
+// the real v1 + unified hierarchies are exercised by test/sandbox).
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { createCgroupDriver } from './driver';
+
+function fake(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'zviz-cgroup-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+describe('cgroup driver files', () => {
+  it('on v2: delegates controllers, writes memory.max, cpu.max and pids.max, reads usage and events', () => {
+    const root = fake({ 'cgroup.controllers': 'cpuset cpu io memory pids\n', 'cgroup.subtree_control': 'memory\n' });
+    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz');
+    expect(driver.controllers).toEqual(['memory', 'cpu', 'pids', 'io']);
+    expect(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +pids +io');
+    const cgroup = driver.create('c1');
+    const dir = join(root, 'zviz', 'c1');
+    expect(cgroup.v2Dir).toBe(dir);
+    expect(cgroup.v1Procs).toEqual([]);
+    cgroup.applyLimits({ memoryBytes: 512 * 1024 * 1024, cpus: 1.5, pids: 64 });
+    expect(readFileSync(join(dir, 'memory.max'), 'utf8')).toBe(String(512 * 1024 * 1024));
+    expect(readFileSync(join(dir, 'cpu.max'), 'utf8')).toBe('150000 100000');
+    expect(readFileSync(join(dir, 'pids.max'), 'utf8')).toBe('64');
+    writeFileSync(join(dir, 'memory.current'), '1048576\n');
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n');
+    writeFileSync(join(dir, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n8:16 rbytes=1 wbytes=2\n');
+    writeFileSync(join(dir, 'pids.current'), '3\n');
+    writeFileSync(join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n');
+    writeFileSync(join(dir, 'pids.events'), 'max 7\n');
+    expect(cgroup.sample()).toEqual({
+      memoryBytes: 1048576,
+      cpuSeconds: 2.5,
+      ioReadBytes: 4097,
+      ioWriteBytes: 8194,
+      pids: 3,
+      oomKills: 2,
+      pidsLimitHits: 7,
+      limits: { memoryBytes: 512 * 1024 * 1024, cpus: 1.5, pids: 64 },
+    });
+    expect(driver.existing()).toEqual(['c1']);
+  });
+
+  it('on v1: limits in each controller, cpu joined only with a CPU limit, usage from cpuacct and blkio', () => {
+    const root = fake({});
+    const v1 = Object.fromEntries(['memory', 'cpu', 'cpuacct', 'pids', 'blkio'].map((c) => [c, join(root, c)]));
+    const driver = createCgroupDriver({ kind: 'v1', v1 }, 'zviz');
+    const cgroup = driver.create('c2');
+    cgroup.applyLimits({ memoryBytes: 64 * 1024 * 1024 });
+    expect(readFileSync(join(root, 'memory', 'zviz', 'c2', 'memory.limit_in_bytes'), 'utf8')).toBe(
+      String(64 * 1024 * 1024)
+    );
+    expect(readFileSync(join(root, 'cpu', 'zviz', 'c2', 'cpu.cfs_quota_us'), 'utf8')).toBe('-1');
+    expect(cgroup.v1Procs.some((p) => p.includes('/cpu/'))).toBe(false);
+    cgroup.applyLimits({ cpus: 0.5, pids: 10 });
+    expect(readFileSync(join(root, 'cpu', 'zviz', 'c2', 'cpu.cfs_quota_us'), 'utf8')).toBe('50000');
+    expect(cgroup.v1Procs.some((p) => p.includes('/cpu/'))).toBe(true);
+    const dir = (c: string) => join(root, c, 'zviz', 'c2');
+    writeFileSync(join(dir('memory'), 'memory.usage_in_bytes'), '2048\n');
+    writeFileSync(join(dir('memory'), 'memory.limit_in_bytes'), '9223372036854771712\n');
+    writeFileSync(join(dir('memory'), 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n');
+    writeFileSync(join(dir('cpuacct'), 'cpuacct.usage'), '3000000000\n');
+    writeFileSync(
+      join(dir('blkio'), 'blkio.throttle.io_service_bytes_recursive'),
+      '8:0 Read 100\n8:0 Write 50\n8:0 Total 150\nTotal 150\n'
+    );
+    writeFileSync(join(dir('pids'), 'pids.events'), 'max 3\n');
+    writeFileSync(join(dir('cpu'), 'cpu.cfs_period_us'), '100000\n');
+    const sample = cgroup.sample();
+    expect(sample).toMatchObject({
+      memoryBytes: 2048,
+      cpuSeconds: 3,
+      ioReadBytes: 100,
+      ioWriteBytes: 50,
+      oomKills: 1,
+      pidsLimitHits: 3,
+    });
+    // "Unlimited" in v1 is a huge number: no limit, no utilization.
+    expect(sample.limits.memoryBytes).toBeUndefined();
+    expect(sample.limits.cpus).toBe(0.5);
+  });
+
+  it('refuses ids that are not safe directory names', () => {
+    const driver = createCgroupDriver({ kind: 'v2', unified: fake({ 'cgroup.controllers': '' }) }, 'zviz');
+    expect(() => driver.create('../escape')).toThrow(/invalid container id/);
+    expect(() => createCgroupDriver({ kind: 'v2', unified: '/nonexistent' }, 'a/b')).toThrow(/invalid cgroup group/);
+  });
+});

@@ -1,0 +1,62 @@
+// zviz profile check FILE: every problem of a profile, each as
+// `<file>: <JSON pointer>: <reason>`; exit status 1 when there is any.
+import type { Command } from 'commander';
+
+import { requireBrokerAddon } from '../../broker/addon';
+import { builtinNames } from '../../profiles/load';
+import { formatProblem, ProfileError } from '../../profiles/problems';
+import { loadProfile } from '../../profiles/profile';
+
+export interface CheckOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export function checkProfile(reference: string, io: CheckOutput): number {
+  const addon = requireBrokerAddon();
+  try {
+    const profile = loadProfile(reference, addon);
+    for (const warning of profile.warnings) {
+      io.err(`warning: ${formatProblem(profile.source, warning)}`);
+    }
+    const plan = profile.forWorkspace('${workspace}');
+    const brokered = plan.brokered.length > 0 ? plan.brokered.join(', ') : 'none';
+    io.out(
+      `${profile.source}: ok: ${profile.instructions} BPF instructions, ` +
+        `${plan.filter.architectures.join('/')}, brokered: ${brokered}, denials ${plan.filter.audit ? 'audited by the broker' : 'left to the kernel (not counted)'}`
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      error.lines().forEach((line) => io.err(line));
+      io.err(`${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}; the profile cannot be used`);
+    } else {
+      io.err(`zviz: ${(error as Error).message}`);
+    }
+    return 1;
+  }
+}
+
+export function registerProfile(program: Command): void {
+  const profile = program.command('profile').description('work with sandbox profiles');
+  profile
+    .command('check')
+    .description('validate a profile (file or built-in name) and explain every problem')
+    .argument('<profile>', 'a profile file, or a built-in name')
+    .action((reference: string) => {
+      process.exitCode = checkProfile(reference, {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      });
+    });
+  profile
+    .command('list')
+    .description('list the built-in profiles')
+    .action(() => {
+      const addon = requireBrokerAddon();
+      for (const name of builtinNames()) {
+        const loaded = loadProfile(name, addon);
+        process.stdout.write(`${name}\t${loaded.validated.profile.zviz?.description ?? ''}\n`);
+      }
+    });
+}

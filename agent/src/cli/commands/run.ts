@@ -1,0 +1,198 @@
+// zviz run: a command in the sandbox, the way `docker run` runs one: the
+// terminal's stdin/stdout/stderr, the workload's exit code, Ctrl-C forwarded.
+// With an agent on the node the agent supervises it (its metrics, API and
+// audit log show the decisions); without one the broker runs here.
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { requireBrokerAddon } from '../../broker/addon';
+import { connectAgent, runThroughAgent } from '../../broker/control-client';
+import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
+import { parseCpus, parseMemory, parsePids } from '../../cgroups/limits';
+import { parseRestart } from '../../containers/restart';
+import { runStandalone } from '../../containers/standalone';
+import { formatSummary } from '../../containers/summary';
+import { ProfileError } from '../../profiles/problems';
+import { loadProfile } from '../../profiles/profile';
+import { resolve } from 'node:path';
+
+/** What `docker run` answers when the failure is its own, not the workload's. */
+export const EXIT_RUN_FAILED = 125;
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+interface RunOptions {
+  profile: string;
+  name?: string;
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+  restart: string;
+  workdir?: string;
+  env: string[];
+  standalone?: boolean;
+  socket?: string;
+  logDecisions?: boolean;
+  eventsAll?: boolean;
+}
+
+function check<T>(parse: (v: string) => T): (v: string) => string {
+  return (value: string) => {
+    try {
+      parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+    return value;
+  };
+}
+
+/** Like Docker: PATH, HOME and TERM, plus -e KEY=VALUE (or -e KEY to pass this shell's value). */
+export function workloadEnv(flags: readonly string[], outer: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: '/root' };
+  if (outer.TERM) {
+    env.TERM = outer.TERM;
+  }
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq === 0) {
+      throw new Error(`invalid -e "${flag}": expected KEY=VALUE or KEY`);
+    }
+    if (eq > 0) {
+      env[flag.slice(0, eq)] = flag.slice(eq + 1);
+    } else if (outer[flag] !== undefined) {
+      env[flag] = outer[flag] as string;
+    }
+  }
+  return env;
+}
+
+function describe(message: ServerMessage, err: (line: string) => void): void {
+  if (message.type === 'exit' && message.execError) {
+    err(`zviz: cannot start ${message.execError}`);
+  } else if (message.type === 'restarting') {
+    err(`zviz: restarting ${message.id} in ${(message.delayMs / 1000).toFixed(1)} s (restart ${message.restarts})`);
+  } else if (message.type === 'error') {
+    err(`zviz: ${message.message}`);
+    for (const line of message.details ?? []) {
+      err(`  ${line}`);
+    }
+  }
+}
+
+export async function run(
+  command: string[],
+  opts: RunOptions,
+  err = (line: string) => process.stderr.write(`${line}\n`)
+): Promise<number> {
+  const addon = requireBrokerAddon();
+  const profileRef =
+    opts.profile.includes('/') || opts.profile.endsWith('.json') ? resolve(opts.profile) : opts.profile;
+  // Check the profile here first: its problems are best shown before anything starts.
+  try {
+    loadProfile(profileRef, addon);
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      err(`zviz: profile ${error.source} cannot be used:`);
+      error.lines().forEach((line) => err(`  ${line}`));
+    } else {
+      err(`zviz: ${(error as Error).message}`);
+    }
+    return EXIT_RUN_FAILED;
+  }
+  const request: RunRequest = {
+    type: 'run',
+    version: PROTOCOL_VERSION,
+    profile: profileRef,
+    ...(opts.name ? { name: opts.name } : {}),
+    command,
+    env: workloadEnv(opts.env),
+    cwd: resolve(opts.workdir ?? process.cwd()),
+    limits: {
+      ...(opts.memory ? { memory: opts.memory } : {}),
+      ...(opts.cpus ? { cpus: opts.cpus } : {}),
+      ...(opts.pids ? { pids: opts.pids } : {}),
+    },
+    restart: opts.restart,
+    ...(opts.eventsAll ? { eventsAll: true } : {}),
+  };
+  let last: ServerMessage | undefined;
+  const onMessage = (message: ServerMessage) => {
+    describe(message, err);
+    if (message.type === 'done') {
+      last = message;
+      const profileName = profileRef.includes('/') ? profileRef : opts.profile;
+      err(formatSummary(message.id, profileName, message.exitCode, message.summary));
+    }
+  };
+
+  const socketPath = opts.socket ?? process.env.ZVIZ_AGENT_SOCKET ?? DEFAULT_CONTROL_SOCKET;
+  const socket = opts.standalone ? undefined : await connectAgent(socketPath);
+  try {
+    if (socket) {
+      const final = await runThroughAgent(socket, addon, request, { onMessage });
+      return final.type === 'done' ? final.exitCode : EXIT_RUN_FAILED;
+    }
+    if (process.getuid?.() !== 0) {
+      err(
+        'zviz: zviz run needs root without an agent (cgroups, mount namespace); run it as root or start `zviz agent`'
+      );
+      return EXIT_RUN_FAILED;
+    }
+    const code = await runStandalone(request, addon, {
+      message: onMessage,
+      decisions: opts.logDecisions
+        ? (batch) => {
+            for (const e of batch as Array<Record<string, unknown>>) {
+              const args = e.args as Record<string, unknown>;
+              const what = args.resolved ?? args.path ?? args.address ?? '';
+              err(
+                `zviz: ${String(e.decision)} ${String(e.syscall)} ${String(what)}${e.errno ? ` (errno ${String(e.errno)})` : ''} [${String(e.layer)}]`
+              );
+            }
+          }
+        : undefined,
+    });
+    return last ? code : EXIT_RUN_FAILED;
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      error.lines().forEach((line) => err(`zviz: ${line}`));
+    } else {
+      err(`zviz: ${(error as Error).message}`);
+    }
+    return EXIT_RUN_FAILED;
+  }
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a command in the sandbox (stdio, exit code and Ctrl-C as with docker run)')
+    .usage('[options] -- COMMAND [ARGS...]')
+    .argument('<command...>', 'the program to run and its arguments (after --)')
+    .option(
+      '-p, --profile <name|file>',
+      'built-in profile (default, ci-runner, strict, observe) or profile file',
+      'default'
+    )
+    .option('--name <name>', 'container name (default: its id)')
+    .addOption(new Option('-m, --memory <size>', 'memory limit, such as 512M').argParser(check(parseMemory)))
+    .addOption(new Option('--cpus <n>', 'CPU limit, such as 1 or 0.5').argParser(check(parseCpus)))
+    .addOption(new Option('--pids <n>', 'limit on processes and threads').argParser(check(parsePids)))
+    .addOption(
+      new Option('--restart <policy>', 'no, on-failure[:N] or always').default('no').argParser(check(parseRestart))
+    )
+    .option('-w, --workdir <dir>', 'working directory, and ${workspace} of the profile (default: the current one)')
+    .option(
+      '-e, --env <KEY=VALUE>',
+      "set an environment variable (repeatable; KEY alone passes this shell's value)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[]
+    )
+    .option('--standalone', 'run the broker in this process even when an agent is running')
+    .option('--socket <path>', `the agent's control socket (default: $ZVIZ_AGENT_SOCKET or ${DEFAULT_CONTROL_SOCKET})`)
+    .option('--log-decisions', 'print every log, deny and kill decision on stderr (standalone)')
+    .option('--events-all', 'also publish allow decisions as events (verbose)')
+    .action(async (command: string[], opts: RunOptions) => {
+      process.exitCode = await run(command, opts);
+    });
+}

@@ -1,0 +1,70 @@
+// The `containers:` section of the agent's configuration: workloads the
+// agent runs and supervises from its start, each like one `zviz run`.
+//
+//   containers:
+//     - name: nightly-build
+//       profile: ci-runner
+//       command: [sh, -c, "make test"]
+//       workdir: /srv/build
+//       env: { CI: "true" }
+//       limits: { memory: 2G, cpus: 2, pids: 512 }
+//       restart: on-failure
+//       stdout: /var/log/zviz/containers/nightly-build.log
+import type { JsonSchema } from '../config/json-schema';
+export interface ContainerConfig {
+  name: string;
+  profile: string;
+  command: string[];
+  workdir: string;
+  env: Record<string, string>;
+  limits: { memory?: string; cpus?: number; pids?: number };
+  restart: string;
+  /** A file (appended to), "null", or "inherit" (the agent's own stdout). */
+  stdout: string;
+  /** Like stdout; defaults to the same file. */
+  stderr?: string;
+}
+
+export const CONTAINERS_SCHEMA: JsonSchema = {
+  type: 'array',
+  default: [],
+  description: 'workloads the agent runs in the sandbox and supervises',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'command'],
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+        description: 'letters, digits, "_", "." and "-"',
+      },
+      profile: {
+        type: 'string',
+        minLength: 1,
+        default: 'default',
+        description: 'a built-in profile name or an absolute path',
+      },
+      command: { type: 'array', minItems: 1, items: { type: 'string' } },
+      workdir: { type: 'string', pattern: '^/', default: '/', description: 'an absolute path' },
+      env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+      limits: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          memory: {
+            type: 'string',
+            pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$',
+            description: 'such as 512M or 2G',
+          },
+          cpus: { type: 'number', exclusiveMinimum: 0, description: 'CPUs, such as 1 or 0.5' },
+          pids: { type: 'integer', minimum: 1 },
+        },
+      },
+      restart: { type: 'string', pattern: '^(no|always|on-failure(:[0-9]+)?)$', default: 'on-failure' },
+      stdout: { type: 'string', minLength: 1, default: 'null', description: 'a file path, "null" or "inherit"' },
+      stderr: { type: 'string', minLength: 1, description: 'a file path, "null" or "inherit" (default: as stdout)' },
+    },
+  },
+};

@@ -1,0 +1,419 @@
+// Containers: each workload the broker supervises, with its cgroup, its
+// state machine (created -> running -> exited | failed, restarting between
+// runs) and its restart policy. The first process is the container: when it
+// ends, everything else in the cgroup is killed, as when a container's init
+// exits. Emits `started` ({ id, cgroupId, cgroupPath, pid }) on every run and
+// `removed` ({ id }) once, so the tracer can follow containers.
+import { EventEmitter } from 'node:events';
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
+
+import type { ContainerInfo, ContainerState } from '@zviz/shared/agent-api';
+
+import type { BrokerAddon, DecisionCounts, NativeContainer } from '../broker/addon';
+import type { CgroupDriver, ContainerCgroup } from '../cgroups/cgroup';
+import type { ResourceLimits } from '../cgroups/limits';
+import type { LoadedProfile } from '../profiles/profile';
+import { envList, resolveCommand } from './command';
+import { checkContainerName, newContainerId } from './ids';
+import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
+
+export interface ContainerSpec {
+  name?: string;
+  profile: LoadedProfile;
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** Working directory, and `${workspace}` of the profile. */
+  cwd: string;
+  limits: ResourceLimits;
+  restart: RestartPolicy;
+  /** stdin, stdout, stderr of the workload. */
+  stdio: [number, number, number];
+  /** Descriptors the container owns and closes when removed (received from `zviz run`, opened log files). */
+  ownedFds?: number[];
+  /** Also publish allow and emulate decisions as events. */
+  eventsAll?: boolean;
+  /** Started from the agent's configuration (a reload may remove it). */
+  configured?: boolean;
+  /**
+   * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (default on where the kernel has
+   * it): once the broker holds a notification, only fatal signals interrupt
+   * the syscall. Off, a signal can interrupt a call the broker is answering
+   * and the call restarts as a new notification (counted once, at its answer).
+   */
+  waitKillableRecv?: boolean;
+}
+
+export interface RunEnd {
+  code?: number;
+  signal?: number;
+  /** What a shell would report: the code, or 128 + signal. */
+  exitCode: number;
+  /** execve failed: the program never ran. */
+  execError?: string;
+}
+
+export interface ContainerStartedEvent {
+  id: string;
+  name: string;
+  pid: number;
+  /** v2 cgroup id (what bpf_get_current_cgroup_id() returns), decimal; absent without a v2 hierarchy. */
+  cgroupId?: string;
+  cgroupPath: string;
+}
+
+export interface Decisions {
+  counts: DecisionCounts;
+  refusals: Record<string, number>;
+}
+
+const NO_DECISIONS = (): DecisionCounts => ({ allow: 0, emulate: 0, log: 0, deny: 0, trap: 0, kill: 0 });
+
+export class Container {
+  state: ContainerState = 'created';
+  restarts = 0;
+  pid?: number;
+  startedAt?: number;
+  lastEnd?: RunEnd;
+  native?: NativeContainer;
+  stopRequested = false;
+  /** Decisions of finished runs; the current run's are added on read. */
+  readonly decisions: Decisions = { counts: NO_DECISIONS(), refusals: {} };
+  restartTimer?: NodeJS.Timeout;
+  /** Consecutive restarts since the last run that lasted STABLE_RUN_MS. */
+  backoffAttempt = 0;
+  private resolveDone!: (end: RunEnd) => void;
+  /** Resolves when the container will not run again (no restart left, or stopped). */
+  readonly done: Promise<RunEnd> = new Promise((resolve) => (this.resolveDone = resolve));
+  finished = false;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly spec: ContainerSpec,
+    readonly cgroup: ContainerCgroup,
+    readonly createdAt: number
+  ) {}
+
+  get profileName(): string {
+    return this.spec.profile.name;
+  }
+
+  finish(end: RunEnd): void {
+    if (!this.finished) {
+      this.finished = true;
+      this.resolveDone(end);
+    }
+  }
+
+  currentDecisions(): Decisions {
+    const counts = { ...this.decisions.counts };
+    const refusals = { ...this.decisions.refusals };
+    if (this.native) {
+      const live = this.native.counts();
+      for (const key of Object.keys(counts) as Array<keyof DecisionCounts>) {
+        counts[key] += live[key] ?? 0;
+      }
+      for (const [name, n] of Object.entries(this.native.refusals())) {
+        refusals[name] = (refusals[name] ?? 0) + n;
+      }
+    }
+    return { counts, refusals };
+  }
+
+  info(): ContainerInfo {
+    const sample = this.cgroup;
+    return {
+      id: this.id,
+      name: this.name,
+      profile: this.profileName,
+      state: this.state,
+      ...(this.state === 'running' && this.pid !== undefined ? { pid: this.pid } : {}),
+      ...(this.startedAt !== undefined ? { started_at: new Date(this.startedAt).toISOString() } : {}),
+      restarts: this.restarts,
+      ...(this.lastEnd ? { exit_code: this.lastEnd.exitCode } : {}),
+      cgroup: sample.path,
+      limits: {
+        ...(this.spec.limits.memoryBytes ? { memory_bytes: this.spec.limits.memoryBytes } : {}),
+        ...(this.spec.limits.cpus ? { cpus: this.spec.limits.cpus } : {}),
+        ...(this.spec.limits.pids ? { pids: this.spec.limits.pids } : {}),
+      },
+    };
+  }
+}
+
+export interface ManagerOptions {
+  addon: BrokerAddon;
+  cgroups: CgroupDriver;
+  /** Prefix of generated ids (standalone runs use one per process so they never collide with an agent's). */
+  idPrefix?: string;
+  warn?: (message: string, detail?: Record<string, unknown>) => void;
+  syncWakeUp?: boolean;
+}
+
+/** How long the rest of a container gets to die after its first process ended. */
+const DRAIN_MS = 5_000;
+
+export class ContainerManager extends EventEmitter {
+  private readonly containers = new Map<string, Container>();
+  /** Containers created since start (zviz_containers_total). */
+  created = 0;
+  /** OOM kills and pids-limit hits of removed containers, so the total never goes down. */
+  private retiredCgroupDenials = 0;
+
+  constructor(private readonly options: ManagerOptions) {
+    super();
+  }
+
+  get cgroups(): CgroupDriver {
+    return this.options.cgroups;
+  }
+
+  list(): Container[] {
+    return [...this.containers.values()];
+  }
+
+  get(idOrName: string): Container | undefined {
+    return this.containers.get(idOrName) ?? this.list().find((c) => c.name === idOrName);
+  }
+
+  /**
+   * Kills whatever is in container cgroups nobody supervises: left by an agent
+   * that died (fail closed: its workloads lost their broker) or by this one
+   * before a restart. Returns the ids cleaned.
+   */
+  async cleanLeftovers(filter: (id: string) => boolean = () => true): Promise<string[]> {
+    const cleaned: string[] = [];
+    for (const id of this.options.cgroups.existing()) {
+      if (this.containers.has(id) || !filter(id)) {
+        continue;
+      }
+      const cgroup = this.options.cgroups.open(id);
+      const procs = cgroup.procs();
+      cgroup.kill();
+      if (!(await cgroup.drain(DRAIN_MS))) {
+        this.options.warn?.('processes of a leftover container cgroup did not die', { id, path: cgroup.path });
+        continue;
+      }
+      await cgroup.remove();
+      if (procs.length > 0) {
+        this.options.warn?.('killed processes a previous agent left unsupervised', { id, processes: procs.length });
+      }
+      cleaned.push(id);
+    }
+    return cleaned;
+  }
+
+  /** Creates and starts a container; throws (and leaves nothing behind) when it cannot start at all. */
+  async create(spec: ContainerSpec): Promise<Container> {
+    const id = `${this.options.idPrefix ?? ''}${newContainerId()}`;
+    const name = spec.name ?? id;
+    const bad = checkContainerName(name);
+    if (bad) {
+      throw new Error(bad);
+    }
+    if (this.get(name)) {
+      throw new Error(`a container named "${name}" exists already`);
+    }
+    if (spec.command.length === 0) {
+      throw new Error('no command to run');
+    }
+    const cgroup = this.options.cgroups.create(id);
+    const container = new Container(id, name, spec, cgroup, Date.now());
+    try {
+      cgroup.applyLimits(spec.limits);
+      this.containers.set(id, container);
+      this.created++;
+      this.launch(container);
+    } catch (error) {
+      this.containers.delete(id);
+      await cgroup.drain(DRAIN_MS);
+      await cgroup.remove().catch(() => undefined);
+      throw error;
+    }
+    return container;
+  }
+
+  private launch(c: Container): void {
+    const spec = c.spec;
+    const file = resolveCommand(spec.command[0], spec.env, spec.cwd);
+    const compiled = spec.profile.forWorkspace(spec.cwd);
+    const native = this.options.addon.spawn(
+      {
+        containerId: c.id,
+        profile: c.profileName,
+        file,
+        argv: [...spec.command],
+        env: envList(spec.env),
+        cwd: spec.cwd,
+        stdio: spec.stdio,
+        cgroupV2: c.cgroup.v2Dir,
+        cgroupV1Procs: [...c.cgroup.v1Procs],
+        capabilities: compiled.capabilities,
+        waitKillableRecv: spec.waitKillableRecv ?? true,
+        syncWakeUp: this.options.syncWakeUp ?? true,
+        eventsAll: spec.eventsAll ?? false,
+        mounts: compiled.mounts,
+        filter: compiled.filter,
+        policy: compiled.policy,
+      },
+      (kind, details) => this.onNative(c, native, kind, details)
+    );
+    c.native = native;
+    c.pid = native.pid;
+    c.startedAt = Date.now();
+    c.state = 'running';
+    const cgroupId = c.cgroup.cgroupId();
+    const started: ContainerStartedEvent = {
+      id: c.id,
+      name: c.name,
+      pid: native.pid,
+      ...(cgroupId !== undefined ? { cgroupId: cgroupId.toString() } : {}),
+      cgroupPath: c.cgroup.path,
+    };
+    this.emit('started', started);
+  }
+
+  private execErrors = new WeakMap<NativeContainer, string>();
+
+  private onNative(
+    c: Container,
+    native: NativeContainer,
+    kind: 'exec' | 'exit',
+    details: Record<string, unknown>
+  ): void {
+    if (kind === 'exec') {
+      const error = Number(details.error);
+      if (error > 0) {
+        this.execErrors.set(native, `${c.spec.command[0]}: ${String(details.message ?? `errno ${error}`)}`);
+      }
+      return;
+    }
+    const code = typeof details.code === 'number' ? details.code : undefined;
+    const signal = typeof details.signal === 'number' ? details.signal : undefined;
+    void this.endRun(c, native, { code, signal }).catch((error: Error) =>
+      this.options.warn?.('ending a container run failed', { id: c.id, err: error.message })
+    );
+  }
+
+  private async endRun(
+    c: Container,
+    native: NativeContainer,
+    status: { code?: number; signal?: number }
+  ): Promise<void> {
+    // The container ends with its first process.
+    c.cgroup.kill();
+    if (!(await c.cgroup.drain(DRAIN_MS))) {
+      this.options.warn?.('processes of an ended container did not die', { id: c.id });
+    }
+    native.stopSupervisor();
+    const live = native.counts();
+    for (const key of Object.keys(live) as Array<keyof DecisionCounts>) {
+      c.decisions.counts[key] += live[key] ?? 0;
+    }
+    for (const [name, n] of Object.entries(native.refusals())) {
+      c.decisions.refusals[name] = (c.decisions.refusals[name] ?? 0) + n;
+    }
+    if (c.native === native) {
+      c.native = undefined;
+    }
+    const execError = this.execErrors.get(native);
+    const exitCode = status.code ?? 128 + (status.signal ?? 0);
+    const end: RunEnd = { ...status, exitCode, ...(execError ? { execError } : {}) };
+    c.lastEnd = end;
+    c.pid = undefined;
+    const failed = exitCode !== 0;
+    c.state = failed ? 'failed' : 'exited';
+    this.emit('exit', { id: c.id, ...end });
+    const ranFor = Date.now() - (c.startedAt ?? Date.now());
+    if (ranFor >= STABLE_RUN_MS) {
+      c.backoffAttempt = 0;
+    }
+    if (c.stopRequested || !shouldRestart(c.spec.restart, failed, c.restarts)) {
+      c.finish(end);
+      return;
+    }
+    const delay = backoffMs(c.backoffAttempt++);
+    c.state = 'restarting';
+    this.emit('restarting', { id: c.id, restarts: c.restarts + 1, delayMs: delay });
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      if (c.stopRequested) {
+        c.state = failed ? 'failed' : 'exited';
+        c.finish(end);
+        return;
+      }
+      c.restarts++;
+      try {
+        this.launch(c);
+      } catch (error) {
+        c.state = 'failed';
+        this.options.warn?.('container restart failed', { id: c.id, err: (error as Error).message });
+        c.finish({ exitCode: 125, execError: (error as Error).message });
+      }
+    }, delay);
+  }
+
+  /** Forwards a signal to the container's process group (as a terminal would). */
+  signal(c: Container, signal: NodeJS.Signals | number): boolean {
+    const number = typeof signal === 'number' ? signal : constants.signals[signal];
+    if (number === undefined || !c.native) {
+      return false;
+    }
+    return c.native.signal(number, true);
+  }
+
+  /** Stops without restarting: SIGTERM to the process group, SIGKILL to the cgroup after `graceMs`. */
+  async stop(c: Container, graceMs = 10_000): Promise<RunEnd> {
+    c.stopRequested = true;
+    if (c.restartTimer) {
+      clearTimeout(c.restartTimer);
+      c.restartTimer = undefined;
+      c.state = c.lastEnd && c.lastEnd.exitCode === 0 ? 'exited' : 'failed';
+      c.finish(c.lastEnd ?? { exitCode: 137 });
+    }
+    if (!c.finished && c.native) {
+      if (graceMs > 0) {
+        c.native.signal(constants.signals.SIGTERM, true);
+      }
+      const timer = setTimeout(() => c.cgroup.kill(), graceMs);
+      try {
+        return await c.done;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return c.done;
+  }
+
+  /** Refusals by cgroup limits (zviz_security_denials_total{layer="cgroup"}): OOM kills and pids-limit hits. */
+  cgroupDenials(): number {
+    let total = this.retiredCgroupDenials;
+    for (const c of this.containers.values()) {
+      const s = c.cgroup.sample();
+      total += s.oomKills + s.pidsLimitHits;
+    }
+    return total;
+  }
+
+  /** Stops (killing at once), removes the cgroup, closes owned descriptors, deletes the container. */
+  async remove(c: Container): Promise<void> {
+    await this.stop(c, 0);
+    const last = c.cgroup.sample();
+    this.retiredCgroupDenials += last.oomKills + last.pidsLimitHits;
+    await c.cgroup.remove();
+    for (const fd of c.spec.ownedFds ?? []) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+    }
+    this.containers.delete(c.id);
+    this.emit('removed', { id: c.id });
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.list().map((c) => this.remove(c)));
+  }
+}

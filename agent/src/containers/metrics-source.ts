@@ -1,0 +1,173 @@
+// Container and cgroup families. Counters and usage are read from the cgroup
+// files at scrape time; CPU and I/O rates (usage in the unit of the limit)
+// come from a sampler that keeps the previous reading. Series of a removed
+// container disappear with it: the source lists only live containers.
+import { CONTAINER_STATES } from '../metrics/catalog';
+import type { FamilySamples, Labels, MetricSource, ValueSample } from '../metrics/source';
+import { alertLevel } from '../cgroups/limits';
+import type { CgroupSample } from '../cgroups/cgroup';
+import type { Container, ContainerManager } from './manager';
+
+export const CONTAINER_FAMILIES = [
+  'zviz_containers_total',
+  'zviz_containers_by_state',
+  'zviz_container_info',
+  'zviz_container_uptime_seconds',
+  'zviz_container_restarts_total',
+  'zviz_memory_usage_bytes',
+  'zviz_cpu_usage_seconds_total',
+  'zviz_io_read_bytes_total',
+  'zviz_io_write_bytes_total',
+  'zviz_resource_limit',
+  'zviz_resource_usage',
+  'zviz_resource_utilization_ratio',
+  'zviz_resource_alert_level',
+  'zviz_container_oom_kills_total',
+  'zviz_container_pids_limit_hits_total',
+] as const;
+
+interface Reading {
+  at: number;
+  cpuSeconds?: number;
+  ioBytes?: number;
+}
+
+interface Rates {
+  cpuCores?: number;
+  ioBytesPerSecond?: number;
+}
+
+export class ContainerMetricSource implements MetricSource {
+  readonly families = CONTAINER_FAMILIES;
+  // One labels object per series across scrapes (the renderer caches their
+  // rendered form); dropped with the container.
+  private readonly labels = new Map<string, Labels>();
+  private readonly previous = new Map<string, Reading>();
+  private readonly rates = new Map<string, Rates>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly manager: ContainerManager) {}
+
+  /** Samples every `intervalMs` for the rate of CPU and I/O use. */
+  startSampling(intervalMs: number): void {
+    this.stopSampling();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  stopSampling(): void {
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  sample(now = Date.now()): void {
+    const live = new Set<string>();
+    for (const c of this.manager.list()) {
+      live.add(c.id);
+      const s = c.cgroup.sample();
+      const reading: Reading = {
+        at: now,
+        cpuSeconds: s.cpuSeconds,
+        ioBytes: s.ioReadBytes !== undefined ? s.ioReadBytes + (s.ioWriteBytes ?? 0) : undefined,
+      };
+      const before = this.previous.get(c.id);
+      if (before && now > before.at) {
+        const seconds = (now - before.at) / 1000;
+        const rate = (a?: number, b?: number) =>
+          a !== undefined && b !== undefined ? Math.max(0, (b - a) / seconds) : undefined;
+        this.rates.set(c.id, {
+          cpuCores: rate(before.cpuSeconds, reading.cpuSeconds),
+          ioBytesPerSecond: rate(before.ioBytes, reading.ioBytes),
+        });
+      }
+      this.previous.set(c.id, reading);
+    }
+    for (const id of [...this.previous.keys()]) {
+      if (!live.has(id)) {
+        this.previous.delete(id);
+        this.rates.delete(id);
+      }
+    }
+    for (const key of [...this.labels.keys()]) {
+      const owner = key.split('\u0000')[0];
+      if (owner !== '' && !live.has(owner)) {
+        this.labels.delete(key);
+      }
+    }
+  }
+
+  collect(): Map<string, FamilySamples> {
+    const containers = this.manager.list();
+    const byState = new Map<string, number>(CONTAINER_STATES.map((s) => [s, 0]));
+    const out = new Map<string, ValueSample[]>(CONTAINER_FAMILIES.map((f) => [f, []]));
+    const add = (family: string, labels: Labels, value: number | undefined) => {
+      if (value !== undefined && Number.isFinite(value)) {
+        out.get(family)?.push({ labels, value });
+      }
+    };
+    const now = Date.now();
+    add('zviz_containers_total', this.label('', {}), this.manager.created);
+    for (const c of containers) {
+      byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
+      const id = this.label(c.id, { container_id: c.id });
+      add(
+        'zviz_container_info',
+        this.label(`${c.id}\u0000info`, { container_id: c.id, name: c.name, profile: c.profileName }),
+        1
+      );
+      if (c.state === 'running' && c.startedAt !== undefined) {
+        add('zviz_container_uptime_seconds', id, (now - c.startedAt) / 1000);
+      }
+      add('zviz_container_restarts_total', id, c.restarts);
+      this.resources(c, c.cgroup.sample(), add);
+    }
+    for (const [state, count] of byState) {
+      add('zviz_containers_by_state', this.label(`\u0000state\u0000${state}`, { state }), count);
+    }
+    return out as Map<string, FamilySamples>;
+  }
+
+  /** The labels object of a series, the same one every scrape; keys start with the container id. */
+  private label(key: string, labels: Labels): Labels {
+    let cached = this.labels.get(key);
+    if (!cached) {
+      cached = labels;
+      this.labels.set(key, cached);
+    }
+    return cached;
+  }
+
+  private resources(
+    c: Container,
+    s: CgroupSample,
+    add: (family: string, labels: Labels, value: number | undefined) => void
+  ): void {
+    const id = this.label(c.id, { container_id: c.id });
+    add('zviz_memory_usage_bytes', id, s.memoryBytes);
+    add('zviz_cpu_usage_seconds_total', id, s.cpuSeconds);
+    add('zviz_io_read_bytes_total', id, s.ioReadBytes);
+    add('zviz_io_write_bytes_total', id, s.ioWriteBytes);
+    add('zviz_container_oom_kills_total', id, s.oomKills);
+    add('zviz_container_pids_limit_hits_total', id, s.pidsLimitHits);
+    const rates = this.rates.get(c.id) ?? {};
+    const resources: Array<{ type: string; usage?: number; limit?: number }> = [
+      { type: 'memory', usage: s.memoryBytes, limit: s.limits.memoryBytes },
+      { type: 'cpu', usage: rates.cpuCores, limit: s.limits.cpus },
+      { type: 'pids', usage: s.pids, limit: s.limits.pids },
+      { type: 'io', usage: rates.ioBytesPerSecond },
+    ];
+    for (const r of resources) {
+      const labels = this.label(`${c.id}\u0000${r.type}`, { container_id: c.id, resource_type: r.type });
+      add('zviz_resource_usage', labels, r.usage);
+      add('zviz_resource_limit', labels, r.limit);
+      if (r.usage !== undefined && r.limit !== undefined && r.limit > 0) {
+        const ratio = r.usage / r.limit;
+        add('zviz_resource_utilization_ratio', labels, ratio);
+        add('zviz_resource_alert_level', labels, alertLevel(ratio));
+      }
+    }
+  }
+}

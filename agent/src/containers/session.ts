@@ -1,0 +1,109 @@
+// One `zviz run`: the request turned into a container spec, the container
+// run to its end (restarts included), progress reported as protocol
+// messages. Shared by the agent's control socket and standalone runs.
+import type { BrokerAddon } from '../broker/addon';
+import type { RunRequest, ServerMessage, Summary } from '../broker/protocol';
+import { parseCpus, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
+import { loadProfile } from '../profiles/profile';
+import type { Container, ContainerManager, ContainerSpec, ContainerStartedEvent, RunEnd } from './manager';
+import { parseRestart } from './restart';
+
+export function limitsOf(request: RunRequest['limits']): ResourceLimits {
+  return {
+    ...(request.memory !== undefined ? { memoryBytes: parseMemory(request.memory) } : {}),
+    ...(request.cpus !== undefined ? { cpus: parseCpus(request.cpus) } : {}),
+    ...(request.pids !== undefined ? { pids: parsePids(request.pids) } : {}),
+  };
+}
+
+/** Throws ProfileError or Error with what is wrong with the request. */
+export function specFromRequest(
+  request: RunRequest,
+  stdio: [number, number, number],
+  addon: BrokerAddon,
+  ownedFds: number[] = []
+): ContainerSpec {
+  return {
+    name: request.name,
+    profile: loadProfile(request.profile, addon),
+    command: request.command,
+    env: request.env,
+    cwd: request.cwd,
+    limits: limitsOf(request.limits),
+    restart: parseRestart(request.restart),
+    stdio,
+    ownedFds,
+    eventsAll: request.eventsAll,
+  };
+}
+
+export function summaryOf(container: Container): Summary {
+  const { counts, refusals } = container.currentDecisions();
+  return { decisions: { ...counts }, refusals, durationMs: Date.now() - container.createdAt };
+}
+
+/**
+ * Starts the container and reports until it will not run again; resolves
+ * with the final `done` message. The container is left for the caller to
+ * remove.
+ */
+export async function runSession(
+  manager: ContainerManager,
+  spec: ContainerSpec,
+  send: (message: ServerMessage) => void,
+  onCreated?: (container: Container) => void
+): Promise<{ container: Container; end: RunEnd }> {
+  let container: Container | undefined;
+  const mine = (id: string) => container !== undefined && id === container.id;
+  const onStarted = (e: ContainerStartedEvent) => {
+    if (mine(e.id) && container) {
+      send({
+        type: 'started',
+        id: e.id,
+        name: e.name,
+        profile: container.profileName,
+        pid: e.pid,
+        restarts: container.restarts,
+      });
+    }
+  };
+  const onExit = (e: { id: string } & RunEnd) => {
+    if (mine(e.id)) {
+      send({
+        type: 'exit',
+        id: e.id,
+        exitCode: e.exitCode,
+        ...(e.signal ? { signal: e.signal } : {}),
+        ...(e.execError ? { execError: e.execError } : {}),
+      });
+    }
+  };
+  const onRestarting = (e: { id: string; restarts: number; delayMs: number }) => {
+    if (mine(e.id)) {
+      send({ type: 'restarting', ...e });
+    }
+  };
+  manager.on('exit', onExit);
+  manager.on('restarting', onRestarting);
+  manager.on('started', onStarted);
+  try {
+    container = await manager.create(spec);
+    onCreated?.(container);
+    // The first `started` fired inside create(), before `container` was set.
+    send({
+      type: 'started',
+      id: container.id,
+      name: container.name,
+      profile: container.profileName,
+      pid: container.pid ?? 0,
+      restarts: 0,
+    });
+    const end = await container.done;
+    send({ type: 'done', id: container.id, exitCode: end.exitCode, summary: summaryOf(container) });
+    return { container, end };
+  } finally {
+    manager.off('exit', onExit);
+    manager.off('restarting', onRestarting);
+    manager.off('started', onStarted);
+  }
+}

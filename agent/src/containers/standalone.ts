@@ -1,0 +1,65 @@
+// `zviz run` without an agent: the broker runs in this process, for this one
+// workload, and the run ends with a one-line summary of its decisions.
+import { readFileSync } from 'node:fs';
+
+import type { BrokerAddon } from '../broker/addon';
+import { FORWARDED_SIGNALS } from '../broker/control-client';
+import type { RunRequest, ServerMessage } from '../broker/protocol';
+import { createCgroupDriver } from '../cgroups/driver';
+import { detectCgroups } from '../cgroups/detect';
+import { ContainerManager, type Container } from './manager';
+import { runSession, specFromRequest } from './session';
+
+/** Standalone runs keep their cgroups apart from an agent's, named after the process that owns them. */
+export const STANDALONE_GROUP = 'zviz-run';
+
+function alive(pid: number): boolean {
+  try {
+    // A zviz process, not a recycled pid of something else.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('zviz');
+  } catch {
+    return false;
+  }
+}
+
+export interface StandaloneIo {
+  message(message: ServerMessage): void;
+  decisions?: (batch: unknown[]) => void;
+}
+
+export async function runStandalone(request: RunRequest, addon: BrokerAddon, io: StandaloneIo): Promise<number> {
+  const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP);
+  const manager = new ContainerManager({ addon, cgroups, idPrefix: `r${process.pid}-` });
+  // Runs whose zviz process died (PDEATHSIG took their first process; this
+  // takes the rest).
+  await manager.cleanLeftovers((id) => {
+    const owner = /^r(\d+)-/.exec(id);
+    return owner !== null && !alive(Number(owner[1]));
+  });
+  if (io.decisions) {
+    addon.setEventSink(io.decisions, 4096);
+  }
+  const spec = specFromRequest(request, [0, 1, 2], addon);
+  let container: Container | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if (container) {
+      manager.signal(container, signal);
+    }
+  };
+  for (const signal of FORWARDED_SIGNALS) {
+    process.on(signal, forward);
+  }
+  try {
+    const { container: c, end } = await runSession(manager, spec, io.message, (created) => (container = created));
+    await manager.remove(c);
+    return end.exitCode;
+  } finally {
+    for (const signal of FORWARDED_SIGNALS) {
+      process.off(signal, forward);
+    }
+    if (container && manager.get(container.id)) {
+      await manager.remove(container).catch(() => undefined);
+    }
+    cgroups.removeGroup();
+  }
+}

@@ -1,0 +1,209 @@
+// From a validated profile to what the addon runs for one container: the
+// seccomp rules for libseccomp (brokered syscalls turned into notifications),
+// the broker's rules with `${workspace}` filled in, the capability set and
+// the mount plan.
+import type { MountPlan, NativeAction, NativeFilterPlan, NativePolicy, NativeSeccompRule } from '../broker/addon';
+import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
+import { nativeNetworks, parseAddress } from './addresses';
+import { errnoNumber } from './errno';
+import { expandRules, selectedArchitectures, type ExpandedRule } from './expand';
+import { expandPathPrefix } from './paths';
+import { pointer } from './problems';
+import type { Profile, SeccompAction } from './schema';
+import type { Validated } from './validate';
+
+const EPERM = 1;
+
+// Open flags (the same on x86_64, x86 and the generic ABI).
+const O_ACCMODE = 0o3;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const O_TMPFILE_BIT = 0o20000000;
+/** Which argument holds the flags, for the opens whose flags are a register. */
+const FLAGS_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
+
+/**
+ * A read (no write access, O_CREAT, O_TRUNC or O_TMPFILE: the broker's "read"
+ * class) is `flags & READ_MASK == 0`; its complement is covered by one
+ * masked comparison per bit group, so the two sets of rules never overlap.
+ */
+const READ_MASK = O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE_BIT;
+const WRITE_MATCHES: ReadonlyArray<[number, number]> = [
+  [O_ACCMODE, 1],
+  [O_ACCMODE, 2],
+  [O_ACCMODE, 3],
+  [O_CREAT, O_CREAT],
+  [O_TRUNC, O_TRUNC],
+  [O_TMPFILE_BIT, O_TMPFILE_BIT],
+];
+
+/** What the broker rules decide for reads of `syscall` when that does not depend on the path. */
+function fixedReadDecision(zviz: NonNullable<Profile['zviz']>, syscall: string): string | undefined {
+  for (const rule of zviz.broker ?? []) {
+    const access = rule.access ?? 'any';
+    if (!rule.syscalls.includes(syscall) || access === 'write') {
+      continue;
+    }
+    return rule.paths || rule.addresses ? undefined : rule.decision;
+  }
+  return zviz.defaultDecision ?? 'allow';
+}
+
+export interface CompiledProfile {
+  name: string;
+  filter: NativeFilterPlan;
+  policy: NativePolicy;
+  /** Bitmask (decimal string) of the capabilities the workload keeps. */
+  capabilities: string;
+  capabilityNames: readonly string[];
+  mounts: MountPlan;
+  /** Syscalls the broker sees for every call (by rule or SCMP_ACT_NOTIFY). */
+  brokered: readonly string[];
+}
+
+export function nativeAction(
+  action: SeccompAction,
+  errnoRet: number | undefined,
+  defaultErrno: number | undefined
+): NativeAction {
+  switch (action) {
+    case 'SCMP_ACT_ALLOW':
+      return { type: 'allow' };
+    case 'SCMP_ACT_ERRNO':
+      return { type: 'errno', errno: errnoRet ?? defaultErrno ?? EPERM };
+    case 'SCMP_ACT_KILL':
+    case 'SCMP_ACT_KILL_THREAD':
+      return { type: 'kill_thread' };
+    case 'SCMP_ACT_KILL_PROCESS':
+      return { type: 'kill_process' };
+    case 'SCMP_ACT_TRAP':
+      return { type: 'trap' };
+    case 'SCMP_ACT_LOG':
+      return { type: 'log' };
+    case 'SCMP_ACT_NOTIFY':
+      return { type: 'notify' };
+    case 'SCMP_ACT_TRACE':
+      throw new Error('SCMP_ACT_TRACE is not supported');
+  }
+}
+
+function scmpToLibseccomp(arch: string): string {
+  return arch.replace(/^SCMP_ARCH_/, '').toLowerCase();
+}
+
+function decimal(value: number | string): string {
+  return BigInt(value).toString();
+}
+
+export function compileProfile(name: string, validated: Validated, workspace: string): CompiledProfile {
+  const { profile, context } = validated;
+  const zviz = profile.zviz ?? {};
+  const rules: ExpandedRule[] = expandRules(profile, context);
+  const brokeredByRule = new Set((zviz.broker ?? []).flatMap((r) => r.syscalls));
+  const defaultErrno = profile.defaultErrnoRet;
+
+  const nativeRules: NativeSeccompRule[] = [];
+  for (const rule of rules) {
+    if (brokeredByRule.has(rule.name)) {
+      continue; // replaced by one unconditional notification below
+    }
+    nativeRules.push({
+      syscall: rule.name,
+      action: nativeAction(rule.action, rule.errnoRet, defaultErrno),
+      args: rule.args.map((a) => ({
+        index: a.index,
+        op: a.op,
+        value: decimal(a.value),
+        ...(a.valueTwo !== undefined ? { valueTwo: decimal(a.valueTwo) } : {}),
+      })),
+      pointer: rule.pointer,
+    });
+  }
+  const notified = new Set<string>();
+  (zviz.broker ?? []).forEach((rule, i) => {
+    const at = pointer('zviz', 'broker', i);
+    for (const syscall of rule.syscalls) {
+      if (notified.has(syscall)) {
+        continue;
+      }
+      notified.add(syscall);
+      const flagsArg = FLAGS_ARG[syscall];
+      if (flagsArg !== undefined && fixedReadDecision(zviz, syscall) === 'allow') {
+        // Reads the rules allow whatever the path never reach the broker: the
+        // filter tells them apart by their flags (a register) and allows them
+        // in the kernel. Everything else about this syscall is notified.
+        const masked = (mask: number, value: number) => ({
+          index: flagsArg,
+          op: 'SCMP_CMP_MASKED_EQ',
+          value: String(mask),
+          valueTwo: String(value),
+        });
+        nativeRules.push({ syscall, action: { type: 'allow' }, args: [masked(READ_MASK, 0)], pointer: at });
+        for (const [mask, value] of WRITE_MATCHES) {
+          nativeRules.push({ syscall, action: { type: 'notify' }, args: [masked(mask, value)], pointer: at });
+        }
+      } else {
+        nativeRules.push({ syscall, action: { type: 'notify' }, args: [], pointer: at });
+      }
+    }
+  });
+
+  const policy: NativePolicy = {
+    rules: (zviz.broker ?? []).map((rule, index) => {
+      const networks = [];
+      const unixPaths = [];
+      for (const text of rule.addresses ?? []) {
+        const parsed = parseAddress(text);
+        if ('error' in parsed) {
+          throw new Error(`${pointer('zviz', 'broker', index)}: ${parsed.error}`);
+        }
+        if (parsed.kind === 'unix') {
+          unixPaths.push(parsed.prefix);
+        } else {
+          networks.push(...nativeNetworks(parsed.network));
+        }
+      }
+      return {
+        syscalls: rule.syscalls,
+        access: rule.access ?? 'any',
+        ...(rule.paths ? { paths: rule.paths.map((p) => expandPathPrefix(p, workspace)) } : {}),
+        ...(networks.length > 0 ? { networks } : {}),
+        ...(unixPaths.length > 0 ? { unixPaths } : {}),
+        decision: rule.decision,
+        ...(rule.decision === 'deny' ? { errno: errnoNumber(rule.errno ?? EPERM) ?? EPERM } : {}),
+        index,
+      };
+    }),
+    fallback: {
+      decision: zviz.defaultDecision ?? 'allow',
+      ...(zviz.defaultDecision === 'deny' ? { errno: errnoNumber(zviz.defaultErrno ?? EPERM) ?? EPERM } : {}),
+    },
+  };
+
+  const capabilityNames = zviz.capabilities ?? DEFAULT_CAPABILITIES;
+  const brokered = new Set([
+    ...brokeredByRule,
+    ...rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY').map((r) => r.name),
+  ]);
+  return {
+    name,
+    filter: {
+      defaultAction: nativeAction(profile.defaultAction, undefined, defaultErrno),
+      architectures: selectedArchitectures(profile, context).map(scmpToLibseccomp),
+      rules: nativeRules,
+      audit: zviz.audit !== false,
+    },
+    policy,
+    capabilities: capabilityMask(capabilityNames),
+    capabilityNames,
+    mounts: {
+      readOnly: (zviz.filesystem?.readOnly ?? []).map((p) => expandPathPrefix(p, workspace)),
+      writable: (zviz.filesystem?.writable ?? []).map((p) => expandPathPrefix(p, workspace)),
+    },
+    brokered: [...brokered].sort(),
+  };
+}
+
+export function profileDescription(profile: Profile): string | undefined {
+  return profile.zviz?.description;
+}

@@ -1,0 +1,94 @@
+// A syscall the broker is answering, interrupted by a signal and restarted
+// by the kernel (SA_RESTART), is counted once: at the answer that reaches
+// the workload. The interrupted notification's answer fails (ENOENT) and is
+// not counted. Shown without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, which
+// otherwise keeps non-fatal signals from interrupting a received call.
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, afterAll, expect, it } from 'vitest';
+
+import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import {
+  BIN,
+  buildWorkloads,
+  decisionCount,
+  EventLog,
+  metrics,
+  profileFrom,
+  run,
+  sandbox,
+  workspace,
+  type Sandbox,
+} from './harness';
+
+describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => {
+  let box: Sandbox;
+  let log: EventLog;
+  beforeAll(() => {
+    buildWorkloads();
+    box = sandbox('signal');
+    log = new EventLog();
+  });
+  afterAll(() => box.close());
+
+  for (const waitKillableRecv of [false, true]) {
+    it(`counts a signal-restarted open once (WAIT_KILLABLE_RECV ${waitKillableRecv ? 'on' : 'off'})`, async () => {
+      const ws = workspace();
+      const fifo = join(ws, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      // Opens of the FIFO need the broker to look at the path (and are logged);
+      // its open blocks until a writer comes, while a timer interrupts the workload.
+      const profile = profileFrom({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
+        zviz: {
+          broker: [
+            { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
+            { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
+          ],
+        },
+      });
+      const before = metrics();
+      const result = await run(box, {
+        profile,
+        cwd: ws,
+        waitKillableRecv,
+        command: [join(BIN, 'restart'), fifo],
+        whileRunning: async () => {
+          // Long enough for several timer signals to hit the blocked open.
+          await new Promise((r) => setTimeout(r, 700));
+          const writer = openSync(fifo, 'w');
+          execFileSync('sh', ['-c', `printf hello > ${fifo}`]);
+          closeSync(writer);
+        },
+      });
+      await log.settle();
+      const after = metrics();
+      const match = /^signals (\d+) read (\d+) hello$/.exec(result.stdout.trim());
+      expect(match, result.stdout + result.stderr).not.toBeNull();
+      // Off: the timer interrupts the blocked open again and again. On: the
+      // signals wait until the broker has answered (the kernel holds them).
+      if (waitKillableRecv) {
+        // (one may land between the open's return and the timer being stopped)
+        expect(Number(match![1])).toBeLessThanOrEqual(2);
+      } else {
+        expect(Number(match![1])).toBeGreaterThanOrEqual(3);
+      }
+      const fifoEvents = log.for(result.container.id).filter((e) => (e.args as Record<string, string>).path === fifo);
+      expect(fifoEvents).toHaveLength(1);
+      expect(fifoEvents[0]).toMatchObject({ syscall: 'openat', decision: 'log' });
+      expect(decisionCount(after, 'openat', 'log') - decisionCount(before, 'openat', 'log')).toBe(1);
+      const received = after.requests - before.requests;
+      const answered =
+        after.decisions.reduce((s, d) => s + d.count, 0) - before.decisions.reduce((s, d) => s + d.count, 0);
+      if (waitKillableRecv) {
+        expect(received).toBe(answered);
+      } else {
+        // The broker did receive the interrupted notifications; their answers failed and were not counted.
+        expect(received).toBeGreaterThan(answered);
+      }
+      expect(after.errors).toBe(before.errors);
+    });
+  }
+});

@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+// The broker benchmark, one command: `npm run bench:broker` (as root, after
+// `npm run build`). Side by side in one run:
+//
+// 1. Brokered syscalls: a workload makes 200,000 getppid() calls that each
+//    go to a supervisor, which answers CONTINUE. Supervisors: the C
+//    reference (reference.c), bare and with its workload in cgroups like a
+//    ZViz container's; and the ZViz broker (`zviz run` with brokered.json:
+//    the full decision path, counters and histogram). The workload times
+//    every call: p50, p99, calls per second.
+// 2. Unbrokered syscalls: a getppid loop, dd bs=512 to /dev/null, and
+//    compressing a directory tree, bare, under a one-instruction allow-all
+//    filter, and under ZViz's `default` and `ci-runner` profiles. Measured
+//    inside the sandbox (timeit.c): the CPU time the workload used, so the
+//    sandbox's start-up and other jobs' load are left out.
+//
+// Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
+// interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
+// of brokered calls; ZVIZ_BENCH_JSON=FILE also writes the figures as JSON.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const bin = join(here, 'bin');
+const zviz = join(repo, 'agent', 'bin', 'zviz.js');
+const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? 200_000);
+const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? 7);
+const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
+
+if (process.getuid?.() !== 0) {
+  console.error('the broker benchmark needs root (seccomp listeners in cgroups)');
+  process.exit(2);
+}
+execFileSync('make', ['-s', '-C', here], { stdio: 'inherit' });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function run(command, args, { env } = {}) {
+  const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  return r;
+}
+
+function json(text) {
+  const line = text.split('\n').find((l) => l.startsWith('{'));
+  if (!line) {
+    throw new Error(`no result in: ${text}`);
+  }
+  return JSON.parse(line);
+}
+
+// Cgroups for the reference's workload, where a ZViz container without a CPU
+// limit sits: a group directory and one per container, in every hierarchy it joins.
+function benchCgroups() {
+  const joined = ['memory', 'cpuacct', 'pids', 'blkio', 'devices'];
+  const files = [];
+  const dirs = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (!after) {
+      continue;
+    }
+    const mountPoint = before.split(' ')[4];
+    const [fsType, , options] = after.split(' ');
+    const wanted = fsType === 'cgroup2' || (fsType === 'cgroup' && options.split(',').some((o) => joined.includes(o)));
+    if (!wanted || dirs.some((d) => d.startsWith(`${mountPoint}/`))) {
+      continue;
+    }
+    const group = join(mountPoint, 'zviz-bench');
+    const dir = join(group, 'reference');
+    mkdirSync(dir, { recursive: true });
+    dirs.push(dir, group);
+    files.push(join(dir, 'cgroup.procs'));
+  }
+  return {
+    files,
+    remove() {
+      for (const dir of dirs) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // busy or gone
+        }
+      }
+    },
+  };
+}
+
+const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Linux ${release()}`;
+console.log(
+  `# Broker benchmark\n\n${machine}; load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`
+);
+console.log(`${REPEAT} repetitions, medians; ${CALLS.toLocaleString('en')} brokered calls per run.\n`);
+
+// ---- 1. brokered ----
+const cg = benchCgroups();
+const brokered = { reference: [], referenceCgroup: [], zviz: [] };
+try {
+  const cases = {
+    reference: () => run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)]),
+    referenceCgroup: () =>
+      run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)], {
+        env: { ZVIZ_BENCH_CGROUP_PROCS: cg.files.join(':'), ZVIZ_BENCH_SETSID: '1' },
+      }),
+    zviz: () =>
+      run(process.execPath, [
+        zviz,
+        'run',
+        '--standalone',
+        '--profile',
+        join(here, 'brokered.json'),
+        '--',
+        join(bin, 'loop'),
+        String(CALLS),
+      ]),
+  };
+  for (let i = 0; i < REPEAT; i++) {
+    // A different order each round, so no supervisor always runs right after another.
+    const order = Object.keys(cases).sort(() => Math.random() - 0.5);
+    for (const name of order) {
+      brokered[name].push(json(cases[name]().stdout));
+    }
+  }
+} finally {
+  cg.remove();
+}
+const summary = (runs) => ({
+  p50: median(runs.map((r) => r.p50_us)),
+  p99: median(runs.map((r) => r.p99_us)),
+  rate: median(runs.map((r) => r.calls_per_s)),
+});
+const ref = summary(brokered.reference);
+const refCg = summary(brokered.referenceCgroup);
+const zb = summary(brokered.zviz);
+console.log('## Brokered syscalls (getppid answered CONTINUE)\n');
+console.log('| supervisor | p50 µs | p99 µs | decisions/s |');
+console.log('|---|---:|---:|---:|');
+for (const [name, s] of [
+  ['C reference', ref],
+  ['C reference, workload set up like a container (cgroups, setsid)', refCg],
+  ['ZViz broker', zb],
+]) {
+  console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
+}
+console.log(
+  `\nZViz p50 / reference set up like a container: **${(zb.p50 / refCg.p50).toFixed(2)}x**; / bare reference: ${(zb.p50 / ref.p50).toFixed(2)}x. ` +
+    `ZViz p99: **${zb.p99.toFixed(1)} µs** (goal: under 30).\n`
+);
+
+// ---- 2. unbrokered ----
+const workloads = {
+  'getppid loop (5M)': [join(bin, 'getppid'), '5000000'],
+  'dd bs=512 (1M blocks)': ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=1000000', 'status=none'],
+  // Through a pipe: GNU tar skips reading files when its archive is /dev/null.
+  [`tar | gzip ${TREE}`]: ['sh', '-c', `tar -C ${TREE} -cf - . | gzip -6 > /dev/null`],
+};
+const conditions = {
+  bare: (cmd) => [join(bin, 'timeit'), ...cmd],
+  'allow-all filter': (cmd) => [join(bin, 'allowall'), join(bin, 'timeit'), ...cmd],
+  'zviz default': (cmd) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'default',
+    '--',
+    join(bin, 'timeit'),
+    ...cmd,
+  ],
+  'zviz ci-runner': (cmd) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'ci-runner',
+    '-w',
+    '/tmp',
+    '--',
+    join(bin, 'timeit'),
+    ...cmd,
+  ],
+};
+const unbrokered = {};
+for (const [workload, cmd] of Object.entries(workloads)) {
+  const times = Object.fromEntries(Object.keys(conditions).map((c) => [c, []]));
+  run(cmd[0], cmd.slice(1)); // warm the page cache
+  for (let i = 0; i < REPEAT; i++) {
+    for (const [condition, wrap] of Object.entries(conditions)) {
+      const [command, ...args] = wrap(cmd);
+      times[condition].push(json(run(command, args).stderr).cpu);
+    }
+  }
+  unbrokered[workload] = Object.fromEntries(Object.entries(times).map(([c, t]) => [c, median(t)]));
+}
+console.log('## Unbrokered syscalls (CPU seconds of the workload, user + system, median)\n');
+console.log(
+  "| workload | bare | allow-all filter | zviz default | zviz ci-runner | ci-runner added cost / filter's | ci-runner overhead |"
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const [workload, t] of Object.entries(unbrokered)) {
+  const filterCost = t['allow-all filter'] - t.bare;
+  const zvizCost = t['zviz ci-runner'] - t.bare;
+  const ratio =
+    filterCost > 0.02 * t.bare ? `${(zvizCost / filterCost).toFixed(2)}x` : 'n/a (filter cost within noise)';
+  console.log(
+    `| ${workload} | ${t.bare.toFixed(3)} | ${t['allow-all filter'].toFixed(3)} | ${t['zviz default'].toFixed(3)} | ${t['zviz ci-runner'].toFixed(3)} | ${ratio} | ${((zvizCost / t.bare) * 100).toFixed(1)} % |`
+  );
+}
+console.log(
+  `\nload average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`
+);
+
+if (process.env.ZVIZ_BENCH_JSON) {
+  writeFileSync(
+    process.env.ZVIZ_BENCH_JSON,
+    JSON.stringify({ machine, calls: CALLS, repeat: REPEAT, brokered, unbrokered }, null, 2)
+  );
+}
