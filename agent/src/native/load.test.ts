@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { candidatePaths, loadAddon, packageRoot } from './load';
+import { candidatePaths, loadAddon, missingPackage, packageRoot } from './load';
 
 describe('native addon loader', () => {
   it('finds the agent package root from inside it', () => {
@@ -24,5 +24,20 @@ describe('native addon loader', () => {
     const result = loadAddon('zviz_tracer', root);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/zviz_tracer failed to load: .*(invalid ELF header|too short)/);
+  });
+
+  it.each([
+    ['libbpf.so.1', 'libbpf1'],
+    ['libseccomp.so.2', 'libseccomp2'],
+    ['libelf.so.1', 'libelf1'],
+    ['libz.so.1', 'zlib1g'],
+  ])('names the package that brings a missing %s', (library, pkg) => {
+    // glibc's dlopen error for a library that is not installed.
+    expect(missingPackage(`${library}: cannot open shared object file: No such file or directory`)).toBe(pkg);
+  });
+
+  it('names no package when the loader error is about something else', () => {
+    expect(missingPackage('/x/zviz_tracer.node: invalid ELF header')).toBeUndefined();
+    expect(missingPackage('/x/zviz_tracer.node: undefined symbol: bpf_link__destroy')).toBeUndefined();
   });
 });

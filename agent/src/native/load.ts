@@ -49,11 +49,25 @@ export function loadAddon<T>(name: AddonName, root?: string): Loaded<T> {
     return { ok: true, addon: require(found) as T, path: found };
   } catch (error) {
     const message = (error as Error).message;
-    const hint = /libbpf\.so/.test(message)
-      ? ' (install libbpf1)'
-      : /libelf\.so/.test(message)
-        ? ' (install libelf1)'
-        : '';
+    const missing = missingPackage(message);
+    const hint = missing ? ` (install ${missing})` : '';
     return { ok: false, reason: `native addon ${name} failed to load${hint}: ${message}` };
   }
+}
+
+/**
+ * The shared libraries the addons link that a host may lack, and the Debian
+ * package of each. Both addons link libseccomp; the tracer also libbpf, which
+ * brings libelf and zlib.
+ */
+const LIBRARY_PACKAGES: ReadonlyArray<[RegExp, string]> = [
+  [/\blibbpf\.so/, 'libbpf1'],
+  [/\blibseccomp\.so/, 'libseccomp2'],
+  [/\blibelf\.so/, 'libelf1'],
+  [/\blibz\.so/, 'zlib1g'],
+];
+
+/** The package to install when a loader error names one of those libraries. */
+export function missingPackage(loaderError: string): string | undefined {
+  return LIBRARY_PACKAGES.find(([library]) => library.test(loaderError))?.[1];
 }

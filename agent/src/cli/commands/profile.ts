@@ -2,10 +2,11 @@
 // `<file>: <JSON pointer>: <reason>`; exit status 1 when there is any.
 import type { Command } from 'commander';
 
-import { requireBrokerAddon } from '../../broker/addon';
+import { brokerAddon, requireBrokerAddon } from '../../broker/addon';
 import { builtinNames } from '../../profiles/load';
 import { formatProblem, ProfileError } from '../../profiles/problems';
 import { loadProfile } from '../../profiles/profile';
+import { CliExit, EXIT } from '../exit';
 
 export interface CheckOutput {
   out: (line: string) => void;
@@ -13,9 +14,8 @@ export interface CheckOutput {
 }
 
 export function checkProfile(reference: string, io: CheckOutput): number {
-  const addon = requireBrokerAddon();
   try {
-    const profile = loadProfile(reference, addon);
+    const profile = loadProfile(reference, requireBrokerAddon());
     for (const warning of profile.warnings) {
       io.err(`warning: ${formatProblem(profile.source, warning)}`);
     }
@@ -53,7 +53,11 @@ export function registerProfile(program: Command): void {
     .command('list')
     .description('list the built-in profiles')
     .action(() => {
-      const addon = requireBrokerAddon();
+      const broker = brokerAddon();
+      if (!broker.ok) {
+        throw new CliExit(EXIT.failure, broker.reason);
+      }
+      const addon = broker.addon;
       for (const name of builtinNames()) {
         const loaded = loadProfile(name, addon);
         process.stdout.write(`${name}\t${loaded.validated.profile.zviz?.description ?? ''}\n`);

@@ -4,7 +4,7 @@
 // audit log show the decisions); without one the broker runs here.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { requireBrokerAddon } from '../../broker/addon';
+import { requireBrokerAddon, type BrokerAddon } from '../../broker/addon';
 import { connectAgent, runThroughAgent } from '../../broker/control-client';
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
 import { parseCpus, parseMemory, parsePids } from '../../cgroups/limits';
@@ -79,12 +79,30 @@ function describe(message: ServerMessage, err: (line: string) => void): void {
   }
 }
 
+/**
+ * Why a non-root `zviz run` cannot go on. Both ways are closed to it: run
+ * here, the broker must create cgroups and a mount namespace; through the
+ * agent, its socket takes root only.
+ */
+export function notRootMessage(socketPath: string, uid: number | undefined): string {
+  return (
+    `zviz: zviz run needs root (running as uid ${uid ?? '?'}): the sandbox creates the workload's cgroups and ` +
+    `mount namespace, and the agent's socket (${socketPath}) takes root only. Run it as root, e.g. sudo zviz run ...`
+  );
+}
+
 export async function run(
   command: string[],
   opts: RunOptions,
   err = (line: string) => process.stderr.write(`${line}\n`)
 ): Promise<number> {
-  const addon = requireBrokerAddon();
+  let addon: BrokerAddon;
+  try {
+    addon = requireBrokerAddon();
+  } catch (error) {
+    err(`zviz: ${(error as Error).message}`);
+    return EXIT_RUN_FAILED;
+  }
   const profileRef =
     opts.profile.includes('/') || opts.profile.endsWith('.json') ? resolve(opts.profile) : opts.profile;
   // Check the profile here first: its problems are best shown before anything starts.
@@ -133,9 +151,7 @@ export async function run(
       return final.type === 'done' ? final.exitCode : EXIT_RUN_FAILED;
     }
     if (process.getuid?.() !== 0) {
-      err(
-        'zviz: zviz run needs root without an agent (cgroups, mount namespace); run it as root or start `zviz agent`'
-      );
+      err(notRootMessage(socketPath, process.getuid?.()));
       return EXIT_RUN_FAILED;
     }
     const code = await runStandalone(request, addon, {
