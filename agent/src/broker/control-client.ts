@@ -18,15 +18,22 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGWINCH',
 ];
 
-/** Connects when an agent listens on `path`; undefined when none does (then `zviz run` works standalone). */
-export async function connectAgent(path: string): Promise<Socket | undefined> {
+/**
+ * Connects when an agent listens on `path`. `absent` when there is no socket
+ * (then `zviz run` works standalone); `unreachable` when a socket is there but
+ * nobody answers (an agent that died, or one that refuses this user), which
+ * the caller must not pass over in silence.
+ */
+export async function connectAgent(
+  path: string
+): Promise<{ socket: Socket } | { absent: true } | { unreachable: string }> {
   if (!existsSync(path)) {
-    return undefined;
+    return { absent: true };
   }
   return new Promise((resolve) => {
     const socket = createConnection(path);
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', () => resolve(undefined));
+    socket.once('connect', () => resolve({ socket }));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve({ unreachable: error.code ?? error.message }));
   });
 }
 

@@ -1,11 +1,27 @@
 // `zviz run` without an agent, as a user runs it: the workload's output and
 // exit code, Ctrl-C forwarded to it, a one-line summary at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { DEFAULT_CONTROL_SOCKET } from '../../src/broker/protocol';
 import { workspace } from './harness';
+
+/** A socket file as a SIGKILLed agent leaves it: there, but connecting is refused. */
+async function staleSocket(path: string): Promise<void> {
+  const holder = spawn(
+    process.execPath,
+    ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`],
+    { stdio: ['ignore', 'pipe', 'ignore'] }
+  );
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  expect(existsSync(path)).toBe(true);
+}
 
 const ZVIZ = join(__dirname, '..', '..', 'bin', 'zviz.js');
 const DIST = join(__dirname, '..', '..', 'dist', 'zviz.js');
@@ -74,6 +90,43 @@ describeWhere(
       });
       expect(result.status).toBe(125);
       expect(result.stderr).toContain('no-such-command-zviz: command not found in PATH');
+    });
+
+    it('says so when a socket is there but no agent answers: refuses with --socket, runs standalone without', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'zviz-stale-'));
+      const socket = join(dir, 'agent.sock');
+      await staleSocket(socket);
+      const named = spawnSync(process.execPath, [ZVIZ, 'run', '--socket', socket, '--', 'true'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(named.status).toBe(125);
+      expect(named.stderr).toBe(
+        `zviz: no agent answers on ${socket} (ECONNREFUSED); start zviz agent, or pass --standalone\n`
+      );
+
+      // The default socket, left by a dead agent: the run goes on without it, and says so.
+      expect(existsSync(DEFAULT_CONTROL_SOCKET), `an agent runs on this machine (${DEFAULT_CONTROL_SOCKET})`).toBe(
+        false
+      );
+      mkdirSync(dirname(DEFAULT_CONTROL_SOCKET), { recursive: true });
+      await staleSocket(DEFAULT_CONTROL_SOCKET);
+      try {
+        const env = { ...process.env };
+        delete env.ZVIZ_AGENT_SOCKET;
+        const fallback = spawnSync(process.execPath, [ZVIZ, 'run', '--', 'true'], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env,
+          cwd: dir,
+        });
+        expect(fallback.status).toBe(0);
+        expect(fallback.stderr).toContain(
+          `zviz: no agent answers on ${DEFAULT_CONTROL_SOCKET} (ECONNREFUSED); running standalone, so no agent records these decisions\n`
+        );
+      } finally {
+        rmSync(DEFAULT_CONTROL_SOCKET, { force: true });
+      }
     });
   }
 );

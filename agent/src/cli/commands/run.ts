@@ -144,7 +144,18 @@ export async function run(
   };
 
   const socketPath = opts.socket ?? process.env.ZVIZ_AGENT_SOCKET ?? DEFAULT_CONTROL_SOCKET;
-  const socket = opts.standalone ? undefined : await connectAgent(socketPath);
+  const agent = opts.standalone ? { absent: true as const } : await connectAgent(socketPath);
+  if ('unreachable' in agent) {
+    // Asked for an agent by name: running without it would lose what the user expects to see.
+    if (opts.socket ?? process.env.ZVIZ_AGENT_SOCKET) {
+      err(`zviz: no agent answers on ${socketPath} (${agent.unreachable}); start zviz agent, or pass --standalone`);
+      return EXIT_RUN_FAILED;
+    }
+    err(
+      `zviz: no agent answers on ${socketPath} (${agent.unreachable}); running standalone, so no agent records these decisions`
+    );
+  }
+  const socket = 'socket' in agent ? agent.socket : undefined;
   try {
     if (socket) {
       const final = await runThroughAgent(socket, addon, request, { onMessage });
