@@ -1,11 +1,13 @@
 // The cgroup files each layout reads and writes, on fake hierarchies in a
 // temporary directory (pure v2 cannot be tested for real on a hybrid host;
 // the real v1 + unified hierarchies are exercised by test/sandbox).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { describeWhere, root } from '@zviz/test-support/requirements';
 import { createCgroupDriver } from './driver';
 
 function fake(files: Record<string, string>): string {
@@ -93,5 +95,34 @@ describe('cgroup driver files', () => {
     const driver = createCgroupDriver({ kind: 'v2', unified: fake({ 'cgroup.controllers': '' }) }, 'zviz');
     expect(() => driver.create('../escape')).toThrow(/invalid container id/);
     expect(() => createCgroupDriver({ kind: 'v2', unified: '/nonexistent' }, 'a/b')).toThrow(/invalid cgroup group/);
+  });
+
+  it("fails at creation, with the kernel's reason, when the group cannot be made", () => {
+    const root = fake({ 'memory/tasks': '', 'pids/tasks': '' });
+    writeFileSync(join(root, 'unified'), 'not a directory');
+    expect(() =>
+      createCgroupDriver(
+        {
+          kind: 'hybrid',
+          unified: join(root, 'unified'),
+          v1: { memory: join(root, 'memory'), pids: join(root, 'pids') },
+        },
+        'zviz'
+      )
+    ).toThrow(`cannot create the cgroup group ${join(root, 'unified', 'zviz')}: ENOTDIR`);
+  });
+});
+
+describeWhere([root], 'cgroup driver on a read-only hierarchy', () => {
+  it("names the read-only file system (Node's recursive mkdir would say ENOENT)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zviz-cgroup-ro-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro', 'tmpfs', dir]);
+    try {
+      expect(() => createCgroupDriver({ kind: 'v1', v1: { memory: dir } }, 'zviz')).toThrow(
+        `cannot create the cgroup group ${join(dir, 'zviz')}: EROFS: read-only file system`
+      );
+    } finally {
+      execFileSync('umount', [dir]);
+    }
   });
 });

@@ -7,7 +7,7 @@
 //           and cgroup.kill
 //   v1      v1 directories only; killing walks cgroup.procs
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from './cgroup';
 import { sleep } from './cgroup';
@@ -37,8 +37,23 @@ const V1_UNLIMITED = 2 ** 62;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT where
+ * the kernel said EROFS or EACCES (a read-only /sys/fs/cgroup under a
+ * hardened unit), which would send the user looking for a missing directory.
+ */
 function mkdirp(path: string): void {
-  mkdirSync(path, { recursive: true, mode: 0o755 });
+  if (existsSync(path)) {
+    return;
+  }
+  mkdirp(dirname(path));
+  try {
+    mkdirSync(path, { mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw error;
+    }
+  }
 }
 
 function sumIo(text: string | undefined, v2: boolean): { read: number; write: number } {
@@ -296,6 +311,14 @@ class Driver implements CgroupDriver {
       }
     }
     this.root = this.v2Root ?? this.v1Roots.memory ?? Object.values(this.v1Roots)[0] ?? group;
+    // Made now, so a hierarchy the agent cannot write fails the broker at start, not the first run.
+    for (const dir of [...(this.v2Root ? [this.v2Root] : []), ...Object.values(this.v1Roots)]) {
+      try {
+        mkdirp(dir);
+      } catch (error) {
+        throw new Error(`cannot create the cgroup group ${dir}: ${(error as Error).message}`);
+      }
+    }
     this.controllers = layout.kind === 'v2' ? this.enableV2Controllers(layout.unified) : Object.keys(this.v1Roots);
   }
 
