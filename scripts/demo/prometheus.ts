@@ -97,3 +97,13 @@ export function alertFor(name: string, rules = RULES): string | undefined {
   };
   return file.groups.flatMap((g) => g.rules).find((r) => r.alert === name)?.for;
 }
+
+/** The demo Prometheus' scrape interval in seconds (Grafana's datasource setting behind $__rate_interval). */
+export function demoScrapeIntervalSeconds(): number {
+  const config = parse(readFileSync(DEMO_PROMETHEUS_CONFIG, 'utf8')) as { global?: { scrape_interval?: string } };
+  const match = /^(\d+)s$/.exec(config.global?.scrape_interval ?? '');
+  if (!match) {
+    throw new Error(`${DEMO_PROMETHEUS_CONFIG}: global.scrape_interval should be whole seconds like "2s"`);
+  }
+  return Number(match[1]);
+}

@@ -7,8 +7,12 @@
 //   profile logs). Runs again every few seconds, as pipelines do.
 // - untrusted-tool (strict): reads its input and writes its output in the
 //   workspace, then tries to read /etc/shadow and to connect out.
-// - noisy (default): a program that keeps calling ptrace, about 40 times a
-//   second: enough refusals to trip ZVizSecurityDenialsHigh.
+// - noisy (default): a long-running service that keeps calling ptrace, about
+//   40 times a second (enough refusals to trip ZVizSecurityDenialsHigh), and
+//   once a second writes, syncs and reads back a file in its workspace and
+//   asks the agent for /health over TCP: steady work for the tracer's file
+//   system, block I/O, TCP and network families (the other workloads end in
+//   seconds, and their series with them).
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -57,7 +61,18 @@ exit 0
 
 // ptrace(PTRACE_ATTACH, 1): refused by every built-in profile, answered by the
 // broker (profiles audit their refusals) and counted under layer seccomp.
-const NOISY = `while (1) { syscall(101, 16, 1, 0, 0) for 1 .. 40; select(undef, undef, undef, 1) }`;
+const NOISY = [
+  'use IO::Handle; use IO::Socket::INET;',
+  'while (1) {',
+  '  syscall(101, 16, 1, 0, 0) for 1 .. 40;',
+  "  if (open(my $f, '>', 'state.bin')) { print $f 'x' x 65536; $f->flush; $f->sync; close $f }",
+  "  if (open(my $f, '<', 'state.bin')) { local $/; my $data = <$f>; close $f }",
+  '  if (my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ENV{AGENT_PORT}", Timeout => 2)) {',
+  '    print $s "GET /health HTTP/1.0\\r\\n\\r\\n"; local $/; my $answer = <$s>; close $s',
+  '  }',
+  '  select(undef, undef, undef, 1)',
+  '}',
+].join('\n');
 
 /** Writes the workspaces and scripts under `dir`; the workloads to run. */
 export function prepareWorkloads(dir: string): Workload[] {

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import type { DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { buildHarness } from '../browser/harness/build';
+import { type DashboardJson, type PanelSummary, PROMETHEUS_PROXY } from '../browser/harness/dashboard/targets';
 import { routeToBackend } from './grafana-api';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -36,12 +37,18 @@ function serve(root: string, path: string): { body: Buffer; contentType: string 
   return { body: readFileSync(full), contentType: TYPES[extname(full)] ?? 'application/octet-stream' };
 }
 
-/** Opens the harness with the datasource pointed at `client`, panels asking for [fromMs, toMs]. */
+/**
+ * Opens the harness with the datasource pointed at `client`, panels asking
+ * for [fromMs, toMs]; with `prometheusUrl`, Grafana's datasource proxy path
+ * for the Prometheus datasource (uid prometheus) reaches that Prometheus, for
+ * the dashboard preview.
+ */
 export async function openHarness(
   client: GrafanaClient,
   config: DatasourceConfig,
   fromMs: number,
-  toMs: number
+  toMs: number,
+  prometheusUrl?: string
 ): Promise<HarnessPage> {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-e2e-harness-'));
   await buildHarness(dir);
@@ -68,6 +75,21 @@ export async function openHarness(
     await (found ? route.fulfill({ status: 200, ...found }) : route.fulfill({ status: 404, body: `no ${path}` }));
   });
   const relay = await routeToBackend(page, client, config);
+  if (prometheusUrl) {
+    // Registered after routeToBackend's /api/** route, so it wins for its paths.
+    await page.route(`http://zviz.test${PROMETHEUS_PROXY}/**`, async (route) => {
+      const url = new URL(route.request().url());
+      try {
+        const r = await fetch(`${prometheusUrl}${url.pathname.slice(PROMETHEUS_PROXY.length)}${url.search}`);
+        await route.fulfill({ status: r.status, contentType: 'application/json', body: await r.text() });
+      } catch (error) {
+        await route.fulfill({
+          status: 502,
+          body: JSON.stringify({ status: 'error', error: (error as Error).message }),
+        });
+      }
+    });
+  }
   await page.goto('http://zviz.test/');
   await page.evaluate(() => (window as unknown as { zviz: { ready: Promise<void> } }).zviz.ready);
   await page.evaluate(
@@ -89,7 +111,31 @@ export async function openHarness(
 type Zviz = {
   mountPanel(args: Record<string, unknown>): Promise<{ frames: number }>;
   mountApp(path: string): Promise<void>;
+  mountDashboard(args: {
+    dashboard: DashboardJson;
+    scrapeIntervalSeconds: number;
+    width?: number;
+  }): Promise<PanelSummary[]>;
+  dashboardPixels(dashboard: DashboardJson): number;
 };
+
+/** Draws a bundled dashboard in the preview from the harness's Prometheus; each panel's series and error. */
+export function mountDashboard(
+  page: Page,
+  dashboard: DashboardJson,
+  scrapeIntervalSeconds: number,
+  width = 1600
+): Promise<PanelSummary[]> {
+  return page.evaluate((a) => (window as unknown as { zviz: Zviz }).zviz.mountDashboard(a), {
+    dashboard,
+    scrapeIntervalSeconds,
+    width,
+  });
+}
+
+export function dashboardPixels(page: Page, dashboard: DashboardJson): Promise<number> {
+  return page.evaluate((d) => (window as unknown as { zviz: Zviz }).zviz.dashboardPixels(d), dashboard);
+}
 
 export function mountPanel(page: Page, args: Record<string, unknown> = {}): Promise<{ frames: number }> {
   return page.evaluate((a) => (window as unknown as { zviz: Zviz }).zviz.mountPanel(a), args);

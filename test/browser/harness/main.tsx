@@ -32,6 +32,9 @@ import * as rxjs from 'rxjs';
 import { lastValueFrom } from 'rxjs';
 
 import { installDefine, loadAmdModule } from './amd';
+import { DashboardPreview, dashboardHeight, timeRangeOf } from './dashboard/DashboardPreview';
+import { type PanelSummary, runDashboard } from './dashboard/run';
+import { allPanels, type DashboardJson, type PanelJson } from './dashboard/targets';
 import { live, liveSrv } from './live';
 import { backendSrv, requests, scenario, type Scenario } from './server';
 
@@ -315,8 +318,70 @@ async function mountApp(path: string) {
   );
 }
 
+interface DashboardMount {
+  dashboard: DashboardJson;
+  /** Prometheus' scrape interval, Grafana's datasource setting behind $__rate_interval. */
+  scrapeIntervalSeconds: number;
+  width?: number;
+}
+
+/**
+ * The dashboard preview (dashboard/DashboardPreview.tsx): runs every target
+ * against the Prometheus behind the page's datasource proxy path for the
+ * harness's time range, then draws the dashboard; returns each panel's
+ * series count and error (query errors and errors thrown while drawing).
+ */
+async function mountDashboard(m: DashboardMount): Promise<PanelSummary[]> {
+  const theme = createTheme({ colors: { mode: 'dark' } });
+  const window = {
+    fromMs: range.from.valueOf(),
+    toMs: range.to.valueOf(),
+    scrapeIntervalSeconds: m.scrapeIntervalSeconds,
+  };
+  const results = await runDashboard(m.dashboard, window, theme);
+  const drawErrors = new Map<PanelJson, string>();
+  const width = m.width ?? 1600;
+  root?.unmount();
+  root = ReactDOMClient.createRoot(document.getElementById('root')!);
+  document.body.style.background = theme.colors.background.canvas;
+  flushSync(() =>
+    root!.render(
+      <ThemeContext.Provider value={theme}>
+        <GlobalStyles />
+        <div style={{ width, padding: 8, background: theme.colors.background.canvas }}>
+          <h1 style={{ fontSize: theme.typography.h3.fontSize, margin: '0 0 8px' }}>{m.dashboard.title}</h1>
+          <DashboardPreview
+            dashboard={m.dashboard}
+            results={results}
+            width={width - 16}
+            timeRange={timeRangeOf(window.fromMs, window.toMs)}
+            decisionsPanel={panelPlugin}
+            onPanelError={(panel, error) => drawErrors.set(panel, error.message)}
+          />
+        </div>
+      </ThemeContext.Provider>
+    )
+  );
+  await nextPaint();
+  await nextPaint();
+  return allPanels(m.dashboard)
+    .filter((p) => p.type !== 'row')
+    .map((p) => {
+      const r = results.get(p);
+      const error = [r?.error, drawErrors.get(p)].filter(Boolean).join('; ');
+      return { title: p.title ?? '', type: p.type, series: r?.frames.length ?? 0, ...(error ? { error } : {}) };
+    });
+}
+
+/** The preview's height for a dashboard, to size a screenshot. */
+function dashboardPixels(dashboard: DashboardJson): number {
+  return dashboardHeight(dashboard) + 60;
+}
+
 const api = {
   useUpstream,
+  mountDashboard,
+  dashboardPixels,
   mountApp,
   ready: load(),
   mountPanel,
