@@ -228,7 +228,7 @@ describeWhere([binary('prometheus')], 'a real Prometheus scraping the agent', ()
     const info = await prometheus.waitForSamples('zviz_build_info');
     expect(info[0].metric).toMatchObject({ job: 'zviz', variant: 'canary', version: expect.any(String) });
     const ready = await prometheus.waitForSamples('zviz_component_ready');
-    expect(ready.map((s) => s.metric.component).sort()).toEqual(['audit', 'broker', 'http']);
+    expect(ready.map((s) => s.metric.component).sort()).toEqual(['audit', 'broker', 'http', 'tracer']);
     // Prometheus asked for OpenMetrics; the counter reached it under its _total name.
     const requests = await prometheus.waitForSamples('zviz_http_requests_total{route="/metrics",code="200"}');
     expect(Number(requests[0].value![1])).toBeGreaterThan(0);

@@ -243,6 +243,10 @@ func startRealAgent(t *testing.T) (string, string) {
 	if err != nil {
 		return "", "needs node on PATH to run the agent"
 	}
+	if os.Geteuid() != 0 {
+		// Without root the broker and the tracer cannot start, and the agent is rightly degraded.
+		return "", "needs root for a healthy agent (broker and tracer)"
+	}
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(config, []byte("logging:\n  audit:\n    path: "+filepath.Join(dir, "audit.json")+"\n"), 0o644); err != nil {
@@ -257,15 +261,27 @@ func startRealAgent(t *testing.T) (string, string) {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_, _ = cmd.Process.Wait()
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	// Up once every component has started: the tracer loads its BPF programs
+	// after the server answers, and the agent says degraded until then.
+	deadline := time.Now().Add(30 * time.Second)
+	last := ""
 	for {
 		resp, err := http.Get("http://" + address + "/health")
 		if err == nil {
+			var health struct {
+				Status string `json:"status"`
+			}
+			decodeErr := json.NewDecoder(resp.Body).Decode(&health)
 			resp.Body.Close()
-			return address, ""
+			if decodeErr == nil && health.Status == "healthy" {
+				return address, ""
+			}
+			last = fmt.Sprintf("status %q", health.Status)
+		} else {
+			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the agent at %s never answered /health: %v", address, err)
+			t.Fatalf("the agent at %s never became healthy: %s", address, last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -326,8 +326,14 @@ async function startAgent(pkg: Installed, { setup = 'true', uid, wrapper = [] }:
   });
   try {
     // Served at once; the components (the tracer loads its BPF programs) report a moment later.
-    const started = async () =>
-      Object.values((await health()).components).every((component) => component.status !== 'starting');
+    // The agent lists a component once it begins starting it, so wait for all of them to be listed.
+    const started = async () => {
+      const { components } = await health();
+      return (
+        ['audit', 'tracer', 'broker'].every((name) => name in components) &&
+        Object.values(components).every((component) => component.status !== 'starting')
+      );
+    };
     await Promise.race([waitFor(`zviz agent on port ${port} with every component started`, started), early]);
   } catch (error) {
     await stop();

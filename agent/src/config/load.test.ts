@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_BROKER_CONFIG } from '../broker/config';
+import { DEFAULT_TRACER_CONFIG } from '../tracer/config';
 import { loadConfig } from './load';
 
 const fixtures = join(__dirname, '../../test/fixtures/config');
@@ -178,7 +179,8 @@ describe('loading a configuration', () => {
       stream: { max_clients: 32, buffer_events: 1000, heartbeat_seconds: 15 },
     });
     expect(config.broker).toEqual(DEFAULT_BROKER_CONFIG);
-    expect([config.containers, config.tracer]).toEqual([[], {}]);
+    expect(config.tracer).toEqual(DEFAULT_TRACER_CONFIG);
+    expect(config.containers).toEqual([]);
   });
 
   it('lets flags beat the environment and the environment beat the file', () => {
