@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { binary, describeWhere } from '@zviz/test-support/requirements';
+import { DEFAULT_CAPABILITIES } from '../../agent/src/profiles/capabilities';
 import { repo, run, scratch } from './support';
 
 const unitPath = join(repo, 'deploy', 'systemd', 'zviz-agent.service');
@@ -106,22 +107,7 @@ describe('systemd unit zviz-agent.service', () => {
     }
     // Docker's default set, which the broker gives every workload, must stay:
     // capset(2) cannot grant what the bounding set lacks.
-    for (const kept of [
-      'CAP_CHOWN',
-      'CAP_DAC_OVERRIDE',
-      'CAP_FSETID',
-      'CAP_FOWNER',
-      'CAP_MKNOD',
-      'CAP_NET_RAW',
-      'CAP_SETGID',
-      'CAP_SETUID',
-      'CAP_SETFCAP',
-      'CAP_SETPCAP',
-      'CAP_NET_BIND_SERVICE',
-      'CAP_SYS_CHROOT',
-      'CAP_KILL',
-      'CAP_AUDIT_WRITE',
-    ]) {
+    for (const kept of DEFAULT_CAPABILITIES) {
       expect(removed).not.toContain(kept);
     }
     expect(removed).toEqual(expect.arrayContaining(['CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_BOOT']));

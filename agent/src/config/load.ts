@@ -4,6 +4,7 @@
 // for bad input and nothing here exits: the caller decides (refuse to start,
 // or keep the running configuration on a reload).
 import Ajv, { type ErrorObject } from 'ajv';
+import { distance } from 'fastest-levenshtein';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isMap, parseDocument } from 'yaml';
@@ -178,21 +179,6 @@ const TYPE_NAMES: Record<string, string> = {
   boolean: 'true or false',
   array: 'a list',
 };
-
-/** Edit distance, to suggest the key a typo meant. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = current;
-    }
-  }
-  return row[b.length];
-}
 
 function reasonFor(error: ErrorObject): { path: string; reason: string } | undefined {
   const parent = (error.parentSchema ?? {}) as JsonSchema;

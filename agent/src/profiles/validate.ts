@@ -4,6 +4,7 @@
 // other, broker rules that cannot work, and profiles that would not let the
 // sandbox start. A profile with problems never starts a workload.
 import Ajv, { type ErrorObject } from 'ajv';
+import { distance } from 'fastest-levenshtein';
 
 import { CAPABILITIES, DEFAULT_CAPABILITIES, FORBIDDEN_CAPABILITIES } from './capabilities';
 import { parseAddress } from './addresses';
@@ -179,20 +180,6 @@ function closest(name: string, candidates: readonly string[]): string | undefine
     }
   }
   return bestScore <= 2 ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }
 
 function unknownSyscall(name: string, catalog: SyscallCatalog): string {
