@@ -22,17 +22,7 @@ import {
   Utf8,
 } from 'apache-arrow';
 
-import { type Field, type FieldType, type Frame, type FrameMeta, rowCount } from './frame';
-
-/** Grafana's "typescript type" of each field type, written as `tstype`. */
-const TS_TYPE: Record<FieldType, string> = {
-  time: 'time',
-  number: 'number',
-  int64: 'number',
-  string: 'string',
-  boolean: 'boolean',
-  json: 'other',
-};
+import { type Field, type FieldType, type Frame, type FrameMeta, rowCount, TS_TYPE } from './frame';
 
 const utf8 = new TextEncoder();
 

@@ -5,6 +5,16 @@
 
 export type FieldType = 'time' | 'number' | 'int64' | 'string' | 'boolean' | 'json';
 
+/** Grafana's "typescript type" of each field type (`tstype` in Arrow, `type` in JSON frames). */
+export const TS_TYPE: Record<FieldType, string> = {
+  time: 'time',
+  number: 'number',
+  int64: 'number',
+  string: 'string',
+  boolean: 'boolean',
+  json: 'other',
+};
+
 interface ValueOf {
   /** Nanoseconds since the epoch. */
   time: bigint;

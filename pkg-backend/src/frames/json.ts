@@ -4,16 +4,7 @@
 // nanos}}. Times are epoch milliseconds with the sub-millisecond rest in
 // `nanos`; NaN and infinities, which JSON lacks, are null in `values` and
 // listed by row in `entities`.
-import { type Field, type FieldType, type Frame, rowCount } from './frame';
-
-const TS_TYPE: Record<FieldType, string> = {
-  time: 'time',
-  number: 'number',
-  int64: 'number',
-  string: 'string',
-  boolean: 'boolean',
-  json: 'other',
-};
+import { type Field, type FieldType, type Frame, rowCount, TS_TYPE } from './frame';
 
 /** Go's type names, which Grafana reads from `typeInfo.frame`. */
 const GO_TYPE: Record<FieldType, string> = {
