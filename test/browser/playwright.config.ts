@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { CHROMIUM_LAUNCH, HARNESS_ORIGIN } from './harness/serve';
+
 export default defineConfig({
   testDir: '.',
   testMatch: /.*\.spec\.ts$/,
@@ -17,19 +19,8 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: join(tmpdir(), 'zviz-playwright-results'),
   use: {
-    baseURL: 'http://zviz.test',
+    baseURL: HARNESS_ORIGIN,
     viewport: { width: 1280, height: 900 },
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
 });

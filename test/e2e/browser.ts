@@ -2,39 +2,21 @@
 // loaded as Grafana loads them, with Grafana's real packages) in Debian's
 // Chromium through playwright-core, its datasource calls answered by a real
 // backend executable (grafana-api.ts).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 import type { DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { buildHarness } from '../browser/harness/build';
+import { CHROMIUM_LAUNCH, serveHarness } from '../browser/harness/serve';
 import { type DashboardJson, type PanelSummary, PROMETHEUS_PROXY } from '../browser/harness/dashboard/targets';
 import { routeToBackend } from './grafana-api';
-
-export const CHROMIUM = '/usr/bin/chromium';
-const DIST = join(__dirname, '..', '..', 'dist');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'application/javascript',
-  '.css': 'text/css',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.map': 'application/json',
-};
 
 export interface HarnessPage {
   page: Page;
   errors: string[];
   close(): Promise<void>;
-}
-
-function serve(root: string, path: string): { body: Buffer; contentType: string } | undefined {
-  const full = normalize(join(root, path));
-  if (!full.startsWith(root) || !existsSync(full)) {
-    return undefined;
-  }
-  return { body: readFileSync(full), contentType: TYPES[extname(full)] ?? 'application/octet-stream' };
 }
 
 /**
@@ -52,28 +34,9 @@ export async function openHarness(
 ): Promise<HarnessPage> {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-e2e-harness-'));
   await buildHarness(dir);
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser: Browser = await chromium.launch(CHROMIUM_LAUNCH);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.route('http://zviz.test/**', async (route) => {
-    const path = new URL(route.request().url()).pathname;
-    const found = path.startsWith('/plugin/')
-      ? serve(DIST, path.slice('/plugin/'.length))
-      : serve(dir, path === '/' ? 'index.html' : path.slice(1));
-    await (found ? route.fulfill({ status: 200, ...found }) : route.fulfill({ status: 404, body: `no ${path}` }));
-  });
+  const errors = await serveHarness(page, dir);
   const relay = await routeToBackend(page, client, config);
   if (prometheusUrl) {
     // Registered after routeToBackend's /api/** route, so it wins for its paths.

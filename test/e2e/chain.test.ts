@@ -15,7 +15,8 @@ import { TestPrometheus } from '@zviz/test-support/prometheus';
 import { binary, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 
 import { rulesWithFor, writeRules } from '../live/rules-for-test';
-import { cell, CHROMIUM, mountPanel, openHarness } from './browser';
+import { CHROMIUM_LAUNCH } from '../browser/harness/serve';
+import { cell, mountPanel, openHarness } from './browser';
 import {
   AGENT_BUNDLE,
   BackendProcess,
@@ -53,7 +54,7 @@ describeWhere(
     binary('prometheus'),
     binary('promtool', 'prometheus'),
     binary('cc', 'gcc'),
-    file(CHROMIUM, 'needs Debian’s Chromium (apt-get install chromium)'),
+    file(CHROMIUM_LAUNCH.executablePath, 'needs Debian’s Chromium (apt-get install chromium)'),
     file(join(REPO, 'dist/panels/decisions/module.js'), 'needs the built panel (npm run build)'),
     file(AGENT_BUNDLE, 'needs the built agent (npm run build)'),
     file(EXECUTABLE, 'needs the built backend executable (npm run build)'),

@@ -18,7 +18,8 @@ import { Demo } from '../../scripts/demo/demo';
 import { demoScrapeIntervalSeconds } from '../../scripts/demo/prometheus';
 import { bundledDashboards } from '../browser/harness/dashboard/bundled';
 import { prepareTargets, promRequest, type QueryWindow } from '../browser/harness/dashboard/targets';
-import { CHROMIUM, mountDashboard, openHarness } from './browser';
+import { CHROMIUM_LAUNCH } from '../browser/harness/serve';
+import { mountDashboard, openHarness } from './browser';
 import { AGENT_BUNDLE, EXECUTABLE, REPO } from './harness';
 
 /**
@@ -57,7 +58,7 @@ describeWhere(
     seccompUserNotif,
     btf,
     binary('prometheus'),
-    file(CHROMIUM, 'needs Debian’s Chromium (apt-get install chromium)'),
+    file(CHROMIUM_LAUNCH.executablePath, 'needs Debian’s Chromium (apt-get install chromium)'),
     file(join(REPO, 'dist/panels/decisions/module.js'), 'needs the built panel (npm run build)'),
     file(AGENT_BUNDLE, 'needs the built agent (npm run build)'),
     file(EXECUTABLE, 'needs the built backend executable (npm run build)'),
