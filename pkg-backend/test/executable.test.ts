@@ -7,6 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { describeWhere, file } from '@zviz/test-support/requirements';
+
 import type { Network } from '../src/sdk/handshake';
 import { FixtureAgent } from './fixtures/fixture-agent';
 import { GrafanaClient } from './fixtures/grafana-client';
@@ -66,16 +68,23 @@ const arm64 = join(dirname(executable), 'gpx_zviz_linux_arm64');
 // Built on x64 from the official arm64 Node binary of the same version; this
 // machine cannot run it (qemu-user spins on Node 20), so the checks are
 // structural: an aarch64 ELF, executable, its SEA fuse flipped, the bundle in.
-describe.skipIf(process.arch !== 'x64' || !existsSync(arm64))('gpx_zviz_linux_arm64', () => {
-  it('is an executable aarch64 ELF with the single executable fuse flipped and the bundle injected', () => {
-    expect(statSync(arm64).mode & 0o777).toBe(0o755);
-    const bytes = readFileSync(arm64);
-    expect(bytes.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
-    expect(bytes.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
-    expect(bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
-    expect(bytes.includes('zviz-plugin-')).toBe(true);
-  });
-});
+describeWhere(
+  [
+    () => (process.arch === 'x64' ? undefined : 'the arm64 executable is cross-built on x64 only'),
+    file(arm64, 'needs the cross-built arm64 executable (npm run build -w pkg-backend)'),
+  ],
+  'gpx_zviz_linux_arm64',
+  () => {
+    it('is an executable aarch64 ELF with the single executable fuse flipped and the bundle injected', () => {
+      expect(statSync(arm64).mode & 0o777).toBe(0o755);
+      const bytes = readFileSync(arm64);
+      expect(bytes.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+      expect(bytes.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
+      expect(bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
+      expect(bytes.includes('zviz-plugin-')).toBe(true);
+    });
+  }
+);
 
 describe('gpx_zviz executable', () => {
   it('is built as an executable file', () => {
