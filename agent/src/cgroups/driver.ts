@@ -325,7 +325,6 @@ class Driver implements CgroupDriver {
   /** Pure v2: the group delegates memory, cpu, pids and io to container cgroups. */
   private enableV2Controllers(unified: string): string[] {
     const root = this.v2Root as string;
-    mkdirp(root);
     const available = (readText(join(unified, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
     const wanted = V2_CONTROLLERS.filter((c) => available.includes(c));
     for (const dir of [unified, root]) {
