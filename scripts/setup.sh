@@ -13,6 +13,7 @@ declare -A NEEDS=(
   [/usr/include/bpf/libbpf.h]=libbpf-dev
   [/usr/include/libelf.h]=libelf-dev
   [/usr/include/zlib.h]=zlib1g-dev
+  [/usr/include/seccomp.h]=libseccomp-dev
   [make]=make
   [g++]=g++
   [python3]=python3
