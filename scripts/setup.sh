@@ -85,9 +85,9 @@ if ! command -v kustomize >/dev/null 2>&1; then
 fi
 
 # Install from the lockfile when node_modules is absent or older than it.
-# Not `npm ci`: the registry mirror here lacks other platforms' optional
-# binaries, so the lockfile cannot list them and `npm ci` refuses it.
+# `npm ci` never rewrites package-lock.json, so a fresh clone stays clean;
+# the lockfile lists every platform's optional packages (test/install).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm dependencies from package-lock.json"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -7,7 +7,8 @@
 // Environment:
 //   ZVIZ_SKIP_SETUP=1   do not install missing Debian or npm packages
 //   ZVIZ_SKIP_BUILD=1   test what is already built
-//   ZVIZ_ONLY=a,b       run only the runners with these names
+//   ZVIZ_ONLY=a,b       run only the runners with these names (frontend, agent,
+//                       backend, cross-component, conformance, browser, bench)
 //   ZVIZ_FAIL_ON_SKIP=1 tests that lack root or a kernel feature fail instead of skipping (CI sets it)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -129,6 +130,28 @@ const runners = [
     },
   },
   {
+    // Benchmarks are code too: each `npm run bench:*` runs once in its short
+    // mode, so one that cannot run on a fresh machine is caught. Their figures
+    // are not judged here (docs/benchmarks.md holds the recorded ones).
+    name: 'bench',
+    when: () => true,
+    run() {
+      const scripts = Object.keys(readJson(join(repo, 'package.json')).scripts).filter((s) => s.startsWith('bench:'));
+      const totals = { passed: 0, failed: 0, skipped: 0 };
+      for (const script of scripts) {
+        console.log(`--- npm run ${script} (ZVIZ_BENCH_SHORT=1)`);
+        const status = run('npm', ['run', script], { env: { ZVIZ_BENCH_SHORT: '1' } });
+        if (status === 0) {
+          totals.passed++;
+        } else {
+          console.log(`[fail] npm run ${script} exited ${status}`);
+          totals.failed++;
+        }
+      }
+      return totals;
+    },
+  },
+  {
     name: 'grafana-e2e',
     when: () => {
       if (process.env.GRAFANA_URL) {
@@ -152,7 +175,19 @@ const runners = [
   },
 ];
 
+/**
+ * Tracked files that differ from the commit, or undefined outside a git
+ * checkout. The README promises that its commands leave a clone's tracked
+ * files unchanged; a run that changes one (a rewritten lockfile, a
+ * regenerated fixture) fails.
+ */
+function trackedChanges() {
+  const result = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.split('\n').filter(Boolean) : undefined;
+}
+
 function main() {
+  const trackedBefore = trackedChanges();
   let setupFailed = false;
   if (process.env.ZVIZ_SKIP_SETUP !== '1') {
     setupFailed = run('bash', ['scripts/setup.sh']) !== 0;
@@ -179,6 +214,15 @@ function main() {
     const started = Date.now();
     const totals = runner.run();
     results.push({ name: runner.name, seconds: (Date.now() - started) / 1000, ...totals });
+  }
+
+  const trackedAfter = trackedChanges();
+  if (trackedBefore && trackedAfter) {
+    const changed = trackedAfter.filter((line) => !trackedBefore.includes(line));
+    if (changed.length > 0) {
+      console.log(`\nthe run changed tracked files:\n  ${changed.join('\n  ')}`);
+    }
+    results.push({ name: 'tracked files', seconds: 0, passed: changed.length ? 0 : 1, failed: changed.length ? 1 : 0, skipped: 0 });
   }
 
   console.log('\n=== summary ===');

@@ -30,8 +30,10 @@ const executable = join(
   'datasource',
   `gpx_zviz_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`
 );
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
-const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 20);
+// ZVIZ_BENCH_SHORT=1: a few rounds, to check the bench runs (CI does).
+const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SHORT ? 20 : 300));
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? (SHORT ? 2 : 20));
 const POINTS = 1000;
 const STEP = 15;
 const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux

@@ -27,8 +27,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const bin = join(here, 'bin');
 const zviz = join(repo, 'agent', 'bin', 'zviz.js');
-const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? 200_000);
-const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? 7);
+// ZVIZ_BENCH_SHORT=1: one small repetition, to check the bench runs (CI does).
+const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
+const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000));
+const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
 
 if (process.getuid?.() !== 0) {

@@ -6,6 +6,7 @@
 // other and prints a table with the references measured in the same process.
 //
 // Options: --sizes 10000,50000  --runs 30  --json (print the raw results)
+// ZVIZ_BENCH_SHORT=1: one small size and a few runs, to check the bench runs (CI does).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +23,9 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const sizes = option('sizes', '10000,50000').split(',').map(Number);
-const runs = Number(option('runs', '30'));
+const short = process.env.ZVIZ_BENCH_SHORT === '1';
+const sizes = option('sizes', short ? '2000' : '10000,50000').split(',').map(Number);
+const runs = Number(option('runs', short ? '3' : '30'));
 
 const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-scrape-'));
 try {

@@ -10,6 +10,10 @@
 //
 //   npm run bench:tracer            (as root, after npm run build)
 //   BENCH_ROUNDS=31 BENCH_SCALE=2 npm run bench:tracer
+//   ZVIZ_BENCH_SHORT=1 npm run bench:tracer   (one round: checks it runs, as CI does)
+//
+// bpftrace finds tracepoints through tracefs; where /sys/kernel/tracing is
+// not mounted (a fresh VM, a container), the bench mounts it for its run.
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -20,9 +24,10 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const agentRoot = join(repo, 'agent');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
-const bpftraceRounds = Number(process.env.BENCH_BPFTRACE_ROUNDS ?? 3);
-const scale = Number(process.env.BENCH_SCALE ?? 1);
+const short = process.env.ZVIZ_BENCH_SHORT === '1';
+const rounds = Number(process.env.BENCH_ROUNDS ?? (short ? 1 : 15));
+const bpftraceRounds = Number(process.env.BENCH_BPFTRACE_ROUNDS ?? (short ? 1 : 3));
+const scale = Number(process.env.BENCH_SCALE ?? (short ? 0.2 : 1));
 
 const SYSCALL_TPS = ['sys_enter', 'sys_exit'];
 const OTHER_TPS = [
@@ -58,6 +63,28 @@ function prerequisites() {
   if (!existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer.node'))) {
     fail('build the agent first: npm run build');
   }
+  mountTracefs();
+}
+
+const TRACEFS = '/sys/kernel/tracing';
+
+/** Mounts tracefs when it is not (bpftrace: "tracepoint not found"); unmounted again at exit. */
+function mountTracefs() {
+  if (existsSync(join(TRACEFS, 'events'))) {
+    return;
+  }
+  try {
+    execFileSync('mount', ['-t', 'tracefs', 'tracefs', TRACEFS], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    fail(`bpftrace needs tracefs at ${TRACEFS} and mounting it failed: ${String(error.stderr ?? error).trim()}`);
+  }
+  process.on('exit', () => {
+    try {
+      execFileSync('umount', [TRACEFS], { stdio: 'ignore' });
+    } catch {
+      // busy or already gone: leaving it mounted harms nothing
+    }
+  });
 }
 
 function cgroup2Mount() {

@@ -1,0 +1,208 @@
+// A fresh machine builds the native addons only if scripts/setup.sh installs
+// every Debian package they need. This test reads what the build really uses
+// (the libraries binding.gyp links and every header the addon and BPF sources
+// pull in from outside the tree, as the compilers resolve them), asks dpkg
+// which package owns each file, and checks that setup.sh names the package or
+// a package that depends on it. Node.js itself is the one prerequisite setup.sh
+// does not install (README: "Quick start").
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+
+import { binary, describeWhere, file, type Requirement } from '../support/requirements';
+
+const repo = join(__dirname, '..', '..');
+const agent = join(repo, 'agent');
+const PREREQUISITES = new Set(['nodejs']);
+
+function sh(command: string, args: string[], input?: string): string {
+  return execFileSync(command, args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** binding.gyp is a Python literal; with its comment lines removed it is JSON. */
+function linkedLibraries(): string[] {
+  const text = readFileSync(join(agent, 'binding.gyp'), 'utf8')
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
+  const gyp = JSON.parse(text) as { targets: Array<{ libraries?: string[] }> };
+  const names = gyp.targets.flatMap((t) => t.libraries ?? []).filter((l) => l.startsWith('-l'));
+  return [...new Set(names.map((l) => l.slice(2)))];
+}
+
+/** `[key]=package` entries of setup.sh's NEEDS table (native and cross). */
+function setupPackages(): string[] {
+  const script = readFileSync(join(repo, 'scripts', 'setup.sh'), 'utf8');
+  return [...script.matchAll(/^\s*\[[^\]]+\]=([a-z0-9.+:-]+)\s*$/gm)].map((m) => m[1]);
+}
+
+/** The file the linker picks for -l<name>: the shared library, else the static one. */
+function libraryFile(compiler: string, name: string): string | undefined {
+  for (const file of [`lib${name}.so`, `lib${name}.a`]) {
+    const found = sh(compiler, [`-print-file-name=${file}`]).trim();
+    if (found.startsWith('/')) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The spellings merged /usr makes equal, as dpkg may have registered any one
+ * of them. Only the directory is resolved: the linker needs the -dev
+ * package's `libX.so` link itself, not the runtime library it points to.
+ */
+function spellings(file: string): string[] {
+  const real = join(realpathSync(dirname(file)), basename(file));
+  const out = new Set([file, real]);
+  for (const path of [file, real]) {
+    out.add(path.startsWith('/usr/') ? path.slice(4) : `/usr${path}`);
+  }
+  return [...out];
+}
+
+/**
+ * Packages owning each file, with their architecture qualifiers (a header
+ * shared by several architectures of a Multi-Arch package has one owner
+ * each). One dpkg -S for all files: it prints what it finds and complains
+ * about the rest.
+ */
+function owners(files: string[]): Map<string, string[]> {
+  const asked = new Map<string, string>();
+  for (const file of files) {
+    for (const spelling of spellings(file)) {
+      asked.set(spelling, file);
+    }
+  }
+  const result = spawnSync('dpkg', ['-S', ...asked.keys()], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const found = new Map<string, string[]>();
+  for (const line of result.stdout.split('\n')) {
+    const at = line.lastIndexOf(': ');
+    const file = asked.get(line.slice(at + 2));
+    if (at > 0 && file) {
+      found.set(file, [...(found.get(file) ?? []), ...line.slice(0, at).split(', ')]);
+    }
+  }
+  return found;
+}
+
+/** Every package that setup.sh's packages bring, following Depends and Pre-Depends. */
+function closure(packages: string[]): Set<string> {
+  const out = sh('apt-cache', [
+    'depends',
+    '--recurse',
+    '--no-recommends',
+    '--no-suggests',
+    '--no-conflicts',
+    '--no-breaks',
+    '--no-replaces',
+    '--no-enhances',
+    ...packages,
+  ]);
+  const names = new Set<string>();
+  for (const line of out.split('\n')) {
+    const m = /^(?:\s*(?:\|?Depends|PreDepends): )?<?([a-z0-9.+:-]+)>?$/.exec(line.trim());
+    if (m) {
+      names.add(m[1]);
+    }
+  }
+  return names;
+}
+
+function covered(pkg: string, brought: Set<string>, arch: string): boolean {
+  const [name, qualifier] = pkg.split(':');
+  if (PREREQUISITES.has(name)) {
+    return true;
+  }
+  if (qualifier && qualifier !== arch && qualifier !== 'all') {
+    return brought.has(`${name}:${qualifier}`);
+  }
+  return brought.has(name) || brought.has(`${name}:${arch}`);
+}
+
+function sources(dir: string, pattern: RegExp): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => pattern.test(f))
+    .map((f) => join(dir, f));
+}
+
+/** Header files a compiler reads for these sources, outside the repository. */
+function externalHeaders(compiler: string, args: string[], files: string[]): string[] {
+  const deps = files.flatMap((file) => sh(compiler, [...args, '-M', file]).replace(/\\\n/g, ' ').split(/\s+/));
+  return [...new Set(deps.filter((d) => d.startsWith('/') && d.endsWith('.h') && relative(repo, d).startsWith('..')))];
+}
+
+const amd64: Requirement = () =>
+  process.arch === 'x64' ? undefined : 'the arm64 cross build is only set up on amd64 hosts';
+const built = file(join(agent, 'bpf', 'build', 'vmlinux.h'), 'build the agent first (npm run build)');
+
+describeWhere([binary('dpkg'), binary('apt-cache'), built], 'scripts/setup.sh installs every package the native build uses', () => {
+  let arch = '';
+  let brought = new Set<string>();
+
+  beforeAll(() => {
+    arch = sh('dpkg', ['--print-architecture']).trim();
+    brought = closure(setupPackages());
+  });
+
+  it('names a package for each library binding.gyp links, on this architecture', () => {
+    const libs = linkedLibraries();
+    expect(libs).toEqual(expect.arrayContaining(['seccomp', 'bpf', 'elf', 'z']));
+    const missing: string[] = [];
+    const files = new Map(libs.map((lib) => [lib, libraryFile('g++', lib)]));
+    const owned = owners([...files.values()].filter((f) => f !== undefined));
+    for (const lib of libs) {
+      const file = files.get(lib);
+      const pkgs = (file && owned.get(file)) || [];
+      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+        missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  describeWhere([amd64, binary('aarch64-linux-gnu-g++', 'g++-aarch64-linux-gnu')], 'the arm64 cross build', () => {
+    it('names the arm64 package for each library the cross-built addons link', () => {
+    const missing: string[] = [];
+    const libs = linkedLibraries();
+    const files = new Map(libs.map((lib) => [lib, libraryFile('aarch64-linux-gnu-g++', lib)]));
+    const owned = owners([...files.values()].filter((f) => f !== undefined));
+    for (const lib of libs) {
+      const file = files.get(lib);
+      const pkgs = (file && owned.get(file)) || [];
+      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+        missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
+      }
+    }
+    expect(missing).toEqual([]);
+    });
+  });
+
+  it('names a package for each header the addons and BPF programs include from outside the tree', () => {
+    const napi = join(repo, 'node_modules', 'node-addon-api');
+    const native = externalHeaders(
+      'g++',
+      ['-std=c++20', '-DNAPI_VERSION=8', `-I${napi}`, '-I/usr/include/node', `-I${join(agent, 'native', 'src')}`, `-I${join(agent, 'bpf', 'build')}`],
+      sources(join(agent, 'native', 'src'), /\.cc$/)
+    );
+    const bpf = externalHeaders(
+      'clang',
+      ['-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${join(agent, 'bpf', 'build')}`, `-I${join(agent, 'bpf')}`],
+      sources(join(agent, 'bpf'), /^[^/]+\.bpf\.c$/)
+    );
+    const headers = [...native, ...bpf];
+    // The sources really were read: seccomp and libbpf headers are among them.
+    expect(headers.some((h) => h.endsWith('/seccomp.h'))).toBe(true);
+    expect(headers.some((h) => h.endsWith('/bpf/bpf_helpers.h'))).toBe(true);
+    const missing = new Set<string>();
+    const owned = owners(headers);
+    for (const header of headers) {
+      const pkgs = owned.get(header) ?? [];
+      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+        missing.add(`${header} (${pkgs.join(', ') || 'no package'})`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
+});
