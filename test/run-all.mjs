@@ -99,9 +99,15 @@ const runners = [
         if (!event.Test) {
           continue;
         }
-        if (event.Action === 'pass') {totals.passed++;}
-        if (event.Action === 'fail') {totals.failed++;}
-        if (event.Action === 'skip') {totals.skipped++;}
+        if (event.Action === 'pass') {
+          totals.passed++;
+        }
+        if (event.Action === 'fail') {
+          totals.failed++;
+        }
+        if (event.Action === 'skip') {
+          totals.skipped++;
+        }
       }
       if (result.status !== 0 && totals.failed === 0) {
         totals.failed = 1; // the package failed to build or crashed outside a test
@@ -222,7 +228,13 @@ function main() {
     if (changed.length > 0) {
       console.log(`\nthe run changed tracked files:\n  ${changed.join('\n  ')}`);
     }
-    results.push({ name: 'tracked files', seconds: 0, passed: changed.length ? 0 : 1, failed: changed.length ? 1 : 0, skipped: 0 });
+    results.push({
+      name: 'tracked files',
+      seconds: 0,
+      passed: changed.length ? 0 : 1,
+      failed: changed.length ? 1 : 0,
+      skipped: 0,
+    });
   }
 
   console.log('\n=== summary ===');

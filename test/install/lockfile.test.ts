@@ -24,14 +24,21 @@ describe('package-lock.json', () => {
       mkdirSync(join(scratch, file, '..'), { recursive: true });
       copyFileSync(join(repo, file), join(scratch, file));
     }
-    execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: scratch,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    execFileSync(
+      'npm',
+      ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+      {
+        cwd: scratch,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }
+    );
     const before = readFileSync(join(repo, 'package-lock.json'), 'utf8');
     const after = readFileSync(join(scratch, 'package-lock.json'), 'utf8');
     const added = after.split('\n').filter((line) => !before.includes(line));
-    expect(added.slice(0, 20), 'npm would rewrite package-lock.json; run `npm install` and commit the lockfile').toEqual([]);
+    expect(
+      added.slice(0, 20),
+      'npm would rewrite package-lock.json; run `npm install` and commit the lockfile'
+    ).toEqual([]);
     expect(after).toBe(before);
   });
 

@@ -17,7 +17,12 @@ const agent = join(repo, 'agent');
 const PREREQUISITES = new Set(['nodejs']);
 
 function sh(command: string, args: string[], input?: string): string {
-  return execFileSync(command, args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** binding.gyp is a Python literal; with its comment lines removed it is JSON. */
@@ -129,7 +134,11 @@ function sources(dir: string, pattern: RegExp): string[] {
 
 /** Header files a compiler reads for these sources, outside the repository. */
 function externalHeaders(compiler: string, args: string[], files: string[]): string[] {
-  const deps = files.flatMap((file) => sh(compiler, [...args, '-M', file]).replace(/\\\n/g, ' ').split(/\s+/));
+  const deps = files.flatMap((file) =>
+    sh(compiler, [...args, '-M', file])
+      .replace(/\\\n/g, ' ')
+      .split(/\s+/)
+  );
   return [...new Set(deps.filter((d) => d.startsWith('/') && d.endsWith('.h') && relative(repo, d).startsWith('..')))];
 }
 
@@ -137,72 +146,83 @@ const amd64: Requirement = () =>
   process.arch === 'x64' ? undefined : 'the arm64 cross build is only set up on amd64 hosts';
 const built = file(join(agent, 'bpf', 'build', 'vmlinux.h'), 'build the agent first (npm run build)');
 
-describeWhere([binary('dpkg'), binary('apt-cache'), built], 'scripts/setup.sh installs every package the native build uses', () => {
-  let arch = '';
-  let brought = new Set<string>();
+describeWhere(
+  [binary('dpkg'), binary('apt-cache'), built],
+  'scripts/setup.sh installs every package the native build uses',
+  () => {
+    let arch = '';
+    let brought = new Set<string>();
 
-  beforeAll(() => {
-    arch = sh('dpkg', ['--print-architecture']).trim();
-    brought = closure(setupPackages());
-  });
-
-  it('names a package for each library binding.gyp links, on this architecture', () => {
-    const libs = linkedLibraries();
-    expect(libs).toEqual(expect.arrayContaining(['seccomp', 'bpf', 'elf', 'z']));
-    const missing: string[] = [];
-    const files = new Map(libs.map((lib) => [lib, libraryFile('g++', lib)]));
-    const owned = owners([...files.values()].filter((f) => f !== undefined));
-    for (const lib of libs) {
-      const file = files.get(lib);
-      const pkgs = (file && owned.get(file)) || [];
-      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
-        missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
-      }
-    }
-    expect(missing).toEqual([]);
-  });
-
-  describeWhere([amd64, binary('aarch64-linux-gnu-g++', 'g++-aarch64-linux-gnu')], 'the arm64 cross build', () => {
-    it('names the arm64 package for each library the cross-built addons link', () => {
-    const missing: string[] = [];
-    const libs = linkedLibraries();
-    const files = new Map(libs.map((lib) => [lib, libraryFile('aarch64-linux-gnu-g++', lib)]));
-    const owned = owners([...files.values()].filter((f) => f !== undefined));
-    for (const lib of libs) {
-      const file = files.get(lib);
-      const pkgs = (file && owned.get(file)) || [];
-      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
-        missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
-      }
-    }
-    expect(missing).toEqual([]);
+    beforeAll(() => {
+      arch = sh('dpkg', ['--print-architecture']).trim();
+      brought = closure(setupPackages());
     });
-  });
 
-  it('names a package for each header the addons and BPF programs include from outside the tree', () => {
-    const napi = join(repo, 'node_modules', 'node-addon-api');
-    const native = externalHeaders(
-      'g++',
-      ['-std=c++20', '-DNAPI_VERSION=8', `-I${napi}`, '-I/usr/include/node', `-I${join(agent, 'native', 'src')}`, `-I${join(agent, 'bpf', 'build')}`],
-      sources(join(agent, 'native', 'src'), /\.cc$/)
-    );
-    const bpf = externalHeaders(
-      'clang',
-      ['-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${join(agent, 'bpf', 'build')}`, `-I${join(agent, 'bpf')}`],
-      sources(join(agent, 'bpf'), /^[^/]+\.bpf\.c$/)
-    );
-    const headers = [...native, ...bpf];
-    // The sources really were read: seccomp and libbpf headers are among them.
-    expect(headers.some((h) => h.endsWith('/seccomp.h'))).toBe(true);
-    expect(headers.some((h) => h.endsWith('/bpf/bpf_helpers.h'))).toBe(true);
-    const missing = new Set<string>();
-    const owned = owners(headers);
-    for (const header of headers) {
-      const pkgs = owned.get(header) ?? [];
-      if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
-        missing.add(`${header} (${pkgs.join(', ') || 'no package'})`);
+    it('names a package for each library binding.gyp links, on this architecture', () => {
+      const libs = linkedLibraries();
+      expect(libs).toEqual(expect.arrayContaining(['seccomp', 'bpf', 'elf', 'z']));
+      const missing: string[] = [];
+      const files = new Map(libs.map((lib) => [lib, libraryFile('g++', lib)]));
+      const owned = owners([...files.values()].filter((f) => f !== undefined));
+      for (const lib of libs) {
+        const file = files.get(lib);
+        const pkgs = (file && owned.get(file)) || [];
+        if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+          missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
+        }
       }
-    }
-    expect([...missing]).toEqual([]);
-  });
-});
+      expect(missing).toEqual([]);
+    });
+
+    describeWhere([amd64, binary('aarch64-linux-gnu-g++', 'g++-aarch64-linux-gnu')], 'the arm64 cross build', () => {
+      it('names the arm64 package for each library the cross-built addons link', () => {
+        const missing: string[] = [];
+        const libs = linkedLibraries();
+        const files = new Map(libs.map((lib) => [lib, libraryFile('aarch64-linux-gnu-g++', lib)]));
+        const owned = owners([...files.values()].filter((f) => f !== undefined));
+        for (const lib of libs) {
+          const file = files.get(lib);
+          const pkgs = (file && owned.get(file)) || [];
+          if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+            missing.push(`-l${lib}: ${file ?? 'not found'} (${pkgs.join(', ') || 'no package'})`);
+          }
+        }
+        expect(missing).toEqual([]);
+      });
+    });
+
+    it('names a package for each header the addons and BPF programs include from outside the tree', () => {
+      const napi = join(repo, 'node_modules', 'node-addon-api');
+      const native = externalHeaders(
+        'g++',
+        [
+          '-std=c++20',
+          '-DNAPI_VERSION=8',
+          `-I${napi}`,
+          '-I/usr/include/node',
+          `-I${join(agent, 'native', 'src')}`,
+          `-I${join(agent, 'bpf', 'build')}`,
+        ],
+        sources(join(agent, 'native', 'src'), /\.cc$/)
+      );
+      const bpf = externalHeaders(
+        'clang',
+        ['-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${join(agent, 'bpf', 'build')}`, `-I${join(agent, 'bpf')}`],
+        sources(join(agent, 'bpf'), /^[^/]+\.bpf\.c$/)
+      );
+      const headers = [...native, ...bpf];
+      // The sources really were read: seccomp and libbpf headers are among them.
+      expect(headers.some((h) => h.endsWith('/seccomp.h'))).toBe(true);
+      expect(headers.some((h) => h.endsWith('/bpf/bpf_helpers.h'))).toBe(true);
+      const missing = new Set<string>();
+      const owned = owners(headers);
+      for (const header of headers) {
+        const pkgs = owned.get(header) ?? [];
+        if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
+          missing.add(`${header} (${pkgs.join(', ') || 'no package'})`);
+        }
+      }
+      expect([...missing]).toEqual([]);
+    });
+  }
+);
