@@ -1,10 +1,11 @@
 // The packaged executable, started the way Grafana's plugin host starts it:
 // the handshake environment, the stdout handshake line, hclog JSON on stderr,
 // gRPC over the announced socket, and a clean exit on SIGTERM or when the
-// host's end of stdin closes.
+// host process dies (never because of what stdin does).
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 
 import { describeWhere, file } from '@zviz/test-support/requirements';
@@ -37,11 +38,17 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-async function start(env: Record<string, string> = {}): Promise<Started> {
+/** The read end of a pipe whose only writer (`true`) exits at once: end-of-file as the plugin starts. */
+function closedPipe(): Readable {
+  return spawn('true', [], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
+}
+
+async function start(env: Record<string, string> = {}, options: { stdinClosedPipe?: boolean } = {}): Promise<Started> {
+  const stdin = options.stdinClosedPipe ? closedPipe() : 'pipe';
   const child = spawn(executable, [], {
     env: { PATH: process.env.PATH ?? '', ...HANDSHAKE_ENV, ...env },
-    stdio: 'pipe',
-  });
+    stdio: [stdin, 'pipe', 'pipe'],
+  }) as ChildProcessWithoutNullStreams;
   const stderr: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -140,9 +147,50 @@ describe('gpx_zviz executable', () => {
     expect(entries.map((e) => e['@message'])).toContain('shutting down');
   });
 
-  it("exits when the host's end of stdin closes", async () => {
-    const plugin = await start();
-    plugin.child.stdin.end();
+  it('keeps serving when its stdin is an already-closed pipe, as Go plugins ignore stdin', async () => {
+    // `echo | grafana-server` and some supervisors hand go-plugin a pipe that
+    // is already at end-of-file; go-plugin passes it on to the plugin.
+    const plugin = await start({}, { stdinClosedPipe: true });
+    const client = new GrafanaClient(plugin.address);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(plugin.child.exitCode).toBeNull();
+      expect(await client.healthCheck('plugin')).toEqual({ status: 'SERVING' });
+    } finally {
+      client.close();
+    }
+    plugin.child.kill('SIGTERM');
     expect(await plugin.exited).toBe(0);
+  });
+
+  it('exits, removing its socket, when the host process dies without a word', async () => {
+    // The host is killed with SIGKILL: no Shutdown call, no signal reaches the plugin.
+    const host = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { spawn } = require('node:child_process');
+         const p = spawn(process.argv[1], [], { stdio: ['ignore', 'pipe', 'ignore'], env: process.env });
+         p.stdout.on('data', (d) => process.stdout.write(p.pid + ' ' + d));
+         setInterval(() => {}, 1000);`,
+        executable,
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...HANDSHAKE_ENV }, stdio: ['ignore', 'pipe', 'inherit'] }
+    );
+    const line = await new Promise<string>((resolve) => {
+      let out = '';
+      host.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+        if (out.includes('\n')) {
+          resolve(out.split('\n')[0]);
+        }
+      });
+    });
+    const [pid, handshake] = line.split(' ');
+    const socket = handshake.split('|')[3];
+    expect(existsSync(socket)).toBe(true);
+    host.kill('SIGKILL');
+    await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
+    expect(existsSync(dirname(socket))).toBe(false);
   });
 });

@@ -1,28 +1,13 @@
 // Runs a plugin the way Grafana's plugin host expects: checks the handshake
 // environment, starts the gRPC server, prints the handshake line, and stops
-// cleanly on SIGTERM/SIGINT, on go-plugin's Shutdown call, and when stdin
-// closes.
-import { fstatSync } from 'node:fs';
-
+// cleanly on SIGTERM/SIGINT, on go-plugin's Shutdown call, and when the host
+// process dies (host.ts).
 import { loadArrow } from './convert';
 import { checkMagicCookie, handshakeLine, negotiateVersion } from './handshake';
+import { watchHost } from './host';
 import type { Logger } from './log';
 import { startPluginServer } from './server';
 import type { BackendPlugin } from './types';
-
-/**
- * go-plugin hands the host's own stdin to the plugin. Under systemd or in a
- * container that is /dev/null or a terminal, whose end says nothing; only a
- * pipe or socket closing means the host went away.
- */
-function stdinIsHostPipe(): boolean {
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
-}
 
 export async function serve(
   plugin: BackendPlugin,
@@ -52,11 +37,10 @@ export async function serve(
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   void server.stopped.then(() => shutdown('the plugin host asked to shut down'));
-  if (stdinIsHostPipe()) {
-    process.stdin.on('end', () => void shutdown('stdin closed: the plugin host is gone'));
-    process.stdin.on('error', () => void shutdown('stdin failed: the plugin host is gone'));
-    process.stdin.resume();
-  }
+  watchHost((why) => {
+    logger.warn('the plugin host died without stopping the plugin; exiting', { reason: why });
+    void shutdown(why);
+  });
 
   process.stdout.write(handshakeLine(version, server.address));
   setImmediate(() => {
