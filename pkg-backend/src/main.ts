@@ -1,5 +1,5 @@
 // Entry point of the gpx_zviz executable that Grafana starts.
-import { createLogger, HandshakeError, lazyPlugin, parseLevel, serve } from './sdk';
+import { createLogger, HandshakeError, lazyPlugin, logProcessWarnings, parseLevel, serve } from './sdk';
 
 declare const __ZVIZ_VERSION__: string | undefined;
 const version = typeof __ZVIZ_VERSION__ === 'string' ? __ZVIZ_VERSION__ : 'dev';
@@ -7,6 +7,7 @@ const version = typeof __ZVIZ_VERSION__ === 'string' ? __ZVIZ_VERSION__ : 'dev';
 // Grafana filters plugin logs by its own level, as it does for Go plugins
 // (which log at debug); ZVIZ_LOG_LEVEL lowers the volume at the source.
 const logger = createLogger({ level: parseLevel(process.env.ZVIZ_LOG_LEVEL, 'debug'), fields: { version } });
+logProcessWarnings(logger);
 
 process.on('uncaughtException', (error) => {
   logger.error('uncaught exception; exiting so Grafana restarts the plugin', { error: error.stack ?? error.message });

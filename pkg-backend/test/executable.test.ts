@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { describeWhere, file } from '@zviz/test-support/requirements';
 
 import type { Network } from '../src/sdk/handshake';
+import { FakeUpstream, json, promMatrix } from './fixtures/fake-upstream';
 import { FixtureAgent } from './fixtures/fixture-agent';
 import { GrafanaClient } from './fixtures/grafana-client';
 
@@ -192,5 +193,48 @@ describe('gpx_zviz executable', () => {
     host.kill('SIGKILL');
     await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
     expect(existsSync(dirname(socket))).toBe(false);
+  });
+
+  it('writes only hclog JSON to stderr, even for requests of many upstream calls', async () => {
+    // Slow answers keep every upstream call of a request in flight at once.
+    const prometheus = await FakeUpstream.start({ '*': json(promMatrix(10), 200, 150) });
+    const plugin = await start();
+    const client = new GrafanaClient(plugin.address);
+    try {
+      const config = { jsonData: { prometheusUrl: prometheus.url, agents: ['127.0.0.1:1'] } };
+      const window = { from: 1_700_000_000_000, to: 1_700_000_150_000 };
+      const promql = Array.from({ length: 12 }, (_, i) => ({
+        refId: `P${i}`,
+        model: { queryType: 'promql', expr: 'zviz_fake' },
+        ...window,
+      }));
+      const decisions = Array.from({ length: 4 }, (_, i) => ({
+        refId: `D${i}`,
+        queryType: 'decisions',
+        model: {},
+        ...window,
+      }));
+      const answers = await client.queryDataRaw([...promql, ...decisions], config);
+      expect(Object.keys(answers)).toHaveLength(16);
+      expect(answers.P0.error).toBe('');
+      expect(prometheus.received.length).toBeGreaterThanOrEqual(12 + 4 * 3);
+    } finally {
+      client.close();
+      await prometheus.stop();
+    }
+    plugin.child.kill('SIGTERM');
+    expect(await plugin.exited).toBe(0);
+    const lines = plugin.stderr.join('').split('\n').filter((l) => l !== '');
+    const notJson = lines.filter((l) => {
+      try {
+        const entry = JSON.parse(l) as Record<string, unknown>;
+        return !(entry['@level'] && entry['@message'] && entry['@timestamp']);
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).toEqual([]);
+    // Listening to one call's end from many upstream requests is no leak, so nothing warns of one.
+    expect(lines.filter((l) => l.includes('MaxListeners'))).toEqual([]);
   });
 });

@@ -81,3 +81,15 @@ export function createLogger(
     enabled: (level) => RANK[level] >= minimum,
   };
 }
+
+/**
+ * Node prints its own warnings (MaxListenersExceededWarning, deprecations,
+ * NODE_TLS_REJECT_UNAUTHORIZED) as plain text on stderr, which Grafana would
+ * log as an unparsed line; they go through the logger instead, as hclog JSON.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    logger.warn(`node: ${warning.message}`, { warning: warning.name, code: warning.code });
+  });
+}

@@ -12,6 +12,8 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 
+import { setMaxListeners } from 'node:events';
+
 import { frameToJSON } from '../frames/json';
 import {
   callResourceRequestOf,
@@ -55,6 +57,9 @@ class Calls {
 
   begin(call: { on(event: 'cancelled', listener: () => void): unknown }): CallContext & { done(): void } {
     const controller = new AbortController();
+    // One call may ask many upstreams (a request of many queries, a fleet of
+    // agents), each listening for the call's end: no count of listeners is a leak.
+    setMaxListeners(0, controller.signal);
     this.running.add(controller);
     call.on('cancelled', () => controller.abort(new Error('cancelled by Grafana')));
     return { signal: controller.signal, done: () => this.running.delete(controller) };
