@@ -1,7 +1,7 @@
 // The agent's end of the control socket. Only root (or the agent's own user)
 // may connect: the socket lives in a 0700 directory, is 0600, and the peer's
 // credentials are checked again on every connection (SO_PEERCRED).
-import { chmodSync, closeSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,8 +41,40 @@ async function stale(path: string): Promise<boolean> {
   });
 }
 
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function kindOf(info: Stats): string {
+  if (info.isSymbolicLink()) {
+    return 'a symbolic link';
+  }
+  if (info.isCharacterDevice()) {
+    return 'a character device';
+  }
+  if (info.isBlockDevice()) {
+    return 'a block device';
+  }
+  if (info.isFIFO()) {
+    return 'a FIFO';
+  }
+  if (info.isDirectory()) {
+    return 'a directory';
+  }
+  return 'a regular file';
+}
+
 export class ControlServer {
   private server?: Server;
+  /** The socket file this server made, so that stop() removes that one and nothing else. */
+  private made?: { dev: number; ino: number };
   private readonly sessions = new Set<Socket>();
 
   constructor(private readonly options: ControlServerOptions) {}
@@ -50,7 +82,16 @@ export class ControlServer {
   async start(): Promise<void> {
     const { path } = this.options;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    if (existsSync(path)) {
+    const existing = lstatOrUndefined(path);
+    if (existing) {
+      // Only a socket nobody answers on is a leftover of an agent that died.
+      // Anything else was put there by someone (a device node, a file, a link
+      // to elsewhere): a typo in broker.control_socket must never delete it.
+      if (!existing.isSocket()) {
+        throw new Error(
+          `broker.control_socket: ${path} is ${kindOf(existing)}, not a socket; refusing to remove it (choose another path, or move it away)`
+        );
+      }
       if (!(await stale(path))) {
         throw new Error(`${path} is in use: another agent is running`);
       }
@@ -65,6 +106,8 @@ export class ControlServer {
       });
     });
     chmodSync(path, 0o600);
+    const made = lstatSync(path);
+    this.made = { dev: made.dev, ino: made.ino };
     this.server = server;
   }
 
@@ -77,8 +120,13 @@ export class ControlServer {
     if (server) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    const made = this.made;
+    this.made = undefined;
     try {
-      unlinkSync(this.options.path);
+      const now = lstatSync(this.options.path);
+      if (made && now.isSocket() && now.dev === made.dev && now.ino === made.ino) {
+        unlinkSync(this.options.path);
+      }
     } catch {
       // Already gone.
     }
@@ -86,6 +134,14 @@ export class ControlServer {
 
   private async accept(socket: Socket): Promise<void> {
     const { addon, manager, log } = this.options;
+    // A client may hang up at any moment, even while the agent writes to it
+    // (EPIPE, ECONNRESET): that ends its session (the 'close' handler below
+    // removes its container), never the agent.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') {
+        log.warn({ err: error.message }, 'control connection failed');
+      }
+    });
     const send = (message: ServerMessage) => {
       if (!socket.destroyed) {
         socket.write(`${JSON.stringify(message)}\n`);
