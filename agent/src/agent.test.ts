@@ -4,7 +4,7 @@ import type { ComponentHealth } from '@zviz/shared/agent-api';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { freePort } from '@zviz/test-support/ports';
 import { Agent, type ComponentFactory } from './agent';
@@ -158,6 +158,23 @@ describe('Agent', () => {
     const body = (await a.registry.scrape('text')).body.toString();
     expect(body).toContain('zviz_config_last_reload_successful 0');
     expect(body).toContain('zviz_config_reloads_total{result="failure"} 1');
+  });
+
+  it('counts a reload that throws unexpectedly as a failure, and still applies the next one', async () => {
+    const { agent: a, path } = await startAgent([]);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}variant: canary\n`);
+    // A fault inside the reload itself, not a refused file.
+    const resize = vi.spyOn(a.hub, 'resize').mockImplementationOnce(() => {
+      throw new Error('injected fault');
+    });
+    const signals = [a.reload(), a.reload(), a.reload()];
+    expect(await Promise.all(signals)).toEqual([false, true, true]);
+    expect(resize).toHaveBeenCalledTimes(3);
+    const body = (await a.registry.scrape('text')).body.toString();
+    expect(body).toContain('zviz_config_reloads_total{result="failure"} 1');
+    expect(body).toContain('zviz_config_reloads_total{result="success"} 2');
+    expect(body).toContain('zviz_config_last_reload_successful 1');
+    expect(a.config.variant).toBe('canary');
   });
 
   it('keeps the running configuration when the file turns invalid', async () => {

@@ -188,10 +188,13 @@ export class Agent implements AgentContext {
    * one stays. Resolves whether the new configuration was applied.
    */
   async reload(): Promise<boolean> {
-    // Signals can come faster than a reload finishes; queue them one at a time.
+    // Signals can come faster than a reload finishes; queue them one at a
+    // time. The chain never rejects (reloadOnce counts whatever goes wrong
+    // as a failure), so one bad reload cannot stop every later one.
     const previous = this.reloading ?? Promise.resolve(true);
-    const next = previous.then(() => this.reloadOnce());
-    this.reloading = next.finally(() => {
+    const next: Promise<boolean> = previous.then(() => this.reloadOnce());
+    this.reloading = next;
+    void next.finally(() => {
       if (this.reloading === next) {
         this.reloading = undefined;
       }
@@ -325,6 +328,14 @@ export class Agent implements AgentContext {
   }
 
   private async reloadOnce(): Promise<boolean> {
+    try {
+      return await this.applyReload();
+    } catch (error) {
+      return this.reloadFailed(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  private async applyReload(): Promise<boolean> {
     try {
       this.agentLog.reopen();
     } catch (error) {

@@ -123,6 +123,22 @@ describe('configuration errors name the file, the key and the reason', () => {
     expect(errorsOf(name)).toEqual(expected);
   });
 
+  it('refuses a file that expands more than 100 aliases, and takes one that stays under', () => {
+    const file = (count: number) =>
+      `variant: &v canary\ncontainers:\n  - name: c\n    command: ["true"]\n    env:\n${Array.from(
+        { length: count },
+        (_, i) => `      N${i}: *v\n`
+      ).join('')}`;
+    const bomb = write('aliases.yaml', file(101));
+    expect(loadConfig({ path: bomb, env: {} })).toEqual({
+      ok: false,
+      source: bomb,
+      errors: [`${bomb}: invalid YAML: more than 100 aliases (*name); write the values out`],
+    });
+    const fine = loadConfig({ path: write('few-aliases.yaml', file(50)), env: {} });
+    expect(fine.ok && fine.config.containers[0].env.N49).toBe('canary');
+  });
+
   it('never echoes a secret it refuses', () => {
     expect(errorsOf('bearer-short-token.yaml').join('\n')).not.toContain('secret');
   });

@@ -33,6 +33,9 @@ export interface LoadOptions {
 
 export type LoadResult = { ok: true; config: Config; source: string } | { ok: false; source: string; errors: string[] };
 
+/** Aliases a file may expand; past it a file is refused, so a small file cannot expand into gigabytes. */
+const MAX_ALIASES = 100;
+
 let validator: ReturnType<Ajv['compile']> | undefined;
 
 function validate(data: unknown): ErrorObject[] {
@@ -112,7 +115,17 @@ function parseYaml(path: string, text: string): { data: Record<string, unknown> 
   if (!isMap(doc.contents)) {
     return { errors: [`${path}: (root): must be a mapping of sections (logging:, metrics:, ...)`] };
   }
-  return { data: doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> };
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIASES }) as Record<string, unknown> };
+  } catch (error) {
+    // yaml refuses to expand past the limit (the "billion laughs" guard) by throwing.
+    const tooMany = /alias count/i.test((error as Error).message);
+    return {
+      errors: [
+        `${path}: invalid YAML: ${tooMany ? `more than ${MAX_ALIASES} aliases (*name); write the values out` : (error as Error).message}`,
+      ],
+    };
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
