@@ -28,7 +28,7 @@ import {
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { stringify } from 'yaml';
 
@@ -73,6 +73,9 @@ export function buildAttacks(): void {
   execFileSync('make', ['-s', '-C', ATTACKS], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/** Extra entries of a scratch tree's outside directory: path relative to it, and content, or null for a directory. */
+export type ScratchFiles = Record<string, string | null>;
+
 /**
  * A scratch tree per run, outside every directory a profile lets a workload
  * write (so not under /tmp, /var/tmp or /dev/shm):
@@ -91,7 +94,10 @@ export class Scratch {
   readonly victimDir: string;
   private readonly before: Map<string, string>;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    extra: ScratchFiles = {}
+  ) {
     this.workspace = join(root, 'ws');
     this.outside = join(root, 'outside');
     this.secretPath = join(this.outside, 'secret');
@@ -105,11 +111,21 @@ export class Scratch {
     writeFileSync(this.secretPath, this.secret, { mode: 0o600 });
     writeFileSync(this.victimPath, 'victim: must stay as it is\n', { mode: 0o644 });
     writeFileSync(join(this.victimDir, 'file'), 'in the victim directory\n', { mode: 0o644 });
+    for (const [rel, content] of Object.entries(extra)) {
+      const path = join(this.outside, rel);
+      if (content === null) {
+        mkdirSync(path, { recursive: true, mode: 0o755 });
+      } else {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        writeFileSync(path, content, { mode: 0o644 });
+      }
+    }
     this.before = this.snapshot();
   }
 
-  static create(): Scratch {
-    return new Scratch(mkdtempSync('/var/lib/zviz-attack-'));
+  /** A new scratch tree; `extra` adds files (content) or directories (null) under ROOT/outside. */
+  static create(extra: ScratchFiles = {}): Scratch {
+    return new Scratch(mkdtempSync('/var/lib/zviz-attack-'), extra);
   }
 
   /** Puts an attack program into the workspace (strict runs programs only from system directories and the workspace). */
@@ -644,4 +660,32 @@ export class HostListeners {
     );
     this.udp?.close();
   }
+}
+
+/** What the attack programs print for a host file they must not read: "read-hash LENGTH:FNV1A64" (attack.h). */
+export function readHash(content: Buffer): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of content) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `read-hash ${content.length}:${h.toString(16).padStart(16, '0')}`;
+}
+
+export interface RaceCounts {
+  opened: number;
+  refused: number;
+  leaked: number;
+  writable: number;
+}
+
+/** The counts a race of attacks/race.h printed: "NAME opened=N refused=N leaked=N writable=N". */
+export function raceCounts(run: AttackRun, name: string): RaceCounts {
+  const line = outcomeOf(run, name);
+  const match = /^opened=(\d+) refused=(\d+) leaked=(\d+) writable=(\d+)$/.exec(line);
+  if (!match) {
+    throw new Error(`"${name}" is not a race's line: ${line}`);
+  }
+  const [opened, refused, leaked, writable] = match.slice(1).map(Number);
+  return { opened, refused, leaked, writable };
 }
