@@ -26,7 +26,7 @@ test.describe('app pages', () => {
 
   test('alerts lists the templates and installs them', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Alerts}`);
-    await expect(page.getByRole('row', { name: 'ZVizAgentDown' })).toBeVisible();
+    await expect(page.getByRole('row', { name: 'ZVizBrokerDown' })).toBeVisible();
     await expect(page.getByText(/\d+ of \d+ installed/)).toBeVisible();
   });
 });

@@ -33,7 +33,7 @@ const DEMO_AGENT_CONFIG = join(REPO, 'deploy/demo/agent.yaml');
 function cgroupGroup(agentAddress: string): string {
   return `zviz-demo-${splitAddress(agentAddress).port}`;
 }
-const WATCHED_ALERTS = ['ZVizSecurityDenialsHigh'];
+const WATCHED_ALERTS = ['ZVizSecurityViolation'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

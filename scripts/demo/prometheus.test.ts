@@ -33,6 +33,6 @@ describeWhere([binary('promtool')], "the demo's Prometheus configuration", () =>
 });
 
 it('reads the for of an alert from the generated rules', () => {
-  expect(alertFor('ZVizSecurityDenialsHigh')).toMatch(/^\d+[smh]$/);
+  expect(alertFor('ZVizSecurityViolation')).toMatch(/^\d+[smh]$/);
   expect(alertFor('NoSuchAlert')).toBeUndefined();
 });

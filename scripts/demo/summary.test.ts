@@ -22,8 +22,8 @@ describe('summaryLines', () => {
   it('shows the decisions that happened, agent health, latency, latest audit events and the watched alerts', () => {
     const lines = summaryLines(
       snap,
-      [{ labels: { alertname: 'ZVizSecurityDenialsHigh' }, state: 'pending', activeAt: '2024-01-15T10:29:00Z' }],
-      new Map([['ZVizSecurityDenialsHigh', '5m']]),
+      [{ labels: { alertname: 'ZVizSecurityViolation' }, state: 'pending', activeAt: '2024-01-15T10:29:00Z' }],
+      new Map([['ZVizSecurityViolation', '5m']]),
       plain,
       Date.parse('2024-01-15T10:31:00Z')
     );
@@ -34,18 +34,18 @@ describe('summaryLines', () => {
     expect(text).toMatch(/^ {2}openat +120 +0 +6 +126$/m);
     expect(text).toContain('agent demo healthy, 3 containers, broker running · broker p99 45 µs');
     expect(text).toContain('deny openat layer=broker path="/etc/shadow"');
-    expect(text).toMatch(/alerts: ZVizSecurityDenialsHigh pending since \d\d:\d\d:\d\d \(fires after 5m\)$/m);
+    expect(text).toMatch(/alerts: ZVizSecurityViolation pending since \d\d:\d\d:\d\d \(fires after 5m\)$/m);
   });
 
   it('says when there is nothing yet, and names firing alerts it does not watch', () => {
     const text = summaryLines(
       { ...snap, decisions: [], errors: ['decisions: Prometheus at http://x: connection refused'] },
-      [{ labels: { alertname: 'ZVizAgentDown' }, state: 'firing', activeAt: '' }],
-      new Map([['ZVizSecurityDenialsHigh', '5m']]),
+      [{ labels: { alertname: 'ZVizBrokerDown' }, state: 'firing', activeAt: '' }],
+      new Map([['ZVizSecurityViolation', '5m']]),
       plain
     ).join('\n');
     expect(text).toContain('decisions: Prometheus at http://x: connection refused');
     expect(text).toContain('no decisions in Prometheus yet');
-    expect(text).toContain('alerts: ZVizSecurityDenialsHigh inactive · ZVizAgentDown FIRING');
+    expect(text).toContain('alerts: ZVizSecurityViolation inactive · ZVizBrokerDown FIRING');
   });
 });

@@ -8,7 +8,7 @@
 // - untrusted-tool (strict): reads its input and writes its output in the
 //   workspace, then tries to read /etc/shadow and to connect out.
 // - noisy (default): a long-running service that keeps calling ptrace, about
-//   40 times a second (enough refusals to trip ZVizSecurityDenialsHigh), and
+//   40 times a second (enough refusals to trip ZVizSecurityViolation), and
 //   once a second writes, syncs and reads back a file in its workspace and
 //   asks the agent for /health over TCP: steady work for the tracer's file
 //   system, block I/O, TCP and network families (the other workloads end in

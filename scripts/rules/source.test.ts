@@ -43,7 +43,7 @@ describe('loadRuleSet', () => {
       good.replace('Thing is broken.', 'Thing {{ $value }} is broken.'),
       'summary must be static',
     ],
-    ['a summary without a period', good.replace('Thing is broken.', 'Thing is broken'), 'summary must be static'],
+    ['a summary in lower case', good.replace('Thing is broken.', 'thing is broken.'), 'summary must be static'],
     ['a static description', good.replace('Thing on {{ $labels.instance }} is {{ $value }}.', 'Broken.'), 'templated'],
     ['no threshold', good.replace('thing{%(sel)s} > 1', 'thing{%(sel)s}'), 'one comparison with a number'],
     ['a bad duration', good.replace('for: 5m', 'for: 5 minutes'), 'not a Prometheus duration'],

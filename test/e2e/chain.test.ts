@@ -33,7 +33,7 @@ import {
 const ALLOWED = 25;
 const LOGGED = 7;
 const DENIED = 11;
-// Enough refusals that their rate over 5 minutes passes ZVizSecurityDenialsHigh's 10 per second.
+// Enough refusals that their rate over 5 minutes passes ZVizSecurityViolation's 10 per second.
 const PTRACES = 4000;
 
 interface JsonFrame {
@@ -81,7 +81,7 @@ describeWhere(
       agent = await SandboxAgent.start();
       prom = await TestPrometheus.start({
         scrape: [{ job: 'zviz', targets: [agent.address] }],
-        ruleFiles: [writeRules(join(dir, 'zviz-rules.yaml'), rulesWithFor({ ZVizSecurityDenialsHigh: '2s' }))],
+        ruleFiles: [writeRules(join(dir, 'zviz-rules.yaml'), rulesWithFor({ ZVizSecurityViolation: '2s' }))],
       });
       await prom.waitForSamples('up{job="zviz"} == 1');
       backend = await BackendProcess.start();
@@ -92,7 +92,7 @@ describeWhere(
       from = Date.now() - 5_000;
       watching = setInterval(() => {
         void prom.alerts().then((alerts) => {
-          const state = alerts.find((a) => a.labels.alertname === 'ZVizSecurityDenialsHigh')?.state ?? 'inactive';
+          const state = alerts.find((a) => a.labels.alertname === 'ZVizSecurityViolation')?.state ?? 'inactive';
           if (alertStates.at(-1) !== state) {
             alertStates.push(state);
           }
@@ -282,13 +282,13 @@ describeWhere(
       }
     });
 
-    it('ZVizSecurityDenialsHigh goes pending, then firing, for the seccomp layer', async () => {
-      await waitFor('ZVizSecurityDenialsHigh to fire', async () => alertStates.at(-1) === 'firing', {
+    it('ZVizSecurityViolation goes pending, then firing, for the seccomp layer', async () => {
+      await waitFor('ZVizSecurityViolation to fire', async () => alertStates.at(-1) === 'firing', {
         timeoutMs: 30_000,
         intervalMs: 200,
       });
       expect(alertStates).toEqual(['inactive', 'pending', 'firing']);
-      const firing = (await prom.alerts()).filter((a) => a.labels.alertname === 'ZVizSecurityDenialsHigh');
+      const firing = (await prom.alerts()).filter((a) => a.labels.alertname === 'ZVizSecurityViolation');
       expect(firing.map((a) => a.labels)).toEqual([
         expect.objectContaining({ layer: 'seccomp', severity: 'critical', job: 'zviz', instance: agent.address }),
       ]);

@@ -67,7 +67,7 @@ describeWhere(
       agent.stderr?.on('data', (c: Buffer) => (agentLog += c.toString()));
       await waitFor('the agent to answer /health', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok);
 
-      const rules = rulesWithFor({ ZVizAgentDown: '3s', ZVizConfigReloadFailed: '3s' });
+      const rules = rulesWithFor({ ZVizBrokerDown: '3s', ZVizConfigReloadFailed: '3s' });
       prom = await TestPrometheus.start({
         scrape: [{ job: 'zviz', targets: [`127.0.0.1:${port}`] }],
         ruleFiles: [writeRules(join(dir, 'zviz-rules.yaml'), rules)],
@@ -97,7 +97,7 @@ describeWhere(
       const broken = groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok');
       expect(broken).toEqual([]);
       expect(groups.map((g) => g.name)).toEqual(
-        expect.arrayContaining(['zviz.rules', 'zviz.agent', 'zviz.broker', 'zviz.canary'])
+        expect.arrayContaining(['zviz.critical', 'zviz.warning', 'zviz.rules', 'zviz.agent', 'zviz.canary'])
       );
     });
 
@@ -115,12 +115,12 @@ describeWhere(
       expect(alert.annotations.runbook_url).toMatch(/docs\/runbooks\.md#zvizconfigreloadfailed$/);
     });
 
-    it('ZVizAgentDown goes pending, then firing, when the agent stops', async () => {
+    it('ZVizBrokerDown goes pending, then firing, when the agent stops', async () => {
       const exited = new Promise((resolve) => agent!.once('exit', resolve));
       agent!.kill('SIGTERM');
       await exited;
-      expect(await pendingThenFiring(prom!, 'ZVizAgentDown')).toEqual(['pending', 'firing']);
-      const alert = (await prom!.alerts()).find((a) => a.labels.alertname === 'ZVizAgentDown')!;
+      expect(await pendingThenFiring(prom!, 'ZVizBrokerDown')).toEqual(['pending', 'firing']);
+      const alert = (await prom!.alerts()).find((a) => a.labels.alertname === 'ZVizBrokerDown')!;
       expect(alert.labels).toMatchObject({ severity: 'critical', job: 'zviz' });
       expect(alert.annotations.description).toContain(alert.labels.instance);
     });

@@ -1,4 +1,4 @@
-// ZVizSecurityDenialsHigh from a real sandboxed workload: the generated rule
+// ZVizSecurityViolation from a real sandboxed workload: the generated rule
 // (its `for` shortened to seconds, its expression and threshold as shipped)
 // in a real Prometheus scraping a real agent whose broker refuses a workload's
 // ptrace calls. Below the threshold (10 refusals a second over 5 minutes) it
@@ -15,7 +15,7 @@ import { binary, describeWhere, file, root, seccompUserNotif } from '@zviz/test-
 import { AGENT_BUNDLE, buildChainWorkload, chainProfile, chainWorkspace, SandboxAgent } from '../e2e/harness';
 import { rulesWithFor, writeRules } from './rules-for-test';
 
-const ALERT = 'ZVizSecurityDenialsHigh';
+const ALERT = 'ZVizSecurityViolation';
 /** Refusals over the 5-minute window that make the shipped threshold (10/s): 3000. */
 const THRESHOLD_COUNT = 10 * 300;
 
@@ -95,7 +95,7 @@ describeWhere(
         job: 'zviz',
         instance: agent.address,
       });
-      expect(alert.annotations.description).toContain(`The seccomp layer on ${agent.address} refuses`);
+      expect(alert.annotations.description).toContain(`security denials per second by the seccomp layer on ${agent.address}`);
     });
   }
 );

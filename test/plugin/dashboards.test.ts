@@ -42,7 +42,7 @@ interface Dashboard {
 /** Recording rules ZViz ships (src/alerts), and the ones agreed before they land. */
 function recordingRules(): Map<string, string[]> {
   const rules = new Map<string, string[]>([
-    ['instance:zviz_broker_latency_seconds:p99_rate5m', ['instance', 'job']],
+    ['zviz:broker_latency:p99', ['instance', 'job']],
     ['instance_syscall_decision:zviz_broker_decisions:rate5m', ['instance', 'job', 'syscall', 'decision']],
     ['instance_layer:zviz_security_denials:rate5m', ['instance', 'job', 'layer']],
     ['instance:zviz_broker_requests:rate5m', ['instance', 'job']],
@@ -111,6 +111,16 @@ describe('bundled dashboards', () => {
     for (const { file } of files) {
       expect(existsSync(file), file).toBe(true);
     }
+  });
+
+  it('name only alerts that exist in the rules (src/alerts/rules.yaml)', () => {
+    const rules = readFileSync(join(src, 'alerts', 'rules.yaml'), 'utf8');
+    const defined = new Set([...rules.matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1]));
+    expect(defined.size).toBeGreaterThan(10);
+    const named = dashboards.flatMap((d) =>
+      [...JSON.stringify(d.json).matchAll(/\bZViz[A-Z]\w*/g)].map((m) => `${d.json.title}: ${m[0]}`)
+    );
+    expect(named.filter((n) => !defined.has(n.split(': ')[1]))).toEqual([]);
   });
 
   it('have unique uids', () => {
