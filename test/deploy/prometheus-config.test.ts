@@ -1,14 +1,17 @@
 // The Prometheus configuration examples of deploy/prometheus, checked by
 // promtool, and the docker-compose wiring of the generated rule file.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { afterAll, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 import { binary, describeWhere } from '@zviz/test-support/requirements';
 
 import { OUTPUT_PATHS, REPO } from '../../scripts/rules/outputs';
+import { TestPrometheus } from '@zviz/test-support/prometheus';
+import { waitFor } from '@zviz/test-support/ports';
 
 function promtool(args: string[]): { ok: boolean; output: string } {
   try {
@@ -21,7 +24,7 @@ function promtool(args: string[]): { ok: boolean; output: string } {
 
 interface PromConfig {
   rule_files?: string[];
-  scrape_configs: Array<{ job_name: string }>;
+  scrape_configs: Array<{ job_name: string; relabel_configs?: unknown[] }>;
   remote_write?: Array<{ url: string; queue_config?: Record<string, unknown> }>;
 }
 
@@ -74,4 +77,68 @@ it('docker-compose mounts the generated rule file where prometheus.yml looks for
   expect(compose.services.prometheus.volumes).toContain(
     `./${OUTPUT_PATHS.prometheus}:/etc/prometheus/zviz-rules.yaml:ro`
   );
+});
+
+/** Pod discovery's meta label for an annotation: non-alphanumerics become underscores. */
+function annotationLabel(name: string): string {
+  return `__meta_kubernetes_pod_annotation_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+}
+
+describeWhere([binary('promtool', 'prometheus')], "Kubernetes pod discovery (the monitoring guide's)", () => {
+  let prom: TestPrometheus | undefined;
+  afterAll(async () => prom?.stop());
+
+  it('prometheus-kubernetes.yml is valid apart from its discovery, which Debian builds Prometheus without', () => {
+    // Debian's Prometheus has no kubernetes_sd_configs: check the rest of the
+    // file with a static target in its place (the relabelling is exercised below).
+    const file = config('prometheus-kubernetes.yml') as PromConfig & { scrape_configs: Array<Record<string, unknown>> };
+    const job = file.scrape_configs.find((c) => c.job_name === 'zviz')!;
+    expect(job.kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
+    delete job.kubernetes_sd_configs;
+    job.static_configs = [{ targets: ['10.0.0.5:9090'] }];
+    const dir = mkdtempSync(join(tmpdir(), 'zviz-k8s-config-'));
+    try {
+      writeFileSync(join(dir, 'prometheus.yml'), stringify(file));
+      copyFileSync(join(REPO, OUTPUT_PATHS.prometheus), join(dir, 'zviz-rules.yaml'));
+      const result = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
+      expect(result.output, result.output).toContain('SUCCESS: 1 rule files found');
+      expect(result.ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the agent's pods by their annotations and scrapes the annotated port, in a real Prometheus", async () => {
+    const daemonset = parse(readFileSync(join(REPO, 'deploy/kubernetes/base/agent/daemonset.yaml'), 'utf8'));
+    const annotations = daemonset.spec.template.metadata.annotations as Record<string, string>;
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    const port = daemonset.spec.template.spec.containers[0].ports.find(
+      (p: { name: string }) => p.name === 'http-metrics'
+    );
+    expect(annotations['prometheus.io/port']).toBe(String(port.containerPort));
+    // What pod discovery hands the relabelling: the pod address (with a
+    // container port, here another one) and its annotations as meta labels.
+    const agentPod = {
+      targets: ['10.0.0.5:8080'],
+      labels: {
+        ...Object.fromEntries(Object.entries(annotations).map(([k, v]) => [annotationLabel(k), v])),
+        __meta_kubernetes_pod_node_name: 'node-a',
+        __meta_kubernetes_pod_label_zviz_dev_variant: 'production',
+      },
+    };
+    const otherPod = { targets: ['10.0.0.6:8080'], labels: { __meta_kubernetes_pod_node_name: 'node-a' } };
+    const relabel = config('prometheus-kubernetes.yml').scrape_configs.find(
+      (c) => c.job_name === 'zviz'
+    )!.relabel_configs;
+    prom = await TestPrometheus.start({
+      scrape: [{ job: 'zviz', targets: [], extra: { static_configs: [agentPod, otherPod], relabel_configs: relabel } }],
+    });
+    const targets = await waitFor('the discovered targets', async () => {
+      const active = await prom!.targets();
+      return active.length > 0 ? active : undefined;
+    });
+    expect(
+      targets.map((t) => ({ url: t.scrapeUrl, node: t.labels.node, variant: t.labels.deployment_variant }))
+    ).toEqual([{ url: `http://10.0.0.5:${port.containerPort}/metrics`, node: 'node-a', variant: 'production' }]);
+  });
 });
