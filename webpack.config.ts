@@ -1,7 +1,8 @@
 // The scaffold's webpack config (.config/, managed by create-plugin), extended
 // as create-plugin documents: nested plugins' logos are copied next to their
 // plugin.json (the scaffold copies only the app's), which Grafana and its
-// plugin validator need.
+// plugin validator need. (The app's screenshots, src/img/screenshots, are
+// copied by the scaffold from plugin.json's list.)
 import CopyWebpackPlugin from 'copy-webpack-plugin';
 import type { Configuration } from 'webpack';
 import { merge } from 'webpack-merge';

@@ -1,7 +1,7 @@
 // `npm run screenshots` (as root, after npm run build): photographs the
 // decisions panel, the app's pages and the bundled dashboards with real data
 // from the demo's pipeline (sandboxed workloads, the agent, Prometheus, the
-// backend executable) into docs/images/, through the app's browser harness in
+// backend executable) into src/img/screenshots/, through the app's browser harness in
 // Debian's Chromium. Takes about two minutes: the trends need data. The
 // dashboards are drawn by ZViz's dashboard preview (Grafana's own UI
 // components on Grafana's grid, test/browser/harness/dashboard), not by a
@@ -16,7 +16,7 @@ import { dashboardPixels, mountApp, mountDashboard, mountPanel, openHarness } fr
 import { Demo, settings } from './demo/demo';
 import { demoScrapeIntervalSeconds, REPO } from './demo/prometheus';
 
-const OUT = join(REPO, 'docs/images');
+const OUT = join(REPO, 'src/img/screenshots');
 
 async function main(): Promise<number> {
   const demo = new Demo({ ...settings(process.env), summarySeconds: 3600 });
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
         path: join(OUT, name),
         clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) },
       });
-      demo.progress.note(`docs/images/${name}`);
+      demo.progress.note(`src/img/screenshots/${name}`);
     };
     await shot('decisions-panel.png', async () => {
       await mountPanel(page, { width: 1200, height: 520 });
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       const failed = panels.filter((p) => p.error);
       const empty = panels.filter((p) => !p.error && p.series === 0);
       demo.progress.note(
-        `docs/images/dashboard-${name}.png` +
+        `src/img/screenshots/dashboard-${name}.png` +
           (failed.length ? `; panel errors: ${failed.map((p) => `${p.title}: ${p.error}`).join('; ')}` : '') +
           (empty.length ? `; no data: ${empty.map((p) => p.title).join(', ')}` : '')
       );

@@ -107,6 +107,16 @@ describeWhere([file(join(dist, 'plugin.json'), 'the built plugin (npm run build)
     }
   });
 
+  it('has every screenshot the app lists (Grafana’s catalog shows them; the validator warns on none)', () => {
+    const app = built.find((p) => p.json.type === 'app')!;
+    const shots = (app.json.info as { screenshots?: Array<{ name: string; path: string }> }).screenshots ?? [];
+    expect(shots.length).toBeGreaterThan(0);
+    for (const shot of shots) {
+      expect(shot.name).toBeTruthy();
+      expect(existsSync(join(dist, app.dir, shot.path)), `dist/${shot.path}`).toBe(true);
+    }
+  });
+
   it('is an AMD module for Grafana’s loader, without dynamic imports in nested plugins', () => {
     for (const { dir } of built) {
       const code = readFileSync(join(dist, dir, 'module.js'), 'utf8');

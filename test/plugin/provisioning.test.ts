@@ -97,9 +97,17 @@ describe('provisioning', () => {
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(repo, 'docker-compose.yml'), 'utf8')) as {
+    volumes?: Record<string, unknown>;
     services: Record<
       string,
-      { image?: string; volumes?: string[]; environment?: Record<string, string>; privileged?: boolean; pid?: string }
+      {
+        image?: string;
+        volumes?: string[];
+        environment?: Record<string, string>;
+        privileged?: boolean;
+        pid?: string;
+        command?: string[];
+      }
     >;
   };
   const grafana = compose.services.grafana;
@@ -109,6 +117,14 @@ describe('docker-compose.yml', () => {
     expect(grafana.volumes).toContain('./dist:/var/lib/grafana/plugins/zviz-sandbox-app:ro');
     expect(grafana.volumes).toContain('./provisioning:/etc/grafana/provisioning:ro');
     expect(grafana.environment!.GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS.split(',').sort()).toEqual([...ids].sort());
+  });
+
+  it("keeps Grafana's and Prometheus' data in named volumes, which survive docker compose down", () => {
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['grafana-data', 'prometheus-data']);
+    expect(grafana.volumes).toContain('grafana-data:/var/lib/grafana');
+    const prometheus = compose.services.prometheus;
+    expect(prometheus.volumes).toContain('prometheus-data:/prometheus');
+    expect(prometheus.command).toContain('--storage.tsdb.path=/prometheus');
   });
 
   it('runs the agent privileged in the host PID namespace', () => {

@@ -190,7 +190,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             />
           </Field>
         )}
-        <Field label="Agent authentication" description="What the agents' --auth option requires">
+        <Field
+          label="Agent authentication"
+          description="What the agents' metrics.auth.type requires (docs/agent.md, Authentication)"
+        >
           <RadioButtonGroup
             options={AUTH_OPTIONS}
             value={json.agentAuth ?? 'none'}
