@@ -91,8 +91,8 @@ describeWhere([binary('promtool', 'prometheus')], "Kubernetes pod discovery (the
   it('prometheus-kubernetes.yml is valid apart from its discovery, which Debian builds Prometheus without', () => {
     // Debian's Prometheus has no kubernetes_sd_configs: check the rest of the
     // file with a static target in its place (the relabelling is exercised below).
-    const file = config('prometheus-kubernetes.yml') as PromConfig & { scrape_configs: Array<Record<string, unknown>> };
-    const job = file.scrape_configs.find((c) => c.job_name === 'zviz')!;
+    const file = config('prometheus-kubernetes.yml');
+    const job = file.scrape_configs.find((c) => c.job_name === 'zviz') as Record<string, unknown>;
     expect(job.kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
     delete job.kubernetes_sd_configs;
     job.static_configs = [{ targets: ['10.0.0.5:9090'] }];
