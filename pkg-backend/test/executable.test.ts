@@ -2,74 +2,17 @@
 // the handshake environment, the stdout handshake line, hclog JSON on stderr,
 // gRPC over the announced socket, and a clean exit on SIGTERM or when the
 // host process dies (never because of what stdin does).
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 
 import { describeWhere, file } from '@zviz/test-support/requirements';
 
-import type { Network } from '../src/sdk/handshake';
 import { FakeUpstream, json, promMatrix } from './fixtures/fake-upstream';
 import { FixtureAgent } from './fixtures/fixture-agent';
 import { GrafanaClient } from './fixtures/grafana-client';
-
-export const executable = join(
-  __dirname,
-  '..',
-  '..',
-  'dist',
-  'datasource',
-  `gpx_zviz_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`
-);
-
-const HANDSHAKE_ENV = {
-  grafana_plugin_type: 'datasource',
-  PLUGIN_PROTOCOL_VERSIONS: '2',
-  PLUGIN_MIN_PORT: '10000',
-  PLUGIN_MAX_PORT: '25000',
-};
-
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  line: string;
-  address: Network;
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-/** The read end of a pipe whose only writer (`true`) exits at once: end-of-file as the plugin starts. */
-function closedPipe(): Readable {
-  return spawn('true', [], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
-}
-
-async function start(env: Record<string, string> = {}, options: { stdinClosedPipe?: boolean } = {}): Promise<Started> {
-  const stdin = options.stdinClosedPipe ? closedPipe() : 'pipe';
-  const child = spawn(executable, [], {
-    env: { PATH: process.env.PATH ?? '', ...HANDSHAKE_ENV, ...env },
-    stdio: [stdin, 'pipe', 'pipe'],
-  }) as ChildProcessWithoutNullStreams;
-  const stderr: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      if (out.includes('\n')) {
-        resolve(out.split('\n')[0]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before the handshake: ${stderr.join('')}`)));
-  });
-  const [, , network, addr] = line.split('|');
-  const address: Network =
-    network === 'unix'
-      ? { network: 'unix', path: addr }
-      : { network: 'tcp', host: addr.split(':')[0], port: Number(addr.split(':')[1]) };
-  return { child, line, address, stderr, exited };
-}
+import { executable, HANDSHAKE_ENV, start } from './fixtures/plugin-process';
 
 const arm64 = join(dirname(executable), 'gpx_zviz_linux_arm64');
 
@@ -224,7 +167,10 @@ describe('gpx_zviz executable', () => {
     }
     plugin.child.kill('SIGTERM');
     expect(await plugin.exited).toBe(0);
-    const lines = plugin.stderr.join('').split('\n').filter((l) => l !== '');
+    const lines = plugin.stderr
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
     const notJson = lines.filter((l) => {
       try {
         const entry = JSON.parse(l) as Record<string, unknown>;

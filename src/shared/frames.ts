@@ -84,3 +84,5 @@ export const HEALTH_FIELDS = {
 } as const;
 export const HEALTH_COMPONENT_PREFIX = 'component_';
 export const UNREACHABLE_STATUS = 'unreachable';
+/** The health row of an agent that answered, but not with a ZViz health report (the reason is in `error`). */
+export const INVALID_ANSWER_STATUS = 'invalid answer';

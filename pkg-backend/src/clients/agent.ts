@@ -1,8 +1,14 @@
 // Client of one ZViz agent's HTTP API: /health, /api/v1/decisions,
-// /api/v1/containers and the SSE stream /api/v1/decisions/stream.
-import type { ContainersResponse, DecisionsResponse, HealthReport } from '@zviz/shared/agent-api';
+// /api/v1/containers and the SSE stream /api/v1/decisions/stream. Every
+// answer is checked against the agent API's shapes (agent-answers.ts) before
+// anyone reads it.
+import type { ContainersResponse, DecisionEvent, DecisionsResponse, HealthReport } from '@zviz/shared/agent-api';
+import type * as z from 'zod/mini';
 
-import { type Auth, type HttpClient } from './http';
+import { containersResponse, decisionEvent, decisionsPage, healthReport } from './agent-answers';
+import type { UpstreamCall } from './call';
+import { type Auth, type HttpClient, type HttpResponse } from './http';
+import { AnswerReader, describeIssues } from './json-answer';
 import { type ServerSentEvent, SseParser } from './sse';
 import { httpStatusText, UpstreamError } from './upstream-error';
 
@@ -16,6 +22,25 @@ export interface AgentTarget {
 /** The most events an agent returns per request (its /api/v1/decisions refuses more). */
 export const AGENT_MAX_LIMIT = 1000;
 
+/** Events of an answer that did not fit the agent API's shape: dropped, counted, the first one described. */
+export interface InvalidEvents {
+  count: number;
+  first?: string;
+}
+
+export type AgentDecisions = DecisionsResponse & { invalid: InvalidEvents };
+
+/** A decision event as the agent API defines it, or why it is not one. */
+export function checkDecisionEvent(
+  value: unknown,
+  under: ReadonlyArray<PropertyKey> = []
+): { ok: true; event: DecisionEvent } | { ok: false; problem: string } {
+  const result = decisionEvent.safeParse(value);
+  return result.success
+    ? { ok: true, event: result.data }
+    : { ok: false, problem: describeIssues(result.error, under) };
+}
+
 export interface DecisionsFilter {
   since?: number;
   syscall?: string;
@@ -27,6 +52,7 @@ export interface DecisionsFilter {
 export class AgentClient {
   readonly label: string;
   private readonly base: URL;
+  private readonly answers: AnswerReader;
 
   constructor(
     readonly target: AgentTarget,
@@ -35,14 +61,19 @@ export class AgentClient {
   ) {
     this.base = new URL(target.url.endsWith('/') ? target.url : `${target.url}/`);
     this.label = `agent ${target.name}`;
+    this.answers = new AnswerReader(this.label, 'is this a ZViz agent?');
   }
 
   /** The health report; an unhealthy agent answers 503 with the same JSON, which is still an answer. */
-  health(signal?: AbortSignal): Promise<HealthReport> {
-    return this.getJson<HealthReport>('health', undefined, signal, [503]);
+  health(call: UpstreamCall = {}): Promise<HealthReport> {
+    return this.getJson(healthReport, 'health', undefined, call, [503]);
   }
 
-  decisions(filter: DecisionsFilter, signal?: AbortSignal): Promise<DecisionsResponse> {
+  /**
+   * A page of recent decisions. The page itself must have the API's shape;
+   * single events that do not are left out and counted in `invalid`.
+   */
+  async decisions(filter: DecisionsFilter, call: UpstreamCall = {}): Promise<AgentDecisions> {
     const params = new URLSearchParams();
     const capped = {
       ...filter,
@@ -53,19 +84,33 @@ export class AgentClient {
         params.set(key, String(value));
       }
     }
-    return this.getJson<DecisionsResponse>('api/v1/decisions', params, signal);
+    const page = await this.getJson(decisionsPage, 'api/v1/decisions', params, call);
+    const events: DecisionEvent[] = [];
+    const invalid: InvalidEvents = { count: 0 };
+    page.events.forEach((value, i) => {
+      const checked = checkDecisionEvent(value, ['events', i]);
+      if (checked.ok) {
+        events.push(checked.event);
+      } else {
+        invalid.count++;
+        invalid.first ??= checked.problem;
+      }
+    });
+    return { events, next: page.next, missed: page.missed, invalid };
   }
 
-  containers(signal?: AbortSignal): Promise<ContainersResponse> {
-    return this.getJson<ContainersResponse>('api/v1/containers', undefined, signal);
+  containers(call: UpstreamCall = {}): Promise<ContainersResponse> {
+    return this.getJson(containersResponse, 'api/v1/containers', undefined, call);
   }
 
   /**
    * Follows the decision stream until it ends or `signal` aborts, calling
    * `onEvent` for each event. Resolves when the agent closes the stream.
+   * `since` asks for the events after that sequence number first (the
+   * agent's ring replays them), as Last-Event-ID does.
    */
   async stream(
-    options: { lastEventId?: string; container?: string; signal: AbortSignal; onOpen?: () => void },
+    options: { since?: string; container?: string; signal: AbortSignal; onOpen?: () => void },
     onEvent: (event: ServerSentEvent) => void
   ): Promise<void> {
     const url = new URL('api/v1/decisions/stream', this.base);
@@ -73,8 +118,8 @@ export class AgentClient {
       url.searchParams.set('container', options.container);
     }
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    if (options.lastEventId !== undefined) {
-      headers['Last-Event-ID'] = options.lastEventId;
+    if (options.since !== undefined) {
+      headers['Last-Event-ID'] = options.since;
     }
     let opened;
     try {
@@ -86,7 +131,7 @@ export class AgentClient {
     const { response, finish } = opened;
     try {
       if (response.statusCode !== 200) {
-        const body = await readAll(response);
+        const body = await readAtMost(response, ERROR_BODY_BYTES);
         throw new UpstreamError(
           this.label,
           httpStatusText(response.statusCode ?? 0, response.statusMessage ?? '', body),
@@ -99,7 +144,15 @@ export class AgentClient {
       response.setEncoding('utf8');
       await new Promise<void>((resolve, reject) => {
         response.on('data', (chunk: string) => {
-          for (const event of parser.push(chunk)) {
+          let events;
+          try {
+            events = parser.push(chunk);
+          } catch (error) {
+            reject(new UpstreamError(this.label, `the decision stream ${(error as Error).message}`, 'response'));
+            response.destroy();
+            return;
+          }
+          for (const event of events) {
             onEvent(event);
           }
         });
@@ -113,19 +166,25 @@ export class AgentClient {
     }
   }
 
-  private async getJson<T>(
+  private async getJson<S extends z.ZodMiniType>(
+    schema: S,
     path: string,
     params: URLSearchParams | undefined,
-    signal: AbortSignal | undefined,
+    call: UpstreamCall,
     alsoAccept: number[] = []
-  ): Promise<T> {
+  ): Promise<z.infer<S>> {
     const url = new URL(path, this.base);
     if (params) {
       url.search = params.toString();
     }
-    let response;
+    let response: HttpResponse;
     try {
-      response = await this.http.request(url, { auth: this.auth, signal, headers: { Accept: 'application/json' } });
+      response = await this.http.request(url, {
+        auth: this.auth,
+        signal: call.signal,
+        limitBytes: call.responseLimit,
+        headers: { ...call.headers, Accept: 'application/json' },
+      });
     } catch (error) {
       throw UpstreamError.from(this.label, error);
     }
@@ -138,24 +197,28 @@ export class AgentClient {
         response.status
       );
     }
-    try {
-      return JSON.parse(response.body.toString('utf8')) as T;
-    } catch {
-      throw new UpstreamError(
-        this.label,
-        `GET /${path} answered ${response.status} without JSON (is this a ZViz agent?)`,
-        'response',
-        response.status
-      );
-    }
+    const what = `GET /${path}`;
+    return this.answers.check(schema, this.answers.json(what, response), what, response.status);
   }
 }
 
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+/** What is read of an error answer on the stream: enough for its first line. */
+const ERROR_BODY_BYTES = 4096;
+
+function readAtMost(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    const done = () => resolve(Buffer.concat(chunks).subarray(0, limit));
+    stream.on('data', (c: Buffer | string) => {
+      const chunk = Buffer.from(c);
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) {
+        done(); // the caller destroys the stream
+      }
+    });
+    stream.on('end', done);
+    stream.on('error', done);
   });
 }

@@ -29,6 +29,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's timeout; 0 means none (for streams). */
   timeoutMs?: number;
+  /** request(): the most bytes of body to buffer; a larger answer is cut off and fails. */
+  limitBytes?: number;
 }
 
 export interface HttpResponse {
@@ -46,14 +48,40 @@ export interface OpenResponse {
   failure(): TransportError | undefined;
 }
 
-/** Why a request failed before any HTTP answer: the network, a timeout, or a cancellation. */
+/**
+ * Why a request failed: the network, a timeout, a cancellation, or an answer
+ * over the response limit (`too-large`, cut off while it was read).
+ */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'network' | 'timeout' | 'cancelled' | 'tls'
+    readonly kind: 'network' | 'timeout' | 'cancelled' | 'tls' | 'too-large'
   ) {
     super(message);
   }
+}
+
+/** `64 MiB`, `512 KiB`, `900 bytes`: how limits are worded in errors. */
+export function formatBytes(bytes: number): string {
+  const units: Array<[number, string]> = [
+    [1024 ** 3, 'GiB'],
+    [1024 ** 2, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  for (const [size, unit] of units) {
+    if (bytes >= size) {
+      const n = bytes / size;
+      return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
+    }
+  }
+  return `${bytes} bytes`;
+}
+
+export function tooLarge(limit: number): TransportError {
+  return new TransportError(
+    `the answer is larger than the response limit of ${formatBytes(limit)} (GF_RESPONSE_LIMIT) and was cut off`,
+    'too-large'
+  );
 }
 
 const NETWORK_WORDS: Record<string, string> = {
@@ -167,13 +195,32 @@ export class HttpClient {
     });
   }
 
-  /** A whole request: resolves with status and body, rejects only with TransportError. */
+  /**
+   * A whole request: resolves with status and body, rejects only with
+   * TransportError. At most `limitBytes` of body are ever held: a larger
+   * announced Content-Length fails at once, a longer body when it crosses.
+   */
   async request(url: URL, options: RequestOptions = {}): Promise<HttpResponse> {
     const { response, finish, failure } = await this.open(url, options);
+    const limit = options.limitBytes ?? Infinity;
     try {
       const chunks: Buffer[] = [];
       await new Promise<void>((resolve, reject) => {
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        if (Number(response.headers['content-length'] ?? 0) > limit) {
+          reject(tooLarge(limit));
+          return;
+        }
+        let received = 0;
+        response.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > limit) {
+            chunks.length = 0;
+            reject(tooLarge(limit));
+            response.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
         response.on('end', resolve);
         response.on('error', reject);
         response.on('aborted', () => reject(new Error('response aborted')));
@@ -188,6 +235,10 @@ export class HttpClient {
       throw failure() ?? (error instanceof TransportError ? error : transportError(error as NodeJS.ErrnoException));
     } finally {
       finish();
+      if (!response.complete) {
+        // Not read to the end (too large, failed): the connection cannot be reused.
+        response.destroy();
+      }
     }
   }
 

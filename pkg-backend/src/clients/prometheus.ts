@@ -1,7 +1,13 @@
 // Prometheus HTTP API client (also Mimir, Thanos, Cortex): instant and range
 // queries by POST (long syscall regexes do not fit in a URL), label values,
-// and errors naming the server and what went wrong.
-import { type Auth, type HttpClient } from './http';
+// and errors naming the server and what went wrong. Every answer is checked
+// against the API's shapes (prometheus-answers.ts) before anyone reads it.
+import * as z from 'zod/mini';
+
+import type { UpstreamCall } from './call';
+import { type Auth, type HttpClient, type HttpResponse } from './http';
+import { AnswerReader } from './json-answer';
+import { failure, labelValues, matrix, queryResult, success } from './prometheus-answers';
 import { httpStatusText, UpstreamError } from './upstream-error';
 
 export type PromLabels = Record<string, string>;
@@ -23,22 +29,19 @@ export type PromQueryResult =
   | { resultType: 'scalar'; result: PromPoint }
   | { resultType: 'string'; result: PromPoint };
 
-interface ApiBody<T> {
-  status: 'success' | 'error';
-  data?: T;
-  errorType?: string;
-  error?: string;
-  warnings?: string[];
-}
-
 export interface PromAnswer<T> {
   data: T;
   warnings: string[];
 }
 
+const queryAnswer = success(queryResult);
+const rangeAnswer = success(matrix);
+const labelValuesAnswer = success(labelValues);
+
 export class PrometheusClient {
   readonly name: string;
   private readonly base: URL;
+  private readonly answers: AnswerReader;
 
   constructor(
     url: string,
@@ -47,33 +50,39 @@ export class PrometheusClient {
   ) {
     this.base = new URL(url.endsWith('/') ? url : `${url}/`);
     this.name = `Prometheus at ${url.replace(/\/+$/, '')}`;
+    this.answers = new AnswerReader(this.name, 'is the URL right?');
   }
 
-  query(expr: string, time?: number, signal?: AbortSignal): Promise<PromAnswer<PromQueryResult>> {
+  async query(expr: string, time: number | undefined, call: UpstreamCall = {}): Promise<PromAnswer<PromQueryResult>> {
     const form = new URLSearchParams({ query: expr });
     if (time !== undefined) {
       form.set('time', String(time));
     }
-    return this.call('api/v1/query', { form, signal });
+    const answer = await this.call(queryAnswer, 'api/v1/query', { form }, call);
+    if (answer.data.resultType === 'matrix') {
+      return { data: { resultType: 'matrix', result: floatSeries(answer.data.result) }, warnings: answer.warnings };
+    }
+    return answer as PromAnswer<PromQueryResult>;
   }
 
   /** Range query; start, end in seconds, step in seconds. */
-  queryRange(
+  async queryRange(
     expr: string,
     start: number,
     end: number,
     step: number,
-    signal?: AbortSignal
+    call: UpstreamCall = {}
   ): Promise<PromAnswer<{ resultType: 'matrix'; result: PromMatrixSeries[] }>> {
     const form = new URLSearchParams({ query: expr, start: String(start), end: String(end), step: String(step) });
-    return this.call('api/v1/query_range', { form, signal });
+    const answer = await this.call(rangeAnswer, 'api/v1/query_range', { form }, call);
+    return { data: { resultType: 'matrix', result: floatSeries(answer.data.result) }, warnings: answer.warnings };
   }
 
   async labelValues(
     label: string,
     match: string[],
-    range?: { start: number; end: number },
-    signal?: AbortSignal
+    range: { start: number; end: number } | undefined,
+    call: UpstreamCall = {}
   ): Promise<string[]> {
     const params = new URLSearchParams();
     for (const m of match) {
@@ -83,45 +92,44 @@ export class PrometheusClient {
       params.set('start', String(range.start));
       params.set('end', String(range.end));
     }
-    const answer = await this.call<string[]>(`api/v1/label/${encodeURIComponent(label)}/values`, { params, signal });
-    return answer.data;
+    const path = `api/v1/label/${encodeURIComponent(label)}/values`;
+    return (await this.call(labelValuesAnswer, path, { params }, call)).data;
   }
 
-  private async call<T>(
+  private async call<S extends z.ZodMiniType<{ data: unknown; warnings?: string[] }>>(
+    schema: S,
     path: string,
-    options: { form?: URLSearchParams; params?: URLSearchParams; signal?: AbortSignal }
-  ): Promise<PromAnswer<T>> {
+    request: { form?: URLSearchParams; params?: URLSearchParams },
+    call: UpstreamCall
+  ): Promise<{ data: z.infer<S>['data']; warnings: string[] }> {
     const url = new URL(path, this.base);
-    if (options.params) {
-      url.search = options.params.toString();
+    if (request.params) {
+      url.search = request.params.toString();
     }
-    let response;
+    const method = request.form ? 'POST' : 'GET';
+    let response: HttpResponse;
     try {
       response = await this.http.request(url, {
-        method: options.form ? 'POST' : 'GET',
-        form: options.form,
+        method,
+        form: request.form,
         auth: this.auth,
-        signal: options.signal,
+        signal: call.signal,
+        limitBytes: call.responseLimit,
+        headers: call.headers ? { ...call.headers } : undefined,
       });
     } catch (error) {
       throw UpstreamError.from(this.name, error);
     }
-    let body: ApiBody<T> | undefined;
+    const what = `${method} /${path}`;
+    const ok = response.status >= 200 && response.status <= 299;
+    let body: unknown;
     try {
-      body = JSON.parse(response.body.toString('utf8')) as ApiBody<T>;
-    } catch {
-      body = undefined;
-    }
-    if (body?.status === 'error') {
-      // Prometheus explains failed queries in its own words: keep them.
-      throw new UpstreamError(
-        this.name,
-        `${body.errorType ?? 'error'}: ${body.error ?? 'unknown error'}`,
-        'api',
-        response.status
-      );
-    }
-    if (response.status < 200 || response.status > 299) {
+      body = this.answers.json(what, response);
+    } catch (error) {
+      if (ok) {
+        throw error;
+      }
+      // An HTTP error without JSON (a proxy's 502 page): its status says more.
       throw new UpstreamError(
         this.name,
         httpStatusText(response.status, response.statusText, response.body),
@@ -129,14 +137,30 @@ export class PrometheusClient {
         response.status
       );
     }
-    if (!body || body.status !== 'success' || body.data === undefined) {
+    const failed = failure.safeParse(body);
+    if (failed.success) {
+      // Prometheus explains failed queries in its own words: keep them.
       throw new UpstreamError(
         this.name,
-        'the answer is not a Prometheus API response (is the URL right?)',
-        'response',
+        `${failed.data.errorType ?? 'error'}: ${failed.data.error ?? 'unknown error'}`,
+        'api',
         response.status
       );
     }
-    return { data: body.data, warnings: body.warnings ?? [] };
+    if (!ok) {
+      throw new UpstreamError(
+        this.name,
+        httpStatusText(response.status, response.statusText, response.body),
+        'http',
+        response.status
+      );
+    }
+    const answer = this.answers.check(schema, body, what, response.status);
+    return { data: answer.data, warnings: answer.warnings ?? [] };
   }
+}
+
+/** Series with float samples; native-histogram series (no `values`) have none to show as numbers. */
+function floatSeries(result: Array<{ metric: PromLabels; values?: PromPoint[] }>): PromMatrixSeries[] {
+  return result.map((s) => (s.values ? (s as PromMatrixSeries) : { metric: s.metric, values: [] }));
 }

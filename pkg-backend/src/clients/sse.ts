@@ -1,5 +1,10 @@
 // A parser for server-sent events (the text/event-stream format): feed it
-// chunks as they arrive, get whole events back.
+// chunks as they arrive, get whole events back. What it holds of an event
+// not yet complete is bounded: an upstream that never ends a line or an
+// event makes push() throw instead of growing the process.
+
+/** The most text one event (its lines so far) may take. */
+export const MAX_EVENT_CHARS = 1024 * 1024;
 
 export interface ServerSentEvent {
   id?: string;
@@ -17,8 +22,13 @@ export class SseParser {
   /** The last id seen, as SSE clients resend it in Last-Event-ID. */
   lastEventId: string | undefined;
 
+  private pendingChars = 0;
+
   push(chunk: string): ServerSentEvent[] {
     this.buffer += chunk;
+    if (this.buffer.length + this.pendingChars > MAX_EVENT_CHARS) {
+      throw new Error(`sent an event longer than ${MAX_EVENT_CHARS} characters without ending it`);
+    }
     const events: ServerSentEvent[] = [];
     let newline: number;
     while ((newline = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
@@ -53,6 +63,7 @@ export class SseParser {
     switch (name) {
       case 'data':
         this.data.push(value);
+        this.pendingChars += value.length;
         break;
       case 'event':
         this.event = value;
@@ -84,6 +95,7 @@ export class SseParser {
       event.retry = this.retry;
     }
     this.data = [];
+    this.pendingChars = 0;
     this.event = '';
     this.id = undefined;
     this.retry = undefined;

@@ -3,7 +3,7 @@
 // Unauthorized" or "agent 10.0.0.3:9090: connection refused".
 import { TransportError } from './http';
 
-export type UpstreamErrorKind = 'network' | 'timeout' | 'cancelled' | 'tls' | 'http' | 'api' | 'response';
+export type UpstreamErrorKind = 'network' | 'timeout' | 'cancelled' | 'tls' | 'too-large' | 'http' | 'api' | 'response';
 
 export class UpstreamError extends Error {
   constructor(

@@ -2,8 +2,10 @@
 // agent (/health), and says exactly what failed and where.
 import type { HealthReport } from '@zviz/shared/agent-api';
 
+import type { UpstreamCall } from '../clients/call';
 import { UpstreamError } from '../clients/upstream-error';
-import type { CheckHealthResult } from '../sdk/types';
+import type { CheckHealthResult, ErrorSource } from '../sdk/types';
+import { classify } from './errors';
 import type { ZVizInstance } from './instance';
 import { fanOut } from './queries/fan-out';
 
@@ -30,9 +32,11 @@ function unhealthyParts(report: HealthReport): string {
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
-export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): Promise<CheckHealthResult> {
+export async function checkHealth(instance: ZVizInstance, call: UpstreamCall): Promise<CheckHealthResult> {
   // Prometheus first, then the agents, whichever answers first.
   const problems: { prometheus: string[]; agents: string[] } = { prometheus: [], agents: [] };
+  // Downstream unless something in the data source's own settings is wrong.
+  let source: ErrorSource = 'downstream';
   const notes: { prometheus: string[]; agents: string[] } = { prometheus: [], agents: [] };
   let prometheus: PrometheusDetails | undefined;
 
@@ -43,7 +47,7 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
     const client = instance.prometheus;
     prometheus = { url: instance.settings.prometheus!.url, ok: false };
     try {
-      const answer = await client.query('zviz_build_info', undefined, signal);
+      const answer = await client.query('zviz_build_info', undefined, call);
       const count = answer.data.resultType === 'vector' ? answer.data.result.length : 0;
       prometheus.agentsReporting = count;
       if (count === 0) {
@@ -66,16 +70,24 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
   const checkAgents = async () => {
     let discovered;
     try {
-      discovered = await instance.agents(signal);
+      discovered = await instance.agents(call);
     } catch (error) {
-      problems.agents.push(error instanceof Error ? error.message : String(error));
+      const c = classify(error);
+      problems.agents.push(c.message);
+      if (c.source === 'plugin') {
+        source = 'plugin';
+      }
       return;
     }
     if (discovered.length === 0) {
-      problems.agents.push(instance.noAgents().message);
+      const c = classify(instance.noAgents());
+      problems.agents.push(c.message);
+      if (c.source === 'plugin') {
+        source = 'plugin';
+      }
       return;
     }
-    const { answers, failures } = await fanOut(discovered, (a) => a.client.health(signal));
+    const { answers, failures } = await fanOut(discovered, (a) => a.client.health(call));
     const healthy: string[] = [];
     for (const { agent, value } of answers) {
       agents.push({ name: agent.name, url: agent.url, ok: true, status: value.status, version: value.version });
@@ -98,7 +110,7 @@ export async function checkHealth(instance: ZVizInstance, signal: AbortSignal): 
   const details = { prometheus, agents };
   const failed = [...problems.prometheus, ...problems.agents];
   if (failed.length > 0) {
-    return { status: 'ERROR', message: failed.join('; '), details };
+    return { status: 'ERROR', message: failed.join('; '), details, errorSource: source };
   }
   return { status: 'OK', message: [...notes.prometheus, ...notes.agents].join('; '), details };
 }

@@ -494,7 +494,8 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     await expect.poll(() => agent.openStreams).toBe(1);
     agent.publish(fixtureEvent(14, 0));
     await expect.poll(seqs).toEqual([11, 13, 14]);
-    expect(agent.resumedFrom.slice(-2)).toEqual([undefined, '12']);
+    // The first connection starts from the agent's position at subscription (its newest event, 10).
+    expect(agent.resumedFrom.slice(-2)).toEqual(['10', '12']);
 
     call.cancel();
     await expect.poll(() => agent.openStreams).toBe(0);

@@ -1,9 +1,12 @@
 // ZViz's backend data source: Grafana's plugin calls mapped onto instances,
 // query handlers, the health check, resources and the live stream. Queries
 // of one request run concurrently and fail alone.
+import type { UpstreamCall } from '../clients/call';
 import { frameToJSON } from '../frames/json';
+import { forwardedHeaders } from '../sdk/alert-forwarding';
 import type { Logger } from '../sdk/log';
 import { InstanceManager } from '../sdk/instances';
+import { responseLimit } from '../sdk/response-limit';
 import type {
   BackendPlugin,
   CallContext,
@@ -55,6 +58,18 @@ function run(ctx: QueryContext, parsed: ParsedQuery) {
   }
 }
 
+/**
+ * What every upstream request of one call from Grafana carries: the call's
+ * cancellation, Grafana's response limit and the headers the Go SDK forwards.
+ */
+export function upstreamCall(
+  context: PluginContext,
+  headers: Readonly<Record<string, string | string[]>>,
+  signal: AbortSignal
+): UpstreamCall {
+  return { signal, responseLimit: responseLimit(context.grafanaConfig), headers: forwardedHeaders(headers) };
+}
+
 export class ZVizDatasource implements BackendPlugin {
   readonly metrics: BackendMetrics;
   private readonly logger: Logger;
@@ -88,9 +103,10 @@ export class ZVizDatasource implements BackendPlugin {
   async queryData(request: QueryDataRequest, context: CallContext): Promise<QueryDataResponse> {
     const instance = this.instance(request.pluginContext);
     const fromAlert = request.headers.FromAlert === 'true';
+    const call = upstreamCall(request.pluginContext, request.headers, context.signal);
     const answers = await Promise.all(
       request.queries.map(
-        async (query) => [query.refId, await this.runQuery(instance, query, fromAlert, context.signal)] as const
+        async (query) => [query.refId, await this.runQuery(instance, query, fromAlert, call)] as const
       )
     );
     return new Map(answers);
@@ -100,7 +116,7 @@ export class ZVizDatasource implements BackendPlugin {
     instance: ZVizInstance | Error,
     query: DataQuery,
     fromAlert: boolean,
-    signal: AbortSignal
+    call: UpstreamCall
   ): Promise<DataResponse> {
     const started = process.hrtime.bigint();
     let type = query.queryType || 'unknown';
@@ -110,7 +126,7 @@ export class ZVizDatasource implements BackendPlugin {
       }
       const parsed = parseQuery(query);
       type = parsed.type;
-      const frames = await run({ instance, query, signal, logger: this.logger, fromAlert }, parsed);
+      const frames = await run({ instance, query, call, logger: this.logger, fromAlert }, parsed);
       this.metrics.queries.inc({ query_type: type, status: 'ok' });
       return { frames };
     } catch (error) {
@@ -137,8 +153,8 @@ export class ZVizDatasource implements BackendPlugin {
     const instance = this.instance(request.pluginContext);
     const result =
       instance instanceof Error
-        ? { status: 'ERROR' as const, message: classify(instance).message }
-        : await checkHealth(instance, context.signal);
+        ? { status: 'ERROR' as const, message: classify(instance).message, errorSource: classify(instance).source }
+        : await checkHealth(instance, upstreamCall(request.pluginContext, request.headers, context.signal));
     this.metrics.healthChecks.inc({ status: result.status.toLowerCase() });
     return result;
   }
@@ -157,14 +173,14 @@ export class ZVizDatasource implements BackendPlugin {
       request.method || 'GET',
       request.path,
       request.url,
-      context.signal
+      upstreamCall(request.pluginContext, request.headers, context.signal)
     );
     const resource = request.path.replace(/^\/+|\/+$/g, '').split('/')[0] || 'root';
     this.metrics.resourceRequests.inc({
       resource: answer.status === 404 ? 'unknown' : resource,
       code: String(answer.status),
     });
-    writer.writeHead(answer.status, { 'Content-Type': 'application/json' });
+    writer.writeHead(answer.status, { 'Content-Type': 'application/json' }, answer.errorSource);
     writer.end(JSON.stringify(answer.body));
   }
 

@@ -2,6 +2,7 @@
 // keep-alive HTTP client shared by Prometheus and the agents) and agent
 // discovery. Built by the instance manager when settings change.
 import { AgentClient, type AgentTarget } from '../clients/agent';
+import type { UpstreamCall } from '../clients/call';
 import { HttpClient } from '../clients/http';
 import { PrometheusClient } from '../clients/prometheus';
 import { UpstreamError } from '../clients/upstream-error';
@@ -68,7 +69,7 @@ export class ZVizInstance {
   }
 
   /** Every configured or discovered agent (even those Prometheus sees down). */
-  async agents(signal?: AbortSignal): Promise<DiscoveredAgent[]> {
+  async agents(call: UpstreamCall = {}): Promise<DiscoveredAgent[]> {
     const discovery = this.settings.agents;
     if (discovery.kind === 'static') {
       return discovery.targets.map((t) => ({ name: t.name, url: t.url, source: 'static', client: this.client(t) }));
@@ -79,7 +80,7 @@ export class ZVizInstance {
     const prometheus = this.requirePrometheus('agent discovery');
     let answer;
     try {
-      answer = await prometheus.query(this.upSelector, undefined, signal);
+      answer = await prometheus.query(this.upSelector, undefined, call);
     } catch (error) {
       const cause = UpstreamError.from(prometheus.name, error);
       throw new UpstreamError(
@@ -110,8 +111,8 @@ export class ZVizInstance {
   }
 
   /** Agents to ask, narrowed to one by name when `only` is set. */
-  async selectAgents(only: string, signal?: AbortSignal): Promise<DiscoveredAgent[]> {
-    const agents = await this.agents(signal);
+  async selectAgents(only: string, call: UpstreamCall = {}): Promise<DiscoveredAgent[]> {
+    const agents = await this.agents(call);
     if (agents.length === 0) {
       throw this.noAgents();
     }

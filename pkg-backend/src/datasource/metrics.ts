@@ -61,6 +61,12 @@ export class BackendMetrics {
     registers: [this.registry],
   });
 
+  readonly streamInvalidEvents = new Counter({
+    name: 'zviz_datasource_stream_invalid_events_total',
+    help: "Events from agent decision streams left out because they did not have the agent API's shape.",
+    registers: [this.registry],
+  });
+
   readonly instances = new Gauge({
     name: 'zviz_datasource_instances',
     help: 'Configured data source instances held in memory.',

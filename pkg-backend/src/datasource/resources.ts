@@ -17,6 +17,8 @@ import {
   type SyscallsResource,
 } from '@zviz/shared/resources';
 
+import type { UpstreamCall } from '../clients/call';
+import type { ErrorSource } from '../sdk/types';
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';
 import { DECISIONS_METRIC } from './queries/decisions';
@@ -40,6 +42,8 @@ export interface AgentFailures {
 export interface ResourceAnswer {
   status: number;
   body: unknown;
+  /** Who is to blame for an error answer: the request or settings (plugin), or an upstream. */
+  errorSource?: ErrorSource;
 }
 
 class HttpError extends Error {
@@ -62,9 +66,9 @@ function timeRange(params: URLSearchParams): { start: number; end: number } | un
 }
 
 /** Every agent, with its /health answer (version, variant) or why it gave none. */
-async function agents(instance: ZVizInstance, signal: AbortSignal): Promise<AgentsResource> {
-  const found = await instance.agents(signal);
-  const { answers, failures } = await fanOut(found, (a) => a.client.health(signal));
+async function agents(instance: ZVizInstance, call: UpstreamCall): Promise<AgentsResource> {
+  const found = await instance.agents(call);
+  const { answers, failures } = await fanOut(found, (a) => a.client.health(call));
   const refs = found.map((agent): AgentRef => {
     const answer = answers.find((a) => a.agent === agent)?.value;
     const ref: AgentRef = { url: agent.url, instance: agent.name, up: answer !== undefined };
@@ -84,14 +88,15 @@ async function agents(instance: ZVizInstance, signal: AbortSignal): Promise<Agen
 async function containers(
   instance: ZVizInstance,
   params: URLSearchParams,
-  signal: AbortSignal
+  call: UpstreamCall
 ): Promise<ContainersResource & AgentFailures> {
-  const found = await instance.selectAgents(params.get('agent') ?? '', signal);
-  const { answers, failures } = await fanOut(found, (a) => a.client.containers(signal));
+  const found = await instance.selectAgents(params.get('agent') ?? '', call);
+  const { answers, failures } = await fanOut(found, (a) => a.client.containers(call));
+  if (answers.length === 0 && failures.length > 0) {
+    throw failures[0].cause; // none answered: the first failure is the answer
+  }
   return {
-    containers: answers.flatMap(({ agent, value }) =>
-      (value.containers ?? []).map((c) => ({ ...c, agent: agent.name }))
-    ),
+    containers: answers.flatMap(({ agent, value }) => value.containers.map((c) => ({ ...c, agent: agent.name }))),
     errors: failures.map(({ agent, error }) => ({ agent, error })),
   };
 }
@@ -99,7 +104,7 @@ async function containers(
 async function syscalls(
   instance: ZVizInstance,
   params: URLSearchParams,
-  signal: AbortSignal
+  call: UpstreamCall
 ): Promise<SyscallsResource> {
   const selector = params.get('selector') ?? '';
   if (!SELECTOR.test(selector)) {
@@ -113,7 +118,7 @@ async function syscalls(
     'syscall',
     [seriesSelector(DECISIONS_METRIC, [selector])],
     timeRange(params),
-    signal
+    call
   );
   return { syscalls: [...values].sort() };
 }
@@ -122,12 +127,12 @@ async function syscalls(
 async function profiles(
   instance: ZVizInstance,
   params: URLSearchParams,
-  signal: AbortSignal
+  call: UpstreamCall
 ): Promise<ProfilesResource & AgentFailures> {
   const names = new Set<string>();
   const errors: AgentFailures['errors'] = [];
   const fromPrometheus = instance.prometheus
-    ? instance.prometheus.labelValues('profile', ['zviz_container_info'], timeRange(params), signal).then(
+    ? instance.prometheus.labelValues('profile', ['zviz_container_info'], timeRange(params), call).then(
         (values) => values.forEach((v) => names.add(v)),
         (error: Error) => errors.push({ agent: '', error: error.message })
       )
@@ -135,13 +140,13 @@ async function profiles(
   const fromAgents = (async () => {
     let found;
     try {
-      found = await instance.agents(signal);
+      found = await instance.agents(call);
     } catch (error) {
       errors.push({ agent: '', error: (error as Error).message });
       return;
     }
-    const { answers, failures } = await fanOut(found, (a) => a.client.containers(signal));
-    answers.forEach(({ value }) => (value.containers ?? []).forEach((c) => c.profile && names.add(c.profile)));
+    const { answers, failures } = await fanOut(found, (a) => a.client.containers(call));
+    answers.forEach(({ value }) => value.containers.forEach((c) => c.profile && names.add(c.profile)));
     failures.forEach(({ agent, error }) => errors.push({ agent, error }));
   })();
   await Promise.all([fromPrometheus, fromAgents]);
@@ -151,7 +156,7 @@ async function profiles(
 async function labelValues(
   instance: ZVizInstance,
   params: URLSearchParams,
-  signal: AbortSignal
+  call: UpstreamCall
 ): Promise<LabelValuesResource> {
   const label = params.get('label') ?? '';
   if (!LABEL_NAME.test(label)) {
@@ -162,7 +167,7 @@ async function labelValues(
   }
   const match = params.getAll('match').filter((m) => m.trim() !== '');
   const prometheus = instance.requirePrometheus('label values');
-  return { values: [...(await prometheus.labelValues(label, match, timeRange(params), signal))].sort() };
+  return { values: [...(await prometheus.labelValues(label, match, timeRange(params), call))].sort() };
 }
 
 /** Answers one resource request; never throws. */
@@ -171,12 +176,13 @@ export async function handleResource(
   method: string,
   path: string,
   url: string,
-  signal: AbortSignal
+  call: UpstreamCall
 ): Promise<ResourceAnswer> {
   const name = path.replace(/^\/+|\/+$/g, '');
-  const error = (status: number, message: string): ResourceAnswer => ({
+  const error = (status: number, message: string, errorSource: ErrorSource = 'plugin'): ResourceAnswer => ({
     status,
     body: { error: message },
+    errorSource,
   });
   if (!(RESOURCE_PATHS as readonly string[]).includes(name)) {
     return error(404, `no resource ${JSON.stringify(name)}; resources are ${RESOURCE_PATHS.join(', ')}`);
@@ -191,21 +197,21 @@ export async function handleResource(
   try {
     switch (name) {
       case 'agents':
-        return { status: 200, body: await agents(instance, signal) };
+        return { status: 200, body: await agents(instance, call) };
       case 'containers':
-        return { status: 200, body: await containers(instance, params, signal) };
+        return { status: 200, body: await containers(instance, params, call) };
       case 'syscalls':
-        return { status: 200, body: await syscalls(instance, params, signal) };
+        return { status: 200, body: await syscalls(instance, params, call) };
       case 'profiles':
-        return { status: 200, body: await profiles(instance, params, signal) };
+        return { status: 200, body: await profiles(instance, params, call) };
       default:
-        return { status: 200, body: await labelValues(instance, params, signal) };
+        return { status: 200, body: await labelValues(instance, params, call) };
     }
   } catch (failure) {
     if (failure instanceof HttpError) {
       return error(failure.status, failure.message);
     }
     const c = classify(failure);
-    return error(c.status, c.message);
+    return error(c.status, c.message, c.source);
   }
 }

@@ -1,11 +1,12 @@
 // The live decision stream behind Grafana Live channels
 // `ds/<uid>/decisions` and `ds/<uid>/decisions/<container>`: relays every
 // agent's SSE stream (/api/v1/decisions/stream) as audit frames in JSON.
-// Each agent connection resumes with Last-Event-ID after a failure, backing
-// off from half a second to 30 s; the relay ends when Grafana cancels.
-import type { DecisionEvent } from '@zviz/shared/agent-api';
+// Each agent connection starts from the agent's position at subscription and
+// resumes with Last-Event-ID after a failure or an agent restart, backing off
+// from half a second to 30 s; the relay ends when Grafana cancels.
 import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
 
+import { checkDecisionEvent } from '../clients/agent';
 import type { Logger } from '../sdk/log';
 import type { StreamSender } from '../sdk/types';
 import type { ZVizInstance, DiscoveredAgent } from './instance';
@@ -72,43 +73,77 @@ export async function relayDecisions(
   };
   const flusher = setInterval(flush, flushMs);
 
+  const relayStart = BigInt(Date.now()) * 1_000_000n;
   const follow = async (agent: DiscoveredAgent, stop: AbortSignal) => {
-    let lastEventId: string | undefined;
+    // Where the relay stands in the agent's numbering. Taken from the agent
+    // before the first connection, so that whatever happens next (a dropped
+    // connection, an agent restart before its first event) is replayed from
+    // the agent's ring with Last-Event-ID.
+    let position: string | undefined;
+    // The agent could not be asked at subscription: replay its whole ring
+    // once, keeping only what happened since the relay started.
+    let sinceRelayStart = false;
     let backoff = minBackoff;
     let failing = false;
     while (!stop.aborted) {
       try {
+        if (position === undefined && !sinceRelayStart) {
+          try {
+            position = String((await agent.client.decisions({ limit: 1 }, { signal: stop })).next);
+          } catch (error) {
+            sinceRelayStart = true;
+            throw error;
+          }
+        }
         await agent.client.stream(
           {
-            lastEventId,
+            since: position ?? '0',
             container: container || undefined,
             signal: stop,
             onOpen: () => {
               backoff = minBackoff;
               if (failing) {
-                logger.info('decision stream resumed', { agent: agent.name, last_event_id: lastEventId });
+                logger.info('decision stream resumed', { agent: agent.name, last_event_id: position ?? '0' });
                 failing = false;
               }
             },
           },
           (sse) => {
             if (sse.id !== undefined) {
-              lastEventId = sse.id;
+              position = sse.id;
+              sinceRelayStart = false;
             }
-            let raw: DecisionEvent;
+            if (sse.event === 'missed') {
+              logger.warn("decision events had left the agent's ring before the relay resumed", {
+                agent: agent.name,
+                detail: sse.data,
+              });
+              return;
+            }
+            if (sse.event !== 'message' && sse.event !== 'decision') {
+              return; // other event kinds a newer agent may send
+            }
+            let raw: unknown;
             try {
-              raw = JSON.parse(sse.data) as DecisionEvent;
+              raw = JSON.parse(sse.data);
             } catch {
-              return; // not a decision (comments, keep-alives, other event kinds)
+              raw = sse.data;
             }
-            if (!raw || typeof raw !== 'object' || typeof raw.syscall !== 'string') {
+            const checked = checkDecisionEvent(raw);
+            if (!checked.ok) {
+              metrics.streamInvalidEvents.inc();
+              logger.warn('an agent sent a decision event of the wrong shape; left out', {
+                agent: agent.name,
+                event_id: sse.id,
+                problem: checked.problem,
+              });
               return;
             }
-            if (container && raw.container_id !== container) {
+            if (container && checked.event.container_id !== container) {
               return;
             }
-            const event = agentEvent(agent.name, raw);
-            if (event) {
+            const event = agentEvent(agent.name, checked.event);
+            if (event && !(sinceRelayStart && event.time < relayStart)) {
               pending.push(event);
             }
           }
@@ -136,7 +171,7 @@ export async function relayDecisions(
   const reconcile = async () => {
     let agents: DiscoveredAgent[];
     try {
-      agents = await instance.agents(signal);
+      agents = await instance.agents({ signal });
     } catch (error) {
       logger.warn('agent discovery for the decision stream failed', { error });
       return;

@@ -107,6 +107,9 @@ export async function dataResponseMessage(refId: string, response: DataResponse,
 
 export function checkHealthMessage(result: CheckHealthResult): Message {
   const message: Message = { status: result.status, message: result.message };
+  if (result.errorSource !== undefined) {
+    message.errorSource = result.errorSource;
+  }
   if (result.details !== undefined) {
     message.jsonDetails = Buffer.from(JSON.stringify(result.details));
   }

@@ -115,7 +115,12 @@ describe('plugin gRPC server', () => {
   });
 
   it('CheckHealth and CollectMetrics', async () => {
-    expect(await client.checkHealth()).toEqual({ status: 'ERROR', message: 'no luck for ZViz', details: { tried: 1 } });
+    expect(await client.checkHealth()).toEqual({
+      status: 'ERROR',
+      message: 'no luck for ZViz',
+      details: { tried: 1 },
+      errorSource: '',
+    });
     expect(await client.collectMetrics()).toContain('x_total 3');
   });
 

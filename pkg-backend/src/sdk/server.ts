@@ -163,12 +163,16 @@ export async function startPluginServer(
     resource.CallResource = streaming('CallResource', async (call, context) => {
       let headSent = false;
       const writer: ResourceResponseWriter = {
-        writeHead(status, headers = {}) {
+        writeHead(status, headers = {}, errorSource) {
           if (headSent) {
             throw new Error('resource response head written twice');
           }
           headSent = true;
-          call.write({ code: status, headers: resourceHeadersMessage(headers) });
+          const head: Record<string, unknown> = { code: status, headers: resourceHeadersMessage(headers) };
+          if (errorSource !== undefined) {
+            head.errorSource = errorSource;
+          }
+          call.write(head);
         },
         write(chunk) {
           if (!headSent) {
@@ -191,7 +195,7 @@ export async function startPluginServer(
           throw error;
         }
         logger.error('resource handler failed', { path: call.request.path, error: describe(error) });
-        writer.writeHead(500, { 'Content-Type': 'application/json' });
+        writer.writeHead(500, { 'Content-Type': 'application/json' }, 'plugin');
         writer.end(JSON.stringify({ error: describe(error) }));
       }
     });

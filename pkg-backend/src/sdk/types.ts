@@ -82,6 +82,8 @@ export interface CheckHealthResult {
   status: HealthStatus;
   message: string;
   details?: unknown;
+  /** Who is to blame when the status is ERROR. */
+  errorSource?: ErrorSource;
 }
 
 export interface CallResourceRequest {
@@ -97,7 +99,8 @@ export interface CallResourceRequest {
 
 /** Streams a resource response back: the head first, then body chunks. */
 export interface ResourceResponseWriter {
-  writeHead(status: number, headers?: Record<string, string | string[]>): void;
+  /** `errorSource` says who is to blame for an error status (4xx, 5xx). */
+  writeHead(status: number, headers?: Record<string, string | string[]>, errorSource?: ErrorSource): void;
   write(chunk: Buffer | string): void;
   end(chunk?: Buffer | string): void;
 }

@@ -10,12 +10,12 @@ import { fanOut } from './fan-out';
 type AuditModel = Extract<ParsedQuery, { type: 'audit' }>['model'];
 
 export async function runAudit(ctx: QueryContext, model: AuditModel): Promise<Frame[]> {
-  const { instance, query, signal } = ctx;
-  const agents = await instance.selectAgents(model.agent, signal);
+  const { instance, query, call } = ctx;
+  const agents = await instance.selectAgents(model.agent, call);
   const { answers, failures } = await fanOut(agents, (agent) =>
     agent.client.decisions(
       { syscall: model.syscall, decision: model.decision, container: model.container, limit: model.limit },
-      signal
+      call
     )
   );
   if (answers.length === 0) {
@@ -27,13 +27,19 @@ export async function runAudit(ctx: QueryContext, model: AuditModel): Promise<Fr
   const notices: Notice[] = failures.map((f) => ({ severity: 'warning', text: f.error }));
   let unreadable = 0;
   for (const { agent, value } of answers) {
-    for (const raw of value.events ?? []) {
+    for (const raw of value.events) {
       const event = agentEvent(agent.name, raw);
       if (!event) {
         unreadable++;
       } else if (event.time >= from && event.time <= to) {
         events.push(event);
       }
+    }
+    if (value.invalid.count > 0) {
+      notices.push({
+        severity: 'warning',
+        text: `agent ${agent.name}: ${value.invalid.count} events without the agent API's shape were left out (first: ${value.invalid.first})`,
+      });
     }
     if (value.missed > 0) {
       notices.push({

@@ -1,4 +1,5 @@
 // What every query handler gets.
+import type { UpstreamCall } from '../../clients/call';
 import type { Logger } from '../../sdk/log';
 import type { DataQuery } from '../../sdk/types';
 import type { ZVizInstance } from '../instance';
@@ -6,7 +7,8 @@ import type { ZVizInstance } from '../instance';
 export interface QueryContext {
   instance: ZVizInstance;
   query: DataQuery;
-  signal: AbortSignal;
+  /** Cancellation, response limit and forwarded headers for every upstream request. */
+  call: UpstreamCall;
   logger: Logger;
   /** The request came from a Grafana-managed alert rule (header FromAlert: true). */
   fromAlert: boolean;

@@ -129,7 +129,7 @@ function trendFrame(
 }
 
 export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Promise<Frame[]> {
-  const { instance, query, signal } = ctx;
+  const { instance, query, call } = ctx;
   const prometheus = instance.requirePrometheus('the decisions query');
   const scrape = instance.settings.scrapeIntervalSeconds;
   const { from, to } = query.timeRange;
@@ -147,9 +147,9 @@ export async function runDecisions(ctx: QueryContext, model: DecisionsModel): Pr
   const promql = decisionsPromQL(model, rangeSeconds, window);
 
   const [totals, trend, p99] = await Promise.all([
-    timeseries ? undefined : prometheus.query(promql.totals, end, signal),
-    prometheus.queryRange(promql.trend, plan.start, plan.end, plan.step, signal),
-    timeseries ? undefined : prometheus.query(promql.p99, end, signal),
+    timeseries ? undefined : prometheus.query(promql.totals, end, call),
+    prometheus.queryRange(promql.trend, plan.start, plan.end, plan.step, call),
+    timeseries ? undefined : prometheus.query(promql.p99, end, call),
   ]);
 
   const columns = decisionColumns(model);

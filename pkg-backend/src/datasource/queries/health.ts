@@ -2,9 +2,16 @@
 // cannot be reached is a row too (status `unreachable`, the reason in
 // `error`), so a fleet view shows it rather than failing.
 import type { HealthReport } from '@zviz/shared/agent-api';
-import { HEALTH_COMPONENT_PREFIX, HEALTH_FIELDS as F, HEALTH_FRAME, UNREACHABLE_STATUS } from '@zviz/shared/frames';
+import {
+  HEALTH_COMPONENT_PREFIX,
+  HEALTH_FIELDS as F,
+  HEALTH_FRAME,
+  INVALID_ANSWER_STATUS,
+  UNREACHABLE_STATUS,
+} from '@zviz/shared/frames';
 
 import { type Field, type Frame, frame, numberField, stringField } from '../../frames/frame';
+import { UpstreamError } from '../../clients/upstream-error';
 import type { ParsedQuery } from '../query-model';
 import type { QueryContext } from './context';
 import { fanOut } from './fan-out';
@@ -15,6 +22,8 @@ interface Row {
   agent: string;
   report?: HealthReport;
   error?: string;
+  /** The agent answered, but not with a health report. */
+  invalid?: boolean;
 }
 
 export function healthFrame(rows: Row[]): Frame {
@@ -36,7 +45,7 @@ export function healthFrame(rows: Row[]): Frame {
     ),
     stringField(
       F.status,
-      rows.map((r) => (r.report ? String(r.report.status) : UNREACHABLE_STATUS))
+      rows.map((r) => (r.report ? r.report.status : r.invalid ? INVALID_ANSWER_STATUS : UNREACHABLE_STATUS))
     ),
     stringField(
       F.version,
@@ -90,14 +99,15 @@ export function healthFrame(rows: Row[]): Frame {
 }
 
 export async function runHealth(ctx: QueryContext, model: HealthModel): Promise<Frame[]> {
-  const agents = await ctx.instance.selectAgents(model.agent, ctx.signal);
-  const { answers, failures } = await fanOut(agents, (agent) => agent.client.health(ctx.signal));
+  const agents = await ctx.instance.selectAgents(model.agent, ctx.call);
+  const { answers, failures } = await fanOut(agents, (agent) => agent.client.health(ctx.call));
   const byName = new Map<string, Row>();
   for (const { agent, value } of answers) {
     byName.set(agent.name, { agent: agent.name, report: value });
   }
   for (const failure of failures) {
-    byName.set(failure.agent, { agent: failure.agent, error: failure.error });
+    const invalid = failure.cause instanceof UpstreamError && failure.cause.kind === 'response';
+    byName.set(failure.agent, { agent: failure.agent, error: failure.error, invalid });
   }
   return [healthFrame(agents.map((a) => byName.get(a.name)!))];
 }

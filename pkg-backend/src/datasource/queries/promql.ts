@@ -14,18 +14,18 @@ function notices(warnings: string[]): Pick<FrameMeta, 'notices'> {
 }
 
 export async function runPromQL(ctx: QueryContext, model: PromQLModel): Promise<Frame[]> {
-  const { instance, query, signal } = ctx;
+  const { instance, query, call } = ctx;
   const prometheus = instance.requirePrometheus('a PromQL query');
   const scrape = instance.settings.scrapeIntervalSeconds;
   const plan = planSteps(query.timeRange.from, query.timeRange.to, query.intervalMs, query.maxDataPoints, scrape);
   const expr = interpolateMacros(model.expr, plan, scrape);
 
   if (model.instant) {
-    const answer = await prometheus.query(expr, plan.end, signal);
+    const answer = await prometheus.query(expr, plan.end, call);
     const meta: FrameMeta = { executedQueryString: `Expr: ${expr}\nTime: ${plan.end}`, ...notices(answer.warnings) };
     return instantFrames(answer.data, meta, model.legendFormat);
   }
-  const answer = await prometheus.queryRange(expr, plan.start, plan.end, plan.step, signal);
+  const answer = await prometheus.queryRange(expr, plan.start, plan.end, plan.step, call);
   const meta: FrameMeta = {
     executedQueryString: `Expr: ${expr}\nStep: ${duration(plan.step)}`,
     ...notices(answer.warnings),
