@@ -501,6 +501,31 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     await expect.poll(() => agent.openStreams).toBe(0);
   });
 
+  it('live stream: an agent that drops the relay before its first event loses nothing meanwhile', async () => {
+    // The relay has seen no event yet when the agent goes away and comes back:
+    // it must resume from where the agent stood at subscription.
+    const agent = await FixtureAgent.start({ events: [fixtureEvent(5, 600)] });
+    try {
+      const call = env.client.runStream('decisions', { uid: 'stream-restart', jsonData: { agents: [agent.address] } });
+      const packets: Array<{ data: { values: unknown[][] } }> = [];
+      call.on('data', (p: { data: Buffer }) => packets.push(JSON.parse(p.data.toString())));
+      call.on('error', () => undefined);
+      const seqs = () => packets.flatMap((p) => p.data.values[12] as number[]);
+      await expect.poll(() => agent.openStreams).toBe(1);
+      agent.dropStreams();
+      agent.publish(fixtureEvent(6, 0)); // while the relay is away
+      await expect.poll(() => agent.openStreams).toBe(1);
+      agent.publish(fixtureEvent(7, 0));
+      await expect.poll(seqs).toEqual([6, 7]);
+      // Event 5 came before the subscription, and is not replayed.
+      expect(agent.resumedFrom).toEqual(['5', '5']);
+      call.cancel();
+      await expect.poll(() => agent.openStreams).toBe(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it("CollectMetrics: the backend's own metrics by query type and status", async () => {
     const text = await env.client.collectMetrics();
     expect(text).toMatch(/zviz_datasource_queries_total\{query_type="promql",status="ok"\} [1-9]/);
