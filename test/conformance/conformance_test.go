@@ -5,13 +5,18 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,11 +32,33 @@ type clients struct {
 	diagnostics grpcplugin.DiagnosticsClient
 	resource    grpcplugin.ResourceClient
 	stream      grpcplugin.StreamClient
+	// What go-plugin's host side logged about the plugin (its own messages, not the plugin's).
+	hostLog *syncBuffer
+	ping    func() error
+}
+
+// syncBuffer is a bytes.Buffer that go-plugin's goroutines may write while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // launch starts the executable the way grafana/grafana's grpcplugin client does.
 func launch(t *testing.T) clients {
 	t.Helper()
+	hostLog := &syncBuffer{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  grpcplugin.ProtocolVersion,
@@ -48,7 +75,8 @@ func launch(t *testing.T) clients {
 		},
 		Cmd:              exec.Command(executablePath()),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "zviz", Level: hclog.Info, Output: io.Discard}),
+		// go-plugin's host logs through this, the plugin's own hclog lines among them.
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "zviz", Level: hclog.Debug, Output: hostLog}),
 	})
 	t.Cleanup(client.Kill)
 	rpc, err := client.Client()
@@ -70,6 +98,8 @@ func launch(t *testing.T) clients {
 		diagnostics: dispense("diagnostics").(grpcplugin.DiagnosticsClient),
 		resource:    dispense("resource").(grpcplugin.ResourceClient),
 		stream:      dispense("stream").(grpcplugin.StreamClient),
+		hostLog:     hostLog,
+		ping:        rpc.Ping,
 	}
 }
 
@@ -333,8 +363,26 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "Prometheus at http://127.0.0.1:" + itoa(port) + ": connection refused"
-		if bad.Status != pluginv2.CheckHealthResponse_ERROR || bad.Message != want {
-			t.Fatalf("health %v %q, want ERROR %q", bad.Status, bad.Message, want)
+		if bad.Status != pluginv2.CheckHealthResponse_ERROR || bad.Message != want || bad.ErrorSource != "downstream" {
+			t.Fatalf("health %v %q (source %q), want ERROR %q from downstream", bad.Status, bad.Message, bad.ErrorSource, want)
+		}
+		// An agent whose /health has a component that is null: an ERROR naming it, not a gRPC failure.
+		broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":"healthy","version":"0.1.0","uptime":1,"containers":0,` +
+				`"broker":{"status":"ok","inflight":0},"components":{"tracer":null}}`))
+		}))
+		defer broken.Close()
+		address := strings.TrimPrefix(broken.URL, "http://")
+		null, err := c.diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{
+			PluginContext: pluginContext(t, "null-component", map[string]any{"agents": []string{address}}),
+		})
+		if err != nil {
+			t.Fatalf("CheckHealth failed at the gRPC level: %v", err)
+		}
+		wantPrefix := "agent " + address + ": GET /health answered JSON of the wrong shape: components.tracer: "
+		if null.Status != pluginv2.CheckHealthResponse_ERROR || !strings.HasPrefix(null.Message, wantPrefix) {
+			t.Fatalf("health %v %q, want ERROR starting %q", null.Status, null.Message, wantPrefix)
 		}
 	})
 
@@ -452,13 +500,70 @@ func TestConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("QueryChunkedData", func(t *testing.T) {
+		stream, err := c.data.QueryChunkedData(ctx, &pluginv2.QueryChunkedDataRequest{
+			PluginContext: pctx,
+			Queries: []*pluginv2.DataQuery{
+				query("R", "promql", map[string]any{"expr": `zviz_broker_decisions_total{syscall="connect"}`}, from, to),
+				query("bad", "nope", map[string]any{}, from, to),
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := map[string]*data.Frame{}
+		var failure *pluginv2.QueryChunkedDataResponse
+		for {
+			chunk, err := stream.Recv()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if chunk.Error != "" {
+				failure = chunk
+				continue
+			}
+			f, err := data.UnmarshalArrowFrame(chunk.Frame)
+			if err != nil {
+				t.Fatalf("chunk %s/%s: the SDK cannot decode it: %v", chunk.RefId, chunk.FrameId, err)
+			}
+			if chunk.RefId != "R" || chunk.Status != 200 || f.RefID != "R" {
+				t.Fatalf("chunk %s/%s status %d, frame refId %q", chunk.RefId, chunk.FrameId, chunk.Status, f.RefID)
+			}
+			frames[chunk.FrameId] = f
+		}
+		if len(frames) != 2 || frames["f0"] == nil || frames["f1"] == nil || frames["f0"].Fields[0].Len() != 201 {
+			t.Fatalf("frames %v, want f0 and f1 of 201 points", frames)
+		}
+		if failure == nil || failure.RefId != "bad" || failure.Status != 400 || failure.ErrorSource != "plugin" {
+			t.Fatalf("error chunk %+v, want refId bad, status 400 from the plugin", failure)
+		}
+	})
+
+	t.Run("go-plugin's stdio and broker streams are served", func(t *testing.T) {
+		// The host opens both right after connecting; a plugin without them
+		// makes go-plugin log a warning at every start.
+		// The host's stdio reader runs in the background: give an UNIMPLEMENTED answer time to arrive.
+		time.Sleep(500 * time.Millisecond)
+		logged := c.hostLog.String()
+		// (Its stdio reader logs an UNIMPLEMENTED answer at debug level and stops.)
+		for _, unwanted := range []string{"Unimplemented", "stdio service not available", "[ERROR]"} {
+			if strings.Contains(logged, unwanted) {
+				t.Fatalf("go-plugin's host logged %q:\n%s", unwanted, logged)
+			}
+		}
+	})
+
 	t.Run("CollectMetrics", func(t *testing.T) {
+		// "nope" was asked for twice: by QueryData and by QueryChunkedData.
 		m, err := c.diagnostics.CollectMetrics(ctx, &pluginv2.CollectMetricsRequest{PluginContext: pctx})
 		if err != nil {
 			t.Fatal(err)
 		}
 		text := string(m.Metrics.Prometheus)
-		for _, want := range []string{`zviz_datasource_queries_total{query_type="decisions",status="ok"} 1`, `zviz_datasource_queries_total{query_type="nope",status="plugin"} 1`} {
+		for _, want := range []string{`zviz_datasource_queries_total{query_type="decisions",status="ok"} 1`, `zviz_datasource_queries_total{query_type="nope",status="plugin"} 2`} {
 			if !strings.Contains(text, want) {
 				t.Fatalf("metrics lack %s", want)
 			}
@@ -469,4 +574,30 @@ func TestConformance(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestClosedStdin starts the executable with a pipe already at end-of-file as
+// the host's stdin, which go-plugin passes on to the plugin (as under `echo |
+// grafana server`): the plugin must keep serving.
+func TestClosedStdin(t *testing.T) {
+	requireOrSkip(t, missing())
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	saved := os.Stdin
+	os.Stdin = r
+	c := launch(t)
+	os.Stdin = saved
+	time.Sleep(time.Second)
+	if err := c.ping(); err != nil {
+		t.Fatalf("the plugin stopped serving with a closed stdin: %v", err)
+	}
+	resp, err := c.diagnostics.CheckHealth(context.Background(), &pluginv2.CheckHealthRequest{
+		PluginContext: pluginContext(t, "stdin", map[string]any{}),
+	})
+	if err != nil || resp.Status != pluginv2.CheckHealthResponse_ERROR || resp.ErrorSource != "plugin" {
+		t.Fatalf("CheckHealth of an empty configuration: %+v %v", resp, err)
+	}
 }

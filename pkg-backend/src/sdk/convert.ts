@@ -105,6 +105,22 @@ export async function dataResponseMessage(refId: string, response: DataResponse,
   return message;
 }
 
+/** A response as QueryChunkedData chunks: one per frame (ids `f0`, `f1`, …), then the error, if any. */
+export async function dataChunkMessages(refId: string, response: DataResponse, json: boolean): Promise<Message[]> {
+  const whole = await dataResponseMessage(refId, response, json);
+  const chunks: Message[] = (whole.frames as Buffer[]).map((frame, i) => ({
+    refId,
+    frameId: `f${i}`,
+    frame,
+    status: 200,
+    format: whole.format,
+  }));
+  if (response.error !== undefined) {
+    chunks.push({ refId, error: whole.error, status: whole.status, errorSource: whole.errorSource });
+  }
+  return chunks;
+}
+
 export function checkHealthMessage(result: CheckHealthResult): Message {
   const message: Message = { status: result.status, message: result.message };
   if (result.errorSource !== undefined) {

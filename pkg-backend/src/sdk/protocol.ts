@@ -5,7 +5,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { type IConversionOptions, parse, type Root, Service, type Type } from 'protobufjs';
 
-import controllerProto from './proto/controller.proto?raw';
+import goPluginProto from './proto/go-plugin.proto?raw';
 import healthProto from './proto/health.proto?raw';
 import pluginProto from './proto/plugin.proto?raw';
 
@@ -47,6 +47,8 @@ export interface ProtocolServices {
   stream: ServiceDefinition;
   health: ServiceDefinition;
   controller: ServiceDefinition;
+  stdio: ServiceDefinition;
+  broker: ServiceDefinition;
 }
 
 let cached: ProtocolServices | undefined;
@@ -56,14 +58,16 @@ export function protocolServices(): ProtocolServices {
   if (!cached) {
     const plugin = parse(pluginProto, { keepCase: true }).root;
     const health = parse(healthProto, { keepCase: true }).root;
-    const controller = parse(controllerProto, { keepCase: true }).root;
+    const goPlugin = parse(goPluginProto, { keepCase: true }).root;
     cached = {
       data: definition(plugin, 'pluginv2.Data'),
       diagnostics: definition(plugin, 'pluginv2.Diagnostics'),
       resource: definition(plugin, 'pluginv2.Resource'),
       stream: definition(plugin, 'pluginv2.Stream'),
       health: definition(health, 'grpc.health.v1.Health'),
-      controller: definition(controller, 'plugin.GRPCController'),
+      controller: definition(goPlugin, 'plugin.GRPCController'),
+      stdio: definition(goPlugin, 'plugin.GRPCStdio'),
+      broker: definition(goPlugin, 'plugin.GRPCBroker'),
     };
   }
   return cached;

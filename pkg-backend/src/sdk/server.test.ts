@@ -160,6 +160,33 @@ describe('plugin gRPC server', () => {
     expect(own.address.network === 'unix' && existsSync(dirname(own.address.path))).toBe(false);
   });
 
+  it("holds go-plugin's stdio and broker streams open, quiet, until the plugin stops", async () => {
+    const own = await startPluginServer({}, { logger, env: {} });
+    const c = new GrafanaClient(own.address);
+    const ended = (call: { on(e: string, l: (x?: unknown) => void): unknown }) =>
+      new Promise<unknown>((resolve) => {
+        call.on('error', (e) => resolve(e));
+        call.on('end', () => resolve('end'));
+      });
+    const stdio = c.streamStdio();
+    const stdioData: unknown[] = [];
+    stdio.on('data', (d) => stdioData.push(d));
+    const broker = c.startBroker();
+    broker.on('data', () => undefined);
+    // What a host may send on the broker is read and dropped.
+    broker.write({ service_id: 1, network: 'unix', address: '/nowhere' });
+    const stdioEnded = ended(stdio);
+    const brokerEnded = ended(broker);
+    const early = await Promise.race([stdioEnded, brokerEnded, new Promise((r) => setTimeout(() => r('open'), 300))]);
+    expect(early).toBe('open');
+    await c.shutdown();
+    await own.stopped;
+    expect(await stdioEnded).toBe('end');
+    expect(await brokerEnded).toBe('end');
+    expect(stdioData).toEqual([]);
+    c.close();
+  });
+
   it('answers UNIMPLEMENTED for handlers a plugin lacks', async () => {
     const bare = await startPluginServer({}, { logger, env: {} });
     const c = new GrafanaClient(bare.address);

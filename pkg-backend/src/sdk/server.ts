@@ -3,7 +3,9 @@
 // services go-plugin looks for. Handlers the plugin lacks answer
 // UNIMPLEMENTED, which Grafana maps to "not implemented" answers.
 import {
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
+  type ServerDuplexStream,
   type handleUnaryCall,
   Server,
   type ServerErrorResponse,
@@ -18,6 +20,7 @@ import { frameToJSON } from '../frames/json';
 import {
   callResourceRequestOf,
   checkHealthMessage,
+  dataChunkMessages,
   dataResponseMessage,
   pluginContextOf,
   queryDataRequestOf,
@@ -135,6 +138,25 @@ export async function startPluginServer(
         out[refId] = await dataResponseMessage(refId, response, json);
       }
       return { responses: out };
+    });
+    // As Grafana's Go SDK answers it for handlers without a chunked variant:
+    // each query on its own, its frames as chunks `f0`, `f1`, … as soon as it
+    // is done, then its error, if any.
+    data.QueryChunkedData = streaming('QueryChunkedData', async (call, context) => {
+      const json = call.request.format === 'JSON';
+      const request = queryDataRequestOf(call.request);
+      await Promise.all(
+        request.queries.map(async (query) => {
+          const responses = await queryData({ ...request, queries: [query] }, context);
+          for (const [refId, response] of responses) {
+            for (const chunk of await dataChunkMessages(refId, response, json)) {
+              if (!context.signal.aborted) {
+                call.write(chunk);
+              }
+            }
+          }
+        })
+      );
     });
   }
 
@@ -281,6 +303,35 @@ export async function startPluginServer(
         call.end();
       });
     }) as ServerStreaming,
+  });
+  server.addService(services.stdio, {
+    // The host reads what the plugin prints outside its logs. This plugin
+    // prints nothing but the handshake line to stdout and hclog JSON to
+    // stderr, so the stream stays open and quiet until the host or the
+    // plugin ends it, as a Go plugin's does.
+    StreamStdio: ((call) => {
+      const context = calls.begin(call);
+      context.signal.addEventListener('abort', () => {
+        context.done();
+        call.end();
+      });
+    }) as ServerStreaming,
+  });
+  server.addService(services.broker, {
+    // go-plugin's broker opens extra connections on request; Grafana's
+    // plugin protocol never asks for one. The stream is held open, and what
+    // the host sends on it is read and dropped, as a Go plugin that serves
+    // no brokered service does.
+    StartStream: ((call: ServerDuplexStream<unknown, unknown>) => {
+      const context = calls.begin(call);
+      call.on('data', () => undefined);
+      const end = () => {
+        context.done();
+        call.end();
+      };
+      call.on('end', end);
+      context.signal.addEventListener('abort', end, { once: true });
+    }) as handleBidiStreamingCall<unknown, unknown>,
   });
   server.addService(services.controller, {
     Shutdown: ((_call, callback) => {
