@@ -133,6 +133,22 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'agent',
   },
   {
+    name: 'zviz_http_open_connections',
+    type: 'gauge',
+    help: 'Connections open to the HTTP server.',
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_http_connections_closed_total',
+    type: 'counter',
+    help:
+      'Connections the HTTP server closed itself, by reason: timeout (no request head in time), ' +
+      'evicted (closed while waiting, to make room for a newer one), refused (no room at all).',
+    labels: ['reason'],
+    component: 'agent',
+  },
+  {
     name: 'zviz_exported_series',
     type: 'gauge',
     help: 'Series the agent exports per family group, after caps.',

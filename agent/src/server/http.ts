@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 import type { ListenAddress } from '../config/address';
 import type { TlsMaterial } from '../config/checks';
@@ -13,6 +14,7 @@ import type { AuthConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { PromClientSource } from '../metrics/prom-client-source';
 import { Authenticator } from './auth';
+import { ConnectionTable, type Connection, type ConnectionLimits } from './connections';
 import { HttpError, payloadTooLarge } from './errors';
 import { TokenBucket, type RateLimit } from './rate-limit';
 import { Router, type Method } from './router';
@@ -57,6 +59,20 @@ export const MAX_URL_LENGTH = 4096;
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Largest request body any route reads; a larger declared body gets 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Time to send a request head, from the connection's start or its previous answer (and for a TLS handshake). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * How many connections the server holds and how long one may wait for its
+ * request (connections.ts has the rules): 1024 at once; each new one has a
+ * second to make its request, whatever its client holds; past that, 64
+ * waiting per client.
+ */
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  total: 1024,
+  perClient: 64,
+  graceMs: 1000,
+  waitingMs: HEADERS_TIMEOUT_MS,
+};
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
@@ -102,14 +118,24 @@ export class AgentServer {
   /** zviz_http_requests_total; add it to the registry. */
   readonly metricSource = new PromClientSource();
   private readonly requests = this.metricSource.counter('zviz_http_requests_total');
+  private readonly openConnections = this.metricSource.gauge('zviz_http_open_connections');
+  private readonly closedConnections = this.metricSource.counter('zviz_http_connections_closed_total');
   private readonly router = new Router<Route>();
   private server: Server | HttpsServer | undefined;
   private settings: ServerSettings | undefined;
   private authenticator: Authenticator | undefined;
   private bucket: TokenBucket | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly connections = new ConnectionTable(CONNECTION_LIMITS, {
+    timedOut: (connection) => this.timedOut(connection),
+    closed: (reason) => this.closedConnections.inc({ reason }),
+  });
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    for (const reason of ['timeout', 'evicted', 'refused']) {
+      this.closedConnections.inc({ reason }, 0);
+    }
+  }
 
   /**
    * Adds an endpoint. GET routes also answer HEAD. Throw an HttpError for a
@@ -134,23 +160,49 @@ export class AgentServer {
     this.authenticator = new Authenticator(settings.auth);
     this.bucket = new TokenBucket(settings.rateLimit);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    const options = { maxHeaderSize: MAX_HEADER_BYTES };
+    const options = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node checks the header and request timeouts on this period (30 s by
+      // default, which made a 10 s limit 10 to 40 s); once a second keeps them
+      // to the second.
+      connectionsCheckingInterval: 1000,
+    };
     const server = settings.tls
       ? createHttpsServer(
-          { ...options, cert: settings.tls.cert, key: settings.tls.key, minVersion: 'TLSv1.2' },
+          {
+            ...options,
+            cert: settings.tls.cert,
+            key: settings.tls.key,
+            minVersion: 'TLSv1.2',
+            handshakeTimeout: HEADERS_TIMEOUT_MS,
+          },
           handler
         )
       : createHttpServer(options, handler);
-    server.headersTimeout = 10_000;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 100;
-    server.maxConnections = 512;
     // Idle sockets are closed; the decision stream turns this off for its own.
     server.timeout = 120_000;
+    // No server.maxConnections: at that cap Node refuses every new
+    // connection, probes included. The connection table makes room instead.
     server.on('connection', (socket: Socket) => {
+      if (!this.connections.admit(socket)) {
+        return;
+      }
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      this.openConnections.set(this.connections.size);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.openConnections.set(this.connections.size);
+      });
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const connection = this.connections.find(socket);
+      if (connection) {
+        connection.secure = socket;
+      }
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
     server.on('tlsClientError', (error: Error) => this.log.debug({ err: error.message }, 'TLS handshake failed'));
@@ -210,6 +262,11 @@ export class AgentServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const connection = this.connections.find(req.socket);
+    if (connection) {
+      this.connections.requestStarted(connection);
+      res.once('close', () => this.connections.requestFinished(connection));
+    }
     let pattern = 'unmatched';
     // 'close', not 'finish': a stream cut off midway is counted too.
     res.once('close', () => this.requests.inc({ route: pattern, code: String(res.statusCode) }));
@@ -299,24 +356,56 @@ export class AgentServer {
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT'
           ? 408
           : 400;
-    this.requests.inc({ route: 'invalid', code: String(status) });
     if (
       !socket.writable ||
       (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent
     ) {
+      // A reset, or a socket already answered (a timeout): nothing to say.
       socket.destroy();
       return;
     }
-    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
-    const body = `${JSON.stringify({ error: reason.toLowerCase() })}\n`;
-    const headers = Object.entries(SECURITY_HEADERS)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('');
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-    );
+    this.requests.inc({ route: 'invalid', code: String(status) });
+    answerAndClose(socket, status);
   }
+
+  /** A connection sent no request head in time: 408 if it sent part of one, then closed. */
+  private timedOut(connection: Connection): void {
+    const socket = connection.secure ?? connection.socket;
+    const sentSomething = connection.socket.bytesRead > connection.readMark;
+    const speaksHttp = !this.settings?.tls || connection.secure !== undefined;
+    if (speaksHttp && sentSomething && socket.writable) {
+      this.requests.inc({ route: 'invalid', code: '408' });
+      answerAndClose(socket, 408);
+    } else {
+      connection.socket.destroy();
+    }
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * Answers on a socket Node's HTTP layer has given up on, then destroys it:
+ * only ending it would leave a half-closed socket that holds its place until
+ * the client closes its side, which a hostile client never does.
+ */
+function answerAndClose(socket: Socket, status: number): void {
+  const reason = REASONS[status] ?? 'Bad Request';
+  const body = `${JSON.stringify({ error: reason.toLowerCase() })}\n`;
+  const headers = Object.entries(SECURITY_HEADERS)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+  // Once written (or, for a client that does not read, after a second), gone.
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {

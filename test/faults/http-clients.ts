@@ -1,0 +1,131 @@
+// Clients for the HTTP fault cases: a probe that opens a fresh connection
+// each time, as kubelet and load balancers do, and a siege of hostile
+// connections that hold sockets open by sending nothing or by trickling a
+// request head, reopening each one the agent closes, as a persistent
+// attacker would.
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect, type Socket } from 'node:net';
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ProbeOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** The agent's certificate, for HTTPS. */
+  ca?: Buffer;
+  timeoutMs?: number;
+}
+
+/** One request on a connection of its own; resolves with the answer, or the error's code. */
+export function probe(url: string, options: ProbeOptions = {}): Promise<Answer | string> {
+  const { method = 'GET', headers = {}, ca, timeoutMs = 5000 } = options;
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      { method, headers, ca, agent: false, timeout: timeoutMs, servername: ca ? 'localhost' : undefined },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })
+        );
+      }
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('no answer'), { code: `no answer in ${timeoutMs} ms` }))
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end();
+  });
+}
+
+/** What the probes saw: each answer's status, or the error that replaced it. */
+export function outcomes(answers: Array<Answer | string>): Array<number | string> {
+  return answers.map((a) => (typeof a === 'string' ? a : a.status));
+}
+
+export type SiegeMode =
+  /** Connects and sends nothing (on a TLS port: no ClientHello). */
+  | 'idle'
+  /** Sends a request line, then one header line every two seconds, never the blank line. */
+  | 'trickle';
+
+/**
+ * `count` hostile connections to host:port. Each one the agent closes is
+ * opened again a moment later, so the pressure lasts until stop().
+ */
+export class Siege {
+  /** Connections the agent closed (or refused). */
+  closedByAgent = 0;
+  /** Answers the agent sent on hostile connections, by their status line. */
+  readonly answers = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private readonly firstWave = new Set<Socket>();
+  private stopped = false;
+  private readonly trickle: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly port: number,
+    private readonly mode: SiegeMode,
+    count: number
+  ) {
+    for (let i = 0; i < count; i++) {
+      this.firstWave.add(this.open());
+    }
+    if (mode === 'trickle') {
+      let n = 0;
+      this.trickle = setInterval(() => {
+        n++;
+        for (const socket of this.sockets) {
+          socket.write(`X-Trickle-${n}: still here\r\n`);
+        }
+      }, 2000);
+    }
+  }
+
+  /** Connections of the first wave the agent has closed. */
+  get firstWaveClosed(): number {
+    return [...this.firstWave].filter((s) => s.destroyed).length;
+  }
+
+  private open(): Socket {
+    const socket = connect(this.port, '127.0.0.1');
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      const line = chunk.toString('latin1').split('\r\n')[0];
+      if (line.startsWith('HTTP/')) {
+        this.answers.set(line, (this.answers.get(line) ?? 0) + 1);
+      }
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (!this.stopped) {
+        this.closedByAgent++;
+        setTimeout(() => !this.stopped && this.open(), 50);
+      }
+    });
+    if (this.mode === 'trickle') {
+      socket.write('GET /health HTTP/1.1\r\nHost: agent\r\n');
+    }
+    return socket;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.trickle);
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
