@@ -470,6 +470,11 @@ export interface AttackSuite {
   /** Runs an attack program to its end (or its timeout). */
   run(options: RunOptions): Promise<AttackRun>;
   /**
+   * Starts `sleeper` in a container of its own (the victim of attacks on
+   * other containers) under `profile`, and waits until it is ready.
+   */
+  victim(profile: string, mode: Mode): Promise<Victim>;
+  /**
    * What holds after every attack under every profile: zviz run saw the run
    * to its end (its summary line: it did not crash), the agent is alive and
    * answers /health with a running broker, no process of the run is left;
@@ -600,10 +605,70 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           expect(run.scratch.secretFoundIn(run.stdout + run.stderr), `${context}: the secret got out`).toEqual([]);
         }
       },
+
+      victim: async (profile, mode) => {
+        const scratch = Scratch.create();
+        const memory = `ZVIZ-VICTIM-MEMORY-${randomBytes(12).toString('hex')}`;
+        const file = `ZVIZ-VICTIM-FILE-${randomBytes(12).toString('hex')}\n`;
+        writeFileSync(join(scratch.workspace, 'victim-file'), file, { mode: 0o600 });
+        const done = suite.run({
+          profile,
+          mode,
+          program: 'sleeper',
+          scratch,
+          env: { ZVIZ_ATTACK_VICTIM_MEMORY: memory },
+          timeoutMs: 120_000,
+        });
+        const ready = join(scratch.workspace, 'ready');
+        const [, address] = await waitFor('the victim to be ready', async () => {
+          try {
+            return readFileSync(ready, 'utf8').trim().split(' ');
+          } catch {
+            return undefined;
+          }
+        });
+        const pid = processesOf(scratch).find((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('./sleeper\0');
+          } catch {
+            return false;
+          }
+        });
+        if (!pid) {
+          throw new Error('the victim runs, but its process is not to be found');
+        }
+        return {
+          scratch,
+          pid,
+          address,
+          memory,
+          file,
+          signalled: () => existsSync(join(scratch.workspace, 'signalled')),
+          stop: async () => {
+            writeFileSync(join(scratch.workspace, 'stop'), '');
+            return done;
+          },
+        };
+      },
     };
 
     body(suite);
   });
+}
+
+/** A workload of another container, waiting to be attacked (attacks/sleeper.c). */
+export interface Victim {
+  scratch: Scratch;
+  /** Its process, as the host numbers it. */
+  pid: number;
+  /** Where its memory holds `memory` (its own address space). */
+  address: string;
+  memory: string;
+  /** The content of its workspace's victim-file. */
+  file: string;
+  /** Whether it got a SIGUSR2. */
+  signalled(): boolean;
+  stop(): Promise<AttackRun>;
 }
 
 /**
