@@ -1,18 +1,24 @@
 // Backend datasource benchmark, one command: `npm run bench:backend`.
 //
-// Measured side by side in one run against a real Prometheus (Debian's,
-// backfilled with promtool):
-//   1. QueryData `promql` for a 1,000-point series through the executable,
-//      against the same range query sent straight to Prometheus' HTTP API
-//      (keep-alive HTTP + JSON.parse), interleaved request by request.
-//   2. QueryData `decisions` for 300 syscalls (wide frame + 300 trend frames).
-//   3. Cold start: spawn to handshake line, wall clock and the child's CPU
-//      time at that moment (CPU time is what a busy machine cannot inflate).
-//   4. Resident memory of the plugin, idle and after the runs.
-// Needs the built executable (npm run build -w pkg-backend).
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// ZViz's TypeScript executable side by side with a reference Go data source
+// built with Grafana's plugin SDK (bench/backend/reference, built here with
+// `go build`) and with Prometheus asked directly, in one run, against one
+// real Prometheus (Debian's, backfilled with promtool):
+//   1. Cold start: spawn to handshake line, wall clock and the child's CPU
+//      time at that moment, for both plugins and the bare Node binary.
+//   2. First QueryData right after the handshake (modules, instance,
+//      connections: what Grafana's first panel waits for).
+//   3. Resident memory idle, two seconds after start.
+//   4. QueryData `promql` for a 1,000-point series: ZViz, the Go plugin and
+//      the same range query POSTed straight to Prometheus, interleaved.
+//   5. QueryData `decisions` for 300 syscalls against its 3 PromQL queries.
+//   6. Peak resident memory while serving 50 concurrent dashboard requests
+//      (6 promql range queries of 1,000 points each), 3 waves.
+// Needs the built executable (npm run build -w pkg-backend) and Go.
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { TestPrometheus } from '../../test/support/prometheus';
@@ -34,6 +40,9 @@ const executable = join(
 const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SHORT ? 20 : 300));
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? (SHORT ? 2 : 20));
+const FIRST_QUERIES = Number(process.env.BENCH_FIRST_QUERIES ?? (SHORT ? 2 : 10));
+// Waves of 50 concurrent dashboard requests.
+const WAVES = SHORT ? 1 : 3;
 const POINTS = 1000;
 const STEP = 15;
 const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux
@@ -52,11 +61,19 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
 }
 
-function rssMiB(pid: number): number {
+/** VmRSS (resident now) or VmHWM (peak resident) of a process, in MiB. */
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))!;
+    .find((l) => l.startsWith(`${field}:`))!;
   return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** Builds the Go reference plugin into a temporary directory. */
+function buildReference(dir: string): string {
+  const out = join(dir, 'gpx_zviz_bench_reference');
+  execFileSync('go', ['build', '-o', out, '.'], { cwd: join(__dirname, 'reference'), stdio: 'inherit' });
+  return out;
 }
 
 interface Plugin {
@@ -64,6 +81,8 @@ interface Plugin {
   address: Network;
   wallMs: number;
   cpuMs: number;
+  /** process.hrtime.bigint() when the handshake line arrived. */
+  handshakeAt: bigint;
 }
 
 /** Spawn to first stdout line of the bare Node binary: the floor any Node executable starts from. */
@@ -81,9 +100,9 @@ async function bareNodeStart(): Promise<{ wallMs: number; cpuMs: number }> {
   return { wallMs, cpuMs: cpu };
 }
 
-async function startPlugin(): Promise<Plugin> {
+async function startPlugin(path = executable): Promise<Plugin> {
   const started = process.hrtime.bigint();
-  const child = spawn(executable, [], {
+  const child = spawn(path, [], {
     env: {
       PATH: process.env.PATH ?? '',
       grafana_plugin_type: 'datasource',
@@ -97,14 +116,15 @@ async function startPlugin(): Promise<Plugin> {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\n')[0]));
     child.once('exit', (code) => reject(new Error(`plugin exited with ${code}`)));
   });
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const handshakeAt = process.hrtime.bigint();
+  const wallMs = Number(handshakeAt - started) / 1e6;
   const cpu = cpuMs(child.pid!);
   const [, , network, addr] = line.split('|');
   const address: Network =
     network === 'unix'
       ? { network: 'unix', path: addr }
       : { network: 'tcp', host: '127.0.0.1', port: Number(addr.split(':')[1]) };
-  return { child, address, wallMs, cpuMs: cpu };
+  return { child, address, wallMs, cpuMs: cpu, handshakeAt };
 }
 
 async function stopPlugin(p: Plugin): Promise<void> {
@@ -125,46 +145,89 @@ function backfill(): { text: string; end: number } {
   return { text, end: decisions.end };
 }
 
+interface Side {
+  name: string;
+  path: string;
+}
+
+const median = (values: number[]) => percentile(values, 50);
+
 async function main(): Promise<void> {
   if (!existsSync(executable)) {
     throw new Error(`${executable} is missing: run npm run build -w pkg-backend first`);
   }
+  const work = mkdtempSync(join(tmpdir(), 'zviz-bench-backend-'));
+  const zviz: Side = { name: 'ZViz (TypeScript)', path: executable };
+  const go: Side = { name: 'Go plugin (SDK v0.300)', path: buildReference(work) };
+  const sides = [zviz, go];
   console.log(`node ${process.version}, ${process.arch}, executable ${executable}`);
 
-  // Cold start first, with nothing else of ours running.
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  const nodeWalls: number[] = [];
-  const nodeCpus: number[] = [];
+  // 1. Cold start first, with nothing else of ours running.
+  const cold = new Map<Side | 'node', { walls: number[]; cpus: number[] }>();
+  for (const key of [...sides, 'node' as const]) {
+    cold.set(key, { walls: [], cpus: [] });
+  }
   for (let i = 0; i < COLD_STARTS; i++) {
-    const p = await startPlugin();
-    walls.push(p.wallMs);
-    cpus.push(p.cpuMs);
-    await stopPlugin(p);
+    for (const side of sides) {
+      const p = await startPlugin(side.path);
+      cold.get(side)!.walls.push(p.wallMs);
+      cold.get(side)!.cpus.push(p.cpuMs);
+      await stopPlugin(p);
+    }
     const n = await bareNodeStart();
-    nodeWalls.push(n.wallMs);
-    nodeCpus.push(n.cpuMs);
+    cold.get('node')!.walls.push(n.wallMs);
+    cold.get('node')!.cpus.push(n.cpuMs);
   }
 
   const { text, end } = backfill();
   const prom = await TestPrometheus.start({ backfill: text });
-  const plugin = await startPlugin();
-  const client = new GrafanaClient(plugin.address);
   const config = { uid: 'bench', jsonData: { prometheusUrl: prom.url, agents: ['127.0.0.1:1'] } };
-  try {
-    const idleRss = rssMiB(plugin.child.pid!);
-    const to = end * 1000;
-    const from = to - (POINTS - 1) * STEP * 1000;
-    const expr = 'zviz_bench_points{series="a"}';
-    const query = {
-      refId: 'A',
-      model: { queryType: 'promql', expr },
-      from,
-      to,
-      intervalMs: STEP * 1000,
-      maxDataPoints: 11_000,
-    };
+  const to = end * 1000;
+  const from = to - (POINTS - 1) * STEP * 1000;
+  const expr = 'zviz_bench_points{series="a"}';
+  const promqlQuery = (refId: string) => ({
+    refId,
+    model: { queryType: 'promql', expr },
+    from,
+    to,
+    intervalMs: STEP * 1000,
+    maxDataPoints: 11_000,
+  });
+  const ask = async (client: GrafanaClient, refIds = ['A']) => {
+    const r = await client.queryDataRaw(refIds.map(promqlQuery), config);
+    for (const id of refIds) {
+      if (r[id].error) {
+        throw new Error(r[id].error);
+      }
+    }
+  };
 
+  // 2. First query after the handshake, and 3. idle memory, on fresh processes.
+  const first = new Map<Side, number[]>(sides.map((s) => [s, []]));
+  const idle = new Map<Side, number[]>(sides.map((s) => [s, []]));
+  for (let i = 0; i < FIRST_QUERIES; i++) {
+    for (const side of sides) {
+      const p = await startPlugin(side.path);
+      const client = new GrafanaClient(p.address);
+      await ask(client);
+      first.get(side)!.push(Number(process.hrtime.bigint() - p.handshakeAt) / 1e6);
+      client.close();
+      await stopPlugin(p);
+      if (i < Math.min(3, FIRST_QUERIES)) {
+        const q = await startPlugin(side.path);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        idle.get(side)!.push(rssMiB(q.child.pid!));
+        await stopPlugin(q);
+      }
+    }
+  }
+
+  const plugins = new Map<Side, { plugin: Plugin; client: GrafanaClient }>();
+  for (const side of sides) {
+    const plugin = await startPlugin(side.path);
+    plugins.set(side, { plugin, client: new GrafanaClient(plugin.address) });
+  }
+  try {
     const agent = new http.Agent({ keepAlive: true });
     /** A Prometheus API call by POST with JSON.parse: what any client pays at least. */
     const promPost = async (path: string, params: Record<string, string>) => {
@@ -194,36 +257,47 @@ async function main(): Promise<void> {
       });
       return parsed.data.result[0].values.length;
     };
-    const viaPlugin = async () => {
-      const r = await client.queryDataRaw([query], config);
-      if (r.A.error) {
-        throw new Error(r.A.error);
-      }
-      return r.A.frames.length;
-    };
 
-    // Check the shapes once: 1,000 points both ways.
-    const decoded = await client.queryData([query], config);
-    const points = decoded.A.frames[0].fields[0].values.length;
-    if (points !== POINTS || (await direct()) !== POINTS) {
-      throw new Error(`expected ${POINTS} points, got ${points}`);
+    // Check the shapes once: 1,000 points every way, the same frame from both plugins.
+    for (const side of sides) {
+      const decoded = await plugins.get(side)!.client.queryData([promqlQuery('A')], config);
+      const fields = decoded.A.frames[0].fields;
+      if (
+        fields[0].values.length !== POINTS ||
+        fields[1].arrowType !== 'Float64' ||
+        fields[0].arrowType !== 'Timestamp<NANOSECOND>'
+      ) {
+        throw new Error(
+          `${side.name}: unexpected frame ${JSON.stringify(fields.map((f) => [f.name, f.arrowType, f.values.length]))}`
+        );
+      }
     }
+    if ((await direct()) !== POINTS) {
+      throw new Error('Prometheus does not answer 1,000 points');
+    }
+
+    // 4. promql, interleaved three ways, rotating who goes first.
+    const runners: Array<{ key: string; run: () => Promise<unknown> }> = [
+      { key: 'direct', run: direct },
+      ...sides.map((side) => ({ key: side.name, run: () => ask(plugins.get(side)!.client) })),
+    ];
+    const times = new Map<string, number[]>(runners.map((r) => [r.key, []]));
     for (let i = 0; i < 30; i++) {
-      await direct();
-      await viaPlugin();
+      for (const r of runners) {
+        await r.run();
+      }
     }
-    const directTimes: number[] = [];
-    const pluginTimes: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which goes first so neither always gets a warm socket or cache.
-      const order = i % 2 === 0 ? [direct, viaPlugin] : [viaPlugin, direct];
-      for (const run of order) {
+      for (let k = 0; k < runners.length; k++) {
+        const r = runners[(i + k) % runners.length];
         const t = process.hrtime.bigint();
-        await run();
-        (run === direct ? directTimes : pluginTimes).push(Number(process.hrtime.bigint() - t) / 1e6);
+        await r.run();
+        times.get(r.key)!.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
     }
 
+    // 5. decisions (ZViz only: the reference has no such query).
+    const zvizClient = plugins.get(zviz)!.client;
     const decisionsQuery = {
       refId: 'D',
       queryType: 'decisions',
@@ -233,9 +307,8 @@ async function main(): Promise<void> {
       intervalMs: 15_000,
       maxDataPoints: 1000,
     };
-    const d = await client.queryData([decisionsQuery], config);
+    const d = await zvizClient.queryData([decisionsQuery], config);
     const syscalls = d.D.frames[0].fields[0].values.length;
-    // The same three PromQL queries the handler runs, straight to Prometheus, concurrently.
     const plan = planSteps(decisionsQuery.from, decisionsQuery.to, 15_000, 60, 15);
     const promql = decisionsPromQL(
       { mode: 'count', syscalls: [], decisions: [], selector: '' },
@@ -254,7 +327,7 @@ async function main(): Promise<void> {
         promPost('/api/v1/query', { query: promql.p99, time: String(end) }),
       ]);
     const decisionsViaPlugin = async () => {
-      const r = await client.queryDataRaw([decisionsQuery], config);
+      const r = await zvizClient.queryDataRaw([decisionsQuery], config);
       if (r.D.error) {
         throw new Error(r.D.error);
       }
@@ -269,44 +342,101 @@ async function main(): Promise<void> {
         (run === decisionsDirect ? decisionDirectTimes : decisionTimes).push(Number(process.hrtime.bigint() - t) / 1e6);
       }
     }
-    const busyRss = rssMiB(plugin.child.pid!);
-
-    const dMed = percentile(directTimes, 50);
-    const pMed = percentile(pluginTimes, 50);
-    console.log('');
-    console.log(`promql range query, ${POINTS} points, ${ROUNDS} rounds interleaved:`);
-    console.log(`  direct Prometheus HTTP + JSON.parse  median ${ms(dMed)}  p90 ${ms(percentile(directTimes, 90))}`);
-    console.log(`  QueryData through the executable     median ${ms(pMed)}  p90 ${ms(percentile(pluginTimes, 90))}`);
-    console.log(
-      `  ratio ${(pMed / dMed).toFixed(2)}x, added ${ms(pMed - dMed)} at the median (goal: < 1.3x and < 3 ms)`
-    );
-    console.log(`decisions query, ${syscalls} syscalls (1 wide + ${d.D.frames.length - 1} trend frames):`);
-    console.log(
-      `  the same 3 PromQL queries direct  median ${ms(percentile(decisionDirectTimes, 50))}  p90 ${ms(percentile(decisionDirectTimes, 90))}`
-    );
-    console.log(
-      `  QueryData through the executable  median ${ms(percentile(decisionTimes, 50))}  p90 ${ms(percentile(decisionTimes, 90))}`
-    );
-    console.log(
-      `  ratio ${(percentile(decisionTimes, 50) / percentile(decisionDirectTimes, 50)).toFixed(2)}x, added ${ms(percentile(decisionTimes, 50) - percentile(decisionDirectTimes, 50))}`
-    );
-    console.log(`cold start to the handshake line, ${COLD_STARTS} starts (goal: < 300 ms):`);
-    console.log(
-      `  wall median ${ms(percentile(walls, 50))}  min ${ms(Math.min(...walls))}  p90 ${ms(percentile(walls, 90))}`
-    );
-    console.log(`  plugin CPU time at the handshake: median ${ms(percentile(cpus, 50))} (10 ms ticks)`);
-    console.log(
-      `  bare node -e (reference): wall median ${ms(percentile(nodeWalls, 50))}, CPU median ${ms(percentile(nodeCpus, 50))}`
-    );
-    console.log(`resident memory: idle ${idleRss.toFixed(1)} MiB, after the runs ${busyRss.toFixed(1)} MiB`);
-    console.log(
-      `load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
-    );
     agent.destroy();
+
+    // 6. 50 concurrent dashboard requests on fresh processes: peak resident memory.
+    const dashboard = ['A', 'B', 'C', 'D', 'E', 'F'];
+    const busy = new Map<Side, { peak: number; seconds: number }>();
+    for (const side of sides) {
+      const p = await startPlugin(side.path);
+      const client = new GrafanaClient(p.address);
+      await ask(client);
+      const t = process.hrtime.bigint();
+      for (let wave = 0; wave < WAVES; wave++) {
+        await Promise.all(Array.from({ length: 50 }, () => ask(client, dashboard)));
+      }
+      busy.set(side, { peak: rssMiB(p.child.pid!, 'VmHWM'), seconds: Number(process.hrtime.bigint() - t) / 1e9 });
+      client.close();
+      await stopPlugin(p);
+    }
+
+    const dMed = median(times.get('direct')!);
+    const zMed = median(times.get(zviz.name)!);
+    const gMed = median(times.get(go.name)!);
+    const row = (cells: Array<string | number>) => console.log(`| ${cells.join(' | ')} |`);
+    const f = (n: number) => n.toFixed(2);
+    console.log('');
+    console.log(
+      `load average before the report: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
+    );
+    console.log('');
+    row(['measure', zviz.name, go.name, 'ZViz / Go', 'goal']);
+    row(['---', '---', '---', '---', '---']);
+    const coldZ = cold.get(zviz)!;
+    const coldG = cold.get(go)!;
+    row([
+      `cold start, exec to handshake, median of ${COLD_STARTS} (ms)`,
+      f(median(coldZ.walls)),
+      f(median(coldG.walls)),
+      `${(median(coldZ.walls) / median(coldG.walls)).toFixed(1)}x`,
+      '< 100 ms',
+    ]);
+    row([
+      '  CPU time at the handshake, median (ms, 10 ms ticks)',
+      f(median(coldZ.cpus)),
+      f(median(coldG.cpus)),
+      '',
+      '',
+    ]);
+    row([
+      `first QueryData after the handshake, median of ${FIRST_QUERIES} (ms)`,
+      f(median(first.get(zviz)!)),
+      f(median(first.get(go)!)),
+      '',
+      '< 10 ms',
+    ]);
+    row([
+      'RSS idle, 2 s after start, median of 3 (MiB)',
+      f(median(idle.get(zviz)!)),
+      f(median(idle.get(go)!)),
+      `${(median(idle.get(zviz)!) / median(idle.get(go)!)).toFixed(2)}x`,
+      '< 45 MiB',
+    ]);
+    row([
+      `promql QueryData, ${POINTS} points, median of ${ROUNDS} (ms)`,
+      `${f(zMed)} (p90 ${f(percentile(times.get(zviz.name)!, 90))})`,
+      `${f(gMed)} (p90 ${f(percentile(times.get(go.name)!, 90))})`,
+      `${(zMed / gMed).toFixed(2)}x`,
+      '< 1.3x',
+    ]);
+    row([
+      `peak RSS serving 50 concurrent dashboard requests x ${WAVES} waves (MiB)`,
+      `${f(busy.get(zviz)!.peak)} (${busy.get(zviz)!.seconds.toFixed(1)} s)`,
+      `${f(busy.get(go)!.peak)} (${busy.get(go)!.seconds.toFixed(1)} s)`,
+      `${(busy.get(zviz)!.peak / busy.get(go)!.peak).toFixed(2)}x`,
+      '< 200 MiB',
+    ]);
+    console.log('');
+    console.log(
+      `references: bare \`node -e\` to its first stdout line: wall median ${ms(median(cold.get('node')!.walls))}, CPU ${ms(median(cold.get('node')!.cpus))}`
+    );
+    console.log(
+      `            the same range query POSTed straight to Prometheus + JSON.parse: median ${ms(dMed)} (p90 ${ms(percentile(times.get('direct')!, 90))})`
+    );
+    console.log(`decisions query, ${syscalls} syscalls (1 wide + ${d.D.frames.length - 1} trend frame):`);
+    console.log(
+      `  the same 3 PromQL queries direct  median ${ms(median(decisionDirectTimes))}  p90 ${ms(percentile(decisionDirectTimes, 90))}`
+    );
+    console.log(
+      `  QueryData through ZViz            median ${ms(median(decisionTimes))}  p90 ${ms(percentile(decisionTimes, 90))}`
+    );
   } finally {
-    client.close();
-    await stopPlugin(plugin);
+    for (const { plugin, client } of plugins.values()) {
+      client.close();
+      await stopPlugin(plugin);
+    }
     await prom.stop();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
