@@ -5,4 +5,3 @@ export { startPluginServer, type PluginServer } from './server';
 export { createLogger, logProcessWarnings, parseLevel, type Logger, type Level } from './log';
 export { checkMagicCookie, HandshakeError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './handshake';
 export { InstanceManager } from './instances';
-export { lazyPlugin } from './lazy';
