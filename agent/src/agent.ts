@@ -117,6 +117,7 @@ export class Agent implements AgentContext {
     for (const source of [
       this.process,
       this.hub,
+      this.hub.loss,
       this.stream,
       this.server.metricSource,
       this.reloads,
@@ -203,12 +204,15 @@ export class Agent implements AgentContext {
   }
 
   health(): HealthReport {
+    const events = this.hub.loss.health();
     const components: Record<string, ComponentHealth> = {
       http: this.server.address ? { status: 'ok' } : { status: this.phase === 'stopped' ? 'disabled' : 'starting' },
+      events,
     };
     let containers = 0;
     let broker: HealthReport['broker'] = { status: 'disabled', inflight: 0 };
-    let status: HealthStatus = this.phase === 'starting' ? 'degraded' : 'healthy';
+    // Dropping decision events: the audit log and the stream are incomplete.
+    let status: HealthStatus = this.phase === 'starting' || events.status !== 'ok' ? 'degraded' : 'healthy';
     for (const entry of this.running) {
       const report = this.componentHealth(entry);
       components[entry.component.name] = report;

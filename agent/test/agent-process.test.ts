@@ -142,7 +142,8 @@ describe('starting and stopping', () => {
     const agent = await AgentProcess.start({}, { command: ['metrics', 'serve'] });
     try {
       const health = await (await fetch(`${agent.url}/health`)).json();
-      expect(Object.keys(health.components)).toEqual(['http']);
+      // The core's own parts only: the server and the decision event pipeline.
+      expect(Object.keys(health.components)).toEqual(['http', 'events']);
     } finally {
       await agent.stop();
     }

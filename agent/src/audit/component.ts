@@ -5,6 +5,7 @@ import type { ComponentHealth } from '@zviz/shared/agent-api';
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
 import type { AuditConfig, Config } from '../config/schema';
+import { DEGRADED_WINDOW_MS } from '../events/loss';
 import { AuditLog, type AuditLogOptions } from './writer';
 
 const HOUR_MS = 3_600_000;
@@ -29,6 +30,10 @@ export class AuditComponent implements Component {
   private timer: NodeJS.Timeout | undefined;
   private startError: string | undefined;
   private enabled: boolean;
+  /** Dropped events as last seen by health(), and when they last grew. */
+  private droppedSeen = 0;
+  private dropStart: number | undefined;
+  private lastDropAt = -Infinity;
 
   constructor(private readonly ctx: AgentContext) {
     this.enabled = ctx.config.logging.audit.enabled;
@@ -74,7 +79,28 @@ export class AuditComponent implements Component {
     if (writer.lastError) {
       return { status: 'degraded', reason: writer.lastError, ...detail };
     }
+    const recent = this.recentDrops(writer.dropped);
+    if (recent > 0) {
+      return {
+        status: 'degraded',
+        reason: `${recent.toLocaleString('en')} events dropped in the last ${DEGRADED_WINDOW_MS / 1000} s: the write queue (logging.audit.queue_size) was full`,
+        ...detail,
+      };
+    }
     return { status: 'ok', ...detail };
+  }
+
+  /** Drops since the first report that saw them grow, while they grew within the window; else 0. */
+  private recentDrops(dropped: number): number {
+    const now = Date.now();
+    if (dropped > this.droppedSeen) {
+      if (this.dropStart === undefined || now - this.lastDropAt > DEGRADED_WINDOW_MS) {
+        this.dropStart = this.droppedSeen;
+      }
+      this.droppedSeen = dropped;
+      this.lastDropAt = now;
+    }
+    return this.dropStart !== undefined && now - this.lastDropAt <= DEGRADED_WINDOW_MS ? dropped - this.dropStart : 0;
   }
 
   private async open(config: AuditConfig): Promise<void> {
@@ -92,7 +118,17 @@ export class AuditComponent implements Component {
       this.writer = writer;
       this.ctx.registry.addSource(writer);
     }
-    this.unsubscribe = this.ctx.hub.subscribe((events) => writer.enqueue(events));
+    const loss = this.ctx.hub.loss;
+    this.unsubscribe = this.ctx.hub.subscribe((events) => {
+      const queued = writer.enqueue(events);
+      if (queued < events.length) {
+        const dropped = new Map<string, number>();
+        for (let i = queued; i < events.length; i++) {
+          dropped.set(events[i].container_id, (dropped.get(events[i].container_id) ?? 0) + 1);
+        }
+        dropped.forEach((count, container) => loss.add(container, 'audit_queue_full', count));
+      }
+    });
     try {
       await writer.open();
       this.startError = undefined;

@@ -131,8 +131,11 @@ export class AuditLog implements MetricSource {
     }
   }
 
-  /** Queues events for writing; drops (and counts) what does not fit. Never waits. */
-  enqueue(events: readonly AuditRecord[]): void {
+  /**
+   * Queues events for writing; drops (and counts) what does not fit. Never
+   * waits. Returns how many were queued: the first ones; the rest were dropped.
+   */
+  enqueue(events: readonly AuditRecord[]): number {
     const room = this.options.queueSize - this.queue.length;
     const accepted = Math.max(0, Math.min(room, events.length));
     for (let i = 0; i < accepted; i++) {
@@ -144,6 +147,7 @@ export class AuditLog implements MetricSource {
         this.writing = undefined;
       });
     }
+    return accepted;
   }
 
   /** Resolves when everything queued so far is written (or dropped). */

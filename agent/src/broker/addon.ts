@@ -122,6 +122,31 @@ export interface NativeMetrics {
   latencySumSeconds: number;
 }
 
+/** Limits of the decision event queue: its capacity, and each container's events a second (rate) and burst. */
+export interface EventLimits {
+  capacity: number;
+  rate: number;
+  burst: number;
+}
+
+/** A chunk of decision events (layout in native/src/broker/events.cc; decoded by broker/events.ts). */
+export interface NativeEventChunk {
+  fields: Float64Array;
+  /** Distinct strings, joined by NUL. */
+  strings: string;
+  /** Whether more events wait: the addon wakes the sink again only after a take that emptied the queue. */
+  more: boolean;
+}
+
+/** Events of one container dropped since the previous takeEventDrops(). */
+export interface NativeEventDrops {
+  container: string;
+  /** Over the container's event rate limit. */
+  rateLimited: number;
+  /** The queue to JavaScript was full. */
+  queueFull: number;
+}
+
 export interface BrokerAddon {
   seccompFeatures(): { filterMode: number; actionsAvailable: string };
   kernelSupport(): KernelSupport;
@@ -134,7 +159,11 @@ export interface BrokerAddon {
     onEvent: (kind: 'exec' | 'exit', details: Record<string, unknown>) => void
   ): NativeContainer;
   metrics(): NativeMetrics;
-  setEventSink(sink: (batch: unknown[]) => void, capacity: number): void;
+  /** One wake-up per process (replacing any earlier one), called when events wait; then takeEvents until empty. */
+  setEventSink(wake: () => void, limits: EventLimits): void;
+  setEventLimits(limits: EventLimits): void;
+  takeEvents(max: number): NativeEventChunk | undefined;
+  takeEventDrops(): NativeEventDrops[];
   sendWithFds(fd: number, data: Buffer, fds: number[]): number;
   recvWithFds(fd: number, maxBytes: number, timeoutMs: number): Promise<{ data: Buffer; fds: number[] }>;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };

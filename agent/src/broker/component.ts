@@ -13,8 +13,6 @@ import { dirname } from 'node:path';
 
 import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api';
 
-import type { NewDecisionEvent } from '../events/hub';
-
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
 import type { Config } from '../config/schema';
@@ -29,8 +27,9 @@ import { limitsOf } from '../containers/session';
 import { parseRestart } from '../containers/restart';
 import { loadProfile } from '../profiles/profile';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
-import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './config';
+import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
 import { ControlServer } from './control-server';
+import { BrokerEvents } from './events';
 import { BrokerMetricSource } from './metrics-source';
 
 export interface ContainerLifecycle {
@@ -49,6 +48,7 @@ export class BrokerComponent implements Component {
   private manager?: ContainerManager;
   private containerSource?: ContainerMetricSource;
   private control?: ControlServer;
+  private events?: BrokerEvents;
   private failure?: string;
   private running = false;
   private config: BrokerConfig;
@@ -95,7 +95,15 @@ export class BrokerComponent implements Component {
       this.host.log.warn({ containers: cleaned }, 'removed containers a previous agent left behind');
     }
 
-    addon.setEventSink((batch) => this.host.hub.publish(batch as NewDecisionEvent[]), this.config.event_queue_size);
+    const hub = this.host.hub;
+    const events = (this.events = new BrokerEvents(addon, (batch) => hub.publish(batch), eventLimits(this.config)));
+    hub.loss.addPoller(() => {
+      for (const d of events.takeDrops()) {
+        hub.loss.add(d.container, 'rate_limit', d.rateLimited);
+        hub.loss.add(d.container, 'queue_full', d.queueFull);
+      }
+    });
+    manager.on('removed', (e: { id: string }) => hub.loss.retire(e.id));
     this.host.registry.addSource(new BrokerMetricSource(addon, () => manager.cgroupDenials()));
     this.containerSource = new ContainerMetricSource(manager);
     this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
@@ -130,6 +138,8 @@ export class BrokerComponent implements Component {
     await this.control?.stop();
     this.containerSource?.stopSampling();
     await this.manager?.removeAll();
+    // The last events go to the audit log, which stops after the broker.
+    this.events?.drainNow();
     // Nothing left behind: the group directories go too, when empty.
     this.cgroups?.removeGroup();
   }
@@ -140,6 +150,15 @@ export class BrokerComponent implements Component {
     if (!manager) {
       return;
     }
+    // The event limits apply at once; the rest of the section at the next start.
+    const next = { ...DEFAULT_BROKER_CONFIG, ...config.broker };
+    this.config = {
+      ...this.config,
+      event_queue_size: next.event_queue_size,
+      event_rate_limit: next.event_rate_limit,
+      event_burst: next.event_burst,
+    };
+    this.events?.setLimits(eventLimits(this.config));
     const wanted = config.containers;
     const names = new Set(wanted.map((w) => w.name));
     for (const c of manager.list()) {

@@ -3,6 +3,8 @@
 //   broker:
 //     control_socket: /run/zviz/agent.sock   # where `zviz run` finds the agent
 //     event_queue_size: 8192                  # decision events held for the audit log and API
+//     event_rate_limit: 1000                  # per container: decision events a second for the audit log and API
+//     event_burst: 5000                       # per container: events at once above that rate
 //     events: notable                         # notable: log, deny, kill; all: also allow
 //     sync_wake_up: true                      # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it
 //     cgroup_group: zviz                      # container cgroups live in <hierarchy>/<group>/<id>
@@ -13,6 +15,8 @@ import { DEFAULT_CONTROL_SOCKET } from './protocol';
 export interface BrokerConfig {
   control_socket: string;
   event_queue_size: number;
+  event_rate_limit: number;
+  event_burst: number;
   events: 'notable' | 'all';
   sync_wake_up: boolean;
   cgroup_group: string;
@@ -26,6 +30,14 @@ export const BROKER_SCHEMA: JsonSchema = {
   properties: {
     control_socket: { type: 'string', pattern: '^/', default: DEFAULT_CONTROL_SOCKET, description: 'an absolute path' },
     event_queue_size: { type: 'integer', minimum: 16, maximum: 10000000, default: 8192 },
+    event_rate_limit: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1000000,
+      default: 1000,
+      description: 'decision events a second per container; beyond it they are dropped and counted',
+    },
+    event_burst: { type: 'integer', minimum: 1, maximum: 10000000, default: 5000 },
     events: { enum: ['notable', 'all'], default: 'notable' },
     sync_wake_up: { type: 'boolean', default: true },
     cgroup_group: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', default: 'zviz' },
@@ -36,8 +48,15 @@ export const BROKER_SCHEMA: JsonSchema = {
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   control_socket: DEFAULT_CONTROL_SOCKET,
   event_queue_size: 8192,
+  event_rate_limit: 1000,
+  event_burst: 5000,
   events: 'notable',
   sync_wake_up: true,
   cgroup_group: 'zviz',
   sample_interval_seconds: 5,
 };
+
+/** The broker's event limits from its configuration. */
+export function eventLimits(config: BrokerConfig): { capacity: number; rate: number; burst: number } {
+  return { capacity: config.event_queue_size, rate: config.event_rate_limit, burst: config.event_burst };
+}

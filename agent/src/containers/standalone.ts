@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 
 import type { BrokerAddon } from '../broker/addon';
+import { DEFAULT_BROKER_CONFIG, eventLimits } from '../broker/config';
+import { BrokerEvents } from '../broker/events';
 import { FORWARDED_SIGNALS } from '../broker/control-client';
 import type { RunRequest, ServerMessage } from '../broker/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
@@ -25,6 +27,8 @@ function alive(pid: number): boolean {
 export interface StandaloneIo {
   message(message: ServerMessage): void;
   decisions?: (batch: unknown[]) => void;
+  /** Decision events not passed to `decisions` (over the per-container event rate limit, or a full queue). */
+  eventsDropped?: (count: number) => void;
 }
 
 export async function runStandalone(request: RunRequest, addon: BrokerAddon, io: StandaloneIo): Promise<number> {
@@ -36,9 +40,9 @@ export async function runStandalone(request: RunRequest, addon: BrokerAddon, io:
     const owner = /^r(\d+)-/.exec(id);
     return owner !== null && !alive(Number(owner[1]));
   });
-  if (io.decisions) {
-    addon.setEventSink(io.decisions, 4096);
-  }
+  const events = io.decisions
+    ? new BrokerEvents(addon, io.decisions, { ...eventLimits(DEFAULT_BROKER_CONFIG), capacity: 4096 })
+    : undefined;
   const spec = specFromRequest(request, [0, 1, 2], addon);
   let container: Container | undefined;
   const forward = (signal: NodeJS.Signals) => {
@@ -52,6 +56,11 @@ export async function runStandalone(request: RunRequest, addon: BrokerAddon, io:
   try {
     const { container: c, end } = await runSession(manager, spec, io.message, (created) => (container = created));
     await manager.remove(c);
+    events?.drainNow();
+    const dropped = events?.takeDrops().reduce((n, d) => n + d.rateLimited + d.queueFull, 0) ?? 0;
+    if (dropped > 0) {
+      io.eventsDropped?.(dropped);
+    }
     return end.exitCode;
   } finally {
     for (const signal of FORWARDED_SIGNALS) {

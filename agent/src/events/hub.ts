@@ -2,11 +2,13 @@
 // over batches (never single syscalls); the hub numbers them, keeps the
 // newest in a bounded ring for /api/v1/decisions and stream resumes, and
 // passes each batch to its subscribers (the audit log, the stream). Nothing
-// here blocks or grows without bound.
+// here blocks or grows without bound. Events that never made it this far, or
+// that a subscriber had to drop, are counted in `loss`.
 import type { DecisionEvent, DecisionsResponse } from '@zviz/shared/agent-api';
 
 import type { FamilySamples, MetricSource } from '../metrics/source';
 import { isUnfiltered, matches, type DecisionFilter } from './filter';
+import { EventLoss } from './loss';
 
 /** An event as the broker produces it; the hub assigns `seq`. */
 export type NewDecisionEvent = Omit<DecisionEvent, 'seq'>;
@@ -22,6 +24,8 @@ export interface DecisionQuery {
 
 export class EventHub implements MetricSource {
   readonly families = ['zviz_audit_events_total'];
+  /** Events dropped on their way, per container and reason (a metric source of its own). */
+  readonly loss = new EventLoss();
   private ring: Array<DecisionEvent | undefined>;
   private seq = 0;
   private readonly subscribers = new Set<Subscriber>();

@@ -332,6 +332,13 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: [],
     component: 'audit',
   },
+  {
+    name: 'zviz_container_events_dropped_total',
+    type: 'counter',
+    help: 'Decision events of a container that did not reach the audit log, by reason: rate_limit (over the per-container event rate limit; not in the stream or API either), queue_full (the broker event queue was full; likewise), audit_queue_full (the audit write queue was full). Past the container budget, container_id="other".',
+    labels: ['container_id', 'reason'],
+    component: 'agent',
+  },
 
   // Resources (seeds 000 and 001), from cgroup files.
   {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { requireBrokerAddon, type BrokerAddon, type NativeMetrics } from '../../src/broker/addon';
+import { BrokerEvents } from '../../src/broker/events';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import type { ResourceLimits } from '../../src/cgroups/limits';
@@ -121,7 +122,12 @@ export function lines(output: string): Map<string, string> {
 export class EventLog {
   readonly events: Array<Record<string, unknown>> = [];
   constructor() {
-    addon().setEventSink((batch) => this.events.push(...(batch as Array<Record<string, unknown>>)), 100_000);
+    // Limits far above what a test makes: every event is kept.
+    new BrokerEvents(addon(), (batch) => this.events.push(...(batch as Array<Record<string, unknown>>)), {
+      capacity: 100_000,
+      rate: 1_000_000,
+      burst: 10_000_000,
+    });
   }
   for(containerId: string): Array<Record<string, unknown>> {
     return this.events.filter((e) => e.container_id === containerId);

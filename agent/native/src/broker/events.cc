@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <ctime>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/metrics.h"
@@ -11,14 +14,10 @@
 namespace zviz::broker {
 namespace {
 
-std::string IsoTime(int64_t ns) {
-  const time_t seconds = static_cast<time_t>(ns / 1'000'000'000);
-  struct tm utc;
-  gmtime_r(&seconds, &utc);
-  char buf[40];
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>((ns / 1'000'000) % 1000));
-  return buf;
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 std::string OpenFlags(int64_t flags) {
@@ -54,8 +53,8 @@ EventQueue& EventQueue::Get() {
   return queue;
 }
 
-void EventQueue::SetSink(Napi::Env env, Napi::Function sink, size_t capacity) {
-  Tsfn fresh = Tsfn::New(env, sink, "zviz-broker-events", 1, 1, nullptr);
+void EventQueue::SetSink(Napi::Env env, Napi::Function wake, const EventLimits& limits) {
+  Tsfn fresh = Tsfn::New(env, wake, "zviz-broker-events", 1, 1, nullptr);
   // Decision events must not keep a finished `zviz run` alive.
   fresh.Unref(env);
   Tsfn old;
@@ -63,13 +62,21 @@ void EventQueue::SetSink(Napi::Env env, Napi::Function sink, size_t capacity) {
     std::lock_guard<std::mutex> lock(mu_);
     old = tsfn_;
     tsfn_ = fresh;
-    capacity_ = capacity;
+    limits_ = limits;
     open_ = true;
-    drain_pending_ = false;
+    wake_pending_ = false;
+    if (!queue_.empty() && tsfn_.NonBlockingCall() == napi_ok) {
+      wake_pending_ = true;
+    }
   }
   if (old) {
     old.Release();
   }
+}
+
+void EventQueue::SetLimits(const EventLimits& limits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  limits_ = limits;
 }
 
 void EventQueue::Close() {
@@ -82,71 +89,204 @@ void EventQueue::Close() {
     open_ = false;
     old = tsfn_;
     tsfn_ = Tsfn();
+    for (const DecisionEvent& e : queue_) {
+      CountDrop(e.container, false);
+    }
     queue_.clear();
   }
   old.Release();
 }
 
+bool EventQueue::Admit(const ContainerLabel& label, uint64_t now_ns) {
+  EventBudget& b = label.budget;
+  if (b.tokens < 0) {
+    b.tokens = limits_.burst;
+  } else {
+    const double earned = static_cast<double>(now_ns - b.refilled_ns) * 1e-9 * limits_.rate;
+    b.tokens = std::min(limits_.burst, b.tokens + earned);
+  }
+  b.refilled_ns = now_ns;
+  if (b.tokens < 1) {
+    return false;
+  }
+  b.tokens -= 1;
+  return true;
+}
+
+void EventQueue::CountDrop(const std::shared_ptr<const ContainerLabel>& label, bool rate_limited) {
+  if (!rate_limited) {
+    BrokerMetrics::Get().EventDropped();
+  }
+  if (!label) {
+    return;  // every supervisor has a label; the agent-wide counter has it anyway
+  }
+  EventBudget& b = label->budget;
+  ++(rate_limited ? b.rate_limited : b.queue_full);
+  if (!b.listed) {
+    b.listed = true;
+    dropping_.push_back(label);
+  }
+}
+
 void EventQueue::Push(DecisionEvent&& event) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!open_ || queue_.size() >= capacity_) {
-    BrokerMetrics::Get().EventDropped();
+  if (event.container && open_ && !Admit(*event.container, MonotonicNs())) {
+    CountDrop(event.container, true);
+    return;
+  }
+  if (!open_ || queue_.size() >= limits_.capacity) {
+    CountDrop(event.container, false);
     return;
   }
   queue_.push_back(std::move(event));
-  if (!drain_pending_) {
-    // One pending call drains everything queued until it runs. napi_queue_full
-    // cannot happen (one call at most is pending); napi_closing means the
-    // environment is going away and the events go with it.
+  if (!wake_pending_) {
+    // One wake-up at a time: JavaScript takes everything queued until the
+    // queue is empty, and only then can a push wake it again. napi_closing
+    // means the environment is going away and the events go with it.
     if (tsfn_.NonBlockingCall() == napi_ok) {
-      drain_pending_ = true;
+      wake_pending_ = true;
     }
   }
 }
 
-void EventQueue::CallJs(Napi::Env env, Napi::Function sink, std::nullptr_t*, void*) {
-  if (env == nullptr || sink.IsEmpty()) {
+void EventQueue::CallJs(Napi::Env env, Napi::Function wake, std::nullptr_t*, void*) {
+  if (env == nullptr || wake.IsEmpty()) {
     return;
   }
-  Get().Drain(env, sink);
+  wake.Call({});
 }
 
-void EventQueue::Drain(Napi::Env env, Napi::Function sink) {
-  std::deque<DecisionEvent> batch;
+// A chunk for JavaScript. `fields` holds kFields numbers per event, in this
+// order (agent/src/broker/events.ts decodes them): time (ms since the epoch),
+// then string indexes for container id, profile, syscall, decision and layer,
+// then latency (µs), pid, rule (-1: none), errno (-1: not a denial), then
+// string indexes for flags, path, resolved path, address and note (-1: absent).
+// `strings` holds each distinct string once, joined by NUL (no field can
+// contain one: paths are C strings, the rest are the broker's own).
+namespace {
+
+constexpr size_t kFields = 15;
+
+class StringTable {
+ public:
+  double Add(const std::string& s) {
+    const size_t index = count_++;
+    if (index > 0) {
+      joined_.push_back('\0');
+    }
+    joined_.append(s);
+    return static_cast<double>(index);
+  }
+  double AddOptional(const std::string& s) { return s.empty() ? -1 : Add(s); }
+  const std::string& joined() const { return joined_; }
+
+ private:
+  std::string joined_;
+  size_t count_ = 0;
+};
+
+}  // namespace
+
+Napi::Value EventQueue::TakeEvents(Napi::Env env, size_t max) {
+  std::vector<DecisionEvent> batch;
+  bool more = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    drain_pending_ = false;
-    batch.swap(queue_);
+    const size_t n = std::min(max, queue_.size());
+    batch.reserve(n);
+    for (size_t i = 0; i < n; i++) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    more = !queue_.empty();
+    if (!more) {
+      wake_pending_ = false;
+    }
   }
   if (batch.empty()) {
-    return;
+    return env.Undefined();
   }
   const SyscallTable& table = SyscallTable::Get();
-  Napi::Array out = Napi::Array::New(env, batch.size());
-  uint32_t i = 0;
+  StringTable strings;
+  std::unordered_map<const ContainerLabel*, std::pair<double, double>> labels;
+  std::unordered_map<uint16_t, double> syscalls;
+  double decisions[kDecisionCount];
+  double layers[kLayerCount];
+  std::fill(std::begin(decisions), std::end(decisions), -1);
+  std::fill(std::begin(layers), std::end(layers), -1);
+  const double empty = strings.Add("");
+
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, batch.size() * kFields * sizeof(double));
+  double* out = static_cast<double*>(buffer.Data());
   for (const DecisionEvent& e : batch) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("timestamp", IsoTime(e.time_ns));
-    o.Set("event_type", "syscall");
-    o.Set("container_id", e.container ? e.container->id : std::string());
-    o.Set("syscall", table.Name(e.syscall));
-    Napi::Object args = Napi::Object::New(env);
-    if (!e.path.empty()) args.Set("path", e.path);
-    if (!e.resolved.empty() && e.resolved != e.path) args.Set("resolved", e.resolved);
-    if (e.has_flags) args.Set("flags", OpenFlags(e.flags));
-    if (!e.address.empty()) args.Set("address", e.address);
-    if (e.rule >= 0) args.Set("rule", e.rule);
-    if (!e.note.empty()) args.Set("note", e.note);
-    o.Set("args", args);
-    o.Set("decision", DecisionName(e.decision));
-    o.Set("latency_us", static_cast<double>(e.latency_ns) / 1000.0);
-    o.Set("layer", LayerName(e.layer));
-    o.Set("pid", e.pid);
-    if (e.container && !e.container->profile.empty()) o.Set("profile", e.container->profile);
-    if (e.decision == Decision::kDeny) o.Set("errno", e.errno_value);
-    out.Set(i++, o);
+    std::pair<double, double> label{empty, -1};
+    if (e.container) {
+      auto [it, fresh] = labels.try_emplace(e.container.get(), label);
+      if (fresh) {
+        it->second = {strings.Add(e.container->id), strings.AddOptional(e.container->profile)};
+      }
+      label = it->second;
+    }
+    auto [sys, fresh_sys] = syscalls.try_emplace(e.syscall, 0);
+    if (fresh_sys) {
+      sys->second = strings.Add(table.Name(e.syscall));
+    }
+    double& decision = decisions[static_cast<size_t>(e.decision)];
+    if (decision < 0) {
+      decision = strings.Add(DecisionName(e.decision));
+    }
+    double& layer = layers[static_cast<size_t>(e.layer)];
+    if (layer < 0) {
+      layer = strings.Add(LayerName(e.layer));
+    }
+    out[0] = static_cast<double>(e.time_ns / 1'000'000);
+    out[1] = label.first;
+    out[2] = label.second;
+    out[3] = sys->second;
+    out[4] = decision;
+    out[5] = layer;
+    out[6] = static_cast<double>(e.latency_ns) / 1000.0;
+    out[7] = e.pid;
+    out[8] = e.rule >= 0 ? e.rule : -1;
+    out[9] = e.decision == Decision::kDeny ? e.errno_value : -1;
+    out[10] = e.has_flags ? strings.Add(OpenFlags(e.flags)) : -1;
+    out[11] = strings.AddOptional(e.path);
+    out[12] = e.resolved != e.path ? strings.AddOptional(e.resolved) : -1;
+    out[13] = strings.AddOptional(e.address);
+    out[14] = strings.AddOptional(e.note);
+    out += kFields;
   }
-  sink.Call({out});
+  Napi::Object chunk = Napi::Object::New(env);
+  chunk.Set("fields", Napi::Float64Array::New(env, batch.size() * kFields, buffer, 0));
+  chunk.Set("strings", Napi::String::New(env, strings.joined()));
+  chunk.Set("more", Napi::Boolean::New(env, more));
+  return chunk;
+}
+
+Napi::Value EventQueue::TakeDrops(Napi::Env env) {
+  std::vector<std::shared_ptr<const ContainerLabel>> dropping;
+  std::vector<std::pair<uint64_t, uint64_t>> counts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropping.swap(dropping_);
+    counts.reserve(dropping.size());
+    for (const auto& label : dropping) {
+      EventBudget& b = label->budget;
+      counts.emplace_back(b.rate_limited, b.queue_full);
+      b.rate_limited = 0;
+      b.queue_full = 0;
+      b.listed = false;
+    }
+  }
+  Napi::Array out = Napi::Array::New(env, dropping.size());
+  for (size_t i = 0; i < dropping.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("container", dropping[i]->id);
+    o.Set("rateLimited", static_cast<double>(counts[i].first));
+    o.Set("queueFull", static_cast<double>(counts[i].second));
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
 }
 
 }  // namespace zviz::broker

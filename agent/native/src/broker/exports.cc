@@ -136,19 +136,66 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
   return out;
 }
 
+bool ReadLimits(Napi::Env env, Napi::Value value, EventLimits* limits) {
+  if (!value.IsObject()) {
+    Napi::TypeError::New(env, "event limits must be { capacity, rate, burst }").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Object o = value.As<Napi::Object>();
+  const Napi::Value capacity = o.Get("capacity");
+  const Napi::Value rate = o.Get("rate");
+  const Napi::Value burst = o.Get("burst");
+  if (!capacity.IsNumber() || !rate.IsNumber() || !burst.IsNumber()) {
+    Napi::TypeError::New(env, "event limits must be { capacity, rate, burst }").ThrowAsJavaScriptException();
+    return false;
+  }
+  const int64_t c = capacity.As<Napi::Number>().Int64Value();
+  const double r = rate.As<Napi::Number>().DoubleValue();
+  const double b = burst.As<Napi::Number>().DoubleValue();
+  if (c < 1 || c > 10'000'000 || !(r > 0) || !(b >= 1)) {
+    Napi::RangeError::New(env, "capacity must be 1 to 10000000, rate above 0, burst at least 1")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  limits->capacity = static_cast<size_t>(c);
+  limits->rate = r;
+  limits->burst = b;
+  return true;
+}
+
 Napi::Value SetEventSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "setEventSink(fn, capacity)").ThrowAsJavaScriptException();
+  if (info.Length() < 2 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "setEventSink(wake, { capacity, rate, burst })").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  const int64_t capacity = info[1].As<Napi::Number>().Int64Value();
-  if (capacity < 1 || capacity > 10'000'000) {
-    Napi::RangeError::New(env, "capacity must be between 1 and 10000000").ThrowAsJavaScriptException();
-    return env.Undefined();
+  EventLimits limits;
+  if (ReadLimits(env, info[1], &limits)) {
+    EventQueue::Get().SetSink(env, info[0].As<Napi::Function>(), limits);
   }
-  EventQueue::Get().SetSink(env, info[0].As<Napi::Function>(), static_cast<size_t>(capacity));
   return env.Undefined();
+}
+
+Napi::Value SetEventLimits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EventLimits limits;
+  if (ReadLimits(env, info[0], &limits)) {
+    EventQueue::Get().SetLimits(limits);
+  }
+  return env.Undefined();
+}
+
+Napi::Value TakeEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int64Value() < 1) {
+    Napi::TypeError::New(env, "takeEvents(max): max must be a positive number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return EventQueue::Get().TakeEvents(env, static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()));
+}
+
+Napi::Value TakeEventDrops(const Napi::CallbackInfo& info) {
+  return EventQueue::Get().TakeDrops(info.Env());
 }
 
 }  // namespace
@@ -167,6 +214,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, NativeContainer::Spawn, "spawn"));
   exports.Set("metrics", Napi::Function::New(env, Metrics, "metrics"));
   exports.Set("setEventSink", Napi::Function::New(env, SetEventSink, "setEventSink"));
+  exports.Set("setEventLimits", Napi::Function::New(env, SetEventLimits, "setEventLimits"));
+  exports.Set("takeEvents", Napi::Function::New(env, TakeEvents, "takeEvents"));
+  exports.Set("takeEventDrops", Napi::Function::New(env, TakeEventDrops, "takeEventDrops"));
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { requireBrokerAddon, type BrokerAddon } from '../../broker/addon';
+import { DEFAULT_BROKER_CONFIG } from '../../broker/config';
 import { connectAgent, runThroughAgent } from '../../broker/control-client';
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
 import { parseCpus, parseMemory, parsePids } from '../../cgroups/limits';
@@ -177,6 +178,12 @@ export async function run(
               );
             }
           }
+        : undefined,
+      eventsDropped: opts.logDecisions
+        ? (count) =>
+            err(
+              `zviz: ${count} decisions not printed: more than ${DEFAULT_BROKER_CONFIG.event_rate_limit} a second (the event rate limit)`
+            )
         : undefined,
     });
     return last ? code : EXIT_RUN_FAILED;
