@@ -3,7 +3,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <cstring>
 #include <ctime>
 #include <unordered_map>
 #include <vector>
