@@ -243,7 +243,9 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}; node ${process.version}`
 );
-console.log(`${SECONDS} s per phase, a scrape and a /health probe every second; flood: ${THREADS} threads of refused ptrace calls.\n`);
+console.log(
+  `${SECONDS} s per phase, a scrape and a /health probe every second; flood: ${THREADS} threads of refused ptrace calls.\n`
+);
 
 let agent;
 try {
@@ -274,7 +276,8 @@ try {
     : undefined;
   const counted =
     perContainer ??
-    (sumFamily(text, 'zviz_broker_events_dropped_total') ?? 0) + (sumFamily(text, 'zviz_audit_events_dropped_total') ?? 0);
+    (sumFamily(text, 'zviz_broker_events_dropped_total') ?? 0) +
+      (sumFamily(text, 'zviz_audit_events_dropped_total') ?? 0);
   const result = {
     machine,
     seconds: SECONDS,
@@ -322,7 +325,9 @@ try {
       `dropped with a count ${l.droppedCounted.toLocaleString('en')}${perContainer === undefined ? ' (agent-wide counters)' : ' (zviz_container_events_dropped_total of the container)'}; ` +
       `lost without a count ${l.lostUncounted.toLocaleString('en')}.`
   );
-  console.log('Goals under the flood: scrape p99 < 100 ms, /health degraded while events are dropped, nothing lost without a count.');
+  console.log(
+    'Goals under the flood: scrape p99 < 100 ms, /health degraded while events are dropped, nothing lost without a count.'
+  );
 } finally {
   if (agent && agent.child.exitCode === null) {
     const exited = new Promise((resolve) => agent.child.once('exit', resolve));

@@ -21,7 +21,17 @@ const SCRAPE_TIMEOUT_MS = 10_000;
 function build(name: string): string {
   mkdirSync(join(WORKLOADS, 'bin'), { recursive: true });
   const out = join(WORKLOADS, 'bin', name);
-  execFileSync('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', out, join(WORKLOADS, `${name}.c`)]);
+  execFileSync('cc', [
+    '-static',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-pthread',
+    '-o',
+    out,
+    join(WORKLOADS, `${name}.c`),
+  ]);
   return out;
 }
 
