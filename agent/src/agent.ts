@@ -115,6 +115,7 @@ export class Agent implements AgentContext {
     this.reloadCount.inc({ result: 'success' }, 0);
     this.reloadCount.inc({ result: 'failure' }, 0);
     for (const source of [
+      options.log.metricSource(),
       this.process,
       this.hub,
       this.hub.loss,
@@ -205,14 +206,18 @@ export class Agent implements AgentContext {
 
   health(): HealthReport {
     const events = this.hub.loss.health();
+    const logFailing = this.agentLog.failing();
     const components: Record<string, ComponentHealth> = {
       http: this.server.address ? { status: 'ok' } : { status: this.phase === 'stopped' ? 'disabled' : 'starting' },
       events,
+      log: logFailing ? { status: 'degraded', reason: logFailing } : { status: 'ok' },
     };
     let containers = 0;
     let broker: HealthReport['broker'] = { status: 'disabled', inflight: 0 };
     // Dropping decision events: the audit log and the stream are incomplete.
-    let status: HealthStatus = this.phase === 'starting' || events.status !== 'ok' ? 'degraded' : 'healthy';
+    // The agent's own log failing to write: its record of what happened is too.
+    let status: HealthStatus =
+      this.phase === 'starting' || events.status !== 'ok' || logFailing ? 'degraded' : 'healthy';
     for (const entry of this.running) {
       const report = this.componentHealth(entry);
       components[entry.component.name] = report;

@@ -142,8 +142,8 @@ describe('starting and stopping', () => {
     const agent = await AgentProcess.start({}, { command: ['metrics', 'serve'] });
     try {
       const health = await (await fetch(`${agent.url}/health`)).json();
-      // The core's own parts only: the server and the decision event pipeline.
-      expect(Object.keys(health.components)).toEqual(['http', 'events']);
+      // The core's own parts only: the server, the decision event pipeline and the agent's log.
+      expect(Object.keys(health.components)).toEqual(['http', 'events', 'log']);
     } finally {
       await agent.stop();
     }

@@ -6,12 +6,13 @@
 // after the retention period. Written lines are in the kernel's page cache
 // at once, so a crash of the agent loses at most what was still queued.
 import type { AuditRecord } from '@zviz/shared/agent-api';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
+import { fileKind } from '../files/regular-file';
 import { ensureDir } from '../log/dirs';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 
@@ -32,6 +33,9 @@ export interface AuditLogDeps {
   now?: () => number;
   onError?: (message: string, error: unknown) => void;
 }
+
+const APPEND_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** Lines written in one write call, at most. */
 const BATCH_LINES = 4096;
@@ -205,8 +209,13 @@ export class AuditLog implements MetricSource {
 
   private async openFile(): Promise<void> {
     await ensureDir(dirname(this.options.path));
-    const file = await open(this.options.path, 'a', 0o640);
+    // Non-blocking: a FIFO at the path must not hold a thread of the pool forever.
+    const file = await open(this.options.path, APPEND_FLAGS, 0o640);
     const info = await file.stat();
+    if (!info.isFile()) {
+      await file.close();
+      throw new Error(`${this.options.path} is ${fileKind(info)}; the audit log is written to a regular file only`);
+    }
     this.file = file;
     this.size = info.size;
     this.lastWrite = info.size > 0 ? info.mtimeMs : this.now();

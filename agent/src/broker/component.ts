@@ -25,6 +25,7 @@ import { ContainerManager, type Container, type ContainerStartedEvent } from '..
 import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../containers/session';
 import { parseRestart } from '../containers/restart';
+import { openOutputFile } from '../files/regular-file';
 import { loadProfile } from '../profiles/profile';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
@@ -252,7 +253,8 @@ function configuredStdio(entry: ContainerConfig): { fds: [number, number, number
     if (path !== '/dev/null') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
     }
-    const fd = openSync(path, 'a', 0o640);
+    // Never blocks on a FIFO, refuses a device: only regular files (or /dev/null).
+    const fd = openOutputFile(path);
     owned.push(fd);
     return fd;
   };

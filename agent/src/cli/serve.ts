@@ -3,6 +3,7 @@
 // the agent until SIGTERM or SIGINT, reload on SIGHUP.
 import { Agent, type ComponentFactory } from '../agent';
 import { loadConfig, type LoadOptions } from '../config/load';
+import { FileRefused } from '../files/regular-file';
 import type { Config } from '../config/schema';
 import { AgentLog } from '../log/logger';
 import { CliExit, EXIT } from './exit';
@@ -32,7 +33,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   try {
     log = AgentLog.create(config.logging);
   } catch (error) {
-    throw new CliExit(EXIT.usage, `logging.output: cannot open ${config.logging.output}: ${(error as Error).message}`);
+    const reason = error instanceof FileRefused ? error.reason : (error as Error).message;
+    throw new CliExit(EXIT.usage, `logging.output: cannot open ${config.logging.output}: ${reason}`);
   }
   const logger = log.logger;
   process.on('uncaughtException', (error) => {

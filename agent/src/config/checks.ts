@@ -2,11 +2,17 @@
 // be used, TLS files that can be read and belong together. Run after the
 // schema, so every value here already has the right type.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { createSecureContext } from 'node:tls';
 
+import { FileRefused, outputFileProblem, readRegularFile } from '../files/regular-file';
 import { parseAddress } from './address';
 import type { Config } from './schema';
+
+/** A token is a line; a file much larger than that is the wrong file. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+/** A certificate chain or key in PEM: a few kilobytes each. */
+export const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
 export interface Problem {
   path: string;
@@ -17,22 +23,14 @@ export interface Problem {
 export const BCRYPT_HASH = /^\$2[abxy]?\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
 function fsReason(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') {
-    return 'no such file';
-  }
-  if (e.code === 'EACCES') {
-    return 'permission denied';
-  }
-  if (e.code === 'EISDIR') {
-    return 'is a directory, not a file';
-  }
-  return e.message;
+  return error instanceof FileRefused ? error.reason : (error as Error).message;
 }
 
 /** A credential file's content without the trailing newline editors add. */
 export function readSecretFile(path: string): string {
-  return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  return readRegularFile(path, MAX_SECRET_FILE_BYTES)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export interface TlsMaterial {
@@ -46,7 +44,7 @@ export function readTls(files: { cert_file: string; key_file: string }): TlsMate
   let cert: Buffer | undefined;
   let key: Buffer | undefined;
   try {
-    cert = readFileSync(files.cert_file);
+    cert = readRegularFile(files.cert_file, MAX_PEM_FILE_BYTES);
     new X509Certificate(cert);
   } catch (error) {
     const reason = cert ? 'not a PEM certificate' : `cannot read ${files.cert_file}: ${fsReason(error)}`;
@@ -54,7 +52,7 @@ export function readTls(files: { cert_file: string; key_file: string }): TlsMate
     cert = undefined;
   }
   try {
-    key = readFileSync(files.key_file);
+    key = readRegularFile(files.key_file, MAX_PEM_FILE_BYTES);
     createPrivateKey(key);
   } catch (error) {
     const reason = key
@@ -140,5 +138,44 @@ export function checkConfig(config: Config): Problem[] {
       problems.push(...tls);
     }
   }
+  problems.push(...outputProblems(config));
+  return problems;
+}
+
+/** Files the agent appends to: each must be a regular file or not exist yet. */
+function outputProblems(config: Config): Problem[] {
+  const problems: Problem[] = [];
+  const check = (path: string, value: string) => {
+    const why = outputFileProblem(value);
+    if (why) {
+      problems.push({ path, reason: `${value} ${why}` });
+    }
+  };
+  const output = config.logging.output;
+  if (output !== 'stderr' && output !== 'stdout') {
+    if (!isAbsolute(output)) {
+      problems.push({
+        path: 'logging.output',
+        reason: `${JSON.stringify(output)} is neither stderr, stdout nor an absolute file path`,
+      });
+    } else {
+      const why = outputFileProblem(output);
+      if (why) {
+        const hint = /^\/dev\/(stderr|stdout)$/.test(output) ? ` (write ${output.slice(5)} for the agent's own)` : '';
+        problems.push({ path: 'logging.output', reason: `${output} ${why}${hint}` });
+      }
+    }
+  }
+  if (config.logging.audit.enabled) {
+    check('logging.audit.path', config.logging.audit.path);
+  }
+  config.containers.forEach((container, i) => {
+    for (const key of ['stdout', 'stderr'] as const) {
+      const value = container[key];
+      if (value !== undefined && value !== 'null' && value !== 'inherit') {
+        check(`containers.${i}.${key}`, value);
+      }
+    }
+  });
   return problems;
 }

@@ -5,10 +5,10 @@
 // or keep the running configuration on a reload).
 import Ajv, { type ErrorObject } from 'ajv';
 import { distance } from 'fastest-levenshtein';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isMap, parseDocument } from 'yaml';
 
+import { readRegularText, type FileRefused } from '../files/regular-file';
 import { checkConfig } from './checks';
 import type { JsonSchema } from './json-schema';
 import { CONFIG_SCHEMA, DEFAULT_CONFIG_PATH, type Config } from './schema';
@@ -33,6 +33,9 @@ export interface LoadOptions {
 
 export type LoadResult = { ok: true; config: Config; source: string } | { ok: false; source: string; errors: string[] };
 
+/** A configuration is a few kilobytes; this refuses a wrong file (a log, a device) quickly. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Aliases a file may expand; past it a file is refused, so a small file cannot expand into gigabytes. */
 const MAX_ALIASES = 100;
 
@@ -52,11 +55,11 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   let source = path;
   let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path, MAX_CONFIG_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (explicit || code !== 'ENOENT') {
-      return { ok: false, source, errors: [`${path}: cannot read the configuration file: ${describeFsError(error)}`] };
+    const refused = error as FileRefused;
+    if (explicit || refused.code !== 'ENOENT') {
+      return { ok: false, source, errors: [`${path}: cannot read the configuration file: ${refused.reason}`] };
     }
     source = 'defaults';
   }
@@ -138,16 +141,6 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1]] = value;
-}
-
-function describeFsError(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  const why: Record<string, string> = {
-    ENOENT: 'no such file',
-    EACCES: 'permission denied',
-    EISDIR: 'is a directory',
-  };
-  return (e.code && why[e.code]) ?? e.message;
 }
 
 // ---- turning ajv's errors into sentences ----

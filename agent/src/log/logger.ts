@@ -6,12 +6,14 @@
 // can change format and output without re-creating the loggers components
 // hold. Everything is in-process streams (no worker-thread transports), so
 // the bundled agent logs the same as in development.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 
 import type { LogLevel } from '../config/schema';
+import { openOutputFile } from '../files/regular-file';
+import type { FamilySamples, MetricSource } from '../metrics/source';
 import { ensureDirSync } from './dirs';
 
 export type { Logger } from 'pino';
@@ -30,15 +32,60 @@ interface LineSink {
 
 type SonicBoom = ReturnType<typeof pino.destination>;
 
-function openDestination(output: string): SonicBoom {
+/**
+ * Log text held while the output refuses writes (a full disk): it is written
+ * when the output takes it again. Past this much, lines are dropped and
+ * counted: the agent's memory does not grow with an outage.
+ */
+const MAX_PENDING_BYTES = 1024 * 1024;
+/** What went wrong with the output, for /health and /metrics; never logged (that would write to it). */
+interface OutputFaults {
+  writeErrors: number;
+  linesDropped: number;
+  /** The last failed write's reason, until a write succeeds again. */
+  lastError?: string;
+}
+
+/**
+ * The output as a sonic-boom stream. A file is first opened here without
+ * ever blocking and must be a regular file (regular-file.ts), so a FIFO or a
+ * device at the path is refused with a reason; sonic-boom then opens it by
+ * path, which lets reopen() keep the text still pending.
+ */
+function openDestination(output: string, faults: OutputFaults): SonicBoom {
+  let destination: SonicBoom;
   if (output === 'stderr' || output === 'stdout') {
-    return pino.destination({ dest: output === 'stderr' ? 2 : 1, sync: true });
+    destination = pino.destination({ fd: output === 'stderr' ? 2 : 1, sync: true, maxLength: MAX_PENDING_BYTES });
+  } else {
+    ensureDirSync(dirname(output));
+    closeSync(openOutputFile(output));
+    destination = pino.destination({ dest: output, sync: true, append: true, maxLength: MAX_PENDING_BYTES });
   }
-  // Open once synchronously so a bad path is reported now, with its reason,
-  // instead of as an asynchronous stream error.
-  ensureDirSync(dirname(output));
-  closeSync(openSync(output, 'a', 0o640));
-  return pino.destination({ dest: output, sync: true, append: true });
+  // A failed write keeps its text for the next attempt (sonic-boom retries it
+  // with the next line, short writes included); an error must not reach the
+  // process as an uncaught exception.
+  destination.on('error', (error: Error) => {
+    faults.writeErrors++;
+    faults.lastError = error.message;
+  });
+  destination.on('write', () => {
+    faults.lastError = undefined;
+  });
+  destination.on('drop', () => {
+    faults.linesDropped++;
+  });
+  return destination;
+}
+
+function closeDestination(destination: SonicBoom, output: string): void {
+  try {
+    destination.flushSync();
+  } catch {
+    // A full disk: what is still pending is lost with the old descriptor.
+  }
+  if (output !== 'stderr' && output !== 'stdout') {
+    destination.end();
+  }
 }
 
 export class AgentLog {
@@ -47,10 +94,11 @@ export class AgentLog {
   private destination: SonicBoom;
   private sink: LineSink;
   private readonly children = new Set<WeakRef<Logger>>();
+  private readonly faults: OutputFaults = { writeErrors: 0, linesDropped: 0 };
 
   private constructor(options: LogOptions) {
     this.options = options;
-    this.destination = openDestination(options.output);
+    this.destination = openDestination(options.output, this.faults);
     this.sink = this.makeSink(options.format, this.destination);
     const forward: LineSink = { write: (line: string) => this.sink.write(line) };
     this.logger = pino(
@@ -80,12 +128,7 @@ export class AgentLog {
   /** Applies a reloaded logging block; throws (and keeps the old sink) if the new output cannot be opened. */
   reconfigure(options: LogOptions): void {
     if (options.output !== this.options.output) {
-      const destination = openDestination(options.output);
-      const old = this.destination;
-      this.destination = destination;
-      this.sink = this.makeSink(options.format, destination);
-      old.flushSync();
-      old.end();
+      this.replaceDestination(options.output, options.format);
     } else if (options.format !== this.options.format) {
       this.sink = this.makeSink(options.format, this.destination);
     }
@@ -97,9 +140,44 @@ export class AgentLog {
 
   /** After logrotate moved the file: start a new one at the same path. */
   reopen(): void {
-    if (this.options.output !== 'stderr' && this.options.output !== 'stdout') {
+    const output = this.options.output;
+    if (output !== 'stderr' && output !== 'stdout') {
+      // Checked again: what logrotate left at the path must still be a file.
+      closeSync(openOutputFile(output));
       this.destination.reopen();
     }
+  }
+
+  /** The output's faults as metric families (zviz_log_*). */
+  metricSource(): MetricSource {
+    return {
+      families: ['zviz_log_write_errors_total', 'zviz_log_lines_dropped_total'],
+      collect: () =>
+        new Map<string, FamilySamples>([
+          ['zviz_log_write_errors_total', [{ labels: {}, value: this.faults.writeErrors }]],
+          ['zviz_log_lines_dropped_total', [{ labels: {}, value: this.faults.linesDropped }]],
+        ]),
+    };
+  }
+
+  /** Why the log cannot be written, from a failed write until one succeeds again; else undefined. */
+  failing(): string | undefined {
+    const last = this.faults.lastError;
+    if (last === undefined) {
+      return undefined;
+    }
+    const dropped = this.faults.linesDropped > 0 ? `; ${this.faults.linesDropped} lines dropped so far` : '';
+    return `writing ${this.options.output} failed: ${last}${dropped}`;
+  }
+
+  /** Opens the new output first, so a bad one throws and the old one stays. */
+  private replaceDestination(output: string, format: LogOptions['format']): void {
+    const destination = openDestination(output, this.faults);
+    const old = this.destination;
+    const oldOutput = this.options.output;
+    this.destination = destination;
+    this.sink = this.makeSink(format, destination);
+    closeDestination(old, oldOutput);
   }
 
   flush(): void {
@@ -126,15 +204,16 @@ export class AgentLog {
     if (format === 'json') {
       return destination;
     }
-    return pretty({
+    // pino-pretty's formatting, called in line, not its stream: a stream
+    // piped to the destination would be torn down by the first failed write.
+    const prettify = prettyFactory({
       colorize: false,
-      destination,
       messageKey: 'message',
       timestampKey: 'timestamp',
       translateTime: false,
       singleLine: true,
-      sync: true,
     });
+    return { write: (line: string) => destination.write(prettify(line)) };
   }
 }
 

@@ -199,6 +199,20 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'agent',
   },
   {
+    name: 'zviz_log_write_errors_total',
+    type: 'counter',
+    help: "Failed writes of the agent's own log (logging.output), such as on a full disk; the text is kept and written with the next line that succeeds.",
+    labels: [],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_log_lines_dropped_total',
+    type: 'counter',
+    help: "Lines of the agent's own log lost because the output refused writes for longer than its 1 MiB of pending text lasted.",
+    labels: [],
+    component: 'agent',
+  },
+  {
     name: 'zviz_api_stream_clients',
     type: 'gauge',
     help: 'Clients connected to the decision stream (/api/v1/decisions/stream).',

@@ -3,7 +3,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
+import { readRegularText, type FileRefused } from '../files/regular-file';
 import { packageRoot } from '../native/load';
+
+/** Docker's default profile is about 20 KiB; a profile of megabytes is a mistake or an attack. */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
 
 export interface ProfileText {
   /** What messages name: the file path (built-ins too, so users can open it). */
@@ -53,11 +57,9 @@ export function readProfile(reference: string): ProfileText {
   const path = resolve(reference);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path, MAX_PROFILE_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    throw new Error(`${path}: cannot read the profile: ${why}`);
+    throw new Error(`${path}: cannot read the profile: ${(error as FileRefused).reason}`);
   }
   const name = basename(path).replace(/\.json$/, '');
   return { source: path, name, builtin: false, text };

@@ -3,12 +3,13 @@
 // parsed by eventsource-parser) that reconnects with Last-Event-ID.
 import type { DecisionEvent } from '@zviz/shared/agent-api';
 import { createParser } from 'eventsource-parser';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
 import { formatAddress, parseAddress } from '../config/address';
+import { MAX_PEM_FILE_BYTES } from '../config/checks';
+import { readRegularText } from '../files/regular-file';
 import type { Config } from '../config/schema';
 
 /** Largest answer read from the agent (a /metrics of a busy node is a few MiB). */
@@ -54,7 +55,9 @@ export class AgentClient {
       headers,
       {
         // A self-signed agent certificate is trusted as its own CA, next to the system's.
-        ...(tls && !options.insecure ? { ca: [...rootCertificates, readFileSync(tls.cert_file, 'utf8')] } : {}),
+        ...(tls && !options.insecure
+          ? { ca: [...rootCertificates, readRegularText(tls.cert_file, MAX_PEM_FILE_BYTES)] }
+          : {}),
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       },
       options.timeoutMs

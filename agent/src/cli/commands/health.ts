@@ -4,12 +4,13 @@
 // agent's answer).
 import type { HealthReport } from '@zviz/shared/agent-api';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
 import { formatAddress, parseAddress } from '../../config/address';
+import { MAX_PEM_FILE_BYTES } from '../../config/checks';
+import { readRegularText } from '../../files/regular-file';
 import { CliExit, EXIT } from '../exit';
 import { addrOption, configOption } from '../program';
 import { loadOrRefuse } from '../serve';
@@ -114,7 +115,7 @@ function get(
       headers,
       timeout: timeoutMs,
       // A self-signed agent certificate is trusted as its own CA, next to the system's.
-      ...(caFile ? { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } : {}),
+      ...(caFile ? { ca: [...rootCertificates, readRegularText(caFile, MAX_PEM_FILE_BYTES)] } : {}),
       ...(insecure ? { rejectUnauthorized: false } : {}),
     };
     const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, options, (res) => {

@@ -1,0 +1,27 @@
+// Small file systems made by a test and removed after it: a tmpfs of a
+// given size in a temporary directory (root), and a way to fill it up.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const MiB = 1024 * 1024;
+
+/** Mounts a tmpfs of `sizeBytes`; `cleanups` gets its unmount and removal. */
+export function tmpfs(sizeBytes: number, cleanups: Array<() => unknown>, options = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}${options ? `,${options}` : ''}`, 'zviz-test', dir]);
+  cleanups.push(() => {
+    execFileSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Fills the file system of `dir` up to `leave` bytes free with one file; returns its path. */
+export function fill(dir: string, leave: number): string {
+  const path = join(dir, 'filler');
+  const free = Number(execFileSync('df', ['--output=avail', '-B1', dir], { encoding: 'utf8' }).split('\n')[1]);
+  execFileSync('fallocate', ['-l', String(Math.max(0, free - leave)), path]);
+  return path;
+}
