@@ -467,6 +467,8 @@ function parseResults(stdout: string): Map<string, string> {
 export interface AttackSuite {
   /** The suite's agent (started before the first test). */
   agent(): AttackAgent;
+  /** Stops the suite's agent (SIGKILL when `kill`) and starts a new one, for tests that kill it. */
+  restartAgent(kill?: boolean): Promise<AttackAgent>;
   /** Runs an attack program to its end (or its timeout). */
   run(options: RunOptions): Promise<AttackRun>;
   /**
@@ -505,6 +507,17 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
         if (!agent) {
           throw new Error('the suite has no agent (beforeAll failed)');
         }
+        return agent;
+      },
+
+      restartAgent: async (kill = false) => {
+        if (agent && kill && agent.running) {
+          const exited = new Promise((resolve) => agent!.child.once('exit', resolve));
+          agent.child.kill('SIGKILL');
+          await exited;
+        }
+        await agent?.stop();
+        agent = await AttackAgent.start();
         return agent;
       },
 
