@@ -1,0 +1,83 @@
+// Device nodes: the host's devices under /dev, and device nodes the workload
+// makes itself with mknod (it has CAP_MKNOD, as in Docker): the block device
+// of the root file system, /dev/mem, /dev/kmsg. The device cgroup allows
+// only null, zero, full, random, urandom, tty, console, ptmx and pts.
+#include "attack.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static void try_open(const char* name, const char* path, int flags) {
+  int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
+  outcome(name, fd);
+  if (fd >= 0) close(fd);
+}
+
+static void try_made(const char* name, mode_t type, dev_t dev, int flags) {
+  char path[64];
+  snprintf(path, sizeof(path), "made-%s", name);
+  unlink(path);
+  if (mknod(path, type | 0600, dev) != 0) {
+    say("%s errno %s (mknod)", name, strerrorname_np(errno));
+    return;
+  }
+  try_open(name, path, flags);
+  unlink(path);
+}
+
+/** The block device the root file system is on, as /dev names it (from /sys/dev/block/MAJOR:MINOR/uevent). */
+static const char* root_disk(dev_t dev) {
+  static char path[300];
+  char uevent[128], line[256];
+  snprintf(uevent, sizeof(uevent), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
+  FILE* f = fopen(uevent, "re");
+  if (!f) return "/dev/vda";
+  while (fgets(line, sizeof(line), f)) {
+    if (strncmp(line, "DEVNAME=", 8) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      snprintf(path, sizeof(path), "/dev/%s", line + 8);
+    }
+  }
+  fclose(f);
+  return path[0] ? path : "/dev/vda";
+}
+
+/** Opens a disk for reading and reads its first sector; says how much it got, never what. */
+static void read_disk(const char* name, const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    outcome(name, -1);
+    return;
+  }
+  char sector[512];
+  ssize_t n = read(fd, sector, sizeof(sector));
+  if (n < 0) {
+    outcome(name, -1);
+  } else {
+    say("%s read %zd bytes", name, n);
+  }
+  close(fd);
+}
+
+int main(void) {
+  struct stat root;
+  if (stat("/", &root) != 0) return 2;
+  read_disk("root-disk-read", root_disk(root.st_dev));
+  try_open("dev-null-write", "/dev/null", O_WRONLY);
+  try_open("dev-kmsg-write", "/dev/kmsg", O_WRONLY);
+  try_open("dev-kmsg-read", "/dev/kmsg", O_RDONLY);
+  try_open("dev-console-write", "/dev/console", O_WRONLY);
+  try_open("dev-tty0", "/dev/tty0", O_WRONLY);
+  try_open("dev-kvm", "/dev/kvm", O_RDWR);
+  try_open("dev-loop-control", "/dev/loop-control", O_RDWR);
+  try_open("dev-loop0", "/dev/loop0", O_RDONLY);
+  try_open("dev-fuse", "/dev/fuse", O_RDWR);
+  try_open("dev-btrfs-control", "/dev/btrfs-control", O_RDWR);
+  try_open("dev-cpu-dma-latency", "/dev/cpu_dma_latency", O_WRONLY);
+  try_open("dev-hwrng", "/dev/hwrng", O_RDONLY);
+  try_made("mknod-root-block-device", S_IFBLK, root.st_dev, O_RDONLY);
+  try_made("mknod-mem", S_IFCHR, makedev(1, 1), O_RDONLY);
+  try_made("mknod-kmsg", S_IFCHR, makedev(1, 11), O_WRONLY);
+  try_made("mknod-null", S_IFCHR, makedev(1, 3), O_WRONLY);
+  return 0;
+}
