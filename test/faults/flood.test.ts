@@ -140,10 +140,10 @@ describeWhere([root, seccompUserNotif, binary('cc', 'gcc')], 'a flooding workloa
     const scrapes: number[] = [];
     const flooding = zvizRun(agent, 'flood', [flood, '6', '2']);
     let quiet: Promise<Ran> | undefined;
-    let flooded: Ran | undefined;
-    void flooding.then((r) => (flooded = r));
+    let floodEnded = false;
+    void flooding.then(() => (floodEnded = true));
 
-    while (!flooded) {
+    while (!floodEnded) {
       const scrape = await fetch(`${agent.url}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
       const body = await scrape.text();
       scrapes.push(scrape.status);
@@ -159,6 +159,7 @@ describeWhere([root, seccompUserNotif, binary('cc', 'gcc')], 'a flooding workloa
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const flooded = await flooding;
     expect(quiet, `the flood never made /health degraded:\n${flooded.output}`).toBeDefined();
     const calm = await quiet!;
     expect(flooded.code, flooded.output).toBe(0);

@@ -53,7 +53,7 @@ export class EventLoss implements MetricSource {
 
   constructor(
     private readonly containerSeries = DEFAULT_CONTAINER_SERIES,
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = () => Date.now()
   ) {}
 
   /** Counts `count` events of a container dropped for `reason`. */
