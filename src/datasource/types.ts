@@ -23,3 +23,5 @@ export interface ZVizVariableQuery extends DataQuery {
 
 export const DEFAULT_AGENT_JOB = 'zviz';
 export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** Agents one query asks at once (the backend's default, pkg-backend/src/datasource/settings.ts). */
+export const DEFAULT_AGENT_CONCURRENCY = 32;

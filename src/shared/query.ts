@@ -61,6 +61,8 @@ export interface ZVizDataSourceOptions {
   agentAuth?: 'none' | 'basic' | 'bearer';
   agentUser?: string;
   timeoutSeconds?: number;
+  /** Most agents one query asks at once (audit, health, Save & test, resources); default 32. */
+  agentConcurrency?: number;
   /** Prometheus' scrape interval of the agents; rate windows span at least four. Default 15. */
   scrapeIntervalSeconds?: number;
   tlsSkipVerify?: boolean;

@@ -1,5 +1,9 @@
 // "Save & test": checks Prometheus (a query for zviz_build_info) and every
-// agent (/health), and says exactly what failed and where.
+// agent (/health), and says exactly what failed and where. In a fleet some
+// nodes are always down: an agent that Prometheus also sees down (up == 0)
+// is named but does not fail the check, since the data source's settings are
+// not what is wrong; an agent Prometheus reaches and the data source does not
+// (a firewall, credentials, the scheme) does.
 import type { HealthReport } from '@zviz/shared/agent-api';
 
 import type { UpstreamCall } from '../clients/call';
@@ -7,7 +11,6 @@ import { UpstreamError } from '../clients/upstream-error';
 import type { CheckHealthResult, ErrorSource } from '../sdk/types';
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';
-import { fanOut } from './queries/fan-out';
 
 interface PrometheusDetails {
   url: string;
@@ -20,6 +23,8 @@ interface AgentDetails {
   name: string;
   url: string;
   ok: boolean;
+  /** Prometheus' `up` for the agent (discovery through Prometheus). */
+  up?: boolean;
   status?: string;
   version?: string;
   error?: string;
@@ -30,6 +35,15 @@ function unhealthyParts(report: HealthReport): string {
     .filter(([, c]) => c.status !== 'ok' && c.status !== 'disabled')
     .map(([name, c]) => `${name} ${c.status}${c.reason ? `: ${c.reason}` : ''}`);
   return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
+/** How many agents' failures a message spells out before it only counts the rest. */
+const LISTED = 10;
+
+function listed(failures: string[]): string[] {
+  return failures.length > LISTED
+    ? [...failures.slice(0, LISTED), `and ${failures.length - LISTED} more agents`]
+    : failures;
 }
 
 export async function checkHealth(instance: ZVizInstance, call: UpstreamCall): Promise<CheckHealthResult> {
@@ -67,6 +81,7 @@ export async function checkHealth(instance: ZVizInstance, call: UpstreamCall): P
   };
 
   let agents: AgentDetails[] = [];
+  let downNote: string | undefined;
   const checkAgents = async () => {
     let discovered;
     try {
@@ -87,30 +102,39 @@ export async function checkHealth(instance: ZVizInstance, call: UpstreamCall): P
       }
       return;
     }
-    const { answers, failures } = await fanOut(discovered, (a) => a.client.health(call));
-    const healthy: string[] = [];
+    const { answers, failures } = await instance.askAgents(discovered, call, (a, agentCall) =>
+      a.client.health(agentCall)
+    );
+    const notHealthy: string[] = [];
     for (const { agent, value } of answers) {
       agents.push({ name: agent.name, url: agent.url, ok: true, status: value.status, version: value.version });
-      if (value.status === 'healthy') {
-        healthy.push(agent.name);
-      } else {
-        notes.agents.push(`agent ${agent.name} is ${value.status}${unhealthyParts(value)}`);
+      if (value.status !== 'healthy') {
+        notHealthy.push(`agent ${agent.name} is ${value.status}${unhealthyParts(value)}`);
       }
     }
+    const knownDown: string[] = [];
+    const unreachable: string[] = [];
     for (const failure of failures) {
       const agent = discovered.find((a) => a.name === failure.agent)!;
-      agents.push({ name: agent.name, url: agent.url, ok: false, error: failure.error });
-      problems.agents.push(failure.error);
+      agents.push({ name: agent.name, url: agent.url, ok: false, up: agent.up, error: failure.error });
+      (agent.up === false && answers.length > 0 ? knownDown : unreachable).push(failure.error);
     }
+    problems.agents.push(...listed(unreachable));
     agents = agents.sort((a, b) => a.name.localeCompare(b.name));
+    notes.agents.push(...listed(notHealthy));
     notes.agents.push(`${answers.length} of ${discovered.length} agent${discovered.length === 1 ? '' : 's'} reachable`);
+    if (knownDown.length > 0) {
+      downNote = `${knownDown.length} down for Prometheus too (${instance.upSelector} == 0): ${listed(knownDown).join('; ')}`;
+      notes.agents.push(downNote);
+    }
   };
 
   await Promise.all([checkPrometheus(), checkAgents()]);
   const details = { prometheus, agents };
   const failed = [...problems.prometheus, ...problems.agents];
   if (failed.length > 0) {
-    return { status: 'ERROR', message: failed.join('; '), details, errorSource: source };
+    const message = [...failed, ...(downNote ? [downNote] : [])].join('; ');
+    return { status: 'ERROR', message, details, errorSource: source };
   }
   return { status: 'OK', message: [...notes.prometheus, ...notes.agents].join('; '), details };
 }

@@ -327,7 +327,10 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     );
     expect(values(A.frames[0], 'seq')).toEqual([10]);
     expect(A.frames[0].meta!.notices).toEqual([
-      { severity: 'warning', text: `agent 127.0.0.1:${closed}: connection refused` },
+      {
+        severity: 'warning',
+        text: `1 of 2 agents did not answer: 127.0.0.1:${closed} (connection refused); their events are missing`,
+      },
     ]);
 
     const only = await env.client.queryData(
@@ -339,6 +342,41 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
       errorSource: 'downstream',
       error: `agent 127.0.0.1:${closed}: connection refused`,
     });
+  });
+
+  it('audit: an agent that never answers costs the query its time budget, not the panel', async () => {
+    const silent = await silentServer();
+    try {
+      const now = Date.now();
+      const config = {
+        uid: 'hung',
+        jsonData: { agents: [silent.address, env.agents[1].address], timeoutSeconds: 0.5, agentConcurrency: 1 },
+      };
+      const started = Date.now();
+      const { A } = await env.client.queryData(
+        [{ refId: 'A', model: { queryType: 'audit' }, from: now - 3600_000, to: now }],
+        config
+      );
+      // One agent at a time, the hung one first: the budget covers the whole query, so the agent
+      // queued behind the hung one is out of time too, and with no answer at all the query fails.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(A.status).toBe(504);
+      expect(A.error).toBe(`agent ${silent.address}: no answer within the query's time budget of 0.5 s`);
+
+      const wide = await env.client.queryData(
+        [{ refId: 'A', model: { queryType: 'audit' }, from: now - 3600_000, to: now }],
+        { uid: 'hung-wide', jsonData: { ...config.jsonData, agentConcurrency: 2 } }
+      );
+      expect(values(wide.A.frames[0], 'seq')).toEqual([10]);
+      expect(wide.A.frames[0].meta!.notices).toEqual([
+        {
+          severity: 'warning',
+          text: `1 of 2 agents did not answer: ${silent.address} (no answer within the query's time budget of 0.5 s); their events are missing`,
+        },
+      ]);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('health: a row per agent discovered through up{job="zviz"}, unreachable agents included', async () => {
@@ -367,6 +405,9 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
     });
     expect(values(down.A.frames[0], 'status')).toEqual(['unreachable']);
     expect(values(down.A.frames[0], 'error')).toEqual([`agent 127.0.0.1:${closed}: connection refused`]);
+    expect(down.A.frames[0].meta!.notices).toEqual([
+      { severity: 'warning', text: `1 of 1 agent did not answer: 127.0.0.1:${closed} (connection refused)` },
+    ]);
   });
 
   it('CheckHealth: OK with what it found, or exactly what failed and where', async () => {

@@ -7,6 +7,7 @@ import { HttpClient } from '../clients/http';
 import { PrometheusClient } from '../clients/prometheus';
 import { UpstreamError } from '../clients/upstream-error';
 import { QueryError } from './errors';
+import { type FanOut, fanOut } from './queries/fan-out';
 import type { Settings } from './settings';
 
 /** How long a Prometheus discovery answer is reused. */
@@ -128,6 +129,23 @@ export class ZVizInstance {
       );
     }
     return match;
+  }
+
+  /**
+   * Asks `agents` within this data source's limits: at most `agentConcurrency`
+   * at once, all of them within the timeout (queries/fan-out.ts).
+   */
+  askAgents<T>(
+    agents: DiscoveredAgent[],
+    call: UpstreamCall,
+    ask: (agent: DiscoveredAgent, call: UpstreamCall) => Promise<T>
+  ): Promise<FanOut<T>> {
+    return fanOut(
+      agents,
+      call,
+      { concurrency: this.settings.agentConcurrency, budgetMs: this.settings.timeoutMs },
+      ask
+    );
   }
 
   /** The error for an empty agent list, naming where none were found. */

@@ -22,7 +22,6 @@ import type { ErrorSource } from '../sdk/types';
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';
 import { DECISIONS_METRIC } from './queries/decisions';
-import { fanOut } from './queries/fan-out';
 import { selector as seriesSelector } from './queries/promql-text';
 import { SELECTOR } from './query-model';
 
@@ -68,7 +67,7 @@ function timeRange(params: URLSearchParams): { start: number; end: number } | un
 /** Every agent, with its /health answer (version, variant) or why it gave none. */
 async function agents(instance: ZVizInstance, call: UpstreamCall): Promise<AgentsResource> {
   const found = await instance.agents(call);
-  const { answers, failures } = await fanOut(found, (a) => a.client.health(call));
+  const { answers, failures } = await instance.askAgents(found, call, (a, c) => a.client.health(c));
   const refs = found.map((agent): AgentRef => {
     const answer = answers.find((a) => a.agent === agent)?.value;
     const ref: AgentRef = { url: agent.url, instance: agent.name, up: answer !== undefined };
@@ -91,7 +90,7 @@ async function containers(
   call: UpstreamCall
 ): Promise<ContainersResource & AgentFailures> {
   const found = await instance.selectAgents(params.get('agent') ?? '', call);
-  const { answers, failures } = await fanOut(found, (a) => a.client.containers(call));
+  const { answers, failures } = await instance.askAgents(found, call, (a, c) => a.client.containers(c));
   if (answers.length === 0 && failures.length > 0) {
     throw failures[0].cause; // none answered: the first failure is the answer
   }
@@ -145,7 +144,7 @@ async function profiles(
       errors.push({ agent: '', error: (error as Error).message });
       return;
     }
-    const { answers, failures } = await fanOut(found, (a) => a.client.containers(call));
+    const { answers, failures } = await instance.askAgents(found, call, (a, c) => a.client.containers(c));
     answers.forEach(({ value }) => value.containers.forEach((c) => c.profile && names.add(c.profile)));
     failures.forEach(({ agent, error }) => errors.push({ agent, error }));
   })();

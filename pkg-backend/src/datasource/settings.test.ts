@@ -35,6 +35,7 @@ describe('datasource settings', () => {
     });
     expect(s.agentAuth).toEqual({ kind: 'basic', user: 'grafana', password: 'p' });
     expect(s.timeoutMs).toBe(2500);
+    expect(s.agentConcurrency).toBe(32);
     expect(s.tls).toEqual({ skipVerify: true, ca: undefined });
   });
 
@@ -53,6 +54,11 @@ describe('datasource settings', () => {
       'agent bearer auth needs a token',
       'timeout must be a number of seconds between 0 and 300, not "soon"',
     ]);
+    expect(problems({ agents: ['a:1'], agentConcurrency: 0 })).toEqual([
+      'agent concurrency must be a whole number of agents from 1 to 1000, not 0',
+    ]);
+    expect(problems({ agents: ['a:1'], agentConcurrency: 2.5 })).toHaveLength(1);
+    expect(parseSettings(JSON.stringify({ agents: ['a:1'], agentConcurrency: 8 }), {}).agentConcurrency).toBe(8);
     expect(problems({ agents: ['a:1'] }, { tlsCACert: 'not pem' })).toEqual([
       'the CA certificate must be PEM (-----BEGIN CERTIFICATE-----)',
     ]);

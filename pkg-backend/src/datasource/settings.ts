@@ -14,7 +14,10 @@ export interface Settings {
   prometheus?: { url: string; auth: Auth };
   agents: AgentDiscovery;
   agentAuth: Auth;
+  /** Per request, and for a whole query over every agent (queries/fan-out.ts). */
   timeoutMs: number;
+  /** Most agents one query asks at once. */
+  agentConcurrency: number;
   tls: TlsOptions;
   /** How often Prometheus scrapes the agents; rate windows are at least four of these. */
   scrapeIntervalSeconds: number;
@@ -29,6 +32,8 @@ export class SettingsError extends Error {
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const DEFAULT_AGENT_JOB = 'zviz';
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
+/** Agents one query asks at once; docs/datasource.md ("A fleet") says why. */
+export const DEFAULT_AGENT_CONCURRENCY = 32;
 
 function httpUrl(text: string): URL | undefined {
   try {
@@ -176,6 +181,17 @@ export function parseSettings(
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
     problems.push(`timeout must be a number of seconds between 0 and 300, not ${JSON.stringify(timeoutSeconds)}`);
   }
+  const agentConcurrency = options.agentConcurrency ?? DEFAULT_AGENT_CONCURRENCY;
+  if (
+    typeof agentConcurrency !== 'number' ||
+    !Number.isInteger(agentConcurrency) ||
+    agentConcurrency < 1 ||
+    agentConcurrency > 1000
+  ) {
+    problems.push(
+      `agent concurrency must be a whole number of agents from 1 to 1000, not ${JSON.stringify(agentConcurrency)}`
+    );
+  }
   const scrapeIntervalSeconds = options.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   if (typeof scrapeIntervalSeconds !== 'number' || !(scrapeIntervalSeconds > 0 && scrapeIntervalSeconds <= 3600)) {
     problems.push(
@@ -195,6 +211,7 @@ export function parseSettings(
     agents,
     agentAuth,
     timeoutMs: Math.round(timeoutSeconds * 1000),
+    agentConcurrency,
     tls: { skipVerify: options.tlsSkipVerify === true, ca: ca || undefined },
     scrapeIntervalSeconds,
   };

@@ -106,12 +106,16 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.scrapeIntervalSeconds).toBe(30);
   });
 
-  it('validates the timeout and hides the CA certificate when verification is skipped', () => {
+  it('validates the timeout and the agents asked at once, and hides the CA certificate when verification is skipped', () => {
     const { last } = renderEditor(settings({ prometheusUrl: 'http://p:9090' }));
     fireEvent.change(screen.getByPlaceholderText('10'), { target: { value: '0' } });
     expect(screen.getByText('Seconds, from 1 to 300')).toBeInTheDocument();
     fireEvent.change(screen.getByPlaceholderText('10'), { target: { value: '30' } });
     expect(last().jsonData.timeoutSeconds).toBe(30);
+    fireEvent.change(screen.getByPlaceholderText('32'), { target: { value: '0' } });
+    expect(screen.getByText('A whole number of agents, from 1 to 1000')).toBeInTheDocument();
+    fireEvent.change(screen.getByPlaceholderText('32'), { target: { value: '64' } });
+    expect(last().jsonData.agentConcurrency).toBe(64);
     expect(screen.getByPlaceholderText('-----BEGIN CERTIFICATE-----')).toBeInTheDocument();
     fireEvent.click(screen.getByLabelText(/Skip TLS verification/));
     expect(last().jsonData.tlsSkipVerify).toBe(true);

@@ -16,7 +16,7 @@ import {
 import React from 'react';
 
 import type { ZVizSecureOptions } from '../../shared/query';
-import { DEFAULT_AGENT_JOB, DEFAULT_TIMEOUT_SECONDS, type ZVizOptions } from '../types';
+import { DEFAULT_AGENT_CONCURRENCY, DEFAULT_AGENT_JOB, DEFAULT_TIMEOUT_SECONDS, type ZVizOptions } from '../types';
 
 export type Props = DataSourcePluginOptionsEditorProps<ZVizOptions, ZVizSecureOptions>;
 
@@ -91,6 +91,12 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     timeout === undefined || (Number.isFinite(timeout) && timeout > 0 && timeout <= 300)
       ? undefined
       : 'Seconds, from 1 to 300';
+
+  const concurrency = json.agentConcurrency;
+  const concurrencyError =
+    concurrency === undefined || (Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)
+      ? undefined
+      : 'A whole number of agents, from 1 to 1000';
 
   const scrape = json.scrapeIntervalSeconds;
   const scrapeError =
@@ -235,6 +241,26 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={(e) => {
               const v = e.currentTarget.value;
               setJson({ timeoutSeconds: v === '' ? undefined : Number(v) });
+            }}
+          />
+        </Field>
+        <Field
+          label="Agents at once"
+          description="Most agents one query asks at the same time; a query over every agent ends within the timeout, naming the agents that did not answer"
+          invalid={Boolean(concurrencyError)}
+          error={concurrencyError}
+        >
+          <Input
+            id="zviz-agent-concurrency"
+            type="number"
+            width={12}
+            min={1}
+            max={1000}
+            placeholder={String(DEFAULT_AGENT_CONCURRENCY)}
+            value={concurrency ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setJson({ agentConcurrency: v === '' ? undefined : Number(v) });
             }}
           />
         </Field>

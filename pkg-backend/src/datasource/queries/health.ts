@@ -14,7 +14,7 @@ import { type Field, type Frame, frame, numberField, stringField } from '../../f
 import { UpstreamError } from '../../clients/upstream-error';
 import type { ParsedQuery } from '../query-model';
 import type { QueryContext } from './context';
-import { fanOut } from './fan-out';
+import { unansweredNotice } from './fan-out';
 
 type HealthModel = Extract<ParsedQuery, { type: 'health' }>['model'];
 
@@ -100,7 +100,9 @@ export function healthFrame(rows: Row[]): Frame {
 
 export async function runHealth(ctx: QueryContext, model: HealthModel): Promise<Frame[]> {
   const agents = await ctx.instance.selectAgents(model.agent, ctx.call);
-  const { answers, failures } = await fanOut(agents, (agent) => agent.client.health(ctx.call));
+  const { answers, failures } = await ctx.instance.askAgents(agents, ctx.call, (agent, call) =>
+    agent.client.health(call)
+  );
   const byName = new Map<string, Row>();
   for (const { agent, value } of answers) {
     byName.set(agent.name, { agent: agent.name, report: value });
@@ -109,5 +111,10 @@ export async function runHealth(ctx: QueryContext, model: HealthModel): Promise<
     const invalid = failure.cause instanceof UpstreamError && failure.cause.kind === 'response';
     byName.set(failure.agent, { agent: failure.agent, error: failure.error, invalid });
   }
-  return [healthFrame(agents.map((a) => byName.get(a.name)!))];
+  const table = healthFrame(agents.map((a) => byName.get(a.name)!));
+  const notice = unansweredNotice(failures, agents.length);
+  if (notice) {
+    table.meta = { ...table.meta, notices: [notice] };
+  }
+  return [table];
 }
