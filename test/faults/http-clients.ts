@@ -19,16 +19,18 @@ export interface ProbeOptions {
   /** The agent's certificate, for HTTPS. */
   ca?: Buffer;
   timeoutMs?: number;
+  /** Source address: another loopback address (127.0.0.2) is another client to the agent. */
+  localAddress?: string;
 }
 
 /** One request on a connection of its own; resolves with the answer, or the error's code. */
 export function probe(url: string, options: ProbeOptions = {}): Promise<Answer | string> {
-  const { method = 'GET', headers = {}, ca, timeoutMs = 5000 } = options;
+  const { method = 'GET', headers = {}, ca, timeoutMs = 5000, localAddress } = options;
   const request = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     const req = request(
       url,
-      { method, headers, ca, agent: false, timeout: timeoutMs, servername: ca ? 'localhost' : undefined },
+      { method, headers, ca, localAddress, agent: false, timeout: timeoutMs, servername: ca ? 'localhost' : undefined },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -129,3 +131,51 @@ export class Siege {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `perSecond` requests a second for `seconds`, each on a fresh
+ * connection, without waiting for answers; resolves with every outcome.
+ */
+export async function flood(
+  perSecond: number,
+  seconds: number,
+  request: (n: number) => Promise<Answer | string>
+): Promise<Array<number | string>> {
+  const pending: Array<Promise<Answer | string>> = [];
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    for (let i = 0; i < perSecond; i++) {
+      pending.push(request(n++));
+      await sleep(1000 / perSecond);
+    }
+  }
+  return outcomes(await Promise.all(pending));
+}
+
+/** How often each outcome occurred: { 200: 12, 429: 3 }. */
+export function tally(seen: Array<number | string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const outcome of seen) {
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Runs each named check once a second for `seconds` (all of them at once,
+ * as a kubelet and a Prometheus would) and returns what each saw.
+ */
+export async function everySecond(
+  seconds: number,
+  checks: Record<string, () => Promise<Answer | string>>
+): Promise<Record<string, Array<number | string>>> {
+  const seen: Record<string, Array<number | string>> = Object.fromEntries(Object.keys(checks).map((k) => [k, []]));
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const answers = await Promise.all(Object.values(checks).map((check) => check()));
+    Object.keys(checks).forEach((name, i) => seen[name].push(...outcomes([answers[i]])));
+    await sleep(1000);
+  }
+  return seen;
+}

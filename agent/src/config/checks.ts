@@ -21,6 +21,13 @@ export interface Problem {
 
 /** bcrypt as `htpasswd -nbB`, `mkpasswd -m bcrypt` or Python's bcrypt write it. */
 export const BCRYPT_HASH = /^\$2[abxy]?\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+/**
+ * The highest bcrypt cost accepted. Every password a client sends that the
+ * agent has not checked before costs 2^cost of work; 12 is four times the
+ * usual 10, and past it a few wrong passwords a second would take a core.
+ */
+export const MAX_BCRYPT_COST = 12;
+const MAKE_HASH = "htpasswd -nbBC 10 '' 'PASSWORD' | tr -d ':\\n'";
 
 function fsReason(error: unknown): string {
   return error instanceof FileRefused ? error.reason : (error as Error).message;
@@ -123,10 +130,18 @@ export function checkConfig(config: Config): Problem[] {
       problems.push({ path: 'metrics.auth.users', reason: 'basic auth needs at least one user: name: bcrypt-hash' });
     }
     for (const [user, hash] of Object.entries(users)) {
-      if (!BCRYPT_HASH.test(hash)) {
+      const form = BCRYPT_HASH.exec(hash);
+      if (!form) {
         problems.push({
           path: `metrics.auth.users.${user}`,
-          reason: "is not a bcrypt hash; make one with: htpasswd -nbBC 10 '' 'PASSWORD' | tr -d ':\\n'",
+          reason: `is not a bcrypt hash; make one with: ${MAKE_HASH}`,
+        });
+      } else if (Number(form[1]) > MAX_BCRYPT_COST) {
+        problems.push({
+          path: `metrics.auth.users.${user}`,
+          reason:
+            `has bcrypt cost ${Number(form[1])}; use at most ${MAX_BCRYPT_COST} ` +
+            `(each check of a new password costs 2^cost): ${MAKE_HASH}`,
         });
       }
     }

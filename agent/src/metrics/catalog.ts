@@ -149,6 +149,15 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'agent',
   },
   {
+    name: 'zviz_http_password_hashes_total',
+    type: 'counter',
+    help:
+      'bcrypt comparisons run to check basic-auth passwords (credentials checked before are remembered; ' +
+      'the rest are bounded per client and overall, past which requests get 429 without one).',
+    labels: [],
+    component: 'agent',
+  },
+  {
     name: 'zviz_exported_series',
     type: 'gauge',
     help: 'Series the agent exports per family group, after caps.',

@@ -210,6 +210,27 @@ describe('rate limit', () => {
     expect(answers.filter((a) => a.status === 429).every((a) => a.headers['retry-after'] === '1')).toBe(true);
   });
 
+  it('keeps refusals and answered requests on separate budgets, and never limits probes', async () => {
+    await start({ rateLimit: { rps: 0.1, burst: 2 } });
+    const statuses = async (path: string, n: number, headers: Record<string, string> = {}) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push((await ask(server, path, { headers })).status);
+      }
+      return out;
+    };
+    expect(await statuses('/nope', 4)).toEqual([404, 404, 429, 429]);
+    expect(await statuses('/hello', 3)).toEqual([200, 200, 429]);
+    expect(await statuses('/probe', 10)).toEqual(Array(10).fill(200));
+    const samples = (await server.metricSource.collect()).get('zviz_http_requests_total');
+    expect(samples).toEqual(
+      expect.arrayContaining([
+        { labels: { route: 'unmatched', code: '429' }, value: 2 },
+        { labels: { route: '/hello', code: '429' }, value: 1 },
+      ])
+    );
+  });
+
   it('changes on reload', async () => {
     await start({ rateLimit: { rps: 0.1, burst: 1 } });
     expect((await ask(server, '/hello')).status).toBe(200);

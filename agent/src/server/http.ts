@@ -16,8 +16,9 @@ import { PromClientSource } from '../metrics/prom-client-source';
 import { Authenticator } from './auth';
 import { ConnectionTable, type Connection, type ConnectionLimits } from './connections';
 import { HttpError, payloadTooLarge } from './errors';
-import { TokenBucket, type RateLimit } from './rate-limit';
-import { Router, type Method } from './router';
+import { clientKey } from './client-address';
+import { ClientBuckets, type RateLimit } from './rate-limit';
+import { Router, type Match, type Method } from './router';
 
 export interface ServerSettings {
   address: ListenAddress;
@@ -33,6 +34,12 @@ export interface RequestContext {
   query: URLSearchParams;
   /** `:name` segments of the route pattern, decoded. */
   params: Record<string, string>;
+  /**
+   * True when auth is off or the request's credentials are good; false only
+   * for a probe route answered without credentials (exempt_probes), which
+   * should then tell no more than seed 000's fields.
+   */
+  authenticated: boolean;
   /** Reads a JSON body of at most `limit` bytes; 413 past it, 400 when it is not JSON. */
   json(limit?: number): Promise<unknown>;
 }
@@ -120,11 +127,14 @@ export class AgentServer {
   private readonly requests = this.metricSource.counter('zviz_http_requests_total');
   private readonly openConnections = this.metricSource.gauge('zviz_http_open_connections');
   private readonly closedConnections = this.metricSource.counter('zviz_http_connections_closed_total');
+  private readonly passwordHashes = this.metricSource.counter('zviz_http_password_hashes_total');
   private readonly router = new Router<Route>();
   private server: Server | HttpsServer | undefined;
   private settings: ServerSettings | undefined;
   private authenticator: Authenticator | undefined;
-  private bucket: TokenBucket | undefined;
+  /** Per client: requests that reach a handler, and requests refused before one. */
+  private answeredBudget: ClientBuckets | undefined;
+  private refusedBudget: ClientBuckets | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly connections = new ConnectionTable(CONNECTION_LIMITS, {
     timedOut: (connection) => this.timedOut(connection),
@@ -157,8 +167,9 @@ export class AgentServer {
 
   async listen(settings: ServerSettings): Promise<void> {
     this.settings = settings;
-    this.authenticator = new Authenticator(settings.auth);
-    this.bucket = new TokenBucket(settings.rateLimit);
+    this.authenticator = new Authenticator(settings.auth, { onHash: () => this.passwordHashes.inc() });
+    this.answeredBudget = new ClientBuckets(settings.rateLimit);
+    this.refusedBudget = new ClientBuckets(settings.rateLimit);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     const options = {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -237,7 +248,8 @@ export class AgentServer {
       this.server.setSecureContext({ cert: settings.tls.cert, key: settings.tls.key });
     }
     this.authenticator?.configure(settings.auth);
-    this.bucket?.configure(settings.rateLimit);
+    this.answeredBudget?.configure(settings.rateLimit);
+    this.refusedBudget?.configure(settings.rateLimit);
     this.settings = {
       ...settings,
       address: current.address,
@@ -276,46 +288,38 @@ export class AgentServer {
     if (this.settings?.tls) {
       res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     }
+    const client = clientKey(req.socket.remoteAddress);
     try {
-      const target = req.url ?? '';
-      if (target.length > MAX_URL_LENGTH) {
-        throw new HttpError(414, `request target longer than ${MAX_URL_LENGTH} bytes`);
-      }
-      if (!target.startsWith('/')) {
-        throw new HttpError(400, 'request target must be a path starting with "/"');
-      }
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY_BYTES) {
-        throw payloadTooLarge(MAX_BODY_BYTES);
-      }
       let url: URL;
+      let found: Match<Route>;
+      let authenticated: boolean;
       try {
-        url = new URL(target, 'http://agent');
-      } catch {
-        throw new HttpError(400, 'malformed request target');
-      }
-      const wait = this.bucket?.take() ?? 0;
-      if (wait > 0) {
-        throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
-      }
-      const { found, allowed } = this.router.match(req.method ?? '', url.pathname);
-      if (!found) {
-        if (allowed) {
-          const methods = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
-          throw new HttpError(405, `method ${req.method} not allowed here; use ${methods.join(', ')}`, {
-            Allow: methods.join(', '),
-          });
+        url = this.parseTarget(req);
+        found = this.match(req.method ?? '', url.pathname);
+        pattern = found.pattern;
+        authenticated = await this.authenticate(req, found.route.options, client);
+      } catch (error) {
+        // Refused before any handler ran: malformed, unknown path, wrong
+        // method, no or wrong credentials. These draw on the client's budget
+        // for refusals, never on the one its answered requests use.
+        if (error instanceof HttpError && error.status !== 429) {
+          this.limit(this.refusedBudget, client);
         }
-        throw new HttpError(404, `no such endpoint: ${url.pathname}`);
+        throw error;
       }
-      pattern = found.pattern;
-      await this.authenticate(req, found.route.options);
+      // Probes without credentials are never limited: no one else's traffic
+      // may make a kubelet's probe fail.
+      const unlimitedProbe = found.route.options.access === 'probe' && req.headers.authorization === undefined;
+      if (!unlimitedProbe) {
+        this.limit(this.answeredBudget, client);
+      }
       await found.route.handler({
         req,
         res,
         url,
         query: url.searchParams,
         params: found.params,
+        authenticated,
         json: (limit) => readJson(req, limit ?? MAX_BODY_BYTES),
       });
     } catch (error) {
@@ -323,14 +327,74 @@ export class AgentServer {
     }
   }
 
-  private async authenticate(req: IncomingMessage, options: RouteOptions): Promise<void> {
-    const auth = this.authenticator;
-    if (!auth || auth.type === 'none' || (options.access === 'probe' && auth.exemptProbes)) {
-      return;
+  /** The request target as a URL; 414, 400 or 413 for what cannot be served. */
+  private parseTarget(req: IncomingMessage): URL {
+    const target = req.url ?? '';
+    if (target.length > MAX_URL_LENGTH) {
+      throw new HttpError(414, `request target longer than ${MAX_URL_LENGTH} bytes`);
     }
-    if (!(await auth.check(req.headers.authorization))) {
+    if (!target.startsWith('/')) {
+      throw new HttpError(400, 'request target must be a path starting with "/"');
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      throw payloadTooLarge(MAX_BODY_BYTES);
+    }
+    try {
+      return new URL(target, 'http://agent');
+    } catch {
+      throw new HttpError(400, 'malformed request target');
+    }
+  }
+
+  /** The route for the method and path; 404 or 405 when there is none. */
+  private match(method: string, path: string): Match<Route> {
+    const { found, allowed } = this.router.match(method, path);
+    if (found) {
+      return found;
+    }
+    if (allowed) {
+      const methods = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+      throw new HttpError(405, `method ${method} not allowed here; use ${methods.join(', ')}`, {
+        Allow: methods.join(', '),
+      });
+    }
+    throw new HttpError(404, `no such endpoint: ${path}`);
+  }
+
+  /** Takes one token of the client's budget, or throws 429. */
+  private limit(budget: ClientBuckets | undefined, client: string): void {
+    const wait = budget?.take(client) ?? 0;
+    if (wait > 0) {
+      throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+    }
+  }
+
+  /**
+   * Whether the request may see everything (auth is off, or its credentials
+   * are good); false for a probe answered without credentials. Throws 401
+   * for missing or wrong credentials, 429 when checking them would spend
+   * more bcrypt work than the budget allows.
+   */
+  private async authenticate(req: IncomingMessage, options: RouteOptions, client: string): Promise<boolean> {
+    const auth = this.authenticator;
+    if (!auth || auth.type === 'none') {
+      return true;
+    }
+    const header = req.headers.authorization;
+    if (options.access === 'probe' && auth.exemptProbes && header === undefined) {
+      return false;
+    }
+    const verdict = await auth.check(header, client);
+    if (verdict.result === 'throttled') {
+      throw new HttpError(429, `too many password checks; retry in ${verdict.retryAfter} s`, {
+        'Retry-After': String(verdict.retryAfter),
+      });
+    }
+    if (verdict.result === 'refused') {
       throw new HttpError(401, 'authentication required', { 'WWW-Authenticate': auth.challenge() });
     }
+    return true;
   }
 
   private fail(res: ServerResponse, error: unknown): void {
