@@ -8,6 +8,7 @@ import { ConnectionTable, type CloseReason, type Connection } from './connection
 
 class FakeSocket extends EventEmitter {
   destroyed = false;
+  writable = true;
   bytesRead = 0;
   constructor(
     readonly remoteAddress: string,
@@ -18,6 +19,7 @@ class FakeSocket extends EventEmitter {
   destroy(): void {
     if (!this.destroyed) {
       this.destroyed = true;
+      this.writable = false;
       queueMicrotask(() => this.emit('close'));
     }
   }

@@ -123,7 +123,8 @@ export class ConnectionTable {
     const now = this.now();
     for (const entry of [...this.clients.values()]) {
       for (const connection of [...entry.waiting]) {
-        if (now - connection.since >= this.limits.waitingMs && !connection.socket.destroyed) {
+        // A socket no longer writable is already being closed (answered 408 by Node's own check).
+        if (now - connection.since >= this.limits.waitingMs && connection.socket.writable) {
           entry.waiting.delete(connection);
           this.events.closed('timeout');
           this.events.timedOut(connection);

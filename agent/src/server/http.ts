@@ -190,7 +190,9 @@ export class AgentServer {
           handler
         )
       : createHttpServer(options, handler);
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    // The connection table closes a connection without a request head at
+    // HEADERS_TIMEOUT_MS; Node's own check, a second later, is a backstop.
+    server.headersTimeout = HEADERS_TIMEOUT_MS + 1000;
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 100;
@@ -429,6 +431,9 @@ export class AgentServer {
       return;
     }
     this.requests.inc({ route: 'invalid', code: String(status) });
+    if (status === 408) {
+      this.closedConnections.inc({ reason: 'timeout' });
+    }
     answerAndClose(socket, status);
   }
 
