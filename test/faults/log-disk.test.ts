@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { AgentProcess, sample } from '../../agent/test/support/agent-process';
-import { fill, MiB, tmpfs } from './disk';
+import { fill, MiB, tmpfs } from '@zviz/test-support/disk';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

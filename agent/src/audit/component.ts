@@ -28,7 +28,6 @@ export class AuditComponent implements Component {
   private writer: AuditLog | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private startError: string | undefined;
   private enabled: boolean;
   /** Dropped events as last seen by health(), and when they last grew. */
   private droppedSeen = 0;
@@ -68,16 +67,23 @@ export class AuditComponent implements Component {
     if (!this.enabled) {
       return { status: 'disabled', reason: 'logging.audit.enabled is false' };
     }
-    if (this.startError) {
-      return { status: 'failed', reason: this.startError };
-    }
     const writer = this.writer;
     if (!writer || !this.unsubscribe) {
       return { status: 'starting' };
     }
     const detail = { path: writer.path, queued: writer.queued, dropped: writer.dropped, written: writer.written };
-    if (writer.lastError) {
-      return { status: 'degraded', reason: writer.lastError, ...detail };
+    const outage = writer.outage;
+    if (outage) {
+      // Failed: the file could never be opened; degraded: it was, and writes fail now.
+      const seconds = Math.max(0, Math.round((Date.now() - outage.since) / 1000));
+      return {
+        status: outage.opened ? 'degraded' : 'failed',
+        reason: `${outage.reason} (for ${seconds} s, retrying)`,
+        ...detail,
+      };
+    }
+    if (writer.maintenanceError) {
+      return { status: 'degraded', reason: writer.maintenanceError, ...detail };
     }
     const recent = this.recentDrops(writer.dropped);
     if (recent > 0) {
@@ -111,6 +117,7 @@ export class AuditComponent implements Component {
       const log = this.ctx.log.child({ component: 'audit' });
       writer = new AuditLog(auditOptions(config), {
         onError: (message, error) => log.error({ err: (error as Error)?.message ?? String(error) }, message),
+        onRecover: (message, detail) => log.warn(detail, message),
       });
       // One writer for the agent's life, so its counters never go back;
       // exported from the start, even when the file cannot be opened: the
@@ -129,15 +136,14 @@ export class AuditComponent implements Component {
         dropped.forEach((count, container) => loss.add(container, 'audit_queue_full', count));
       }
     });
-    try {
-      await writer.open();
-      this.startError = undefined;
-    } catch (error) {
-      this.startError = `cannot open ${config.path}: ${(error as Error).message}`;
-      throw new Error(this.startError);
-    }
     this.timer = setInterval(() => void writer.maintain(), HOUR_MS);
     this.timer.unref();
+    try {
+      await writer.open();
+    } catch {
+      // The writer keeps trying (a disk remounted writable, a directory
+      // created); health() reports the component failed until it opens.
+    }
   }
 
   private async close(): Promise<void> {

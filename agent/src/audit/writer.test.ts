@@ -1,12 +1,23 @@
 // The audit log on a temporary directory, with an injected clock: rotation
 // by size and by period, gzip, retention, drops, restart.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { AuditRecord } from '@zviz/shared/agent-api';
+import { fill, tmpfs } from '@zviz/test-support/disk';
+import { describeWhere, root } from '@zviz/test-support/requirements';
 import { AuditLog, auditLine, type AuditLogOptions } from './writer';
 
 const HOUR = 3_600_000;
@@ -196,25 +207,125 @@ describe('AuditLog', () => {
     expect(existsSync(join(dir, 'audit-2000-01-01T00-00-00-000Z.json'))).toBe(true);
   });
 
-  it('counts a failed write, drops its events, and recovers when the file can be written again', async () => {
+  it('keeps events queued while the file cannot be opened, retries, and writes them once it can', async () => {
     const log = auditLog();
     await log.open();
     // A path that cannot be created: a file stands where the directory should be.
     writeFileSync(join(dir, 'blocker'), '');
-    await log.configure({ ...optionsOf(log), path: join(dir, 'blocker', 'audit.json') }).catch(() => undefined);
+    await expect(log.configure({ ...optionsOf(log), path: join(dir, 'blocker', 'audit.json') })).rejects.toThrow(
+      /^cannot open .*blocker\/audit\.json: ENOTDIR/
+    );
     log.enqueue([record(1)]);
-    await log.flush();
-    expect(log.dropped).toBe(1);
-    expect(log.writeErrors).toBeGreaterThan(0);
-    expect(log.lastError).toMatch(/writing the audit log failed/);
+    // Several retries later: still one short reason, nothing dropped, the event waiting.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(log.writeErrors).toBeGreaterThanOrEqual(2);
+    expect(log.writeErrors).toBeLessThan(6);
+    expect(log.outage).toMatchObject({ opened: false, attempts: log.writeErrors });
+    expect(log.lastError!.match(/cannot open/g)).toHaveLength(1);
+    expect(log.lastError!.length).toBeLessThan(300);
+    expect({ queued: log.queued, dropped: log.dropped, written: log.written }).toEqual({
+      queued: 1,
+      dropped: 0,
+      written: 0,
+    });
 
     await log.configure({ ...optionsOf(log), path: join(dir, 'audit.json') });
-    now += 10_000; // past the reopen back-off
-    log.enqueue([record(2)]);
     await log.flush();
-    expect(lines('audit.json')).toHaveLength(1);
+    expect(log.outage).toBeUndefined();
+    expect(lines('audit.json').map((l) => JSON.parse(l).args.path)).toEqual(['/etc/file-1']);
+    expect(log.written).toBe(1);
+  });
+
+  it('counts what is still queued as dropped when it closes while failing', async () => {
+    const log = auditLog();
+    await log.open();
+    writeFileSync(join(dir, 'blocker'), '');
+    await log.configure({ ...optionsOf(log), path: join(dir, 'blocker', 'audit.json') }).catch(() => undefined);
+    log.enqueue([record(1), record(2)]);
+    await log.close();
+    expect({ queued: log.queued, dropped: log.dropped, written: log.written }).toEqual({
+      queued: 0,
+      dropped: 2,
+      written: 0,
+    });
   });
 });
+
+describeWhere([root], 'AuditLog on a full disk (a tmpfs of its own)', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    // Close the writers before their file system goes.
+    await Promise.all(logs.splice(0).map((log) => log.close()));
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      cleanup();
+    }
+  });
+
+  it('cuts off the record a full disk split, keeps it queued, and writes it whole when space returns', async () => {
+    const disk = tmpfs(256 * 1024, cleanups);
+    dir = join(disk, 'log');
+    const log = auditLog({ queueSize: 10_000 });
+    await log.open();
+    const filler = fill(disk, 8192);
+    const batch = Array.from({ length: 200 }, (_, i) => record(i)); // about 48 KiB
+    log.enqueue(batch);
+    await log.flush();
+
+    expect(log.outage?.reason).toMatch(/^writing .*audit\.json failed: ENOSPC/);
+    const text = readFileSync(join(dir, 'audit.json'), 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const onDisk = text.split('\n').filter(Boolean);
+    onDisk.forEach((line) => expect(() => JSON.parse(line)).not.toThrow());
+    expect(onDisk.length).toBeGreaterThan(0);
+    expect(log.written).toBe(onDisk.length);
+    expect(log.queued).toBe(batch.length - onDisk.length);
+    expect(log.dropped).toBe(0);
+
+    unlinkSync(filler);
+    await waitForCondition(() => log.queued === 0 && log.outage === undefined, 5000);
+    const all = lines('audit.json').map((l) => JSON.parse(l).args.path);
+    expect(all).toEqual(batch.map((r) => r.args.path));
+    expect(log.written).toBe(batch.length);
+  });
+
+  it('under steady load: spaced retries, a reason that never grows, drops counted, back within seconds of space', async () => {
+    const disk = tmpfs(256 * 1024, cleanups);
+    dir = join(disk, 'log');
+    const log = auditLog({ queueSize: 100 });
+    await log.open();
+    const filler = fill(disk, 0);
+    let n = 0;
+    const load = setInterval(() => log.enqueue(Array.from({ length: 20 }, () => record(n++))), 20);
+    cleanups.push(() => clearInterval(load));
+
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const reason = log.lastError!;
+    expect(reason).toMatch(/ENOSPC/);
+    expect(reason.length).toBeLessThan(300);
+    // Retries at 0.25, 0.5, 1, 2 s... not one per event.
+    expect(log.writeErrors).toBeLessThan(10);
+    expect(log.dropped).toBeGreaterThan(0);
+
+    unlinkSync(filler);
+    const freedAt = Date.now();
+    await waitForCondition(() => log.outage === undefined && log.written > 0, 5000);
+    expect(Date.now() - freedAt).toBeLessThan(3000);
+    clearInterval(load);
+    await log.flush();
+    expect(log.written + log.dropped + log.queued).toBe(n);
+    expect(lines('audit.json')).toHaveLength(log.written);
+  });
+});
+
+async function waitForCondition(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`not reached within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 function optionsOf(log: AuditLog): AuditLogOptions {
   return (log as unknown as { options: AuditLogOptions }).options;

@@ -5,6 +5,14 @@
 // by UTC-aligned period; rotated files are gzipped when asked and deleted
 // after the retention period. Written lines are in the kernel's page cache
 // at once, so a crash of the agent loses at most what was still queued.
+//
+// When the disk is full or the file cannot be opened, the queue waits and
+// the writer tries again after a short back-off (a quarter of a second,
+// doubling to two): records are lost only when the queue overflows, and
+// then counted. A write the disk cut short is either completed or cut back
+// to the last whole record, whose successors stay queued, so the file never
+// holds half a record and `written` counts only whole records on disk. An
+// outage is logged once when it starts and once when it ends.
 import type { AuditRecord } from '@zviz/shared/agent-api';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -31,7 +39,22 @@ export interface AuditLogOptions {
 
 export interface AuditLogDeps {
   now?: () => number;
+  /** An outage began (once per outage), or maintenance failed. */
   onError?: (message: string, error: unknown) => void;
+  /** The file takes writes again after an outage. */
+  onRecover?: (message: string, detail: { seconds: number; dropped: number; attempts: number }) => void;
+}
+
+/** Why the file cannot be written, while it cannot. */
+export interface AuditOutage {
+  /** One bounded line: what failed and the system's reason. */
+  reason: string;
+  /** Milliseconds since the epoch (on the writer's clock) when it began. */
+  since: number;
+  /** Failed attempts so far. */
+  attempts: number;
+  /** Whether the file was open when it began (a write failed), or never could be opened. */
+  opened: boolean;
 }
 
 const APPEND_FLAGS =
@@ -39,8 +62,35 @@ const APPEND_FLAGS =
 
 /** Lines written in one write call, at most. */
 const BATCH_LINES = 4096;
-/** After a failed open, how long to drop events before trying again. */
-const REOPEN_BACKOFF_MS = 5000;
+/** The first retry after a failed open or write; each failure doubles it, up to the cap. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 2000;
+/** Longest error text kept for /health; an errno message is far shorter. */
+const MAX_REASON_CHARS = 200;
+/** Errors after which the open descriptor is still good: the next write may succeed. */
+const KEEP_FILE_ON = new Set(['ENOSPC', 'EDQUOT']);
+
+/** An error as one short line: its own message, never an earlier reason. */
+function describeError(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const line = message.split('\n')[0];
+  return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS)}…` : line;
+}
+
+/** How many of `lines` lie whole within the first `bytes` bytes, and their size. */
+function wholeLines(lines: readonly string[], bytes: number): { count: number; bytes: number } {
+  let size = 0;
+  let count = 0;
+  for (const line of lines) {
+    const next = size + Buffer.byteLength(line);
+    if (next > bytes) {
+      break;
+    }
+    size = next;
+    count++;
+  }
+  return { count, bytes: size };
+}
 
 /** The line for one event: seed 000's fields in its order, then the optional ones. */
 export function auditLine(event: AuditRecord & { pid?: number; profile?: string; errno?: number }): string {
@@ -87,18 +137,24 @@ export class AuditLog implements MetricSource {
   private size = 0;
   private lastWrite = 0;
   private writing: Promise<void> | undefined;
+  private opening: Promise<void> | undefined;
   private maintenance: Promise<void> = Promise.resolve();
-  private reopenAfter = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
+  private current: (AuditOutage & { droppedBefore: number }) | undefined;
+  /** The file ends in part of a record that could not be cut off: the next write starts a new line. */
+  private torn = false;
   private closed = false;
   private readonly now: () => number;
-  private readonly onError: (message: string, error: unknown) => void;
+  private readonly onError: NonNullable<AuditLogDeps['onError']>;
+  private readonly onRecover: NonNullable<AuditLogDeps['onRecover']>;
 
-  /** Events accepted into the queue and written, dropped, and failed file operations. */
+  /** Whole records written, records dropped (queue full, or left when closing), failed file operations. */
   written = 0;
   dropped = 0;
   writeErrors = 0;
-  /** Why the file cannot be written, while it cannot. */
-  lastError: string | undefined;
+  /** Why rotated files could not be compressed or expired, until maintenance succeeds again. */
+  maintenanceError: string | undefined;
 
   constructor(
     private options: AuditLogOptions,
@@ -106,6 +162,7 @@ export class AuditLog implements MetricSource {
   ) {
     this.now = deps.now ?? Date.now;
     this.onError = deps.onError ?? (() => undefined);
+    this.onRecover = deps.onRecover ?? (() => undefined);
   }
 
   get path(): string {
@@ -116,22 +173,55 @@ export class AuditLog implements MetricSource {
     return this.queue.length;
   }
 
-  /** Opens (creating the directory) and tidies rotated files; throws if the file cannot be opened. */
+  /** Why the file cannot be written, while it cannot; undefined when it can. */
+  get outage(): AuditOutage | undefined {
+    if (!this.current) {
+      return undefined;
+    }
+    const { droppedBefore: _, ...outage } = this.current;
+    return outage;
+  }
+
+  /** The outage's reason; kept for callers that only show it. */
+  get lastError(): string | undefined {
+    return this.current?.reason;
+  }
+
+  /**
+   * Opens (creating the directory) and tidies rotated files. Throws if the
+   * file cannot be opened; the writer keeps trying on its own, and events
+   * wait in the queue meanwhile.
+   */
   async open(): Promise<void> {
     this.closed = false;
-    await this.openFile();
+    try {
+      await this.ensureOpen();
+    } catch (error) {
+      this.failed(`cannot open ${this.options.path}`, error, false);
+      throw new Error(this.current!.reason);
+    }
     this.maintenance = this.maintenance.then(() => this.maintain());
     await this.maintenance;
   }
 
-  /** Changes settings; a new path closes the current file and opens the new one. */
+  /** Changes settings; a new path closes the current file and opens the new one (retrying as open() does). */
   async configure(options: AuditLogOptions): Promise<void> {
     const moved = options.path !== this.options.path;
     this.options = options;
-    if (moved && this.file && !this.closed) {
-      await this.writing;
+    if (moved && !this.closed) {
+      await this.flush();
+      this.cancelRetry();
       await this.closeFile();
-      await this.openFile();
+      this.torn = false;
+      this.current = undefined;
+      this.retryMs = RETRY_FIRST_MS;
+      try {
+        await this.openFile();
+      } catch (error) {
+        this.failed(`cannot open ${this.options.path}`, error, false);
+        throw new Error(this.current!.reason);
+      }
+      this.kick();
     }
   }
 
@@ -146,25 +236,41 @@ export class AuditLog implements MetricSource {
       this.queue.push(auditLine(events[i]));
     }
     this.dropped += events.length - accepted;
-    if (accepted > 0 && !this.writing && !this.closed) {
-      this.writing = this.pump().finally(() => {
-        this.writing = undefined;
-      });
+    if (accepted > 0) {
+      this.kick();
     }
     return accepted;
   }
 
-  /** Resolves when everything queued so far is written (or dropped). */
+  /** Resolves when the writer is idle: everything queued is written, or it waits for its next retry. */
   async flush(): Promise<void> {
     while (this.writing) {
       await this.writing;
     }
   }
 
-  /** Flushes, closes the file and waits for compression and retention to finish. */
+  /**
+   * Flushes, makes one last attempt if the file was failing, counts what is
+   * still queued as dropped, closes the file and waits for compression and
+   * retention to finish.
+   */
   async close(): Promise<void> {
     await this.flush();
+    if (this.current && !this.closed) {
+      this.cancelRetry();
+      this.writing = this.pump(false).finally(() => {
+        this.writing = undefined;
+      });
+      await this.flush();
+    }
     this.closed = true;
+    this.cancelRetry();
+    if (this.queue.length > 0) {
+      const left = this.queue.length;
+      this.dropped += left;
+      this.queue = [];
+      this.onError(`closing the audit log with ${left} events unwritten; counted as dropped`, this.current?.reason);
+    }
     await this.closeFile();
     await this.maintenance;
   }
@@ -177,6 +283,7 @@ export class AuditLog implements MetricSource {
       const pattern = new RegExp(
         `^${escapeRegExp(base)}-(\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z)(?:-\\d+)?${escapeRegExp(ext)}(\\.gz)?$`
       );
+      let failure: string | undefined;
       for (const name of await readdir(dir)) {
         const match = pattern.exec(name);
         if (!match) {
@@ -187,11 +294,12 @@ export class AuditLog implements MetricSource {
         if (this.options.retentionMs > 0 && this.now() - rotatedAt > this.options.retentionMs) {
           await unlink(path);
         } else if (this.options.compress && !match[2]) {
-          await this.compress(path);
+          failure = (await this.compress(path)) ?? failure;
         }
       }
+      this.maintenanceError = failure;
     } catch (error) {
-      this.fail('audit log maintenance failed', error);
+      this.maintenanceFailed('audit log maintenance failed', error);
     }
   }
 
@@ -207,6 +315,17 @@ export class AuditLog implements MetricSource {
     return { base: basename(this.options.path, ext), ext };
   }
 
+  /** One open at a time: open() and the writer may both find the file closed. */
+  private ensureOpen(): Promise<void> {
+    if (this.file) {
+      return Promise.resolve();
+    }
+    this.opening ??= this.openFile().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
   private async openFile(): Promise<void> {
     await ensureDir(dirname(this.options.path));
     // Non-blocking: a FIFO at the path must not hold a thread of the pool forever.
@@ -219,43 +338,153 @@ export class AuditLog implements MetricSource {
     this.file = file;
     this.size = info.size;
     this.lastWrite = info.size > 0 ? info.mtimeMs : this.now();
-    this.lastError = undefined;
   }
 
   private async closeFile(): Promise<void> {
     const file = this.file;
     this.file = undefined;
-    await file?.close().catch((error: unknown) => this.fail('closing the audit log failed', error));
+    await file?.close().catch((error: unknown) => this.maintenanceFailed('closing the audit log failed', error));
   }
 
-  private async pump(): Promise<void> {
-    while (this.queue.length > 0) {
-      const lines = this.queue.length <= BATCH_LINES ? this.queue : this.queue.slice(0, BATCH_LINES);
-      this.queue = this.queue.length <= BATCH_LINES ? [] : this.queue.slice(BATCH_LINES);
-      const data = Buffer.from(lines.join(''));
-      try {
-        if (!this.file) {
-          if (this.now() < this.reopenAfter) {
-            throw new Error(this.lastError ?? 'audit log is not open');
-          }
-          await this.openFile();
-        }
-        if (this.dueForRotation(data.length)) {
-          await this.rotate();
-        }
-        await this.file!.write(data);
-        this.size += data.length;
-        this.lastWrite = this.now();
-        this.written += lines.length;
-      } catch (error) {
-        this.dropped += lines.length;
-        this.fail('writing the audit log failed; events dropped', error);
-        if (this.file) {
-          await this.closeFile();
-        }
-        this.reopenAfter = this.now() + REOPEN_BACKOFF_MS;
-      }
+  /** Starts the writer unless it runs, waits for a retry, or is closed. */
+  private kick(): void {
+    if (!this.writing && !this.retryTimer && !this.closed) {
+      this.writing = this.pump(true).finally(() => {
+        this.writing = undefined;
+      });
     }
+  }
+
+  private cancelRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Writes the queue batch by batch; on a failure, keeps what is unwritten queued and (if asked) schedules a retry. */
+  private async pump(retry: boolean): Promise<void> {
+    for (;;) {
+      if (!this.file) {
+        try {
+          await this.ensureOpen();
+        } catch (error) {
+          this.failed(`cannot open ${this.options.path}`, error, false, retry);
+          return;
+        }
+        if (this.queue.length === 0) {
+          this.recovered();
+        }
+      }
+      if (this.queue.length === 0) {
+        return;
+      }
+      const lines = this.queue.slice(0, BATCH_LINES);
+      const outcome = await this.writeLines(lines);
+      // Only the front of the queue is taken here; enqueue() appends behind it meanwhile.
+      this.queue.splice(0, outcome.lines);
+      if (outcome.error !== undefined) {
+        this.failed(`writing ${this.options.path} failed`, outcome.error, true, retry);
+        return;
+      }
+      this.recovered();
+    }
+  }
+
+  /** Writes whole lines; on an error, how many of them are whole in the file (the rest stay queued). */
+  private async writeLines(lines: readonly string[]): Promise<{ lines: number; error?: unknown }> {
+    const data = Buffer.from(lines.join(''));
+    let done = 0;
+    try {
+      if (this.torn) {
+        // End the fragment's line first, so it is one bad line and not two, and never rotated away unended.
+        await writeAll(this.file!, Buffer.from('\n'));
+        this.size += 1;
+        this.torn = false;
+      }
+      if (this.dueForRotation(data.length)) {
+        await this.rotate();
+      }
+      const file = this.file!;
+      while (done < data.length) {
+        const { bytesWritten } = await file.write(data, done, data.length - done);
+        if (bytesWritten <= 0) {
+          throw new Error('the file system took no bytes');
+        }
+        done += bytesWritten;
+      }
+    } catch (error) {
+      const whole = wholeLines(lines, done);
+      this.written += whole.count;
+      this.size += whole.bytes;
+      if (done > whole.bytes) {
+        // Cut the half record off: its line stays queued and is written whole later.
+        try {
+          const file = this.file!;
+          await file.truncate((await file.stat()).size - (done - whole.bytes));
+        } catch {
+          this.torn = true;
+          this.size += done - whole.bytes;
+        }
+      }
+      if (whole.count > 0) {
+        this.lastWrite = this.now();
+      }
+      if (!KEEP_FILE_ON.has((error as NodeJS.ErrnoException)?.code ?? '')) {
+        await this.closeFile();
+      }
+      return { lines: whole.count, error };
+    }
+    this.size += data.length;
+    this.lastWrite = this.now();
+    this.written += lines.length;
+    return { lines: lines.length };
+  }
+
+  /** Records a failed attempt: counted, the outage remembered (logged when it begins), a retry scheduled. */
+  private failed(what: string, error: unknown, opened: boolean, retry = true): void {
+    this.writeErrors++;
+    const full = `${what}: ${describeError(error)}`;
+    const reason = full.length > MAX_REASON_CHARS + 50 ? `${full.slice(0, MAX_REASON_CHARS + 50)}…` : full;
+    if (!this.current) {
+      this.current = { reason, since: this.now(), attempts: 0, opened, droppedBefore: this.dropped };
+      this.onError(
+        `${what}; events wait in the queue (logging.audit.queue_size) and are dropped and counted past it`,
+        error
+      );
+    }
+    this.current.reason = reason;
+    this.current.opened = opened;
+    this.current.attempts++;
+    if (retry && !this.closed) {
+      this.cancelRetry();
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    }
+  }
+
+  private recovered(): void {
+    this.retryMs = RETRY_FIRST_MS;
+    const outage = this.current;
+    if (!outage) {
+      return;
+    }
+    this.current = undefined;
+    const seconds = Math.round((this.now() - outage.since) / 100) / 10;
+    const dropped = this.dropped - outage.droppedBefore;
+    this.onRecover(`the audit log takes writes again after ${seconds} s; ${dropped} events were dropped meanwhile`, {
+      seconds,
+      dropped,
+      attempts: outage.attempts,
+    });
+  }
+
+  private maintenanceFailed(message: string, error: unknown): void {
+    this.writeErrors++;
+    this.maintenanceError = `${message}: ${describeError(error)}`;
+    this.onError(message, error);
   }
 
   private dueForRotation(incoming: number): boolean {
@@ -283,22 +512,25 @@ export class AuditLog implements MetricSource {
     this.maintenance = this.maintenance.then(() => this.maintain());
   }
 
-  private async compress(path: string): Promise<void> {
+  /** Gzips one rotated file; the reason when it could not. */
+  private async compress(path: string): Promise<string | undefined> {
     const partial = `${path}.gz.partial`;
     try {
       await pipeline(createReadStream(path), createGzip(), createWriteStream(partial, { mode: 0o640 }));
       await rename(partial, `${path}.gz`);
       await unlink(path);
+      return undefined;
     } catch (error) {
       await unlink(partial).catch(() => undefined);
-      this.fail(`compressing ${path} failed`, error);
+      this.maintenanceFailed(`compressing ${path} failed`, error);
+      return this.maintenanceError;
     }
   }
+}
 
-  private fail(message: string, error: unknown): void {
-    this.writeErrors++;
-    this.lastError = `${message}: ${(error as Error)?.message ?? String(error)}`;
-    this.onError(message, error);
+async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    done += (await file.write(data, done, data.length - done)).bytesWritten;
   }
 }
 
