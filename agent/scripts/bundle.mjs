@@ -25,6 +25,13 @@ function commit() {
   }
 }
 
+/** RFC 3339 UTC to the second; SOURCE_DATE_EPOCH (reproducible builds) wins over the clock. */
+function buildTime() {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const ms = epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now();
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 await build({
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/zviz.js'),
@@ -37,6 +44,7 @@ await build({
   define: {
     __ZVIZ_VERSION__: JSON.stringify(version),
     __ZVIZ_COMMIT__: JSON.stringify(commit()),
+    __ZVIZ_BUILD_TIME__: JSON.stringify(buildTime()),
   },
   logLevel: 'warning',
 });

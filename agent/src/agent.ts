@@ -65,7 +65,7 @@ export interface AgentOptions {
   /** How the configuration was loaded, to load it again on reload. */
   load: LoadOptions;
   log: AgentLog;
-  /** Defaults to defaultComponents(); `zviz metrics serve` runs none. */
+  /** Defaults to defaultComponents(), which `zviz agent` and `zviz metrics serve` run. */
   components?: readonly ComponentFactory[];
 }
 

@@ -5,10 +5,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '@zviz/test-support/ports';
+import { freePort, waitFor } from '@zviz/test-support/ports';
 import { TestPrometheus } from '@zviz/test-support/prometheus';
 import { binary, describeWhere } from '@zviz/test-support/requirements';
-import { AgentProcess, sample, zviz } from './support/agent-process';
+import { CATALOG } from '../src/metrics/catalog';
+import { AgentProcess, sample, zviz, zvizAsync } from './support/agent-process';
+
+/** Every family the monitoring guide names. */
+const GUIDE_FAMILIES = CATALOG.filter((spec) => spec.knownAs?.some((k) => k.guide === 'monitoring')).map(
+  (spec) => spec.name
+);
 
 describe('zviz agent', () => {
   let agent: AgentProcess;
@@ -44,7 +50,9 @@ describe('zviz agent', () => {
 
   it('exports its identity, readiness and own health on /metrics', async () => {
     const metrics = await agent.metrics();
-    expect(metrics).toMatch(/^zviz_build_info\{version="[^"]+",variant="canary",commit="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(
+      /^zviz_build_info\{version="[^"]+",variant="canary",commit="[^"]+",build_time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\} 1$/m
+    );
     expect(sample(metrics, 'zviz_component_ready{component="audit"}')).toBe(1);
     expect(sample(metrics, 'zviz_config_last_reload_successful')).toBe(1);
     expect(sample(metrics, 'zviz_agent_resident_memory_bytes')).toBeGreaterThan(10e6);
@@ -72,6 +80,15 @@ describe('zviz agent', () => {
     expect(result.stdout).toMatch(/^healthy: version \S+, up \d+ s, 0 containers, broker running \(0 in flight\)$/m);
     const json = zviz(['health', '--config', agent.configPath, '--json']);
     expect(JSON.parse(json.stdout).status).toBe('healthy');
+  });
+
+  it("`zviz metrics` prints the running agent's exposition, found through the configuration", async () => {
+    const result = await zvizAsync(['metrics', '--config', agent.configPath]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe('');
+    // This agent's identity (variant canary), not a fresh process's (production).
+    expect(result.stdout).toMatch(/^zviz_build_info\{[^}]*variant="canary"[^}]*\} 1$/m);
+    expect(sample(result.stdout, 'zviz_component_ready{component="audit"}')).toBe(1);
   });
 });
 
@@ -138,19 +155,43 @@ describe('starting and stopping', () => {
     }
   });
 
-  it('`zviz metrics serve` runs the server alone', async () => {
-    const agent = await AgentProcess.start({}, { command: ['metrics', 'serve'] });
+  it("`zviz metrics serve` is the agent under the guide's name: every component, every family of the guide", async () => {
+    const served = await AgentProcess.start({}, { command: ['metrics', 'serve'] });
     try {
-      const health = await (await fetch(`${agent.url}/health`)).json();
-      // The core's own parts only: the server, the decision event pipeline and the agent's log.
-      expect(Object.keys(health.components)).toEqual(['http', 'events', 'log']);
+      const health = await (await fetch(`${served.url}/health`)).json();
+      // The core's parts and every component `zviz agent` runs.
+      expect(Object.keys(health.components).sort()).toEqual(['audit', 'broker', 'events', 'http', 'log', 'tracer']);
+      const metrics = await served.metrics();
+      for (const name of GUIDE_FAMILIES) {
+        expect(metrics, name).toContain(`# TYPE ${name} `);
+      }
+      // The broker runs here: its families have samples, not only headers.
+      expect(health.components.broker.status).toBe('ok');
+      expect(sample(metrics, 'zviz_broker_requests_total')).toBe(0);
+      expect(sample(metrics, 'zviz_containers_total')).toBe(0);
     } finally {
-      await agent.stop();
+      await served.stop();
     }
   });
 });
 
 describe('command line', () => {
+  it('`zviz metrics` with no agent answering prints its own exposition and says so', async () => {
+    // A port just freed: nothing listens there.
+    const port = await freePort();
+    const result = zviz(['metrics', '--addr', `127.0.0.1:${port}`]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(`^zviz: no agent answers at http://127\\.0\\.0\\.1:${port}/metrics \\(ECONNREFUSED\\)`)
+    );
+    expect(result.stdout).toMatch(/^zviz_build_info\{[^}]*variant="production"/m);
+    for (const name of GUIDE_FAMILIES) {
+      expect(result.stdout, name).toContain(`# HELP ${name} `);
+    }
+    // No broker here: its families have no samples.
+    expect(result.stdout).not.toMatch(/^zviz_broker_requests_total /m);
+  });
+
   it('`zviz health` exits 3 when nothing answers', () => {
     const result = zviz(['health', '--addr', '127.0.0.1:1', '--timeout', '2']);
     expect(result.status).toBe(3);

@@ -1,7 +1,11 @@
 // The real exposition, with every catalog family populated, passes
 // `promtool check metrics` (the lints a Prometheus operator runs) with no
-// complaint at all, and `zviz metrics` prints the same format.
+// complaint but the two the monitoring guide's names cause (kept on purpose,
+// docs/metrics.md), and `zviz metrics` prints the same format.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { binary, describeWhere } from '@zviz/test-support/requirements';
@@ -10,6 +14,7 @@ import { ProcessSource } from '../src/metrics/process-source';
 import { MetricsRegistry } from '../src/metrics/registry';
 import { catalogSource } from './support/catalog-source';
 import { zviz } from './support/agent-process';
+import { expectedObjections, promtoolCheck } from './support/promtool';
 
 function promtool(exposition: string): { status: number | null; output: string } {
   const result = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
@@ -38,14 +43,18 @@ async function fullExposition(): Promise<string> {
 }
 
 describeWhere([binary('promtool', 'prometheus')], 'promtool check metrics', () => {
-  it('accepts the exposition with every catalog family populated, without a single complaint', async () => {
+  it('accepts the exposition with every catalog family populated, but for the guide names it objects to', async () => {
     const exposition = await fullExposition();
     for (const spec of CATALOG) {
       for (const name of exposedSeriesNames(spec)) {
         expect(exposition, name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
       }
     }
-    expect(promtool(exposition)).toEqual({ status: 0, output: '' });
+    const result = promtoolCheck(exposition);
+    expect(result.problems).toEqual([]);
+    // Exactly the objections docs/metrics.md explains, no more, no fewer.
+    expect(result.accepted.sort()).toEqual(expectedObjections().sort());
+    expect(result.accepted).toContain('zviz_cpu_usage_seconds counter metrics should have "_total" suffix');
   });
 
   it('is a real check: it refuses a gauge named like a counter', () => {
@@ -56,17 +65,44 @@ describeWhere([binary('promtool', 'prometheus')], 'promtool check metrics', () =
   });
 
   it('accepts what `zviz metrics` prints', () => {
-    const result = zviz(['metrics']);
+    const result = zviz(['metrics', '--local']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^zviz_build_info\{version="[^"]+",variant="production",commit="[^"]+"\} 1$/m);
-    expect(promtool(result.stdout)).toEqual({ status: 0, output: '' });
+    expect(result.stdout).toMatch(
+      /^zviz_build_info\{version="[^"]+",variant="production",commit="[^"]+",build_time="[^"]+"\} 1$/m
+    );
+    const check = promtoolCheck(result.stdout);
+    expect(check.problems).toEqual([]);
   });
 });
 
 it('`zviz metrics --format openmetrics` ends with # EOF and names counter families without _total', () => {
-  const result = zviz(['metrics', '--format', 'openmetrics']);
+  const result = zviz(['metrics', '--local', '--format', 'openmetrics']);
   expect(result.status).toBe(0);
   expect(result.stdout.endsWith('# EOF\n')).toBe(true);
   expect(result.stdout).toContain('# TYPE zviz_agent_cpu_seconds counter\n# UNIT zviz_agent_cpu_seconds seconds\n');
   expect(result.stdout).toMatch(/^zviz_agent_cpu_seconds_total [\d.]+$/m);
+  // The guide's counter without _total keeps its sample name: typed unknown, not renamed.
+  expect(result.stdout).toContain('# TYPE zviz_cpu_usage_seconds unknown\n# UNIT zviz_cpu_usage_seconds seconds\n');
+  expect(result.stdout).not.toContain('# TYPE zviz_cpu_usage_seconds counter');
+});
+
+describeWhere([binary('promtool', 'prometheus')], 'the OpenMetrics exposition', () => {
+  it('is valid OpenMetrics, every family populated, for Prometheus\' own parser', async () => {
+    const registry = new MetricsRegistry();
+    registry.addSource(catalogSource());
+    const body = (await registry.scrape('openmetrics')).body.toString('utf8');
+    // promtool reads OpenMetrics through the TSDB backfill, with the parser a
+    // scrape uses; it refuses what a scrape would refuse. Backfilled samples
+    // need timestamps.
+    const dir = mkdtempSync(join(tmpdir(), 'zviz-om-'));
+    const input = join(dir, 'in.om');
+    const now = Math.floor(Date.now() / 1000);
+    writeFileSync(input, body.replace(/^([a-z_]+(?:\{[^}]*\})? \S+)$/gm, `$1 ${now}`));
+    const result = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, join(dir, 'data')], {
+      encoding: 'utf8',
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.stderr).not.toMatch(/error|invalid/i);
+    expect(result.status).toBe(0);
+  });
 });

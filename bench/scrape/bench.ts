@@ -99,7 +99,7 @@ function workload(containers: number): Family[] {
       per((container_id) => [{ container_id }])
     ),
     family(
-      'zviz_cpu_usage_seconds_total',
+      'zviz_cpu_usage_seconds',
       per((container_id) => [{ container_id }])
     ),
     family(

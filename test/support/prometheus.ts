@@ -141,11 +141,27 @@ export class TestPrometheus {
   }
 
   async targets(): Promise<
-    Array<{ health: string; lastError: string; scrapeUrl: string; labels: Record<string, string> }>
+    Array<{
+      health: string;
+      lastError: string;
+      scrapeUrl: string;
+      labels: Record<string, string>;
+      /** RFC 3339 time of the last scrape. */
+      lastScrape: string;
+    }>
   > {
     const response = await fetch(`${this.url}/api/v1/targets`);
     const body = (await response.json()) as { data: { activeTargets: [] } };
     return body.data.activeTargets;
+  }
+
+  /** The metadata Prometheus keeps per metric name, from the scrapes' TYPE, HELP and UNIT. */
+  async metadata(): Promise<Record<string, Array<{ type: string; help: string; unit: string }>>> {
+    const response = await fetch(`${this.url}/api/v1/metadata`);
+    const body = (await response.json()) as {
+      data: Record<string, Array<{ type: string; help: string; unit: string }>>;
+    };
+    return body.data;
   }
 
   logs(): string {

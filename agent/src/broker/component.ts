@@ -15,7 +15,7 @@ import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api
 
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
-import type { Config } from '../config/schema';
+import { endedRetentionSeconds, type Config } from '../config/schema';
 import { sendJson } from '../server/http';
 import type { CgroupDriver } from '../cgroups/cgroup';
 import { createCgroupDriver } from '../cgroups/driver';
@@ -36,12 +36,14 @@ import { BrokerMetricSource } from './metrics-source';
 export interface ContainerLifecycle {
   on(event: 'started', listener: (e: ContainerStartedEvent) => void): this;
   on(event: 'removed', listener: (e: { id: string }) => void): this;
+  /** The container's retained series are dropped (its retention ended). */
+  on(event: 'expired', listener: (e: { id: string }) => void): this;
 }
 
 export class BrokerComponent implements Component {
   readonly name = 'broker';
   readonly required = true;
-  /** `started` {id, cgroupId, cgroupPath, pid} and `removed` {id}: what the tracer follows. */
+  /** `started` {id, cgroupId, cgroupPath, pid}, `removed` and `expired` {id}: what the tracer follows. */
   readonly lifecycle: ContainerLifecycle & EventEmitter = new EventEmitter();
   private addon?: BrokerAddon;
   private kernel?: KernelSupport;
@@ -85,10 +87,12 @@ export class BrokerComponent implements Component {
       addon,
       cgroups: this.cgroups,
       syncWakeUp: this.config.sync_wake_up,
+      retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,
       warn: (message, detail) => this.host.log.warn(detail ?? {}, message),
     }));
     manager.on('started', (e: ContainerStartedEvent) => this.lifecycle.emit('started', e));
     manager.on('removed', (e: { id: string }) => this.lifecycle.emit('removed', e));
+    manager.on('expired', (e: { id: string }) => this.lifecycle.emit('expired', e));
     manager.on('exit', (e: { id: string; exitCode: number }) => this.host.log.info(e, 'container run ended'));
 
     const cleaned = await manager.cleanLeftovers();
@@ -151,6 +155,7 @@ export class BrokerComponent implements Component {
     if (!manager) {
       return;
     }
+    manager.retired.setRetention(endedRetentionSeconds(config.metrics) * 1000);
     // The event limits apply at once; the rest of the section at the next start.
     const next = { ...DEFAULT_BROKER_CONFIG, ...config.broker };
     this.config = {

@@ -5,7 +5,7 @@ import type { ContainerLifecycle } from './component';
 import { traceContainers } from './tracer-link';
 
 describe('containers traced by the tracer', () => {
-  it('traces each started container by its cgroup id and drops removed ones', async () => {
+  it('traces each started container by its cgroup id and drops it when its retained series expire', async () => {
     const lifecycle = new EventEmitter() as ContainerLifecycle & EventEmitter;
     const calls: string[] = [];
     const warnings: string[] = [];
@@ -26,6 +26,10 @@ describe('containers traced by the tracer', () => {
     });
     lifecycle.emit('started', { id: 'c2', name: 'c2', pid: 11, cgroupPath: '/sys/fs/cgroup/memory/zviz/c2' });
     lifecycle.emit('removed', { id: 'c1' });
+    await new Promise((r) => setImmediate(r));
+    // Removed, its final series still shown: still traced.
+    expect(calls).toEqual(['trace c1 4242']);
+    lifecycle.emit('expired', { id: 'c1' });
     await new Promise((r) => setImmediate(r));
     expect(calls).toEqual(['trace c1 4242', 'untrace c1']);
     expect(warnings).toEqual(['container not traced: this host has no cgroup v2 hierarchy']);

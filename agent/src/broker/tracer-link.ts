@@ -1,7 +1,9 @@
 // Containers the broker runs, traced by the tracer: each run's cgroup v2 id
 // on `started` (a restart reuses the cgroup, so tracing it again is a no-op
-// for the tracer), and the container dropped on `removed`. The agent calls
-// this once it has both components:
+// for the tracer), and the container dropped on `expired`: a removed
+// container's final series stay as long as its cgroup counters do (the
+// cgroup is gone, so nothing more is counted for it). The agent calls this
+// once it has both components:
 //
 //   traceContainers(broker.lifecycle, tracer);
 import type { ContainerStartedEvent } from '../containers/manager';
@@ -25,7 +27,7 @@ export function traceContainers(
     }
     tracer.trace(e.id, e.cgroupId);
   });
-  lifecycle.on('removed', (e: { id: string }) => {
+  lifecycle.on('expired', (e: { id: string }) => {
     void Promise.resolve(tracer.untrace(e.id)).catch((error: Error) =>
       warn('tracer could not drop a removed container', { container_id: e.id, err: error.message })
     );

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BROKER_CONFIG } from '../broker/config';
 import { DEFAULT_TRACER_CONFIG } from '../tracer/config';
 import { loadConfig } from './load';
+import { endedRetentionSeconds } from './schema';
 
 const fixtures = join(__dirname, '../../test/fixtures/config');
 const scratch = mkdtempSync(join(tmpdir(), 'zviz-config-'));
@@ -189,7 +190,12 @@ describe('loading a configuration', () => {
       auth: { type: 'none', exempt_probes: true },
       rate_limit: { rps: 10, burst: 20 },
       max_series_per_family: 50000,
+      scrape_interval_seconds: 15,
     });
+    // Two scrapes at 15 s and 5 s of slack (docs/metrics.md).
+    expect(endedRetentionSeconds(config.metrics)).toBe(35);
+    expect(endedRetentionSeconds({ ...config.metrics, scrape_interval_seconds: 60 })).toBe(125);
+    expect(endedRetentionSeconds({ ...config.metrics, ended_container_retention_seconds: 0 })).toBe(0);
     expect(config.api).toEqual({
       ring_size: 10000,
       stream: { max_clients: 32, buffer_events: 1000, heartbeat_seconds: 15 },

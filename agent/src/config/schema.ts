@@ -43,6 +43,19 @@ export interface MetricsConfig {
   tls?: { cert_file: string; key_file: string };
   rate_limit: { rps: number; burst: number };
   max_series_per_family: number;
+  /** How often Prometheus scrapes this agent; sets the default retention below. */
+  scrape_interval_seconds: number;
+  /** How long a removed container's final series stay; default endedRetentionSeconds(). */
+  ended_container_retention_seconds?: number;
+}
+
+/**
+ * How long an ended container's final series stay in the exposition: the
+ * configured value, or two scrape intervals and 5 s for a late scrape, so at
+ * least two scrapes see them (docs/metrics.md, "Ended containers").
+ */
+export function endedRetentionSeconds(metrics: MetricsConfig): number {
+  return metrics.ended_container_retention_seconds ?? 2 * metrics.scrape_interval_seconds + 5;
 }
 
 export interface ApiConfig {
@@ -133,6 +146,19 @@ const metricsSchema: JsonSchema = {
       },
     },
     max_series_per_family: { type: 'integer', minimum: 1, maximum: 10000000, default: 50000 },
+    scrape_interval_seconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 86400,
+      default: 15,
+      description: "Prometheus' scrape interval for this agent, in seconds",
+    },
+    ended_container_retention_seconds: {
+      type: 'number',
+      minimum: 0,
+      maximum: 86400,
+      description: "seconds an ended container's final series stay (default: 2 scrape intervals + 5; 0: none)",
+    },
   },
 };
 

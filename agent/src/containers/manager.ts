@@ -2,8 +2,10 @@
 // state machine (created -> running -> exited | failed, restarting between
 // runs) and its restart policy. The first process is the container: when it
 // ends, everything else in the cgroup is killed, as when a container's init
-// exits. Emits `started` ({ id, cgroupId, cgroupPath, pid }) on every run and
-// `removed` ({ id }) once, so the tracer can follow containers.
+// exits. Emits `started` ({ id, cgroupId, cgroupPath, pid }) on every run,
+// `removed` ({ id }) once its cgroup is gone, and `expired` ({ id }) once its
+// retained series are dropped too (retention.ts), so the tracer can follow
+// containers.
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -16,6 +18,7 @@ import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';
 import { envList, resolveCommand } from './command';
 import { checkContainerName, newContainerId } from './ids';
+import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
 
 export interface ContainerSpec {
@@ -149,6 +152,8 @@ export interface ManagerOptions {
   idPrefix?: string;
   warn?: (message: string, detail?: Record<string, unknown>) => void;
   syncWakeUp?: boolean;
+  /** How long a removed container's final series stay in the metrics (default 0: not at all). */
+  retentionMs?: number;
 }
 
 /** How long the rest of a container gets to die after its first process ended. */
@@ -156,13 +161,16 @@ const DRAIN_MS = 5_000;
 
 export class ContainerManager extends EventEmitter {
   private readonly containers = new Map<string, Container>();
-  /** Containers created since start (zviz_containers_total). */
+  /** Containers created since start (zviz_containers_created_total). */
   created = 0;
   /** OOM kills and pids-limit hits of removed containers, so the total never goes down. */
   private retiredCgroupDenials = 0;
+  /** Removed containers whose final series the metrics still show. */
+  readonly retired: RetiredContainers;
 
   constructor(private readonly options: ManagerOptions) {
     super();
+    this.retired = new RetiredContainers(options.retentionMs ?? 0, (id) => this.emit('expired', { id }));
   }
 
   get cgroups(): CgroupDriver {
@@ -396,11 +404,25 @@ export class ContainerManager extends EventEmitter {
     return total;
   }
 
-  /** Stops (killing at once), removes the cgroup, closes owned descriptors, deletes the container. */
+  /**
+   * Stops (killing at once), removes the cgroup, closes owned descriptors,
+   * deletes the container; its final counters and state are retired into
+   * `retired` for the metrics.
+   */
   async remove(c: Container): Promise<void> {
     await this.stop(c, 0);
     const last = c.cgroup.sample();
     this.retiredCgroupDenials += last.oomKills + last.pidsLimitHits;
+    const record: RetiredContainer = {
+      id: c.id,
+      name: c.name,
+      profileName: c.profileName,
+      state: c.state,
+      restarts: c.restarts,
+      ...(c.lastEnd ? { exitCode: c.lastEnd.exitCode } : {}),
+      sample: last,
+      retiredAt: Date.now(),
+    };
     await c.cgroup.remove();
     for (const fd of c.spec.ownedFds ?? []) {
       try {
@@ -411,9 +433,12 @@ export class ContainerManager extends EventEmitter {
     }
     this.containers.delete(c.id);
     this.emit('removed', { id: c.id });
+    this.retired.add(record);
   }
 
+  /** Removes every container and drops every retained series (the agent is stopping). */
   async removeAll(): Promise<void> {
     await Promise.all(this.list().map((c) => this.remove(c)));
+    this.retired.expireAll();
   }
 }

@@ -1,21 +1,26 @@
 // Container and cgroup families. Counters and usage are read from the cgroup
 // files at scrape time; CPU and I/O rates (usage in the unit of the limit)
-// come from a sampler that keeps the previous reading. Series of a removed
-// container disappear with it: the source lists only live containers.
+// come from a sampler that keeps the previous reading. A removed container
+// keeps its final counters and state for the retention period (retention.ts),
+// without the usage gauges, which describe a running workload.
 import { CONTAINER_STATES } from '../metrics/catalog';
 import type { FamilySamples, Labels, MetricSource, ValueSample } from '../metrics/source';
 import { alertLevel } from '../cgroups/limits';
 import type { CgroupSample } from '../cgroups/cgroup';
 import type { Container, ContainerManager } from './manager';
+import type { RetiredContainer } from './retention';
 
 export const CONTAINER_FAMILIES = [
   'zviz_containers_total',
+  'zviz_containers_created_total',
   'zviz_containers_by_state',
   'zviz_container_info',
+  'zviz_container_state',
+  'zviz_container_exit_code',
   'zviz_container_uptime_seconds',
   'zviz_container_restarts_total',
   'zviz_memory_usage_bytes',
-  'zviz_cpu_usage_seconds_total',
+  'zviz_cpu_usage_seconds',
   'zviz_io_read_bytes_total',
   'zviz_io_write_bytes_total',
   'zviz_resource_limit',
@@ -64,7 +69,7 @@ export class ContainerMetricSource implements MetricSource {
   }
 
   sample(now = Date.now()): void {
-    const live = new Set<string>();
+    const live = new Set<string>(this.manager.retired.list().map((r) => r.id));
     for (const c of this.manager.list()) {
       live.add(c.id);
       const s = c.cgroup.sample();
@@ -101,6 +106,7 @@ export class ContainerMetricSource implements MetricSource {
 
   collect(): Map<string, FamilySamples> {
     const containers = this.manager.list();
+    const retired = this.manager.retired.list();
     const byState = new Map<string, number>(CONTAINER_STATES.map((s) => [s, 0]));
     const out = new Map<string, ValueSample[]>(CONTAINER_FAMILIES.map((f) => [f, []]));
     const add = (family: string, labels: Labels, value: number | undefined) => {
@@ -109,25 +115,61 @@ export class ContainerMetricSource implements MetricSource {
       }
     };
     const now = Date.now();
-    add('zviz_containers_total', this.label('', {}), this.manager.created);
+    add('zviz_containers_total', this.label('', {}), containers.length + retired.length);
+    add('zviz_containers_created_total', this.label('\u0000created', {}), this.manager.created);
     for (const c of containers) {
       byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
-      const id = this.label(c.id, { container_id: c.id });
-      add(
-        'zviz_container_info',
-        this.label(`${c.id}\u0000info`, { container_id: c.id, name: c.name, profile: c.profileName }),
-        1
-      );
+      const id = this.identity(c.id, c.name, c.profileName, c.state, c.lastEnd?.exitCode, add);
       if (c.state === 'running' && c.startedAt !== undefined) {
         add('zviz_container_uptime_seconds', id, (now - c.startedAt) / 1000);
       }
       add('zviz_container_restarts_total', id, c.restarts);
       this.resources(c, c.cgroup.sample(), add);
     }
+    for (const r of retired) {
+      byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
+      const id = this.identity(r.id, r.name, r.profileName, r.state, r.exitCode, add);
+      add('zviz_container_restarts_total', id, r.restarts);
+      this.finalCounters(id, r, add);
+    }
     for (const [state, count] of byState) {
       add('zviz_containers_by_state', this.label(`\u0000state\u0000${state}`, { state }), count);
     }
     return out as Map<string, FamilySamples>;
+  }
+
+  /** Info, state and exit code of a container; returns its `{container_id}` labels. */
+  private identity(
+    containerId: string,
+    name: string,
+    profile: string,
+    state: string,
+    exitCode: number | undefined,
+    add: (family: string, labels: Labels, value: number | undefined) => void
+  ): Labels {
+    const id = this.label(containerId, { container_id: containerId });
+    add('zviz_container_info', this.label(`${containerId}\u0000info`, { container_id: containerId, name, profile }), 1);
+    add(
+      'zviz_container_state',
+      this.label(`${containerId}\u0000state\u0000${state}`, { container_id: containerId, state }),
+      1
+    );
+    add('zviz_container_exit_code', id, exitCode);
+    return id;
+  }
+
+  /** What stays of a removed container: its counters at removal. */
+  private finalCounters(
+    id: Labels,
+    r: RetiredContainer,
+    add: (family: string, labels: Labels, value: number | undefined) => void
+  ): void {
+    const s = r.sample;
+    add('zviz_cpu_usage_seconds', id, s.cpuSeconds);
+    add('zviz_io_read_bytes_total', id, s.ioReadBytes);
+    add('zviz_io_write_bytes_total', id, s.ioWriteBytes);
+    add('zviz_container_oom_kills_total', id, s.oomKills);
+    add('zviz_container_pids_limit_hits_total', id, s.pidsLimitHits);
   }
 
   /** The labels object of a series, the same one every scrape; keys start with the container id. */
@@ -147,7 +189,7 @@ export class ContainerMetricSource implements MetricSource {
   ): void {
     const id = this.label(c.id, { container_id: c.id });
     add('zviz_memory_usage_bytes', id, s.memoryBytes);
-    add('zviz_cpu_usage_seconds_total', id, s.cpuSeconds);
+    add('zviz_cpu_usage_seconds', id, s.cpuSeconds);
     add('zviz_io_read_bytes_total', id, s.ioReadBytes);
     add('zviz_io_write_bytes_total', id, s.ioWriteBytes);
     add('zviz_container_oom_kills_total', id, s.oomKills);

@@ -72,6 +72,12 @@ describe('EventHub', () => {
     expect(seqs(hub.query({ since: 0, limit: 10 }).events)).toEqual([7, 8, 9]);
   });
 
+  it('counts syscall events from 0, before the first one', () => {
+    expect(new EventHub(10).collect().get('zviz_audit_events_total')).toEqual([
+      { labels: { event_type: 'syscall' }, value: 0 },
+    ]);
+  });
+
   it('isolates a failing subscriber and counts events by type', () => {
     const errors: unknown[] = [];
     const hub = new EventHub(10, (e) => errors.push(e));

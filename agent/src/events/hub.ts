@@ -29,7 +29,8 @@ export class EventHub implements MetricSource {
   private ring: Array<DecisionEvent | undefined>;
   private seq = 0;
   private readonly subscribers = new Set<Subscriber>();
-  private readonly byType = new Map<string, number>();
+  /** Events by type; `syscall`, the one type the broker produces, counts from 0. */
+  private readonly byType = new Map<string, number>([['syscall', 0]]);
 
   constructor(
     capacity: number,

@@ -4,16 +4,37 @@
 // checks against it) and the docs. Change a name here and those tests tell you
 // what else must change.
 //
+// docs/metrics.md is generated from it (npm run generate:metrics-doc).
+//
 // Naming follows Prometheus conventions (base units, `_total` only on
-// counters, no type names in metric names), so `promtool check metrics`
-// accepts the exposition as is. Where a seed document used a name that breaks
-// a convention, the catalog keeps the seed's meaning under a conforming name
-// and says so in `note`.
+// counters, no type names in metric names). The names ZViz's monitoring guide
+// publishes are a contract its users copy into queries, alerts and runbooks:
+// they are kept exactly, with the guide's types, even where `promtool check
+// metrics` disagrees; such a family says why in `lintException`. Names from
+// other products' guides are mapped onto conforming ZViz names (`knownAs`).
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** Which part of the agent fills the family. */
 export type Component = 'agent' | 'broker' | 'containers' | 'cgroups' | 'audit' | 'tracer';
+
+/** Guides whose metric names users bring with them (docs/metrics.md names them). */
+export type Guide = 'monitoring' | 'podtrace' | 'rollout';
+
+export interface KnownName {
+  guide: Guide;
+  name: string;
+}
+
+/**
+ * What a family shows from the moment its component runs, before anything
+ * happened: `zero` a 0 sample for every label set it can have (no labels, or
+ * labels from a closed list); `value` a sample with a current value (build
+ * info, process metrics, readiness). Absent: only `# HELP` and `# TYPE` until
+ * its first series, because its label values (a container, a syscall) cannot
+ * be known in advance and inventing one would be a lie.
+ */
+export type Initial = 'zero' | 'value';
 
 export interface MetricSpec {
   name: string;
@@ -23,7 +44,14 @@ export interface MetricSpec {
   /** Histogram bucket upper bounds, in the metric's base unit. */
   buckets?: readonly number[];
   component: Component;
-  /** Why the name or shape differs from the seed documents, where it does. */
+  /** The unit of the values, for the docs; when absent it follows from the name (`_seconds`, `_bytes`, `_ratio`). */
+  unit?: string;
+  initial?: Initial;
+  /** Names users of other guides know this family by. */
+  knownAs?: readonly KnownName[];
+  /** The promtool naming lint objects to this name, and why the name stays anyway. */
+  lintException?: string;
+  /** Why the name or shape differs from a guide, where it does. */
   note?: string;
 }
 
@@ -34,7 +62,7 @@ export const BROKER_LATENCY_BUCKETS = [
 ] as const;
 
 /**
- * Tracer latencies: powers of two from 100 µs to about 52 s, as seed 001's
+ * Tracer latencies: powers of two from 100 µs to about 52 s, as podtrace's
  * exponential buckets. Kernel maps keep log2 histograms, so these bounds are
  * exact re-bucketings of what the kernel counted.
  */
@@ -71,7 +99,7 @@ export type { Decision, DenialLayer, ContainerState } from '@zviz/shared/agent-a
 export const RESOURCE_TYPES = ['memory', 'cpu', 'pids', 'io'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-/** Seed 001's alert levels: 0 none, 1 warning (80 %), 2 critical (90 %), 3 emergency (95 %). */
+/** The resource alert levels (docs/alerting.md): 0 none, 1 warning (80 %), 2 critical (90 %), 3 emergency (95 %). */
 export const RESOURCE_ALERT_THRESHOLDS = [0.8, 0.9, 0.95] as const;
 
 export const CATALOG: readonly MetricSpec[] = [
@@ -80,8 +108,11 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_build_info',
     type: 'gauge',
     help: 'Build and deployment of this agent; always 1. Join on it to split any series by variant.',
-    labels: ['version', 'variant', 'commit'],
+    labels: ['version', 'variant', 'commit', 'build_time'],
     component: 'agent',
+    unit: 'always 1',
+    initial: 'value',
+    knownAs: [{ guide: 'rollout', name: 'zai_proxy_build_info' }],
   },
   {
     name: 'zviz_component_ready',
@@ -89,6 +120,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Whether an agent component is ready (1) or not (0); /ready answers 503 while any required one is 0.',
     labels: ['component'],
     component: 'agent',
+    initial: 'value',
+    unit: '1 ready, 0 not',
   },
   {
     name: 'zviz_agent_start_time_seconds',
@@ -96,6 +129,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Unix time the agent started.',
     labels: [],
     component: 'agent',
+    initial: 'value',
   },
   {
     name: 'zviz_agent_event_loop_lag_seconds',
@@ -103,6 +137,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Event loop delay of the agent, 99th percentile over the last scrape interval.',
     labels: [],
     component: 'agent',
+    initial: 'value',
   },
   {
     name: 'zviz_agent_scrape_duration_seconds',
@@ -117,6 +152,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Resident memory of the agent process.',
     labels: [],
     component: 'agent',
+    initial: 'value',
   },
   {
     name: 'zviz_agent_cpu_seconds_total',
@@ -124,6 +160,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'CPU time the agent process has used, user and system.',
     labels: [],
     component: 'agent',
+    initial: 'value',
   },
   {
     name: 'zviz_http_requests_total',
@@ -163,6 +200,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Series the agent exports per family group, after caps.',
     labels: ['family'],
     component: 'agent',
+    unit: 'series',
   },
   {
     name: 'zviz_exported_series_limit',
@@ -170,6 +208,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Configured cap on exported series per family group.',
     labels: ['family'],
     component: 'agent',
+    unit: 'series',
   },
   {
     name: 'zviz_series_overflow_total',
@@ -177,6 +216,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Observations folded into the "other" series because a family reached its series cap.',
     labels: ['family'],
     component: 'agent',
+    initial: 'zero',
   },
 
   {
@@ -185,6 +225,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Series the registry left out of the last scrape because their family was over its limit.',
     labels: ['family'],
     component: 'agent',
+    unit: 'series',
   },
   {
     name: 'zviz_config_last_reload_successful',
@@ -192,6 +233,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Whether the last configuration load or reload succeeded (1) or was refused (0); a refused reload keeps the running configuration.',
     labels: [],
     component: 'agent',
+    initial: 'value',
+    unit: '1 succeeded, 0 refused',
   },
   {
     name: 'zviz_config_last_reload_success_timestamp_seconds',
@@ -199,6 +242,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Unix time of the last configuration load or reload that succeeded.',
     labels: [],
     component: 'agent',
+    initial: 'value',
   },
   {
     name: 'zviz_config_reloads_total',
@@ -206,6 +250,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Configuration reloads (SIGHUP) by result: success or failure.',
     labels: ['result'],
     component: 'agent',
+    initial: 'zero',
   },
   {
     name: 'zviz_log_write_errors_total',
@@ -227,6 +272,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Clients connected to the decision stream (/api/v1/decisions/stream).',
     labels: [],
     component: 'agent',
+    initial: 'zero',
+    unit: 'clients',
   },
   {
     name: 'zviz_api_stream_slow_disconnects_total',
@@ -234,15 +281,18 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Decision stream clients disconnected because they read too slowly and their buffer filled.',
     labels: [],
     component: 'agent',
+    initial: 'zero',
   },
 
-  // Broker (seed 000).
+  // Broker (the monitoring guide's).
   {
     name: 'zviz_broker_requests_total',
     type: 'counter',
     help: 'Seccomp notifications the broker received.',
     labels: [],
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_broker_requests_total' }],
   },
   {
     name: 'zviz_broker_decisions_total',
@@ -250,6 +300,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Decisions by syscall and outcome, in the broker and, when denial auditing is on, in the kernel filter.',
     labels: ['syscall', 'decision'],
     component: 'broker',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_broker_decisions_total' }],
   },
   {
     name: 'zviz_broker_latency_seconds',
@@ -258,6 +309,8 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: [],
     buckets: BROKER_LATENCY_BUCKETS,
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_broker_latency_seconds' }],
   },
   {
     name: 'zviz_broker_inflight',
@@ -265,6 +318,9 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Notifications received and not yet answered.',
     labels: [],
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_broker_inflight' }],
+    unit: 'requests',
   },
   {
     name: 'zviz_broker_errors_total',
@@ -272,6 +328,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Broker failures: receive or send errors, unreadable target memory, invalid notification ids.',
     labels: [],
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_broker_errors_total' }],
   },
   {
     name: 'zviz_broker_events_dropped_total',
@@ -279,16 +337,30 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Decision events the broker could not queue for the audit log and API because the queue was full.',
     labels: [],
     component: 'broker',
+    initial: 'zero',
   },
 
-  // Containers (seed 000).
+  // Containers (the monitoring guide's).
   {
     name: 'zviz_containers_total',
+    type: 'gauge',
+    help: 'Containers that exist now, in any state (an ended one until its series are retired); equals sum(zviz_containers_by_state).',
+    labels: [],
+    component: 'containers',
+    unit: 'containers',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_containers_total' }],
+    lintException:
+      'The monitoring guide publishes this name as a gauge ("Container Count"); promtool wants no _total on a gauge. Containers created: zviz_containers_created_total.',
+  },
+  {
+    name: 'zviz_containers_created_total',
     type: 'counter',
     help: 'Containers created since the agent started.',
     labels: [],
     component: 'containers',
-    note: 'Seed 000 lists it as a gauge; a gauge ending in _total fails promtool, so it counts creations. Current count: sum(zviz_containers_by_state).',
+    unit: 'containers',
+    initial: 'zero',
   },
   {
     name: 'zviz_containers_by_state',
@@ -296,13 +368,31 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Containers by state.',
     labels: ['state'],
     component: 'containers',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_containers_by_state' }],
   },
   {
     name: 'zviz_container_info',
     type: 'gauge',
-    help: 'One series per live container, always 1, carrying its name and profile for joins.',
+    help: 'One series per container, always 1, carrying its name and profile for joins.',
     labels: ['container_id', 'name', 'profile'],
     component: 'containers',
+  },
+  {
+    name: 'zviz_container_state',
+    type: 'gauge',
+    help: 'The state of each container, always 1; an ended one keeps its final state until its series are retired.',
+    labels: ['container_id', 'state'],
+    component: 'containers',
+    unit: 'always 1',
+  },
+  {
+    name: 'zviz_container_exit_code',
+    type: 'gauge',
+    help: "Exit code of the container's last run that ended (128 + the signal when a signal ended it).",
+    labels: ['container_id'],
+    component: 'containers',
+    unit: 'exit code',
   },
   {
     name: 'zviz_container_uptime_seconds',
@@ -310,6 +400,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Seconds since the container last started.',
     labels: ['container_id'],
     component: 'containers',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_container_uptime_seconds' }],
   },
   {
     name: 'zviz_container_restarts_total',
@@ -317,15 +408,18 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Times the restart policy restarted the container.',
     labels: ['container_id'],
     component: 'containers',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_container_restarts_total' }],
   },
 
-  // Security (seed 000).
+  // Security (the monitoring guide's).
   {
     name: 'zviz_security_denials_total',
     type: 'counter',
     help: 'Refusals by enforcing layer: seccomp (in-kernel filter), broker (user-space decision), cgroup (resource limit).',
     labels: ['layer'],
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_security_denials_total' }],
   },
   {
     name: 'zviz_seccomp_violations_total',
@@ -333,6 +427,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Syscalls whose profile action ended or trapped the task (SCMP_ACT_KILL*, SCMP_ACT_TRAP, broker kill).',
     labels: [],
     component: 'broker',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_seccomp_violations_total' }],
   },
   {
     name: 'zviz_audit_events_total',
@@ -340,6 +436,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Audit events produced, by type.',
     labels: ['event_type'],
     component: 'audit',
+    initial: 'zero',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_audit_events_total' }],
   },
   {
     name: 'zviz_audit_events_dropped_total',
@@ -347,6 +445,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Audit events dropped because the write queue was full.',
     labels: [],
     component: 'audit',
+    initial: 'zero',
   },
   {
     name: 'zviz_audit_write_errors_total',
@@ -354,6 +453,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Failed writes, rotations or compressions of the audit log.',
     labels: [],
     component: 'audit',
+    initial: 'zero',
   },
   {
     name: 'zviz_container_events_dropped_total',
@@ -363,21 +463,24 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'agent',
   },
 
-  // Resources (seeds 000 and 001), from cgroup files.
+  // Resources (the monitoring guide's and podtrace's), from cgroup files.
   {
     name: 'zviz_memory_usage_bytes',
     type: 'gauge',
     help: 'Memory charged to the container cgroup.',
     labels: ['container_id'],
     component: 'cgroups',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_memory_usage_bytes' }],
   },
   {
-    name: 'zviz_cpu_usage_seconds_total',
+    name: 'zviz_cpu_usage_seconds',
     type: 'counter',
     help: 'CPU time used by the container cgroup.',
     labels: ['container_id'],
     component: 'cgroups',
-    note: 'Seed 000 names it zviz_cpu_usage_seconds; counters end in _total.',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_cpu_usage_seconds' }],
+    lintException:
+      'The monitoring guide publishes this name as a counter; promtool wants counters to end in _total. OpenMetrics cannot call a family without _total samples a counter, so that format types it unknown (the samples keep this name).',
   },
   {
     name: 'zviz_io_read_bytes_total',
@@ -385,6 +488,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Bytes the container cgroup read from block devices.',
     labels: ['container_id'],
     component: 'cgroups',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_io_read_bytes_total' }],
   },
   {
     name: 'zviz_io_write_bytes_total',
@@ -392,6 +496,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Bytes the container cgroup wrote to block devices.',
     labels: ['container_id'],
     component: 'cgroups',
+    knownAs: [{ guide: 'monitoring', name: 'zviz_io_write_bytes_total' }],
   },
   {
     name: 'zviz_resource_limit',
@@ -399,7 +504,9 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Limit of a container cgroup: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
-    note: 'Seed 001 mixes units under _bytes; here the unit is fixed per resource_type and stated in the help.',
+    note: 'podtrace mixes units under _bytes; here the unit is fixed per resource_type and stated in the help.',
+    unit: 'memory: bytes; cpu: cores; pids: tasks; io: bytes per second',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_resource_limit_bytes' }],
   },
   {
     name: 'zviz_resource_usage',
@@ -407,6 +514,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Usage of a container cgroup in the unit of its limit: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
+    unit: 'as zviz_resource_limit',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_resource_usage_bytes' }],
   },
   {
     name: 'zviz_resource_utilization_ratio',
@@ -414,7 +523,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Usage divided by limit (0 to 1, above 1 when exceeded); absent when there is no limit.',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
-    note: 'Seed 001 reports percent; Prometheus uses ratios. 0.8/0.9/0.95 are its 80/90/95 % levels.',
+    note: 'podtrace reports percent; Prometheus uses ratios. 0.8/0.9/0.95 are its 80/90/95 % levels.',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_resource_utilization_percent' }],
   },
   {
     name: 'zviz_resource_alert_level',
@@ -422,6 +532,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Resource alert level: 0 none, 1 warning (80 %), 2 critical (90 %), 3 emergency (95 %).',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
+    unit: 'level 0 to 3',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_resource_alert_level' }],
   },
   {
     name: 'zviz_container_oom_kills_total',
@@ -438,9 +550,9 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'cgroups',
   },
 
-  // Tracer (seed 001's families, from tracepoints only). `process_name` is
+  // Tracer (podtrace's families, from tracepoints only). `process_name` is
   // exported only when tracer.labels.process_name is on (off by default: a
-  // series per process name is, in seed 001's words, expensive forever).
+  // series per process name is, in podtrace's words, expensive forever).
   {
     name: 'zviz_syscalls_total',
     type: 'counter',
@@ -463,6 +575,7 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: ['container_id'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_rtt_seconds' }],
   },
   {
     name: 'zviz_tcp_rtt_latest_seconds',
@@ -470,6 +583,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Most recent smoothed TCP round-trip time.',
     labels: ['container_id'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_rtt_latest_seconds' }],
   },
   {
     name: 'zviz_tcp_connect_latency_seconds',
@@ -478,6 +592,7 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_latency_seconds' }],
   },
   {
     name: 'zviz_tcp_state_changes_total',
@@ -492,6 +607,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Most recent TCP connect latency.',
     labels: ['container_id', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_latency_latest_seconds' }],
   },
   {
     name: 'zviz_dns_latency_seconds',
@@ -500,7 +616,8 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
-    note: 'Seed 001 names the pair _seconds_histogram/_seconds_gauge; type names in metric names fail promtool.',
+    note: 'podtrace names the pair _seconds_histogram/_seconds_gauge; type names in metric names fail promtool.',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_dns_latency_seconds_histogram' }],
   },
   {
     name: 'zviz_dns_latency_latest_seconds',
@@ -508,6 +625,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Most recent DNS query latency.',
     labels: ['container_id', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_dns_latency_seconds_gauge' }],
   },
   {
     name: 'zviz_fs_latency_seconds',
@@ -516,6 +634,7 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: ['container_id', 'operation', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_fs_latency_seconds_histogram' }],
   },
   {
     name: 'zviz_fs_latency_latest_seconds',
@@ -523,6 +642,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Most recent file system operation latency.',
     labels: ['container_id', 'operation', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_fs_latency_seconds_gauge' }],
   },
   {
     name: 'zviz_cpu_block_seconds',
@@ -531,6 +651,7 @@ export const CATALOG: readonly MetricSpec[] = [
     labels: ['container_id', 'process_name'],
     buckets: TRACE_LATENCY_BUCKETS,
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_cpu_block_seconds_histogram' }],
   },
   {
     name: 'zviz_cpu_block_latest_seconds',
@@ -538,6 +659,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Most recent off-CPU blocked time.',
     labels: ['container_id', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_cpu_block_seconds_gauge' }],
   },
   {
     name: 'zviz_block_io_latency_seconds',
@@ -553,6 +675,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Bytes sent and received on INET sockets (sock:sock_send_length, sock_recv_length).',
     labels: ['container_id', 'direction', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_network_bytes_total' }],
   },
   {
     name: 'zviz_filesystem_bytes_total',
@@ -560,6 +683,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Bytes read and written through file system syscalls.',
     labels: ['container_id', 'operation', 'process_name'],
     component: 'tracer',
+    knownAs: [{ guide: 'podtrace', name: 'podtrace_filesystem_bytes_total' }],
   },
 
   // Tracer self-observation.
@@ -569,6 +693,8 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Whether a tracer family is attached (1) or not (0); /health says why not.',
     labels: ['family'],
     component: 'tracer',
+    unit: '1 attached, 0 not',
+    initial: 'value',
   },
   {
     name: 'zviz_tracer_events_lost_total',
@@ -576,6 +702,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Events the tracer could not record (map full, missing start timestamp, ring buffer full).',
     labels: ['family', 'reason'],
     component: 'tracer',
+    initial: 'zero',
   },
   {
     name: 'zviz_tracer_map_fill_ratio',
@@ -583,6 +710,7 @@ export const CATALOG: readonly MetricSpec[] = [
     help: 'Entries in a BPF map divided by its capacity.',
     labels: ['map'],
     component: 'tracer',
+    initial: 'value',
   },
   {
     name: 'zviz_tracer_program_runs_total',

@@ -4,7 +4,7 @@
 // and the catalog needs only these.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
-import { COMMIT, VERSION } from '../version';
+import { BUILD_TIME, COMMIT, VERSION } from '../version';
 import type { FamilySamples, MetricSource } from './source';
 
 export interface ProcessIdentity {
@@ -46,7 +46,15 @@ export class ProcessSource implements MetricSource {
   collect(): Map<string, FamilySamples> {
     const cpu = process.cpuUsage();
     return new Map<string, FamilySamples>([
-      ['zviz_build_info', [{ labels: { version: VERSION, variant: this.identity.variant, commit: COMMIT }, value: 1 }]],
+      [
+        'zviz_build_info',
+        [
+          {
+            labels: { version: VERSION, variant: this.identity.variant, commit: COMMIT, build_time: BUILD_TIME },
+            value: 1,
+          },
+        ],
+      ],
       ['zviz_agent_start_time_seconds', [{ labels: {}, value: Math.round(this.startTime * 1000) / 1000 }]],
       ['zviz_agent_event_loop_lag_seconds', [{ labels: {}, value: this.takeLagP99() }]],
       ['zviz_agent_resident_memory_bytes', [{ labels: {}, value: process.memoryUsage.rss() }]],

@@ -109,7 +109,7 @@ describe('renderExposition', () => {
     expect(body).toContain('zviz_test_decisions_total{syscall="a\\"b\\\\c\\nd",decision=""} 1\n');
   });
 
-  it('leaves out families without samples, and series past the limit (counted)', async () => {
+  it('declares families without samples (HELP and TYPE only), and leaves out series past the limit (counted)', async () => {
     const samples = Array.from({ length: 5 }, (_, i) => ({
       labels: { syscall: `s${i}`, decision: 'allow' },
       value: i,
@@ -122,7 +122,12 @@ describe('renderExposition', () => {
       'text'
     );
     expect(result.body.match(/^zviz_test_decisions_total/gm)).toHaveLength(4);
-    expect(result.body).not.toContain('zviz_test_ratio');
+    const text = result.body;
+    expect(text).toContain(`# HELP zviz_test_ratio ${gauge.help}\n# TYPE zviz_test_ratio gauge\n`);
+    expect(text).not.toMatch(/^zviz_test_ratio/m);
+    // Declared once, at its place in the order given, even when empty.
+    expect(text.match(/^# TYPE /gm)).toHaveLength(2);
+    expect(text.indexOf('# TYPE zviz_test_decisions_total')).toBeLessThan(text.indexOf('# TYPE zviz_test_ratio'));
     expect(result.families.get(counter.name)).toEqual({ series: 4, dropped: 1, invalid: 0 });
   });
 
@@ -137,7 +142,7 @@ describe('renderExposition', () => {
       ],
       'text'
     );
-    expect(result.body).toBe('');
+    expect(result.body).not.toMatch(/^zviz_test_latency/m);
     expect(result.families.get(histogram.name)?.invalid).toBe(1);
   });
 

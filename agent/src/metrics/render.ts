@@ -39,11 +39,16 @@ export interface CompiledFamily {
 }
 
 export function compileFamily(spec: MetricSpec): CompiledFamily {
-  const omName = spec.type === 'counter' ? spec.name.replace(/_total$/, '') : spec.name;
+  // OpenMetrics names a counter family without `_total` and requires its
+  // samples to end in it. A counter whose contracted name has no `_total`
+  // (docs/metrics.md) keeps its sample name there by being typed `unknown`.
+  const omCounter = spec.type === 'counter' && spec.name.endsWith('_total');
+  const omName = omCounter ? spec.name.slice(0, -'_total'.length) : spec.name;
+  const omType = spec.type === 'counter' && !omCounter ? 'unknown' : spec.type;
   const unit = UNITS.find((u) => omName.endsWith(`_${u}`));
   const text = `# HELP ${spec.name} ${escapeHelpText(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
   const openmetrics =
-    `# TYPE ${omName} ${spec.type}\n` +
+    `# TYPE ${omName} ${omType}\n` +
     (unit ? `# UNIT ${omName} ${unit}\n` : '') +
     `# HELP ${omName} ${escapeLabelValue(spec.help)}\n`;
   const bounds = spec.type === 'histogram' ? (spec.buckets ?? []).map(formatValue) : [];
@@ -204,13 +209,18 @@ export class ExpositionBuilder {
     }
   }
 
-  /** The exposition, families in the order given (the catalog's), empty ones left out. */
+  /**
+   * The exposition, families in the order given (the catalog's). A family
+   * without series still gets its `# HELP` and `# TYPE`: a user sees what
+   * exists, and a query for it is known to be right before its first series.
+   */
   finish(order: Iterable<CompiledFamily>): RenderResult {
     const parts: Buffer[] = [];
     for (const family of order) {
+      parts.push(Buffer.from(family.header[this.format]));
       const outcome = this.outcomes.get(family.spec.name);
       if (outcome && outcome.series > 0) {
-        parts.push(Buffer.from(family.header[this.format]), ...this.outputs.get(family.spec.name)!.finish());
+        parts.push(...this.outputs.get(family.spec.name)!.finish());
       }
     }
     if (this.format === 'openmetrics') {

@@ -27,6 +27,8 @@ describe('Exposition', () => {
     expect(e.value('zviz_broker_inflight')).toBe(2);
     expect(e.value('zviz_broker_errors_total')).toBeUndefined();
     expect(e.has('zviz_broker_latency_seconds')).toBe(true);
+    // Declared by the agent's registry, without a series: not there.
+    expect(e.has('zviz_broker_errors_total')).toBe(false);
     const h = e.histogram('zviz_broker_latency_seconds')!;
     expect(h.count).toBe(10);
     expect(h.buckets.at(-1)).toEqual({ le: Infinity, count: 10 });

@@ -61,8 +61,9 @@ export class Exposition {
     return new Exposition(plain, histograms);
   }
 
+  /** Whether the family has a series; a family the agent declares (HELP, TYPE) without any does not count. */
   has(family: string): boolean {
-    return this.plain.has(family) || this.histograms.has(family);
+    return (this.plain.get(family)?.length ?? 0) > 0 || (this.histograms.get(family)?.length ?? 0) > 0;
   }
 
   series(family: string): readonly Series[] {

@@ -148,6 +148,17 @@ describe('buildView', () => {
     expect(noBroker.syscallsNote).toBe('no broker decisions exported (broker disabled)');
     expect(noBroker.unreachable).toBeUndefined();
 
+    // A broker that has decided nothing yet: its requests count from 0, its decisions have no series.
+    const idle = buildView(
+      poll(0, await exposition({ zviz_broker_requests_total: [{ labels: {}, value: 0 }] }), {
+        health: ok(health()),
+      }),
+      undefined,
+      quietStream(),
+      OPTIONS
+    );
+    expect(idle.syscallsNote).toBe('no decisions yet');
+
     const refused = 'cannot reach http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1';
     const down = buildView(
       poll(0, bare, {

@@ -302,7 +302,8 @@ export function buildView(
       .sort((a, b) => a.layer.localeCompare(b.layer));
     view.syscalls = sortSyscalls(syscallRows(metrics, before, seconds), options.syscallSort);
     if (view.syscalls.length === 0) {
-      view.syscallsNote = metrics.has('zviz_broker_decisions_total')
+      // A running broker counts its requests from 0; decisions have series only once made.
+      view.syscallsNote = metrics.has('zviz_broker_requests_total')
         ? 'no decisions yet'
         : `no broker decisions exported (broker ${view.broker.status})`;
     }

@@ -121,7 +121,13 @@ describeWhere(
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/^zviz_broker_decisions_total\{syscall="openat",decision="deny"\} 1$/m);
       expect(metrics).toMatch(/^zviz_security_denials_total\{layer="broker"\} 1$/m);
+      // Created once; removed at its end, but its final series stay for the
+      // retention period, so it still counts, in its final state.
+      expect(metrics).toMatch(/^zviz_containers_created_total 1$/m);
       expect(metrics).toMatch(/^zviz_containers_total 1$/m);
+      expect(metrics).toMatch(/^zviz_containers_by_state\{state="failed"\} 1$/m);
+      expect(metrics).toMatch(/^zviz_container_state\{container_id="[^"]+",state="failed"\} 1$/m);
+      expect(metrics).toMatch(/^zviz_container_exit_code\{container_id="[^"]+"\} 7$/m);
       const decisions = (await (await fetch(`${url}/api/v1/decisions?syscall=openat`)).json()) as {
         events: Array<Record<string, unknown>>;
       };

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
+import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { ContainerMetricSource } from '../../src/containers/metrics-source';
 import type { ValueSample } from '../../src/metrics/source';
@@ -57,7 +58,7 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
             'zviz_resource_utilization_ratio',
             'zviz_resource_alert_level',
             'zviz_memory_usage_bytes',
-            'zviz_cpu_usage_seconds_total',
+            'zviz_cpu_usage_seconds',
             'zviz_container_uptime_seconds',
             'zviz_containers_by_state',
             'zviz_container_info',
@@ -91,7 +92,7 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
       expect([0, 1, 2, 3]).toContain(s.value);
     }
     expect(seen.zviz_memory_usage_bytes.find((s) => s.labels.container_id === id)?.value).toBe(usage('memory'));
-    expect(seen.zviz_cpu_usage_seconds_total.find((s) => s.labels.container_id === id)?.value).toBeGreaterThan(0);
+    expect(seen.zviz_cpu_usage_seconds.find((s) => s.labels.container_id === id)?.value).toBeGreaterThan(0);
     expect(seen.zviz_container_uptime_seconds.find((s) => s.labels.container_id === id)?.value).toBeGreaterThan(0);
     expect(seen.zviz_containers_by_state.find((s) => s.labels.state === 'running')?.value).toBeGreaterThanOrEqual(1);
     expect(seen.zviz_container_info.find((s) => s.labels.container_id === id)?.labels).toMatchObject({
@@ -102,6 +103,44 @@ describeWhere([root, seccompUserNotif], 'container cgroups', () => {
     await box.manager.remove(result.container);
     expect(series(source, 'zviz_resource_limit').filter((s) => s.labels.container_id === id)).toEqual([]);
     expect(series(source, 'zviz_container_info').filter((s) => s.labels.container_id === id)).toEqual([]);
+  });
+
+  it("keeps a removed container's final counters and state for the retention period, then drops them", async () => {
+    const kept = sandbox('retention', { retentionMs: 1500 });
+    try {
+      const source = new ContainerMetricSource(kept.manager);
+      const expired: string[] = [];
+      kept.manager.on('expired', (e: { id: string }) => expired.push(e.id));
+      const result = await run(kept, {
+        profile: builtin('default'),
+        limits: { memoryBytes: 64 * MiB },
+        // CPU to count, then a failure to keep.
+        command: ['/bin/sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exit 3'],
+      });
+      const id = result.container.id;
+      const mine = (family: string) => series(source, family).filter((s) => s.labels.container_id === id);
+      // Removed (its cgroup is gone), yet still shown with its final values.
+      expect(kept.manager.list()).toEqual([]);
+      expect(mine('zviz_cpu_usage_seconds')[0]?.value).toBeGreaterThan(0);
+      expect(mine('zviz_container_state')).toEqual([{ labels: { container_id: id, state: 'failed' }, value: 1 }]);
+      expect(mine('zviz_container_exit_code')[0]?.value).toBe(3);
+      expect(mine('zviz_container_info')[0]?.labels).toMatchObject({ profile: 'default' });
+      expect(series(source, 'zviz_containers_total')[0]?.value).toBe(1);
+      expect(series(source, 'zviz_containers_by_state').find((s) => s.labels.state === 'failed')?.value).toBe(1);
+      // Gauges of a running workload are not kept: an ended job has no usage, no alert level.
+      expect(mine('zviz_resource_usage')).toEqual([]);
+      expect(mine('zviz_resource_alert_level')).toEqual([]);
+      expect(mine('zviz_memory_usage_bytes')).toEqual([]);
+      expect(expired).toEqual([]);
+
+      await waitFor('the retention to end', async () => expired.includes(id), { timeoutMs: 5000, intervalMs: 50 });
+      for (const family of source.families) {
+        expect(mine(family), family).toEqual([]);
+      }
+      expect(series(source, 'zviz_containers_total')[0]?.value).toBe(0);
+    } finally {
+      await kept.close();
+    }
   });
 
   it('counts OOM kills and pids-limit hits as cgroup refusals, also after removal', async () => {

@@ -44,9 +44,14 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export function sandbox(tag: string): Sandbox {
+export function sandbox(tag: string, options: { retentionMs?: number } = {}): Sandbox {
   const cgroups = createCgroupDriver(detectCgroups(), `zviz-test-${tag}-${process.pid}`);
-  const manager = new ContainerManager({ addon: addon(), cgroups, warn: (m, d) => console.warn(m, d) });
+  const manager = new ContainerManager({
+    addon: addon(),
+    cgroups,
+    warn: (m, d) => console.warn(m, d),
+    retentionMs: options.retentionMs,
+  });
   return {
     manager,
     close: async () => {

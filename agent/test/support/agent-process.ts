@@ -26,6 +26,25 @@ export function zviz(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Like zviz(), without blocking the event loop: for commands that talk to an
+ * agent this test process runs.
+ */
+export function zvizAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ZVIZ_METRICS_ADDR: '', ZVIZ_CONFIG: '', ...env },
+      timeout: 30_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 export class AgentProcess {
   readonly output: string[] = [];
 
