@@ -1,6 +1,7 @@
 {
   # Two addons, so the sandbox never depends on libbpf: the broker keeps
   # working on hosts where the tracer cannot load, and the tracer reports why.
+  # Plus zviz-init, the static PID 1 the broker gives each container.
   "target_defaults": {
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -21,6 +22,17 @@
       "target_name": "zviz_broker",
       "sources": ["<!@(ls -1 native/src/broker/*.cc native/src/common/*.cc 2>/dev/null || true)"],
       "libraries": ["-lseccomp", "-lpthread"]
+    },
+    {
+      # PID 1 of each container's PID namespace (native/src/init/init.c): a
+      # static executable the broker runs next to itself, so the process that
+      # lives as long as a container is not a copy of the agent's memory and
+      # depends on no library in the workload's file system view.
+      "target_name": "zviz-init",
+      "type": "executable",
+      "sources": ["native/src/init/init.c"],
+      "cflags": ["-std=gnu11", "-Werror"],
+      "ldflags": ["-static", "-s"]
     },
     {
       "target_name": "zviz_tracer",

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Puts the built native addons where the packaged agent loads them from,
+// Puts the built native addons (and zviz-init, which the broker addon runs
+// from its own directory) where the packaged agent loads them from,
 // prebuilds/linux-<arch>/ (see src/native/load.ts), stripped of symbols, so
 // `npm install` of the package needs no compiler, node-gyp or headers. npm
 // runs this before `npm pack` and `npm publish` (the prepack script).
@@ -27,6 +28,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDONS = ['zviz_broker', 'zviz_tracer'];
+// The containers' PID 1 (native/src/init/init.c), a static executable the
+// broker addon runs from its own directory.
+const EXECUTABLES = ['zviz-init'];
 const ELF_MACHINES = { x64: 62, arm64: 183 };
 const TRIPLETS = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 const require = createRequire(import.meta.url);
@@ -127,18 +131,20 @@ function prebuild(arch, buildDir) {
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const strip = stripper(arch);
-  for (const addon of ADDONS) {
-    const source = join(buildDir, `${addon}.node`);
+  for (const file of [...ADDONS.map((addon) => `${addon}.node`), ...EXECUTABLES]) {
+    const source = join(buildDir, file);
     if (!existsSync(source)) {
       fail(`${source} is missing; build the addons first (npm run build -w agent)`);
     }
     if (elfMachine(source) !== ELF_MACHINES[arch]) {
       fail(`${source} is not a linux-${arch} ELF object`);
     }
-    const dest = join(target, `${addon}.node`);
+    const dest = join(target, file);
     copyFileSync(source, dest);
     // --strip-unneeded keeps the dynamic symbols Node resolves (napi_register_module_v1).
-    const stripped = spawnSync(strip, ['--strip-unneeded', dest], { stdio: 'inherit' });
+    // The static executables are linked stripped (-s in binding.gyp): strip
+    // tools trip over the IRELATIVE relocations of a static glibc.
+    const stripped = EXECUTABLES.includes(file) ? { status: 0 } : spawnSync(strip, ['--strip-unneeded', dest], { stdio: 'inherit' });
     if (stripped.status !== 0) {
       fail(`${strip} failed on ${dest}`);
     }

@@ -3,7 +3,7 @@
 // runs; the native addons come prebuilt from prebuilds/linux-x64/, the BPF
 // programs inside the tracer addon.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -91,6 +91,8 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
         'systemd/zviz-agent.service',
         ...ADDONS.map((a) => `prebuilds/linux-x64/${a}.node`),
         ...ADDONS.map((a) => `prebuilds/linux-arm64/${a}.node`),
+        'prebuilds/linux-x64/zviz-init',
+        'prebuilds/linux-arm64/zviz-init',
       ])
     );
     const devFiles = entries.filter((e) =>
@@ -135,6 +137,20 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
       expect(header, `${arch} ${addon} still has a symbol table`).not.toMatch(/\.symtab/);
     }
   });
+
+  it.each(Object.entries(MACHINES))(
+    "ships the %s containers' init static, stripped, executable and built for that machine",
+    (arch, machine) => {
+      const init = join(installed, 'prebuilds', `linux-${arch}`, 'zviz-init');
+      const headers = ok('readelf', ['-h', '-l', '-S', init]);
+      expect(headers).toMatch(new RegExp(`Machine:\\s+${machine}`));
+      expect(headers).toMatch(/Type:\s+EXEC/);
+      // Static: it runs inside the workload's file-system view, which may hold no libc.
+      expect(headers).not.toMatch(/INTERP|\.dynamic/);
+      expect(headers).not.toMatch(/\.symtab/);
+      expect(statSync(init).mode & 0o111).toBe(0o111);
+    }
+  );
 
   it('ships x64 addons whose every library is present on a Debian host', () => {
     for (const addon of ADDONS) {

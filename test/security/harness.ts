@@ -417,6 +417,10 @@ export interface RunOptions {
   whileRunning?: (run: { zviz: ReturnType<typeof spawn>; scratch: Scratch }) => Promise<void>;
   /** A scratch tree prepared by the test (default: a new one). */
   scratch?: Scratch;
+  /** More `zviz run` options (such as --pid host), before the command. */
+  zvizArgs?: string[];
+  /** In mode "agent": the agent to run through (default: the suite's). */
+  agent?: AttackAgent;
 }
 
 export interface AttackRun {
@@ -527,7 +531,8 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           scratches.push(scratch);
         }
         scratch.install(options.program);
-        const via = options.mode === 'agent' ? ['--socket', suite.agent().socket] : ['--standalone'];
+        const via =
+          options.mode === 'agent' ? ['--socket', (options.agent ?? suite.agent()).socket] : ['--standalone'];
         const env = { ...scratch.env(), ...(options.env ?? {}) };
         const args = [
           ZVIZ,
@@ -540,6 +545,7 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           ...(options.memory ? ['--memory', options.memory] : []),
           ...(options.pids ? ['--pids', String(options.pids)] : []),
           ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+          ...(options.zvizArgs ?? []),
           '--',
           `./${options.program}`,
           ...(options.args ?? []),

@@ -59,9 +59,20 @@ export interface NativePolicy {
   fallback: { decision: NativeDecision; errno?: number };
 }
 
-export interface MountPlan {
-  readOnly: string[];
-  writable: string[];
+/** One step of a container's file-system view, made in order (parents before what lies inside them). */
+export interface MountStep {
+  path: string;
+  kind: 'readOnly' | 'writable' | 'tmpfs';
+}
+
+/**
+ * The file-system view: the host's tree with `mounts` applied, or an empty
+ * read-only root holding only `mounts` (bound from the host), the
+ * container's /proc and a minimal /dev.
+ */
+export interface FilesystemPlan {
+  view: 'host' | 'allow-list';
+  mounts: MountStep[];
 }
 
 export interface SpawnOptions {
@@ -78,7 +89,13 @@ export interface SpawnOptions {
   waitKillableRecv: boolean;
   syncWakeUp: boolean;
   eventsAll: boolean;
-  mounts?: MountPlan;
+  /** A PID namespace of its own with zviz-init as PID 1 ("private"), or the host's. */
+  pid: 'private' | 'host';
+  /** zviz-init; by default the one next to the broker addon. */
+  initPath?: string;
+  /** A network namespace with only loopback ("none"), or the host's network. */
+  network: 'none' | 'host';
+  filesystem?: FilesystemPlan;
   filter: NativeFilterPlan;
   policy: NativePolicy;
 }
@@ -89,9 +106,16 @@ export type ContainerEvent =
   { kind: 'exec'; error: number; message?: string } | { kind: 'exit'; code?: number; signal?: number };
 
 export interface NativeContainer {
+  /** The workload's first process, in the agent's PID namespace. */
   readonly pid: number;
+  /** The container's init (zviz-init) in the agent's PID namespace; 0 when it shares the host's. */
+  readonly initPid: number;
   readonly syncWakeUp: boolean;
-  /** Signals the first process, or (group) its process group; false once it has been reaped. */
+  /**
+   * Signals the first process, or (group) its process group; with a PID
+   * namespace, the init, which forwards to the workload's process group.
+   * False once the first process has been reaped.
+   */
   signal(signal: number, group?: boolean): boolean;
   /** Ends supervision: brokered syscalls of anything still running fail (ENOSYS). */
   stopSupervisor(): void;

@@ -232,6 +232,8 @@ export class BrokerComponent implements Component {
           ownedFds: stdio.owned,
           eventsAll: this.config.events === 'all',
           configured: true,
+          ...(entry.pid ? { pid: entry.pid } : {}),
+          ...(entry.network ? { network: entry.network } : {}),
         });
         this.host.log.info(
           { id: container.id, name: entry.name, profile: container.profileName },

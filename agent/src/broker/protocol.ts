@@ -20,6 +20,10 @@ export interface RunRequest {
   limits: { memory?: string; cpus?: string; pids?: string };
   restart: string;
   eventsAll?: boolean;
+  /** Overrides the profile's PID namespace ("private") or shares the host's ("host"). */
+  pid?: 'private' | 'host';
+  /** Overrides the profile's network: "none" (only loopback) or "host". */
+  network?: 'none' | 'host';
 }
 
 export type ClientMessage = { type: 'signal'; signal: string };
@@ -72,6 +76,12 @@ export function checkRunRequest(value: unknown): string | undefined {
   }
   if (typeof r.limits !== 'object' || r.limits === null) {
     return 'limits must be an object';
+  }
+  if (r.pid !== undefined && r.pid !== 'private' && r.pid !== 'host') {
+    return 'pid must be "private" or "host"';
+  }
+  if (r.network !== undefined && r.network !== 'none' && r.network !== 'host') {
+    return 'network must be "none" or "host"';
   }
   return undefined;
 }

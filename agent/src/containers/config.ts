@@ -10,7 +10,10 @@
 //       limits: { memory: 2G, cpus: 2, pids: 512 }
 //       restart: on-failure
 //       stdout: /var/log/zviz/containers/nightly-build.log
+//       network: none     # overrides the profile's; see docs/profiles.md
+//       pid: private      # "host" shares the host's PID namespace
 import type { JsonSchema } from '../config/json-schema';
+import { NETWORK_MODES, PID_MODES, type NetworkMode, type PidMode } from '../profiles/schema';
 export interface ContainerConfig {
   name: string;
   profile: string;
@@ -23,6 +26,10 @@ export interface ContainerConfig {
   stdout: string;
   /** Like stdout; defaults to the same file. */
   stderr?: string;
+  /** Overrides the profile's `pid`. */
+  pid?: PidMode;
+  /** Overrides the profile's `network`. */
+  network?: NetworkMode;
 }
 
 export const CONTAINERS_SCHEMA: JsonSchema = {
@@ -65,6 +72,14 @@ export const CONTAINERS_SCHEMA: JsonSchema = {
       restart: { type: 'string', pattern: '^(no|always|on-failure(:[0-9]+)?)$', default: 'on-failure' },
       stdout: { type: 'string', minLength: 1, default: 'null', description: 'a file path, "null" or "inherit"' },
       stderr: { type: 'string', minLength: 1, description: 'a file path, "null" or "inherit" (default: as stdout)' },
+      pid: {
+        enum: [...PID_MODES],
+        description: '"private" (a PID namespace of its own) or "host"; default: the profile\'s (private)',
+      },
+      network: {
+        enum: [...NETWORK_MODES],
+        description: '"none" (only loopback) or "host"; default: the profile\'s (host unless it says none)',
+      },
     },
   },
 };

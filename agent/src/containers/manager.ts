@@ -1,11 +1,12 @@
 // Containers: each workload the broker supervises, with its cgroup, its
 // state machine (created -> running -> exited | failed, restarting between
-// runs) and its restart policy. The first process is the container: when it
-// ends, everything else in the cgroup is killed, as when a container's init
-// exits. Emits `started` ({ id, cgroupId, cgroupPath, pid }) on every run,
-// `removed` ({ id }) once its cgroup is gone, and `expired` ({ id }) once its
-// retained series are dropped too (retention.ts), so the tracer can follow
-// containers.
+// runs) and its restart policy. The workload's first process is the
+// container: when it ends, its init (PID 1 of the container's own PID
+// namespace, docs/security.md) exits with its status and the kernel kills the
+// rest of the namespace; everything else in the cgroup is killed too. Emits
+// `started` ({ id, cgroupId, cgroupPath, pid }) on every run, `removed`
+// ({ id }) once its cgroup is gone, and `expired` ({ id }) once its retained
+// series are dropped too (retention.ts), so the tracer can follow containers.
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -16,6 +17,7 @@ import type { BrokerAddon, DecisionCounts, NativeContainer } from '../broker/add
 import type { CgroupDriver, ContainerCgroup } from '../cgroups/cgroup';
 import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';
+import type { NetworkMode, PidMode } from '../profiles/schema';
 import { envList, resolveCommand } from './command';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
@@ -38,6 +40,10 @@ export interface ContainerSpec {
   eventsAll?: boolean;
   /** Started from the agent's configuration (a reload may remove it). */
   configured?: boolean;
+  /** Overrides the profile's `pid`: "host" shares the host's PID namespace (no init, the host's /proc). */
+  pid?: PidMode;
+  /** Overrides the profile's `network`: "none" gives a network namespace with only loopback. */
+  network?: NetworkMode;
   /**
    * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (default on where the kernel has
    * it): once the broker holds a notification, only fatal signals interrupt
@@ -261,7 +267,9 @@ export class ContainerManager extends EventEmitter {
         waitKillableRecv: spec.waitKillableRecv ?? true,
         syncWakeUp: this.options.syncWakeUp ?? true,
         eventsAll: spec.eventsAll ?? false,
-        mounts: compiled.mounts,
+        pid: spec.pid ?? compiled.pid,
+        network: spec.network ?? compiled.network,
+        filesystem: compiled.filesystem,
         filter: compiled.filter,
         policy: compiled.policy,
       },

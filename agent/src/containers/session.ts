@@ -34,6 +34,8 @@ export function specFromRequest(
     stdio,
     ownedFds,
     eventsAll: request.eventsAll,
+    ...(request.pid ? { pid: request.pid } : {}),
+    ...(request.network ? { network: request.network } : {}),
   };
 }
 

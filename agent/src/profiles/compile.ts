@@ -2,14 +2,14 @@
 // seccomp rules for libseccomp (brokered syscalls turned into notifications),
 // the broker's rules with `${workspace}` filled in, the capability set and
 // the mount plan.
-import type { MountPlan, NativeAction, NativeFilterPlan, NativePolicy, NativeSeccompRule } from '../broker/addon';
+import type { FilesystemPlan, MountStep, NativeAction, NativeFilterPlan, NativePolicy, NativeSeccompRule } from '../broker/addon';
 import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
 import { nativeNetworks, parseAddress } from './addresses';
 import { errnoNumber } from './errno';
 import { expandRules, selectedArchitectures, type ExpandedRule } from './expand';
 import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
-import type { Profile, SeccompAction } from './schema';
+import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
 import type { Validated } from './validate';
 
 const EPERM = 1;
@@ -56,7 +56,9 @@ export interface CompiledProfile {
   /** Bitmask (decimal string) of the capabilities the workload keeps. */
   capabilities: string;
   capabilityNames: readonly string[];
-  mounts: MountPlan;
+  filesystem: FilesystemPlan;
+  pid: PidMode;
+  network: NetworkMode;
   /** Syscalls the broker sees for every call (by rule or SCMP_ACT_NOTIFY). */
   brokered: readonly string[];
 }
@@ -196,12 +198,41 @@ export function compileProfile(name: string, validated: Validated, workspace: st
     policy,
     capabilities: capabilityMask(capabilityNames),
     capabilityNames,
-    mounts: {
-      readOnly: (zviz.filesystem?.readOnly ?? []).map((p) => expandPathPrefix(p, workspace)),
-      writable: (zviz.filesystem?.writable ?? []).map((p) => expandPathPrefix(p, workspace)),
-    },
+    filesystem: filesystemPlan(zviz.filesystem, workspace),
+    pid: zviz.pid ?? 'private',
+    network: zviz.network ?? 'host',
     brokered: [...brokered].sort(),
   };
+}
+
+function depth(path: string): number {
+  return path === '/' ? 0 : path.split('/').length - 1;
+}
+
+/**
+ * The view's steps with `${workspace}` filled in, parents first (a path
+ * inside another is mounted after it, whatever its list), so that a
+ * writable workspace inside a read-only tree or a tmpfs stays visible.
+ */
+export function filesystemPlan(fs: NonNullable<Profile['zviz']>['filesystem'], workspace: string): FilesystemPlan {
+  const view = fs?.view ?? 'host';
+  const mounts: MountStep[] = [];
+  for (const kind of ['readOnly', 'writable', 'tmpfs'] as const) {
+    for (const text of fs?.[kind] ?? []) {
+      mounts.push({ path: expandPathPrefix(text, workspace), kind });
+    }
+  }
+  for (const step of mounts) {
+    // Only \${workspace} can be "/" here (validate.ts refuses "/" itself where it matters).
+    if (step.path === '/' && (view === 'allow-list' || step.kind !== 'readOnly')) {
+      throw new Error(
+        `the working directory is "/", and the profile's ${step.kind} \${workspace} would ${view === 'allow-list' ? 'put the whole host in its view' : 'make the whole host writable'}; run from the directory the workload works in (-w DIR)`
+      );
+    }
+  }
+  const ordered = mounts.map((step, index) => ({ step, index }));
+  ordered.sort((a, b) => depth(a.step.path) - depth(b.step.path) || a.index - b.index);
+  return { view, mounts: ordered.map((o) => o.step) };
 }
 
 export function profileDescription(profile: Profile): string | undefined {

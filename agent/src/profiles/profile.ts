@@ -44,8 +44,9 @@ export function loadProfile(reference: string, addon: BrokerAddon): LoadedProfil
   }
   const validated = result.value;
   const warnings = [...validated.warnings];
-  // One trial compilation: what libseccomp refuses, it refuses for every workspace.
-  const trial = compileProfile(text.name, validated, '/');
+  // One trial compilation: what libseccomp refuses, it refuses for every
+  // workspace (any path but "/", which no writable view may have).
+  const trial = compileProfile(text.name, validated, '/workspace');
   const compiled = addon.compileFilter(trial.filter);
   if (!compiled.ok) {
     throw new ProfileError(text.source, [nativeProblem(compiled.error ?? 'libseccomp refused the profile')]);

@@ -98,13 +98,34 @@ export interface BrokerRule {
   comment?: string;
 }
 
+/** Where a container's file-system view starts: the host's tree, or nothing (docs/profiles.md). */
+export const FILESYSTEM_VIEWS = ['host', 'allow-list'] as const;
+export type FilesystemView = (typeof FILESYSTEM_VIEWS)[number];
+
+export interface Filesystem {
+  view?: FilesystemView;
+  readOnly?: string[];
+  writable?: string[];
+  tmpfs?: string[];
+}
+
+/** A PID namespace of the container's own (the default), or the host's. */
+export const PID_MODES = ['private', 'host'] as const;
+export type PidMode = (typeof PID_MODES)[number];
+
+/** A network namespace with only loopback, or the host's network (the default). */
+export const NETWORK_MODES = ['none', 'host'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
 export interface ZvizExtension {
   description?: string;
   audit?: boolean;
   capabilities?: string[];
+  pid?: PidMode;
+  network?: NetworkMode;
   defaultDecision?: BrokerDecision;
   defaultErrno?: string | number;
-  filesystem?: { readOnly?: string[]; writable?: string[] };
+  filesystem?: Filesystem;
   broker?: BrokerRule[];
 }
 
@@ -212,12 +233,14 @@ export const PROFILE_SCHEMA = {
         description: { type: 'string' },
         audit: { type: 'boolean' },
         capabilities: stringList,
+        pid: { enum: PID_MODES },
+        network: { enum: NETWORK_MODES },
         defaultDecision: { enum: BROKER_DECISIONS },
         defaultErrno: errnoValue,
         filesystem: {
           type: 'object',
           additionalProperties: false,
-          properties: { readOnly: stringList, writable: stringList },
+          properties: { view: { enum: FILESYSTEM_VIEWS }, readOnly: stringList, writable: stringList, tmpfs: stringList },
         },
         broker: {
           type: 'array',

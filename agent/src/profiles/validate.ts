@@ -37,11 +37,16 @@ export interface Validated {
 export type ValidationResult = { ok: true; value: Validated } | { ok: false; problems: Problem[]; warnings: Problem[] };
 
 export const OPEN_SYSCALLS = ['open', 'openat', 'openat2', 'creat'] as const;
+
 export const EXEC_SYSCALLS = ['execve', 'execveat'] as const;
 /** Syscalls whose path argument broker rules can match. */
 const PATH_SYSCALLS = new Set<string>([...OPEN_SYSCALLS, ...EXEC_SYSCALLS]);
-/** What the workload's first process calls after its filter is on, before execve. */
-const BOOTSTRAP_SYSCALLS = ['sendmsg', 'exit_group', 'exit'] as const;
+/**
+ * What the workload calls after its filter is on, before execve: it writes
+ * the listener's number to the agent and reads the go-ahead (a profile may
+ * broker sendmsg, so the listener is not sent with it), or exits.
+ */
+const BOOTSTRAP_SYSCALLS = ['write', 'read', 'exit_group', 'exit'] as const;
 const DANGEROUS_OPEN_BYPASS = ['io_uring_setup'];
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
@@ -346,7 +351,7 @@ export function validateData(data: unknown, catalog: SyscallCatalog): Validation
   checkConflicts(rules, profile, problems);
   const brokered = checkBroker(profile, rules, catalog, problems, warnings);
   checkBootstrap(profile, rules, brokered, zviz.audit !== false, problems);
-  checkFilesystem(profile, problems);
+  checkFilesystem(profile, problems, warnings);
   if (problems.length > 0) {
     return { ok: false, problems, warnings };
   }
@@ -518,7 +523,7 @@ function checkBroker(
   return brokered;
 }
 
-/** The first process passes the listener with sendmsg and may exit before execve. */
+/** The workload hands its listener over with write and read, and may exit before execve. */
 function checkBootstrap(
   profile: Profile,
   rules: readonly ExpandedRule[],
@@ -544,14 +549,74 @@ function checkBootstrap(
   }
 }
 
-function checkFilesystem(profile: Profile, problems: Problem[]): void {
+/** Where host services listen on unix sockets (docker.sock, the journal, D-Bus, ...). */
+const HOST_SOCKET_DIRS = ['/run', '/var/run'];
+/** What the sandbox itself puts in an allow-list view. */
+const PROVIDED_IN_VIEW = ['/proc', '/dev'];
+
+function under(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+function checkFilesystem(profile: Profile, problems: Problem[], warnings: Problem[]): void {
   const fs = profile.zviz?.filesystem;
-  for (const key of ['readOnly', 'writable'] as const) {
-    fs?.[key]?.forEach((p, i) => {
+  if (!fs) {
+    return;
+  }
+  const allowList = fs.view === 'allow-list';
+  const seen = new Map<string, string>();
+  for (const key of ['readOnly', 'writable', 'tmpfs'] as const) {
+    fs[key]?.forEach((p, i) => {
+      const at = pointer('zviz', 'filesystem', key, i);
       const why = checkPathPrefix(p);
       if (why || p.endsWith(':')) {
-        problems.push({ pointer: pointer('zviz', 'filesystem', key, i), reason: why ?? `"${p}" is not a path` });
+        problems.push({ pointer: at, reason: why ?? `"${p}" is not a path` });
+        return;
       }
+      const path = p.length > 1 ? p.replace(/\/+$/, '') : p;
+      const earlier = seen.get(path);
+      if (earlier) {
+        problems.push({ pointer: at, reason: `"${p}" is listed already at ${earlier}; give each path one kind` });
+      }
+      seen.set(path, at);
+      if (key === 'tmpfs' && path === '/') {
+        problems.push({ pointer: at, reason: 'a tmpfs cannot replace the root; use "view": "allow-list" to start from nothing' });
+      }
+      if (key === 'writable' && path === '/') {
+        problems.push({
+          pointer: at,
+          reason: 'makes the whole host writable again; list the paths to open up, or leave readOnly without "/"',
+        });
+      }
+      if (!allowList) {
+        return;
+      }
+      if (path === '/') {
+        problems.push({
+          pointer: at,
+          reason: 'the allow-list view starts empty and "/" would bring the whole host back; list the directories the workload needs, or use "view": "host"',
+        });
+      }
+      const provided = PROVIDED_IN_VIEW.find((dir) => under(path, dir));
+      if (provided) {
+        problems.push({
+          pointer: at,
+          reason: `the allow-list view has ${provided} of its own (${provided === '/proc' ? "the container's processes only" : 'null, zero, full, random, urandom, tty, a private pts and shm'}); it cannot be listed`,
+        });
+      }
+      const sockets = HOST_SOCKET_DIRS.find((dir) => under(path, dir) || under(dir, path));
+      if (sockets && key !== 'tmpfs') {
+        warnings.push({
+          pointer: at,
+          reason: `${sockets} holds the host's service sockets (the container runtime's, the journal's, D-Bus): a workload that can reach them can talk to those services`,
+        });
+      }
+    });
+  }
+  if (allowList && (fs.readOnly ?? []).length + (fs.writable ?? []).length === 0) {
+    problems.push({
+      pointer: pointer('zviz', 'filesystem'),
+      reason: 'an allow-list view with no readOnly or writable path holds no program to run; list at least the directories of the workload and its libraries',
     });
   }
 }

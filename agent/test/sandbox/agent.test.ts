@@ -2,8 +2,9 @@
 // command: `zviz run` hands its workload to the agent over the control
 // socket; the decisions reach the agent's /metrics, /api/v1/decisions and
 // audit log; killing the agent with SIGKILL leaves no unconfined workload
-// (brokered syscalls fail, the first process dies with it) and the next
-// agent kills what is left.
+// (the container's PID namespace dies with it; with --pid host, brokered
+// syscalls fail and the first process dies with it) and the next agent
+// removes what is left.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,8 +215,8 @@ describeWhere(
       expect(result.stderr).toContain(`${bad}: /syscalls/0/names/0: unknown syscall "opne"`);
     });
 
-    it('fails closed when the agent is killed, and the next agent removes what was left', async () => {
-      const ws = workspace();
+    /** `zviz run` of the probe in the background of a shell that waits; resolves once the probe runs. */
+    async function runProbe(ws: string, extra: string[]) {
       const witness = join(ws, 'witness');
       // The probe runs in the background of the first process; it outlives it.
       const run = spawn(
@@ -227,16 +228,15 @@ describeWhere(
           socket,
           '--profile',
           'ci-runner',
+          ...extra,
           '--',
           'sh',
           '-c',
           `${join(BIN, 'probe')} ${witness} ${join(ws, 'target')} & exec sleep 1000`,
         ],
-        {
-          cwd: ws,
-          stdio: 'ignore',
-        }
+        { cwd: ws, stdio: 'ignore' }
       );
+      const exited = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
       const lines = () => (existsSync(witness) ? readFileSync(witness, 'utf8').trim().split('\n') : []);
       await waitFor('the probe to open files through the broker', async () => lines().includes('ok'));
       const containers = (await (await fetch(`${agent!.url}/api/v1/containers`)).json()) as {
@@ -244,9 +244,32 @@ describeWhere(
       };
       const [container] = containers.containers;
       expect(container.pid).toBeGreaterThan(0);
+      return { container, exited, lines };
+    }
+
+    it('fails closed when the agent is killed: the PID namespace dies with it, the next agent removes the cgroup', async () => {
+      const { container, exited, lines } = await runProbe(workspace(), []);
+      const procs = () => readFileSync(join(container.cgroup, 'cgroup.procs'), 'utf8').trim();
+      expect(procs()).not.toBe('');
 
       agent!.process.kill('SIGKILL');
-      const exited = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
+      // The container's init had PR_SET_PDEATHSIG on the agent: it died, and
+      // the kernel killed every process of its namespace, the background probe too.
+      await waitFor('every process of the container to be gone', async () => procs() === '');
+      expect(existsSync(`/proc/${container.pid}`)).toBe(false);
+      expect(await exited).toBe(125);
+      const count = lines().length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(lines().length).toBe(count);
+
+      agent = await startAgent();
+      expect(existsSync(container.cgroup)).toBe(false);
+    });
+
+    it('fails closed with --pid host: brokered syscalls fail, and the next agent kills what was left', async () => {
+      const { container, exited, lines } = await runProbe(workspace(), ['--pid', 'host']);
+
+      agent!.process.kill('SIGKILL');
       // Brokered syscalls now fail: the kernel answers ENOSYS once the listener is gone.
       await waitFor('the probe to see ENOSYS', async () => lines().at(-1) === 'errno ENOSYS');
       // The first process died with the agent (PR_SET_PDEATHSIG).

@@ -1,6 +1,7 @@
 #include "broker/container.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include "broker/kernel.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
+#include "init/protocol.h"
 
 namespace zviz::broker {
 namespace {
@@ -44,6 +46,40 @@ std::vector<std::string> GetStrings(const Napi::Object& o, const char* key) {
   return out;
 }
 
+/** The container's namespaces and file-system view (see SpawnOptions in src/broker/addon.ts). */
+std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
+  const std::string pid = o.Has("pid") ? GetString(o, "pid") : "private";
+  if (pid != "private" && pid != "host") return "pid must be \"private\" or \"host\"";
+  request->pid_namespace = pid == "private";
+  request->init_path = GetString(o, "initPath");
+  const std::string network = o.Has("network") ? GetString(o, "network") : "host";
+  if (network != "none" && network != "host") return "network must be \"none\" or \"host\"";
+  request->network_none = network == "none";
+  if (!o.Get("filesystem").IsObject()) {
+    return {};
+  }
+  Napi::Object fs = o.Get("filesystem").As<Napi::Object>();
+  const std::string view = fs.Has("view") ? GetString(fs, "view") : "host";
+  if (view != "host" && view != "allow-list") return "filesystem.view must be \"host\" or \"allow-list\"";
+  request->allow_list = view == "allow-list";
+  Napi::Value mounts = fs.Get("mounts");
+  if (!mounts.IsArray()) return "filesystem.mounts must be an array";
+  Napi::Array list = mounts.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    if (!list.Get(i).IsObject()) return "filesystem.mounts must hold objects";
+    Napi::Object m = list.Get(i).As<Napi::Object>();
+    const std::string kind = GetString(m, "kind");
+    MountStep step;
+    step.path = GetString(m, "path");
+    if (kind == "readOnly") step.kind = MountStep::Kind::kReadOnly;
+    else if (kind == "writable") step.kind = MountStep::Kind::kWritable;
+    else if (kind == "tmpfs") step.kind = MountStep::Kind::kTmpfs;
+    else return "filesystem.mounts: unknown kind " + kind;
+    request->mounts.push_back(std::move(step));
+  }
+  return {};
+}
+
 void* Reap(void* raw) {
   std::unique_ptr<ReaperArgs> args(static_cast<ReaperArgs*>(raw));
   ProcessState& p = *args->process;
@@ -70,6 +106,22 @@ void* Reap(void* raw) {
   } else {
     exit->signal = info.si_status;
   }
+  // The init's own status says how the init ended; the container's status is
+  // the workload's, which the init sent just before it exited. No report: the
+  // init was killed (SIGKILL from the agent or the cgroup), and the whole
+  // namespace with it, the workload included.
+  if (p.exit_report) {
+    struct zviz_init_report report = {};
+    ssize_t n;
+    do {
+      n = recv(p.exit_report.get(), &report, sizeof(report), MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof(report) && report.magic == ZVIZ_INIT_REPORT_MAGIC) {
+      exit->code = report.signal != 0 ? -1 : report.code;
+      exit->signal = report.signal;
+    }
+    p.exit_report.reset();
+  }
   if (args->tsfn.BlockingCall(exit) != napi_ok) {
     delete exit;
   }
@@ -83,6 +135,7 @@ Napi::Function NativeContainer::Define(Napi::Env env) {
   return DefineClass(env, "NativeContainer",
                      {
                          InstanceAccessor<&NativeContainer::Pid>("pid"),
+                         InstanceAccessor<&NativeContainer::InitPid>("initPid"),
                          InstanceAccessor<&NativeContainer::SyncWakeUp>("syncWakeUp"),
                          InstanceMethod<&NativeContainer::Signal>("signal"),
                          InstanceMethod<&NativeContainer::StopSupervisor>("stopSupervisor"),
@@ -147,10 +200,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
   request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();
   request.program = &compiled.enforcement;
-  if (o.Get("mounts").IsObject()) {
-    request.read_only = GetStrings(o.Get("mounts").As<Napi::Object>(), "readOnly");
-    request.writable = GetStrings(o.Get("mounts").As<Napi::Object>(), "writable");
-  }
+  if (auto e = ReadIsolation(o, &request); !e.empty()) return fail(e);
   Napi::Value stdio = o.Get("stdio");
   if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3) return fail("stdio must list three descriptors");
   for (uint32_t i = 0; i < 3; ++i) {
@@ -188,8 +238,11 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   Pending pending;
   pending.process = std::make_shared<ProcessState>();
   pending.process->pid = spawned.pid;
+  pending.process->workload_pid = spawned.workload_pid;
+  pending.process->has_init = request.pid_namespace;
   pending.process->pidfd = std::move(spawned.pidfd);
   pending.process->status = std::move(spawned.status);
+  pending.process->exit_report = std::move(spawned.exit_report);
   pending.supervisor = std::move(supervisor);
   auto process = pending.process;
   Napi::Object handle =
@@ -237,7 +290,13 @@ void NativeContainer::DeliverEvent(Napi::Env env, Napi::Function callback, Napi:
   }
 }
 
-Napi::Value NativeContainer::Pid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), process_->pid); }
+Napi::Value NativeContainer::Pid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), process_->workload_pid);
+}
+
+Napi::Value NativeContainer::InitPid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), process_->has_init ? process_->pid : 0);
+}
 
 Napi::Value NativeContainer::SyncWakeUp(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), supervisor_ && supervisor_->sync_wake_up_active());
@@ -256,8 +315,10 @@ Napi::Value NativeContainer::Signal(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, false);
   }
   // Not reaped yet: the pid, and so the process group the workload leads
-  // (it called setsid), still belong to it.
-  const int rc = group ? kill(-process_->pid, sig) : sys::PidfdSendSignal(process_->pidfd.get(), sig);
+  // (it called setsid), still belong to it. With an init, the init forwards
+  // every signal to the workload's process group (SIGKILL ends the namespace).
+  const int rc = group && !process_->has_init ? kill(-process_->pid, sig)
+                                              : sys::PidfdSendSignal(process_->pidfd.get(), sig);
   return Napi::Boolean::New(env, rc == 0);
 }
 

@@ -1,7 +1,9 @@
 // The JavaScript handle of one running workload: its first process (pid and
-// pidfd), its supervisor, and a reaper thread that reports the outcome of
-// execve and, later, the exit status. The container manager in TypeScript
-// owns the lifecycle; this object owns the kernel resources.
+// pidfd: the container's init when it has a PID namespace, else the workload),
+// its supervisor, and a reaper thread that reports the outcome of execve and,
+// later, the workload's exit status (from the init's report when there is an
+// init). The container manager in TypeScript owns the lifecycle; this object
+// owns the kernel resources.
 #pragma once
 
 #include <napi.h>
@@ -17,9 +19,12 @@ namespace zviz::broker {
 
 /** Shared by the JS handle and the reaper thread, which may outlive each other. */
 struct ProcessState {
-  pid_t pid = -1;
-  UniqueFd pidfd;
-  UniqueFd status;  // bootstrap socket: reports execve's outcome
+  pid_t pid = -1;           // the first process: zviz-init with a PID namespace, else the workload
+  pid_t workload_pid = -1;  // the workload, in the agent's PID namespace
+  bool has_init = false;
+  UniqueFd pidfd;           // of the first process
+  UniqueFd status;          // bootstrap socket: reports execve's outcome
+  UniqueFd exit_report;     // with an init: the workload's status, from zviz-init
   std::mutex mu;    // guards `reaped`: a reaped pid may belong to someone else
   bool reaped = false;
 };
@@ -52,6 +57,7 @@ class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
  private:
 
   Napi::Value Pid(const Napi::CallbackInfo& info);
+  Napi::Value InitPid(const Napi::CallbackInfo& info);
   Napi::Value Signal(const Napi::CallbackInfo& info);
   Napi::Value StopSupervisor(const Napi::CallbackInfo& info);
   Napi::Value Supervising(const Napi::CallbackInfo& info);

@@ -12,6 +12,7 @@
 #include "broker/events.h"
 #include "broker/fdpass.h"
 #include "broker/filter.h"
+#include "broker/host_proc.h"
 #include "broker/metrics.h"
 #include "broker/plan.h"
 #include "broker/supervisor.h"
@@ -201,6 +202,9 @@ Napi::Value TakeEventDrops(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Now, in the agent's own mount namespace, before any supervisor thread
+  // joins a workload's.
+  HostProc();
   auto* data = new AddonData();
   data->container = Napi::Persistent(NativeContainer::Define(env));
   env.SetInstanceData<AddonData>(data);

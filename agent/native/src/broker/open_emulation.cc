@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "broker/host_proc.h"
 #include "broker/kernel.h"
 
 namespace zviz::broker {
@@ -67,8 +68,8 @@ int ResolvePath(int dir, const std::string& path, uint64_t extra_flags, uint64_t
 
 UniqueFd OpenProc(pid_t tid, const char* what, int flags) {
   char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/%s", tid, what);
-  return UniqueFd(open(path, flags | O_CLOEXEC));
+  snprintf(path, sizeof(path), "%d/%s", tid, what);
+  return UniqueFd(openat(HostProc(), path, flags | O_CLOEXEC));
 }
 
 void Answer(OpenResult* result, int error) {
@@ -93,9 +94,9 @@ Access ClassifyOpen(uint64_t flags) {
 
 std::string FdPath(int fd) {
   char link[64];
-  snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
+  snprintf(link, sizeof(link), "thread-self/fd/%d", fd);
   char buf[PATH_MAX + 1];
-  ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+  ssize_t n = readlinkat(HostProc(), link, buf, sizeof(buf) - 1);
   if (n < 0) {
     return {};
   }
@@ -156,9 +157,9 @@ int OpenEmulator::ApplyUmask(const Target& target) const {
 
 int OpenEmulator::OpenDeferred(int opath_fd, uint64_t flags) {
   char reopen[64];
-  snprintf(reopen, sizeof(reopen), "/proc/self/fd/%d", opath_fd);
+  snprintf(reopen, sizeof(reopen), "thread-self/fd/%d", opath_fd);
   for (;;) {
-    int fd = open(reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
+    int fd = openat(HostProc(), reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
     if (fd >= 0) {
       return fd;
     }
@@ -236,10 +237,10 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
   // Reopening the O_PATH descriptor through procfs opens exactly the inode
   // the rules judged; the kernel checks permissions on it as for any open.
   char reopen[64];
-  snprintf(reopen, sizeof(reopen), "/proc/thread-self/fd/%d", object.get());
+  snprintf(reopen, sizeof(reopen), "thread-self/fd/%d", object.get());
   int fd;
   do {
-    fd = open(reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
+    fd = openat(HostProc(), reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     Answer(result, errno);
@@ -289,12 +290,14 @@ OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenR
   }
   std::string path = request.path;
   if (absolute && !in_root && (path.compare(0, 6, "/proc/") == 0 || path.compare(0, 5, "/dev/") == 0)) {
-    const pid_t tgid = target.Tgid();
-    if (tgid < 0) {
+    // The target's own entries, as its /proc names them (its PID namespace's numbers).
+    const pid_t tgid = target.NamespaceId("NStgid");
+    const pid_t tid = target.NamespaceId("NSpid");
+    if (tgid < 0 || tid < 0) {
       result.verdict = OpenVerdict::kAbandon;
       return result;
     }
-    path = RewriteSelf(path, tgid, target.tid());
+    path = RewriteSelf(path, tgid, tid);
   }
   uint64_t resolve = request.resolve;
   if (in_root) {

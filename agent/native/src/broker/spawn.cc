@@ -1,24 +1,30 @@
 #include "broker/spawn.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <cerrno>
-#include <csignal>
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <csignal>
 #include <cstring>
 
 #include "broker/kernel.h"
+#include "init/protocol.h"
 
 namespace zviz::broker {
 namespace {
 
-/** Where the child failed, for the agent's error message. */
+/** Where a child failed, for the agent's error message. */
 enum Step : int32_t {
   kStepSignals = 1,
   kStepSetsid,
@@ -32,6 +38,12 @@ enum Step : int32_t {
   kStepParentDeath,
   kStepSeccomp,
   kStepExec,
+  kStepNetwork,
+  kStepProc,
+  kStepView,
+  kStepFork,
+  kStepInit,
+  kStepHandOver,
 };
 
 const char* StepName(int32_t step) {
@@ -39,7 +51,7 @@ const char* StepName(int32_t step) {
     case kStepSignals: return "resetting signals";
     case kStepSetsid: return "setsid";
     case kStepCgroup: return "joining the container cgroup";
-    case kStepMounts: return "setting up the mount namespace (read-only and writable paths)";
+    case kStepMounts: return "setting up the mount namespace (read-only, writable and tmpfs paths)";
     case kStepStdio: return "setting up stdin/stdout/stderr";
     case kStepCloseFds: return "closing inherited descriptors";
     case kStepChdir: return "changing to the working directory";
@@ -48,26 +60,39 @@ const char* StepName(int32_t step) {
     case kStepParentDeath: return "PR_SET_PDEATHSIG";
     case kStepSeccomp: return "installing the seccomp filter";
     case kStepExec: return "execve";
+    case kStepNetwork: return "setting up the network namespace (loopback)";
+    case kStepProc: return "mounting /proc for the PID namespace";
+    case kStepView: return "building the allow-list file system view";
+    case kStepFork: return "starting the workload under the container's init";
+    case kStepInit: return "executing zviz-init";
+    case kStepHandOver: return "handing the seccomp listener to the agent";
     default: return "starting";
   }
 }
 
-struct Report {
-  int32_t step;
-  int32_t error;
+/** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */
+enum MessageType : int32_t { kHello = 1, kListener, kFailure };
+struct Message {
+  int32_t type;
+  int32_t a;  // kListener: the listener's descriptor; kFailure: the step
+  int32_t b;  // kFailure: errno
 };
+constexpr char kGo = 'G';  // agent to workload: the listener is taken, go on
 
-// Child side. No allocation, no locks, no libc state beyond errno.
+// Children's side. No allocation, no locks, no libc state beyond errno.
 
+/** Reports a failure with write(2): the one call every profile allows after the filter too. */
 [[noreturn]] void ChildFail(int sock, int32_t step) {
-  Report report = {step, errno};
-  struct iovec iov = {&report, sizeof(report)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  (void)sendmsg(sock, &msg, MSG_NOSIGNAL);
+  Message m = {kFailure, step, errno};
+  (void)write(sock, &m, sizeof(m));
   _exit(127);
 }
+
+struct ChildMount {
+  const char* path;
+  const char* link_target;  // allow-list: the host path is a symlink to this; copied as a symlink
+  MountStep::Kind kind;
+};
 
 struct ChildPlan {
   const char* file;
@@ -76,23 +101,230 @@ struct ChildPlan {
   const char* cwd;
   int stdio[3];
   int sock;
-  const int* v1_fds;
-  size_t v1_count;
-  const char* const* read_only;
-  size_t read_only_count;
-  const char* const* writable;
-  size_t writable_count;
+  const int* cgroup_fds;
+  size_t cgroup_count;
+  const ChildMount* mounts;
+  size_t mount_count;
+  int* trees;  // allow-list: one detached mount per entry (scratch, filled by the child)
+  bool mount_ns;
+  bool allow_list;
+  bool pid_ns;
+  bool net_none;
+  int init_fd;      // zviz-init, opened O_PATH by the agent
+  int report_sock;  // the init's end of the exit-report socket
+  int agent_pidfd;  // to see whether the agent died before PR_SET_PDEATHSIG was armed
+  int init_ready[2];  // the workload waits for EOF: the init has become zviz-init
   uint64_t caps;
   unsigned seccomp_flags;
   struct sock_fprog* prog;
   pid_t parent;
 };
 
-int SetAttr(const char* path, uint64_t set, uint64_t clear) {
+int SetAttr(int dirfd, const char* path, unsigned flags, uint64_t set, uint64_t clear) {
   struct mount_attr attr = {};
   attr.attr_set = set;
   attr.attr_clr = clear;
-  return static_cast<int>(::syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)));
+  return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr)));
+}
+
+/** mkdir -p of `path` (or only of its parent directory). */
+int MakeDirs(const char* path, bool include_last) {
+  char buf[PATH_MAX];
+  const size_t n = strlen(path);
+  if (n == 0 || n >= sizeof(buf)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; ++i) {
+    if (buf[i] != '/' && buf[i] != '\0') {
+      continue;
+    }
+    if (buf[i] == '\0' && !include_last) {
+      break;
+    }
+    const char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+      return -1;
+    }
+    buf[i] = saved;
+  }
+  return 0;
+}
+
+/** An empty regular file (a mount point for a file), and its parents. */
+int MakeFile(const char* path) {
+  if (MakeDirs(path, false) != 0) {
+    return -1;
+  }
+  const int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/** Attaches a detached mount (open_tree) at `path`, creating the mount point. */
+int Attach(int tree, const char* path) {
+  struct stat st;
+  if (fstat(tree, &st) != 0) {
+    return -1;
+  }
+  if ((S_ISDIR(st.st_mode) ? MakeDirs(path, true) : MakeFile(path)) != 0) {
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_move_mount, tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH));
+}
+
+int MountTmpfs(const char* path, const char* options, unsigned long flags) {
+  if (MakeDirs(path, true) != 0) {
+    return -1;
+  }
+  return mount("tmpfs", path, "tmpfs", flags, options);
+}
+
+/** A path bound on itself (so that it is a mount of its own), then made read-only; missing paths are skipped. */
+int ReadOnlyInPlace(const char* path) {
+  const bool root = path[0] == '/' && path[1] == '\0';
+  if (!root && mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return errno == ENOENT ? 0 : -1;
+  }
+  return SetAttr(AT_FDCWD, path, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0);
+}
+
+/**
+ * The namespace's own /proc, with what Docker keeps read-only there: kernel
+ * tunables and the sysrq trigger are the host's, not the container's.
+ */
+void MountProc(int sock) {
+  if (MakeDirs("/proc", true) != 0 ||
+      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    ChildFail(sock, kStepProc);
+  }
+  for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+    if (ReadOnlyInPlace(path) != 0) {
+      ChildFail(sock, kStepProc);
+    }
+  }
+}
+
+/** The host view: the agent's tree with the profile's read-only, writable and tmpfs paths. */
+void SetUpHostView(const ChildPlan& p, int sock) {
+  if (p.pid_ns) {
+    MountProc(sock);
+  }
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const char* path = p.mounts[i].path;
+    int rc = 0;
+    switch (p.mounts[i].kind) {
+      case MountStep::Kind::kReadOnly:
+        rc = ReadOnlyInPlace(path);
+        break;
+      case MountStep::Kind::kWritable:
+        if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+          rc = errno == ENOENT ? 0 : -1;  // nothing there to open up
+        } else {
+          rc = SetAttr(AT_FDCWD, path, AT_RECURSIVE, 0, MOUNT_ATTR_RDONLY);
+        }
+        break;
+      case MountStep::Kind::kTmpfs:
+        rc = mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        if (rc != 0 && errno == ENOENT) {
+          rc = 0;
+        }
+        break;
+    }
+    if (rc != 0) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
+}
+
+constexpr const char* kDevices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
+constexpr size_t kDeviceCount = sizeof(kDevices) / sizeof(kDevices[0]);
+
+/**
+ * The allow-list view: every allowed host path is cloned (open_tree) while
+ * the host's tree is still visible; then the root becomes an empty tmpfs
+ * (pivot_root, the host's tree detached), the clones are attached at their
+ * own paths, and /proc and a minimal /dev are added. The root itself ends
+ * read-only: nothing exists in the view but what the profile lists.
+ */
+void SetUpAllowListView(const ChildPlan& p, int sock) {
+  int devices[kDeviceCount];
+  for (size_t i = 0; i < kDeviceCount; ++i) {
+    devices[i] = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, kDevices[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (devices[i] < 0 && errno != ENOENT) {
+      ChildFail(sock, kStepView);
+    }
+  }
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const ChildMount& m = p.mounts[i];
+    p.trees[i] = -1;
+    if (m.kind == MountStep::Kind::kTmpfs || m.link_target != nullptr) {
+      continue;
+    }
+    const int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, m.path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (tree < 0) {
+      if (errno == ENOENT) {
+        continue;  // not on this host: not in the view either
+      }
+      ChildFail(sock, kStepView);
+    }
+    const bool ro = m.kind == MountStep::Kind::kReadOnly;
+    if (SetAttr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, ro ? MOUNT_ATTR_RDONLY : 0, ro ? 0 : MOUNT_ATTR_RDONLY) != 0) {
+      ChildFail(sock, kStepView);
+    }
+    p.trees[i] = tree;
+  }
+  // The new root: a tmpfs mounted over /tmp for the moment (everything
+  // needed from the host is already held), made the root, the old one gone.
+  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0 || chdir("/tmp") != 0 ||
+      mkdir("old-root", 0700) != 0 || ::syscall(SYS_pivot_root, ".", "old-root") != 0 || chdir("/") != 0 ||
+      umount2("/old-root", MNT_DETACH) != 0 || rmdir("/old-root") != 0) {
+    ChildFail(sock, kStepView);
+  }
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const ChildMount& m = p.mounts[i];
+    int rc = 0;
+    if (m.kind == MountStep::Kind::kTmpfs) {
+      rc = MountTmpfs(m.path, "mode=1777", MS_NOSUID | MS_NODEV);
+    } else if (m.link_target != nullptr) {
+      rc = MakeDirs(m.path, false);
+      if (rc == 0 && symlink(m.link_target, m.path) != 0 && errno != EEXIST) {
+        rc = -1;
+      }
+    } else if (p.trees[i] >= 0) {
+      rc = Attach(p.trees[i], m.path);
+      close(p.trees[i]);
+    }
+    if (rc != 0) {
+      ChildFail(sock, kStepView);
+    }
+  }
+  MountProc(sock);
+  // /dev: the harmless devices, a pseudo-terminal instance of its own, its
+  // own shared memory, and the usual links to /proc/self/fd.
+  if (MountTmpfs("/dev", "mode=0755", MS_NOSUID | MS_NOEXEC) != 0) {
+    ChildFail(sock, kStepView);
+  }
+  for (size_t i = 0; i < kDeviceCount; ++i) {
+    if (devices[i] >= 0 && (Attach(devices[i], kDevices[i]) != 0 || close(devices[i]) != 0)) {
+      ChildFail(sock, kStepView);
+    }
+  }
+  if (MakeDirs("/dev/pts", true) != 0 ||
+      mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0 ||
+      symlink("pts/ptmx", "/dev/ptmx") != 0 || MountTmpfs("/dev/shm", "mode=1777", MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0 ||
+      symlink("/proc/self/fd", "/dev/fd") != 0 || symlink("/proc/self/fd/0", "/dev/stdin") != 0 ||
+      symlink("/proc/self/fd/1", "/dev/stdout") != 0 || symlink("/proc/self/fd/2", "/dev/stderr") != 0 ||
+      SetAttr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0 || SetAttr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
+    ChildFail(sock, kStepView);
+  }
 }
 
 /** A private view of the mounts: nothing propagates back to the agent's namespace. */
@@ -100,75 +332,90 @@ void SetUpMounts(const ChildPlan& p, int sock) {
   if (sys::ThreadUnshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     ChildFail(sock, kStepMounts);
   }
-  for (size_t i = 0; i < p.read_only_count; ++i) {
-    const char* path = p.read_only[i];
-    const bool root = path[0] == '/' && path[1] == '\0';
-    // A path that is not a mount point becomes one, so that only it turns read-only.
-    if (!root && mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-      if (errno == ENOENT) {
-        continue;  // nothing there to protect
-      }
-      ChildFail(sock, kStepMounts);
-    }
-    if (SetAttr(path, MOUNT_ATTR_RDONLY, 0) != 0) {
-      ChildFail(sock, kStepMounts);
-    }
-  }
-  for (size_t i = 0; i < p.writable_count; ++i) {
-    const char* path = p.writable[i];
-    if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-      if (errno == ENOENT) {
-        continue;
-      }
-      ChildFail(sock, kStepMounts);
-    }
-    if (SetAttr(path, 0, MOUNT_ATTR_RDONLY) != 0) {
-      ChildFail(sock, kStepMounts);
-    }
+  if (p.allow_list) {
+    SetUpAllowListView(p, sock);
+  } else {
+    SetUpHostView(p, sock);
   }
 }
 
-[[noreturn]] void ChildMain(const ChildPlan& p) {
+/** A network namespace of its own: only the loopback interface, brought up. */
+void SetUpNetwork(int sock) {
+  if (sys::ThreadUnshare(CLONE_NEWNET) != 0) {
+    ChildFail(sock, kStepNetwork);
+  }
+  const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+    ChildFail(sock, kStepNetwork);
+  }
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) {
+    ChildFail(sock, kStepNetwork);
+  }
+  close(s);
+}
+
+/** Moves `fd` to the lowest free descriptor at or above 10 (close-on-exec). */
+int Lift(int fd, int sock) {
+  const int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (high < 0) {
+    ChildFail(sock, kStepStdio);
+  }
+  return high;
+}
+
+/** Closes every descriptor from `first` up, except those in `keep` (at most 5, in any order). */
+int CloseAllFrom(unsigned first, const int* keep, size_t count) {
+  int sorted[5];
+  count = std::min<size_t>(count, 5);
+  std::copy(keep, keep + count, sorted);
+  std::sort(sorted, sorted + count);  // no allocation for a handful of ints
+  unsigned next = first;
+  for (size_t i = 0; i < count; ++i) {
+    const auto fd = static_cast<unsigned>(sorted[i]);
+    if (fd > next && sys::CloseRange(next, fd - 1, 0) != 0) {
+      return -1;
+    }
+    if (fd >= next) {
+      next = fd + 1;
+    }
+  }
+  return sys::CloseRange(next, ~0U, 0);
+}
+
+void Format(char* out, size_t size, long value) {
+  char digits[24];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && n < sizeof(digits));
+  size_t i = 0;
+  while (n > 0 && i + 1 < size) {
+    out[i++] = digits[--n];
+  }
+  out[i] = '\0';
+}
+
+/** The workload: from the container's setup to execve under the filter. */
+[[noreturn]] void WorkloadMain(const ChildPlan& p) {
   int sock = p.sock;
-  // Handlers of the agent make no sense here (and libuv's would write into
-  // the agent's own pipes); ignored signals would stay ignored across exec.
-  // All signals stay blocked until just before the filter goes on.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) {
-      continue;  // glibc keeps 32 and 33 for itself
-    }
-    struct sigaction sa = {};
-    sa.sa_handler = SIG_DFL;
-    if (sigaction(sig, &sa, nullptr) != 0 && errno != EINVAL) {
-      ChildFail(sock, kStepSignals);
-    }
-  }
-  if (setsid() < 0) {
+  // Under an init, a session (and process group) of its own, as without one.
+  if (p.pid_ns && setsid() < 0) {
     ChildFail(sock, kStepSetsid);
-  }
-  for (size_t i = 0; i < p.v1_count; ++i) {
-    // "0" moves the writing process.
-    if (write(p.v1_fds[i], "0", 1) != 1) {
-      ChildFail(sock, kStepCgroup);
-    }
-  }
-  if (p.read_only_count + p.writable_count > 0) {
-    SetUpMounts(p, sock);
   }
   // Lift the descriptors we keep above 2 first, so placing stdio cannot
   // overwrite one of them.
+  if (p.pid_ns) {
+    close(p.init_ready[1]);  // only the init holds the write end
+  }
   int moved[3];
   for (int i = 0; i < 3; ++i) {
-    moved[i] = fcntl(p.stdio[i], F_DUPFD_CLOEXEC, 10);
-    if (moved[i] < 0) {
-      ChildFail(sock, kStepStdio);
-    }
+    moved[i] = Lift(p.stdio[i], sock);
   }
-  int high_sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-  if (high_sock < 0) {
-    ChildFail(sock, kStepStdio);
-  }
-  sock = high_sock;
+  sock = Lift(sock, sock);
   for (int i = 0; i < 3; ++i) {
     if (dup3(moved[i], i, 0) < 0) {  // not close-on-exec: these are the workload's
       ChildFail(sock, kStepStdio);
@@ -176,8 +423,9 @@ void SetUpMounts(const ChildPlan& p, int sock) {
   }
   // Nothing of the agent's survives but stdio and the bootstrap socket
   // (close-on-exec itself).
-  if ((sock > 3 && sys::CloseRange(3, static_cast<unsigned>(sock) - 1, 0) != 0) ||
-      sys::CloseRange(static_cast<unsigned>(sock) + 1, ~0U, 0) != 0) {
+  int ready = p.pid_ns ? Lift(p.init_ready[0], sock) : -1;
+  int keep[2] = {sock, ready};
+  if (CloseAllFrom(3, keep, p.pid_ns ? 2 : 1) != 0) {
     ChildFail(sock, kStepCloseFds);
   }
   if (p.cwd[0] != '\0' && chdir(p.cwd) != 0) {
@@ -204,56 +452,173 @@ void SetUpMounts(const ChildPlan& p, int sock) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     ChildFail(sock, kStepNoNewPrivs);
   }
+  // It dies with its parent: the agent, or the init (whose death ends the
+  // whole namespace anyway).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     ChildFail(sock, kStepParentDeath);
   }
-  if (getppid() != p.parent) {
-    _exit(127);  // the agent died before PDEATHSIG was armed
+  if (getppid() != (p.pid_ns ? 1 : p.parent)) {
+    _exit(127);  // the parent died before PDEATHSIG was armed
   }
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
     ChildFail(sock, kStepSignals);
   }
-  // The mount namespace travels with the listener: once the workload has
-  // exited, /proc/<pid>/ns/mnt is gone, but the supervisor still needs it.
-  int mount_ns = -1;
-  if (p.read_only_count + p.writable_count > 0) {
-    mount_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    if (mount_ns < 0) {
+  // PID 1 must be zviz-init, not the copy of the agent it was forked from,
+  // before the workload can look at it: the init's end of this pipe closes
+  // when it executes zviz-init (or dies).
+  if (ready >= 0) {
+    char none;
+    ssize_t n;
+    while ((n = read(ready, &none, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 0) {
+      ChildFail(sock, kStepInit);
+    }
+    close(ready);
+  }
+  // The agent takes the listener with pidfd_getfd through a pidfd of this
+  // process; the mount namespace travels along, since once the workload has
+  // exited /proc/<pid>/ns/mnt is gone and the supervisor still needs it.
+  int fds[2] = {sys::PidfdOpen(getpid(), 0), -1};
+  if (fds[0] < 0) {
+    ChildFail(sock, kStepHandOver);
+  }
+  if (p.mount_ns) {
+    fds[1] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (fds[1] < 0) {
       ChildFail(sock, kStepMounts);
     }
   }
-  long listener = sys::Seccomp(SECCOMP_SET_MODE_FILTER, p.seccomp_flags, p.prog);
-  if (listener < 0) {
-    ChildFail(sock, kStepSeccomp);
-  }
-  // From here on every syscall passes the filter; profiles must allow
-  // sendmsg and exit_group (the profile checker insists).
+  const size_t count = fds[1] >= 0 ? 2 : 1;
+  Message hello = {kHello, 0, 0};
   alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
-  char byte = 'L';
-  struct iovec iov = {&byte, 1};
+  struct iovec iov = {&hello, sizeof(hello)};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  const int fds[2] = {static_cast<int>(listener), mount_ns};
-  const size_t count = mount_ns >= 0 ? 2 : 1;
   msg.msg_control = control;
   msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN(count * sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), fds, count * sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) {
+  memcpy(CMSG_DATA(cmsg), fds, count * sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) != sizeof(hello)) {
+    ChildFail(sock, kStepHandOver);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    close(fds[i]);
+  }
+  const long listener = sys::Seccomp(SECCOMP_SET_MODE_FILTER, p.seccomp_flags, p.prog);
+  if (listener < 0) {
+    ChildFail(sock, kStepSeccomp);
+  }
+  // From here on every syscall passes the filter; profiles must allow write,
+  // read, execve and exit_group without brokering (the profile checker
+  // insists). The agent holds its own copy of the listener once it says go.
+  Message number = {kListener, static_cast<int32_t>(listener), 0};
+  char go = 0;
+  if (write(sock, &number, sizeof(number)) != sizeof(number) || read(sock, &go, 1) != 1 || go != kGo) {
     _exit(127);
   }
   execve(p.file, p.argv, p.envp);
   ChildFail(sock, kStepExec);
 }
 
-/** Receives the listener (and the mount namespace, when the workload has one) or the child's failure report. */
-std::string ReceiveListener(int sock, UniqueFd* listener, UniqueFd* mount_ns) {
+/** The first process: the container's setup, then the workload itself or, with a PID namespace, its init. */
+[[noreturn]] void FirstMain(const ChildPlan& p) {
+  const int sock = p.sock;
+  // Handlers of the agent make no sense here (and libuv's would write into
+  // the agent's own pipes); ignored signals would stay ignored across exec.
+  // All signals stay blocked: the workload unblocks them just before its
+  // filter goes on, the init never does.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) {
+      continue;  // glibc keeps 32 and 33 for itself
+    }
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_DFL;
+    if (sigaction(sig, &sa, nullptr) != 0 && errno != EINVAL) {
+      ChildFail(sock, kStepSignals);
+    }
+  }
+  if (setsid() < 0) {
+    ChildFail(sock, kStepSetsid);
+  }
+  for (size_t i = 0; i < p.cgroup_count; ++i) {
+    // "0" moves the writing process.
+    if (write(p.cgroup_fds[i], "0", 1) != 1) {
+      ChildFail(sock, kStepCgroup);
+    }
+  }
+  if (p.pid_ns) {
+    // The init dies with the agent, and the kernel then kills every process
+    // of the namespace. Its parent is outside the namespace (getppid() is 0),
+    // so a pidfd of the agent tells whether it is already gone.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+      ChildFail(sock, kStepParentDeath);
+    }
+    struct pollfd agent = {p.agent_pidfd, POLLIN, 0};
+    if (poll(&agent, 1, 0) != 0) {
+      _exit(127);
+    }
+  }
+  if (p.net_none) {
+    SetUpNetwork(sock);
+  }
+  if (p.mount_ns) {
+    SetUpMounts(p, sock);
+  }
+  if (!p.pid_ns) {
+    WorkloadMain(p);
+  }
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    ChildFail(sock, kStepFork);
+  }
+  ChildPlan workload_plan = p;
+  workload_plan.init_ready[0] = ready[0];
+  workload_plan.init_ready[1] = ready[1];
+  struct clone_args args = {};
+  args.exit_signal = SIGCHLD;
+  const long workload = sys::Clone3(&args);
+  if (workload == 0) {
+    WorkloadMain(workload_plan);
+  }
+  if (workload < 0) {
+    ChildFail(sock, kStepFork);
+  }
+  // zviz-init gets the report socket and the agent's pidfd as descriptors 3
+  // and 4, and nothing else of ours but close-on-exec descriptors (the
+  // bootstrap socket, to report a failed exec, zviz-init itself, and the
+  // write end of the pipe the workload waits on).
+  close(ready[0]);
+  int keep[5] = {Lift(sock, sock), Lift(p.init_fd, sock), Lift(p.report_sock, sock), Lift(p.agent_pidfd, sock),
+                 Lift(ready[1], sock)};
+  if (dup3(keep[2], ZVIZ_INIT_REPORT_FD, 0) < 0 || dup3(keep[3], ZVIZ_INIT_AGENT_FD, 0) < 0) {
+    kill(static_cast<pid_t>(workload), SIGKILL);
+    ChildFail(sock, kStepInit);
+  }
+  keep[2] = ZVIZ_INIT_REPORT_FD;
+  keep[3] = ZVIZ_INIT_AGENT_FD;
+  if (sys::CloseRange(0, ZVIZ_INIT_REPORT_FD - 1, 0) != 0 || CloseAllFrom(ZVIZ_INIT_REPORT_FD, keep, 5) != 0) {
+    kill(static_cast<pid_t>(workload), SIGKILL);
+    ChildFail(keep[0], kStepCloseFds);
+  }
+  char pid[16];
+  Format(pid, sizeof(pid), workload);
+  char name[] = "zviz-init";
+  char* const argv[] = {name, pid, nullptr};
+  char* const envp[] = {nullptr};
+  ::syscall(SYS_execveat, keep[1], "", argv, envp, AT_EMPTY_PATH);
+  kill(static_cast<pid_t>(workload), SIGKILL);
+  ChildFail(keep[0], kStepInit);
+}
+
+/** Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS, `sender` the SCM_CREDENTIALS pid. */
+std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender) {
   struct pollfd pfd = {sock, POLLIN, 0};
   int ready;
   do {
@@ -262,9 +627,8 @@ std::string ReceiveListener(int sock, UniqueFd* listener, UniqueFd* mount_ns) {
   if (ready <= 0) {
     return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
   }
-  Report report = {};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
-  struct iovec iov = {&report, sizeof(report)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))] = {};
+  struct iovec iov = {m, sizeof(*m)};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -278,26 +642,98 @@ std::string ReceiveListener(int sock, UniqueFd* listener, UniqueFd* mount_ns) {
     return std::string("recvmsg: ") + strerror(errno);
   }
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    if (c->cmsg_level != SOL_SOCKET) {
+      continue;
+    }
+    if (c->cmsg_type == SCM_RIGHTS) {
       const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      int fds[2] = {-1, -1};
-      std::memcpy(fds, CMSG_DATA(c), std::min<size_t>(count, 2) * sizeof(int));
-      listener->reset(fds[0]);
-      if (count > 1) {
-        mount_ns->reset(fds[1]);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (i < max_fds) {
+          fds[i].reset(fd);
+        } else {
+          close(fd);
+        }
       }
+    } else if (c->cmsg_type == SCM_CREDENTIALS && sender != nullptr) {
+      struct ucred cred;
+      memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+      *sender = cred.pid;
     }
   }
-  if (*listener) {
-    return {};
+  if (n == 0) {
+    return "the workload exited before installing its filter";
   }
-  if (n == sizeof(report)) {
-    return std::string(StepName(report.step)) + ": " + strerror(report.error);
+  if (n != sizeof(*m)) {
+    return "unexpected message from the starting workload";
   }
-  return "the workload exited before installing its filter";
+  if (m->type == kFailure) {
+    errno = m->b;
+    return std::string(StepName(m->a)) + ": " + strerror(m->b);
+  }
+  return {};
+}
+
+/**
+ * The agent's side of the bootstrap: the workload's pidfd and mount
+ * namespace, then the listener's number; the listener taken with
+ * pidfd_getfd; then "go".
+ */
+std::string TakeListener(int sock, Spawned* out) {
+  Message hello = {};
+  UniqueFd fds[2];
+  pid_t sender = -1;
+  if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
+    return e;
+  }
+  if (hello.type != kHello || !fds[0]) {
+    return "unexpected message from the starting workload";
+  }
+  out->workload_pid = sender;
+  out->mount_ns = std::move(fds[1]);
+  Message number = {};
+  if (auto e = Receive(sock, &number, nullptr, 0, nullptr); !e.empty()) {
+    return e;
+  }
+  if (number.type != kListener) {
+    return "unexpected message from the starting workload";
+  }
+  out->listener.reset(static_cast<int>(::syscall(SYS_pidfd_getfd, fds[0].get(), number.a, 0)));
+  if (!out->listener) {
+    return std::string("taking the seccomp listener from the workload (pidfd_getfd): ") + strerror(errno) +
+           (errno == EPERM ? " (a Yama ptrace_scope of 3 forbids it)" : "");
+  }
+  const char go = kGo;
+  if (send(sock, &go, 1, MSG_NOSIGNAL) != 1) {
+    out->listener.reset();
+    return std::string("telling the workload to start: ") + strerror(errno);
+  }
+  return {};
+}
+
+void KillAndWait(Spawned* out) {
+  sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
+  siginfo_t info;
+  while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+  out->pidfd.reset();
+  out->pid = -1;
+  out->listener.reset();
+  out->mount_ns.reset();
 }
 
 }  // namespace
+
+std::string DefaultInitPath() {
+  Dl_info info = {};
+  if (dladdr(reinterpret_cast<void*>(&DefaultInitPath), &info) == 0 || info.dli_fname == nullptr) {
+    return {};
+  }
+  std::string path = info.dli_fname;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string("zviz-init") : path.substr(0, slash + 1) + "zviz-init";
+}
 
 std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   if (request.program == nullptr || request.argv.empty()) {
@@ -308,43 +744,75 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
       return "stdin, stdout and stderr must be open descriptors";
     }
   }
-  // Everything the child needs, prepared here: it must not allocate.
+  // Everything the children need, prepared here: they must not allocate.
   std::vector<char*> argv;
   for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (const std::string& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  std::vector<const char*> read_only;
-  for (const std::string& path : request.read_only) read_only.push_back(path.c_str());
-  std::vector<const char*> writable;
-  for (const std::string& path : request.writable) writable.push_back(path.c_str());
+  std::vector<std::string> link_targets(request.mounts.size());
+  std::vector<ChildMount> mounts;
+  for (size_t i = 0; i < request.mounts.size(); ++i) {
+    const MountStep& step = request.mounts[i];
+    if (step.path.empty() || step.path[0] != '/' || step.path.size() >= PATH_MAX) {
+      return "mount paths must be absolute: " + step.path;
+    }
+    ChildMount m = {step.path.c_str(), nullptr, step.kind};
+    // The allow-list view keeps the host's symlinks (/lib -> usr/lib) as links.
+    struct stat st;
+    if (request.allow_list && step.kind != MountStep::Kind::kTmpfs && lstat(step.path.c_str(), &st) == 0 &&
+        S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      const ssize_t n = readlink(step.path.c_str(), target, sizeof(target) - 1);
+      if (n > 0) {
+        link_targets[i].assign(target, static_cast<size_t>(n));
+        m.link_target = link_targets[i].c_str();
+      }
+    }
+    mounts.push_back(m);
+  }
+  std::vector<int> trees(mounts.size(), -1);
   struct sock_fprog prog = {static_cast<unsigned short>(request.program->size()),
                             const_cast<struct sock_filter*>(request.program->data())};
 
-  std::vector<UniqueFd> v1;
-  std::vector<int> v1_raw;
-  for (const std::string& procs : request.cgroup_v1_procs) {
-    UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) {
-      return "cannot open " + procs + ": " + strerror(errno);
-    }
-    v1_raw.push_back(fd.get());
-    v1.push_back(std::move(fd));
-  }
+  std::vector<UniqueFd> cgroups;
+  std::vector<int> cgroup_raw;
+  std::vector<std::string> procs_files = request.cgroup_v1_procs;
   // The child joins the v2 cgroup by writing cgroup.procs too, not with
   // CLONE_INTO_CGROUP: on Linux 6.18 a child cloned into a cgroup that once
   // had cgroup.kill written is killed at birth (the kill sequence number is
   // compared with the parent's cgroup), and a container's cgroup is killed
   // at the end of every run before a restart.
   if (!request.cgroup_v2.empty()) {
-    const std::string procs = request.cgroup_v2 + "/cgroup.procs";
+    procs_files.insert(procs_files.begin(), request.cgroup_v2 + "/cgroup.procs");
+  }
+  for (const std::string& procs : procs_files) {
     UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) {
       return "cannot open " + procs + ": " + strerror(errno);
     }
-    v1_raw.insert(v1_raw.begin(), fd.get());
-    v1.insert(v1.begin(), std::move(fd));
+    cgroup_raw.push_back(fd.get());
+    cgroups.push_back(std::move(fd));
+  }
+  UniqueFd init;
+  UniqueFd agent;
+  UniqueFd report_ours;
+  UniqueFd report_theirs;
+  if (request.pid_namespace) {
+    const std::string path = request.init_path.empty() ? DefaultInitPath() : request.init_path;
+    init.reset(open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!init) {
+      return "cannot open the containers' init " + path + ": " + strerror(errno) +
+             " (it is built with the broker addon: npm run build)";
+    }
+    agent.reset(sys::PidfdOpen(getpid(), 0));
+    int pair[2];
+    if (!agent || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return std::string("preparing the container's init: ") + strerror(errno);
+    }
+    report_ours.reset(pair[0]);
+    report_theirs.reset(pair[1]);
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -352,6 +820,11 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   }
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
+  // The workload's pid, as the agent sees it, comes with its first message.
+  const int on = 1;
+  if (setsockopt(ours.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+    return std::string("SO_PASSCRED: ") + strerror(errno);
+  }
 
   ChildPlan plan = {};
   plan.file = request.file.c_str();
@@ -360,12 +833,18 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   plan.cwd = request.cwd.c_str();
   for (int i = 0; i < 3; ++i) plan.stdio[i] = request.stdio[i];
   plan.sock = theirs.get();
-  plan.v1_fds = v1_raw.data();
-  plan.v1_count = v1_raw.size();
-  plan.read_only = read_only.data();
-  plan.read_only_count = read_only.size();
-  plan.writable = writable.data();
-  plan.writable_count = writable.size();
+  plan.cgroup_fds = cgroup_raw.data();
+  plan.cgroup_count = cgroup_raw.size();
+  plan.mounts = mounts.data();
+  plan.mount_count = mounts.size();
+  plan.trees = trees.data();
+  plan.allow_list = request.allow_list;
+  plan.pid_ns = request.pid_namespace;
+  plan.net_none = request.network_none;
+  plan.mount_ns = request.allow_list || request.pid_namespace || !mounts.empty();
+  plan.init_fd = init.get();
+  plan.report_sock = report_theirs.get();
+  plan.agent_pidfd = agent.get();
   plan.caps = request.capabilities;
   plan.seccomp_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
                        (request.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0);
@@ -378,12 +857,12 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = CLONE_PIDFD;
+  args.flags = CLONE_PIDFD | (request.pid_namespace ? CLONE_NEWPID : 0);
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   long pid = sys::Clone3(&args);
   if (pid == 0) {
-    ChildMain(plan);
+    FirstMain(plan);
   }
   const int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
@@ -393,28 +872,22 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   out->pid = static_cast<pid_t>(pid);
   out->pidfd.reset(pidfd);
   theirs.reset();
-  v1.clear();
+  report_theirs.reset();
+  cgroups.clear();
 
-  std::string error = ReceiveListener(ours.get(), &out->listener, &out->mount_ns);
-  if (!error.empty()) {
-    sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
-    siginfo_t info;
-    while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
-    }
-    out->pidfd.reset();
-    out->pid = -1;
+  if (auto error = TakeListener(ours.get(), out); !error.empty()) {
+    KillAndWait(out);
     return error;
   }
-  if ((!read_only.empty() || !writable.empty()) && !out->mount_ns) {
-    sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
-    siginfo_t info;
-    while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
-    }
-    out->pidfd.reset();
-    out->listener.reset();
+  if (plan.mount_ns && !out->mount_ns) {
+    KillAndWait(out);
     return "the workload did not send its mount namespace";
   }
+  if (!request.pid_namespace) {
+    out->workload_pid = out->pid;
+  }
   out->status = std::move(ours);
+  out->exit_report = std::move(report_ours);
   return {};
 }
 
@@ -427,16 +900,16 @@ int AwaitExec(int status_fd, int timeout_ms) {
   if (ready <= 0) {
     return -1;
   }
-  Report report = {};
+  Message m = {};
   ssize_t n;
   do {
-    n = recv(status_fd, &report, sizeof(report), 0);
+    n = recv(status_fd, &m, sizeof(m), 0);
   } while (n < 0 && errno == EINTR);
   if (n == 0) {
-    return 0;  // the child's end closed on exec
+    return 0;  // every end in the children closed on exec
   }
-  if (n == sizeof(report) && report.step == kStepExec) {
-    return report.error;
+  if (n == sizeof(m) && m.type == kFailure && m.a == kStepExec) {
+    return m.b;
   }
   return -1;
 }

@@ -1,17 +1,28 @@
 // Starting a workload under its filter. Everything that can allocate or fail
 // in complicated ways happens in the agent before clone3: the BPF program,
-// argv/envp, the cgroup descriptors. The child then only makes raw,
-// async-signal-safe syscalls:
-//   reset signal dispositions; setsid; join the container's cgroups (v2 and
-//   v1, by writing "0" to their cgroup.procs); when the profile asks for it, a
-//   mount namespace of its own with read-only and writable paths (the
-//   kernel-enforced layer under the broker's path rules); put stdio in place and close
-//   every other descriptor; chdir; drop capabilities to the container's set;
-//   PR_SET_NO_NEW_PRIVS; PR_SET_PDEATHSIG(SIGKILL) (and exit if the agent is
-//   already gone); seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER |
-//   WAIT_KILLABLE_RECV); send the listener to the agent over a SEQPACKET
-//   socket (SCM_RIGHTS); execve.
-// The listener is close-on-exec in the child, so the workload never holds it.
+// argv/envp, the mount plan, the cgroup descriptors. The children then only
+// make raw, async-signal-safe syscalls.
+//
+// The first process (clone3, with CLONE_NEWPID unless the container shares the
+// host's PID namespace) resets signal dispositions, calls setsid and joins the
+// container's cgroups (v2 and v1, by writing "0" to their cgroup.procs). With
+// a PID namespace it is the namespace's init: it arms PR_SET_PDEATHSIG(SIGKILL)
+// on the agent first. Then, as the profile asks: a network namespace with
+// only loopback (network "none"); a mount namespace with the profile's
+// file-system view and, with a PID namespace, a /proc of that namespace. With
+// a PID namespace it forks the workload and executes zviz-init
+// (native/src/init/init.c), which reaps, forwards signals and reports the
+// workload's status; without one it is the workload itself.
+//
+// The workload process puts stdio in place and closes every other descriptor;
+// chdir; drops capabilities to the container's set; PR_SET_NO_NEW_PRIVS;
+// PR_SET_PDEATHSIG(SIGKILL) on its parent; sends the agent a pidfd of itself
+// (and its mount namespace) over the SEQPACKET bootstrap socket; installs its
+// filter (seccomp NEW_LISTENER | WAIT_KILLABLE_RECV); writes the listener's
+// number; waits for the agent to take the listener (pidfd_getfd) and to say so;
+// execve. After the filter it makes only write, read, execve and exit_group,
+// so a profile may broker sendmsg (the profile checker insists on those four).
+// The listener is close-on-exec, so the workload never holds it.
 #pragma once
 
 #include <sys/types.h>
@@ -25,6 +36,12 @@
 
 namespace zviz::broker {
 
+/** One step of the file-system view, made in order (parents before what lies inside them). */
+struct MountStep {
+  enum class Kind : uint8_t { kReadOnly, kWritable, kTmpfs } kind;
+  std::string path;
+};
+
 struct SpawnRequest {
   std::string file;  // absolute path of the executable
   std::vector<std::string> argv;
@@ -33,23 +50,37 @@ struct SpawnRequest {
   int stdio[3] = {-1, -1, -1};
   std::string cgroup_v2;                     // directory of the container's v2 cgroup, or empty
   std::vector<std::string> cgroup_v1_procs;  // cgroup.procs files of its v1 cgroups
-  // Mount namespace: recursive read-only paths ("/" for everything), then
-  // writable paths bound read-write on top. Both empty: the agent's namespace.
-  std::vector<std::string> read_only;
-  std::vector<std::string> writable;
+  /**
+   * The file-system view. Host view: the agent's tree, with `mounts` made
+   * read-only, writable (bound on themselves) or tmpfs. Allow-list view: an
+   * empty read-only root holding only `mounts` (bound from the host), a /proc
+   * and a minimal /dev. Neither, no PID namespace: the agent's mount namespace.
+   */
+  std::vector<MountStep> mounts;
+  bool allow_list = false;
+  /** Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it. */
+  bool pid_namespace = true;
+  std::string init_path;
+  /** Its own network namespace with only loopback. */
+  bool network_none = false;
   uint64_t capabilities = 0;
   bool wait_killable_recv = true;
   const BpfProgram* program = nullptr;
 };
 
 struct Spawned {
+  /** The first process: zviz-init with a PID namespace, else the workload. */
   pid_t pid = -1;
   UniqueFd pidfd;
+  /** The workload's process id in the agent's PID namespace. */
+  pid_t workload_pid = -1;
   UniqueFd listener;
   /** The agent's end of the bootstrap socket: EOF when execve succeeded, a report when it failed. */
   UniqueFd status;
   /** The workload's mount namespace, when it has its own (the supervisor resolves paths in it). */
   UniqueFd mount_ns;
+  /** With a PID namespace: where zviz-init reports the workload's status (struct zviz_init_report). */
+  UniqueFd exit_report;
 };
 
 /** Empty string on success. On failure nothing is left running. */
@@ -61,5 +92,8 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out);
  * or a broken socket.
  */
 int AwaitExec(int status_fd, int timeout_ms);
+
+/** Where the broker addon expects zviz-init: next to itself. Empty when it cannot tell. */
+std::string DefaultInitPath();
 
 }  // namespace zviz::broker

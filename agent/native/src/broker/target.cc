@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "broker/host_proc.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
@@ -69,12 +71,12 @@ int Target::ReadString(uint64_t address, size_t max, std::string* out) const {
   return -ENAMETOOLONG;
 }
 
-long Target::StatusField(const char* name, int base) const {
+bool Target::StatusLine(const char* name, char* out, size_t size) const {
   char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/status", tid_);
-  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  snprintf(path, sizeof(path), "%d/status", tid_);
+  UniqueFd fd(openat(HostProc(), path, O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    return -1;
+    return false;
   }
   char buf[4096];
   size_t used = 0;
@@ -96,11 +98,34 @@ long Target::StatusField(const char* name, int base) const {
   for (char* line = buf; line != nullptr && *line != '\0';) {
     char* next = std::strchr(line, '\n');
     if (std::strncmp(line, name, len) == 0 && line[len] == ':') {
-      return std::strtol(line + len + 1, nullptr, base);
+      const size_t n = next != nullptr ? static_cast<size_t>(next - line) - len - 1 : std::strlen(line + len + 1);
+      snprintf(out, size, "%.*s", static_cast<int>(n), line + len + 1);
+      return true;
     }
     line = next ? next + 1 : nullptr;
   }
-  return -1;
+  return false;
+}
+
+long Target::StatusField(const char* name, int base) const {
+  char value[256];
+  return StatusLine(name, value, sizeof(value)) ? std::strtol(value, nullptr, base) : -1;
+}
+
+pid_t Target::NamespaceId(const char* field) const {
+  char value[256];
+  if (!StatusLine(field, value, sizeof(value))) {
+    return -ESRCH;
+  }
+  // "NSpid:\t4242\t2": the outermost namespace first, the task's own last.
+  const char* last = nullptr;
+  for (const char* p = value; *p != '\0'; ++p) {
+    if ((*p >= '0' && *p <= '9') && (p == value || p[-1] == ' ' || p[-1] == '\t')) {
+      last = p;
+    }
+  }
+  const long id = last != nullptr ? std::strtol(last, nullptr, 10) : -1;
+  return id > 0 ? static_cast<pid_t>(id) : -ESRCH;
 }
 
 pid_t Target::Tgid() const {

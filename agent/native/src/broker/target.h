@@ -33,7 +33,17 @@ class Target {
   /** A field of /proc/<tid>/status as an integer ("Umask" is octal); -1 when missing. */
   long StatusField(const char* name, int base) const;
 
+  /**
+   * The task's id in its own PID namespace, from the last number of a
+   * /proc/<tid>/status line ("NStgid": its process, "NSpid": its thread);
+   * -ESRCH when it cannot be read.
+   */
+  pid_t NamespaceId(const char* field) const;
+
  private:
+  /** Reads the /proc/<tid>/status line `name` into `out`; false when missing. */
+  bool StatusLine(const char* name, char* out, size_t size) const;
+
   int listener_;
   uint64_t id_;
   pid_t tid_;

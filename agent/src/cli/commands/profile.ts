@@ -23,7 +23,8 @@ export function checkProfile(reference: string, io: CheckOutput): number {
     const brokered = plan.brokered.length > 0 ? plan.brokered.join(', ') : 'none';
     io.out(
       `${profile.source}: ok: ${profile.instructions} BPF instructions, ` +
-        `${plan.filter.architectures.join('/')}, brokered: ${brokered}, denials ${plan.filter.audit ? 'audited by the broker' : 'left to the kernel (not counted)'}`
+        `${plan.filter.architectures.join('/')}, brokered: ${brokered}, denials ${plan.filter.audit ? 'audited by the broker' : 'left to the kernel (not counted)'}; ` +
+        `pid: ${plan.pid}, network: ${plan.network}, file system: ${plan.filesystem.view === 'allow-list' ? 'allow-list view' : 'host view'}`
     );
     return 0;
   } catch (error) {

@@ -34,6 +34,8 @@ interface RunOptions {
   socket?: string;
   logDecisions?: boolean;
   eventsAll?: boolean;
+  pid?: 'private' | 'host';
+  network?: 'none' | 'host';
 }
 
 function check<T>(parse: (v: string) => T): (v: string) => string {
@@ -133,6 +135,8 @@ export async function run(
     },
     restart: opts.restart,
     ...(opts.eventsAll ? { eventsAll: true } : {}),
+    ...(opts.pid ? { pid: opts.pid } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
   };
   let last: ServerMessage | undefined;
   const onMessage = (message: ServerMessage) => {
@@ -214,6 +218,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--pids <n>', 'limit on processes and threads').argParser(check(parsePids)))
     .addOption(
       new Option('--restart <policy>', 'no, on-failure[:N] or always').default('no').argParser(check(parseRestart))
+    )
+    .addOption(
+      new Option('--pid <mode>', "private: a PID namespace of the container's own; host: the node's (default: the profile's, private)").choices(['private', 'host'])
+    )
+    .addOption(
+      new Option('--network <mode>', "none: only loopback; host: the node's network (default: the profile's)").choices(['none', 'host'])
     )
     .option('-w, --workdir <dir>', 'working directory, and ${workspace} of the profile (default: the current one)')
     .option(
