@@ -109,6 +109,28 @@ describeWhere([root, seccompUserNotif], 'decision events from the broker', () =>
     await box.manager.remove(second);
   });
 
+  it('applies new limits to the next container at once (a reload)', async () => {
+    const received: NewDecisionEvent[] = [];
+    const events = new BrokerEvents(addon(), (batch) => received.push(...batch), {
+      capacity: 100_000,
+      rate: 1,
+      burst: 10,
+    });
+    drops(events);
+    const before = await refuse(200);
+    events.setLimits({ capacity: 100_000, rate: 1, burst: 1000 });
+    const after = await refuse(200);
+    events.drainNow();
+    const of = (c: Container) => received.filter((e) => e.container_id === c.id).length;
+    const dropped = drops(events);
+    expect(of(before)).toBeLessThan(200);
+    expect(of(before) + (dropped.get(before.id)?.rateLimited ?? 0)).toBe(notable(before));
+    expect(of(after)).toBe(notable(after));
+    expect(dropped.get(after.id)).toBeUndefined();
+    await box.manager.remove(before);
+    await box.manager.remove(after);
+  });
+
   it('drops and counts events when JavaScript cannot take them, and hands them over in small chunks', async () => {
     const batches: number[] = [];
     const received: NewDecisionEvent[] = [];

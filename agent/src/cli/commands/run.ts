@@ -186,7 +186,7 @@ export async function run(
       eventsDropped: opts.logDecisions
         ? (count) =>
             err(
-              `zviz: ${count} decisions not printed: more than ${DEFAULT_BROKER_CONFIG.event_rate_limit} a second (the event rate limit)`
+              `zviz: ${count} decisions not printed: over the event rate limit (${DEFAULT_BROKER_CONFIG.event_rate_limit} a second) or while the event queue was full`
             )
         : undefined,
     });
@@ -220,10 +220,16 @@ export function registerRun(program: Command): void {
       new Option('--restart <policy>', 'no, on-failure[:N] or always').default('no').argParser(check(parseRestart))
     )
     .addOption(
-      new Option('--pid <mode>', "private: a PID namespace of the container's own; host: the node's (default: the profile's, private)").choices(['private', 'host'])
+      new Option(
+        '--pid <mode>',
+        "private: a PID namespace of the container's own; host: the node's (default: the profile's, private)"
+      ).choices(['private', 'host'])
     )
     .addOption(
-      new Option('--network <mode>', "none: only loopback; host: the node's network (default: the profile's)").choices(['none', 'host'])
+      new Option('--network <mode>', "none: only loopback; host: the node's network (default: the profile's)").choices([
+        'none',
+        'host',
+      ])
     )
     .option('-w, --workdir <dir>', 'working directory, and ${workspace} of the profile (default: the current one)')
     .option(
