@@ -105,11 +105,14 @@ export function compileProfile(name: string, validated: Validated, workspace: st
   const defaultErrno = profile.defaultErrnoRet;
 
   const nativeRules: NativeSeccompRule[] = [];
+  // Identical rules add nothing to the filter, and libseccomp takes time
+  // quadratic in their number: each is passed once.
+  const added = new Set<string>();
   for (const rule of rules) {
     if (brokeredByRule.has(rule.name)) {
       continue; // replaced by one unconditional notification below
     }
-    nativeRules.push({
+    const native: NativeSeccompRule = {
       syscall: rule.name,
       action: nativeAction(rule.action, rule.errnoRet, defaultErrno),
       args: rule.args.map((a) => ({
@@ -119,7 +122,12 @@ export function compileProfile(name: string, validated: Validated, workspace: st
         ...(a.valueTwo !== undefined ? { valueTwo: decimal(a.valueTwo) } : {}),
       })),
       pointer: rule.pointer,
-    });
+    };
+    const key = JSON.stringify([native.syscall, native.action, native.args]);
+    if (!added.has(key)) {
+      added.add(key);
+      nativeRules.push(native);
+    }
   }
   const notified = new Set<string>();
   (zviz.broker ?? []).forEach((rule, i) => {
@@ -166,7 +174,7 @@ export function compileProfile(name: string, validated: Validated, workspace: st
         }
       }
       return {
-        syscalls: rule.syscalls,
+        syscalls: [...new Set(rule.syscalls)],
         access: rule.access ?? 'any',
         ...(rule.paths ? { paths: rule.paths.map((p) => expandPathPrefix(p, workspace)) } : {}),
         ...(networks.length > 0 ? { networks } : {}),

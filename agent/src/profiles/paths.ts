@@ -6,11 +6,27 @@
 export const WORKSPACE = '${workspace}';
 export const PSEUDO_PREFIXES = ['pipe:', 'socket:', 'anon_inode:'] as const;
 
+/** Linux's limits (PATH_MAX counts the terminating NUL; NAME_MAX is per component), in bytes. */
+const PATH_MAX_BYTES = 4095;
+const NAME_MAX_BYTES = 255;
+
 export function checkPathPrefix(text: string): string | undefined {
   if ((PSEUDO_PREFIXES as readonly string[]).includes(text)) {
     return undefined;
   }
   const rest = text.startsWith(WORKSPACE) ? text.slice(WORKSPACE.length) : text;
+  // Checked before anything that quotes the text: these are the ones that could be huge.
+  if (text.includes('\0')) {
+    return 'contains a NUL byte, which no path can (native code would cut the path there)';
+  }
+  const bytes = Buffer.byteLength(rest);
+  if (bytes > PATH_MAX_BYTES) {
+    return `is ${bytes} bytes long; a path has at most ${PATH_MAX_BYTES} (PATH_MAX)`;
+  }
+  const long = rest.split('/').find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
+  if (long !== undefined) {
+    return `has a component of ${Buffer.byteLength(long)} bytes ("${long.slice(0, 20)}…"); a component has at most ${NAME_MAX_BYTES} (NAME_MAX)`;
+  }
   if (!text.startsWith(WORKSPACE) && !text.startsWith('/')) {
     return `"${text}" is neither an absolute path, \${workspace}/..., nor one of ${PSEUDO_PREFIXES.join(', ')}`;
   }

@@ -167,7 +167,16 @@ const filter = {
   },
 };
 
-const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
+const stringList = { type: 'array', maxItems: 4096, items: { type: 'string', minLength: 1 } };
+
+/**
+ * A syscall name as libseccomp spells them: lower-case letters, digits and
+ * "_". Anything else (a NUL byte, which native code would cut the name at) is
+ * refused before any name is looked up.
+ */
+const syscallName = { type: 'string', minLength: 1, pattern: '^[a-z0-9_]+$' };
+/** More names than Linux has syscalls is a mistake; duplicates are warned about and compiled once. */
+const syscallNames = { type: 'array', maxItems: 4096, items: syscallName };
 
 export const PROFILE_SCHEMA = {
   type: 'object',
@@ -196,13 +205,14 @@ export const PROFILE_SCHEMA = {
     listenerMetadata: { type: 'string' },
     syscalls: {
       type: ['array', 'null'],
+      maxItems: 4096,
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['action'],
         properties: {
-          names: { type: ['array', 'null'], items: { type: 'string', minLength: 1 } },
-          name: { type: 'string', minLength: 1 },
+          names: { type: ['array', 'null'], maxItems: 4096, items: syscallName },
+          name: syscallName,
           action: { enum: ACTIONS },
           errnoRet: { type: 'integer', minimum: 0, maximum: 4095 },
           args: {
@@ -244,15 +254,16 @@ export const PROFILE_SCHEMA = {
         },
         broker: {
           type: 'array',
+          maxItems: 4096,
           items: {
             type: 'object',
             additionalProperties: false,
             required: ['syscalls', 'decision'],
             properties: {
-              syscalls: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              syscalls: { ...syscallNames, minItems: 1 },
               access: { enum: ACCESS },
-              paths: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-              addresses: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              paths: { ...stringList, minItems: 1 },
+              addresses: { ...stringList, minItems: 1 },
               decision: { enum: BROKER_DECISIONS },
               errno: errnoValue,
               comment: { type: 'string' },

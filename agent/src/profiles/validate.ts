@@ -141,6 +141,9 @@ function anyOfHint(at: string): string {
 }
 
 function patternReason(at: string): string {
+  if (/\/(syscalls\/\d+\/names\/\d+|syscalls\/\d+\/name|broker\/\d+\/syscalls\/\d+)$/.test(at)) {
+    return 'is not a syscall name: lower-case letters, digits and "_" only';
+  }
   if (at.endsWith('/minKernel')) {
     return 'must be a kernel version such as "4.8"';
   }
@@ -309,15 +312,27 @@ export function validateData(data: unknown, catalog: SyscallCatalog): Validation
     if (names.length === 0) {
       problems.push({ pointer: at, reason: 'lists no syscall (names is empty)' });
     }
-    const inRule = new Set<string>();
+    // Each name once: a list of 50,000 copies is checked (and warned about) as one.
+    const inRule = new Map<string, { count: number; second?: string }>();
     for (const { name, at: where } of names) {
+      const seen = inRule.get(name);
+      if (seen) {
+        seen.count++;
+        seen.second ??= where;
+        continue;
+      }
+      inRule.set(name, { count: 1 });
       if (!catalog.known(name)) {
         problems.push({ pointer: `${at}/${where}`, reason: unknownSyscall(name, catalog) });
       }
-      if (inRule.has(name)) {
-        warnings.push({ pointer: `${at}/${where}`, reason: `"${name}" is listed twice in this rule` });
+    }
+    for (const [name, { count, second }] of inRule) {
+      if (count > 1) {
+        warnings.push({
+          pointer: `${at}/${second}`,
+          reason: `"${name}" is listed ${count === 2 ? 'twice' : `${count} times`} in this rule`,
+        });
       }
-      inRule.add(name);
     }
     if (rule.action === 'SCMP_ACT_TRACE') {
       problems.push({ pointer: `${at}/action`, reason: traceReason });
@@ -413,7 +428,12 @@ function checkBroker(
   const seenCatchAll = new Map<string, number>();
   (zviz.broker ?? []).forEach((rule, i) => {
     const at = pointer('zviz', 'broker', i);
+    const inRule = new Set<string>();
     rule.syscalls.forEach((name, k) => {
+      if (inRule.has(name)) {
+        return;
+      }
+      inRule.add(name);
       if (!catalog.known(name)) {
         problems.push({ pointer: `${at}/syscalls/${k}`, reason: unknownSyscall(name, catalog) });
         return;
@@ -499,6 +519,13 @@ function checkBroker(
       });
     }
   }
+  const execRefusal = everyExecRefused(zviz);
+  if (brokered.has('execve') && execRefusal) {
+    problems.push({
+      pointer: execRefusal.pointer,
+      reason: `refuses every execve (decision "${execRefusal.decision}"), and the sandbox starts the workload's command with execve, so no workload could start; allow the programs it may run (a rule with paths and decision "allow" or "log") before refusing the rest`,
+    });
+  }
   const openRules = (zviz.broker ?? []).filter((r) =>
     r.syscalls.some((s) => (OPEN_SYSCALLS as readonly string[]).includes(s))
   );
@@ -521,6 +548,31 @@ function checkBroker(
     }
   }
   return brokered;
+}
+
+/**
+ * Where the broker rules refuse every execve: a rule without paths that
+ * denies or kills comes before any rule that could allow one (or, with no
+ * such rule, the default decision refuses). Undefined when some execve can pass.
+ */
+function everyExecRefused(zviz: NonNullable<Profile['zviz']>): { pointer: string; decision: string } | undefined {
+  const rules = zviz.broker ?? [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    if (!rule.syscalls.includes('execve')) {
+      continue;
+    }
+    if (rule.decision === 'allow' || rule.decision === 'log') {
+      return undefined;
+    }
+    if (!rule.paths) {
+      return { pointer: pointer('zviz', 'broker', i), decision: rule.decision };
+    }
+  }
+  const fallback = zviz.defaultDecision ?? 'allow';
+  return fallback === 'allow' || fallback === 'log'
+    ? undefined
+    : { pointer: '/zviz/defaultDecision', decision: fallback };
 }
 
 /** The workload hands its listener over with write and read, and may exit before execve. */
@@ -580,7 +632,10 @@ function checkFilesystem(profile: Profile, problems: Problem[], warnings: Proble
       }
       seen.set(path, at);
       if (key === 'tmpfs' && path === '/') {
-        problems.push({ pointer: at, reason: 'a tmpfs cannot replace the root; use "view": "allow-list" to start from nothing' });
+        problems.push({
+          pointer: at,
+          reason: 'a tmpfs cannot replace the root; use "view": "allow-list" to start from nothing',
+        });
       }
       if (key === 'writable' && path === '/') {
         problems.push({
@@ -594,7 +649,8 @@ function checkFilesystem(profile: Profile, problems: Problem[], warnings: Proble
       if (path === '/') {
         problems.push({
           pointer: at,
-          reason: 'the allow-list view starts empty and "/" would bring the whole host back; list the directories the workload needs, or use "view": "host"',
+          reason:
+            'the allow-list view starts empty and "/" would bring the whole host back; list the directories the workload needs, or use "view": "host"',
         });
       }
       const provided = PROVIDED_IN_VIEW.find((dir) => under(path, dir));
@@ -616,7 +672,8 @@ function checkFilesystem(profile: Profile, problems: Problem[], warnings: Proble
   if (allowList && (fs.readOnly ?? []).length + (fs.writable ?? []).length === 0) {
     problems.push({
       pointer: pointer('zviz', 'filesystem'),
-      reason: 'an allow-list view with no readOnly or writable path holds no program to run; list at least the directories of the workload and its libraries',
+      reason:
+        'an allow-list view with no readOnly or writable path holds no program to run; list at least the directories of the workload and its libraries',
     });
   }
 }

@@ -1,11 +1,24 @@
 // `zviz profile check` on a corpus of broken profiles: each gets its own
 // `<file>: <JSON pointer>: <reason>` line and a non-zero exit; the built-in
 // and the Docker/Podman profiles pass.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
+import { requireBrokerAddon } from '../../broker/addon';
+import { loadProfile } from '../../profiles/profile';
 import { checkProfile } from './profile';
+
+const scratch = mkdtempSync(join(tmpdir(), 'zviz-profile-check-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let serial = 0;
+
+function scratchProfile(profile: unknown): string {
+  const path = join(scratch, `profile-${serial++}.json`);
+  writeFileSync(path, JSON.stringify(profile));
+  return path;
+}
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures');
 const BROKEN = join(FIXTURES, 'broken-profiles');
@@ -51,6 +64,50 @@ describe('zviz profile check', () => {
       expect(out[0]).toContain('x86_64/x86/x32');
     });
   }
+
+  it('refuses more names in a rule than Linux has syscalls many times over, without checking each', () => {
+    const path = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: Array(50_000).fill('getppid'), action: 'SCMP_ACT_ERRNO' }],
+    });
+    const { code, err } = check(path);
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `${path}: /syscalls/0/names: must have at most 4096 items`,
+      '1 problem; the profile cannot be used',
+    ]);
+  });
+
+  it('takes repeated names once: one warning with the count, one rule in the filter', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        { names: Array(4096).fill('getppid'), action: 'SCMP_ACT_ERRNO' },
+        ...Array.from({ length: 4095 }, () => ({ names: ['getppid'], action: 'SCMP_ACT_ERRNO' })),
+      ],
+    };
+    const path = scratchProfile(profile);
+    const { code, err } = check(path);
+    expect(code).toBe(0);
+    expect(err).toEqual([`warning: ${path}: /syscalls/0/names/1: "getppid" is listed 4096 times in this rule`]);
+    const loaded = loadProfile(path, requireBrokerAddon());
+    expect(loaded.forWorkspace('/').filter.rules.filter((r) => r.syscall === 'getppid')).toHaveLength(1);
+  });
+
+  it('accepts broker rules that let some programs run and refuse every other execve', () => {
+    const path = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      zviz: {
+        broker: [
+          { syscalls: ['execve', 'execveat'], paths: ['/usr/bin', '/bin'], decision: 'log' },
+          { syscalls: ['execve', 'execveat'], decision: 'deny', errno: 'EACCES' },
+        ],
+      },
+    });
+    const { code, err } = check(path);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+  });
 
   it('names an unknown built-in and lists the real ones', () => {
     const { code, err } = check('no-such-profile');
