@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { createSecureContext } from 'node:tls';
 
 import { FileRefused, outputFileProblem, readRegularFile } from '../files/regular-file';
+import { quote, QUOTE_MAX, shorten } from '../text/quote';
 import { parseAddress } from './address';
 import type { Config } from './schema';
 
@@ -28,6 +29,14 @@ export const BCRYPT_HASH = /^\$2[abxy]?\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53
  */
 export const MAX_BCRYPT_COST = 12;
 const MAKE_HASH = "htpasswd -nbBC 10 '' 'PASSWORD' | tr -d ':\\n'";
+/**
+ * What an Authorization header can carry as a bearer token: a client trims
+ * spaces around it and cannot send a line break, so a token with either
+ * could never match (RFC 6750's token68 is stricter still; this allows any
+ * visible ASCII).
+ */
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
+const MAKE_TOKEN = 'generate one with: openssl rand -hex 32';
 
 function fsReason(error: unknown): string {
   return error instanceof FileRefused ? error.reason : (error as Error).message;
@@ -54,7 +63,7 @@ export function readTls(files: { cert_file: string; key_file: string }): TlsMate
     cert = readRegularFile(files.cert_file, MAX_PEM_FILE_BYTES);
     new X509Certificate(cert);
   } catch (error) {
-    const reason = cert ? 'not a PEM certificate' : `cannot read ${files.cert_file}: ${fsReason(error)}`;
+    const reason = cert ? 'not a PEM certificate' : `cannot read ${shorten(files.cert_file)}: ${fsReason(error)}`;
     problems.push({ path: 'metrics.tls.cert_file', reason });
     cert = undefined;
   }
@@ -64,7 +73,7 @@ export function readTls(files: { cert_file: string; key_file: string }): TlsMate
   } catch (error) {
     const reason = key
       ? 'not a PEM private key (an encrypted key is not supported)'
-      : `cannot read ${files.key_file}: ${fsReason(error)}`;
+      : `cannot read ${shorten(files.key_file)}: ${fsReason(error)}`;
     problems.push({ path: 'metrics.tls.key_file', reason });
     key = undefined;
   }
@@ -105,10 +114,20 @@ export function checkConfig(config: Config): Problem[] {
     stray(['users']);
     if ((auth.token === undefined) === (auth.token_file === undefined)) {
       problems.push({ path: 'metrics.auth', reason: 'bearer auth needs exactly one of token or token_file' });
+    } else if (typeof auth.token === 'string' && !BEARER_TOKEN.test(auth.token)) {
+      problems.push({
+        path: 'metrics.auth.token',
+        reason: `must be visible ASCII characters only, without spaces or line breaks (as an Authorization header carries it); ${MAKE_TOKEN}`,
+      });
     } else if (typeof auth.token_file === 'string') {
       try {
         const token = readSecretFile(auth.token_file);
-        if (token.length < 16) {
+        if (!BEARER_TOKEN.test(token)) {
+          problems.push({
+            path: 'metrics.auth.token_file',
+            reason: `must hold visible ASCII characters only, without spaces or line breaks (one final newline is allowed); ${MAKE_TOKEN}`,
+          });
+        } else if (token.length < 16) {
           problems.push({
             path: 'metrics.auth.token_file',
             reason: `holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`,
@@ -119,7 +138,7 @@ export function checkConfig(config: Config): Problem[] {
       } catch (error) {
         problems.push({
           path: 'metrics.auth.token_file',
-          reason: `cannot read ${auth.token_file}: ${fsReason(error)}`,
+          reason: `cannot read ${shorten(auth.token_file)}: ${fsReason(error)}`,
         });
       }
     }
@@ -129,7 +148,8 @@ export function checkConfig(config: Config): Problem[] {
     if (Object.keys(users).length === 0) {
       problems.push({ path: 'metrics.auth.users', reason: 'basic auth needs at least one user: name: bcrypt-hash' });
     }
-    for (const [user, hash] of Object.entries(users)) {
+    for (const [name, hash] of Object.entries(users)) {
+      const user = shorten(name, QUOTE_MAX);
       const form = BCRYPT_HASH.exec(hash);
       if (!form) {
         problems.push({
@@ -163,7 +183,7 @@ function outputProblems(config: Config): Problem[] {
   const check = (path: string, value: string) => {
     const why = outputFileProblem(value);
     if (why) {
-      problems.push({ path, reason: `${value} ${why}` });
+      problems.push({ path, reason: `${shorten(value)} ${why}` });
     }
   };
   const output = config.logging.output;
@@ -171,13 +191,13 @@ function outputProblems(config: Config): Problem[] {
     if (!isAbsolute(output)) {
       problems.push({
         path: 'logging.output',
-        reason: `${JSON.stringify(output)} is neither stderr, stdout nor an absolute file path`,
+        reason: `${quote(output)} is neither stderr, stdout nor an absolute file path`,
       });
     } else {
       const why = outputFileProblem(output);
       if (why) {
         const hint = /^\/dev\/(stderr|stdout)$/.test(output) ? ` (write ${output.slice(5)} for the agent's own)` : '';
-        problems.push({ path: 'logging.output', reason: `${output} ${why}${hint}` });
+        problems.push({ path: 'logging.output', reason: `${shorten(output)} ${why}${hint}` });
       }
     }
   }

@@ -61,7 +61,7 @@ describe('configuration errors name the file, the key and the reason', () => {
         '<file>: logging.audit.max_size_mb: must be greater than 0 (got 0)',
         '<file>: metrics.rate_limit.burst: must be at least 1 (got 0)',
         '<file>: api.ring_size: must be at least 1 (got 0)',
-        '<file>: api.stream.heartbeat_seconds: must be greater than 0 (got 0)',
+        '<file>: api.stream.heartbeat_seconds: must be at least 1 (got 0)',
       ],
     ],
     [

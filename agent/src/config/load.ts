@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { isMap, parseDocument } from 'yaml';
 
 import { readRegularText, type FileRefused } from '../files/regular-file';
+import { quote, QUOTE_MAX, shorten } from '../text/quote';
 import { checkConfig } from './checks';
 import type { JsonSchema } from './json-schema';
 import { CONFIG_SCHEMA, DEFAULT_CONFIG_PATH, type Config } from './schema';
@@ -153,7 +154,13 @@ function dotted(instancePath: string, extra?: string): string {
   if (extra !== undefined) {
     parts.push(extra);
   }
-  return parts.length > 0 ? parts.join('.') : '(root)';
+  // A key can be as long as the file: say how long instead of repeating it.
+  return parts.length > 0 ? parts.map((p) => shorten(p, QUOTE_MAX)).join('.') : '(root)';
+}
+
+/** A value the file held, as an error message may repeat it: quoted, cut when long. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? quote(value) : shorten(JSON.stringify(value) ?? String(value), QUOTE_MAX);
 }
 
 function describeValue(value: unknown): string {
@@ -212,7 +219,7 @@ function reasonFor(error: ErrorObject): { path: string; reason: string } | undef
     case 'enum':
       return {
         path: dotted(error.instancePath),
-        reason: `must be one of ${(params.allowedValues as unknown[]).join(', ')} (got ${JSON.stringify(data)})`,
+        reason: `must be one of ${(params.allowedValues as unknown[]).join(', ')} (got ${shown(data)})`,
       };
     case 'minimum':
       return { path: dotted(error.instancePath), reason: `must be at least ${params.limit} (got ${data})${hint}` };
@@ -235,7 +242,7 @@ function reasonFor(error: ErrorObject): { path: string; reason: string } | undef
       }
       return {
         path: dotted(error.instancePath),
-        reason: `${JSON.stringify(data)} is not allowed: ${parent.description ?? `must match ${params.pattern}`}`,
+        reason: `${shown(data)} is not allowed: ${parent.description ?? `must match ${params.pattern}`}`,
       };
     case 'propertyNames': {
       const name = String(params.propertyName);

@@ -175,7 +175,7 @@ const apiSchema: JsonSchema = {
       properties: {
         max_clients: { type: 'integer', minimum: 1, maximum: 10000, default: 32 },
         buffer_events: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000 },
-        heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15 },
+        heartbeat_seconds: { type: 'number', minimum: 1, maximum: 3600, default: 15 },
       },
     },
   },
