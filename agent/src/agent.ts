@@ -1,6 +1,7 @@
 // The agent's lifecycle: builds the core (registry, event hub, HTTP server),
 // starts the components in order, answers /health and /ready from their
 // reports, applies reloads, and stops everything in reverse order.
+import Negotiator from 'negotiator';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 
@@ -249,9 +250,12 @@ export class Agent implements AgentContext {
     };
   }
 
-  /** Ready when running and every required component reports ok; else the reasons. */
-  readiness(): MetricSource & { notReady(): string[] } {
-    const notReady = () => {
+  /**
+   * Ready when running and every required component reports ok; else what
+   * is not, with each component's reason when `details` (see /health).
+   */
+  readiness(): MetricSource & { notReady(details?: boolean): string[] } {
+    const notReady = (details = true) => {
       const reasons: string[] = [];
       if (this.phase !== 'running') {
         reasons.push(`agent ${this.phase}`);
@@ -259,7 +263,8 @@ export class Agent implements AgentContext {
       for (const entry of this.running) {
         const report = this.componentHealth(entry);
         if (entry.component.required && report.status !== 'ok') {
-          reasons.push(`${entry.component.name} ${report.status}${report.reason ? `: ${report.reason}` : ''}`);
+          const why = details && report.reason ? `: ${report.reason}` : '';
+          reasons.push(`${entry.component.name} ${report.status}${why}`);
         }
       }
       return reasons;
@@ -303,7 +308,9 @@ export class Agent implements AgentContext {
         Vary: 'Accept, Accept-Encoding',
       };
       let payload: Buffer = body;
-      if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && payload.length > 1024) {
+      // q-values count: `gzip;q=0` is a refusal, `*` an acceptance.
+      const encoding = new Negotiator(req).encoding(['gzip', 'identity']);
+      if (encoding === 'gzip' && payload.length > 1024) {
         payload = await gzipAsync(payload);
         headers['Content-Encoding'] = 'gzip';
       }
@@ -314,17 +321,17 @@ export class Agent implements AgentContext {
     server.route(
       'GET',
       '/health',
-      ({ res }) => {
+      ({ res, authenticated }) => {
         const report = this.health();
-        sendJson(res, report.status === 'unhealthy' ? 503 : 200, report);
+        sendJson(res, report.status === 'unhealthy' ? 503 : 200, authenticated ? report : healthSummary(report));
       },
       { access: 'probe' }
     );
     server.route(
       'GET',
       '/ready',
-      ({ res }) => {
-        const reasons = readiness.notReady();
+      ({ res, authenticated }) => {
+        const reasons = readiness.notReady(authenticated);
         if (reasons.length === 0) {
           sendText(res, 200, 'ready\n');
         } else {
@@ -398,6 +405,27 @@ export class Agent implements AgentContext {
     this.log.error({ reason }, 'configuration reload failed');
     return false;
   }
+}
+
+/**
+ * What /health tells a client without credentials (auth on, probes exempt):
+ * seed 000's fields and each component's status, none of the reasons or
+ * details (paths, kernel features, library versions) that help an attacker
+ * more than a probe.
+ */
+export function healthSummary(report: HealthReport): HealthReport {
+  const { status, version, uptime, containers, broker } = report;
+  const components = Object.fromEntries(
+    Object.entries(report.components).map(([name, component]) => [name, { status: component.status }])
+  );
+  return {
+    status,
+    version,
+    uptime,
+    containers,
+    broker: { status: broker.status, inflight: broker.inflight },
+    components,
+  };
 }
 
 function streamOptions(config: Config) {

@@ -179,3 +179,37 @@ export async function everySecond(
   }
   return seen;
 }
+
+/**
+ * Sends bytes as they are on a connection of its own and returns everything
+ * the agent sent back until it closed the connection (or `timeoutMs` passed,
+ * then with a note at the end).
+ */
+export function raw(port: number, bytes: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const done = (note = '') => resolve(Buffer.concat(chunks).toString('latin1') + note);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      done('\n[still open]');
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+    socket.write(bytes);
+  });
+}
+
+/** A raw answer's status line, headers (lower-case names) and body. */
+export function parseRaw(text: string): { statusLine: string; headers: Record<string, string>; body: string } {
+  const [head, ...rest] = text.split('\r\n\r\n');
+  const [statusLine, ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()])
+  );
+  return { statusLine, headers, body: rest.join('\r\n\r\n') };
+}

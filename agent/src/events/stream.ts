@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 import { badRequest, serviceUnavailable } from '../server/errors';
+import { quote } from '../text/quote';
 import type { RequestContext } from '../server/http';
 import { queryInteger, rejectUnknownParams } from '../server/query';
 import { FILTER_PARAMS, isUnfiltered, matches, parseFilter, type DecisionFilter } from './filter';
@@ -67,7 +68,7 @@ export class DecisionStream implements MetricSource {
     let since = queryInteger(ctx.query, 'since', { min: 0, max: Number.MAX_SAFE_INTEGER });
     if (typeof header === 'string' && header !== '') {
       if (!/^\d{1,15}$/.test(header)) {
-        throw badRequest(`invalid Last-Event-ID: must be an event id (a whole number), got ${JSON.stringify(header)}`);
+        throw badRequest(`invalid Last-Event-ID: must be an event id (a whole number), got ${quote(header)}`);
       }
       since = Number(header);
     }

@@ -13,6 +13,7 @@ import type { TlsMaterial } from '../config/checks';
 import type { AuthConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { PromClientSource } from '../metrics/prom-client-source';
+import { quote, shorten } from '../text/quote';
 import { Authenticator } from './auth';
 import { ConnectionTable, type Connection, type ConnectionLimits } from './connections';
 import { HttpError, payloadTooLarge } from './errors';
@@ -177,6 +178,9 @@ export class AgentServer {
       // default, which made a 10 s limit 10 to 40 s); once a second keeps them
       // to the second.
       connectionsCheckingInterval: 1000,
+      // Node would answer a missing Host itself, without the security
+      // headers or the JSON body; handle() does it instead.
+      requireHostHeader: false,
     };
     const server = settings.tls
       ? createHttpsServer(
@@ -218,6 +222,13 @@ export class AgentServer {
       }
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
+    // Without these listeners Node answers an unmet Expect with a bare 417
+    // and drops a CONNECT without a word.
+    server.on('checkExpectation', handler);
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      this.requests.inc({ route: 'invalid', code: '405' });
+      answerAndClose(socket, 405, 'CONNECT is not supported: the agent is not a proxy');
+    });
     server.on('tlsClientError', (error: Error) => this.log.debug({ err: error.message }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -329,8 +340,15 @@ export class AgentServer {
     }
   }
 
-  /** The request target as a URL; 414, 400 or 413 for what cannot be served. */
+  /** The request target as a URL; 414, 400, 413 or 417 for what cannot be served. */
   private parseTarget(req: IncomingMessage): URL {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headers.host === undefined) {
+      throw new HttpError(400, 'HTTP/1.1 requests need a Host header');
+    }
+    const expect = req.headers.expect;
+    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+      throw new HttpError(417, `cannot meet Expect: ${quote(expect)}; only 100-continue is supported`);
+    }
     const target = req.url ?? '';
     if (target.length > MAX_URL_LENGTH) {
       throw new HttpError(414, `request target longer than ${MAX_URL_LENGTH} bytes`);
@@ -361,7 +379,7 @@ export class AgentServer {
         Allow: methods.join(', '),
       });
     }
-    throw new HttpError(404, `no such endpoint: ${path}`);
+    throw new HttpError(404, `no such endpoint: ${shorten(path)}`);
   }
 
   /** Takes one token of the client's budget, or throws 429. */
@@ -453,19 +471,33 @@ export class AgentServer {
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };
 
+/** What the JSON body of an answer on a raw socket says. */
+const RAW_MESSAGES: Record<number, string> = {
+  400: 'bad request: not an HTTP/1.x request the agent can read',
+  408: 'request timeout: the request did not arrive in time',
+  431: `request header fields too large: the request line and headers together passed ${MAX_HEADER_BYTES} bytes`,
+};
+
 /**
- * Answers on a socket Node's HTTP layer has given up on, then destroys it:
- * only ending it would leave a half-closed socket that holds its place until
- * the client closes its side, which a hostile client never does.
+ * Answers on a socket Node's HTTP layer has given up on (or never took), with
+ * the same JSON body and security headers as every other answer, then
+ * destroys it: only ending it would leave a half-closed socket that holds its
+ * place until the client closes its side, which a hostile client never does.
  */
-function answerAndClose(socket: Socket, status: number): void {
+function answerAndClose(
+  socket: Socket,
+  status: number,
+  message = RAW_MESSAGES[status] ?? 'bad request',
+  extra: Record<string, string> = {}
+): void {
   const reason = REASONS[status] ?? 'Bad Request';
-  const body = `${JSON.stringify({ error: reason.toLowerCase() })}\n`;
-  const headers = Object.entries(SECURITY_HEADERS)
+  const body = `${JSON.stringify({ error: message })}\n`;
+  const headers = Object.entries({ ...SECURITY_HEADERS, ...extra })
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
   socket.end(

@@ -1,5 +1,6 @@
 // Query parameters checked like any other input: a bad value is a 400 that
 // says which parameter, what it must be and what was sent.
+import { quote } from '../text/quote';
 import { badRequest } from './errors';
 
 export function queryInteger(
@@ -12,7 +13,7 @@ export function queryInteger(
     return fallback;
   }
   if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw badRequest(`invalid ${name}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    throw badRequest(`invalid ${name}: must be a whole number from ${min} to ${max} (got ${quote(raw)})`);
   }
   return Number(raw);
 }
@@ -29,7 +30,7 @@ export function queryEnumList<T extends string>(
   }
   for (const value of values) {
     if (!allowed.includes(value as T)) {
-      throw badRequest(`invalid ${name}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+      throw badRequest(`invalid ${name}: ${quote(value)} is not one of ${allowed.join(', ')}`);
     }
   }
   return values as Set<T>;
@@ -59,7 +60,7 @@ export function queryList(
   if (pattern) {
     for (const value of values) {
       if (!pattern.test(value)) {
-        throw badRequest(`invalid ${name}: ${JSON.stringify(value)} is not ${what ?? `matching ${pattern}`}`);
+        throw badRequest(`invalid ${name}: ${quote(value)} is not ${what ?? `matching ${pattern}`}`);
       }
     }
   }
@@ -70,7 +71,7 @@ export function queryList(
 export function rejectUnknownParams(query: URLSearchParams, known: readonly string[]): void {
   for (const name of query.keys()) {
     if (!known.includes(name)) {
-      throw badRequest(`unknown parameter ${JSON.stringify(name)} (known: ${known.join(', ')})`);
+      throw badRequest(`unknown parameter ${quote(name)} (known: ${known.join(', ')})`);
     }
   }
 }

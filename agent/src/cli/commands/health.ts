@@ -42,6 +42,10 @@ export function registerHealth(program: Command): void {
     .addOption(new Option('--timeout <seconds>', 'give up after this long').argParser(seconds).default(5))
     .option('--json', 'print the agent’s JSON as it came')
     .option('--insecure', 'with TLS, do not verify the agent’s certificate')
+    .addHelpText(
+      'after',
+      '\nBasic auth: set ZVIZ_AGENT_USER and ZVIZ_AGENT_PASSWORD (the configuration holds only hashes).'
+    )
     .action(async (opts: HealthOptions) => {
       process.exitCode = await checkHealth(opts);
     });
@@ -58,9 +62,15 @@ async function checkHealth(opts: HealthOptions): Promise<number> {
   const tls = config.metrics.tls;
   const url = `${tls ? 'https' : 'http'}://${formatAddress({ host, port: parsed.port })}/health`;
   const headers: Record<string, string> = { Accept: 'application/json' };
+  // Credentials whenever there are some: without them, an agent with auth on
+  // tells only the summary (status, version, uptime, counts).
   const auth = config.metrics.auth;
-  if (auth.type === 'bearer' && auth.token && !auth.exempt_probes) {
+  const user = process.env.ZVIZ_AGENT_USER;
+  const password = process.env.ZVIZ_AGENT_PASSWORD;
+  if (auth.type === 'bearer' && auth.token) {
     headers.Authorization = `Bearer ${auth.token}`;
+  } else if (auth.type === 'basic' && user && password) {
+    headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   }
 
   let status: number;
@@ -89,6 +99,9 @@ async function checkHealth(opts: HealthOptions): Promise<number> {
     throw new CliExit(EXIT.unreachable, `${url} answered HTTP ${status} without a health report`);
   }
   process.stdout.write(opts.json ? `${body.trimEnd()}\n` : describe(report));
+  if (!opts.json && auth.type === 'basic' && !headers.Authorization) {
+    process.stdout.write('  (reasons and details need credentials: set ZVIZ_AGENT_USER and ZVIZ_AGENT_PASSWORD)\n');
+  }
   return report.status === 'healthy' ? EXIT.ok : EXIT.failure;
 }
 
