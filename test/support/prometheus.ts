@@ -30,6 +30,10 @@ export interface PrometheusOptions {
    * (the last 15 days).
    */
   backfill?: string;
+  /** Remote-write endpoints (a scale-out store's `/api/v1/write`), with their queue settings. */
+  remoteWrite?: Array<{ url: string; queue_config?: Record<string, unknown> }>;
+  /** Extra command-line flags. */
+  flags?: string[];
 }
 
 export interface PromSample {
@@ -62,6 +66,7 @@ export class TestPrometheus {
         static_configs: [{ targets: t.targets }],
         ...t.extra,
       })),
+      ...(options.remoteWrite ? { remote_write: options.remoteWrite } : {}),
     };
     writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
     if (options.backfill) {
@@ -87,6 +92,7 @@ export class TestPrometheus {
         `--web.listen-address=127.0.0.1:${port}`,
         '--web.enable-lifecycle',
         '--log.level=warn',
+        ...(options.flags ?? []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] }
     );

@@ -1,0 +1,209 @@
+// A small fleet with the real processes (bench/fleet, which `npm run
+// bench:fleet` runs with fifty agents): six `zviz agent` processes, two of
+// them canaries, one Prometheus scraping them all, and the backend executable
+// finding them through up{job="zviz"}. What a fleet's Grafana relies on:
+// every agent found and asked, nodes down or hung never failing a panel but
+// named in it, "Save & test" telling a node that is down from a data source
+// that cannot reach its agents, and the live stream relaying every agent at
+// once, losing nothing when agents restart together.
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { waitFor } from '@zviz/test-support/ports';
+import { binary, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+
+import { AGENT_BUNDLE, Fleet, REPO } from '../../bench/fleet/fleet';
+import { compareWithAudit, LiveSubscription } from '../../bench/fleet/live';
+import type { DecodedFrame } from '../../pkg-backend/src/frames/arrow';
+import { executable } from '../../pkg-backend/test/fixtures/plugin-process';
+
+function column(frame: DecodedFrame, name: string): unknown[] {
+  const field = frame.fields.find((f) => f.name === name);
+  if (!field) {
+    throw new Error(`frame ${frame.name} has no field ${name}`);
+  }
+  return field.values;
+}
+
+async function streamClients(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^zviz_api_stream_clients (\S+)/m.exec(text)?.[1] ?? NaN);
+}
+
+describeWhere(
+  [
+    root,
+    seccompUserNotif,
+    binary('prometheus'),
+    binary('perl'),
+    file(AGENT_BUNDLE, 'needs the built agent (npm run build)'),
+    file(executable, 'needs the built backend executable (npm run build)'),
+    file(join(REPO, 'deploy/prometheus/zviz-rules.yaml'), 'needs the generated rules'),
+  ],
+  'a fleet of agents behind one datasource',
+  () => {
+    let fleet: Fleet;
+    const now = () => Date.now();
+
+    beforeAll(async () => {
+      fleet = await Fleet.start({
+        agents: 6,
+        canaryEvery: 3,
+        scrapeIntervalSeconds: 1,
+        datasource: { timeoutSeconds: 3 },
+      });
+    }, 180_000);
+
+    afterAll(async () => {
+      await fleet?.stop();
+    }, 120_000);
+
+    it('finds every agent through up{job="zviz"} and reads its node name and variant', async () => {
+      const { A } = await fleet.plugin!.client.queryData(
+        [{ refId: 'A', model: { queryType: 'health' }, from: now() - 60_000, to: now() }],
+        fleet.plugin!.config
+      );
+      expect(A.error).toBe('');
+      const table = A.frames[0];
+      const rows = column(table, 'agent').map((agent, i) => ({
+        agent,
+        node: column(table, 'node')[i],
+        variant: column(table, 'variant')[i],
+        status: column(table, 'status')[i],
+      }));
+      expect(rows).toEqual(
+        [...fleet.agents]
+          .sort((a, b) => a.address.localeCompare(b.address))
+          .map((a) => ({ agent: a.address, node: a.node, variant: a.variant, status: 'healthy' }))
+      );
+      expect(fleet.canaries.map((a) => a.node)).toEqual(['fleet-01', 'fleet-04']);
+      expect(table.meta?.notices).toBeUndefined();
+    });
+
+    it('merges the audit events of every agent, newest first', async () => {
+      await waitFor('events from every agent', async () =>
+        fleet.agents.every((a) => a.auditSince(0).some((r) => r.syscall === 'ptrace'))
+      );
+      const { A } = await fleet.plugin!.client.queryData(
+        [
+          {
+            refId: 'A',
+            model: { queryType: 'audit', syscall: 'ptrace', limit: 600 },
+            from: now() - 600_000,
+            to: now(),
+          },
+        ],
+        fleet.plugin!.config
+      );
+      expect(A.error).toBe('');
+      const agents = new Set(column(A.frames[0], 'agent'));
+      expect([...agents].sort()).toEqual(fleet.agents.map((a) => a.address).sort());
+      const times = column(A.frames[0], 'timestamp') as bigint[];
+      expect(times.every((t, i) => i === 0 || t <= times[i - 1])).toBe(true);
+    });
+
+    it('a hung agent (SIGSTOP) costs a query its time budget and is named; the others answer', async () => {
+      const hung = fleet.agents[4];
+      hung.pause();
+      try {
+        const started = now();
+        const { A } = await fleet.plugin!.client.queryData(
+          [{ refId: 'A', model: { queryType: 'audit', limit: 100 }, from: now() - 600_000, to: now() }],
+          fleet.plugin!.config
+        );
+        const took = now() - started;
+        expect(A.error).toBe('');
+        expect(took).toBeGreaterThanOrEqual(2_900);
+        expect(took).toBeLessThan(10_000);
+        expect(A.frames[0].meta?.notices).toEqual([
+          {
+            severity: 'warning',
+            text: `1 of 6 agents did not answer: ${hung.address} (no answer within the query's time budget of 3 s); their events are missing`,
+          },
+        ]);
+        expect(new Set(column(A.frames[0], 'agent')).size).toBe(5);
+      } finally {
+        hung.resume();
+      }
+    });
+
+    it('an agent down: its row says unreachable, the panel says who; "Save & test" tells down nodes from unreachable ones', async () => {
+      const down = fleet.agents[5];
+      await down.stop('SIGKILL');
+      try {
+        const health = await fleet.plugin!.client.queryData(
+          [{ refId: 'A', model: { queryType: 'health' }, from: now() - 60_000, to: now() }],
+          fleet.plugin!.config
+        );
+        const table = health.A.frames[0];
+        const row = column(table, 'agent').indexOf(down.address);
+        expect(column(table, 'status')[row]).toBe('unreachable');
+        expect(column(table, 'error')[row]).toBe(`agent ${down.address}: connection refused`);
+        expect(table.meta?.notices).toEqual([
+          { severity: 'warning', text: `1 of 6 agents did not answer: ${down.address} (connection refused)` },
+        ]);
+
+        // Prometheus sees it down too: the data source's settings are fine.
+        await fleet.untilUp([down], 0);
+        const ok = await fleet.plugin!.client.checkHealth(fleet.config('down-known'));
+        expect(ok.status).toBe('OK');
+        expect(ok.message).toBe(
+          `Prometheus at ${fleet.prometheus!.url}: OK, 5 agents report zviz_build_info; 5 of 6 agents reachable; ` +
+            `1 down for Prometheus too (up{job="zviz"} == 0): agent ${down.address}: connection refused`
+        );
+        // The data source reaches none of the agents Prometheus reaches (here: the wrong scheme).
+        const bad = await fleet.plugin!.client.checkHealth(fleet.config('wrong-scheme', { agentScheme: 'https' }));
+        expect(bad.status).toBe('ERROR');
+        expect(bad.message).toContain(`agent ${fleet.agents[0].address}: TLS: `);
+        expect(bad.message).toContain(`agent ${down.address}: connection refused`);
+      } finally {
+        down.start();
+        await down.ready();
+        await fleet.untilUp([down], 1);
+      }
+    });
+
+    it('relays every agent live at once, and loses nothing when two agents restart together', async () => {
+      const live = new LiveSubscription(fleet.plugin!.client, 'decisions', fleet.config('live'));
+      try {
+        await waitFor(
+          'relayed events from every agent',
+          async () => fleet.agents.every((a) => live.of(a.address).length > 0),
+          { timeoutMs: 30_000 }
+        );
+        for (const agent of fleet.agents) {
+          expect(await streamClients(agent.url)).toBe(1);
+        }
+        const from = now();
+        const restarted = fleet.agents.slice(1, 3);
+        await Promise.all(restarted.map((a) => a.stop()));
+        restarted.forEach((a) => a.start());
+        await Promise.all(restarted.map((a) => a.ready()));
+        const back = now();
+        await waitFor(
+          'relayed events from the restarted agents',
+          async () => restarted.every((a) => live.of(a.address).some((e) => Date.parse(e.timestamp) > back)),
+          { timeoutMs: 30_000 }
+        );
+        // Let the last events of the window reach the stream (100 ms batches).
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const until = now() - 1000;
+        for (const agent of fleet.agents) {
+          const audit = agent.auditSince(from, until);
+          const relayed = live
+            .of(agent.address)
+            .filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) <= until);
+          const { missing, extra } = compareWithAudit(audit, relayed);
+          expect(audit.length, agent.node).toBeGreaterThan(0);
+          expect({ agent: agent.node, missing, extra }).toEqual({ agent: agent.node, missing: [], extra: 0 });
+        }
+        expect(live.error).toBeUndefined();
+      } finally {
+        live.cancel();
+      }
+      await waitFor('every agent stream closed', async () =>
+        (await Promise.all(fleet.agents.map((a) => streamClients(a.url)))).every((n) => n === 0)
+      );
+    });
+  }
+);
