@@ -84,6 +84,18 @@ if ! command -v kustomize >/dev/null 2>&1; then
   GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
 
+# VictoriaMetrics (single node): the scale-out store that the remote-write
+# test compares with Prometheus (test/store). Debian does not package it; it is
+# built from the Go module proxy into the tools cache, never the repository.
+# test/support/victoria-metrics.ts looks for it there, at this version.
+VM_VERSION=v1.151.0
+TOOLS_BIN="${ZVIZ_TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/zviz/bin}"
+if ! go version -m "$TOOLS_BIN/victoria-metrics" 2>/dev/null | grep -q "VictoriaMetrics/VictoriaMetrics[[:space:]]*$VM_VERSION"; then
+  echo "setup: building VictoriaMetrics $VM_VERSION from the Go module proxy into $TOOLS_BIN"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" go install "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$VM_VERSION"
+fi
+
 # Install from the lockfile when node_modules is absent or older than it.
 # `npm ci` never rewrites package-lock.json, so a fresh clone stays clean;
 # the lockfile lists every platform's optional packages (test/install).

@@ -6,16 +6,20 @@
 // named in it, "Save & test" telling a node that is down from a data source
 // that cannot reach its agents, and the live stream relaying every agent at
 // once, losing nothing when agents restart together.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
 import { binary, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 
-import { AGENT_BUNDLE, Fleet, REPO } from '../../bench/fleet/fleet';
+import { AGENT_BUNDLE, Fleet, REPO, RULES } from '../../bench/fleet/fleet';
 import { compareWithAudit, LiveSubscription } from '../../bench/fleet/live';
 import type { DecodedFrame } from '../../pkg-backend/src/frames/arrow';
 import { executable } from '../../pkg-backend/test/fixtures/plugin-process';
+import { bundledDashboards } from '../browser/harness/dashboard/bundled';
+import { prepareTargets } from '../browser/harness/dashboard/targets';
 
 function column(frame: DecodedFrame, name: string): unknown[] {
   const field = frame.fields.find((f) => f.name === name);
@@ -100,6 +104,57 @@ describeWhere(
       expect([...agents].sort()).toEqual(fleet.agents.map((a) => a.address).sort());
       const times = column(A.frames[0], 'timestamp') as bigint[];
       expect(times.every((t, i) => i === 0 || t <= times[i - 1])).toBe(true);
+    });
+
+    it('the rollout dashboard and the canary alerts compare all canary agents with all production ones', async () => {
+      const prom = fleet.prometheus!;
+      // Rate windows of the rules (5m) and of the dashboard need some history.
+      await prom.waitForSamples('job_variant:zviz_broker_requests:rate5m', (s) => s.length === 2);
+      const time = Date.now() / 1000;
+      const instances = (variant: string) =>
+        fleet.agents
+          .filter((a) => a.variant === variant)
+          .map((a) => a.address.replace(/\./g, '\\\\.'))
+          .join('|');
+      const scalar = async (expr: string) => {
+        const samples = await prom.query(expr, time);
+        expect(samples, expr).toHaveLength(1);
+        return Number(samples[0].value![1]);
+      };
+
+      // The stat panel, with the variables at "All", over the last minute.
+      const rollout = bundledDashboards().find((d) => d.name === 'rollout')!.dashboard;
+      const window = { fromMs: time * 1000 - 60_000, toMs: time * 1000, scrapeIntervalSeconds: 1 };
+      const stat = prepareTargets(rollout, window).find((t) => t.panel.title === 'Canary refusal ratio vs production')!;
+      const refusedShare = (variant: string) =>
+        `sum(increase(zviz_broker_decisions_total{decision=~"deny|trap|kill", instance=~"${instances(variant)}"}[60s]))` +
+        ` / sum(increase(zviz_broker_decisions_total{instance=~"${instances(variant)}"}[60s]))`;
+      const panel = await scalar(stat.expr);
+      const byHand = (await scalar(refusedShare('canary'))) / (await scalar(refusedShare('production')));
+      expect(panel).toBeCloseTo(byHand, 6);
+      // The canaries refuse 2 of every 4 brokered calls, production 1 of 4.
+      expect(panel).toBeGreaterThan(1.8);
+      expect(panel).toBeLessThan(2.2);
+
+      // The canary alerts' values (their expressions without the threshold) against the same
+      // computed from the recorded series of each variant's instances, named one by one.
+      const rules = parse(readFileSync(RULES, 'utf8')) as {
+        groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string }> }>;
+      };
+      const canary = rules.groups.find((g) => g.name === 'zviz.canary')!.rules;
+      const value = (name: string) => canary.find((r) => r.alert === name)!.expr.replace(/\s*>\s*[\d.e-]+\s*$/, '');
+      const p99 = (variant: string) =>
+        `histogram_quantile(0.99, sum by (le) (instance_le:zviz_broker_latency_seconds_bucket:rate5m{instance=~"${instances(variant)}"}))`;
+      expect(await scalar(value('ZVizCanaryBrokerLatencyHigh'))).toBeCloseTo(await scalar(p99('canary')), 9);
+      expect(await scalar(value('ZVizCanarySlowerThanProduction'))).toBeCloseTo(
+        (await scalar(p99('canary'))) / Math.max(await scalar(p99('production')), 0.0001),
+        6
+      );
+      const errorRatio = (variant: string) =>
+        `sum(instance:zviz_broker_errors:rate5m{instance=~"${instances(variant)}"}) / sum(instance:zviz_broker_requests:rate5m{instance=~"${instances(variant)}"})`;
+      expect(await scalar(value('ZVizCanaryBrokerErrorRateHigh'))).toBeCloseTo(await scalar(errorRatio('canary')), 9);
+      const samples = await prom.query(value('ZVizCanaryDegradedVsProduction'), time);
+      expect(samples.map((s) => s.metric)).toEqual([{ job: 'zviz' }]);
     });
 
     it('a hung agent (SIGSTOP) costs a query its time budget and is named; the others answer', async () => {

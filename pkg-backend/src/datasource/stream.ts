@@ -3,7 +3,7 @@
 // agent's SSE stream (/api/v1/decisions/stream) as audit frames in JSON.
 // Each agent connection starts from the agent's position at subscription and
 // resumes with Last-Event-ID after a failure or an agent restart, backing off
-// from half a second to 30 s; the relay ends when Grafana cancels.
+// from half a second to 5 s; the relay ends when Grafana cancels.
 import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
 
 import { checkDecisionEvent } from '../clients/agent';
@@ -59,7 +59,11 @@ export async function relayDecisions(
   const { logger, metrics } = deps;
   const flushMs = options.flushMs ?? 100;
   const minBackoff = options.minBackoffMs ?? 500;
-  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  // Short enough that an agent back from a restart is relayed again within
+  // seconds (docs/benchmarks.md, the fleet: with 30 s, ten agents restarted
+  // together were relayed again 8.5 s after they were ready); a refused
+  // connection every 5 s per agent that is down costs nothing.
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
   let pending: AgentEvent[] = [];
 
   const flush = () => {
