@@ -3,7 +3,7 @@
 // of them at once, so a user fixes the file in one pass. Nothing here throws
 // for bad input and nothing here exits: the caller decides (refuse to start,
 // or keep the running configuration on a reload).
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { distance } from 'fastest-levenshtein';
 import { hostname } from 'node:os';
 import { isMap, parseDocument } from 'yaml';
@@ -12,7 +12,8 @@ import { readRegularText, type FileRefused } from '../files/regular-file';
 import { quote, QUOTE_MAX, shorten } from '../text/quote';
 import { checkConfig } from './checks';
 import type { JsonSchema } from './json-schema';
-import { CONFIG_SCHEMA, DEFAULT_CONFIG_PATH, type Config } from './schema';
+import { DEFAULT_CONFIG_PATH, type Config } from './schema';
+import { configSchemaValidator } from './schema-validator';
 
 /** Environment variables that override one key each; the flag `--addr` beats ZVIZ_METRICS_ADDR. */
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[] }> = [
@@ -40,10 +41,10 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Aliases a file may expand; past it a file is refused, so a small file cannot expand into gigabytes. */
 const MAX_ALIASES = 100;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ValidateFunction | undefined;
 
 function validate(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true }).compile(CONFIG_SCHEMA);
+  validator ??= configSchemaValidator();
   return validator(data) ? [] : [...(validator.errors ?? [])];
 }
 

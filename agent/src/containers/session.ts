@@ -4,7 +4,7 @@
 import type { BrokerAddon } from '../broker/addon';
 import type { RunRequest, ServerMessage, Summary } from '../broker/protocol';
 import { parseCpus, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
-import { loadProfile } from '../profiles/profile';
+import { loadProfile, type LoadedProfile } from '../profiles/profile';
 import type { Container, ContainerManager, ContainerSpec, ContainerStartedEvent, RunEnd } from './manager';
 import { parseRestart } from './restart';
 
@@ -21,11 +21,12 @@ export function specFromRequest(
   request: RunRequest,
   stdio: [number, number, number],
   addon: BrokerAddon,
-  ownedFds: number[] = []
+  ownedFds: number[] = [],
+  profile: LoadedProfile = loadProfile(request.profile, addon)
 ): ContainerSpec {
   return {
     name: request.name,
-    profile: loadProfile(request.profile, addon),
+    profile,
     command: request.command,
     env: request.env,
     cwd: request.cwd,

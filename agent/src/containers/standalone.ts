@@ -10,6 +10,7 @@ import type { RunRequest, ServerMessage } from '../broker/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
 import { ContainerManager, type Container } from './manager';
+import type { LoadedProfile } from '../profiles/profile';
 import { runSession, specFromRequest } from './session';
 
 /** Standalone runs keep their cgroups apart from an agent's, named after the process that owns them. */
@@ -31,7 +32,17 @@ export interface StandaloneIo {
   eventsDropped?: (count: number) => void;
 }
 
-export async function runStandalone(request: RunRequest, addon: BrokerAddon, io: StandaloneIo): Promise<number> {
+/**
+ * `profile`: the profile `request` names, when the caller has loaded it
+ * already (zviz run checks it before anything starts): the run then uses what
+ * was checked, and does not validate and compile it a second time.
+ */
+export async function runStandalone(
+  request: RunRequest,
+  addon: BrokerAddon,
+  io: StandaloneIo,
+  profile?: LoadedProfile
+): Promise<number> {
   const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP);
   const manager = new ContainerManager({ addon, cgroups, idPrefix: `r${process.pid}-` });
   // Runs whose zviz process died (PDEATHSIG took their first process; this
@@ -43,7 +54,7 @@ export async function runStandalone(request: RunRequest, addon: BrokerAddon, io:
   const events = io.decisions
     ? new BrokerEvents(addon, io.decisions, { ...eventLimits(DEFAULT_BROKER_CONFIG), capacity: 4096 })
     : undefined;
-  const spec = specFromRequest(request, [0, 1, 2], addon);
+  const spec = specFromRequest(request, [0, 1, 2], addon, [], profile);
   let container: Container | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if (container) {

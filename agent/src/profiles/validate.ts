@@ -3,7 +3,7 @@
 // syscall names the kernel has, values that fit, rules that contradict each
 // other, broker rules that cannot work, and profiles that would not let the
 // sandbox start. A profile with problems never starts a workload.
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { distance } from 'fastest-levenshtein';
 
 import { CAPABILITIES, DEFAULT_CAPABILITIES, FORBIDDEN_CAPABILITIES } from './capabilities';
@@ -20,7 +20,8 @@ import {
 } from './expand';
 import { checkPathPrefix } from './paths';
 import { pointer, type Problem } from './problems';
-import { PROFILE_SCHEMA, type ArgRule, type Profile } from './schema';
+import { type ArgRule, type Profile } from './schema';
+import { profileSchemaValidator } from './schema-validator';
 
 /** What validation needs to know about syscalls (from libseccomp, through the addon). */
 export interface SyscallCatalog {
@@ -49,10 +50,10 @@ const PATH_SYSCALLS = new Set<string>([...OPEN_SYSCALLS, ...EXEC_SYSCALLS]);
 const BOOTSTRAP_SYSCALLS = ['write', 'read', 'exit_group', 'exit'] as const;
 const DANGEROUS_OPEN_BYPASS = ['io_uring_setup'];
 
-let compiled: ReturnType<Ajv['compile']> | undefined;
+let compiled: ValidateFunction | undefined;
 
 function schemaProblems(data: unknown): Problem[] {
-  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(PROFILE_SCHEMA);
+  compiled ??= profileSchemaValidator();
   if (compiled(data)) {
     return [];
   }

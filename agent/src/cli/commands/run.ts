@@ -13,7 +13,7 @@ import { parseRestart } from '../../containers/restart';
 import { runStandalone } from '../../containers/standalone';
 import { formatSummary } from '../../containers/summary';
 import { ProfileError } from '../../profiles/problems';
-import { loadProfile } from '../../profiles/profile';
+import { loadProfile, type LoadedProfile } from '../../profiles/profile';
 import { resolve } from 'node:path';
 
 /** What `docker run` answers when the failure is its own, not the workload's. */
@@ -109,8 +109,9 @@ export async function run(
   const profileRef =
     opts.profile.includes('/') || opts.profile.endsWith('.json') ? resolve(opts.profile) : opts.profile;
   // Check the profile here first: its problems are best shown before anything starts.
+  let profile: LoadedProfile;
   try {
-    loadProfile(profileRef, addon);
+    profile = loadProfile(profileRef, addon);
   } catch (error) {
     if (error instanceof ProfileError) {
       err(`zviz: profile ${error.source} cannot be used:`);
@@ -170,26 +171,31 @@ export async function run(
       err(notRootMessage(socketPath, process.getuid?.()));
       return EXIT_RUN_FAILED;
     }
-    const code = await runStandalone(request, addon, {
-      message: onMessage,
-      decisions: opts.logDecisions
-        ? (batch) => {
-            for (const e of batch as Array<Record<string, unknown>>) {
-              const args = e.args as Record<string, unknown>;
-              const what = args.resolved ?? args.path ?? args.address ?? '';
-              err(
-                `zviz: ${String(e.decision)} ${String(e.syscall)} ${String(what)}${e.errno ? ` (errno ${String(e.errno)})` : ''} [${String(e.layer)}]`
-              );
+    const code = await runStandalone(
+      request,
+      addon,
+      {
+        message: onMessage,
+        decisions: opts.logDecisions
+          ? (batch) => {
+              for (const e of batch as Array<Record<string, unknown>>) {
+                const args = e.args as Record<string, unknown>;
+                const what = args.resolved ?? args.path ?? args.address ?? '';
+                err(
+                  `zviz: ${String(e.decision)} ${String(e.syscall)} ${String(what)}${e.errno ? ` (errno ${String(e.errno)})` : ''} [${String(e.layer)}]`
+                );
+              }
             }
-          }
-        : undefined,
-      eventsDropped: opts.logDecisions
-        ? (count) =>
-            err(
-              `zviz: ${count} decisions not printed: over the event rate limit (${DEFAULT_BROKER_CONFIG.event_rate_limit} a second) or while the event queue was full`
-            )
-        : undefined,
-    });
+          : undefined,
+        eventsDropped: opts.logDecisions
+          ? (count) =>
+              err(
+                `zviz: ${count} decisions not printed: over the event rate limit (${DEFAULT_BROKER_CONFIG.event_rate_limit} a second) or while the event queue was full`
+              )
+          : undefined,
+      },
+      profile
+    );
     return last ? code : EXIT_RUN_FAILED;
   } catch (error) {
     if (error instanceof ProfileError) {

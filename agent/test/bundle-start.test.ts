@@ -1,0 +1,86 @@
+// What makes `zviz` start fast, checked on the built bundle: the V8 code
+// cache the build wrote is one this Node accepts, bin/zviz.js runs commands
+// with it, the schema validators were compiled ahead of time (the bundle
+// holds ajv's generated code, not a compile at run time) and judge profiles
+// and configurations exactly as the validators run from source do.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+
+import { file, describeWhere } from '@zviz/test-support/requirements';
+import { checkProfile } from '../src/cli/commands/profile';
+import { loadConfig } from '../src/config/load';
+
+const agent = join(__dirname, '..');
+// Plain JavaScript shipped with the package, beside bin/zviz.js.
+const { codeCachePath } = Module.createRequire(__filename)('../bin/code-cache.js') as {
+  codeCachePath(bundle: string): string;
+};
+const bundle = join(agent, 'dist', 'zviz.js');
+const bin = join(agent, 'bin', 'zviz.js');
+const brokenProfiles = join(__dirname, 'fixtures', 'broken-profiles');
+
+function zviz(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describeWhere(
+  [file(codeCachePath(bundle), 'needs the built agent (npm run build -w agent)')],
+  'the built bundle',
+  () => {
+    it('has a code cache this Node accepts', () => {
+      const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), {
+        filename: bundle,
+        cachedData: readFileSync(codeCachePath(bundle)),
+      });
+      expect(script.cachedDataRejected).toBe(false);
+    });
+
+    it('runs commands through bin/zviz.js with it', () => {
+      const version = zviz(['--version']);
+      expect(version.code).toBe(0);
+      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(agent, 'package.json'), 'utf8')).version);
+      const unknown = zviz(['rnu']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('(Did you mean run?)');
+    });
+
+    it('compiles no JSON Schema at run time', () => {
+      const text = readFileSync(bundle, 'utf8');
+      expect(text).not.toMatch(/\bnew import_ajv\d*\.default\(/);
+      expect(text).toContain('profileSchemaValidator = () =>');
+      expect(text).toContain('configSchemaValidator = () =>');
+    });
+
+    describe('judges profiles as the source does', () => {
+      const files = readdirSync(brokenProfiles).filter((f) => f.endsWith('.json') && f !== 'expected.json');
+      it.each(files)('%s', (name) => {
+        const path = join(brokenProfiles, name);
+        const lines: string[] = [];
+        const code = checkProfile(path, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+        const built = zviz(['profile', 'check', path]);
+        expect(built.code).toBe(code);
+        expect(`${built.stdout}${built.stderr}`.trimEnd().split('\n')).toEqual(lines);
+      });
+    });
+
+    describe('refuses configurations as the source does', () => {
+      const configs = join(__dirname, 'fixtures', 'config');
+      const files = readdirSync(configs).filter((f) => f.endsWith('.yaml') && !f.startsWith('valid'));
+      it.each(files)('%s', (name) => {
+        const path = join(configs, name);
+        const loaded = loadConfig({ path, env: {} });
+        expect(loaded.ok).toBe(false);
+        const built = spawnSync(process.execPath, [bin, 'agent', '--config', path], { encoding: 'utf8', env: {} });
+        expect(built.status, built.stderr).toBe(2);
+        for (const error of loaded.ok ? [] : loaded.errors) {
+          expect(built.stderr).toContain(error);
+        }
+      });
+    });
+  }
+);

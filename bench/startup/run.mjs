@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Start-up of the zviz command, side by side in one run with hyperfine: bare
+// /bin/true, Node starting and exiting (`node -e 0`, the floor of any Node
+// CLI), `zviz --version` (loading the bundle), and `zviz run --standalone --
+// /bin/true` under the default profile (loading and checking the profile,
+// compiling its filter, the cgroups, the sandboxed process and its end).
+// Prints the medians and the ratios to `node -e 0`. As root, after
+// `npm run build`.
+//
+//   npm run bench:startup                 (30 runs each)
+//   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 runs: checks it runs, as CI does)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const zviz = join(repo, 'agent', 'bin', 'zviz.js');
+const runs = process.env.ZVIZ_BENCH_SHORT === '1' ? 3 : Number(process.env.BENCH_RUNS ?? 30);
+
+function fail(message) {
+  console.error(`bench:startup: ${message}`);
+  process.exit(1);
+}
+
+if (process.getuid() !== 0) {
+  fail('needs root (zviz run makes cgroups and a sandbox)');
+}
+if (!existsSync(join(repo, 'agent', 'dist', 'zviz.js'))) {
+  fail('build the agent first: npm run build');
+}
+try {
+  execFileSync('sh', ['-c', 'command -v hyperfine'], { stdio: 'ignore' });
+} catch {
+  fail('needs hyperfine (apt-get install hyperfine; scripts/setup.sh installs it)');
+}
+
+const node = process.execPath;
+const commands = [
+  ['/bin/true', '/bin/true'],
+  ['node -e 0', `${node} -e 0`],
+  ['zviz --version', `${node} ${zviz} --version`],
+  ['zviz run --standalone -- /bin/true', `${node} ${zviz} run --standalone -- /bin/true`],
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-startup-'));
+try {
+  const out = join(dir, 'hyperfine.json');
+  execFileSync(
+    'hyperfine',
+    [
+      '--runs',
+      String(runs),
+      '--warmup',
+      '2',
+      '-N',
+      '--style',
+      'none',
+      '--export-json',
+      out,
+      ...commands.flatMap(([name, cmd]) => ['-n', name, cmd]),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] }
+  );
+  const results = JSON.parse(readFileSync(out, 'utf8')).results;
+  const ms = (s) => (s * 1000).toFixed(1);
+  const floor = results.find((r) => r.command === 'node -e 0').median;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`node ${process.version}, ${runs} runs each after 2 warm-up runs; load average ${load}\n`);
+  console.log('| command | median ms | min ms | max ms | user+sys CPU ms (mean) | median / node -e 0 |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.command} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${ms(r.user + r.system)} | ${(r.median / floor).toFixed(2)} |`
+    );
+  }
+  console.log('\nGoal: zviz run --standalone -- /bin/true under 120 ms.');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
