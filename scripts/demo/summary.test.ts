@@ -48,4 +48,24 @@ describe('summaryLines', () => {
     expect(text).toContain('no decisions in Prometheus yet');
     expect(text).toContain('alerts: ZVizSecurityViolation inactive · ZVizBrokerDown FIRING');
   });
+
+  it('shows what a workload named escaped, never as terminal control', () => {
+    // A program name that would clear the screen, set the title and forge a red line.
+    const hostile = './\x1b[2J\x1b]0;PWNED\x07\x1b[31mfake\nline\u202e';
+    const text = summaryLines(
+      {
+        ...snap,
+        decisions: [{ ...snap.decisions[0], syscall: `openat${hostile}` }],
+        audit: [{ timestamp: Date.parse('2024-01-15T10:30:00Z'), body: `log execve path="${hostile}"` }],
+        health: [{ ...snap.health[0], node: hostile }],
+        errors: [`decisions: ${hostile}`],
+      },
+      [{ labels: { alertname: hostile }, state: 'firing', activeAt: '' }],
+      new Map(),
+      plain
+    ).join('\n');
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u202e]/);
+    expect(text).toContain('log execve path="./\\x1B[2J\\x1B]0;PWNED\\x07\\x1B[31mfake\\nline\\u202E"');
+    expect(text).toContain('agent ./\\x1B[2J');
+  });
 });

@@ -4,6 +4,7 @@ import { DECISIONS } from '@zviz/shared/agent-api';
 
 import { table } from '../../agent/src/top/table';
 import { formatCount, formatSeconds } from '../../agent/src/top/format';
+import { forTerminal } from '../../agent/src/terminal/escape';
 import type { Snapshot } from './datasource';
 import type { PromAlert } from './prometheus';
 import type { Colors } from './progress';
@@ -29,7 +30,7 @@ export function summaryLines(
     ),
   ];
   for (const error of snap.errors) {
-    lines.push(c.red(`  ${error}`));
+    lines.push(c.red(`  ${forTerminal(error)}`));
   }
   const columns = DECISIONS.filter((d) => snap.decisions.some((r) => (r.counts[d] ?? 0) > 0));
   if (snap.decisions.length === 0) {
@@ -38,7 +39,7 @@ export function summaryLines(
     const shown = snap.decisions.slice(0, ROWS);
     const refusal = (d: string) => d === 'deny' || d === 'kill' || d === 'trap';
     const rows = shown.map((r) => [
-      r.syscall,
+      forTerminal(r.syscall),
       ...columns.map((d) => {
         const n = r.counts[d] ?? 0;
         return n > 0 && refusal(d)
@@ -63,9 +64,10 @@ export function summaryLines(
     }
   }
   const agents = snap.health.map((h) => {
-    const status = String(h.status);
+    const status = forTerminal(String(h.status));
     const colored = status === 'healthy' ? c.green(status) : status === 'degraded' ? c.yellow(status) : c.red(status);
-    return `agent ${String(h.node ?? h.agent)} ${colored}, ${String(h.containers)} containers, broker ${String(h.broker_status)}`;
+    const name = forTerminal(String(h.node ?? h.agent));
+    return `agent ${name} ${colored}, ${forTerminal(String(h.containers))} containers, broker ${forTerminal(String(h.broker_status))}`;
   });
   lines.push(`  ${[...agents, `broker p99 ${formatSeconds(snap.p99Seconds)}`].join(' · ')}`);
   // The newest event of each kind (syscall and decision), so one noisy workload does not hide the rest.
@@ -78,7 +80,8 @@ export function summaryLines(
     // Time fields decode as nanoseconds (bigint) or milliseconds, depending on the frame's encoding.
     const t = a.timestamp;
     const when = typeof t === 'bigint' ? Number(t / 1_000_000n) : t instanceof Date ? t.getTime() : Number(t);
-    lines.push(c.dim(`  ${Number.isFinite(when) ? clock(when) : ''} ${String(a.body ?? '')}`));
+    // The audit body quotes what the workload did (paths, commands): escaped, never interpreted.
+    lines.push(c.dim(`  ${Number.isFinite(when) ? clock(when) : ''} ${forTerminal(String(a.body ?? ''))}`));
   }
   const states = [...watched].map(([name, forDuration]) => {
     const alert = alerts.find((x) => x.labels.alertname === name);
@@ -92,7 +95,7 @@ export function summaryLines(
   });
   const others = alerts.filter((a) => a.state === 'firing' && !watched.has(a.labels.alertname));
   lines.push(
-    `  alerts: ${[...states, ...others.map((a) => `${a.labels.alertname} ${c.red('FIRING')}`)].join(' · ') || 'none'}`
+    `  alerts: ${[...states, ...others.map((a) => `${forTerminal(a.labels.alertname)} ${c.red('FIRING')}`)].join(' · ') || 'none'}`
   );
   return lines;
 }

@@ -13,6 +13,7 @@ import { prettyFactory } from 'pino-pretty';
 
 import type { LogLevel } from '../config/schema';
 import { openOutputFile } from '../files/regular-file';
+import { forTerminal, jsonForTerminal } from '../terminal/escape';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 import { ensureDirSync } from './dirs';
 
@@ -201,8 +202,11 @@ export class AgentLog {
   }
 
   private makeSink(format: LogOptions['format'], destination: SonicBoom): LineSink {
+    // Log lines quote workloads (commands, paths, names). JSON escapes control
+    // characters but not DEL, C1 or bidirectional overrides; text escapes none.
+    // Both are made safe for whoever tails the log in a terminal.
     if (format === 'json') {
-      return destination;
+      return { write: (line: string) => destination.write(jsonForTerminal(line)) };
     }
     // pino-pretty's formatting, called in line, not its stream: a stream
     // piped to the destination would be torn down by the first failed write.
@@ -213,7 +217,17 @@ export class AgentLog {
       translateTime: false,
       singleLine: true,
     });
-    return { write: (line: string) => destination.write(prettify(line)) };
+    return {
+      write: (line: string) => {
+        // pino-pretty shows the message as it is and the other fields as
+        // JSON, whose escapes leave out DEL, C1 and bidirectional controls.
+        const record = JSON.parse(line) as { message?: unknown };
+        if (typeof record.message === 'string') {
+          record.message = forTerminal(record.message);
+        }
+        return destination.write(jsonForTerminal(prettify(record)));
+      },
+    };
   }
 }
 

@@ -10,6 +10,7 @@ import { rootCertificates } from 'node:tls';
 import { formatAddress, parseAddress } from '../config/address';
 import { MAX_PEM_FILE_BYTES } from '../config/checks';
 import { readRegularText } from '../files/regular-file';
+import { parseForTerminal } from '../terminal/escape';
 import type { Config } from '../config/schema';
 
 /** Largest answer read from the agent (a /metrics of a busy node is a few MiB). */
@@ -177,7 +178,7 @@ export class DecisionStreamClient {
             return;
           }
           try {
-            batch.push(JSON.parse(message.data) as DecisionEvent);
+            batch.push(parseForTerminal(message.data) as DecisionEvent);
           } catch {
             // A malformed event is skipped; the next one carries on.
           }

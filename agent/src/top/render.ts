@@ -6,6 +6,7 @@ import type { Decision, DecisionEvent } from '@zviz/shared/agent-api';
 import { createColors } from 'picocolors';
 
 import { formatBytes, formatClock, formatCount, formatRate, formatRatio, formatSeconds, formatUptime } from './format';
+import { forTerminal } from '../terminal/escape';
 import { table } from './table';
 import { REFUSALS, type ContainerRow, type Count, type SyscallRow, type TopView, type ViewOptions } from './model';
 
@@ -131,7 +132,9 @@ function headerLines(view: TopView, o: RenderOptions, c: Colors): string[] {
   lines.push(brokerParts.join('  '));
   const d = view.denials;
   const denying = (count: Count | undefined) => (count?.rate ?? 0) > 0;
-  const layers = d.byLayer.map((l) => (denying(l) ? c.red : (s: string) => s)(`${l.layer} ${rateOrTotal(l)}`));
+  const layers = d.byLayer.map((l) =>
+    (denying(l) ? c.red : (s: string) => s)(`${forTerminal(l.layer)} ${rateOrTotal(l)}`)
+  );
   const total = d.total
     ? `${rateOrTotal(d.total)}${d.total.rate !== undefined ? ` (${formatCount(d.total.total)} total)` : ''}`
     : '–';
@@ -197,8 +200,10 @@ function syscallLines(view: TopView, o: RenderOptions, c: Colors, limit: number 
   };
   const rows = shown.map((r) => {
     const hot = (r.refused.rate ?? 0) > 0;
+    // Label values of the exposition are data, escaped only here, where they are shown.
+    const syscall = forTerminal(r.syscall);
     return [
-      hot ? c.bold(c.red(r.syscall)) : r.refused.total > 0 ? c.red(r.syscall) : r.syscall,
+      hot ? c.bold(c.red(syscall)) : r.refused.total > 0 ? c.red(syscall) : syscall,
       formatRate(r.all.rate),
       formatCount(r.all.total),
       ...DECISION_COLUMNS.map((d) => cell(r, d)),

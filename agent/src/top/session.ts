@@ -14,6 +14,7 @@ import {
   type TopView,
   type ViewOptions,
 } from './model';
+import { parseForTerminal } from '../terminal/escape';
 
 /** Decisions kept for the "latest decisions" table. */
 const RECENT_KEPT = 200;
@@ -27,7 +28,7 @@ function httpProblem(path: string, answer: Answer): string {
   }
   let detail = '';
   try {
-    detail = `: ${(JSON.parse(answer.body) as { error?: string }).error ?? ''}`;
+    detail = `: ${(parseForTerminal(answer.body) as { error?: string }).error ?? ''}`;
   } catch {
     // Not the agent's JSON error.
   }
@@ -58,7 +59,7 @@ async function fetchOne<T>(
 }
 
 function readHealth(body: string): HealthReport {
-  const report = JSON.parse(body) as HealthReport;
+  const report = parseForTerminal(body) as HealthReport;
   if (typeof report.status !== 'string' || typeof report.broker !== 'object') {
     throw new Error('no health report');
   }
@@ -87,7 +88,7 @@ export class TopSession {
   async poll(now: () => number = Date.now): Promise<Poll> {
     const [health, containers, metrics] = await Promise.all([
       fetchOne(this.client, '/health', readHealth),
-      fetchOne(this.client, '/api/v1/containers', (body) => (JSON.parse(body) as ContainersResponse).containers),
+      fetchOne(this.client, '/api/v1/containers', (body) => (parseForTerminal(body) as ContainersResponse).containers),
       // Text format 0.0.4: the format the parser reads.
       fetchOne(this.client, '/metrics', (body) => Exposition.parse(body), 'text/plain'),
     ]);
@@ -105,7 +106,7 @@ export class TopSession {
     const answer = await fetchOne(
       this.client,
       `/api/v1/decisions?limit=${limit}`,
-      (body) => JSON.parse(body) as DecisionsResponse
+      (body) => parseForTerminal(body) as DecisionsResponse
     );
     if (!answer.ok) {
       this.state.status = 'unavailable';

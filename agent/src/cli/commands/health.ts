@@ -11,6 +11,7 @@ import { rootCertificates } from 'node:tls';
 import { formatAddress, parseAddress } from '../../config/address';
 import { MAX_PEM_FILE_BYTES } from '../../config/checks';
 import { readRegularText } from '../../files/regular-file';
+import { forTerminal, jsonForTerminal } from '../../terminal/escape';
 import { CliExit, EXIT } from '../exit';
 import { addrOption, configOption } from '../program';
 import { loadOrRefuse } from '../serve';
@@ -98,7 +99,8 @@ async function checkHealth(opts: HealthOptions): Promise<number> {
   } catch {
     throw new CliExit(EXIT.unreachable, `${url} answered HTTP ${status} without a health report`);
   }
-  process.stdout.write(opts.json ? `${body.trimEnd()}\n` : describe(report));
+  // The report quotes what components say, which may quote a workload: escaped, never interpreted.
+  process.stdout.write(opts.json ? `${jsonForTerminal(body.trimEnd())}\n` : describe(report));
   if (!opts.json && auth.type === 'basic' && !headers.Authorization) {
     process.stdout.write('  (reasons and details need credentials: set ZVIZ_AGENT_USER and ZVIZ_AGENT_PASSWORD)\n');
   }
@@ -113,7 +115,7 @@ function describe(report: HealthReport): string {
   for (const [name, component] of Object.entries(report.components ?? {})) {
     lines.push(`  ${name.padEnd(12)} ${component.status}${component.reason ? `: ${component.reason}` : ''}`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(forTerminal).join('\n')}\n`;
 }
 
 function get(

@@ -16,6 +16,8 @@ import { ProfileError } from '../../profiles/problems';
 import { loadProfile, type LoadedProfile } from '../../profiles/profile';
 import { resolve } from 'node:path';
 
+import { forTerminal } from '../../terminal/escape';
+
 /** What `docker run` answers when the failure is its own, not the workload's. */
 export const EXIT_RUN_FAILED = 125;
 
@@ -97,8 +99,10 @@ export function notRootMessage(socketPath: string, uid: number | undefined): str
 export async function run(
   command: string[],
   opts: RunOptions,
-  err = (line: string) => process.stderr.write(`${line}\n`)
+  write = (line: string) => process.stderr.write(`${line}\n`)
 ): Promise<number> {
+  // Every line may quote the workload (its command, the paths it opened): shown escaped, never interpreted.
+  const err = (line: string) => write(forTerminal(line));
   let addon: BrokerAddon;
   try {
     addon = requireBrokerAddon();
