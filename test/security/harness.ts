@@ -531,8 +531,7 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           scratches.push(scratch);
         }
         scratch.install(options.program);
-        const via =
-          options.mode === 'agent' ? ['--socket', (options.agent ?? suite.agent()).socket] : ['--standalone'];
+        const via = options.mode === 'agent' ? ['--socket', (options.agent ?? suite.agent()).socket] : ['--standalone'];
         const env = { ...scratch.env(), ...(options.env ?? {}) };
         const args = [
           ZVIZ,

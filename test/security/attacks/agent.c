@@ -10,11 +10,14 @@
 //                 that creates ZVIZ_ATTACK_OUTSIDE/new-via-control-socket
 //   oom           writes the supervisor's own oom_score_adj back to it (the write is the proof)
 //   clone-parent  clone(CLONE_PARENT): children of the supervisor that exit at once, as zombies
+//   scheduling    sets the supervisor's nice value, CPU affinity and file limit to what they
+//                 are (same uid: no capability needed); the writes are the proof
 #include "attack.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -210,6 +213,28 @@ static void clone_parent(void) {
   }
 }
 
+static void scheduling(void) {
+  errno = 0;
+  int nice_value = getpriority(PRIO_PROCESS, (id_t)agent);
+  if (nice_value == -1 && errno != 0) {
+    outcome("setpriority", -1);
+  } else {
+    outcome("setpriority", setpriority(PRIO_PROCESS, (id_t)agent, nice_value));
+  }
+  cpu_set_t cpus;
+  if (sched_getaffinity(agent, sizeof(cpus), &cpus) != 0) {
+    outcome("sched-setaffinity", -1);
+  } else {
+    outcome("sched-setaffinity", sched_setaffinity(agent, sizeof(cpus), &cpus));
+  }
+  struct rlimit limit;
+  if (prlimit(agent, RLIMIT_NOFILE, NULL, &limit) != 0) {
+    outcome("prlimit-nofile", -1);
+  } else {
+    outcome("prlimit-nofile", prlimit(agent, RLIMIT_NOFILE, &limit, NULL));
+  }
+}
+
 int main(int argc, char** argv) {
   outside = need_env("ZVIZ_ATTACK_OUTSIDE");
   // "parent": the process that started the workload (the supervisor, unless a PID namespace hides it).
@@ -225,6 +250,7 @@ int main(int argc, char** argv) {
     if (strcmp(argv[i], "control") == 0) control();
     if (strcmp(argv[i], "oom") == 0) oom();
     if (strcmp(argv[i], "clone-parent") == 0) clone_parent();
+    if (strcmp(argv[i], "scheduling") == 0) scheduling();
   }
   return 0;
 }

@@ -137,5 +137,6 @@ int main(int argc, char** argv) {
   try_proc_create("proc-root-create-other", other, rest);
   try_proc_read("proc-cwd-read-other", other, "cwd/victim-file");
   try_proc_read("proc-ns-mnt-other", other, "ns/mnt");
+  outcome("signal-other", kill(other, SIGUSR2));
   return 0;
 }
