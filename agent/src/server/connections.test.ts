@@ -137,3 +137,19 @@ describe('ConnectionTable', () => {
     expect(table.find(socket as unknown as Socket)).toBeUndefined();
   });
 });
+
+describe('ConnectionTable when full and nothing waits', () => {
+  it('makes room at the cost of a busy connection whose client stopped reading', () => {
+    const { table, open, closed } = setup({ total: 2, perClient: 4, graceMs: 1000, waitingMs: 10_000 });
+    const reading = open('10.0.0.1');
+    const stuck = open('10.0.0.2');
+    table.requestStarted(reading.connection!);
+    table.requestStarted(stuck.connection!);
+    (stuck.socket as unknown as { writableNeedDrain: boolean }).writableNeedDrain = true;
+    const probe = open('10.0.0.3');
+    expect(probe.admitted).toBe(true);
+    expect(stuck.socket.destroyed).toBe(true);
+    expect(reading.socket.destroyed).toBe(false);
+    expect(closed).toEqual(['evicted']);
+  });
+});

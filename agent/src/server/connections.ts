@@ -11,8 +11,9 @@
 // the grace, a client keeps at most `perClient` connections waiting; its
 // oldest go first. Past `waitingMs` without a request head, any connection
 // is closed. Only when `total` is reached does a new connection push out the
-// oldest waiting connection of the client holding the most. A sweep a few
-// times a second applies the rules, so they hold to well under a second.
+// oldest waiting connection of the client holding the most (or, when none
+// is waiting, a busy one whose client stopped reading its answer). A sweep a
+// few times a second applies the rules, so they hold to well under a second.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -32,9 +33,13 @@ export interface ConnectionLimits {
 export type CloseReason =
   /** No request head within `waitingMs`. */
   | 'timeout'
-  /** Closed while waiting: its client had more than `perClient` waiting, or the server was full. */
+  /**
+   * Closed while waiting (its client had more than `perClient` waiting, or
+   * the server was full), or, with the server full and none waiting, while
+   * its client was not reading its answer.
+   */
   | 'evicted'
-  /** Refused at once: the server was full and every connection busy. */
+  /** Refused at once: the server was full and every connection busy with a client that reads. */
   | 'refused';
 
 export interface Connection {
@@ -81,7 +86,11 @@ export class ConnectionTable {
    * false when nothing could (the new socket is then destroyed).
    */
   admit(socket: Socket): boolean {
-    if (this.count >= this.limits.total && !this.evict([...(this.busiestClient()?.waiting ?? [])], this.now())) {
+    if (
+      this.count >= this.limits.total &&
+      !this.evict([...(this.busiestClient()?.waiting ?? [])], this.now()) &&
+      !this.evict(this.stalled(), this.now())
+    ) {
       this.events.closed('refused');
       socket.destroy();
       return false;
@@ -172,6 +181,17 @@ export class ConnectionTable {
     // 'close' comes later; the room is free now.
     this.release(victim);
     return true;
+  }
+
+  /**
+   * Busy connections whose answer is stuck because the client stopped
+   * reading (the socket's buffer is full), oldest first: when nothing is
+   * waiting, a full server makes room at their cost rather than refuse.
+   */
+  private stalled(): Connection[] {
+    return [...this.byPeer.values()].filter(
+      (c) => c.busy > 0 && (c.secure ?? c.socket).writableNeedDrain && !c.socket.destroyed
+    );
   }
 
   /** The client holding the most connections, among those with one waiting. */

@@ -200,8 +200,10 @@ export class AgentServer {
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 100;
-    // Idle sockets are closed; the decision stream turns this off for its own.
-    server.timeout = 120_000;
+    // A connection on which nothing moves for this long while a request is
+    // answered (a client that stopped reading) is closed; the decision stream
+    // turns this off for its own.
+    server.timeout = 30_000;
     // No server.maxConnections: at that cap Node refuses every new
     // connection, probes included. The connection table makes room instead.
     server.on('connection', (socket: Socket) => {
