@@ -101,7 +101,7 @@ describeWhere([root, seccompUserNotif], 'plain HTTP port under 520 hostile conne
     clearInterval(trickle);
     expect(answer.text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(answer.text).toContain('X-Content-Type-Options: nosniff');
-    expect(JSON.parse(answer.text.split('\r\n\r\n')[1])).toEqual({ error: 'request timeout' });
+    expect(JSON.parse(answer.text.split('\r\n\r\n')[1]).error).toMatch(/^request timeout/);
     expect(answer.at).toBeGreaterThanOrEqual(9_500);
     expect(answer.at).toBeLessThan(12_000);
     // Destroyed, not half-closed: what the client still sends is refused with a reset.
