@@ -26,7 +26,7 @@ import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../containers/session';
 import { parseRestart } from '../containers/restart';
 import { openOutputFile } from '../files/regular-file';
-import { loadProfile } from '../profiles/profile';
+import { ProfileCache } from '../profiles/cache';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
 import { ControlServer } from './control-server';
@@ -46,6 +46,7 @@ export class BrokerComponent implements Component {
   /** `started` {id, cgroupId, cgroupPath, pid}, `removed` and `expired` {id}: what the tracer follows. */
   readonly lifecycle: ContainerLifecycle & EventEmitter = new EventEmitter();
   private addon?: BrokerAddon;
+  private profiles?: ProfileCache;
   private kernel?: KernelSupport;
   private cgroups?: CgroupDriver;
   private manager?: ContainerManager;
@@ -118,10 +119,12 @@ export class BrokerComponent implements Component {
       sendJson(res, 200, body);
     });
 
+    this.profiles = new ProfileCache(addon);
     this.control = new ControlServer({
       path: this.config.control_socket,
       addon,
       manager,
+      profiles: this.profiles,
       eventsAll: this.config.events === 'all',
       log: this.host.log,
     });
@@ -218,7 +221,7 @@ export class BrokerComponent implements Component {
         const stdio = configuredStdio(entry);
         const container: Container = await manager.create({
           name: entry.name,
-          profile: loadProfile(entry.profile ?? 'default', addon),
+          profile: (this.profiles ?? new ProfileCache(addon)).load(entry.profile ?? 'default'),
           command: entry.command,
           env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...entry.env },
           cwd: entry.workdir ?? '/',

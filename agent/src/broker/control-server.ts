@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from '../containers/session';
+import type { ProfileCache } from '../profiles/cache';
 import type { BrokerAddon } from './addon';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
 
@@ -18,6 +19,8 @@ export interface ControlServerOptions {
   manager: ContainerManager;
   /** broker.events: all (allow and emulate decisions published too) for every container. */
   eventsAll?: boolean;
+  /** Loaded profiles kept across runs; without it each run loads its profile afresh. */
+  profiles?: ProfileCache;
   log: { info(detail: object, message: string): void; warn(detail: object, message: string): void };
 }
 
@@ -202,7 +205,8 @@ export class ControlServer {
     });
 
     try {
-      const spec = specFromRequest(request, [fds[0], fds[1], fds[2]], addon, fds);
+      const profile = this.options.profiles?.load(request.profile);
+      const spec = specFromRequest(request, [fds[0], fds[1], fds[2]], addon, fds, profile);
       spec.eventsAll = spec.eventsAll === true || this.options.eventsAll === true;
       const { container: c } = await runSession(manager, spec, send, (created) => {
         container = created;

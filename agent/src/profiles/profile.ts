@@ -3,7 +3,7 @@
 // reported before any workload is started with it.
 import type { BrokerAddon } from '../broker/addon';
 import { compileProfile, type CompiledProfile } from './compile';
-import { readProfile } from './load';
+import { readProfile, type ProfileText } from './load';
 import { ProfileError, type Problem } from './problems';
 import { validateProfile, type SyscallCatalog, type Validated } from './validate';
 
@@ -37,7 +37,11 @@ function nativeProblem(message: string): Problem {
 
 /** Throws ProfileError (every problem, with pointers) or Error (unreadable, unknown name). */
 export function loadProfile(reference: string, addon: BrokerAddon): LoadedProfile {
-  const text = readProfile(reference);
+  return loadProfileText(readProfile(reference), addon);
+}
+
+/** loadProfile for a profile already read. */
+export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedProfile {
   const result = validateProfile(text.text, syscallCatalog(addon));
   if (!result.ok) {
     throw new ProfileError(text.source, result.problems);
