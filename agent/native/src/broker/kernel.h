@@ -38,8 +38,69 @@
 #ifndef __X32_SYSCALL_BIT
 #define __X32_SYSCALL_BIT 0x40000000
 #endif
+// Linux 6.8: mount ids that are never reused, and listing a namespace's mounts.
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
+#ifndef LSMT_ROOT
+#define LSMT_ROOT 0xffffffffffffffffULL
+#endif
 
 namespace zviz::sys {
+
+/** The kernel's struct statx up to the mount id (glibc 2.36's copy hides stx_mnt_id in padding). */
+struct Statx {
+  uint32_t mask;
+  uint32_t blksize;
+  uint64_t attributes;
+  uint32_t nlink;
+  uint32_t uid;
+  uint32_t gid;
+  uint16_t mode;
+  uint16_t pad1;
+  uint64_t ino;
+  uint64_t size;
+  uint64_t blocks;
+  uint64_t attributes_mask;
+  struct {
+    int64_t sec;
+    uint32_t nsec;
+    int32_t reserved;
+  } atime, btime, ctime, mtime;
+  uint32_t rdev_major;
+  uint32_t rdev_minor;
+  uint32_t dev_major;
+  uint32_t dev_minor;
+  uint64_t mnt_id;
+  uint64_t spare[13];  // the rest of the kernel's 256 bytes
+};
+static_assert(sizeof(Statx) == 256, "struct statx is 256 bytes");
+
+/** statx of an open descriptor (AT_EMPTY_PATH); 0 or -1 with errno. */
+inline int StatxFd(int fd, unsigned mask, Statx* out) {
+  return static_cast<int>(::syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, out));
+}
+
+/** listmount(2)'s request (version 0: the caller's own mount namespace). */
+struct MntIdReq {
+  uint32_t size;
+  uint32_t spare;
+  uint64_t mnt_id;
+  uint64_t param;
+};
+
+inline long Listmount(const MntIdReq* req, uint64_t* ids, size_t count) {
+  return ::syscall(SYS_listmount, req, ids, count, 0);
+}
 
 inline long Seccomp(unsigned op, unsigned flags, void* args) { return ::syscall(SYS_seccomp, op, flags, args); }
 

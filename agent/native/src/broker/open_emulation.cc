@@ -7,11 +7,12 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
-#include "broker/host_proc.h"
 #include "broker/kernel.h"
+#include "broker/thread_caps.h"
 
 namespace zviz::broker {
 namespace {
@@ -19,62 +20,31 @@ namespace {
 constexpr int kMaxLinkHops = 40;  // the kernel's MAXSYMLINKS
 constexpr int kMaxRaceRetries = 8;
 
-bool StartsWithComponent(const std::string& path, const std::string& prefix) {
-  return path.size() >= prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
-         (path.size() == prefix.size() || path[prefix.size()] == '/');
-}
-
-/** Paths that name the opener itself, rewritten to name the target. */
-std::string RewriteSelf(const std::string& path, pid_t tgid, pid_t tid) {
-  const std::string proc = "/proc/" + std::to_string(tgid);
-  const std::string fds = proc + "/task/" + std::to_string(tid) + "/fd";
-  const struct {
-    const char* from;
-    std::string to;
-  } rewrites[] = {
-      {"/proc/self", proc},
-      {"/proc/thread-self", proc + "/task/" + std::to_string(tid)},
-      {"/proc/mounts", proc + "/mounts"},
-      {"/proc/net", proc + "/net"},
-      {"/dev/fd", fds},
-      {"/dev/stdin", fds + "/0"},
-      {"/dev/stdout", fds + "/1"},
-      {"/dev/stderr", fds + "/2"},
-  };
-  for (const auto& r : rewrites) {
-    if (StartsWithComponent(path, r.from)) {
-      return r.to + path.substr(std::strlen(r.from));
-    }
-  }
-  return path;
-}
-
-/** O_PATH resolution; retries the transient EAGAIN that RESOLVE_IN_ROOT can give on concurrent renames. */
-int ResolvePath(int dir, const std::string& path, uint64_t extra_flags, uint64_t resolve) {
-  struct open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC | extra_flags;
-  how.resolve = resolve;
-  for (int attempt = 0;; ++attempt) {
-    int fd = sys::Openat2(dir, path.c_str(), &how);
-    if (fd >= 0) {
-      return fd;
-    }
-    if (errno == EINTR || (errno == EAGAIN && attempt < kMaxRaceRetries)) {
-      continue;
-    }
-    return -errno;
-  }
-}
-
-UniqueFd OpenProc(pid_t tid, const char* what, int flags) {
-  char path[64];
-  snprintf(path, sizeof(path), "%d/%s", tid, what);
-  return UniqueFd(openat(HostProc(), path, flags | O_CLOEXEC));
-}
+const char kOutsideNote[] = "resolved outside the workload's mount namespace";
 
 void Answer(OpenResult* result, int error) {
   result->verdict = OpenVerdict::kAnswer;
   result->error = error;
+}
+
+/** The broker refused on its own account (not a rule): always EACCES-like, always a deny. */
+void Refuse(OpenResult* result, BrokerRefusal why, int error, const std::string& note) {
+  result->refusal = why;
+  result->note = note;
+  result->outcome = Outcome{Decision::kDeny, error, -1};
+  Answer(result, error);
+}
+
+int Reopen(int fds_dir, int fd, uint64_t flags) {
+  char name[16];
+  snprintf(name, sizeof(name), "%d", fd);
+  const int open_flags = static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY);
+  for (;;) {
+    int out = openat(fds_dir, name, open_flags);
+    if (out >= 0 || errno != EINTR) {
+      return out;
+    }
+  }
 }
 
 }  // namespace
@@ -90,17 +60,6 @@ Access ClassifyOpen(uint64_t flags) {
     return Access::kWrite;  // O_RDONLY|O_TRUNC truncates on Linux
   }
   return Access::kRead;
-}
-
-std::string FdPath(int fd) {
-  char link[64];
-  snprintf(link, sizeof(link), "thread-self/fd/%d", fd);
-  char buf[PATH_MAX + 1];
-  ssize_t n = readlinkat(HostProc(), link, buf, sizeof(buf) - 1);
-  if (n < 0) {
-    return {};
-  }
-  return std::string(buf, static_cast<size_t>(n));
 }
 
 std::string LexicalPath(const std::string& base, const std::string& path) {
@@ -134,32 +93,73 @@ std::string LexicalPath(const std::string& base, const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
-OpenEmulator::OpenEmulator(const Policy& policy, pid_t broker_pid, bool can_set_umask)
-    : policy_(policy), broker_proc_("/proc/" + std::to_string(broker_pid)), can_set_umask_(can_set_umask) {
-  root_known_ = stat("/", &root_) == 0;
+OpenEmulator::OpenEmulator(const Policy& policy, int proc, bool can_set_umask, bool root_fixed)
+    : policy_(policy),
+      proc_(proc),
+      can_set_umask_(can_set_umask),
+      root_fixed_(root_fixed),
+      own_fds_(openat(proc, "thread-self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      resolver_(proc, 0) {
+  mounts_ready_ = mounts_.Load(proc);
+  resolver_ = PathResolver(proc, mounts_.statx_mask());
+  if (root_fixed_) {
+    // The thread joined the workload's namespace, whose root is the workload's.
+    root_.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+}
+
+bool OpenEmulator::Ready(std::string* why) const {
+  if (!own_fds_) {
+    *why = "cannot open the supervisor thread's /proc/thread-self/fd";
+    return false;
+  }
+  if (!mounts_ready_) {
+    *why = "cannot list the workload's mounts (listmount or /proc/thread-self/mountinfo)";
+    return false;
+  }
+  if (root_fixed_ && !root_) {
+    *why = "cannot open the workload's root";
+    return false;
+  }
+  return true;
+}
+
+std::string OpenEmulator::FdPath(int fd) const {
+  char name[16];
+  snprintf(name, sizeof(name), "%d", fd);
+  char buf[PATH_MAX + 1];
+  ssize_t n = readlinkat(own_fds_.get(), name, buf, sizeof(buf) - 1);
+  if (n < 0) {
+    return {};
+  }
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 Outcome OpenEmulator::Check(uint16_t syscall, Access access, const std::string& path) const {
   return policy_.Decide(syscall, access, path, nullptr, 0);
 }
 
+bool OpenEmulator::Outside(const Resolved& object) {
+  return !object.own_link && !mounts_.Contains(object.st.mnt_id);
+}
+
 int OpenEmulator::ApplyUmask(const Target& target) const {
   if (!can_set_umask_) {
     return -1;
   }
-  long mask = target.StatusField("Umask", 8);
-  if (mask < 0) {
+  TaskStatus status;
+  if (!target.Status(&status) || status.umask < 0) {
     return -1;
   }
   // Per-thread: the supervisor thread unshared its fs_struct (CLONE_FS).
-  return static_cast<int>(umask(static_cast<mode_t>(mask & 0777)));
+  return static_cast<int>(umask(static_cast<mode_t>(status.umask & 0777)));
 }
 
-int OpenEmulator::OpenDeferred(int opath_fd, uint64_t flags) {
-  char reopen[64];
-  snprintf(reopen, sizeof(reopen), "thread-self/fd/%d", opath_fd);
+int OpenEmulator::OpenDeferred(int proc, int opath_fd, uint64_t flags) {
+  char reopen[32];
+  snprintf(reopen, sizeof(reopen), "self/fd/%d", opath_fd);
   for (;;) {
-    int fd = openat(HostProc(), reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
+    int fd = openat(proc, reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
     if (fd >= 0) {
       return fd;
     }
@@ -170,18 +170,15 @@ int OpenEmulator::OpenDeferred(int opath_fd, uint64_t flags) {
 }
 
 void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access access,
-                                  const OpenRequest& request, UniqueFd object, OpenResult* result) const {
-  result->resolved = FdPath(object.get());
+                                  const OpenRequest& request, Resolved object, bool judge_only,
+                                  OpenResult* result) {
+  result->resolved = FdPath(object.fd.get());
   if (result->resolved.empty()) {
-    result->note = "cannot name the resolved file";
-    Answer(result, EACCES);
-    result->outcome = Outcome{Decision::kDeny, EACCES, -1};
+    Refuse(result, BrokerRefusal::kInvariant, EACCES, "cannot name the resolved file");
     return;
   }
-  if (StartsWithComponent(result->resolved, broker_proc_)) {
-    result->note = "path reaches the broker's own /proc entry";
-    result->outcome = Outcome{Decision::kDeny, EACCES, -1};
-    Answer(result, EACCES);
+  if (Outside(object)) {
+    Refuse(result, BrokerRefusal::kInvariant, EACCES, kOutsideNote);
     return;
   }
   result->outcome = Check(syscall, access, result->resolved);
@@ -189,33 +186,40 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     Answer(result, result->outcome.errno_value);
     return;
   }
+  if (judge_only) {
+    Answer(result, 0);
+    return;
+  }
   const uint64_t flags = request.flags;
   if ((flags & O_CREAT) && (flags & O_EXCL)) {
     Answer(result, EEXIST);
     return;
   }
-  struct stat st;
-  if (fstat(object.get(), &st) != 0) {
-    Answer(result, errno);
-    return;
-  }
   if (flags & O_PATH) {
-    result->verdict = OpenVerdict::kInstall;
-    result->fd = std::move(object);
+    // SECCOMP_IOCTL_NOTIF_ADDFD installs only files that can be read or
+    // written; an O_PATH open decided by path cannot be answered faithfully.
+    Refuse(result, BrokerRefusal::kUnsupported, EOPNOTSUPP,
+           "O_PATH opens decided by path are not supported in the sandbox (SECCOMP_IOCTL_NOTIF_ADDFD cannot install them)");
+    result->outcome.rule = -1;
     return;
   }
-  if (S_ISLNK(st.st_mode)) {
+  const mode_t mode = object.st.mode;
+  if (S_ISLNK(mode)) {
     Answer(result, ELOOP);  // O_NOFOLLOW on a symbolic link
     return;
   }
-  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(5, 0)) {
+  if (S_ISDIR(mode) && (flags & O_CREAT)) {
+    Answer(result, EISDIR);  // as the kernel answers O_CREAT of an existing directory
+    return;
+  }
+  if (S_ISCHR(mode) && object.st.rdev_major == 5 && object.st.rdev_minor == 0) {
     result->note = "no controlling terminal in the sandbox";
     Answer(result, ENXIO);
     return;
   }
   if ((flags & O_TMPFILE) == O_TMPFILE) {
     int old = ApplyUmask(target);
-    int fd = openat(object.get(), ".", static_cast<int>(flags | O_CLOEXEC), static_cast<mode_t>(request.mode));
+    int fd = openat(object.fd.get(), ".", static_cast<int>(flags | O_CLOEXEC), static_cast<mode_t>(request.mode));
     int err = errno;
     if (old >= 0) {
       umask(static_cast<mode_t>(old));
@@ -228,82 +232,111 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     result->fd.reset(fd);
     return;
   }
-  if (S_ISFIFO(st.st_mode) && !(flags & O_NONBLOCK) && (flags & O_ACCMODE) != O_RDWR) {
+  if (S_ISFIFO(mode) && !(flags & O_NONBLOCK) && (flags & O_ACCMODE) != O_RDWR) {
     // Opening one end of a FIFO waits for the other end; do it off this thread.
     result->verdict = OpenVerdict::kDeferred;
-    result->fd = std::move(object);
+    result->fd = std::move(object.fd);
     return;
   }
-  // Reopening the O_PATH descriptor through procfs opens exactly the inode
-  // the rules judged; the kernel checks permissions on it as for any open.
-  char reopen[64];
-  snprintf(reopen, sizeof(reopen), "thread-self/fd/%d", object.get());
-  int fd;
-  do {
-    fd = openat(HostProc(), reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
-  } while (fd < 0 && errno == EINTR);
+  // Reopening the O_PATH descriptor through this thread's own fd directory
+  // opens exactly the inode that was judged; the kernel checks permissions
+  // on it as for any open, against the workload's capabilities.
+  int fd = Reopen(own_fds_.get(), object.fd.get(), flags);
+  int err = errno;
+  if (fd < 0 && (err == EACCES || err == EPERM) && object.own_task) {
+    PtraceOverride override;  // the workload's own /proc/<pid>/mem, environ, ... when it is non-dumpable
+    if (override.active()) {
+      fd = Reopen(own_fds_.get(), object.fd.get(), flags);
+      err = errno;
+    }
+  }
   if (fd < 0) {
-    Answer(result, errno);
+    Answer(result, err);
     return;
   }
   result->verdict = OpenVerdict::kInstall;
   result->fd.reset(fd);
 }
 
-OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenRequest& request) const {
+/** The directories a request resolves from, opened from the workload's own /proc entries. */
+struct OpenEmulator::Bases {
+  UniqueFd root_owned;
+  int root = -1;
+  UniqueFd base_owned;
+  int base = -1;
+};
+
+OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenRequest& request) {
+  return Resolve(target, syscall, request, false);
+}
+
+OpenResult OpenEmulator::Judge(const Target& target, uint16_t syscall, const OpenRequest& request) {
+  OpenRequest as_path = request;
+  as_path.flags = O_PATH | (request.flags & O_NOFOLLOW);
+  return Resolve(target, syscall, as_path, true);
+}
+
+OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const OpenRequest& request,
+                                 bool judge_only) {
   OpenResult result;
   const Access access = ClassifyOpen(request.flags);
   if (request.path.empty()) {
     Answer(&result, ENOENT);
     return result;
   }
-  const bool absolute = request.path[0] == '/';
-  UniqueFd base;
-  if (absolute) {
-    base = OpenProc(target.tid(), "root", O_PATH | O_DIRECTORY);
-  } else if (request.dirfd == AT_FDCWD) {
-    base = OpenProc(target.tid(), "cwd", O_PATH | O_DIRECTORY);
-  } else if (request.dirfd < 0) {
+  if (request.dirfd < 0 && request.dirfd != AT_FDCWD) {
     Answer(&result, EBADF);
     return result;
-  } else {
-    char what[32];
-    snprintf(what, sizeof(what), "fd/%d", request.dirfd);
-    base = OpenProc(target.tid(), what, O_PATH);
   }
-  const int base_error = base ? 0 : errno;
-  // The /proc entries name a thread id; only now is it known to be ours.
+  // The workload's root, cwd and descriptors are its own magic links: the
+  // kernel follows them for the broker as for any process with the
+  // workload's credentials (a workload that made itself non-dumpable closes
+  // them). Their thread id is only known to be the workload's once
+  // SECCOMP_IOCTL_NOTIF_ID_VALID confirms it afterwards.
+  Bases bases;
+  int unreachable = 0;
+  if (root_fixed_) {
+    bases.root = root_.get();
+  } else {
+    bases.root_owned.reset(target.OpenEntry("root", O_PATH | O_DIRECTORY));
+    unreachable = bases.root_owned ? 0 : errno;
+    bases.root = bases.root_owned.get();
+  }
+  const bool absolute = request.path[0] == '/';
+  const bool scoped = (request.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0;
+  int base_error = 0;
+  if (!absolute || scoped) {
+    char what[32];
+    if (request.dirfd == AT_FDCWD) {
+      snprintf(what, sizeof(what), "cwd");
+    } else {
+      snprintf(what, sizeof(what), "fd/%d", request.dirfd);
+    }
+    bases.base_owned.reset(target.OpenEntry(what, O_PATH));
+    base_error = bases.base_owned ? 0 : errno;
+    bases.base = bases.base_owned.get();
+  } else {
+    bases.base = bases.root;
+  }
   if (!target.Valid()) {
     result.verdict = OpenVerdict::kAbandon;
     return result;
   }
-  if (!base) {
-    Answer(&result, (!absolute && request.dirfd != AT_FDCWD && base_error == ENOENT) ? EBADF : base_error);
+  if (unreachable == 0 && base_error != 0 && base_error != ENOENT) {
+    unreachable = base_error;
+  }
+  if (unreachable != 0) {
+    // The task is alive and its own entries refuse the broker: it made itself non-dumpable.
+    Refuse(&result, BrokerRefusal::kUnreachable, EPERM,
+           "the workload made itself non-dumpable (PR_SET_DUMPABLE 0): its root, cwd and descriptors are "
+           "closed to the broker");
     return result;
   }
-  const std::string base_path = absolute ? std::string("/") : FdPath(base.get());
-
-  bool in_root = false;
-  if (absolute && root_known_) {
-    struct stat st;
-    in_root = fstat(base.get(), &st) == 0 && (st.st_dev != root_.st_dev || st.st_ino != root_.st_ino);
+  if (base_error == ENOENT) {
+    Answer(&result, request.dirfd == AT_FDCWD ? ENOENT : EBADF);
+    return result;
   }
-  std::string path = request.path;
-  if (absolute && !in_root && (path.compare(0, 6, "/proc/") == 0 || path.compare(0, 5, "/dev/") == 0)) {
-    // The target's own entries, as its /proc names them (its PID namespace's numbers).
-    const pid_t tgid = target.NamespaceId("NStgid");
-    const pid_t tid = target.NamespaceId("NSpid");
-    if (tgid < 0 || tid < 0) {
-      result.verdict = OpenVerdict::kAbandon;
-      return result;
-    }
-    path = RewriteSelf(path, tgid, tid);
-  }
-  uint64_t resolve = request.resolve;
-  if (in_root) {
-    resolve |= RESOLVE_IN_ROOT;
-  }
-  const uint64_t follow = request.flags & (O_NOFOLLOW | O_DIRECTORY);
+  const std::string base_path = absolute ? std::string("/") : FdPath(bases.base);
 
   // Rules judge the lexical path when nothing resolves (a refusal must not
   // turn into "no such file" for paths the workload may not touch).
@@ -312,44 +345,68 @@ OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenR
     result.outcome = Check(syscall, access, result.resolved);
     Answer(&result, IsRefusal(result.outcome.decision) ? result.outcome.errno_value : error);
   };
+  auto refused = [&](const Resolved& r) {
+    Refuse(&result, r.error == EACCES ? BrokerRefusal::kAgentEntry : BrokerRefusal::kInvariant, r.error,
+           std::string("path ") + r.refusal);
+  };
 
+  ResolveRequest resolve;
+  resolve.root = bases.root;
+  resolve.base = bases.base;
+  resolve.path = request.path;
+  resolve.open_flags = request.flags & (O_NOFOLLOW | O_DIRECTORY);
+  resolve.resolve = request.resolve;
   UniqueFd hold;  // the directory a relative symlink target resolves from
-  int dir = base.get();
   int retries = 0;
   for (int hops = 0; hops <= kMaxLinkHops; ++hops) {
-    int found = ResolvePath(dir, path, follow, resolve);
-    if (found >= 0) {
-      FinishExisting(target, syscall, access, request, UniqueFd(found), &result);
+    Resolved found = resolver_.Resolve(target, resolve);
+    if (found.fd) {
+      FinishExisting(target, syscall, access, request, std::move(found), judge_only, &result);
       return result;
     }
-    if (found != -ENOENT || !(request.flags & O_CREAT) || (request.flags & O_TMPFILE) == O_TMPFILE) {
-      fail(-found, path);
+    if (found.refusal != nullptr) {
+      refused(found);
+      return result;
+    }
+    if (found.error != ENOENT || !(request.flags & O_CREAT) || (request.flags & O_TMPFILE) == O_TMPFILE ||
+        judge_only) {
+      fail(found.error, resolve.path);
       return result;
     }
     // O_CREAT of a missing file: resolve the parent, judge parent + name.
+    const std::string& path = resolve.path;
     if (path.back() == '/') {
       fail(EISDIR, path);
       return result;
     }
     const size_t slash = path.rfind('/');
     const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    const std::string parent_path =
-        slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : path.substr(0, slash));
     if (name == "." || name == "..") {
       fail(EISDIR, path);
       return result;
     }
-    int parent_fd = ResolvePath(dir, parent_path, O_DIRECTORY, resolve);
-    if (parent_fd < 0) {
-      fail(-parent_fd, path);
+    ResolveRequest parent_request = resolve;
+    parent_request.path =
+        slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : path.substr(0, slash));
+    parent_request.open_flags = O_DIRECTORY;
+    Resolved parent = resolver_.Resolve(target, parent_request);
+    if (!parent.fd) {
+      if (parent.refusal != nullptr) {
+        refused(parent);
+      } else {
+        fail(parent.error, path);
+      }
       return result;
     }
-    UniqueFd parent(parent_fd);
-    const std::string parent_name = FdPath(parent.get());
-    if (parent_name.empty() || StartsWithComponent(parent_name, broker_proc_)) {
-      result.note = "cannot create below the broker's own /proc entry";
-      result.outcome = Outcome{Decision::kDeny, EACCES, -1};
-      Answer(&result, EACCES);
+    // Nothing is created outside the workload's mount namespace, not even in
+    // a directory it holds a descriptor of.
+    if (!mounts_.Contains(parent.st.mnt_id)) {
+      Refuse(&result, BrokerRefusal::kInvariant, EACCES, kOutsideNote);
+      return result;
+    }
+    const std::string parent_name = FdPath(parent.fd.get());
+    if (parent_name.empty()) {
+      Refuse(&result, BrokerRefusal::kInvariant, EACCES, "cannot name the directory to create in");
       return result;
     }
     result.resolved = parent_name == "/" ? "/" + name : parent_name + "/" + name;
@@ -361,8 +418,7 @@ OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenR
     const int old_mask = ApplyUmask(target);
     int fd;
     do {
-      fd = openat(parent.get(), name.c_str(),
-                  static_cast<int>(request.flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
+      fd = openat(parent.fd.get(), name.c_str(), static_cast<int>(request.flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
                   static_cast<mode_t>(request.mode));
     } while (fd < 0 && errno == EINTR);
     const int err = errno;
@@ -378,31 +434,22 @@ OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenR
       // A (dangling) link in place of the name: the kernel would create its
       // target. Follow it one hop and judge again.
       char target_text[PATH_MAX + 1];
-      ssize_t n = readlinkat(parent.get(), name.c_str(), target_text, sizeof(target_text) - 1);
+      ssize_t n = readlinkat(parent.fd.get(), name.c_str(), target_text, sizeof(target_text) - 1);
       if (n < 0) {
         fail(errno, path);
         return result;
       }
-      path.assign(target_text, static_cast<size_t>(n));
-      if (path.empty()) {
+      if (n == 0) {
         fail(ENOENT, path);
         return result;
       }
-      if (path[0] == '/') {
-        dir = base.get();
-        if (!absolute) {
-          // An absolute link target resolves from the target's root.
-          base = OpenProc(target.tid(), "root", O_PATH | O_DIRECTORY);
-          if (!base || !target.Valid()) {
-            result.verdict = OpenVerdict::kAbandon;
-            return result;
-          }
-          dir = base.get();
-        }
-      } else {
-        hold = std::move(parent);
-        dir = hold.get();
+      std::string next(target_text, static_cast<size_t>(n));
+      if (next[0] != '/') {
+        // A relative link target resolves from the link's directory.
+        hold = std::move(parent.fd);
+        resolve.base = hold.get();
       }
+      resolve.path = std::move(next);
       continue;
     }
     if (err == EEXIST && !(request.flags & O_EXCL) && retries++ < kMaxRaceRetries) {
@@ -412,7 +459,7 @@ OpenResult OpenEmulator::Run(const Target& target, uint16_t syscall, const OpenR
     Answer(&result, err);
     return result;
   }
-  fail(ELOOP, path);
+  fail(ELOOP, resolve.path);
   return result;
 }
 

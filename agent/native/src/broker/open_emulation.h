@@ -1,10 +1,21 @@
 // Emulated opens: for open, openat, openat2 and creat whose decision depends
-// on the path, the broker resolves the path itself (from the target's root,
-// cwd or directory fd), decides on the resolved path, opens the file and
-// installs the descriptor in the target atomically with the answer
-// (SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND). The target's memory
-// is read once; the file the rules saw is the file the target gets, whatever
-// the workload writes into the path buffer afterwards.
+// on the path, the broker resolves the path itself, decides on the resolved
+// path, opens the file and installs the descriptor in the target atomically
+// with the answer (SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND). The
+// target's memory is read once; the file the rules saw is the file the target
+// gets, whatever the workload writes into the path buffer afterwards.
+//
+// The broker never grants what the workload could not do itself
+// (docs/security.md, "Emulated opens"):
+// - it resolves from the workload's own root, cwd or descriptor, in the
+//   workload's mount namespace, wearing the workload's capabilities;
+// - PathResolver keeps the agent's own /proc entries out of reach (no magic
+//   link followed for the broker; "self" means the workload; /proc/<pid> of
+//   an agent thread refused);
+// - every object it is about to install passes the invariant: it lives on a
+//   mount of the workload's mount namespace, or it is exactly an object the
+//   workload already holds (a reopen of its own descriptor). A trip is
+//   refused (EACCES), counted as a broker error and audited with a note.
 //
 // Symlinks: resolution follows them as the kernel would, and the rules match
 // the fully resolved path (d_path of the opened object), so a link from an
@@ -12,25 +23,19 @@
 // file created by O_CREAT is created by openat(parent, name, O_NOFOLLOW) in
 // the resolved parent directory, so a link planted between check and use
 // cannot redirect the creation; a dangling final link is followed explicitly,
-// one hop at a time, each hop re-checked.
-//
-// "/proc/self", "/proc/thread-self", "/dev/fd", "/dev/std{in,out,err}",
-// "/proc/mounts" and "/proc/net" name the opener; they are rewritten to the
-// target's own /proc entries before resolution. A path that still reaches the
-// broker's own /proc entry (through some other link) is refused with EACCES.
-// /dev/tty (5:0) answers ENXIO: sandboxed workloads have no controlling
-// terminal. A workload that chrooted is resolved inside its root with
-// RESOLVE_IN_ROOT, which refuses magic links.
+// one hop at a time, each hop re-checked. /dev/tty (5:0) answers ENXIO:
+// sandboxed workloads have no controlling terminal.
 #pragma once
 
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
 
+#include "broker/path_resolver.h"
 #include "broker/policy.h"
 #include "broker/target.h"
+#include "broker/workload_mounts.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
@@ -53,6 +58,15 @@ enum class OpenVerdict {
   kAbandon,   // the notification is gone (target died or was interrupted); answer nothing
 };
 
+/** Why the broker itself refused, beyond the rules: how the supervisor counts it. */
+enum class BrokerRefusal {
+  kNone,
+  kInvariant,    // the object lies outside the workload's mount namespace (or cannot be placed): a broker error
+  kAgentEntry,   // the path names the agent's own /proc entries (or a task that cannot be told)
+  kUnreachable,  // the workload made itself non-dumpable: its memory and /proc links are closed to the broker
+  kUnsupported,  // an O_PATH descriptor cannot be installed (SECCOMP_IOCTL_NOTIF_ADDFD refuses it)
+};
+
 struct OpenResult {
   OpenVerdict verdict = OpenVerdict::kAnswer;
   Outcome outcome;  // the rule outcome; kAnswer with a non-refusal outcome is an emulated failure
@@ -60,33 +74,54 @@ struct OpenResult {
   UniqueFd fd;
   std::string resolved;
   std::string note;
+  BrokerRefusal refusal = BrokerRefusal::kNone;
 };
 
-/** Per supervisor thread: what that thread's own root looks like, to notice chrooted targets. */
+/** One per supervisor thread, built on that thread after it joined the workload's mount namespace. */
 class OpenEmulator {
  public:
-  OpenEmulator(const Policy& policy, pid_t broker_pid, bool can_set_umask);
+  /**
+   * `proc`: a /proc directory descriptor of the agent's, opened before the
+   * thread joined the workload's namespace (the workload's own /proc may
+   * belong to another pid namespace). `root_fixed`: the workload can never
+   * change its root (it has neither CAP_SYS_CHROOT nor CAP_SYS_ADMIN, or its
+   * filter refuses chroot), so its root is opened once.
+   */
+  OpenEmulator(const Policy& policy, int proc, bool can_set_umask, bool root_fixed);
 
-  OpenResult Run(const Target& target, uint16_t syscall, const OpenRequest& request) const;
+  /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
+  bool Ready(std::string* why) const;
+
+  OpenResult Run(const Target& target, uint16_t syscall, const OpenRequest& request);
+
+  /** For execve: resolves and judges `request` (O_PATH semantics) and opens nothing. */
+  OpenResult Judge(const Target& target, uint16_t syscall, const OpenRequest& request);
 
   /** Opens a FIFO found by Run (blocking until the other end opens); -errno on failure. */
-  static int OpenDeferred(int opath_fd, uint64_t flags);
+  static int OpenDeferred(int proc, int opath_fd, uint64_t flags);
+
+  /** What d_path says about one of this thread's descriptors ("/etc/passwd", "pipe:[123]"). */
+  std::string FdPath(int fd) const;
 
  private:
+  struct Bases;
+  OpenResult Resolve(const Target& target, uint16_t syscall, const OpenRequest& request, bool judge_only);
   Outcome Check(uint16_t syscall, Access access, const std::string& path) const;
+  bool Outside(const Resolved& object);
   void FinishExisting(const Target& target, uint16_t syscall, Access access, const OpenRequest& request,
-                      UniqueFd object, OpenResult* result) const;
+                      Resolved object, bool judge_only, OpenResult* result);
   int ApplyUmask(const Target& target) const;
 
   const Policy& policy_;
-  std::string broker_proc_;  // "/proc/<agent pid>"
+  int proc_;
   bool can_set_umask_;
-  struct stat root_ {};
-  bool root_known_ = false;
+  bool root_fixed_;
+  UniqueFd own_fds_;  // this thread's /proc/thread-self/fd: names and reopens its own descriptors
+  UniqueFd root_;     // the workload's root when root_fixed_
+  WorkloadMounts mounts_;
+  bool mounts_ready_ = false;
+  PathResolver resolver_;
 };
-
-/** What d_path says about an open descriptor ("/etc/passwd", "pipe:[123]", "/tmp/x (deleted)"). */
-std::string FdPath(int fd);
 
 /** `base` joined with `path`, "." and ".." removed lexically; for naming paths that do not resolve. */
 std::string LexicalPath(const std::string& base, const std::string& path);

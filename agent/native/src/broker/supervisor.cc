@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -18,9 +19,11 @@
 #include <fstream>
 #include <thread>
 
+#include "broker/host_proc.h"
 #include "broker/kernel.h"
 #include "broker/metrics.h"
 #include "broker/syscall_table.h"
+#include "broker/thread_caps.h"
 
 namespace zviz::broker {
 namespace {
@@ -88,6 +91,9 @@ bool KillTarget(const Target& target) {
 }
 
 constexpr size_t kMaxResponseSize = 256;
+
+const char kUnreachableNote[] =
+    "the workload made itself non-dumpable (PR_SET_DUMPABLE 0): its memory is closed to the broker";
 
 bool HungUp(int fd) {
   struct pollfd p = {fd, POLLIN, 0};
@@ -242,7 +248,8 @@ void Supervisor::Stop() {
     while (!workers_.empty()) {
       for (const auto& entry : workers_) {
         for (int mode : {O_WRONLY, O_RDONLY}) {
-          const int peer = OpenEmulator::OpenDeferred(entry.second, static_cast<uint64_t>(mode | O_NONBLOCK));
+          const int peer =
+              OpenEmulator::OpenDeferred(HostProc(), entry.second, static_cast<uint64_t>(mode | O_NONBLOCK));
           if (peer >= 0) {
             close(peer);
           }
@@ -271,6 +278,46 @@ std::map<std::string, uint64_t> Supervisor::Refusals() const {
   return out;
 }
 
+bool Supervisor::RootIsFixed() const {
+  // chroot needs CAP_SYS_CHROOT, pivot_root and setns CAP_SYS_ADMIN.
+  const uint64_t caps = options_.capabilities;
+  if (caps & (1ULL << CAP_SYS_ADMIN)) {
+    return false;
+  }
+  if (!(caps & (1ULL << CAP_SYS_CHROOT))) {
+    return true;
+  }
+  // The filter may refuse chroot on every ABI the machine runs.
+  struct Abi {
+    uint32_t token;
+    uint32_t audit_arch;
+  };
+#if defined(__x86_64__)
+  const Abi abis[] = {{SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64}, {SCMP_ARCH_X86, AUDIT_ARCH_I386},
+                      {SCMP_ARCH_X32, AUDIT_ARCH_X86_64}};
+#elif defined(__aarch64__)
+  const Abi abis[] = {{SCMP_ARCH_AARCH64, AUDIT_ARCH_AARCH64}, {SCMP_ARCH_ARM, AUDIT_ARCH_ARM}};
+#else
+  const Abi abis[] = {{SCMP_ARCH_NATIVE, 0}};
+  return false;
+#endif
+  for (const Abi& abi : abis) {
+    const int nr = seccomp_syscall_resolve_name_arch(abi.token, "chroot");
+    if (nr < 0) {
+      continue;
+    }
+    struct seccomp_data data = {};
+    data.nr = nr;
+    data.arch = abi.audit_arch;
+    const uint32_t action = RunSeccompProgram(*options_.reference, data) & SECCOMP_RET_ACTION_FULL;
+    if (action != SECCOMP_RET_ERRNO && action != SECCOMP_RET_KILL_PROCESS && action != SECCOMP_RET_KILL_THREAD &&
+        action != SECCOMP_RET_TRAP) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Supervisor::PrepareThread() {
   sigset_t set;
   sigfillset(&set);
@@ -294,22 +341,20 @@ void Supervisor::PrepareThread() {
     }
     options_.mount_ns.reset();
   }
-  // After setns: the emulator notes the root it resolves from.
-  emulator_ = std::make_unique<OpenEmulator>(*options_.policy, getpid(), own_fs);
+  // After setns: the emulator lists the workload's mounts and notes its root.
+  emulator_ = std::make_unique<OpenEmulator>(*options_.policy, HostProc(), own_fs, RootIsFixed());
+  std::string why;
+  if (HostProc() < 0 || !emulator_->Ready(&why)) {
+    // Without the invariant check the broker must not open files for the workload.
+    BrokerMetrics::Get().Error();
+    stop_.store(true, std::memory_order_release);
+  }
   // Wear the workload's capabilities, irreversibly for this thread: files the
   // broker opens on the workload's behalf are opened with no more privilege
-  // than the workload has.
-  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capget, &header, data) == 0) {
-    const uint64_t permitted = static_cast<uint64_t>(data[0].permitted) | (static_cast<uint64_t>(data[1].permitted) << 32);
-    const uint64_t keep = permitted & options_.capabilities;
-    data[0].effective = data[0].permitted = static_cast<uint32_t>(keep);
-    data[1].effective = data[1].permitted = static_cast<uint32_t>(keep >> 32);
-    data[0].inheritable = data[1].inheritable = 0;
-    if (::syscall(SYS_capset, &header, data) != 0) {
-      BrokerMetrics::Get().Error();
-    }
+  // than the workload has (thread_caps.h: and the thread is no ptrace peer of it).
+  if (!WearWorkloadCaps(options_.capabilities)) {
+    BrokerMetrics::Get().Error();
+    stop_.store(true, std::memory_order_release);
   }
 
   if (options_.sync_wake_up && ProbeKernel().sync_wake_up) {
@@ -495,7 +540,12 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
     answer.how = Answer::How::kErrno;
     answer.error = -read;
     answer.decision = Decision::kEmulate;
-    if (read != -EFAULT && read != -ENAMETOOLONG) {
+    if (read == -EPERM && target.Valid()) {
+      // The workload made itself non-dumpable: the broker cannot read its
+      // path, so it cannot do the open for it. A refusal, counted as one.
+      answer.decision = Decision::kDeny;
+      answer.note = kUnreachableNote;
+    } else if (read != -EFAULT && read != -ENAMETOOLONG) {
       BrokerMetrics::Get().Error();
       answer.note = "cannot read the path from the workload's memory";
     }
@@ -508,6 +558,7 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
   answer.note = std::move(result.note);
   answer.rule = result.outcome.rule;
   answer.cloexec = (open.flags & O_CLOEXEC) != 0;
+  CountRefusal(result.refusal);
   switch (result.verdict) {
     case OpenVerdict::kAbandon:
       BrokerMetrics::Get().InflightAdd(-1);
@@ -541,6 +592,15 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
   }
 }
 
+void Supervisor::CountRefusal(BrokerRefusal refusal) {
+  // A path that leaves the workload's mount namespace or names the agent's
+  // own /proc entries is an attack or a broker gap: a broker error, besides
+  // the refusal. A non-dumpable workload and O_PATH are documented limits.
+  if (refusal == BrokerRefusal::kInvariant || refusal == BrokerRefusal::kAgentEntry) {
+    BrokerMetrics::Get().Error();
+  }
+}
+
 void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0) {
   const __u64* a = req.data.args;
   const bool at = kind == Kind::kExecveat;
@@ -561,7 +621,9 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
     // Unreadable path: the kernel will fail the call too; judge the empty path.
     outcome = options_.policy->Decide(syscall, Access::kAny, "", nullptr, 0);
   } else {
-    // An observation: CONTINUE lets the kernel read the path again.
+    // An observation: CONTINUE lets the kernel read the path again. The
+    // resolution that names it goes through the same checks as an open, so
+    // a path through the agent's /proc entries is refused here too.
     OpenRequest name;
     name.dirfd = dirfd;
     name.path = answer.path;
@@ -569,13 +631,21 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
     if (name.path.empty() && (at_flags & AT_EMPTY_PATH)) {
       name.path = ".";
     }
-    OpenResult resolved = emulator_->Run(target, syscall, name);
+    OpenResult resolved = emulator_->Judge(target, syscall, name);
     if (resolved.verdict == OpenVerdict::kAbandon) {
       BrokerMetrics::Get().InflightAdd(-1);
       return;
     }
     answer.resolved = resolved.resolved;
     outcome = resolved.outcome;
+    CountRefusal(resolved.refusal);
+    if (resolved.refusal != BrokerRefusal::kNone) {
+      answer.note = std::move(resolved.note);
+      if (resolved.refusal == BrokerRefusal::kUnreachable) {
+        // The kernel will resolve the path itself, as the workload: only an observation was lost.
+        outcome = options_.policy->Decide(syscall, Access::kAny, answer.path, nullptr, 0);
+      }
+    }
   }
   answer.FromOutcome(outcome);
   Deliver(req, syscall, answer, t0);
@@ -741,7 +811,7 @@ void Supervisor::SpawnFifoWorker(const struct seccomp_notif& req, uint16_t sysca
 
 void Supervisor::RunFifoWork(FifoWork& w) {
   // Blocks until the FIFO's other end opens (or Stop opens it to wake us).
-  const int fd = OpenEmulator::OpenDeferred(w.answer.fd.get(), w.answer.fifo_flags);
+  const int fd = OpenEmulator::OpenDeferred(HostProc(), w.answer.fd.get(), w.answer.fifo_flags);
   w.answer.fd.reset();
   int rc;
   if (fd < 0) {

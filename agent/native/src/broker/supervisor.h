@@ -82,6 +82,8 @@ class Supervisor {
   void HandleOpen(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void HandleExec(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
+  void CountRefusal(BrokerRefusal refusal);
+  bool RootIsFixed() const;
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
   struct FifoWork;
   void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);

@@ -1,13 +1,17 @@
 // The task behind one notification, as the supervisor sees it: its memory
-// (read, never written) and the notification's validity. Anything read from
-// the target is only trusted after Valid() confirms, afterwards, that the
-// notification (and so the thread id) still belongs to the same blocked task.
+// (read, never written), its /proc entries in the agent's /proc (HostProc:
+// thread ids are the agent's), and the
+// notification's validity. Anything read from the target is only trusted
+// after Valid() confirms, afterwards, that the notification (and so the
+// thread id) still belongs to the same blocked task.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+
+#include "broker/proc_status.h"
 
 namespace zviz::broker {
 
@@ -21,7 +25,10 @@ class Target {
   /** SECCOMP_IOCTL_NOTIF_ID_VALID: the task is still blocked in this very syscall. */
   bool Valid() const;
 
-  /** Reads exactly `len` bytes; 0 or -errno. */
+  /**
+   * Reads exactly `len` bytes; 0 or -errno. Reading, and the /proc entries
+   * below, work for a task that made itself non-dumpable too (thread_caps.h).
+   */
   int Read(uint64_t address, void* buffer, size_t len) const;
 
   /** Reads a NUL-terminated string of at most `max` bytes; 0, -EFAULT, or -ENAMETOOLONG. */
@@ -30,19 +37,15 @@ class Target {
   /** The thread group id (process id) of the task, from /proc; -errno on failure. */
   pid_t Tgid() const;
 
-  /** A field of /proc/<tid>/status as an integer ("Umask" is octal); -1 when missing. */
-  long StatusField(const char* name, int base) const;
+  /** The task's /proc/<tid>/status; false when it is gone. */
+  bool Status(TaskStatus* out) const;
 
-  /**
-   * The task's id in its own PID namespace, from the last number of a
-   * /proc/<tid>/status line ("NStgid": its process, "NSpid": its thread);
-   * -ESRCH when it cannot be read.
-   */
-  pid_t NamespaceId(const char* field) const;
+  /** Opens /proc/<tid>/`what` (root, cwd, fd/N: the task's own magic links, followed as a peer); -1 with errno. */
+  int OpenEntry(const char* what, int flags) const;
 
  private:
-  /** Reads the /proc/<tid>/status line `name` into `out`; false when missing. */
-  bool StatusLine(const char* name, char* out, size_t size) const;
+  int ReadOnce(uint64_t address, void* buffer, size_t len) const;
+  int ReadStringOnce(uint64_t address, size_t max, std::string* out) const;
 
   int listener_;
   uint64_t id_;
