@@ -164,7 +164,7 @@ export function metricsDocMarkdown(): string {
     '',
     '## Resources',
     '',
-    `\`resource_type\` is one of ${RESOURCE_TYPES.map(code).join(', ')}. The alert level is 1, 2 or 3 from a utilization of ${RESOURCE_ALERT_THRESHOLDS.map((t) => `${Math.round(t * 100)} %`).join(', ')}.`,
+    `\`resource_type\` is one of ${RESOURCE_TYPES.map(code).join(', ')}. Limits come from \`zviz run --memory/--cpus/--pids/--io-read-bps/--io-write-bps\` or a configured container's \`limits\` (\`memory\`, \`cpus\`, \`pids\`, \`io_read_bps\`, \`io_write_bps\`). An I/O limit is set on every disk (io.max on cgroup v2, the blkio throttle files on v1 and hybrid hosts); \`io\`'s usage and limit are those of the limited direction (read or write) nearest its limit, so usage / limit is the utilization that matters, and without an I/O limit \`io\` is reads and writes together, with no limit. On v1 and hybrid hosts the kernel throttles the I/O a workload issues itself (reads, and writes with O_DIRECT); buffered writes, which the kernel writes back from the page cache, are not charged to it there (cgroup v2 charges them). The alert level is 1, 2 or 3 from a utilization of ${RESOURCE_ALERT_THRESHOLDS.map((t) => `${Math.round(t * 100)} %`).join(', ')}; a resource without a limit has neither.`,
   ];
   for (const section of SECTIONS) {
     const specs = CATALOG.filter((spec) => spec.component === section.component);

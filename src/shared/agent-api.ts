@@ -52,7 +52,7 @@ export interface ContainerInfo {
   restarts: number;
   exit_code?: number;
   cgroup?: string;
-  limits?: { memory_bytes?: number; cpus?: number; pids?: number };
+  limits?: { memory_bytes?: number; cpus?: number; pids?: number; io_read_bps?: number; io_write_bps?: number };
 }
 
 /** GET /api/v1/containers */

@@ -229,6 +229,8 @@ export class BrokerComponent implements Component {
             memory: entry.limits?.memory,
             cpus: entry.limits?.cpus === undefined ? undefined : String(entry.limits.cpus),
             pids: entry.limits?.pids === undefined ? undefined : String(entry.limits.pids),
+            ioReadBps: entry.limits?.io_read_bps === undefined ? undefined : String(entry.limits.io_read_bps),
+            ioWriteBps: entry.limits?.io_write_bps === undefined ? undefined : String(entry.limits.io_write_bps),
           }),
           restart: parseRestart(entry.restart ?? 'on-failure'),
           stdio: stdio.fds,

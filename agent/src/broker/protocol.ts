@@ -17,7 +17,7 @@ export interface RunRequest {
   command: string[];
   env: Record<string, string>;
   cwd: string;
-  limits: { memory?: string; cpus?: string; pids?: string };
+  limits: { memory?: string; cpus?: string; pids?: string; ioReadBps?: string; ioWriteBps?: string };
   restart: string;
   eventsAll?: boolean;
   /** Overrides the profile's PID namespace ("private") or shares the host's ("host"). */

@@ -91,6 +91,44 @@ describe('cgroup driver files', () => {
     expect(sample.limits.cpus).toBe(0.5);
   });
 
+  it('on v2: an I/O limit is a line of io.max per disk, read back as the lowest limit', () => {
+    const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
+    const disks = [{ name: 'vda', device: '254:0' }];
+    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', { disks: () => disks });
+    const cgroup = driver.create('c3');
+    const dir = join(root, 'zviz', 'c3');
+    expect(() => cgroup.applyLimits({ ioWriteBps: 1048576 })).toThrow(/needs the io cgroup controller/);
+    writeFileSync(join(dir, 'io.max'), '');
+    cgroup.applyLimits({ ioWriteBps: 1048576 });
+    expect(readFileSync(join(dir, 'io.max'), 'utf8')).toBe('254:0 rbps=max wbps=1048576');
+    // What the kernel shows for two disks.
+    writeFileSync(
+      join(dir, 'io.max'),
+      '254:0 rbps=max wbps=1048576 riops=max wiops=max\n8:0 rbps=max wbps=2097152 riops=max wiops=max\n'
+    );
+    expect(cgroup.sample().limits).toMatchObject({ ioReadBps: undefined, ioWriteBps: 1048576 });
+    const none = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', { disks: () => [] }).create('c4');
+    writeFileSync(join(root, 'zviz', 'c4', 'io.max'), '');
+    expect(() => none.applyLimits({ ioReadBps: 65536 })).toThrow(/\/sys\/block lists none/);
+  });
+
+  it('on v1: an I/O limit goes to the blkio throttle files, one line per disk and direction', () => {
+    const root = fake({});
+    const disks = [{ name: 'vda', device: '254:0' }];
+    const driver = createCgroupDriver({ kind: 'v1', v1: { blkio: join(root, 'blkio') } }, 'zviz', {
+      disks: () => disks,
+    });
+    const cgroup = driver.create('c5');
+    const dir = join(root, 'blkio', 'zviz', 'c5');
+    cgroup.applyLimits({ ioReadBps: 2097152, ioWriteBps: 1048576 });
+    expect(readFileSync(join(dir, 'blkio.throttle.read_bps_device'), 'utf8')).toBe('254:0 2097152');
+    expect(readFileSync(join(dir, 'blkio.throttle.write_bps_device'), 'utf8')).toBe('254:0 1048576');
+    writeFileSync(join(dir, 'blkio.throttle.read_bps_device'), '254:0 2097152\n8:0 4194304\n');
+    expect(cgroup.sample().limits).toMatchObject({ ioReadBps: 2097152, ioWriteBps: 1048576 });
+    const noBlkio = createCgroupDriver({ kind: 'v1', v1: { memory: join(root, 'memory') } }, 'zviz').create('c6');
+    expect(() => noBlkio.applyLimits({ ioReadBps: 65536 })).toThrow(/needs the blkio cgroup controller/);
+  });
+
   it('refuses ids that are not safe directory names', () => {
     const driver = createCgroupDriver({ kind: 'v2', unified: fake({ 'cgroup.controllers': '' }) }, 'zviz');
     expect(() => driver.create('../escape')).toThrow(/invalid container id/);

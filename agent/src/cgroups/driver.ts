@@ -6,9 +6,12 @@
 //           cpuacct, pids, blkio, devices), <unified>/zviz/<id> for identity
 //           and cgroup.kill
 //   v1      v1 directories only; killing walks cgroup.procs
+// I/O limits go on every disk (block-devices.ts): io.max on v2, the blkio
+// throttle files on v1 and hybrid hosts.
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import { listDisks, type BlockDevice } from './block-devices';
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from './cgroup';
 import { sleep } from './cgroup';
 import type { CgroupLayout, V1Controller } from './detect';
@@ -56,6 +59,18 @@ function mkdirp(path: string): void {
   }
 }
 
+/** The lowest limit set on any disk: io.max's `rbps=`/`wbps=` (v2), or `MAJ:MIN BPS` lines (v1). */
+function lowestIoLimit(text: string | undefined, key?: 'rbps' | 'wbps'): number | undefined {
+  let lowest: number | undefined;
+  for (const line of (text ?? '').split('\n')) {
+    const value = key ? new RegExp(`\\b${key}=(\\d+)`).exec(line)?.[1] : /^\d+:\d+\s+(\d+)\s*$/.exec(line.trim())?.[1];
+    if (value !== undefined) {
+      lowest = Math.min(lowest ?? Infinity, Number(value));
+    }
+  }
+  return lowest;
+}
+
 function sumIo(text: string | undefined, v2: boolean): { read: number; write: number } {
   let read = 0;
   let write = 0;
@@ -88,7 +103,9 @@ class Cgroup implements ContainerCgroup {
     private readonly v2: string | undefined,
     private readonly v1: Partial<Record<V1Controller, string>>,
     /** Limits through v2 files (pure v2) rather than v1. */
-    private readonly limitsV2: boolean
+    private readonly limitsV2: boolean,
+    /** The disks an I/O limit applies to. */
+    private readonly disks: () => BlockDevice[] = listDisks
   ) {
     this.v2Dir = v2;
     this.path = v2 ?? v1.memory ?? Object.values(v1)[0] ?? '';
@@ -128,6 +145,15 @@ class Cgroup implements ContainerCgroup {
         limits.cpus ? `${cpuQuotaUs(limits.cpus)} ${CPU_PERIOD_US}` : `max ${CPU_PERIOD_US}`
       );
       writeControl(join(this.v2, 'pids.max'), limits.pids ? String(limits.pids) : 'max');
+      if (limits.ioReadBps || limits.ioWriteBps) {
+        if (!existsSync(join(this.v2, 'io.max'))) {
+          throw new Error('an I/O limit needs the io cgroup controller, which this hierarchy does not delegate');
+        }
+        const rates = `rbps=${limits.ioReadBps ?? 'max'} wbps=${limits.ioWriteBps ?? 'max'}`;
+        for (const disk of this.limitedDisks()) {
+          writeControl(join(this.v2, 'io.max'), `${disk.device} ${rates}`);
+        }
+      }
       return;
     }
     const { memory, cpu, pids } = this.v1;
@@ -154,6 +180,28 @@ class Cgroup implements ContainerCgroup {
     } else if (limits.pids) {
       throw new Error('a pids limit needs the pids cgroup controller, which is not mounted');
     }
+    if (limits.ioReadBps || limits.ioWriteBps) {
+      const blkio = this.v1.blkio;
+      if (!blkio) {
+        throw new Error('an I/O limit needs the blkio cgroup controller, which is not mounted');
+      }
+      for (const disk of this.limitedDisks()) {
+        if (limits.ioReadBps) {
+          writeControl(join(blkio, 'blkio.throttle.read_bps_device'), `${disk.device} ${limits.ioReadBps}`);
+        }
+        if (limits.ioWriteBps) {
+          writeControl(join(blkio, 'blkio.throttle.write_bps_device'), `${disk.device} ${limits.ioWriteBps}`);
+        }
+      }
+    }
+  }
+
+  private limitedDisks(): BlockDevice[] {
+    const disks = this.disks();
+    if (disks.length === 0) {
+      throw new Error('an I/O limit needs a disk to apply to, and /sys/block lists none with a medium');
+    }
+    return disks;
   }
 
   /** Devices outside the default list are refused by the kernel (v1); v2 would need a BPF device program. */
@@ -172,6 +220,7 @@ class Cgroup implements ContainerCgroup {
     if (this.limitsV2 && this.v2) {
       const dir = this.v2;
       const io = sumIo(readText(join(dir, 'io.stat')), true);
+      const ioMax = readText(join(dir, 'io.max'));
       const cpuMax = readText(join(dir, 'cpu.max'))?.trim().split(/\s+/);
       const quota = cpuMax && cpuMax[0] !== 'max' ? Number(cpuMax[0]) / Number(cpuMax[1]) : undefined;
       return {
@@ -186,6 +235,8 @@ class Cgroup implements ContainerCgroup {
           memoryBytes: readNumber(join(dir, 'memory.max')),
           cpus: quota,
           pids: readNumber(join(dir, 'pids.max')),
+          ioReadBps: lowestIoLimit(ioMax, 'rbps'),
+          ioWriteBps: lowestIoLimit(ioMax, 'wbps'),
         },
       };
     }
@@ -207,6 +258,8 @@ class Cgroup implements ContainerCgroup {
         memoryBytes: memoryLimit !== undefined && memoryLimit < V1_UNLIMITED ? memoryLimit : undefined,
         cpus: quota !== undefined && quota > 0 && period ? quota / period : undefined,
         pids: pids ? readNumber(join(pids, 'pids.max')) : undefined,
+        ioReadBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.read_bps_device'))) : undefined,
+        ioWriteBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.write_bps_device'))) : undefined,
       },
     };
   }
@@ -294,7 +347,11 @@ class Driver implements CgroupDriver {
   private readonly v2Root?: string;
   private readonly v1Roots: Partial<Record<V1Controller, string>> = {};
 
-  constructor(layout: Exclude<CgroupLayout, { kind: 'none' }>, group: string) {
+  constructor(
+    layout: Exclude<CgroupLayout, { kind: 'none' }>,
+    group: string,
+    private readonly disks: () => BlockDevice[]
+  ) {
     this.kind = layout.kind;
     if (!ID_PATTERN.test(group)) {
       throw new Error(`invalid cgroup group name "${group}"`);
@@ -353,7 +410,7 @@ class Driver implements CgroupDriver {
     for (const dir of [...(v2 ? [v2] : []), ...Object.values(v1)]) {
       mkdirp(dir);
     }
-    const cgroup = new Cgroup(id, v2, v1, this.kind === 'v2');
+    const cgroup = new Cgroup(id, v2, v1, this.kind === 'v2', this.disks);
     cgroup.restrictDevices();
     return cgroup;
   }
@@ -364,7 +421,8 @@ class Driver implements CgroupDriver {
       id,
       v2 && existsSync(v2) ? v2 : undefined,
       Object.fromEntries(Object.entries(v1).filter(([, d]) => existsSync(d))),
-      this.kind === 'v2'
+      this.kind === 'v2',
+      this.disks
     );
   }
 
@@ -395,9 +453,14 @@ class Driver implements CgroupDriver {
   }
 }
 
-export function createCgroupDriver(layout: CgroupLayout, group = 'zviz'): CgroupDriver {
+export interface DriverOptions {
+  /** The disks I/O limits apply to (default: every disk in /sys/block with a medium). */
+  disks?: () => BlockDevice[];
+}
+
+export function createCgroupDriver(layout: CgroupLayout, group = 'zviz', options: DriverOptions = {}): CgroupDriver {
   if (layout.kind === 'none') {
     throw new Error(`cgroups unavailable: ${layout.reason}`);
   }
-  return new Driver(layout, group);
+  return new Driver(layout, group, options.disks ?? listDisks);
 }

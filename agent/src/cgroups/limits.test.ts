@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { alertLevel, cpuQuotaUs, parseCpus, parseMemory, parsePids } from './limits';
+import { alertLevel, cpuQuotaUs, parseCpus, parseIoRate, parseMemory, parsePids } from './limits';
 
 describe('resource limits', () => {
   it('reads memory sizes in powers of 1024, as Docker does', () => {
@@ -22,7 +22,17 @@ describe('resource limits', () => {
     expect(() => parsePids('1.5')).toThrow(/whole number/);
   });
 
-  it("gives seed 001's alert levels at 80, 90 and 95 %", () => {
+  it('reads I/O rates as bytes a second, in powers of 1024', () => {
+    expect(parseIoRate('10M')).toBe(10 * 1024 * 1024);
+    expect(parseIoRate('512k')).toBe(512 * 1024);
+    expect(parseIoRate('20MB/s')).toBe(20 * 1024 * 1024);
+    expect(parseIoRate('1048576')).toBe(1048576);
+    expect(parseIoRate(65536)).toBe(65536);
+    expect(() => parseIoRate('fast')).toThrow(/invalid I\/O rate "fast"/);
+    expect(() => parseIoRate('100')).toThrow(/below 4K/);
+  });
+
+  it('gives the resource alert levels at 80, 90 and 95 %', () => {
     expect([0, 0.79, 0.8, 0.89, 0.9, 0.949, 0.95, 1.2].map(alertLevel)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
   });
 });

@@ -1,11 +1,15 @@
-// Resource limits as users write them (`--memory 512M --cpus 1.5 --pids 256`)
-// and as the cgroup files want them.
+// Resource limits as users write them (`--memory 512M --cpus 1.5 --pids 256
+// --io-read-bps 20M --io-write-bps 10M`) and as the cgroup files want them.
 import { RESOURCE_ALERT_THRESHOLDS } from '../metrics/catalog';
 
 export interface ResourceLimits {
   memoryBytes?: number;
   cpus?: number;
   pids?: number;
+  /** Block device reads, bytes per second, on every disk (io.max rbps, blkio.throttle.read_bps_device). */
+  ioReadBps?: number;
+  /** Block device writes, bytes per second, on every disk (io.max wbps, blkio.throttle.write_bps_device). */
+  ioWriteBps?: number;
 }
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -43,6 +47,24 @@ export function parseMemory(text: string | number): number {
     throw new Error(`memory limit "${text}" is below 256 KiB; no program starts in that`);
   }
   return bytes;
+}
+
+/** The smallest I/O rate accepted: a page a second. */
+const MIN_IO_BPS = 4096;
+
+/** "20M", "512k", "1048576" (bytes a second); units are powers of 1024, as for memory (and Docker's --device-read-bps). */
+export function parseIoRate(text: string | number): number {
+  const value = typeof text === 'number' ? String(text) : text;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)(?:\/s)?\s*$/.exec(value);
+  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new Error(`invalid I/O rate "${value}": write bytes a second such as 10M or 512K`);
+  }
+  const bps = Math.floor(Number(match[1]) * unit);
+  if (bps < MIN_IO_BPS) {
+    throw new Error(`I/O rate "${value}" is below 4K a second (one page)`);
+  }
+  return bps;
 }
 
 export function parseCpus(text: string | number): number {

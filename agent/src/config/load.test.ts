@@ -160,7 +160,17 @@ describe('loading a configuration', () => {
     expect(result.ok && result.config.metrics.address).toBe('[::1]:9464');
     expect(result.ok && result.config.logging.audit.compress).toBe(true);
     expect(result.ok && result.config.broker.sample_interval_seconds).toBe(10);
-    expect(result.ok && result.config.containers[0]).toMatchObject({ name: 'nightly-build', restart: 'on-failure:3' });
+    expect(result.ok && result.config.containers[0]).toMatchObject({
+      name: 'nightly-build',
+      restart: 'on-failure:3',
+      limits: { io_read_bps: '50M', io_write_bps: '20M' },
+    });
+    const bad = loadConfig({
+      path: write('io.yaml', 'containers:\n  - name: c\n    command: ["true"]\n    limits: { io_write_bps: fast }\n'),
+      env: {},
+    });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/containers\.0\.limits\.io_write_bps: .*such as 20M/);
   });
 
   it('fills defaults for everything left out', () => {

@@ -7,7 +7,7 @@
 //       command: [sh, -c, "make test"]
 //       workdir: /srv/build
 //       env: { CI: "true" }
-//       limits: { memory: 2G, cpus: 2, pids: 512 }
+//       limits: { memory: 2G, cpus: 2, pids: 512, io_read_bps: 50M, io_write_bps: 20M }
 //       restart: on-failure
 //       stdout: /var/log/zviz/containers/nightly-build.log
 //       network: none     # overrides the profile's; see docs/profiles.md
@@ -20,7 +20,14 @@ export interface ContainerConfig {
   command: string[];
   workdir: string;
   env: Record<string, string>;
-  limits: { memory?: string; cpus?: number; pids?: number };
+  limits: {
+    memory?: string;
+    cpus?: number;
+    pids?: number;
+    /** Bytes a second on every disk, such as "50M". */
+    io_read_bps?: string;
+    io_write_bps?: string;
+  };
   restart: string;
   /** A file (appended to), "null", or "inherit" (the agent's own stdout). */
   stdout: string;
@@ -67,6 +74,16 @@ export const CONTAINERS_SCHEMA: JsonSchema = {
           },
           cpus: { type: 'number', exclusiveMinimum: 0, description: 'CPUs, such as 1 or 0.5' },
           pids: { type: 'integer', minimum: 1 },
+          io_read_bps: {
+            type: 'string',
+            pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$',
+            description: 'bytes a second on every disk, such as 50M (a string)',
+          },
+          io_write_bps: {
+            type: 'string',
+            pattern: '^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?)?$',
+            description: 'bytes a second on every disk, such as 20M (a string)',
+          },
         },
       },
       restart: { type: 'string', pattern: '^(no|always|on-failure(:[0-9]+)?)$', default: 'on-failure' },

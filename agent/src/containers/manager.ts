@@ -146,6 +146,8 @@ export class Container {
         ...(this.spec.limits.memoryBytes ? { memory_bytes: this.spec.limits.memoryBytes } : {}),
         ...(this.spec.limits.cpus ? { cpus: this.spec.limits.cpus } : {}),
         ...(this.spec.limits.pids ? { pids: this.spec.limits.pids } : {}),
+        ...(this.spec.limits.ioReadBps ? { io_read_bps: this.spec.limits.ioReadBps } : {}),
+        ...(this.spec.limits.ioWriteBps ? { io_write_bps: this.spec.limits.ioWriteBps } : {}),
       },
     };
   }

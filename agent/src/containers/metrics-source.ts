@@ -34,12 +34,14 @@ export const CONTAINER_FAMILIES = [
 interface Reading {
   at: number;
   cpuSeconds?: number;
-  ioBytes?: number;
+  ioReadBytes?: number;
+  ioWriteBytes?: number;
 }
 
-interface Rates {
+export interface Rates {
   cpuCores?: number;
-  ioBytesPerSecond?: number;
+  ioReadBytesPerSecond?: number;
+  ioWriteBytesPerSecond?: number;
 }
 
 export class ContainerMetricSource implements MetricSource {
@@ -76,7 +78,8 @@ export class ContainerMetricSource implements MetricSource {
       const reading: Reading = {
         at: now,
         cpuSeconds: s.cpuSeconds,
-        ioBytes: s.ioReadBytes !== undefined ? s.ioReadBytes + (s.ioWriteBytes ?? 0) : undefined,
+        ioReadBytes: s.ioReadBytes,
+        ioWriteBytes: s.ioWriteBytes,
       };
       const before = this.previous.get(c.id);
       if (before && now > before.at) {
@@ -85,7 +88,8 @@ export class ContainerMetricSource implements MetricSource {
           a !== undefined && b !== undefined ? Math.max(0, (b - a) / seconds) : undefined;
         this.rates.set(c.id, {
           cpuCores: rate(before.cpuSeconds, reading.cpuSeconds),
-          ioBytesPerSecond: rate(before.ioBytes, reading.ioBytes),
+          ioReadBytesPerSecond: rate(before.ioReadBytes, reading.ioReadBytes),
+          ioWriteBytesPerSecond: rate(before.ioWriteBytes, reading.ioWriteBytes),
         });
       }
       this.previous.set(c.id, reading);
@@ -199,7 +203,7 @@ export class ContainerMetricSource implements MetricSource {
       { type: 'memory', usage: s.memoryBytes, limit: s.limits.memoryBytes },
       { type: 'cpu', usage: rates.cpuCores, limit: s.limits.cpus },
       { type: 'pids', usage: s.pids, limit: s.limits.pids },
-      { type: 'io', usage: rates.ioBytesPerSecond },
+      ioResource(rates, s),
     ];
     for (const r of resources) {
       const labels = this.label(`${c.id}\u0000${r.type}`, { container_id: c.id, resource_type: r.type });
@@ -212,4 +216,22 @@ export class ContainerMetricSource implements MetricSource {
       }
     }
   }
+}
+
+/**
+ * `io` against its limits (docs/metrics.md): with a read or write limit, the
+ * usage and limit of the direction nearest its limit, so usage / limit is the
+ * utilization that matters; without one, reads and writes together, unlimited.
+ */
+export function ioResource(rates: Rates, s: CgroupSample): { type: 'io'; usage?: number; limit?: number } {
+  const directions = [
+    { usage: rates.ioReadBytesPerSecond, limit: s.limits.ioReadBps },
+    { usage: rates.ioWriteBytesPerSecond, limit: s.limits.ioWriteBps },
+  ].filter((d) => d.limit !== undefined && d.limit > 0);
+  if (directions.length === 0) {
+    const { ioReadBytesPerSecond: read, ioWriteBytesPerSecond: write } = rates;
+    return { type: 'io', usage: read === undefined && write === undefined ? undefined : (read ?? 0) + (write ?? 0) };
+  }
+  const nearest = directions.reduce((a, b) => ((b.usage ?? 0) / b.limit! > (a.usage ?? 0) / a.limit! ? b : a));
+  return { type: 'io', usage: nearest.usage, limit: nearest.limit };
 }

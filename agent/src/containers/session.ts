@@ -3,7 +3,7 @@
 // messages. Shared by the agent's control socket and standalone runs.
 import type { BrokerAddon } from '../broker/addon';
 import type { RunRequest, ServerMessage, Summary } from '../broker/protocol';
-import { parseCpus, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
+import { parseCpus, parseIoRate, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
 import { loadProfile, type LoadedProfile } from '../profiles/profile';
 import type { Container, ContainerManager, ContainerSpec, ContainerStartedEvent, RunEnd } from './manager';
 import { parseRestart } from './restart';
@@ -13,6 +13,8 @@ export function limitsOf(request: RunRequest['limits']): ResourceLimits {
     ...(request.memory !== undefined ? { memoryBytes: parseMemory(request.memory) } : {}),
     ...(request.cpus !== undefined ? { cpus: parseCpus(request.cpus) } : {}),
     ...(request.pids !== undefined ? { pids: parsePids(request.pids) } : {}),
+    ...(request.ioReadBps !== undefined ? { ioReadBps: parseIoRate(request.ioReadBps) } : {}),
+    ...(request.ioWriteBps !== undefined ? { ioWriteBps: parseIoRate(request.ioWriteBps) } : {}),
   };
 }
 

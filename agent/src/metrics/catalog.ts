@@ -501,7 +501,7 @@ export const CATALOG: readonly MetricSpec[] = [
   {
     name: 'zviz_resource_limit',
     type: 'gauge',
-    help: 'Limit of a container cgroup: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
+    help: 'Limit of a container cgroup: memory in bytes, cpu in cores, pids in tasks, io in bytes per second (the read or write limit nearest to being reached).',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
     note: 'podtrace mixes units under _bytes; here the unit is fixed per resource_type and stated in the help.',
@@ -511,7 +511,7 @@ export const CATALOG: readonly MetricSpec[] = [
   {
     name: 'zviz_resource_usage',
     type: 'gauge',
-    help: 'Usage of a container cgroup in the unit of its limit: memory in bytes, cpu in cores, pids in tasks, io in bytes per second.',
+    help: 'Usage of a container cgroup in the unit of its limit: memory in bytes, cpu in cores, pids in tasks, io in bytes per second (the limited direction nearest its limit; reads and writes together when neither is limited).',
     labels: ['container_id', 'resource_type'],
     component: 'cgroups',
     unit: 'as zviz_resource_limit',

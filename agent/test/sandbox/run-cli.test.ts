@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { DEFAULT_CONTROL_SOCKET } from '../../src/broker/protocol';
+import { listDisks } from '../../src/cgroups/block-devices';
 import { workspace } from './harness';
 
 /** A socket file as a SIGKILLed agent leaves it: there, but connecting is refused. */
@@ -56,6 +57,31 @@ describeWhere(
       expect(result.stderr).toMatch(
         /^zviz: r\d+-\w+ \(ci-runner\) exited with code 5 after [\d.]+ s; broker: \d+ decisions \((\d+ allow, )?1 emulate, \d+ log\)\n$/
       );
+    });
+
+    it('sets --io-read-bps and --io-write-bps on every disk, in the files of its own cgroup', () => {
+      // The workload reads its cgroup's limit files: blkio on v1 and hybrid hosts, io.max on v2.
+      const script = [
+        'v1=$(grep :blkio: /proc/self/cgroup | cut -d: -f3)',
+        'if [ -n "$v1" ]; then d=/sys/fs/cgroup/blkio$v1; cat $d/blkio.throttle.read_bps_device $d/blkio.throttle.write_bps_device',
+        'else cat /sys/fs/cgroup$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/io.max; fi',
+      ].join('; ');
+      const result = spawnSync(
+        process.execPath,
+        [ZVIZ, 'run', '--standalone', '--io-read-bps', '2M', '--io-write-bps', '1M', '--', 'sh', '-c', script],
+        { cwd: workspace(), encoding: 'utf8', timeout: 30_000 }
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const disks = listDisks().map((d) => d.device);
+      expect(disks.length).toBeGreaterThan(0);
+      for (const device of disks) {
+        expect(result.stdout).toMatch(new RegExp(`^${device} (2097152$|rbps=2097152 wbps=1048576 )`, 'm'));
+      }
+      const bad = spawnSync(process.execPath, [ZVIZ, 'run', '--io-write-bps', 'fast', '--', 'true'], {
+        encoding: 'utf8',
+      });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('invalid I/O rate "fast": write bytes a second such as 10M or 512K');
     });
 
     it('forwards Ctrl-C (SIGINT) to the workload', async () => {

@@ -76,6 +76,8 @@ export const containerInfo = z.object({
       memory_bytes: z.optional(z.number()),
       cpus: z.optional(z.number()),
       pids: z.optional(z.number()),
+      io_read_bps: z.optional(z.number()),
+      io_write_bps: z.optional(z.number()),
     })
   ),
 });

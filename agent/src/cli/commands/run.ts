@@ -8,7 +8,7 @@ import { requireBrokerAddon, type BrokerAddon } from '../../broker/addon';
 import { DEFAULT_BROKER_CONFIG } from '../../broker/config';
 import { connectAgent, runThroughAgent } from '../../broker/control-client';
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
-import { parseCpus, parseMemory, parsePids } from '../../cgroups/limits';
+import { parseCpus, parseIoRate, parseMemory, parsePids } from '../../cgroups/limits';
 import { parseRestart } from '../../containers/restart';
 import { runStandalone } from '../../containers/standalone';
 import { formatSummary } from '../../containers/summary';
@@ -29,6 +29,8 @@ interface RunOptions {
   memory?: string;
   cpus?: string;
   pids?: string;
+  ioReadBps?: string;
+  ioWriteBps?: string;
   restart: string;
   workdir?: string;
   env: string[];
@@ -137,6 +139,8 @@ export async function run(
       ...(opts.memory ? { memory: opts.memory } : {}),
       ...(opts.cpus ? { cpus: opts.cpus } : {}),
       ...(opts.pids ? { pids: opts.pids } : {}),
+      ...(opts.ioReadBps ? { ioReadBps: opts.ioReadBps } : {}),
+      ...(opts.ioWriteBps ? { ioWriteBps: opts.ioWriteBps } : {}),
     },
     restart: opts.restart,
     ...(opts.eventsAll ? { eventsAll: true } : {}),
@@ -226,6 +230,16 @@ export function registerRun(program: Command): void {
     .addOption(new Option('-m, --memory <size>', 'memory limit, such as 512M').argParser(check(parseMemory)))
     .addOption(new Option('--cpus <n>', 'CPU limit, such as 1 or 0.5').argParser(check(parseCpus)))
     .addOption(new Option('--pids <n>', 'limit on processes and threads').argParser(check(parsePids)))
+    .addOption(
+      new Option('--io-read-bps <rate>', 'limit on disk reads, bytes a second on every disk, such as 20M').argParser(
+        check(parseIoRate)
+      )
+    )
+    .addOption(
+      new Option('--io-write-bps <rate>', 'limit on disk writes, bytes a second on every disk, such as 10M').argParser(
+        check(parseIoRate)
+      )
+    )
     .addOption(
       new Option('--restart <policy>', 'no, on-failure[:N] or always').default('no').argParser(check(parseRestart))
     )
