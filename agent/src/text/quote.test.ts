@@ -19,6 +19,6 @@ it('counts and cuts by characters, never splitting one', () => {
 
 it('escapes what a terminal would act on', () => {
   expect(quote('a\u001b[2Jb\nc')).toBe('"a\\u001b[2Jb\\nc"');
-  expect(quote('ab\u202edc\u0085')).toBe('"ab\\u202edc\\u0085"');
-  expect(shorten('/tmp/\u001b]0;x\u0007')).toBe('/tmp/\\u001b]0;x\\u0007');
+  expect(quote('ab\u202edc\u0085')).toBe('"ab\\u202Edc\\u0085"');
+  expect(shorten('/tmp/\u001b]0;x\u0007\n')).toBe('/tmp/\\x1B]0;x\\x07\\n');
 });

@@ -1,7 +1,9 @@
 // Values a user or a client sent, put into an error message. A message must
 // stay a line someone can read whatever was sent: a megabyte-long YAML value,
 // a 4 KiB path or a string full of control characters is cut to its start and
-// says how long it was, with anything that is not printable escaped.
+// says how long it was, with whatever a terminal would act on escaped
+// (terminal/escape.ts).
+import { forTerminal, jsonForTerminal } from '../terminal/escape';
 
 /** Longest piece of a value an error message repeats. */
 export const QUOTE_MAX = 64;
@@ -9,13 +11,13 @@ export const QUOTE_MAX = 64;
 /** The value as a JSON string literal, cut after `max` characters: "abc…" (5000 characters). */
 export function quote(value: string, max = QUOTE_MAX): string {
   const shown = cut(value, max);
-  return `${escape(JSON.stringify(shown.text))}${shown.rest}`;
+  return `${jsonForTerminal(JSON.stringify(shown.text))}${shown.rest}`;
 }
 
 /** The value bare (for paths and names in running text), cut and escaped the same way. */
 export function shorten(value: string, max = 2 * QUOTE_MAX): string {
   const shown = cut(value, max);
-  return `${escape(JSON.stringify(shown.text).slice(1, -1))}${shown.rest}`;
+  return `${forTerminal(shown.text)}${shown.rest}`;
 }
 
 function cut(value: string, max: number): { text: string; rest: string } {
@@ -24,16 +26,4 @@ function cut(value: string, max: number): { text: string; rest: string } {
     return { text: value, rest: '' };
   }
   return { text: `${chars.slice(0, max).join('')}…`, rest: ` (${chars.length} characters)` };
-}
-
-/**
- * JSON.stringify escapes C0 controls only; C1 controls, bidirectional
- * overrides and line separators can still reorder or hide what a terminal
- * shows, so they are escaped too.
- */
-function escape(text: string): string {
-  return text.replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
-  );
 }
