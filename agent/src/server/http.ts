@@ -1,8 +1,10 @@
 // The agent's HTTP server: /metrics, /health, /ready and the JSON API, with
-// the hardening of seed 001 (security headers, a token-bucket rate limit,
-// localhost by default) plus optional auth and TLS. Components add their own
-// endpoints with `route()`; every request, whatever it asks, gets the same
-// headers, limits and error handling, and no input can crash the process.
+// the hardening of seed 001 (security headers, rate limits, localhost by
+// default) plus optional auth and TLS, and limits on connections and their
+// timeouts so that no client can keep the probes out (docs/agent.md, Limits
+// and failure behaviour). Components add their own endpoints with `route()`;
+// every request, whatever it asks, gets the same headers, limits and error
+// handling, and no input can crash the process.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -15,9 +17,9 @@ import type { Logger } from '../log/logger';
 import { PromClientSource } from '../metrics/prom-client-source';
 import { quote, shorten } from '../text/quote';
 import { Authenticator } from './auth';
+import { clientKey } from './client-address';
 import { ConnectionTable, type Connection, type ConnectionLimits } from './connections';
 import { HttpError, payloadTooLarge } from './errors';
-import { clientKey } from './client-address';
 import { ClientBuckets, type RateLimit } from './rate-limit';
 import { Router, type Match, type Method } from './router';
 
@@ -63,7 +65,7 @@ interface Route {
 
 /** Longest request target accepted; longer gets 414. */
 export const MAX_URL_LENGTH = 4096;
-/** Largest header block; larger gets 431 (Node's parser enforces it). */
+/** Largest request line and header block together; larger gets 431 (Node's parser enforces it). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Largest request body any route reads; a larger declared body gets 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -123,7 +125,7 @@ export function sendText(
 }
 
 export class AgentServer {
-  /** zviz_http_requests_total; add it to the registry. */
+  /** The server's zviz_http_* families; add it to the registry. */
   readonly metricSource = new PromClientSource();
   private readonly requests = this.metricSource.counter('zviz_http_requests_total');
   private readonly openConnections = this.metricSource.gauge('zviz_http_open_connections');
