@@ -155,18 +155,11 @@ int OpenEmulator::ApplyUmask(const Target& target) const {
   return static_cast<int>(umask(static_cast<mode_t>(status.umask & 0777)));
 }
 
-int OpenEmulator::OpenDeferred(int proc, int opath_fd, uint64_t flags) {
+int OpenEmulator::ReopenFifo(int proc, int opath_fd, uint64_t flags) {
   char reopen[32];
   snprintf(reopen, sizeof(reopen), "self/fd/%d", opath_fd);
-  for (;;) {
-    int fd = openat(proc, reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
-    if (fd >= 0) {
-      return fd;
-    }
-    if (errno != EINTR) {
-      return -errno;
-    }
-  }
+  const int fd = openat(proc, reopen, static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY));
+  return fd >= 0 ? fd : -errno;
 }
 
 void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access access,

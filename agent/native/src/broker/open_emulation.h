@@ -97,8 +97,8 @@ class OpenEmulator {
   /** For execve: resolves and judges `request` (O_PATH semantics) and opens nothing. */
   OpenResult Judge(const Target& target, uint16_t syscall, const OpenRequest& request);
 
-  /** Opens a FIFO found by Run (blocking until the other end opens); -errno on failure. */
-  static int OpenDeferred(int proc, int opath_fd, uint64_t flags);
+  /** Opens a FIFO found by Run, blocking until the other end opens; -errno (-EINTR when a signal interrupts it). */
+  static int ReopenFifo(int proc, int opath_fd, uint64_t flags);
 
   /** What d_path says about one of this thread's descriptors ("/etc/passwd", "pipe:[123]"). */
   std::string FdPath(int fd) const;

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -91,6 +92,11 @@ bool KillTarget(const Target& target) {
 }
 
 constexpr size_t kMaxResponseSize = 256;
+
+// FIFO opens waiting for their other end, per container, and how often the
+// supervisor looks for waits whose opener is gone.
+constexpr size_t kMaxFifoWaits = 32;
+constexpr int kFifoSweepMs = 100;
 
 const char kUnreachableNote[] =
     "the workload made itself non-dumpable (PR_SET_DUMPABLE 0): its memory is closed to the broker";
@@ -240,24 +246,7 @@ void Supervisor::Stop() {
   }
   pthread_join(thread_, nullptr);
   thread_started_ = false;
-  {
-    // Wake FIFO workers blocked in open() by opening the other end
-    // (non-blocking), until every worker has answered and left; they use
-    // this object until then.
-    std::unique_lock<std::mutex> lock(workers_mu_);
-    while (!workers_.empty()) {
-      for (const auto& entry : workers_) {
-        for (int mode : {O_WRONLY, O_RDONLY}) {
-          const int peer =
-              OpenEmulator::OpenDeferred(HostProc(), entry.second, static_cast<uint64_t>(mode | O_NONBLOCK));
-          if (peer >= 0) {
-            close(peer);
-          }
-        }
-      }
-      workers_cv_.wait_for(lock, std::chrono::milliseconds(100));
-    }
-  }
+  StopFifoWorkers();
   listener_.reset();
 }
 
@@ -370,6 +359,9 @@ void Supervisor::Run() {
   auto* req = reinterpret_cast<struct seccomp_notif*>(buffer.get());
   BrokerMetrics& metrics = BrokerMetrics::Get();
   while (!stop_.load(std::memory_order_acquire)) {
+    if (!WaitWithFifoWorkers()) {
+      continue;
+    }
     std::memset(req, 0, notif_size_);  // the kernel refuses a non-zeroed struct (EINVAL)
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
       const int e = errno;
@@ -752,73 +744,96 @@ void Supervisor::Record(const struct seccomp_notif& req, uint16_t syscall, const
   EventQueue::Get().Push(std::move(event));
 }
 
-struct Supervisor::FifoWork {
-  Supervisor* self;
-  struct seccomp_notif req;
-  uint16_t syscall;
-  uint64_t t0;
-  UniqueFd listener;
+// Opens of a FIFO that wait for the other end (docs/security.md, "Emulated
+// opens"). Each waits in a worker thread of its own, so the supervisor keeps
+// answering; there are at most kMaxFifoWaits per container (beyond, the open
+// is refused with EAGAIN and counted as a deny), and a wait whose opener is
+// gone (killed: its notification is no longer valid) is cancelled within
+// kFifoSweepMs by a signal that interrupts the worker's open. The supervisor
+// joins every worker: none outlives its wait, none outlives the container.
+struct Supervisor::FifoWorker {
+  Supervisor* self = nullptr;
+  struct seccomp_notif req = {};
+  uint16_t syscall = 0;
+  uint64_t t0 = 0;
+  UniqueFd listener;  // a duplicate, for answering from this thread
   Answer answer;
+  pthread_t thread{};
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> done{false};
 };
 
 void Supervisor::SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0) {
-  auto work = std::make_unique<FifoWork>();
-  work->self = this;
-  work->req = req;
-  work->syscall = syscall;
-  work->t0 = t0;
-  work->listener.reset(fcntl(listener_.get(), F_DUPFD_CLOEXEC, 3));
-  const int waker = fcntl(answer.fd.get(), F_DUPFD_CLOEXEC, 3);
-  work->answer = std::move(answer);
-  if (!work->listener || waker < 0) {
-    if (waker >= 0) {
-      close(waker);
+  size_t waiting = 0;
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    for (const auto& [id, worker] : workers_) {
+      waiting += worker->done.load(std::memory_order_acquire) ? 0 : 1;
     }
+  }
+  if (waiting >= kMaxFifoWaits) {
+    answer.fd.reset();
+    answer.how = Answer::How::kErrno;
+    answer.error = EAGAIN;
+    answer.decision = Decision::kDeny;
+    answer.note = "too many FIFO opens of this container wait for their other end (" +
+                  std::to_string(kMaxFifoWaits) + ")";
+    Deliver(req, syscall, answer, t0);
+    return;
+  }
+  auto worker = std::make_unique<FifoWorker>();
+  worker->self = this;
+  worker->req = req;
+  worker->syscall = syscall;
+  worker->t0 = t0;
+  worker->listener.reset(fcntl(listener_.get(), F_DUPFD_CLOEXEC, 3));
+  worker->answer = std::move(answer);
+  if (!worker->listener || !workers_done_) {
     BrokerMetrics::Get().Error();
     Send(listener_.get(), req.id, 0, -ENOMEM, 0);
     BrokerMetrics::Get().InflightAdd(-1);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(workers_mu_);
-    workers_[req.id] = waker;
-  }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  FifoWork* raw = work.get();
+  FifoWorker* raw = worker.get();
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  // This thread's signal mask (only the wake signal open) is the worker's too.
   const int rc = pthread_create(
-      &thread, &attr,
+      &raw->thread, nullptr,
       [](void* arg) -> void* {
-        std::unique_ptr<FifoWork> w(static_cast<FifoWork*>(arg));
+        auto* w = static_cast<FifoWorker*>(arg);
         w->self->RunFifoWork(*w);
         return nullptr;
       },
       raw);
-  pthread_attr_destroy(&attr);
   if (rc != 0) {
     BrokerMetrics::Get().Error();
     Send(listener_.get(), req.id, 0, -EAGAIN, 0);
     BrokerMetrics::Get().InflightAdd(-1);
-    std::lock_guard<std::mutex> lock(workers_mu_);
-    close(workers_[req.id]);
-    workers_.erase(req.id);
     return;
   }
-  work.release();  // the thread owns it now
+  workers_[req.id] = std::move(worker);
 }
 
-void Supervisor::RunFifoWork(FifoWork& w) {
-  // Blocks until the FIFO's other end opens (or Stop opens it to wake us).
-  const int fd = OpenEmulator::OpenDeferred(HostProc(), w.answer.fd.get(), w.answer.fifo_flags);
+void Supervisor::RunFifoWork(FifoWorker& w) {
+  // Blocks until the FIFO's other end opens, or the wake signal interrupts
+  // it (EINTR: no SA_RESTART) because the wait was cancelled.
+  int fd = -1;
+  int err = 0;
+  while (!w.cancel.load(std::memory_order_acquire)) {
+    fd = OpenEmulator::ReopenFifo(HostProc(), w.answer.fd.get(), w.answer.fifo_flags);
+    if (fd >= 0 || (err = -fd) != EINTR) {
+      break;
+    }
+  }
   w.answer.fd.reset();
-  int rc;
-  if (fd < 0) {
-    w.answer.error = -fd;
-    rc = Send(w.listener.get(), w.req.id, 0, fd, 0);
+  UniqueFd opened(fd >= 0 ? fd : -1);
+  int rc = -ENOENT;
+  if (w.cancel.load(std::memory_order_acquire)) {
+    // The opener is gone (or the container stops): nobody to answer.
+  } else if (!opened) {
+    w.answer.error = err;
+    rc = Send(w.listener.get(), w.req.id, 0, -err, 0);
   } else {
-    UniqueFd opened(fd);
     const int installed = InstallFd(w.listener.get(), w.req.id, opened.get(), w.answer.cloexec);
     rc = installed >= 0 ? 0 : installed;
   }
@@ -830,13 +845,70 @@ void Supervisor::RunFifoWork(FifoWork& w) {
     BrokerMetrics::Get().Error();
   }
   w.listener.reset();
+  w.done.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  (void)!write(workers_done_.get(), &one, sizeof(one));
+}
+
+bool Supervisor::TendFifoWorkers() {
   std::lock_guard<std::mutex> lock(workers_mu_);
-  auto it = workers_.find(w.req.id);
-  if (it != workers_.end()) {
-    close(it->second);
-    workers_.erase(it);
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    FifoWorker& w = *it->second;
+    if (w.done.load(std::memory_order_acquire)) {
+      pthread_join(w.thread, nullptr);
+      it = workers_.erase(it);
+      continue;
+    }
+    if (!w.cancel.load(std::memory_order_relaxed)) {
+      Target target(listener_.get(), w.req.id, static_cast<pid_t>(w.req.pid));
+      if (!target.Valid()) {
+        w.cancel.store(true, std::memory_order_release);
+      }
+    }
+    if (w.cancel.load(std::memory_order_relaxed)) {
+      // Again at every sweep: a signal that came just before the worker entered open() was lost.
+      pthread_kill(w.thread, WakeSignal());
+    }
+    ++it;
   }
-  workers_cv_.notify_all();
+  return !workers_.empty();
+}
+
+bool Supervisor::WaitWithFifoWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    if (workers_.empty()) {
+      return true;  // block in RECV, as always
+    }
+  }
+  struct pollfd p[2] = {{listener_.get(), POLLIN, 0}, {workers_done_.get(), POLLIN, 0}};
+  const int ready = poll(p, 2, kFifoSweepMs);
+  if (ready < 0) {
+    return false;  // EINTR: the wake signal (Stop)
+  }
+  if (p[1].revents & POLLIN) {
+    uint64_t count;
+    (void)!read(workers_done_.get(), &count, sizeof(count));
+  }
+  TendFifoWorkers();
+  // A notification waits, or the listener hung up (RECV then says so).
+  return (p[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+void Supervisor::StopFifoWorkers() {
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  for (auto& [id, worker] : workers_) {
+    worker->cancel.store(true, std::memory_order_release);
+  }
+  for (auto& [id, worker] : workers_) {
+    while (!worker->done.load(std::memory_order_acquire)) {
+      pthread_kill(worker->thread, WakeSignal());
+      struct timespec ts = {0, 1'000'000};
+      nanosleep(&ts, nullptr);
+    }
+    pthread_join(worker->thread, nullptr);
+  }
+  workers_.clear();
 }
 
 const KernelSupport& ProbeKernel() {

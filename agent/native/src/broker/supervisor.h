@@ -11,16 +11,17 @@
 // - The JS thread calls Start, Stop and the counters' readers. Stop sets
 //   `stop_` and interrupts a blocking RECV with a thread-directed signal.
 // - FIFO workers (opens that may block) answer one notification each on a
-//   duplicate of the listener; `workers_mu_` guards their registry, which
-//   Stop uses to wake and wait for them.
+//   duplicate of the listener; `workers_mu_` guards their registry. The
+//   supervisor thread starts them, cancels those whose opener is gone and
+//   joins them; Stop cancels and joins what is left.
 #pragma once
 
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -85,9 +86,14 @@ class Supervisor {
   void CountRefusal(BrokerRefusal refusal);
   bool RootIsFixed() const;
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
-  struct FifoWork;
+  struct FifoWorker;
   void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);
-  void RunFifoWork(FifoWork& work);
+  void RunFifoWork(FifoWorker& worker);
+  /** Joins finished FIFO workers, cancels waits whose opener is gone; true while any remain. */
+  bool TendFifoWorkers();
+  /** Before each RECV: while FIFO workers exist, waits in poll (and tends them); false: do not RECV now. */
+  bool WaitWithFifoWorkers();
+  void StopFifoWorkers();
   void Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer, uint64_t latency_ns);
 
   UniqueFd listener_;
@@ -107,9 +113,9 @@ class Supervisor {
   mutable std::mutex refusals_mu_;  // guards refusals_ (written only on refusals)
   std::map<uint16_t, uint64_t> refusals_;
 
-  std::mutex workers_mu_;  // guards workers_
-  std::condition_variable workers_cv_;
-  std::map<uint64_t, int> workers_;  // notification id -> owned dup of the FIFO's O_PATH fd (to wake it)
+  std::mutex workers_mu_;  // guards workers_ (each worker's flags are atomics of its own)
+  std::map<uint64_t, std::unique_ptr<FifoWorker>> workers_;  // by notification id
+  UniqueFd workers_done_{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // a worker finished: wakes the supervisor's poll
 };
 
 /** What the kernel offers the broker, probed once. */
