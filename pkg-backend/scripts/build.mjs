@@ -1,14 +1,18 @@
 // Builds the backend as a Node single executable application: esbuild bundles
-// the TypeScript and its dependencies into one CommonJS file, Node turns it
-// into a SEA blob, and postject injects the blob into a copy of the node
-// binary. Everything is offline; the result lands next to the nested
-// datasource's plugin.json, where Grafana looks for gpx_zviz_<os>_<arch>.
+// the TypeScript and its dependencies into one CommonJS file, a training run
+// makes the V8 code cache of that bundle (train-code-cache.mjs), Node turns
+// sea-main.cjs, the bundle and the cache into a SEA blob, and postject
+// injects the blob into a copy of the node binary. Everything is offline; the
+// result lands next to the nested datasource's plugin.json, where Grafana
+// looks for gpx_zviz_<os>_<arch>.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+import { trainCodeCache } from './train-code-cache.mjs';
 
 // `import text from './x.proto?raw'`, as vitest understands it: the file's
 // text, bundled, since the executable has no file system beside it.
@@ -51,6 +55,10 @@ await build({
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
+  // The bundle is a function expression, as Node's module wrapper would make
+  // it, so sea-main.cjs compiles the asset's text as it is, without a copy.
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
   metafile: true,
   logLevel: 'warning',
 });
@@ -58,20 +66,23 @@ await build({
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
 
-/** Writes a SEA blob of the bundle; the code cache only for the build host's own architecture. */
-function seaBlob(name, useCodeCache) {
+const seaMain = join(root, 'scripts', 'sea-main.cjs');
+const bundle = join(work, 'main.js');
+
+/**
+ * Writes a SEA blob: sea-main.cjs runs the bundle, with `cache` (the code
+ * cache of the build host's node, which only that node may use) if given.
+ */
+function seaBlob(name, cache) {
   const config = join(work, `${name}.json`);
   const output = join(work, `${name}.blob`);
+  const assets = { 'datasource.js': bundle };
+  if (cache) {
+    assets['datasource.js.cache'] = cache;
+  }
   writeFileSync(
     config,
-    JSON.stringify({
-      main: join(work, 'main.js'),
-      output,
-      disableExperimentalSEAWarning: true,
-      // V8's code cache in the blob spares compiling the bundle at every
-      // start; it is specific to the architecture that made it.
-      useCodeCache,
-    })
+    JSON.stringify({ main: seaMain, output, disableExperimentalSEAWarning: true, useCodeCache: false, assets })
   );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   return output;
@@ -117,12 +128,19 @@ function arm64Node() {
   return binary;
 }
 
-inject(process.execPath, seaBlob('sea', true), executable);
+let cache = join(work, 'main.js.cache');
+try {
+  await trainCodeCache({ root, seaMain, bundle, cache });
+} catch (error) {
+  console.warn(`no code cache (${error.message}); the executable compiles its bundle at every start`);
+  cache = undefined;
+}
+inject(process.execPath, seaBlob('sea', cache), executable);
 
 // ZVIZ_BUILD_ARM64=0 skips the second architecture.
 if (process.arch === 'x64' && process.env.ZVIZ_BUILD_ARM64 !== '0') {
   try {
-    inject(arm64Node(), seaBlob('sea-portable', false), join(outDir, 'gpx_zviz_linux_arm64'));
+    inject(arm64Node(), seaBlob('sea-portable'), join(outDir, 'gpx_zviz_linux_arm64'));
   } catch (error) {
     console.warn(`gpx_zviz_linux_arm64 not built: ${error.message}`);
   }

@@ -10,6 +10,8 @@ import { loadArrow } from './sdk/convert';
 
 declare const __ZVIZ_VERSION__: string | undefined;
 const version = typeof __ZVIZ_VERSION__ === 'string' ? __ZVIZ_VERSION__ : 'dev';
+// Set by scripts/sea-main.cjs: whether V8 took the executable's code cache.
+const codeCache = (globalThis as { __zvizCodeCache?: string }).__zvizCodeCache ?? 'none';
 
 // Grafana filters plugin logs by its own level, as it does for Go plugins
 // (which log at debug); ZVIZ_LOG_LEVEL lowers the volume at the source.
@@ -27,7 +29,7 @@ process.on('unhandledRejection', (reason) => {
 });
 
 loadArrow()
-  .then(() => serve(new ZVizDatasource({ logger, version }), logger))
+  .then(() => serve(new ZVizDatasource({ logger, version }), logger, process.env, { code_cache: codeCache }))
   .catch((error: unknown) => {
     if (error instanceof HandshakeError) {
       process.stderr.write(`${error.message}\n`);

@@ -33,6 +33,8 @@ describeWhere(
       expect(bytes.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
       expect(bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
       expect(bytes.includes('zviz-plugin-')).toBe(true);
+      // A V8 code cache fits only the node binary that made it (the x64 one).
+      expect(bytes.includes('datasource.js.cache')).toBe(false);
     });
   }
 );
@@ -89,6 +91,34 @@ describe('gpx_zviz executable', () => {
       .map((l) => JSON.parse(l));
     expect(entries.every((e) => e['@level'] && e['@message'] && /\.\d{6}Z$/.test(e['@timestamp']))).toBe(true);
     expect(entries.map((e) => e['@message'])).toContain('shutting down');
+  });
+
+  it('starts from the V8 code cache its build made, which V8 accepts', async () => {
+    expect(readFileSync(executable).includes('datasource.js.cache')).toBe(true);
+    const plugin = await start();
+    try {
+      const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const find = () => {
+          const line = plugin.stderr
+            .join('')
+            .split('\n')
+            .find((l) => l.includes('"plugin serving"'));
+          if (line) {
+            resolve(JSON.parse(line) as Record<string, unknown>);
+            return true;
+          }
+          return false;
+        };
+        if (!find()) {
+          plugin.child.stderr.on('data', find);
+          plugin.child.once('exit', () => reject(new Error(`exited: ${plugin.stderr.join('')}`)));
+        }
+      });
+      expect(serving.code_cache).toBe('used');
+    } finally {
+      plugin.child.kill('SIGTERM');
+      await plugin.exited;
+    }
   });
 
   it('keeps serving when its stdin is an already-closed pipe, as Go plugins ignore stdin', async () => {

@@ -3,7 +3,7 @@
 // descriptor protos for server reflection, which nobody here asks for and
 // which cost a third of the start-up time.)
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { type IConversionOptions, parse, type Root, Service, type Type } from 'protobufjs';
+import { type IConversionOptions, parse, type Root, Service, Type } from 'protobufjs';
 
 import goPluginProto from './proto/go-plugin.proto?raw';
 import healthProto from './proto/health.proto?raw';
@@ -16,6 +16,9 @@ import pluginProto from './proto/plugin.proto?raw';
  */
 const TO_OBJECT: IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true };
 
+/** The request and response types of every method, for prepareCodecs(). */
+const methodTypes = new Set<Type>();
+
 function definition(root: Root, name: string): ServiceDefinition {
   const service = root.lookup(name);
   if (!(service instanceof Service)) {
@@ -26,6 +29,7 @@ function definition(root: Root, name: string): ServiceDefinition {
     method.resolve();
     const request = method.resolvedRequestType as Type;
     const response = method.resolvedResponseType as Type;
+    methodTypes.add(request).add(response);
     methods[method.name] = {
       path: `/${service.fullName.slice(1)}/${method.name}`,
       requestStream: Boolean(method.requestStream),
@@ -71,4 +75,29 @@ export function protocolServices(): ProtocolServices {
     };
   }
   return cached;
+}
+
+/**
+ * Generates the encoders and decoders of every message the services carry,
+ * nested ones included. protobufjs writes them with `new Function` on a type's
+ * first use, which no code cache can hold and which otherwise falls on the
+ * first call (about 15 ms of a first QueryData); serve() runs this right
+ * after the handshake, while the host connects.
+ */
+export function prepareCodecs(): void {
+  const pending = [...methodTypes];
+  const seen = new Set<Type>();
+  for (let type = pending.pop(); type; type = pending.pop()) {
+    if (seen.has(type)) {
+      continue;
+    }
+    seen.add(type);
+    type.setup();
+    for (const field of type.fieldsArray) {
+      field.resolve();
+      if (field.resolvedType instanceof Type) {
+        pending.push(field.resolvedType);
+      }
+    }
+  }
 }

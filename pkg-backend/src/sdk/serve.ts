@@ -6,13 +6,16 @@ import { loadArrow } from './convert';
 import { checkMagicCookie, handshakeLine, negotiateVersion } from './handshake';
 import { watchHost } from './host';
 import type { Logger } from './log';
+import { prepareCodecs } from './protocol';
 import { startPluginServer } from './server';
 import type { BackendPlugin } from './types';
 
 export async function serve(
   plugin: BackendPlugin,
   logger: Logger,
-  env: NodeJS.ProcessEnv = process.env
+  env: NodeJS.ProcessEnv = process.env,
+  /** More fields for the start-up log line (how the executable started). */
+  startup: Record<string, unknown> = {}
 ): Promise<void> {
   checkMagicCookie(env);
   const version = negotiateVersion(env);
@@ -44,6 +47,7 @@ export async function serve(
 
   process.stdout.write(handshakeLine(version, server.address));
   setImmediate(() => {
+    prepareCodecs();
     plugin.prepare?.();
     void loadArrow();
   });
@@ -52,5 +56,6 @@ export async function serve(
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,
     protocol_version: version,
     startup_ms: Math.round(process.uptime() * 1000),
+    ...startup,
   });
 }
