@@ -47,7 +47,7 @@ export async function serve(
 
   process.stdout.write(handshakeLine(version, server.address));
   setImmediate(() => {
-    prepareCodecs();
+    void prepareCodecs();
     plugin.prepare?.();
     void loadArrow();
   });
