@@ -98,6 +98,8 @@ export interface SpawnOptions {
   filesystem?: FilesystemPlan;
   filter: NativeFilterPlan;
   policy: NativePolicy;
+  /** Refusals counted apart, as expected (containers/fallbacks.ts); counted and audited like any other. */
+  expectedRefusals?: ReadonlyArray<{ syscall: string; errno?: number; address?: string }>;
 }
 
 export type DecisionCounts = Record<'allow' | 'emulate' | 'log' | 'deny' | 'trap' | 'kill', number>;
@@ -121,7 +123,10 @@ export interface NativeContainer {
   stopSupervisor(): void;
   supervising(): boolean;
   counts(): DecisionCounts;
+  /** Refusals by syscall, less the expected ones. */
   refusals(): Record<string, number>;
+  /** Refusals that matched `expectedRefusals`, by syscall. */
+  expectedRefusals(): Record<string, number>;
 }
 
 export interface KernelSupport {

@@ -30,8 +30,15 @@ export type ClientMessage = { type: 'signal'; signal: string };
 
 export interface Summary {
   decisions: Record<string, number>;
+  /** Refusals by syscall, less the expected ones. */
   refusals: Record<string, number>;
   durationMs: number;
+  /** Refusals the program recovers from by itself (containers/fallbacks.ts), by syscall. */
+  expected?: Record<string, number>;
+  /** The signal that ended the last run, if one did. */
+  signal?: number;
+  /** What the cgroup limits refused over the container's runs, and the limits. */
+  cgroup?: { oomKills: number; pidsLimitHits: number; memoryLimitBytes?: number; pidsLimit?: number };
 }
 
 export type ServerMessage =

@@ -19,6 +19,7 @@ import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';
 import type { NetworkMode, PidMode } from '../profiles/schema';
 import { envList, resolveCommand } from './command';
+import { nativeExpectedRefusals } from './fallbacks';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
@@ -73,7 +74,16 @@ export interface ContainerStartedEvent {
 
 export interface Decisions {
   counts: DecisionCounts;
+  /** Refusals by syscall, less the expected ones. */
   refusals: Record<string, number>;
+  /** Refusals a program recovers from by itself (fallbacks.ts), by syscall. */
+  expected: Record<string, number>;
+}
+
+function addTo(total: Record<string, number>, more: Record<string, number>): void {
+  for (const [name, n] of Object.entries(more)) {
+    total[name] = (total[name] ?? 0) + n;
+  }
 }
 
 const NO_DECISIONS = (): DecisionCounts => ({ allow: 0, emulate: 0, log: 0, deny: 0, trap: 0, kill: 0 });
@@ -87,7 +97,7 @@ export class Container {
   native?: NativeContainer;
   stopRequested = false;
   /** Decisions of finished runs; the current run's are added on read. */
-  readonly decisions: Decisions = { counts: NO_DECISIONS(), refusals: {} };
+  readonly decisions: Decisions = { counts: NO_DECISIONS(), refusals: {}, expected: {} };
   restartTimer?: NodeJS.Timeout;
   /** Consecutive restarts since the last run that lasted STABLE_RUN_MS. */
   backoffAttempt = 0;
@@ -118,16 +128,16 @@ export class Container {
   currentDecisions(): Decisions {
     const counts = { ...this.decisions.counts };
     const refusals = { ...this.decisions.refusals };
+    const expected = { ...this.decisions.expected };
     if (this.native) {
       const live = this.native.counts();
       for (const key of Object.keys(counts) as Array<keyof DecisionCounts>) {
         counts[key] += live[key] ?? 0;
       }
-      for (const [name, n] of Object.entries(this.native.refusals())) {
-        refusals[name] = (refusals[name] ?? 0) + n;
-      }
+      addTo(refusals, this.native.refusals());
+      addTo(expected, this.native.expectedRefusals());
     }
-    return { counts, refusals };
+    return { counts, refusals, expected };
   }
 
   info(): ContainerInfo {
@@ -274,6 +284,7 @@ export class ContainerManager extends EventEmitter {
         filesystem: compiled.filesystem,
         filter: compiled.filter,
         policy: compiled.policy,
+        expectedRefusals: nativeExpectedRefusals(),
       },
       (kind, details) => this.onNative(c, native, kind, details)
     );
@@ -329,9 +340,8 @@ export class ContainerManager extends EventEmitter {
     for (const key of Object.keys(live) as Array<keyof DecisionCounts>) {
       c.decisions.counts[key] += live[key] ?? 0;
     }
-    for (const [name, n] of Object.entries(native.refusals())) {
-      c.decisions.refusals[name] = (c.decisions.refusals[name] ?? 0) + n;
-    }
+    addTo(c.decisions.refusals, native.refusals());
+    addTo(c.decisions.expected, native.expectedRefusals());
     if (c.native === native) {
       c.native = undefined;
     }

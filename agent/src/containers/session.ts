@@ -42,9 +42,24 @@ export function specFromRequest(
   };
 }
 
-export function summaryOf(container: Container): Summary {
-  const { counts, refusals } = container.currentDecisions();
-  return { decisions: { ...counts }, refusals, durationMs: Date.now() - container.createdAt };
+/** The run's summary; read while the container's cgroup still exists (its OOM and pids counters). */
+export function summaryOf(container: Container, end?: RunEnd): Summary {
+  const { counts, refusals, expected } = container.currentDecisions();
+  const sample = container.cgroup.sample();
+  const limits = container.spec.limits;
+  return {
+    decisions: { ...counts },
+    refusals,
+    expected,
+    durationMs: Date.now() - container.createdAt,
+    ...(end?.signal ? { signal: end.signal } : {}),
+    cgroup: {
+      oomKills: sample.oomKills,
+      pidsLimitHits: sample.pidsLimitHits,
+      ...(limits.memoryBytes ? { memoryLimitBytes: limits.memoryBytes } : {}),
+      ...(limits.pids ? { pidsLimit: limits.pids } : {}),
+    },
+  };
 }
 
 /**
@@ -104,7 +119,7 @@ export async function runSession(
       restarts: 0,
     });
     const end = await container.done;
-    send({ type: 'done', id: container.id, exitCode: end.exitCode, summary: summaryOf(container) });
+    send({ type: 'done', id: container.id, exitCode: end.exitCode, summary: summaryOf(container, end) });
     return { container, end };
   } finally {
     manager.off('exit', onExit);

@@ -84,6 +84,105 @@ describeWhere(
       expect(bad.stderr).toContain('invalid I/O rate "fast": write bytes a second such as 10M or 512K');
     });
 
+    function zvizRun(args: string[]) {
+      return spawnSync(process.execPath, [ZVIZ, 'run', '--standalone', ...args], {
+        cwd: workspace(),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    }
+
+    it("says the default profile's expected fallbacks apart from refusals to worry about", () => {
+      // glibc creates threads with clone3 and, refused with ENOSYS, retries with clone.
+      const threaded = zvizRun([
+        '--',
+        '/usr/bin/python3',
+        '-c',
+        'import threading; t = threading.Thread(target=print, args=("thread",)); t.start(); t.join()',
+      ]);
+      expect(threaded.status, threaded.stderr).toBe(0);
+      expect(threaded.stdout).toBe('thread\n');
+      expect(threaded.stderr).toMatch(/; expected refusals, harmless: clone3 1 \(glibc retries with clone\)\n$/);
+      expect(threaded.stderr).not.toMatch(/; refused:/);
+      // NSS asks nscd first; strict refuses every connect, and id goes on with the files.
+      const id = zvizRun(['--profile', 'strict', '--', 'id']);
+      expect(id.status, id.stderr).toBe(0);
+      expect(id.stdout).toMatch(/^uid=0\(root\)/);
+      expect(id.stderr).toMatch(/; expected refusals, harmless: connect \d+ \(NSS tries nscd, then reads the files\)/);
+      expect(id.stderr).not.toMatch(/; refused:/);
+      // Any other connect strict refuses is still one to look at.
+      const other = zvizRun([
+        '--profile',
+        'strict',
+        '--',
+        '/usr/bin/python3',
+        '-c',
+        'import socket\ntry: socket.socket(socket.AF_UNIX).connect("/run/zviz-nothing.sock")\nexcept OSError: pass',
+      ]);
+      expect(other.stderr).toMatch(/; refused: connect 1/);
+    });
+
+    it("names the cgroup layer's refusals: an OOM kill as what killed the workload, refused forks", () => {
+      const oom = zvizRun(['--memory', '32M', '--', '/usr/bin/python3', '-c', 'x = bytearray(256 * 1024 * 1024)']);
+      expect(oom.status).toBe(137);
+      expect(oom.stderr).toMatch(
+        /exited with code 137 \(killed by SIGKILL: the OOM killer, at its 32 MiB memory limit\) after [\d.]+ s; broker: .*; cgroup refused: 1 OOM kill at the 32 MiB memory limit\n$/
+      );
+      const forks = zvizRun([
+        '--pids',
+        '8',
+        '--',
+        'sh',
+        '-c',
+        'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done 2>/dev/null; wait; true',
+      ]);
+      expect(forks.stderr).toMatch(/; cgroup refused: \d+ forks? refused at the pids limit of 8\n$/);
+    });
+
+    it('says when a signal zviz passed on ended the workload, and when zviz itself dies from one', async () => {
+      const run = (marker: string) => {
+        const child = spawn(process.execPath, [ZVIZ, 'run', '--standalone', '--', 'sleep', marker], {
+          cwd: workspace(),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+          child.once('close', (code, signal) => resolve({ code, signal, stderr }))
+        );
+        return { child, closed };
+      };
+      const started = async (marker: string) => {
+        for (let i = 0; i < 100; i++) {
+          if (spawnSync('pgrep', ['-f', `^sleep ${marker}$`]).status === 0) {
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`sleep ${marker} did not start`);
+      };
+      const term = run('30.25');
+      await started('30.25');
+      term.child.kill('SIGTERM');
+      const termEnd = await term.closed;
+      expect(termEnd.code).toBe(143);
+      expect(termEnd.stderr).toMatch(
+        /exited with code 143 \(killed by SIGTERM: zviz received SIGTERM and passed it on\)/
+      );
+
+      // Not a signal zviz passes on: zviz says so and dies from it, and its workload with it.
+      const xcpu = run('30.5');
+      await started('30.5');
+      xcpu.child.kill('SIGXCPU');
+      const xcpuEnd = await xcpu.closed;
+      expect(xcpuEnd.signal).toBe('SIGXCPU');
+      expect(xcpuEnd.stderr).toContain('zviz: killed by SIGXCPU; the workload is stopped with it\n');
+      for (let i = 0; i < 50 && spawnSync('pgrep', ['-f', '^sleep 30.5$']).status === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(spawnSync('pgrep', ['-f', '^sleep 30.5$']).status).toBe(1);
+    });
+
     it('forwards Ctrl-C (SIGINT) to the workload', async () => {
       const child = spawn(
         process.execPath,

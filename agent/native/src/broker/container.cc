@@ -11,6 +11,7 @@
 #include "broker/kernel.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
+#include "broker/syscall_table.h"
 #include "init/protocol.h"
 
 namespace zviz::broker {
@@ -44,6 +45,31 @@ std::vector<std::string> GetStrings(const Napi::Object& o, const char* key) {
     }
   }
   return out;
+}
+
+/** `expectedRefusals: [{ syscall, errno?, address? }]` (see SpawnOptions in src/broker/addon.ts). */
+std::string ReadExpectedRefusals(const Napi::Object& o, std::vector<ExpectedRefusal>* out) {
+  Napi::Value v = o.Get("expectedRefusals");
+  if (v.IsUndefined()) {
+    return {};
+  }
+  if (!v.IsArray()) return "expectedRefusals must be a list";
+  Napi::Array list = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    if (!list.Get(i).IsObject()) return "expectedRefusals: each entry must be an object";
+    Napi::Object entry = list.Get(i).As<Napi::Object>();
+    ExpectedRefusal e;
+    const std::string name = GetString(entry, "syscall");
+    e.syscall = SyscallTable::Get().IndexOf(name);
+    if (e.syscall == SyscallTable::kUnknown) return "expectedRefusals: unknown syscall \"" + name + "\"";
+    if (entry.Has("errno")) {
+      if (!entry.Get("errno").IsNumber()) return "expectedRefusals: errno must be a number";
+      e.errno_value = entry.Get("errno").As<Napi::Number>().Int32Value();
+    }
+    e.address = GetString(entry, "address");
+    out->push_back(std::move(e));
+  }
+  return {};
 }
 
 /** The container's namespaces and file-system view (see SpawnOptions in src/broker/addon.ts). */
@@ -142,6 +168,7 @@ Napi::Function NativeContainer::Define(Napi::Env env) {
                          InstanceMethod<&NativeContainer::Supervising>("supervising"),
                          InstanceMethod<&NativeContainer::Counts>("counts"),
                          InstanceMethod<&NativeContainer::Refusals>("refusals"),
+                         InstanceMethod<&NativeContainer::ExpectedRefusals>("expectedRefusals"),
                      });
 }
 
@@ -212,6 +239,10 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   label->id = GetString(o, "containerId");
   label->profile = GetString(o, "profile");
 
+  // Read before anything is spawned: a bad option must not leave a workload behind.
+  std::vector<ExpectedRefusal> expected;
+  if (auto e = ReadExpectedRefusals(o, &expected); !e.empty()) return fail(e);
+
   Spawned spawned;
   if (auto e = SpawnWorkload(request, &spawned); !e.empty()) return fail(e);
 
@@ -225,6 +256,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   if (spawned.mount_ns) {
     sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
   }
+  sopts.expected_refusals = std::move(expected);
   auto supervisor = std::make_unique<Supervisor>(std::move(spawned.listener), std::move(sopts));
   std::string error;
   if (!supervisor->Start(&error)) {
@@ -350,6 +382,17 @@ Napi::Value NativeContainer::Refusals(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   if (supervisor_) {
     for (const auto& [name, count] : supervisor_->Refusals()) {
+      out.Set(name, static_cast<double>(count));
+    }
+  }
+  return out;
+}
+
+Napi::Value NativeContainer::ExpectedRefusals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (supervisor_) {
+    for (const auto& [name, count] : supervisor_->ExpectedRefusals()) {
       out.Set(name, static_cast<double>(count));
     }
   }

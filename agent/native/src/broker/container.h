@@ -63,6 +63,7 @@ class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
   Napi::Value Supervising(const Napi::CallbackInfo& info);
   Napi::Value Counts(const Napi::CallbackInfo& info);
   Napi::Value Refusals(const Napi::CallbackInfo& info);
+  Napi::Value ExpectedRefusals(const Napi::CallbackInfo& info);
   Napi::Value SyncWakeUp(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ProcessState> process_;

@@ -267,6 +267,15 @@ std::map<std::string, uint64_t> Supervisor::Refusals() const {
   return out;
 }
 
+std::map<std::string, uint64_t> Supervisor::ExpectedRefusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [syscall, count] : expected_) {
+    out[SyscallTable::Get().Name(syscall)] = count;
+  }
+  return out;
+}
+
 bool Supervisor::RootIsFixed() const {
   // chroot needs CAP_SYS_CHROOT, pivot_root and setns CAP_SYS_ADMIN.
   const uint64_t caps = options_.capabilities;
@@ -718,8 +727,16 @@ void Supervisor::Record(const struct seccomp_notif& req, uint16_t syscall, const
   BrokerMetrics::Get().Decided(syscall, answer.decision, answer.layer, latency_ns);
   counts_[static_cast<size_t>(answer.decision)].fetch_add(1, std::memory_order_relaxed);
   if (IsRefusal(answer.decision)) {
+    bool expected = false;
+    for (const ExpectedRefusal& e : options_.expected_refusals) {
+      if (e.syscall == syscall && (e.errno_value == 0 || e.errno_value == answer.error) &&
+          (e.address.empty() || e.address == answer.address)) {
+        expected = true;
+        break;
+      }
+    }
     std::lock_guard<std::mutex> lock(refusals_mu_);
-    ++refusals_[syscall];
+    ++(expected ? expected_ : refusals_)[syscall];
   }
   const bool notable = answer.decision != Decision::kAllow && answer.decision != Decision::kEmulate;
   if (!notable && !options_.events_all) {

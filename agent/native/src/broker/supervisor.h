@@ -37,6 +37,18 @@
 
 namespace zviz::broker {
 
+/**
+ * A refusal the program is known to recover from by itself (a library that
+ * falls back to another call); counted apart so the run's summary can say it
+ * apart from refusals a user should look at. Only the summary differs: the
+ * decision is counted, published and audited as any other.
+ */
+struct ExpectedRefusal {
+  uint16_t syscall = 0;  // SyscallTable index
+  int errno_value = 0;   // 0: any errno (and kills, traps)
+  std::string address;   // connect: the exact address as events show it ("unix:/run/nscd/socket"); empty: any
+};
+
 struct SupervisorOptions {
   std::shared_ptr<const ContainerLabel> label;
   std::shared_ptr<const Policy> policy;
@@ -49,6 +61,7 @@ struct SupervisorOptions {
   bool sync_wake_up = true;
   /** The workload's mount namespace: the supervisor thread joins it to resolve paths as the workload sees them. */
   std::shared_ptr<UniqueFd> mount_ns;
+  std::vector<ExpectedRefusal> expected_refusals;
 };
 
 class Supervisor {
@@ -68,8 +81,10 @@ class Supervisor {
 
   /** Decisions this workload received, by decision. */
   std::array<uint64_t, kDecisionCount> Counts() const;
-  /** Refused syscalls by name, for the end-of-run summary. */
+  /** Refused syscalls by name, for the end-of-run summary, less the expected ones. */
   std::map<std::string, uint64_t> Refusals() const;
+  /** Refusals that matched an ExpectedRefusal, by syscall name. */
+  std::map<std::string, uint64_t> ExpectedRefusals() const;
 
   /** The signal that interrupts a blocking RECV; its handler does nothing. */
   static int WakeSignal();
@@ -110,8 +125,9 @@ class Supervisor {
   std::atomic<pid_t> thread_tid_{0};
 
   std::array<std::atomic<uint64_t>, kDecisionCount> counts_{};
-  mutable std::mutex refusals_mu_;  // guards refusals_ (written only on refusals)
+  mutable std::mutex refusals_mu_;  // guards refusals_ and expected_ (written only on refusals)
   std::map<uint16_t, uint64_t> refusals_;
+  std::map<uint16_t, uint64_t> expected_;
 
   std::mutex workers_mu_;  // guards workers_ (each worker's flags are atomics of its own)
   std::map<uint64_t, std::unique_ptr<FifoWorker>> workers_;  // by notification id

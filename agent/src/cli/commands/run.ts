@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { requireBrokerAddon, type BrokerAddon } from '../../broker/addon';
 import { DEFAULT_BROKER_CONFIG } from '../../broker/config';
-import { connectAgent, runThroughAgent } from '../../broker/control-client';
+import { connectAgent, FORWARDED_SIGNALS, runThroughAgent } from '../../broker/control-client';
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
 import { parseCpus, parseIoRate, parseMemory, parsePids } from '../../cgroups/limits';
 import { parseRestart } from '../../containers/restart';
@@ -98,6 +98,41 @@ export function notRootMessage(socketPath: string, uid: number | undefined): str
   );
 }
 
+/**
+ * Signals that end a process by default and that zviz does not pass on to the
+ * workload (FORWARDED_SIGNALS are passed on). zviz says it is dying from one,
+ * then dies from it: its workload goes with it (standalone, its first process
+ * has the parent-death signal; through the agent, the closed connection stops it).
+ */
+const FATAL_NOT_FORWARDED: readonly NodeJS.Signals[] = ['SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ'];
+
+/** Notes the signals zviz passes on, and says so when zviz itself dies from one it does not. */
+function watchSignals(forwarded: Set<string>, err: (line: string) => void): { stop(): void } {
+  const note = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) {
+      forwarded.add(signal);
+      return;
+    }
+    // Nothing passes it on yet (or any more): the signal's own effect, as without this listener.
+    stop();
+    process.kill(process.pid, signal);
+  };
+  const die = (signal: NodeJS.Signals) => {
+    err(`zviz: killed by ${signal}; the workload is stopped with it`);
+    for (const s of FATAL_NOT_FORWARDED) {
+      process.removeAllListeners(s);
+    }
+    process.kill(process.pid, signal);
+  };
+  const stop = () => {
+    FORWARDED_SIGNALS.forEach((s) => process.off(s, note));
+    FATAL_NOT_FORWARDED.forEach((s) => process.off(s, die));
+  };
+  FORWARDED_SIGNALS.forEach((s) => process.on(s, note));
+  FATAL_NOT_FORWARDED.forEach((s) => process.on(s, die));
+  return { stop };
+}
+
 export async function run(
   command: string[],
   opts: RunOptions,
@@ -148,14 +183,17 @@ export async function run(
     ...(opts.network ? { network: opts.network } : {}),
   };
   let last: ServerMessage | undefined;
+  // Signals zviz passed on: when one ends the workload, the summary says where it came from.
+  const forwarded = new Set<string>();
   const onMessage = (message: ServerMessage) => {
     describe(message, err);
     if (message.type === 'done') {
       last = message;
       const profileName = profileRef.includes('/') ? profileRef : opts.profile;
-      err(formatSummary(message.id, profileName, message.exitCode, message.summary));
+      err(formatSummary(message.id, profileName, message.exitCode, message.summary, { forwarded }));
     }
   };
+  const watching = watchSignals(forwarded, err);
 
   const socketPath = opts.socket ?? process.env.ZVIZ_AGENT_SOCKET ?? DEFAULT_CONTROL_SOCKET;
   const agent = opts.standalone ? { absent: true as const } : await connectAgent(socketPath);
@@ -212,6 +250,8 @@ export async function run(
       err(`zviz: ${(error as Error).message}`);
     }
     return EXIT_RUN_FAILED;
+  } finally {
+    watching.stop();
   }
 }
 
