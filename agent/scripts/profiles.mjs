@@ -106,6 +106,33 @@ const EXEC = ['execve', 'execveat'];
 const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm'];
 const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/pts', '/dev/ptmx', 'pipe:', 'socket:', 'anon_inode:'];
 
+// What `strict` shows of the host (an allow-list: nothing else exists in its
+// view): programs and libraries, and the files of /etc that programs read to
+// start, none of which holds a secret. Paths a host lacks are left out.
+const STRICT_VIEW = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc/alternatives',
+  '/etc/group',
+  '/etc/host.conf',
+  '/etc/hostname',
+  '/etc/hosts',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/localtime',
+  '/etc/nsswitch.conf',
+  '/etc/os-release',
+  '/etc/passwd',
+  '/etc/protocols',
+  '/etc/services',
+];
+
 const profiles = {
   default: {
     zviz: {
@@ -155,10 +182,12 @@ const profiles = {
   strict: {
     zviz: {
       description:
-        'For untrusted code: reads only from system directories and the workspace, writes only to the workspace ' +
-        'and /tmp, programs only from system directories and the workspace, no network.',
+        'For untrusted code: sees only the workspace, the system\'s programs and libraries and a minimal /etc; ' +
+        'writes only to the workspace and a private /tmp; programs only from system directories and the ' +
+        'workspace; no network (only loopback).',
       audit: true,
-      filesystem: { readOnly: ['/'], writable: ['${workspace}', '/tmp'] },
+      network: 'none',
+      filesystem: { view: 'allow-list', readOnly: STRICT_VIEW, writable: ['${workspace}'], tmpfs: ['/tmp'] },
       defaultDecision: 'deny',
       defaultErrno: 'EACCES',
       broker: [
