@@ -6,11 +6,11 @@ import type { FilesystemPlan, MountStep, NativeAction, NativeFilterPlan, NativeP
 import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
 import { nativeNetworks, parseAddress } from './addresses';
 import { errnoNumber } from './errno';
-import { expandRules, selectedArchitectures, type ExpandedRule } from './expand';
+import { effectiveAction, expandRules, selectedArchitectures, type ExpandedRule } from './expand';
 import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
-import type { Validated } from './validate';
+import { ADDRESSED_SYSCALLS, type Validated } from './validate';
 
 const EPERM = 1;
 
@@ -103,13 +103,19 @@ export function compileProfile(name: string, validated: Validated, workspace: st
   const rules: ExpandedRule[] = expandRules(profile, context);
   const brokeredByRule = new Set((zviz.broker ?? []).flatMap((r) => r.syscalls));
   const defaultErrno = profile.defaultErrnoRet;
+  // Rules on connect also judge the calls that carry a peer's address, where
+  // the seccomp rules allow them (validate.ts refuses conditional ones).
+  const addressed = brokeredByRule.has('connect')
+    ? ADDRESSED_SYSCALLS.filter((name) => effectiveAction(profile, rules, name).action === 'SCMP_ACT_ALLOW')
+    : [];
+  const architectures = selectedArchitectures(profile, context);
 
   const nativeRules: NativeSeccompRule[] = [];
   // Identical rules add nothing to the filter, and libseccomp takes time
   // quadratic in their number: each is passed once.
   const added = new Set<string>();
   for (const rule of rules) {
-    if (brokeredByRule.has(rule.name)) {
+    if (brokeredByRule.has(rule.name) || (addressed as readonly string[]).includes(rule.name)) {
       continue; // replaced by one unconditional notification below
     }
     const native: NativeSeccompRule = {
@@ -158,6 +164,26 @@ export function compileProfile(name: string, validated: Validated, workspace: st
     }
   });
 
+  const connectAt = pointer('zviz', 'broker', (zviz.broker ?? []).findIndex((r) => r.syscalls.includes('connect')));
+  for (const syscall of addressed) {
+    if (syscall === 'sendto') {
+      // The address is a register: sendto without one (send) stays in the kernel.
+      const dest = (op: string) => ({ index: 4, op, value: '0' });
+      nativeRules.push({ syscall, action: { type: 'allow' }, args: [dest('SCMP_CMP_EQ')], pointer: connectAt });
+      nativeRules.push({ syscall, action: { type: 'notify' }, args: [dest('SCMP_CMP_NE')], pointer: connectAt });
+    } else if (syscall === 'socketcall') {
+      // libseccomp writes the rules of connect, sendto, sendmsg and sendmmsg
+      // for the i386 ABI twice: for the syscall itself and for socketcall with
+      // its call number (a register), so the notifications above cover both.
+      // The profile's own rule for all of socketcall would take precedence and
+      // is left out; the other socket calls keep the rules of their own names.
+      continue;
+    } else {
+      // sendmsg, sendmmsg: the address is inside the message, in memory.
+      nativeRules.push({ syscall, action: { type: 'notify' }, args: [], pointer: connectAt });
+    }
+  }
+
   const policy: NativePolicy = {
     rules: (zviz.broker ?? []).map((rule, index) => {
       const networks = [];
@@ -193,13 +219,14 @@ export function compileProfile(name: string, validated: Validated, workspace: st
   const capabilityNames = zviz.capabilities ?? DEFAULT_CAPABILITIES;
   const brokered = new Set([
     ...brokeredByRule,
+    ...addressed.filter((name) => name !== 'socketcall' || architectures.includes('SCMP_ARCH_X86')),
     ...rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY').map((r) => r.name),
   ]);
   return {
     name,
     filter: {
       defaultAction: nativeAction(profile.defaultAction, undefined, defaultErrno),
-      architectures: selectedArchitectures(profile, context).map(scmpToLibseccomp),
+      architectures: architectures.map(scmpToLibseccomp),
       rules: nativeRules,
       audit: zviz.audit !== false,
     },

@@ -15,6 +15,7 @@ import {
   GO_ARCHES,
   hostContext,
   ruleNames,
+  selectedArchitectures,
   type ExpandedRule,
   type HostContext,
 } from './expand';
@@ -38,7 +39,8 @@ export interface Validated {
 export type ValidationResult = { ok: true; value: Validated } | { ok: false; problems: Problem[]; warnings: Problem[] };
 
 export const OPEN_SYSCALLS = ['open', 'openat', 'openat2', 'creat'] as const;
-
+/** Calls that may carry a peer's address: rules on connect judge them too (with an address). */
+export const ADDRESSED_SYSCALLS = ['sendto', 'sendmsg', 'sendmmsg', 'socketcall'] as const;
 export const EXEC_SYSCALLS = ['execve', 'execveat'] as const;
 /** Syscalls whose path argument broker rules can match. */
 const PATH_SYSCALLS = new Set<string>([...OPEN_SYSCALLS, ...EXEC_SYSCALLS]);
@@ -527,6 +529,7 @@ function checkBroker(
       reason: `refuses every execve (decision "${execRefusal.decision}"), and the sandbox starts the workload's command with execve, so no workload could start; allow the programs it may run (a rule with paths and decision "allow" or "log") before refusing the rest`,
     });
   }
+  checkAddressed(profile, rules, firstRule, problems);
   const openRules = (zviz.broker ?? []).filter((r) =>
     r.syscalls.some((s) => (OPEN_SYSCALLS as readonly string[]).includes(s))
   );
@@ -546,6 +549,20 @@ function checkBroker(
             : `${name} is allowed: opens made through io_uring are not seen by the broker`,
         });
       }
+    }
+  }
+  const connectRules = (zviz.broker ?? []).filter((r) => r.syscalls.includes('connect'));
+  const connectRefuses =
+    connectRules.some((r) => r.decision === 'deny' || r.decision === 'kill') ||
+    (connectRules.length > 0 && (zviz.defaultDecision === 'deny' || zviz.defaultDecision === 'kill'));
+  if (connectRefuses) {
+    const effective = effectiveAction(profile, rules, 'io_uring_setup');
+    if (isAllowing(effective.action)) {
+      problems.push({
+        pointer: effective.pointer,
+        reason:
+          'io_uring_setup is allowed while broker rules refuse connections: io_uring connects and sends without the syscalls the broker sees; refuse io_uring_setup',
+      });
     }
   }
   return brokered;
@@ -574,6 +591,46 @@ function everyExecRefused(zviz: NonNullable<Profile['zviz']>): { pointer: string
   return fallback === 'allow' || fallback === 'log'
     ? undefined
     : { pointer: '/zviz/defaultDecision', decision: fallback };
+}
+
+/**
+ * Rules on connect judge every call that names a peer: sendto, sendmsg and
+ * sendmmsg with an address, and the i386 socketcall forms. So those are not
+ * named in rules of their own, and the seccomp part allows or refuses them
+ * whatever their arguments (the filter then notifies them as needed).
+ */
+function checkAddressed(
+  profile: Profile,
+  rules: readonly ExpandedRule[],
+  firstRule: Map<string, number>,
+  problems: Problem[]
+): void {
+  for (const name of ADDRESSED_SYSCALLS) {
+    const index = firstRule.get(name);
+    if (index !== undefined) {
+      problems.push({
+        pointer: pointer('zviz', 'broker', index, 'syscalls'),
+        reason: `"${name}" is judged by the rules on connect whenever it carries an address; name connect instead`,
+      });
+    }
+  }
+  const connect = firstRule.get('connect');
+  if (connect === undefined) {
+    return;
+  }
+  const x86 = selectedArchitectures(profile, hostContext()).includes('SCMP_ARCH_X86');
+  for (const name of ADDRESSED_SYSCALLS) {
+    if (name === 'socketcall' && !x86) {
+      continue; // only the i386 ABI has it
+    }
+    const effective = effectiveAction(profile, rules, name);
+    if (effective.conditional || effective.action === 'SCMP_ACT_LOG' || effective.action === 'SCMP_ACT_NOTIFY') {
+      problems.push({
+        pointer: effective.pointer,
+        reason: `"${name}" ${effective.conditional ? 'is allowed only for some arguments' : `gets ${effective.action}`}, but the rules on connect (${pointer('zviz', 'broker', connect)}) judge every call of it that carries an address; allow or refuse it without conditions`,
+      });
+    }
+  }
 }
 
 /** The workload hands its listener over with write and read, and may exit before execve. */

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "broker/destinations.h"
 #include "broker/syscall_table.h"
 
 namespace zviz::broker {
@@ -28,8 +29,12 @@ Kind KindOfName(std::string_view name) {
   if (name == "creat") return Kind::kCreat;
   if (name == "execve") return Kind::kExecve;
   if (name == "execveat") return Kind::kExecveat;
-  if (name == "connect") return Kind::kConnect;
-  return Kind::kGeneric;
+  return DestinationKind(name);
+}
+
+bool IsDestinationKind(Kind kind) {
+  return kind == Kind::kConnect || kind == Kind::kSendto || kind == Kind::kSendmsg || kind == Kind::kSendmmsg ||
+         kind == Kind::kSocketcall;
 }
 
 bool IsOpenKind(Kind kind) {
@@ -99,6 +104,7 @@ std::string UnixPath(const struct sockaddr* address, socklen_t len) {
 
 Policy::Policy(std::vector<Rule> rules, Outcome fallback) : rules_(std::move(rules)), fallback_(fallback) {
   const size_t n = SyscallTable::Get().size();
+  connect_ = SyscallTable::Get().IndexOf("connect");
   fixed_.assign(n * 3, Fixedness{true, fallback_});
   brokered_.assign(n, false);
   for (const Rule& rule : rules_) {

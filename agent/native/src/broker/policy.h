@@ -30,9 +30,25 @@ const char* LayerName(Layer layer);
 enum class Access : uint8_t { kAny = 0, kRead, kWrite };
 
 /** How the broker reads a brokered syscall's arguments. */
-enum class Kind : uint8_t { kGeneric, kOpen, kOpenat, kOpenat2, kCreat, kExecve, kExecveat, kConnect };
+enum class Kind : uint8_t {
+  kGeneric,
+  kOpen,
+  kOpenat,
+  kOpenat2,
+  kCreat,
+  kExecve,
+  kExecveat,
+  kConnect,
+  // Judged by the rules on `connect` when they carry an address (broker/destinations.h).
+  kSendto,
+  kSendmsg,
+  kSendmmsg,
+  kSocketcall,
+};
 Kind KindOfName(std::string_view name);
 bool IsOpenKind(Kind kind);
+/** connect, and the forms that carry a peer's address, judged by the rules on connect. */
+bool IsDestinationKind(Kind kind);
 
 struct Network {
   int family = AF_UNSPEC;  // AF_INET or AF_INET6
@@ -77,6 +93,9 @@ class Policy {
 
   bool Brokers(uint16_t syscall) const;
 
+  /** SyscallTable index of `connect`, whose rules judge every way of reaching a peer. */
+  uint16_t connect() const { return connect_; }
+
  private:
   bool Matches(const Rule& rule, uint16_t syscall, Access access, std::string_view path,
                const struct sockaddr* address, socklen_t address_len) const;
@@ -91,6 +110,7 @@ class Policy {
   };
   std::vector<Fixedness> fixed_;  // size: table size * 3
   std::vector<bool> brokered_;
+  uint16_t connect_ = 0;
 };
 
 /** `path` equals `prefix` or lies below it; a prefix ending in '/' or ':' matches as plain text. */

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <thread>
 
+#include "broker/destinations.h"
 #include "broker/host_proc.h"
 #include "broker/kernel.h"
 #include "broker/metrics.h"
@@ -444,10 +445,13 @@ void Supervisor::HandleBrokered(const struct seccomp_notif& req, uint16_t syscal
       HandleExec(req, syscall, kind, t0);
       return;
     }
-    if (kind == Kind::kConnect) {
-      HandleConnect(req, syscall, t0);
-      return;
-    }
+  }
+  // Rules on connect judge every call that names a peer (the filter notifies
+  // sendto only with an address, sendmsg, sendmmsg and the i386 socketcall
+  // forms only when the profile has such rules).
+  if (IsDestinationKind(kind) && options_.policy->Brokers(options_.policy->connect())) {
+    HandleConnect(req, syscall, kind, t0);
+    return;
   }
   // SCMP_ACT_NOTIFY without rules, or rules on scalar arguments only.
   Answer answer;
@@ -652,26 +656,41 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
   Deliver(req, syscall, answer, t0);
 }
 
-void Supervisor::HandleConnect(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0) {
-  const __u64* a = req.data.args;
+void Supervisor::HandleConnect(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0) {
   Target target(listener_.get(), req.id, static_cast<pid_t>(req.pid));
   Answer answer;
-  struct sockaddr_storage ss = {};
-  socklen_t len = static_cast<socklen_t>(std::min<uint64_t>(static_cast<uint32_t>(a[2]), sizeof(ss)));
-  const bool have = len >= sizeof(sa_family_t) && target.Read(a[1], &ss, len) == 0;
-  if (have) {
-    answer.address = FormatAddress(ss, len);
+  const Destinations destinations = ReadDestinations(req, kind, target);
+  answer.note = destinations.form;
+  if (destinations.none) {
+    // No address: the call goes to the socket's peer, judged when it connected.
+    answer.how = Answer::How::kContinue;
+    answer.decision = Decision::kAllow;
+    Deliver(req, syscall, answer, t0);
+    return;
   }
-  const Outcome* fixed = options_.policy->Fixed(syscall, Access::kAny);
-  if (fixed != nullptr) {
-    answer.FromOutcome(*fixed);
-  } else if (!have) {
-    // The kernel fails it (EFAULT/EINVAL) when CONTINUEd; refusals still apply first.
-    answer.FromOutcome(options_.policy->Decide(syscall, Access::kAny, "", nullptr, 0));
-  } else {
-    answer.FromOutcome(
-        options_.policy->Decide(syscall, Access::kAny, "", reinterpret_cast<const struct sockaddr*>(&ss), len));
+  const uint16_t connect = options_.policy->connect();
+  const Outcome* fixed = options_.policy->Fixed(connect, Access::kAny);
+  Outcome outcome = fixed != nullptr ? *fixed : Outcome{};
+  bool first = true;
+  for (const Destination& d : destinations.items) {
+    const auto* address = reinterpret_cast<const struct sockaddr*>(&d.address);
+    // The kernel fails an unreadable address (EFAULT/EINVAL) when CONTINUEd;
+    // refusals still apply first.
+    const Outcome here = fixed != nullptr ? *fixed
+                         : d.readable      ? options_.policy->Decide(connect, Access::kAny, "", address, d.length)
+                                           : options_.policy->Decide(connect, Access::kAny, "", nullptr, 0);
+    if (first || (IsRefusal(here.decision) && !IsRefusal(outcome.decision)) ||
+        (here.decision == Decision::kLog && outcome.decision == Decision::kAllow)) {
+      // The record names the address that decided: the first, or the first refused.
+      outcome = here;
+      answer.address = d.readable ? FormatAddress(d.address, d.length) : std::string();
+    }
+    first = false;
+    if (IsRefusal(outcome.decision)) {
+      break;
+    }
   }
+  answer.FromOutcome(outcome);
   Deliver(req, syscall, answer, t0);
 }
 

@@ -97,7 +97,8 @@ class Supervisor {
   void HandleBrokered(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
   void HandleOpen(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void HandleExec(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
-  void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
+  /** connect, sendto/sendmsg/sendmmsg with an address, i386 socketcall: judged by the rules on connect. */
+  void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void CountRefusal(BrokerRefusal refusal);
   bool RootIsFixed() const;
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
