@@ -409,8 +409,8 @@ export class Agent implements AgentContext {
 
 /**
  * What /health tells a client without credentials (auth on, probes exempt):
- * seed 000's fields and each component's status, none of the reasons or
- * details (paths, kernel features, library versions) that help an attacker
+ * the top-level fields (status, version, uptime, containers, broker; docs/agent.md,
+ * /health) and each component's status, none of the reasons or details (paths, kernel features, library versions) that help an attacker
  * more than a probe.
  */
 export function healthSummary(report: HealthReport): HealthReport {

@@ -8,8 +8,8 @@ import type { Config } from './config/schema';
  * in that order, stops them in reverse on SIGTERM/SIGINT, and builds /health
  * and /ready from their reports.
  *
- * Two optional details of `health()` feed seed 000's top-level /health
- * fields: a numeric `containers` (summed over components) and
+ * Two optional details of `health()` feed the top-level /health fields
+ * (docs/agent.md, /health): a numeric `containers` (summed over components) and
  * `broker: { status, inflight }` (taken from the component that reports it).
  */
 export interface Component {

@@ -25,7 +25,7 @@ describe('zviz agent', () => {
     await agent.stop();
   });
 
-  it("answers /health with seed 000's fields and each component's status", async () => {
+  it("answers /health with the documented top-level fields (docs/agent.md, /health) and each component's status", async () => {
     const response = await fetch(`${agent.url}/health`);
     expect(response.status).toBe(200);
     const health = await response.json();
@@ -69,7 +69,7 @@ describe('zviz agent', () => {
     expect(text.endsWith('# EOF\n')).toBe(true);
   });
 
-  it('writes its log as JSON lines in seed 000’s format', async () => {
+  it('writes its log as JSON lines in the format of docs/agent.md (Logs)', async () => {
     const line = agent.log.split('\n').find((l) => l.includes('agent started'));
     expect(JSON.parse(line!)).toMatchObject({ level: 'info', message: 'agent started', timestamp: expect.any(String) });
   });

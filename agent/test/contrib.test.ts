@@ -41,7 +41,7 @@ describe('agent/contrib', () => {
   const config = exampleConfig();
   const records = realRecords();
 
-  it('has a log line and an audit record in seed 000’s format', () => {
+  it('has a log line and an audit record in the formats of docs/agent.md (Logs, Audit log)', () => {
     expect(records.log).toMatchObject({
       level: 'info',
       message: 'container created',

@@ -5,7 +5,7 @@
 // checks that nothing is left.
 //
 // Environment:
-//   ZVIZ_METRICS_ADDR          the agent's address (default 127.0.0.1:9090, seed 000's)
+//   ZVIZ_METRICS_ADDR          the agent's address (default 127.0.0.1:9090, the agent's own default)
 //   ZVIZ_DEMO_PROMETHEUS_ADDR  Prometheus' address (default 127.0.0.1:9091, else a free port)
 //   ZVIZ_DEMO_SUMMARY_SECONDS  seconds between summaries (default 15)
 //   ZVIZ_DEMO_DURATION         stop by itself after this many seconds (default: run until Ctrl-C)

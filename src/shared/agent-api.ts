@@ -1,6 +1,7 @@
 // JSON shapes of the agent's HTTP API (/health, /api/v1/*), shared by the
 // agent that serves them, the backend datasource that reads them and the
-// frontend that renders them. Field names follow seed 000's snake_case.
+// frontend that renders them. Field names are snake_case, as docs/agent.md
+// (HTTP API) documents them.
 
 export const DECISIONS = ['allow', 'emulate', 'log', 'deny', 'trap', 'kill'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -70,7 +71,7 @@ export interface ComponentHealth {
   [detail: string]: unknown;
 }
 
-/** GET /health: seed 000's fields first, then each component's own report. */
+/** GET /health: the top-level fields of docs/agent.md (/health) first, then each component's own report. */
 export interface HealthReport {
   status: HealthStatus;
   version: string;

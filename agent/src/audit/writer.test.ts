@@ -73,7 +73,7 @@ afterEach(async () => {
 });
 
 describe('audit records', () => {
-  it("write seed 000's fields in its order, then the optional ones, without the API's seq", () => {
+  it("write the documented fields in their order (docs/agent.md, Audit log), then the optional ones, without the API's seq", () => {
     expect(auditLine({ ...record(1), pid: 42, errno: 13 })).toBe(
       '{"timestamp":"2024-01-15T10:30:00.001Z","event_type":"syscall","container_id":"abc123","syscall":"openat",' +
         '"args":{"path":"/etc/file-1","flags":"O_RDONLY"},"decision":"allow","latency_us":45,"layer":"broker","pid":42,"errno":13}\n'

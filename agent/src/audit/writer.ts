@@ -1,6 +1,7 @@
-// The audit log file: one JSON record a line in seed 000's format, written
-// asynchronously from a bounded queue. The broker's path only ever enqueues:
-// when the queue is full, events are dropped and counted, never waited for.
+// The audit log file: one JSON record a line in the format of docs/agent.md
+// (Audit log), written asynchronously from a bounded queue. The broker's path
+// only ever enqueues: when the queue is full, events are dropped and counted,
+// never waited for.
 // The file is appended to (a restart continues it) and rotated by size and
 // by UTC-aligned period; rotated files are gzipped when asked and deleted
 // after the retention period. Written lines are in the kernel's page cache
@@ -92,7 +93,7 @@ function wholeLines(lines: readonly string[], bytes: number): { count: number; b
   return { count, bytes: size };
 }
 
-/** The line for one event: seed 000's fields in its order, then the optional ones. */
+/** The line for one event: the documented fields in their order (docs/agent.md, Audit log), then the optional ones. */
 export function auditLine(event: AuditRecord & { pid?: number; profile?: string; errno?: number }): string {
   const record: Record<string, unknown> = {
     timestamp: event.timestamp,

@@ -93,7 +93,7 @@ export function cpuQuotaUs(cpus: number): number {
   return Math.max(1000, Math.round(cpus * CPU_PERIOD_US));
 }
 
-/** Seed 001's alert level for a utilization ratio: 0 none, 1 at 80 %, 2 at 90 %, 3 at 95 %. */
+/** The alert level of a utilization ratio (docs/metrics.md, Resources): 0 none, 1 at 80 %, 2 at 90 %, 3 at 95 %. */
 export function alertLevel(ratio: number): number {
   return RESOURCE_ALERT_THRESHOLDS.filter((threshold) => ratio >= threshold).length;
 }

@@ -1,4 +1,4 @@
-// Decision events for tests: seed 000's audit example, with overrides.
+// Decision events for tests: the audit record example of docs/agent.md (Audit log), with overrides.
 import type { NewDecisionEvent } from './hub';
 
 export function decision(overrides: Partial<NewDecisionEvent> = {}): NewDecisionEvent {

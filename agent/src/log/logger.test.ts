@@ -11,7 +11,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const lines = (path: string) => readFileSync(path, 'utf8').trimEnd().split('\n');
 
 describe('AgentLog', () => {
-  it("writes seed 000's JSON: timestamp, level, message and the bound context", () => {
+  it('writes the JSON of docs/agent.md (Logs): timestamp, level, message and the bound context', () => {
     const output = join(scratch, 'json', 'zviz.log');
     const log = AgentLog.create({ level: 'info', format: 'json', output });
     log.logger.child({ container_id: 'abc123', profile: 'ci-runner', pid: 12345 }).info('container created');

@@ -1,4 +1,4 @@
-// The agent's log, with pino, in seed 000's format: one JSON object a line
+// The agent's log, with pino, in the format of docs/agent.md (Logs): one JSON object a line
 // with `timestamp`, `level`, `message` and the context fields components bind
 // (`container_id`, `profile`, `pid`), or the same as one line of text.
 //

@@ -1,6 +1,6 @@
 // The agent's HTTP server: /metrics, /health, /ready and the JSON API, with
-// the hardening of seed 001 (security headers, rate limits, localhost by
-// default) plus optional auth and TLS, and limits on connections and their
+// the hardening of docs/agent.md (Hardening: security headers, rate limits,
+// localhost by default) plus optional auth and TLS, and limits on connections and their
 // timeouts so that no client can keep the probes out (docs/agent.md, Limits
 // and failure behaviour). Components add their own endpoints with `route()`;
 // every request, whatever it asks, gets the same headers, limits and error
@@ -40,7 +40,7 @@ export interface RequestContext {
   /**
    * True when auth is off or the request's credentials are good; false only
    * for a probe route answered without credentials (exempt_probes), which
-   * should then tell no more than seed 000's fields.
+   * should then tell no more than the top-level fields (docs/agent.md, /health).
    */
   authenticated: boolean;
   /** Reads a JSON body of at most `limit` bytes; 413 past it, 400 when it is not JSON. */
