@@ -121,7 +121,7 @@ describe('metric names in the rules', () => {
 });
 
 describe('thresholds agree with the agent', () => {
-  it('resource levels are seed 001 levels as the catalog defines them', () => {
+  it('resource levels are the 90 % and 95 % levels of zviz_resource_alert_level, as the agent computes them', () => {
     expect(configNumber(config, 'resourceCriticalRatio')).toBe(RESOURCE_ALERT_THRESHOLDS[1]);
     expect(configNumber(config, 'resourceEmergencyRatio')).toBe(RESOURCE_ALERT_THRESHOLDS[2]);
   });
