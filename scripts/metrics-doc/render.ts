@@ -16,14 +16,15 @@ import {
 
 export const DOC_PATH = 'docs/metrics.md';
 
-const GUIDES: Readonly<Record<Guide, string>> = {
+/** Each guide as a reader knows it: ZViz's own, or the product whose guide it is. */
+export const GUIDES: Readonly<Record<Guide, string>> = {
   monitoring: 'ZViz monitoring guide',
-  podtrace: 'podtrace',
-  rollout: 'rollout guide',
+  podtrace: "podtrace's metrics guide",
+  rollout: "zai-proxy's production and canary monitoring guide",
 };
 
 /** Sections in the order a reader meets the parts, each with who fills it. */
-const SECTIONS: ReadonlyArray<{ component: Component; title: string; who: string }> = [
+export const SECTIONS: ReadonlyArray<{ component: Component; title: string; who: string }> = [
   {
     component: 'agent',
     title: 'Agent',
@@ -148,7 +149,7 @@ export function metricsDocMarkdown(): string {
     '',
     '## Names',
     '',
-    "The names, types and meanings in ZViz's monitoring guide are a contract: users copy them into queries, alerts, recording rules and runbooks. They are served exactly as the guide prints them. Families the guide does not name follow Prometheus' conventions: base units, `_total` on counters only, no type in the name. Names from podtrace's guide are mapped onto conforming ZViz names (the last column, and the index at the end).",
+    `The names, types and meanings in ZViz's monitoring guide are a contract: users copy them into queries, alerts, recording rules and runbooks. They are served exactly as the guide prints them. Families the guide does not name follow Prometheus' conventions: base units, \`_total\` on counters only, no type in the name. Names from other products' guides (${GUIDES.podtrace}, ${GUIDES.rollout}) are mapped onto conforming ZViz names (the last column, and the index at the end).`,
     '',
     `Where the naming lint of \`promtool check metrics\` and the guide disagree, the guide wins. \`promtool check metrics\` therefore reports exactly ${exceptions.length === 1 ? 'one objection' : `${exceptions.length} objections`} on a full exposition, and nothing else (a test holds it to that):`,
     '',
@@ -181,18 +182,12 @@ export function metricsDocMarkdown(): string {
     '',
     '## Index by guide',
     '',
-    "ZViz's monitoring guide:",
-    '',
-    guideIndex('monitoring'),
-    '',
-    'podtrace:',
-    '',
-    guideIndex('podtrace'),
-    '',
-    'The rollout guide:',
-    '',
-    guideIndex('rollout'),
-    ''
+    ...(['monitoring', 'podtrace', 'rollout'] as const).flatMap((guide) => [
+      `${GUIDES[guide]}:`,
+      '',
+      guideIndex(guide),
+      '',
+    ])
   );
   return parts.join('\n');
 }
