@@ -25,6 +25,8 @@ import { loadavg } from 'node:os';
 import { decisionsPromQL } from '../../pkg-backend/src/datasource/queries/decisions';
 import { planSteps } from '../../pkg-backend/src/datasource/queries/promql-text';
 import { executable } from '../../pkg-backend/test/fixtures/plugin-process';
+import { bundledDashboards } from '../../test/browser/harness/dashboard/bundled';
+import { prepareTargets, promRequest } from '../../test/browser/harness/dashboard/targets';
 import { AGENT_BUNDLE, Fleet, type FleetAgent } from './fleet';
 import { compareWithAudit, LiveSubscription } from './live';
 
@@ -355,6 +357,9 @@ async function main(): Promise<number> {
     // 4. The live stream.
     const liveRows = await live(fleet, pluginPid);
     results.live = liveRows;
+
+    // 5. Every dashboard query over the fleet's whole history.
+    results.dashboards = await dashboards(fleet, startedAt);
     console.log(`\nload average at the end: ${loadavg().map(f1).join(' ')}`);
   } finally {
     await fleet.stop();
@@ -363,6 +368,82 @@ async function main(): Promise<number> {
     writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
   }
   return 0;
+}
+
+/**
+ * Every query of the six bundled dashboards, variables at "All", over the
+ * fleet's history, with Prometheus' own accounting of the samples it loaded
+ * (stats=all), then projected to longer ranges, more agents and a 15 s scrape:
+ * a query's samples grow with series x range / scrape interval, and its time
+ * with them.
+ */
+async function dashboards(fleet: Fleet, startedAt: number): Promise<unknown> {
+  const prom = fleet.prometheus!.url;
+  const window = { fromMs: startedAt, toMs: Date.now(), scrapeIntervalSeconds: fleet.scrapeIntervalSeconds };
+  const windowSeconds = (window.toMs - window.fromMs) / 1000;
+  const rows: Array<{ key: string; expr: string; instant: boolean; ms: number; total: number; peak: number }> = [];
+  for (const { name, dashboard } of bundledDashboards()) {
+    for (const t of prepareTargets(dashboard, window)) {
+      const { path, params } = promRequest(t, window);
+      params.set('stats', 'all');
+      const times: number[] = [];
+      let stats = { totalQueryableSamples: 0, peakSamples: 0 };
+      for (let i = 0; i < 3; i++) {
+        const { ms, value } = await timed(async () => {
+          const r = await fetch(`${prom}${path}`, { method: 'POST', body: params });
+          return (await r.json()) as { status: string; error?: string; data: { stats?: { samples: typeof stats } } };
+        });
+        if (value.status !== 'success') {
+          throw new Error(`${name} / ${t.panel.title}: ${value.error}`);
+        }
+        times.push(ms);
+        stats = value.data.stats?.samples ?? stats;
+      }
+      rows.push({
+        key: `${name} / ${t.panel.title} / ${t.target.refId}`,
+        expr: t.expr,
+        instant: t.instant,
+        ms: median(times),
+        total: stats.totalQueryableSamples,
+        peak: stats.peakSamples,
+      });
+    }
+  }
+  rows.sort((a, b) => b.total - a.total);
+  const n = fleet.agents.length;
+  const project = (value: number, rangeSeconds: number, agents: number) =>
+    value * (rangeSeconds / windowSeconds) * (agents / n) * (fleet.scrapeIntervalSeconds / 15);
+  const week = 7 * 86400;
+  console.log(
+    `\n## Dashboards over the fleet: ${rows.length} queries, variables at "All", over ${f1(windowSeconds / 60)} min of history (scrape ${fleet.scrapeIntervalSeconds} s)\n`
+  );
+  console.log(
+    `slowest: ${f1(Math.max(...rows.map((r) => r.ms)))} ms; all ${rows.length} together: ${f1(rows.reduce((a, r) => a + r.ms, 0))} ms`
+  );
+  console.log(
+    line([
+      'query (dashboard / panel / ref)',
+      'ms',
+      'samples loaded (peak)',
+      '7 days, 15 s scrape, 50 agents: samples (peak)',
+      '… 1,000 agents',
+    ])
+  );
+  console.log(line(['---', '---', '---', '---', '---']));
+  for (const r of rows.slice(0, 15)) {
+    const fmt = (x: number) => (x >= 1e6 ? `${f1(x / 1e6)}M` : x >= 1e3 ? `${f1(x / 1e3)}k` : String(Math.round(x)));
+    console.log(
+      line([
+        r.key,
+        f1(r.ms),
+        `${fmt(r.total)} (${fmt(r.peak)})`,
+        // A range query's peak is one step's window, which does not grow with the range as an instant query's does.
+        `${fmt(project(r.total, week, 50))} (${r.instant ? fmt(project(r.peak, week, 50)) : '-'})`,
+        `${fmt(project(r.total, week, 1000))} (${r.instant ? fmt(project(r.peak, week, 1000)) : '-'})`,
+      ])
+    );
+  }
+  return { windowSeconds, queries: rows };
 }
 
 async function streamClients(agent: FleetAgent): Promise<number> {
