@@ -1,0 +1,527 @@
+// A thousand containers on one node, one command: `npm run bench:containers`
+// (as root, after npm run build).
+//
+// One real agent, tracer on, measured twice in one run: first with no
+// container (the reference), then supervising 1,000 short and long
+// containers: 850 long ones and 100 short ones (each exits at once and is
+// restarted) from its configuration, 50 long ones handed to it by `zviz run`,
+// and short `zviz run` jobs one after another while it is measured. A tenth
+// of the long ones keep making refused syscalls of seven kinds, which the
+// broker answers and the decisions panel shows. Measured:
+//   - the scrape at that size: series, bytes, the agent's own render time,
+//     its event-loop lag, and Prometheus' view of the scrape;
+//   - the series budget: what each family exports and leaves out, and that
+//     every series left out is counted;
+//   - the agent's memory, CPU, threads and descriptors;
+//   - the `containers` resource through the datasource executable, `zviz top
+//     --once`, the decisions panel's query, and a short `zviz run`.
+//
+// ZVIZ_BENCH_SHORT=1 runs it with 50 containers (CI does, to check it runs);
+// BENCH_CONTAINERS changes the size (split in the same proportions);
+// BENCH_JSON=FILE writes every figure as JSON.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
+import { executable, start as startPlugin } from '../../pkg-backend/test/fixtures/plugin-process';
+import { freePort, waitFor } from '../../test/support/ports';
+import { TestPrometheus } from '../../test/support/prometheus';
+
+const REPO = join(__dirname, '..', '..');
+const AGENT_BIN = join(REPO, 'agent/bin/zviz.js');
+const AGENT_BUNDLE = join(REPO, 'agent/dist/zviz.js');
+const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
+const TOTAL = Number(process.env.BENCH_CONTAINERS ?? (SHORT ? 50 : 1000));
+const LONG_CONFIG = Math.round(TOTAL * 0.85);
+const SHORT_CONFIG = Math.round(TOTAL * 0.1);
+const LONG_RUN = TOTAL - LONG_CONFIG - SHORT_CONFIG;
+const SCRAPES = SHORT ? 5 : 20;
+const CLOCK_TICK_MS = 10;
+const results: Record<string, unknown> = {};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const f1 = (n: number) => n.toFixed(1);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+const median = (v: number[]) => percentile(v, 50);
+
+function status(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? NaN);
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Refused syscalls of seven kinds, harmless even if one were allowed:
+ * ptrace(PTRACE_ATTACH, 1), mount(NULL...), unshare(0), keyctl(0), bpf(-1),
+ * perf_event_open(NULL), swapoff(NULL).
+ */
+const REFUSER = [
+  'while (1) {',
+  '  syscall(101, 16, 1, 0, 0); syscall(165, 0, 0, 0, 0, 0); syscall(272, 0); syscall(250, 0, 0, 0, 0, 0);',
+  '  syscall(321, -1, 0, 0); syscall(298, 0, 0, -1, -1, 0); syscall(168, 0);',
+  '  select(undef, undef, undef, 5);',
+  '}',
+].join('\n');
+
+interface AgentRun {
+  child: ChildProcess;
+  url: string;
+  socket: string;
+}
+
+function startAgent(dir: string, port: number, containers: unknown[], name: string): AgentRun {
+  const socket = join(dir, 'agent.sock');
+  const config = {
+    node_name: 'bench-containers',
+    logging: { level: 'warn', output: join(dir, `${name}.log`), audit: { path: join(dir, `${name}-audit.json`) } },
+    // Prometheus, this benchmark's scrapes, zviz top and the datasource share the agent.
+    metrics: { address: `127.0.0.1:${port}`, rate_limit: { rps: 200, burst: 400 } },
+    broker: { control_socket: socket, cgroup_group: `zviz-bench-${port}` },
+    // Every container traced (the default, 256, is below this benchmark's size).
+    tracer: { enabled: true, max_cgroups: TOTAL + 100 },
+    containers,
+  };
+  writeFileSync(join(dir, `${name}.yaml`), stringify(config));
+  const child = spawn(process.execPath, [AGENT_BIN, 'agent', '--config', join(dir, `${name}.yaml`)], {
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+  return { child, url: `http://127.0.0.1:${port}`, socket };
+}
+
+async function stopAgent(agent: AgentRun): Promise<number> {
+  if (agent.child.exitCode !== null) {
+    return 0;
+  }
+  const started = Date.now();
+  const exited = new Promise((resolve) => agent.child.once('exit', resolve));
+  agent.child.kill('SIGTERM');
+  await exited;
+  return Date.now() - started;
+}
+
+interface ScrapeFigures {
+  series: number;
+  bytes: number;
+  wallMs: number[];
+  renderMs: number[];
+  lagMs: number;
+  families: Map<string, { exported: number; limit: number; dropped: number }>;
+  text: string;
+}
+
+/** Values of a metric's series in a text exposition. */
+function gauge(text: string, name: string): number[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+}
+
+async function scrapes(url: string, n: number): Promise<ScrapeFigures> {
+  const wallMs: number[] = [];
+  const renderMs: number[] = [];
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const started = process.hrtime.bigint();
+    const r = await fetch(`${url}/metrics`);
+    text = await r.text();
+    wallMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    await sleep(500);
+    // The agent reports the previous render's duration.
+    const m = await (await fetch(`${url}/metrics`)).text();
+    renderMs.push((gauge(m, 'zviz_agent_scrape_duration_seconds')[0] ?? NaN) * 1000);
+    await sleep(500);
+  }
+  const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+  const families = new Map<string, { exported: number; limit: number; dropped: number }>();
+  for (const line of text.split('\n')) {
+    const m = /^zviz_exported_series(_limit|_dropped)?\{family="([^"]+)"\} (\S+)$/.exec(line);
+    if (m) {
+      const entry = families.get(m[2]) ?? { exported: 0, limit: 0, dropped: 0 };
+      entry[m[1] === '_limit' ? 'limit' : m[1] === '_dropped' ? 'dropped' : 'exported'] = Number(m[3]);
+      families.set(m[2], entry);
+    }
+  }
+  return {
+    series,
+    bytes: Buffer.byteLength(text),
+    wallMs,
+    renderMs,
+    lagMs: (gauge(text, 'zviz_agent_event_loop_lag_seconds')[0] ?? NaN) * 1000,
+    families,
+    text,
+  };
+}
+
+/** `zviz run` of a short job through the agent: wall time, or throws. */
+function runShort(socket: string, workdir: string): number {
+  const started = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      AGENT_BIN,
+      'run',
+      '--socket',
+      socket,
+      '--profile',
+      'ci-runner',
+      '--workdir',
+      workdir,
+      '--',
+      '/bin/sh',
+      '-c',
+      'exit 0',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 }
+  );
+  if (r.status !== 0) {
+    throw new Error(`zviz run exited ${r.status}: ${r.stderr}`);
+  }
+  return Date.now() - started;
+}
+
+async function cpuPercent(pid: number, ms: number): Promise<number> {
+  const before = cpuTicks(pid);
+  await sleep(ms);
+  return ((cpuTicks(pid) - before) * CLOCK_TICK_MS * 100) / ms;
+}
+
+function line(cells: Array<string | number>): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function whatIsMissing(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    return 'needs root: the agent runs the broker and the tracer (run it as root, as CI does)';
+  }
+  if (!existsSync('/sys/kernel/btf/vmlinux')) {
+    return 'the kernel has no BTF (/sys/kernel/btf/vmlinux): the tracer cannot load';
+  }
+  for (const command of ['prometheus', 'perl']) {
+    if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) {
+      return `needs ${command} (apt-get install ${command})`;
+    }
+  }
+  for (const path of [AGENT_BUNDLE, executable]) {
+    if (!existsSync(path)) {
+      return `${path} is missing: run npm run build first`;
+    }
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const missing = whatIsMissing();
+  if (missing) {
+    console.error(`bench:containers: ${missing}`);
+    return 1;
+  }
+  console.log(
+    `bench:containers: ${TOTAL} containers (${LONG_CONFIG} long and ${SHORT_CONFIG} short from the configuration, ` +
+      `${LONG_RUN} long by zviz run), node ${process.version}, load ${loadavg().map(f1).join(' ')}`
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-containers-'));
+  const workspace = join(dir, 'workspace');
+  mkdirSync(workspace);
+  const port = await freePort();
+  const runs: ChildProcess[] = [];
+  let agent: AgentRun | undefined;
+  let prom: TestPrometheus | undefined;
+  let plugin: Awaited<ReturnType<typeof startPlugin>> | undefined;
+  let client: GrafanaClient | undefined;
+  try {
+    // The reference: the same agent with no container.
+    agent = startAgent(dir, port, [], 'idle');
+    await waitFor('the idle agent to be ready', async () => (await fetch(`${agent!.url}/ready`)).ok, {
+      timeoutMs: 120_000,
+    });
+    await sleep(5000);
+    const idle = await scrapes(agent.url, SCRAPES);
+    const idleRss = status(agent.child.pid!, 'VmRSS') / 1024;
+    const idleCpu = await cpuPercent(agent.child.pid!, 10_000);
+    const idleRun = median(Array.from({ length: SHORT ? 2 : 5 }, () => runShort(agent!.socket, workspace)));
+    await stopAgent(agent);
+
+    // The thousand.
+    const containers: unknown[] = [];
+    for (let i = 0; i < LONG_CONFIG; i++) {
+      const refuser = i % 10 === 0;
+      containers.push({
+        name: `long-${i}`,
+        profile: 'default',
+        workdir: workspace,
+        restart: 'always',
+        command: refuser ? ['/usr/bin/perl', '-e', REFUSER] : ['/bin/sleep', '1000000'],
+      });
+    }
+    for (let i = 0; i < SHORT_CONFIG; i++) {
+      containers.push({
+        name: `short-${i}`,
+        profile: 'ci-runner',
+        workdir: workspace,
+        restart: 'always',
+        command: ['/bin/sh', '-c', 'exit 0'],
+      });
+    }
+    const startedAt = Date.now();
+    agent = startAgent(dir, port, containers, 'loaded');
+    await waitFor('the agent to be ready', async () => (await fetch(`${agent!.url}/ready`)).ok, {
+      timeoutMs: 300_000,
+      intervalMs: 500,
+    });
+    const readyMs = Date.now() - startedAt;
+    for (let i = 0; i < LONG_RUN; i++) {
+      runs.push(
+        spawn(
+          process.execPath,
+          [
+            AGENT_BIN,
+            'run',
+            '--socket',
+            agent.socket,
+            '--profile',
+            'default',
+            '--name',
+            `run-${i}`,
+            '--workdir',
+            workspace,
+            '--',
+            '/bin/sleep',
+            '1000000',
+          ],
+          { stdio: 'ignore' }
+        )
+      );
+      if (i % 10 === 9) {
+        await sleep(1000); // each client is a Node process starting
+      }
+    }
+    const list = async () =>
+      ((await (await fetch(`${agent!.url}/api/v1/containers`)).json()) as { containers: Array<{ state: string }> })
+        .containers;
+    await waitFor(
+      `${TOTAL} containers`,
+      async () => {
+        const all = await list();
+        return all.length >= TOTAL && all.filter((c) => c.state === 'running').length >= LONG_CONFIG + LONG_RUN;
+      },
+      { timeoutMs: 600_000, intervalMs: 2000 }
+    );
+    const allMs = Date.now() - startedAt;
+    console.log(
+      `  ${TOTAL} containers supervised ${f1(allMs / 1000)} s after the agent started (ready after ${f1(readyMs / 1000)} s)`
+    );
+
+    prom = await TestPrometheus.start({
+      scrapeInterval: '5s',
+      evaluationInterval: '5s',
+      scrape: [{ job: 'zviz', targets: [agent.url.replace('http://', '')], extra: { scrape_timeout: '5s' } }],
+    });
+    plugin = await startPlugin({ ZVIZ_LOG_LEVEL: 'warn' });
+    client = new GrafanaClient(plugin.address);
+    const config = {
+      uid: 'containers',
+      jsonData: { prometheusUrl: prom.url, agents: [agent.url], scrapeIntervalSeconds: 5 },
+    };
+    // Let the sampler, the tracer and a few of Prometheus' scrapes run.
+    await sleep(SHORT ? 15_000 : 40_000);
+
+    const pid = agent.child.pid!;
+    const loaded = await scrapes(agent.url, SCRAPES);
+    const cpu = await cpuPercent(pid, SHORT ? 5000 : 30_000);
+    const rss = status(pid, 'VmRSS') / 1024;
+    const hwm = status(pid, 'VmHWM') / 1024;
+    const threads = status(pid, 'Threads');
+    const fds = readdirSync(`/proc/${pid}/fd`).length;
+    const shortRuns = Array.from({ length: SHORT ? 2 : 10 }, () => runShort(agent!.socket, workspace));
+    const states = (await list()).reduce<Record<string, number>>(
+      (acc, c) => ({ ...acc, [c.state]: (acc[c.state] ?? 0) + 1 }),
+      {}
+    );
+
+    // Prometheus' view of the scrape.
+    const promScrape = async (expr: string) => Number((await prom!.query(expr))[0]?.value?.[1] ?? NaN);
+    const promDuration = await promScrape('max_over_time(scrape_duration_seconds{job="zviz"}[1m])');
+    const promSamples = await promScrape('scrape_samples_scraped{job="zviz"}');
+
+    // Through the datasource.
+    const resource = async () => {
+      const started = Date.now();
+      const r = await client!.callResource('containers', config);
+      const body = JSON.parse(r.body) as { containers: unknown[]; errors: unknown[] };
+      return { ms: Date.now() - started, bytes: Buffer.byteLength(r.body), containers: body.containers.length };
+    };
+    const resources = [];
+    for (let i = 0; i < (SHORT ? 2 : 5); i++) {
+      resources.push(await resource());
+    }
+    const decisions = async () => {
+      const started = Date.now();
+      const now = Date.now();
+      const r = await client!.queryData(
+        [
+          {
+            refId: 'D',
+            model: { queryType: 'decisions' },
+            from: now - 600_000,
+            to: now,
+            intervalMs: 5000,
+            maxDataPoints: 60,
+          },
+        ],
+        config
+      );
+      if (r.D.error) {
+        throw new Error(r.D.error);
+      }
+      return { ms: Date.now() - started, syscalls: r.D.frames[0].fields[0].values as string[] };
+    };
+    const decided = [await decisions(), await decisions(), await decisions()];
+
+    // zviz top, one frame.
+    const topStarted = Date.now();
+    const top = spawnSync(
+      process.execPath,
+      [AGENT_BIN, 'top', '--addr', agent.url.replace('http://', ''), '--once', '--no-color'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      }
+    );
+    const topMs = Date.now() - topStarted;
+
+    const scrapeRow = (name: string, s: ScrapeFigures) =>
+      line([
+        name,
+        s.series,
+        f1(s.bytes / 1024),
+        `${f1(median(s.wallMs))} (${f1(percentile(s.wallMs, 95))})`,
+        f1(median(s.renderMs)),
+        f1(s.lagMs),
+      ]);
+    console.log('\n## The scrape\n');
+    console.log(
+      line(['agent', 'series', 'KiB', 'GET /metrics median (p95) ms', 'render median ms', 'event-loop lag p99 ms'])
+    );
+    console.log(line(['---', '---', '---', '---', '---', '---']));
+    console.log(scrapeRow('no container (reference)', idle));
+    console.log(scrapeRow(`${TOTAL} containers`, loaded));
+    console.log(
+      `Prometheus: ${promSamples} samples a scrape, the slowest scrape in the last minute ${f1(promDuration * 1000)} ms`
+    );
+
+    console.log('\n## The series budget (families over their limit leave series out, and count them)\n');
+    console.log(line(['family', 'exported', 'limit', 'left out (counted)']));
+    console.log(line(['---', '---', '---', '---']));
+    const familyRows = [...loaded.families.entries()].sort((a, b) => b[1].exported - a[1].exported);
+    for (const [family, f] of familyRows.slice(0, 12)) {
+      console.log(line([family, f.exported, f.limit, f.dropped]));
+    }
+    const overflow = loaded.text
+      .split('\n')
+      .filter((l) => l.startsWith('zviz_series_overflow_total{') && !l.endsWith(' 0'));
+    console.log(`tracer observations folded into "other" series: ${overflow.join(', ') || 'none'}`);
+    const lost = loaded.text.split('\n').filter((l) => /^zviz_tracer_events_lost_total\{.*\} [1-9]/.test(l));
+    console.log(`tracer events lost (counted): ${lost.join(', ') || 'none'}`);
+
+    console.log('\n## The agent\n');
+    console.log(
+      line(['agent', 'RSS MiB (peak)', 'CPU % of a core', 'threads', 'descriptors', 'short zviz run median ms'])
+    );
+    console.log(line(['---', '---', '---', '---', '---', '---']));
+    console.log(line(['no container (reference)', f1(idleRss), f1(idleCpu), '', '', idleRun]));
+    console.log(line([`${TOTAL} containers`, `${f1(rss)} (${f1(hwm)})`, f1(cpu), threads, fds, median(shortRuns)]));
+    console.log(`containers by state: ${JSON.stringify(states)}`);
+
+    console.log('\n## Through the datasource and the CLI\n');
+    console.log(
+      `containers resource: ${resources[0].containers} containers, ${f1(resources[0].bytes / 1024)} KiB, ` +
+        `${f1(median(resources.map((r) => r.ms)))} ms median`
+    );
+    console.log(
+      `decisions panel query: ${decided[0].syscalls.length} syscalls (${decided[0].syscalls.join(', ')}), ${f1(median(decided.map((d) => d.ms)))} ms median`
+    );
+    console.log(`zviz top --once: exit ${top.status}, ${topMs} ms, ${top.stdout.split('\n').length} lines`);
+    if (top.status !== 0) {
+      console.log(top.stderr);
+    }
+
+    results.reference = {
+      series: idle.series,
+      bytes: idle.bytes,
+      scrapeMs: median(idle.wallMs),
+      renderMs: median(idle.renderMs),
+      lagMs: idle.lagMs,
+      rssMiB: idleRss,
+      cpuPercent: idleCpu,
+      shortRunMs: idleRun,
+    };
+    results.loaded = {
+      containers: TOTAL,
+      states,
+      readyMs,
+      allSupervisedMs: allMs,
+      series: loaded.series,
+      bytes: loaded.bytes,
+      scrapeMs: { median: median(loaded.wallMs), p95: percentile(loaded.wallMs, 95) },
+      renderMs: median(loaded.renderMs),
+      lagMs: loaded.lagMs,
+      prometheus: { samples: promSamples, slowestScrapeMs: promDuration * 1000 },
+      families: Object.fromEntries(loaded.families),
+      rssMiB: rss,
+      peakRssMiB: hwm,
+      cpuPercent: cpu,
+      threads,
+      descriptors: fds,
+      shortRunMs: shortRuns,
+      resource: resources,
+      decisions: decided.map((d) => ({ ms: d.ms, syscalls: d.syscalls.length })),
+      top: { status: top.status, ms: topMs },
+    };
+    const stopMs = await stopAgent(agent);
+    console.log(
+      `\nagent stopped (every container removed) in ${f1(stopMs / 1000)} s; load average ${loadavg().map(f1).join(' ')}`
+    );
+    (results.loaded as Record<string, unknown>).stopMs = stopMs;
+  } finally {
+    client?.close();
+    if (plugin) {
+      plugin.child.kill('SIGTERM');
+      await plugin.exited;
+    }
+    await prom?.stop();
+    if (agent) {
+      await stopAgent(agent);
+    }
+    for (const r of runs) {
+      r.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_JSON) {
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error.stack ?? error.message);
+    process.exit(1);
+  }
+);
