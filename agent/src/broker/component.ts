@@ -7,6 +7,11 @@
 // those workloads lost their broker when it died (their brokered syscalls
 // fail) and nobody watches them any more. On stop it ends every container:
 // no workload outlives its supervision.
+//
+// The configured containers start after the broker is up, one per turn of
+// the event loop, while /health says how far it got: a node configured with a
+// thousand of them keeps answering its scrapes, probes and `zviz run` while
+// they start, and the component never runs into the agent's start timeout.
 import { EventEmitter } from 'node:events';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -55,7 +60,10 @@ export class BrokerComponent implements Component {
   private events?: BrokerEvents;
   private failure?: string;
   private running = false;
+  private stopping = false;
   private config: BrokerConfig;
+  /** The configured containers being started, and how far that got. */
+  private configured?: { done: Promise<void>; started: number; total: number };
 
   constructor(private readonly host: AgentContext) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...host.config.broker };
@@ -110,8 +118,11 @@ export class BrokerComponent implements Component {
       }
     });
     manager.on('removed', (e: { id: string }) => hub.loss.retire(e.id));
-    this.host.registry.addSource(new BrokerMetricSource(addon, () => manager.cgroupDenials()));
-    this.containerSource = new ContainerMetricSource(manager);
+    const containerSource = (this.containerSource = new ContainerMetricSource(manager));
+    // From the sampler's last reading, like the container families (metrics-source.ts).
+    this.host.registry.addSource(
+      new BrokerMetricSource(addon, () => manager.cgroupDenials((c) => containerSource.latestSample(c)))
+    );
     this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
     this.host.registry.addSource(this.containerSource);
     this.host.server.route('GET', '/api/v1/containers', ({ res }) => {
@@ -138,10 +149,12 @@ export class BrokerComponent implements Component {
       },
       'broker ready'
     );
-    await this.startConfigured(this.host.config.containers);
+    this.startConfiguredInBackground(this.host.config.containers);
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.configured?.done;
     this.running = false;
     await this.control?.stop();
     this.containerSource?.stopSampling();
@@ -168,6 +181,7 @@ export class BrokerComponent implements Component {
       event_burst: next.event_burst,
     };
     this.events?.setLimits(eventLimits(this.config));
+    await this.configured?.done;
     const wanted = config.containers;
     const names = new Set(wanted.map((w) => w.name));
     for (const c of manager.list()) {
@@ -175,14 +189,19 @@ export class BrokerComponent implements Component {
         await manager.remove(c);
       }
     }
-    await this.startConfigured(wanted.filter((w) => !manager.get(w.name)));
+    this.startConfiguredInBackground(wanted.filter((w) => !manager.get(w.name)));
+    await this.configured?.done;
   }
 
   health(): ComponentHealth {
     const inflight = this.addon && this.running ? this.addon.metrics().inflight : 0;
+    const configured = this.configured;
     const report: ComponentHealth = {
-      status: this.failure ? 'failed' : this.running ? 'ok' : 'starting',
+      status: this.failure ? 'failed' : this.running && !configured ? 'ok' : 'starting',
       ...(this.failure ? { reason: this.failure } : {}),
+      ...(!this.failure && configured
+        ? { reason: `starting the configured containers: ${configured.started} of ${configured.total}` }
+        : {}),
       broker: { status: this.failure ? 'failed' : this.running ? 'running' : 'stopped', inflight },
       containers: this.manager?.list().length ?? 0,
     };
@@ -211,12 +230,32 @@ export class BrokerComponent implements Component {
     return new Error(reason);
   }
 
-  private async startConfigured(entries: readonly ContainerConfig[]): Promise<void> {
+  private startConfiguredInBackground(entries: readonly ContainerConfig[]): void {
+    if (entries.length === 0) {
+      return;
+    }
+    const progress = { started: 0, total: entries.length, done: Promise.resolve() };
+    progress.done = this.startConfigured(entries, progress).finally(() => {
+      if (this.configured === progress) {
+        this.configured = undefined;
+      }
+    });
+    this.configured = progress;
+  }
+
+  private async startConfigured(entries: readonly ContainerConfig[], progress: { started: number }): Promise<void> {
     const { addon, manager } = this;
     if (!addon || !manager) {
       return;
     }
     for (const entry of entries) {
+      // Starting a container takes the JavaScript thread for some milliseconds (its
+      // cgroup, the spawn): let requests and timers run between two of them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.stopping) {
+        return;
+      }
+      progress.started++;
       try {
         const stdio = configuredStdio(entry);
         const container: Container = await manager.create({

@@ -14,7 +14,7 @@ import { constants } from 'node:os';
 import type { ContainerInfo, ContainerState } from '@zviz/shared/agent-api';
 
 import type { BrokerAddon, DecisionCounts, NativeContainer } from '../broker/addon';
-import type { CgroupDriver, ContainerCgroup } from '../cgroups/cgroup';
+import type { CgroupDriver, CgroupSample, ContainerCgroup } from '../cgroups/cgroup';
 import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';
 import type { NetworkMode, PidMode } from '../profiles/schema';
@@ -415,10 +415,10 @@ export class ContainerManager extends EventEmitter {
   }
 
   /** Refusals by cgroup limits (zviz_security_denials_total{layer="cgroup"}): OOM kills and pids-limit hits. */
-  cgroupDenials(): number {
+  cgroupDenials(sampleOf: (c: Container) => CgroupSample = (c) => c.cgroup.sample()): number {
     let total = this.retiredCgroupDenials;
     for (const c of this.containers.values()) {
-      const s = c.cgroup.sample();
+      const s = sampleOf(c);
       total += s.oomKills + s.pidsLimitHits;
     }
     return total;

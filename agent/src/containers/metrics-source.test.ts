@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import type { CgroupSample } from '../cgroups/cgroup';
-import { ioResource } from './metrics-source';
+import type { Container, ContainerManager } from './manager';
+import { ContainerMetricSource, ioResource } from './metrics-source';
 
 const sample = (limits: CgroupSample['limits']): CgroupSample => ({ oomKills: 0, pidsLimitHits: 0, limits });
 
@@ -35,5 +36,90 @@ describe('the io resource', () => {
       usage: 900,
       limit: 1000,
     });
+  });
+});
+
+/** A manager of `n` running containers whose cgroups count how often they are read. */
+function fleetOf(n: number) {
+  let reads = 0;
+  let memory = 1000;
+  const containers = Array.from({ length: n }, (_, i) => ({
+    id: `c${i}`,
+    name: `c${i}`,
+    profileName: 'default',
+    state: 'running',
+    restarts: 0,
+    startedAt: Date.now(),
+    cgroup: {
+      sample: (): CgroupSample => {
+        reads++;
+        return { memoryBytes: memory, cpuSeconds: 1, oomKills: 0, pidsLimitHits: 0, limits: {} };
+      },
+    },
+  }));
+  const manager = {
+    list: () => containers,
+    retired: { list: () => [] },
+    created: n,
+  } as unknown as ContainerManager;
+  return {
+    manager,
+    containers: containers as unknown as Container[],
+    reads: () => reads,
+    setMemory: (bytes: number) => (memory = bytes),
+  };
+}
+
+function memoryOf(source: ContainerMetricSource, id: string): number | undefined {
+  const samples = source.collect().get('zviz_memory_usage_bytes') as Array<{
+    labels: { container_id: string };
+    value: number;
+  }>;
+  return samples.find((s) => s.labels.container_id === id)?.value;
+}
+
+describe('ContainerMetricSource at a thousand containers', () => {
+  let source: ContainerMetricSource | undefined;
+  afterEach(() => source?.stopSampling());
+
+  it('renders a scrape from the last sample: no cgroup file is read at scrape time', () => {
+    const fleet = fleetOf(1000);
+    source = new ContainerMetricSource(fleet.manager);
+    source.sample();
+    expect(fleet.reads()).toBe(1000);
+    fleet.setMemory(2000);
+    expect(memoryOf(source, 'c7')).toBe(1000);
+    source.collect();
+    expect(fleet.reads()).toBe(1000);
+    // The cgroup denial total reads the same samples.
+    expect(fleet.containers.reduce((n, c) => n + source!.latestSample(c).oomKills, 0)).toBe(0);
+    expect(fleet.reads()).toBe(1000);
+    source.sample();
+    expect(memoryOf(source, 'c7')).toBe(2000);
+  });
+
+  it('reads a container without a sample yet at once (it just started)', () => {
+    const fleet = fleetOf(3);
+    source = new ContainerMetricSource(fleet.manager);
+    expect(memoryOf(source, 'c1')).toBe(1000);
+    expect(fleet.reads()).toBe(3);
+  });
+
+  it('samples on its timer a slice of containers per turn of the event loop', async () => {
+    const fleet = fleetOf(1000);
+    source = new ContainerMetricSource(fleet.manager);
+    source.startSampling(20);
+    expect(fleet.reads()).toBe(1000); // the first sample, at once
+    // Wait for the timer's round to begin, then count what one turn of the loop reads.
+    while (fleet.reads() === 1000) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const afterOneTurn = fleet.reads() - 1000;
+    expect(afterOneTurn).toBeGreaterThan(0);
+    expect(afterOneTurn).toBeLessThan(1000);
+    while (fleet.reads() < 2000) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    expect(fleet.reads()).toBe(2000);
   });
 });

@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "broker/kernel.h"
 #include "broker/syscall_table.h"
@@ -67,9 +69,88 @@ uint32_t AuditedAction(uint32_t ret) {
   }
 }
 
+/**
+ * Everything a compilation depends on, in one string: two plans with the
+ * same key compile to the same programs and warnings.
+ */
+std::string PlanKey(const FilterPlan& plan) {
+  std::string key;
+  auto text = [&key](const std::string& s) {
+    key += std::to_string(s.size());
+    key += ':';
+    key += s;
+  };
+  auto number = [&key](uint64_t n) {
+    key += std::to_string(n);
+    key += ',';
+  };
+  number(plan.default_action);
+  number(plan.audit ? 1 : 0);
+  number(plan.architectures.size());
+  for (const std::string& arch : plan.architectures) {
+    text(arch);
+  }
+  number(plan.rules.size());
+  for (const SeccompRule& rule : plan.rules) {
+    text(rule.syscall);
+    number(rule.action);
+    text(rule.pointer);
+    number(rule.args.size());
+    for (const ArgComparison& a : rule.args) {
+      number(a.index);
+      number(static_cast<uint64_t>(a.op));
+      number(a.value);
+      number(a.value_two);
+    }
+  }
+  return key;
+}
+
+std::string CompileUncached(const FilterPlan& plan, CompiledFilter* out);
+
+// libseccomp takes tens of milliseconds to build and optimise a profile's
+// program, and every container of a profile asks for the same one: a node
+// starting a thousand containers would spend most of that time here, on the
+// JavaScript thread. Successful compilations are kept, keyed by their whole
+// plan; a few distinct plans at most are in use at once.
+constexpr size_t kCachedPlans = 32;
+std::mutex cache_mu;
+std::map<std::string, CompiledFilter>& Cache() {
+  static auto* cache = new std::map<std::string, CompiledFilter>();
+  return *cache;
+}
+
 }  // namespace
 
 std::string CompileFilter(const FilterPlan& plan, CompiledFilter* out) {
+  const std::string key = PlanKey(plan);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    auto found = Cache().find(key);
+    if (found != Cache().end()) {
+      *out = found->second;
+      return {};
+    }
+  }
+  CompiledFilter compiled;
+  std::string error = CompileUncached(plan, &compiled);
+  if (!error.empty()) {
+    return error;
+  }
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    if (Cache().size() >= kCachedPlans) {
+      Cache().clear();
+    }
+    Cache().emplace(key, compiled);
+  }
+  *out = std::move(compiled);
+  return {};
+}
+
+namespace {
+
+std::string CompileUncached(const FilterPlan& plan, CompiledFilter* out) {
   Ctx ctx(seccomp_init(plan.default_action));
   if (!ctx) {
     return "/defaultAction: libseccomp refused the default action";
@@ -151,5 +232,7 @@ std::string CompileFilter(const FilterPlan& plan, CompiledFilter* out) {
   }
   return {};
 }
+
+}  // namespace
 
 }  // namespace zviz::broker
