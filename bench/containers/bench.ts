@@ -279,11 +279,34 @@ async function main(): Promise<number> {
     }
     const startedAt = Date.now();
     agent = startAgent(dir, port, containers, 'loaded');
-    await waitFor('the agent to be ready', async () => (await fetch(`${agent!.url}/ready`)).ok, {
-      timeoutMs: 300_000,
-      intervalMs: 500,
-    });
+    // How fast the configured containers start, from the broker's progress in /health.
+    const startCurve: Array<{ seconds: number; started: number }> = [];
+    let lastLogged = 0;
+    await waitFor(
+      'the agent to be ready',
+      async () => {
+        try {
+          const health = (await (await fetch(`${agent!.url}/health`)).json()) as {
+            components: Record<string, { reason?: string }>;
+          };
+          const m = /(\d+) of \d+$/.exec(health.components.broker?.reason ?? '');
+          const seconds = (Date.now() - startedAt) / 1000;
+          if (m && seconds - lastLogged >= 15) {
+            startCurve.push({ seconds, started: Number(m[1]) });
+            console.log(
+              `  ${m[1]} of ${LONG_CONFIG + SHORT_CONFIG} configured containers started after ${f1(seconds)} s`
+            );
+            lastLogged = seconds;
+          }
+        } catch {
+          // not listening yet
+        }
+        return (await fetch(`${agent!.url}/ready`)).ok;
+      },
+      { timeoutMs: 1_800_000, intervalMs: 1000 }
+    );
     const readyMs = Date.now() - startedAt;
+    results.startCurve = startCurve;
     for (let i = 0; i < LONG_RUN; i++) {
       runs.push(
         spawn(

@@ -43,7 +43,7 @@ export const SECTIONS: ReadonlyArray<{ component: Component; title: string; who:
   {
     component: 'cgroups',
     title: 'Resources',
-    who: 'The broker component, from each container’s cgroup files (v2, or v1 controllers on hybrid and v1 hosts).',
+    who: 'The broker component, from each container’s cgroup files (v2, or v1 controllers on hybrid and v1 hosts), read every `broker.sample_interval_seconds` (5 s) a slice of containers at a time; a scrape renders the last reading.',
   },
   {
     component: 'audit',
