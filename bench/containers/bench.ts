@@ -3,8 +3,8 @@
 //
 // One real agent, tracer on, measured twice in one run: first with no
 // container (the reference), then supervising 1,000 short and long
-// containers: 850 long ones and 100 short ones (each exits at once and is
-// restarted) from its configuration, 50 long ones handed to it by `zviz run`,
+// containers: 850 long ones and 100 short ones (jobs of 20 to 60 s, run again
+// when they end) from its configuration, 50 long ones handed to it by `zviz run`,
 // and short `zviz run` jobs one after another while it is measured. A tenth
 // of the long ones keep making refused syscalls of seven kinds, which the
 // broker answers and the decisions panel shows. Measured:
@@ -240,6 +240,17 @@ async function main(): Promise<number> {
   const port = await freePort();
   const runs: ChildProcess[] = [];
   let agent: AgentRun | undefined;
+  // Interrupted, it still stops its agent (and with it a thousand containers) and its clients.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      runs.forEach((r) => r.kill('SIGKILL'));
+      agent?.child.kill('SIGTERM');
+      agent?.child.once('exit', () => process.exit(130));
+      if (!agent || agent.child.exitCode !== null) {
+        process.exit(130);
+      }
+    });
+  }
   let prom: TestPrometheus | undefined;
   let plugin: Awaited<ReturnType<typeof startPlugin>> | undefined;
   let client: GrafanaClient | undefined;
@@ -269,12 +280,14 @@ async function main(): Promise<number> {
       });
     }
     for (let i = 0; i < SHORT_CONFIG; i++) {
+      // A job of 20 to 60 s, run again as soon as it ends: about one container start
+      // every 0.4 s across the hundred.
       containers.push({
         name: `short-${i}`,
         profile: 'ci-runner',
         workdir: workspace,
         restart: 'always',
-        command: ['/bin/sh', '-c', 'exit 0'],
+        command: ['/bin/sh', '-c', `sleep ${20 + ((i * 7) % 41)}`],
       });
     }
     const startedAt = Date.now();
