@@ -123,6 +123,17 @@ describe('bundled dashboards', () => {
     expect(named.filter((n) => !defined.has(n.split(': ')[1]))).toEqual([]);
   });
 
+  it('graph every count of something lost or left out (dropped events, lost tracer events, series over budget)', () => {
+    // The agent counts whatever it cannot deliver instead of losing it silently
+    // (docs/metrics.md); a count nobody sees on a dashboard is lost all the same.
+    const losses = CATALOG.map((m) => m.name).filter((n) => /_(dropped|lost|overflow)(_total)?$/.test(n));
+    expect(losses).toContain('zviz_container_events_dropped_total');
+    const queried = new Set(
+      dashboards.flatMap((d) => exprsOf(d.json).flatMap(({ expr }) => parsePromQL(expr).selectors.map((s) => s.metric)))
+    );
+    expect(losses.filter((n) => !queried.has(n))).toEqual([]);
+  });
+
   it('have unique uids', () => {
     const uids = dashboards.map((d) => d.json.uid);
     expect(new Set(uids).size).toBe(uids.length);
