@@ -207,15 +207,22 @@ async function main(): Promise<number> {
         throw new Error(r.A.error);
       }
     };
-    // The references ask with fetch, whose pooled connections an agent may close while idle:
-    // such a request is retried once (the datasource's client does not reuse a closed socket).
+    // The references ask with fetch, whose pooled connections an agent may close while idle,
+    // and on a loaded machine a connection can be refused for a moment: such a request is
+    // retried (twice at most, after 100 ms; the datasource's client does not reuse a closed
+    // socket), and the retries are counted and printed.
     let retried = 0;
-    const get = async (url: string) => {
-      try {
-        return await (await fetch(url)).json();
-      } catch {
-        retried++;
-        return (await fetch(url)).json();
+    const get = async (url: string): Promise<unknown> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await (await fetch(url)).json();
+        } catch (error) {
+          if (attempt === 2) {
+            throw new Error(`the direct reference could not ask ${url}: ${(error as Error).cause ?? error}`);
+          }
+          retried++;
+          await sleep(100);
+        }
       }
     };
     const directHealth = async () => {
