@@ -476,6 +476,12 @@ export interface AttackSuite {
   /** Runs an attack program to its end (or its timeout). */
   run(options: RunOptions): Promise<AttackRun>;
   /**
+   * Runs an attack program outside any sandbox, as root, in a scratch tree
+   * of its own: what the bare kernel answers, the reference for what an
+   * emulating broker must answer too.
+   */
+  runBare(program: string, args?: string[]): { scratch: Scratch; stdout: string; results: Map<string, string> };
+  /**
    * Starts `sleeper` in a container of its own (the victim of attacks on
    * other containers) under `profile`, and waits until it is ready.
    */
@@ -587,6 +593,19 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
         } finally {
           clearTimeout(timer);
         }
+      },
+
+      runBare: (program, args = []) => {
+        const scratch = Scratch.create();
+        scratches.push(scratch);
+        const path = scratch.install(program);
+        const stdout = execFileSync(path, args, {
+          cwd: scratch.workspace,
+          env: { ...process.env, ...scratch.env() },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        return { scratch, stdout, results: parseResults(stdout) };
       },
 
       expectContained: async (run, what = {}) => {

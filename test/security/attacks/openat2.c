@@ -51,6 +51,9 @@ int main(void) {
   try_how("in-root-symlink-out", ws, "to-secret", O_RDONLY, RESOLVE_IN_ROOT);
   snprintf(path, sizeof(path), "/../..%s/new-in-root", outside);
   try_how("in-root-create-out", ws, path, O_WRONLY | O_CREAT, RESOLVE_IN_ROOT);
+  // An absolute path under RESOLVE_IN_ROOT names the directory's own tree, missing or created there.
+  try_how("in-root-absolute-missing", ws, "/missing-in-root", O_RDONLY, RESOLVE_IN_ROOT);
+  try_how("in-root-absolute-create", ws, "/created-in-root", O_WRONLY | O_CREAT, RESOLVE_IN_ROOT);
   try_how("no-symlinks", ws, "to-secret", O_RDONLY, RESOLVE_NO_SYMLINKS);
   snprintf(path, sizeof(path), "/proc/self/root%s", secret);
   try_how("no-magiclinks-self-root", AT_FDCWD, path, O_RDONLY, RESOLVE_NO_MAGICLINKS);
@@ -82,6 +85,27 @@ int main(void) {
   big.how.flags = O_RDONLY;
   big.how.mode = 0644;
   open_outcome("mode-without-create", (int)openat2_call(ws, "secret", &big, sizeof(big.how)));
+  // Flags the kernel refuses before it looks at the path (build_open_flags).
+  big.how.mode = 0;
+  big.how.flags = O_RDONLY;
+  big.how.resolve = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
+  open_outcome("beneath-and-in-root", (int)openat2_call(ws, "secret", &big, sizeof(big.how)));
+  big.how.resolve = RESOLVE_CACHED;
+  big.how.flags = O_WRONLY | O_CREAT;
+  big.how.mode = 0644;
+  open_outcome("cached-create", (int)openat2_call(ws, "cached-create", &big, sizeof(big.how)));
+  big.how.resolve = 0;
+  big.how.flags = O_PATH | O_CREAT;
+  open_outcome("path-with-create", (int)openat2_call(ws, "path-with-create", &big, sizeof(big.how)));
+  big.how.flags = O_RDONLY | O_CREAT | O_DIRECTORY;
+  open_outcome("create-directory", (int)openat2_call(ws, "create-directory", &big, sizeof(big.how)));
+  big.how.flags = O_WRONLY | O_CREAT;
+  big.how.mode = 0100644;  // S_IFREG is not a permission bit
+  open_outcome("mode-file-type", (int)openat2_call(ws, "mode-file-type", &big, sizeof(big.how)));
+  big.how.mode = 0;
+  // open and openat mask unknown flags and stray modes, but refuse these combinations too.
+  open_outcome("openat-create-directory", openat(ws, "openat-create-directory", O_RDONLY | O_CREAT | O_DIRECTORY, 0644));
+  open_outcome("openat-tmpfile-read-only", openat(ws, ".", O_RDONLY | O_TMPFILE, 0600));
   // An open_how that ends where the mapped memory ends: the broker must read exactly `size` bytes.
   long page = sysconf(_SC_PAGESIZE);
   char* two = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -91,6 +115,16 @@ int main(void) {
   edge->flags = O_RDONLY | O_CLOEXEC;
   open_outcome("how-at-page-end", (int)openat2_call(ws, "secret", edge, sizeof(*edge)));
   open_outcome("how-past-page-end", (int)openat2_call(ws, "secret", edge, sizeof(*edge) + 8));
+  // A non-zero byte beyond the struct, before unmapped memory: the kernel scans the tail first.
+  struct open_how* tail = (struct open_how*)(two + page - sizeof(struct open_how) - 8);
+  memset(tail, 0, sizeof(*tail) + 8);
+  tail->flags = O_RDONLY | O_CLOEXEC;
+  two[page - 1] = 1;
+  open_outcome("tail-nonzero-then-unmapped", (int)openat2_call(ws, "secret", tail, sizeof(*tail) + 16));
+  // Exactly a page, all zero beyond the struct: accepted.
+  memset(two, 0, (size_t)page);
+  ((struct open_how*)two)->flags = O_RDONLY | O_CLOEXEC;
+  open_outcome("size-page", (int)openat2_call(ws, "secret", two, (size_t)page));
   // A path that ends where the mapped memory ends, without its terminating NUL.
   big.how.mode = 0;
   memcpy(two + page - 6, "secret", 6);

@@ -329,12 +329,22 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     Answer(&result, request.dirfd == AT_FDCWD ? ENOENT : EBADF);
     return result;
   }
-  const std::string base_path = absolute ? std::string("/") : FdPath(bases.base);
-
   // Rules judge the lexical path when nothing resolves (a refusal must not
-  // turn into "no such file" for paths the workload may not touch).
+  // turn into "no such file" for paths the workload may not touch). Under
+  // RESOLVE_IN_ROOT the path, absolute or not, stays below its directory.
+  auto lexical = [&](const std::string& attempted) {
+    const std::string base_path = bases.base == bases.root ? std::string("/") : FdPath(bases.base);
+    if (!(request.resolve & RESOLVE_IN_ROOT)) {
+      return LexicalPath(base_path, attempted);
+    }
+    const std::string inside = LexicalPath("/", attempted);
+    if (base_path == "/") {
+      return inside;
+    }
+    return inside == "/" ? base_path : base_path + inside;
+  };
   auto fail = [&](int error, const std::string& attempted) {
-    result.resolved = LexicalPath(base_path, attempted);
+    result.resolved = lexical(attempted);
     result.outcome = Check(syscall, access, result.resolved);
     Answer(&result, IsRefusal(result.outcome.decision) ? result.outcome.errno_value : error);
   };

@@ -24,6 +24,7 @@
 #include "broker/host_proc.h"
 #include "broker/kernel.h"
 #include "broker/metrics.h"
+#include "broker/open_how.h"
 #include "broker/syscall_table.h"
 #include "broker/thread_caps.h"
 
@@ -489,28 +490,28 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
   }
   Target target(listener_.get(), req.id, static_cast<pid_t>(req.pid));
   Answer answer;
+  // The workload's memory could not be read: the errno the kernel would
+  // give (EFAULT, ENAMETOOLONG, ...), or a refusal when it closed its memory.
+  auto unreadable = [&](int read) {
+    answer.how = Answer::How::kErrno;
+    answer.error = -read;
+    answer.decision = Decision::kEmulate;
+    if (read == -EPERM && target.Valid()) {
+      // The workload made itself non-dumpable: the broker cannot read its
+      // path, so it cannot do the open for it. A refusal, counted as one.
+      answer.decision = Decision::kDeny;
+      answer.note = kUnreachableNote;
+    } else if (read != -EFAULT && read != -ENAMETOOLONG && read != -EINVAL && read != -E2BIG) {
+      BrokerMetrics::Get().Error();
+      answer.note = "cannot read the path from the workload's memory";
+    }
+    Deliver(req, syscall, answer, t0);
+  };
+  struct open_how how = {};
   if (flags_in_memory) {
-    const uint64_t size = a[3];
-    struct open_how how = {};
-    if (size < sizeof(how)) {
-      answer.how = Answer::How::kErrno;
-      answer.error = EINVAL;
-      answer.decision = Decision::kEmulate;
-      Deliver(req, syscall, answer, t0);
-      return;
-    }
-    if (target.Read(a[2], &how, sizeof(how)) != 0) {
-      answer.how = Answer::How::kErrno;
-      answer.error = EFAULT;
-      answer.decision = Decision::kEmulate;
-      Deliver(req, syscall, answer, t0);
-      return;
-    }
-    if (how.flags >> 32 || how.mode >> 12 || (how.resolve & ~0x3fULL)) {
-      answer.how = Answer::How::kErrno;
-      answer.error = EINVAL;
-      answer.decision = Decision::kEmulate;
-      Deliver(req, syscall, answer, t0);
+    const int read = ReadOpenHow(target, a[2], a[3], &how);
+    if (read != 0) {
+      unreadable(read);
       return;
     }
     open.flags = how.flags;
@@ -540,21 +541,18 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
     Deliver(req, syscall, answer, t0);
     return;
   }
+  // The kernel refuses bad flags before it reads the path (open_how.h).
+  const int invalid = flags_in_memory ? KernelRefusesOpenHow(how) : KernelRefusesOpenFlags(open.flags, open.mode);
+  if (invalid != 0) {
+    answer.how = Answer::How::kErrno;
+    answer.error = invalid;
+    answer.decision = Decision::kEmulate;
+    Deliver(req, syscall, answer, t0);
+    return;
+  }
   const int read = target.ReadString(path_address, PATH_MAX - 1, &open.path);
   if (read != 0) {
-    answer.how = Answer::How::kErrno;
-    answer.error = -read;
-    answer.decision = Decision::kEmulate;
-    if (read == -EPERM && target.Valid()) {
-      // The workload made itself non-dumpable: the broker cannot read its
-      // path, so it cannot do the open for it. A refusal, counted as one.
-      answer.decision = Decision::kDeny;
-      answer.note = kUnreachableNote;
-    } else if (read != -EFAULT && read != -ENAMETOOLONG) {
-      BrokerMetrics::Get().Error();
-      answer.note = "cannot read the path from the workload's memory";
-    }
-    Deliver(req, syscall, answer, t0);
+    unreadable(read);
     return;
   }
   answer.path = open.path;
