@@ -175,6 +175,38 @@ describe('starting and stopping', () => {
   });
 });
 
+describe("the monitoring guide's two commands, as printed", () => {
+  it('`zviz metrics serve --addr HOST:PORT` listens there with every family of the guide; `zviz metrics --addr HOST:PORT` prints that agent’s metrics', async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    // The configuration names another port (and a private socket and cgroup group); --addr wins.
+    const served = await AgentProcess.start(
+      {},
+      { command: ['metrics', 'serve', '--addr', addr], waitForHealth: false }
+    );
+    try {
+      await waitFor(`the agent at ${addr}`, async () => (await fetch(`http://${addr}/ready`)).status === 200);
+      await expect(fetch(`${served.url}/ready`)).rejects.toThrow();
+
+      const printed = await zvizAsync(['metrics', '--addr', addr]);
+      expect(printed.status).toBe(0);
+      expect(printed.stderr).toBe('');
+      for (const name of GUIDE_FAMILIES) {
+        const type = CATALOG.find((spec) => spec.name === name)!.type;
+        expect(printed.stdout, name).toContain(`# HELP ${name} `);
+        expect(printed.stdout, name).toContain(`# TYPE ${name} ${type}\n`);
+      }
+      // Samples only the serving agent has: its broker and container manager run there.
+      expect(sample(printed.stdout, 'zviz_broker_requests_total')).toBe(0);
+      expect(sample(printed.stdout, 'zviz_broker_inflight')).toBe(0);
+      expect(sample(printed.stdout, 'zviz_containers_total')).toBe(0);
+      expect(sample(printed.stdout, 'zviz_security_denials_total{layer="broker"}')).toBe(0);
+      expect(printed.stdout).toMatch(/^zviz_broker_latency_seconds_count 0$/m);
+    } finally {
+      await served.stop();
+    }
+  });
+});
+
 describe('command line', () => {
   it('`zviz metrics` with no agent answering prints its own exposition and says so', async () => {
     // A port just freed: nothing listens there.
