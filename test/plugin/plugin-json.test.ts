@@ -132,7 +132,10 @@ describeWhere([file(join(dist, 'plugin.json'), 'the built plugin (npm run build)
     const readme = readFileSync(join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# ZViz/);
     expect(readme).not.toMatch(/This template|create-plugin|Grafana app plugin template/i);
-    expect(existsSync(join(dist, 'LICENSE'))).toBe(true);
+    // The license's own appendix, filled in: the validator flags the template's placeholders.
+    const license = readFileSync(join(dist, 'LICENSE'), 'utf8');
+    expect(license).not.toMatch(/[{[](yyyy|name of copyright owner)[}\]]/);
+    expect(license).toMatch(/^ {3}Copyright \d{4} \S.*$/m);
     expect(existsSync(join(dist, 'CHANGELOG.md'))).toBe(true);
   });
 
