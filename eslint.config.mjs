@@ -20,4 +20,16 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // The contract package is linted with the frontend that imports it.
+    files: ['packages/shared/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: './packages/shared/tsconfig.json',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-deprecated': 'warn',
+    },
+  },
 ]);

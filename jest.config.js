@@ -29,8 +29,4 @@ module.exports = {
   // The machine is shared: a test that renders Grafana UI components may wait
   // for the CPU well beyond jest's 5 s default without being wrong.
   testTimeout: 30_000,
-  moduleNameMapper: {
-    ...base.moduleNameMapper,
-    '^@zviz/shared/(.*)$': '<rootDir>/src/shared/$1',
-  },
 };

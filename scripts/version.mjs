@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const defaultRepo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Workspaces whose manifests carry the project version. */
-export const WORKSPACES = ['agent', 'pkg-backend'];
+export const WORKSPACES = ['packages/shared', 'agent', 'pkg-backend'];
 
 /**
  * Text files that spell the version out, each with a pattern whose first

@@ -1,4 +1,4 @@
-import type { ZVizDataSourceOptions } from '../src/shared/query';
+import type { ZVizDataSourceOptions } from '@zviz/shared/query';
 import { expect, test } from './fixtures';
 
 test('the provisioned ZViz datasource passes Save & test or says why not', async ({

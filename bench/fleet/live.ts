@@ -4,7 +4,7 @@
 // agents wrote to their audit logs.
 import type { ClientReadableStream } from '@grpc/grpc-js';
 
-import { AUDIT_FIELDS } from '../../src/shared/frames';
+import { AUDIT_FIELDS } from '@zviz/shared/frames';
 import type { DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 
 export interface RelayedEvent {

@@ -37,7 +37,6 @@ try {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    alias: { '@zviz/shared': join(repo, 'src/shared') },
     nodePaths: [join(repo, 'node_modules'), join(repo, 'agent/node_modules')],
     logLevel: 'warning',
   });

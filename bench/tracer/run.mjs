@@ -108,7 +108,6 @@ function build(work) {
       '--platform=node',
       '--target=node20',
       `--outfile=${join(work, 'host.js')}`,
-      `--alias:@zviz/shared=${join(repo, 'src', 'shared')}`,
       '--log-level=warning',
     ],
     { stdio: 'inherit' }

@@ -65,7 +65,7 @@ export function queryDatasource(config: RulesConfig): QueryDatasource {
 }
 
 function queryModel(kind: QueryDatasource, expr: string): Record<string, unknown> {
-  // The ZViz model is PromQLQuery of src/shared/query.ts.
+  // The ZViz model is PromQLQuery of packages/shared/src/query.ts.
   return kind === 'zviz'
     ? { refId: 'A', queryType: 'promql', expr, instant: true }
     : { refId: 'A', expr, instant: true, range: false };

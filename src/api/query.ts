@@ -4,7 +4,7 @@ import { type DataFrame, FieldType, type TimeRange } from '@grafana/data';
 import { type BackendDataSourceResponse, getBackendSrv, toDataQueryResponse } from '@grafana/runtime';
 import { lastValueFrom } from 'rxjs';
 
-import type { ZVizQuery } from '../shared/query';
+import type { ZVizQuery } from '@zviz/shared/query';
 
 export const ZVIZ_DATASOURCE_TYPE = 'zviz-agent-datasource';
 

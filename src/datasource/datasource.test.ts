@@ -1,7 +1,7 @@
 import { CoreApp, type DataQueryRequest, LiveChannelScope } from '@grafana/data';
 import { lastValueFrom, of } from 'rxjs';
 
-import type { ZVizQuery } from '../shared/query';
+import type { ZVizQuery } from '@zviz/shared/query';
 import { ZVizVariableSupport } from './datasource';
 import { testDataSource } from './testing';
 import type { ZVizVariableQuery } from './types';

@@ -23,8 +23,8 @@ import {
   RESOURCE_PROFILES,
   RESOURCE_SYSCALLS,
   type SyscallsResource,
-} from '../shared/resources';
-import { DECISIONS_STREAM_PATH, type ZVizQuery } from '../shared/query';
+} from '@zviz/shared/resources';
+import { DECISIONS_STREAM_PATH, type ZVizQuery } from '@zviz/shared/query';
 import { VariableEditor } from './components/VariableEditor';
 import type { ZVizOptions, ZVizVariableQuery } from './types';
 

@@ -1,4 +1,4 @@
-// Backend resource answers shaped like src/shared/resources.ts, for the
+// Backend resource answers shaped like packages/shared/src/resources.ts, for the
 // editor tests and the browser harness.
 import type {
   AgentsResource,
@@ -6,7 +6,7 @@ import type {
   LabelValuesResource,
   ProfilesResource,
   SyscallsResource,
-} from '../shared/resources';
+} from '@zviz/shared/resources';
 
 export const resources: {
   agents: AgentsResource;

@@ -1,6 +1,6 @@
 import { DataSourcePlugin } from '@grafana/data';
 
-import type { ZVizQuery } from '../shared/query';
+import type { ZVizQuery } from '@zviz/shared/query';
 import { ConfigEditor } from './components/ConfigEditor';
 import { QueryEditor } from './components/QueryEditor';
 import { ZVizDataSource } from './datasource';

@@ -1,7 +1,7 @@
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
 
-import type { ZVizDataSourceOptions } from '../shared/query';
+import type { ZVizDataSourceOptions } from '@zviz/shared/query';
 
 export type ZVizOptions = ZVizDataSourceOptions & DataSourceJsonData;
 

@@ -8,7 +8,7 @@ import { useAppSettings } from '../api/AppSettingsContext';
 import { promql, runQueries } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
 import { testIds } from '../components/testIds';
-import { type ContainersResource, RESOURCE_CONTAINERS } from '../shared/resources';
+import { type ContainersResource, RESOURCE_CONTAINERS } from '@zviz/shared/resources';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 import { ALERT_LEVELS, containerRows } from './containerRows';
 

@@ -17,14 +17,14 @@ import { useWidth } from '../api/useWidth';
 import { testIds } from '../components/testIds';
 import { DecisionsPanel } from '../panels/decisions/components/DecisionsPanel';
 import { type DecisionsPanelOptions, defaultOptions } from '../panels/decisions/types';
-import { DECISIONS } from '../shared/agent-api';
-import type { DecisionsQuery } from '../shared/query';
+import { DECISIONS } from '@zviz/shared/agent-api';
+import type { DecisionsQuery } from '@zviz/shared/query';
 import {
   type AgentsResource,
   type ContainersResource,
   RESOURCE_AGENTS,
   RESOURCE_CONTAINERS,
-} from '../shared/resources';
+} from '@zviz/shared/resources';
 import { LiveDecisions } from './LiveDecisions';
 
 const RANGES = [

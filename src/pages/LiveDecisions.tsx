@@ -5,7 +5,7 @@ import { Alert, Badge, Button, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
 
 import { testIds } from '../components/testIds';
-import { DECISIONS_STREAM_PATH } from '../shared/query';
+import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
 
 const SHOWN = 50;
 const COLUMNS = ['container_id', 'syscall', 'decision', 'layer', 'latency_us'];

@@ -9,7 +9,7 @@ import { lastValues, promql, runQueries, scalar } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
 import { type Health, StatCard } from '../components/StatCard';
 import { testIds } from '../components/testIds';
-import { CONTAINER_STATES } from '../shared/agent-api';
+import { CONTAINER_STATES } from '@zviz/shared/agent-api';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 
 const seconds = getValueFormat('s');

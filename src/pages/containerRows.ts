@@ -3,7 +3,7 @@
 import type { DataFrame } from '@grafana/data';
 
 import { lastValues } from '../api/query';
-import type { ContainersResource } from '../shared/resources';
+import type { ContainersResource } from '@zviz/shared/resources';
 
 export const ALERT_LEVELS = ['none', 'warning', 'critical', 'emergency'] as const;
 

@@ -26,7 +26,7 @@ test('renders 400 syscalls from the datasource, virtualized, with sparklines and
   harness,
 }) => {
   const timing = await mountPanel(page);
-  // The wide frame and the one timeseries-wide trend frame (src/shared/frames.ts).
+  // The wide frame and the one timeseries-wide trend frame (packages/shared/src/frames.ts).
   expect(timing.frames).toBe(2);
   await expect(grid(page)).toHaveAttribute('aria-rowcount', '401');
   await expect(page.getByText('400 syscalls')).toBeVisible();

@@ -99,7 +99,7 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
       'agent/bpf',
       'agent/binding.gyp',
       'agent/scripts',
-      'src/shared',
+      'packages/shared',
     ]) {
       expect(ignored(needed), needed).toBe(false);
     }

@@ -25,7 +25,7 @@ const datasources: Datasource[] = readdirSync(join(prov, 'datasources'))
   .filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => yaml<{ datasources: Datasource[] }>(`datasources/${f}`).datasources);
 
-// The keys of ZVizDataSourceOptions (src/shared/query.ts).
+// The keys of ZVizDataSourceOptions (packages/shared/src/query.ts).
 const DATASOURCE_KEYS = [
   'prometheusUrl',
   'prometheusAuth',

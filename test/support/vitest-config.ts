@@ -12,7 +12,6 @@ export function zvizVitestConfig(root: string, include: string[]): UserConfig {
     root,
     resolve: {
       alias: {
-        '@zviz/shared': resolve(repo, 'src/shared'),
         '@zviz/test-support': resolve(repo, 'test/support'),
       },
     },

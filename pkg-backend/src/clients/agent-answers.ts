@@ -1,4 +1,4 @@
-// The shapes of the agent API's answers (src/shared/agent-api.ts) as
+// The shapes of the agent API's answers (packages/shared/src/agent-api.ts) as
 // schemas, so what an agent says is checked before anything reads it: a
 // server that is not a ZViz agent, or a broken one, is named with what was
 // wrong instead of passing as "status undefined". The compiler holds each

@@ -1,4 +1,4 @@
-// Parses and checks the query model the editors save (src/shared/query.ts).
+// Parses and checks the query model the editors save (packages/shared/src/query.ts).
 // Anything wrong is a plugin error with status 400 that names the field.
 import { DECISIONS, type Decision } from '@zviz/shared/agent-api';
 import {

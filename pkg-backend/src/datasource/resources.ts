@@ -1,4 +1,4 @@
-// Resources for the query editors and app pages (src/shared/resources.ts):
+// Resources for the query editors and app pages (packages/shared/src/resources.ts):
 // agents, containers, syscalls, profiles and Prometheus label values, all as
 // JSON. Unknown paths are 404 and other methods 405, with JSON errors
 // `{ "error": "..." }`. Lists that fan out to agents add `errors` naming the

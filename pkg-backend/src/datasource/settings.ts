@@ -1,5 +1,5 @@
 // The data source's settings, from Grafana's jsonData and decrypted
-// secureJsonData (shapes in src/shared/query.ts), checked once per instance.
+// secureJsonData (shapes in packages/shared/src/query.ts), checked once per instance.
 // Every problem is reported at once, in words that say what to change on the
 // configuration page.
 import type { ZVizDataSourceOptions, ZVizSecureOptions } from '@zviz/shared/query';

@@ -1,8 +1,8 @@
 import { Combobox, InlineField, InlineFieldRow, Input } from '@grafana/ui';
 import React, { useState } from 'react';
 
-import { DECISIONS } from '../../shared/agent-api';
-import type { AuditQuery } from '../../shared/query';
+import { DECISIONS } from '@zviz/shared/agent-api';
+import type { AuditQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, type TypedProps, variableOptions } from './common';
 import { toOptions, useResource } from './useResource';
 

@@ -2,7 +2,7 @@ import type { DataSourceSettings } from '@grafana/data';
 import { fireEvent, render, screen } from '@testing-library/react';
 import React, { useState } from 'react';
 
-import type { ZVizSecureOptions } from '../../shared/query';
+import type { ZVizSecureOptions } from '@zviz/shared/query';
 import type { ZVizOptions } from '../types';
 import { ConfigEditor, urlError } from './ConfigEditor';
 

@@ -15,7 +15,7 @@ import {
 } from '@grafana/ui';
 import React from 'react';
 
-import type { ZVizSecureOptions } from '../../shared/query';
+import type { ZVizSecureOptions } from '@zviz/shared/query';
 import { DEFAULT_AGENT_CONCURRENCY, DEFAULT_AGENT_JOB, DEFAULT_TIMEOUT_SECONDS, type ZVizOptions } from '../types';
 
 export type Props = DataSourcePluginOptionsEditorProps<ZVizOptions, ZVizSecureOptions>;

@@ -1,8 +1,8 @@
 import { InlineField, InlineFieldRow, Input, MultiCombobox, RadioButtonGroup } from '@grafana/ui';
 import React, { useState } from 'react';
 
-import { DECISIONS } from '../../shared/agent-api';
-import type { DecisionsQuery } from '../../shared/query';
+import { DECISIONS } from '@zviz/shared/agent-api';
+import type { DecisionsQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, selectorError, type TypedProps, variableOptions } from './common';
 import { toOptions, useResource } from './useResource';
 

@@ -1,7 +1,7 @@
 import { Combobox, InlineField, InlineFieldRow } from '@grafana/ui';
 import React from 'react';
 
-import type { HealthQuery } from '../../shared/query';
+import type { HealthQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, type TypedProps, variableOptions } from './common';
 import { useResource } from './useResource';
 

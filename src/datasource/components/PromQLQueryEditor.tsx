@@ -3,7 +3,7 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { InlineField, InlineFieldRow, InlineSwitch, Input, TextArea, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 
-import type { PromQLQuery } from '../../shared/query';
+import type { PromQLQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, type TypedProps } from './common';
 
 export function PromQLQueryEditor({ query, onChange, onRunQuery }: TypedProps<PromQLQuery>) {

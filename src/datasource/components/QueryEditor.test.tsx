@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
 
-import type { ZVizQuery } from '../../shared/query';
+import type { ZVizQuery } from '@zviz/shared/query';
 import { testDataSource } from '../testing';
 import { QueryEditor } from './QueryEditor';
 import { VariableEditor } from './VariableEditor';

@@ -2,7 +2,7 @@ import type { QueryEditorProps } from '@grafana/data';
 import { RadioButtonGroup, Stack } from '@grafana/ui';
 import React from 'react';
 
-import { QUERY_TYPES, type QueryType, type ZVizQuery } from '../../shared/query';
+import { QUERY_TYPES, type QueryType, type ZVizQuery } from '@zviz/shared/query';
 import type { ZVizDataSource } from '../datasource';
 import type { ZVizOptions } from '../types';
 import { AuditQueryEditor } from './AuditQueryEditor';

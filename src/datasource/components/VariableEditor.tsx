@@ -2,7 +2,7 @@ import type { QueryEditorProps } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
 
-import type { ZVizQuery } from '../../shared/query';
+import type { ZVizQuery } from '@zviz/shared/query';
 import type { ZVizDataSource } from '../datasource';
 import { VARIABLE_KINDS, type VariableKind, type ZVizOptions, type ZVizVariableQuery } from '../types';
 

@@ -1,6 +1,6 @@
 import { FieldConfigProperty, PanelPlugin, type SelectableValue, ThresholdsMode } from '@grafana/data';
 
-import { DECISIONS } from '../../shared/agent-api';
+import { DECISIONS } from '@zviz/shared/agent-api';
 import { AuditDatasourceEditor } from './components/AuditDatasourceEditor';
 import { DecisionsPanel } from './components/DecisionsPanel';
 import { type DecisionsPanelOptions, defaultOptions } from './types';

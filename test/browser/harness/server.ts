@@ -1,6 +1,6 @@
 // What Grafana's HTTP API answers the plugin modules in the harness: the
 // query endpoint with frames shaped as the backend datasource emits them
-// (src/shared/frames.ts) and the datasource resource endpoints. Every request
+// (packages/shared/src/frames.ts) and the datasource resource endpoints. Every request
 // is recorded so tests can check what the modules asked for.
 import { dataFrameToJSON, type DataFrame, FieldType, createDataFrame } from '@grafana/data';
 import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
@@ -9,7 +9,7 @@ import { from, Observable, of, throwError } from 'rxjs';
 import { resources } from '../../../src/datasource/fixtures';
 import { instantFrame } from '../../../src/testing/backend';
 import { decisionsFrames } from '../../../src/panels/decisions/testing/frames';
-import { AUDIT_FRAME } from '../../../src/shared/frames';
+import { AUDIT_FRAME } from '@zviz/shared/frames';
 
 export interface Scenario {
   /**

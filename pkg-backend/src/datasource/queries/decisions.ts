@@ -3,7 +3,7 @@
 // the totals per (syscall, decision) at the end of the range, the rate trend
 // over the range for the sparklines, and the broker's p99 latency. The panel
 // gets one wide frame (a row per syscall, a column per decision) and one
-// wide time series frame of the rates (src/shared/frames.ts).
+// wide time series frame of the rates (packages/shared/src/frames.ts).
 import { DECISIONS, type Decision } from '@zviz/shared/agent-api';
 import {
   DECISION_TREND_FRAME,

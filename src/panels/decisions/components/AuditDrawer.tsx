@@ -5,7 +5,7 @@ import { Alert, Drawer, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from
 import React, { useEffect, useState } from 'react';
 import { lastValueFrom } from 'rxjs';
 
-import { AUDIT_FRAME } from '../../../shared/frames';
+import { AUDIT_FRAME } from '@zviz/shared/frames';
 import type { ViewRow } from '../data/view';
 import { formatValue } from '../format';
 import { auditQuery, exploreUrl } from './audit';

@@ -3,7 +3,7 @@
 import { type DataQueryRequest, dateTime, type TimeRange, urlUtil } from '@grafana/data';
 import { config, getDataSourceSrv, getTemplateSrv } from '@grafana/runtime';
 
-import type { AuditQuery } from '../../../shared/query';
+import type { AuditQuery } from '@zviz/shared/query';
 import { ZVIZ_DATASOURCE_TYPE } from '../types';
 
 export function auditQuery(

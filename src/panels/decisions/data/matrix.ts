@@ -11,14 +11,14 @@
 // Frames that fit none of them are reported as warnings, not dropped silently.
 import { type DataFrame, type Field, FieldType } from '@grafana/data';
 
-import { DECISIONS } from '../../../shared/agent-api';
+import { DECISIONS } from '@zviz/shared/agent-api';
 import {
   DECISION_TREND_FRAME,
   DECISIONS_FRAME,
   type DecisionsFrameMeta,
   SYSCALL_FIELD,
   TOTAL_FIELD,
-} from '../../../shared/frames';
+} from '@zviz/shared/frames';
 
 /** What the numbers of time series or table inputs are; `auto` guesses from names and queries. */
 export type InputKind = 'auto' | 'counter' | 'rate' | 'count';

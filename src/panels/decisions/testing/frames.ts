@@ -1,16 +1,16 @@
 // Frames shaped exactly as the backend datasource emits them for a
-// `decisions` query (src/shared/frames.ts), and as Prometheus returns
+// `decisions` query (packages/shared/src/frames.ts), and as Prometheus returns
 // zviz_broker_decisions_total, for the panel's unit and browser tests.
 import { createDataFrame, type DataFrame, DataFrameType, FieldType } from '@grafana/data';
 
-import { DECISIONS } from '../../../shared/agent-api';
+import { DECISIONS } from '@zviz/shared/agent-api';
 import {
   DECISION_TREND_FRAME,
   DECISIONS_FRAME,
   type DecisionsFrameMeta,
   TIME_FIELD,
   VALUE_FIELD,
-} from '../../../shared/frames';
+} from '@zviz/shared/frames';
 
 const REAL_SYSCALLS = [
   'read',
