@@ -33,6 +33,51 @@ const rawText = {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const work = join(root, 'build');
+const protoDir = join(root, 'src', 'sdk', 'proto');
+const staticCodecs = join(work, 'protocol-codecs.js');
+
+/**
+ * The protocol's codecs as plain code: pbjs' static module of the same .proto
+ * files, with the same conversions (keepCase, and toObject's options from
+ * message-conversion.ts). protobufjs would otherwise write them with `new Function` in
+ * every process, which no code cache holds.
+ */
+async function generateStaticCodecs() {
+  const { pbjs } = require('protobufjs-cli');
+  const args = ['-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-comments', '--no-verify'];
+  args.push('--no-delimited', '--no-service', '--no-typeurl', '-o', staticCodecs);
+  args.push(...['plugin.proto', 'health.proto', 'go-plugin.proto'].map((f) => join(protoDir, f)));
+  await new Promise((resolve, reject) => pbjs.main(args, (error) => (error ? reject(error) : resolve())));
+}
+
+// src/sdk/codecs.ts, in the bundle: its functions over the static codecs.
+const aheadOfTimeCodecs = {
+  name: 'ahead-of-time-codecs',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]sdk[\\/]codecs\.ts$/ }, () => ({
+      contents: `
+        import generated from ${JSON.stringify(staticCodecs)};
+        import { TO_OBJECT } from './message-conversion';
+        function staticType(fullName) {
+          let type = generated;
+          for (const part of fullName.slice(1).split('.')) type = type?.[part];
+          if (typeof type?.decode !== 'function') throw new Error('no static codec for ' + fullName);
+          return type;
+        }
+        export function messageCodec(type) {
+          const T = staticType(type.fullName);
+          return {
+            encode: (value) => Buffer.from(T.encode(T.fromObject(value)).finish()),
+            decode: (bytes) => T.toObject(T.decode(bytes), TO_OBJECT),
+          };
+        }
+        export async function prepareCodecs() {}
+      `,
+      loader: 'js',
+      resolveDir: join(root, 'src', 'sdk'),
+    }));
+  },
+};
 const outDir = join(root, '..', 'dist', 'datasource');
 const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
 const executable = join(outDir, `gpx_zviz_linux_${arch}`);
@@ -41,6 +86,8 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 mkdirSync(outDir, { recursive: true });
+
+await generateStaticCodecs();
 
 await build({
   entryPoints: [join(root, 'src/main.ts')],
@@ -51,7 +98,7 @@ await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
-  plugins: [rawText],
+  plugins: [rawText, aheadOfTimeCodecs],
   minifySyntax: true,
   minifyWhitespace: true,
   // Short local names: the bundle's source stays in V8's heap for as long as

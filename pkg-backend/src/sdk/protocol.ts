@@ -3,18 +3,13 @@
 // descriptor protos for server reflection, which nobody here asks for and
 // which cost a third of the start-up time.)
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { type IConversionOptions, parse, type Root, Service, Type } from 'protobufjs';
+import { parse, type Root, Service, type Type } from 'protobufjs';
+
+import { messageCodec, prepareCodecs as prepare } from './codecs';
 
 import goPluginProto from './proto/go-plugin.proto?raw';
 import healthProto from './proto/health.proto?raw';
 import pluginProto from './proto/plugin.proto?raw';
-
-/**
- * Field names stay as Grafana spells them (refId, jsonData, lastUpdatedMS);
- * int64 fields hold epoch milliseconds and small counts, so numbers are
- * exact; enums travel as their names; absent fields read as their defaults.
- */
-const TO_OBJECT: IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true };
 
 /**
  * The request and response types of every method, in the order the services
@@ -33,14 +28,16 @@ function definition(root: Root, name: string): ServiceDefinition {
     const request = method.resolvedRequestType as Type;
     const response = method.resolvedResponseType as Type;
     methodTypes.add(request).add(response);
+    const requestCodec = messageCodec(request);
+    const responseCodec = messageCodec(response);
     methods[method.name] = {
       path: `/${service.fullName.slice(1)}/${method.name}`,
       requestStream: Boolean(method.requestStream),
       responseStream: Boolean(method.responseStream),
-      requestSerialize: (value) => Buffer.from(request.encode(request.fromObject(value as object)).finish()),
-      requestDeserialize: (bytes) => request.toObject(request.decode(bytes), TO_OBJECT),
-      responseSerialize: (value) => Buffer.from(response.encode(response.fromObject(value as object)).finish()),
-      responseDeserialize: (bytes) => response.toObject(response.decode(bytes), TO_OBJECT),
+      requestSerialize: (value) => requestCodec.encode(value as object),
+      requestDeserialize: (bytes) => requestCodec.decode(bytes),
+      responseSerialize: (value) => responseCodec.encode(value as object),
+      responseDeserialize: (bytes) => responseCodec.decode(bytes),
       originalName: method.name,
     };
   }
@@ -89,34 +86,11 @@ export function methodMessageTypes(): Type[] {
 }
 
 /**
- * Generates the encoders and decoders of every message the services carry,
- * nested ones included, one message type per turn of the event loop.
- * protobufjs writes them with `new Function` on a type's first use, which no
- * code cache can hold: for all 31 types that is 10 to 25 ms of CPU, which a
- * first call would otherwise pay for its own types. serve() starts this right
- * after the handshake; yielding between types lets a call that arrives
- * meanwhile run at once (a type it needs and that is not ready yet is set up
- * on its way, as without this), and the types of go-plugin's streams and of
- * QueryData come first.
+ * Generates the codecs of every message the services carry (codecs.ts),
+ * go-plugin's streams and QueryData's types first; serve() starts this right
+ * after the handshake.
  */
-export async function prepareCodecs(): Promise<void> {
-  const seen = new Set<Type>();
-  for (const method of methodTypes) {
-    // A method's types and the messages nested in them before the next method's.
-    const pending = [method];
-    for (let type = pending.pop(); type; type = pending.pop()) {
-      if (seen.has(type)) {
-        continue;
-      }
-      seen.add(type);
-      type.setup();
-      for (const field of type.fieldsArray) {
-        field.resolve();
-        if (field.resolvedType instanceof Type) {
-          pending.push(field.resolvedType);
-        }
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
+export function prepareCodecs(): Promise<void> {
+  protocolServices();
+  return prepare(methodTypes);
 }
