@@ -36,48 +36,101 @@ const work = join(root, 'build');
 const protoDir = join(root, 'src', 'sdk', 'proto');
 const staticCodecs = join(work, 'protocol-codecs.js');
 
+const protoFiles = ['plugin.proto', 'health.proto', 'go-plugin.proto'].map((f) => join(protoDir, f));
+const methodTable = join(work, 'protocol-methods.json');
+
 /**
  * The protocol's codecs as plain code: pbjs' static module of the same .proto
  * files, with the same conversions (keepCase, and toObject's options from
- * message-conversion.ts). protobufjs would otherwise write them with `new Function` in
- * every process, which no code cache holds.
+ * message-conversion.ts). protobufjs would otherwise write them with
+ * `new Function` in every process, which no code cache holds.
  */
 async function generateStaticCodecs() {
   const { pbjs } = require('protobufjs-cli');
   const args = ['-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-comments', '--no-verify'];
-  args.push('--no-delimited', '--no-service', '--no-typeurl', '-o', staticCodecs);
-  args.push(...['plugin.proto', 'health.proto', 'go-plugin.proto'].map((f) => join(protoDir, f)));
+  args.push('--no-delimited', '--no-service', '--no-typeurl', '-o', staticCodecs, ...protoFiles);
   await new Promise((resolve, reject) => pbjs.main(args, (error) => (error ? reject(error) : resolve())));
 }
 
-// src/sdk/codecs.ts, in the bundle: its functions over the static codecs.
-const aheadOfTimeCodecs = {
-  name: 'ahead-of-time-codecs',
+/** Every service's methods, as protocol-schema.ts's serviceMethods() reads them from the .proto files. */
+function generateMethodTable() {
+  const { parse, Service } = require('protobufjs');
+  const table = {};
+  const visit = (namespace) => {
+    for (const item of namespace.nestedArray) {
+      if (item instanceof Service) {
+        table[item.fullName.slice(1)] = item.methodsArray.map((method) => {
+          method.resolve();
+          return {
+            name: method.name,
+            requestType: method.resolvedRequestType.fullName,
+            responseType: method.resolvedResponseType.fullName,
+            requestStream: Boolean(method.requestStream),
+            responseStream: Boolean(method.responseStream),
+          };
+        });
+      } else if (item.nestedArray) {
+        visit(item);
+      }
+    }
+  };
+  for (const file of protoFiles) {
+    visit(parse(readFileSync(file, 'utf8'), { keepCase: true }).root);
+  }
+  writeFileSync(methodTable, JSON.stringify(table, null, 2));
+}
+
+// grpc-js loads @grpc/proto-loader (and with it protobufjs' parser and
+// Google's descriptor protos) only to serve channelz or ORCA, which the
+// plugin registers neither of; in the bundle, a stub that says so.
+const withoutProtoLoader = {
+  name: 'without-proto-loader',
   setup(b) {
-    b.onLoad({ filter: /[\\/]sdk[\\/]codecs\.ts$/ }, () => ({
+    b.onResolve({ filter: /^@grpc\/proto-loader$/ }, () => ({ path: 'proto-loader', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: `export function loadSync() {
+        throw new Error('@grpc/proto-loader is not in the gpx_zviz executable (grpc-js needs it for channelz and ORCA only)');
+      }`,
+      loader: 'js',
+    }));
+  },
+};
+
+// src/sdk/protocol-schema.ts, in the bundle: the method table and the static
+// codecs, so the executable holds neither protobufjs' parser nor its
+// reflection (only protobufjs/minimal, which the static codecs use).
+const aheadOfTimeProtocol = {
+  name: 'ahead-of-time-protocol',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]sdk[\\/]protocol-schema\.ts$/ }, () => ({
       contents: `
         import generated from ${JSON.stringify(staticCodecs)};
+        import methods from ${JSON.stringify(methodTable)};
         import { TO_OBJECT } from './message-conversion';
-        function staticType(fullName) {
-          let type = generated;
-          for (const part of fullName.slice(1).split('.')) type = type?.[part];
-          if (typeof type?.decode !== 'function') throw new Error('no static codec for ' + fullName);
-          return type;
+        export function serviceMethods(name) {
+          if (!methods[name]) throw new Error('protocol definition lacks service ' + name);
+          return methods[name];
         }
-        export function messageCodec(type) {
-          const T = staticType(type.fullName);
+        export function messageCodec(name) {
+          let T = generated;
+          for (const part of name.slice(1).split('.')) T = T?.[part];
+          if (typeof T?.decode !== 'function') throw new Error('protocol definition lacks message ' + name);
           return {
             encode: (value) => Buffer.from(T.encode(T.fromObject(value)).finish()),
             decode: (bytes) => T.toObject(T.decode(bytes), TO_OBJECT),
           };
         }
         export async function prepareCodecs() {}
+        export function messageType(name) {
+          throw new Error('the executable has no reflection types (' + name + ')');
+        }
       `,
       loader: 'js',
       resolveDir: join(root, 'src', 'sdk'),
     }));
   },
 };
+
 const outDir = join(root, '..', 'dist', 'datasource');
 const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
 const executable = join(outDir, `gpx_zviz_linux_${arch}`);
@@ -88,6 +141,7 @@ mkdirSync(work, { recursive: true });
 mkdirSync(outDir, { recursive: true });
 
 await generateStaticCodecs();
+generateMethodTable();
 
 await build({
   entryPoints: [join(root, 'src/main.ts')],
@@ -98,7 +152,7 @@ await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
-  plugins: [rawText, aheadOfTimeCodecs],
+  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader],
   minifySyntax: true,
   minifyWhitespace: true,
   // Short local names: the bundle's source stays in V8's heap for as long as

@@ -1,5 +1,5 @@
 // How the protocol's messages become plain objects, for both kinds of codecs
-// (codecs.ts and the bundle's static ones, scripts/build.mjs).
+// (protocol-schema.ts and the bundle's static ones, scripts/build.mjs).
 import type { IConversionOptions } from 'protobufjs';
 
 /**

@@ -2,6 +2,7 @@ import { Type } from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 
 import { methodMessageTypes, prepareCodecs } from './protocol';
+import { messageType } from './protocol-schema';
 
 /** protobufjs generates a type's codecs into own properties on its first use (Type#setup). */
 function ready(type: Type): boolean {
@@ -28,7 +29,7 @@ function reachable(types: Type[]): Set<Type> {
 
 describe('protocol codecs', () => {
   it("prepares go-plugin's streams and QueryData first, yields between types, and ends with every type ready", async () => {
-    const methods = methodMessageTypes();
+    const methods = methodMessageTypes().map(messageType);
     const byName = (name: string) => methods.find((t) => t.fullName === name)!;
     const all = reachable(methods);
     expect(all.size).toBeGreaterThan(20);

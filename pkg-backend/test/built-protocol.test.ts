@@ -1,7 +1,9 @@
-// The executable's protocol codecs are pbjs' static code generated at build
-// time (scripts/build.mjs); the source's are protobufjs' reflection codecs
-// (src/sdk/codecs.ts). For every message type of the protocol, both must write
-// the same bytes and read back the same objects.
+// The executable's protocol schema is generated at build time
+// (scripts/build.mjs): the method table as data, the codecs as pbjs' static
+// code. The source reads both from the .proto files with protobufjs
+// (src/sdk/protocol-schema.ts). Both must list the same methods, and for every
+// message type write the same bytes and read back the same objects.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Enum, type Field, MapField, Type } from 'protobufjs';
@@ -9,11 +11,12 @@ import { expect, it } from 'vitest';
 
 import { describeWhere, file } from '@zviz/test-support/requirements';
 
-import { messageCodec } from '../src/sdk/codecs';
 import { TO_OBJECT } from '../src/sdk/message-conversion';
 import { methodMessageTypes } from '../src/sdk/protocol';
+import { messageCodec, messageType, serviceMethods } from '../src/sdk/protocol-schema';
 
 const generated = join(__dirname, '..', 'build', 'protocol-codecs.js');
+const methodTable = join(__dirname, '..', 'build', 'protocol-methods.json');
 
 /** A value of a scalar, enum or message field, different from its default. */
 function sample(field: Field, type: string, depth: number): unknown {
@@ -73,7 +76,7 @@ function sampleMessage(type: Type, depth = 0): Record<string, unknown> {
 /** Every message type the methods carry, nested ones included. */
 function allTypes(): Type[] {
   const seen = new Set<Type>();
-  const pending = methodMessageTypes();
+  const pending = methodMessageTypes().map(messageType);
   for (let type = pending.pop(); type; type = pending.pop()) {
     if (!seen.has(type)) {
       seen.add(type);
@@ -89,9 +92,31 @@ function allTypes(): Type[] {
 }
 
 describeWhere(
-  [file(generated, 'needs the static codecs the build generates (npm run build -w pkg-backend)')],
-  'static protocol codecs',
+  [
+    file(generated, 'needs the static codecs the build generates (npm run build -w pkg-backend)'),
+    file(methodTable, 'needs the method table the build generates (npm run build -w pkg-backend)'),
+  ],
+  'the protocol schema built into the executable',
   () => {
+    it("lists every service's methods as the .proto files declare them", () => {
+      const table = JSON.parse(readFileSync(methodTable, 'utf8')) as Record<string, unknown>;
+      const services = [
+        'pluginv2.Data',
+        'pluginv2.Diagnostics',
+        'pluginv2.Resource',
+        'pluginv2.Stream',
+        'grpc.health.v1.Health',
+        'plugin.GRPCController',
+        'plugin.GRPCStdio',
+        'plugin.GRPCBroker',
+      ];
+      expect(Object.keys(table).sort()).toEqual([...services].sort());
+      for (const service of services) {
+        expect(table[service], service).toEqual(serviceMethods(service));
+      }
+      expect(serviceMethods('pluginv2.Data').map((m) => m.name)).toEqual(['QueryData', 'QueryChunkedData']);
+    });
+
     it('write the bytes and read back the objects that the reflection codecs do, for every message type', () => {
       const root = createRequire(__filename)(generated) as Record<string, unknown>;
       const types = allTypes();
@@ -102,7 +127,7 @@ describeWhere(
           generatedType = generatedType?.[part];
         }
         expect(typeof generatedType?.encode, type.fullName).toBe('function');
-        const reflection = messageCodec(type);
+        const reflection = messageCodec(type.fullName);
         const value = sampleMessage(type);
         const bytes = reflection.encode(value);
         const staticBytes = Buffer.from(generatedType.encode(generatedType.fromObject(value)).finish());
