@@ -1,7 +1,7 @@
 // `zviz run` without an agent, as a user runs it: the workload's output and
 // exit code, Ctrl-C forwarded to it, a one-line summary at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -181,6 +181,37 @@ describeWhere(
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(spawnSync('pgrep', ['-f', '^sleep 30.5$']).status).toBe(1);
+    });
+
+    it("can be profiled with Node's sampling profiler, whose ticks are SIGPROF", () => {
+      const ws = workspace();
+      const profiles = mkdtempSync(join(tmpdir(), 'zviz-cpu-prof-'));
+      try {
+        const result = spawnSync(
+          process.execPath,
+          [
+            '--cpu-prof',
+            '--cpu-prof-interval',
+            '50',
+            '--cpu-prof-dir',
+            profiles,
+            ZVIZ,
+            'run',
+            '--standalone',
+            '--',
+            'sh',
+            '-c',
+            'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done',
+          ],
+          { cwd: ws, encoding: 'utf8', timeout: 30_000 }
+        );
+        expect(result.stderr).not.toContain('SIGPROF');
+        expect(result.signal).toBeNull();
+        expect(result.status).toBe(0);
+        expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+      } finally {
+        rmSync(profiles, { recursive: true, force: true });
+      }
     });
 
     it('forwards Ctrl-C (SIGINT) to the workload', async () => {

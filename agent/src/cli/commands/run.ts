@@ -103,8 +103,10 @@ export function notRootMessage(socketPath: string, uid: number | undefined): str
  * workload (FORWARDED_SIGNALS are passed on). zviz says it is dying from one,
  * then dies from it: its workload goes with it (standalone, its first process
  * has the parent-death signal; through the agent, the closed connection stops it).
+ * SIGPROF is not among them: V8's sampling profiler (node --cpu-prof) ticks
+ * with it, and a listener here would turn every tick into zviz's death.
  */
-const FATAL_NOT_FORWARDED: readonly NodeJS.Signals[] = ['SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ'];
+const FATAL_NOT_FORWARDED: readonly NodeJS.Signals[] = ['SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ'];
 
 /** Notes the signals zviz passes on, and says so when zviz itself dies from one it does not. */
 function watchSignals(forwarded: Set<string>, err: (line: string) => void): { stop(): void } {
