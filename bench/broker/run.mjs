@@ -14,6 +14,15 @@
 //    inside the sandbox (timeit.c): the CPU time the workload used, so the
 //    sandbox's start-up and other jobs' load are left out.
 //
+// 3. Emulated opens: a workload opens and closes one file in a loop (openloop.c),
+//    each pair timed: an allowed read of /etc/hostname, and a write of it
+//    that the rules refuse. Bare; under the C reference (reference-open.c: a
+//    libseccomp supervisor that reads the path, checks it is still valid,
+//    decides by prefix, opens the file and installs it with ADDFD); and under
+//    ZViz's `strict` profile (the path resolved from the workload's root in
+//    its mount namespace, judged on the opened object's path, reopened and
+//    installed with ADDFD). ZVIZ_BENCH_OPENS changes the number of opens.
+//
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
 // of brokered calls; ZVIZ_BENCH_JSON=FILE also writes the figures as JSON.
@@ -31,6 +40,7 @@ const zviz = join(repo, 'agent', 'bin', 'zviz.js');
 const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
 const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000));
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
+const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
 
 if (process.getuid?.() !== 0) {
@@ -221,6 +231,66 @@ for (const [workload, t] of Object.entries(unbrokered)) {
     `| ${workload} | ${t.bare.toFixed(3)} | ${t['allow-all filter'].toFixed(3)} | ${t['zviz default'].toFixed(3)} | ${t['zviz ci-runner'].toFixed(3)} | ${ratio} | ${((zvizCost / t.bare) * 100).toFixed(1)} % |`
   );
 }
+// ---- 3. emulated opens ----
+const OPEN_FILE = '/etc/hostname';
+const opens = {};
+{
+  const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
+  const zvizStrict = (access) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'strict',
+    '--workdir',
+    bin,
+    '--',
+    ...loop(access),
+  ];
+  const cases = {
+    'bare, allowed': () => loop('read'),
+    'C reference, allowed': () => [join(bin, 'reference-open'), ...loop('read')],
+    'ZViz strict, allowed': () => zvizStrict('read'),
+    'C reference, refused': () => [join(bin, 'reference-open'), ...loop('write')],
+    'ZViz strict, refused': () => zvizStrict('write'),
+  };
+  const want = { allowed: 'ok', refused: 'EACCES' };
+  for (const name of Object.keys(cases)) {
+    opens[name] = [];
+  }
+  for (let i = 0; i < REPEAT; i++) {
+    for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+      const [command, ...args] = cases[name]();
+      const result = json(run(command, args).stdout);
+      const expected = name.startsWith('bare') ? 'ok' : want[name.split(', ')[1]];
+      if (result.outcome !== expected) {
+        throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
+      }
+      opens[name].push(result);
+    }
+  }
+}
+
+console.log(
+  `\n## Emulated opens (open+close of ${OPEN_FILE} under \`strict\`, ${OPENS.toLocaleString('en')} per run)\n`
+);
+console.log('| supervisor | p50 µs | p99 µs | opens/s |');
+console.log('|---|---:|---:|---:|');
+const openSummary = Object.fromEntries(Object.entries(opens).map(([name, runs]) => [name, summary(runs)]));
+for (const [name, s] of Object.entries(openSummary)) {
+  console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
+}
+const za = openSummary['ZViz strict, allowed'];
+const ca = openSummary['C reference, allowed'];
+const zr = openSummary['ZViz strict, refused'];
+const cr = openSummary['C reference, refused'];
+console.log(
+  `\nZViz / C reference, allowed: p50 **${(za.p50 / ca.p50).toFixed(2)}x**, p99 ${(za.p99 / ca.p99).toFixed(2)}x; ` +
+    `refused: p50 **${(zr.p50 / cr.p50).toFixed(2)}x**, p99 ${(zr.p99 / cr.p99).toFixed(2)}x. ` +
+    `ZViz allowed open: p50 **${za.p50.toFixed(1)} µs** (goal: within 12), p99 **${za.p99.toFixed(1)} µs** (goal: within 30).`
+);
+
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -230,6 +300,10 @@ console.log(
 if (process.env.ZVIZ_BENCH_JSON) {
   writeFileSync(
     process.env.ZVIZ_BENCH_JSON,
-    JSON.stringify({ machine, calls: CALLS, repeat: REPEAT, brokered, unbrokered }, null, 2)
+    JSON.stringify(
+      { machine, calls: CALLS, opens: OPENS, repeat: REPEAT, brokered, unbrokered, emulatedOpens: opens },
+      null,
+      2
+    )
   );
 }

@@ -249,6 +249,7 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
   }
   result->verdict = OpenVerdict::kInstall;
   result->fd.reset(fd);
+  result->held[0] = std::move(object.fd);
 }
 
 /** The directories a request resolves from, opened from the workload's own /proc entries. */
@@ -365,6 +366,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     Resolved found = resolver_.Resolve(target, resolve);
     if (found.fd) {
       FinishExisting(target, syscall, access, request, std::move(found), judge_only, &result);
+      result.held[1] = std::move(bases.base_owned);
       return result;
     }
     if (found.refusal != nullptr) {

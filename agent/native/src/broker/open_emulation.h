@@ -75,6 +75,8 @@ struct OpenResult {
   std::string resolved;
   std::string note;
   BrokerRefusal refusal = BrokerRefusal::kNone;
+  /** Descriptors the emulation used (the judged O_PATH object, the base directory): closed after the answer, not before it. */
+  UniqueFd held[2];
 };
 
 /** One per supervisor thread, built on that thread after it joined the workload's mount namespace. */

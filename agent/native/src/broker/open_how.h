@@ -11,7 +11,9 @@
 // syscall on a directory descriptor that cannot exist (-1) and a relative
 // path: the kernel answers EINVAL or EAGAIN from those checks, or EBADF from
 // the lookup that follows them, so the workload gets exactly the errno it
-// would have got, whatever the kernel.
+// would have got, whatever the kernel. Opens with only flags no kernel
+// refuses (the access mode, O_CLOEXEC, O_NOFOLLOW, O_DIRECTORY, O_APPEND,
+// O_TRUNC, ...) skip the probe: most opens cost nothing more.
 #pragma once
 
 #include <linux/openat2.h>

@@ -1,0 +1,131 @@
+// The C reference for emulated opens: the least a seccomp supervisor must do
+// to open files for its workload. The workload's openat goes to this process
+// (libseccomp user notification); it reads the path from the workload's
+// memory (process_vm_readv), checks the notification is still valid, decides
+// by prefix and access (reads under ZVIZ_BENCH_ALLOW, default "/etc/", are
+// allowed; everything else answers EACCES), opens the file itself and
+// installs it in the workload with SECCOMP_IOCTL_NOTIF_ADDFD and
+// SECCOMP_ADDFD_FLAG_SEND. Synchronous, SYNC_WAKE_UP when the kernel has it.
+// No resolution of its own, no namespaces, no counting: a lower bound for
+// what the ZViz broker does on the same opens.
+//   reference-open PROGRAM ARGS...
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+
+static void send_fd(int sock, int fd) {
+  char control[CMSG_SPACE(sizeof(int))] = {0};
+  char byte = 0;
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (sendmsg(sock, &msg, 0) != 1) _exit(127);
+}
+
+static int receive_fd(int sock) {
+  char control[CMSG_SPACE(sizeof(int))] = {0};
+  char byte;
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+  if (recvmsg(sock, &msg, 0) != 1) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+  return fd;
+}
+
+/** The path at `address` in `pid`, read up to each page end (as the broker reads it); 0 or -errno. */
+static int read_path(pid_t pid, unsigned long address, char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    size_t want = 4096 - ((address + done) % 4096);
+    if (want > size - done) want = size - done;
+    struct iovec local = {out + done, want};
+    struct iovec remote = {(void*)(address + done), want};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return -EFAULT;
+    if (memchr(out + done, '\0', (size_t)n) != NULL) return 0;
+    done += (size_t)n;
+  }
+  return -ENAMETOOLONG;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  const char* allow = getenv("ZVIZ_BENCH_ALLOW") ? getenv("ZVIZ_BENCH_ALLOW") : "/etc/";
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return 1;
+  pid_t child = fork();
+  if (child == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == NULL || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0) != 0 ||
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(open), 0) != 0 || seccomp_load(ctx) != 0) {
+      _exit(126);
+    }
+    send_fd(sv[1], seccomp_notify_fd(ctx));
+    execv(argv[1], argv + 1);
+    _exit(127);
+  }
+  close(sv[1]);
+  int listener = receive_fd(sv[0]);
+  if (listener < 0) return 1;
+  ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1UL);  // SYNC_WAKE_UP; harmless where unknown
+  struct seccomp_notif* req;
+  struct seccomp_notif_resp* resp;
+  if (seccomp_notify_alloc(&req, &resp) != 0) return 1;
+  char path[PATH_MAX];
+  const size_t allow_len = strlen(allow);
+  for (;;) {
+    memset(req, 0, sizeof(*req));  // the kernel refuses a non-zeroed request
+    if (seccomp_notify_receive(listener, req) != 0) {
+      if (errno == EINTR) continue;
+      break;  // the workload is gone
+    }
+    const int is_openat = req->data.nr == SCMP_SYS(openat);
+    const unsigned long address = is_openat ? req->data.args[1] : req->data.args[0];
+    const int flags = (int)(is_openat ? req->data.args[2] : req->data.args[1]);
+    int error = -read_path((pid_t)req->pid, address, path, sizeof(path));
+    if (error == 0 && seccomp_notify_id_valid(listener, req->id) != 0) continue;  // gone meanwhile
+    if (error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
+    if (error == 0) {
+      int fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+      if (fd < 0) {
+        error = errno;
+      } else {
+        struct seccomp_notif_addfd addfd = {
+            .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)fd, .newfd_flags = flags & O_CLOEXEC};
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+        close(fd);
+        continue;
+      }
+    }
+    memset(resp, 0, sizeof(*resp));
+    resp->id = req->id;
+    resp->error = -error;
+    seccomp_notify_respond(listener, resp);
+  }
+  int status;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
