@@ -131,6 +131,28 @@ describe('gpx_zviz executable', () => {
     }
   });
 
+  it('sleeps when idle: its main thread wakes about a dozen times a second, not a hundred', async () => {
+    // prom-client samples event loop delay with a timer (every 10 ms by
+    // default, which woke the idle plugin ~87 times a second); the plugin
+    // samples every 100 ms, and its host watcher looks once a second.
+    const plugin = await start();
+    try {
+      const wakeups = () => {
+        const status = readFileSync(`/proc/${plugin.child.pid}/status`, 'utf8');
+        return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]);
+      };
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const before = wakeups();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const perSecond = (wakeups() - before) / 3;
+      expect(perSecond).toBeGreaterThan(0);
+      expect(perSecond).toBeLessThan(30);
+    } finally {
+      plugin.child.kill('SIGTERM');
+      await plugin.exited;
+    }
+  });
+
   it('keeps serving when its stdin is an already-closed pipe, as Go plugins ignore stdin', async () => {
     // `echo | grafana-server` and some supervisors hand go-plugin a pipe that
     // is already at end-of-file; go-plugin passes it on to the plugin.
