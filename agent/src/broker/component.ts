@@ -32,7 +32,7 @@ import { limitsOf } from '../containers/session';
 import { parseRestart } from '../containers/restart';
 import { openOutputFile } from '../files/regular-file';
 import { ProfileCache } from '../profiles/cache';
-import { brokerAddon, type BrokerAddon, type KernelSupport } from './addon';
+import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
 import { ControlServer } from './control-server';
 import { BrokerEvents } from './events';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
-import type { BrokerAddon } from './addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import { socketFd } from './control-server';
 import type { RunRequest, ServerMessage } from './protocol';
 

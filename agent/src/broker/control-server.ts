@@ -10,7 +10,7 @@ import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from '../containers/session';
 import type { ProfileCache } from '../profiles/cache';
-import type { BrokerAddon } from './addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
 
 export interface ControlServerOptions {

@@ -6,7 +6,7 @@
 // layout) and becomes event objects here: building them in JavaScript costs
 // a fraction of building them property by property through Node-API.
 import type { NewDecisionEvent } from '../events/hub';
-import type { BrokerAddon, EventLimits, NativeEventChunk, NativeEventDrops } from './addon';
+import type { BrokerAddon, EventLimits, NativeEventChunk, NativeEventDrops } from '../native/broker-addon';
 
 /** Events taken and published before the event loop gets a turn. */
 export const CHUNK = 512;

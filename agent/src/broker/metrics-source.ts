@@ -3,7 +3,7 @@
 // syscall.
 import { BROKER_LATENCY_BUCKETS, DENIAL_LAYERS } from '../metrics/catalog';
 import type { FamilySamples, HistogramSample, Labels, MetricSource, ValueSample } from '../metrics/source';
-import type { BrokerAddon } from './addon';
+import type { BrokerAddon } from '../native/broker-addon';
 
 export const BROKER_FAMILIES = [
   'zviz_broker_requests_total',

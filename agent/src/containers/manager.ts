@@ -13,7 +13,7 @@ import { constants } from 'node:os';
 
 import type { ContainerInfo, ContainerState } from '@zviz/shared/agent-api';
 
-import type { BrokerAddon, DecisionCounts, NativeContainer } from '../broker/addon';
+import type { BrokerAddon, DecisionCounts, NativeContainer } from '../native/broker-addon';
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from '../cgroups/cgroup';
 import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';

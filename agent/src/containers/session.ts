@@ -1,7 +1,7 @@
 // One `zviz run`: the request turned into a container spec, the container
 // run to its end (restarts included), progress reported as protocol
 // messages. Shared by the agent's control socket and standalone runs.
-import type { BrokerAddon } from '../broker/addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import type { RunRequest, ServerMessage, Summary } from '../broker/protocol';
 import { parseCpus, parseIoRate, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
 import { loadProfile, type LoadedProfile } from '../profiles/profile';

@@ -2,7 +2,7 @@
 // workload, and the run ends with a one-line summary of its decisions.
 import { readFileSync } from 'node:fs';
 
-import type { BrokerAddon } from '../broker/addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits } from '../broker/config';
 import { BrokerEvents } from '../broker/events';
 import { FORWARDED_SIGNALS } from '../broker/control-client';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { requireBrokerAddon, type BrokerAddon } from '../broker/addon';
+import { requireBrokerAddon, type BrokerAddon } from '../native/broker-addon';
 import { ProfileCache } from './cache';
 import { builtinDirectory } from './load';
 import { ProfileError } from './problems';

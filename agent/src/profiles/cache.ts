@@ -6,7 +6,7 @@
 // agent keeps the last few and a start with an unchanged profile skips both.
 // The file is read at every start and its text is the key: an edited profile
 // is loaded afresh, and a profile that fails is never kept.
-import type { BrokerAddon } from '../broker/addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import { readProfile } from './load';
 import { loadProfileText, type LoadedProfile } from './profile';
 

@@ -2,7 +2,14 @@
 // seccomp rules for libseccomp (brokered syscalls turned into notifications),
 // the broker's rules with `${workspace}` filled in, the capability set and
 // the mount plan.
-import type { FilesystemPlan, MountStep, NativeAction, NativeFilterPlan, NativePolicy, NativeSeccompRule } from '../broker/addon';
+import type {
+  FilesystemPlan,
+  MountStep,
+  NativeAction,
+  NativeFilterPlan,
+  NativePolicy,
+  NativeSeccompRule,
+} from '../native/broker-addon';
 import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
 import { nativeNetworks, parseAddress } from './addresses';
 import { errnoNumber } from './errno';
@@ -164,7 +171,11 @@ export function compileProfile(name: string, validated: Validated, workspace: st
     }
   });
 
-  const connectAt = pointer('zviz', 'broker', (zviz.broker ?? []).findIndex((r) => r.syscalls.includes('connect')));
+  const connectAt = pointer(
+    'zviz',
+    'broker',
+    (zviz.broker ?? []).findIndex((r) => r.syscalls.includes('connect'))
+  );
   for (const syscall of addressed) {
     if (syscall === 'sendto') {
       // The address is a register: sendto without one (send) stays in the kernel.

@@ -1,7 +1,7 @@
 // Loading a profile for use: read, validate, and compile once with
 // libseccomp (through the addon) so that a profile that libseccomp refuses is
 // reported before any workload is started with it.
-import type { BrokerAddon } from '../broker/addon';
+import type { BrokerAddon } from '../native/broker-addon';
 import { compileProfile, type CompiledProfile } from './compile';
 import { readProfile, type ProfileText } from './load';
 import { ProfileError, type Problem } from './problems';

@@ -6,7 +6,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { requireBrokerAddon, type BrokerAddon, type NativeMetrics } from '../../src/broker/addon';
+import { requireBrokerAddon, type BrokerAddon, type NativeMetrics } from '../../src/native/broker-addon';
 import { BrokerEvents } from '../../src/broker/events';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';

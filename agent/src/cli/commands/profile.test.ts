@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { requireBrokerAddon } from '../../broker/addon';
+import { requireBrokerAddon } from '../../native/broker-addon';
 import { loadProfile } from '../../profiles/profile';
 import { checkProfile } from './profile';
 

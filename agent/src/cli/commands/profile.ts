@@ -2,7 +2,7 @@
 // `<file>: <JSON pointer>: <reason>`; exit status 1 when there is any.
 import type { Command } from 'commander';
 
-import { brokerAddon, requireBrokerAddon } from '../../broker/addon';
+import { brokerAddon, requireBrokerAddon } from '../../native/broker-addon';
 import { builtinNames } from '../../profiles/load';
 import { formatProblem, ProfileError } from '../../profiles/problems';
 import { loadProfile } from '../../profiles/profile';

@@ -4,7 +4,7 @@
 // audit log show the decisions); without one the broker runs here.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { requireBrokerAddon, type BrokerAddon } from '../../broker/addon';
+import { requireBrokerAddon, type BrokerAddon } from '../../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG } from '../../broker/config';
 import { connectAgent, FORWARDED_SIGNALS, runThroughAgent } from '../../broker/control-client';
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';

@@ -1,7 +1,7 @@
 // The broker addon's JavaScript surface, typed. Loaded once; a missing or
 // broken addon is reported with its reason by `brokerAddon()`, never thrown
 // at import time.
-import { loadAddon, type Loaded } from '../native/load';
+import { loadAddon, type Loaded } from './load';
 
 export type NativeActionType = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify';
 
