@@ -28,13 +28,13 @@ import { detectCgroups } from '../cgroups/detect';
 import type { ContainerConfig } from '../containers/config';
 import { ContainerManager, type Container, type ContainerStartedEvent } from '../containers/manager';
 import { ContainerMetricSource } from '../containers/metrics-source';
-import { limitsOf } from '../containers/session';
+import { limitsOf } from '../control/session';
 import { parseRestart } from '../containers/restart';
 import { openOutputFile } from '../files/regular-file';
 import { ProfileCache } from '../profiles/cache';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
-import { ControlServer } from './control-server';
+import { ControlServer } from '../control/server';
 import { BrokerEvents } from './events';
 import { BrokerMetricSource } from './metrics-source';
 

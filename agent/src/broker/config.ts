@@ -10,7 +10,7 @@
 //     cgroup_group: zviz                      # container cgroups live in <hierarchy>/<group>/<id>
 //     sample_interval_seconds: 5              # CPU and I/O rates of containers
 import type { JsonSchema } from '../config/json-schema';
-import { DEFAULT_CONTROL_SOCKET } from './protocol';
+import { DEFAULT_CONTROL_SOCKET } from '../control/protocol';
 
 export interface BrokerConfig {
   control_socket: string;

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import type { BrokerAddon } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits } from '../broker/config';
 import { BrokerEvents } from '../broker/events';
-import { FORWARDED_SIGNALS } from '../broker/control-client';
-import type { RunRequest, ServerMessage } from '../broker/protocol';
+import { FORWARDED_SIGNALS } from '../control/client';
+import type { RunRequest, ServerMessage } from '../control/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
 import { ContainerManager, type Container } from './manager';
 import type { LoadedProfile } from '../profiles/profile';
-import { runSession, specFromRequest } from './session';
+import { runSession, specFromRequest } from '../control/session';
 
 /** Standalone runs keep their cgroups apart from an agent's, named after the process that owns them. */
 export const STANDALONE_GROUP = 'zviz-run';

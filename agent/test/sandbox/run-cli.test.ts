@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
-import { DEFAULT_CONTROL_SOCKET } from '../../src/broker/protocol';
+import { DEFAULT_CONTROL_SOCKET } from '../../src/control/protocol';
 import { listDisks } from '../../src/cgroups/block-devices';
 import { workspace } from './harness';
 

@@ -6,12 +6,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { requireBrokerAddon, type BrokerAddon } from '../../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG } from '../../broker/config';
-import { connectAgent, FORWARDED_SIGNALS, runThroughAgent } from '../../broker/control-client';
-import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../broker/protocol';
+import { connectAgent, FORWARDED_SIGNALS, runThroughAgent } from '../../control/client';
+import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../control/protocol';
 import { parseCpus, parseIoRate, parseMemory, parsePids } from '../../cgroups/limits';
 import { parseRestart } from '../../containers/restart';
 import { runStandalone } from '../../containers/standalone';
-import { formatSummary } from '../../containers/summary';
+import { formatSummary } from '../../control/summary';
 import { ProfileError } from '../../profiles/problems';
 import { loadProfile, type LoadedProfile } from '../../profiles/profile';
 import { resolve } from 'node:path';

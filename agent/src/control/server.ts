@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 
 import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
-import { runSession, specFromRequest } from '../containers/session';
+import { runSession, specFromRequest } from './session';
 import type { ProfileCache } from '../profiles/cache';
 import type { BrokerAddon } from '../native/broker-addon';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';

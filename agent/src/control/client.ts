@@ -5,7 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
 import type { BrokerAddon } from '../native/broker-addon';
-import { socketFd } from './control-server';
+import { socketFd } from './server';
 import type { RunRequest, ServerMessage } from './protocol';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [

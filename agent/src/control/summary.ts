@@ -5,8 +5,8 @@
 // bare "code 137").
 import { constants } from 'node:os';
 
-import type { Summary } from '../broker/protocol';
-import { fallbackReason } from './fallbacks';
+import type { Summary } from './protocol';
+import { fallbackReason } from '../containers/fallbacks';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 
-import type { Summary } from '../broker/protocol';
+import type { Summary } from './protocol';
 import { formatSummary } from './summary';
 
 const base = (more: Partial<Summary> = {}): Summary => ({

@@ -2,11 +2,11 @@
 // run to its end (restarts included), progress reported as protocol
 // messages. Shared by the agent's control socket and standalone runs.
 import type { BrokerAddon } from '../native/broker-addon';
-import type { RunRequest, ServerMessage, Summary } from '../broker/protocol';
+import type { RunRequest, ServerMessage, Summary } from './protocol';
 import { parseCpus, parseIoRate, parseMemory, parsePids, type ResourceLimits } from '../cgroups/limits';
 import { loadProfile, type LoadedProfile } from '../profiles/profile';
-import type { Container, ContainerManager, ContainerSpec, ContainerStartedEvent, RunEnd } from './manager';
-import { parseRestart } from './restart';
+import type { Container, ContainerManager, ContainerSpec, ContainerStartedEvent, RunEnd } from '../containers/manager';
+import { parseRestart } from '../containers/restart';
 
 export function limitsOf(request: RunRequest['limits']): ResourceLimits {
   return {
