@@ -10,7 +10,7 @@ import { connectAgent, FORWARDED_SIGNALS, runThroughAgent } from '../../control/
 import { DEFAULT_CONTROL_SOCKET, PROTOCOL_VERSION, type RunRequest, type ServerMessage } from '../../control/protocol';
 import { parseCpus, parseIoRate, parseMemory, parsePids } from '../../cgroups/limits';
 import { parseRestart } from '../../containers/restart';
-import { runStandalone } from '../../containers/standalone';
+import { runStandalone } from '../../broker/standalone';
 import { formatSummary } from '../../control/summary';
 import { ProfileError } from '../../profiles/problems';
 import { loadProfile, type LoadedProfile } from '../../profiles/profile';

@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 
 import type { BrokerAddon } from '../native/broker-addon';
-import { DEFAULT_BROKER_CONFIG, eventLimits } from '../broker/config';
-import { BrokerEvents } from '../broker/events';
+import { DEFAULT_BROKER_CONFIG, eventLimits } from './config';
+import { BrokerEvents } from './events';
 import { FORWARDED_SIGNALS } from '../control/client';
 import type { RunRequest, ServerMessage } from '../control/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
-import { ContainerManager, type Container } from './manager';
+import { ContainerManager, type Container } from '../containers/manager';
 import type { LoadedProfile } from '../profiles/profile';
 import { runSession, specFromRequest } from '../control/session';
 
