@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { auditLine } from '../src/audit/writer';
 import { loadConfig } from '../src/config/load';
 import type { Config } from '../src/config/schema';
-import { decision } from '../src/events/test-events';
+import { decision } from './support/decision-events';
 import { AgentLog } from '../src/log/logger';
 
 const contrib = join(__dirname, '..', 'contrib');

@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { agentHealth } from '@zviz/test-support/agent-health';
+
 import { type Answer, FakeUpstream, json, promMatrix } from './fixtures/fake-upstream';
-import { fixtureEvent, fixtureHealth } from './fixtures/fixture-agent';
+import { fixtureEvent } from './fixtures/fixture-agent';
 import { GrafanaClient } from './fixtures/grafana-client';
 import { start, type Started } from './fixtures/plugin-process';
 
@@ -84,7 +86,7 @@ afterAll(async () => {
 });
 
 function healthy(): void {
-  agentRoutes['/health'] = json(fixtureHealth({ status: 'healthy' }));
+  agentRoutes['/health'] = json(agentHealth({ status: 'healthy' }));
   promRoutes['/api/v1/query'] = json({
     status: 'success',
     data: { resultType: 'vector', result: [{ metric: { __name__: 'zviz_build_info' }, value: [1, '1'] }] },
@@ -100,7 +102,7 @@ describe("an agent's /health that is not a health report", () => {
     ],
     [
       'a component that is null',
-      json({ ...fixtureHealth(), components: { tracer: null } }),
+      json({ ...agentHealth(), components: { tracer: null } }),
       /GET \/health answered JSON of the wrong shape: components\.tracer: .*expected object, received null/,
     ],
     ['null', json('null'), /GET \/health answered JSON of the wrong shape: the answer: .*expected object/],
@@ -194,7 +196,7 @@ describe('Prometheus answers of the wrong shape', () => {
   for (const [name, answer, message] of cases) {
     it(`${name}: the query fails alone, naming Prometheus`, async () => {
       promRoutes['/api/v1/query_range'] = answer;
-      agentRoutes['/health'] = json(fixtureHealth());
+      agentRoutes['/health'] = json(agentHealth());
       const r = await client.queryData(
         [
           { refId: 'A', model: { queryType: 'promql', expr: 'up' }, ...window },

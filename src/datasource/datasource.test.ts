@@ -3,7 +3,7 @@ import { lastValueFrom, of } from 'rxjs';
 
 import type { ZVizQuery } from '@zviz/shared/query';
 import { ZVizVariableSupport } from './datasource';
-import { testDataSource } from './testing';
+import { testDataSource } from '../../test/support/frontend/datasource';
 import type { ZVizVariableQuery } from './types';
 
 const liveGetDataStream = jest.fn();

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import React from 'react';
 
 import { ALERT_TEMPLATES } from '../alerts/templates';
-import { mockBackend, type MockBackend } from '../testing/backend';
+import { mockBackend, type MockBackend } from '../../test/support/frontend/backend';
 import Alerts from './Alerts';
 
 let backend: MockBackend;

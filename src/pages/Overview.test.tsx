@@ -3,7 +3,7 @@ import React from 'react';
 
 import { AppSettingsContext } from '../api/AppSettingsContext';
 import { DEFAULT_SETTINGS } from '../settings';
-import { dsQuery, instantFrame, mockBackend, type MockBackend } from '../testing/backend';
+import { dsQuery, instantFrame, mockBackend, type MockBackend } from '../../test/support/frontend/backend';
 import Overview from './Overview';
 
 let backend: MockBackend;

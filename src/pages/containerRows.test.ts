@@ -1,6 +1,6 @@
 import { dataFrameFromJSON } from '@grafana/data';
 
-import { instantFrame } from '../testing/backend';
+import { instantFrame } from '../../test/support/frontend/backend';
 import { containerRows } from './containerRows';
 
 const frame = (refId: string, value: number, labels: Record<string, string>) =>

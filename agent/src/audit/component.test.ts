@@ -10,7 +10,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { freePort } from '@zviz/test-support/ports';
 import { Agent } from '../agent';
 import { loadConfig } from '../config/load';
-import { decision } from '../events/test-events';
+import { decision } from '../../test/support/decision-events';
 import { AgentLog } from '../log/logger';
 import { DEGRADED_WINDOW_MS } from '../events/loss';
 import { AuditComponent } from './component';

@@ -8,7 +8,7 @@ import { waitFor } from '@zviz/test-support/ports';
 import { silentLogger } from '../log/logger';
 import { AgentServer } from '../server/http';
 import { registerDecisionRoutes } from './api';
-import { decision } from './test-events';
+import { decision } from '../../test/support/decision-events';
 import { EventHub } from './hub';
 import { DecisionStream, type StreamOptions } from './stream';
 

@@ -1,7 +1,7 @@
 import type { DecisionEvent } from '@zviz/shared/agent-api';
 import { describe, expect, it } from 'vitest';
 
-import { decision } from './test-events';
+import { decision } from '../../test/support/decision-events';
 import { EventHub } from './hub';
 
 const seqs = (events: DecisionEvent[]) => events.map((e) => e.seq);

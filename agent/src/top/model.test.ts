@@ -1,7 +1,8 @@
+import { agentHealth } from '@zviz/test-support/agent-health';
 import { describe, expect, it } from 'vitest';
 
+import { exposition, ok, poll, quietStream } from '../../test/support/top-polls';
 import { buildView, type ViewOptions } from './model';
-import { exposition, health, ok, poll, quietStream } from './test-polls';
 
 const OPTIONS: ViewOptions = { syscallSort: 'rate', containerSort: 'cpu' };
 const LATENCY_BOUNDS = 19;
@@ -137,7 +138,7 @@ describe('buildView', () => {
     const bare = await exposition({ zviz_broker_inflight: [] });
     const noBroker = buildView(
       poll(0, bare, {
-        health: ok(health({ broker: { status: 'disabled', inflight: 0 } })),
+        health: ok(agentHealth({ broker: { status: 'disabled', inflight: 0 } })),
         containers: { ok: false, absent: true, error: '/api/v1/containers: HTTP 404' },
       }),
       undefined,
@@ -151,7 +152,7 @@ describe('buildView', () => {
     // A broker that has decided nothing yet: its requests count from 0, its decisions have no series.
     const idle = buildView(
       poll(0, await exposition({ zviz_broker_requests_total: [{ labels: {}, value: 0 }] }), {
-        health: ok(health()),
+        health: ok(agentHealth()),
       }),
       undefined,
       quietStream(),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { buildView, type ViewOptions } from './model';
 import { render, type RenderOptions } from './render';
-import { exposition, poll, quietStream } from './test-polls';
+import { exposition, poll, quietStream } from '../../test/support/top-polls';
 
 const SORTS: ViewOptions = { syscallSort: 'rate', containerSort: 'cpu' };
 const PLAIN: RenderOptions = { ...SORTS, color: false, target: 'http://127.0.0.1:9090', intervalSeconds: 2 };
@@ -52,10 +52,10 @@ describe('render', () => {
     expect(text).not.toContain(ESC);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(
-      /^zviz top {2}HEALTHY {2}node-1 · production · agent 0\.1\.0 · up 1h02m {2}http:\/\/127\.0\.0\.1:9090/
+      /^zviz top {2}DEGRADED {2}node-1 · production · agent 0\.1\.0 · up 1h02m {2}http:\/\/127\.0\.0\.1:9090/
     );
     expect(lines[1]).toBe(
-      'components  http ok  audit ok  broker ok  tracer degraded: tcp family not attached: tracepoint tcp:tcp_probe missing'
+      'components  http ok  audit ok  broker ok  tracer degraded: tracepoint tcp:tcp_probe unavailable; TCP RTT disabled  cgroups ok'
     );
     expect(text).toMatch(/^denials 5\.0\/s \(20 total\) {2}broker 5\.0\/s$/m);
     expect(text).toMatch(/^SYSCALL +RATE\/s +TOTAL +ALLOW +EMULATE +LOG +DENY +TRAP +KILL +REFUSED\/s$/m);

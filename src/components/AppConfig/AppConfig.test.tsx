@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import React from 'react';
 
 import type { ZVizAppSettings } from '../../settings';
-import { mockBackend, type MockBackend } from '../../testing/backend';
+import { mockBackend, type MockBackend } from '../../../test/support/frontend/backend';
 import AppConfig, { type AppConfigProps } from './AppConfig';
 
 let backend: MockBackend;

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
 
 import type { ZVizQuery } from '@zviz/shared/query';
-import { testDataSource } from '../testing';
+import { testDataSource } from '../../../test/support/frontend/datasource';
 import { QueryEditor } from './QueryEditor';
 import { VariableEditor } from './VariableEditor';
 import type { ZVizVariableQuery } from '../types';

@@ -6,9 +6,9 @@ import { dataFrameToJSON, type DataFrame, FieldType, createDataFrame } from '@gr
 import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 import { from, Observable, of, throwError } from 'rxjs';
 
-import { resources } from '../../../src/datasource/fixtures';
-import { instantFrame } from '../../../src/testing/backend';
-import { decisionsFrames } from '../../../src/panels/decisions/testing/frames';
+import { resources } from '../../support/frontend/resources';
+import { instantFrame } from '../../support/frontend/backend';
+import { decisionsFrames } from '../../support/frontend/decision-frames';
 import { AUDIT_FRAME } from '@zviz/shared/frames';
 
 export interface Scenario {

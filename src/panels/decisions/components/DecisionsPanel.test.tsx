@@ -12,7 +12,7 @@ import { act, configure, fireEvent, render, screen, waitFor, within } from '@tes
 import React from 'react';
 import { of } from 'rxjs';
 
-import { decisionsFrames, syscallNames } from '../testing/frames';
+import { decisionsFrames, syscallNames } from '../../../../test/support/frontend/decision-frames';
 import { type DecisionsPanelOptions, defaultOptions } from '../types';
 import { DecisionsPanel } from './DecisionsPanel';
 

@@ -1,6 +1,6 @@
 import { createDataFrame, DataFrameType, FieldType } from '@grafana/data';
 
-import { decisionsFrames, prometheusCounterFrames } from '../testing/frames';
+import { decisionsFrames, prometheusCounterFrames } from '../../../../test/support/frontend/decision-frames';
 import { buildMatrix, counterIncrease, orderDecisions } from './matrix';
 
 describe('buildMatrix', () => {

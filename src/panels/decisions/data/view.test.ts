@@ -1,6 +1,6 @@
 import { createDataFrame, FieldType } from '@grafana/data';
 
-import { decisionsFrames } from '../testing/frames';
+import { decisionsFrames } from '../../../../test/support/frontend/decision-frames';
 import { buildMatrix } from './matrix';
 import { buildView, matches, parseSearch, type ViewOptions } from './view';
 

@@ -1,5 +1,5 @@
 // Decision events for tests: the audit record example of docs/agent.md (Audit log), with overrides.
-import type { NewDecisionEvent } from './hub';
+import type { NewDecisionEvent } from '../../src/events/hub';
 
 export function decision(overrides: Partial<NewDecisionEvent> = {}): NewDecisionEvent {
   return {

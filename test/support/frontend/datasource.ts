@@ -2,9 +2,9 @@
 // backend resources answered from the fixtures.
 import type { DataSourceInstanceSettings } from '@grafana/data';
 
-import { ZVizDataSource } from './datasource';
-import { resources } from './fixtures';
-import type { ZVizOptions } from './types';
+import { ZVizDataSource } from '../../../src/datasource/datasource';
+import type { ZVizOptions } from '../../../src/datasource/types';
+import { resources } from './resources';
 
 export function instanceSettings(jsonData: Partial<ZVizOptions> = {}): DataSourceInstanceSettings<ZVizOptions> {
   return {
