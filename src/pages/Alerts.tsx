@@ -8,7 +8,7 @@ import { ALERT_TEMPLATES } from '../alerts/templates';
 import { useAppSettings } from '../api/AppSettingsContext';
 import { ZVIZ_DATASOURCE_TYPE } from '../api/query';
 import { useLoad } from '../api/useRefresh';
-import { testIds } from '../components/testIds';
+import { testIds } from '../testIds';
 import { apiErrorMessage, installedRules, installTemplates } from './alertRules';
 
 const SEVERITY: Record<string, 'red' | 'orange' | 'blue'> = { critical: 'red', warning: 'orange', info: 'blue' };

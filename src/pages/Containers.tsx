@@ -7,7 +7,7 @@ import React from 'react';
 import { useAppSettings } from '../api/AppSettingsContext';
 import { promql, runQueries } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
-import { testIds } from '../components/testIds';
+import { testIds } from '../testIds';
 import { type ContainersResource, RESOURCE_CONTAINERS } from '@zviz/shared/resources';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 import { ALERT_LEVELS, containerRows } from './containerRows';

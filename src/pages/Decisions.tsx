@@ -14,7 +14,7 @@ import { useAppSettings } from '../api/AppSettingsContext';
 import { runQueries, ZVIZ_DATASOURCE_TYPE } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
 import { useWidth } from '../api/useWidth';
-import { testIds } from '../components/testIds';
+import { testIds } from '../testIds';
 import { DecisionsPanel } from '../panels/decisions/components/DecisionsPanel';
 import { type DecisionsPanelOptions, defaultOptions } from '../panels/decisions/types';
 import { DECISIONS } from '@zviz/shared/agent-api';

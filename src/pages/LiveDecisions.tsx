@@ -4,7 +4,7 @@ import { getGrafanaLiveSrv } from '@grafana/runtime';
 import { Alert, Badge, Button, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
 
-import { testIds } from '../components/testIds';
+import { testIds } from '../testIds';
 import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
 
 const SHOWN = 50;

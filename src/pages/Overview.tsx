@@ -7,8 +7,8 @@ import React from 'react';
 import { useAppSettings } from '../api/AppSettingsContext';
 import { lastValues, promql, runQueries, scalar } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
-import { type Health, StatCard } from '../components/StatCard';
-import { testIds } from '../components/testIds';
+import { type Health, StatCard } from './StatCard';
+import { testIds } from '../testIds';
 import { CONTAINER_STATES } from '@zviz/shared/agent-api';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 

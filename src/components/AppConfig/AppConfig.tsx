@@ -7,7 +7,7 @@ import React, { useEffect, useState } from 'react';
 import { ZVIZ_DATASOURCE_TYPE } from '../../api/query';
 import { type ZVizAppSettings, withDefaults } from '../../settings';
 import { urlError } from '../../datasource/components/ConfigEditor';
-import { testIds } from '../testIds';
+import { testIds } from '../../testIds';
 import { checkDatasource, createDatasource, type DatasourceCheck, saveAppSettings } from './datasource';
 
 export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<ZVizAppSettings>> {}

@@ -1,3 +1,6 @@
+// The Overview page's figure card: one fleet figure, its state and a link to the
+// dashboard that explains it. It lives with the page that shows it, so that
+// components/ (the app shell, which routes to pages) and pages/ import one way.
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { LinkButton, useStyles2 } from '@grafana/ui';

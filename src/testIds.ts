@@ -1,3 +1,5 @@
+// The data-testid of every element the app's tests find, in one place for the
+// components that set them and the tests that look for them.
 export const testIds = {
   appConfig: {
     container: 'data-testid zviz-app-config',
