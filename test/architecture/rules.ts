@@ -1,0 +1,145 @@
+// What the architecture tests hold the import graph to, as functions of the
+// graph so that their own tests can feed them a small wrong one.
+import { posix } from 'node:path';
+
+import type { ImportGraph } from './import-graph';
+
+/** Tests, benchmarks and their support: nothing a product module may import. */
+export function isTestModule(path: string): boolean {
+  return (
+    /\.(test|spec)\.tsx?$/.test(path) ||
+    /(^|\/)(test|tests|bench|__tests__|__mocks__|__fixtures__)\//.test(path) ||
+    /(^|\/)[^/]*(testing|fixtures?)[^/]*(\/|\.[cm]?[jt]sx?$)/.test(path) ||
+    /(^|\/)test-[^/]+$/.test(path)
+  );
+}
+
+/** Specifiers of test support that resolve only through a test runner's alias. */
+const TEST_ALIASES = /^@zviz\/test-support(\/|$)/;
+
+/** `from -> to` for every import of test code by a product module. */
+export function testImportsFromProduct(graph: ImportGraph): string[] {
+  const found: string[] = [];
+  for (const [from, imports] of graph) {
+    if (isTestModule(from)) {
+      continue;
+    }
+    for (const { specifier, resolved } of imports) {
+      if (TEST_ALIASES.test(specifier) || (resolved !== undefined && isTestModule(resolved))) {
+        found.push(`${from} -> ${resolved ?? specifier}`);
+      }
+    }
+  }
+  return found.sort();
+}
+
+/**
+ * The part of a module's path that names its top-level unit under `root`:
+ * `agent/src/broker/addon.ts` -> `broker`; a file directly under the root is
+ * its own unit (`agent.ts`).
+ */
+export function topLevelUnit(root: string, path: string): string | undefined {
+  const rel = posix.relative(root, path);
+  if (rel.startsWith('..') || rel === '') {
+    return undefined;
+  }
+  return rel.split('/')[0];
+}
+
+/** Top-level unit -> the units its product modules import (tests do not count: a test may reach into any folder). */
+export function unitEdges(graph: ImportGraph, root: string): Map<string, Set<string>> {
+  const edges = new Map<string, Set<string>>();
+  for (const [from, imports] of graph) {
+    const source = topLevelUnit(root, from);
+    if (source === undefined || isTestModule(from)) {
+      continue;
+    }
+    const targets = edges.get(source) ?? new Set<string>();
+    edges.set(source, targets);
+    for (const { resolved } of imports) {
+      const target = resolved === undefined ? undefined : topLevelUnit(root, resolved);
+      if (target !== undefined && target !== source && !isTestModule(resolved!)) {
+        targets.add(target);
+      }
+    }
+  }
+  return edges;
+}
+
+/**
+ * Every import between top-level units of `root` that closes a loop, as
+ * `from -> to`: the target leads back to the source, directly or round
+ * other units. Taking each of them away (or turning it round) leaves the
+ * units in layers.
+ */
+export function cyclicUnitImports(graph: ImportGraph, root: string): string[] {
+  const edges = unitEdges(graph, root);
+  const group = new Map<string, number>();
+  stronglyConnected(edges).forEach((members, i) => members.forEach((m) => group.set(m, i)));
+  const found: string[] = [];
+  for (const [from, targets] of edges) {
+    for (const to of targets) {
+      if (group.get(from) === group.get(to)) {
+        found.push(`${from} -> ${to}`);
+      }
+    }
+  }
+  return found.sort();
+}
+
+/** Tarjan's algorithm, iterative over the small unit graph. */
+function stronglyConnected(edges: Map<string, Set<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const groups: string[][] = [];
+  let next = 0;
+  const visit = (node: string): void => {
+    index.set(node, next);
+    low.set(node, next);
+    next++;
+    stack.push(node);
+    onStack.add(node);
+    for (const target of edges.get(node) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(node, Math.min(low.get(node)!, index.get(target)!));
+      }
+    }
+    if (low.get(node) === index.get(node)) {
+      const group: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        group.push(member);
+      } while (member !== node);
+      groups.push(group);
+    }
+  };
+  for (const node of edges.keys()) {
+    if (!index.has(node)) {
+      visit(node);
+    }
+  }
+  return groups;
+}
+
+/** Imports from `from` (a folder) into any of `forbidden` (folders). */
+export function importsInto(graph: ImportGraph, from: string, forbidden: string[]): string[] {
+  const found: string[] = [];
+  for (const [source, imports] of graph) {
+    if (!source.startsWith(`${from}/`)) {
+      continue;
+    }
+    for (const { resolved } of imports) {
+      if (resolved !== undefined && forbidden.some((f) => resolved.startsWith(`${f}/`))) {
+        found.push(`${source} -> ${resolved}`);
+      }
+    }
+  }
+  return found.sort();
+}
