@@ -7,7 +7,9 @@
 // installs it in the workload with SECCOMP_IOCTL_NOTIF_ADDFD and
 // SECCOMP_ADDFD_FLAG_SEND. Synchronous, SYNC_WAKE_UP when the kernel has it.
 // No resolution of its own, no namespaces, no counting: a lower bound for
-// what the ZViz broker does on the same opens.
+// what the ZViz broker does on the same opens. As reference.c, it can set
+// its workload up as a container runtime does (ZVIZ_BENCH_CGROUP_PROCS,
+// ZVIZ_BENCH_SETSID=1), for the like-for-like comparison.
 //   reference-open PROGRAM ARGS...
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +80,17 @@ int main(int argc, char** argv) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return 1;
   pid_t child = fork();
   if (child == 0) {
+    const char* cgroups = getenv("ZVIZ_BENCH_CGROUP_PROCS");
+    if (cgroups != NULL) {
+      char list[4096];
+      snprintf(list, sizeof(list), "%s", cgroups);
+      for (char* file = strtok(list, ":"); file != NULL; file = strtok(NULL, ":")) {
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+        close(fd);
+      }
+    }
+    if (getenv("ZVIZ_BENCH_SETSID") != NULL && setsid() < 0) _exit(126);
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0) != 0 ||
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(open), 0) != 0 || seccomp_load(ctx) != 0) {

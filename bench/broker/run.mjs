@@ -234,7 +234,8 @@ for (const [workload, t] of Object.entries(unbrokered)) {
 // ---- 3. emulated opens ----
 const OPEN_FILE = '/etc/hostname';
 const opens = {};
-{
+const openCgroups = benchCgroups();
+try {
   const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
   const zvizStrict = (access) => [
     process.execPath,
@@ -248,12 +249,17 @@ const opens = {};
     '--',
     ...loop(access),
   ];
+  const reference = (access, like) => ({
+    command: [join(bin, 'reference-open'), ...loop(access)],
+    env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
+  });
   const cases = {
-    'bare, allowed': () => loop('read'),
-    'C reference, allowed': () => [join(bin, 'reference-open'), ...loop('read')],
-    'ZViz strict, allowed': () => zvizStrict('read'),
-    'C reference, refused': () => [join(bin, 'reference-open'), ...loop('write')],
-    'ZViz strict, refused': () => zvizStrict('write'),
+    'bare, allowed': () => ({ command: loop('read') }),
+    'C reference, allowed': () => reference('read', false),
+    'C reference set up like a container, allowed': () => reference('read', true),
+    'ZViz strict, allowed': () => ({ command: zvizStrict('read') }),
+    'C reference set up like a container, refused': () => reference('write', true),
+    'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
   };
   const want = { allowed: 'ok', refused: 'EACCES' };
   for (const name of Object.keys(cases)) {
@@ -261,8 +267,11 @@ const opens = {};
   }
   for (let i = 0; i < REPEAT; i++) {
     for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
-      const [command, ...args] = cases[name]();
-      const result = json(run(command, args).stdout);
+      const {
+        command: [command, ...args],
+        env,
+      } = cases[name]();
+      const result = json(run(command, args, { env }).stdout);
       const expected = name.startsWith('bare') ? 'ok' : want[name.split(', ')[1]];
       if (result.outcome !== expected) {
         throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
@@ -270,6 +279,8 @@ const opens = {};
       opens[name].push(result);
     }
   }
+} finally {
+  openCgroups.remove();
 }
 
 console.log(
@@ -282,11 +293,11 @@ for (const [name, s] of Object.entries(openSummary)) {
   console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
 }
 const za = openSummary['ZViz strict, allowed'];
-const ca = openSummary['C reference, allowed'];
+const ca = openSummary['C reference set up like a container, allowed'];
 const zr = openSummary['ZViz strict, refused'];
-const cr = openSummary['C reference, refused'];
+const cr = openSummary['C reference set up like a container, refused'];
 console.log(
-  `\nZViz / C reference, allowed: p50 **${(za.p50 / ca.p50).toFixed(2)}x**, p99 ${(za.p99 / ca.p99).toFixed(2)}x; ` +
+  `\nZViz / C reference set up like a container, allowed: p50 **${(za.p50 / ca.p50).toFixed(2)}x**, p99 ${(za.p99 / ca.p99).toFixed(2)}x; ` +
     `refused: p50 **${(zr.p50 / cr.p50).toFixed(2)}x**, p99 ${(zr.p99 / cr.p99).toFixed(2)}x. ` +
     `ZViz allowed open: p50 **${za.p50.toFixed(1)} µs** (goal: within 12), p99 **${za.p99.toFixed(1)} µs** (goal: within 30).`
 );
