@@ -2,7 +2,7 @@ import { DataSourcePlugin } from '@grafana/data';
 
 import type { ZVizQuery } from '@zviz/shared/query';
 import { ConfigEditor } from './components/ConfigEditor';
-import { QueryEditor } from './components/QueryEditor';
+import { QueryEditor } from './components/QueryEditor/QueryEditor';
 import { ZVizDataSource } from './datasource';
 import type { ZVizOptions } from './types';
 

@@ -2,7 +2,8 @@ import { Combobox, InlineField, InlineFieldRow } from '@grafana/ui';
 import React from 'react';
 
 import type { HealthQuery } from '@zviz/shared/query';
-import { LABEL_WIDTH, type TypedProps, variableOptions } from './common';
+import { LABEL_WIDTH, type TypedProps } from './props';
+import { variableOptions } from './variableOptions';
 import { useResource } from './useResource';
 
 export function HealthQueryEditor({ query, onChange, onRunQuery, datasource }: TypedProps<HealthQuery>) {

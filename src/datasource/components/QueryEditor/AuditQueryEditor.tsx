@@ -3,7 +3,8 @@ import React, { useState } from 'react';
 
 import { DECISIONS } from '@zviz/shared/agent-api';
 import type { AuditQuery } from '@zviz/shared/query';
-import { LABEL_WIDTH, type TypedProps, variableOptions } from './common';
+import { LABEL_WIDTH, type TypedProps } from './props';
+import { variableOptions } from './variableOptions';
 import { toOptions, useResource } from './useResource';
 
 const MAX_LIMIT = 1000;

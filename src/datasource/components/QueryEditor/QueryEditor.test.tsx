@@ -3,10 +3,10 @@ import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
 
 import type { ZVizQuery } from '@zviz/shared/query';
-import { testDataSource } from '../../../test/support/frontend/datasource';
+import { testDataSource } from '../../../../test/support/frontend/datasource';
 import { QueryEditor } from './QueryEditor';
-import { VariableEditor } from './VariableEditor';
-import type { ZVizVariableQuery } from '../types';
+import { VariableEditor } from '../VariableEditor';
+import type { ZVizVariableQuery } from '../../types';
 
 jest.mock('@grafana/runtime', () => ({
   ...jest.requireActual('@grafana/runtime'),

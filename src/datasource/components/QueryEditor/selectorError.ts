@@ -1,22 +1,5 @@
-import { getTemplateSrv } from '@grafana/runtime';
-
-import type { Props } from './QueryEditor';
-
-export type TypedProps<Q> = Omit<Props, 'query'> & { query: Q };
-
-export const LABEL_WIDTH = 14;
-
-/** `$name` of every dashboard variable, offered in pickers next to the real values. */
-export function variableOptions(): Array<{ label: string; value: string; description: string }> {
-  try {
-    return getTemplateSrv()
-      .getVariables()
-      .map((v) => ({ label: `$${v.name}`, value: `$${v.name}`, description: 'Dashboard variable' }));
-  } catch {
-    return [];
-  }
-}
-
+// The check of the extra PromQL label matchers a decisions query may carry,
+// before the query reaches the backend.
 const MATCHER = String.raw`\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*`;
 const MATCHERS = new RegExp(`^(?:${MATCHER}(?:,${MATCHER})*,?)?$`);
 

@@ -4,7 +4,7 @@ import { InlineField, InlineFieldRow, InlineSwitch, Input, TextArea, useStyles2 
 import React, { useState } from 'react';
 
 import type { PromQLQuery } from '@zviz/shared/query';
-import { LABEL_WIDTH, type TypedProps } from './common';
+import { LABEL_WIDTH, type TypedProps } from './props';
 
 export function PromQLQueryEditor({ query, onChange, onRunQuery }: TypedProps<PromQLQuery>) {
   const styles = useStyles2(getStyles);

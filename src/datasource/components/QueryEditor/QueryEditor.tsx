@@ -1,16 +1,14 @@
-import type { QueryEditorProps } from '@grafana/data';
+// The datasource's query editor: a picker of the query type over one editor
+// per type, each in its own file beside this one.
 import { RadioButtonGroup, Stack } from '@grafana/ui';
 import React from 'react';
 
 import { QUERY_TYPES, type QueryType, type ZVizQuery } from '@zviz/shared/query';
-import type { ZVizDataSource } from '../datasource';
-import type { ZVizOptions } from '../types';
 import { AuditQueryEditor } from './AuditQueryEditor';
 import { DecisionsQueryEditor } from './DecisionsQueryEditor';
 import { HealthQueryEditor } from './HealthQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
-
-export type Props = QueryEditorProps<ZVizDataSource, ZVizQuery, ZVizOptions>;
+import type { Props } from './props';
 
 const LABELS: Record<QueryType, { label: string; description: string }> = {
   decisions: { label: 'Decisions', description: 'Per-syscall decision counts or rates, for the decisions panel' },

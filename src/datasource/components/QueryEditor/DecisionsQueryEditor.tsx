@@ -3,7 +3,9 @@ import React, { useState } from 'react';
 
 import { DECISIONS } from '@zviz/shared/agent-api';
 import type { DecisionsQuery } from '@zviz/shared/query';
-import { LABEL_WIDTH, selectorError, type TypedProps, variableOptions } from './common';
+import { LABEL_WIDTH, type TypedProps } from './props';
+import { selectorError } from './selectorError';
+import { variableOptions } from './variableOptions';
 import { toOptions, useResource } from './useResource';
 
 const MODES = [
