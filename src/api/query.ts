@@ -4,9 +4,9 @@ import { type DataFrame, FieldType, type TimeRange } from '@grafana/data';
 import { type BackendDataSourceResponse, getBackendSrv, toDataQueryResponse } from '@grafana/runtime';
 import { lastValueFrom } from 'rxjs';
 
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 import type { ZVizQuery } from '@zviz/shared/query';
 
-export const ZVIZ_DATASOURCE_TYPE = 'zviz-agent-datasource';
 
 export interface QueryResult {
   frames: DataFrame[];

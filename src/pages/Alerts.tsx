@@ -6,7 +6,7 @@ import React, { useState } from 'react';
 
 import { ALERT_TEMPLATES } from '../alerts/templates';
 import { useAppSettings } from '../api/AppSettingsContext';
-import { ZVIZ_DATASOURCE_TYPE } from '../api/query';
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 import { useLoad } from '../api/useRefresh';
 import { testIds } from '../testIds';
 import { apiErrorMessage, installedRules, installTemplates } from './alertRules';

@@ -11,7 +11,8 @@ import { Combobox, InlineField, InlineFieldRow, MultiCombobox, RadioButtonGroup,
 import React, { useRef, useState } from 'react';
 
 import { useAppSettings } from '../api/AppSettingsContext';
-import { runQueries, ZVIZ_DATASOURCE_TYPE } from '../api/query';
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
+import { runQueries } from '../api/query';
 import { useLoad, useRollingRange } from '../api/useRefresh';
 import { useWidth } from '../api/useWidth';
 import { testIds } from '../testIds';

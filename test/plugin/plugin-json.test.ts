@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { minVersion, satisfies, validRange } from 'semver';
 import { describe, expect, it } from 'vitest';
 
+import { ZVIZ_APP_ID, ZVIZ_DATASOURCE_TYPE, ZVIZ_PANEL_ID } from '@zviz/shared/plugin-ids';
 import { describeWhere, file } from '@zviz/test-support/requirements';
 
 import { dist, findPlugins, type Found, src } from './plugins';
@@ -22,6 +23,14 @@ describe('plugin.json of every plugin', () => {
       ['', 'zviz-sandbox-app'],
       ['datasource', 'zviz-agent-datasource'],
       ['panels/decisions', 'zviz-decisions-panel'],
+    ]);
+  });
+
+  it('has the ids the code reads from @zviz/shared/plugin-ids', () => {
+    expect(plugins.map((p) => [p.dir, p.json.id]).sort()).toEqual([
+      ['', ZVIZ_APP_ID],
+      ['datasource', ZVIZ_DATASOURCE_TYPE],
+      ['panels/decisions', ZVIZ_PANEL_ID],
     ]);
   });
 

@@ -4,7 +4,7 @@ import { DataSourcePicker } from '@grafana/runtime';
 import { Alert, Button, Field, FieldSet, Input, LinkButton, Stack, Switch, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
 
-import { ZVIZ_DATASOURCE_TYPE } from '../../api/query';
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 import { type ZVizAppSettings, withDefaults } from '../../settings';
 import { urlError } from '../../datasource/components/ConfigEditor';
 import { testIds } from '../../testIds';

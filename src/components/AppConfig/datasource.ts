@@ -2,7 +2,7 @@
 import { getBackendSrv } from '@grafana/runtime';
 import { lastValueFrom } from 'rxjs';
 
-import { ZVIZ_DATASOURCE_TYPE } from '../../api/query';
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 
 export type DatasourceCheck =
   | { state: 'missing' }

@@ -38,5 +38,3 @@ export const defaultOptions: DecisionsPanelOptions = {
 
 /** Decisions that refuse or end the workload: they stand out and take thresholds by default. */
 export const ATTENTION_DECISIONS = ['deny', 'trap', 'kill'];
-
-export const ZVIZ_DATASOURCE_TYPE = 'zviz-agent-datasource';

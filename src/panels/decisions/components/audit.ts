@@ -4,7 +4,7 @@ import { type DataQueryRequest, dateTime, type TimeRange, urlUtil } from '@grafa
 import { config, getDataSourceSrv, getTemplateSrv } from '@grafana/runtime';
 
 import type { AuditQuery } from '@zviz/shared/query';
-import { ZVIZ_DATASOURCE_TYPE } from '../types';
+import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 
 export function auditQuery(
   syscall: string,
