@@ -5,7 +5,7 @@ import Negotiator from 'negotiator';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 
-import type { ComponentHealth, HealthReport, HealthStatus } from '@zviz/shared/agent-api';
+import { AGENT_PATHS, type ComponentHealth, type HealthReport, type HealthStatus } from '@zviz/shared/agent-api';
 
 import type { AgentContext } from './agent-context';
 import { AuditComponent } from './audit/component';
@@ -300,7 +300,7 @@ export class Agent implements AgentContext {
   private routes(): void {
     const server = this.server;
     const readiness = this.readiness();
-    server.route('GET', '/metrics', async ({ req, res }) => {
+    server.route('GET', AGENT_PATHS.metrics, async ({ req, res }) => {
       const format = negotiateFormat(req.headers.accept);
       const { body } = await this.registry.scrape(format);
       const headers: Record<string, string> = {
@@ -320,7 +320,7 @@ export class Agent implements AgentContext {
     });
     server.route(
       'GET',
-      '/health',
+      AGENT_PATHS.health,
       ({ res, authenticated }) => {
         const report = this.health();
         sendJson(res, report.status === 'unhealthy' ? 503 : 200, authenticated ? report : healthSummary(report));
@@ -329,7 +329,7 @@ export class Agent implements AgentContext {
     );
     server.route(
       'GET',
-      '/ready',
+      AGENT_PATHS.ready,
       ({ res, authenticated }) => {
         const reasons = readiness.notReady(authenticated);
         if (reasons.length === 0) {

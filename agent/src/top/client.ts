@@ -1,7 +1,7 @@
 // How `zviz top` talks to an agent: GET with the configured credentials and
 // TLS trust, bounded answers and a timeout, and the decision stream (SSE,
 // parsed by eventsource-parser) that reconnects with Last-Event-ID.
-import type { DecisionEvent } from '@zviz/shared/agent-api';
+import { AGENT_PATHS, type DecisionEvent } from '@zviz/shared/agent-api';
 import { createParser } from 'eventsource-parser';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
@@ -112,7 +112,7 @@ export class AgentClient {
     if (lastEventId !== undefined) {
       headers['Last-Event-ID'] = lastEventId;
     }
-    const req = this.open('/api/v1/decisions/stream', headers, onResponse);
+    const req = this.open(AGENT_PATHS.decisionStream, headers, onResponse);
     // Only the connection is timed; an open stream is quiet between heartbeats.
     req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)));
     req.end();

@@ -1,7 +1,13 @@
 // The state of one `zviz top`: the last two polls of the agent and what the
 // decision stream has delivered. Each poll asks /health, /api/v1/containers
 // and /metrics at once; the view is built from the newest two.
-import type { ContainersResponse, DecisionEvent, DecisionsResponse, HealthReport } from '@zviz/shared/agent-api';
+import {
+  AGENT_PATHS,
+  type ContainersResponse,
+  type DecisionEvent,
+  type DecisionsResponse,
+  type HealthReport,
+} from '@zviz/shared/agent-api';
 
 import type { AgentClient, Answer, DecisionStreamClient } from './client';
 import { Exposition } from './exposition';
@@ -48,7 +54,7 @@ async function fetchOne<T>(
     return { ok: false, error: `cannot reach ${client.baseUrl}: ${(error as Error).message}` };
   }
   // /health answers 503 with its report when the agent is unhealthy.
-  if (answer.status !== 200 && !(path === '/health' && answer.status === 503)) {
+  if (answer.status !== 200 && !(path === AGENT_PATHS.health && answer.status === 503)) {
     return { ok: false, error: httpProblem(path, answer), absent: answer.status === 404 };
   }
   try {
@@ -87,10 +93,14 @@ export class TopSession {
   /** Asks the agent for everything a frame shows. */
   async poll(now: () => number = Date.now): Promise<Poll> {
     const [health, containers, metrics] = await Promise.all([
-      fetchOne(this.client, '/health', readHealth),
-      fetchOne(this.client, '/api/v1/containers', (body) => (parseForTerminal(body) as ContainersResponse).containers),
+      fetchOne(this.client, AGENT_PATHS.health, readHealth),
+      fetchOne(
+        this.client,
+        AGENT_PATHS.containers,
+        (body) => (parseForTerminal(body) as ContainersResponse).containers
+      ),
       // Text format 0.0.4: the format the parser reads.
-      fetchOne(this.client, '/metrics', (body) => Exposition.parse(body), 'text/plain'),
+      fetchOne(this.client, AGENT_PATHS.metrics, (body) => Exposition.parse(body), 'text/plain'),
     ]);
     const poll: Poll = { at: now(), health, containers, metrics };
     // Only polls with metrics are kept as the base for rates.
@@ -105,7 +115,7 @@ export class TopSession {
   async loadRecent(limit: number): Promise<number | undefined> {
     const answer = await fetchOne(
       this.client,
-      `/api/v1/decisions?limit=${limit}`,
+      `${AGENT_PATHS.decisions}?limit=${limit}`,
       (body) => parseForTerminal(body) as DecisionsResponse
     );
     if (!answer.ok) {

@@ -3,6 +3,19 @@
 // frontend that renders them. Field names are snake_case, as docs/agent.md
 // (HTTP API) documents them.
 
+/**
+ * Paths of the agent's HTTP API from the agent's root: what the agent routes
+ * and what its clients (zviz top and health, the backend datasource) ask.
+ */
+export const AGENT_PATHS = {
+  metrics: '/metrics',
+  health: '/health',
+  ready: '/ready',
+  containers: '/api/v1/containers',
+  decisions: '/api/v1/decisions',
+  decisionStream: '/api/v1/decisions/stream',
+} as const;
+
 export const DECISIONS = ['allow', 'emulate', 'log', 'deny', 'trap', 'kill'] as const;
 export type Decision = (typeof DECISIONS)[number];
 

@@ -2,7 +2,13 @@
 // /api/v1/containers and the SSE stream /api/v1/decisions/stream. Every
 // answer is checked against the agent API's shapes (agent-answers.ts) before
 // anyone reads it.
-import type { ContainersResponse, DecisionEvent, DecisionsResponse, HealthReport } from '@zviz/shared/agent-api';
+import {
+  AGENT_PATHS,
+  type ContainersResponse,
+  type DecisionEvent,
+  type DecisionsResponse,
+  type HealthReport,
+} from '@zviz/shared/agent-api';
 import type * as z from 'zod/mini';
 
 import { containersResponse, decisionEvent, decisionsPage, healthReport } from './agent-answers';
@@ -66,7 +72,7 @@ export class AgentClient {
 
   /** The health report; an unhealthy agent answers 503 with the same JSON, which is still an answer. */
   health(call: UpstreamCall = {}): Promise<HealthReport> {
-    return this.getJson(healthReport, 'health', undefined, call, [503]);
+    return this.getJson(healthReport, AGENT_PATHS.health, undefined, call, [503]);
   }
 
   /**
@@ -84,7 +90,7 @@ export class AgentClient {
         params.set(key, String(value));
       }
     }
-    const page = await this.getJson(decisionsPage, 'api/v1/decisions', params, call);
+    const page = await this.getJson(decisionsPage, AGENT_PATHS.decisions, params, call);
     const events: DecisionEvent[] = [];
     const invalid: InvalidEvents = { count: 0 };
     page.events.forEach((value, i) => {
@@ -100,7 +106,7 @@ export class AgentClient {
   }
 
   containers(call: UpstreamCall = {}): Promise<ContainersResponse> {
-    return this.getJson(containersResponse, 'api/v1/containers', undefined, call);
+    return this.getJson(containersResponse, AGENT_PATHS.containers, undefined, call);
   }
 
   /**
@@ -113,7 +119,7 @@ export class AgentClient {
     options: { since?: string; container?: string; signal: AbortSignal; onOpen?: () => void },
     onEvent: (event: ServerSentEvent) => void
   ): Promise<void> {
-    const url = new URL('api/v1/decisions/stream', this.base);
+    const url = this.url(AGENT_PATHS.decisionStream);
     if (options.container) {
       url.searchParams.set('container', options.container);
     }
@@ -166,6 +172,11 @@ export class AgentClient {
     }
   }
 
+  /** An API path under the agent's base URL, which may itself have a path (a proxy's prefix). */
+  private url(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.base);
+  }
+
   private async getJson<S extends z.ZodMiniType>(
     schema: S,
     path: string,
@@ -173,7 +184,7 @@ export class AgentClient {
     call: UpstreamCall,
     alsoAccept: number[] = []
   ): Promise<z.infer<S>> {
-    const url = new URL(path, this.base);
+    const url = this.url(path);
     if (params) {
       url.search = params.toString();
     }
@@ -197,7 +208,7 @@ export class AgentClient {
         response.status
       );
     }
-    const what = `GET /${path}`;
+    const what = `GET ${path}`;
     return this.answers.check(schema, this.answers.json(what, response), what, response.status);
   }
 }

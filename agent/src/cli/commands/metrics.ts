@@ -1,3 +1,4 @@
+import { AGENT_PATHS } from '@zviz/shared/agent-api';
 import { Option, type Command } from 'commander';
 
 import { ProcessSource } from '../../metrics/process-source';
@@ -73,7 +74,7 @@ async function printMetrics(opts: PrintOptions): Promise<number> {
     let answer: { status: number; body: string } | undefined;
     let unreachable: string | undefined;
     try {
-      answer = await client.get('/metrics', CONTENT_TYPES[opts.format]);
+      answer = await client.get(AGENT_PATHS.metrics, CONTENT_TYPES[opts.format]);
     } catch (error) {
       unreachable = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     }
