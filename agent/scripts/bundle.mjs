@@ -117,6 +117,59 @@ await build({
   logLevel: 'warning',
 });
 
+/**
+ * dist/filters.json: the built-in profiles' seccomp programs, compiled now
+ * by the addon just built (src/native/prebuilt-filters.ts says how they are
+ * used), or a warning: zviz then compiles them at every start.
+ */
+async function writePrebuiltFilters() {
+  const file = join(root, 'dist/filters.json');
+  rmSync(file, { force: true });
+  const contents = [
+    "import { writeFileSync } from 'node:fs';",
+    "import { brokerAddon } from './src/native/broker-addon';",
+    "import { PREBUILT_FILTERS_FORMAT } from './src/native/prebuilt-filters';",
+    "import { builtinNames } from './src/profiles/load';",
+    "import { loadProfile } from './src/profiles/profile';",
+    'const loaded = brokerAddon();',
+    'if (!loaded.ok) throw new Error(loaded.reason);',
+    'const programs = builtinNames().map((profile) => {',
+    "  const { build, libseccomp, reference, enforcement, ...rest } = loaded.addon.compiledProgram(loadProfile(profile, loaded.addon).forWorkspace('/workspace').filter);",
+    "  return { profile, build, libseccomp, ...rest, reference: reference.toString('base64'), enforcement: enforcement.toString('base64') };",
+    '});',
+    `writeFileSync(${JSON.stringify(file)}, JSON.stringify({`,
+    '  format: PREBUILT_FILTERS_FORMAT,',
+    '  build: programs[0]?.build,',
+    '  libseccomp: programs[0]?.libseccomp,',
+    '  programs: programs.map(({ build: _b, libseccomp: _l, ...entry }) => entry),',
+    '}));',
+  ].join('\n');
+  try {
+    const result = await build({
+      stdin: { contents, resolveDir: root, sourcefile: 'prebuilt-filters-build.ts', loader: 'ts' },
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      tsconfig: join(root, 'tsconfig.json'),
+      logLevel: 'warning',
+    });
+    // __dirname outside dist/: the addon does not adopt the file being replaced.
+    new Function('module', 'exports', 'require', '__dirname', result.outputFiles[0].text)(
+      { exports: {} },
+      {},
+      require,
+      join(root, 'scripts')
+    );
+  } catch (error) {
+    rmSync(file, { force: true });
+    console.warn(`bundle: no prebuilt seccomp programs (${error.message}); zviz compiles them at every start`);
+  }
+}
+
+await writePrebuiltFilters();
+
 /** The V8 code cache of the bundle, or a warning: bin/zviz.js starts without one. */
 function writeCodeCache() {
   const bundle = join(root, 'dist/zviz.js');

@@ -2,7 +2,9 @@
 // cache the build wrote is one this Node accepts, bin/zviz.js runs commands
 // with it, the schema validators were compiled ahead of time (the bundle
 // holds ajv's generated code, not a compile at run time) and judge profiles
-// and configurations exactly as the validators run from source do.
+// and configurations exactly as the validators run from source do, and the
+// built-in profiles' seccomp programs were compiled by the build for exactly
+// the plans the source makes.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -11,8 +13,12 @@ import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 
 import { file, describeWhere } from '@zviz/test-support/requirements';
+import { brokerAddon } from '../src/native/broker-addon';
+import { adoptPrebuiltFilters, prebuiltFiltersPath, type PrebuiltFilters } from '../src/native/prebuilt-filters';
 import { checkProfile } from '../src/cli/commands/profile';
 import { loadConfig } from '../src/config/load';
+import { builtinNames } from '../src/profiles/load';
+import { loadProfile } from '../src/profiles/profile';
 
 const agent = join(__dirname, '..');
 // Plain JavaScript shipped with the package, beside bin/zviz.js.
@@ -54,6 +60,27 @@ describeWhere(
       expect(text).not.toMatch(/\bnew import_ajv\d*\.default\(/);
       expect(text).toContain('profileSchemaValidator = () =>');
       expect(text).toContain('configSchemaValidator = () =>');
+    });
+
+    it("holds every built-in profile's seccomp programs, compiled for the plans the source makes now", () => {
+      const loaded = brokerAddon();
+      if (!loaded.ok) {
+        throw new Error(loaded.reason);
+      }
+      const prebuilt = JSON.parse(readFileSync(prebuiltFiltersPath(join(agent, 'dist')), 'utf8')) as PrebuiltFilters;
+      const names = builtinNames();
+      expect(prebuilt.programs.map((p) => p.profile).sort()).toEqual([...names].sort());
+      for (const name of names) {
+        // A workspace other than the build's: the seccomp part of a plan never depends on it.
+        const compiled = loaded.addon.compiledProgram(loadProfile(name, loaded.addon).forWorkspace('/srv/job').filter);
+        const entry = prebuilt.programs.find((p) => p.profile === name)!;
+        expect(entry.key, name).toBe(compiled.key);
+        expect(Buffer.from(entry.enforcement, 'base64').equals(compiled.enforcement), name).toBe(true);
+        expect(Buffer.from(entry.reference, 'base64').equals(compiled.reference), name).toBe(true);
+      }
+      expect(adoptPrebuiltFilters(loaded.addon, prebuiltFiltersPath(join(agent, 'dist')))).toEqual({
+        adopted: names.length,
+      });
     });
 
     describe('judges profiles as the source does', () => {

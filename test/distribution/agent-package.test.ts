@@ -88,6 +88,8 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
         'LICENSE',
         'bin/zviz.js',
         'dist/zviz.js',
+        // The built-in profiles' seccomp programs, made by the x64 addon shipped beside it.
+        'dist/filters.json',
         'systemd/zviz-agent.service',
         ...ADDONS.map((a) => `prebuilds/linux-x64/${a}.node`),
         ...ADDONS.map((a) => `prebuilds/linux-arm64/${a}.node`),
@@ -99,6 +101,12 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
       /^(src|native|bpf|test|scripts|build)\/|\.(ts|cc|h|c|gyp|mts)$|(^|\/)(tsconfig|vitest\.config)|Dockerfile/.test(e)
     );
     expect(devFiles).toEqual([]);
+  });
+
+  it("ships the built-in profiles' seccomp programs made by the addon it ships for this machine", () => {
+    const prebuilt = JSON.parse(readFileSync(join(installed, 'dist', 'filters.json'), 'utf8')) as { build: string };
+    const addon = join(installed, 'prebuilds', `linux-${process.arch}`, 'zviz_broker.node');
+    expect(ok('readelf', ['-n', addon])).toContain(`Build ID: ${prebuilt.build}`);
   });
 
   it('carries the systemd unit of deploy/systemd, so a host needs only the package', () => {

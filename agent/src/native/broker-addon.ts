@@ -2,6 +2,7 @@
 // broken addon is reported with its reason by `brokerAddon()`, never thrown
 // at import time.
 import { loadAddon, type Loaded } from './load';
+import { adoptPrebuiltFilters } from './prebuilt-filters';
 
 export type NativeActionType = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify';
 
@@ -176,12 +177,27 @@ export interface NativeEventDrops {
   queueFull: number;
 }
 
+/** A filter plan's programs as libseccomp compiled them, keyed by the whole plan. */
+export interface CompiledProgram {
+  key: string;
+  /** The GNU build ID of the addon that compiled it. */
+  build: string;
+  libseccomp: string;
+  reference: Buffer;
+  enforcement: Buffer;
+  warnings: string[];
+}
+
 export interface BrokerAddon {
   seccompFeatures(): { filterMode: number; actionsAvailable: string };
   kernelSupport(): KernelSupport;
   syscallInfo(name: string): { libseccomp: boolean; newer: boolean; native: number };
   syscallNames(): string[];
   compileFilter(plan: NativeFilterPlan): { ok: boolean; error?: string; warnings: string[]; instructions: number };
+  /** The plan's compiled programs and key (throws what compileFilter reports), for the build to keep. */
+  compiledProgram(plan: NativeFilterPlan): CompiledProgram;
+  /** Keeps what compiledProgram gave, so compiling the same plan costs nothing; null, or why not. */
+  adoptCompiledProgram(compiled: CompiledProgram): string | null;
   checkPolicy(policy: NativePolicy): string | null;
   spawn(
     options: SpawnOptions,
@@ -201,7 +217,12 @@ export interface BrokerAddon {
 let loaded: Loaded<BrokerAddon> | undefined;
 
 export function brokerAddon(): Loaded<BrokerAddon> {
-  loaded ??= loadAddon<BrokerAddon>('zviz_broker');
+  if (!loaded) {
+    loaded = loadAddon<BrokerAddon>('zviz_broker');
+    if (loaded.ok) {
+      adoptPrebuiltFilters(loaded.addon);
+    }
+  }
   return loaded;
 }
 

@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "broker/plan.h"
 #include "broker/supervisor.h"
 #include "broker/syscall_table.h"
+#include "common/build_id.h"
 
 namespace zviz::broker {
 namespace {
@@ -42,8 +44,7 @@ Napi::Value KernelSupportJs(const Napi::CallbackInfo& info) {
   out.Set("syncWakeUp", k.sync_wake_up);
   out.Set("addfdSend", k.addfd_send);
   if (!k.detail.empty()) out.Set("detail", k.detail);
-  const struct scmp_version* v = seccomp_version();
-  out.Set("libseccomp", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+  out.Set("libseccomp", LibseccompVersion());
   return out;
 }
 
@@ -95,6 +96,80 @@ Napi::Value CompileFilterJs(const Napi::CallbackInfo& info) {
   out.Set("warnings", warnings);
   out.Set("instructions", static_cast<double>(compiled.enforcement.size()));
   return out;
+}
+
+Napi::Buffer<uint8_t> ProgramBytes(Napi::Env env, const BpfProgram& program) {
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(program.data()),
+                                     program.size() * sizeof(struct sock_filter));
+}
+
+/** An error message, or the program the bytes hold. */
+std::string ReadProgram(const Napi::Value& value, BpfProgram* out) {
+  if (!value.IsBuffer()) return "a program must be a Buffer";
+  Napi::Buffer<uint8_t> bytes = value.As<Napi::Buffer<uint8_t>>();
+  if (bytes.Length() == 0 || bytes.Length() % sizeof(struct sock_filter) != 0) {
+    return "a program of " + std::to_string(bytes.Length()) + " bytes";
+  }
+  out->resize(bytes.Length() / sizeof(struct sock_filter));
+  std::memcpy(out->data(), bytes.Data(), bytes.Length());
+  return {};
+}
+
+/** compiledProgram(plan): the plan's compiled programs and key, for the build to keep (AdoptCompiledFilter). */
+Napi::Value CompiledProgramJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "compiledProgram(plan)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  FilterPlan plan;
+  CompiledFilter compiled;
+  std::string error = ReadFilterPlan(info[0].As<Napi::Object>(), &plan);
+  if (error.empty()) error = CompileFilter(plan, &compiled);
+  if (!error.empty()) {
+    Napi::Error::New(env, error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("key", FilterPlanKey(plan));
+  out.Set("build", OwnBuildId());
+  out.Set("libseccomp", LibseccompVersion());
+  out.Set("reference", ProgramBytes(env, compiled.reference));
+  out.Set("enforcement", ProgramBytes(env, compiled.enforcement));
+  Napi::Array warnings = Napi::Array::New(env, compiled.warnings.size());
+  for (size_t i = 0; i < compiled.warnings.size(); ++i) warnings.Set(static_cast<uint32_t>(i), compiled.warnings[i]);
+  out.Set("warnings", warnings);
+  return out;
+}
+
+/** adoptCompiledProgram(compiled): null, or why what compiledProgram gave was not kept. */
+Napi::Value AdoptCompiledProgramJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "adoptCompiledProgram(compiled)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object in = info[0].As<Napi::Object>();
+  Napi::Value key = in.Get("key");
+  Napi::Value build = in.Get("build");
+  Napi::Value libseccomp = in.Get("libseccomp");
+  Napi::Value list = in.Get("warnings");
+  if (!key.IsString() || !build.IsString() || !libseccomp.IsString() || !list.IsArray()) {
+    return Napi::String::New(env, "key, build and libseccomp must be strings, warnings an array");
+  }
+  CompiledFilter compiled;
+  std::string error = ReadProgram(in.Get("reference"), &compiled.reference);
+  if (error.empty()) error = ReadProgram(in.Get("enforcement"), &compiled.enforcement);
+  if (!error.empty()) return Napi::String::New(env, error);
+  Napi::Array warnings = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < warnings.Length(); ++i) {
+    Napi::Value w = warnings.Get(i);
+    if (!w.IsString()) return Napi::String::New(env, "warnings must be strings");
+    compiled.warnings.push_back(w.As<Napi::String>().Utf8Value());
+  }
+  error = AdoptCompiledFilter(key.As<Napi::String>().Utf8Value(), build.As<Napi::String>().Utf8Value(),
+                              libseccomp.As<Napi::String>().Utf8Value(), std::move(compiled));
+  return error.empty() ? env.Null() : Napi::String::New(env, error);
 }
 
 Napi::Value CheckPolicy(const Napi::CallbackInfo& info) {
@@ -214,6 +289,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syscallInfo", Napi::Function::New(env, SyscallInfo, "syscallInfo"));
   exports.Set("syscallNames", Napi::Function::New(env, SyscallNames, "syscallNames"));
   exports.Set("compileFilter", Napi::Function::New(env, CompileFilterJs, "compileFilter"));
+  exports.Set("compiledProgram", Napi::Function::New(env, CompiledProgramJs, "compiledProgram"));
+  exports.Set("adoptCompiledProgram", Napi::Function::New(env, AdoptCompiledProgramJs, "adoptCompiledProgram"));
   exports.Set("checkPolicy", Napi::Function::New(env, CheckPolicy, "checkPolicy"));
   exports.Set("spawn", Napi::Function::New(env, NativeContainer::Spawn, "spawn"));
   exports.Set("metrics", Napi::Function::New(env, Metrics, "metrics"));

@@ -12,6 +12,7 @@
 
 #include "broker/kernel.h"
 #include "broker/syscall_table.h"
+#include "common/build_id.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
@@ -120,6 +121,14 @@ std::map<std::string, CompiledFilter>& Cache() {
   return *cache;
 }
 
+void Keep(const std::string& key, const CompiledFilter& compiled) {
+  std::lock_guard<std::mutex> lock(cache_mu);
+  if (Cache().size() >= kCachedPlans) {
+    Cache().clear();
+  }
+  Cache().insert_or_assign(key, compiled);
+}
+
 }  // namespace
 
 std::string CompileFilter(const FilterPlan& plan, CompiledFilter* out) {
@@ -137,14 +146,36 @@ std::string CompileFilter(const FilterPlan& plan, CompiledFilter* out) {
   if (!error.empty()) {
     return error;
   }
-  {
-    std::lock_guard<std::mutex> lock(cache_mu);
-    if (Cache().size() >= kCachedPlans) {
-      Cache().clear();
-    }
-    Cache().emplace(key, compiled);
-  }
+  Keep(key, compiled);
   *out = std::move(compiled);
+  return {};
+}
+
+std::string LibseccompVersion() {
+  const struct scmp_version* v = seccomp_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
+std::string FilterPlanKey(const FilterPlan& plan) { return PlanKey(plan); }
+
+std::string AdoptCompiledFilter(const std::string& key, const std::string& build_id, const std::string& libseccomp,
+                                CompiledFilter compiled) {
+  if (OwnBuildId().empty()) {
+    return "this broker addon has no build ID to tell its own programs by";
+  }
+  if (build_id != OwnBuildId()) {
+    return "made by broker addon build " + build_id + ", this is " + OwnBuildId();
+  }
+  if (libseccomp != LibseccompVersion()) {
+    return "made with libseccomp " + libseccomp + ", this is " + LibseccompVersion();
+  }
+  for (const BpfProgram* program : {&compiled.reference, &compiled.enforcement}) {
+    std::string error = CheckSeccompProgram(*program);
+    if (!error.empty()) {
+      return "program rejected: " + error;
+    }
+  }
+  Keep(key, compiled);
   return {};
 }
 

@@ -47,4 +47,21 @@ struct CompiledFilter {
 /** Empty string on success; else `<pointer>: <reason>`. */
 std::string CompileFilter(const FilterPlan& plan, CompiledFilter* out);
 
+/** libseccomp's version here, "major.minor.micro": programs it made elsewhere fit only the same one. */
+std::string LibseccompVersion();
+
+/** What CompileFilter keys its kept programs by: the whole plan, as one string. */
+std::string FilterPlanKey(const FilterPlan& plan);
+
+/**
+ * Keeps `compiled`, made by CompileFilter in another process (the build, for
+ * the built-in profiles) for the plan whose FilterPlanKey is `key`, as if
+ * compiled here: the next CompileFilter of that plan returns it. Only what
+ * this very binary (`build_id`, its GNU build ID) made with this libseccomp
+ * (`libseccomp`) is kept, and both programs are checked as a compiled one
+ * is. Empty on success, else why not.
+ */
+std::string AdoptCompiledFilter(const std::string& key, const std::string& build_id, const std::string& libseccomp,
+                                CompiledFilter compiled);
+
 }  // namespace zviz::broker
