@@ -3,7 +3,16 @@
 // runs; the native addons come prebuilt from prebuilds/linux-x64/, the BPF
 // programs inside the tracer addon.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -37,6 +46,8 @@ interface Installed {
   zviz: string;
 }
 let installing: Promise<Installed> | undefined;
+/** A watchdog, not a speed goal: packing cross-compiles the arm64 addons, which takes minutes on a busy machine. */
+const INSTALL_TIMEOUT_MS = 600_000;
 
 /** `npm install -g` of the packed tarball into a fresh prefix, once for the whole file. */
 function installAgent(): Promise<Installed> {
@@ -75,7 +86,7 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
       .trim()
       .split('\n')
       .map((e) => e.replace(/^package\//, ''));
-  }, 180_000);
+  }, INSTALL_TIMEOUT_MS);
 
   it('is the tarball zviz-agent-<project version>.tgz', () => {
     expect(tarball).toBe(join(work, `zviz-agent-${version}.tgz`));
@@ -252,7 +263,7 @@ describeWhere([root, seccompUserNotif, binary('setpriv', 'util-linux')], 'instal
     pkg = await installAgent();
     // mkdtemp made the scratch directory 0700; nobody must reach the package.
     chmodSync(work, 0o755);
-  }, 180_000);
+  }, INSTALL_TIMEOUT_MS);
 
   it('runs /bin/true under the default profile as root and exits 0', () => {
     const result = run(pkg.zviz, ['run', '--standalone', '--profile', 'default', '--', '/bin/true'], { cwd: work });
@@ -420,7 +431,7 @@ describeWhere(
     beforeAll(async () => {
       pkg = await installAgent();
       chmodSync(work, 0o755);
-    }, 180_000);
+    }, INSTALL_TIMEOUT_MS);
 
     afterAll(async () => {
       await Promise.all(running.map((agent) => agent.stop()));
@@ -541,7 +552,7 @@ describeWhere(
 
     beforeAll(async () => {
       pkg = await installAgent();
-    }, 180_000);
+    }, INSTALL_TIMEOUT_MS);
 
     afterAll(async () => {
       await agent?.stop();
@@ -619,7 +630,7 @@ describeWhere(
         }
         console.log(JSON.stringify({ arch: process.arch, addons }));`;
       loaded = JSON.parse(await arm64(['-e', probe]));
-    }, 180_000);
+    }, INSTALL_TIMEOUT_MS);
 
     it('runs an arm64 Node', () => {
       expect(loaded.arch).toBe('arm64');
