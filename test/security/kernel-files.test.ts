@@ -6,10 +6,14 @@
 // inside. Values are written back unchanged, and moves are tried by a child
 // that exits at once.
 //
-// `default` makes /sys and /proc/sys read-only; `ci-runner` and `strict`
-// make everything read-only and refuse these opens in the broker.
-// `observe` is not run here: it changes no mount, and there these writes
-// succeed (reported; see docs/security.md).
+// Every container, whatever its profile, has /proc/sys, /proc/sysrq-trigger,
+// /sys and the cgroup file systems read-only (as runc and crun make them;
+// the kernel answers EROFS); `ci-runner` and `strict` also refuse these
+// opens in the broker (EACCES). The last test writes new values, as an
+// escape would (core_pattern: the host kernel runs a program as root on the
+// next crash), and compares the host's files afterwards.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 
 import { attackSuite, byProfile, matrix, outcomes } from './harness';
@@ -26,17 +30,27 @@ const SYSCTLS = [
 const MOVES = ['move-to-unified-root', 'move-to-memory-root', 'move-to-pids-root'];
 const RAISES = ['raise-memory-limit', 'raise-pids-max', 'devices-allow-all'];
 
+/** What `kernelfs mark` writes, and the host's files it would change. */
+const MARKS = ['mark-core-pattern', 'mark-hostname', 'mark-release-agent', 'mark-thp-defrag'];
+const HOST_FILES = [
+  '/proc/sys/kernel/core_pattern',
+  '/proc/sys/kernel/hostname',
+  '/sys/fs/cgroup/memory/release_agent',
+  '/sys/kernel/mm/transparent_hugepage/khugepaged/defrag',
+];
+
 function all(names: string[], outcome: string): Record<string, string> {
   return Object.fromEntries(names.map((n) => [n, outcome]));
 }
 
-const PROFILES = ['default', 'ci-runner', 'strict'];
+const PROFILES = ['default', 'ci-runner', 'strict', 'observe'];
 
 attackSuite('attack: /proc/sys, sysfs and cgroup writes', (suite) => {
   it.each(matrix(PROFILES))('%s (%s): no kernel setting changes', async (profile, mode) => {
     const run = await suite.run({ profile, mode, program: 'kernelfs' });
     const want = byProfile(profile, {
       default: { ...all(SYSCTLS, 'errno EROFS'), 'sysrq-trigger': 'errno ENOENT', 'proc-self-oom-score-adj': 'ok' },
+      observe: { ...all(SYSCTLS, 'errno EROFS'), 'sysrq-trigger': 'errno ENOENT', 'proc-self-oom-score-adj': 'ok' },
       'ci-runner': {
         ...all(SYSCTLS, 'errno EACCES'),
         'sysrq-trigger': 'errno EACCES',
@@ -57,6 +71,7 @@ attackSuite('attack: /proc/sys, sysfs and cgroup writes', (suite) => {
     const want = byProfile(profile, {
       // /sys is read-only; the unified hierarchy is mounted at /sys/fs/cgroup/unified on this hybrid host.
       default: { ...all(MOVES, 'errno EROFS'), ...all(RAISES, 'errno EROFS'), 'mkdir-unified-child': 'errno EROFS' },
+      observe: { ...all(MOVES, 'errno EROFS'), ...all(RAISES, 'errno EROFS'), 'mkdir-unified-child': 'errno EROFS' },
       'ci-runner': {
         ...all(MOVES, 'errno EACCES'),
         ...all(RAISES, 'errno EACCES'),
@@ -67,5 +82,26 @@ attackSuite('attack: /proc/sys, sysfs and cgroup writes', (suite) => {
     });
     expect(outcomes(run, Object.keys(want))).toEqual(want);
     await suite.expectContained(run, { outsideUnchanged: true });
+  });
+
+  it.each(matrix(PROFILES))("%s (%s): the host's kernel files keep their values", async (profile, mode) => {
+    const before = new Map(HOST_FILES.map((path) => [path, readFileSync(path, 'utf8')]));
+    const marker = `zviz-attack-${randomBytes(6).toString('hex')}`;
+    try {
+      const run = await suite.run({ profile, mode, program: 'kernelfs', args: ['mark', marker] });
+      const got = outcomes(run, MARKS);
+      expect(Object.entries(got).filter(([, outcome]) => !outcome.startsWith('errno '))).toEqual([]);
+      for (const [path, value] of before) {
+        expect(readFileSync(path, 'utf8'), path).toBe(value);
+      }
+      await suite.expectContained(run, { outsideUnchanged: true });
+    } finally {
+      // Only if the attack got through: put the host back as it was.
+      for (const [path, value] of before) {
+        if (readFileSync(path, 'utf8') !== value) {
+          writeFileSync(path, value.trim() === '' ? '\n' : value);
+        }
+      }
+    }
   });
 });

@@ -44,6 +44,7 @@ enum Step : int32_t {
   kStepFork,
   kStepInit,
   kStepHandOver,
+  kStepKernelFiles,
 };
 
 const char* StepName(int32_t step) {
@@ -66,6 +67,7 @@ const char* StepName(int32_t step) {
     case kStepFork: return "starting the workload under the container's init";
     case kStepInit: return "executing zviz-init";
     case kStepHandOver: return "handing the seccomp listener to the agent";
+    case kStepKernelFiles: return "making /proc/sys, /sys and the cgroup file systems read-only";
     default: return "starting";
   }
 }
@@ -106,7 +108,6 @@ struct ChildPlan {
   const ChildMount* mounts;
   size_t mount_count;
   int* trees;  // allow-list: one detached mount per entry (scratch, filled by the child)
-  bool mount_ns;
   bool allow_list;
   bool pid_ns;
   bool net_none;
@@ -195,18 +196,52 @@ int ReadOnlyInPlace(const char* path) {
 }
 
 /**
- * The namespace's own /proc, with what Docker keeps read-only there: kernel
- * tunables and the sysrq trigger are the host's, not the container's.
+ * What every container runtime keeps out of a container's reach, whatever
+ * the profile (runc's and crun's masked and read-only paths): the kernel's
+ * tunables, the sysrq trigger and sysfs, which includes every cgroup file
+ * system (release_agent, other groups' limits, cgroup.procs of the roots),
+ * are read-only; files that only tell about the host's kernel are masked.
+ * Made last, over whatever the profile mounted, so no writable entry of a
+ * profile can open them up again; the workload has no CAP_SYS_ADMIN to undo
+ * a mount, and a user namespace it makes inherits them locked.
  */
+constexpr const char* kReadOnlyKernelPaths[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
+                                                "/proc/fs", "/sys"};
+constexpr const char* kMaskedKernelPaths[] = {"/proc/kcore",       "/proc/keys",       "/proc/timer_list",
+                                              "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi",
+                                              "/proc/asound",      "/proc/scsi",       "/sys/firmware",
+                                              "/sys/devices/virtual/powercap"};
+
+/** Hides `path`: /dev/null bound over a file, an empty read-only tmpfs over a directory; missing paths are skipped. */
+int Mask(const char* path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    return errno == ENOENT ? 0 : -1;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
+  }
+  return mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+}
+
+void ProtectKernelFiles(int sock) {
+  for (const char* path : kMaskedKernelPaths) {
+    if (Mask(path) != 0) {
+      ChildFail(sock, kStepKernelFiles);
+    }
+  }
+  for (const char* path : kReadOnlyKernelPaths) {
+    if (ReadOnlyInPlace(path) != 0) {
+      ChildFail(sock, kStepKernelFiles);
+    }
+  }
+}
+
+/** The namespace's own /proc. */
 void MountProc(int sock) {
   if (MakeDirs("/proc", true) != 0 ||
       mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     ChildFail(sock, kStepProc);
-  }
-  for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
-    if (ReadOnlyInPlace(path) != 0) {
-      ChildFail(sock, kStepProc);
-    }
   }
 }
 
@@ -240,6 +275,7 @@ void SetUpHostView(const ChildPlan& p, int sock) {
       ChildFail(sock, kStepMounts);
     }
   }
+  ProtectKernelFiles(sock);
 }
 
 constexpr const char* kDevices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
@@ -322,7 +358,11 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
       symlink("pts/ptmx", "/dev/ptmx") != 0 || MountTmpfs("/dev/shm", "mode=1777", MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0 ||
       symlink("/proc/self/fd", "/dev/fd") != 0 || symlink("/proc/self/fd/0", "/dev/stdin") != 0 ||
       symlink("/proc/self/fd/1", "/dev/stdout") != 0 || symlink("/proc/self/fd/2", "/dev/stderr") != 0 ||
-      SetAttr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0 || SetAttr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
+      SetAttr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
+    ChildFail(sock, kStepView);
+  }
+  ProtectKernelFiles(sock);
+  if (SetAttr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
     ChildFail(sock, kStepView);
   }
 }
@@ -485,13 +525,11 @@ void Format(char* out, size_t size, long value) {
   if (fds[0] < 0) {
     ChildFail(sock, kStepHandOver);
   }
-  if (p.mount_ns) {
-    fds[1] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    if (fds[1] < 0) {
-      ChildFail(sock, kStepMounts);
-    }
+  fds[1] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  if (fds[1] < 0) {
+    ChildFail(sock, kStepMounts);
   }
-  const size_t count = fds[1] >= 0 ? 2 : 1;
+  const size_t count = 2;
   Message hello = {kHello, 0, 0};
   alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   struct iovec iov = {&hello, sizeof(hello)};
@@ -568,9 +606,7 @@ void Format(char* out, size_t size, long value) {
   if (p.net_none) {
     SetUpNetwork(sock);
   }
-  if (p.mount_ns) {
-    SetUpMounts(p, sock);
-  }
+  SetUpMounts(p, sock);
   if (!p.pid_ns) {
     WorkloadMain(p);
   }
@@ -841,7 +877,6 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   plan.allow_list = request.allow_list;
   plan.pid_ns = request.pid_namespace;
   plan.net_none = request.network_none;
-  plan.mount_ns = request.allow_list || request.pid_namespace || !mounts.empty();
   plan.init_fd = init.get();
   plan.report_sock = report_theirs.get();
   plan.agent_pidfd = agent.get();
@@ -879,7 +914,7 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     KillAndWait(out);
     return error;
   }
-  if (plan.mount_ns && !out->mount_ns) {
+  if (!out->mount_ns) {
     KillAndWait(out);
     return "the workload did not send its mount namespace";
   }

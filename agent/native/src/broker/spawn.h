@@ -9,7 +9,9 @@
 // a PID namespace it is the namespace's init: it arms PR_SET_PDEATHSIG(SIGKILL)
 // on the agent first. Then, as the profile asks: a network namespace with
 // only loopback (network "none"); a mount namespace with the profile's
-// file-system view and, with a PID namespace, a /proc of that namespace. With
+// file-system view and, with a PID namespace, a /proc of that namespace;
+// in every view /proc/sys, /sys and the cgroup file systems are read-only
+// and the host-only kernel files masked, whatever the profile. With
 // a PID namespace it forks the workload and executes zviz-init
 // (native/src/init/init.c), which reaps, forwards signals and reports the
 // workload's status; without one it is the workload itself.
@@ -54,7 +56,7 @@ struct SpawnRequest {
    * The file-system view. Host view: the agent's tree, with `mounts` made
    * read-only, writable (bound on themselves) or tmpfs. Allow-list view: an
    * empty read-only root holding only `mounts` (bound from the host), a /proc
-   * and a minimal /dev. Neither, no PID namespace: the agent's mount namespace.
+   * and a minimal /dev.
    */
   std::vector<MountStep> mounts;
   bool allow_list = false;
@@ -77,7 +79,7 @@ struct Spawned {
   UniqueFd listener;
   /** The agent's end of the bootstrap socket: EOF when execve succeeded, a report when it failed. */
   UniqueFd status;
-  /** The workload's mount namespace, when it has its own (the supervisor resolves paths in it). */
+  /** The workload's mount namespace (the supervisor resolves paths in it). */
   UniqueFd mount_ns;
   /** With a PID namespace: where zviz-init reports the workload's status (struct zviz_init_report). */
   UniqueFd exit_report;
