@@ -104,6 +104,8 @@ const EXEC = ['execve', 'execveat'];
 // Where a CI job writes: its workspace, the temporary directories, and the
 // objects it already holds (terminals, pipes, sockets reopened through /dev/stdout).
 const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm'];
+// A job's temporary directories are its own (empty at the start, gone at the end), not the host's.
+const CI_TMPFS = ['/tmp', '/var/tmp', '/dev/shm'];
 const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/pts', '/dev/ptmx', 'pipe:', 'socket:', 'anon_inode:'];
 
 // What `strict` shows of the host (an allow-list: nothing else exists in its
@@ -151,10 +153,10 @@ const profiles = {
     zviz: {
       description:
         'For CI jobs: builds and tests run normally; writes outside the workspace and temporary directories are ' +
-        'refused (by the broker for opens, by a read-only mount for everything else); every program started and ' +
-        'every network connection is logged.',
+        'refused (by the broker for opens, by a read-only mount for everything else); /tmp, /var/tmp and /dev/shm ' +
+        "are the job's own; every program started and every network connection is logged.",
       audit: true,
-      filesystem: { readOnly: ['/'], writable: CI_WRITABLE },
+      filesystem: { readOnly: ['/'], writable: ['${workspace}'], tmpfs: CI_TMPFS },
       broker: [
         {
           syscalls: OPEN,
@@ -182,7 +184,7 @@ const profiles = {
   strict: {
     zviz: {
       description:
-        'For untrusted code: sees only the workspace, the system\'s programs and libraries and a minimal /etc; ' +
+        "For untrusted code: sees only the workspace, the system's programs and libraries and a minimal /etc; " +
         'writes only to the workspace and a private /tmp; programs only from system directories and the ' +
         'workspace; no network (only loopback).',
       audit: true,

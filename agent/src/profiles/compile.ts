@@ -265,7 +265,11 @@ export function filesystemPlan(fs: NonNullable<Profile['zviz']>['filesystem'], w
   const mounts: MountStep[] = [];
   for (const kind of ['readOnly', 'writable', 'tmpfs'] as const) {
     for (const text of fs?.[kind] ?? []) {
-      mounts.push({ path: expandPathPrefix(text, workspace), kind });
+      const path = expandPathPrefix(text, workspace);
+      if (kind === 'tmpfs' && path === workspace) {
+        continue; // run from /tmp itself: an empty tmpfs would hide the very directory the workload works in
+      }
+      mounts.push({ path, kind });
     }
   }
   for (const step of mounts) {

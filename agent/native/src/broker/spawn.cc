@@ -45,6 +45,7 @@ enum Step : int32_t {
   kStepInit,
   kStepHandOver,
   kStepKernelFiles,
+  kStepIpc,
 };
 
 const char* StepName(int32_t step) {
@@ -68,6 +69,7 @@ const char* StepName(int32_t step) {
     case kStepInit: return "executing zviz-init";
     case kStepHandOver: return "handing the seccomp listener to the agent";
     case kStepKernelFiles: return "making /proc/sys, /sys and the cgroup file systems read-only";
+    case kStepIpc: return "mounting the IPC namespace's /dev/shm and /dev/mqueue";
     default: return "starting";
   }
 }
@@ -94,6 +96,7 @@ struct ChildMount {
   const char* path;
   const char* link_target;  // allow-list: the host path is a symlink to this; copied as a symlink
   MountStep::Kind kind;
+  bool under_tmpfs;  // host view: inside an earlier tmpfs step, so cloned before that tmpfs hides it
 };
 
 struct ChildPlan {
@@ -107,7 +110,7 @@ struct ChildPlan {
   size_t cgroup_count;
   const ChildMount* mounts;
   size_t mount_count;
-  int* trees;  // allow-list: one detached mount per entry (scratch, filled by the child)
+  int* trees;  // one detached mount per entry (allow-list; host view: inside a tmpfs), filled by the child
   bool allow_list;
   bool pid_ns;
   bool net_none;
@@ -245,14 +248,60 @@ void MountProc(int sock) {
   }
 }
 
+/**
+ * The host view's IPC file systems belong to the container's IPC namespace:
+ * POSIX shared memory (/dev/shm) is a tmpfs of its own, and a message queue
+ * file system (/dev/mqueue), where the host has one, is this namespace's.
+ */
+void PrivateIpcFiles(int sock) {
+  struct stat st;
+  if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+      mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+    ChildFail(sock, kStepIpc);
+  }
+  if (stat("/dev/mqueue", &st) == 0 && S_ISDIR(st.st_mode) &&
+      mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    ChildFail(sock, kStepIpc);
+  }
+}
+
 /** The host view: the agent's tree with the profile's read-only, writable and tmpfs paths. */
 void SetUpHostView(const ChildPlan& p, int sock) {
   if (p.pid_ns) {
     MountProc(sock);
   }
+  PrivateIpcFiles(sock);
+  // Paths inside a tmpfs of the view (a workspace under a private /tmp) are
+  // held before the tmpfs hides them, then attached inside it.
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const ChildMount& m = p.mounts[i];
+    p.trees[i] = -1;
+    if (!m.under_tmpfs) {
+      continue;
+    }
+    p.trees[i] = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, m.path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (p.trees[i] < 0 && errno != ENOENT) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
   for (size_t i = 0; i < p.mount_count; ++i) {
     const char* path = p.mounts[i].path;
     int rc = 0;
+    if (p.mounts[i].under_tmpfs) {
+      if (p.trees[i] >= 0) {
+        const bool ro = p.mounts[i].kind == MountStep::Kind::kReadOnly;
+        rc = SetAttr(p.trees[i], "", AT_EMPTY_PATH | AT_RECURSIVE, ro ? MOUNT_ATTR_RDONLY : 0, ro ? 0 : MOUNT_ATTR_RDONLY);
+        if (rc == 0) {
+          rc = Attach(p.trees[i], path);
+        }
+        close(p.trees[i]);
+      }
+      if (rc != 0) {
+        ChildFail(sock, kStepMounts);
+      }
+      continue;
+    }
     switch (p.mounts[i].kind) {
       case MountStep::Kind::kReadOnly:
         rc = ReadOnlyInPlace(path);
@@ -794,7 +843,14 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     if (step.path.empty() || step.path[0] != '/' || step.path.size() >= PATH_MAX) {
       return "mount paths must be absolute: " + step.path;
     }
-    ChildMount m = {step.path.c_str(), nullptr, step.kind};
+    ChildMount m = {step.path.c_str(), nullptr, step.kind, false};
+    for (size_t j = 0; j < i && step.kind != MountStep::Kind::kTmpfs; ++j) {
+      const std::string& outer = request.mounts[j].path;
+      if (request.mounts[j].kind == MountStep::Kind::kTmpfs && step.path.size() > outer.size() &&
+          step.path.compare(0, outer.size(), outer) == 0 && (outer == "/" || step.path[outer.size()] == '/')) {
+        m.under_tmpfs = true;  // a workspace under a private /tmp
+      }
+    }
     // The allow-list view keeps the host's symlinks (/lib -> usr/lib) as links.
     struct stat st;
     if (request.allow_list && step.kind != MountStep::Kind::kTmpfs && lstat(step.path.c_str(), &st) == 0 &&
@@ -892,7 +948,10 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = CLONE_PIDFD | (request.pid_namespace ? CLONE_NEWPID : 0);
+  // Every container has its own IPC namespace: System V IPC and POSIX message
+  // queues of the host (and of other containers) are out of reach, and what
+  // the workload makes ends with the container.
+  args.flags = CLONE_PIDFD | CLONE_NEWIPC | (request.pid_namespace ? CLONE_NEWPID : 0);
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   long pid = sys::Clone3(&args);

@@ -3,8 +3,8 @@
 // argv/envp, the mount plan, the cgroup descriptors. The children then only
 // make raw, async-signal-safe syscalls.
 //
-// The first process (clone3, with CLONE_NEWPID unless the container shares the
-// host's PID namespace) resets signal dispositions, calls setsid and joins the
+// The first process (clone3, with CLONE_NEWIPC, and CLONE_NEWPID unless the
+// container shares the host's PID namespace) resets signal dispositions, calls setsid and joins the
 // container's cgroups (v2 and v1, by writing "0" to their cgroup.procs). With
 // a PID namespace it is the namespace's init: it arms PR_SET_PDEATHSIG(SIGKILL)
 // on the agent first. Then, as the profile asks: a network namespace with
