@@ -1,20 +1,38 @@
 // Attack class: device nodes (attacks/devices.c): the host's devices under
-// /dev and nodes the workload makes itself with mknod (it has CAP_MKNOD).
-// The device cgroup lets a workload open only null, zero, full, random,
-// urandom, tty, console, ptmx and pts; `ci-runner` and `strict` also refuse,
-// by the broker, writes to any other device path.
+// /dev (the console, the host's terminals and screen contents among them),
+// nodes the workload makes itself with mknod, and device nodes lying in the
+// workspace (made there by the test beforehand, as a workload with CAP_MKNOD
+// on a host without a device cgroup could) and reached through a link.
+//
+// The container's device list (agent/src/cgroups/devices.ts) allows null,
+// zero, full, random, urandom, tty, ptmx and pts. The kernel's device cgroup
+// enforces it for the workload's own opens and mknod; the broker enforces it
+// for the opens it makes on the workload's behalf (EPERM, as the kernel),
+// judging the opened inode's device number, not its path. No built-in profile
+// grants CAP_MKNOD, so mknod of any device node is refused (EPERM);
+// `ci-runner` and `strict` also refuse, by rule, writes to other device paths.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { attackSuite, byProfile, matrix, outcomes } from './harness';
+import { attackSuite, byProfile, matrix, outcomes, Scratch } from './harness';
+
+const NO_MKNOD = 'errno EPERM (mknod)';
 
 function expected(profile: string): Record<string, string> {
   const cgroup = {
     'dev-null-write': 'ok',
     'dev-kmsg-write': 'errno EPERM',
     'dev-kmsg-read': 'errno EPERM',
-    // The host's console is on the device list (as in Docker, where it is the container's own).
-    'dev-console-write': 'ok',
+    // The node's console, not a console of the container's own: not on the list.
+    'dev-console-write': 'errno EPERM',
+    'dev-console-read': 'errno EPERM',
     'dev-tty0': 'errno EPERM',
+    'dev-tty1': 'errno EPERM',
+    'dev-ttyS0': 'errno EPERM',
+    'dev-vcs': 'errno EPERM',
+    'dev-vcsa': 'errno EPERM',
+    'dev-vcs-write': 'errno EPERM',
     'dev-kvm': 'errno EPERM',
     'dev-loop-control': 'errno EPERM',
     'dev-loop0': 'errno EPERM',
@@ -22,55 +40,71 @@ function expected(profile: string): Record<string, string> {
     'dev-btrfs-control': 'errno EPERM',
     'dev-cpu-dma-latency': 'errno EPERM',
     'dev-hwrng': 'errno EPERM',
-    'mknod-root-block-device': 'errno EPERM',
-    'mknod-mem': 'errno EPERM',
-    'mknod-kmsg': 'errno EPERM',
-    'mknod-null': 'ok',
+    'mknod-root-block-device': NO_MKNOD,
+    'mknod-mem': NO_MKNOD,
+    'mknod-kmsg': NO_MKNOD,
+    'mknod-null': NO_MKNOD,
+    'mknod-fifo': 'ok',
+    // Nodes in the workspace: the device is judged, wherever its node lies.
+    'planted-kmsg': 'errno EPERM',
+    'planted-mem': 'errno EPERM',
+    'planted-hwrng': 'errno EPERM',
+    'planted-loop0': 'errno EPERM',
+    'planted-console': 'errno EPERM',
+    'planted-null': 'ok',
+    'link-planted-kmsg-made': 'ok',
+    'link-planted-kmsg': 'errno EPERM',
   };
-  // Writes to other device paths are refused by the broker first.
+  // Writes to other device paths are refused by the broker's rules first.
   const brokered = {
     ...cgroup,
     'dev-kmsg-write': 'errno EACCES',
     'dev-console-write': 'errno EACCES',
     'dev-tty0': 'errno EACCES',
+    'dev-tty1': 'errno EACCES',
+    'dev-ttyS0': 'errno EACCES',
+    'dev-vcs-write': 'errno EACCES',
     'dev-kvm': 'errno EACCES',
     'dev-loop-control': 'errno EACCES',
     'dev-fuse': 'errno EACCES',
     'dev-btrfs-control': 'errno EACCES',
     'dev-cpu-dma-latency': 'errno EACCES',
   };
+  // strict's allow-list view has only the harmless devices: the others do not exist there.
+  const absent = ['dev-kmsg-read', 'dev-console-read', 'dev-vcs', 'dev-vcsa', 'dev-loop0', 'dev-hwrng'].map((name) => [
+    name,
+    'errno ENOENT',
+  ]);
   return byProfile(profile, {
     default: cgroup,
     observe: cgroup,
     'ci-runner': brokered,
-    strict: {
-      ...brokered,
-      // strict's allow-list view has only the harmless devices: the others do not exist there.
-      'dev-kmsg-read': 'errno ENOENT',
-      'dev-loop0': 'errno ENOENT',
-      'dev-hwrng': 'errno ENOENT',
-      // Its root is a tmpfs, whose device is no disk: a node made for it opens nothing.
-      'mknod-root-block-device': 'errno ENXIO',
-    },
+    strict: { ...brokered, ...Object.fromEntries(absent) },
   });
 }
 
-/**
- * Opens the broker makes itself are not subject to the workload's device
- * cgroup: these pass today and are reported (not asserted here until fixed).
- */
-const OPEN_FINDINGS: Record<string, string[]> = {
-  'ci-runner': ['mknod-kmsg'],
-  strict: ['mknod-mem', 'mknod-kmsg'],
-};
+/** Device nodes made in the workspace before the run: name, type, major, minor (whether the host has the device or not). */
+const PLANTED: Array<[string, 'c' | 'b', number, number]> = [
+  ['planted-kmsg', 'c', 1, 11],
+  ['planted-mem', 'c', 1, 1],
+  ['planted-hwrng', 'c', 10, 183],
+  ['planted-loop0', 'b', 7, 0],
+  ['planted-console', 'c', 5, 1],
+  ['planted-null', 'c', 1, 3],
+];
+
+function plant(scratch: Scratch): void {
+  for (const [name, type, major, minor] of PLANTED) {
+    execFileSync('mknod', ['-m', '0666', join(scratch.workspace, name), type, String(major), String(minor)]);
+  }
+}
 
 attackSuite('attack: device nodes', (suite) => {
   it.each(matrix())('%s (%s): no device beyond the allowed list is opened', async (profile, mode) => {
-    const run = await suite.run({ profile, mode, program: 'devices' });
+    const scratch = Scratch.create();
+    plant(scratch);
+    const run = await suite.run({ profile, mode, scratch, program: 'devices' });
     const want = expected(profile);
-    for (const name of OPEN_FINDINGS[profile] ?? []) {
-      delete want[name];
-    }
     expect(outcomes(run, Object.keys(want))).toEqual(want);
     // The host's disk is never read (the kernel here refuses even root; the broker must not do better).
     expect(run.results.get('root-disk-read')).toMatch(/^errno /);

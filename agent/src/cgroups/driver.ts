@@ -12,26 +12,12 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs
 import { dirname, join } from 'node:path';
 
 import { listDisks, type BlockDevice } from './block-devices';
+import { CONTAINER_DEVICES } from './devices';
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from './cgroup';
 import { sleep } from './cgroup';
 import type { CgroupLayout, V1Controller } from './detect';
 import { readKeyed, readNumber, readPids, readText, writeControl } from './files';
 import { CPU_PERIOD_US, cpuQuotaUs, type ResourceLimits } from './limits';
-
-/** Devices a workload may use (Docker's default list); everything else is refused by the kernel (v1 devices controller). */
-const ALLOWED_DEVICES = [
-  'c *:* m',
-  'b *:* m',
-  'c 1:3 rwm', // null
-  'c 1:5 rwm', // zero
-  'c 1:7 rwm', // full
-  'c 1:8 rwm', // random
-  'c 1:9 rwm', // urandom
-  'c 5:0 rwm', // tty
-  'c 5:1 rwm', // console
-  'c 5:2 rwm', // ptmx
-  'c 136:* rwm', // pts
-];
 
 const V1_USED: readonly V1Controller[] = ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices'];
 const V2_CONTROLLERS = ['memory', 'cpu', 'pids', 'io'];
@@ -204,14 +190,18 @@ class Cgroup implements ContainerCgroup {
     return disks;
   }
 
-  /** Devices outside the default list are refused by the kernel (v1); v2 would need a BPF device program. */
+  /**
+   * Devices outside the container's list (devices.ts) are refused by the
+   * kernel (v1), for opens and mknod; v2 would need a BPF device program (the
+   * broker applies the same list to the opens it makes, on every host).
+   */
   restrictDevices(): void {
     const devices = this.v1.devices;
     if (!devices) {
       return;
     }
     writeControl(join(devices, 'devices.deny'), 'a');
-    for (const rule of ALLOWED_DEVICES) {
+    for (const rule of CONTAINER_DEVICES) {
       writeControl(join(devices, 'devices.allow'), rule);
     }
   }

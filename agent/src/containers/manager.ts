@@ -15,6 +15,7 @@ import type { ContainerInfo, ContainerState } from '@zviz/shared/agent-api';
 
 import type { BrokerAddon, DecisionCounts, NativeContainer } from '../native/broker-addon';
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from '../cgroups/cgroup';
+import { CONTAINER_DEVICES } from '../cgroups/devices';
 import type { ResourceLimits } from '../cgroups/limits';
 import type { LoadedProfile } from '../profiles/profile';
 import type { NetworkMode, PidMode } from '../profiles/schema';
@@ -276,6 +277,7 @@ export class ContainerManager extends EventEmitter {
         cgroupV2: c.cgroup.v2Dir,
         cgroupV1Procs: [...c.cgroup.v1Procs],
         capabilities: compiled.capabilities,
+        devices: CONTAINER_DEVICES,
         waitKillableRecv: spec.waitKillableRecv ?? true,
         syncWakeUp: this.options.syncWakeUp ?? true,
         eventsAll: spec.eventsAll ?? false,

@@ -87,6 +87,8 @@ export interface SpawnOptions {
   cgroupV2?: string;
   cgroupV1Procs: string[];
   capabilities: string;
+  /** The container's device list (cgroups/devices.ts); the broker opens no other device node for it. */
+  devices: readonly string[];
   waitKillableRecv: boolean;
   syncWakeUp: boolean;
   eventsAll: boolean;

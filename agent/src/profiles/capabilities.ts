@@ -45,13 +45,18 @@ export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_CHECKPOINT_RESTORE: 40,
 };
 
-/** Docker's default capability set (moby's oci/caps/defaults.go). */
+/**
+ * Docker's default capability set (moby's oci/caps/defaults.go) without
+ * CAP_MKNOD, as Podman's: a workload makes no device nodes (a node of a host
+ * device would be a way around the device list for anything that opens it
+ * without the container's cgroup). A profile may grant it in zviz.capabilities;
+ * the device cgroup then still allows only nodes of the container's devices.
+ */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN',
   'CAP_DAC_OVERRIDE',
   'CAP_FSETID',
   'CAP_FOWNER',
-  'CAP_MKNOD',
   'CAP_NET_RAW',
   'CAP_SETGID',
   'CAP_SETUID',

@@ -1,7 +1,11 @@
-// Device nodes: the host's devices under /dev, and device nodes the workload
-// makes itself with mknod (it has CAP_MKNOD, as in Docker): the block device
-// of the root file system, /dev/mem, /dev/kmsg. The device cgroup allows
-// only null, zero, full, random, urandom, tty, console, ptmx and pts.
+// Device nodes: the host's devices under /dev (the console and the host's
+// terminals among them), and device nodes the workload makes itself with
+// mknod: the block device of the root file system, /dev/mem, /dev/kmsg,
+// /dev/null. The container's device list holds only null, zero, full,
+// random, urandom, tty, ptmx and pts, and no built-in profile grants
+// CAP_MKNOD. Nodes the test made in the workspace beforehand (planted-*,
+// as a workload that could mknod would have) and a link to one show that the
+// list judges the device an inode is, not its name, wherever it lies.
 #include "attack.h"
 
 #include <sys/stat.h>
@@ -67,7 +71,13 @@ int main(void) {
   try_open("dev-kmsg-write", "/dev/kmsg", O_WRONLY);
   try_open("dev-kmsg-read", "/dev/kmsg", O_RDONLY);
   try_open("dev-console-write", "/dev/console", O_WRONLY);
+  try_open("dev-console-read", "/dev/console", O_RDONLY);
   try_open("dev-tty0", "/dev/tty0", O_WRONLY);
+  try_open("dev-tty1", "/dev/tty1", O_WRONLY);
+  try_open("dev-ttyS0", "/dev/ttyS0", O_WRONLY);
+  try_open("dev-vcs", "/dev/vcs", O_RDONLY);
+  try_open("dev-vcsa", "/dev/vcsa", O_RDONLY);
+  try_open("dev-vcs-write", "/dev/vcs1", O_WRONLY);
   try_open("dev-kvm", "/dev/kvm", O_RDWR);
   try_open("dev-loop-control", "/dev/loop-control", O_RDWR);
   try_open("dev-loop0", "/dev/loop0", O_RDONLY);
@@ -79,5 +89,15 @@ int main(void) {
   try_made("mknod-mem", S_IFCHR, makedev(1, 1), O_RDONLY);
   try_made("mknod-kmsg", S_IFCHR, makedev(1, 11), O_WRONLY);
   try_made("mknod-null", S_IFCHR, makedev(1, 3), O_WRONLY);
+  try_made("mknod-fifo", S_IFIFO, 0, O_RDWR);
+  try_open("planted-kmsg", "planted-kmsg", O_WRONLY);
+  try_open("planted-mem", "planted-mem", O_RDONLY);
+  try_open("planted-hwrng", "planted-hwrng", O_RDONLY);
+  try_open("planted-loop0", "planted-loop0", O_RDONLY);
+  try_open("planted-console", "planted-console", O_WRONLY);
+  try_open("planted-null", "planted-null", O_WRONLY);
+  outcome("link-planted-kmsg-made", symlink("planted-kmsg", "link-planted-kmsg"));
+  try_open("link-planted-kmsg", "link-planted-kmsg", O_WRONLY);
+  unlink("link-planted-kmsg");
   return 0;
 }

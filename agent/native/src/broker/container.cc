@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "broker/devices.h"
 #include "broker/filter.h"
 #include "broker/kernel.h"
 #include "broker/plan.h"
@@ -242,6 +243,9 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   // Read before anything is spawned: a bad option must not leave a workload behind.
   std::vector<ExpectedRefusal> expected;
   if (auto e = ReadExpectedRefusals(o, &expected); !e.empty()) return fail(e);
+  // No list, no device: the broker opens no device node for the workload.
+  auto devices = std::make_shared<DeviceList>();
+  if (auto e = DeviceList::Parse(GetStrings(o, "devices"), devices.get()); !e.empty()) return fail(e);
 
   Spawned spawned;
   if (auto e = SpawnWorkload(request, &spawned); !e.empty()) return fail(e);
@@ -249,6 +253,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   SupervisorOptions sopts;
   sopts.label = label;
   sopts.policy = policy;
+  sopts.devices = std::move(devices);
   sopts.reference = std::make_shared<const BpfProgram>(std::move(compiled.reference));
   sopts.events_all = o.Get("eventsAll").ToBoolean().Value();
   sopts.capabilities = request.capabilities;

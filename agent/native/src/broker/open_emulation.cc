@@ -205,6 +205,16 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     Answer(result, EISDIR);  // as the kernel answers O_CREAT of an existing directory
     return;
   }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    bool read = false;
+    bool write = false;
+    DeviceAccess(flags, &read, &write);
+    if (devices_ == nullptr || !devices_->Allows(mode, object.st.rdev_major, object.st.rdev_minor, read, write)) {
+      // Judged before the open: opening a device can act (a watchdog arms, a tape rewinds).
+      Refuse(result, BrokerRefusal::kDevice, EPERM, "not on the container's device list");
+      return;
+    }
+  }
   if (S_ISCHR(mode) && object.st.rdev_major == 5 && object.st.rdev_minor == 0) {
     result->note = "no controlling terminal in the sandbox";
     Answer(result, ENXIO);

@@ -24,7 +24,9 @@
 // the resolved parent directory, so a link planted between check and use
 // cannot redirect the creation; a dangling final link is followed explicitly,
 // one hop at a time, each hop re-checked. /dev/tty (5:0) answers ENXIO:
-// sandboxed workloads have no controlling terminal.
+// sandboxed workloads have no controlling terminal. A device node the
+// container's device list does not allow is refused (EPERM) before it is
+// opened, judged by the inode's device number (devices.h).
 #pragma once
 
 #include <sys/types.h>
@@ -32,6 +34,7 @@
 #include <cstdint>
 #include <string>
 
+#include "broker/devices.h"
 #include "broker/path_resolver.h"
 #include "broker/policy.h"
 #include "broker/target.h"
@@ -65,6 +68,7 @@ enum class BrokerRefusal {
   kAgentEntry,   // the path names the agent's own /proc entries (or a task that cannot be told)
   kUnreachable,  // the workload made itself non-dumpable: its memory and /proc links are closed to the broker
   kUnsupported,  // an O_PATH descriptor cannot be installed (SECCOMP_IOCTL_NOTIF_ADDFD refuses it)
+  kDevice,       // a device node the container's device list does not allow (devices.h): EPERM, as the kernel
 };
 
 struct OpenResult {
@@ -90,6 +94,9 @@ class OpenEmulator {
    * filter refuses chroot), so its root is opened once.
    */
   OpenEmulator(const Policy& policy, int proc, bool can_set_umask, bool root_fixed);
+
+  /** The container's device list; until set, no device node is opened. */
+  void set_devices(const DeviceList* devices) { devices_ = devices; }
 
   /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
   bool Ready(std::string* why) const;
@@ -118,6 +125,7 @@ class OpenEmulator {
   int proc_;
   bool can_set_umask_;
   bool root_fixed_;
+  const DeviceList* devices_ = nullptr;
   UniqueFd own_fds_;  // this thread's /proc/thread-self/fd: names and reopens its own descriptors
   UniqueFd root_;     // the workload's root when root_fixed_
   WorkloadMounts mounts_;

@@ -62,6 +62,8 @@ struct SupervisorOptions {
   /** The workload's mount namespace: the supervisor thread joins it to resolve paths as the workload sees them. */
   std::shared_ptr<UniqueFd> mount_ns;
   std::vector<ExpectedRefusal> expected_refusals;
+  /** The container's device list: device nodes the broker may open for the workload (devices.h). */
+  std::shared_ptr<const DeviceList> devices;
 };
 
 class Supervisor {
