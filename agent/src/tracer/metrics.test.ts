@@ -164,6 +164,42 @@ describe('tracer metrics', () => {
     expect(find<ValueSample>(after, 'zviz_syscalls_total', { container_id: 'other' })?.value).toBe(10);
   });
 
+  it("keeps each series' labels object from one read to the next, and starts afresh for a cgroup that changed hands", () => {
+    // The registry keeps a rendered label block per labels object (metrics/render.ts).
+    const containers: Record<string, string> = { 1: 'c1' };
+    const m = metrics({}, containers);
+    const read = (n: number) =>
+      m.samples(snapshot([{ cgroup: 1n, metric: METRIC.dns, count: n, buckets: { 0: n } }], { 1: { 110: n } }));
+    const first = read(1);
+    const second = read(2);
+    const labelsOf = (out: Map<string, FamilySamples>, metric: string) => find<ValueSample>(out, metric, {})?.labels;
+    expect(labelsOf(second, 'zviz_syscalls_total')).toBe(labelsOf(first, 'zviz_syscalls_total'));
+    expect(labelsOf(second, 'zviz_dns_latency_seconds')).toBe(labelsOf(first, 'zviz_dns_latency_seconds'));
+    expect(find<ValueSample>(second, 'zviz_syscalls_total', {})?.value).toBe(2);
+    containers[1] = 'c9';
+    const moved = read(3);
+    expect(find<ValueSample>(moved, 'zviz_syscalls_total', {})?.labels).toEqual({
+      container_id: 'c9',
+      syscall: 'getppid',
+    });
+    expect(find<HistogramSample>(moved, 'zviz_dns_latency_seconds', {})?.labels).toEqual({ container_id: 'c9' });
+  });
+
+  it('folds a syscall label set into other whether or not its latency was timed in a read', () => {
+    // Room for nothing: every label set folds. A read with only a count, then one with a
+    // timed call too: other has the calls (2, then 5), then the timed call's bucket, never NaN.
+    const m = metrics({ series_limits: { syscalls: 0 } });
+    m.samples(snapshot([], { 1: { 110: 2 } }));
+    const out = m.samples(
+      snapshot([{ cgroup: 1n, metric: METRIC.syscall, sub: 110, sumNs: 2000, buckets: { 0: 1 } }], { 1: { 110: 5 } })
+    );
+    expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'other' })?.value).toBe(5);
+    const latency = find<HistogramSample>(out, 'zviz_syscall_latency_seconds', { container_id: 'other' });
+    expect(latency).toMatchObject({ count: 1, sum: 2e-6 });
+    expect(latency?.buckets.every((b) => Number.isFinite(b))).toBe(true);
+    expect(find<ValueSample>(out, 'zviz_series_overflow_total', { family: 'syscalls' })?.value).toBe(5);
+  });
+
   it('adds process_name only when configured', () => {
     const entries = [{ cgroup: 1n, metric: METRIC.syscall, sub: 110, comm: 'curl', count: 3, buckets: { 0: 3 } }];
     const off = metrics().samples(snapshot(entries));

@@ -41,6 +41,31 @@ export interface MetricsContext {
   bpfStatsEnabled(): boolean;
 }
 
+/** A row's key (for the series caps) and labels, the same objects at every read. */
+interface RowIdentity {
+  key: string;
+  labels: Labels;
+  /** The series cap's answer for the key, once asked; it holds until the cgroup is forgotten. */
+  admitted?: boolean;
+  /** A syscall row's values in the read numbered `read`. */
+  read?: number;
+  row?: IdentifiedRow;
+}
+
+interface IdentifiedRow extends Row {
+  identity: RowIdentity;
+}
+
+interface CgroupIdentity {
+  container: string;
+  /** `${cgroup}|`, printed once. */
+  prefix: string;
+  /** Syscall rows without a process name, by syscall number. */
+  syscalls: Array<RowIdentity | undefined>;
+  /** Every other row, by `${kind}|${sub}|${comm}`. */
+  others: Map<string, RowIdentity>;
+}
+
 type Kind =
   | 'syscall'
   | 'fs'
@@ -83,6 +108,16 @@ export class TracerMetrics {
   private readonly shapes: Record<Kind, RowShape>;
   private readonly histBuckets: number;
   private exported = new Map<TracerFamily, number>();
+  /**
+   * What stays the same for a traced cgroup from one read to the next: its
+   * container, and each row's key and labels. At a thousand containers a read
+   * has some 40,000 (cgroup, syscall) rows; building their keys (a bigint
+   * printed) and labels again at every scrape was most of its cost, and a
+   * labels object kept across scrapes also lets the registry reuse the label
+   * block it rendered for it (metrics/render.ts).
+   */
+  private readonly identities = new Map<bigint, CgroupIdentity>();
+  private reads = 0;
 
   constructor(private readonly ctx: MetricsContext) {
     for (const family of TRACER_FAMILIES) {
@@ -152,9 +187,25 @@ export class TracerMetrics {
 
   /** Forgets a cgroup's series (it is no longer traced). */
   forget(cgroup: bigint): void {
+    this.identities.delete(cgroup);
     for (const cap of this.caps.values()) {
       cap.forget(cgroup);
     }
+  }
+
+  /** A cgroup's identity, or undefined when it belongs to no container (any more). */
+  private identityOf(cgroup: bigint): CgroupIdentity | undefined {
+    const container = this.ctx.containerOf(cgroup);
+    if (container === undefined) {
+      this.identities.delete(cgroup);
+      return undefined;
+    }
+    let identity = this.identities.get(cgroup);
+    if (identity?.container !== container) {
+      identity = { container, prefix: `${cgroup}|`, syscalls: [], others: new Map() };
+      this.identities.set(cgroup, identity);
+    }
+    return identity;
   }
 
   samples(snapshot: NativeSnapshot): Map<string, FamilySamples> {
@@ -177,7 +228,9 @@ export class TracerMetrics {
       }
       const shape = this.shapes[kind];
       const cap = this.caps.get(family)!;
-      if (cap.admit(row.key, row.cgroup, seriesPerRow(shape))) {
+      const identity = row.identity;
+      identity.admitted ??= cap.admit(row.key, row.cgroup, seriesPerRow(shape));
+      if (identity.admitted) {
         exported.set(family, (exported.get(family) ?? 0) + emitRow(shape, row.labels, row.values, row.latest, sink));
       } else {
         cap.fold(kind, row.key, row.cgroup, row.values, shape.countIndex, row.latest);
@@ -197,40 +250,53 @@ export class TracerMetrics {
     return out as Map<string, FamilySamples>;
   }
 
-  private *rows(snapshot: NativeSnapshot): Generator<[Kind, Row]> {
+  private *rows(snapshot: NativeSnapshot): Generator<[Kind, IdentifiedRow]> {
     const { stats } = snapshot;
     const withComm = this.ctx.config.labels.process_name;
     const nb = this.histBuckets;
     // Syscall counts live in a dense per-cgroup array (or, with process
     // names, in the stats entries); their latencies in the stats entries.
-    const syscalls = new Map<string, Row>();
-    const syscallRow = (cgroup: bigint, nr: number, comm: string): Row | undefined => {
-      const key = `${cgroup}|${nr}|${comm}`;
-      let row = syscalls.get(key);
-      if (!row) {
-        const container = this.ctx.containerOf(cgroup);
-        if (container === undefined) {
-          return undefined;
-        }
+    const read = ++this.reads;
+    const syscalls: IdentifiedRow[] = [];
+    const syscallRow = (cgroup: bigint, identity: CgroupIdentity, nr: number, comm: string): IdentifiedRow => {
+      let id: RowIdentity | undefined;
+      if (comm === '') {
+        id = identity.syscalls[nr];
+      } else {
+        id = identity.others.get(`syscall|${nr}|${comm}`);
+      }
+      if (!id) {
         const labels: Record<string, string> = {
-          container_id: container,
+          container_id: identity.container,
           syscall: this.ctx.syscallNames[nr] ?? `syscall_${nr}`,
         };
         if (withComm) {
           labels.process_name = comm;
         }
-        row = { key, cgroup, labels, values: new Array<number>(3 + nb).fill(0) };
-        syscalls.set(key, row);
+        id = { key: `${identity.prefix}${nr}|${comm}`, labels };
+        if (comm === '') {
+          identity.syscalls[nr] = id;
+        } else {
+          identity.others.set(`syscall|${nr}|${comm}`, id);
+        }
       }
-      return row;
+      if (id.read !== read || !id.row) {
+        // Calls, timed calls, sum; the buckets only once a latency entry comes (most rows
+        // have none: the latency is sampled), which spares 21 numbers per row and read.
+        id.read = read;
+        id.row = { key: id.key, cgroup, labels: id.labels, values: [0, 0, 0], identity: id };
+        syscalls.push(id.row);
+      }
+      return id.row;
     };
     for (const { cgroupId, calls } of snapshot.syscallCounts) {
+      const identity = this.identityOf(cgroupId);
+      if (!identity) {
+        continue;
+      }
       for (let nr = 0; nr < calls.length; nr++) {
         if (calls[nr] > 0) {
-          const row = syscallRow(cgroupId, nr, '');
-          if (row) {
-            row.values[0] += calls[nr];
-          }
+          syscallRow(cgroupId, identity, nr, '').values[0] += calls[nr];
         }
       }
     }
@@ -246,56 +312,66 @@ export class TracerMetrics {
       const sum = v[base + 1];
       const bytes = v[base + 2];
       const latest = { ns: v[base + 3], at: v[base + 4] };
-      const buckets = Array.from(v.subarray(base + 5, base + 5 + nb));
+      // count, sum, then the buckets: a latency row's values (an index loop: Array.from of a
+      // subarray cost more than the rest of the read at a thousand containers).
+      const histogram = (): number[] => {
+        const values = new Array<number>(2 + nb);
+        values[0] = count;
+        values[1] = sum;
+        for (let b = 0; b < nb; b++) {
+          values[2 + b] = v[base + 5 + b];
+        }
+        return values;
+      };
 
+      const identity = this.identityOf(cgroup);
+      if (!identity) {
+        continue;
+      }
       if (metric === METRIC.syscall) {
-        const row = syscallRow(cgroup, sub, comm);
-        if (row) {
-          row.values[0] += count;
-          row.values[1] += buckets.reduce((a, b) => a + b, 0);
-          row.values[2] += sum;
-          for (let b = 0; b < nb; b++) {
-            row.values[3 + b] += buckets[b];
-          }
+        const row = syscallRow(cgroup, identity, sub, comm);
+        while (row.values.length < 3 + nb) {
+          row.values.push(0);
+        }
+        row.values[0] += count;
+        row.values[2] += sum;
+        for (let b = 0; b < nb; b++) {
+          row.values[1] += v[base + 5 + b];
+          row.values[3 + b] += v[base + 5 + b];
         }
         continue;
       }
-      const container = this.ctx.containerOf(cgroup);
-      if (container === undefined) {
-        continue;
-      }
-      const labels: Record<string, string> = { container_id: container };
-      const named = (kind: Kind, extra: Labels, values: number[], withLatest: boolean): [Kind, Row] => {
-        const all: Record<string, string> = { ...labels, ...extra };
-        if (withComm && comm && PROCESS_NAME_KINDS.has(kind)) {
-          all.process_name = comm;
+      const named = (kind: Kind, extra: Labels, values: number[], withLatest: boolean): [Kind, IdentifiedRow] => {
+        const part = `${kind}|${sub}|${comm}`;
+        let id = identity.others.get(part);
+        if (!id) {
+          const all: Record<string, string> = { container_id: identity.container, ...extra };
+          if (withComm && comm && PROCESS_NAME_KINDS.has(kind)) {
+            all.process_name = comm;
+          }
+          id = { key: `${kind}|${cgroup}|${sub}|${comm}`, labels: all };
+          identity.others.set(part, id);
         }
         return [
           kind,
-          {
-            key: `${kind}|${cgroup}|${sub}|${comm}`,
-            cgroup,
-            labels: all,
-            values,
-            latest: withLatest ? latest : undefined,
-          },
+          { key: id.key, cgroup, labels: id.labels, values, latest: withLatest ? latest : undefined, identity: id },
         ];
       };
       switch (metric) {
         case METRIC.fs:
           if (sub < FS_OPERATIONS.length) {
             const operation = FS_OPERATIONS[sub];
-            yield named('fs', { operation }, [count, sum, ...buckets], true);
+            yield named('fs', { operation }, histogram(), true);
             if (operation !== 'fsync') {
               yield named('fs_bytes', { operation }, [bytes, count], false);
             }
           }
           break;
         case METRIC.dns:
-          yield named('dns', {}, [count, sum, ...buckets], true);
+          yield named('dns', {}, histogram(), true);
           break;
         case METRIC.tcpConnect:
-          yield named('tcp_connect', {}, [count, sum, ...buckets], true);
+          yield named('tcp_connect', {}, histogram(), true);
           break;
         case METRIC.tcpState:
           if (sub >= 1 && sub <= TCP_STATES.length) {
@@ -304,7 +380,7 @@ export class TracerMetrics {
           }
           break;
         case METRIC.tcpRtt:
-          yield named('tcp_rtt', {}, [count, sum, ...buckets], true);
+          yield named('tcp_rtt', {}, histogram(), true);
           break;
         case METRIC.network:
           if (sub < DIRECTIONS.length) {
@@ -312,19 +388,19 @@ export class TracerMetrics {
           }
           break;
         case METRIC.cpuBlock:
-          yield named('cpu_block', {}, [count, sum, ...buckets], true);
+          yield named('cpu_block', {}, histogram(), true);
           break;
         case METRIC.blockIo:
           yield named(
             'block_io',
             { operation: BLOCK_OPERATIONS[Math.min(sub, BLOCK_OPERATIONS.length - 1)] },
-            [count, sum, ...buckets],
+            histogram(),
             false
           );
           break;
       }
     }
-    for (const row of syscalls.values()) {
+    for (const row of syscalls) {
       yield ['syscall', row];
     }
   }

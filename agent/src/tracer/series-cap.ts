@@ -24,6 +24,8 @@ export class SeriesCap {
   private readonly admitted = new Map<string, { cgroup: bigint; series: number }>();
   private readonly folded = new Map<string, Folded>();
   private readonly others = new Map<string, OtherRow>();
+  /** The keys admitted or folded for each cgroup. */
+  private readonly byCgroup = new Map<bigint, Set<string>>();
   private used = 0;
   private overflowed = 0;
 
@@ -38,6 +40,7 @@ export class SeriesCap {
       return false;
     }
     this.admitted.set(key, { cgroup, series });
+    this.keysOf(cgroup).add(key);
     this.used += series;
     return true;
   }
@@ -49,17 +52,35 @@ export class SeriesCap {
   fold(kind: string, key: string, cgroup: bigint, values: readonly number[], countIndex: number, latest?: Latest) {
     const before = this.folded.get(key)?.values;
     // A value below the last one means the kernel entry was recreated: all of it is new.
-    const reset = before !== undefined && values.some((v, i) => v < before[i]);
-    const other = this.others.get(kind) ?? { values: new Array<number>(values.length).fill(0) };
-    for (let i = 0; i < values.length; i++) {
-      other.values[i] += values[i] - (before && !reset ? before[i] : 0);
+    // A row may grow between reads (a syscall row gains its latency buckets): what it
+    // did not have before counts from zero.
+    const reset = before !== undefined && values.some((v, i) => v < (before[i] ?? 0));
+    const was = (i: number) => (before && !reset ? (before[i] ?? 0) : 0);
+    const other = this.others.get(kind) ?? { values: [] };
+    while (other.values.length < values.length) {
+      other.values.push(0);
     }
-    this.overflowed += values[countIndex] - (before && !reset ? before[countIndex] : 0);
+    for (let i = 0; i < values.length; i++) {
+      other.values[i] += values[i] - was(i);
+    }
+    this.overflowed += values[countIndex] - was(countIndex);
     if (latest && latest.at > 0 && (!other.latest || latest.at > other.latest.at)) {
       other.latest = latest;
     }
     this.others.set(kind, other);
+    if (!this.folded.has(key)) {
+      this.keysOf(cgroup).add(key);
+    }
     this.folded.set(key, { cgroup, values: [...values] });
+  }
+
+  private keysOf(cgroup: bigint): Set<string> {
+    let keys = this.byCgroup.get(cgroup);
+    if (!keys) {
+      keys = new Set();
+      this.byCgroup.set(cgroup, keys);
+    }
+    return keys;
   }
 
   otherRows(): ReadonlyMap<string, OtherRow> {
@@ -68,17 +89,17 @@ export class SeriesCap {
 
   /** Drops a cgroup's label sets; their budget is free again. */
   forget(cgroup: bigint): void {
-    for (const [key, entry] of this.admitted) {
-      if (entry.cgroup === cgroup) {
+    // Through the cgroup's own keys: with short jobs ending every second among
+    // tens of thousands of label sets, a scan of every key per removal added up.
+    for (const key of this.byCgroup.get(cgroup) ?? []) {
+      const entry = this.admitted.get(key);
+      if (entry) {
         this.admitted.delete(key);
         this.used -= entry.series;
       }
+      this.folded.delete(key);
     }
-    for (const [key, entry] of this.folded) {
-      if (entry.cgroup === cgroup) {
-        this.folded.delete(key);
-      }
-    }
+    this.byCgroup.delete(cgroup);
   }
 
   /** Observations folded into `other` since the agent started. */
