@@ -58,6 +58,15 @@ function status(pid: number, field: string): number {
   return Number(line?.split(/\s+/)[1] ?? NaN);
 }
 
+/**
+ * Nanoseconds the agent's main thread (its JavaScript) has run: with other jobs
+ * on the machine, a scrape's wall time includes the waits for a core, its CPU
+ * time does not.
+ */
+function mainThreadNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
@@ -117,6 +126,8 @@ interface ScrapeFigures {
   series: number;
   bytes: number;
   wallMs: number[];
+  /** The agent's main thread's CPU time while it answered (an upper bound: other work of that thread counts too). */
+  cpuMs: number[];
   renderMs: number[];
   lagMs: number;
   families: Map<string, { exported: number; limit: number; dropped: number }>;
@@ -131,18 +142,34 @@ function gauge(text: string, name: string): number[] {
     .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
 }
 
-async function scrapes(url: string, n: number): Promise<ScrapeFigures> {
+/**
+ * fetch, retried once after 100 ms when the connection fails: Node's fetch may reuse a
+ * pooled connection the agent is closing (its keep-alive timeout, 5 s).
+ */
+async function fetchOnce(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch {
+    await sleep(100);
+    return fetch(url);
+  }
+}
+
+async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigures> {
   const wallMs: number[] = [];
+  const cpuMs: number[] = [];
   const renderMs: number[] = [];
   let text = '';
   for (let i = 0; i < n; i++) {
     const started = process.hrtime.bigint();
-    const r = await fetch(`${url}/metrics`);
+    const cpuBefore = mainThreadNs(pid);
+    const r = await fetchOnce(`${url}/metrics`);
     text = await r.text();
+    cpuMs.push((mainThreadNs(pid) - cpuBefore) / 1e6);
     wallMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     await sleep(500);
     // The agent reports the previous render's duration.
-    const m = await (await fetch(`${url}/metrics`)).text();
+    const m = await (await fetchOnce(`${url}/metrics`)).text();
     renderMs.push((gauge(m, 'zviz_agent_scrape_duration_seconds')[0] ?? NaN) * 1000);
     await sleep(500);
   }
@@ -160,6 +187,7 @@ async function scrapes(url: string, n: number): Promise<ScrapeFigures> {
     series,
     bytes: Buffer.byteLength(text),
     wallMs,
+    cpuMs,
     renderMs,
     lagMs: (gauge(text, 'zviz_agent_event_loop_lag_seconds')[0] ?? NaN) * 1000,
     families,
@@ -261,7 +289,7 @@ async function main(): Promise<number> {
       timeoutMs: 120_000,
     });
     await sleep(5000);
-    const idle = await scrapes(agent.url, SCRAPES);
+    const idle = await scrapes(agent.url, agent.child.pid!, SCRAPES);
     const idleRss = status(agent.child.pid!, 'VmRSS') / 1024;
     const idleCpu = await cpuPercent(agent.child.pid!, 10_000);
     const idleRun = median(Array.from({ length: SHORT ? 2 : 5 }, () => runShort(agent!.socket, workspace)));
@@ -377,7 +405,7 @@ async function main(): Promise<number> {
     await sleep(SHORT ? 15_000 : 40_000);
 
     const pid = agent.child.pid!;
-    const loaded = await scrapes(agent.url, SCRAPES);
+    const loaded = await scrapes(agent.url, pid, SCRAPES);
     const cpu = await cpuPercent(pid, SHORT ? 5000 : 30_000);
     const rss = status(pid, 'VmRSS') / 1024;
     const hwm = status(pid, 'VmHWM') / 1024;
@@ -392,7 +420,9 @@ async function main(): Promise<number> {
     // Prometheus' view of the scrape.
     const promScrape = async (expr: string) => Number((await prom!.query(expr))[0]?.value?.[1] ?? NaN);
     const promDuration = await promScrape('max_over_time(scrape_duration_seconds{job="zviz"}[1m])');
-    const promSamples = await promScrape('scrape_samples_scraped{job="zviz"}');
+    const promSamples = await promScrape('max_over_time(scrape_samples_scraped{job="zviz"}[2m])');
+    const promUp = await promScrape('sum_over_time(up{job="zviz"}[2m])');
+    const promScrapes = await promScrape('count_over_time(up{job="zviz"}[2m])');
 
     // Through the datasource.
     const resource = async () => {
@@ -446,18 +476,27 @@ async function main(): Promise<number> {
         s.series,
         f1(s.bytes / 1024),
         `${f1(median(s.wallMs))} (${f1(percentile(s.wallMs, 95))})`,
+        `${f1(median(s.cpuMs))} (${f1(percentile(s.cpuMs, 95))})`,
         f1(median(s.renderMs)),
         f1(s.lagMs),
       ]);
     console.log('\n## The scrape\n');
     console.log(
-      line(['agent', 'series', 'KiB', 'GET /metrics median (p95) ms', 'render median ms', 'event-loop lag p99 ms'])
+      line([
+        'agent',
+        'series',
+        'KiB',
+        'GET /metrics median (p95) ms',
+        'main-thread CPU during it median (p95) ms',
+        'render median ms',
+        'event-loop lag p99 ms',
+      ])
     );
-    console.log(line(['---', '---', '---', '---', '---', '---']));
+    console.log(line(['---', '---', '---', '---', '---', '---', '---']));
     console.log(scrapeRow('no container (reference)', idle));
     console.log(scrapeRow(`${TOTAL} containers`, loaded));
     console.log(
-      `Prometheus: ${promSamples} samples a scrape, the slowest scrape in the last minute ${f1(promDuration * 1000)} ms`
+      `Prometheus (scrape timeout 5 s): ${promSamples} samples a scrape, the slowest scrape in the last minute ${f1(promDuration * 1000)} ms, ${promUp} of ${promScrapes} scrapes in the last 2 minutes succeeded`
     );
 
     console.log('\n## The series budget (families over their limit leave series out, and count them)\n');
@@ -500,6 +539,7 @@ async function main(): Promise<number> {
       series: idle.series,
       bytes: idle.bytes,
       scrapeMs: median(idle.wallMs),
+      scrapeCpuMs: median(idle.cpuMs),
       renderMs: median(idle.renderMs),
       lagMs: idle.lagMs,
       rssMiB: idleRss,
@@ -514,9 +554,15 @@ async function main(): Promise<number> {
       series: loaded.series,
       bytes: loaded.bytes,
       scrapeMs: { median: median(loaded.wallMs), p95: percentile(loaded.wallMs, 95) },
+      scrapeCpuMs: { median: median(loaded.cpuMs), p95: percentile(loaded.cpuMs, 95) },
       renderMs: median(loaded.renderMs),
       lagMs: loaded.lagMs,
-      prometheus: { samples: promSamples, slowestScrapeMs: promDuration * 1000 },
+      prometheus: {
+        samples: promSamples,
+        slowestScrapeMs: promDuration * 1000,
+        scrapesOk: promUp,
+        scrapes: promScrapes,
+      },
       families: Object.fromEntries(loaded.families),
       rssMiB: rss,
       peakRssMiB: hwm,
@@ -533,6 +579,20 @@ async function main(): Promise<number> {
       `\nagent stopped (every container removed) in ${f1(stopMs / 1000)} s; load average ${loadavg().map(f1).join(' ')}`
     );
     (results.loaded as Record<string, unknown>).stopMs = stopMs;
+  } catch (error) {
+    // Whatever broke, say what the agent said (its log is removed with the run's directory).
+    const exit = agent?.child.exitCode ?? agent?.child.signalCode;
+    console.error(
+      `bench:containers failed; the agent ${exit === null || exit === undefined ? 'was running' : `had exited (${exit})`}`
+    );
+    for (const name of ['loaded.log', 'idle.log']) {
+      try {
+        console.error(`--- the end of ${name}\n${readFileSync(join(dir, name), 'utf8').slice(-4000)}`);
+      } catch {
+        // not written
+      }
+    }
+    throw error;
   } finally {
     client?.close();
     if (plugin) {
