@@ -21,6 +21,7 @@
 // BENCH_JSON=FILE writes every figure as JSON.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -143,16 +144,22 @@ function gauge(text: string, name: string): number[] {
 }
 
 /**
- * fetch, retried once after 100 ms when the connection fails: Node's fetch may reuse a
- * pooled connection the agent is closing (its keep-alive timeout, 5 s).
+ * A GET on a connection of its own, read to the end. Every client of this
+ * benchmark shares 127.0.0.1, and the agent closes a client's oldest idle
+ * keep-alive connections past its per-client limit (docs/agent.md): a pooled
+ * connection could be gone when reused, and the measurement would be of the
+ * retry. A loopback connect costs well under a millisecond.
  */
-async function fetchOnce(url: string): Promise<Response> {
-  try {
-    return await fetch(url);
-  } catch {
-    await sleep(100);
-    return fetch(url);
-  }
+function getText(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigures> {
@@ -163,13 +170,12 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
   for (let i = 0; i < n; i++) {
     const started = process.hrtime.bigint();
     const cpuBefore = mainThreadNs(pid);
-    const r = await fetchOnce(`${url}/metrics`);
-    text = await r.text();
+    text = (await getText(`${url}/metrics`)).text;
     cpuMs.push((mainThreadNs(pid) - cpuBefore) / 1e6);
     wallMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     await sleep(500);
     // The agent reports the previous render's duration.
-    const m = await (await fetchOnce(`${url}/metrics`)).text();
+    const m = (await getText(`${url}/metrics`)).text;
     renderMs.push((gauge(m, 'zviz_agent_scrape_duration_seconds')[0] ?? NaN) * 1000);
     await sleep(500);
   }
@@ -375,7 +381,7 @@ async function main(): Promise<number> {
       }
     }
     const list = async () =>
-      ((await (await fetch(`${agent!.url}/api/v1/containers`)).json()) as { containers: Array<{ state: string }> })
+      (JSON.parse((await getText(`${agent!.url}/api/v1/containers`)).text) as { containers: Array<{ state: string }> })
         .containers;
     await waitFor(
       `${TOTAL} containers`,
@@ -618,6 +624,9 @@ main().then(
   (code) => process.exit(code),
   (error: Error) => {
     console.error(error.stack ?? error.message);
+    if (error.cause) {
+      console.error('cause:', error.cause);
+    }
     process.exit(1);
   }
 );
