@@ -5,9 +5,9 @@ import { Alert, Badge, Button, Field, Stack, Text, useStyles2 } from '@grafana/u
 import React, { useState } from 'react';
 
 import { ALERT_TEMPLATES } from '../alerts/templates';
-import { useAppSettings } from '../api/AppSettingsContext';
+import { useAppSettings } from '../hooks/useAppSettings';
 import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
-import { useLoad } from '../api/useRefresh';
+import { useLoad } from '../hooks/useLoad';
 import { testIds } from '../testIds';
 import { apiErrorMessage, installedRules, installTemplates } from './alertRules';
 

@@ -4,9 +4,10 @@ import { getBackendSrv, PluginPage } from '@grafana/runtime';
 import { Alert, Badge, type BadgeColor, LinkButton, useStyles2 } from '@grafana/ui';
 import React from 'react';
 
-import { useAppSettings } from '../api/AppSettingsContext';
-import { promql, runQueries } from '../api/query';
-import { useLoad, useRollingRange } from '../api/useRefresh';
+import { useAppSettings } from '../hooks/useAppSettings';
+import { promql, runQueries } from './queries';
+import { useLoad } from '../hooks/useLoad';
+import { useRollingRange } from '../hooks/useRollingRange';
 import { testIds } from '../testIds';
 import { type ContainersResource, RESOURCE_CONTAINERS } from '@zviz/shared/resources';
 import { dashboardUrl, DASHBOARDS } from '../settings';

@@ -10,11 +10,12 @@ import { getBackendSrv, PluginPage } from '@grafana/runtime';
 import { Combobox, InlineField, InlineFieldRow, MultiCombobox, RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import React, { useRef, useState } from 'react';
 
-import { useAppSettings } from '../api/AppSettingsContext';
+import { useAppSettings } from '../hooks/useAppSettings';
 import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
-import { runQueries } from '../api/query';
-import { useLoad, useRollingRange } from '../api/useRefresh';
-import { useWidth } from '../api/useWidth';
+import { runQueries } from './queries';
+import { useLoad } from '../hooks/useLoad';
+import { useRollingRange } from '../hooks/useRollingRange';
+import { useWidth } from '../hooks/useWidth';
 import { testIds } from '../testIds';
 import { DecisionsPanel } from '../panels/decisions/components/DecisionsPanel';
 import { type DecisionsPanelOptions, defaultOptions } from '../panels/decisions/types';

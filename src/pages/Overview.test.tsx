@@ -1,7 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import React from 'react';
 
-import { AppSettingsContext } from '../api/AppSettingsContext';
+import { AppSettingsContext } from '../hooks/useAppSettings';
 import { DEFAULT_SETTINGS } from '../settings';
 import { dsQuery, instantFrame, mockBackend, type MockBackend } from '../../test/support/frontend/backend';
 import Overview from './Overview';

@@ -4,9 +4,10 @@ import { PluginPage } from '@grafana/runtime';
 import { Alert, LinkButton, useStyles2 } from '@grafana/ui';
 import React from 'react';
 
-import { useAppSettings } from '../api/AppSettingsContext';
-import { lastValues, promql, runQueries, scalar } from '../api/query';
-import { useLoad, useRollingRange } from '../api/useRefresh';
+import { useAppSettings } from '../hooks/useAppSettings';
+import { lastValues, promql, runQueries, scalar } from './queries';
+import { useLoad } from '../hooks/useLoad';
+import { useRollingRange } from '../hooks/useRollingRange';
 import { type Health, StatCard } from './StatCard';
 import { testIds } from '../testIds';
 import { CONTAINER_STATES } from '@zviz/shared/agent-api';

@@ -2,7 +2,7 @@
 // one row per container.
 import type { DataFrame } from '@grafana/data';
 
-import { lastValues } from '../api/query';
+import { lastValues } from './queries';
 import type { ContainersResource } from '@zviz/shared/resources';
 
 export const ALERT_LEVELS = ['none', 'warning', 'critical', 'emergency'] as const;

@@ -3,7 +3,7 @@ import { LoadingPlaceholder } from '@grafana/ui';
 import React, { Suspense } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
 
-import { AppSettingsContext } from '../../api/AppSettingsContext';
+import { AppSettingsContext } from '../../hooks/useAppSettings';
 import { ROUTES } from '../../constants';
 import { type ZVizAppSettings, withDefaults } from '../../settings';
 

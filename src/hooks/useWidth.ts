@@ -1,3 +1,5 @@
+// The rendered width of an element, for layouts that depend on it (the
+// decisions page sizes its panel by it).
 import { useEffect, useState, type RefObject } from 'react';
 
 /** Width of an element, followed with a ResizeObserver. */

@@ -1,22 +1,6 @@
-import { dateTime, type TimeRange } from '@grafana/data';
-import { useEffect, useMemo, useState } from 'react';
-
-/** A time range ending now that moves forward every `seconds` (never when 0); `tick` changes with it. */
-export function useRollingRange(minutes: number, seconds: number): { range: TimeRange; tick: number } {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!seconds) {
-      return;
-    }
-    const timer = setInterval(() => setNow(Date.now()), seconds * 1000);
-    return () => clearInterval(timer);
-  }, [seconds]);
-  const range = useMemo(
-    () => ({ from: dateTime(now - minutes * 60_000), to: dateTime(now), raw: { from: `now-${minutes}m`, to: 'now' } }),
-    [now, minutes]
-  );
-  return { range, tick: now };
-}
+// A page's asynchronous load (its queries) as React state: value, error and
+// whether a newer load is under way.
+import { useEffect, useState } from 'react';
 
 /** Runs `load` whenever `key` changes; keeps the previous value while reloading. */
 export function useLoad<T>(load: () => Promise<T>, key: string): { value?: T; error?: string; loading: boolean } {

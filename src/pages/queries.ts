@@ -7,7 +7,6 @@ import { lastValueFrom } from 'rxjs';
 import { ZVIZ_DATASOURCE_TYPE } from '@zviz/shared/plugin-ids';
 import type { ZVizQuery } from '@zviz/shared/query';
 
-
 export interface QueryResult {
   frames: DataFrame[];
   /** Error messages by refId. */

@@ -1,3 +1,5 @@
+// The app's settings (jsonData of the app plugin) for every page below the
+// app shell, which provides them.
 import { createContext, useContext } from 'react';
 
 import { DEFAULT_SETTINGS, type ZVizAppSettings } from '../settings';
