@@ -9,6 +9,7 @@ import { promql, runQueries } from './queries';
 import { useLoad } from '../hooks/useLoad';
 import { useRollingRange } from '../hooks/useRollingRange';
 import { testIds } from '../testIds';
+import { CONTAINER_INFO, CONTAINER_RESTARTS_TOTAL, CONTAINER_UPTIME_SECONDS } from '@zviz/shared/metric-names';
 import { type ContainersResource, RESOURCE_CONTAINERS } from '@zviz/shared/resources';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 import { ALERT_LEVELS, containerRows } from './containerRows';
@@ -27,9 +28,9 @@ const STATE_COLORS: Record<string, BadgeColor> = {
 const LEVEL_COLORS: BadgeColor[] = ['green', 'orange', 'red', 'red'];
 
 export const containerQueries = [
-  promql('info', 'zviz_container_info'),
-  promql('uptime', 'zviz_container_uptime_seconds'),
-  promql('restarts', 'increase(zviz_container_restarts_total[1h])'),
+  promql('info', CONTAINER_INFO),
+  promql('uptime', CONTAINER_UPTIME_SECONDS),
+  promql('restarts', `increase(${CONTAINER_RESTARTS_TOTAL}[1h])`),
   promql('memory', 'zviz_memory_usage_bytes'),
   promql('utilization', 'zviz_resource_utilization_ratio'),
   promql('alert', 'zviz_resource_alert_level'),

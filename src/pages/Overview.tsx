@@ -10,6 +10,13 @@ import { useLoad } from '../hooks/useLoad';
 import { useRollingRange } from '../hooks/useRollingRange';
 import { type Health, StatCard } from './StatCard';
 import { testIds } from '../testIds';
+import {
+  BROKER_INFLIGHT,
+  BROKER_LATENCY_SECONDS,
+  BROKER_REQUESTS_TOTAL,
+  COMPONENT_READY,
+  CONTAINERS_BY_STATE,
+} from '@zviz/shared/metric-names';
 import { CONTAINER_STATES } from '@zviz/shared/agent-api';
 import { dashboardUrl, DASHBOARDS } from '../settings';
 
@@ -24,16 +31,13 @@ export function overviewQueries(agentJob: string) {
   return [
     promql('up', `sum(up{job=${job}})`),
     promql('targets', `count(up{job=${job}})`),
-    promql('brokersReady', 'sum(zviz_component_ready{component="broker"})'),
-    promql('brokers', 'count(zviz_component_ready{component="broker"})'),
-    promql('inflight', 'sum(zviz_broker_inflight)'),
-    promql(
-      'p99',
-      'max(histogram_quantile(0.99, sum by (instance, le) (rate(zviz_broker_latency_seconds_bucket[5m]))))'
-    ),
+    promql('brokersReady', `sum(${COMPONENT_READY}{component="broker"})`),
+    promql('brokers', `count(${COMPONENT_READY}{component="broker"})`),
+    promql('inflight', `sum(${BROKER_INFLIGHT})`),
+    promql('p99', `max(histogram_quantile(0.99, sum by (instance, le) (rate(${BROKER_LATENCY_SECONDS}_bucket[5m]))))`),
     promql('denials', 'sum(rate(zviz_security_denials_total[5m]))'),
-    promql('requests', 'sum(rate(zviz_broker_requests_total[5m]))'),
-    promql('states', 'sum by (state) (zviz_containers_by_state)'),
+    promql('requests', `sum(rate(${BROKER_REQUESTS_TOTAL}[5m]))`),
+    promql('states', `sum by (state) (${CONTAINERS_BY_STATE})`),
   ];
 }
 

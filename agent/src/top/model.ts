@@ -10,6 +10,15 @@ import {
   type DecisionEvent,
   type HealthReport,
 } from '@zviz/shared/agent-api';
+import {
+  BROKER_DECISIONS_TOTAL,
+  BROKER_ERRORS_TOTAL,
+  BROKER_EVENTS_DROPPED_TOTAL,
+  BROKER_INFLIGHT,
+  BROKER_LATENCY_SECONDS,
+  BROKER_REQUESTS_TOTAL,
+  CONTAINER_UPTIME_SECONDS,
+} from '@zviz/shared/metric-names';
 
 import { bucketDelta, quantile, type Exposition } from './exposition';
 
@@ -138,7 +147,7 @@ function count(now: number, before: number | undefined, seconds: number | undefi
 
 function decisionsBySyscall(metrics: Exposition): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
-  for (const s of metrics.series('zviz_broker_decisions_total')) {
+  for (const s of metrics.series(BROKER_DECISIONS_TOTAL)) {
     const syscall = s.labels.syscall ?? '';
     const decision = s.labels.decision ?? '';
     const row = out.get(syscall) ?? new Map<string, number>();
@@ -213,7 +222,7 @@ function containerRows(
       .map((s) => s.value);
     const started = c.started_at ? Date.parse(c.started_at) : NaN;
     const uptime =
-      metrics?.value('zviz_container_uptime_seconds', id) ??
+      metrics?.value(CONTAINER_UPTIME_SECONDS, id) ??
       (c.state === 'running' && Number.isFinite(started) ? Math.max(0, (at - started) / 1000) : undefined);
     return {
       id: c.id,
@@ -281,14 +290,14 @@ export function buildView(
         ? undefined
         : count(now, before ? (before.value(family, labels) ?? 0) : undefined, seconds);
     };
-    view.broker.inflight = metrics.value('zviz_broker_inflight');
-    view.broker.requests = counter('zviz_broker_requests_total');
-    view.broker.errors = counter('zviz_broker_errors_total');
-    view.broker.eventsDropped = metrics.value('zviz_broker_events_dropped_total');
-    const latency = metrics.histogram('zviz_broker_latency_seconds');
+    view.broker.inflight = metrics.value(BROKER_INFLIGHT);
+    view.broker.requests = counter(BROKER_REQUESTS_TOTAL);
+    view.broker.errors = counter(BROKER_ERRORS_TOTAL);
+    view.broker.eventsDropped = metrics.value(BROKER_EVENTS_DROPPED_TOTAL);
+    const latency = metrics.histogram(BROKER_LATENCY_SECONDS);
     if (latency) {
       view.broker.p99All = quantile(0.99, latency.buckets);
-      const prior = before?.histogram('zviz_broker_latency_seconds');
+      const prior = before?.histogram(BROKER_LATENCY_SECONDS);
       const delta = prior ? bucketDelta(prior.buckets, latency.buckets) : undefined;
       view.broker.p99Recent = delta ? quantile(0.99, delta) : undefined;
     }
@@ -303,7 +312,7 @@ export function buildView(
     view.syscalls = sortSyscalls(syscallRows(metrics, before, seconds), options.syscallSort);
     if (view.syscalls.length === 0) {
       // A running broker counts its requests from 0; decisions have series only once made.
-      view.syscallsNote = metrics.has('zviz_broker_requests_total')
+      view.syscallsNote = metrics.has(BROKER_REQUESTS_TOTAL)
         ? 'no decisions yet'
         : `no broker decisions exported (broker ${view.broker.status})`;
     }

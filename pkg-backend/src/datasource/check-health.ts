@@ -5,6 +5,7 @@
 // not what is wrong; an agent Prometheus reaches and the data source does not
 // (a firewall, credentials, the scheme) does.
 import type { HealthReport } from '@zviz/shared/agent-api';
+import { BUILD_INFO } from '@zviz/shared/metric-names';
 
 import type { UpstreamCall } from '../clients/call';
 import { UpstreamError } from '../clients/upstream-error';
@@ -61,16 +62,16 @@ export async function checkHealth(instance: ZVizInstance, call: UpstreamCall): P
     const client = instance.prometheus;
     prometheus = { url: instance.settings.prometheus!.url, ok: false };
     try {
-      const answer = await client.query('zviz_build_info', undefined, call);
+      const answer = await client.query(BUILD_INFO, undefined, call);
       const count = answer.data.resultType === 'vector' ? answer.data.result.length : 0;
       prometheus.agentsReporting = count;
       if (count === 0) {
-        prometheus.error = 'no zviz_build_info series: Prometheus does not scrape any ZViz agent (yet)';
+        prometheus.error = `no ${BUILD_INFO} series: Prometheus does not scrape any ZViz agent (yet)`;
         problems.prometheus.push(`${client.name}: ${prometheus.error}`);
       } else {
         prometheus.ok = true;
         notes.prometheus.push(
-          `${client.name}: OK, ${count} agent${count === 1 ? '' : 's'} report${count === 1 ? 's' : ''} zviz_build_info`
+          `${client.name}: OK, ${count} agent${count === 1 ? '' : 's'} report${count === 1 ? 's' : ''} ${BUILD_INFO}`
         );
       }
     } catch (error) {

@@ -16,6 +16,7 @@ import {
   RESOURCE_SYSCALLS,
   type SyscallsResource,
 } from '@zviz/shared/resources';
+import { CONTAINER_INFO } from '@zviz/shared/metric-names';
 
 import type { UpstreamCall } from '../clients/call';
 import type { ErrorSource } from '../sdk/types';
@@ -131,7 +132,7 @@ async function profiles(
   const names = new Set<string>();
   const errors: AgentFailures['errors'] = [];
   const fromPrometheus = instance.prometheus
-    ? instance.prometheus.labelValues('profile', ['zviz_container_info'], timeRange(params), call).then(
+    ? instance.prometheus.labelValues('profile', [CONTAINER_INFO], timeRange(params), call).then(
         (values) => values.forEach((v) => names.add(v)),
         (error: Error) => errors.push({ agent: '', error: error.message })
       )

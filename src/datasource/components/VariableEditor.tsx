@@ -2,6 +2,7 @@ import type { QueryEditorProps } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
 
+import { BUILD_INFO } from '@zviz/shared/metric-names';
 import type { ZVizQuery } from '@zviz/shared/query';
 import type { ZVizDataSource } from '../datasource';
 import { VARIABLE_KINDS, type VariableKind, type ZVizOptions, type ZVizVariableQuery } from '../types';
@@ -68,7 +69,7 @@ export function VariableEditor({ query, onChange }: Props) {
           <InlineField label="Series" labelWidth={10} grow tooltip="Only label values of these series">
             <Input
               aria-label="Series selector"
-              placeholder="zviz_build_info"
+              placeholder={BUILD_INFO}
               value={match}
               onChange={(e) => setMatch(e.currentTarget.value)}
               onBlur={() => save()}

@@ -1,6 +1,7 @@
 import { FieldConfigProperty, PanelPlugin, type SelectableValue, ThresholdsMode } from '@grafana/data';
 
 import { DECISIONS } from '@zviz/shared/agent-api';
+import { BROKER_DECISIONS_TOTAL } from '@zviz/shared/metric-names';
 import { AuditDatasourceEditor } from './components/AuditDatasourceEditor';
 import { DecisionsPanel } from './components/DecisionsPanel';
 import { type DecisionsPanelOptions, defaultOptions } from './types';
@@ -119,8 +120,7 @@ export const plugin = new PanelPlugin<DecisionsPanelOptions>(DecisionsPanel)
       .addSelect({
         path: 'inputKind',
         name: 'Series values are',
-        description:
-          'For Prometheus series: raw counters (zviz_broker_decisions_total), rates (rate()), or counts (increase()). Auto decides from the metric name and query.',
+        description: `For Prometheus series: raw counters (${BROKER_DECISIONS_TOTAL}), rates (rate()), or counts (increase()). Auto decides from the metric name and query.`,
         defaultValue: defaultOptions.inputKind,
         category: ['Data'],
         settings: {

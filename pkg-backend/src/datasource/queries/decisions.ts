@@ -14,6 +14,7 @@ import {
   TOTAL_FIELD,
   VALUE_FIELD,
 } from '@zviz/shared/frames';
+import { BROKER_DECISIONS_TOTAL, BROKER_LATENCY_SECONDS } from '@zviz/shared/metric-names';
 
 import type { PromMatrixSeries } from '../../clients/prometheus';
 import {
@@ -32,8 +33,8 @@ import { sampleValue } from './series';
 
 type DecisionsModel = Extract<ParsedQuery, { type: 'decisions' }>['model'];
 
-export const DECISIONS_METRIC = 'zviz_broker_decisions_total';
-export const LATENCY_BUCKETS_METRIC = 'zviz_broker_latency_seconds_bucket';
+export const DECISIONS_METRIC = BROKER_DECISIONS_TOTAL;
+export const LATENCY_BUCKETS_METRIC = `${BROKER_LATENCY_SECONDS}_bucket`;
 
 /** Sparklines need few points; more would only cost transfer. */
 const TREND_POINTS = 60;

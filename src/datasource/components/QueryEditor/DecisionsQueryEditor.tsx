@@ -2,6 +2,7 @@ import { InlineField, InlineFieldRow, Input, MultiCombobox, RadioButtonGroup } f
 import React, { useState } from 'react';
 
 import { DECISIONS } from '@zviz/shared/agent-api';
+import { BROKER_DECISIONS_TOTAL } from '@zviz/shared/metric-names';
 import type { DecisionsQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, type TypedProps } from './props';
 import { selectorError } from './selectorError';
@@ -74,7 +75,7 @@ export function DecisionsQueryEditor({ query, onChange, onRunQuery, datasource }
           label="Label matchers"
           labelWidth={LABEL_WIDTH}
           grow
-          tooltip="Extra PromQL label matchers for zviz_broker_decisions_total"
+          tooltip={`Extra PromQL label matchers for ${BROKER_DECISIONS_TOTAL}`}
           invalid={Boolean(invalid)}
           error={invalid}
         >

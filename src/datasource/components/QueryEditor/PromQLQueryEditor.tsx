@@ -3,6 +3,7 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { InlineField, InlineFieldRow, InlineSwitch, Input, TextArea, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 
+import { BROKER_DECISIONS_TOTAL } from '@zviz/shared/metric-names';
 import type { PromQLQuery } from '@zviz/shared/query';
 import { LABEL_WIDTH, type TypedProps } from './props';
 
@@ -27,7 +28,7 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery }: TypedProps<Pr
             aria-label="PromQL expression"
             className={styles.code}
             rows={3}
-            placeholder="sum by (decision) (rate(zviz_broker_decisions_total[$__rate_interval]))"
+            placeholder={`sum by (decision) (rate(${BROKER_DECISIONS_TOTAL}[$__rate_interval]))`}
             value={expr}
             onChange={(e) => setExpr(e.currentTarget.value)}
             onBlur={() => expr !== query.expr && commit({ expr })}

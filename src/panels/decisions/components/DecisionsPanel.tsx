@@ -4,6 +4,8 @@ import { PanelDataErrorView } from '@grafana/runtime';
 import { Alert, useStyles2 } from '@grafana/ui';
 import React, { useCallback, useMemo, useState } from 'react';
 
+import { BROKER_DECISIONS_TOTAL } from '@zviz/shared/metric-names';
+
 import { buildMatrix } from '../data/matrix';
 import { buildView, type DisplayMode, type SortKey } from '../data/view';
 import { type DecisionsPanelOptions, defaultOptions } from '../types';
@@ -85,7 +87,7 @@ function PanelBody({ id, data, options, fieldConfig, width, height, timeRange }:
       errors.length > 0
         ? errors.map((e) => e.message ?? 'query failed').join('; ')
         : data.series.length > 0
-          ? `No syscall decisions in the result. ${matrix.warnings.join(' ')} Use the ZViz datasource's Decisions query, or Prometheus series of zviz_broker_decisions_total with syscall and decision labels.`
+          ? `No syscall decisions in the result. ${matrix.warnings.join(' ')} Use the ZViz datasource's Decisions query, or Prometheus series of ${BROKER_DECISIONS_TOTAL} with syscall and decision labels.`
           : undefined;
     return <PanelDataErrorView panelId={id} data={data} fieldConfig={fieldConfig} needsStringField message={reason} />;
   }
