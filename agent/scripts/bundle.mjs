@@ -58,7 +58,11 @@ const VALIDATORS = [
     descriptor: 'PROFILE_VALIDATION',
     fn: 'profileSchemaValidator',
   },
-  { file: join(root, 'src/config/schema-validator.ts'), descriptor: 'CONFIG_VALIDATION', fn: 'configSchemaValidator' },
+  {
+    file: join(root, 'src/assembly/schema-validator.ts'),
+    descriptor: 'CONFIG_VALIDATION',
+    fn: 'configSchemaValidator',
+  },
 ];
 
 async function descriptorOf(entry) {

@@ -1,13 +1,16 @@
-import type { Config } from './config/schema';
+import type { CoreConfig } from './config/schema';
 import type { EventHub } from './events/hub';
 import type { Logger } from './log/logger';
 import type { MetricsRegistry } from './metrics/registry';
 import type { AgentServer } from './server/http';
 
-/** What the agent hands each component it creates. */
-export interface AgentContext {
+/**
+ * What the agent hands each component it creates. `Sections`: the
+ * configuration sections the component reads beside the core's (component.ts).
+ */
+export interface AgentContext<Sections extends object = object> {
   /** The running configuration; a successful reload replaces it (and calls `reload` on each component). */
-  readonly config: Config;
+  readonly config: CoreConfig & Sections;
   readonly log: Logger;
   /** `registry.addSource(source)` / `removeSource(source)` for the component's metric families. */
   readonly registry: MetricsRegistry;

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '@zviz/test-support/ports';
 import { Agent, type ComponentFactory } from './agent';
 import type { Component } from './component';
-import { loadConfig } from './config/load';
-import type { Config } from './config/schema';
+import { loadConfig } from './assembly/load-config';
+import type { Config } from './assembly/config-sections';
 import { AgentLog } from './log/logger';
 
 class FakeComponent implements Component {

@@ -8,14 +8,15 @@ import { promisify } from 'node:util';
 import { AGENT_PATHS, type ComponentHealth, type HealthReport, type HealthStatus } from '@zviz/shared/agent-api';
 
 import type { AgentContext } from './agent-context';
+import type { ComponentSections, Config } from './assembly/config-sections';
+import { loadConfig } from './assembly/load-config';
 import { AuditComponent } from './audit/component';
 import { BrokerComponent } from './broker/component';
 import { traceContainers } from './broker/tracer-link';
 import type { Component } from './component';
 import { parseAddress } from './config/address';
 import { readTls } from './config/checks';
-import { loadConfig, type LoadOptions } from './config/load';
-import type { Config } from './config/schema';
+import type { LoadOptions } from './config/load';
 import { registerDecisionRoutes } from './events/api';
 import { EventHub } from './events/hub';
 import { DecisionStream } from './events/stream';
@@ -32,7 +33,7 @@ import { VERSION } from './version';
 
 const gzipAsync = promisify(gzip);
 
-export type ComponentFactory = (ctx: AgentContext) => Component;
+export type ComponentFactory = (ctx: AgentContext<ComponentSections>) => Component<ComponentSections>;
 
 /**
  * The components `zviz agent` runs, in start order (stopped in reverse).
@@ -71,12 +72,12 @@ export interface AgentOptions {
 }
 
 interface Running {
-  component: Component;
+  component: Component<ComponentSections>;
   /** Why start() failed, reported as the component's health until it is restarted. */
   startError?: string;
 }
 
-export class Agent implements AgentContext {
+export class Agent implements AgentContext<ComponentSections> {
   readonly registry: MetricsRegistry;
   readonly server: AgentServer;
   readonly hub: EventHub;

@@ -1,6 +1,6 @@
 import type { ComponentHealth } from '@zviz/shared/agent-api';
 
-import type { Config } from './config/schema';
+import type { CoreConfig } from './config/schema';
 
 /**
  * A long-running part of the agent (audit log, broker, tracer, cgroup
@@ -11,8 +11,12 @@ import type { Config } from './config/schema';
  * Two optional details of `health()` feed the top-level /health fields
  * (docs/agent.md, /health): a numeric `containers` (summed over components) and
  * `broker: { status, inflight }` (taken from the component that reports it).
+ *
+ * `Sections` are the configuration sections the component reads beside the
+ * core's: its own, declared next to its code (the agent hands every component
+ * the whole configuration, assembly/config-sections.ts).
  */
-export interface Component {
+export interface Component<Sections extends object = object> {
   readonly name: string;
   /** /ready answers 503 until every required component reports `ok`. */
   readonly required: boolean;
@@ -24,5 +28,5 @@ export interface Component {
    * Applies a reloaded, validated configuration (SIGHUP). Throwing reports
    * the reload as failed; the component keeps what it had.
    */
-  reload?(config: Config): void | Promise<void>;
+  reload?(config: CoreConfig & Sections): void | Promise<void>;
 }

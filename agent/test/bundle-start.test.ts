@@ -16,7 +16,7 @@ import { file, describeWhere } from '@zviz/test-support/requirements';
 import { brokerAddon } from '../src/native/broker-addon';
 import { adoptPrebuiltFilters, prebuiltFiltersPath, type PrebuiltFilters } from '../src/native/prebuilt-filters';
 import { checkProfile } from '../src/cli/commands/profile';
-import { loadConfig } from '../src/config/load';
+import { loadConfig } from '../src/assembly/load-config';
 import { builtinNames } from '../src/profiles/load';
 import { loadProfile } from '../src/profiles/profile';
 

@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { auditLine } from '../src/audit/writer';
-import { loadConfig } from '../src/config/load';
-import type { Config } from '../src/config/schema';
+import { loadConfig } from '../src/assembly/load-config';
+import type { Config } from '../src/assembly/config-sections';
 import { decision } from './support/decision-events';
 import { AgentLog } from '../src/log/logger';
 

@@ -9,7 +9,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 
 import { freePort } from '@zviz/test-support/ports';
 import { Agent } from '../agent';
-import { loadConfig } from '../config/load';
+import { loadConfig } from '../assembly/load-config';
 import { decision } from '../../test/support/decision-events';
 import { AgentLog } from '../log/logger';
 import { DEGRADED_WINDOW_MS } from '../events/loss';

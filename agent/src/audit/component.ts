@@ -4,7 +4,7 @@ import type { ComponentHealth } from '@zviz/shared/agent-api';
 
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
-import type { AuditConfig, Config } from '../config/schema';
+import type { AuditConfig, CoreConfig } from '../config/schema';
 import { DEGRADED_WINDOW_MS } from '../events/loss';
 import { AuditLog, type AuditLogOptions } from './writer';
 
@@ -48,7 +48,7 @@ export class AuditComponent implements Component {
     await this.close();
   }
 
-  async reload(config: Config): Promise<void> {
+  async reload(config: CoreConfig): Promise<void> {
     const audit = config.logging.audit;
     if (!audit.enabled) {
       this.enabled = false;

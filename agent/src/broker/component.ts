@@ -20,7 +20,7 @@ import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api
 
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
-import { endedRetentionSeconds, type Config } from '../config/schema';
+import { endedRetentionSeconds, type CoreConfig } from '../config/schema';
 import { sendJson } from '../server/http';
 import type { CgroupDriver } from '../cgroups/cgroup';
 import { createCgroupDriver } from '../cgroups/driver';
@@ -45,7 +45,13 @@ export interface ContainerLifecycle {
   on(event: 'expired', listener: (e: { id: string }) => void): this;
 }
 
-export class BrokerComponent implements Component {
+/** The configuration sections the broker reads beside the core's: its own, and the containers it starts. */
+export interface BrokerSections {
+  broker: BrokerConfig;
+  containers: ContainerConfig[];
+}
+
+export class BrokerComponent implements Component<BrokerSections> {
   readonly name = 'broker';
   readonly required = true;
   /** `started` {id, cgroupId, cgroupPath, pid}, `removed` and `expired` {id}: what the tracer follows. */
@@ -65,7 +71,7 @@ export class BrokerComponent implements Component {
   /** The configured containers being started, and how far that got. */
   private configured?: { done: Promise<void>; started: number; total: number };
 
-  constructor(private readonly host: AgentContext) {
+  constructor(private readonly host: AgentContext<BrokerSections>) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...host.config.broker };
   }
 
@@ -166,7 +172,7 @@ export class BrokerComponent implements Component {
   }
 
   /** A reload starts containers added to the configuration and removes those taken out of it. */
-  async reload(config: Config): Promise<void> {
+  async reload(config: CoreConfig & BrokerSections): Promise<void> {
     const manager = this.manager;
     if (!manager) {
       return;

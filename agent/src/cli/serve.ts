@@ -2,9 +2,10 @@
 // (refusing a bad one with exit code 2 and every error), set up logging, run
 // the agent until SIGTERM or SIGINT, reload on SIGHUP.
 import { Agent, type ComponentFactory } from '../agent';
-import { loadConfig, type LoadOptions } from '../config/load';
+import { loadConfig } from '../assembly/load-config';
+import type { LoadOptions } from '../config/load';
 import { FileRefused } from '../files/regular-file';
-import type { Config } from '../config/schema';
+import type { Config } from '../assembly/config-sections';
 import { AgentLog } from '../log/logger';
 import { CliExit, EXIT } from './exit';
 

@@ -8,7 +8,7 @@ import { createSecureContext } from 'node:tls';
 import { FileRefused, outputFileProblem, readRegularFile } from '../files/regular-file';
 import { quote, QUOTE_MAX, shorten } from '../text/quote';
 import { parseAddress } from './address';
-import type { Config } from './schema';
+import type { CoreConfig } from './schema';
 
 /** A token is a line; a file much larger than that is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
@@ -93,7 +93,7 @@ export function readTls(files: { cert_file: string; key_file: string }): TlsMate
   return problems.length > 0 || !cert || !key ? problems : { cert, key };
 }
 
-export function checkConfig(config: Config): Problem[] {
+export function checkConfig(config: CoreConfig): Problem[] {
   const problems: Problem[] = [];
   const address = parseAddress(config.metrics.address);
   if ('error' in address) {
@@ -177,8 +177,8 @@ export function checkConfig(config: Config): Problem[] {
   return problems;
 }
 
-/** Files the agent appends to: each must be a regular file or not exist yet. */
-function outputProblems(config: Config): Problem[] {
+/** Files the agent appends to: each must be a regular file or not exist yet (containers/config.ts checks the containers'). */
+function outputProblems(config: CoreConfig): Problem[] {
   const problems: Problem[] = [];
   const check = (path: string, value: string) => {
     const why = outputFileProblem(value);
@@ -204,13 +204,5 @@ function outputProblems(config: Config): Problem[] {
   if (config.logging.audit.enabled) {
     check('logging.audit.path', config.logging.audit.path);
   }
-  config.containers.forEach((container, i) => {
-    for (const key of ['stdout', 'stderr'] as const) {
-      const value = container[key];
-      if (value !== undefined && value !== 'null' && value !== 'inherit') {
-        check(`containers.${i}.${key}`, value);
-      }
-    }
-  });
   return problems;
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_BROKER_CONFIG } from '../broker/config';
 import { DEFAULT_TRACER_CONFIG } from '../tracer/config';
-import { loadConfig } from './load';
+import { loadConfig } from '../assembly/load-config';
 import { endedRetentionSeconds } from './schema';
 
 const fixtures = join(__dirname, '../../test/fixtures/config');

@@ -10,10 +10,9 @@ import { isMap, parseDocument } from 'yaml';
 
 import { readRegularText, type FileRefused } from '../files/regular-file';
 import { quote, QUOTE_MAX, shorten } from '../text/quote';
-import { checkConfig } from './checks';
+import { checkConfig, type Problem } from './checks';
 import type { JsonSchema } from './json-schema';
-import { DEFAULT_CONFIG_PATH, type Config } from './schema';
-import { configSchemaValidator } from './schema-validator';
+import { DEFAULT_CONFIG_PATH, type CoreConfig } from './schema';
 
 /** Environment variables that override one key each; the flag `--addr` beats ZVIZ_METRICS_ADDR. */
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[] }> = [
@@ -33,7 +32,19 @@ export interface LoadOptions {
   flags?: Readonly<Record<string, string | undefined>>;
 }
 
-export type LoadResult = { ok: true; config: Config; source: string } | { ok: false; source: string; errors: string[] };
+export type LoadResult<C extends CoreConfig = CoreConfig> =
+  { ok: true; config: C; source: string } | { ok: false; source: string; errors: string[] };
+
+/**
+ * What the core does not know of a configuration: the components' sections.
+ * The agent's assembly hands these over (assembly/load-config.ts).
+ */
+export interface ConfigParts<C extends CoreConfig> {
+  /** The validator of the whole schema, the components' sections in it; it fills in defaults. */
+  validator(): ValidateFunction;
+  /** Checks of the components' sections a schema cannot express, after the core's own. */
+  check(config: C): Problem[];
+}
 
 /** A configuration is a few kilobytes; this refuses a wrong file (a log, a device) quickly. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -41,14 +52,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Aliases a file may expand; past it a file is refused, so a small file cannot expand into gigabytes. */
 const MAX_ALIASES = 100;
 
-let validator: ValidateFunction | undefined;
-
-function validate(data: unknown): ErrorObject[] {
-  validator ??= configSchemaValidator();
+function validate(validator: ValidateFunction, data: unknown): ErrorObject[] {
   return validator(data) ? [] : [...(validator.errors ?? [])];
 }
 
-export function loadConfig(options: LoadOptions = {}): LoadResult {
+export function loadConfigWith<C extends CoreConfig>(options: LoadOptions, parts: ConfigParts<C>): LoadResult<C> {
   const env = options.env ?? process.env;
   const explicit = options.path ?? env.ZVIZ_CONFIG;
   const path = explicit || DEFAULT_CONFIG_PATH;
@@ -90,13 +98,13 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   }
 
   const where = (dotted: string) => origins.get(dotted) ?? source;
-  const schemaErrors = validate(data);
+  const schemaErrors = validate(parts.validator(), data);
   if (schemaErrors.length > 0) {
     return { ok: false, source, errors: formatSchemaErrors(schemaErrors, where) };
   }
-  const config = data as unknown as Config;
+  const config = data as unknown as C;
   config.node_name ??= hostname().split('.')[0] || 'localhost';
-  const problems = checkConfig(config);
+  const problems = [...checkConfig(config), ...parts.check(config)];
   if (problems.length > 0) {
     return { ok: false, source, errors: problems.map((p) => `${where(p.path)}: ${p.path}: ${p.reason}`) };
   }

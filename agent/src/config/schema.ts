@@ -1,8 +1,9 @@
-// The configuration file's schema, composed from the core's own sections and
-// the sections other components own (sections.ts). Defaults live here, next
-// to the rules, so `zviz agent` without a file runs with exactly these.
+// The configuration file's schema: the core's own sections (logging, metrics,
+// api) and the frame the components' sections are composed into where the
+// agent is assembled (agent/src/assembly/config-sections.ts), so the core
+// imports no component. Defaults live here, next to the rules, so `zviz
+// agent` without a file runs with exactly these.
 import type { JsonSchema } from './json-schema';
-import { COMPONENT_SECTION_SCHEMAS, type ComponentSections } from './sections';
 
 export const DEFAULT_CONFIG_PATH = '/etc/zviz/config.yaml';
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9090';
@@ -63,7 +64,8 @@ export interface ApiConfig {
   stream: { max_clients: number; buffer_events: number; heartbeat_seconds: number };
 }
 
-export interface Config extends ComponentSections {
+/** The core's part of the configuration; each component adds its own section (assembly/config-sections.ts). */
+export interface CoreConfig {
   node_name: string;
   variant: string;
   logging: LoggingConfig;
@@ -181,24 +183,27 @@ const apiSchema: JsonSchema = {
   },
 };
 
-export const CONFIG_SCHEMA: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    node_name: {
-      type: 'string',
-      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$',
-      description: 'letters, digits, "_", "." and "-", starting with a letter or digit',
+/** The whole file's schema: the core's sections and the components' (by section name). */
+export function configSchema(componentSections: Readonly<Record<string, JsonSchema>>): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      node_name: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$',
+        description: 'letters, digits, "_", "." and "-", starting with a letter or digit',
+      },
+      variant: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+        default: 'production',
+        description: 'letters, digits, "_", "." and "-", starting with a letter or digit (e.g. production, canary)',
+      },
+      logging: loggingSchema,
+      metrics: metricsSchema,
+      api: apiSchema,
+      ...componentSections,
     },
-    variant: {
-      type: 'string',
-      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
-      default: 'production',
-      description: 'letters, digits, "_", "." and "-", starting with a letter or digit (e.g. production, canary)',
-    },
-    logging: loggingSchema,
-    metrics: metricsSchema,
-    api: apiSchema,
-    ...COMPONENT_SECTION_SCHEMAS,
-  },
-};
+  };
+}

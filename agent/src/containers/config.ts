@@ -12,8 +12,12 @@
 //       stdout: /var/log/zviz/containers/nightly-build.log
 //       network: none     # overrides the profile's; see docs/profiles.md
 //       pid: private      # "host" shares the host's PID namespace
+import type { Problem } from '../config/checks';
 import type { JsonSchema } from '../config/json-schema';
+import { outputFileProblem } from '../files/regular-file';
 import { NETWORK_MODES, PID_MODES, type NetworkMode, type PidMode } from '../profiles/schema';
+import { shorten } from '../text/quote';
+
 export interface ContainerConfig {
   name: string;
   profile: string;
@@ -100,3 +104,20 @@ export const CONTAINERS_SCHEMA: JsonSchema = {
     },
   },
 };
+
+/** The containers' output files, which the agent appends to: each must be a regular file or not exist yet. */
+export function containerOutputProblems(containers: readonly ContainerConfig[]): Problem[] {
+  const problems: Problem[] = [];
+  containers.forEach((container, i) => {
+    for (const key of ['stdout', 'stderr'] as const) {
+      const value = container[key];
+      if (value !== undefined && value !== 'null' && value !== 'inherit') {
+        const why = outputFileProblem(value);
+        if (why) {
+          problems.push({ path: `containers.${i}.${key}`, reason: `${shorten(value)} ${why}` });
+        }
+      }
+    }
+  });
+  return problems;
+}

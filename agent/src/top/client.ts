@@ -11,7 +11,7 @@ import { formatAddress, parseAddress } from '../config/address';
 import { MAX_PEM_FILE_BYTES } from '../config/checks';
 import { readRegularText } from '../files/regular-file';
 import { parseForTerminal } from '../terminal/escape';
-import type { Config } from '../config/schema';
+import type { CoreConfig } from '../config/schema';
 
 /** Largest answer read from the agent (a /metrics of a busy node is a few MiB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -37,7 +37,7 @@ export class AgentClient {
   ) {}
 
   /** The agent at the configuration's metrics.address (loopback when it binds every interface). */
-  static fromConfig(config: Config, options: ClientOptions): AgentClient {
+  static fromConfig(config: CoreConfig, options: ClientOptions): AgentClient {
     const parsed = parseAddress(config.metrics.address);
     if ('error' in parsed) {
       throw new Error(parsed.error);

@@ -2,10 +2,10 @@
 // logging as component "tracer", its metric source added to the agent's
 // registry. Listed in defaultComponents() (agent.ts).
 import type { AgentContext } from '../agent-context';
-import { resolveTracerConfig, type TracerConfigInput } from './config';
+import { resolveTracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { Tracer } from './tracer';
 
-export function tracerComponent(ctx: AgentContext): Tracer {
+export function tracerComponent(ctx: AgentContext<TracerSections>): Tracer {
   const config = resolveTracerConfig((ctx.config.tracer ?? {}) as TracerConfigInput);
   const tracer = new Tracer(config, { logger: ctx.log.child({ component: 'tracer' }) });
   // The source answers even while the tracer cannot run: every family inactive.

@@ -82,8 +82,9 @@ function perFamily(description: string, item: (family: TracerFamily) => JsonSche
 
 /**
  * JSON Schema (draft-07) of the `tracer` section, in the form the agent's
- * config loader composes (agent/src/config/sections.ts): every property has
- * its default, so the validated section is a complete TracerConfig.
+ * config loader composes (agent/src/assembly/config-sections.ts): every
+ * property has its default, so the validated section is a complete
+ * TracerConfig.
  */
 export const TRACER_CONFIG_SCHEMA = {
   type: 'object',
@@ -152,6 +153,11 @@ export type TracerConfigInput = Partial<
 >;
 
 /** Defaults filled in; the input is assumed valid against TRACER_CONFIG_SCHEMA. */
+/** The configuration section the tracer reads beside the core's. */
+export interface TracerSections {
+  tracer: TracerConfigInput;
+}
+
 export function resolveTracerConfig(input: TracerConfigInput = {}): TracerConfig {
   const d = DEFAULT_TRACER_CONFIG;
   return {

@@ -16,10 +16,10 @@ import { MetricsRegistry } from '../metrics/registry';
 import type { FamilySamples, HistogramSample, ValueSample } from '../metrics/source';
 import { packageRoot } from '../native/load';
 import type { AgentContext } from '../agent-context';
-import type { Config } from '../config/schema';
+import type { Config } from '../assembly/config-sections';
 import { cgroup2Mount, resolveCgroup } from './cgroup-id';
 import { tracerComponent } from './component';
-import { resolveTracerConfig, type TracerConfigInput } from './config';
+import { resolveTracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { METRIC, TRACER_FAMILIES } from './families';
 import { loadTracerAddon, type TracerAddon } from './native';
 import { Tracer, type TracerLogger } from './tracer';
@@ -364,7 +364,11 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     const watched = cgroup('watched');
     const config = (tracer: TracerConfigInput) =>
       ({ tracer: { read_interval_seconds: 0, ...tracer } }) as unknown as Config;
-    const ctx = { config: config({}), log: pino({ level: 'silent' }), registry } as unknown as AgentContext;
+    const ctx = {
+      config: config({}),
+      log: pino({ level: 'silent' }),
+      registry,
+    } as unknown as AgentContext<TracerSections>;
     const component = tracerComponent(ctx);
     tracers.push(component);
     await component.start();

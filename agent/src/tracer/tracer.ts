@@ -9,8 +9,8 @@ import type { Component } from '../component';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 import type { Loaded } from '../native/load';
 import { cgroup2Mount, cgroupContainerId, resolveCgroup } from './cgroup-id';
-import type { Config } from '../config/schema';
-import { resolveTracerConfig, type TracerConfig, type TracerConfigInput } from './config';
+import type { CoreConfig } from '../config/schema';
+import { resolveTracerConfig, type TracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { SYSCALL_TRACEPOINT_FAMILIES, TRACER_FAMILIES, type TracerFamily } from './families';
 import { TracerMetrics, type FamilyState } from './metrics';
 import {
@@ -86,7 +86,7 @@ function kernelConfig(config: TracerConfig): string {
   return JSON.stringify({ ...config, cgroups: [], read_interval_seconds: 0, required: false });
 }
 
-export class Tracer implements Component {
+export class Tracer implements Component<TracerSections> {
   readonly name = 'tracer';
   readonly required: boolean;
   /** The catalog families the tracer fills, read from the kernel at scrape time. */
@@ -172,7 +172,7 @@ export class Tracer implements Component {
    * traced (their counters restart from zero then). `required` is fixed at
    * start.
    */
-  async reload(config: Config): Promise<void> {
+  async reload(config: CoreConfig & TracerSections): Promise<void> {
     const next = resolveTracerConfig((config.tracer ?? {}) as TracerConfigInput);
     if (JSON.stringify(next) === JSON.stringify(this.config)) {
       return;

@@ -5,7 +5,7 @@
 // schema first.
 import Ajv, { type ValidateFunction } from 'ajv';
 
-import { CONFIG_SCHEMA } from './schema';
+import { CONFIG_SCHEMA } from './config-sections';
 
 /** What the bundler compiles ahead of time; nothing else reads it. */
 export const CONFIG_VALIDATION = {
