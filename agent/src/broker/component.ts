@@ -30,11 +30,13 @@ import { ContainerManager, type Container, type ContainerStartedEvent } from '..
 import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../control/session';
 import { parseRestart } from '../containers/restart';
+import { STANDALONE_GROUP } from './standalone';
 import { openOutputFile } from '../files/regular-file';
 import { ProfileCache } from '../profiles/cache';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
 import { ControlServer } from '../control/server';
+import { ControlRefusals } from '../control/refusals';
 import { BrokerEvents } from './events';
 import { BrokerMetricSource } from './metrics-source';
 
@@ -101,6 +103,8 @@ export class BrokerComponent implements Component<BrokerSections> {
     const manager = (this.manager = new ContainerManager({
       addon,
       cgroups: this.cgroups,
+      // No workload sees into the directory of the control socket (docs/security.md, "The control socket").
+      hiddenDirs: [dirname(this.config.control_socket)],
       syncWakeUp: this.config.sync_wake_up,
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,
       warn: (message, detail) => this.host.log.warn(detail ?? {}, message),
@@ -137,6 +141,8 @@ export class BrokerComponent implements Component<BrokerSections> {
     });
 
     this.profiles = new ProfileCache(addon);
+    const refusals = new ControlRefusals(this.config.control_socket, (batch) => hub.publish(batch));
+    this.host.registry.addSource(refusals);
     this.control = new ControlServer({
       path: this.config.control_socket,
       addon,
@@ -144,6 +150,15 @@ export class BrokerComponent implements Component<BrokerSections> {
       profiles: this.profiles,
       eventsAll: this.config.events === 'all',
       log: this.host.log,
+      peers: {
+        // Running ones only: the inode numbers of a namespace that is gone are reused.
+        workloads: () =>
+          manager
+            .list()
+            .flatMap((c) => (c.native && c.state === 'running' ? [{ id: c.id, namespaces: c.native.namespaces }] : [])),
+        cgroupGroups: [this.config.cgroup_group, STANDALONE_GROUP],
+      },
+      onRefused: (refusal, peer) => refusals.record(refusal, peer),
     });
     await this.control.start();
     this.running = true;

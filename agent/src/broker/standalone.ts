@@ -1,12 +1,13 @@
 // `zviz run` without an agent: the broker runs in this process, for this one
 // workload, and the run ends with a one-line summary of its decisions.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import type { BrokerAddon } from '../native/broker-addon';
 import { DEFAULT_BROKER_CONFIG, eventLimits } from './config';
 import { BrokerEvents } from './events';
 import { FORWARDED_SIGNALS } from '../control/client';
-import type { RunRequest, ServerMessage } from '../control/protocol';
+import { DEFAULT_CONTROL_SOCKET, type RunRequest, type ServerMessage } from '../control/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
 import { ContainerManager, type Container } from '../containers/manager';
@@ -33,18 +34,41 @@ export interface StandaloneIo {
 }
 
 /**
+ * The directory of the node agent's control socket (`agentSocket`), made if
+ * it is missing (as the agent makes it: root only), so that it can be masked
+ * in the workload's view even when an agent starts after the run.
+ */
+function agentSocketDir(agentSocket: string): string {
+  const dir = dirname(agentSocket);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    // Not ours to make (a read-only /run): masked if it exists, the agent's peer check holds either way.
+  }
+  return dir;
+}
+
+/**
  * `profile`: the profile `request` names, when the caller has loaded it
  * already (zviz run checks it before anything starts): the run then uses what
  * was checked, and does not validate and compile it a second time.
+ * `agentSocket`: the control socket of the node's agent, hidden from the
+ * workload (a workload could ask the agent for a looser container).
  */
 export async function runStandalone(
   request: RunRequest,
   addon: BrokerAddon,
   io: StandaloneIo,
-  profile?: LoadedProfile
+  profile?: LoadedProfile,
+  agentSocket: string = DEFAULT_CONTROL_SOCKET
 ): Promise<number> {
   const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP);
-  const manager = new ContainerManager({ addon, cgroups, idPrefix: `r${process.pid}-` });
+  const manager = new ContainerManager({
+    addon,
+    cgroups,
+    idPrefix: `r${process.pid}-`,
+    hiddenDirs: [agentSocketDir(agentSocket)],
+  });
   // Runs whose zviz process died (PDEATHSIG took their first process; this
   // takes the rest).
   await manager.cleanLeftovers((id) => {

@@ -21,6 +21,7 @@ import type { LoadedProfile } from '../profiles/profile';
 import type { NetworkMode, PidMode } from '../profiles/schema';
 import { envList, resolveCommand } from './command';
 import { nativeExpectedRefusals } from './fallbacks';
+import { withHiddenDirs } from './hidden-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
@@ -173,6 +174,11 @@ export interface ManagerOptions {
   syncWakeUp?: boolean;
   /** How long a removed container's final series stay in the metrics (default 0: not at all). */
   retentionMs?: number;
+  /**
+   * Directories no workload may see into (the agent's control socket's):
+   * masked with an empty read-only tmpfs in every container's mount view.
+   */
+  hiddenDirs?: readonly string[];
 }
 
 /** How long the rest of a container gets to die after its first process ended. */
@@ -283,7 +289,7 @@ export class ContainerManager extends EventEmitter {
         eventsAll: spec.eventsAll ?? false,
         pid: spec.pid ?? compiled.pid,
         network: spec.network ?? compiled.network,
-        filesystem: compiled.filesystem,
+        filesystem: withHiddenDirs(compiled.filesystem, this.options.hiddenDirs ?? [], spec.cwd),
         filter: compiled.filter,
         policy: compiled.policy,
         expectedRefusals: nativeExpectedRefusals(),

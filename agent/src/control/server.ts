@@ -1,6 +1,8 @@
 // The agent's end of the control socket. Only root (or the agent's own user)
-// may connect: the socket lives in a 0700 directory, is 0600, and the peer's
-// credentials are checked again on every connection (SO_PEERCRED).
+// may connect: the socket lives in a 0700 directory, is 0600, and every peer
+// is checked on its connection (control/peer-guard.ts): its uid, and that it
+// is no sandboxed workload (a workload is root too, and through this socket
+// could start a container under a looser profile than its own).
 import { chmodSync, closeSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -10,7 +12,8 @@ import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from './session';
 import type { ProfileCache } from '../profiles/cache';
-import type { BrokerAddon } from '../native/broker-addon';
+import type { BrokerAddon, PeerIdentity } from '../native/broker-addon';
+import { judgePeer, type PeerRefusal, type PeerRules } from './peer-guard';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
 
 export interface ControlServerOptions {
@@ -22,6 +25,10 @@ export interface ControlServerOptions {
   /** Loaded profiles kept across runs; without it each run loads its profile afresh. */
   profiles?: ProfileCache;
   log: { info(detail: object, message: string): void; warn(detail: object, message: string): void };
+  /** Who may connect besides by uid: not the agent's own workloads (default: only the uid is checked). */
+  peers?: Omit<PeerRules, 'ownUid'>;
+  /** Called for every refused peer (audit record, metric). */
+  onRefused?: (refusal: PeerRefusal, peer: PeerIdentity) => void;
 }
 
 /** Node does not expose a socket's descriptor; its handle does (stable for years, but private). */
@@ -154,9 +161,19 @@ export class ControlServer {
     let request: RunRequest;
     try {
       const fd = socketFd(socket);
-      const peer = addon.peerCredentials(fd);
-      if (peer.uid !== 0 && peer.uid !== process.getuid?.()) {
-        throw new Error(`uid ${peer.uid} may not run workloads through the agent`);
+      const peer = addon.peerIdentity(fd);
+      const refusal = judgePeer(peer, {
+        ownUid: process.getuid?.() ?? 0,
+        workloads: this.options.peers?.workloads ?? (() => []),
+        cgroupGroups: this.options.peers?.cgroupGroups ?? [],
+      });
+      if (refusal) {
+        log.warn(
+          { peer_pid: peer.pid, peer_uid: peer.uid, reason: refusal.reason, container: refusal.containerId },
+          `control connection refused: ${refusal.message}`
+        );
+        this.options.onRefused?.(refusal, peer);
+        throw new Error(refusal.message);
       }
       const received = await addon.recvWithFds(fd, MAX_REQUEST_BYTES, 5_000);
       fds = received.fds;
@@ -177,7 +194,13 @@ export class ControlServer {
     } catch (error) {
       fds.forEach((fd) => closeQuietly(fd));
       send({ type: 'error', message: (error as Error).message });
-      socket.end();
+      // Destroyed, not only ended: the connection is paused, so its end
+      // would never be read, and a request not received yet still holds the
+      // client's descriptors in the socket's queue (its stdout: its zviz run
+      // would never end). Kept, each refused client would cost descriptors;
+      // one that does not read the answer gets a few seconds.
+      socket.end(() => socket.destroy());
+      setTimeout(() => socket.destroy(), 5_000).unref();
       return;
     }
 

@@ -332,6 +332,14 @@ export const CATALOG: readonly MetricSpec[] = [
     knownAs: [{ guide: 'monitoring', name: 'zviz_broker_errors_total' }],
   },
   {
+    name: 'zviz_control_refusals_total',
+    type: 'counter',
+    help: "Connections to the agent's control socket refused: uid (not root or the agent's user), workload (a sandboxed workload), unidentified.",
+    labels: ['reason'],
+    component: 'broker',
+    initial: 'zero',
+  },
+  {
     name: 'zviz_broker_events_dropped_total',
     type: 'counter',
     help: 'Decision events the broker could not queue for the audit log and API because the queue was full.',

@@ -63,7 +63,8 @@ export interface NativePolicy {
 /** One step of a container's file-system view, made in order (parents before what lies inside them). */
 export interface MountStep {
   path: string;
-  kind: 'readOnly' | 'writable' | 'tmpfs';
+  /** mask: an empty read-only tmpfs hiding a directory (the agent's control socket's); skipped where absent. */
+  kind: 'readOnly' | 'writable' | 'tmpfs' | 'mask';
 }
 
 /**
@@ -115,6 +116,8 @@ export interface NativeContainer {
   readonly pid: number;
   /** The container's init (zviz-init) in the agent's PID namespace; 0 when it shares the host's. */
   readonly initPid: number;
+  /** Inode numbers of the PID and mount namespaces made for it; 0 where it shares the agent's. */
+  readonly namespaces: { pid: number; mnt: number };
   readonly syncWakeUp: boolean;
   /**
    * Signals the first process, or (group) its process group; with a PID
@@ -214,6 +217,26 @@ export interface BrokerAddon {
   sendWithFds(fd: number, data: Buffer, fds: number[]): number;
   recvWithFds(fd: number, maxBytes: number, timeoutMs: number): Promise<{ data: Buffer; fds: number[] }>;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** Who is at the other end of a unix socket, pinned by a pidfd (native/src/broker/peer.h). */
+  peerIdentity(fd: number): PeerIdentity;
+}
+
+export interface PeerIdentity {
+  /** In the agent's PID namespace; 0 when the peer is in one the agent cannot see. */
+  pid: number;
+  uid: number;
+  gid: number;
+  /** The process that connected still runs, and what follows describes it. */
+  alive: boolean;
+  /** Pinned by SO_PEERPIDFD (false on kernels before 6.5: pidfd_open of the pid). */
+  pinned: boolean;
+  pidNs?: number;
+  mntNs?: number;
+  /** Its /proc/PID/cgroup. */
+  cgroup?: string;
+  /** In a PID namespace other than the agent's: that namespace's init. */
+  nsInit?: { pid: number; exe: string };
+  nsInitError?: string;
 }
 
 let loaded: Loaded<BrokerAddon> | undefined;

@@ -2,13 +2,16 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "broker/devices.h"
 #include "broker/filter.h"
+#include "broker/host_proc.h"
 #include "broker/kernel.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
@@ -101,6 +104,7 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
     if (kind == "readOnly") step.kind = MountStep::Kind::kReadOnly;
     else if (kind == "writable") step.kind = MountStep::Kind::kWritable;
     else if (kind == "tmpfs") step.kind = MountStep::Kind::kTmpfs;
+    else if (kind == "mask") step.kind = MountStep::Kind::kMask;
     else return "filesystem.mounts: unknown kind " + kind;
     request->mounts.push_back(std::move(step));
   }
@@ -163,6 +167,7 @@ Napi::Function NativeContainer::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&NativeContainer::Pid>("pid"),
                          InstanceAccessor<&NativeContainer::InitPid>("initPid"),
+                         InstanceAccessor<&NativeContainer::Namespaces>("namespaces"),
                          InstanceAccessor<&NativeContainer::SyncWakeUp>("syncWakeUp"),
                          InstanceMethod<&NativeContainer::Signal>("signal"),
                          InstanceMethod<&NativeContainer::StopSupervisor>("stopSupervisor"),
@@ -250,6 +255,22 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   Spawned spawned;
   if (auto e = SpawnWorkload(request, &spawned); !e.empty()) return fail(e);
 
+  // The namespaces it got. Its first process is the agent's child and not
+  // reaped yet (the reaper starts below), so its pid names nothing else.
+  uint64_t pid_ns = 0;
+  uint64_t mnt_ns = 0;
+  {
+    struct stat st;
+    if (spawned.mount_ns && fstat(spawned.mount_ns.get(), &st) == 0) {
+      mnt_ns = static_cast<uint64_t>(st.st_ino);
+    }
+    char path[48];
+    snprintf(path, sizeof(path), "%d/ns/pid", spawned.pid);
+    if (request.pid_namespace && fstatat(HostProc(), path, &st, 0) == 0) {
+      pid_ns = static_cast<uint64_t>(st.st_ino);
+    }
+  }
+
   SupervisorOptions sopts;
   sopts.label = label;
   sopts.policy = policy;
@@ -277,6 +298,8 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   pending.process->pid = spawned.pid;
   pending.process->workload_pid = spawned.workload_pid;
   pending.process->has_init = request.pid_namespace;
+  pending.process->pid_ns = pid_ns;
+  pending.process->mnt_ns = mnt_ns;
   pending.process->pidfd = std::move(spawned.pidfd);
   pending.process->status = std::move(spawned.status);
   pending.process->exit_report = std::move(spawned.exit_report);
@@ -333,6 +356,13 @@ Napi::Value NativeContainer::Pid(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeContainer::InitPid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), process_->has_init ? process_->pid : 0);
+}
+
+Napi::Value NativeContainer::Namespaces(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("pid", static_cast<double>(process_->pid_ns));
+  out.Set("mnt", static_cast<double>(process_->mnt_ns));
+  return out;
 }
 
 Napi::Value NativeContainer::SyncWakeUp(const Napi::CallbackInfo& info) {

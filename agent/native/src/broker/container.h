@@ -22,6 +22,10 @@ struct ProcessState {
   pid_t pid = -1;           // the first process: zviz-init with a PID namespace, else the workload
   pid_t workload_pid = -1;  // the workload, in the agent's PID namespace
   bool has_init = false;
+  // Inode numbers of the namespaces the agent made for it (0: it shares the
+  // agent's), so the control socket can tell a workload from a client.
+  uint64_t pid_ns = 0;
+  uint64_t mnt_ns = 0;
   UniqueFd pidfd;           // of the first process
   UniqueFd status;          // bootstrap socket: reports execve's outcome
   UniqueFd exit_report;     // with an init: the workload's status, from zviz-init
@@ -58,6 +62,7 @@ class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
 
   Napi::Value Pid(const Napi::CallbackInfo& info);
   Napi::Value InitPid(const Napi::CallbackInfo& info);
+  Napi::Value Namespaces(const Napi::CallbackInfo& info);
   Napi::Value Signal(const Napi::CallbackInfo& info);
   Napi::Value StopSupervisor(const Napi::CallbackInfo& info);
   Napi::Value Supervising(const Napi::CallbackInfo& info);

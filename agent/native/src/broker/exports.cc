@@ -15,6 +15,7 @@
 #include "broker/filter.h"
 #include "broker/host_proc.h"
 #include "broker/metrics.h"
+#include "broker/peer.h"
 #include "broker/plan.h"
 #include "broker/supervisor.h"
 #include "broker/syscall_table.h"
@@ -301,6 +302,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
+  exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
   return exports;
 }
 

@@ -319,6 +319,9 @@ void SetUpHostView(const ChildPlan& p, int sock) {
           rc = 0;
         }
         break;
+      case MountStep::Kind::kMask:
+        rc = Mask(path);
+        break;
     }
     if (rc != 0) {
       ChildFail(sock, kStepMounts);
@@ -349,7 +352,7 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
   for (size_t i = 0; i < p.mount_count; ++i) {
     const ChildMount& m = p.mounts[i];
     p.trees[i] = -1;
-    if (m.kind == MountStep::Kind::kTmpfs || m.link_target != nullptr) {
+    if (m.kind == MountStep::Kind::kTmpfs || m.kind == MountStep::Kind::kMask || m.link_target != nullptr) {
       continue;
     }
     const int tree = static_cast<int>(
@@ -378,6 +381,8 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     int rc = 0;
     if (m.kind == MountStep::Kind::kTmpfs) {
       rc = MountTmpfs(m.path, "mode=1777", MS_NOSUID | MS_NODEV);
+    } else if (m.kind == MountStep::Kind::kMask) {
+      rc = Mask(m.path);  // only where an allowed path holds it
     } else if (m.link_target != nullptr) {
       rc = MakeDirs(m.path, false);
       if (rc == 0 && symlink(m.link_target, m.path) != 0 && errno != EEXIST) {
@@ -844,7 +849,8 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
       return "mount paths must be absolute: " + step.path;
     }
     ChildMount m = {step.path.c_str(), nullptr, step.kind, false};
-    for (size_t j = 0; j < i && step.kind != MountStep::Kind::kTmpfs; ++j) {
+    // A mask under a private tmpfs has nothing to hide there: the host's directory is not in the view.
+    for (size_t j = 0; j < i && step.kind != MountStep::Kind::kTmpfs && step.kind != MountStep::Kind::kMask; ++j) {
       const std::string& outer = request.mounts[j].path;
       if (request.mounts[j].kind == MountStep::Kind::kTmpfs && step.path.size() > outer.size() &&
           step.path.compare(0, outer.size(), outer) == 0 && (outer == "/" || step.path[outer.size()] == '/')) {
@@ -853,7 +859,7 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
     }
     // The allow-list view keeps the host's symlinks (/lib -> usr/lib) as links.
     struct stat st;
-    if (request.allow_list && step.kind != MountStep::Kind::kTmpfs && lstat(step.path.c_str(), &st) == 0 &&
+    if (request.allow_list && step.kind != MountStep::Kind::kTmpfs && step.kind != MountStep::Kind::kMask && lstat(step.path.c_str(), &st) == 0 &&
         S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
       const ssize_t n = readlink(step.path.c_str(), target, sizeof(target) - 1);

@@ -40,7 +40,9 @@ namespace zviz::broker {
 
 /** One step of the file-system view, made in order (parents before what lies inside them). */
 struct MountStep {
-  enum class Kind : uint8_t { kReadOnly, kWritable, kTmpfs } kind;
+  // kMask: an empty read-only tmpfs over a directory the workload must not
+  // see into (the agent's control socket's); skipped where the path is absent.
+  enum class Kind : uint8_t { kReadOnly, kWritable, kTmpfs, kMask } kind;
   std::string path;
 };
 

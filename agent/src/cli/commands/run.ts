@@ -242,7 +242,8 @@ export async function run(
               )
           : undefined,
       },
-      profile
+      profile,
+      socketPath
     );
     return last ? code : EXIT_RUN_FAILED;
   } catch (error) {
