@@ -6,6 +6,10 @@
 // (code-cache.js); any other Node, or a cache V8 itself rejects, loads the
 // bundle as a plain module.
 'use strict';
+// First of all: SIGUSR1 with no handler makes Node open its inspector (code
+// execution as whoever runs zviz, root). With this handler it never does
+// (src/cli/inspector-guard.ts says what is left and how it is closed).
+process.on('SIGUSR1', () => {});
 const { readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname, join } = require('node:path');

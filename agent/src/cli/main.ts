@@ -6,6 +6,7 @@
 // pay for the agent's HTTP server, metrics registry and tracer at every
 // start. `zviz`, `zviz --help` and anything unknown load them all, so help
 // and "did you mean" see every command.
+import { closeInspectorOpenedBySignal, refuseInspectorSignal } from './inspector-guard';
 import { buildProgram, runProgram, type CommandModule } from './program';
 
 export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
@@ -27,6 +28,11 @@ export function commandsFor(args: readonly string[]): Array<() => Promise<Comman
 }
 
 async function main(args: string[]): Promise<number> {
+  refuseInspectorSignal();
+  const warn = (message: string) => process.stderr.write(`zviz: ${message}\n`);
+  closeInspectorOpenedBySignal(warn);
+  // A SIGUSR1 of Node's bootstrap may still be on its way to the main thread.
+  setImmediate(() => closeInspectorOpenedBySignal(warn));
   const modules = await Promise.all(commandsFor(args).map((load) => load()));
   return runProgram(buildProgram(modules), args);
 }

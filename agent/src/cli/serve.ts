@@ -8,6 +8,7 @@ import { FileRefused } from '../files/regular-file';
 import type { Config } from '../assembly/config-sections';
 import { AgentLog } from '../log/logger';
 import { CliExit, EXIT } from './exit';
+import { refuseInspectorSignal } from './inspector-guard';
 
 export interface ServeOptions {
   config?: string;
@@ -74,6 +75,19 @@ export async function serve(options: ServeOptions): Promise<number> {
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'reloading configuration');
     void agent?.reload();
+  });
+  // Never Node's inspector (cli/inspector-guard.ts); said once a minute at most, however many arrive.
+  let lastSigusr1 = -Infinity;
+  let sigusr1 = 0;
+  refuseInspectorSignal(() => {
+    sigusr1++;
+    if (Date.now() - lastSigusr1 >= 60_000) {
+      lastSigusr1 = Date.now();
+      logger.warn(
+        { signal: 'SIGUSR1', received: sigusr1 },
+        "SIGUSR1 ignored: it never opens Node's inspector in the agent"
+      );
+    }
   });
 
   try {
