@@ -534,19 +534,23 @@ function checkBroker(
     r.syscalls.some((s) => (OPEN_SYSCALLS as readonly string[]).includes(s))
   );
   if (openRules.length > 0) {
-    // Opens through io_uring never reach the broker: a way around refusals, a blind spot for observations.
+    // Opens through io_uring never reach the broker: a way around refusals, and
+    // a blind spot for `log` rules, whose whole point is to see every open.
     const refuses =
       openRules.some((r) => r.decision === 'deny' || r.decision === 'kill') ||
       zviz.defaultDecision === 'deny' ||
       zviz.defaultDecision === 'kill';
+    const records = openRules.some((r) => r.decision === 'log') || zviz.defaultDecision === 'log';
     for (const name of DANGEROUS_OPEN_BYPASS) {
       const effective = effectiveAction(profile, rules, name);
       if (isAllowing(effective.action)) {
-        (refuses ? problems : warnings).push({
+        (refuses || records ? problems : warnings).push({
           pointer: effective.pointer,
           reason: refuses
-            ? `${name} is allowed while broker rules refuse opens: io_uring opens files without the syscalls the broker sees; refuse io_uring_setup`
-            : `${name} is allowed: opens made through io_uring are not seen by the broker`,
+            ? `${name} is allowed while broker rules refuse opens: io_uring opens files without the syscalls the broker sees; refuse io_uring_setup (SCMP_ACT_ERRNO with errnoRet 38, ENOSYS, as Docker does)`
+            : records
+              ? `${name} is allowed while broker rules log opens: opens made through io_uring would not be recorded; refuse io_uring_setup (SCMP_ACT_ERRNO with errnoRet 38, ENOSYS, as Docker does)`
+              : `${name} is allowed: opens made through io_uring are not seen by the broker`,
         });
       }
     }
