@@ -3,10 +3,12 @@
 // SIGUSR1 and run JavaScript there, change its OOM score, scheduling or file
 // limit, or leave zombie children in it (clone(CLONE_PARENT)). The PID
 // namespace of each container (its init as PID 1) keeps the supervisor's
-// process out of reach. (Its control socket: docs/security.md, open findings.)
+// process out of reach; with --pid host, SIGUSR1 still opens no inspector. Its
+// control socket refuses a workload as its peer, and is masked in its view.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
+import { waitFor } from '@zviz/test-support/ports';
 import { attackSuite, matrix, outcomeOf } from './harness';
 
 function zombiesOf(pid: number): number {
@@ -81,4 +83,91 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
     }
     await suite.expectContained(run, { outsideUnchanged: true });
   });
+
+  // The control socket: a workload is root, and the agent's socket would start a container under
+  // any profile for it. Through an agent its directory is masked in the workload's view; either
+  // way the agent recognises a workload as its peer (its container's namespaces, a container
+  // cgroup, or zviz-init as the init of its PID namespace) and refuses it, audited and counted.
+  async function controlSocketAttack(profile: string, mode: 'standalone' | 'agent', zvizArgs: string[] = []) {
+    const agent = suite.agent();
+    const refusedBefore = await refusals(agent.url);
+    const run = await suite.run({
+      profile,
+      mode,
+      program: 'agent',
+      args: ['control'],
+      zvizArgs,
+      env: { ZVIZ_ATTACK_AGENT_PID: String(agent.pid), ZVIZ_ATTACK_AGENT_SOCKET: agent.socket },
+    });
+    const connect = outcomeOf(run, 'control-connect');
+    if (mode === 'agent' && profile !== 'strict') {
+      // The socket's directory is an empty mount in the workload's view.
+      expect(connect).toBe('errno ENOENT');
+    }
+    if (connect === 'ok') {
+      // Refused on connection: the workload reads the refusal, or (if the agent closed first)
+      // its send fails (SIGPIPE ends it).
+      expect(run.results.get('control-run') ?? 'not reached').toMatch(
+        /^(not reached|errno EPERM \(.*may not run workloads through the agent.*)$/
+      );
+      await waitFor('the refusal in the audit log', async () =>
+        agent
+          .audit()
+          .some(
+            (r) =>
+              r.event_type === 'control' &&
+              r.decision === 'deny' &&
+              (r.args as Record<string, unknown>).reason === 'workload'
+          )
+      );
+      expect(await refusals(agent.url)).toBeGreaterThan(refusedBefore);
+    } else {
+      expect(run.results.get('control-run')).toBeUndefined();
+    }
+    // Nothing was started for it.
+    expect(agent.fullLog()).not.toMatch(/"name":"escaped"/);
+    await suite.expectContained(run, { outsideUnchanged: true });
+  }
+
+  it.each(matrix())('%s (%s): the control socket starts nothing for a sandboxed workload', async (profile, mode) => {
+    await controlSocketAttack(profile, mode);
+  });
+
+  it.each(matrix())('%s (%s): nor with --pid host', async (profile, mode) => {
+    await controlSocketAttack(profile, mode, ['--pid', 'host']);
+  });
+
+  // With --pid host the workload can signal its supervisor (it is root with CAP_KILL): SIGUSR1,
+  // unhandled, would open Node's inspector there. zviz handles SIGUSR1 from its first line.
+  it.each(matrix())('%s (%s): with --pid host, SIGUSR1 opens no inspector in the supervisor', async (profile, mode) => {
+    const agent = suite.agent();
+    const run = await suite.run({
+      profile,
+      mode,
+      program: 'agent',
+      args: ['inspector'],
+      zvizArgs: ['--pid', 'host'],
+      env: {
+        ZVIZ_ATTACK_AGENT_PID: mode === 'agent' ? String(agent.pid) : 'parent',
+        ZVIZ_ATTACK_AGENT_SOCKET: agent.socket,
+      },
+    });
+    // The signal got there (standalone, zviz run forwards it to the workload, which it may end
+    // before it says so: exit code 128 + SIGUSR1).
+    expect(run.results.get('inspector-sigusr1') ?? `exit ${run.code}`).toMatch(
+      mode === 'agent' ? /^ok$/ : /^(ok|exit 138)$/
+    );
+    expect(run.results.get('inspector-connect') ?? 'not reached').not.toBe('ok');
+    expect(run.results.get('inspector-eval') ?? 'not reached').not.toBe('ok');
+    expect(inspectorOpen(agent.pid)).toBe(false);
+    expect(inspectorOpen(run.zvizPid)).toBe(false);
+    await suite.expectContained(run, { outsideUnchanged: true });
+  });
 });
+
+/** zviz_control_refusals_total{reason="workload"} of the agent at `url`. */
+async function refusals(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('zviz_control_refusals_total{reason="workload"} '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}

@@ -427,6 +427,8 @@ export interface AttackRun {
   profile: string;
   mode: Mode;
   scratch: Scratch;
+  /** The `zviz run` process (the workload's parent when it runs standalone with --pid host). */
+  zvizPid: number;
   /** zviz run's exit code (the workload's, or 125 when zviz itself failed). */
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -581,6 +583,7 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
             profile: options.profile,
             mode: options.mode,
             scratch,
+            zvizPid: child.pid ?? 0,
             code,
             signal,
             timedOut,
