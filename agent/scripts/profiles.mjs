@@ -239,7 +239,8 @@ const profiles = {
     zviz: {
       description:
         'Watch a workload without changing it: every open, program start and connection is logged, nothing is ' +
-        'refused. An observation, not a boundary.',
+        'refused but io_uring (ENOSYS, as Docker refuses it), whose opens could not be seen. An observation, not ' +
+        'a boundary.',
       audit: true,
       broker: [
         { syscalls: OPEN, decision: 'log' },
@@ -249,7 +250,16 @@ const profiles = {
     },
     defaultAction: 'SCMP_ACT_ALLOW',
     archMap: NATIVE_ONLY,
-    syscalls: [],
+    syscalls: [
+      {
+        names: ['io_uring_setup', 'io_uring_enter', 'io_uring_register'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 38,
+        comment:
+          "io_uring opens files in kernel workers, out of the broker's sight: refused with ENOSYS (as Docker's " +
+          'default profile does), so that every open is observed',
+      },
+    ],
   },
 };
 
