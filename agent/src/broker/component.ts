@@ -14,7 +14,7 @@
 // they start, and the component never runs into the agent's start timeout.
 import { EventEmitter } from 'node:events';
 import { mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api';
 
@@ -39,6 +39,7 @@ import { ControlServer } from '../control/server';
 import { ControlRefusals } from '../control/refusals';
 import { BrokerEvents } from './events';
 import { BrokerMetricSource } from './metrics-source';
+import { ContainerCgroupIds, workloadConnectionGuard } from './workload-connections';
 
 export interface ContainerLifecycle {
   on(event: 'started', listener: (e: ContainerStartedEvent) => void): this;
@@ -135,6 +136,11 @@ export class BrokerComponent implements Component<BrokerSections> {
     );
     this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
     this.host.registry.addSource(this.containerSource);
+    if (this.cgroups.kind !== 'v1') {
+      // cgroups.root is the group's directory in the v2 hierarchy; standalone runs' group is its sibling.
+      const ids = new ContainerCgroupIds([this.cgroups.root, join(dirname(this.cgroups.root), STANDALONE_GROUP)]);
+      this.host.server.guardConnections(workloadConnectionGuard(addon, ids));
+    }
     this.host.server.route('GET', '/api/v1/containers', ({ res }) => {
       const body: ContainersResponse = { containers: manager.list().map((c) => c.info()) };
       sendJson(res, 200, body);

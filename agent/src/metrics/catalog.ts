@@ -181,7 +181,8 @@ export const CATALOG: readonly MetricSpec[] = [
     type: 'counter',
     help:
       'Connections the HTTP server closed itself, by reason: timeout (no request head in time), ' +
-      'evicted (closed while waiting, to make room for a newer one), refused (no room at all).',
+      'evicted (closed while waiting, to make room for a newer one), refused (no room at all), ' +
+      'workload (from a sandboxed workload).',
     labels: ['reason'],
     component: 'agent',
   },

@@ -219,6 +219,8 @@ export interface BrokerAddon {
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** Who is at the other end of a unix socket, pinned by a pidfd (native/src/broker/peer.h). */
   peerIdentity(fd: number): PeerIdentity;
+  /** The cgroup v2 id (decimal) of the local process at the other end of a TCP connection (native/src/broker/tcp_peer.h). */
+  tcpPeerCgroup(peerAddress: string, peerPort: number, localAddress: string, localPort: number): string | undefined;
 }
 
 export interface PeerIdentity {

@@ -144,8 +144,12 @@ export class AgentServer {
     closed: (reason) => this.closedConnections.inc({ reason }),
   });
 
+  /** Says why a new connection may not be served at all (its peer is a sandboxed workload), or nothing. */
+  private guard: ((socket: Socket) => string | undefined) | undefined;
+  private lastGuardWarning = -Infinity;
+
   constructor(private readonly log: Logger) {
-    for (const reason of ['timeout', 'evicted', 'refused']) {
+    for (const reason of ['timeout', 'evicted', 'refused', 'workload']) {
       this.closedConnections.inc({ reason }, 0);
     }
   }
@@ -156,6 +160,15 @@ export class AgentServer {
    */
   route(method: Method, path: string, handler: Handler, options: RouteOptions = {}): void {
     this.router.add(method, path, { handler, options });
+  }
+
+  /**
+   * Refuses connections `guard` names a reason for, before anything is read
+   * from them (the broker: connections from sandboxed workloads, which share
+   * the node's loopback under profiles without a network namespace).
+   */
+  guardConnections(guard: (socket: Socket) => string | undefined): void {
+    this.guard = guard;
   }
 
   /** Where the server listens, with the port it got (for port 0). */
@@ -209,6 +222,16 @@ export class AgentServer {
     // No server.maxConnections: at that cap Node refuses every new
     // connection, probes included. The connection table makes room instead.
     server.on('connection', (socket: Socket) => {
+      const refused = this.refusedByGuard(socket);
+      if (refused) {
+        this.closedConnections.inc({ reason: 'workload' });
+        if (Date.now() - this.lastGuardWarning >= 60_000) {
+          this.lastGuardWarning = Date.now();
+          this.log.warn({ client: socket.remoteAddress, port: socket.remotePort }, `connection refused: ${refused}`);
+        }
+        socket.destroy();
+        return;
+      }
       if (!this.connections.admit(socket)) {
         return;
       }
@@ -345,6 +368,16 @@ export class AgentServer {
   }
 
   /** The request target as a URL; 414, 400, 413 or 417 for what cannot be served. */
+  private refusedByGuard(socket: Socket): string | undefined {
+    try {
+      return this.guard?.(socket);
+    } catch (error) {
+      // A peer that cannot be looked up is served as before: the guard narrows who may connect, it is not the only gate.
+      this.log.debug({ err: (error as Error).message }, 'connection guard failed');
+      return undefined;
+    }
+  }
+
   private parseTarget(req: IncomingMessage): URL {
     if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headers.host === undefined) {
       throw new HttpError(400, 'HTTP/1.1 requests need a Host header');

@@ -16,6 +16,7 @@
 #include "broker/host_proc.h"
 #include "broker/metrics.h"
 #include "broker/peer.h"
+#include "broker/tcp_peer.h"
 #include "broker/plan.h"
 #include "broker/supervisor.h"
 #include "broker/syscall_table.h"
@@ -303,6 +304,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
+  exports.Set("tcpPeerCgroup", Napi::Function::New(env, TcpPeerCgroup, "tcpPeerCgroup"));
   return exports;
 }
 
