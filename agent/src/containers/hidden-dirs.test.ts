@@ -36,8 +36,9 @@ describe('withHiddenDirs', () => {
     expect(withHiddenDirs({ view: 'allow-list', mounts: [] }, ['/run/zviz'], '/work')?.view).toBe('allow-list');
   });
 
-  it('never masks the workspace, a directory holding it, or the root', () => {
+  it('never masks the workspace, a directory holding it, the root, or a top-level or shared system directory', () => {
     expect(withHiddenDirs(undefined, ['/srv/ws', '/srv', '/'], '/srv/ws/job')).toBeUndefined();
+    expect(withHiddenDirs(undefined, ['/run', '/tmp', '/var/run', '/var/tmp/'], '/work')).toBeUndefined();
     expect(withHiddenDirs(undefined, ['/srv/ws2'], '/srv/ws')).toEqual({
       view: 'host',
       mounts: [{ path: '/srv/ws2', kind: 'mask' }],

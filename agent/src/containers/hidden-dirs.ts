@@ -9,6 +9,13 @@ import { isAbsolute, normalize, relative, sep } from 'node:path';
 
 import type { FilesystemPlan } from '../native/broker-addon';
 
+/**
+ * Directories a workload needs whole (/run holds the resolver's
+ * resolv.conf on many hosts): a socket placed directly in one of them is not
+ * masked (its peer check still holds); give the socket a directory of its own.
+ */
+const SHARED_DIRS = new Set(['/var/run', '/var/tmp', '/var/lib', '/usr/local']);
+
 function within(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
@@ -18,7 +25,7 @@ function within(path: string, dir: string): boolean {
  * `plan` with a mask step for each of `dirs` appended. A directory that
  * holds the workload's working directory is left alone (masking it would
  * hide the workspace; the control server's peer check still refuses the
- * workload), and so is "/".
+ * workload), and so are top-level and shared system directories.
  */
 export function withHiddenDirs(
   plan: FilesystemPlan | undefined,
@@ -26,7 +33,7 @@ export function withHiddenDirs(
   cwd: string
 ): FilesystemPlan | undefined {
   const masks = [...new Set(dirs.map((dir) => normalize(dir).replace(/(.)\/+$/, '$1')))].filter(
-    (dir) => isAbsolute(dir) && dir !== '/' && !within(cwd, dir)
+    (dir) => isAbsolute(dir) && dir.split('/').length > 2 && !SHARED_DIRS.has(dir) && !within(cwd, dir)
   );
   if (masks.length === 0) {
     return plan;
