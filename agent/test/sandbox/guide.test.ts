@@ -161,7 +161,10 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
         'zviz_container_uptime_seconds',
         'zviz_container_restarts_total',
       ]) {
-        await value(`${family}{container_id="${id}"}`);
+        // Over the last minutes, not at this instant: the usage gauges and the
+        // uptime describe a running workload and end with it (a removed
+        // container keeps only its counters), and the job has ended by now.
+        await value(`last_over_time(${family}{container_id="${id}"}[5m])`);
       }
       expect(
         (await value(`rate(zviz_cpu_usage_seconds{container_id="${id}"}[5m])`, (v) => v[0] > 0))[0]
