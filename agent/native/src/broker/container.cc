@@ -51,7 +51,7 @@ std::vector<std::string> GetStrings(const Napi::Object& o, const char* key) {
   return out;
 }
 
-/** `expectedRefusals: [{ syscall, errno?, address? }]` (see SpawnOptions in src/broker/addon.ts). */
+/** `expectedRefusals: [{ syscall, errno?, address? }]` (see SpawnOptions in agent/src/native/broker-addon.ts). */
 std::string ReadExpectedRefusals(const Napi::Object& o, std::vector<ExpectedRefusal>* out) {
   Napi::Value v = o.Get("expectedRefusals");
   if (v.IsUndefined()) {
@@ -76,7 +76,7 @@ std::string ReadExpectedRefusals(const Napi::Object& o, std::vector<ExpectedRefu
   return {};
 }
 
-/** The container's namespaces and file-system view (see SpawnOptions in src/broker/addon.ts). */
+/** The container's namespaces and file-system view (see SpawnOptions in agent/src/native/broker-addon.ts). */
 std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
   const std::string pid = o.Has("pid") ? GetString(o, "pid") : "private";
   if (pid != "private" && pid != "host") return "pid must be \"private\" or \"host\"";

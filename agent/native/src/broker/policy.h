@@ -14,7 +14,7 @@
 
 namespace zviz::broker {
 
-/** Same order as DECISIONS in src/shared/agent-api.ts. */
+/** Same order as DECISIONS in packages/shared/src/agent-api.ts. */
 enum class Decision : uint8_t { kAllow = 0, kEmulate, kLog, kDeny, kTrap, kKill };
 constexpr size_t kDecisionCount = 6;
 const char* DecisionName(Decision decision);
@@ -22,7 +22,7 @@ const char* DecisionName(Decision decision);
 /** Whether a decision refused the syscall (zviz_security_denials_total). */
 inline bool IsRefusal(Decision d) { return d == Decision::kDeny || d == Decision::kKill || d == Decision::kTrap; }
 
-/** Same order as DENIAL_LAYERS in src/shared/agent-api.ts. */
+/** Same order as DENIAL_LAYERS in packages/shared/src/agent-api.ts. */
 enum class Layer : uint8_t { kSeccomp = 0, kBroker, kCgroup };
 constexpr size_t kLayerCount = 3;
 const char* LayerName(Layer layer);
