@@ -65,9 +65,14 @@ const VALIDATORS = [
   },
 ];
 
-async function descriptorOf(entry) {
+/**
+ * Bundles source of the agent in memory and runs it here, for what the build
+ * computes with the agent's own code; returns its module.exports. __dirname is
+ * scripts/, never dist/, so the code does not read what this build replaces.
+ */
+async function runInMemory(source) {
   const result = await build({
-    entryPoints: [entry.file],
+    ...source,
     bundle: true,
     write: false,
     platform: 'node',
@@ -77,8 +82,17 @@ async function descriptorOf(entry) {
     logLevel: 'warning',
   });
   const module = { exports: {} };
-  new Function('module', 'exports', 'require', result.outputFiles[0].text)(module, module.exports, require);
-  return module.exports[entry.descriptor];
+  new Function('module', 'exports', 'require', '__dirname', result.outputFiles[0].text)(
+    module,
+    module.exports,
+    require,
+    join(root, 'scripts')
+  );
+  return module.exports;
+}
+
+async function descriptorOf(entry) {
+  return (await runInMemory({ entryPoints: [entry.file] }))[entry.descriptor];
 }
 
 const aheadOfTimeValidators = {
@@ -149,23 +163,7 @@ async function writePrebuiltFilters() {
     '}));',
   ].join('\n');
   try {
-    const result = await build({
-      stdin: { contents, resolveDir: root, sourcefile: 'prebuilt-filters-build.ts', loader: 'ts' },
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      tsconfig: join(root, 'tsconfig.json'),
-      logLevel: 'warning',
-    });
-    // __dirname outside dist/: the addon does not adopt the file being replaced.
-    new Function('module', 'exports', 'require', '__dirname', result.outputFiles[0].text)(
-      { exports: {} },
-      {},
-      require,
-      join(root, 'scripts')
-    );
+    await runInMemory({ stdin: { contents, resolveDir: root, sourcefile: 'prebuilt-filters-build.ts', loader: 'ts' } });
   } catch (error) {
     rmSync(file, { force: true });
     console.warn(`bundle: no prebuilt seccomp programs (${error.message}); zviz compiles them at every start`);

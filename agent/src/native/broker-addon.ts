@@ -216,7 +216,6 @@ export interface BrokerAddon {
   takeEventDrops(): NativeEventDrops[];
   sendWithFds(fd: number, data: Buffer, fds: number[]): number;
   recvWithFds(fd: number, maxBytes: number, timeoutMs: number): Promise<{ data: Buffer; fds: number[] }>;
-  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** Who is at the other end of a unix socket, pinned by a pidfd (native/src/broker/peer.h). */
   peerIdentity(fd: number): PeerIdentity;
   /** The cgroup v2 id (decimal) of the local process at the other end of a TCP connection (native/src/broker/tcp_peer.h). */

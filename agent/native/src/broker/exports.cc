@@ -302,7 +302,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("takeEventDrops", Napi::Function::New(env, TakeEventDrops, "takeEventDrops"));
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
-  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
   exports.Set("tcpPeerCgroup", Napi::Function::New(env, TcpPeerCgroup, "tcpPeerCgroup"));
   return exports;

@@ -151,20 +151,4 @@ Napi::Value RecvWithFds(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  struct ucred cred = {};
-  socklen_t len = sizeof(cred);
-  if (info.Length() < 1 || !info[0].IsNumber() ||
-      getsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    Napi::Error::New(env, std::string("SO_PEERCRED: ") + std::strerror(errno)).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", cred.pid);
-  out.Set("uid", cred.uid);
-  out.Set("gid", cred.gid);
-  return out;
-}
-
 }  // namespace zviz::broker

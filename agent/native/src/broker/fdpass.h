@@ -1,7 +1,6 @@
 // Passing descriptors over the agent's unix control socket: `zviz run`
 // hands the terminal's stdin, stdout and stderr to the agent (SCM_RIGHTS),
-// and the agent checks who is asking (SO_PEERCRED). Node's net module can do
-// neither.
+// which Node's net module cannot do. Who is asking is peer.h's concern.
 #pragma once
 
 #include <napi.h>
@@ -12,7 +11,5 @@ namespace zviz::broker {
 Napi::Value SendWithFds(const Napi::CallbackInfo& info);
 /** recvWithFds(fd, maxBytes, timeoutMs): Promise<{ data: Buffer, fds: number[] }>; the fds are close-on-exec. */
 Napi::Value RecvWithFds(const Napi::CallbackInfo& info);
-/** peerCredentials(fd): { pid, uid, gid } of the process at the other end. */
-Napi::Value PeerCredentials(const Napi::CallbackInfo& info);
 
 }  // namespace zviz::broker
