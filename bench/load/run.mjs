@@ -56,6 +56,9 @@ if (!(SECONDS >= 1) || !(THREADS >= 1 && THREADS <= 64)) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-load-'));
+// The workload's program lives apart from the agent's files: every container
+// sees the control socket's directory masked (docs/security.md).
+const workloadDir = mkdtempSync(join(tmpdir(), 'zviz-bench-load-workload-'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function freePort() {
@@ -245,7 +248,7 @@ function auditRecords(containerId) {
   return count;
 }
 
-const floodBinary = join(dir, 'flood');
+const floodBinary = join(workloadDir, 'flood');
 execFileSync('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', floodBinary, floodSource]);
 
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Linux ${release()}`;
@@ -349,4 +352,5 @@ try {
     await exited;
   }
   rmSync(dir, { recursive: true, force: true });
+  rmSync(workloadDir, { recursive: true, force: true });
 }
