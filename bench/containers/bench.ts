@@ -23,7 +23,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
@@ -93,7 +93,9 @@ interface AgentRun {
 }
 
 function startAgent(dir: string, port: number, containers: unknown[], name: string): AgentRun {
-  const socket = join(dir, 'agent.sock');
+  // A directory of its own, apart from the workspace: containers see the control socket's directory masked.
+  const socket = join(dir, `${name}-control`, 'agent.sock');
+  mkdirSync(dirname(socket), { recursive: true });
   const config = {
     node_name: 'bench-containers',
     logging: { level: 'warn', output: join(dir, `${name}.log`), audit: { path: join(dir, `${name}-audit.json`) } },

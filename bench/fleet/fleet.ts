@@ -228,6 +228,7 @@ export class Fleet {
       const variant = canaryEvery > 0 && i % canaryEvery === 0 ? 'canary' : 'production';
       const dir = join(this.dir, node);
       mkdirSync(join(dir, 'workspace'), { recursive: true });
+      mkdirSync(join(dir, 'control'), { recursive: true });
       const mix =
         variant === 'canary' ? (this.options.canary ?? CANARY_MIX) : (this.options.production ?? PRODUCTION_MIX);
       const config = {
@@ -237,7 +238,8 @@ export class Fleet {
           ...(this.options.rateLimit ? { rate_limit: this.options.rateLimit } : {}),
         },
         // A private control socket and cgroup group: never the node's own agent's, nor another fleet's.
-        broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: `zviz-fleet-${port}` },
+        // The socket has a directory of its own, apart from the workspace: containers see it masked.
+        broker: { control_socket: join(dir, 'control', 'agent.sock'), cgroup_group: `zviz-fleet-${port}` },
         tracer: { enabled: false },
         containers: [
           {
