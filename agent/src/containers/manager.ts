@@ -21,6 +21,7 @@ import type { LoadedProfile } from '../profiles/profile';
 import type { NetworkMode, PidMode } from '../profiles/schema';
 import { envList, resolveCommand } from './command';
 import { nativeExpectedRefusals } from './fallbacks';
+import { withCommandVisible } from './command-visible';
 import { withHiddenDirs } from './hidden-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
@@ -289,7 +290,11 @@ export class ContainerManager extends EventEmitter {
         eventsAll: spec.eventsAll ?? false,
         pid: spec.pid ?? compiled.pid,
         network: spec.network ?? compiled.network,
-        filesystem: withHiddenDirs(compiled.filesystem, this.options.hiddenDirs ?? [], spec.cwd),
+        filesystem: withHiddenDirs(
+          withCommandVisible(compiled.filesystem, file, spec.cwd),
+          this.options.hiddenDirs ?? [],
+          spec.cwd
+        ),
         filter: compiled.filter,
         policy: compiled.policy,
         expectedRefusals: nativeExpectedRefusals(),

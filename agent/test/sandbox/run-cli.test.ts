@@ -1,7 +1,7 @@
 // `zviz run` without an agent, as a user runs it: the workload's output and
 // exit code, Ctrl-C forwarded to it, a one-line summary at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -181,6 +181,34 @@ describeWhere(
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(spawnSync('pgrep', ['-f', '^sleep 30.5$']).status).toBe(1);
+    });
+
+    it("runs a program from the host's /tmp under ci-runner's private /tmp, and shows nothing else of it", () => {
+      const ws = workspace();
+      const tools = mkdtempSync('/tmp/zviz-tools-');
+      const secret = mkdtempSync('/tmp/zviz-secret-');
+      try {
+        writeFileSync(join(secret, 'key'), 'host only\n');
+        const script = join(tools, 'job.sh');
+        writeFileSync(script, `#!/bin/sh\ntest -e ${join(secret, 'key')} && echo secret seen || echo secret hidden\n`, {
+          mode: 0o755,
+        });
+        const result = spawnSync(
+          process.execPath,
+          [ZVIZ, 'run', '--standalone', '--profile', 'ci-runner', '--', script],
+          {
+            cwd: ws,
+            encoding: 'utf8',
+            timeout: 30_000,
+          }
+        );
+        expect(result.stderr).not.toContain('cannot start');
+        expect(result.status).toBe(0);
+        expect(result.stdout).toBe('secret hidden\n');
+      } finally {
+        rmSync(tools, { recursive: true, force: true });
+        rmSync(secret, { recursive: true, force: true });
+      }
     });
 
     it("can be profiled with Node's sampling profiler, whose ticks are SIGPROF", () => {
