@@ -4,14 +4,10 @@
 // to execute (exit 127). The directory of the command is added to the view
 // read-only, above the tmpfs; the working directory is already kept visible
 // by the profile, and the allow-list view shows only what the profile names.
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 
 import type { FilesystemPlan } from '../native/broker-addon';
-
-function within(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
+import { within } from './path-within';
 
 /** `plan` with the command's directory read-only when a tmpfs of a host view would hide it. */
 export function withCommandVisible(

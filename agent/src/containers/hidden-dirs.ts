@@ -5,9 +5,10 @@
 // container's mount view, so no profile path re-exposes it. The agent also
 // checks every peer of the socket; the mask means a workload cannot even
 // name it.
-import { isAbsolute, normalize, relative, sep } from 'node:path';
+import { isAbsolute, normalize } from 'node:path';
 
 import type { FilesystemPlan } from '../native/broker-addon';
+import { within } from './path-within';
 
 /**
  * Directories a workload needs whole (/run holds the resolver's
@@ -15,11 +16,6 @@ import type { FilesystemPlan } from '../native/broker-addon';
  * masked (its peer check still holds); give the socket a directory of its own.
  */
 const SHARED_DIRS = new Set(['/var/run', '/var/tmp', '/var/lib', '/usr/local']);
-
-function within(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
 
 /**
  * `plan` with a mask step for each of `dirs` appended. A directory that
