@@ -28,7 +28,13 @@ import { AGENT_BUNDLE, EXECUTABLE, REPO } from './harness';
  * here that has data now (the list must stay true).
  */
 const EMPTY_IN_THE_DEMO: Record<string, string> = {
+  'broker / Events dropped per container / A':
+    'no workload comes near the per-container event rate limit (1,000/s, burst 5,000): nothing is dropped (> 0)',
   'containers / Limits exceeded / A': 'no workload goes over its limits (noisy stays under 64M, half a CPU, 16 pids)',
+  'overview / Series left out by the series budget / A':
+    'three workloads stay far under every family’s series budget: nothing is left out (> 0)',
+  'overview / Series left out by the series budget / B':
+    'nor does any tracer family reach its cap and fold into "other" (> 0)',
   'rollout / Canary p95 vs production / A': 'the demo runs one agent, variant production: there is no canary',
   'rollout / Canary refusal ratio vs production / A': 'the demo runs one agent, variant production: there is no canary',
   'security / Kills in range / A': 'the workloads’ forbidden calls are denied (EPERM/EACCES); no rule of theirs kills',
