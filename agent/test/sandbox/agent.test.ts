@@ -6,7 +6,7 @@
 // syscalls fail and the first process dies with it) and the next agent
 // removes what is left.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -218,6 +218,9 @@ describeWhere(
     /** `zviz run` of the probe in the background of a shell that waits; resolves once the probe runs. */
     async function runProbe(ws: string, extra: string[]) {
       const witness = join(ws, 'witness');
+      // From the workspace: ci-runner's /tmp is private, and a checkout under /tmp would hide BIN.
+      const probe = join(ws, 'probe');
+      copyFileSync(join(BIN, 'probe'), probe);
       // The probe runs in the background of the first process; it outlives it.
       const run = spawn(
         process.execPath,
@@ -232,7 +235,7 @@ describeWhere(
           '--',
           'sh',
           '-c',
-          `${join(BIN, 'probe')} ${witness} ${join(ws, 'target')} & exec sleep 1000`,
+          `${probe} ${witness} ${join(ws, 'target')} & exec sleep 1000`,
         ],
         { cwd: ws, stdio: 'ignore' }
       );
