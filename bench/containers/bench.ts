@@ -20,7 +20,7 @@
 // BENCH_CONTAINERS changes the size (split in the same proportions);
 // BENCH_JSON=FILE writes every figure as JSON.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +30,7 @@ import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { executable, start as startPlugin } from '../../pkg-backend/test/fixtures/plugin-process';
 import { freePort, waitFor } from '../../test/support/ports';
 import { TestPrometheus } from '../../test/support/prometheus';
+import { binary, btf, file, root, unmet } from '../../test/support/machine';
 
 const REPO = join(__dirname, '..', '..');
 const AGENT_BIN = join(REPO, 'agent/bin/zviz.js');
@@ -240,24 +241,11 @@ function line(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+const BUILD = 'run npm run build first';
+
+/** What this machine lacks to run the benchmark, in words, or undefined. */
 function whatIsMissing(): string | undefined {
-  if (process.getuid?.() !== 0) {
-    return 'needs root: the agent runs the broker and the tracer (run it as root, as CI does)';
-  }
-  if (!existsSync('/sys/kernel/btf/vmlinux')) {
-    return 'the kernel has no BTF (/sys/kernel/btf/vmlinux): the tracer cannot load';
-  }
-  for (const command of ['prometheus', 'perl']) {
-    if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) {
-      return `needs ${command} (apt-get install ${command})`;
-    }
-  }
-  for (const path of [AGENT_BUNDLE, executable]) {
-    if (!existsSync(path)) {
-      return `${path} is missing: run npm run build first`;
-    }
-  }
-  return undefined;
+  return unmet([root, btf, binary('prometheus'), binary('perl'), file(AGENT_BUNDLE, BUILD), file(executable, BUILD)]);
 }
 
 async function main(): Promise<number> {

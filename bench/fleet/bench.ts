@@ -18,8 +18,7 @@
 // ZVIZ_BENCH_SHORT=1 runs it with 5 agents and a few rounds (CI does, to check
 // it runs); BENCH_AGENTS and BENCH_ROUNDS change the size; BENCH_JSON=FILE
 // writes every figure as JSON.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 import { decisionsPromQL } from '../../pkg-backend/src/datasource/queries/decisions';
@@ -27,6 +26,7 @@ import { planSteps } from '../../pkg-backend/src/datasource/queries/promql-text'
 import { executable } from '../../pkg-backend/test/fixtures/plugin-process';
 import { bundledDashboards } from '../../test/browser/harness/dashboard/bundled';
 import { prepareTargets, promRequest } from '../../test/browser/harness/dashboard/targets';
+import { binary, file, root, seccompUserNotif, unmet } from '../../test/support/machine';
 import { AGENT_BUNDLE, Fleet, type FleetAgent } from './fleet';
 import { compareWithAudit, LiveSubscription } from './live';
 
@@ -85,30 +85,18 @@ function line(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-/** What this machine lacks to run the fleet, in words, or undefined. */
+const BUILD = 'run npm run build first';
+
+/** What this machine lacks to run the benchmark, in words, or undefined. */
 function whatIsMissing(): string | undefined {
-  if (process.getuid?.() !== 0) {
-    return 'needs root: the agents run the broker, which sets up containers (run it as root, as CI does)';
-  }
-  if (!readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').includes('user_notif')) {
-    return 'the kernel lacks seccomp user notification';
-  }
-  for (const [command, pkg] of [
-    ['prometheus', 'prometheus'],
-    ['perl', 'perl'],
-  ]) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    } catch {
-      return `needs ${command} (apt-get install ${pkg})`;
-    }
-  }
-  for (const path of [AGENT_BUNDLE, executable]) {
-    if (!existsSync(path)) {
-      return `${path} is missing: run npm run build first`;
-    }
-  }
-  return undefined;
+  return unmet([
+    root,
+    seccompUserNotif,
+    binary('prometheus'),
+    binary('perl'),
+    file(AGENT_BUNDLE, BUILD),
+    file(executable, BUILD),
+  ]);
 }
 
 async function main(): Promise<number> {
