@@ -70,17 +70,6 @@ bool DeviceList::Allows(mode_t mode, unsigned major, unsigned minor, bool read, 
   return false;
 }
 
-bool DeviceList::AllowsOpen(int fd, int open_flags) const {
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    return false;
-  }
-  bool read = false;
-  bool write = false;
-  DeviceAccess(static_cast<uint64_t>(open_flags), &read, &write);
-  return Allows(st.st_mode, major(st.st_rdev), minor(st.st_rdev), read, write);
-}
-
 void DeviceAccess(uint64_t open_flags, bool* read, bool* write) {
   const uint64_t mode = open_flags & O_ACCMODE;
   *read = mode == O_RDONLY || mode == O_RDWR;

@@ -33,9 +33,6 @@ class DeviceList {
    */
   bool Allows(mode_t mode, unsigned major, unsigned minor, bool read, bool write) const;
 
-  /** The same for an open descriptor, by fstat: false also when it cannot be examined. */
-  bool AllowsOpen(int fd, int open_flags) const;
-
  private:
   struct Rule {
     char type;        // 'c' or 'b'

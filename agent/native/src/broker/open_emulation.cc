@@ -49,6 +49,20 @@ int Reopen(int fds_dir, int fd, uint64_t flags) {
 
 }  // namespace
 
+bool OpenEmulator::CreatedAllowed(int fd, uint64_t flags) const {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return false;
+  }
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    return true;
+  }
+  bool read = false;
+  bool write = false;
+  DeviceAccess(flags, &read, &write);
+  return devices_ != nullptr && devices_->Allows(st.st_mode, major(st.st_rdev), minor(st.st_rdev), read, write);
+}
+
 Access ClassifyOpen(uint64_t flags) {
   if (flags & O_PATH) {
     return Access::kRead;  // O_PATH ignores the access mode, O_CREAT and O_TRUNC
@@ -441,8 +455,16 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
       umask(static_cast<mode_t>(old_mask));
     }
     if (fd >= 0) {
-      result.verdict = OpenVerdict::kInstall;
       result.fd.reset(fd);
+      // Opened by name after the name was judged: a device node that took its
+      // place meanwhile is judged as a device (the other opens reopen the very
+      // inode judged before).
+      if (!CreatedAllowed(result.fd.get(), request.flags)) {
+        result.fd.reset();
+        Refuse(&result, BrokerRefusal::kDevice, EPERM, "not on the container's device list");
+        return result;
+      }
+      result.verdict = OpenVerdict::kInstall;
       return result;
     }
     if (err == ELOOP && !(request.flags & (O_NOFOLLOW | O_EXCL))) {

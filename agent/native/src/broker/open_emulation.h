@@ -125,6 +125,9 @@ class OpenEmulator {
   int proc_;
   bool can_set_umask_;
   bool root_fixed_;
+  /** Whether a descriptor a create opened by name may be installed (the device list). */
+  bool CreatedAllowed(int fd, uint64_t flags) const;
+
   const DeviceList* devices_ = nullptr;
   UniqueFd own_fds_;  // this thread's /proc/thread-self/fd: names and reopens its own descriptors
   UniqueFd root_;     // the workload's root when root_fixed_

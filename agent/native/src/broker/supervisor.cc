@@ -581,16 +581,6 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
       Deliver(req, syscall, answer, t0);
       return;
     case OpenVerdict::kInstall:
-      if (!options_.devices || !options_.devices->AllowsOpen(result.fd.get(), static_cast<int>(open.flags))) {
-        // What was opened is judged again, by the descriptor: a node that
-        // appeared in place of a created file is a device all the same.
-        answer.how = Answer::How::kErrno;
-        answer.error = EPERM;
-        answer.decision = Decision::kDeny;
-        answer.note = "not on the container's device list";
-        Deliver(req, syscall, answer, t0);
-        return;
-      }
       answer.how = Answer::How::kInstall;
       answer.fd = std::move(result.fd);
       answer.decision = result.outcome.decision == Decision::kLog ? Decision::kLog : Decision::kEmulate;
