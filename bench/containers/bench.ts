@@ -19,6 +19,9 @@
 // ZVIZ_BENCH_SHORT=1 runs it with 50 containers (CI does, to check it runs);
 // BENCH_CONTAINERS changes the size (split in the same proportions);
 // BENCH_JSON=FILE writes every figure as JSON.
+// BENCH_PROFILE=DIR profiles the loaded agent: V8's CPU profile of its life
+// (node --cpu-prof, written when it stops) and a heap snapshot taken once it
+// has been measured (node --heapsnapshot-signal), both into DIR.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -41,6 +44,7 @@ const LONG_CONFIG = Math.round(TOTAL * 0.85);
 const SHORT_CONFIG = Math.round(TOTAL * 0.1);
 const LONG_RUN = TOTAL - LONG_CONFIG - SHORT_CONFIG;
 const SCRAPES = SHORT ? 5 : 20;
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 const CLOCK_TICK_MS = 10;
 const results: Record<string, unknown> = {};
 
@@ -93,7 +97,7 @@ interface AgentRun {
   socket: string;
 }
 
-function startAgent(dir: string, port: number, containers: unknown[], name: string): AgentRun {
+function startAgent(dir: string, port: number, containers: unknown[], name: string, profile = false): AgentRun {
   // A directory of its own, apart from the workspace: containers see the control socket's directory masked.
   const socket = join(dir, `${name}-control`, 'agent.sock');
   mkdirSync(dirname(socket), { recursive: true });
@@ -108,7 +112,16 @@ function startAgent(dir: string, port: number, containers: unknown[], name: stri
     containers,
   };
   writeFileSync(join(dir, `${name}.yaml`), stringify(config));
-  const child = spawn(process.execPath, [AGENT_BIN, 'agent', '--config', join(dir, `${name}.yaml`)], {
+  const node =
+    profile && PROFILE_DIR
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${PROFILE_DIR}`,
+          '--heapsnapshot-signal=SIGUSR2',
+          `--diagnostic-dir=${PROFILE_DIR}`,
+        ]
+      : [];
+  const child = spawn(process.execPath, [...node, AGENT_BIN, 'agent', '--config', join(dir, `${name}.yaml`)], {
     stdio: 'ignore',
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
   });
@@ -315,7 +328,7 @@ async function main(): Promise<number> {
       });
     }
     const startedAt = Date.now();
-    agent = startAgent(dir, port, containers, 'loaded');
+    agent = startAgent(dir, port, containers, 'loaded', true);
     // How fast the configured containers start, from the broker's progress in /health.
     const startCurve: Array<{ seconds: number; started: number }> = [];
     let lastLogged = 0;
@@ -570,6 +583,18 @@ async function main(): Promise<number> {
       decisions: decided.map((d) => ({ ms: d.ms, syscalls: d.syscalls.length })),
       top: { status: top.status, ms: topMs },
     };
+    if (PROFILE_DIR) {
+      // Once measured: what the heap holds at this size (the snapshot blocks the agent while it is written).
+      const before = new Set(readdirSync(PROFILE_DIR));
+      agent.child.kill('SIGUSR2');
+      await waitFor(
+        'the heap snapshot',
+        async () => readdirSync(PROFILE_DIR).some((f) => !before.has(f) && f.endsWith('.heapsnapshot')),
+        { timeoutMs: 300_000, intervalMs: 1000 }
+      );
+      await fetch(`${agent.url}/ready`); // answered once the snapshot is written
+      console.log(`profiles in ${PROFILE_DIR}`);
+    }
     const stopMs = await stopAgent(agent);
     console.log(
       `\nagent stopped (every container removed) in ${f1(stopMs / 1000)} s; load average ${loadavg().map(f1).join(' ')}`
