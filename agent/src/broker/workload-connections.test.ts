@@ -26,6 +26,28 @@ describe('ContainerCgroupIds', () => {
     mkdirSync(join(standalone, 'r1-new'));
     expect(ids.has(ino(join(standalone, 'r1-new')))).toBe(true);
   });
+
+  it('lists once for a client outside the groups, and still finds a container made after that', () => {
+    root = mkdtempSync(join(tmpdir(), 'zviz-cgroup-ids-'));
+    const group = join(root, 'zviz');
+    const host = join(root, 'system.slice');
+    mkdirSync(join(group, 'c1'), { recursive: true });
+    mkdirSync(host);
+    const ids = new ContainerCgroupIds([group]);
+    expect(ids.has(ino(host))).toBe(false);
+    const listed = ids.listings;
+    // Every further connection from that cgroup is answered without a listing.
+    for (let i = 0; i < 5; i++) {
+      expect(ids.has(ino(host))).toBe(false);
+    }
+    expect(ids.listings).toBe(listed);
+    // A container made since is unknown to the listing: its first connection lists again.
+    mkdirSync(join(group, 'c2'));
+    expect(ids.has(ino(join(group, 'c2')))).toBe(true);
+    expect(ids.listings).toBe(listed + 1);
+    expect(ids.has(ino(host))).toBe(false);
+    expect(ids.listings).toBe(listed + 1);
+  });
 });
 
 describe('workloadConnectionGuard', () => {
