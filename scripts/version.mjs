@@ -2,7 +2,7 @@
 // One version for the app plugin, the backend datasource and the agent. It is
 // set in one place, the root package.json (`npm version <new>` changes it
 // there), and this script writes it everywhere else it has to be written
-// down: the two workspace manifests and the lockfile. Builds then read it from
+// down: the workspace manifests and the lockfile. Builds then read it from
 // those manifests: webpack puts it into every plugin.json, the backend and the
 // agent bundles compile it in (zviz_build_info).
 //
@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const defaultRepo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Workspaces whose manifests carry the project version. */
-export const WORKSPACES = ['packages/shared', 'agent', 'pkg-backend'];
+export const WORKSPACES = ['packages/shared', 'packages/agent-client', 'agent', 'pkg-backend'];
 
 /**
  * Text files that spell the version out, each with a pattern whose first

@@ -7,8 +7,8 @@
 // Environment:
 //   ZVIZ_SKIP_SETUP=1   do not install missing Debian or npm packages
 //   ZVIZ_SKIP_BUILD=1   test what is already built
-//   ZVIZ_ONLY=a,b       run only the runners with these names (frontend, agent,
-//                       backend, cross-component, conformance, browser, bench)
+//   ZVIZ_ONLY=a,b       run only the runners with these names (frontend, packages,
+//                       agent, backend, cross-component, conformance, browser, bench)
 //   ZVIZ_FAIL_ON_SKIP=1 tests that lack root or a kernel feature fail instead of skipping (CI sets it)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -74,6 +74,7 @@ const runners = [
       return report ? jestLikeTotals(report) : { passed: 0, failed: 1, skipped: 0, crashed: status };
     },
   },
+  vitestRunner('packages', 'packages/vitest.config.mts'),
   vitestRunner('agent', 'agent/vitest.config.mts'),
   vitestRunner('backend', 'pkg-backend/vitest.config.mts'),
   vitestRunner('cross-component', 'test/vitest.config.mts'),

@@ -1,7 +1,7 @@
 // The import graph of ZViz's TypeScript, as dependency-cruiser resolves it
 // (type-only imports included: they tie modules together as much as values
 // do), reduced to what the architecture tests judge: which repository file
-// imports which other repository file.
+// imports which other repository file, and which of Node's own modules.
 import { relative, resolve } from 'node:path';
 
 export const REPO = resolve(__dirname, '..', '..');
@@ -11,9 +11,11 @@ export interface Import {
   specifier: string;
   /** Repository-relative path of the module it resolved to; undefined if it did not resolve. */
   resolved?: string;
+  /** One of Node's own modules, named without `node:` (`http`, `fs`). */
+  core?: boolean;
 }
 
-/** Repository-relative path of each module, and what it imports besides Node's and npm's modules. */
+/** Repository-relative path of each module, and what it imports besides npm's modules. */
 export type ImportGraph = Map<string, Import[]>;
 
 export async function importGraph(roots: string[], base = REPO): Promise<ImportGraph> {
@@ -46,11 +48,12 @@ export async function importGraph(roots: string[], base = REPO): Promise<ImportG
     }
     const source = relative(base, resolve(base, module.source));
     const imports = module.dependencies
-      .filter((d) => !d.coreModule && !d.resolved.includes('node_modules'))
-      .map((d) => ({
-        specifier: d.module,
-        resolved: d.couldNotResolve ? undefined : relative(base, resolve(base, d.resolved)),
-      }));
+      .filter((d) => d.coreModule || !d.resolved.includes('node_modules'))
+      .map((d): Import =>
+        d.coreModule
+          ? { specifier: d.module, core: true }
+          : { specifier: d.module, resolved: d.couldNotResolve ? undefined : relative(base, resolve(base, d.resolved)) }
+      );
     graph.set(source, imports);
   }
   return graph;

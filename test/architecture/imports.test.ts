@@ -1,14 +1,20 @@
 // The shape of the code, checked on its import graph (dependency-cruiser's):
-// product modules never import tests or their support, the contract package
-// imports none of the three components, and the top-level folders of each
+// product modules never import tests or their support, the workspace packages
+// import none of the three components, the contract package (which the
+// frontend bundles for the browser) imports none of Node's modules and the
+// frontend not the Node-only agent client, and the top-level folders of each
 // component's source import each other one way only.
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { importGraph, type ImportGraph } from './import-graph';
-import { cyclicUnitImports, importsInto, isTestModule, testImportsFromProduct } from './rules';
+import { cyclicUnitImports, importsInto, isTestModule, nodeImports, testImportsFromProduct } from './rules';
 
 const COMPONENTS = ['agent/src', 'src', 'pkg-backend/src'];
 const CONTRACT = 'packages/shared/src';
+/** The Node-only client of the agent API (packages/agent-client/README.md). */
+const AGENT_CLIENT = 'packages/agent-client/src';
+const PACKAGES = [CONTRACT, AGENT_CLIENT];
+const FRONTEND = 'src';
 
 /**
  * Imports between top-level folders that close a loop and were there when
@@ -24,11 +30,11 @@ const KNOWN_CYCLIC_IMPORTS: Record<string, string[]> = {
 describe('the import graph', () => {
   let graph: ImportGraph;
   beforeAll(async () => {
-    graph = await importGraph([...COMPONENTS, CONTRACT]);
+    graph = await importGraph([...COMPONENTS, ...PACKAGES]);
   }, 300_000);
 
   it('covers every component, tests included', () => {
-    for (const root of [...COMPONENTS, CONTRACT]) {
+    for (const root of [...COMPONENTS, ...PACKAGES]) {
       expect([...graph.keys()].filter((path) => path.startsWith(`${root}/`)).length, root).toBeGreaterThan(3);
     }
     expect([...graph.keys()].some(isTestModule)).toBe(true);
@@ -38,8 +44,19 @@ describe('the import graph', () => {
     expect(testImportsFromProduct(graph)).toEqual([]);
   });
 
-  it('has the contract package import none of the components', () => {
-    expect(importsInto(graph, CONTRACT, COMPONENTS)).toEqual([]);
+  it.each(PACKAGES)('has the workspace package %s import none of the components', (root) => {
+    expect(importsInto(graph, root, COMPONENTS)).toEqual([]);
+  });
+
+  it("keeps Node's modules out of the contract package the frontend bundles", () => {
+    expect(nodeImports(graph, CONTRACT)).toEqual([]);
+    // The rule sees them where they are.
+    expect(nodeImports(graph, AGENT_CLIENT)).toContain(`${AGENT_CLIENT}/http.ts -> http`);
+  });
+
+  it('keeps the Node-only agent client out of the frontend', () => {
+    expect(importsInto(graph, FRONTEND, [AGENT_CLIENT])).toEqual([]);
+    expect(importsInto(graph, 'pkg-backend/src', [AGENT_CLIENT]).length).toBeGreaterThan(0);
   });
 
   it.each(COMPONENTS)('has no new import cycle between the top-level folders of %s', (root) => {
@@ -73,6 +90,8 @@ describe('the rules themselves', () => {
     ],
     ['src/datasource/types.ts', [{ specifier: './fixtures', resolved: 'src/datasource/fixtures.ts' }]],
     ['pkg-backend/src/main.ts', [{ specifier: '@zviz/test-support/ports' }]],
+    ['packages/shared/src/agent-api.ts', [{ specifier: 'node:http', core: true }]],
+    ['packages/shared/src/agent-api.test.ts', [{ specifier: 'node:fs', core: true }]],
   ]);
 
   it('finds product modules that import test code, by folder, by name and through the test alias', () => {
@@ -82,6 +101,10 @@ describe('the rules themselves', () => {
       'src/datasource/types.ts -> src/datasource/fixtures.ts',
       'src/pages/Overview.tsx -> test/support/frontend/backend.ts',
     ]);
+  });
+
+  it("finds Node's modules imported by product modules, not by their tests", () => {
+    expect(nodeImports(graph, 'packages/shared/src')).toEqual(['packages/shared/src/agent-api.ts -> node:http']);
   });
 
   it('finds the imports that make folders depend on each other, and none through a test', () => {

@@ -143,3 +143,19 @@ export function importsInto(graph: ImportGraph, from: string, forbidden: string[
   }
   return found.sort();
 }
+
+/** Imports of Node's own modules (`node:http`) by the product modules under `from` (a folder). */
+export function nodeImports(graph: ImportGraph, from: string): string[] {
+  const found: string[] = [];
+  for (const [source, imports] of graph) {
+    if (!source.startsWith(`${from}/`) || isTestModule(source)) {
+      continue;
+    }
+    for (const { specifier, core } of imports) {
+      if (core) {
+        found.push(`${source} -> ${specifier}`);
+      }
+    }
+  }
+  return found.sort();
+}

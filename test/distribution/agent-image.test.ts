@@ -100,6 +100,7 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
       'agent/binding.gyp',
       'agent/scripts',
       'packages/shared',
+      'packages/agent-client',
     ]) {
       expect(ignored(needed), needed).toBe(false);
     }

@@ -8,8 +8,10 @@ import {
   type DecisionsResponse,
   type HealthReport,
 } from '@zviz/shared/agent-api';
+import type { AgentClient } from '@zviz/agent-client/agent';
+import { systemError } from '@zviz/agent-client/http';
 
-import type { AgentClient, Answer, DecisionStreamClient } from './client';
+import { DecisionStreamClient } from './decision-stream';
 import { Exposition } from './exposition';
 import {
   buildView,
@@ -24,6 +26,14 @@ import { parseForTerminal } from '../terminal/escape';
 
 /** Decisions kept for the "latest decisions" table. */
 const RECENT_KEPT = 200;
+
+/** Largest answer read from the agent (a /metrics of a busy node is a few MiB). */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+interface Answer {
+  status: number;
+  body: string;
+}
 
 function httpProblem(path: string, answer: Answer): string {
   if (answer.status === 401 || answer.status === 403) {
@@ -45,13 +55,15 @@ async function fetchOne<T>(
   client: AgentClient,
   path: string,
   read: (body: string) => T,
-  accept?: string
+  accept = 'application/json'
 ): Promise<Fetched<T>> {
   let answer: Answer;
   try {
-    answer = await client.get(path, accept);
+    const response = await client.get(path, accept, { responseLimit: MAX_ANSWER_BYTES });
+    answer = { status: response.status, body: response.body.toString('utf8') };
   } catch (error) {
-    return { ok: false, error: `cannot reach ${client.baseUrl}: ${(error as Error).message}` };
+    // The system's words (connect ECONNREFUSED 127.0.0.1:9090): the operator is on the node.
+    return { ok: false, error: `cannot reach ${client.target.url}: ${systemError(error).message}` };
   }
   // /health answers 503 with its report when the agent is unhealthy.
   if (answer.status !== 200 && !(path === AGENT_PATHS.health && answer.status === 503)) {
@@ -133,7 +145,8 @@ export class TopSession {
 
   /** Follows the decision stream after event `since` (what loadRecent returned), or from now on. */
   follow(since?: number): void {
-    this.stream = this.client.stream(
+    this.stream = new DecisionStreamClient(
+      this.client,
       {
         events: (events) => {
           this.add(events);
@@ -148,7 +161,7 @@ export class TopSession {
           this.onStreamEvents();
         },
       },
-      since
+      since === undefined ? undefined : String(since)
     );
   }
 

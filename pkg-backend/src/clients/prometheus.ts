@@ -4,11 +4,12 @@
 // against the API's shapes (prometheus-answers.ts) before anyone reads it.
 import * as z from 'zod/mini';
 
-import type { UpstreamCall } from './call';
-import { type Auth, type HttpClient, type HttpResponse } from './http';
-import { AnswerReader } from './json-answer';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+import { type Auth, type HttpClient, type HttpResponse } from '@zviz/agent-client/http';
+import { AnswerReader } from '@zviz/agent-client/json-answer';
+import { httpStatusText, UpstreamError } from '@zviz/agent-client/upstream-error';
+
 import { failure, labelValues, matrix, queryResult, success } from './prometheus-answers';
-import { httpStatusText, UpstreamError } from './upstream-error';
 
 export type PromLabels = Record<string, string>;
 export type PromPoint = [number, string];

@@ -6,9 +6,9 @@
 // (a firewall, credentials, the scheme) does.
 import type { HealthReport } from '@zviz/shared/agent-api';
 import { BUILD_INFO } from '@zviz/shared/metric-names';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
 
-import type { UpstreamCall } from '../clients/call';
-import { UpstreamError } from '../clients/upstream-error';
 import type { CheckHealthResult, ErrorSource } from '../sdk/types';
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';

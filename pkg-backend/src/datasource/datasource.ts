@@ -1,7 +1,8 @@
 // ZViz's backend data source: Grafana's plugin calls mapped onto instances,
 // query handlers, the health check, resources and the live stream. Queries
 // of one request run concurrently and fail alone.
-import type { UpstreamCall } from '../clients/call';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+
 import { frameToJSON } from '../frames/json';
 import { forwardedHeaders } from '../sdk/alert-forwarding';
 import type { Logger } from '../sdk/log';

@@ -1,7 +1,8 @@
 // How failures become per-query answers: a status code for Grafana and the
 // source of the error (`plugin` for what ZViz got wrong or was handed wrong,
 // `downstream` for Prometheus and agents).
-import { UpstreamError } from '../clients/upstream-error';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
+
 import type { DataResponse, ErrorSource } from '../sdk/types';
 import { SettingsError } from './settings';
 

@@ -1,11 +1,13 @@
 // One configured ZViz data source: its settings, its connections (one
 // keep-alive HTTP client shared by Prometheus and the agents) and agent
 // discovery. Built by the instance manager when settings change.
-import { AgentClient, type AgentTarget } from '../clients/agent';
-import type { UpstreamCall } from '../clients/call';
-import { HttpClient } from '../clients/http';
+import { AgentClient, type AgentTarget } from '@zviz/agent-client/agent';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+import { HttpClient } from '@zviz/agent-client/http';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
+
 import { PrometheusClient } from '../clients/prometheus';
-import { UpstreamError } from '../clients/upstream-error';
+import { GRAFANA_RESPONSE_LIMIT } from '../sdk/response-limit';
 import { QueryError } from './errors';
 import { type FanOut, fanOut } from './queries/fan-out';
 import type { Settings } from './settings';
@@ -40,6 +42,7 @@ export class ZVizInstance {
       timeoutMs: settings.timeoutMs,
       tls: settings.tls,
       userAgent: `zviz-datasource/${version}`,
+      limitSetting: GRAFANA_RESPONSE_LIMIT,
     });
     if (settings.prometheus) {
       this.prometheus = new PrometheusClient(settings.prometheus.url, this.http, settings.prometheus.auth);

@@ -17,8 +17,8 @@ import {
   type SyscallsResource,
 } from '@zviz/shared/resources';
 import { CONTAINER_INFO } from '@zviz/shared/metric-names';
+import type { UpstreamCall } from '@zviz/agent-client/call';
 
-import type { UpstreamCall } from '../clients/call';
 import type { ErrorSource } from '../sdk/types';
 import { classify } from './errors';
 import type { ZVizInstance } from './instance';

@@ -3,9 +3,8 @@
 // Every problem is reported at once, in words that say what to change on the
 // configuration page.
 import type { ZVizDataSourceOptions, ZVizSecureOptions } from '@zviz/shared/query';
-
-import type { AgentTarget } from '../clients/agent';
-import type { Auth, TlsOptions } from '../clients/http';
+import type { AgentTarget } from '@zviz/agent-client/agent';
+import type { Auth, TlsOptions } from '@zviz/agent-client/http';
 
 export type AgentDiscovery =
   { kind: 'static'; targets: AgentTarget[] } | { kind: 'prometheus'; job: string; scheme: 'http' | 'https' };

@@ -5,8 +5,8 @@
 // resumes with Last-Event-ID after a failure or an agent restart, backing off
 // from half a second to 5 s; the relay ends when Grafana cancels.
 import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
+import { checkDecisionEvent } from '@zviz/agent-client/agent';
 
-import { checkDecisionEvent } from '../clients/agent';
 import type { Logger } from '../sdk/log';
 import type { StreamSender } from '../sdk/types';
 import type { ZVizInstance, DiscoveredAgent } from './instance';

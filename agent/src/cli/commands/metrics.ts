@@ -1,11 +1,12 @@
+import { systemError } from '@zviz/agent-client/http';
 import { AGENT_PATHS } from '@zviz/shared/agent-api';
 import { Option, type Command } from 'commander';
 
 import { ProcessSource } from '../../metrics/process-source';
 import { MetricsRegistry } from '../../metrics/registry';
 import { CONTENT_TYPES, type ExpositionFormat } from '../../metrics/render';
-import { AgentClient } from '../../top/client';
 import { CliExit, EXIT } from '../exit';
+import { localAgent, type LocalAgent } from '../local-agent';
 import { addrOption, configOption } from '../program';
 import { loadOrRefuse, serve } from '../serve';
 
@@ -60,23 +61,27 @@ export function registerMetrics(program: Command): void {
 async function printMetrics(opts: PrintOptions): Promise<number> {
   const config = loadOrRefuse({ path: opts.config, flags: { 'metrics.address': opts.addr } });
   if (!opts.local) {
-    let client: AgentClient;
+    let agent: LocalAgent;
     try {
       const basic =
         process.env.ZVIZ_AGENT_USER && process.env.ZVIZ_AGENT_PASSWORD
           ? { user: process.env.ZVIZ_AGENT_USER, password: process.env.ZVIZ_AGENT_PASSWORD }
           : undefined;
-      client = AgentClient.fromConfig(config, { timeoutMs: AGENT_TIMEOUT_MS, basic });
+      agent = localAgent(config, { timeoutMs: AGENT_TIMEOUT_MS, basic });
     } catch (error) {
       throw new CliExit(EXIT.usage, `metrics.address: ${(error as Error).message}`);
     }
-    const url = `${client.baseUrl}/metrics`;
+    const url = `${agent.baseUrl}${AGENT_PATHS.metrics}`;
     let answer: { status: number; body: string } | undefined;
     let unreachable: string | undefined;
     try {
-      answer = await client.get(AGENT_PATHS.metrics, CONTENT_TYPES[opts.format]);
+      const response = await agent.client.get(AGENT_PATHS.metrics, CONTENT_TYPES[opts.format]);
+      answer = { status: response.status, body: response.body.toString('utf8') };
     } catch (error) {
-      unreachable = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const cause = systemError(error);
+      unreachable = cause.code ?? cause.message;
+    } finally {
+      agent.close();
     }
     if (answer) {
       if (answer.status === 401 || answer.status === 403) {
@@ -86,7 +91,10 @@ async function printMetrics(opts: PrintOptions): Promise<number> {
         );
       }
       if (answer.status !== 200) {
-        throw new CliExit(EXIT.unreachable, `${url} answered HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`);
+        throw new CliExit(
+          EXIT.unreachable,
+          `${url} answered HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`
+        );
       }
       process.stdout.write(answer.body);
       return EXIT.ok;

@@ -3,14 +3,15 @@
 // containers with their resource use, decisions per syscall with rates, and
 // the latest decisions as they stream in. Interactive on a terminal; one
 // frame with --once; a frame per interval when the output is not a terminal.
+import type { AgentClient } from '@zviz/agent-client/agent';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
-import { AgentClient } from '../../top/client';
 import { CONTAINER_SORTS, SYSCALL_SORTS, type ContainerSort, type SyscallSort } from '../../top/model';
 import { render, type RenderOptions } from '../../top/render';
 import { Screen, type Key } from '../../top/screen';
 import { TopSession } from '../../top/session';
 import { CliExit, EXIT } from '../exit';
+import { localAgent, type LocalAgent } from '../local-agent';
 import { addrOption, configOption } from '../program';
 import { loadOrRefuse } from '../serve';
 
@@ -98,7 +99,7 @@ export function registerTop(program: Command): void {
     });
 }
 
-function clientFor(opts: TopOptions): AgentClient {
+function agentFor(opts: TopOptions): LocalAgent {
   const config = loadOrRefuse({ path: opts.config, flags: { 'metrics.address': opts.addr } });
   const user = process.env.ZVIZ_AGENT_USER;
   const password = process.env.ZVIZ_AGENT_PASSWORD;
@@ -109,7 +110,7 @@ function clientFor(opts: TopOptions): AgentClient {
     );
   }
   try {
-    return AgentClient.fromConfig(config, {
+    return localAgent(config, {
       timeoutMs: opts.timeout * 1000,
       insecure: opts.insecure,
       basic: user && password ? { user, password } : undefined,
@@ -122,11 +123,20 @@ function clientFor(opts: TopOptions): AgentClient {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function top(opts: TopOptions): Promise<number> {
-  const client = clientFor(opts);
+  const agent = agentFor(opts);
+  try {
+    return await show(agent, opts);
+  } finally {
+    agent.close();
+  }
+}
+
+async function show(agent: LocalAgent, opts: TopOptions): Promise<number> {
+  const { client } = agent;
   const stdout = process.stdout;
   const base: Omit<RenderOptions, 'syscallSort' | 'containerSort'> = {
     color: wantColor(opts.color, stdout),
-    target: client.baseUrl,
+    target: agent.baseUrl,
     intervalSeconds: opts.interval,
   };
   const sorts = { syscallSort: opts.sort, containerSort: opts.sortContainers };
@@ -140,7 +150,7 @@ async function top(opts: TopOptions): Promise<number> {
     return poll.health.ok || poll.metrics.ok ? EXIT.ok : EXIT.unreachable;
   }
   if (stdout.isTTY && process.stdin.isTTY) {
-    return interactive(client, opts, base, sorts);
+    return interactive(agent, opts, base, sorts);
   }
   return batch(client, opts, base, sorts);
 }
@@ -179,7 +189,7 @@ async function batch(
 }
 
 async function interactive(
-  client: AgentClient,
+  { client, baseUrl }: LocalAgent,
   opts: TopOptions,
   base: Omit<RenderOptions, 'syscallSort' | 'containerSort'>,
   initial: { syscallSort: SyscallSort; containerSort: ContainerSort }
@@ -236,7 +246,7 @@ async function interactive(
   screen.enter(onKey);
   process.stdout.on('resize', draw);
   try {
-    screen.draw(`zviz top: asking ${client.baseUrl}…`);
+    screen.draw(`zviz top: asking ${baseUrl}…`);
     session.follow((await session.loadRecent(RECENT_AT_START)) ?? undefined);
     await tick();
     await done;

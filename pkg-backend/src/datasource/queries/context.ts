@@ -1,5 +1,6 @@
 // What every query handler gets.
-import type { UpstreamCall } from '../../clients/call';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+
 import type { Logger } from '../../sdk/log';
 import type { DataQuery } from '../../sdk/types';
 import type { ZVizInstance } from '../instance';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { UpstreamError } from '../../clients/upstream-error';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
+
 import type { DiscoveredAgent } from '../instance';
 import { fanOut, unansweredNotice } from './fan-out';
 

@@ -7,8 +7,9 @@
 // that did not answer (unansweredNotice).
 import { setMaxListeners } from 'node:events';
 
-import type { UpstreamCall } from '../../clients/call';
-import { UpstreamError } from '../../clients/upstream-error';
+import type { UpstreamCall } from '@zviz/agent-client/call';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
+
 import type { Notice } from '../../frames/frame';
 import type { DiscoveredAgent } from '../instance';
 

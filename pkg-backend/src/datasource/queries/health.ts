@@ -9,9 +9,9 @@ import {
   INVALID_ANSWER_STATUS,
   UNREACHABLE_STATUS,
 } from '@zviz/shared/frames';
+import { UpstreamError } from '@zviz/agent-client/upstream-error';
 
 import { type Field, type Frame, frame, numberField, stringField } from '../../frames/frame';
-import { UpstreamError } from '../../clients/upstream-error';
 import type { ParsedQuery } from '../query-model';
 import type { QueryContext } from './context';
 import { unansweredNotice } from './fan-out';

@@ -1,16 +1,18 @@
-// TLS to upstreams with a real certificate: refused when unknown, accepted
-// with the configured CA or with verification skipped.
+// TLS to upstreams with a real certificate, as the backend's data source
+// settings configure it (@zviz/agent-client's HttpClient against the
+// backend's fixture agent): refused when unknown, accepted with the
+// configured CA or with verification skipped.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { AgentClient } from '@zviz/agent-client/agent';
+import { HttpClient } from '@zviz/agent-client/http';
 import { binary, describeWhere } from '@zviz/test-support/requirements';
 
-import { FixtureAgent } from '../../test/fixtures/fixture-agent';
-import { AgentClient } from './agent';
-import { HttpClient } from './http';
+import { FixtureAgent } from './fixtures/fixture-agent';
 
 describeWhere([binary('openssl')], 'agent client over TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-tls-'));

@@ -1,5 +1,6 @@
-// A small HTTP client over node:http(s) with what both upstreams need:
-// keep-alive connections per data source instance, a timeout per request,
+// A small HTTP client over node:http(s) with what every upstream of ZViz's
+// clients needs (the agents, and the backend's Prometheus): keep-alive
+// connections per client, a timeout per request,
 // cancellation, TLS options (custom CA, skip verify), auth headers, and errors
 // that say in words what failed ("connection refused", "timed out after 10 s").
 import http, { type IncomingMessage } from 'node:http';
@@ -10,14 +11,16 @@ export type Auth =
 
 export interface TlsOptions {
   skipVerify?: boolean;
-  /** PEM bundle to trust instead of the system CAs (Node's `ca` semantics). */
-  ca?: string;
+  /** PEM certificates to trust instead of the system CAs (Node's `ca` semantics). */
+  ca?: string | string[];
 }
 
 export interface HttpClientOptions {
   timeoutMs: number;
   tls?: TlsOptions;
   userAgent?: string;
+  /** What sets the callers' response limits, named when an answer exceeds one (`GF_RESPONSE_LIMIT`). */
+  limitSetting?: string;
 }
 
 export interface RequestOptions {
@@ -27,8 +30,10 @@ export interface RequestOptions {
   form?: URLSearchParams;
   auth?: Auth;
   signal?: AbortSignal;
-  /** Overrides the client's timeout; 0 means none (for streams). */
+  /** Overrides the client's timeout; 0 means none. */
   timeoutMs?: number;
+  /** The timeout covers the wait for the response head only (streams, quiet between events). */
+  timeoutUntilHead?: boolean;
   /** request(): the most bytes of body to buffer; a larger answer is cut off and fails. */
   limitBytes?: number;
 }
@@ -50,15 +55,27 @@ export interface OpenResponse {
 
 /**
  * Why a request failed: the network, a timeout, a cancellation, or an answer
- * over the response limit (`too-large`, cut off while it was read).
+ * over the response limit (`too-large`, cut off while it was read). The
+ * message is in words; `cause` keeps the system's error (`connect
+ * ECONNREFUSED 127.0.0.1:9090`) for callers that show that instead.
  */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'network' | 'timeout' | 'cancelled' | 'tls' | 'too-large'
+    readonly kind: 'network' | 'timeout' | 'cancelled' | 'tls' | 'too-large',
+    options?: { cause?: unknown }
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** The system's own error under `error`'s causes (its `code` and message), or `error` itself. */
+export function systemError(error: unknown): Error & { code?: string } {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) {
+    current = current.cause;
+  }
+  return current instanceof Error ? current : new Error(String(current));
 }
 
 /** `64 MiB`, `512 KiB`, `900 bytes`: how limits are worded in errors. */
@@ -77,9 +94,10 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-export function tooLarge(limit: number): TransportError {
+/** `setting` names what sets the limit, for the reader who would raise it (`GF_RESPONSE_LIMIT`). */
+export function tooLarge(limit: number, setting?: string): TransportError {
   return new TransportError(
-    `the answer is larger than the response limit of ${formatBytes(limit)} (GF_RESPONSE_LIMIT) and was cut off`,
+    `the answer is larger than the response limit of ${formatBytes(limit)}${setting ? ` (${setting})` : ''} and was cut off`,
     'too-large'
   );
 }
@@ -107,12 +125,12 @@ export function authHeader(auth: Auth | undefined): string | undefined {
 function transportError(error: NodeJS.ErrnoException): TransportError {
   const code = error.code ?? '';
   if (NETWORK_WORDS[code]) {
-    return new TransportError(NETWORK_WORDS[code], 'network');
+    return new TransportError(NETWORK_WORDS[code], 'network', { cause: error });
   }
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('UNABLE_TO') || code === 'EPROTO') {
-    return new TransportError(`TLS: ${error.message}`, 'tls');
+    return new TransportError(`TLS: ${error.message}`, 'tls', { cause: error });
   }
-  return new TransportError(error.message, 'network');
+  return new TransportError(error.message, 'network', { cause: error });
 }
 
 export class HttpClient {
@@ -137,7 +155,7 @@ export class HttpClient {
   open(url: URL, options: RequestOptions = {}): Promise<OpenResponse> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const headers: Record<string, string> = {
-      'User-Agent': this.options.userAgent ?? 'zviz-datasource',
+      'User-Agent': this.options.userAgent ?? 'zviz',
       ...options.headers,
     };
     const authorization = authHeader(options.auth);
@@ -187,6 +205,9 @@ export class HttpClient {
       });
       request.on('response', (response) => {
         settled = true;
+        if (options.timeoutUntilHead) {
+          clearTimeout(timer);
+        }
         // Errors while the caller reads the body arrive on the response.
         response.on('error', () => finish());
         resolve({ response, finish, failure: () => failure });
@@ -207,7 +228,7 @@ export class HttpClient {
       const chunks: Buffer[] = [];
       await new Promise<void>((resolve, reject) => {
         if (Number(response.headers['content-length'] ?? 0) > limit) {
-          reject(tooLarge(limit));
+          reject(tooLarge(limit, this.options.limitSetting));
           return;
         }
         let received = 0;
@@ -215,7 +236,7 @@ export class HttpClient {
           received += chunk.length;
           if (received > limit) {
             chunks.length = 0;
-            reject(tooLarge(limit));
+            reject(tooLarge(limit, this.options.limitSetting));
             response.destroy();
             return;
           }

@@ -12,9 +12,10 @@ export class UpstreamError extends Error {
     readonly detail: string,
     readonly kind: UpstreamErrorKind,
     /** The upstream's HTTP status, when it answered. */
-    readonly httpStatus?: number
+    readonly httpStatus?: number,
+    options?: { cause?: unknown }
   ) {
-    super(`${upstream}: ${detail}`);
+    super(`${upstream}: ${detail}`, options);
   }
 
   /** The status Grafana gets for a query this error failed. */
@@ -34,9 +35,11 @@ export class UpstreamError extends Error {
       return error;
     }
     if (error instanceof TransportError) {
-      return new UpstreamError(upstream, error.message, error.kind);
+      return new UpstreamError(upstream, error.message, error.kind, undefined, { cause: error });
     }
-    return new UpstreamError(upstream, error instanceof Error ? error.message : String(error), 'network');
+    return new UpstreamError(upstream, error instanceof Error ? error.message : String(error), 'network', undefined, {
+      cause: error,
+    });
   }
 }
 

@@ -1,7 +1,9 @@
 // Client of one ZViz agent's HTTP API: /health, /api/v1/decisions,
-// /api/v1/containers and the SSE stream /api/v1/decisions/stream. Every
-// answer is checked against the agent API's shapes (agent-answers.ts) before
-// anyone reads it.
+// /api/v1/containers, the SSE stream /api/v1/decisions/stream, and raw GETs
+// for callers that read an answer their own way (the exposition at /metrics).
+// Every JSON answer is checked against the agent API's shapes
+// (agent-answers.ts) before anyone reads it; every failure is an
+// UpstreamError that names the agent.
 import {
   AGENT_PATHS,
   type ContainersResponse,
@@ -15,7 +17,7 @@ import { containersResponse, decisionEvent, decisionsPage, healthReport } from '
 import type { UpstreamCall } from './call';
 import { type Auth, type HttpClient, type HttpResponse } from './http';
 import { AnswerReader, describeIssues } from './json-answer';
-import { type ServerSentEvent, SseParser } from './sse';
+import { type ServerSentEvent, SseReader } from './sse';
 import { httpStatusText, UpstreamError } from './upstream-error';
 
 export interface AgentTarget {
@@ -110,13 +112,41 @@ export class AgentClient {
   }
 
   /**
+   * GET `path` (which may carry a query) and hand back the answer whatever
+   * its status, unread: for the exposition at /metrics and for callers that
+   * word HTTP errors their own way. Rejects only when there is no answer
+   * (refused, timed out, TLS, over `call.responseLimit`).
+   */
+  async get(path: string, accept: string, call: UpstreamCall = {}): Promise<HttpResponse> {
+    try {
+      return await this.http.request(this.url(path), {
+        auth: this.auth,
+        signal: call.signal,
+        limitBytes: call.responseLimit,
+        headers: { ...call.headers, Accept: accept },
+      });
+    } catch (error) {
+      throw UpstreamError.from(this.label, error);
+    }
+  }
+
+  /**
    * Follows the decision stream until it ends or `signal` aborts, calling
    * `onEvent` for each event. Resolves when the agent closes the stream.
    * `since` asks for the events after that sequence number first (the
-   * agent's ring replays them), as Last-Event-ID does.
+   * agent's ring replays them), as Last-Event-ID does. The client's timeout
+   * covers the wait for the answer's head; an open stream is quiet between
+   * heartbeats and lives as long as its reader.
    */
   async stream(
-    options: { since?: string; container?: string; signal: AbortSignal; onOpen?: () => void },
+    options: {
+      since?: string;
+      container?: string;
+      signal: AbortSignal;
+      onOpen?: () => void;
+      /** The reconnection delay the agent asks for (`retry:`). */
+      onRetry?: (ms: number) => void;
+    },
     onEvent: (event: ServerSentEvent) => void
   ): Promise<void> {
     const url = this.url(AGENT_PATHS.decisionStream);
@@ -129,8 +159,7 @@ export class AgentClient {
     }
     let opened;
     try {
-      // The stream lives as long as Grafana's subscribers: no request timeout.
-      opened = await this.http.open(url, { headers, auth: this.auth, signal: options.signal, timeoutMs: 0 });
+      opened = await this.http.open(url, { headers, auth: this.auth, signal: options.signal, timeoutUntilHead: true });
     } catch (error) {
       throw UpstreamError.from(this.label, error);
     }
@@ -146,7 +175,7 @@ export class AgentClient {
         );
       }
       options.onOpen?.();
-      const parser = new SseParser();
+      const parser = new SseReader({ onRetry: options.onRetry });
       response.setEncoding('utf8');
       await new Promise<void>((resolve, reject) => {
         response.on('data', (chunk: string) => {
