@@ -104,4 +104,16 @@ describe('compareAnswers', () => {
     expect(compareAnswers(scalar('1'), scalar('1'), tolerance).differences).toEqual([]);
     expect(compareAnswers(scalar('1'), scalar('NaN'), tolerance).differences).toHaveLength(1);
   });
+
+  it('lets a sparse series differ in its mean when its sums differ by less than sumAbsolute, and not by more', () => {
+    const values = (v: string[]): Array<[number, string]> => v.map((x, i) => [i * 10, x]);
+    const left = matrix([{ metric: { le: '1e-06' }, values: values(['0', '1', '0', '0', '2']) }]);
+    const nearly = matrix([{ metric: { le: '1e-06' }, values: values(['0', '1.3', '0.5', '0', '2']) }]);
+    const farther = matrix([{ metric: { le: '1e-06' }, values: values(['0', '1.3', '1', '0', '2']) }]);
+    expect(compareAnswers(left, nearly, tolerance).meanDifferences).toHaveLength(1);
+    expect(compareAnswers(left, nearly, { ...tolerance, sumAbsolute: 1 }).meanDifferences).toEqual([]);
+    expect(compareAnswers(left, farther, { ...tolerance, sumAbsolute: 1 }).meanDifferences).toEqual([
+      { series: '{"le":"1e-06"}', left: 0.6, right: 0.86, points: 5 },
+    ]);
+  });
 });
