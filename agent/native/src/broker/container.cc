@@ -13,6 +13,7 @@
 #include "broker/filter.h"
 #include "broker/host_proc.h"
 #include "broker/kernel.h"
+#include "broker/kernel_probe.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
 #include "broker/syscall_table.h"

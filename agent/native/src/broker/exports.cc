@@ -14,6 +14,7 @@
 #include "broker/fdpass.h"
 #include "broker/filter.h"
 #include "broker/host_proc.h"
+#include "broker/kernel_probe.h"
 #include "broker/metrics.h"
 #include "broker/peer.h"
 #include "broker/tcp_peer.h"

@@ -4,6 +4,15 @@
 // rules). Synchronous by design, which is what SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 // rewards: the workload's CPU hands over to this thread and back.
 //
+// The class is implemented in one file per concern:
+// - supervisor.cc: the thread (start, stop, preparing it), the RECV loop and
+//   the dispatch by the reference program and the broker rules;
+// - supervisor_open.cc: open, openat, openat2 and creat (emulated opens);
+// - supervisor_exec.cc: execve and execveat (judged, then CONTINUEd);
+// - supervisor_connect.cc: every call that names a peer (rules on connect);
+// - supervisor_fifo.cc: FIFO opens that wait for their other end;
+// - supervisor_deliver.cc: the answer sent, and the decision counted and published.
+//
 // Threads and data:
 // - The supervisor thread owns the listener and everything it reads while
 //   answering; it shares only atomics (the counters here and in
@@ -36,6 +45,8 @@
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
+
+struct Answer;  // notif_answer.h
 
 /**
  * A refusal the program is known to recover from by itself (a library that
@@ -92,17 +103,19 @@ class Supervisor {
   static int WakeSignal();
 
  private:
-  struct Answer;
   void Run();
   void PrepareThread();
+  /** Judges a notification by the reference program; what it brokers goes to HandleBrokered. */
   void Handle(const struct seccomp_notif& req, uint64_t t0);
   void HandleBrokered(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
   void HandleOpen(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
+  /** The open's decision depends on the path: the broker resolves, judges and opens it itself. */
+  void EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, const Target& target, const OpenRequest& open,
+                   Answer& answer, uint64_t t0);
   void HandleExec(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   /** connect, sendto/sendmsg/sendmmsg with an address, i386 socketcall: judged by the rules on connect. */
   void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void CountRefusal(BrokerRefusal refusal);
-  bool RootIsFixed() const;
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
   struct FifoWorker;
   void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);
@@ -136,15 +149,5 @@ class Supervisor {
   std::map<uint64_t, std::unique_ptr<FifoWorker>> workers_;  // by notification id
   UniqueFd workers_done_{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // a worker finished: wakes the supervisor's poll
 };
-
-/** What the kernel offers the broker, probed once. */
-struct KernelSupport {
-  bool user_notif = false;
-  bool wait_killable_recv = false;
-  bool sync_wake_up = false;
-  bool addfd_send = false;
-  std::string detail;
-};
-const KernelSupport& ProbeKernel();
 
 }  // namespace zviz::broker

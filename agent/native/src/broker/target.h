@@ -15,6 +15,9 @@
 
 namespace zviz::broker {
 
+/** An int argument of a notification (a descriptor, AT_FDCWD): the kernel reads only its low 32 bits. */
+inline int32_t ArgInt(uint64_t raw) { return static_cast<int32_t>(static_cast<uint32_t>(raw)); }
+
 class Target {
  public:
   Target(int listener, uint64_t id, pid_t tid) : listener_(listener), id_(id), tid_(tid) {}

@@ -1,0 +1,137 @@
+// Where every decision of the supervisor ends (supervisor.h): the answer
+// sent to the kernel, and, once the kernel took it, the decision counted in
+// the broker's metrics and the run's summary and published as an event.
+// A decision is recorded only when its answer reached a task that still
+// waited: an interrupted or dead task was decided nothing.
+#include "broker/supervisor.h"
+
+#include <cerrno>
+
+#include "broker/metrics.h"
+#include "broker/notif_answer.h"
+#include "broker/syscall_table.h"
+
+namespace zviz::broker {
+
+void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0) {
+  const int listener = listener_.get();
+  int rc = 0;
+  switch (answer.how) {
+    case Answer::How::kErrno:
+      rc = SendResponse(listener, req.id, 0, -answer.error, 0);
+      break;
+    case Answer::How::kContinue:
+      rc = SendResponse(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+      break;
+    case Answer::How::kInstall: {
+      int installed = InstallFd(listener, req.id, answer.fd.get(), answer.cloexec);
+      answer.fd.reset();
+      if (installed == -ENOENT) {
+        rc = -ENOENT;
+      } else if (installed < 0) {
+        // The target's fd table refused it (EMFILE, ...): that is the open's result.
+        answer.error = -installed;
+        rc = SendResponse(listener, req.id, 0, installed, 0);
+      }
+      break;
+    }
+    case Answer::How::kKill: {
+      Target target(listener, req.id, static_cast<pid_t>(req.pid));
+      rc = KillTarget(target) ? 0 : -ENOENT;
+      if (rc == 0) {
+        // Dying anyway; answer so the task leaves the wait at once.
+        SendResponse(listener, req.id, 0, -EPERM, 0);
+      }
+      break;
+    }
+    case Answer::How::kNone:
+      rc = -EINVAL;
+      break;
+  }
+  const uint64_t t1 = NowNs(CLOCK_MONOTONIC);
+  BrokerMetrics& metrics = BrokerMetrics::Get();
+  metrics.InflightAdd(-1);
+  if (rc == 0) {
+    Record(req, syscall, answer, t1 - t0);
+  } else if (rc != -ENOENT) {
+    // ENOENT: the task was interrupted (it restarts the call, and its next
+    // notification is counted) or died; nothing was decided for it.
+    metrics.Error();
+  }
+}
+
+void Supervisor::Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer,
+                        uint64_t latency_ns) {
+  BrokerMetrics::Get().Decided(syscall, answer.decision, answer.layer, latency_ns);
+  counts_[static_cast<size_t>(answer.decision)].fetch_add(1, std::memory_order_relaxed);
+  if (IsRefusal(answer.decision)) {
+    bool expected = false;
+    for (const ExpectedRefusal& e : options_.expected_refusals) {
+      if (e.syscall == syscall && (e.errno_value == 0 || e.errno_value == answer.error) &&
+          (e.address.empty() || e.address == answer.address)) {
+        expected = true;
+        break;
+      }
+    }
+    std::lock_guard<std::mutex> lock(refusals_mu_);
+    ++(expected ? expected_ : refusals_)[syscall];
+  }
+  const bool notable = answer.decision != Decision::kAllow && answer.decision != Decision::kEmulate;
+  if (!notable && !options_.events_all) {
+    return;
+  }
+  DecisionEvent event;
+  event.time_ns = static_cast<int64_t>(NowNs(CLOCK_REALTIME));
+  event.container = options_.label;
+  event.syscall = syscall;
+  event.decision = answer.decision;
+  event.layer = answer.layer;
+  event.errno_value = answer.error;
+  event.latency_ns = latency_ns;
+  event.pid = static_cast<int32_t>(req.pid);
+  event.rule = answer.rule;
+  event.has_flags = answer.has_flags;
+  event.flags = static_cast<int64_t>(answer.flags);
+  event.path = answer.path;
+  event.resolved = answer.resolved;
+  event.address = answer.address;
+  event.note = answer.note;
+  EventQueue::Get().Push(std::move(event));
+}
+
+void Supervisor::CountRefusal(BrokerRefusal refusal) {
+  // A path that leaves the workload's mount namespace or names the agent's
+  // own /proc entries is an attack or a broker gap: a broker error, besides
+  // the refusal. A non-dumpable workload and O_PATH are documented limits.
+  if (refusal == BrokerRefusal::kInvariant || refusal == BrokerRefusal::kAgentEntry) {
+    BrokerMetrics::Get().Error();
+  }
+}
+
+std::array<uint64_t, kDecisionCount> Supervisor::Counts() const {
+  std::array<uint64_t, kDecisionCount> out{};
+  for (size_t i = 0; i < kDecisionCount; ++i) {
+    out[i] = counts_[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> Supervisor::Refusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [syscall, count] : refusals_) {
+    out[SyscallTable::Get().Name(syscall)] = count;
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> Supervisor::ExpectedRefusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [syscall, count] : expected_) {
+    out[SyscallTable::Get().Name(syscall)] = count;
+  }
+  return out;
+}
+
+}  // namespace zviz::broker
