@@ -7,7 +7,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { importGraph, type ImportGraph } from './import-graph';
-import { cyclicUnitImports, importsInto, isTestModule, nodeImports, testImportsFromProduct } from './rules';
+import {
+  cyclicUnitImports,
+  importsInto,
+  isTestModule,
+  laterStepImports,
+  nodeImports,
+  testImportsFromProduct,
+} from './rules';
 
 const COMPONENTS = ['agent/src', 'src', 'pkg-backend/src'];
 const CONTRACT = 'packages/shared/src';
@@ -26,6 +33,11 @@ const KNOWN_CYCLIC_IMPORTS: Record<string, string[]> = {
   src: [],
   'pkg-backend/src': [],
 };
+
+/** Loading a profile, one module per step in the order they run (agent/src/profiles/profile.ts). */
+const PROFILE_STEPS = ['load', 'parse', 'validate', 'expand', 'check', 'compile', 'profile'].map(
+  (step) => `agent/src/profiles/${step}.ts`
+);
 
 describe('the import graph', () => {
   let graph: ImportGraph;
@@ -57,6 +69,13 @@ describe('the import graph', () => {
   it('keeps the Node-only agent client out of the frontend', () => {
     expect(importsInto(graph, FRONTEND, [AGENT_CLIENT])).toEqual([]);
     expect(importsInto(graph, 'pkg-backend/src', [AGENT_CLIENT]).length).toBeGreaterThan(0);
+  });
+
+  it('has the steps of profile loading use earlier steps only', () => {
+    for (const step of PROFILE_STEPS) {
+      expect(graph.has(step), step).toBe(true);
+    }
+    expect(laterStepImports(graph, PROFILE_STEPS)).toEqual([]);
   });
 
   it.each(COMPONENTS)('has no new import cycle between the top-level folders of %s', (root) => {
@@ -105,6 +124,22 @@ describe('the rules themselves', () => {
 
   it("finds Node's modules imported by product modules, not by their tests", () => {
     expect(nodeImports(graph, 'packages/shared/src')).toEqual(['packages/shared/src/agent-api.ts -> node:http']);
+  });
+
+  it('finds a step of a pipeline that imports a later one', () => {
+    const steps = ['p/parse.ts', 'p/validate.ts', 'p/expand.ts'];
+    const pipeline: ImportGraph = new Map([
+      ['p/parse.ts', []],
+      [
+        'p/validate.ts',
+        [
+          { specifier: './expand', resolved: 'p/expand.ts' },
+          { specifier: './parse', resolved: 'p/parse.ts' },
+        ],
+      ],
+      ['p/expand.ts', [{ specifier: './validate', resolved: 'p/validate.ts' }]],
+    ]);
+    expect(laterStepImports(pipeline, steps)).toEqual(['p/validate.ts -> p/expand.ts']);
   });
 
   it('finds the imports that make folders depend on each other, and none through a test', () => {

@@ -159,3 +159,20 @@ export function nodeImports(graph: ImportGraph, from: string): string[] {
   }
   return found.sort();
 }
+
+/**
+ * Imports of a later step by an earlier one, for modules that form a
+ * pipeline (`steps` in their order): each step may use the ones before it,
+ * never one after.
+ */
+export function laterStepImports(graph: ImportGraph, steps: readonly string[]): string[] {
+  const found: string[] = [];
+  steps.forEach((step, i) => {
+    for (const { resolved } of graph.get(step) ?? []) {
+      if (resolved !== undefined && steps.indexOf(resolved) > i) {
+        found.push(`${step} -> ${resolved}`);
+      }
+    }
+  });
+  return found.sort();
+}

@@ -1,7 +1,8 @@
-// From a validated profile to what the addon runs for one container: the
-// seccomp rules for libseccomp (brokered syscalls turned into notifications),
-// the broker's rules with `${workspace}` filled in, the capability set and
-// the mount plan.
+// The last step of loading a profile (profile.ts): from the profile as it
+// applies on this host (expand.ts) to what the addon runs for one container:
+// the seccomp rules for libseccomp (brokered syscalls turned into
+// notifications), the broker's rules with `${workspace}` filled in, the
+// capability set and the mount plan.
 import type {
   FilesystemPlan,
   MountStep,
@@ -13,11 +14,11 @@ import type {
 import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
 import { nativeNetworks, parseAddress } from './addresses';
 import { errnoNumber } from './errno';
-import { effectiveAction, expandRules, selectedArchitectures, type ExpandedRule } from './expand';
+import type { ExpandedProfile } from './expand';
 import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
-import { ADDRESSED_SYSCALLS, type Validated } from './validate';
+import { ADDRESSED_SYSCALLS } from './syscall-families';
 
 const EPERM = 1;
 
@@ -104,18 +105,16 @@ function decimal(value: number | string): string {
   return BigInt(value).toString();
 }
 
-export function compileProfile(name: string, validated: Validated, workspace: string): CompiledProfile {
-  const { profile, context } = validated;
+export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
+  const { profile, rules, architectures } = expanded;
   const zviz = profile.zviz ?? {};
-  const rules: ExpandedRule[] = expandRules(profile, context);
   const brokeredByRule = new Set((zviz.broker ?? []).flatMap((r) => r.syscalls));
   const defaultErrno = profile.defaultErrnoRet;
   // Rules on connect also judge the calls that carry a peer's address, where
-  // the seccomp rules allow them (validate.ts refuses conditional ones).
+  // the seccomp rules allow them (check.ts refuses conditional ones).
   const addressed = brokeredByRule.has('connect')
-    ? ADDRESSED_SYSCALLS.filter((name) => effectiveAction(profile, rules, name).action === 'SCMP_ACT_ALLOW')
+    ? ADDRESSED_SYSCALLS.filter((name) => expanded.effective(name).action === 'SCMP_ACT_ALLOW')
     : [];
-  const architectures = selectedArchitectures(profile, context);
 
   const nativeRules: NativeSeccompRule[] = [];
   // Identical rules add nothing to the filter, and libseccomp takes time
@@ -273,7 +272,7 @@ export function filesystemPlan(fs: NonNullable<Profile['zviz']>['filesystem'], w
     }
   }
   for (const step of mounts) {
-    // Only \${workspace} can be "/" here (validate.ts refuses "/" itself where it matters).
+    // Only \${workspace} can be "/" here (check.ts refuses "/" itself where it matters).
     if (step.path === '/' && (view === 'allow-list' || step.kind !== 'readOnly')) {
       throw new Error(
         `the working directory is "/", and the profile's ${step.kind} \${workspace} would ${view === 'allow-list' ? 'put the whole host in its view' : 'make the whole host writable'}; run from the directory the workload works in (-w DIR)`

@@ -1,65 +1,13 @@
-// From a profile as written to the rules that apply on this host, as Docker
+// From a validated profile to the rules that apply on this host, as Docker
 // expands them: `includes`/`excludes` by capability, architecture and kernel
 // version; the architecture list from `architectures` (OCI) or the host's
-// `archMap` entry (Docker).
-import { arch as processArch, release } from 'node:os';
-
+// `archMap` entry (Docker). Done once per load (profile.ts): the checks of
+// the expanded profile (check.ts) and the compiler (compile.ts) both read
+// this result, and what a syscall gets is worked out once per name.
 import { DEFAULT_CAPABILITIES } from './capabilities';
+import { hostContext, type HostContext } from './host';
 import { pointer } from './problems';
-import type { ArgRule, Filter, Profile, SeccompAction } from './schema';
-
-export interface HostContext {
-  /** The container's capabilities (they select `includes.caps` rules). */
-  capabilities: ReadonlySet<string>;
-  kernel: readonly [number, number];
-  /** Go's name for the host architecture, as Docker's `arches` filters use it. */
-  goArch: string;
-  /** libseccomp's name for it. */
-  scmpArch: string;
-}
-
-const HOST_ARCHES: Readonly<Record<string, { go: string; scmp: string }>> = {
-  x64: { go: 'amd64', scmp: 'SCMP_ARCH_X86_64' },
-  arm64: { go: 'arm64', scmp: 'SCMP_ARCH_AARCH64' },
-  ia32: { go: '386', scmp: 'SCMP_ARCH_X86' },
-  arm: { go: 'arm', scmp: 'SCMP_ARCH_ARM' },
-  ppc64: { go: 'ppc64le', scmp: 'SCMP_ARCH_PPC64LE' },
-  s390x: { go: 's390x', scmp: 'SCMP_ARCH_S390X' },
-  riscv64: { go: 'riscv64', scmp: 'SCMP_ARCH_RISCV64' },
-};
-
-/** Architecture names Docker's `includes.arches` may use. */
-export const GO_ARCHES = [
-  'amd64',
-  'x86',
-  'x32',
-  '386',
-  'arm',
-  'arm64',
-  'mips',
-  'mipsle',
-  'mips64',
-  'mips64le',
-  'mips64n32',
-  'mipsel64n32',
-  'ppc',
-  'ppc64',
-  'ppc64le',
-  's390',
-  's390x',
-  'riscv64',
-  'loong64',
-];
-
-export function kernelVersion(text = release()): [number, number] {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
-}
-
-export function hostContext(capabilities: readonly string[] = DEFAULT_CAPABILITIES): HostContext {
-  const host = HOST_ARCHES[processArch()] ?? { go: processArch(), scmp: 'SCMP_ARCH_NATIVE' };
-  return { capabilities: new Set(capabilities), kernel: kernelVersion(), goArch: host.go, scmpArch: host.scmp };
-}
+import { type ArgRule, type Filter, type Profile, ruleNames, type SeccompAction } from './schema';
 
 function kernelAtLeast(ctx: HostContext, min: string): boolean {
   const [major, minor] = min.split('.').map(Number);
@@ -118,15 +66,6 @@ export interface ExpandedRule {
   plain: boolean;
 }
 
-export function ruleNames(rule: { names?: string[] | null; name?: string }): Array<{ name: string; at: string }> {
-  const out: Array<{ name: string; at: string }> = [];
-  (rule.names ?? []).forEach((name, j) => out.push({ name, at: `names/${j}` }));
-  if (rule.name) {
-    out.push({ name: rule.name, at: 'name' });
-  }
-  return out;
-}
-
 export function expandRules(profile: Profile, ctx: HostContext): ExpandedRule[] {
   const out: ExpandedRule[] = [];
   (profile.syscalls ?? []).forEach((rule, i) => {
@@ -180,5 +119,39 @@ export function effectiveAction(profile: Profile, rules: readonly ExpandedRule[]
     errnoRet: profile.defaultErrnoRet,
     conditional: forName.length > 0,
     pointer: forName.length > 0 ? forName[0].pointer : '/defaultAction',
+  };
+}
+
+/** A profile as it applies on this host. */
+export interface ExpandedProfile {
+  /** The profile as written (validated). */
+  profile: Profile;
+  context: HostContext;
+  /** SCMP_ARCH_* names the filter covers, the host's own first. */
+  architectures: readonly string[];
+  /** The `syscalls` entries that apply here, one per name, in the profile's order. */
+  rules: readonly ExpandedRule[];
+  /** What the filter does with `name` (effectiveAction), worked out once per name. */
+  effective(name: string): Effective;
+}
+
+/** Expands a validated profile for this host, with the container's capabilities it names. */
+export function expandProfile(profile: Profile): ExpandedProfile {
+  const context = hostContext(profile.zviz?.capabilities ?? [...DEFAULT_CAPABILITIES]);
+  const rules = expandRules(profile, context);
+  const effective = new Map<string, Effective>();
+  return {
+    profile,
+    context,
+    architectures: selectedArchitectures(profile, context),
+    rules,
+    effective: (name) => {
+      let found = effective.get(name);
+      if (!found) {
+        found = effectiveAction(profile, rules, name);
+        effective.set(name, found);
+      }
+      return found;
+    },
   };
 }

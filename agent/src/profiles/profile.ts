@@ -1,33 +1,32 @@
-// Loading a profile for use: read, validate, and compile once with
-// libseccomp (through the addon) so that a profile that libseccomp refuses is
-// reported before any workload is started with it.
+// Loading a profile for use, in one pass, each step a module of its own:
+// read (load.ts), parse the JSON (parse.ts), validate it as written
+// (validate.ts), expand it once for this host (expand.ts), check the
+// expanded profile (check.ts), and compile it (compile.ts) once with
+// libseccomp through the addon, so that a profile that libseccomp refuses is
+// reported before any workload is started with it. Each step that finds
+// problems ends the load with all of its own.
 import type { BrokerAddon } from '../native/broker-addon';
+import { checkExpanded } from './check';
 import { compileProfile, type CompiledProfile } from './compile';
+import { expandProfile, type ExpandedProfile } from './expand';
 import { readProfile, type ProfileText } from './load';
+import { parseJson } from './parse';
 import { ProfileError, type Problem } from './problems';
-import { validateProfile, type SyscallCatalog, type Validated } from './validate';
+import { syscallCatalog } from './syscall-catalog';
+import { validateProfile, type Validated } from './validate';
 
 export interface LoadedProfile {
   name: string;
   source: string;
   builtin: boolean;
   validated: Validated;
+  /** The profile as it applies on this host. */
+  expanded: ExpandedProfile;
   warnings: Problem[];
   /** Instructions of the compiled filter (for `zviz profile check`). */
   instructions: number;
   /** The plan for one container with this working directory. */
   forWorkspace(workspace: string): CompiledProfile;
-}
-
-export function syscallCatalog(addon: BrokerAddon): SyscallCatalog {
-  let names: readonly string[] | undefined;
-  return {
-    known: (name) => {
-      const info = addon.syscallInfo(name);
-      return info.libseccomp || info.newer;
-    },
-    names: () => (names ??= addon.syscallNames()),
-  };
 }
 
 function nativeProblem(message: string): Problem {
@@ -42,15 +41,25 @@ export function loadProfile(reference: string, addon: BrokerAddon): LoadedProfil
 
 /** loadProfile for a profile already read. */
 export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedProfile {
-  const result = validateProfile(text.text, syscallCatalog(addon));
+  const parsed = parseJson(text.text);
+  if ('problem' in parsed) {
+    throw new ProfileError(text.source, [parsed.problem]);
+  }
+  const catalog = syscallCatalog(addon);
+  const result = validateProfile(parsed.data, catalog);
   if (!result.ok) {
     throw new ProfileError(text.source, result.problems);
   }
   const validated = result.value;
-  const warnings = [...validated.warnings];
+  const expanded = expandProfile(validated.profile);
+  const checked = checkExpanded(expanded, catalog);
+  if (checked.problems.length > 0) {
+    throw new ProfileError(text.source, checked.problems);
+  }
+  const warnings = [...validated.warnings, ...checked.warnings];
   // One trial compilation: what libseccomp refuses, it refuses for every
   // workspace (any path but "/", which no writable view may have).
-  const trial = compileProfile(text.name, validated, '/workspace');
+  const trial = compileProfile(text.name, expanded, '/workspace');
   const compiled = addon.compileFilter(trial.filter);
   if (!compiled.ok) {
     throw new ProfileError(text.source, [nativeProblem(compiled.error ?? 'libseccomp refused the profile')]);
@@ -65,8 +74,9 @@ export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedPr
     source: text.source,
     builtin: text.builtin,
     validated,
+    expanded,
     warnings,
     instructions: compiled.instructions,
-    forWorkspace: (workspace) => compileProfile(text.name, validated, workspace),
+    forWorkspace: (workspace) => compileProfile(text.name, expanded, workspace),
   };
 }

@@ -1,7 +1,7 @@
 // The JSON Schema of a profile: the OCI/Docker seccomp format, accepted as
 // Docker and runc accept it, plus ZViz's `zviz` extension. Structure only;
 // what needs knowledge of the kernel (syscall names, architectures) or of
-// several fields at once is checked in validate.ts.
+// several fields at once is checked in validate.ts and check.ts.
 export const ACTIONS = [
   'SCMP_ACT_ALLOW',
   'SCMP_ACT_ERRNO',
@@ -86,6 +86,16 @@ export interface SyscallRule {
   comment?: string;
   includes?: Filter;
   excludes?: Filter;
+}
+
+/** The syscalls a rule names (`names` and Docker's older `name`), each with its pointer inside the rule. */
+export function ruleNames(rule: { names?: string[] | null; name?: string }): Array<{ name: string; at: string }> {
+  const out: Array<{ name: string; at: string }> = [];
+  (rule.names ?? []).forEach((name, j) => out.push({ name, at: `names/${j}` }));
+  if (rule.name) {
+    out.push({ name: rule.name, at: 'name' });
+  }
+  return out;
 }
 
 export interface BrokerRule {
@@ -250,7 +260,12 @@ export const PROFILE_SCHEMA = {
         filesystem: {
           type: 'object',
           additionalProperties: false,
-          properties: { view: { enum: FILESYSTEM_VIEWS }, readOnly: stringList, writable: stringList, tmpfs: stringList },
+          properties: {
+            view: { enum: FILESYSTEM_VIEWS },
+            readOnly: stringList,
+            writable: stringList,
+            tmpfs: stringList,
+          },
         },
         broker: {
           type: 'array',
