@@ -85,7 +85,9 @@ describeWhere([binary('clang'), binary('bpftool'), btf], 'agent image build stag
         );
       }
     }
-  }, 300_000);
+    // A full native and BPF build: about 100 s on an idle 2-core machine, 293 s
+    // for its one RUN step at load 11. The bound catches a hung build, not a slow one.
+  }, 900_000);
 
   it('skips only the package installations this host has done already', () => {
     expect(skipped.every((c) => /^apt-get update|^chown node:node|^npm install --workspace agent /.test(c))).toBe(true);
