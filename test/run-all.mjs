@@ -39,9 +39,11 @@ function readJson(path) {
 
 /** Jest and vitest write the same JSON summary shape. */
 function jestLikeTotals(report) {
-  // A suite that failed to load ran no tests; count it as one failure.
+  // A suite that failed to load, or whose beforeAll failed (its tests then
+  // read as skipped), failed without a failing test: count it as one failure.
   const brokenSuites = (report.testResults ?? []).filter(
-    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0
+    (suite) =>
+      suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed')
   ).length;
   return {
     passed: report.numPassedTests,
