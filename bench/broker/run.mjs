@@ -22,13 +22,15 @@
 //    ZViz's `strict` profile (the path resolved from the workload's root in
 //    its mount namespace, judged on the opened object's path, reopened and
 //    installed with ADDFD). ZVIZ_BENCH_OPENS changes the number of opens.
+//    Then one more run of each ZViz case with the broker's step timer on
+//    (ZVIZ_BROKER_STEP_TIMES, broker/step_times.h): where an open's time goes.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
 // of brokered calls; ZVIZ_BENCH_JSON=FILE also writes the figures as JSON.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +44,8 @@ const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000))
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens) runs only those parts.
+const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens').split(','));
 
 if (process.getuid?.() !== 0) {
   console.error('the broker benchmark needs root (seccomp listeners in cgroups)');
@@ -53,6 +57,12 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+const summary = (runs) => ({
+  p50: median(runs.map((r) => r.p50_us)),
+  p99: median(runs.map((r) => r.p99_us)),
+  rate: median(runs.map((r) => r.calls_per_s)),
+});
 
 function run(command, args, { env } = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
@@ -115,193 +125,258 @@ console.log(
 );
 console.log(`${REPEAT} repetitions, medians; ${CALLS.toLocaleString('en')} brokered calls per run.\n`);
 
-// ---- 1. brokered ----
-const cg = benchCgroups();
 const brokered = { reference: [], referenceCgroup: [], zviz: [] };
-try {
-  const cases = {
-    reference: () => run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)]),
-    referenceCgroup: () =>
-      run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)], {
-        env: { ZVIZ_BENCH_CGROUP_PROCS: cg.files.join(':'), ZVIZ_BENCH_SETSID: '1' },
-      }),
-    zviz: () =>
-      run(process.execPath, [
+if (PARTS.has('brokered')) {
+  // ---- 1. brokered ----
+  const cg = benchCgroups();
+  try {
+    const cases = {
+      reference: () => run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)]),
+      referenceCgroup: () =>
+        run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)], {
+          env: { ZVIZ_BENCH_CGROUP_PROCS: cg.files.join(':'), ZVIZ_BENCH_SETSID: '1' },
+        }),
+      zviz: () =>
+        run(process.execPath, [
+          zviz,
+          'run',
+          '--standalone',
+          '--profile',
+          join(here, 'brokered.json'),
+          '--',
+          join(bin, 'loop'),
+          String(CALLS),
+        ]),
+    };
+    for (let i = 0; i < REPEAT; i++) {
+      // A different order each round, so no supervisor always runs right after another.
+      const order = Object.keys(cases).sort(() => Math.random() - 0.5);
+      for (const name of order) {
+        brokered[name].push(json(cases[name]().stdout));
+      }
+    }
+  } finally {
+    cg.remove();
+  }
+  const ref = summary(brokered.reference);
+  const refCg = summary(brokered.referenceCgroup);
+  const zb = summary(brokered.zviz);
+  console.log('## Brokered syscalls (getppid answered CONTINUE)\n');
+  console.log('| supervisor | p50 µs | p99 µs | decisions/s |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, s] of [
+    ['C reference', ref],
+    ['C reference, workload set up like a container (cgroups, setsid)', refCg],
+    ['ZViz broker', zb],
+  ]) {
+    console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
+  }
+  console.log(
+    `\nZViz p50 / reference set up like a container: **${(zb.p50 / refCg.p50).toFixed(2)}x**; / bare reference: ${(zb.p50 / ref.p50).toFixed(2)}x. ` +
+      `ZViz p99: **${zb.p99.toFixed(1)} µs** (goal: under 30).\n`
+  );
+}
+const unbrokered = {};
+if (PARTS.has('unbrokered')) {
+  // ---- 2. unbrokered ----
+  const workloads = {
+    'getppid loop (5M)': [join(bin, 'getppid'), '5000000'],
+    'dd bs=512 (1M blocks)': ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=1000000', 'status=none'],
+    // Through a pipe: GNU tar skips reading files when its archive is /dev/null.
+    [`tar | gzip ${TREE}`]: ['sh', '-c', `tar -C ${TREE} -cf - . | gzip -6 > /dev/null`],
+  };
+  const conditions = {
+    bare: (cmd) => [join(bin, 'timeit'), ...cmd],
+    'allow-all filter': (cmd) => [join(bin, 'allowall'), join(bin, 'timeit'), ...cmd],
+    'zviz default': (cmd) => [
+      process.execPath,
+      zviz,
+      'run',
+      '--standalone',
+      '--profile',
+      'default',
+      '--',
+      join(bin, 'timeit'),
+      ...cmd,
+    ],
+    'zviz ci-runner': (cmd) => [
+      process.execPath,
+      zviz,
+      'run',
+      '--standalone',
+      '--profile',
+      'ci-runner',
+      '-w',
+      '/tmp',
+      '--',
+      join(bin, 'timeit'),
+      ...cmd,
+    ],
+  };
+  for (const [workload, cmd] of Object.entries(workloads)) {
+    const times = Object.fromEntries(Object.keys(conditions).map((c) => [c, []]));
+    run(cmd[0], cmd.slice(1)); // warm the page cache
+    for (let i = 0; i < REPEAT; i++) {
+      for (const [condition, wrap] of Object.entries(conditions)) {
+        const [command, ...args] = wrap(cmd);
+        times[condition].push(json(run(command, args).stderr).cpu);
+      }
+    }
+    unbrokered[workload] = Object.fromEntries(Object.entries(times).map(([c, t]) => [c, median(t)]));
+  }
+  console.log('## Unbrokered syscalls (CPU seconds of the workload, user + system, median)\n');
+  console.log(
+    "| workload | bare | allow-all filter | zviz default | zviz ci-runner | ci-runner added cost / filter's | ci-runner overhead |"
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [workload, t] of Object.entries(unbrokered)) {
+    const filterCost = t['allow-all filter'] - t.bare;
+    const zvizCost = t['zviz ci-runner'] - t.bare;
+    const ratio =
+      filterCost > 0.02 * t.bare ? `${(zvizCost / filterCost).toFixed(2)}x` : 'n/a (filter cost within noise)';
+    console.log(
+      `| ${workload} | ${t.bare.toFixed(3)} | ${t['allow-all filter'].toFixed(3)} | ${t['zviz default'].toFixed(3)} | ${t['zviz ci-runner'].toFixed(3)} | ${ratio} | ${((zvizCost / t.bare) * 100).toFixed(1)} % |`
+    );
+  }
+}
+const opens = {};
+const steps = {};
+if (PARTS.has('opens')) {
+  // ---- 3. emulated opens ----
+  const OPEN_FILE = '/etc/hostname';
+  const openCgroups = benchCgroups();
+  try {
+    const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
+    const zvizStrict = (access) => [
+      process.execPath,
+      zviz,
+      'run',
+      '--standalone',
+      '--profile',
+      'strict',
+      '--workdir',
+      bin,
+      '--',
+      ...loop(access),
+    ];
+    const reference = (access, like) => ({
+      command: [join(bin, 'reference-open'), ...loop(access)],
+      env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
+    });
+    const cases = {
+      'bare, allowed': () => ({ command: loop('read') }),
+      'C reference, allowed': () => reference('read', false),
+      'C reference set up like a container, allowed': () => reference('read', true),
+      'ZViz strict, allowed': () => ({ command: zvizStrict('read') }),
+      'C reference set up like a container, refused': () => reference('write', true),
+      'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
+    };
+    const want = { allowed: 'ok', refused: 'EACCES' };
+    for (const name of Object.keys(cases)) {
+      opens[name] = [];
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+        const {
+          command: [command, ...args],
+          env,
+        } = cases[name]();
+        const result = json(run(command, args, { env }).stdout);
+        const expected = name.startsWith('bare') ? 'ok' : want[name.split(', ')[1]];
+        if (result.outcome !== expected) {
+          throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
+        }
+        opens[name].push(result);
+      }
+    }
+  } finally {
+    openCgroups.remove();
+  }
+
+  console.log(
+    `\n## Emulated opens (open+close of ${OPEN_FILE} under \`strict\`, ${OPENS.toLocaleString('en')} per run)\n`
+  );
+  console.log('| supervisor | p50 µs | p99 µs | opens/s |');
+  console.log('|---|---:|---:|---:|');
+  const openSummary = Object.fromEntries(Object.entries(opens).map(([name, runs]) => [name, summary(runs)]));
+  for (const [name, s] of Object.entries(openSummary)) {
+    console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
+  }
+  const za = openSummary['ZViz strict, allowed'];
+  const ca = openSummary['C reference set up like a container, allowed'];
+  const zr = openSummary['ZViz strict, refused'];
+  const cr = openSummary['C reference set up like a container, refused'];
+  console.log(
+    `\nZViz / C reference set up like a container, allowed: p50 **${(za.p50 / ca.p50).toFixed(2)}x**, p99 ${(za.p99 / ca.p99).toFixed(2)}x; ` +
+      `refused: p50 **${(zr.p50 / cr.p50).toFixed(2)}x**, p99 ${(zr.p99 / cr.p99).toFixed(2)}x. ` +
+      `ZViz allowed open: p50 **${za.p50.toFixed(1)} µs** (goal: within 12), p99 **${za.p99.toFixed(1)} µs** (goal: within 30).`
+  );
+
+  // ---- 3b. where the time of an emulated open goes ----
+  // Runs of their own: the timer's clock reads would add to the figures above.
+  const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-steps-'));
+  try {
+    for (const [name, access] of [
+      ['allowed', 'read'],
+      ['refused', 'write'],
+    ]) {
+      const file = join(stepDir, `${name}.json`);
+      const [command, ...args] = [
+        process.execPath,
         zviz,
         'run',
         '--standalone',
         '--profile',
-        join(here, 'brokered.json'),
+        'strict',
+        '--workdir',
+        bin,
         '--',
-        join(bin, 'loop'),
-        String(CALLS),
-      ]),
-  };
-  for (let i = 0; i < REPEAT; i++) {
-    // A different order each round, so no supervisor always runs right after another.
-    const order = Object.keys(cases).sort(() => Math.random() - 0.5);
-    for (const name of order) {
-      brokered[name].push(json(cases[name]().stdout));
+        join(bin, 'openloop'),
+        OPEN_FILE,
+        access,
+        String(OPENS),
+      ];
+      run(command, args, { env: { ZVIZ_BROKER_STEP_TIMES: file } });
+      steps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
     }
+  } finally {
+    rmSync(stepDir, { recursive: true, force: true });
   }
-} finally {
-  cg.remove();
-}
-const summary = (runs) => ({
-  p50: median(runs.map((r) => r.p50_us)),
-  p99: median(runs.map((r) => r.p99_us)),
-  rate: median(runs.map((r) => r.calls_per_s)),
-});
-const ref = summary(brokered.reference);
-const refCg = summary(brokered.referenceCgroup);
-const zb = summary(brokered.zviz);
-console.log('## Brokered syscalls (getppid answered CONTINUE)\n');
-console.log('| supervisor | p50 µs | p99 µs | decisions/s |');
-console.log('|---|---:|---:|---:|');
-for (const [name, s] of [
-  ['C reference', ref],
-  ['C reference, workload set up like a container (cgroups, setsid)', refCg],
-  ['ZViz broker', zb],
-]) {
-  console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
-}
-console.log(
-  `\nZViz p50 / reference set up like a container: **${(zb.p50 / refCg.p50).toFixed(2)}x**; / bare reference: ${(zb.p50 / ref.p50).toFixed(2)}x. ` +
-    `ZViz p99: **${zb.p99.toFixed(1)} µs** (goal: under 30).\n`
-);
-
-// ---- 2. unbrokered ----
-const workloads = {
-  'getppid loop (5M)': [join(bin, 'getppid'), '5000000'],
-  'dd bs=512 (1M blocks)': ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=1000000', 'status=none'],
-  // Through a pipe: GNU tar skips reading files when its archive is /dev/null.
-  [`tar | gzip ${TREE}`]: ['sh', '-c', `tar -C ${TREE} -cf - . | gzip -6 > /dev/null`],
-};
-const conditions = {
-  bare: (cmd) => [join(bin, 'timeit'), ...cmd],
-  'allow-all filter': (cmd) => [join(bin, 'allowall'), join(bin, 'timeit'), ...cmd],
-  'zviz default': (cmd) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'default',
-    '--',
-    join(bin, 'timeit'),
-    ...cmd,
-  ],
-  'zviz ci-runner': (cmd) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'ci-runner',
-    '-w',
-    '/tmp',
-    '--',
-    join(bin, 'timeit'),
-    ...cmd,
-  ],
-};
-const unbrokered = {};
-for (const [workload, cmd] of Object.entries(workloads)) {
-  const times = Object.fromEntries(Object.keys(conditions).map((c) => [c, []]));
-  run(cmd[0], cmd.slice(1)); // warm the page cache
-  for (let i = 0; i < REPEAT; i++) {
-    for (const [condition, wrap] of Object.entries(conditions)) {
-      const [command, ...args] = wrap(cmd);
-      times[condition].push(json(run(command, args).stderr).cpu);
-    }
+  const STEP_ROWS = [
+    ['dispatch', 'RECV returned to the open handler (reference program, fixed outcomes)'],
+    ['path', 'path read from the workload (process_vm_readv)'],
+    ['bases', 'cwd or dirfd of the workload (none here: absolute path, fixed root)'],
+    ['valid', 'SECCOMP_IOCTL_NOTIF_ID_VALID'],
+    ['resolve', 'openat2 O_PATH from the workload root + statx (+ procfs check)'],
+    ['name', "the object's path for the rules (d_path)"],
+    ['judge', 'mount-namespace invariant + rules'],
+    ['reopen', 'the judged inode reopened with the flags'],
+    ['answer', 'ADDFD+SEND (allowed) or SEND (refused), until the ioctl returns'],
+    ['record', 'counters, histogram, event'],
+    ['release', 'descriptors closed after the answer'],
+    ['total', 'RECV returned to all of the above done'],
+    ['idle', 'answer returned to the next RECV returning'],
+  ];
+  console.log('\n### Where the time goes (µs, one run each with the step timer on)\n');
+  console.log('| step | what | allowed mean | allowed p50 | allowed p99 | refused mean | refused p50 | refused p99 |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  const cell = (s) => (s && s.count > 0 ? [s.mean, s.p50, s.p99].map((v) => v.toFixed(2)) : ['', '', '']);
+  for (const [step, what] of STEP_ROWS) {
+    console.log(
+      `| ${step} | ${what} | ${cell(steps.allowed[step]).join(' | ')} | ${cell(steps.refused[step]).join(' | ')} |`
+    );
   }
-  unbrokered[workload] = Object.fromEntries(Object.entries(times).map(([c, t]) => [c, median(t)]));
-}
-console.log('## Unbrokered syscalls (CPU seconds of the workload, user + system, median)\n');
-console.log(
-  "| workload | bare | allow-all filter | zviz default | zviz ci-runner | ci-runner added cost / filter's | ci-runner overhead |"
-);
-console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const [workload, t] of Object.entries(unbrokered)) {
-  const filterCost = t['allow-all filter'] - t.bare;
-  const zvizCost = t['zviz ci-runner'] - t.bare;
-  const ratio =
-    filterCost > 0.02 * t.bare ? `${(zvizCost / filterCost).toFixed(2)}x` : 'n/a (filter cost within noise)';
+  const own = (s) =>
+    ['dispatch', 'path', 'bases', 'valid', 'resolve', 'name', 'judge', 'reopen'].reduce(
+      (sum, k) => sum + (s[k]?.count ? s[k].mean : 0),
+      0
+    );
   console.log(
-    `| ${workload} | ${t.bare.toFixed(3)} | ${t['allow-all filter'].toFixed(3)} | ${t['zviz default'].toFixed(3)} | ${t['zviz ci-runner'].toFixed(3)} | ${ratio} | ${((zvizCost / t.bare) * 100).toFixed(1)} % |`
+    `\nThe broker's own work before answering (dispatch to reopen, means): allowed ${own(steps.allowed).toFixed(2)} µs, ` +
+      `refused ${own(steps.refused).toFixed(2)} µs. The answer step of an allowed open includes the workload's ` +
+      'wake-up: ADDFD returns only once the workload has installed the file.'
   );
 }
-// ---- 3. emulated opens ----
-const OPEN_FILE = '/etc/hostname';
-const opens = {};
-const openCgroups = benchCgroups();
-try {
-  const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
-  const zvizStrict = (access) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'strict',
-    '--workdir',
-    bin,
-    '--',
-    ...loop(access),
-  ];
-  const reference = (access, like) => ({
-    command: [join(bin, 'reference-open'), ...loop(access)],
-    env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
-  });
-  const cases = {
-    'bare, allowed': () => ({ command: loop('read') }),
-    'C reference, allowed': () => reference('read', false),
-    'C reference set up like a container, allowed': () => reference('read', true),
-    'ZViz strict, allowed': () => ({ command: zvizStrict('read') }),
-    'C reference set up like a container, refused': () => reference('write', true),
-    'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
-  };
-  const want = { allowed: 'ok', refused: 'EACCES' };
-  for (const name of Object.keys(cases)) {
-    opens[name] = [];
-  }
-  for (let i = 0; i < REPEAT; i++) {
-    for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
-      const {
-        command: [command, ...args],
-        env,
-      } = cases[name]();
-      const result = json(run(command, args, { env }).stdout);
-      const expected = name.startsWith('bare') ? 'ok' : want[name.split(', ')[1]];
-      if (result.outcome !== expected) {
-        throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
-      }
-      opens[name].push(result);
-    }
-  }
-} finally {
-  openCgroups.remove();
-}
-
-console.log(
-  `\n## Emulated opens (open+close of ${OPEN_FILE} under \`strict\`, ${OPENS.toLocaleString('en')} per run)\n`
-);
-console.log('| supervisor | p50 µs | p99 µs | opens/s |');
-console.log('|---|---:|---:|---:|');
-const openSummary = Object.fromEntries(Object.entries(opens).map(([name, runs]) => [name, summary(runs)]));
-for (const [name, s] of Object.entries(openSummary)) {
-  console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`);
-}
-const za = openSummary['ZViz strict, allowed'];
-const ca = openSummary['C reference set up like a container, allowed'];
-const zr = openSummary['ZViz strict, refused'];
-const cr = openSummary['C reference set up like a container, refused'];
-console.log(
-  `\nZViz / C reference set up like a container, allowed: p50 **${(za.p50 / ca.p50).toFixed(2)}x**, p99 ${(za.p99 / ca.p99).toFixed(2)}x; ` +
-    `refused: p50 **${(zr.p50 / cr.p50).toFixed(2)}x**, p99 ${(zr.p99 / cr.p99).toFixed(2)}x. ` +
-    `ZViz allowed open: p50 **${za.p50.toFixed(1)} µs** (goal: within 12), p99 **${za.p99.toFixed(1)} µs** (goal: within 30).`
-);
-
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -312,7 +387,16 @@ if (process.env.ZVIZ_BENCH_JSON) {
   writeFileSync(
     process.env.ZVIZ_BENCH_JSON,
     JSON.stringify(
-      { machine, calls: CALLS, opens: OPENS, repeat: REPEAT, brokered, unbrokered, emulatedOpens: opens },
+      {
+        machine,
+        calls: CALLS,
+        opens: OPENS,
+        repeat: REPEAT,
+        brokered,
+        unbrokered,
+        emulatedOpens: opens,
+        openSteps: steps,
+      },
       null,
       2
     )

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker/kernel.h"
+#include "broker/step_times.h"
 #include "broker/thread_caps.h"
 
 namespace zviz::broker {
@@ -180,6 +181,7 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
                                   const OpenRequest& request, Resolved object, bool judge_only,
                                   OpenResult* result) {
   result->resolved = FdPath(object.fd.get());
+  StepTimes::Lap(Step::kName);
   if (result->resolved.empty()) {
     Refuse(result, BrokerRefusal::kInvariant, EACCES, "cannot name the resolved file");
     return;
@@ -189,6 +191,7 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     return;
   }
   result->outcome = Check(syscall, access, result->resolved);
+  StepTimes::Lap(Step::kJudge);
   if (IsRefusal(result->outcome.decision)) {
     Answer(result, result->outcome.errno_value);
     return;
@@ -267,6 +270,7 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
       err = errno;
     }
   }
+  StepTimes::Lap(Step::kReopen);
   if (fd < 0) {
     Answer(result, err);
     return;
@@ -336,10 +340,12 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   } else {
     bases.base = bases.root;
   }
+  StepTimes::Lap(Step::kBases);
   if (!target.Valid()) {
     result.verdict = OpenVerdict::kAbandon;
     return result;
   }
+  StepTimes::Lap(Step::kValid);
   if (unreachable == 0 && base_error != 0 && base_error != ENOENT) {
     unreachable = base_error;
   }
@@ -388,6 +394,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   int retries = 0;
   for (int hops = 0; hops <= kMaxLinkHops; ++hops) {
     Resolved found = resolver_.Resolve(target, resolve);
+    StepTimes::Lap(Step::kResolve);
     if (found.fd) {
       FinishExisting(target, syscall, access, request, std::move(found), judge_only, &result);
       result.held[1] = std::move(bases.base_owned);

@@ -9,6 +9,7 @@
 
 #include "broker/metrics.h"
 #include "broker/notif_answer.h"
+#include "broker/step_times.h"
 #include "broker/syscall_table.h"
 
 namespace zviz::broker {
@@ -49,10 +50,13 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       break;
   }
   const uint64_t t1 = NowNs(CLOCK_MONOTONIC);
+  StepTimes::Lap(Step::kAnswer);
   BrokerMetrics& metrics = BrokerMetrics::Get();
   metrics.InflightAdd(-1);
   if (rc == 0) {
     Record(req, syscall, answer, t1 - t0);
+    StepTimes::Observe(Step::kLatency, t1 - t0);
+    StepTimes::Lap(Step::kRecord);
   } else if (rc != -ENOENT) {
     // ENOENT: the task was interrupted (it restarts the call, and its next
     // notification is counted) or died; nothing was decided for it.

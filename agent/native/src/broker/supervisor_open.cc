@@ -15,6 +15,7 @@
 #include "broker/metrics.h"
 #include "broker/notif_answer.h"
 #include "broker/open_how.h"
+#include "broker/step_times.h"
 #include "broker/supervisor.h"
 
 namespace zviz::broker {
@@ -137,6 +138,8 @@ void AnswerEmulated(OpenResult& result, const OpenRequest& open, Answer* answer)
 }  // namespace
 
 void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0) {
+  StepTimes::Begin(t0);
+  StepTimes::Lap(Step::kDispatch);
   OpenArguments args = DecodeOpenArguments(req, kind);
   OpenRequest& open = args.open;
   Target target(listener_.get(), req.id, static_cast<pid_t>(req.pid));
@@ -181,6 +184,7 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
   }
   // 3. The path, read once: what the rules judge is what the broker opens.
   const int read = target.ReadString(args.path_address, PATH_MAX - 1, &open.path);
+  StepTimes::Lap(Step::kPath);
   if (read != 0) {
     AnswerUnreadable(target, read, &answer);
     Deliver(req, syscall, answer, t0);

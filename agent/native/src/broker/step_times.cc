@@ -1,0 +1,147 @@
+#include "broker/step_times.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace zviz::broker {
+namespace {
+
+constexpr const char* kNames[] = {"dispatch", "path", "bases", "valid",  "resolve", "name", "judge",
+                                  "reopen",   "answer", "record", "release", "total", "idle", "latency"};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Step::kCount));
+
+struct Histogram {
+  std::atomic<uint64_t> count{0};
+  std::atomic<uint64_t> sum_ns{0};
+  std::atomic<uint64_t> max_ns{0};
+  std::array<std::atomic<uint64_t>, StepTimes::kBuckets> buckets{};
+};
+
+std::array<Histogram, static_cast<size_t>(Step::kCount)> histograms;
+std::string output;
+
+thread_local uint64_t last_ns = 0;
+thread_local uint64_t begun_ns = 0;
+thread_local uint64_t ended_ns = 0;
+
+uint64_t Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Log-linear buckets: exact below 8 ns, then 8 per power of two.
+int Bucket(uint64_t ns) {
+  if (ns < StepTimes::kSubBuckets) {
+    return static_cast<int>(ns);
+  }
+  const int exp = 63 - __builtin_clzll(ns);
+  const int index = (exp - 2) * StepTimes::kSubBuckets + static_cast<int>((ns >> (exp - 3)) & 7);
+  return index < StepTimes::kBuckets ? index : StepTimes::kBuckets - 1;
+}
+
+double Midpoint(int index) {
+  if (index < StepTimes::kSubBuckets) {
+    return index;
+  }
+  const int exp = index / StepTimes::kSubBuckets + 2;
+  const double width = static_cast<double>(1ULL << (exp - 3));
+  return (StepTimes::kSubBuckets + index % StepTimes::kSubBuckets) * width + width / 2;
+}
+
+void Add(Step step, uint64_t ns) {
+  Histogram& h = histograms[static_cast<size_t>(step)];
+  h.count.fetch_add(1, std::memory_order_relaxed);
+  h.sum_ns.fetch_add(ns, std::memory_order_relaxed);
+  h.buckets[static_cast<size_t>(Bucket(ns))].fetch_add(1, std::memory_order_relaxed);
+  uint64_t seen = h.max_ns.load(std::memory_order_relaxed);
+  while (ns > seen && !h.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
+  }
+}
+
+double Quantile(const Histogram& h, uint64_t count, double q) {
+  const double rank = q * static_cast<double>(count);
+  uint64_t below = 0;
+  for (int i = 0; i < StepTimes::kBuckets; ++i) {
+    below += h.buckets[static_cast<size_t>(i)].load(std::memory_order_relaxed);
+    if (static_cast<double>(below) >= rank) {
+      return Midpoint(i);
+    }
+  }
+  return 0;
+}
+
+void Write() {
+  FILE* out = fopen(output.c_str(), "w");
+  if (out == nullptr) {
+    fprintf(stderr, "zviz: ZVIZ_BROKER_STEP_TIMES: cannot write %s\n", output.c_str());
+    return;
+  }
+  fprintf(out, "{\"unit\":\"us\",\"steps\":{");
+  for (size_t i = 0; i < histograms.size(); ++i) {
+    const Histogram& h = histograms[i];
+    const uint64_t count = h.count.load(std::memory_order_relaxed);
+    const double mean = count ? static_cast<double>(h.sum_ns.load(std::memory_order_relaxed)) / count / 1e3 : 0;
+    fprintf(out, "%s\"%s\":{\"count\":%llu,\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}", i ? "," : "",
+            kNames[i], static_cast<unsigned long long>(count), mean, Quantile(h, count, 0.5) / 1e3,
+            Quantile(h, count, 0.99) / 1e3, static_cast<double>(h.max_ns.load(std::memory_order_relaxed)) / 1e3);
+  }
+  fprintf(out, "}}\n");
+  fclose(out);
+}
+
+}  // namespace
+
+struct StepTimesInit {
+  StepTimesInit() {
+    const char* file = getenv("ZVIZ_BROKER_STEP_TIMES");
+    if (file != nullptr && *file != '\0') {
+      output = file;
+      StepTimes::enabled_ = true;
+      atexit(Write);
+    }
+  }
+};
+
+bool StepTimes::enabled_ = false;
+static StepTimesInit init;
+
+void StepTimes::Begin(uint64_t now_ns) {
+  if (!enabled_) {
+    return;
+  }
+  if (ended_ns != 0 && now_ns > ended_ns) {
+    Add(Step::kIdle, now_ns - ended_ns);
+  }
+  begun_ns = last_ns = now_ns;
+}
+
+void StepTimes::Lap(Step step) {
+  if (!enabled_ || begun_ns == 0) {
+    return;
+  }
+  const uint64_t now = Now();
+  Add(step, now - last_ns);
+  last_ns = now;
+}
+
+void StepTimes::Observe(Step step, uint64_t ns) {
+  if (enabled_) {
+    Add(step, ns);
+  }
+}
+
+void StepTimes::End() {
+  if (!enabled_ || begun_ns == 0) {
+    return;
+  }
+  const uint64_t now = Now();
+  Add(Step::kTotal, now - begun_ns);
+  ended_ns = now;
+  begun_ns = 0;
+}
+
+}  // namespace zviz::broker
