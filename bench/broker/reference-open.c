@@ -9,7 +9,10 @@
 // No resolution of its own, no namespaces, no counting: a lower bound for
 // what the ZViz broker does on the same opens. As reference.c, it can set
 // its workload up as a container runtime does (ZVIZ_BENCH_CGROUP_PROCS,
-// ZVIZ_BENCH_SETSID=1), for the like-for-like comparison.
+// ZVIZ_BENCH_SETSID=1), for the like-for-like comparison. With
+// ZVIZ_BENCH_STEP_TIMES=FILE it times its steps as the broker's step timer
+// does (path, valid, open, answer, release, total, idle; mean per step, in
+// microseconds) and writes them to FILE as JSON.
 //   reference-open PROGRAM ARGS...
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -32,6 +36,28 @@
 #ifndef SECCOMP_ADDFD_FLAG_SEND
 #define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
 #endif
+
+// The step timer: sums and counts per step, as in agent/native/src/broker/step_times.h.
+enum { kPath, kValid, kOpen, kAnswer, kRelease, kTotal, kIdle, kSteps };
+static const char* const step_names[kSteps] = {"path", "valid", "reopen", "answer", "release", "total", "idle"};
+static double step_sum[kSteps];
+static long step_count[kSteps];
+static int timing;
+static double last_us, begun_us, ended_us;
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void lap(int step) {
+  if (!timing) return;
+  double now = now_us();
+  step_sum[step] += now - last_us;
+  step_count[step]++;
+  last_us = now;
+}
 
 static void send_fd(int sock, int fd) {
   char control[CMSG_SPACE(sizeof(int))] = {0};
@@ -108,6 +134,7 @@ int main(int argc, char** argv) {
   struct seccomp_notif_resp* resp;
   if (seccomp_notify_alloc(&req, &resp) != 0) return 1;
   char path[PATH_MAX];
+  timing = getenv("ZVIZ_BENCH_STEP_TIMES") != NULL;
   const size_t allow_len = strlen(allow);
   for (;;) {
     memset(req, 0, sizeof(*req));  // the kernel refuses a non-zeroed request
@@ -115,21 +142,38 @@ int main(int argc, char** argv) {
       if (errno == EINTR) continue;
       break;  // the workload is gone
     }
+    if (timing) {
+      begun_us = last_us = now_us();
+      if (ended_us > 0) {
+        step_sum[kIdle] += begun_us - ended_us;
+        step_count[kIdle]++;
+      }
+    }
     const int is_openat = req->data.nr == SCMP_SYS(openat);
     const unsigned long address = is_openat ? req->data.args[1] : req->data.args[0];
     const int flags = (int)(is_openat ? req->data.args[2] : req->data.args[1]);
     int error = -read_path((pid_t)req->pid, address, path, sizeof(path));
+    lap(kPath);
     if (error == 0 && seccomp_notify_id_valid(listener, req->id) != 0) continue;  // gone meanwhile
+    lap(kValid);
     if (error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
     if (error == 0) {
       int fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+      lap(kOpen);
       if (fd < 0) {
         error = errno;
       } else {
         struct seccomp_notif_addfd addfd = {
             .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)fd, .newfd_flags = flags & O_CLOEXEC};
         ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+        lap(kAnswer);
         close(fd);
+        lap(kRelease);
+        if (timing) {
+          step_sum[kTotal] += last_us - begun_us;
+          step_count[kTotal]++;
+          ended_us = last_us;
+        }
         continue;
       }
     }
@@ -137,6 +181,24 @@ int main(int argc, char** argv) {
     resp->id = req->id;
     resp->error = -error;
     seccomp_notify_respond(listener, resp);
+    lap(kAnswer);
+    if (timing) {
+      step_sum[kTotal] += last_us - begun_us;
+      step_count[kTotal]++;
+      ended_us = last_us;
+    }
+  }
+  const char* times = getenv("ZVIZ_BENCH_STEP_TIMES");
+  if (timing && times != NULL) {
+    FILE* out = fopen(times, "w");
+    if (out == NULL) return 1;
+    fprintf(out, "{\"unit\":\"us\",\"steps\":{");
+    for (int i = 0; i < kSteps; i++) {
+      fprintf(out, "%s\"%s\":{\"count\":%ld,\"mean\":%.3f}", i ? "," : "", step_names[i], step_count[i],
+              step_count[i] ? step_sum[i] / (double)step_count[i] : 0);
+    }
+    fprintf(out, "}}\n");
+    fclose(out);
   }
   int status;
   waitpid(child, &status, 0);

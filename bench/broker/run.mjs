@@ -245,24 +245,24 @@ if (PARTS.has('opens')) {
   // ---- 3. emulated opens ----
   const OPEN_FILE = '/etc/hostname';
   const openCgroups = benchCgroups();
+  const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
+  const zvizStrict = (access) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'strict',
+    '--workdir',
+    bin,
+    '--',
+    ...loop(access),
+  ];
+  const reference = (access, like) => ({
+    command: [join(bin, 'reference-open'), ...loop(access)],
+    env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
+  });
   try {
-    const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
-    const zvizStrict = (access) => [
-      process.execPath,
-      zviz,
-      'run',
-      '--standalone',
-      '--profile',
-      'strict',
-      '--workdir',
-      bin,
-      '--',
-      ...loop(access),
-    ];
-    const reference = (access, like) => ({
-      command: [join(bin, 'reference-open'), ...loop(access)],
-      env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
-    });
     const cases = {
       'bare, allowed': () => ({ command: loop('read') }),
       'C reference, allowed': () => reference('read', false),
@@ -313,33 +313,29 @@ if (PARTS.has('opens')) {
   );
 
   // ---- 3b. where the time of an emulated open goes ----
-  // Runs of their own: the timer's clock reads would add to the figures above.
+  // Runs of their own: the timers' clock reads would add to the figures above.
+  // ZViz's step timer (ZVIZ_BROKER_STEP_TIMES) and the reference's
+  // (ZVIZ_BENCH_STEP_TIMES), the reference set up like a container.
   const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-steps-'));
+  const stepCgroups = benchCgroups();
   try {
     for (const [name, access] of [
       ['allowed', 'read'],
       ['refused', 'write'],
     ]) {
       const file = join(stepDir, `${name}.json`);
-      const [command, ...args] = [
-        process.execPath,
-        zviz,
-        'run',
-        '--standalone',
-        '--profile',
-        'strict',
-        '--workdir',
-        bin,
-        '--',
-        join(bin, 'openloop'),
-        OPEN_FILE,
-        access,
-        String(OPENS),
-      ];
+      const [command, ...args] = zvizStrict(access);
       run(command, args, { env: { ZVIZ_BROKER_STEP_TIMES: file } });
       steps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
+      const refFile = join(stepDir, `reference-${name}.json`);
+      const ref = reference(access, true);
+      run(ref.command[0], ref.command.slice(1), {
+        env: { ...ref.env, ZVIZ_BENCH_CGROUP_PROCS: stepCgroups.files.join(':'), ZVIZ_BENCH_STEP_TIMES: refFile },
+      });
+      steps[`reference ${name}`] = JSON.parse(readFileSync(refFile, 'utf8')).steps;
     }
   } finally {
+    stepCgroups.remove();
     rmSync(stepDir, { recursive: true, force: true });
   }
   const STEP_ROWS = [
@@ -348,22 +344,26 @@ if (PARTS.has('opens')) {
     ['bases', 'cwd or dirfd of the workload (none here: absolute path, fixed root)'],
     ['valid', 'SECCOMP_IOCTL_NOTIF_ID_VALID'],
     ['resolve', 'openat2 O_PATH from the workload root + statx (+ procfs check)'],
-    ['name', "the object's path for the rules (d_path)"],
+    ['name', "the object's path for the rules"],
     ['judge', 'mount-namespace invariant + rules'],
-    ['reopen', 'the judged inode reopened with the flags'],
+    ['reopen', 'the judged inode reopened with the flags (reference: its one open by path)'],
     ['answer', 'ADDFD+SEND (allowed) or SEND (refused), until the ioctl returns'],
     ['record', 'counters, histogram, event'],
     ['release', 'descriptors closed after the answer'],
     ['total', 'RECV returned to all of the above done'],
     ['idle', 'answer returned to the next RECV returning'],
   ];
-  console.log('\n### Where the time goes (µs, one run each with the step timer on)\n');
-  console.log('| step | what | allowed mean | allowed p50 | allowed p99 | refused mean | refused p50 | refused p99 |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  console.log('\n### Where the time goes (µs, one run of each with the step timers on)\n');
+  console.log(
+    '| step | what | ZViz allowed mean | p50 | p99 | reference allowed mean | ZViz refused mean | p50 | p99 | reference refused mean |'
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const cell = (s) => (s && s.count > 0 ? [s.mean, s.p50, s.p99].map((v) => v.toFixed(2)) : ['', '', '']);
+  const mean = (s) => (s && s.count > 0 ? s.mean.toFixed(2) : '');
   for (const [step, what] of STEP_ROWS) {
     console.log(
-      `| ${step} | ${what} | ${cell(steps.allowed[step]).join(' | ')} | ${cell(steps.refused[step]).join(' | ')} |`
+      `| ${step} | ${what} | ${cell(steps.allowed[step]).join(' | ')} | ${mean(steps['reference allowed'][step])} | ` +
+        `${cell(steps.refused[step]).join(' | ')} | ${mean(steps['reference refused'][step])} |`
     );
   }
   const own = (s) =>
@@ -372,9 +372,10 @@ if (PARTS.has('opens')) {
       0
     );
   console.log(
-    `\nThe broker's own work before answering (dispatch to reopen, means): allowed ${own(steps.allowed).toFixed(2)} µs, ` +
-      `refused ${own(steps.refused).toFixed(2)} µs. The answer step of an allowed open includes the workload's ` +
-      'wake-up: ADDFD returns only once the workload has installed the file.'
+    `\nWork before answering (dispatch to reopen, means): ZViz allowed ${own(steps.allowed).toFixed(2)} µs ` +
+      `(reference ${own(steps['reference allowed']).toFixed(2)}), refused ${own(steps.refused).toFixed(2)} µs ` +
+      `(reference ${own(steps['reference refused']).toFixed(2)}). The answer step of an allowed open includes the ` +
+      "workload's wake-up: ADDFD returns only once the workload has installed the file."
   );
 }
 console.log(
