@@ -97,6 +97,37 @@ describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
     expect(log.for(result.container.id).some((e) => e.syscall === 'execve' && e.decision === 'log')).toBe(true);
   });
 
+  it('names the object the rules judged as d_path names it, however the path was spelled', async () => {
+    // A path walked from the root without a link or ".." is named from its
+    // own components (no d_path read); the others by d_path. Both must give
+    // the one canonical name the rules and the audit record see.
+    const ws = workspace();
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync('/etc', join(ws, 'etc-link'));
+    const spellings = ['//etc/./passwd', '/etc/../etc/passwd', `${ws}/etc-link/passwd`, '/etc/', '/etc//'];
+    const result = await run(box, {
+      profile: builtin('ci-runner'),
+      cwd: ws,
+      command: [join(BIN, 'opener'), ...spellings.map((p) => `w:${p}`)],
+    });
+    await log.settle();
+    const out = lines(result.stdout);
+    for (const p of spellings) {
+      expect({ p, out: out.get(p) }).toEqual({ p, out: 'errno EACCES' });
+    }
+    const denied = log.for(result.container.id).filter((e) => e.decision === 'deny');
+    const named = new Map(
+      denied.map((e) => [(e.args as Record<string, string>).path, (e.args as Record<string, string>).resolved])
+    );
+    expect(Object.fromEntries(named)).toEqual({
+      '//etc/./passwd': '/etc/passwd',
+      '/etc/../etc/passwd': '/etc/passwd',
+      [`${ws}/etc-link/passwd`]: '/etc/passwd',
+      '/etc/': '/etc',
+      '/etc//': '/etc',
+    });
+  });
+
   it('judges the file a symlink leads to, not the link', async () => {
     const ws = workspace();
     const { symlinkSync } = await import('node:fs');

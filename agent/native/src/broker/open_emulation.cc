@@ -108,6 +108,24 @@ std::string LexicalPath(const std::string& base, const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
+std::string CanonicalPath(const std::string& absolute) {
+  std::string out;
+  out.reserve(absolute.size());
+  size_t i = 0;
+  while (i < absolute.size()) {
+    size_t j = absolute.find('/', i);
+    if (j == std::string::npos) {
+      j = absolute.size();
+    }
+    if (j > i && !(j - i == 1 && absolute[i] == '.')) {
+      out.push_back('/');
+      out.append(absolute, i, j - i);
+    }
+    i = j + 1;
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
 OpenEmulator::OpenEmulator(const Policy& policy, int proc, bool can_set_umask, bool root_fixed)
     : policy_(policy),
       proc_(proc),
@@ -137,6 +155,13 @@ bool OpenEmulator::Ready(std::string* why) const {
     return false;
   }
   return true;
+}
+
+std::string OpenEmulator::ObjectPath(const Resolved& object, const std::string& path) const {
+  // Literal: the kernel walked exactly these names from the workload's root,
+  // which is this thread's root, so d_path would print this very path
+  // (path_resolver.h). Anything else asks the kernel.
+  return object.literal ? CanonicalPath(path) : FdPath(object.fd.get());
 }
 
 std::string OpenEmulator::FdPath(int fd) const {
@@ -178,9 +203,9 @@ int OpenEmulator::ReopenFifo(int proc, int opath_fd, uint64_t flags) {
 }
 
 void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access access,
-                                  const OpenRequest& request, Resolved object, bool judge_only,
-                                  OpenResult* result) {
-  result->resolved = FdPath(object.fd.get());
+                                  const OpenRequest& request, const std::string& resolved_path, Resolved object,
+                                  bool judge_only, OpenResult* result) {
+  result->resolved = ObjectPath(object, resolved_path);
   StepTimes::Lap(Step::kName);
   if (result->resolved.empty()) {
     Refuse(result, BrokerRefusal::kInvariant, EACCES, "cannot name the resolved file");
@@ -390,13 +415,14 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   resolve.path = request.path;
   resolve.open_flags = request.flags & (O_NOFOLLOW | O_DIRECTORY);
   resolve.resolve = request.resolve;
+  resolve.root_is_own = root_fixed_;
   UniqueFd hold;  // the directory a relative symlink target resolves from
   int retries = 0;
   for (int hops = 0; hops <= kMaxLinkHops; ++hops) {
     Resolved found = resolver_.Resolve(target, resolve);
     StepTimes::Lap(Step::kResolve);
     if (found.fd) {
-      FinishExisting(target, syscall, access, request, std::move(found), judge_only, &result);
+      FinishExisting(target, syscall, access, request, resolve.path, std::move(found), judge_only, &result);
       result.held[1] = std::move(bases.base_owned);
       return result;
     }
@@ -440,7 +466,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
       Refuse(&result, BrokerRefusal::kInvariant, EACCES, kOutsideNote);
       return result;
     }
-    const std::string parent_name = FdPath(parent.fd.get());
+    const std::string parent_name = ObjectPath(parent, parent_request.path);
     if (parent_name.empty()) {
       Refuse(&result, BrokerRefusal::kInvariant, EACCES, "cannot name the directory to create in");
       return result;

@@ -118,7 +118,9 @@ class OpenEmulator {
   Outcome Check(uint16_t syscall, Access access, const std::string& path) const;
   bool Outside(const Resolved& object);
   void FinishExisting(const Target& target, uint16_t syscall, Access access, const OpenRequest& request,
-                      Resolved object, bool judge_only, OpenResult* result);
+                      const std::string& resolved_path, Resolved object, bool judge_only, OpenResult* result);
+  /** The path the rules judge for `object`, found by `path`: the path itself when literal, else d_path. */
+  std::string ObjectPath(const Resolved& object, const std::string& path) const;
   int ApplyUmask(const Target& target) const;
 
   const Policy& policy_;
@@ -138,5 +140,8 @@ class OpenEmulator {
 
 /** `base` joined with `path`, "." and ".." removed lexically; for naming paths that do not resolve. */
 std::string LexicalPath(const std::string& base, const std::string& path);
+
+/** An absolute path without "..", in the form d_path gives: no empty or "." component, no trailing slash. */
+std::string CanonicalPath(const std::string& absolute);
 
 }  // namespace zviz::broker

@@ -101,6 +101,23 @@ pid_t SelfIn(int dir, const char* name) {
   return static_cast<pid_t>(std::strtol(text, nullptr, 10));
 }
 
+bool HasDotDot(const std::string& path) {
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) {
+      j = path.size();
+    }
+    if (j - i == 2 && path[i] == '.' && path[i + 1] == '.') {
+      return true;
+    }
+    i = j + 1;
+  }
+  return false;
+}
+
+std::string DirectoryOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
 }  // namespace
 
 PathResolver::PathResolver(int proc, unsigned statx_mask)
@@ -465,11 +482,40 @@ struct PathResolver::Walk {
   }
 };
 
-Resolved PathResolver::Fast(const ResolveRequest& request, bool from_root) {
+bool PathResolver::LinkedBefore(const std::string& path) const {
+  const std::string dir = DirectoryOf(path);
+  for (const std::string& known : linked_dirs_) {
+    if (known == dir) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void PathResolver::NoteLinked(const std::string& path) {
+  linked_dirs_[next_linked_] = DirectoryOf(path);
+  next_linked_ = (next_linked_ + 1) % linked_dirs_.size();
+}
+
+Resolved PathResolver::Fast(const ResolveRequest& request, bool from_root, bool literal) {
   Resolved out;
-  const int found = Openat2(from_root ? request.root : request.base, request.path.c_str(),
-                            O_PATH | O_CLOEXEC | (request.open_flags & (O_NOFOLLOW | O_DIRECTORY)),
-                            request.resolve | RESOLVE_NO_MAGICLINKS | (from_root ? RESOLVE_IN_ROOT : 0));
+  const int dir = from_root ? request.root : request.base;
+  const uint64_t flags = O_PATH | O_CLOEXEC | (request.open_flags & (O_NOFOLLOW | O_DIRECTORY));
+  const uint64_t resolve = request.resolve | RESOLVE_NO_MAGICLINKS | (from_root ? RESOLVE_IN_ROOT : 0);
+  int found = -ELOOP;
+  if (literal) {
+    // With RESOLVE_NO_SYMLINKS the kernel either walks exactly the path's
+    // names or stops with ELOOP at the first link; any other outcome is the
+    // one the plain walk below would reach at the same component.
+    found = Openat2(dir, request.path.c_str(), flags, resolve | RESOLVE_NO_SYMLINKS);
+    out.literal = found >= 0;
+    if (found == -ELOOP && !(request.resolve & RESOLVE_NO_SYMLINKS)) {
+      NoteLinked(request.path);
+    }
+  }
+  if (found == -ELOOP && !(literal && (request.resolve & RESOLVE_NO_SYMLINKS))) {
+    found = Openat2(dir, request.path.c_str(), flags, resolve);
+  }
   if (found < 0) {
     out.error = -found;
     return out;
@@ -478,6 +524,7 @@ Resolved PathResolver::Fast(const ResolveRequest& request, bool from_root) {
   if (sys::StatxFd(found, mask_, &out.st) != 0) {
     out.error = errno;
     out.fd.reset();
+    out.literal = false;
   }
   return out;
 }
@@ -498,11 +545,14 @@ Resolved PathResolver::Resolve(const Target& target, const ResolveRequest& reque
   // Absolute paths start at the workload's root, unless its openat2 flags
   // make them relative to its dirfd (IN_ROOT) or refuse them (BENEATH).
   const bool from_root = absolute && !(request.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT));
-  Resolved fast = Fast(request, from_root);
+  const bool literal =
+      from_root && request.root_is_own && !HasDotDot(request.path) && !LinkedBefore(request.path);
+  Resolved fast = Fast(request, from_root, literal);
   if (fast.fd) {
     if (!IsProcfs(fast.fd.get(), fast.st)) {
       return fast;  // not on a procfs: nothing there can name the agent
     }
+    fast.literal = false;  // the slow walk below names it
   } else if (fast.error == ELOOP && (request.resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS))) {
     return fast;  // the workload asked for this ELOOP itself
   } else if (fast.error == ENOENT && MissingForAll(request, from_root)) {

@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,6 +43,12 @@ struct ResolveRequest {
   std::string path;
   uint64_t open_flags = 0;  // O_NOFOLLOW and O_DIRECTORY are honoured
   uint64_t resolve = 0;     // the workload's own openat2 RESOLVE_* flags
+  /**
+   * `root` is the broker thread's own root (the workload's root cannot
+   * change): an absolute path resolved from it without any symbolic link or
+   * ".." names the object exactly, as d_path would (Resolved::literal).
+   */
+  bool root_is_own = false;
 };
 
 struct Resolved {
@@ -52,6 +59,13 @@ struct Resolved {
   bool own_link = false;
   /** The object lies below a /proc/<pid> of the workload's own thread group. */
   bool own_task = false;
+  /**
+   * The kernel found the object from the workload's root (the broker
+   * thread's own) through exactly the names of the path, in order: no
+   * symbolic link, no "..", off procfs. The path, made canonical, is then
+   * the object's path, with no d_path to read (open_emulation.cc).
+   */
+  bool literal = false;
   /** Set when the broker, not the kernel, refused: the reason, for the audit record. */
   const char* refusal = nullptr;
 };
@@ -72,7 +86,10 @@ class PathResolver {
 
  private:
   struct Walk;
-  Resolved Fast(const ResolveRequest& request, bool from_root);
+  Resolved Fast(const ResolveRequest& request, bool from_root, bool literal = false);
+  /** Whether an earlier literal attempt in `path`'s directory met a symbolic link (a hint, never trusted). */
+  bool LinkedBefore(const std::string& path) const;
+  void NoteLinked(const std::string& path);
   Resolved Slow(const Target& target, const ResolveRequest& request, bool from_root);
   bool MissingForAll(const ResolveRequest& request, bool from_root);
 
@@ -81,6 +98,10 @@ class PathResolver {
   pid_t agent_tgid_;
   // Device numbers seen so far, and whether each is a procfs (supervisor thread only).
   std::vector<std::pair<uint64_t, bool>> procfs_devices_;
+  // Directories where a literal resolution met a symbolic link (/lib on a
+  // merged /usr): their paths go straight to the plain resolution.
+  std::array<std::string, 16> linked_dirs_;
+  size_t next_linked_ = 0;
 };
 
 }  // namespace zviz::broker
