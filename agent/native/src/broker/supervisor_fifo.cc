@@ -92,6 +92,7 @@ void Supervisor::RunFifoWork(FifoWorker& w) {
   w.answer.fd.reset();
   UniqueFd opened(fd >= 0 ? fd : -1);
   int rc = -ENOENT;
+  const uint64_t sent = NowNs(CLOCK_MONOTONIC);  // as in Deliver: until the answer is handed to the kernel
   if (w.cancel.load(std::memory_order_acquire)) {
     // The opener is gone (or the container stops): nobody to answer.
   } else if (!opened) {
@@ -101,10 +102,9 @@ void Supervisor::RunFifoWork(FifoWorker& w) {
     const int installed = InstallFd(w.listener.get(), w.req.id, opened.get(), w.answer.cloexec);
     rc = installed >= 0 ? 0 : installed;
   }
-  const uint64_t t1 = NowNs(CLOCK_MONOTONIC);
   BrokerMetrics::Get().InflightAdd(-1);
   if (rc == 0) {
-    Record(w.req, w.syscall, w.answer, t1 - w.t0);
+    Record(w.req, w.syscall, w.answer, sent - w.t0);
   } else if (rc != -ENOENT) {
     BrokerMetrics::Get().Error();
   }
