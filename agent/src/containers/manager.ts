@@ -258,8 +258,11 @@ export class ContainerManager extends EventEmitter {
       cgroup.applyLimits(spec.limits);
       this.containers.set(id, container);
       this.created++;
-      this.launch(container);
+      await this.launch(container);
     } catch (error) {
+      // A stop asked meanwhile waits for this end.
+      container.state = 'failed';
+      container.finish({ exitCode: 125, execError: (error as Error).message });
       this.containers.delete(id);
       await cgroup.drain(DRAIN_MS);
       await cgroup.remove().catch(() => undefined);
@@ -268,11 +271,19 @@ export class ContainerManager extends EventEmitter {
     return container;
   }
 
-  private launch(c: Container): void {
+  /**
+   * Starts a run of the container. The workload starts off the main thread
+   * (the spawn waits for it to set itself up: up to hundreds of milliseconds on
+   * a busy node); the container keeps its state (created, restarting) until it
+   * runs. A stop asked meanwhile kills it as soon as it does.
+   */
+  private async launch(c: Container): Promise<void> {
     const spec = c.spec;
     const file = resolveCommand(spec.command[0], spec.env, spec.cwd);
     const compiled = spec.profile.forWorkspace(spec.cwd);
-    const native = this.options.addon.spawn(
+    const onNative = (native: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) =>
+      this.onNative(c, native, kind, details);
+    const native = await this.options.addon.spawn(
       {
         containerId: c.id,
         profile: c.profileName,
@@ -299,7 +310,10 @@ export class ContainerManager extends EventEmitter {
         policy: compiled.policy,
         expectedRefusals: nativeExpectedRefusals(),
       },
-      (kind, details) => this.onNative(c, native, kind, details)
+      // The handle is `this`: events come only once the promise has given it.
+      function (kind, details) {
+        onNative(this, kind, details);
+      }
     );
     c.native = native;
     c.pid = native.pid;
@@ -314,6 +328,9 @@ export class ContainerManager extends EventEmitter {
       cgroupPath: c.cgroup.path,
     };
     this.emit('started', started);
+    if (c.stopRequested) {
+      c.cgroup.kill(); // its end comes through onNative, as any run's
+    }
   }
 
   private execErrors = new WeakMap<NativeContainer, string>();
@@ -385,13 +402,11 @@ export class ContainerManager extends EventEmitter {
         return;
       }
       c.restarts++;
-      try {
-        this.launch(c);
-      } catch (error) {
+      this.launch(c).catch((error: Error) => {
         c.state = 'failed';
-        this.options.warn?.('container restart failed', { id: c.id, err: (error as Error).message });
-        c.finish({ exitCode: 125, execError: (error as Error).message });
-      }
+        this.options.warn?.('container restart failed', { id: c.id, err: error.message });
+        c.finish({ exitCode: 125, execError: error.message });
+      });
     }, delay);
   }
 

@@ -204,10 +204,15 @@ export interface BrokerAddon {
   /** Keeps what compiledProgram gave, so compiling the same plan costs nothing; null, or why not. */
   adoptCompiledProgram(compiled: CompiledProgram): string | null;
   checkPolicy(policy: NativePolicy): string | null;
+  /**
+   * Starts a workload off the main thread (native/src/broker/spawn_thread.h).
+   * Throws for bad options; the promise rejects when the workload cannot
+   * start. stdio must stay open until it settles. onEvent gets the handle as `this`.
+   */
   spawn(
     options: SpawnOptions,
-    onEvent: (kind: 'exec' | 'exit', details: Record<string, unknown>) => void
-  ): NativeContainer;
+    onEvent: (this: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) => void
+  ): Promise<NativeContainer>;
   metrics(): NativeMetrics;
   /** One wake-up per process (replacing any earlier one), called when events wait; then takeEvents until empty. */
   setEventSink(wake: () => void, limits: EventLimits): void;

@@ -16,6 +16,7 @@
 #include "broker/kernel_probe.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
+#include "broker/spawn_thread.h"
 #include "broker/syscall_table.h"
 #include "init/protocol.h"
 
@@ -200,6 +201,37 @@ NativeContainer::~NativeContainer() {
   }
 }
 
+/** One spawn on its way: read on the main thread, started on the spawn thread, finished on the main thread. */
+struct SpawnJob {
+  explicit SpawnJob(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise::Deferred deferred;
+  Napi::FunctionReference on_event;
+  SpawnRequest request;
+  CompiledFilter compiled;  // request.program points into it
+  std::shared_ptr<const Policy> policy;
+  std::shared_ptr<ContainerLabel> label;
+  std::vector<ExpectedRefusal> expected;
+  std::shared_ptr<DeviceList> devices;
+  bool events_all = false;
+  bool sync_wake_up = true;
+  Spawned spawned;
+  std::string error;
+};
+
+namespace {
+
+void KillSpawned(Spawned* spawned) {
+  if (!spawned->pidfd) {
+    return;
+  }
+  sys::PidfdSendSignal(spawned->pidfd.get(), SIGKILL);
+  siginfo_t si;
+  while (waitid(P_PIDFD, static_cast<id_t>(spawned->pidfd.get()), &si, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
 Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&env](const std::string& message) {
@@ -214,17 +246,16 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   if (!kernel.user_notif) {
     return fail("this kernel cannot run the sandbox: " + kernel.detail);
   }
+  auto job = std::make_unique<SpawnJob>(env);
 
   FilterPlan plan;
   if (!o.Get("filter").IsObject()) return fail("options.filter missing");
   if (auto e = ReadFilterPlan(o.Get("filter").As<Napi::Object>(), &plan); !e.empty()) return fail("filter: " + e);
-  CompiledFilter compiled;
-  if (auto e = CompileFilter(plan, &compiled); !e.empty()) return fail("filter: " + e);
-  std::shared_ptr<const Policy> policy;
+  if (auto e = CompileFilter(plan, &job->compiled); !e.empty()) return fail("filter: " + e);
   if (!o.Get("policy").IsObject()) return fail("options.policy missing");
-  if (auto e = ReadPolicy(o.Get("policy").As<Napi::Object>(), &policy); !e.empty()) return fail(e);
+  if (auto e = ReadPolicy(o.Get("policy").As<Napi::Object>(), &job->policy); !e.empty()) return fail(e);
 
-  SpawnRequest request;
+  SpawnRequest& request = job->request;
   request.file = GetString(o, "file");
   request.argv = GetStrings(o, "argv");
   request.env = GetStrings(o, "env");
@@ -233,7 +264,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   request.cgroup_v1_procs = GetStrings(o, "cgroupV1Procs");
   if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
   request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();
-  request.program = &compiled.enforcement;
+  request.program = &job->compiled.enforcement;
   if (auto e = ReadIsolation(o, &request); !e.empty()) return fail(e);
   Napi::Value stdio = o.Get("stdio");
   if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3) return fail("stdio must list three descriptors");
@@ -242,19 +273,61 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   }
   if (request.file.empty() || request.file[0] != '/') return fail("file must be an absolute path");
 
-  auto label = std::make_shared<ContainerLabel>();
-  label->id = GetString(o, "containerId");
-  label->profile = GetString(o, "profile");
+  job->label = std::make_shared<ContainerLabel>();
+  job->label->id = GetString(o, "containerId");
+  job->label->profile = GetString(o, "profile");
 
   // Read before anything is spawned: a bad option must not leave a workload behind.
-  std::vector<ExpectedRefusal> expected;
-  if (auto e = ReadExpectedRefusals(o, &expected); !e.empty()) return fail(e);
+  if (auto e = ReadExpectedRefusals(o, &job->expected); !e.empty()) return fail(e);
   // No list, no device: the broker opens no device node for the workload.
-  auto devices = std::make_shared<DeviceList>();
-  if (auto e = DeviceList::Parse(GetStrings(o, "devices"), devices.get()); !e.empty()) return fail(e);
+  job->devices = std::make_shared<DeviceList>();
+  if (auto e = DeviceList::Parse(GetStrings(o, "devices"), job->devices.get()); !e.empty()) return fail(e);
+  job->events_all = o.Get("eventsAll").ToBoolean().Value();
+  job->sync_wake_up = !o.Has("syncWakeUp") || o.Get("syncWakeUp").ToBoolean().Value();
+  job->on_event = Napi::Persistent(info[1].As<Napi::Function>());
 
-  Spawned spawned;
-  if (auto e = SpawnWorkload(request, &spawned); !e.empty()) return fail(e);
+  // The workload starts on the spawn thread (spawn_thread.h); the rest is
+  // finished here, on the main thread, once it has handed over its listener.
+  // The caller keeps stdio open until the promise settles.
+  Napi::Promise promise = job->deferred.Promise();
+  auto done = SpawnDone::New(env, "zviz-spawn", 0, 1);
+  SpawnJob* raw = job.release();
+  std::string error;
+  const bool posted = RunOnSpawnThread(
+      [raw, done]() mutable {
+        if (auto e = SpawnWorkload(raw->request, &raw->spawned); !e.empty()) {
+          raw->error = e;
+        }
+        if (done.BlockingCall(raw) != napi_ok) {
+          // The agent is going away: no one will supervise it. The job's
+          // JavaScript references cannot be freed without their environment.
+          KillSpawned(&raw->spawned);
+        }
+        done.Release();
+      },
+      &error);
+  if (!posted) {
+    done.Release();
+    job.reset(raw);
+    return fail(error);
+  }
+  return promise;
+}
+
+void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob* raw) {
+  if (env == nullptr) {
+    KillSpawned(&raw->spawned);
+    return;  // leaked on purpose, as above
+  }
+  std::unique_ptr<SpawnJob> job(raw);
+  auto reject = [&env, &job](const std::string& message) {
+    job->deferred.Reject(Napi::Error::New(env, message).Value());
+  };
+  if (!job->error.empty()) {
+    return reject(job->error);
+  }
+  Spawned& spawned = job->spawned;
+  const SpawnRequest& request = job->request;
 
   // The namespaces it got. Its first process is the agent's child and not
   // reaped yet (the reaper starts below), so its pid names nothing else.
@@ -273,25 +346,22 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   }
 
   SupervisorOptions sopts;
-  sopts.label = label;
-  sopts.policy = policy;
-  sopts.devices = std::move(devices);
-  sopts.reference = std::make_shared<const BpfProgram>(std::move(compiled.reference));
-  sopts.events_all = o.Get("eventsAll").ToBoolean().Value();
+  sopts.label = job->label;
+  sopts.policy = job->policy;
+  sopts.devices = std::move(job->devices);
+  sopts.reference = std::make_shared<const BpfProgram>(std::move(job->compiled.reference));
+  sopts.events_all = job->events_all;
   sopts.capabilities = request.capabilities;
-  sopts.sync_wake_up = !o.Has("syncWakeUp") || o.Get("syncWakeUp").ToBoolean().Value();
+  sopts.sync_wake_up = job->sync_wake_up;
   if (spawned.mount_ns) {
     sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
   }
-  sopts.expected_refusals = std::move(expected);
+  sopts.expected_refusals = std::move(job->expected);
   auto supervisor = std::make_unique<Supervisor>(std::move(spawned.listener), std::move(sopts));
   std::string error;
   if (!supervisor->Start(&error)) {
-    sys::PidfdSendSignal(spawned.pidfd.get(), SIGKILL);
-    siginfo_t si;
-    while (waitid(P_PIDFD, static_cast<id_t>(spawned.pidfd.get()), &si, WEXITED) < 0 && errno == EINTR) {
-    }
-    return fail(error);
+    KillSpawned(&spawned);
+    return reject(error);
   }
 
   Pending pending;
@@ -309,23 +379,29 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   Napi::Object handle =
       env.GetInstanceData<AddonData>()->container.New({Napi::External<Pending>::New(env, &pending)});
   if (env.IsExceptionPending()) {
-    return env.Undefined();
+    Napi::Error e = env.GetAndClearPendingException();
+    if (pending.supervisor) {
+      pending.supervisor->Stop();
+    }
+    sys::PidfdSendSignal(process->pidfd.get(), SIGKILL);
+    job->deferred.Reject(e.Value());
+    return;
   }
   NativeContainer* self = Unwrap(handle);
 
   auto* args = new ReaperArgs{process, {}};
   auto* ref = new Napi::Reference<Napi::Object>(Napi::Persistent(handle));
-  args->tsfn = Tsfn::New(env, info[1].As<Napi::Function>(), "zviz-reaper", 0, 1, ref,
+  args->tsfn = Tsfn::New(env, job->on_event.Value(), "zviz-reaper", 0, 1, ref,
                          [](Napi::Env, void*, Napi::Reference<Napi::Object>* r) { delete r; });
   if (pthread_create(&self->reaper_, nullptr, Reap, args) != 0) {
     args->tsfn.Release();
     delete args;
     self->supervisor_->Stop();
     sys::PidfdSendSignal(process->pidfd.get(), SIGKILL);
-    return fail("cannot start the reaper thread");
+    return reject("cannot start the reaper thread");
   }
   self->reaper_started_ = true;
-  return handle;
+  job->deferred.Resolve(handle);
 }
 
 void NativeContainer::DeliverEvent(Napi::Env env, Napi::Function callback, Napi::Reference<Napi::Object>* self,

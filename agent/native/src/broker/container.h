@@ -40,6 +40,8 @@ struct ReaperEvent {
   int signal = 0;      // kExit: terminating signal
 };
 
+struct SpawnJob;
+
 /** Per-environment data of the addon. */
 struct AddonData {
   Napi::FunctionReference container;
@@ -48,8 +50,15 @@ struct AddonData {
 class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
  public:
   static Napi::Function Define(Napi::Env env);
-  /** spawn(options, onEvent): starts a workload; throws with the reason when it cannot. onEvent('exec'|'exit', details). */
+  /**
+   * spawn(options, onEvent): starts a workload. Throws for bad options; else a
+   * promise of the handle, rejected with the reason when the workload cannot
+   * start. onEvent('exec'|'exit', details), called with the handle as `this`.
+   */
   static Napi::Value Spawn(const Napi::CallbackInfo& info);
+  /** Called on the main thread once the spawn thread started the workload (or failed to). */
+  static void FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob* job);
+  using SpawnDone = Napi::TypedThreadSafeFunction<void, SpawnJob, &NativeContainer::FinishSpawn>;
 
   explicit NativeContainer(const Napi::CallbackInfo& info);
   ~NativeContainer() override;
