@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { createCgroupDriver } from './driver';
@@ -89,6 +89,28 @@ describe('cgroup driver files', () => {
     // "Unlimited" in v1 is a huge number: no limit, no utilization.
     expect(sample.limits.memoryBytes).toBeUndefined();
     expect(sample.limits.cpus).toBe(0.5);
+  });
+
+  it('reads the limits again after applyLimits or a minute, not at every sample (usage at every one)', () => {
+    const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
+    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz').create('c5');
+    const dir = join(root, 'zviz', 'c5');
+    cgroup.applyLimits({ pids: 64 });
+    writeFileSync(join(dir, 'pids.current'), '3\n');
+    expect(cgroup.sample()).toMatchObject({ pids: 3, limits: { pids: 64 } });
+    // Changed under the agent: the usage shows at once, the limit not yet.
+    writeFileSync(join(dir, 'pids.current'), '4\n');
+    writeFileSync(join(dir, 'pids.max'), '32\n');
+    expect(cgroup.sample()).toMatchObject({ pids: 4, limits: { pids: 64 } });
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      expect(cgroup.sample().limits.pids).toBe(32);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    cgroup.applyLimits({ pids: 16 });
+    expect(cgroup.sample().limits.pids).toBe(16);
   });
 
   it('on v2: an I/O limit is a line of io.max per disk, read back as the lowest limit', () => {

@@ -23,6 +23,8 @@ const V1_USED: readonly V1Controller[] = ['memory', 'cpu', 'cpuacct', 'pids', 'b
 const V2_CONTROLLERS = ['memory', 'cpu', 'pids', 'io'];
 /** v1 reports "no limit" as a huge page-aligned number. */
 const V1_UNLIMITED = 2 ** 62;
+/** How old the limits a sample reports may be (see Cgroup.limits). */
+const LIMITS_REREAD_MS = 60_000;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -83,6 +85,14 @@ class Cgroup implements ContainerCgroup {
    * Where cpu and cpuacct share a hierarchy, joining cpuacct joins cpu anyway.
    */
   private cpuLimited = false;
+  /**
+   * The limits as last read. They are the agent's own (applyLimits), so a
+   * sample reads them again only now and then, in case someone changed them
+   * under it: half of the files a sample read were limits, and the sampler
+   * reads every container every few seconds (at a thousand containers, a
+   * tenth of a core).
+   */
+  private limits?: { at: number; limits: ResourceLimits };
 
   constructor(
     readonly id: string,
@@ -121,6 +131,7 @@ class Cgroup implements ContainerCgroup {
   }
 
   applyLimits(limits: ResourceLimits): void {
+    this.limits = undefined;
     if (this.limitsV2 && this.v2) {
       writeControl(join(this.v2, 'memory.max'), limits.memoryBytes ? String(limits.memoryBytes) : 'max');
       if (limits.memoryBytes && existsSync(join(this.v2, 'memory.swap.max'))) {
@@ -207,12 +218,14 @@ class Cgroup implements ContainerCgroup {
   }
 
   sample(): CgroupSample {
+    const now = Date.now();
+    if (!this.limits || now - this.limits.at >= LIMITS_REREAD_MS) {
+      this.limits = { at: now, limits: this.readLimits() };
+    }
+    const limits = this.limits.limits;
     if (this.limitsV2 && this.v2) {
       const dir = this.v2;
       const io = sumIo(readText(join(dir, 'io.stat')), true);
-      const ioMax = readText(join(dir, 'io.max'));
-      const cpuMax = readText(join(dir, 'cpu.max'))?.trim().split(/\s+/);
-      const quota = cpuMax && cpuMax[0] !== 'max' ? Number(cpuMax[0]) / Number(cpuMax[1]) : undefined;
       return {
         memoryBytes: readNumber(join(dir, 'memory.current')),
         cpuSeconds: (readKeyed(join(dir, 'cpu.stat')).get('usage_usec') ?? NaN) / 1e6 || undefined,
@@ -221,19 +234,10 @@ class Cgroup implements ContainerCgroup {
         pids: readNumber(join(dir, 'pids.current')),
         oomKills: readKeyed(join(dir, 'memory.events')).get('oom_kill') ?? 0,
         pidsLimitHits: readKeyed(join(dir, 'pids.events')).get('max') ?? 0,
-        limits: {
-          memoryBytes: readNumber(join(dir, 'memory.max')),
-          cpus: quota,
-          pids: readNumber(join(dir, 'pids.max')),
-          ioReadBps: lowestIoLimit(ioMax, 'rbps'),
-          ioWriteBps: lowestIoLimit(ioMax, 'wbps'),
-        },
+        limits,
       };
     }
-    const { memory, cpu, cpuacct, pids, blkio } = this.v1;
-    const memoryLimit = memory ? readNumber(join(memory, 'memory.limit_in_bytes')) : undefined;
-    const quota = cpu ? readNumber(join(cpu, 'cpu.cfs_quota_us')) : undefined;
-    const period = cpu ? readNumber(join(cpu, 'cpu.cfs_period_us')) : undefined;
+    const { memory, cpuacct, pids, blkio } = this.v1;
     const cpuNs = cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
     const io = blkio ? sumIo(readText(join(blkio, 'blkio.throttle.io_service_bytes_recursive')), false) : undefined;
     return {
@@ -244,13 +248,34 @@ class Cgroup implements ContainerCgroup {
       pids: pids ? readNumber(join(pids, 'pids.current')) : undefined,
       oomKills: memory ? (readKeyed(join(memory, 'memory.oom_control')).get('oom_kill') ?? 0) : 0,
       pidsLimitHits: pids ? (readKeyed(join(pids, 'pids.events')).get('max') ?? 0) : 0,
-      limits: {
-        memoryBytes: memoryLimit !== undefined && memoryLimit < V1_UNLIMITED ? memoryLimit : undefined,
-        cpus: quota !== undefined && quota > 0 && period ? quota / period : undefined,
-        pids: pids ? readNumber(join(pids, 'pids.max')) : undefined,
-        ioReadBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.read_bps_device'))) : undefined,
-        ioWriteBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.write_bps_device'))) : undefined,
-      },
+      limits,
+    };
+  }
+
+  /** The limits the kernel enforces, from the control files. */
+  private readLimits(): ResourceLimits {
+    if (this.limitsV2 && this.v2) {
+      const dir = this.v2;
+      const ioMax = readText(join(dir, 'io.max'));
+      const cpuMax = readText(join(dir, 'cpu.max'))?.trim().split(/\s+/);
+      return {
+        memoryBytes: readNumber(join(dir, 'memory.max')),
+        cpus: cpuMax && cpuMax[0] !== 'max' ? Number(cpuMax[0]) / Number(cpuMax[1]) : undefined,
+        pids: readNumber(join(dir, 'pids.max')),
+        ioReadBps: lowestIoLimit(ioMax, 'rbps'),
+        ioWriteBps: lowestIoLimit(ioMax, 'wbps'),
+      };
+    }
+    const { memory, cpu, pids, blkio } = this.v1;
+    const memoryLimit = memory ? readNumber(join(memory, 'memory.limit_in_bytes')) : undefined;
+    const quota = cpu ? readNumber(join(cpu, 'cpu.cfs_quota_us')) : undefined;
+    const period = cpu ? readNumber(join(cpu, 'cpu.cfs_period_us')) : undefined;
+    return {
+      memoryBytes: memoryLimit !== undefined && memoryLimit < V1_UNLIMITED ? memoryLimit : undefined,
+      cpus: quota !== undefined && quota > 0 && period ? quota / period : undefined,
+      pids: pids ? readNumber(join(pids, 'pids.max')) : undefined,
+      ioReadBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.read_bps_device'))) : undefined,
+      ioWriteBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.write_bps_device'))) : undefined,
     };
   }
 
