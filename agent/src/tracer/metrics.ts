@@ -41,13 +41,18 @@ export interface MetricsContext {
   bpfStatsEnabled(): boolean;
 }
 
-/** A row's key (for the series caps) and labels, the same objects at every read. */
+/**
+ * A row's key (for the series caps), labels and row, the same objects at
+ * every read: a read refills the row's values in place. At a thousand
+ * containers a read has some 50,000 rows, and new objects and arrays for
+ * each of them at every read were a quarter of its time in the collector.
+ */
 interface RowIdentity {
   key: string;
   labels: Labels;
   /** The series cap's answer for the key, once asked; it holds until the cgroup is forgotten. */
   admitted?: boolean;
-  /** A syscall row's values in the read numbered `read`. */
+  /** A syscall row's values belong to the read numbered `read`. */
   read?: number;
   row?: IdentifiedRow;
 }
@@ -219,29 +224,47 @@ export class TracerMetrics {
       list.push(sample);
     };
     const families = this.ctx.families();
-    const exported = new Map<TracerFamily, number>();
-
-    for (const [kind, row] of this.rows(snapshot)) {
+    const exported = new Map<TracerFamily, number>(TRACER_FAMILIES.map((f) => [f, 0]));
+    // What each kind needs, looked up once per read rather than per row.
+    const kinds = {} as Record<
+      Kind,
+      { family: TracerFamily; active: boolean; shape: RowShape; cap: SeriesCap; series: number; exported: number }
+    >;
+    for (const kind of Object.keys(KIND_FAMILY) as Kind[]) {
       const family = KIND_FAMILY[kind];
-      if (!families.get(family)?.active) {
-        continue;
-      }
       const shape = this.shapes[kind];
-      const cap = this.caps.get(family)!;
-      const identity = row.identity;
-      identity.admitted ??= cap.admit(row.key, row.cgroup, seriesPerRow(shape));
-      if (identity.admitted) {
-        exported.set(family, (exported.get(family) ?? 0) + emitRow(shape, row.labels, row.values, row.latest, sink));
-      } else {
-        cap.fold(kind, row.key, row.cgroup, row.values, shape.countIndex, row.latest);
+      kinds[kind] = {
+        family,
+        active: families.get(family)?.active ?? false,
+        shape,
+        cap: this.caps.get(family)!,
+        series: seriesPerRow(shape),
+        exported: 0,
+      };
+    }
+
+    this.rows(snapshot, (kind, row) => {
+      const k = kinds[kind];
+      if (!k.active) {
+        return;
       }
+      const identity = row.identity;
+      identity.admitted ??= k.cap.admit(row.key, row.cgroup, k.series);
+      if (identity.admitted) {
+        k.exported += emitRow(k.shape, row.labels, row.values, row.latest, sink);
+      } else {
+        k.cap.fold(kind, row.key, row.cgroup, row.values, k.shape.countIndex, row.latest);
+      }
+    });
+    for (const k of Object.values(kinds)) {
+      exported.set(k.family, exported.get(k.family)! + k.exported);
     }
     for (const family of TRACER_FAMILIES) {
       const cap = this.caps.get(family)!;
       for (const [kind, other] of cap.otherRows()) {
         const shape = this.shapes[kind as Kind];
         const labels = this.otherLabels(kind as Kind);
-        exported.set(family, (exported.get(family) ?? 0) + emitRow(shape, labels, other.values, other.latest, sink));
+        exported.set(family, exported.get(family)! + emitRow(shape, labels, other.values, other.latest, sink));
       }
     }
 
@@ -250,7 +273,8 @@ export class TracerMetrics {
     return out as Map<string, FamilySamples>;
   }
 
-  private *rows(snapshot: NativeSnapshot): Generator<[Kind, IdentifiedRow]> {
+  /** Calls `visit` with each row of the read; the rows are the identities' own, refilled. */
+  private rows(snapshot: NativeSnapshot, visit: (kind: Kind, row: IdentifiedRow) => void): void {
     const { stats } = snapshot;
     const withComm = this.ctx.config.labels.process_name;
     const nb = this.histBuckets;
@@ -284,7 +308,13 @@ export class TracerMetrics {
         // Calls, timed calls, sum; the buckets only once a latency entry comes (most rows
         // have none: the latency is sampled), which spares 21 numbers per row and read.
         id.read = read;
-        id.row = { key: id.key, cgroup, labels: id.labels, values: [0, 0, 0], identity: id };
+        if (id.row) {
+          const values = id.row.values;
+          values.length = 3;
+          values[0] = values[1] = values[2] = 0;
+        } else {
+          id.row = { key: id.key, cgroup, labels: id.labels, values: [0, 0, 0], identity: id };
+        }
         syscalls.push(id.row);
       }
       return id.row;
@@ -301,29 +331,14 @@ export class TracerMetrics {
       }
     }
 
+    const v = stats.values;
     for (let i = 0; i < stats.metrics.length; i++) {
       const cgroup = stats.cgroupIds[i];
       const metric = stats.metrics[i];
       const sub = stats.subs[i];
       const comm = stats.comms[i];
       const base = i * stats.width;
-      const v = stats.values;
       const count = v[base];
-      const sum = v[base + 1];
-      const bytes = v[base + 2];
-      const latest = { ns: v[base + 3], at: v[base + 4] };
-      // count, sum, then the buckets: a latency row's values (an index loop: Array.from of a
-      // subarray cost more than the rest of the read at a thousand containers).
-      const histogram = (): number[] => {
-        const values = new Array<number>(2 + nb);
-        values[0] = count;
-        values[1] = sum;
-        for (let b = 0; b < nb; b++) {
-          values[2 + b] = v[base + 5 + b];
-        }
-        return values;
-      };
-
       const identity = this.identityOf(cgroup);
       if (!identity) {
         continue;
@@ -334,14 +349,16 @@ export class TracerMetrics {
           row.values.push(0);
         }
         row.values[0] += count;
-        row.values[2] += sum;
+        row.values[2] += v[base + 1];
         for (let b = 0; b < nb; b++) {
           row.values[1] += v[base + 5 + b];
           row.values[3 + b] += v[base + 5 + b];
         }
         continue;
       }
-      const named = (kind: Kind, extra: Labels, values: number[], withLatest: boolean): [Kind, IdentifiedRow] => {
+      // The row of a kind for this entry, its values refilled: count, sum and the
+      // buckets for a latency row, bytes and count for a byte row.
+      const named = (kind: Kind, extra: Labels, latency: boolean, withLatest: boolean): IdentifiedRow => {
         const part = `${kind}|${sub}|${comm}`;
         let id = identity.others.get(part);
         if (!id) {
@@ -352,56 +369,80 @@ export class TracerMetrics {
           id = { key: `${kind}|${cgroup}|${sub}|${comm}`, labels: all };
           identity.others.set(part, id);
         }
-        return [
-          kind,
-          { key: id.key, cgroup, labels: id.labels, values, latest: withLatest ? latest : undefined, identity: id },
-        ];
+        let row = id.row;
+        if (!row) {
+          row = { key: id.key, cgroup, labels: id.labels, values: [], identity: id };
+          id.row = row;
+        }
+        const values = row.values;
+        if (latency) {
+          // An index loop: Array.from of a subarray cost more than the rest of the read.
+          values.length = 2 + nb;
+          values[0] = count;
+          values[1] = v[base + 1];
+          for (let b = 0; b < nb; b++) {
+            values[2 + b] = v[base + 5 + b];
+          }
+        } else {
+          values.length = 2;
+          values[0] = v[base + 2];
+          values[1] = count;
+        }
+        if (withLatest) {
+          const latest = (row.latest ??= { ns: 0, at: 0 });
+          latest.ns = v[base + 3];
+          latest.at = v[base + 4];
+        } else {
+          row.latest = undefined;
+        }
+        return row;
       };
       switch (metric) {
         case METRIC.fs:
           if (sub < FS_OPERATIONS.length) {
             const operation = FS_OPERATIONS[sub];
-            yield named('fs', { operation }, histogram(), true);
+            visit('fs', named('fs', { operation }, true, true));
             if (operation !== 'fsync') {
-              yield named('fs_bytes', { operation }, [bytes, count], false);
+              visit('fs_bytes', named('fs_bytes', { operation }, false, false));
             }
           }
           break;
         case METRIC.dns:
-          yield named('dns', {}, histogram(), true);
+          visit('dns', named('dns', {}, true, true));
           break;
         case METRIC.tcpConnect:
-          yield named('tcp_connect', {}, histogram(), true);
+          visit('tcp_connect', named('tcp_connect', {}, true, true));
           break;
         case METRIC.tcpState:
           if (sub >= 1 && sub <= TCP_STATES.length) {
             // Linux numbers TCP states from 1 (TCP_ESTABLISHED).
-            yield named('tcp_state', { state: TCP_STATES[sub - 1] }, [count], false);
+            const row = named('tcp_state', { state: TCP_STATES[sub - 1] }, false, false);
+            row.values.length = 1;
+            row.values[0] = count;
+            visit('tcp_state', row);
           }
           break;
         case METRIC.tcpRtt:
-          yield named('tcp_rtt', {}, histogram(), true);
+          visit('tcp_rtt', named('tcp_rtt', {}, true, true));
           break;
         case METRIC.network:
           if (sub < DIRECTIONS.length) {
-            yield named('network', { direction: DIRECTIONS[sub] }, [bytes, count], false);
+            visit('network', named('network', { direction: DIRECTIONS[sub] }, false, false));
           }
           break;
         case METRIC.cpuBlock:
-          yield named('cpu_block', {}, histogram(), true);
+          visit('cpu_block', named('cpu_block', {}, true, true));
           break;
         case METRIC.blockIo:
-          yield named(
+          visit(
             'block_io',
-            { operation: BLOCK_OPERATIONS[Math.min(sub, BLOCK_OPERATIONS.length - 1)] },
-            histogram(),
-            false
+            named('block_io', { operation: BLOCK_OPERATIONS[Math.min(sub, BLOCK_OPERATIONS.length - 1)] }, true, false)
           );
           break;
       }
     }
     for (const row of syscalls) {
-      yield ['syscall', row];
+      visit('syscall', row);
     }
   }
 

@@ -24,6 +24,21 @@ describe('series cap', () => {
     expect(cap.otherRows().get('k')?.values).toEqual([14, 132]);
   });
 
+  it("keeps nothing of the caller's arrays: a row refilled in place for the next read folds its gain once", () => {
+    const cap = new SeriesCap(0);
+    const values = [10, 100];
+    const latest = { ns: 5, at: 1 };
+    cap.fold('k', 'x', 1n, values, 0, latest);
+    values[0] = 12;
+    values[1] = 130;
+    latest.ns = 9;
+    latest.at = 2;
+    expect(cap.otherRows().get('k')).toEqual({ values: [10, 100], latest: { ns: 5, at: 1 } });
+    cap.fold('k', 'x', 1n, values, 0, latest);
+    expect(cap.otherRows().get('k')).toEqual({ values: [12, 130], latest: { ns: 9, at: 2 } });
+    expect(cap.overflow).toBe(12);
+  });
+
   it('treats a folded entry that went backwards as recreated', () => {
     const cap = new SeriesCap(0);
     cap.fold('k', 'x', 1n, [10], 0);

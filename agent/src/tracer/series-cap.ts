@@ -50,28 +50,46 @@ export class SeriesCap {
    * row of its kind. `countIndex` names the value that counts observations.
    */
   fold(kind: string, key: string, cgroup: bigint, values: readonly number[], countIndex: number, latest?: Latest) {
-    const before = this.folded.get(key)?.values;
+    // Called for every refused label set at every read (tens of thousands at a
+    // thousand containers): plain loops, and the last values kept in place.
+    let folded = this.folded.get(key);
+    const before = folded?.values;
     // A value below the last one means the kernel entry was recreated: all of it is new.
     // A row may grow between reads (a syscall row gains its latency buckets): what it
     // did not have before counts from zero.
-    const reset = before !== undefined && values.some((v, i) => v < (before[i] ?? 0));
-    const was = (i: number) => (before && !reset ? (before[i] ?? 0) : 0);
-    const other = this.others.get(kind) ?? { values: [] };
+    let reset = false;
+    if (before) {
+      for (let i = 0; i < values.length; i++) {
+        if (values[i] < (before[i] ?? 0)) {
+          reset = true;
+          break;
+        }
+      }
+    }
+    let other = this.others.get(kind);
+    if (!other) {
+      other = { values: [] };
+      this.others.set(kind, other);
+    }
     while (other.values.length < values.length) {
       other.values.push(0);
     }
     for (let i = 0; i < values.length; i++) {
-      other.values[i] += values[i] - was(i);
+      other.values[i] += values[i] - (before && !reset ? (before[i] ?? 0) : 0);
     }
-    this.overflowed += values[countIndex] - was(countIndex);
+    this.overflowed += values[countIndex] - (before && !reset ? (before[countIndex] ?? 0) : 0);
     if (latest && latest.at > 0 && (!other.latest || latest.at > other.latest.at)) {
-      other.latest = latest;
+      other.latest = { ns: latest.ns, at: latest.at };
     }
-    this.others.set(kind, other);
-    if (!this.folded.has(key)) {
+    if (!folded) {
+      folded = { cgroup, values: [] };
+      this.folded.set(key, folded);
       this.keysOf(cgroup).add(key);
     }
-    this.folded.set(key, { cgroup, values: [...values] });
+    folded.values.length = values.length;
+    for (let i = 0; i < values.length; i++) {
+      folded.values[i] = values[i];
+    }
   }
 
   private keysOf(cgroup: bigint): Set<string> {
