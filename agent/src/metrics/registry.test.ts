@@ -26,6 +26,30 @@ describe('MetricsRegistry', () => {
     expect(await registry.scrapeText()).not.toMatch(inflight);
   });
 
+  it('answers scrapes that arrive during a render with that render, and renders afresh after it', async () => {
+    const registry = new MetricsRegistry();
+    let collected = 0;
+    registry.addSource({
+      families: ['zviz_broker_inflight'],
+      collect: async () => {
+        collected++;
+        await new Promise((resolve) => setImmediate(resolve));
+        return new Map([['zviz_broker_inflight', [{ labels: {}, value: collected }]]]);
+      },
+    });
+    const [a, b, om] = await Promise.all([
+      registry.scrape('text'),
+      registry.scrape('text'),
+      registry.scrape('openmetrics'),
+    ]);
+    expect(b).toBe(a);
+    expect(om).not.toBe(a);
+    expect(collected).toBe(2);
+    const later = await registry.scrape('text');
+    expect(later).not.toBe(a);
+    expect(collected).toBe(3);
+  });
+
   it('refuses a source naming families the catalog does not have', () => {
     const registry = new MetricsRegistry();
     expect(() => registry.addSource(source(['zviz_made_up_total'], {}))).toThrow(/zviz_made_up_total/);

@@ -42,6 +42,7 @@ export class MetricsRegistry {
   private readonly sliceMs: number;
   private readonly warn: NonNullable<RegistryOptions['warn']>;
   private last: ScrapeResult | undefined;
+  private readonly inFlight = new Map<ExpositionFormat, Promise<ScrapeResult>>();
   /** Problems already reported, so a broken source does not flood the log. */
   private readonly warned = new Set<string>();
 
@@ -91,9 +92,23 @@ export class MetricsRegistry {
   /**
    * Asks every source for its values and renders them. Sources are asked one
    * after the other and their samples rendered at once, with the event loop
-   * free between slices of a few milliseconds.
+   * free between slices of a few milliseconds. A scrape asked while another
+   * of the same format renders shares its result.
    */
-  async scrape(format: ExpositionFormat): Promise<ScrapeResult> {
+  scrape(format: ExpositionFormat): Promise<ScrapeResult> {
+    // Scrapes that arrive while one of the same format is being rendered get
+    // its result: Prometheus, a second Prometheus, `zviz top` and the
+    // datasource often ask within the same moment, and at a thousand
+    // containers each render costs tens of milliseconds of the main thread.
+    let pending = this.inFlight.get(format);
+    if (!pending) {
+      pending = this.render(format).finally(() => this.inFlight.delete(format));
+      this.inFlight.set(format, pending);
+    }
+    return pending;
+  }
+
+  private async render(format: ExpositionFormat): Promise<ScrapeResult> {
     const started = performance.now();
     const slicer = new Slicer(this.sliceMs);
     const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name));
