@@ -20,8 +20,8 @@
 // BENCH_CONTAINERS changes the size (split in the same proportions);
 // BENCH_JSON=FILE writes every figure as JSON.
 // BENCH_PROFILE=DIR profiles the loaded agent: V8's CPU profile of its life
-// (node --cpu-prof, written when it stops) and a heap snapshot taken once it
-// has been measured (node --heapsnapshot-signal), both into DIR.
+// (node --cpu-prof, written when it stops), its /proc smaps and a heap
+// snapshot taken once it has been measured (node --heapsnapshot-signal), into DIR.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -584,6 +584,8 @@ async function main(): Promise<number> {
       top: { status: top.status, ms: topMs },
     };
     if (PROFILE_DIR) {
+      // Where the resident memory is, mapping by mapping.
+      writeFileSync(join(PROFILE_DIR, 'smaps'), readFileSync(`/proc/${agent.child.pid}/smaps`));
       // Once measured: what the heap holds at this size (the snapshot blocks the agent while it is written).
       const before = new Set(readdirSync(PROFILE_DIR));
       agent.child.kill('SIGUSR2');
