@@ -15,13 +15,11 @@ const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
-const { codeCachePath } = require('./code-cache');
+const { readCodeCache } = require('./code-cache');
 
 const bundle = join(__dirname, '..', 'dist', 'zviz.js');
-let cachedData;
-try {
-  cachedData = readFileSync(codeCachePath(bundle));
-} catch {
+const cachedData = readCodeCache(bundle);
+if (cachedData === undefined) {
   require(bundle);
   return;
 }

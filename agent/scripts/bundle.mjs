@@ -3,8 +3,8 @@
 // files, found at run time by src/native/load.ts.
 //
 // It also writes the V8 code cache bin/zviz.js starts the bundle with, into
-// dist/zviz.js.cache/ under a name only this Node build uses (bin/code-cache.js): made by loading the bundle the way bin/zviz.js
-// does and running `zviz profile check default`, so the cache holds the
+// dist/zviz.js.cache/, for this Node build only (bin/code-cache.js): made by
+// loading the bundle the way bin/zviz.js does and running `zviz profile check default`, so the cache holds the
 // functions a start and a profile check compile, not only the top level.
 //
 // The JSON Schema validators of profiles and of the configuration are
@@ -176,15 +176,14 @@ await writePrebuiltFilters();
 function writeCodeCache() {
   const bundle = join(root, 'dist/zviz.js');
   const script = [
-    "const { readFileSync, writeFileSync } = require('node:fs');",
+    "const { readFileSync } = require('node:fs');",
     "const Module = require('node:module');",
     "const { dirname } = require('node:path');",
     "const { Script } = require('node:vm');",
-    "const { mkdirSync } = require('node:fs');",
-    `const { codeCachePath } = require(${JSON.stringify(join(root, 'bin/code-cache.js'))});`,
+    `const { writeCodeCache } = require(${JSON.stringify(join(root, 'bin/code-cache.js'))});`,
     `const bundle = ${JSON.stringify(bundle)};`,
     "const wrapper = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle });",
-    "process.on('exit', () => { mkdirSync(bundle + '.cache', { recursive: true }); writeFileSync(codeCachePath(bundle), wrapper.createCachedData()); });",
+    "process.on('exit', () => writeCodeCache(bundle, wrapper.createCachedData()));",
     'const module_ = { exports: {}, filename: bundle, id: bundle, loaded: true };',
     'wrapper.runInThisContext().call(module_.exports, module_.exports, Module.createRequire(bundle), module_, bundle, dirname(bundle));',
   ].join('\n');

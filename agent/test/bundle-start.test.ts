@@ -6,11 +6,12 @@
 // built-in profiles' seccomp programs were compiled by the build for exactly
 // the plans the source makes.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { file, describeWhere } from '@zviz/test-support/requirements';
 import { brokerAddon } from '../src/native/broker-addon';
@@ -22,8 +23,10 @@ import { loadProfile } from '../src/profiles/profile';
 
 const agent = join(__dirname, '..');
 // Plain JavaScript shipped with the package, beside bin/zviz.js.
-const { codeCachePath } = Module.createRequire(__filename)('../bin/code-cache.js') as {
+const { codeCachePath, readCodeCache, writeCodeCache } = Module.createRequire(__filename)('../bin/code-cache.js') as {
   codeCachePath(bundle: string): string;
+  readCodeCache(bundle: string): Buffer | undefined;
+  writeCodeCache(bundle: string, data: Buffer): void;
 };
 const bundle = join(agent, 'dist', 'zviz.js');
 const bin = join(agent, 'bin', 'zviz.js');
@@ -34,15 +37,43 @@ function zviz(args: string[]): { code: number; stdout: string; stderr: string } 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+describe('the code cache file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-code-cache-'));
+  const fake = join(dir, 'bundle.js');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives back what this Node build wrote', () => {
+    writeCodeCache(fake, Buffer.from('v8 data'));
+    expect(readCodeCache(fake)?.toString()).toBe('v8 data');
+  });
+
+  it('is not used by another build of the same Node version (its configuration differs)', () => {
+    writeCodeCache(fake, Buffer.from('v8 data'));
+    const written = readFileSync(codeCachePath(fake));
+    const other = Buffer.from(JSON.stringify({ ...process.config, variables: { other: true } }));
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(other.length, 0);
+    writeFileSync(codeCachePath(fake), Buffer.concat([size, other, written.subarray(4 + written.readUInt32LE(0))]));
+    expect(readCodeCache(fake)).toBeUndefined();
+  });
+
+  it('is not used when it is cut short or missing', () => {
+    writeCodeCache(fake, Buffer.from('v8 data'));
+    writeFileSync(codeCachePath(fake), readFileSync(codeCachePath(fake)).subarray(0, 100));
+    expect(readCodeCache(fake)).toBeUndefined();
+    rmSync(codeCachePath(fake));
+    expect(readCodeCache(fake)).toBeUndefined();
+  });
+});
+
 describeWhere(
   [file(codeCachePath(bundle), 'needs the built agent (npm run build -w agent)')],
   'the built bundle',
   () => {
     it('has a code cache this Node accepts', () => {
-      const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), {
-        filename: bundle,
-        cachedData: readFileSync(codeCachePath(bundle)),
-      });
+      const cachedData = readCodeCache(bundle);
+      expect(cachedData).toBeInstanceOf(Buffer);
+      const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
       expect(script.cachedDataRejected).toBe(false);
     });
 
