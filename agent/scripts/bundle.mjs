@@ -2,16 +2,17 @@
 // package needs no compiler and starts fast. Native addons stay separate
 // files, found at run time by src/native/load.ts.
 //
-// It also writes the V8 code cache bin/zviz.js starts the bundle with, into
-// dist/zviz.js.cache/, for this Node build only (bin/code-cache.js): made by
-// loading the bundle the way bin/zviz.js does and running `zviz profile check default`, so the cache holds the
-// functions a start and a profile check compile, not only the top level.
+// Two bundles: dist/zviz.js (every command) and dist/zviz-run.js (`zviz run`
+// only, which bin/zviz.js starts for it). It also writes the V8 code cache
+// bin/zviz.js starts each with, into dist/<bundle>.cache/, for this Node
+// build only (bin/code-cache.js), from a training run of a command, so the
+// cache holds the functions a start compiles, not only the top level.
 //
 // The JSON Schema validators of profiles and of the configuration are
 // compiled here, once, into ajv's standalone code (aheadOfTimeValidators):
 // compiling them at run time cost `zviz run` about 150 ms at every start.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,10 +118,37 @@ const aheadOfTimeValidators = {
   },
 };
 
+/**
+ * commander requires node:child_process at load, for subcommands that are
+ * separate executables, which zviz has none of; loading it (and net, which
+ * it loads) cost every `zviz run` a few milliseconds. commander gets it on
+ * first use instead.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'lazy-child-process', namespace: 'zviz-lazy' }
+        : undefined
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'zviz-lazy' }, () => ({
+      contents:
+        "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Two bundles of the same sources: dist/zviz.js with every command, and
+ * dist/zviz-run.js with only `zviz run` (src/cli/run-main.ts), which
+ * bin/zviz.js starts for `zviz run`.
+ */
 await build({
-  plugins: [aheadOfTimeValidators],
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(root, 'dist/zviz.js'),
+  plugins: [aheadOfTimeValidators, lazyChildProcessForCommander],
+  entryPoints: { zviz: join(root, 'src/cli/main.ts'), 'zviz-run': join(root, 'src/cli/run-main.ts') },
+  outdir: join(root, 'dist'),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -172,9 +200,15 @@ async function writePrebuiltFilters() {
 
 await writePrebuiltFilters();
 
-/** The V8 code cache of the bundle, or a warning: bin/zviz.js starts without one. */
-function writeCodeCache() {
-  const bundle = join(root, 'dist/zviz.js');
+/**
+ * The V8 code cache of a bundle, or a warning: bin/zviz.js then starts it
+ * without one. Made by a training run of `args`, loaded the way bin/zviz.js
+ * loads the bundle, so the cache holds the functions that run compiles, not
+ * only the top level. The run may fail (`zviz run` as another user than root,
+ * or where no sandbox can start): what it compiled until then is cached.
+ */
+function writeCodeCache(name, args) {
+  const bundle = join(root, 'dist', name);
   const script = [
     "const { readFileSync } = require('node:fs');",
     "const Module = require('node:module');",
@@ -188,17 +222,14 @@ function writeCodeCache() {
     'wrapper.runInThisContext().call(module_.exports, module_.exports, Module.createRequire(bundle), module_, bundle, dirname(bundle));',
   ].join('\n');
   rmSync(`${bundle}.cache`, { recursive: true, force: true });
-  try {
-    execFileSync(process.execPath, ['-e', script, 'zviz', 'profile', 'check', 'default'], {
-      cwd: root,
-      stdio: 'ignore',
-    });
-  } catch (error) {
-    rmSync(`${bundle}.cache`, { recursive: true, force: true });
+  const run = spawnSync(process.execPath, ['-e', script, 'zviz', ...args], { cwd: root, stdio: 'ignore' });
+  if (!existsSync(`${bundle}.cache`)) {
     console.warn(
-      `bundle: no code cache (zviz profile check default failed: ${error.message}); zviz starts without one`
+      `bundle: no code cache for dist/${name} (zviz ${args.join(' ')} ended with ${run.error?.message ?? run.signal ?? run.status}); zviz starts without one`
     );
   }
 }
 
-writeCodeCache();
+writeCodeCache('zviz.js', ['profile', 'check', 'default']);
+// As root, as zviz run runs: the training runs /bin/true in the sandbox, under the default profile.
+writeCodeCache('zviz-run.js', ['run', '--standalone', '--', '/bin/true']);

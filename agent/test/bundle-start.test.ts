@@ -29,6 +29,8 @@ const { codeCachePath, readCodeCache, writeCodeCache } = Module.createRequire(__
   writeCodeCache(bundle: string, data: Buffer): void;
 };
 const bundle = join(agent, 'dist', 'zviz.js');
+// What bin/zviz.js starts for `zviz run`: that command alone.
+const runBundle = join(agent, 'dist', 'zviz-run.js');
 const bin = join(agent, 'bin', 'zviz.js');
 const brokenProfiles = join(__dirname, 'fixtures', 'broken-profiles');
 
@@ -70,11 +72,70 @@ describeWhere(
   [file(codeCachePath(bundle), 'needs the built agent (npm run build -w agent)')],
   'the built bundle',
   () => {
-    it('has a code cache this Node accepts', () => {
-      const cachedData = readCodeCache(bundle);
+    it.each([bundle, runBundle])('%s has a code cache this Node accepts', (path) => {
+      const cachedData = readCodeCache(path);
       expect(cachedData).toBeInstanceOf(Buffer);
-      const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+      const script = new Script(Module.wrap(readFileSync(path, 'utf8')), { filename: path, cachedData });
       expect(script.cachedDataRejected).toBe(false);
+    });
+
+    it("has a bundle for zviz run that holds none of the agent's server, metrics registry or tracer", () => {
+      const sources = (path: string) =>
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((line) => /^\/\/ (agent\/)?(src|node_modules|\.\.\/node_modules)\//.test(line));
+      const all = sources(bundle);
+      const run = sources(runBundle);
+      expect(run).toContain('// agent/src/cli/commands/run.ts');
+      for (const absent of ['src/server/', 'prom-client', 'src/tracer/', 'src/cli/commands/agent.ts', 'src/top/']) {
+        expect(
+          all.some((line) => line.includes(absent)),
+          absent
+        ).toBe(true);
+        expect(
+          run.filter((line) => line.includes(absent)),
+          absent
+        ).toEqual([]);
+      }
+    });
+
+    it.each([bundle, runBundle])(
+      '%s keeps no import() of a module (bin/zviz.js runs it where import() has no loader)',
+      (path) => {
+        expect(readFileSync(path, 'utf8').match(/\bimport\((["'`])[^"'`]*\1\)/g) ?? []).toEqual([]);
+      }
+    );
+
+    it('starts dist/zviz-run.js for zviz run, dist/zviz.js for anything else', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'zviz-bundle-start-'));
+      try {
+        // Preloaded: names every bundle bin/zviz.js reads.
+        const spy = join(dir, 'spy.js');
+        writeFileSync(
+          spy,
+          "const fs = require('node:fs'); const read = fs.readFileSync;\n" +
+            "fs.readFileSync = function (path, ...rest) { if (/dist\\/[^/]+\\.js$/.test(String(path))) process.stderr.write('READ ' + path + '\\n'); return read.call(this, path, ...rest); };\n"
+        );
+        const read = (args: string[]) =>
+          spawnSync(process.execPath, ['-r', spy, bin, ...args], { encoding: 'utf8' })
+            .stderr.split('\n')
+            .filter((line) => line.startsWith('READ '));
+        expect(read(['run', '--help'])).toEqual([`READ ${runBundle}`]);
+        expect(read(['profile', 'list'])).toEqual([`READ ${bundle}`]);
+        expect(read(['--version'])).toEqual([`READ ${bundle}`]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('answers zviz run through bin/zviz.js as the bundle of every command does', () => {
+      for (const args of [['run', '--help'], ['run'], ['run', '--memory', 'lots', '--', 'true'], ['run', '--nope']]) {
+        const small = zviz(args);
+        const full = spawnSync(process.execPath, [bundle, ...args], { encoding: 'utf8' });
+        expect(small.code, args.join(' ')).toBe(full.status);
+        expect(small.stdout, args.join(' ')).toBe(full.stdout);
+        expect(small.stderr, args.join(' ')).toBe(full.stderr);
+      }
     });
 
     it('runs commands through bin/zviz.js with it', () => {

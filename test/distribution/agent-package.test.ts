@@ -99,6 +99,8 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
         'LICENSE',
         'bin/zviz.js',
         'dist/zviz.js',
+        // `zviz run` alone, which bin/zviz.js starts for that command.
+        'dist/zviz-run.js',
         // The built-in profiles' seccomp programs, made by the x64 addon shipped beside it.
         'dist/filters.json',
         'systemd/zviz-agent.service',

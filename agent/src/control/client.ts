@@ -1,11 +1,13 @@
 // `zviz run`'s end of the control socket: hands the request and the
 // terminal's stdio to the agent, forwards signals, and waits for the end.
+// node:net and node:readline load only when there is an agent to talk to: a
+// standalone run does without them. (With require: the bundle's code runs
+// from a vm.Script, where import() of a Node module has no loader.)
 import { existsSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
+import type { Socket } from 'node:net';
 
 import type { BrokerAddon } from '../native/broker-addon';
-import { socketFd } from './server';
+import { socketFd } from './socket-fd';
 import type { RunRequest, ServerMessage } from './protocol';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
@@ -30,6 +32,7 @@ export async function connectAgent(
   if (!existsSync(path)) {
     return { absent: true };
   }
+  const { createConnection } = require('node:net') as typeof import('node:net');
   return new Promise((resolve) => {
     const socket = createConnection(path);
     socket.once('connect', () => resolve({ socket }));
@@ -48,6 +51,7 @@ export async function runThroughAgent(
   request: RunRequest,
   handlers: AgentRunHandlers
 ): Promise<ServerMessage> {
+  const { createInterface } = require('node:readline') as typeof import('node:readline');
   addon.sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [0, 1, 2]);
   const forward = (signal: NodeJS.Signals) => {
     if (!socket.destroyed) {

@@ -12,7 +12,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import type { ContainerManager } from '../containers/manager';
 import { requireBrokerAddon } from '../native/broker-addon';
-import { ControlServer, socketFd } from './server';
+import { ControlServer } from './server';
+import { socketFd } from './socket-fd';
 import type { PeerRefusal } from './peer-guard';
 
 /**

@@ -14,6 +14,7 @@ import { runSession, specFromRequest } from './session';
 import type { ProfileCache } from '../profiles/cache';
 import type { BrokerAddon, PeerIdentity } from '../native/broker-addon';
 import { judgePeer, type PeerRefusal, type PeerRules } from './peer-guard';
+import { socketFd } from './socket-fd';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
 
 export interface ControlServerOptions {
@@ -29,15 +30,6 @@ export interface ControlServerOptions {
   peers?: Omit<PeerRules, 'ownUid'>;
   /** Called for every refused peer (audit record, metric). */
   onRefused?: (refusal: PeerRefusal, peer: PeerIdentity) => void;
-}
-
-/** Node does not expose a socket's descriptor; its handle does (stable for years, but private). */
-export function socketFd(socket: Socket): number {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
-    throw new Error('cannot get the descriptor of the control connection');
-  }
-  return fd;
 }
 
 async function stale(path: string): Promise<boolean> {
