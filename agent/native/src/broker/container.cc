@@ -242,7 +242,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
     return fail("spawn(options, onEvent) expects an options object and a callback");
   }
   Napi::Object o = info[0].As<Napi::Object>();
-  const KernelSupport& kernel = ProbeKernel();
+  const KernelSupport& kernel = KernelFlags();
   if (!kernel.user_notif) {
     return fail("this kernel cannot run the sandbox: " + kernel.detail);
   }
@@ -297,6 +297,8 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
       [raw, done]() mutable {
         if (auto e = SpawnWorkload(raw->request, &raw->spawned); !e.empty()) {
           raw->error = e;
+        } else {
+          NoteListener(raw->spawned.listener.get());
         }
         if (done.BlockingCall(raw) != napi_ok) {
           // The agent is going away: no one will supervise it. The job's
