@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Start-up of the zviz command, side by side in one run with hyperfine: bare
 // /bin/true, Node starting and exiting (`node -e 0`, the floor of any Node
-// CLI), `zviz --version` (loading the bundle), and `zviz run --standalone --
-// /bin/true` under the default profile (loading and checking the profile,
-// compiling its filter, the cgroups, the sandboxed process and its end).
-// Prints the medians and the ratios to `node -e 0`. As root, after
-// `npm run build`.
+// CLI), `zviz --version` (loading the bundle of every command), `zviz run
+// --help` (loading the bundle of zviz run and its command line), `zviz run
+// --standalone -- /bin/true` under the default profile (loading and checking
+// the profile, the cgroups, the sandboxed process and its end), and the same
+// with --pid host (no PID namespace, so no init). Prints the medians and the
+// ratios to `node -e 0`, then the steps as differences of medians. As root,
+// after `npm run build`.
 //
 //   npm run bench:startup                 (30 runs each)
 //   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 runs: checks it runs, as CI does)
@@ -41,6 +43,8 @@ const commands = [
   ['/bin/true', '/bin/true'],
   ['node -e 0', `${node} -e 0`],
   ['zviz --version', `${node} ${zviz} --version`],
+  ['zviz run --help', `${node} ${zviz} run --help`],
+  ['zviz run --standalone --pid host -- /bin/true', `${node} ${zviz} run --standalone --pid host -- /bin/true`],
   ['zviz run --standalone -- /bin/true', `${node} ${zviz} run --standalone -- /bin/true`],
 ];
 
@@ -75,6 +79,23 @@ try {
       `| ${r.command} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${ms(r.user + r.system)} | ${(r.median / floor).toFixed(2)} |`
     );
   }
+  const median = (name) => results.find((r) => r.command === name).median;
+  const step = (label, from, to) => console.log(`| ${label} | ${ms(median(to) - median(from))} |`);
+  console.log('\nSteps (differences of the medians above):\n');
+  console.log('| step | ms |');
+  console.log('|---|---|');
+  step('Node itself (node -e 0 - /bin/true)', '/bin/true', 'node -e 0');
+  step("zviz run's bundle and command line (run --help - node -e 0)", 'node -e 0', 'zviz run --help');
+  step(
+    'profile, cgroups, sandbox, workload and its end, without PID namespace (--pid host - run --help)',
+    'zviz run --help',
+    'zviz run --standalone --pid host -- /bin/true'
+  );
+  step(
+    'PID namespace and init (run - --pid host)',
+    'zviz run --standalone --pid host -- /bin/true',
+    'zviz run --standalone -- /bin/true'
+  );
   console.log('\nGoal: zviz run --standalone -- /bin/true under 120 ms.');
 } finally {
   rmSync(dir, { recursive: true, force: true });
