@@ -36,6 +36,26 @@ describe('Exposition', () => {
   });
 });
 
+describe('Exposition of many containers', () => {
+  it("finds a container's series through its index, the same as a scan would", async () => {
+    const usage = [];
+    for (let i = 0; i < 50; i++) {
+      for (const type of ['cpu', 'memory']) {
+        usage.push({ labels: { container_id: `c${i}`, resource_type: type }, value: i + (type === 'cpu' ? 0.5 : 0) });
+      }
+    }
+    const e = Exposition.parse(
+      await rendered({ zviz_resource_usage: usage, zviz_broker_inflight: [{ labels: {}, value: 1 }] })
+    );
+    expect(e.value('zviz_resource_usage', { container_id: 'c7', resource_type: 'cpu' })).toBe(7.5);
+    expect(e.value('zviz_resource_usage', { container_id: 'c7' })).toBe(14.5);
+    expect(e.value('zviz_resource_usage', { container_id: 'c99' })).toBeUndefined();
+    expect(e.value('zviz_resource_usage', { resource_type: 'memory' })).toBe((49 * 50) / 2);
+    expect(e.ofContainer('zviz_resource_usage', 'c3').map((s) => s.labels.resource_type)).toEqual(['cpu', 'memory']);
+    expect(e.ofContainer('zviz_broker_inflight', 'c3')).toEqual([]);
+  });
+});
+
 describe('quantile', () => {
   const buckets = [
     { le: 0.1, count: 1 },

@@ -35,6 +35,8 @@ export class Exposition {
     private readonly histograms: ReadonlyMap<string, Histogram[]>
   ) {}
 
+  private readonly byContainer = new Map<string, Map<string, Series[]>>();
+
   /** Parses the Prometheus text format; throws with the parser's reason on anything else. */
   static parse(text: string): Exposition {
     const plain = new Map<string, Series[]>();
@@ -70,11 +72,39 @@ export class Exposition {
     return this.plain.get(family) ?? [];
   }
 
+  /**
+   * The family's series of one container. Indexed by container on first use:
+   * a frame asks each container for a few values, and a scan of the family for
+   * each made a frame of a thousand containers take seconds.
+   */
+  ofContainer(family: string, containerId: string): readonly Series[] {
+    let index = this.byContainer.get(family);
+    if (!index) {
+      index = new Map();
+      for (const s of this.series(family)) {
+        const id = s.labels.container_id;
+        if (id !== undefined) {
+          const list = index.get(id);
+          if (list) {
+            list.push(s);
+          } else {
+            index.set(id, [s]);
+          }
+        }
+      }
+      this.byContainer.set(family, index);
+    }
+    return index.get(containerId) ?? [];
+  }
+
   /** The value of the series whose labels include `match`; the sum when several match; undefined when none. */
   value(family: string, match: Labels = {}): number | undefined {
+    const keys = Object.keys(match);
+    const candidates =
+      match.container_id !== undefined ? this.ofContainer(family, match.container_id) : this.series(family);
     let total: number | undefined;
-    for (const s of this.series(family)) {
-      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) {
+    for (const s of candidates) {
+      if (keys.every((k) => s.labels[k] === match[k])) {
         total = (total ?? 0) + s.value;
       }
     }

@@ -216,10 +216,7 @@ function containerRows(
     const id = { container_id: c.id };
     const resource = (family: string, type: string) =>
       metrics?.value(family, { container_id: c.id, resource_type: type });
-    const levels = metrics
-      ?.series('zviz_resource_alert_level')
-      .filter((s) => s.labels.container_id === c.id)
-      .map((s) => s.value);
+    const levels = metrics?.ofContainer('zviz_resource_alert_level', c.id).map((s) => s.value);
     const started = c.started_at ? Date.parse(c.started_at) : NaN;
     const uptime =
       metrics?.value(CONTAINER_UPTIME_SECONDS, id) ??
