@@ -1,0 +1,117 @@
+// The broker's step timer (native/src/broker/step_times.h), the diagnostic
+// bench:broker and bench:demo print: with ZVIZ_BROKER_STEP_TIMES set, `zviz
+// run` writes at exit one histogram per step, and every emulated open and
+// every answered notification is in it exactly once. No timing is judged
+// here, only that each step is counted where it happens.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { BIN, buildWorkloads, workspace } from './harness';
+
+const ZVIZ = join(__dirname, '..', '..', 'bin', 'zviz.js');
+const DIST = join(__dirname, '..', '..', 'dist', 'zviz.js');
+
+/** A workspace holding the opener: strict runs programs only from system directories and the workspace. */
+function withOpener(): { ws: string; opener: string } {
+  buildWorkloads();
+  const ws = workspace();
+  const opener = join(ws, 'opener');
+  copyFileSync(join(BIN, 'opener'), opener);
+  return { ws, opener };
+}
+
+interface Step {
+  count: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+describeWhere(
+  [root, seccompUserNotif, file(DIST, 'needs the built agent (npm run build)')],
+  'broker step timer (ZVIZ_BROKER_STEP_TIMES)',
+  () => {
+    it('counts every emulated open in each step it went through, and every answer once', () => {
+      const { ws, opener } = withOpener();
+      const dir = mkdtempSync(join(tmpdir(), 'zviz-steps-'));
+      const out = join(dir, 'steps.json');
+      try {
+        // Under strict every open is emulated: two reads allowed and
+        // reopened, one write refused by the rules (never reopened).
+        const result = spawnSync(
+          process.execPath,
+          [
+            ZVIZ,
+            'run',
+            '--standalone',
+            '--profile',
+            'strict',
+            '--workdir',
+            ws,
+            '--',
+            opener,
+            'r:/etc/hostname',
+            'r:/etc/passwd',
+            'w:/etc/hostname',
+          ],
+          { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ZVIZ_BROKER_STEP_TIMES: out } }
+        );
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toContain('errno EACCES');
+        const steps = (JSON.parse(readFileSync(out, 'utf8')) as { unit: string; steps: Record<string, Step> }).steps;
+        expect(Object.keys(steps)).toEqual([
+          'dispatch',
+          'path',
+          'bases',
+          'valid',
+          'resolve',
+          'name',
+          'judge',
+          'reopen',
+          'answer',
+          'record',
+          'release',
+          'total',
+          'idle',
+          'latency',
+        ]);
+        // The opener's own three and the dynamic loader's (ld.so.cache, libc, ...).
+        const opens = steps.dispatch.count;
+        expect(opens).toBeGreaterThanOrEqual(3);
+        for (const name of [
+          'path',
+          'bases',
+          'valid',
+          'resolve',
+          'name',
+          'judge',
+          'answer',
+          'record',
+          'release',
+          'total',
+        ]) {
+          expect({ name, count: steps[name].count }).toEqual({ name, count: opens });
+        }
+        expect(steps.idle.count).toBe(opens - 1);
+        // Everything but the refused write was reopened.
+        expect(steps.reopen.count).toBe(opens - 1);
+        // Every answered notification, opens or not (the execve of the opener), as the summary counts them.
+        const decisions = Number(/broker: (\d+) decisions/.exec(result.stderr)?.[1]);
+        expect(steps.latency.count).toBe(decisions);
+        expect(decisions).toBeGreaterThan(opens);
+        // Quantiles are bucket midpoints (buckets 12.5 % wide): ordered, and within half a bucket of the maximum.
+        for (const [name, s] of Object.entries(steps)) {
+          const ordered = s.count === 0 || (s.p50 <= s.p99 && s.p99 <= s.max * 1.0625 + 0.001);
+          expect({ name, ordered }).toEqual({ name, ordered: true });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+);
