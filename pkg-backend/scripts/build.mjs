@@ -143,7 +143,7 @@ mkdirSync(outDir, { recursive: true });
 await generateStaticCodecs();
 generateMethodTable();
 
-await build({
+const bundled = await build({
   entryPoints: [join(root, 'src/main.ts')],
   outfile: join(work, 'main.js'),
   bundle: true,
@@ -163,6 +163,9 @@ await build({
   // without a source map already.
   minifyIdentifiers: true,
   legalComments: 'none',
+  // ASCII only, non-ASCII characters escaped: sea-main.cjs reads the bundle
+  // as Latin-1, which is only the same text for ASCII.
+  charset: 'ascii',
   // The bundle is a function expression, as Node's module wrapper would make
   // it, so sea-main.cjs compiles the asset's text as it is, without a copy.
   banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
@@ -170,6 +173,11 @@ await build({
   metafile: true,
   logLevel: 'warning',
 });
+// What the bundle holds, module by module (esbuild's analyzer reads it).
+writeFileSync(join(work, 'meta.json'), JSON.stringify(bundled.metafile));
+if (readFileSync(join(work, 'main.js')).some((byte) => byte > 0x7f)) {
+  throw new Error('the bundle is not ASCII, which sea-main.cjs reads it as');
+}
 
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');

@@ -30,7 +30,9 @@ let source;
 let cachedData;
 let writeCacheTo;
 if (sea.isSea()) {
-  source = sea.getAsset('datasource.js', 'utf8');
+  // The bundle is ASCII (build.mjs checks): read as Latin-1, its bytes are
+  // its characters, copied once instead of decoded as UTF-8 (3 ms at start).
+  source = Buffer.from(sea.getAsset('datasource.js')).toString('latin1');
   try {
     cachedData = new Uint8Array(sea.getAsset('datasource.js.cache'));
   } catch {

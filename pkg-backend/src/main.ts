@@ -6,7 +6,6 @@
 // first call wait for them instead (docs/benchmarks.md has both figures).
 import { ZVizDatasource } from './datasource/datasource';
 import { createLogger, HandshakeError, logProcessWarnings, parseLevel, serve } from './sdk';
-import { loadArrow } from './sdk/convert';
 
 declare const __ZVIZ_VERSION__: string | undefined;
 const version = typeof __ZVIZ_VERSION__ === 'string' ? __ZVIZ_VERSION__ : 'dev';
@@ -28,13 +27,13 @@ process.on('unhandledRejection', (reason) => {
   });
 });
 
-loadArrow()
-  .then(() => serve(new ZVizDatasource({ logger, version }), logger, process.env, { code_cache: codeCache }))
-  .catch((error: unknown) => {
+serve(new ZVizDatasource({ logger, version }), logger, process.env, { code_cache: codeCache }).catch(
+  (error: unknown) => {
     if (error instanceof HandshakeError) {
       process.stderr.write(`${error.message}\n`);
     } else {
       logger.error('the plugin could not start', { error: error instanceof Error ? error.message : String(error) });
     }
     process.exit(1);
-  });
+  }
+);

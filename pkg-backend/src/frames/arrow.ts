@@ -4,23 +4,16 @@
 // field name as the Arrow field name. Columns are built from explicit buffers:
 // apache-arrow's type inference would turn strings into dictionaries and
 // dates into milliseconds, both of which Grafana misreads.
-import {
-  Binary,
-  Bool,
-  type Data,
-  type DataType,
-  Field as ArrowField,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  RecordBatchFileWriter,
-  RecordBatchReader,
-  Schema,
-  Struct,
-  TimestampNanosecond,
-  Utf8,
-} from 'apache-arrow';
+// apache-arrow's own modules rather than its entry point: the entry wires
+// Node and DOM stream adapters into the readers, writers and builders, which
+// pulls every one of them into the executable; the writer alone is what the
+// plugin runs (and the reader, for tests, stays out of the bundle unused).
+import { type Data, makeData } from 'apache-arrow/data';
+import { RecordBatchReader } from 'apache-arrow/ipc/reader';
+import { RecordBatchFileWriter } from 'apache-arrow/ipc/writer';
+import { RecordBatch } from 'apache-arrow/recordbatch';
+import { Field as ArrowField, Schema } from 'apache-arrow/schema';
+import { Binary, Bool, type DataType, Float64, Int64, Struct, TimestampNanosecond, Utf8 } from 'apache-arrow/type';
 
 import { type Field, type FieldType, type Frame, type FrameMeta, rowCount, TS_TYPE } from './frame';
 

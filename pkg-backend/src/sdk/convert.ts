@@ -1,6 +1,6 @@
 // Protocol messages (as proto-loader decodes them, with defaults filled in)
 // to the plugin-facing types and back.
-type ArrowModule = typeof import('../frames/arrow');
+import { encodeFrame } from '../frames/arrow';
 import { frameToJSON } from '../frames/json';
 import type {
   CallResourceRequest,
@@ -76,23 +76,11 @@ export function queryDataRequestOf(m: Message): QueryDataRequest {
   };
 }
 
-let arrow: Promise<ArrowModule> | undefined;
-
-/**
- * apache-arrow is the largest module of the bundle; loading it on first use
- * (or in prepare(), after the handshake) keeps it off the start-up path.
- */
-export function loadArrow(): Promise<ArrowModule> {
-  arrow ??= import('../frames/arrow');
-  return arrow;
-}
-
 /** Encodes frames as Arrow files, or as JSON when Grafana asked for the JSON format. */
-export async function dataResponseMessage(refId: string, response: DataResponse, json: boolean): Promise<Message> {
-  const { encodeFrame } = json ? { encodeFrame: undefined } : await loadArrow();
+export function dataResponseMessage(refId: string, response: DataResponse, json: boolean): Message {
   const frames = response.frames.map((f) => {
     const withRef = f.refId ? f : { ...f, refId };
-    return encodeFrame ? encodeFrame(withRef) : Buffer.from(frameToJSON(withRef));
+    return json ? Buffer.from(frameToJSON(withRef)) : encodeFrame(withRef);
   });
   const message: Message = { frames, format: json ? 'JSON' : 'ARROW' };
   if (response.error !== undefined) {
@@ -106,8 +94,8 @@ export async function dataResponseMessage(refId: string, response: DataResponse,
 }
 
 /** A response as QueryChunkedData chunks: one per frame (ids `f0`, `f1`, …), then the error, if any. */
-export async function dataChunkMessages(refId: string, response: DataResponse, json: boolean): Promise<Message[]> {
-  const whole = await dataResponseMessage(refId, response, json);
+export function dataChunkMessages(refId: string, response: DataResponse, json: boolean): Message[] {
+  const whole = dataResponseMessage(refId, response, json);
   const chunks: Message[] = (whole.frames as Buffer[]).map((frame, i) => ({
     refId,
     frameId: `f${i}`,

@@ -2,7 +2,6 @@
 // environment, starts the gRPC server, prints the handshake line, and stops
 // cleanly on SIGTERM/SIGINT, on go-plugin's Shutdown call, and when the host
 // process dies (host.ts).
-import { loadArrow } from './convert';
 import { checkMagicCookie, handshakeLine, negotiateVersion } from './handshake';
 import { watchHost } from './host';
 import type { Logger } from './log';
@@ -49,7 +48,6 @@ export async function serve(
   setImmediate(() => {
     void prepareCodecs();
     plugin.prepare?.();
-    void loadArrow();
   });
   logger.debug('plugin serving', {
     network: server.address.network,

@@ -135,7 +135,7 @@ export async function startPluginServer(
       const responses = await queryData(queryDataRequestOf(request), context);
       const out: Record<string, unknown> = {};
       for (const [refId, response] of responses) {
-        out[refId] = await dataResponseMessage(refId, response, json);
+        out[refId] = dataResponseMessage(refId, response, json);
       }
       return { responses: out };
     });
@@ -149,7 +149,7 @@ export async function startPluginServer(
         request.queries.map(async (query) => {
           const responses = await queryData({ ...request, queries: [query] }, context);
           for (const [refId, response] of responses) {
-            for (const chunk of await dataChunkMessages(refId, response, json)) {
+            for (const chunk of dataChunkMessages(refId, response, json)) {
               if (!context.signal.aborted) {
                 call.write(chunk);
               }
