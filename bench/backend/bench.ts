@@ -108,32 +108,58 @@ interface Plugin {
   handshakeAt: bigint;
 }
 
-/** Spawn to first stdout line of the bare Node binary: the floor any Node executable starts from. */
-async function bareNodeStart(): Promise<{ wallMs: number; cpuMs: number }> {
+/**
+ * The environment every process measured here starts with, references
+ * included: the plugin host's variables and PATH, nothing of this shell's.
+ * (NODE_EXTRA_CA_CERTS, set on some machines, alone makes every Node start
+ * parse the system's CA bundle: 45 ms of CPU here, which once inflated the
+ * bare Node reference to 86 ms against 32.)
+ */
+const START_ENV = {
+  PATH: process.env.PATH ?? '',
+  grafana_plugin_type: 'datasource',
+  PLUGIN_PROTOCOL_VERSIONS: '2',
+  ZVIZ_LOG_LEVEL: 'warn',
+};
+
+/**
+ * The Node references, spawn to first stdout line: the bare binary, and the
+ * binary loading the built-in modules that grpc-js' server and an HTTP client
+ * load (http2, https, zlib, dns, perf_hooks…) and listening on a Unix socket,
+ * which `net` does through `cluster`: what any Node gRPC plugin starts from.
+ */
+const NODE_REFERENCES = {
+  bare: "process.stdout.write('1\\n'); setInterval(() => {}, 1000)",
+  builtins:
+    "for (const m of ['http2', 'https', 'zlib', 'dns', 'perf_hooks', 'assert', 'stream/promises', 'v8', 'vm']) require(m);" +
+    "require('net').createServer().listen(process.argv[1], () => process.stdout.write('1\\n'))",
+} as const;
+
+async function nodeReferenceStart(
+  which: keyof typeof NODE_REFERENCES,
+  dir: string,
+  idleMs = 0
+): Promise<{ wallMs: number; cpuMs: number; resident?: { rss: number; anon: number } }> {
+  const socket = join(dir, `reference-${process.hrtime.bigint()}.sock`);
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['-e', "process.stdout.write('1\\n'); setInterval(() => {}, 1000)"], {
-    stdio: 'pipe',
-  });
+  const child = spawn(process.execPath, ['-e', NODE_REFERENCES[which], socket], { env: START_ENV, stdio: 'pipe' });
   await new Promise((resolve) => child.stdout.once('data', resolve));
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const cpu = cpuMs(child.pid!);
+  let resident: { rss: number; anon: number } | undefined;
+  if (idleMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    resident = residentMiB(child.pid!);
+  }
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-  return { wallMs, cpuMs: cpu };
+  return { wallMs, cpuMs: cpu, resident };
 }
 
 async function startPlugin(path = executable): Promise<Plugin> {
   const started = process.hrtime.bigint();
-  const child = spawn(path, [], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      grafana_plugin_type: 'datasource',
-      PLUGIN_PROTOCOL_VERSIONS: '2',
-      ZVIZ_LOG_LEVEL: 'warn',
-    },
-    stdio: 'pipe',
-  });
+  const child = spawn(path, [], { env: START_ENV, stdio: 'pipe' });
   child.stderr.resume();
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\n')[0]));
@@ -187,8 +213,9 @@ async function main(): Promise<void> {
   console.log(`load average at the start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
   // 1. Cold start first, with nothing else of ours running.
-  const cold = new Map<Side | 'node', { walls: number[]; cpus: number[] }>();
-  for (const key of [...sides, 'node' as const]) {
+  type ColdKey = Side | keyof typeof NODE_REFERENCES;
+  const cold = new Map<ColdKey, { walls: number[]; cpus: number[] }>();
+  for (const key of [...sides, 'bare' as const, 'builtins' as const]) {
     cold.set(key, { walls: [], cpus: [] });
   }
   for (let i = 0; i < COLD_STARTS; i++) {
@@ -198,10 +225,13 @@ async function main(): Promise<void> {
       cold.get(side)!.cpus.push(p.cpuMs);
       await stopPlugin(p);
     }
-    const n = await bareNodeStart();
-    cold.get('node')!.walls.push(n.wallMs);
-    cold.get('node')!.cpus.push(n.cpuMs);
+    for (const which of ['bare', 'builtins'] as const) {
+      const n = await nodeReferenceStart(which, work);
+      cold.get(which)!.walls.push(n.wallMs);
+      cold.get(which)!.cpus.push(n.cpuMs);
+    }
   }
+  const referenceIdle = await nodeReferenceStart('builtins', work, 2000);
 
   const { text, end } = backfill();
   const prom = await TestPrometheus.start({ backfill: text });
@@ -457,8 +487,11 @@ async function main(): Promise<void> {
       '< 200 MiB',
     ]);
     console.log('');
+    const reference = (which: keyof typeof NODE_REFERENCES) =>
+      `wall median ${ms(median(cold.get(which)!.walls))}, CPU ${ms(median(cold.get(which)!.cpus))}`;
+    console.log(`references: bare \`node -e\` to its first stdout line: ${reference('bare')}`);
     console.log(
-      `references: bare \`node -e\` to its first stdout line: wall median ${ms(median(cold.get('node')!.walls))}, CPU ${ms(median(cold.get('node')!.cpus))}`
+      `            \`node -e\` loading the built-ins a gRPC server and HTTP client load, listening on a Unix socket: ${reference('builtins')}; RSS 2 s later ${f(referenceIdle.resident!.rss)} MiB (${f(referenceIdle.resident!.anon)} anonymous)`
     );
     console.log(
       `            the same range query POSTed straight to Prometheus + JSON.parse: median ${ms(dMed)} (p90 ${ms(percentile(times.get('direct')!, 90))})`
