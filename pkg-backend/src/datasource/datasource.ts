@@ -164,6 +164,10 @@ export class ZVizDatasource implements BackendPlugin {
     return this.metrics.text();
   }
 
+  prepare(): void {
+    this.metrics.startProcessMetrics();
+  }
+
   async callResource(
     request: CallResourceRequest,
     writer: ResourceResponseWriter,
