@@ -46,6 +46,9 @@ export interface DatasourceOptions {
   relay?: RelayOptions;
 }
 
+/** How long after the handshake the process metrics start (prepare()). */
+export const PROCESS_METRICS_DELAY_MS = 1000;
+
 function run(ctx: QueryContext, parsed: ParsedQuery) {
   switch (parsed.type) {
     case 'decisions':
@@ -164,8 +167,13 @@ export class ZVizDatasource implements BackendPlugin {
     return this.metrics.text();
   }
 
+  /**
+   * After the handshake: the process metrics start a second later, out of the
+   * moment in which Grafana connects and its first calls may arrive (a scrape
+   * before then starts them itself).
+   */
   prepare(): void {
-    this.metrics.startProcessMetrics();
+    setTimeout(() => this.metrics.startProcessMetrics(), PROCESS_METRICS_DELAY_MS).unref();
   }
 
   async callResource(

@@ -1,7 +1,9 @@
-// The process metrics start after the handshake (prepare) or at the first
-// scrape, whichever comes first, and only once.
-import { describe, expect, it } from 'vitest';
+// The process metrics start a second after the handshake (prepare) or at the
+// first scrape, whichever comes first, and only once.
+import { describe, expect, it, vi } from 'vitest';
 
+import { createLogger } from '../sdk/log';
+import { PROCESS_METRICS_DELAY_MS, ZVizDatasource } from './datasource';
 import { BackendMetrics } from './metrics';
 
 describe('BackendMetrics', () => {
@@ -27,5 +29,24 @@ describe('BackendMetrics', () => {
     const text = await metrics.text();
     expect(text).not.toContain('process_resident_memory_bytes');
     expect(text).toContain('zviz_datasource_queries_total');
+  });
+
+  it("start a second after the executable's handshake (the data source's prepare)", () => {
+    vi.useFakeTimers();
+    try {
+      const metrics = new BackendMetrics();
+      const datasource = new ZVizDatasource({
+        logger: createLogger({ write: () => undefined }),
+        version: 'test',
+        metrics,
+      });
+      datasource.prepare();
+      vi.advanceTimersByTime(PROCESS_METRICS_DELAY_MS - 1);
+      expect(metrics.registry.getSingleMetric('process_resident_memory_bytes')).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      expect(metrics.registry.getSingleMetric('process_resident_memory_bytes')).toBeDefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -84,10 +84,10 @@ export class BackendMetrics {
 
   /**
    * Registers the process' default metrics, once. The executable calls this
-   * right after its handshake line (prepare()), not while it starts: setting
-   * up the ~20 metrics and the event loop monitor took 3 to 5 ms of the start
-   * (docs/benchmarks.md), and nothing reads them before Grafana's first scrape,
-   * which starts them too if it comes first.
+   * a second after its handshake line (ZVizDatasource.prepare()), not while it
+   * starts: setting up the ~20 metrics and the event loop monitor took 3 to
+   * 5 ms of the start (docs/benchmarks.md), and nothing reads them before
+   * Grafana's first scrape, which starts them too if it comes first.
    */
   startProcessMetrics(): void {
     if (this.processMetrics) {
