@@ -54,6 +54,9 @@ export interface BrokerSections {
   containers: ContainerConfig[];
 }
 
+/** How often free heap memory is handed back to the kernel. */
+const RELEASE_MEMORY_MS = 30_000;
+
 export class BrokerComponent implements Component<BrokerSections> {
   readonly name = 'broker';
   readonly required = true;
@@ -65,6 +68,7 @@ export class BrokerComponent implements Component<BrokerSections> {
   private cgroups?: CgroupDriver;
   private manager?: ContainerManager;
   private containerSource?: ContainerMetricSource;
+  private trimTimer?: NodeJS.Timeout;
   private control?: ControlServer;
   private events?: BrokerEvents;
   private failure?: string;
@@ -135,6 +139,9 @@ export class BrokerComponent implements Component<BrokerSections> {
       new BrokerMetricSource(addon, () => manager.cgroupDenials((c) => containerSource.latestSample(c)))
     );
     this.containerSource.startSampling(this.config.sample_interval_seconds * 1000);
+    // Free heap memory goes back to the kernel now and then (the addon's releaseFreeMemory says why).
+    this.trimTimer = setInterval(() => void addon.releaseFreeMemory(), RELEASE_MEMORY_MS);
+    this.trimTimer.unref();
     this.host.registry.addSource(this.containerSource);
     if (this.cgroups.kind !== 'v1') {
       // cgroups.root is the group's directory in the v2 hierarchy; standalone runs' group is its sibling.
@@ -185,6 +192,7 @@ export class BrokerComponent implements Component<BrokerSections> {
     this.running = false;
     await this.control?.stop();
     this.containerSource?.stopSampling();
+    clearInterval(this.trimTimer);
     await this.manager?.removeAll();
     // The last events go to the audit log, which stops after the broker.
     this.events?.drainNow();

@@ -225,6 +225,8 @@ export interface BrokerAddon {
   peerIdentity(fd: number): PeerIdentity;
   /** The cgroup v2 id (decimal) of the local process at the other end of a TCP connection (native/src/broker/tcp_peer.h). */
   tcpPeerCgroup(peerAddress: string, peerPort: number, localAddress: string, localPort: number): string | undefined;
+  /** Hands free heap memory back to the kernel (glibc's malloc_trim), off the main thread; whether any was. */
+  releaseFreeMemory(): Promise<boolean>;
 }
 
 export interface PeerIdentity {
