@@ -28,8 +28,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TestPrometheus } from '@zviz/test-support/prometheus';
 
-import { TestPrometheus } from '../../test/support/prometheus';
 import { decisionHistory, manySyscalls } from '../../pkg-backend/test/fixtures/history';
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';

@@ -27,13 +27,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { AGENT_PATHS } from '@zviz/shared/agent-api';
 import { stringify } from 'yaml';
+import { freePort, waitFor } from '@zviz/test-support/ports';
+import { TestPrometheus } from '@zviz/test-support/prometheus';
+import { binary, btf, file, root, unmet } from '@zviz/test-support/machine';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { executable, start as startPlugin } from '../../pkg-backend/test/fixtures/plugin-process';
-import { freePort, waitFor } from '../../test/support/ports';
-import { TestPrometheus } from '../../test/support/prometheus';
-import { binary, btf, file, root, unmet } from '../../test/support/machine';
 
 const REPO = join(__dirname, '..', '..');
 const AGENT_BIN = join(REPO, 'agent/bin/zviz.js');
@@ -384,8 +385,11 @@ async function main(): Promise<number> {
       }
     }
     const list = async () =>
-      (JSON.parse((await getText(`${agent!.url}/api/v1/containers`)).text) as { containers: Array<{ state: string }> })
-        .containers;
+      (
+        JSON.parse((await getText(`${agent!.url}${AGENT_PATHS.containers}`)).text) as {
+          containers: Array<{ state: string }>;
+        }
+      ).containers;
     await waitFor(
       `${TOTAL} containers`,
       async () => {

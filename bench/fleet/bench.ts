@@ -20,13 +20,13 @@
 // writes every figure as JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { binary, file, root, seccompUserNotif, unmet } from '@zviz/test-support/machine';
 
 import { decisionsPromQL } from '../../pkg-backend/src/datasource/queries/decisions';
 import { planSteps } from '../../pkg-backend/src/datasource/queries/promql-text';
 import { executable } from '../../pkg-backend/test/fixtures/plugin-process';
 import { bundledDashboards } from '../../test/browser/harness/dashboard/bundled';
 import { prepareTargets, promRequest } from '../../test/browser/harness/dashboard/targets';
-import { binary, file, root, seccompUserNotif, unmet } from '../../test/support/machine';
 import { AGENT_BUNDLE, Fleet, type FleetAgent } from './fleet';
 import { compareWithAudit, LiveSubscription } from './live';
 

@@ -18,9 +18,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort, waitFor } from '@zviz/test-support/ports';
+import { type PrometheusOptions, TestPrometheus } from '@zviz/test-support/prometheus';
 
-import { freePort, waitFor } from '../../test/support/ports';
-import { type PrometheusOptions, TestPrometheus } from '../../test/support/prometheus';
 import { type DatasourceConfig, GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { start as startPlugin, type Started } from '../../pkg-backend/test/fixtures/plugin-process';
 

@@ -14,7 +14,10 @@ export function isTestModule(path: string): boolean {
   );
 }
 
-/** Specifiers of test support that resolve only through a test runner's alias. */
+/**
+ * Specifiers of the test support package (test/support): caught by name as
+ * well, so that the rule holds for an import that does not resolve.
+ */
 const TEST_ALIASES = /^@zviz\/test-support(\/|$)/;
 
 /** `from -> to` for every import of test code by a product module. */
@@ -174,5 +177,35 @@ export function laterStepImports(graph: ImportGraph, steps: readonly string[]): 
       }
     }
   });
+  return found.sort();
+}
+
+/** The package name of test/support, which test/support/package.json alone defines. */
+export const TEST_SUPPORT = '@zviz/test-support';
+
+/** An import of the package, in any of the forms code names a module. */
+const IMPORT_OF_TEST_SUPPORT = new RegExp(
+  `(\\bfrom\\s*|\\bimport\\s*\\(?\\s*|\\brequire\\s*\\(\\s*|\\bvi\\.mock\\(\\s*)['"\`]${TEST_SUPPORT}/[^'"\`]+['"\`]`,
+  'g'
+);
+
+/**
+ * `file:line` of every mention of @zviz/test-support in code or
+ * configuration that is not an import of it nor a comment: an alias set up
+ * again (a tsconfig `paths` entry, a bundler's or test runner's alias), where
+ * the package's own manifest is the one place that defines it.
+ */
+export function testSupportDefinitions(files: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  for (const [path, text] of files) {
+    text.split('\n').forEach((line, i) => {
+      if (!line.includes(TEST_SUPPORT) || /^\s*(\/\/|\/\*|\*)/.test(line)) {
+        return;
+      }
+      if (line.replace(IMPORT_OF_TEST_SUPPORT, '').includes(TEST_SUPPORT)) {
+        found.push(`${path}:${i + 1}`);
+      }
+    });
+  }
   return found.sort();
 }

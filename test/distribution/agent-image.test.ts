@@ -101,6 +101,7 @@ describe('agent image (agent/Dockerfile, checked by structure)', () => {
       'agent/scripts',
       'packages/shared',
       'packages/agent-client',
+      'test/support/package.json',
     ]) {
       expect(ignored(needed), needed).toBe(false);
     }

@@ -1,20 +1,13 @@
 // One vitest configuration for every TypeScript workspace outside the
-// frontend: the same aliases, a process pool (native addons and forked
-// workloads do not belong in worker threads) and timeouts fit for tests that
-// start real processes.
-import { resolve } from 'node:path';
+// frontend: a process pool (native addons and forked workloads do not belong
+// in worker threads) and timeouts fit for tests that start real processes.
+// No aliases: @zviz/test-support is a workspace package (test/support), found
+// as npm links it.
 import { defineConfig, type UserConfig } from 'vitest/config';
-
-const repo = resolve(__dirname, '..', '..');
 
 export function zvizVitestConfig(root: string, include: string[]): UserConfig {
   return defineConfig({
     root,
-    resolve: {
-      alias: {
-        '@zviz/test-support': resolve(repo, 'test/support'),
-      },
-    },
     test: {
       include,
       passWithNoTests: true,

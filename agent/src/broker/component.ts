@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import type { ComponentHealth, ContainersResponse } from '@zviz/shared/agent-api';
+import { AGENT_PATHS, type ComponentHealth, type ContainersResponse } from '@zviz/shared/agent-api';
 
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
@@ -148,7 +148,7 @@ export class BrokerComponent implements Component<BrokerSections> {
       const ids = new ContainerCgroupIds([this.cgroups.root, join(dirname(this.cgroups.root), STANDALONE_GROUP)]);
       this.host.server.guardConnections(workloadConnectionGuard(addon, ids));
     }
-    this.host.server.route('GET', '/api/v1/containers', ({ res }) => {
+    this.host.server.route('GET', AGENT_PATHS.containers, ({ res }) => {
       const body: ContainersResponse = { containers: manager.list().map((c) => c.info()) };
       sendJson(res, 200, body);
     });

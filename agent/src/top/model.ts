@@ -2,6 +2,7 @@
 // (rates need two) and what the decision stream delivered. Pure: the same
 // polls give the same view, which is how the tests drive it.
 import {
+  AGENT_PATHS,
   DECISIONS,
   type ComponentStatus,
   type ContainerInfo,
@@ -327,7 +328,7 @@ export function buildView(
     }
   } else {
     view.containersNote = current.containers.absent
-      ? 'this agent runs no container manager (/api/v1/containers: 404)'
+      ? `this agent runs no container manager (${AGENT_PATHS.containers}: 404)`
       : `containers unavailable: ${current.containers.error}`;
   }
   return view;
