@@ -6,7 +6,8 @@
 // real Prometheus (Debian's, backfilled with promtool):
 //   1. Cold start: spawn to handshake line, wall clock and the child's CPU
 //      time at that moment (all its threads, from /proc/PID/task/*/schedstat),
-//      for both plugins and the bare Node binary.
+//      for both plugins and two Node references (bare, and with the built-ins
+//      a gRPC server loads, listening), all in the same clean environment.
 //   2. First QueryData right after the handshake (modules, instance,
 //      connections: what Grafana's first panel waits for), from a client
 //      whose protocol definitions were loaded before the plugin started, so
