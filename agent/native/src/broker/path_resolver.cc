@@ -361,8 +361,18 @@ struct PathResolver::Walk {
         parts.push_front(std::to_string(tgid));
         continue;
       }
-      const int found = Openat2(cur.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                                RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH);
+      int found = Openat2(cur.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH);
+      if ((found == -EACCES || found == -EPERM) && place == Place::kProcTask && own) {
+        // The workload's own entries (fdinfo/, ...) are always open to the
+        // workload itself; the broker is a peer, which the kernel asks for
+        // CAP_SYS_PTRACE over the workload's user namespace (thread_caps.h).
+        PtraceOverride override;
+        if (override.active()) {
+          found = Openat2(cur.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH);
+        }
+      }
       if (found < 0) {
         return Fail(-found);
       }
@@ -398,7 +408,7 @@ struct PathResolver::Walk {
           // link for the broker as for any process with its credentials.
           UniqueFd target_fd(openat(cur.get(), name.c_str(), O_PATH | O_CLOEXEC));
           if (!target_fd && (errno == EACCES || errno == EPERM)) {
-            PtraceOverride override;  // a non-dumpable workload's own links (thread_caps.h)
+            PtraceOverride override;  // the workload's own links (thread_caps.h)
             if (override.active()) {
               target_fd.reset(openat(cur.get(), name.c_str(), O_PATH | O_CLOEXEC));
             }

@@ -7,7 +7,10 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/securebits.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +49,7 @@ enum Step : int32_t {
   kStepHandOver,
   kStepKernelFiles,
   kStepIpc,
+  kStepUserNamespace,
 };
 
 const char* StepName(int32_t step) {
@@ -70,18 +74,20 @@ const char* StepName(int32_t step) {
     case kStepHandOver: return "handing the seccomp listener to the agent";
     case kStepKernelFiles: return "making /proc/sys, /sys and the cgroup file systems read-only";
     case kStepIpc: return "mounting the IPC namespace's /dev/shm and /dev/mqueue";
+    case kStepUserNamespace: return "entering the container's user namespace";
     default: return "starting";
   }
 }
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */
-enum MessageType : int32_t { kHello = 1, kListener, kFailure };
+enum MessageType : int32_t { kHello = 1, kListener, kFailure, kUserNamespace };
 struct Message {
   int32_t type;
   int32_t a;  // kListener: the listener's descriptor; kFailure: the step
   int32_t b;  // kFailure: errno
 };
 constexpr char kGo = 'G';  // agent to workload: the listener is taken, go on
+constexpr char kMapped = 'M';  // agent to workload: its user namespace's uid and gid maps are written
 
 // Children's side. No allocation, no locks, no libc state beyond errno.
 
@@ -493,6 +499,48 @@ void Format(char* out, size_t size, long value) {
   out[i] = '\0';
 }
 
+/**
+ * Moves the workload into a user namespace of its own, owned by a uid no
+ * account uses (docs/security.md, "Who the workload is"). The kernel keeps
+ * per-user counts (pending signals above all, also inotify instances and
+ * POSIX message queue bytes) per user namespace and uid, charging every
+ * level up to the namespace's owner: without a namespace of its own the
+ * workload's root is counted as the node's root, and one owned by root would
+ * still be charged to it. The owner is the number of the container's IPC
+ * namespace, new for every container and unique among the living ones, so
+ * containers share no count either. The agent writes an identity map, so
+ * the workload is still uid 0 for files and signals; its capabilities count
+ * in this namespace only, whose parent owns every other namespace it has.
+ */
+void EnterUserNamespace(int sock) {
+  struct stat ipc;
+  if (stat("/proc/self/ns/ipc", &ipc) != 0 || ipc.st_ino == 0 || ipc.st_ino >= UINT32_MAX) {
+    ChildFail(sock, kStepUserNamespace);
+  }
+  const uid_t owner = static_cast<uid_t>(ipc.st_ino);
+  // The owner is the creator's effective uid. Keep the effective
+  // capabilities across that change: some hosts let only a capable creator
+  // make a user namespace. The uid calls are raw syscalls: glibc's wrappers
+  // would change every thread it believes this process has (it was cloned
+  // from the agent's threads without glibc knowing) and wait on locks those
+  // threads may have held.
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) != 0 ||
+      ::syscall(SYS_setresuid, -1, owner, -1) != 0 || unshare(CLONE_NEWUSER) != 0) {
+    ChildFail(sock, kStepUserNamespace);
+  }
+  Message ask = {kUserNamespace, 0, 0};
+  char mapped = 0;
+  if (write(sock, &ask, sizeof(ask)) != sizeof(ask) || read(sock, &mapped, 1) != 1 || mapped != kMapped) {
+    _exit(127);
+  }
+  // Root of the new namespace is the node's uid 0 again (the identity map).
+  // The namespace started with the default secure bits, so the workload
+  // loses its capabilities when it changes uid, as anywhere.
+  if (::syscall(SYS_setresuid, 0, 0, 0) != 0 || ::syscall(SYS_setresgid, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepUserNamespace);
+  }
+}
+
 /** The workload: from the container's setup to execve under the filter. */
 [[noreturn]] void WorkloadMain(const ChildPlan& p) {
   int sock = p.sock;
@@ -525,6 +573,9 @@ void Format(char* out, size_t size, long value) {
   if (p.cwd[0] != '\0' && chdir(p.cwd) != 0) {
     ChildFail(sock, kStepChdir);
   }
+  // Before the capabilities are dropped: a new user namespace starts with
+  // every capability (in it), and the bounding set is cut down from there.
+  EnterUserNamespace(sock);
   for (int cap = 0; cap <= 63; ++cap) {
     if ((p.caps & (1ULL << cap)) != 0) {
       continue;
@@ -697,6 +748,16 @@ void Format(char* out, size_t size, long value) {
     kill(static_cast<pid_t>(workload), SIGKILL);
     ChildFail(keep[0], kStepCloseFds);
   }
+  // The init stays in the node's user namespace as uid 0, and the workload
+  // may signal it: a signal it blocks (all of them) would be queued and
+  // counted as the node root's. With no pending signals allowed, the kernel
+  // still marks each one pending (only its siginfo, which the init never
+  // reads, is dropped), and an RT signal queued with sigqueue is refused.
+  const struct rlimit no_queue = {0, 0};
+  if (setrlimit(RLIMIT_SIGPENDING, &no_queue) != 0) {
+    kill(static_cast<pid_t>(workload), SIGKILL);
+    ChildFail(keep[0], kStepSignals);
+  }
   char pid[16];
   Format(pid, sizeof(pid), workload);
   char name[] = "zviz-init";
@@ -766,6 +827,28 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
 }
 
 /**
+ * Writes the identity uid and gid maps of the user namespace the starting
+ * workload `pid` (as the agent numbers it, from SCM_CREDENTIALS) just made:
+ * only a writer with CAP_SETUID and CAP_SETGID over the parent namespace may
+ * map more than its own uid. The workload waits for the answer, so the pid
+ * cannot be reused meanwhile.
+ */
+std::string MapUserNamespace(pid_t pid) {
+  if (pid <= 0) {
+    return "the workload's user namespace request carried no pid";
+  }
+  static const char kIdentity[] = "0 0 4294967295\n";
+  for (const char* file : {"uid_map", "gid_map"}) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || write(fd.get(), kIdentity, sizeof(kIdentity) - 1) != static_cast<ssize_t>(sizeof(kIdentity) - 1)) {
+      return "writing " + path + " for the workload's user namespace: " + strerror(errno);
+    }
+  }
+  return {};
+}
+
+/**
  * The agent's side of the bootstrap: the workload's pidfd and mount
  * namespace, then the listener's number; the listener taken with
  * pidfd_getfd; then "go".
@@ -776,6 +859,19 @@ std::string TakeListener(int sock, Spawned* out) {
   pid_t sender = -1;
   if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
     return e;
+  }
+  if (hello.type == kUserNamespace) {
+    if (auto e = MapUserNamespace(sender); !e.empty()) {
+      return e;
+    }
+    const char mapped = kMapped;
+    if (send(sock, &mapped, 1, MSG_NOSIGNAL) != 1) {
+      return std::string("telling the workload its user namespace is ready: ") + strerror(errno);
+    }
+    sender = -1;
+    if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
+      return e;
+    }
   }
   if (hello.type != kHello || !fds[0]) {
     return "unexpected message from the starting workload";

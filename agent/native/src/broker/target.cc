@@ -85,34 +85,57 @@ bool Target::Status(TaskStatus* out) const {
 int Target::OpenEntry(const char* what, int flags) const {
   char name[64];
   snprintf(name, sizeof(name), "%d/%s", tid_, what);
+  if (PeerNeedsPtrace()) {
+    PtraceOverride override;
+    return openat(HostProc(), name, flags | O_CLOEXEC);
+  }
   int fd = openat(HostProc(), name, flags | O_CLOEXEC);
   if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-    // A non-dumpable task closes its links to peers, never to itself.
+    // A task's own links are closed to a peer without CAP_SYS_PTRACE over
+    // its user namespace (the workload's own), or when it made itself
+    // non-dumpable; never to the task itself.
     PtraceOverride override;
     if (override.active()) {
       fd = openat(HostProc(), name, flags | O_CLOEXEC);
+      if (fd >= 0) {
+        NotePeerNeedsPtrace();
+      }
     }
   }
   return fd;
 }
 
 int Target::Read(uint64_t address, void* buffer, size_t len) const {
+  if (PeerNeedsPtrace()) {
+    PtraceOverride override;  // see OpenEntry
+    return ReadOnce(address, buffer, len);
+  }
   int rc = ReadOnce(address, buffer, len);
   if (rc == -EPERM) {
     PtraceOverride override;  // see OpenEntry
     if (override.active()) {
       rc = ReadOnce(address, buffer, len);
+      if (rc == 0) {
+        NotePeerNeedsPtrace();
+      }
     }
   }
   return rc;
 }
 
 int Target::ReadString(uint64_t address, size_t max, std::string* out) const {
+  if (PeerNeedsPtrace()) {
+    PtraceOverride override;  // see OpenEntry
+    return ReadStringOnce(address, max, out);
+  }
   int rc = ReadStringOnce(address, max, out);
   if (rc == -EPERM) {
     PtraceOverride override;  // see OpenEntry
     if (override.active()) {
       rc = ReadStringOnce(address, max, out);
+      if (rc == 0) {
+        NotePeerNeedsPtrace();
+      }
     }
   }
   return rc;

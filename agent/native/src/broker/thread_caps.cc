@@ -11,6 +11,7 @@ namespace {
 thread_local uint64_t worn_effective = 0;
 thread_local uint64_t worn_permitted = 0;
 thread_local bool worn = false;
+thread_local bool peer_needs_ptrace = false;
 
 constexpr uint64_t kPtrace = 1ULL << CAP_SYS_PTRACE;
 
@@ -46,6 +47,10 @@ bool WearWorkloadCaps(uint64_t effective) {
   worn = true;
   return apart != 0;
 }
+
+bool PeerNeedsPtrace() { return peer_needs_ptrace; }
+
+void NotePeerNeedsPtrace() { peer_needs_ptrace = true; }
 
 PtraceOverride::PtraceOverride() {
   if (worn && (worn_permitted & kPtrace) && !(worn_effective & kPtrace)) {

@@ -6,8 +6,11 @@
 //   peer of the workload, so the workload cannot open /proc/<its tid>/mem or
 //   environ (the thread shares the agent's memory);
 // - the thread raises it, for one call at a time, only to reach the
-//   notifying task's own memory and /proc entries when the workload made
-//   itself non-dumpable (which closes them to peers, never to the task itself).
+//   notifying task's own memory and /proc entries, which are always open to
+//   the task itself but to a peer only with CAP_SYS_PTRACE over the task's
+//   user namespace: the workload has one of its own (docs/security.md, "Who
+//   the workload is"), and a workload that made itself non-dumpable closes
+//   them to peers in any namespace.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,16 @@ namespace zviz::broker {
  * capset fails or nothing sets the thread apart from the workload.
  */
 bool WearWorkloadCaps(uint64_t effective);
+
+/**
+ * Whether this thread has found the workload's own entries closed to it
+ * without CAP_SYS_PTRACE: then it raises it first instead of trying, failing
+ * and trying again (three syscalls saved per path read and per root or cwd
+ * reached). A thread supervises one workload, whose tasks share one user
+ * namespace.
+ */
+bool PeerNeedsPtrace();
+void NotePeerNeedsPtrace();
 
 /** Raises CAP_SYS_PTRACE in the calling thread's effective set for its lifetime, when it was kept. */
 class PtraceOverride {
