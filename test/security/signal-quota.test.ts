@@ -12,9 +12,12 @@
 // What the victims see is judged, not an errno of the attacker: a root
 // process of the node (the probe, outside any sandbox) and a workload of
 // another container queue real-time signals to themselves while the
-// attacker holds its queue full.
-import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+// attacker holds its queue full; and, with uid 0's quota used up by a
+// process of the node itself, the agent still wakes its own threads: it
+// cancels the FIFO waits of a container whose openers are killed and ends
+// the container.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -31,6 +34,10 @@ function parseFill(line: string): { queued: number; count: number; limit: number
     throw new Error(`unexpected fill outcome: ${line}`);
   }
   return { queued: Number(m[1]), count: Number(m[2]), limit: Number(m[3]) };
+}
+
+function threadsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).length;
 }
 
 attackSuite("attack: the node's pending-signal count", (suite) => {
@@ -68,6 +75,75 @@ attackSuite("attack: the node's pending-signal count", (suite) => {
       expect(outcomeOf(neighbour!, 'probe-sigqueue')).toBe('ok');
       await suite.expectContained(neighbour!);
       await suite.expectContained(run, { outsideUnchanged: true });
+    },
+    120_000
+  );
+
+  // The agent must not depend on queued signals at all: uid 0's count is the
+  // node's, and any root process of it (a service, a `--pid host` workload
+  // signalling one) can fill it. Here a process of the node does, outside any
+  // sandbox, for the few seconds the container runs.
+  it.each(['strict', 'ci-runner'])(
+    '%s (agent): with the root quota of the node used up, the agent still cancels FIFO waits and ends the container',
+    async (profile) => {
+      const dir = mkdtempSync('/var/lib/zviz-attack-quota-');
+      const filler = spawn(join(ATTACK_BIN, 'signals'), ['fill', FILL], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let filled = '';
+      filler.stdout.on('data', (chunk: Buffer) => (filled += chunk.toString('utf8')));
+      const fillerExited = new Promise((resolve) => filler.once('close', resolve));
+      const threads = { before: 0, waiting: 0, after: 0 };
+      let hostProbe = '';
+      try {
+        await waitFor('the node process to queue its signals', async () => existsSync(join(dir, 'ready')), {
+          timeoutMs: 30_000,
+        });
+        // The precondition: a root process of the node can queue no real-time signal now.
+        hostProbe = execFileSync(join(ATTACK_BIN, 'signals'), ['probe'], { encoding: 'utf8' });
+        const run = await suite.run({
+          profile,
+          mode: 'agent',
+          program: 'fifo',
+          args: ['8', '2'],
+          pids: 128,
+          timeoutMs: 60_000,
+          whileRunning: async ({ scratch }) => {
+            const pid = suite.agent().pid;
+            const at = (name: string) => join(scratch.workspace, name);
+            const step = async (phase: string, measure: () => Promise<void> | void) => {
+              await waitFor(phase, async () => existsSync(at(`phase-${phase}`)), { timeoutMs: 40_000 });
+              await measure();
+              writeFileSync(at(`go-${phase}`), '');
+            };
+            await step('started', () => {
+              threads.before = threadsOf(pid);
+            });
+            await step('waiting', () => {
+              threads.waiting = threadsOf(pid);
+            });
+            await step('killed', async () => {
+              await waitFor('the FIFO workers to be gone', async () => threadsOf(pid) <= threads.before, {
+                timeoutMs: 5_000,
+              }).catch(() => undefined);
+              threads.after = threadsOf(pid);
+            });
+          },
+        });
+        const detail = `${run.stdout}\n${run.stderr}\nthreads: ${JSON.stringify(threads)}\nnode filler: ${filled}`;
+        expect(hostProbe, detail).toBe('probe-pthread-kill errno EAGAIN\nprobe-sigqueue errno EAGAIN\n');
+        expect(outcomeOf(run, 'finished'), detail).toBe('ok');
+        expect(outcomeOf(run, 'killed'), detail).toBe('16');
+        // Eight waits in eight worker threads, each cancelled once its opener was killed.
+        expect(threads.waiting - threads.before, detail).toBe(8);
+        expect(threads.after, detail).toBeLessThanOrEqual(threads.before);
+        await suite.expectContained(run, { outsideUnchanged: true });
+      } finally {
+        writeFileSync(join(dir, 'stop'), '');
+        await fillerExited;
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     120_000
   );

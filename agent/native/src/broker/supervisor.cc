@@ -108,7 +108,15 @@ bool RootIsFixed(const BpfProgram& reference, uint64_t caps) {
 
 }  // namespace
 
-int Supervisor::WakeSignal() { return SIGRTMIN + 6; }
+// A standard signal, not a real-time one: the kernel marks a standard
+// signal pending even when it cannot queue its siginfo, while a real-time
+// one sent with pthread_kill then fails (EAGAIN). Pending real-time signals
+// are counted per user, and uid 0's count is shared by every root process of
+// the node (docs/security.md, "Who the workload is"): the wake-up must not
+// depend on what they leave queued. SIGURG is ignored by default, Node and
+// libuv leave it alone, and only a socket owner (F_SETOWN, which the agent
+// never sets) would get it from the kernel.
+int Supervisor::WakeSignal() { return SIGURG; }
 
 Supervisor::Supervisor(UniqueFd listener, SupervisorOptions options)
     : listener_(std::move(listener)), options_(std::move(options)) {
