@@ -69,7 +69,11 @@ describeWhere(
       const { containers } = (await (await fetch(`${agent.url}/api/v1/containers`)).json()) as {
         containers: Array<{ state: string }>;
       };
-      expect(containers.filter((c) => c.state === 'running')).toHaveLength(COUNT);
+      const errors = agent.log.split('\n').filter((line) => /"level":"(error|warn)"/.test(line));
+      expect(
+        containers.filter((c) => c.state === 'running'),
+        errors.join('\n')
+      ).toHaveLength(COUNT);
     });
   }
 );
