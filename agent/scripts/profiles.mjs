@@ -239,8 +239,9 @@ const profiles = {
     zviz: {
       description:
         'Watch a workload without changing it: every open, program start and connection is logged, nothing is ' +
-        'refused but io_uring (ENOSYS, as Docker refuses it), whose opens could not be seen. An observation, not ' +
-        'a boundary.',
+        'refused but io_uring (ENOSYS, as Docker refuses it), whose opens could not be seen, and clone3 (ENOSYS, ' +
+        "as Docker refuses it; libc falls back to clone), whose CLONE_INTO_CGROUP would leave the container's " +
+        'cgroup. An observation, not a boundary.',
       audit: true,
       broker: [
         { syscalls: OPEN, decision: 'log' },
@@ -258,6 +259,15 @@ const profiles = {
         comment:
           "io_uring opens files in kernel workers, out of the broker's sight: refused with ENOSYS (as Docker's " +
           'default profile does), so that every open is observed',
+      },
+      {
+        names: ['clone3'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 38,
+        comment:
+          "flags live in memory, and CLONE_INTO_CGROUP would start a process out of the container's cgroup: " +
+          "refused with ENOSYS (as Docker's default profile does); libc falls back to clone, which the filter " +
+          'sees whole',
       },
     ],
   },

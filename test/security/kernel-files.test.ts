@@ -12,7 +12,12 @@
 // opens in the broker (EACCES). The last test writes new values, as an
 // escape would (core_pattern: the host kernel runs a program as root on the
 // next crash), and compares the host's files afterwards.
-import { readFileSync, writeFileSync } from 'node:fs';
+//
+// A read-only mount does not stop clone3's CLONE_INTO_CGROUP (the kernel
+// checks the cgroup.procs file's permissions, not the mount): every filter
+// refuses clone3 (ENOSYS), `observe`'s too.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 
@@ -70,17 +75,36 @@ attackSuite('attack: /proc/sys, sysfs and cgroup writes', (suite) => {
     const run = await suite.run({ profile, mode, program: 'cgroup' });
     const want = byProfile(profile, {
       // /sys is read-only; the unified hierarchy is mounted at /sys/fs/cgroup/unified on this hybrid host.
-      default: { ...all(MOVES, 'errno EROFS'), ...all(RAISES, 'errno EROFS'), 'mkdir-unified-child': 'errno EROFS' },
-      observe: { ...all(MOVES, 'errno EROFS'), ...all(RAISES, 'errno EROFS'), 'mkdir-unified-child': 'errno EROFS' },
+      // clone3 (CLONE_INTO_CGROUP ignores read-only mounts) is refused by every filter: seccomp (ENOSYS).
+      default: {
+        ...all(MOVES, 'errno EROFS'),
+        ...all(RAISES, 'errno EROFS'),
+        'mkdir-unified-child': 'errno EROFS',
+        'clone-into-unified-root': 'errno ENOSYS',
+      },
+      observe: {
+        ...all(MOVES, 'errno EROFS'),
+        ...all(RAISES, 'errno EROFS'),
+        'mkdir-unified-child': 'errno EROFS',
+        'clone-into-unified-root': 'errno ENOSYS',
+      },
       'ci-runner': {
         ...all(MOVES, 'errno EACCES'),
         ...all(RAISES, 'errno EACCES'),
         'mkdir-unified-child': 'errno EROFS',
+        'clone-into-unified-root': 'errno ENOSYS',
       },
-      // No /sys in strict's allow-list view.
-      strict: { ...all(MOVES, 'errno EACCES'), ...all(RAISES, 'errno EACCES'), 'mkdir-unified-child': 'errno ENOENT' },
+      // No /sys in strict's allow-list view (its rules refuse the open by name first: EACCES).
+      strict: {
+        ...all(MOVES, 'errno EACCES'),
+        ...all(RAISES, 'errno EACCES'),
+        'mkdir-unified-child': 'errno ENOENT',
+        'clone-into-unified-root': 'errno EACCES',
+      },
     });
     expect(outcomes(run, Object.keys(want))).toEqual(want);
+    // Judged on the host too: no process of the run landed anywhere to say so.
+    expect(existsSync(join(run.scratch.workspace, 'escaped-cgroup'))).toBe(false);
     await suite.expectContained(run, { outsideUnchanged: true });
   });
 

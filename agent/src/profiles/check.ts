@@ -12,7 +12,7 @@ import { errnoNumber } from './errno';
 import { checkPathPrefix } from './paths';
 import { pointer, type Problem } from './problems';
 import type { Profile } from './schema';
-import { ADDRESSED_SYSCALLS, EXEC_SYSCALLS, OPEN_SYSCALLS } from './syscall-families';
+import { ADDRESSED_SYSCALLS, CLONE3, EXEC_SYSCALLS, OPEN_SYSCALLS } from './syscall-families';
 import { type SyscallCatalog, unknownSyscall } from './syscall-catalog';
 
 /** Syscalls whose path argument broker rules can match. */
@@ -35,6 +35,13 @@ export function checkExpanded(
   checkConflicts(expanded, problems);
   const brokered = checkBroker(expanded, catalog, problems, warnings);
   checkBootstrap(expanded, brokered, expanded.profile.zviz?.audit !== false, problems);
+  if (brokered.has(CLONE3)) {
+    problems.push({
+      pointer: '/zviz/broker',
+      reason:
+        'clone3 cannot be brokered: its flags live in memory, and the sandbox refuses it with ENOSYS in every filter (libc falls back to clone, which can be)',
+    });
+  }
   checkFilesystem(expanded.profile, problems, warnings);
   return { problems, warnings };
 }
@@ -67,7 +74,7 @@ function checkConflicts({ profile, rules }: ExpandedProfile, problems: Problem[]
   }
 }
 
-function isAllowing(action: string): boolean {
+export function isAllowing(action: string): boolean {
   return action === 'SCMP_ACT_ALLOW' || action === 'SCMP_ACT_LOG' || action === 'SCMP_ACT_NOTIFY';
 }
 

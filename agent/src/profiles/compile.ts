@@ -18,9 +18,11 @@ import type { ExpandedProfile } from './expand';
 import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
-import { ADDRESSED_SYSCALLS } from './syscall-families';
+import { isAllowing } from './check';
+import { ADDRESSED_SYSCALLS, CLONE3 } from './syscall-families';
 
 const EPERM = 1;
+const ENOSYS = 38;
 
 // Open flags (the same on x86_64, x86 and the generic ABI).
 const O_ACCMODE = 0o3;
@@ -117,12 +119,21 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     : [];
 
   const nativeRules: NativeSeccompRule[] = [];
+  // clone3 is refused whatever the rules allow (syscall-families.ts).
+  const clone3 = expanded.effective(CLONE3);
+  const refuseClone3 = isAllowing(clone3.action);
+  if (refuseClone3) {
+    nativeRules.push({ syscall: CLONE3, action: { type: 'errno', errno: ENOSYS }, args: [], pointer: clone3.pointer });
+  }
   // Identical rules add nothing to the filter, and libseccomp takes time
   // quadratic in their number: each is passed once.
   const added = new Set<string>();
   for (const rule of rules) {
     if (brokeredByRule.has(rule.name) || (addressed as readonly string[]).includes(rule.name)) {
       continue; // replaced by one unconditional notification below
+    }
+    if (refuseClone3 && rule.name === CLONE3) {
+      continue; // refused above
     }
     const native: NativeSeccompRule = {
       syscall: rule.name,

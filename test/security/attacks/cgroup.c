@@ -3,9 +3,45 @@
 // reach of the "end everything in the cgroup" cleanup), raising the limits
 // from inside, allowing every device. Moves are tried by a child that ends at
 // once, so nothing is left outside even where they work.
+//
+// clone3 with CLONE_INTO_CGROUP starts a child in the cgroup whose directory
+// it is given: the kernel asks for write permission on the cgroup.procs
+// file of the common ancestor, not for a writable mount, so the read-only
+// cgroup file systems do not stop it. The child writes where it landed
+// (./escaped-cgroup) and ends at once.
 #include "attack.h"
 
+#include <linux/sched.h>
+#include <stdint.h>
 #include <sys/stat.h>
+
+static void clone_into(const char* name, const char* dir) {
+  int cgroup = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgroup < 0) {
+    outcome(name, -1);
+    return;
+  }
+  struct clone_args args;
+  memset(&args, 0, sizeof(args));
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = (uint64_t)cgroup;
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) {
+    char line[512] = "";
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    long n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+    line[n > 0 ? n : 0] = '\0';
+    int out = open("escaped-cgroup", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    (void)!write(out, line, strlen(line));
+    _exit(0);
+  }
+  const int saved = errno;
+  if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+  errno = saved;
+  outcome(name, pid < 0 ? -1 : 0);
+  close(cgroup);
+}
 
 static void move_self(const char* name, void* arg) {
   const char* procs = arg;
@@ -55,6 +91,7 @@ int main(void) {
   attempt("move-to-unified-root", move_self, "/sys/fs/cgroup/unified/cgroup.procs");
   attempt("move-to-memory-root", move_self, "/sys/fs/cgroup/memory/cgroup.procs");
   attempt("move-to-pids-root", move_self, "/sys/fs/cgroup/pids/cgroup.procs");
+  clone_into("clone-into-unified-root", "/sys/fs/cgroup/unified");
   if (own_cgroup("", own, sizeof(own)) == 0) {
     snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s/memory.max", own);
     write_value("raise-unified-memory-max", path, "max");

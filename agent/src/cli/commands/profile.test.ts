@@ -109,6 +109,27 @@ describe('zviz profile check', () => {
     expect(code).toBe(0);
   });
 
+  it('refuses clone3 with ENOSYS in every filter, also where the rules allow it (CLONE_INTO_CGROUP)', () => {
+    for (const syscalls of [[], [{ names: ['clone3'], action: 'SCMP_ACT_ALLOW' }]]) {
+      const path = scratchProfile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls });
+      const { code, err } = check(path);
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      const rules = loadProfile(path, requireBrokerAddon()).forWorkspace('/').filter.rules;
+      expect(rules.filter((r) => r.syscall === 'clone3').map((r) => r.action)).toEqual([{ type: 'errno', errno: 38 }]);
+    }
+  });
+
+  it('refuses a broker rule on clone3', () => {
+    const path = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      zviz: { broker: [{ syscalls: ['clone3'], decision: 'log' }] },
+    });
+    const { code, err } = check(path);
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('/zviz/broker: clone3 cannot be brokered');
+  });
+
   it('names an unknown built-in and lists the real ones', () => {
     const { code, err } = check('no-such-profile');
     expect(code).toBe(1);
