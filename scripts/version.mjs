@@ -35,6 +35,30 @@ function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+
+/**
+ * The places where a manifest (or its lockfile entry) asks for another of the
+ * project's workspaces by version: each must say the project version, or a
+ * bumped agent would ask the registry for a @zviz/shared that was never
+ * published.
+ */
+function workspaceDependencies(manifest, ownNames) {
+  const out = [];
+  for (const field of DEPENDENCY_FIELDS) {
+    for (const name of Object.keys(manifest?.[field] ?? {})) {
+      if (ownNames.has(name)) {
+        out.push({ field, name });
+      }
+    }
+  }
+  return out;
+}
+
+function workspaceNames(repo) {
+  return new Set(WORKSPACES.map((w) => readJson(join(repo, w, 'package.json')).name));
+}
+
 // npm writes manifests and the lockfile with two-space indentation and a final
 // newline; writing them the same way keeps the diff to the version lines.
 function writeJson(path, value) {
@@ -58,20 +82,26 @@ export function changelogHeading(changelog, version) {
  */
 export function versionPlaces(repo = defaultRepo) {
   const places = [];
+  const ownNames = workspaceNames(repo);
   for (const workspace of WORKSPACES) {
-    places.push({
-      place: `${workspace}/package.json`,
-      version: readJson(join(repo, workspace, 'package.json')).version,
-    });
+    const manifest = readJson(join(repo, workspace, 'package.json'));
+    places.push({ place: `${workspace}/package.json`, version: manifest.version });
+    for (const { field, name } of workspaceDependencies(manifest, ownNames)) {
+      places.push({ place: `${workspace}/package.json (${field}["${name}"])`, version: manifest[field][name] });
+    }
   }
   const lock = readJson(join(repo, 'package-lock.json'));
   places.push({ place: 'package-lock.json (version)', version: lock.version });
   places.push({ place: 'package-lock.json (packages[""])', version: lock.packages?.['']?.version });
   for (const workspace of WORKSPACES) {
-    places.push({
-      place: `package-lock.json (packages["${workspace}"])`,
-      version: lock.packages?.[workspace]?.version,
-    });
+    const entry = lock.packages?.[workspace];
+    places.push({ place: `package-lock.json (packages["${workspace}"])`, version: entry?.version });
+    for (const { field, name } of workspaceDependencies(entry, ownNames)) {
+      places.push({
+        place: `package-lock.json (packages["${workspace}"].${field}["${name}"])`,
+        version: entry[field][name],
+      });
+    }
   }
   for (const { file, pattern } of TEXT_PLACES) {
     places.push({ place: file, version: pattern.exec(readFileSync(join(repo, file), 'utf8'))?.[1] });
@@ -124,20 +154,31 @@ export function propagate(repo = defaultRepo, { date = new Date().toISOString().
   const changelog = readFileSync(changelogPath, 'utf8');
   const stamped = stamp ? stampChangelog(changelog, version, date) : changelog;
 
+  const ownNames = workspaceNames(repo);
+  const setVersions = (entry) => {
+    entry.version = version;
+    for (const { field, name } of workspaceDependencies(entry, ownNames)) {
+      entry[field][name] = version;
+    }
+  };
   for (const workspace of WORKSPACES) {
     const path = join(repo, workspace, 'package.json');
     const manifest = readJson(path);
-    if (manifest.version !== version) {
-      manifest.version = version;
+    const before = JSON.stringify(manifest);
+    setVersions(manifest);
+    if (JSON.stringify(manifest) !== before) {
       writeJson(path, manifest);
     }
   }
   const lockPath = join(repo, 'package-lock.json');
   const lock = readJson(lockPath);
   lock.version = version;
-  for (const key of ['', ...WORKSPACES]) {
-    if (lock.packages?.[key]) {
-      lock.packages[key].version = version;
+  if (lock.packages?.['']) {
+    lock.packages[''].version = version;
+  }
+  for (const workspace of WORKSPACES) {
+    if (lock.packages?.[workspace]) {
+      setVersions(lock.packages[workspace]);
     }
   }
   writeJson(lockPath, lock);
