@@ -17,7 +17,7 @@
 // cancels the FIFO waits of a container whose openers are killed and ends
 // the container.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -74,6 +74,41 @@ attackSuite("attack: the node's pending-signal count", (suite) => {
       expect(outcomeOf(neighbour!, 'probe-pthread-kill')).toBe('ok');
       expect(outcomeOf(neighbour!, 'probe-sigqueue')).toBe('ok');
       await suite.expectContained(neighbour!);
+      await suite.expectContained(run, { outsideUnchanged: true });
+    },
+    120_000
+  );
+
+  // inotify instances are counted the same way (per user namespace and uid,
+  // up to the namespace's owner): the workload gets the node's per-user
+  // number for itself, and the node's root keeps its own.
+  it.each(matrix())(
+    "%s (%s): a workload that opens every inotify instance it may takes none of the node root's",
+    async (profile, mode) => {
+      let probe = '';
+      const run = await suite.run({
+        profile,
+        mode,
+        program: 'inotify',
+        args: ['fill'],
+        whileRunning: async ({ scratch }) => {
+          await waitFor(
+            'the workload to open its instances',
+            async () => existsSync(join(scratch.workspace, 'ready')),
+            {
+              timeoutMs: 30_000,
+            }
+          );
+          try {
+            probe = execFileSync(join(ATTACK_BIN, 'inotify'), ['probe'], { encoding: 'utf8' });
+          } finally {
+            writeFileSync(join(scratch.workspace, 'stop'), '');
+          }
+        },
+      });
+      const perUser = readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim();
+      expect(outcomeOf(run, 'fill')).toBe(`ok ${perUser} EMFILE`);
+      expect(probe).toBe('probe ok\n');
       await suite.expectContained(run, { outsideUnchanged: true });
     },
     120_000

@@ -1,9 +1,11 @@
 // The pending-signal count of uid 0 is one for the whole node: without a user
-// namespace a workload's root is the host's. Queued real-time signals count
-// against it, and kill() (SI_USER) queues past RLIMIT_SIGPENDING, so a
-// workload can use up the count for every root process of the node: their
+// namespace of its own a workload's root is the host's. Every queued signal of
+// every root process counts against it, and each receiver compares it with its
+// own RLIMIT_SIGPENDING, so a workload that queues real-time signals to itself
+// until refused uses up the count for every root process of the node: their
 // real-time signals (pthread_kill, sigqueue; glibc's own setxid and
-// cancellation signals) then fail with EAGAIN. Modes:
+// cancellation signals) then fail with EAGAIN (kill() still marks one pending,
+// without its siginfo). Modes:
 //   fill N     (in the sandbox) blocks every real-time signal, queues N of them
 //              to itself with kill(), says "fill ok QUEUED/LIMIT" (its SigQ),
 //              creates ./ready and waits until ./stop exists (at most 60 s)
