@@ -293,6 +293,8 @@ export class ContainerManager extends EventEmitter {
         cwd: spec.cwd,
         stdio: spec.stdio,
         cgroupV2: c.cgroup.v2Dir,
+        // Made for this container and not killed yet: every run before a restart ends with cgroup.kill.
+        cgroupV2Fresh: c.restarts === 0,
         cgroupV1Procs: [...c.cgroup.v1Procs],
         capabilities: compiled.capabilities,
         devices: CONTAINER_DEVICES,

@@ -86,6 +86,13 @@ export interface SpawnOptions {
   cwd: string;
   stdio: [number, number, number];
   cgroupV2?: string;
+  /**
+   * The v2 cgroup never had cgroup.kill written: the first process is cloned
+   * into it (no wait for the kernel's cgroup lock; spawn.cc says why not
+   * otherwise).
+   */
+  cgroupV2Fresh?: boolean;
+  /** v1 cgroup.procs files; the first process joins their cgroups by writing itself into their tasks files. */
   cgroupV1Procs: string[];
   capabilities: string;
   /** The container's device list (cgroups/devices.ts); the broker opens no other device node for it. */

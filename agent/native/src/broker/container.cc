@@ -261,6 +261,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   request.env = GetStrings(o, "env");
   request.cwd = GetString(o, "cwd");
   request.cgroup_v2 = GetString(o, "cgroupV2");
+  request.cgroup_v2_fresh = o.Get("cgroupV2Fresh").ToBoolean().Value();
   request.cgroup_v1_procs = GetStrings(o, "cgroupV1Procs");
   if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
   request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();

@@ -691,7 +691,8 @@ void EnterUserNamespace(int sock) {
     ChildFail(sock, kStepSetsid);
   }
   for (size_t i = 0; i < p.cgroup_count; ++i) {
-    // "0" moves the writing process.
+    // "0" moves the writing thread (v1 tasks: this process, single-threaded;
+    // v2 cgroup.procs: the process).
     if (write(p.cgroup_fds[i], "0", 1) != 1) {
       ChildFail(sock, kStepCgroup);
     }
@@ -768,8 +769,12 @@ void EnterUserNamespace(int sock) {
   ChildFail(keep[0], kStepInit);
 }
 
-/** Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS, `sender` the SCM_CREDENTIALS pid. */
-std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender) {
+/**
+ * Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS,
+ * `sender` the SCM_CREDENTIALS pid, `closed` whether the other end closed
+ * without a word (every process holding it died).
+ */
+std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender, bool* closed = nullptr) {
   struct pollfd pfd = {sock, POLLIN, 0};
   int ready;
   do {
@@ -814,6 +819,9 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
     }
   }
   if (n == 0) {
+    if (closed != nullptr) {
+      *closed = true;
+    }
     return "the workload exited before installing its filter";
   }
   if (n != sizeof(*m)) {
@@ -853,11 +861,11 @@ std::string MapUserNamespace(pid_t pid) {
  * namespace, then the listener's number; the listener taken with
  * pidfd_getfd; then "go".
  */
-std::string TakeListener(int sock, Spawned* out) {
+std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
   Message hello = {};
   UniqueFd fds[2];
   pid_t sender = -1;
-  if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
+  if (auto e = Receive(sock, &hello, fds, 2, &sender, closed_before_hello); !e.empty()) {
     return e;
   }
   if (hello.type == kUserNamespace) {
@@ -921,7 +929,14 @@ std::string DefaultInitPath() {
   return slash == std::string::npos ? std::string("zviz-init") : path.substr(0, slash + 1) + "zviz-init";
 }
 
-std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
+namespace {
+
+/**
+ * One attempt. `into_v2`: the first process is cloned into the v2 cgroup
+ * (CLONE_INTO_CGROUP) instead of writing its cgroup.procs; `killed_at_birth`
+ * says when such a child was killed before it said a word.
+ */
+std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at_birth, Spawned* out) {
   if (request.program == nullptr || request.argv.empty()) {
     return "nothing to run";
   }
@@ -970,21 +985,39 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   struct sock_fprog prog = {static_cast<unsigned short>(request.program->size()),
                             const_cast<struct sock_filter*>(request.program->data())};
 
+  // Joining a cgroup by writing to cgroup.procs takes the kernel's global
+  // threadgroup lock for writing, which first waits for an RCU grace period
+  // (5 to 30 ms on a loaded 2-core machine, at every start); moving only the
+  // writing thread ("0" to a v1 tasks file) takes no such lock, nor does a
+  // clone into a cgroup. So the first process joins the v1 cgroups by their
+  // tasks files while it is still single-threaded (all of it moves), and the
+  // v2 cgroup by CLONE_INTO_CGROUP; where that cannot be used (SpawnWorkload),
+  // by writing its cgroup.procs.
   std::vector<UniqueFd> cgroups;
   std::vector<int> cgroup_raw;
-  std::vector<std::string> procs_files = request.cgroup_v1_procs;
-  // The child joins the v2 cgroup by writing cgroup.procs too, not with
-  // CLONE_INTO_CGROUP: on Linux 6.18 a child cloned into a cgroup that once
-  // had cgroup.kill written is killed at birth (the kill sequence number is
-  // compared with the parent's cgroup), and a container's cgroup is killed
-  // at the end of every run before a restart.
-  if (!request.cgroup_v2.empty()) {
-    procs_files.insert(procs_files.begin(), request.cgroup_v2 + "/cgroup.procs");
+  std::vector<std::string> join_files;
+  for (const std::string& procs : request.cgroup_v1_procs) {
+    static const std::string kProcs = "/cgroup.procs";
+    if (procs.size() <= kProcs.size() || procs.compare(procs.size() - kProcs.size(), kProcs.size(), kProcs) != 0) {
+      return "not a cgroup.procs file: " + procs;
+    }
+    join_files.push_back(procs.substr(0, procs.size() - kProcs.size()) + "/tasks");
   }
-  for (const std::string& procs : procs_files) {
-    UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd v2_dir;
+  if (!request.cgroup_v2.empty()) {
+    if (into_v2) {
+      v2_dir.reset(open(request.cgroup_v2.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!v2_dir) {
+        return "cannot open " + request.cgroup_v2 + ": " + strerror(errno);
+      }
+    } else {
+      join_files.insert(join_files.begin(), request.cgroup_v2 + "/cgroup.procs");
+    }
+  }
+  for (const std::string& file : join_files) {
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) {
-      return "cannot open " + procs + ": " + strerror(errno);
+      return "cannot open " + file + ": " + strerror(errno);
     }
     cgroup_raw.push_back(fd.get());
     cgroups.push_back(std::move(fd));
@@ -1056,6 +1089,10 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   args.flags = CLONE_PIDFD | CLONE_NEWIPC | (request.pid_namespace ? CLONE_NEWPID : 0);
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (v2_dir) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(v2_dir.get());
+  }
   long pid = sys::Clone3(&args);
   if (pid == 0) {
     FirstMain(plan);
@@ -1070,8 +1107,21 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   theirs.reset();
   report_theirs.reset();
   cgroups.clear();
+  v2_dir.reset();
 
-  if (auto error = TakeListener(ours.get(), out); !error.empty()) {
+  bool closed = false;
+  if (auto error = TakeListener(ours.get(), out, &closed); !error.empty()) {
+    if (into_v2 && closed) {
+      // Every holder of the socket is gone or going: see how the first
+      // process ended (its pidfd turns readable when it has).
+      struct pollfd ended = {out->pidfd.get(), POLLIN, 0};
+      siginfo_t info = {};
+      if (poll(&ended, 1, 1000) == 1 &&
+          waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_code == CLD_KILLED && info.si_status == SIGKILL) {
+        *killed_at_birth = true;
+      }
+    }
     KillAndWait(out);
     return error;
   }
@@ -1085,6 +1135,24 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   out->status = std::move(ours);
   out->exit_report = std::move(report_ours);
   return {};
+}
+
+}  // namespace
+
+std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
+  // Not into a cgroup that once had cgroup.kill written: on Linux 6.18 the
+  // child is then killed at birth (the clone compares the target's kill
+  // sequence number with the one of the parent's own cgroup). A restarted
+  // container's cgroup was killed at the end of its last run; a first start
+  // whose child dies so all the same (the agent's own cgroup was killed once)
+  // is tried again by cgroup.procs.
+  const bool into_v2 = !request.cgroup_v2.empty() && request.cgroup_v2_fresh;
+  bool killed_at_birth = false;
+  std::string error = SpawnOnce(request, into_v2, &killed_at_birth, out);
+  if (!error.empty() && killed_at_birth) {
+    error = SpawnOnce(request, false, &killed_at_birth, out);
+  }
+  return error;
 }
 
 int AwaitExec(int status_fd, int timeout_ms) {

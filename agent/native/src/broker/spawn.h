@@ -4,8 +4,10 @@
 // make raw, async-signal-safe syscalls.
 //
 // The first process (clone3, with CLONE_NEWIPC, and CLONE_NEWPID unless the
-// container shares the host's PID namespace) resets signal dispositions, calls setsid and joins the
-// container's cgroups (v2 and v1, by writing "0" to their cgroup.procs). With
+// container shares the host's PID namespace; into the v2 cgroup where it is
+// fresh) resets signal dispositions, calls setsid and joins the container's
+// cgroups (the v1 ones by writing "0" to their tasks files, the v2 one, if
+// not cloned into it, to its cgroup.procs). With
 // a PID namespace it is the namespace's init: it arms PR_SET_PDEATHSIG(SIGKILL)
 // on the agent first. Then, as the profile asks: a network namespace with
 // only loopback (network "none"); a mount namespace with the profile's
@@ -53,7 +55,9 @@ struct SpawnRequest {
   std::string cwd;
   int stdio[3] = {-1, -1, -1};
   std::string cgroup_v2;                     // directory of the container's v2 cgroup, or empty
-  std::vector<std::string> cgroup_v1_procs;  // cgroup.procs files of its v1 cgroups
+  /** The v2 cgroup never had cgroup.kill written: the first process is cloned into it (spawn.cc). */
+  bool cgroup_v2_fresh = false;
+  std::vector<std::string> cgroup_v1_procs;  // cgroup.procs files of its v1 cgroups (joined by their tasks files)
   /**
    * The file-system view. Host view: the agent's tree, with `mounts` made
    * read-only, writable (bound on themselves) or tmpfs. Allow-list view: an
