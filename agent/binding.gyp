@@ -1,7 +1,9 @@
 {
   # Two addons, so the sandbox never depends on libbpf: the broker keeps
   # working on hosts where the tracer cannot load, and the tracer reports why.
-  # Plus zviz-init, the static PID 1 the broker gives each container.
+  # Plus zviz-init, the static PID 1 the broker gives each container, and
+  # zviz_tracer_testing, the BPF programs only benchmarks and tests load
+  # (native/testing/exports.cc): built here so CI has it, never packaged.
   "target_defaults": {
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -39,6 +41,12 @@
       "sources": ["<!@(ls -1 native/src/tracer/*.cc native/src/common/*.cc 2>/dev/null || true)"],
       "include_dirs": ["bpf/build"],
       "libraries": ["-lbpf", "-lelf", "-lz", "-lseccomp", "-lpthread"]
+    },
+    {
+      "target_name": "zviz_tracer_testing",
+      "sources": ["<!@(ls -1 native/testing/*.cc)"],
+      "include_dirs": ["bpf/build"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]
 }

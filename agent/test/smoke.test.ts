@@ -1,16 +1,14 @@
 // The foundation's proof that the toolchain works on this kernel: the broker
-// addon answers, and the tracer addon loads a BPF object compiled from
-// agent/bpf/, attaches it to a tracepoint and counts real syscalls.
+// addon answers, and a BPF object compiled from agent/bpf/ loads (through
+// the tracer's testing addon), attaches to a tracepoint and counts real syscalls.
 import { expect, it } from 'vitest';
 
 import { btf, describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { loadAddon } from '../src/native/load';
+import { loadTracerTestingAddon } from './support/tracer-testing-addon';
 
 interface BrokerAddon {
   seccompFeatures(): { filterMode: number; actionsAvailable: string };
-}
-interface TracerAddon {
-  smokeCountSyscalls(n: number): number;
 }
 
 describeWhere([seccompUserNotif], 'broker addon', () => {
@@ -27,7 +25,7 @@ describeWhere([seccompUserNotif], 'broker addon', () => {
 
 describeWhere([root, btf], 'tracer addon', () => {
   it('attaches a BPF program to raw_syscalls:sys_enter and counts this process', () => {
-    const loaded = loadAddon<TracerAddon>('zviz_tracer');
+    const loaded = loadTracerTestingAddon();
     if (!loaded.ok) {
       throw new Error(loaded.reason);
     }

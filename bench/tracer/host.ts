@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { resolveTracerConfig } from '../../agent/src/tracer/config';
 import { resolveCgroup, cgroup2Mount } from '../../agent/src/tracer/cgroup-id';
 import { loadTracerAddon } from '../../agent/src/tracer/native';
+import { loadTracerTestingAddon } from '../../agent/test/support/tracer-testing-addon';
 
 // The bundle runs from a temporary directory: the agent package is named by the runner.
 const agentRoot = process.env.ZVIZ_AGENT_ROOT;
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     }, 1000);
     stop = () => tracer.stop();
   } else if (mode === 'floor') {
-    const loaded = loadTracerAddon(agentRoot);
+    const loaded = loadTracerTestingAddon(agentRoot);
     if (!loaded.ok) {
       throw new Error(loaded.reason);
     }

@@ -60,7 +60,10 @@ function prerequisites() {
       fail(`needs ${tool}`);
     }
   }
-  if (!existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer.node'))) {
+  if (
+    !existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer.node')) ||
+    !existsSync(join(agentRoot, 'build', 'Release', 'zviz_tracer_testing.node'))
+  ) {
     fail('build the agent first: npm run build');
   }
   mountTracefs();

@@ -65,16 +65,9 @@ export interface NativeTracer {
   stop(): void;
 }
 
-export interface NativeFloor {
-  attach(tracepoints: string[]): void;
-  detach(): void;
-}
-
 export interface TracerAddon {
   Tracer: new (options: NativeTracerOptions) => NativeTracer;
-  Floor: new () => NativeFloor;
   syscallNames(): string[];
-  smokeCountSyscalls(n: number): number;
   abi: {
     histBuckets: number;
     baseNsTrace: number;

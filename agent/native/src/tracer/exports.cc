@@ -8,8 +8,6 @@
 #include <string>
 #include <utility>
 
-#include "tracer/floor.h"
-#include "tracer/smoke.h"
 #include "tracer/syscall_table.h"
 #include "tracer/tracer.h"
 #include "tracer_abi.h"
@@ -257,52 +255,11 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
   std::shared_ptr<Tracer> tracer_;
 };
 
-class FloorWrap : public Napi::ObjectWrap<FloorWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Floor",
-                       {InstanceMethod("attach", &FloorWrap::Attach), InstanceMethod("detach", &FloorWrap::Detach)});
-  }
-  explicit FloorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FloorWrap>(info) {}
-
- private:
-  Napi::Value Attach(const Napi::CallbackInfo& info) {
-    std::vector<std::string> tracepoints;
-    if (info.Length() > 0 && info[0].IsArray()) {
-      Napi::Array list = info[0].As<Napi::Array>();
-      for (uint32_t i = 0; i < list.Length(); i++) tracepoints.push_back(list.Get(i).ToString());
-    }
-    std::string error;
-    if (!floor_.Attach(tracepoints, &error)) Napi::Error::New(info.Env(), error).ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Napi::Value Detach(const Napi::CallbackInfo& info) {
-    floor_.Detach();
-    return info.Env().Undefined();
-  }
-  Floor floor_;
-};
-
 Napi::Value SyscallNamesJs(const Napi::CallbackInfo& info) {
   std::vector<std::string> names = SyscallNames();
   Napi::Array out = Napi::Array::New(info.Env(), names.size());
   for (size_t i = 0; i < names.size(); i++) out.Set(i, names[i]);
   return out;
-}
-
-Napi::Value SmokeCountSyscallsJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "smokeCountSyscalls(n): n must be a number").ThrowAsJavaScriptException();
-    return env.Null();
-  }
-  uint64_t counted = 0;
-  std::string error;
-  if (!SmokeCountSyscalls(info[0].As<Napi::Number>().Int32Value(), &counted, &error)) {
-    Napi::Error::New(env, error).ThrowAsJavaScriptException();
-    return env.Null();
-  }
-  return Napi::Number::New(env, static_cast<double>(counted));
 }
 
 Napi::Object Abi(Napi::Env env) {
@@ -335,9 +292,7 @@ Napi::Object Abi(Napi::Env env) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", TracerWrap::Define(env));
-  exports.Set("Floor", FloorWrap::Define(env));
   exports.Set("syscallNames", Napi::Function::New(env, SyscallNamesJs, "syscallNames"));
-  exports.Set("smokeCountSyscalls", Napi::Function::New(env, SmokeCountSyscallsJs, "smokeCountSyscalls"));
   exports.Set("abi", Abi(env));
   return exports;
 }

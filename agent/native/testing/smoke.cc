@@ -1,4 +1,4 @@
-#include "tracer/smoke.h"
+#include "smoke.h"
 
 #include <bpf/libbpf.h>
 #include <linux/types.h>

@@ -1,4 +1,4 @@
-#include "tracer/floor.h"
+#include "floor.h"
 
 #include <bpf/libbpf.h>
 
