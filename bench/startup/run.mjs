@@ -6,11 +6,11 @@
 // --standalone -- /bin/true` under the default profile (loading and checking
 // the profile, the cgroups, the sandboxed process and its end), and the same
 // with --pid host (no PID namespace, so no init). Prints the medians and the
-// ratios to `node -e 0`, then the steps as differences of medians. As root,
-// after `npm run build`.
+// ratios to `node -e 0`, then the steps as differences of medians. Runs are
+// interleaved, one of each command per round. As root, after `npm run build`.
 //
-//   npm run bench:startup                 (30 runs each)
-//   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 runs: checks it runs, as CI does)
+//   npm run bench:startup                 (30 rounds)
+//   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 rounds: checks it runs, as CI does)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,33 +50,52 @@ const commands = [
 
 const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-startup-'));
 try {
+  // Interleaved: one hyperfine run of every command per round, so that a
+  // change of the machine's load (other jobs on 2 cores) hits every command
+  // alike; the first round warms up and is not counted.
   const out = join(dir, 'hyperfine.json');
-  execFileSync(
-    'hyperfine',
-    [
-      '--runs',
-      String(runs),
-      '--warmup',
-      '2',
-      '-N',
-      '--style',
-      'none',
-      '--export-json',
-      out,
-      ...commands.flatMap(([name, cmd]) => ['-n', name, cmd]),
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] }
-  );
-  const results = JSON.parse(readFileSync(out, 'utf8')).results;
+  const times = new Map(commands.map(([name]) => [name, { wall: [], cpu: [] }]));
+  for (let round = 0; round <= runs; round++) {
+    execFileSync(
+      'hyperfine',
+      [
+        '--runs',
+        '1',
+        '-N',
+        '--style',
+        'none',
+        '--export-json',
+        out,
+        ...commands.flatMap(([name, cmd]) => ['-n', name, cmd]),
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] }
+    );
+    if (round === 0) {
+      continue;
+    }
+    for (const r of JSON.parse(readFileSync(out, 'utf8')).results) {
+      times.get(r.command).wall.push(r.times[0]);
+      times.get(r.command).cpu.push(r.user + r.system);
+    }
+  }
+  const sorted = (values) => [...values].sort((a, b) => a - b);
+  const middle = (values) => {
+    const v = sorted(values);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const results = commands.map(([name]) => {
+    const { wall, cpu } = times.get(name);
+    return { command: name, median: middle(wall), min: sorted(wall)[0], max: sorted(wall).at(-1), cpu: middle(cpu) };
+  });
   const ms = (s) => (s * 1000).toFixed(1);
   const floor = results.find((r) => r.command === 'node -e 0').median;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`node ${process.version}, ${runs} runs each after 2 warm-up runs; load average ${load}\n`);
-  console.log('| command | median ms | min ms | max ms | user+sys CPU ms (mean) | median / node -e 0 |');
+  console.log(`node ${process.version}, ${runs} interleaved rounds after 1 warm-up round; load average ${load}\n`);
+  console.log('| command | median ms | min ms | max ms | user+sys CPU ms (median) | median / node -e 0 |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
-      `| ${r.command} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${ms(r.user + r.system)} | ${(r.median / floor).toFixed(2)} |`
+      `| ${r.command} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${ms(r.cpu)} | ${(r.median / floor).toFixed(2)} |`
     );
   }
   const median = (name) => results.find((r) => r.command === name).median;
