@@ -397,7 +397,18 @@ export class AttackAgent {
       this.child.kill('SIGTERM');
       await exited;
     }
-    createCgroupDriver(detectCgroups(), this.group).removeGroup();
+    // A killed agent leaves its containers' cgroups behind for the next agent
+    // of its group to reclaim; no agent of this group comes again, so the
+    // suite reclaims them (a CI run leaked about 20 groups otherwise).
+    const cgroups = createCgroupDriver(detectCgroups(), this.group);
+    for (const id of cgroups.existing()) {
+      const left = cgroups.open(id);
+      if (!(await left.drain(5_000))) {
+        throw new Error(`container cgroup ${id} of the stopped agent still has processes: ${left.procs().join(' ')}`);
+      }
+      await left.remove();
+    }
+    cgroups.removeGroup();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
