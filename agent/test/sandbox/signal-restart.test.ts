@@ -70,6 +70,13 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
         },
       });
       const before = metrics();
+      // The writer stays open until the run ends. A signal may interrupt the
+      // workload's open just after the broker's open met this writer; that
+      // answer is then dropped and the restarted open opens the FIFO again,
+      // which finds the data only while a writer still holds the pipe (a
+      // closed writer left a reader-less pipe whose bytes were gone, and the
+      // restarted open waited for ever; see docs/security.md, FIFOs).
+      let writer: number | undefined;
       const result = await run(box, {
         profile,
         cwd: ws,
@@ -78,11 +85,10 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
         whileRunning: async () => {
           // Long enough for several timer signals to hit the blocked open.
           await new Promise((r) => setTimeout(r, 700));
-          const writer = await openWriter(fifo);
+          writer = await openWriter(fifo);
           writeSync(writer, 'hello');
-          closeSync(writer);
         },
-      });
+      }).finally(() => writer !== undefined && closeSync(writer));
       await log.settle();
       const after = metrics();
       const match = /^signals (\d+) read (\d+) hello$/.exec(result.stdout.trim());
