@@ -333,8 +333,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setEventLimits", Napi::Function::New(env, SetEventLimits, "setEventLimits"));
   exports.Set("takeEvents", Napi::Function::New(env, TakeEvents, "takeEvents"));
   exports.Set("takeEventDrops", Napi::Function::New(env, TakeEventDrops, "takeEventDrops"));
-  exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
-  exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
+  exports.Set("sendWithFds", Napi::Function::New(env, SendWithFdsJs, "sendWithFds"));
+  exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFdsJs, "recvWithFds"));
   exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
   exports.Set("tcpPeerCgroup", Napi::Function::New(env, TcpPeerCgroup, "tcpPeerCgroup"));
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));

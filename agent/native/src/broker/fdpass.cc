@@ -1,3 +1,5 @@
+// SCM_RIGHTS on unix sockets (fdpass.h): the one recvmsg and sendmsg with
+// descriptors in the broker, and their JavaScript surface.
 #include "broker/fdpass.h"
 
 #include <poll.h>
@@ -6,12 +8,76 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <string>
 
 namespace zviz::broker {
-namespace {
 
-constexpr size_t kMaxFds = 16;
+Received ReceiveWithFds(int sock, void* data, size_t size, int flags) {
+  Received out;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds) + CMSG_SPACE(sizeof(struct ucred))] = {};
+  struct iovec iov = {data, size};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    out.error = errno;
+    return out;
+  }
+  out.bytes = n;
+  out.truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) {
+      continue;
+    }
+    if (c->cmsg_type == SCM_RIGHTS) {
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        out.fds.emplace_back(fd);
+      }
+    } else if (c->cmsg_type == SCM_CREDENTIALS) {
+      struct ucred cred;
+      std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+      out.sender = cred.pid;
+    }
+  }
+  return out;
+}
+
+ssize_t SendWithFds(int sock, const void* data, size_t size, const int* fds, size_t count) {
+  if (count > kMaxPassedFds) {
+    errno = EINVAL;
+    return -1;
+  }
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+  struct iovec iov = {const_cast<void*>(data), size};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+namespace {
 
 class RecvWorker : public Napi::AsyncWorker {
  public:
@@ -36,36 +102,18 @@ class RecvWorker : public Napi::AsyncWorker {
       return;
     }
     data_.resize(max_);
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-    struct iovec iov = {data_.data(), data_.size()};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t n;
-    do {
-      n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      error_ = std::string("recvmsg: ") + std::strerror(errno);
+    Received received = ReceiveWithFds(fd_, data_.data(), data_.size(), MSG_DONTWAIT);
+    if (received.bytes < 0) {
+      error_ = std::string("recvmsg: ") + std::strerror(received.error);
       return;
     }
-    data_.resize(static_cast<size_t>(n));
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-          int fd;
-          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-          fds_.push_back(fd);
-        }
-      }
+    data_.resize(static_cast<size_t>(received.bytes));
+    if (received.truncated || received.fds.size() > kMaxPassedFds) {
+      error_ = "too many descriptors in the request";  // those received are closed with `received`
+      return;
     }
-    if (msg.msg_flags & MSG_CTRUNC) {
-      for (int fd : fds_) close(fd);
-      fds_.clear();
-      error_ = "too many descriptors in the request";
+    for (UniqueFd& fd : received.fds) {
+      fds_.push_back(fd.release());
     }
   }
 
@@ -97,7 +145,7 @@ class RecvWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
+Napi::Value SendWithFdsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsArray()) {
     Napi::TypeError::New(env, "sendWithFds(fd, buffer, fds)").ThrowAsJavaScriptException();
@@ -106,30 +154,13 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   const int sock = info[0].As<Napi::Number>().Int32Value();
   auto data = info[1].As<Napi::Buffer<char>>();
   Napi::Array list = info[2].As<Napi::Array>();
-  if (list.Length() > kMaxFds || data.Length() == 0) {
+  if (list.Length() > kMaxPassedFds || data.Length() == 0) {
     Napi::RangeError::New(env, "between 1 byte and 16 descriptors").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<int> fds;
   for (uint32_t i = 0; i < list.Length(); ++i) fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  struct iovec iov = {data.Data(), data.Length()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = SendWithFds(sock, data.Data(), data.Length(), fds.data(), fds.size());
   if (n < 0) {
     Napi::Error::New(env, std::string("sendmsg: ") + std::strerror(errno)).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -137,7 +168,7 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
-Napi::Value RecvWithFds(const Napi::CallbackInfo& info) {
+Napi::Value RecvWithFdsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
     Napi::TypeError::New(env, "recvWithFds(fd, maxBytes, timeoutMs)").ThrowAsJavaScriptException();

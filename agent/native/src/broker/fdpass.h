@@ -1,15 +1,52 @@
-// Passing descriptors over the agent's unix control socket: `zviz run`
-// hands the terminal's stdin, stdout and stderr to the agent (SCM_RIGHTS),
-// which Node's net module cannot do. Who is asking is peer.h's concern.
+// Passing descriptors over unix sockets (SCM_RIGHTS), in one place: on the
+// agent's control socket `zviz run` hands the terminal's stdin, stdout and
+// stderr to the agent (which Node's net module cannot do), and on the
+// bootstrap socket a starting workload hands the agent its pidfd and mount
+// namespace (spawn.cc). Who is asking is peer.h's concern.
 #pragma once
 
 #include <napi.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "common/unique_fd.h"
 
 namespace zviz::broker {
 
+/** At most this many descriptors travel in one message, either way. */
+constexpr size_t kMaxPassedFds = 16;
+
+struct Received {
+  /** recvmsg's result: the bytes received (0: the peer closed), or -1 with `error`. */
+  ssize_t bytes = -1;
+  int error = 0;
+  /** The descriptors that came with the message, close-on-exec. */
+  std::vector<UniqueFd> fds;
+  /** MSG_CTRUNC: more descriptors were sent than fit; the kernel closed the rest. */
+  bool truncated = false;
+  /** The sender's pid from SCM_CREDENTIALS (the socket has SO_PASSCRED), or -1. */
+  pid_t sender = -1;
+};
+
+/**
+ * One recvmsg of at most `size` bytes into `data`, with the descriptors and
+ * credentials that came along. `flags` are recvmsg's (MSG_DONTWAIT, ...);
+ * MSG_CMSG_CLOEXEC is always added. EINTR is retried.
+ */
+Received ReceiveWithFds(int sock, void* data, size_t size, int flags);
+
+/**
+ * One sendmsg (MSG_NOSIGNAL) of `data` with `count` descriptors, at most
+ * kMaxPassedFds: the bytes sent, or -1 with errno. It allocates nothing and
+ * makes no other call, so a child between clone and execve may use it.
+ */
+ssize_t SendWithFds(int sock, const void* data, size_t size, const int* fds, size_t count);
+
 /** sendWithFds(fd, data: Buffer, fds: number[]): bytes sent; throws on error. */
-Napi::Value SendWithFds(const Napi::CallbackInfo& info);
+Napi::Value SendWithFdsJs(const Napi::CallbackInfo& info);
 /** recvWithFds(fd, maxBytes, timeoutMs): Promise<{ data: Buffer, fds: number[] }>; the fds are close-on-exec. */
-Napi::Value RecvWithFds(const Napi::CallbackInfo& info);
+Napi::Value RecvWithFdsJs(const Napi::CallbackInfo& info);
 
 }  // namespace zviz::broker

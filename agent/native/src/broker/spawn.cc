@@ -21,6 +21,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "broker/fdpass.h"
 #include "broker/kernel.h"
 #include "init/protocol.h"
 
@@ -634,26 +635,12 @@ void EnterUserNamespace(int sock) {
   if (fds[1] < 0) {
     ChildFail(sock, kStepMounts);
   }
-  const size_t count = 2;
   Message hello = {kHello, 0, 0};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
-  struct iovec iov = {&hello, sizeof(hello)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(count * sizeof(int));
-  memcpy(CMSG_DATA(cmsg), fds, count * sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) != sizeof(hello)) {
+  if (SendWithFds(sock, &hello, sizeof(hello), fds, 2) != sizeof(hello)) {
     ChildFail(sock, kStepHandOver);
   }
-  for (size_t i = 0; i < count; ++i) {
-    close(fds[i]);
-  }
+  close(fds[0]);
+  close(fds[1]);
   const long listener = sys::Seccomp(SECCOMP_SET_MODE_FILTER, p.seccomp_flags, p.prog);
   if (listener < 0) {
     ChildFail(sock, kStepSeccomp);
@@ -783,41 +770,17 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
   if (ready <= 0) {
     return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
   }
-  alignas(struct cmsghdr) char control[CMSG_SPACE(2 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))] = {};
-  struct iovec iov = {m, sizeof(*m)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    return std::string("recvmsg: ") + strerror(errno);
+  Received received = ReceiveWithFds(sock, m, sizeof(*m), 0);
+  if (received.bytes < 0) {
+    return std::string("recvmsg: ") + strerror(received.error);
   }
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET) {
-      continue;
-    }
-    if (c->cmsg_type == SCM_RIGHTS) {
-      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        if (i < max_fds) {
-          fds[i].reset(fd);
-        } else {
-          close(fd);
-        }
-      }
-    } else if (c->cmsg_type == SCM_CREDENTIALS && sender != nullptr) {
-      struct ucred cred;
-      memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-      *sender = cred.pid;
-    }
+  for (size_t i = 0; i < received.fds.size() && i < max_fds; ++i) {
+    fds[i] = std::move(received.fds[i]);  // any beyond `max_fds` are closed with `received`
   }
+  if (sender != nullptr) {
+    *sender = received.sender;  // -1 without SCM_CREDENTIALS
+  }
+  const ssize_t n = received.bytes;
   if (n == 0) {
     if (closed != nullptr) {
       *closed = true;
