@@ -160,8 +160,9 @@ void EventQueue::CallJs(Napi::Env env, Napi::Function wake, std::nullptr_t*, voi
 // then string indexes for container id, profile, syscall, decision and layer,
 // then latency (µs), pid, rule (-1: none), errno (-1: not a denial), then
 // string indexes for flags, path, resolved path, address and note (-1: absent).
-// `strings` holds each distinct string once, joined by NUL (no field can
-// contain one: paths are C strings, the rest are the broker's own).
+// `strings` holds each distinct string once, joined by NUL; a NUL inside a
+// string (a workload's abstract socket name could carry one) is written as
+// the two characters \0 (StringTable::Add).
 namespace {
 
 constexpr size_t kFields = 15;
@@ -173,7 +174,17 @@ class StringTable {
     if (index > 0) {
       joined_.push_back('\0');
     }
-    joined_.append(s);
+    // NUL separates the strings: one inside a string would shift every later
+    // index of the chunk, and other containers' events would name the wrong
+    // container, path or address. Whatever a workload made of it shows as
+    // the two characters \0.
+    for (const char c : s) {
+      if (c == '\0') {
+        joined_.append("\\0");
+      } else {
+        joined_.push_back(c);
+      }
+    }
     return static_cast<double>(index);
   }
   double AddOptional(const std::string& s) { return s.empty() ? -1 : Add(s); }

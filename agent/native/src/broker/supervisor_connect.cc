@@ -4,6 +4,7 @@
 // forms. The addresses are read once; the kernel reads them again after
 // CONTINUE, so the decision is an observation and the network namespace is
 // the boundary (docs/security.md).
+#include <algorithm>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -36,7 +37,13 @@ std::string FormatAddress(const struct sockaddr_storage& ss, socklen_t len) {
     const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
     size_t n = std::min<size_t>(len - offsetof(sockaddr_un, sun_path), sizeof(un->sun_path));
     if (n > 0 && un->sun_path[0] == '\0') {
-      return "unix:@" + std::string(un->sun_path + 1, n - 1);
+      // An abstract name is as long as the address says and may hold NUL
+      // bytes (a workload passing sizeof(sockaddr_un) pads it with them):
+      // shown as '@', as ss(8) shows them. A NUL must never reach an event
+      // string, where it separates strings (events.cc).
+      std::string name(un->sun_path + 1, n - 1);
+      std::replace(name.begin(), name.end(), '\0', '@');
+      return "unix:@" + name;
     }
     return "unix:" + std::string(un->sun_path, strnlen(un->sun_path, n));
   }
