@@ -2,29 +2,13 @@ import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { describe, expect, it } from 'vitest';
 
-import { table } from './table';
+import { NO_BORDER, table } from './table';
 
 /** cli-table3 laying out every row at once, as table() does below a hundred rows. */
 function whole(head: string[], align: Array<'left' | 'right'>, rows: string[][], c: ReturnType<typeof createColors>) {
   const t = new Table({
     head: head.map((h) => c.bold(h)),
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
+    chars: NO_BORDER,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
     colAligns: align,
   });

@@ -5,7 +5,8 @@ import type { createColors } from 'picocolors';
 
 type Colors = ReturnType<typeof createColors>;
 
-const NO_BORDER = {
+/** cli-table3's characters for a table without borders, columns two spaces apart. */
+export const NO_BORDER = {
   top: '',
   'top-mid': '',
   'top-left': '',
