@@ -178,11 +178,15 @@ class StringTable {
     // index of the chunk, and other containers' events would name the wrong
     // container, path or address. Whatever a workload made of it shows as
     // the two characters \0.
-    for (const char c : s) {
-      if (c == '\0') {
-        joined_.append("\\0");
-      } else {
-        joined_.push_back(c);
+    if (s.find('\0') == std::string::npos) {
+      joined_.append(s);  // every string the broker makes itself
+    } else {
+      for (const char c : s) {
+        if (c == '\0') {
+          joined_.append("\\0");
+        } else {
+          joined_.push_back(c);
+        }
       }
     }
     return static_cast<double>(index);
