@@ -42,8 +42,7 @@ function jestLikeTotals(report) {
   // A suite that failed to load, or whose beforeAll failed (its tests then
   // read as skipped), failed without a failing test: count it as one failure.
   const brokenSuites = (report.testResults ?? []).filter(
-    (suite) =>
-      suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed')
+    (suite) => suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed')
   ).length;
   return {
     passed: report.numPassedTests,

@@ -144,7 +144,9 @@ function prebuild(arch, buildDir) {
     // --strip-unneeded keeps the dynamic symbols Node resolves (napi_register_module_v1).
     // The static executables are linked stripped (-s in binding.gyp): strip
     // tools trip over the IRELATIVE relocations of a static glibc.
-    const stripped = EXECUTABLES.includes(file) ? { status: 0 } : spawnSync(strip, ['--strip-unneeded', dest], { stdio: 'inherit' });
+    const stripped = EXECUTABLES.includes(file)
+      ? { status: 0 }
+      : spawnSync(strip, ['--strip-unneeded', dest], { stdio: 'inherit' });
     if (stripped.status !== 0) {
       fail(`${strip} failed on ${dest}`);
     }

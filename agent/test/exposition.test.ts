@@ -87,7 +87,7 @@ it('`zviz metrics --format openmetrics` ends with # EOF and names counter famili
 });
 
 describeWhere([binary('promtool', 'prometheus')], 'the OpenMetrics exposition', () => {
-  it('is valid OpenMetrics, every family populated, for Prometheus\' own parser', async () => {
+  it("is valid OpenMetrics, every family populated, for Prometheus' own parser", async () => {
     const registry = new MetricsRegistry();
     registry.addSource(catalogSource());
     const body = (await registry.scrape('openmetrics')).body.toString('utf8');

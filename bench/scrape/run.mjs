@@ -24,7 +24,9 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const short = process.env.ZVIZ_BENCH_SHORT === '1';
-const sizes = option('sizes', short ? '2000' : '10000,50000').split(',').map(Number);
+const sizes = option('sizes', short ? '2000' : '10000,50000')
+  .split(',')
+  .map(Number);
 const runs = Number(option('runs', short ? '3' : '30'));
 
 const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-scrape-'));

@@ -95,7 +95,9 @@ describeWhere(
         job: 'zviz',
         instance: agent.address,
       });
-      expect(alert.annotations.description).toContain(`security denials per second by the seccomp layer on ${agent.address}`);
+      expect(alert.annotations.description).toContain(
+        `security denials per second by the seccomp layer on ${agent.address}`
+      );
     });
   }
 );
