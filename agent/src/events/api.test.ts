@@ -1,6 +1,7 @@
 // The decisions API over real HTTP: the list endpoint's parameters and the
 // SSE stream's resume, filters, heartbeats and slow-client handling.
 import { request, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { DecisionsResponse } from '@zviz/shared/agent-api';
@@ -82,6 +83,33 @@ async function list(query: string): Promise<{ status: number; body: DecisionsRes
   return { status: response.status, body: (await response.json()) as DecisionsResponse & { error?: string } };
 }
 
+/** A path as long as a workload may make one (PATH_MAX), so that each event is about 4 KiB. */
+const LONG_PATH = `/etc/${'x'.repeat(4000)}`;
+
+/** Memory the JavaScript side of this process holds (the server is in it). */
+function held(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+}
+
+/** Connections that send one request and never read a byte of the answer. */
+function nonReaders(count: number, path: string): Socket[] {
+  const { port } = new URL(base);
+  return Array.from({ length: count }, () => {
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.pause();
+    socket.setNoDelay(true);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: agent\r\n\r\n`);
+    return socket;
+  });
+}
+
+async function settle(ms = 300): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  global.gc?.();
+}
+
 describe('GET /api/v1/decisions', () => {
   beforeEach(() => start(5));
 
@@ -112,6 +140,23 @@ describe('GET /api/v1/decisions', () => {
     expect(await seqs('?since=0&syscall=openat,execve')).toEqual([1, 3]);
     expect(await seqs('?since=0&decision=allow&decision=kill')).toEqual([2, 3]);
     expect(await seqs('?since=0&container=a&decision=deny')).toEqual([1]);
+  });
+
+  it('answers a thousand large events whole to a client that reads them', async () => {
+    await start(2000);
+    hub.publish(Array.from({ length: 1200 }, (_, i) => decision({ args: { path: `${LONG_PATH}/${i}` } })));
+    const { status, body } = await list('?since=0&limit=1000');
+    expect(status).toBe(200);
+    expect(body).toEqual(JSON.parse(JSON.stringify(hub.query({ since: 0, limit: 1000 }))));
+    expect(body.events.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('refuses since and limit given twice, rather than guessing which one counts', async () => {
+    expect(await list('?since=1&since=2')).toEqual({
+      status: 400,
+      body: { error: 'invalid since: given 2 times; give it once' },
+    });
+    expect((await list('?limit=1&limit=1')).status).toBe(400);
   });
 
   it.each([
@@ -190,6 +235,51 @@ describe('GET /api/v1/decisions/stream', () => {
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('5');
     first.close();
+  });
+
+  it('replays a full ring of large events to a resuming client, in order and without gaps, while live events arrive', async () => {
+    await start(2100);
+    hub.publish(Array.from({ length: 2000 }, (_, i) => decision({ args: { path: `${LONG_PATH}/${i}` } })));
+    const client = new SseClient('/api/v1/decisions/stream?since=0');
+    // Live events published while the client is still catching up come after the replay, once each.
+    for (let i = 0; i < 20; i++) {
+      hub.publish([decision({ decision: 'deny' })]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await client.until((c) => c.ids.length === 2020);
+    expect(client.ids).toEqual(Array.from({ length: 2020 }, (_, i) => i + 1));
+    expect(client.text).not.toContain('event: missed');
+    client.close();
+  });
+
+  it('resumes a full ring of large events for clients that never read without holding it for each of them', async () => {
+    // 8 MB of ring: a resume wrote it all at once, and each client that
+    // never read held its copy for as long as it stayed connected.
+    await start(2000, { maxClients: 40 });
+    hub.publish(Array.from({ length: 2000 }, (_, i) => decision({ args: { path: `${LONG_PATH}/${i}` } })));
+    const ringBytes = hub.query({ since: 0, limit: 2000 }).events.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
+    await settle();
+    const before = held();
+    const sockets = nonReaders(30, '/api/v1/decisions/stream?since=0');
+    await waitFor('30 clients', async () => stream.clientCount === 30, { intervalMs: 20 });
+    await settle();
+    expect(held() - before).toBeLessThan((30 * ringBytes) / 8);
+    sockets.forEach((s) => s.destroy());
+  });
+
+  it('drops and counts a client that has not read for the stall time, and keeps serving the others', async () => {
+    // More than the kernel's socket buffers take (about 4 MB on loopback).
+    await start(2000, { stallMs: 300 });
+    hub.publish(Array.from({ length: 2000 }, (_, i) => decision({ args: { path: `${LONG_PATH}/${i}` } })));
+    const [stuck] = nonReaders(1, '/api/v1/decisions/stream?since=0');
+    const reader = new SseClient('/api/v1/decisions/stream');
+    await waitFor('two clients', async () => stream.clientCount === 2);
+    await waitFor('the stuck client dropped', async () => stream.clientCount === 1, { intervalMs: 20 });
+    expect(stream.collect().get('zviz_api_stream_slow_disconnects_total')).toEqual([{ labels: {}, value: 1 }]);
+    hub.publish([decision()]);
+    await reader.until((c) => c.ids.length === 1);
+    reader.close();
+    stuck.destroy();
   });
 
   it('disconnects and counts a client that stops reading, and keeps serving the others', async () => {

@@ -1,9 +1,13 @@
 // GET /api/v1/decisions/stream: decision events as Server-Sent Events.
 // Event ids are sequence numbers, so a client that reconnects with
 // Last-Event-ID (or ?since=) resumes from the ring; events that had already
-// left the ring are announced in a `missed` event. Each client has a bounded
-// buffer: one that reads too slowly is disconnected and counted rather than
-// holding the agent's memory.
+// left the ring are announced in a `missed` event. What a client resumes is
+// read from the ring a page at a time, the next page once the socket took the
+// last: written at once, a resume from the start of a full ring (ten thousand
+// events of up to 4 KiB each, paths a workload chose) held 77 MB per client
+// that did not read, for ever. Each client has a bounded buffer: one that
+// reads too slowly, or has not read for STALL_MS, is disconnected and counted
+// rather than holding the agent's memory or a stream's place.
 import type { DecisionEvent } from '@zviz/shared/agent-api';
 import type { ServerResponse } from 'node:http';
 
@@ -21,6 +25,8 @@ export interface StreamOptions {
   /** Events a client may have waiting before it counts as too slow. */
   bufferEvents: number;
   heartbeatSeconds: number;
+  /** How long a client may leave its socket full before it is dropped as too slow (default STALL_MS). */
+  stallMs?: number;
 }
 
 interface Client {
@@ -28,7 +34,24 @@ interface Client {
   filter: DecisionFilter;
   /** Events written since the socket last drained. */
   waiting: number;
+  /**
+   * While the client catches up from the ring: the last event it was sent
+   * (or asked to resume after). Live events reach it through the ring then,
+   * a page at a time, never through broadcast().
+   */
+  cursor?: number;
+  /** When a write last found its socket full; cleared when it drains. */
+  stalledSince?: number;
 }
+
+/** Events read from the ring for a resuming client at one time. */
+const REPLAY_PAGE = 64;
+/**
+ * A client whose socket stays full this long has stopped reading: it is
+ * dropped as too slow (as other answers' connections close after 30 s
+ * without progress, docs/agent.md, HTTP connections).
+ */
+export const STALL_MS = 30_000;
 
 /** Lets a client reconnect quickly after the agent restarts. */
 const RETRY_MS = 2000;
@@ -38,6 +61,7 @@ export class DecisionStream implements MetricSource {
   private readonly clients = new Set<Client>();
   private slowDisconnects = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly stallCheck: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -47,6 +71,12 @@ export class DecisionStream implements MetricSource {
   ) {
     this.unsubscribe = hub.subscribe((events) => this.broadcast(events));
     this.startHeartbeat();
+    this.stallCheck = setInterval(() => this.dropStalled(), Math.min(5000, Math.max(10, this.stallMs / 4)));
+    this.stallCheck.unref();
+  }
+
+  private get stallMs(): number {
+    return this.options.stallMs ?? STALL_MS;
   }
 
   configure(options: StreamOptions): void {
@@ -86,26 +116,21 @@ export class DecisionStream implements MetricSource {
       res.end();
       return;
     }
-    const client: Client = { res, filter, waiting: 0 };
+    const client: Client = { res, filter, waiting: 0, cursor: since };
     res.write(`retry: ${RETRY_MS}\n\n`);
-    if (since !== undefined) {
-      const backlog = this.hub.query({ since, filter, limit: this.hub.capacity });
-      if (backlog.missed > 0) {
-        res.write(`event: missed\ndata: ${JSON.stringify({ missed: backlog.missed })}\n\n`);
-      }
-      if (backlog.events.length > 0) {
-        res.write(backlog.events.map(frame).join(''));
-      }
-    }
     this.clients.add(client);
     res.on('drain', () => {
       client.waiting = 0;
+      client.stalledSince = undefined;
+      this.catchUp(client);
     });
     res.on('close', () => this.clients.delete(client));
+    this.catchUp(client);
   };
 
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.stallCheck);
     this.unsubscribe();
     for (const client of this.clients) {
       client.res.end();
@@ -136,6 +161,9 @@ export class DecisionStream implements MetricSource {
     };
     let all: string | undefined;
     for (const client of this.clients) {
+      if (client.cursor !== undefined) {
+        continue; // catching up: it reads these from the ring after what it has
+      }
       let chunk = '';
       let count = 0;
       if (isUnfiltered(client.filter)) {
@@ -160,17 +188,53 @@ export class DecisionStream implements MetricSource {
     if (client.res.writableNeedDrain) {
       client.waiting += count;
       if (client.waiting > this.options.bufferEvents) {
-        this.slowDisconnects++;
-        this.clients.delete(client);
-        this.log.warn(
-          { waiting: client.waiting, limit: this.options.bufferEvents },
-          'decision stream client too slow; disconnected'
-        );
-        client.res.destroy();
+        this.disconnectSlow(client, `${client.waiting} events waiting (limit ${this.options.bufferEvents})`);
         return;
       }
     }
-    client.res.write(chunk);
+    if (!client.res.write(chunk)) {
+      client.stalledSince ??= Date.now();
+    }
+  }
+
+  /**
+   * Sends a resuming client the ring's events after its cursor, a page at a
+   * time while its socket takes them; the 'drain' of its socket calls this
+   * again. Once a page comes back short the client is live.
+   */
+  private catchUp(client: Client): void {
+    const { res } = client;
+    while (client.cursor !== undefined && !res.writableNeedDrain && !res.destroyed) {
+      const page = this.hub.query({ since: client.cursor, filter: client.filter, limit: REPLAY_PAGE });
+      let chunk = '';
+      if (page.missed > 0) {
+        chunk += `event: missed\ndata: ${JSON.stringify({ missed: page.missed })}\n\n`;
+      }
+      chunk += page.events.map(frame).join('');
+      client.cursor = page.events.length < REPLAY_PAGE ? undefined : page.next;
+      if (chunk !== '' && !res.write(chunk)) {
+        client.stalledSince ??= Date.now();
+      }
+    }
+  }
+
+  private dropStalled(): void {
+    const now = Date.now();
+    for (const client of this.clients) {
+      if (client.stalledSince !== undefined && now - client.stalledSince >= this.stallMs) {
+        this.disconnectSlow(client, `nothing read for ${Math.round((now - client.stalledSince) / 1000)} s`);
+      }
+    }
+  }
+
+  private disconnectSlow(client: Client, why: string): void {
+    this.slowDisconnects++;
+    this.clients.delete(client);
+    this.log.warn(
+      { waiting: client.waiting, limit: this.options.bufferEvents, why },
+      'decision stream client too slow; disconnected'
+    );
+    client.res.destroy();
   }
 
   private startHeartbeat(): void {

@@ -8,7 +8,12 @@ export function queryInteger(
   name: string,
   { min, max, fallback }: { min: number; max: number; fallback?: number }
 ): number | undefined {
-  const raw = query.get(name);
+  const all = query.getAll(name);
+  if (all.length > 1) {
+    // Which one would win is a guess the client should not have to make.
+    throw badRequest(`invalid ${name}: given ${all.length} times; give it once`);
+  }
+  const raw = all[0] ?? null;
   if (raw === null || raw === '') {
     return fallback;
   }
