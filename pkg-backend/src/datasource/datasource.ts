@@ -38,6 +38,7 @@ import { runPromQL } from './queries/promql';
 import { handleResource } from './resources';
 import { parseSettings, SettingsError } from './settings';
 import { relayDecisions, type RelayOptions, streamContainer } from './stream';
+import { warmQueryPath } from './warm-up';
 
 export interface DatasourceOptions {
   logger: Logger;
@@ -45,9 +46,6 @@ export interface DatasourceOptions {
   version: string;
   relay?: RelayOptions;
 }
-
-/** How long after the handshake the process metrics start (prepare()). */
-export const PROCESS_METRICS_DELAY_MS = 1000;
 
 function run(ctx: QueryContext, parsed: ParsedQuery) {
   switch (parsed.type) {
@@ -167,13 +165,9 @@ export class ZVizDatasource implements BackendPlugin {
     return this.metrics.text();
   }
 
-  /**
-   * After the handshake: the process metrics start a second later, out of the
-   * moment in which Grafana connects and its first calls may arrive (a scrape
-   * before then starts them itself).
-   */
-  prepare(): void {
-    setTimeout(() => this.metrics.startProcessMetrics(), PROCESS_METRICS_DELAY_MS).unref();
+  /** The promql path once, against a canned answer on loopback (warm-up.ts); nothing is counted. */
+  async warmUp(): Promise<QueryDataResponse> {
+    return (await warmQueryPath(this.logger, this.options.version)).response;
   }
 
   async callResource(

@@ -147,4 +147,10 @@ export interface BackendPlugin {
   dispose?(): Promise<void>;
   /** Called once the handshake line is out: time to load what the first call will need. */
   prepare?(): void;
+  /**
+   * Runs the query path once, in process and without reaching any upstream,
+   * right after the handshake; serve() encodes the answer as QueryData would,
+   * so Grafana's first query finds that path compiled and run.
+   */
+  warmUp?(): Promise<QueryDataResponse>;
 }

@@ -3,8 +3,17 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 
 import { dataChunkMessages, dataResponseMessage, queryDataRequestOf } from '../convert';
-import type { BackendPlugin } from '../types';
+import type { BackendPlugin, QueryDataResponse } from '../types';
 import type { Handlers } from './calls';
+
+/** QueryDataResponse as the protocol's message. */
+export function queryDataMessage(responses: QueryDataResponse, json: boolean): { responses: Record<string, unknown> } {
+  const out: Record<string, unknown> = {};
+  for (const [refId, response] of responses) {
+    out[refId] = dataResponseMessage(refId, response, json);
+  }
+  return { responses: out };
+}
 
 export function dataService(plugin: BackendPlugin, h: Handlers): UntypedServiceImplementation {
   const data: UntypedServiceImplementation = {};
@@ -12,12 +21,7 @@ export function dataService(plugin: BackendPlugin, h: Handlers): UntypedServiceI
     const queryData = plugin.queryData.bind(plugin);
     data.QueryData = h.unary('QueryData', async (request, context) => {
       const json = request.format === 'JSON';
-      const responses = await queryData(queryDataRequestOf(request), context);
-      const out: Record<string, unknown> = {};
-      for (const [refId, response] of responses) {
-        out[refId] = dataResponseMessage(refId, response, json);
-      }
-      return { responses: out };
+      return queryDataMessage(await queryData(queryDataRequestOf(request), context), json);
     });
     // As Grafana's Go SDK answers it for handlers without a chunked variant:
     // each query on its own, its frames as chunks `f0`, `f1`, … as soon as it
