@@ -12,12 +12,16 @@
 //      connections: what Grafana's first panel waits for), from a client
 //      whose protocol definitions were loaded before the plugin started, so
 //      the figure is the plugin's and the connection's, not the client's.
+//   2b. The first QueryData of a plugin started 2 s before (as Grafana starts
+//      plugins long before a dashboard asks), after the warm-up.
 //   3. Resident memory idle, two seconds after start, and its anonymous
 //      (private) part, with both executables dropped from the page cache
 //      first: a freshly written binary is cached in large folios that the
 //      kernel maps whole, which adds up to 11 MiB of file pages to a process
 //      that is no bigger, so the same start measured once as the build left
 //      it and once after a reboot differed by that much.
+//   3b. The same after at least 30 s idle (one process each, and the Node
+//      reference with the built-ins), once V8's memory reducer has run.
 //   4. QueryData `promql` for a 1,000-point series: ZViz, the Go plugin and
 //      the same range query POSTed straight to Prometheus, interleaved.
 //   5. QueryData `decisions` for 300 syscalls against its 3 PromQL queries.
@@ -49,6 +53,8 @@ const FIRST_QUERIES = Number(process.env.BENCH_FIRST_QUERIES ?? (SHORT ? 2 : 10)
 // Waves of 50 concurrent dashboard requests.
 const WAVES = SHORT ? 1 : 3;
 const POINTS = 1000;
+// How long the idle processes of the second memory figure idle at least.
+const LONG_IDLE_MS = SHORT ? 3000 : 30_000;
 const STEP = 15;
 
 function percentile(values: number[], p: number): number {
@@ -158,6 +164,17 @@ async function nodeReferenceStart(
   return { wallMs, cpuMs: cpu, resident };
 }
 
+/** Starts a Node reference and resolves once it wrote its first line; the caller stops it. */
+async function startNodeReference(
+  which: keyof typeof NODE_REFERENCES,
+  dir: string
+): Promise<{ child: ChildProcessWithoutNullStreams }> {
+  const socket = join(dir, `reference-${process.hrtime.bigint()}.sock`);
+  const child = spawn(process.execPath, ['-e', NODE_REFERENCES[which], socket], { env: START_ENV, stdio: 'pipe' });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  return { child };
+}
+
 async function startPlugin(path = executable): Promise<Plugin> {
   const started = process.hrtime.bigint();
   const child = spawn(path, [], { env: START_ENV, stdio: 'pipe' });
@@ -265,6 +282,8 @@ async function main(): Promise<void> {
   // first query costs it, which other jobs on the machine cannot inflate.
   const firstCpu = new Map<Side, number[]>(sides.map((s) => [s, []]));
   const idle = new Map<Side, Array<{ rss: number; anon: number }>>(sides.map((s) => [s, []]));
+  const firstLate = new Map<Side, number[]>(sides.map((s) => [s, []]));
+  const firstLateCpu = new Map<Side, number[]>(sides.map((s) => [s, []]));
   for (let i = 0; i < FIRST_QUERIES; i++) {
     for (const side of sides) {
       const p = await startPlugin(side.path);
@@ -279,10 +298,29 @@ async function main(): Promise<void> {
         const q = await startPlugin(side.path);
         await new Promise((resolve) => setTimeout(resolve, 2000));
         idle.get(side)!.push(residentMiB(q.child.pid!));
+        // The first query of a plugin started a while ago, as Grafana starts
+        // its plugins long before a dashboard asks: what the warm-up leaves.
+        const cpuBefore = cpuMs(q.child.pid!);
+        const lateClient = new GrafanaClient(q.address);
+        const t = process.hrtime.bigint();
+        await ask(lateClient);
+        firstLate.get(side)!.push(Number(process.hrtime.bigint() - t) / 1e6);
+        firstLateCpu.get(side)!.push(cpuMs(q.child.pid!) - cpuBefore);
+        lateClient.close();
         await stopPlugin(q);
       }
     }
   }
+
+  // Idle memory once V8's memory reducer has run (its first collection comes
+  // about 8 s after start, the next ones later): plugins started now (after the fresh
+  // processes above, whose page-cache drops would not drop what these map), read
+  // after the rest of the benchmark, at least LONG_IDLE_MS after start.
+  dropFromPageCache(zviz.path);
+  dropFromPageCache(go.path);
+  const longIdle = await Promise.all(sides.map((side) => startPlugin(side.path)));
+  const longIdleReference = startNodeReference('builtins', work);
+  const longIdleStarted = Date.now();
 
   const plugins = new Map<Side, { plugin: Plugin; client: GrafanaClient }>();
   for (const side of sides) {
@@ -422,6 +460,14 @@ async function main(): Promise<void> {
       await stopPlugin(p);
     }
 
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, LONG_IDLE_MS - (Date.now() - longIdleStarted))));
+    const longIdleSeconds = (Date.now() - longIdleStarted) / 1000;
+    const longIdleResident = longIdle.map((p) => residentMiB(p.child.pid!));
+    const idleReference = await longIdleReference;
+    const longIdleReferenceResident = residentMiB(idleReference.child.pid!);
+    await Promise.all(longIdle.map(stopPlugin));
+    idleReference.child.kill('SIGTERM');
+
     const dMed = median(times.get('direct')!);
     const zMed = median(times.get(zviz.name)!);
     const gMed = median(times.get(go.name)!);
@@ -458,6 +504,20 @@ async function main(): Promise<void> {
       '',
       '',
     ]);
+    row([
+      `first QueryData 2 s after the handshake, median of ${Math.min(3, FIRST_QUERIES)} (ms)`,
+      f(median(firstLate.get(zviz)!)),
+      f(median(firstLate.get(go)!)),
+      '',
+      '',
+    ]);
+    row([
+      "  the plugin's CPU time for it, median (ms)",
+      f(median(firstLateCpu.get(zviz)!)),
+      f(median(firstLateCpu.get(go)!)),
+      '',
+      '',
+    ]);
     const idleOf = (side: Side, part: 'rss' | 'anon') => median(idle.get(side)!.map((m) => m[part]));
     row([
       'RSS idle, 2 s after start, median of 3 (MiB)',
@@ -471,6 +531,13 @@ async function main(): Promise<void> {
       f(idleOf(zviz, 'anon')),
       f(idleOf(go, 'anon')),
       '',
+      '',
+    ]);
+    row([
+      `  RSS after ${longIdleSeconds.toFixed(0)} s idle, one process each (MiB, anonymous)`,
+      `${f(longIdleResident[0].rss)} (${f(longIdleResident[0].anon)})`,
+      `${f(longIdleResident[1].rss)} (${f(longIdleResident[1].anon)})`,
+      `${(longIdleResident[0].rss / longIdleResident[1].rss).toFixed(2)}x`,
       '',
     ]);
     row([
@@ -495,6 +562,9 @@ async function main(): Promise<void> {
       `            \`node -e\` loading the built-ins a gRPC server and HTTP client load, listening on a Unix socket: ${reference('builtins')}; RSS 2 s later ${f(referenceIdle.resident!.rss)} MiB (${f(referenceIdle.resident!.anon)} anonymous)`
     );
     console.log(
+      `            the same, after ${longIdleSeconds.toFixed(0)} s idle: RSS ${f(longIdleReferenceResident.rss)} MiB (${f(longIdleReferenceResident.anon)} anonymous)`
+    );
+    console.log(
       `            the same range query POSTed straight to Prometheus + JSON.parse: median ${ms(dMed)} (p90 ${ms(percentile(times.get('direct')!, 90))})`
     );
     console.log(`decisions query, ${syscalls} syscalls (1 wide + ${d.D.frames.length - 1} trend frame):`);
@@ -505,6 +575,10 @@ async function main(): Promise<void> {
       `  QueryData through ZViz            median ${ms(median(decisionTimes))}  p90 ${ms(percentile(decisionTimes, 90))}`
     );
   } finally {
+    for (const p of longIdle) {
+      p.child.kill('SIGTERM');
+    }
+    void longIdleReference.then((reference) => reference.child.kill('SIGTERM'));
     for (const { plugin, client } of plugins.values()) {
       client.close();
       await stopPlugin(plugin);
