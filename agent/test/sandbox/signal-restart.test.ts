@@ -4,7 +4,7 @@
 // not counted. Shown without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, which
 // otherwise keeps non-fatal signals from interrupting a received call.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
@@ -42,6 +42,31 @@ async function openWriter(fifo: string): Promise<number> {
   }
 }
 
+/** This process's broker threads (supervisors and FIFO workers take the name zviz-broker) and the syscall each is in. */
+function brokerThreads(): { tid: string; syscall: string }[] {
+  const out: { tid: string; syscall: string }[] = [];
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim() === 'zviz-broker') {
+        out.push({ tid, syscall: readFileSync(`/proc/${process.pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] });
+      }
+    } catch {
+      // the thread ended while we listed
+    }
+  }
+  return out;
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => {
   let box: Sandbox;
   let log: EventLog;
@@ -70,12 +95,8 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
         },
       });
       const before = metrics();
-      // The writer stays open until the run ends. A signal may interrupt the
-      // workload's open just after the broker's open met this writer; that
-      // answer is then dropped and the restarted open opens the FIFO again,
-      // which finds the data only while a writer still holds the pipe (a
-      // closed writer left a reader-less pipe whose bytes were gone, and the
-      // restarted open waited for ever; see docs/security.md, FIFOs).
+      // The writer stays open until the run ends, so that this test counts
+      // answers only (the next test has the writer leave at once).
       let writer: number | undefined;
       const result = await run(box, {
         profile,
@@ -117,4 +138,59 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
       expect(after.errors).toBe(before.errors);
     });
   }
+
+  // docs/security.md, "Emulated opens": FIFOs. The broker's worker met the
+  // writer just after a signal took the workload out of its open; the kernel
+  // would have completed that open, so the restarted open of the same task
+  // and FIFO gets the descriptor that met the writer, bytes and all. Without
+  // it the writer's bytes were gone with the broker's reader, and the
+  // restarted open waited for a writer that had left.
+  it('answers the restarted open with the FIFO its interrupted open met (WAIT_KILLABLE_RECV off)', async () => {
+    const ws = workspace();
+    const fifo = join(ws, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const profile = profileFrom({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
+      zviz: {
+        broker: [
+          { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
+          { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
+        ],
+      },
+    });
+    const before = metrics();
+    const supervisors = brokerThreads().length;
+    const result = await run(box, {
+      profile,
+      cwd: ws,
+      waitKillableRecv: false,
+      command: [join(BIN, 'fifo-met'), fifo],
+      whileRunning: async (container) => {
+        // The worker waiting in its open of the FIFO (openat: 257 on x86_64, 56 on arm64).
+        const openat = process.arch === 'arm64' ? '56' : '257';
+        await until('the FIFO worker to wait in its open', () => {
+          const threads = brokerThreads();
+          return threads.length > supervisors && threads.some((t) => t.syscall === openat);
+        });
+        // The workload: the container's first process, or its init's child in a PID namespace of its own.
+        const children = readFileSync(`/proc/${container.pid}/task/${container.pid}/children`, 'utf8').trim();
+        const workload = children === '' ? container.pid! : Number(children.split(' ')[0]);
+        expect(readFileSync(`/proc/${workload}/comm`, 'utf8').trim()).toBe('fifo-met');
+        // The signal first (the workload leaves its open for a slow handler),
+        // then a writer that meets the broker's reader, writes and leaves.
+        process.kill(workload, 'SIGUSR1');
+        const writer = await openWriter(fifo);
+        writeSync(writer, 'hello');
+        closeSync(writer);
+      },
+    });
+    await log.settle();
+    const after = metrics();
+    expect(result.stdout.trim(), result.stderr).toBe('signals 1 read 5 hello');
+    const fifoEvents = log.for(result.container.id).filter((e) => (e.args as Record<string, string>).path === fifo);
+    expect(fifoEvents).toHaveLength(1);
+    expect(fifoEvents[0]).toMatchObject({ syscall: 'openat', decision: 'log' });
+    expect(after.errors).toBe(before.errors);
+  });
 });

@@ -28,6 +28,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/types.h>
 
 #include <array>
 #include <atomic>
@@ -118,6 +119,7 @@ class Supervisor {
   void CountRefusal(BrokerRefusal refusal);
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
   struct FifoWorker;
+  struct MetFifo;
   void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);
   void RunFifoWork(FifoWorker& worker);
   /** Joins finished FIFO workers, cancels waits whose opener is gone; true while any remain. */
@@ -125,6 +127,12 @@ class Supervisor {
   /** Before each RECV: while FIFO workers exist, waits in poll (and tends them); false: do not RECV now. */
   bool WaitWithFifoWorkers();
   void StopFifoWorkers();
+  /** Installs a FIFO descriptor that met its other end as the open's result; kept for the restart if the opener left. */
+  void AnswerMetFifo(int listener, const struct seccomp_notif& req, uint16_t syscall, Answer& answer, UniqueFd fd,
+                     UniqueFd task, dev_t dev, ino_t ino, uint64_t t0);
+  /** The kept FIFO for this restarted open, or an invalid descriptor. */
+  UniqueFd TakeMetFifo(const struct seccomp_notif& req, dev_t dev, ino_t ino);
+  void DropEndedMetFifos(uint64_t now_ns);
   void Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer, uint64_t latency_ns);
 
   UniqueFd listener_;
@@ -147,6 +155,7 @@ class Supervisor {
 
   std::mutex workers_mu_;  // guards workers_ (each worker's flags are atomics of its own)
   std::map<uint64_t, std::unique_ptr<FifoWorker>> workers_;  // by notification id
+  std::vector<std::unique_ptr<MetFifo>> met_;  // guarded by workers_mu_; oldest first
   UniqueFd workers_done_{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // a worker finished: wakes the supervisor's poll
 };
 
