@@ -52,6 +52,7 @@ void Add(Destinations* out, const Target& target, uint64_t address, uint64_t len
   Destination d;
   d.length = static_cast<socklen_t>(std::min<uint64_t>(static_cast<uint32_t>(length), sizeof(d.address)));
   d.readable = d.length >= sizeof(sa_family_t) && target.Read(address, &d.address, d.length) == 0;
+  d.unread = !d.readable && d.length >= sizeof(sa_family_t);
   if (Kernel(d)) {
     return;  // routing and interface queries (getifaddrs) talk to the kernel, in the container's namespace
   }
@@ -70,9 +71,11 @@ void AddMessages(Destinations* out, const Target& target, uint64_t messages, uin
                                : (multiple ? sizeof(struct mmsghdr) : sizeof(struct msghdr));
   std::vector<char> buffer(stride * count);
   if (target.Read(messages, buffer.data(), buffer.size()) != 0) {
-    // Unreadable: the kernel fails the call too; judged as an unreadable address.
+    // Unreadable: unmapped (the kernel fails the call too) or closed to the broker.
+    Destination d;
+    d.unread = true;
     out->none = false;
-    out->items.push_back(Destination{});
+    out->items.push_back(d);
     return;
   }
   for (uint64_t i = 0; i < count; ++i) {
@@ -134,8 +137,10 @@ Destinations ReadDestinations(const struct seccomp_notif& req, Kind kind, const 
                  : call == SYS_SENDMSG ? "socketcall(SYS_SENDMSG)"
                                        : "socketcall(SYS_SENDMMSG)";
       if (target.Read(a[1], args, wanted * sizeof(uint32_t)) != 0) {
+        Destination d;
+        d.unread = true;
         out.none = false;
-        out.items.push_back(Destination{});
+        out.items.push_back(d);
         break;
       }
       if (call == SYS_CONNECT) {

@@ -26,7 +26,13 @@ namespace zviz::broker {
 struct Destination {
   struct sockaddr_storage address = {};
   socklen_t length = 0;
-  bool readable = false;  // false: the kernel will fail the call (EFAULT)
+  bool readable = false;  // false: the kernel will fail the call (EFAULT), or the memory is closed to the broker
+  /**
+   * The call names memory the broker could not read. The kernel fails an
+   * unmapped address; memory closed to other processes (memfd_secret's) it
+   * reads, so rules that judge addresses refuse the call (supervisor_connect.cc).
+   */
+  bool unread = false;
 };
 
 struct Destinations {

@@ -18,6 +18,19 @@
 
 namespace zviz::broker {
 
+/**
+ * Why a record names no path or address: the broker could not read it from
+ * the workload's memory. Unmapped memory fails the call in the kernel too;
+ * memory closed to other processes (memfd_secret's) the kernel reads as any
+ * other, so a rule that judges the string refuses the call instead
+ * (docs/security.md, "Emulated opens").
+ */
+inline constexpr char kUnreadablePathNote[] =
+    "the broker cannot read the path from the workload's memory (unmapped, or closed to other processes: memfd_secret)";
+inline constexpr char kUnreadableAddressNote[] =
+    "the broker cannot read the address from the workload's memory (unmapped, or closed to other processes: "
+    "memfd_secret)";
+
 /** Room for a response struct larger than ours (SECCOMP_GET_NOTIF_SIZES); a larger one is refused at Start. */
 constexpr size_t kMaxResponseSize = 256;
 

@@ -68,23 +68,34 @@ void Supervisor::HandleConnect(const struct seccomp_notif& req, uint16_t syscall
   const Outcome* fixed = options_.policy->Fixed(connect, Access::kAny);
   Outcome outcome = fixed != nullptr ? *fixed : Outcome{};
   bool first = true;
+  bool unread = false;
   for (const Destination& d : destinations.items) {
     const auto* address = reinterpret_cast<const struct sockaddr*>(&d.address);
-    // The kernel fails an unreadable address (EFAULT/EINVAL) when CONTINUEd;
-    // refusals still apply first.
-    const Outcome here = fixed != nullptr ? *fixed
-                         : d.readable      ? options_.policy->Decide(connect, Access::kAny, "", address, d.length)
-                                           : options_.policy->Decide(connect, Access::kAny, "", nullptr, 0);
+    // The kernel fails an unmapped address (EFAULT/EINVAL) when CONTINUEd,
+    // but reads memory closed to the broker (memfd_secret's) as any other:
+    // rules that judge addresses cannot judge it, so the call is refused
+    // with the kernel's errno for an address it cannot read.
+    Outcome here = fixed != nullptr ? *fixed
+                   : d.readable     ? options_.policy->Decide(connect, Access::kAny, "", address, d.length)
+                                    : options_.policy->Decide(connect, Access::kAny, "", nullptr, 0);
+    if (d.unread && fixed == nullptr && !IsRefusal(here.decision)) {
+      here = Outcome{Decision::kDeny, EFAULT, -1};
+    }
     if (first || (IsRefusal(here.decision) && !IsRefusal(outcome.decision)) ||
         (here.decision == Decision::kLog && outcome.decision == Decision::kAllow)) {
       // The record names the address that decided: the first, or the first refused.
       outcome = here;
       answer.address = d.readable ? FormatAddress(d.address, d.length) : std::string();
+      unread = d.unread;
     }
     first = false;
     if (IsRefusal(outcome.decision)) {
       break;
     }
+  }
+  if (unread) {
+    // The record says why it names no address (docs/security.md, "Emulated opens").
+    answer.note = (answer.note.empty() ? "" : answer.note + ": ") + kUnreadableAddressNote;
   }
   answer.FromOutcome(outcome);
   Deliver(req, syscall, answer, t0);

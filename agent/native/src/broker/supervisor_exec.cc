@@ -48,30 +48,38 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
   Answer answer;
   const Outcome* fixed = options_.policy->Fixed(syscall, Access::kAny);
   const int read = target.ReadString(args.path_address, PATH_MAX - 1, &answer.path);
+  if (read != 0) {
+    answer.path.clear();
+    answer.note = kUnreadablePathNote;
+  }
   if (fixed != nullptr) {
     answer.FromOutcome(*fixed);
     Deliver(req, syscall, answer, t0);
     return;
   }
-  Outcome outcome;
   if (read != 0) {
-    // Unreadable path: the kernel will fail the call too; judge the empty path.
-    outcome = options_.policy->Decide(syscall, Access::kAny, "", nullptr, 0);
-  } else {
-    OpenResult resolved = emulator_->Judge(target, syscall, ExecutableAsOpen(args, answer.path));
-    if (resolved.verdict == OpenVerdict::kAbandon) {
-      BrokerMetrics::Get().InflightAdd(-1);
-      return;
-    }
-    answer.resolved = resolved.resolved;
-    outcome = resolved.outcome;
-    CountRefusal(resolved.refusal);
-    if (resolved.refusal != BrokerRefusal::kNone) {
-      answer.note = std::move(resolved.note);
-      if (resolved.refusal == BrokerRefusal::kUnreachable) {
-        // The kernel will resolve the path itself, as the workload: only an observation was lost.
-        outcome = options_.policy->Decide(syscall, Access::kAny, answer.path, nullptr, 0);
-      }
+    // The kernel fails an unmapped or overlong path too, but reads memory
+    // closed to the broker (memfd_secret's): a path the rules cannot judge
+    // is refused with the kernel's own errno for it, never judged as "".
+    answer.how = Answer::How::kErrno;
+    answer.error = -read;
+    answer.decision = Decision::kDeny;
+    Deliver(req, syscall, answer, t0);
+    return;
+  }
+  OpenResult resolved = emulator_->Judge(target, syscall, ExecutableAsOpen(args, answer.path));
+  if (resolved.verdict == OpenVerdict::kAbandon) {
+    BrokerMetrics::Get().InflightAdd(-1);
+    return;
+  }
+  answer.resolved = resolved.resolved;
+  Outcome outcome = resolved.outcome;
+  CountRefusal(resolved.refusal);
+  if (resolved.refusal != BrokerRefusal::kNone) {
+    answer.note = std::move(resolved.note);
+    if (resolved.refusal == BrokerRefusal::kUnreachable) {
+      // The kernel will resolve the path itself, as the workload: only an observation was lost.
+      outcome = options_.policy->Decide(syscall, Access::kAny, answer.path, nullptr, 0);
     }
   }
   answer.FromOutcome(outcome);

@@ -167,6 +167,7 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
       // For the record only: this decision does not depend on the path.
       if (target.ReadString(args.path_address, PATH_MAX, &answer.path) != 0) {
         answer.path.clear();
+        answer.note = kUnreadablePathNote;
       }
     }
     Deliver(req, syscall, answer, t0);
