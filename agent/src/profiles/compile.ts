@@ -19,10 +19,11 @@ import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
 import { isAllowing } from './check';
-import { ADDRESSED_SYSCALLS, CLONE3 } from './syscall-families';
+import { ADDRESSED_SYSCALLS, CLONE3, LANDLOCK_SYSCALLS, OPEN_SYSCALLS } from './syscall-families';
 
 const EPERM = 1;
 const ENOSYS = 38;
+const EOPNOTSUPP = 95;
 
 // Open flags (the same on x86_64, x86 and the generic ABI).
 const O_ACCMODE = 0o3;
@@ -125,6 +126,28 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
   if (refuseClone3) {
     nativeRules.push({ syscall: CLONE3, action: { type: 'errno', errno: ENOSYS }, args: [], pointer: clone3.pointer });
   }
+  // Landlock is refused where the broker emulates opens (syscall-families.ts):
+  // rules on opens that depend on the path or on the access.
+  const emulatesOpens = (zviz.broker ?? []).some(
+    (r) =>
+      r.syscalls.some((s) => (OPEN_SYSCALLS as readonly string[]).includes(s)) &&
+      (r.paths !== undefined || r.access !== undefined)
+  );
+  const refusedLandlock = new Set<string>();
+  if (emulatesOpens) {
+    for (const name of LANDLOCK_SYSCALLS) {
+      const effective = expanded.effective(name);
+      if (isAllowing(effective.action) && !brokeredByRule.has(name)) {
+        refusedLandlock.add(name);
+        nativeRules.push({
+          syscall: name,
+          action: { type: 'errno', errno: EOPNOTSUPP },
+          args: [],
+          pointer: effective.pointer,
+        });
+      }
+    }
+  }
   // Identical rules add nothing to the filter, and libseccomp takes time
   // quadratic in their number: each is passed once.
   const added = new Set<string>();
@@ -132,7 +155,7 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     if (brokeredByRule.has(rule.name) || (addressed as readonly string[]).includes(rule.name)) {
       continue; // replaced by one unconditional notification below
     }
-    if (refuseClone3 && rule.name === CLONE3) {
+    if ((refuseClone3 && rule.name === CLONE3) || refusedLandlock.has(rule.name)) {
       continue; // refused above
     }
     const native: NativeSeccompRule = {

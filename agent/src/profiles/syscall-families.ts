@@ -14,3 +14,13 @@ export const EXEC_SYSCALLS = ['execve', 'execveat'] as const;
  * Docker's default profile.
  */
 export const CLONE3 = 'clone3';
+/**
+ * Landlock's calls. Refused with EOPNOTSUPP (what a kernel booted without
+ * Landlock answers) by the filter of a profile whose opens the broker
+ * emulates, where the rules would allow them (compile.ts): the kernel checks
+ * Landlock in the task that opens, and an emulated open is made by the
+ * broker, outside the workload's own domain, so a workload's Landlock
+ * sandbox would not hold for those opens (docs/security.md). The program is
+ * told Landlock is not there instead, and runs knowing it.
+ */
+export const LANDLOCK_SYSCALLS = ['landlock_create_ruleset', 'landlock_add_rule', 'landlock_restrict_self'] as const;
