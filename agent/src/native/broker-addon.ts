@@ -88,8 +88,8 @@ export interface SpawnOptions {
   cgroupV2?: string;
   /**
    * The v2 cgroup never had cgroup.kill written: the first process is cloned
-   * into it (no wait for the kernel's cgroup lock; spawn.cc says why not
-   * otherwise).
+   * into it (no wait for the kernel's cgroup lock; OpenCgroups in spawn.cc
+   * says why not otherwise).
    */
   cgroupV2Fresh?: boolean;
   /** v1 cgroup.procs files; the first process joins their cgroups by writing itself into their tasks files. */

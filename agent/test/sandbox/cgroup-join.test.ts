@@ -1,8 +1,9 @@
-// How a workload joins its container's cgroups (native/src/broker/spawn.cc):
-// cloned into the v2 cgroup and writing itself into the v1 ones' tasks
-// files, which takes none of the kernel's global cgroup lock; by cgroup.procs
-// where a clone into the cgroup would be killed at birth. Either way, every
-// process of the workload is in every cgroup of its container.
+// How a workload joins its container's cgroups (native/src/broker/spawn.cc,
+// OpenCgroups, and spawn_first_process.cc): cloned into the v2 cgroup and
+// writing itself into the v1 ones' tasks files, which takes none of the
+// kernel's global cgroup lock; by cgroup.procs where a clone into the cgroup
+// would be killed at birth. Either way, every process of the workload is in
+// every cgroup of its container.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
 // agent's control socket `zviz run` hands the terminal's stdin, stdout and
 // stderr to the agent (which Node's net module cannot do), and on the
 // bootstrap socket a starting workload hands the agent its pidfd and mount
-// namespace (spawn.cc). Who is asking is peer.h's concern.
+// namespace (spawn_seccomp.cc). Who is asking is peer.h's concern.
 #pragma once
 
 #include <napi.h>

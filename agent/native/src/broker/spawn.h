@@ -19,7 +19,8 @@
 // workload's status; without one it is the workload itself.
 //
 // The workload process puts stdio in place and closes every other descriptor;
-// chdir; drops capabilities to the container's set; PR_SET_NO_NEW_PRIVS;
+// chdir; enters a user namespace of its own (the agent writes its identity
+// maps); drops capabilities to the container's set; PR_SET_NO_NEW_PRIVS;
 // PR_SET_PDEATHSIG(SIGKILL) on its parent; sends the agent a pidfd of itself
 // (and its mount namespace) over the SEQPACKET bootstrap socket; installs its
 // filter (seccomp NEW_LISTENER | WAIT_KILLABLE_RECV); writes the listener's
@@ -27,6 +28,9 @@
 // execve. After the filter it makes only write, read, execve and exit_group,
 // so a profile may broker sendmsg (the profile checker insists on those four).
 // The listener is close-on-exec, so the workload never holds it.
+//
+// The agent's side is spawn.cc (preparing, clone3) and spawn_bootstrap.cc
+// (the hand-over); the children's side is the files spawn_child.h lists.
 #pragma once
 
 #include <sys/types.h>

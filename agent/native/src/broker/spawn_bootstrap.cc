@@ -1,0 +1,183 @@
+// The agent's side of the bootstrap socket (spawn_bootstrap.h): reading the
+// children's reports into errors a user can act on, writing the identity maps
+// of the workload's user namespace when it asks, taking its seccomp listener,
+// and, after the spawn, learning whether its execve succeeded. Runs on the
+// spawn thread (spawn_thread.h), never in a child, so it may allocate.
+#include "broker/spawn_bootstrap.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "broker/fdpass.h"
+#include "broker/kernel.h"
+
+namespace zviz::broker {
+namespace {
+
+using child::Message;
+
+const char* StepName(int32_t step) {
+  switch (step) {
+    case child::kStepSignals: return "resetting signals";
+    case child::kStepSetsid: return "setsid";
+    case child::kStepCgroup: return "joining the container cgroup";
+    case child::kStepMounts: return "setting up the mount namespace (read-only, writable and tmpfs paths)";
+    case child::kStepStdio: return "setting up stdin/stdout/stderr";
+    case child::kStepCloseFds: return "closing inherited descriptors";
+    case child::kStepChdir: return "changing to the working directory";
+    case child::kStepCapabilities: return "dropping capabilities";
+    case child::kStepNoNewPrivs: return "PR_SET_NO_NEW_PRIVS";
+    case child::kStepParentDeath: return "PR_SET_PDEATHSIG";
+    case child::kStepSeccomp: return "installing the seccomp filter";
+    case child::kStepExec: return "execve";
+    case child::kStepNetwork: return "setting up the network namespace (loopback)";
+    case child::kStepProc: return "mounting /proc for the PID namespace";
+    case child::kStepView: return "building the allow-list file system view";
+    case child::kStepFork: return "starting the workload under the container's init";
+    case child::kStepInit: return "executing zviz-init";
+    case child::kStepHandOver: return "handing the seccomp listener to the agent";
+    case child::kStepKernelFiles: return "making /proc/sys, /sys and the cgroup file systems read-only";
+    case child::kStepIpc: return "mounting the IPC namespace's /dev/shm and /dev/mqueue";
+    case child::kStepUserNamespace: return "entering the container's user namespace";
+    default: return "starting";
+  }
+}
+
+/**
+ * Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS,
+ * `sender` the SCM_CREDENTIALS pid, `closed` whether the other end closed
+ * without a word (every process holding it died).
+ */
+std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender, bool* closed = nullptr) {
+  struct pollfd pfd = {sock, POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&pfd, 1, 10'000);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) {
+    return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
+  }
+  Received received = ReceiveWithFds(sock, m, sizeof(*m), 0);
+  if (received.bytes < 0) {
+    return std::string("recvmsg: ") + strerror(received.error);
+  }
+  for (size_t i = 0; i < received.fds.size() && i < max_fds; ++i) {
+    fds[i] = std::move(received.fds[i]);  // any beyond `max_fds` are closed with `received`
+  }
+  if (sender != nullptr) {
+    *sender = received.sender;  // -1 without SCM_CREDENTIALS
+  }
+  const ssize_t n = received.bytes;
+  if (n == 0) {
+    if (closed != nullptr) {
+      *closed = true;
+    }
+    return "the workload exited before installing its filter";
+  }
+  if (n != sizeof(*m)) {
+    return "unexpected message from the starting workload";
+  }
+  if (m->type == child::kFailure) {
+    errno = m->b;
+    return std::string(StepName(m->a)) + ": " + strerror(m->b);
+  }
+  return {};
+}
+
+/**
+ * Writes the identity uid and gid maps of the user namespace the starting
+ * workload `pid` (as the agent numbers it, from SCM_CREDENTIALS) just made:
+ * only a writer with CAP_SETUID and CAP_SETGID over the parent namespace may
+ * map more than its own uid. The workload waits for the answer, so the pid
+ * cannot be reused meanwhile.
+ */
+std::string MapUserNamespace(pid_t pid) {
+  if (pid <= 0) {
+    return "the workload's user namespace request carried no pid";
+  }
+  static const char kIdentity[] = "0 0 4294967295\n";
+  for (const char* file : {"uid_map", "gid_map"}) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || write(fd.get(), kIdentity, sizeof(kIdentity) - 1) != static_cast<ssize_t>(sizeof(kIdentity) - 1)) {
+      return "writing " + path + " for the workload's user namespace: " + strerror(errno);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
+  Message hello = {};
+  UniqueFd fds[2];
+  pid_t sender = -1;
+  if (auto e = Receive(sock, &hello, fds, 2, &sender, closed_before_hello); !e.empty()) {
+    return e;
+  }
+  if (hello.type == child::kUserNamespace) {
+    if (auto e = MapUserNamespace(sender); !e.empty()) {
+      return e;
+    }
+    const char mapped = child::kMapped;
+    if (send(sock, &mapped, 1, MSG_NOSIGNAL) != 1) {
+      return std::string("telling the workload its user namespace is ready: ") + strerror(errno);
+    }
+    sender = -1;
+    if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
+      return e;
+    }
+  }
+  if (hello.type != child::kHello || !fds[0]) {
+    return "unexpected message from the starting workload";
+  }
+  out->workload_pid = sender;
+  out->mount_ns = std::move(fds[1]);
+  Message number = {};
+  if (auto e = Receive(sock, &number, nullptr, 0, nullptr); !e.empty()) {
+    return e;
+  }
+  if (number.type != child::kListener) {
+    return "unexpected message from the starting workload";
+  }
+  out->listener.reset(static_cast<int>(::syscall(SYS_pidfd_getfd, fds[0].get(), number.a, 0)));
+  if (!out->listener) {
+    return std::string("taking the seccomp listener from the workload (pidfd_getfd): ") + strerror(errno) +
+           (errno == EPERM ? " (a Yama ptrace_scope of 3 forbids it)" : "");
+  }
+  const char go = child::kGo;
+  if (send(sock, &go, 1, MSG_NOSIGNAL) != 1) {
+    out->listener.reset();
+    return std::string("telling the workload to start: ") + strerror(errno);
+  }
+  return {};
+}
+
+int AwaitExec(int status_fd, int timeout_ms) {
+  struct pollfd pfd = {status_fd, POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&pfd, 1, timeout_ms);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) {
+    return -1;
+  }
+  Message m = {};
+  ssize_t n;
+  do {
+    n = recv(status_fd, &m, sizeof(m), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) {
+    return 0;  // every end in the children closed on exec
+  }
+  if (n == sizeof(m) && m.type == child::kFailure && m.a == child::kStepExec) {
+    return m.b;
+  }
+  return -1;
+}
+
+}  // namespace zviz::broker

@@ -1,0 +1,75 @@
+// The bootstrap socket between a starting container's processes and the agent
+// (SOCK_SEQPACKET, one message per read): the children report the step that
+// failed or hand over what the agent needs (the workload's pidfd, mount
+// namespace and seccomp listener), and the agent answers when it has written
+// the user namespace's maps and when it holds the listener. Both sides speak
+// it, so it is defined once here; the children's side of it must stay
+// async-signal-safe (spawn_child.h), which is why ChildFail only writes.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+#include "broker/spawn.h"
+#include "common/unique_fd.h"
+
+namespace zviz::broker::child {
+
+/** Where a child failed, for the agent's error message. */
+enum Step : int32_t {
+  kStepSignals = 1,
+  kStepSetsid,
+  kStepCgroup,
+  kStepMounts,
+  kStepStdio,
+  kStepCloseFds,
+  kStepChdir,
+  kStepCapabilities,
+  kStepNoNewPrivs,
+  kStepParentDeath,
+  kStepSeccomp,
+  kStepExec,
+  kStepNetwork,
+  kStepProc,
+  kStepView,
+  kStepFork,
+  kStepInit,
+  kStepHandOver,
+  kStepKernelFiles,
+  kStepIpc,
+  kStepUserNamespace,
+};
+
+/** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */
+enum MessageType : int32_t { kHello = 1, kListener, kFailure, kUserNamespace };
+struct Message {
+  int32_t type;
+  int32_t a;  // kListener: the listener's descriptor; kFailure: the step
+  int32_t b;  // kFailure: errno
+};
+constexpr char kGo = 'G';  // agent to workload: the listener is taken, go on
+constexpr char kMapped = 'M';  // agent to workload: its user namespace's uid and gid maps are written
+
+/** Reports a failure with write(2): the one call every profile allows after the filter too. */
+[[noreturn]] inline void ChildFail(int sock, int32_t step) {
+  Message m = {kFailure, step, errno};
+  (void)write(sock, &m, sizeof(m));
+  _exit(127);
+}
+
+}  // namespace zviz::broker::child
+
+namespace zviz::broker {
+
+/**
+ * The agent's side of the bootstrap (spawn_bootstrap.cc): the workload's
+ * user namespace mapped, its pidfd and mount namespace, then the listener's
+ * number; the listener taken with pidfd_getfd; then "go".
+ */
+std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello);
+
+}  // namespace zviz::broker

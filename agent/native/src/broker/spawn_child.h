@@ -1,0 +1,128 @@
+// The children of SpawnWorkload (spawn.h) from clone3 to execve, and what the
+// agent prepares for them. They are copies of a threaded process made with a
+// raw clone3, behind glibc's back: another thread may have held malloc's or
+// stdio's lock at the clone, and glibc believes this process still has the
+// agent's threads. So everything that allocates or can fail in complicated
+// ways happens in the agent before clone3 (the plan below holds only pointers
+// into memory the agent keeps until clone3 returns), and the children make
+// only raw or async-signal-safe calls: no allocation, no locks, no libc state
+// beyond errno. Every function declared here runs under those rules; a child
+// reports a failed step with ChildFail (spawn_bootstrap.h) and exits.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "broker/spawn.h"
+#include "broker/spawn_bootstrap.h"
+
+namespace zviz::broker::child {
+
+/** One step of the view (spawn.h, MountStep), as plain pointers the children may read. */
+struct ChildMount {
+  const char* path;
+  const char* link_target;  // allow-list: the host path is a symlink to this; copied as a symlink
+  MountStep::Kind kind;
+  bool under_tmpfs;  // host view: inside an earlier tmpfs step, so cloned before that tmpfs hides it
+};
+
+/** Everything the children read, prepared by SpawnOnce (spawn.cc) and valid until clone3 returns. */
+struct ChildPlan {
+  const char* file;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int stdio[3];
+  int sock;
+  const int* cgroup_fds;
+  size_t cgroup_count;
+  const ChildMount* mounts;
+  size_t mount_count;
+  int* trees;  // one detached mount per entry (allow-list; host view: inside a tmpfs), filled by the child
+  bool allow_list;
+  bool pid_ns;
+  bool net_none;
+  int init_fd;      // zviz-init, opened O_PATH by the agent
+  int report_sock;  // the init's end of the exit-report socket
+  int agent_pidfd;  // to see whether the agent died before PR_SET_PDEATHSIG was armed
+  int init_ready[2];  // the workload waits for EOF: the init has become zviz-init
+  uint64_t caps;
+  unsigned seccomp_flags;
+  struct sock_fprog* prog;
+  pid_t parent;
+};
+
+// The first process and what it becomes.
+
+/** The first process: the container's setup, then the workload itself or, with a PID namespace, its init (spawn_first_process.cc). */
+[[noreturn]] void FirstMain(const ChildPlan& p);
+
+/** With a PID namespace: forks the workload, then becomes zviz-init, the namespace's PID 1 (spawn_init.cc). */
+[[noreturn]] void BecomeInit(const ChildPlan& p);
+
+/** The workload: from the container's setup to its filter (spawn_workload.cc). */
+[[noreturn]] void WorkloadMain(const ChildPlan& p);
+
+/** The workload's last steps: the hand-over to the agent, the filter, execve (spawn_seccomp.cc). */
+[[noreturn]] void InstallFilterAndExec(const ChildPlan& p, int sock);
+
+// Namespaces made by unshare (spawn_namespaces.cc); the IPC and PID ones come with clone3 (spawn.cc).
+
+/** A network namespace of its own: only the loopback interface, brought up. */
+void SetUpNetwork(int sock);
+
+/** A private view of the mounts (nothing propagates back to the agent's namespace), then the profile's file-system view. */
+void SetUpMounts(const ChildPlan& p, int sock);
+
+/** The workload's own user namespace, owned by a uid no account uses; the agent writes its maps. */
+void EnterUserNamespace(int sock);
+
+// The two file-system views (spawn_host_view.cc, spawn_allow_list_view.cc).
+
+void SetUpHostView(const ChildPlan& p, int sock);
+void SetUpAllowListView(const ChildPlan& p, int sock);
+
+// What every view holds whatever the profile (spawn_kernel_files.cc).
+
+/** The namespace's own /proc. */
+void MountProc(int sock);
+
+/** The kernel's tunables read-only and the host-only kernel files masked. */
+void ProtectKernelFiles(int sock);
+
+// The mount calls the views are made of (spawn_mount_calls.cc); each returns
+// 0, or -1 with errno set, for the caller to report the step that failed.
+
+/** mount_setattr(2): attributes set or cleared on one mount, or with AT_RECURSIVE on a whole tree. */
+int SetAttr(int dirfd, const char* path, unsigned flags, uint64_t set, uint64_t clear);
+
+/** mkdir -p of `path` (or only of its parent directory). */
+int MakeDirs(const char* path, bool include_last);
+
+/** An empty regular file (a mount point for a file), and its parents. */
+int MakeFile(const char* path);
+
+/** Attaches a detached mount (open_tree) at `path`, creating the mount point. */
+int Attach(int tree, const char* path);
+
+/** A tmpfs at `path`, creating the mount point. */
+int MountTmpfs(const char* path, const char* options, unsigned long flags);
+
+/** A path bound on itself (so that it is a mount of its own), then made read-only; missing paths are skipped. */
+int ReadOnlyInPlace(const char* path);
+
+/** Hides `path`: /dev/null bound over a file, an empty read-only tmpfs over a directory; missing paths are skipped. */
+int Mask(const char* path);
+
+// Descriptors (spawn_descriptors.cc).
+
+/** Moves `fd` to the lowest free descriptor at or above 10 (close-on-exec); a failure ends the child. */
+int Lift(int fd, int sock);
+
+/** Closes every descriptor from `first` up, except those in `keep` (at most 5, in any order). */
+int CloseAllFrom(unsigned first, const int* keep, size_t count);
+
+}  // namespace zviz::broker::child

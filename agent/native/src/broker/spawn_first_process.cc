@@ -1,0 +1,68 @@
+// The container's first process, the child clone3 makes in SpawnWorkload
+// (spawn_child.h): it undoes what it inherited from the agent (signal
+// handlers, session), joins the container's cgroups while it is still
+// single-threaded, makes the namespaces the profile asks for and the
+// file-system view, and then is the workload itself or, with a PID
+// namespace, forks it and becomes the init. Everything the container's
+// processes share is set up here, once, before either exists. Runs between
+// clone3 and execve: raw calls only.
+#include <poll.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "broker/kernel.h"
+#include "broker/spawn_child.h"
+
+namespace zviz::broker::child {
+
+[[noreturn]] void FirstMain(const ChildPlan& p) {
+  const int sock = p.sock;
+  // Handlers of the agent make no sense here (and libuv's would write into
+  // the agent's own pipes); ignored signals would stay ignored across exec.
+  // All signals stay blocked: the workload unblocks them just before its
+  // filter goes on, the init never does.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) {
+      continue;  // glibc keeps 32 and 33 for itself
+    }
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_DFL;
+    if (sigaction(sig, &sa, nullptr) != 0 && errno != EINVAL) {
+      ChildFail(sock, kStepSignals);
+    }
+  }
+  if (setsid() < 0) {
+    ChildFail(sock, kStepSetsid);
+  }
+  for (size_t i = 0; i < p.cgroup_count; ++i) {
+    // "0" moves the writing thread (v1 tasks: this process, single-threaded;
+    // v2 cgroup.procs: the process).
+    if (write(p.cgroup_fds[i], "0", 1) != 1) {
+      ChildFail(sock, kStepCgroup);
+    }
+  }
+  if (p.pid_ns) {
+    // The init dies with the agent, and the kernel then kills every process
+    // of the namespace. Its parent is outside the namespace (getppid() is 0),
+    // so a pidfd of the agent tells whether it is already gone.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+      ChildFail(sock, kStepParentDeath);
+    }
+    struct pollfd agent = {p.agent_pidfd, POLLIN, 0};
+    if (poll(&agent, 1, 0) != 0) {
+      _exit(127);
+    }
+  }
+  if (p.net_none) {
+    SetUpNetwork(sock);
+  }
+  SetUpMounts(p, sock);
+  if (!p.pid_ns) {
+    WorkloadMain(p);
+  }
+  BecomeInit(p);
+}
+
+}  // namespace zviz::broker::child

@@ -1,0 +1,102 @@
+// The host view (spawn.h, SpawnRequest::mounts): the agent's own tree, seen
+// through a private mount namespace in which the profile's paths are made
+// read-only, writable, a private tmpfs or masked, in the profile's order. It
+// is what a workload that needs the node's tools gets; the allow-list view
+// (spawn_allow_list_view.cc) is the one that shows nothing unlisted. Runs in
+// the container's first process between clone3 and execve: raw calls only.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "broker/kernel.h"
+#include "broker/spawn_child.h"
+
+namespace zviz::broker::child {
+namespace {
+
+/**
+ * The host view's IPC file systems belong to the container's IPC namespace:
+ * POSIX shared memory (/dev/shm) is a tmpfs of its own, and a message queue
+ * file system (/dev/mqueue), where the host has one, is this namespace's.
+ */
+void PrivateIpcFiles(int sock) {
+  struct stat st;
+  if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+      mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+    ChildFail(sock, kStepIpc);
+  }
+  if (stat("/dev/mqueue", &st) == 0 && S_ISDIR(st.st_mode) &&
+      mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    ChildFail(sock, kStepIpc);
+  }
+}
+
+}  // namespace
+
+void SetUpHostView(const ChildPlan& p, int sock) {
+  if (p.pid_ns) {
+    MountProc(sock);
+  }
+  PrivateIpcFiles(sock);
+  // Paths inside a tmpfs of the view (a workspace under a private /tmp) are
+  // held before the tmpfs hides them, then attached inside it.
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const ChildMount& m = p.mounts[i];
+    p.trees[i] = -1;
+    if (!m.under_tmpfs) {
+      continue;
+    }
+    p.trees[i] = static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, m.path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (p.trees[i] < 0 && errno != ENOENT) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    const char* path = p.mounts[i].path;
+    int rc = 0;
+    if (p.mounts[i].under_tmpfs) {
+      if (p.trees[i] >= 0) {
+        const bool ro = p.mounts[i].kind == MountStep::Kind::kReadOnly;
+        rc = SetAttr(p.trees[i], "", AT_EMPTY_PATH | AT_RECURSIVE, ro ? MOUNT_ATTR_RDONLY : 0, ro ? 0 : MOUNT_ATTR_RDONLY);
+        if (rc == 0) {
+          rc = Attach(p.trees[i], path);
+        }
+        close(p.trees[i]);
+      }
+      if (rc != 0) {
+        ChildFail(sock, kStepMounts);
+      }
+      continue;
+    }
+    switch (p.mounts[i].kind) {
+      case MountStep::Kind::kReadOnly:
+        rc = ReadOnlyInPlace(path);
+        break;
+      case MountStep::Kind::kWritable:
+        if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+          rc = errno == ENOENT ? 0 : -1;  // nothing there to open up
+        } else {
+          rc = SetAttr(AT_FDCWD, path, AT_RECURSIVE, 0, MOUNT_ATTR_RDONLY);
+        }
+        break;
+      case MountStep::Kind::kTmpfs:
+        rc = mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        if (rc != 0 && errno == ENOENT) {
+          rc = 0;
+        }
+        break;
+      case MountStep::Kind::kMask:
+        rc = Mask(path);
+        break;
+    }
+    if (rc != 0) {
+      ChildFail(sock, kStepMounts);
+    }
+  }
+  ProtectKernelFiles(sock);
+}
+
+}  // namespace zviz::broker::child

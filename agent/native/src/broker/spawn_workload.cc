@@ -1,0 +1,114 @@
+// The workload's process from the container's setup to its filter
+// (spawn_child.h): only its own stdio and the bootstrap socket left open, its
+// user namespace, its capabilities cut to the profile's, no new privileges,
+// death with its parent, and, under an init, the wait for PID 1 to be
+// zviz-init. Each step is one the workload could not be trusted to take
+// after execve. Runs between clone3 and execve: raw calls only.
+#include <linux/capability.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "broker/kernel.h"
+#include "broker/spawn_child.h"
+
+namespace zviz::broker::child {
+namespace {
+
+/**
+ * The container's capabilities and no more, wherever one could come back
+ * from: the bounding set (so that no file capability raises one at execve),
+ * the ambient set, then what the process holds now.
+ */
+void DropCapabilities(uint64_t caps, int sock) {
+  for (int cap = 0; cap <= 63; ++cap) {
+    if ((caps & (1ULL << cap)) != 0) {
+      continue;
+    }
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      ChildFail(sock, kStepCapabilities);
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    ChildFail(sock, kStepCapabilities);
+  }
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = data[0].permitted = static_cast<uint32_t>(caps);
+  data[1].effective = data[1].permitted = static_cast<uint32_t>(caps >> 32);
+  if (::syscall(SYS_capset, &header, data) != 0) {
+    ChildFail(sock, kStepCapabilities);
+  }
+}
+
+}  // namespace
+
+[[noreturn]] void WorkloadMain(const ChildPlan& p) {
+  int sock = p.sock;
+  // Under an init, a session (and process group) of its own, as without one.
+  if (p.pid_ns && setsid() < 0) {
+    ChildFail(sock, kStepSetsid);
+  }
+  // Lift the descriptors we keep above 2 first, so placing stdio cannot
+  // overwrite one of them.
+  if (p.pid_ns) {
+    close(p.init_ready[1]);  // only the init holds the write end
+  }
+  int moved[3];
+  for (int i = 0; i < 3; ++i) {
+    moved[i] = Lift(p.stdio[i], sock);
+  }
+  sock = Lift(sock, sock);
+  for (int i = 0; i < 3; ++i) {
+    if (dup3(moved[i], i, 0) < 0) {  // not close-on-exec: these are the workload's
+      ChildFail(sock, kStepStdio);
+    }
+  }
+  // Nothing of the agent's survives but stdio and the bootstrap socket
+  // (close-on-exec itself).
+  int ready = p.pid_ns ? Lift(p.init_ready[0], sock) : -1;
+  int keep[2] = {sock, ready};
+  if (CloseAllFrom(3, keep, p.pid_ns ? 2 : 1) != 0) {
+    ChildFail(sock, kStepCloseFds);
+  }
+  if (p.cwd[0] != '\0' && chdir(p.cwd) != 0) {
+    ChildFail(sock, kStepChdir);
+  }
+  // Before the capabilities are dropped: a new user namespace starts with
+  // every capability (in it), and the bounding set is cut down from there.
+  EnterUserNamespace(sock);
+  DropCapabilities(p.caps, sock);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepNoNewPrivs);
+  }
+  // It dies with its parent: the agent, or the init (whose death ends the
+  // whole namespace anyway).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepParentDeath);
+  }
+  if (getppid() != (p.pid_ns ? 1 : p.parent)) {
+    _exit(127);  // the parent died before PDEATHSIG was armed
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
+    ChildFail(sock, kStepSignals);
+  }
+  // PID 1 must be zviz-init, not the copy of the agent it was forked from,
+  // before the workload can look at it: the init's end of this pipe closes
+  // when it executes zviz-init (or dies).
+  if (ready >= 0) {
+    char none;
+    ssize_t n;
+    while ((n = read(ready, &none, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 0) {
+      ChildFail(sock, kStepInit);
+    }
+    close(ready);
+  }
+  InstallFilterAndExec(p, sock);
+}
+
+}  // namespace zviz::broker::child
