@@ -12,7 +12,7 @@
 
 #include "broker/container.h"
 #include "broker/events.h"
-#include "broker/fdpass.h"
+#include "broker/fdpass_js.h"
 #include "broker/filter.h"
 #include "broker/host_proc.h"
 #include "broker/kernel_probe.h"

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "broker/fdpass_js.h"
+
 namespace zviz::broker {
 
 Received ReceiveWithFds(int sock, void* data, size_t size, int flags) {

@@ -2,10 +2,11 @@
 // agent's control socket `zviz run` hands the terminal's stdin, stdout and
 // stderr to the agent (which Node's net module cannot do), and on the
 // bootstrap socket a starting workload hands the agent its pidfd and mount
-// namespace (spawn_seccomp.cc). Who is asking is peer.h's concern.
+// namespace (spawn_seccomp.cc). Who is asking is peer.h's concern. Node's
+// headers stay out (fdpass_js.h has the JavaScript face): the spawn's
+// children, which may call nothing that allocates, include this file.
 #pragma once
 
-#include <napi.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -43,10 +44,5 @@ Received ReceiveWithFds(int sock, void* data, size_t size, int flags);
  * makes no other call, so a child between clone and execve may use it.
  */
 ssize_t SendWithFds(int sock, const void* data, size_t size, const int* fds, size_t count);
-
-/** sendWithFds(fd, data: Buffer, fds: number[]): bytes sent; throws on error. */
-Napi::Value SendWithFdsJs(const Napi::CallbackInfo& info);
-/** recvWithFds(fd, maxBytes, timeoutMs): Promise<{ data: Buffer, fds: number[] }>; the fds are close-on-exec. */
-Napi::Value RecvWithFdsJs(const Napi::CallbackInfo& info);
 
 }  // namespace zviz::broker
