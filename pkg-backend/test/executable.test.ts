@@ -136,7 +136,7 @@ describe('gpx_zviz executable', () => {
     }
   });
 
-  it('warms its query path after the handshake without asking any upstream, and counts no query for it', async () => {
+  it('warms its query path a second after the handshake without asking any upstream, and counts no query for it', async () => {
     const prometheus = await FakeUpstream.start({ '*': json(promMatrix(1000)) });
     const plugin = await start();
     const client = new GrafanaClient(plugin.address);
@@ -165,6 +165,34 @@ describe('gpx_zviz executable', () => {
     }
   });
 
+  it('skips the warm-up when a query comes first, and that query is the only request upstream', async () => {
+    const prometheus = await FakeUpstream.start({ '*': json(promMatrix(1000)) });
+    const plugin = await start();
+    const client = new GrafanaClient(plugin.address);
+    try {
+      const config = { jsonData: { prometheusUrl: prometheus.url, agents: ['127.0.0.1:1'] } };
+      const window = { from: 1_700_000_000_000, to: 1_700_000_000_000 + 999 * 15_000 };
+      const answers = await client.queryDataRaw(
+        [{ refId: 'A', model: { queryType: 'promql', expr: 'zviz_fake' }, ...window }],
+        config
+      );
+      expect(answers.A.error).toBe('');
+      // A second after the handshake: skipped, unless this machine took longer
+      // than that to bring the query (then it warmed, as in the test above).
+      const outcome = await Promise.race([
+        logEntry(plugin, 'query path warm-up skipped: a query came first'),
+        logEntry(plugin, 'query path warmed'),
+      ]);
+      expect(['query path warm-up skipped: a query came first', 'query path warmed']).toContain(outcome['@message']);
+      expect(prometheus.received.map((r) => r.path)).toEqual(['/api/v1/query_range']);
+    } finally {
+      client.close();
+      await prometheus.stop();
+      plugin.child.kill('SIGTERM');
+      await plugin.exited;
+    }
+  });
+
   it('sleeps when idle: its main thread wakes about once a second, not a hundred times', async () => {
     // prom-client samples event loop delay with a timer (every 10 ms by
     // default, which woke the idle plugin ~87 times a second); the plugin
@@ -176,7 +204,8 @@ describe('gpx_zviz executable', () => {
         const status = readFileSync(`/proc/${plugin.child.pid}/status`, 'utf8');
         return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]);
       };
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Counted once the warm-up, a second after the handshake, is over.
+      await logEntry(plugin, 'query path warmed');
       const before = wakeups();
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const perSecond = (wakeups() - before) / 3;

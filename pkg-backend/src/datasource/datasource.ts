@@ -76,6 +76,8 @@ export class ZVizDatasource implements BackendPlugin {
   readonly metrics: BackendMetrics;
   private readonly logger: Logger;
   private readonly instances: InstanceManager<ZVizInstance>;
+  /** Whether Grafana has asked for data yet (warmUp() has nothing to do then). */
+  private queried = false;
 
   constructor(private readonly options: DatasourceOptions) {
     this.logger = options.logger;
@@ -103,6 +105,7 @@ export class ZVizDatasource implements BackendPlugin {
   }
 
   async queryData(request: QueryDataRequest, context: CallContext): Promise<QueryDataResponse> {
+    this.queried = true;
     const instance = this.instance(request.pluginContext);
     const fromAlert = request.headers.FromAlert === 'true';
     const call = upstreamCall(request.pluginContext, request.headers, context.signal);
@@ -165,8 +168,14 @@ export class ZVizDatasource implements BackendPlugin {
     return this.metrics.text();
   }
 
-  /** The promql path once, against a canned answer on loopback (warm-up.ts); nothing is counted. */
-  async warmUp(): Promise<QueryDataResponse> {
+  /**
+   * The promql path once, against a canned answer on loopback (warm-up.ts);
+   * nothing is counted. Nothing at all once a query has come: it warmed the path.
+   */
+  async warmUp(): Promise<QueryDataResponse | undefined> {
+    if (this.queried) {
+      return undefined;
+    }
     return (await warmQueryPath(this.logger, this.options.version)).response;
   }
 

@@ -42,4 +42,15 @@ describe('warmQueryPath', () => {
     expect(await metrics.text()).not.toMatch(/^zviz_datasource_queries_total\{/m);
     expect(await metrics.text()).not.toMatch(/^zviz_datasource_query_duration_seconds_count\{/m);
   });
+
+  it('does nothing once Grafana has asked for data: that query warmed the path', async () => {
+    const datasource = new ZVizDatasource({
+      logger: createLogger({ write: () => undefined }),
+      version: 'test',
+      metrics: new BackendMetrics({ processMetrics: false }),
+    });
+    const pluginContext = { orgId: 1, pluginId: 'zviz', grafanaConfig: {}, pluginVersion: '', userAgent: '' };
+    await datasource.queryData({ pluginContext, headers: {}, queries: [] }, { signal: new AbortController().signal });
+    expect(await datasource.warmUp()).toBeUndefined();
+  });
 });

@@ -28,6 +28,15 @@ function writeHandshake(line: string): void {
 }
 
 /**
+ * How long after the handshake the warm-up waits. Grafana connects and opens
+ * go-plugin's streams at once, but asks for data only when someone looks at a
+ * dashboard; a query within this time warms the path itself, and the warm-up
+ * then does nothing (the plugin's warmUp() says so), so it never adds its
+ * work to a query that is already waiting.
+ */
+export const WARM_UP_DELAY_MS = 1000;
+
+/**
  * Runs the plugin's warm-up and encodes its answer as QueryData's response
  * message, logging what it cost; a failed warm-up is logged and changes
  * nothing else (the first query then pays for it, as it did before).
@@ -40,6 +49,10 @@ export function warmUp(plugin: BackendPlugin, logger: Logger): Promise<void> {
   const cpu = process.cpuUsage();
   return plugin.warmUp().then(
     (response) => {
+      if (!response) {
+        logger.debug('query path warm-up skipped: a query came first');
+        return;
+      }
       const bytes = protocolServices().data.QueryData.responseSerialize(queryDataMessage(response, false)).length;
       const used = process.cpuUsage(cpu);
       logger.debug('query path warmed', {
@@ -92,8 +105,8 @@ export async function serve(
   setImmediate(() => {
     void prepareCodecs();
     plugin.prepare?.();
-    warmUp(plugin, logger);
   });
+  setTimeout(() => void warmUp(plugin, logger), WARM_UP_DELAY_MS).unref();
   logger.debug('plugin serving', {
     network: server.address.network,
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,

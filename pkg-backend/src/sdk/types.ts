@@ -149,8 +149,9 @@ export interface BackendPlugin {
   prepare?(): void;
   /**
    * Runs the query path once, in process and without reaching any upstream,
-   * right after the handshake; serve() encodes the answer as QueryData would,
-   * so Grafana's first query finds that path compiled and run.
+   * shortly after the handshake; serve() encodes the answer as QueryData
+   * would, so Grafana's first query finds that path compiled and run.
+   * Resolves with nothing when there is nothing left to warm (a query came first).
    */
-  warmUp?(): Promise<QueryDataResponse>;
+  warmUp?(): Promise<QueryDataResponse | undefined>;
 }
