@@ -2,9 +2,12 @@
 // one path, each timed. Prints JSON: p50, p99 and mean latency of the pair in
 // microseconds, pairs per second, and how the opens ended (every open must
 // end the same way: all succeed, or all fail with one errno, or the run fails).
-//   openloop PATH read|write N
+// With CPU, the loop first binds itself to that CPU (the benchmark's
+// placement runs: the workload on its supervisor's CPU or on another).
+//   openloop PATH read|write N [CPU]
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +28,17 @@ static double now_us(void) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: openloop PATH read|write N\n");
+    fprintf(stderr, "usage: openloop PATH read|write N [CPU]\n");
     return 2;
+  }
+  if (argc > 4) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(atoi(argv[4]), &cpus);
+    if (sched_setaffinity(0, sizeof(cpus), &cpus) != 0) {
+      perror("openloop: sched_setaffinity");
+      return 2;
+    }
   }
   const char* path = argv[1];
   const int flags = (strcmp(argv[2], "write") == 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC;

@@ -24,6 +24,11 @@
 //    installed with ADDFD). ZVIZ_BENCH_OPENS changes the number of opens.
 //    Then one more run of each ZViz case with the broker's step timer on
 //    (ZVIZ_BROKER_STEP_TIMES, broker/step_times.h): where an open's time goes.
+// 4. Placement of emulated opens: the allowed and refused opens of part 3
+//    under ZViz and the C reference (set up like a container), with the
+//    supervisor bound to CPU 0 (taskset) and the workload bound to the same
+//    CPU or to CPU 1 (openloop's CPU argument), beside the unbound runs.
+//    Whether the wake-ups between the two cost more when they cross CPUs.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
@@ -44,8 +49,8 @@ const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000))
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens) runs only those parts.
-const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens').split(','));
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement) runs only those parts.
+const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement').split(','));
 
 if (process.getuid?.() !== 0) {
   console.error('the broker benchmark needs root (seccomp listeners in cgroups)');
@@ -378,6 +383,100 @@ if (PARTS.has('opens')) {
       "workload's wake-up: ADDFD returns only once the workload has installed the file."
   );
 }
+const placement = {};
+const placementSteps = {};
+if (PARTS.has('placement')) {
+  // ---- 4. placement of the emulated opens ----
+  if (cpus().length < 2) {
+    console.log('\n## Placement of emulated opens: skipped, one CPU only');
+  } else {
+    const OPEN_FILE = '/etc/hostname';
+    const placeCgroups = benchCgroups();
+    // The supervisor (every thread of the process) on CPU 0; the workload on `cpu`, or unbound.
+    const bound = (command, cpu) => (cpu === undefined ? command : ['taskset', '-c', '0', ...command]);
+    const loop = (access, cpu) => [
+      join(bin, 'openloop'),
+      OPEN_FILE,
+      access,
+      String(OPENS),
+      ...(cpu === undefined ? [] : [String(cpu)]),
+    ];
+    const zvizCase = (access, cpu) => ({
+      command: bound(
+        [
+          process.execPath,
+          zviz,
+          'run',
+          '--standalone',
+          '--profile',
+          'strict',
+          '--workdir',
+          bin,
+          '--',
+          ...loop(access, cpu),
+        ],
+        cpu
+      ),
+      env: {},
+    });
+    const referenceCase = (access, cpu) => ({
+      command: bound([join(bin, 'reference-open'), ...loop(access, cpu)], cpu),
+      env: { ZVIZ_BENCH_CGROUP_PROCS: placeCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' },
+    });
+    const where = { unbound: undefined, 'same CPU': 0, 'other CPU': 1 };
+    const cases = {};
+    for (const [access, result] of [
+      ['read', 'allowed'],
+      ['write', 'refused'],
+    ]) {
+      for (const [place, cpu] of Object.entries(where)) {
+        cases[`C reference set up like a container, ${result}, ${place}`] = () => referenceCase(access, cpu);
+        cases[`ZViz strict, ${result}, ${place}`] = () => zvizCase(access, cpu);
+      }
+    }
+    const want = { allowed: 'ok', refused: 'EACCES' };
+    const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-place-'));
+    try {
+      for (const name of Object.keys(cases)) {
+        placement[name] = [];
+      }
+      for (let i = 0; i < REPEAT; i++) {
+        for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+          const { command, env } = cases[name]();
+          const result = json(run(command[0], command.slice(1), { env }).stdout);
+          if (result.outcome !== want[name.split(', ').at(-2)]) {
+            throw new Error(`${name}: the opens ended with ${result.outcome}`);
+          }
+          placement[name].push(result);
+        }
+      }
+      // One run of each allowed case with the step timers on: where the answer's time goes.
+      for (const name of Object.keys(cases).filter((n) => n.includes('allowed'))) {
+        const file = join(stepDir, `${Object.keys(placementSteps).length}.json`);
+        const { command, env } = cases[name]();
+        const timer = name.startsWith('ZViz') ? { ZVIZ_BROKER_STEP_TIMES: file } : { ZVIZ_BENCH_STEP_TIMES: file };
+        run(command[0], command.slice(1), { env: { ...env, ...timer } });
+        placementSteps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
+      }
+    } finally {
+      placeCgroups.remove();
+      rmSync(stepDir, { recursive: true, force: true });
+    }
+    console.log(
+      `\n## Placement of emulated opens (supervisor on CPU 0, workload on CPU 0 or 1, or both unbound; ${OPENS.toLocaleString('en')} per run)\n`
+    );
+    console.log('| supervisor, opens, placement | p50 µs | p99 µs | opens/s | answer mean µs | idle mean µs |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const [name, runs] of Object.entries(placement)) {
+      const s = summary(runs);
+      const st = placementSteps[name];
+      const m = (k) => (st?.[k]?.count ? st[k].mean.toFixed(2) : '');
+      console.log(
+        `| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} | ${m('answer')} | ${m('idle')} |`
+      );
+    }
+  }
+}
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -397,6 +496,8 @@ if (process.env.ZVIZ_BENCH_JSON) {
         unbrokered,
         emulatedOpens: opens,
         openSteps: steps,
+        placement,
+        placementSteps,
       },
       null,
       2
