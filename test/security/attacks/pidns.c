@@ -61,6 +61,21 @@ static void look(void) {
   open_outcome("init-environ", open("/proc/1/environ", O_RDONLY | O_CLOEXEC));
   open_outcome("init-root", open("/proc/1/root/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   open_outcome("init-fd", open("/proc/1/fd/3", O_RDWR | O_CLOEXEC));
+  // The same by a relative path, from a descriptor of /proc/1 and with it as
+  // the cwd: the broker opens the workload's own descriptor or cwd with
+  // CAP_SYS_PTRACE raised, in the same span as the path read, and must lower
+  // it before it resolves and opens "mem" there (docs/security.md, "Emulated
+  // opens", step 6). Raised, the kernel would hand it the init's memory.
+  const int init_dir = open("/proc/1", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  open_outcome("init-mem-dirfd", openat(init_dir, "mem", O_RDWR | O_CLOEXEC));
+  open_outcome("init-environ-dirfd", openat(init_dir, "environ", O_RDONLY | O_CLOEXEC));
+  const int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  outcome("init-chdir", chdir("/proc/1"));
+  open_outcome("init-mem-cwd", open("mem", O_RDWR | O_CLOEXEC));
+  open_outcome("init-environ-cwd", open("environ", O_RDONLY | O_CLOEXEC));
+  outcome("cwd-restored", fchdir(here));
+  close(here);
+  close(init_dir);
   char buf[16];
   struct iovec local = {buf, sizeof(buf)};
   struct iovec remote = {(void*)0x400000, sizeof(buf)};

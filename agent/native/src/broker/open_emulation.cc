@@ -365,6 +365,9 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   } else {
     bases.base = bases.root;
   }
+  // The span of the path read ends here: nothing below reaches the task
+  // itself, and no resolution or open may carry CAP_SYS_PTRACE.
+  LowerPtrace();
   StepTimes::Lap(Step::kBases);
   if (!target.Valid()) {
     result.verdict = OpenVerdict::kAbandon;

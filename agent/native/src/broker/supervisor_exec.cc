@@ -11,6 +11,7 @@
 #include "broker/metrics.h"
 #include "broker/notif_answer.h"
 #include "broker/supervisor.h"
+#include "broker/thread_caps.h"
 
 namespace zviz::broker {
 namespace {
@@ -47,7 +48,11 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
   Target target(listener_.get(), req.id, static_cast<pid_t>(req.pid));
   Answer answer;
   const Outcome* fixed = options_.policy->Fixed(syscall, Access::kAny);
+  PtraceSpan span;  // the path and the task's own root, cwd or descriptor (thread_caps.h)
   const int read = target.ReadString(args.path_address, PATH_MAX - 1, &answer.path);
+  if (fixed != nullptr || read != 0) {
+    LowerPtrace();
+  }
   if (read != 0) {
     answer.path.clear();
     answer.note = kUnreadablePathNote;
@@ -68,6 +73,7 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
     return;
   }
   OpenResult resolved = emulator_->Judge(target, syscall, ExecutableAsOpen(args, answer.path));
+  LowerPtrace();  // lowered by Judge already, once the bases were open
   if (resolved.verdict == OpenVerdict::kAbandon) {
     BrokerMetrics::Get().InflightAdd(-1);
     return;

@@ -17,6 +17,7 @@
 #include "broker/open_how.h"
 #include "broker/step_times.h"
 #include "broker/supervisor.h"
+#include "broker/thread_caps.h"
 
 namespace zviz::broker {
 namespace {
@@ -184,9 +185,13 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
     return;
   }
   // 3. The path, read once: what the rules judge is what the broker opens.
+  //    One raise of CAP_SYS_PTRACE covers the read and the task's own root,
+  //    cwd or descriptor; the emulation lowers it before it resolves anything.
+  PtraceSpan span;
   const int read = target.ReadString(args.path_address, PATH_MAX - 1, &open.path);
   StepTimes::Lap(Step::kPath);
   if (read != 0) {
+    LowerPtrace();
     AnswerUnreadable(target, read, &answer);
     Deliver(req, syscall, answer, t0);
     return;
@@ -198,6 +203,7 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
 void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, const Target& target,
                              const OpenRequest& open, Answer& answer, uint64_t t0) {
   OpenResult result = emulator_->Run(target, syscall, open);
+  LowerPtrace();  // lowered by Run already, once the bases were open
   CountRefusal(result.refusal);
   const OpenVerdict verdict = result.verdict;
   AnswerEmulated(result, open, &answer);

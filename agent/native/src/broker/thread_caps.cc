@@ -12,6 +12,8 @@ thread_local uint64_t worn_effective = 0;
 thread_local uint64_t worn_permitted = 0;
 thread_local bool worn = false;
 thread_local bool peer_needs_ptrace = false;
+// CAP_SYS_PTRACE raised by a PtraceSpan (not by a PtraceOverride, which lowers its own).
+thread_local bool span_raised = false;
 
 constexpr uint64_t kPtrace = 1ULL << CAP_SYS_PTRACE;
 
@@ -24,6 +26,8 @@ int Capset(uint64_t effective, uint64_t permitted) {
   data[1].permitted = static_cast<uint32_t>(permitted >> 32);
   return static_cast<int>(::syscall(SYS_capset, &header, data));
 }
+
+bool CanRaise() { return worn && (worn_permitted & kPtrace) && !(worn_effective & kPtrace); }
 
 }  // namespace
 
@@ -53,7 +57,7 @@ bool PeerNeedsPtrace() { return peer_needs_ptrace; }
 void NotePeerNeedsPtrace() { peer_needs_ptrace = true; }
 
 PtraceOverride::PtraceOverride() {
-  if (worn && (worn_permitted & kPtrace) && !(worn_effective & kPtrace)) {
+  if (!span_raised && CanRaise()) {
     active_ = Capset(worn_effective | kPtrace, worn_permitted) == 0;
   }
 }
@@ -61,6 +65,21 @@ PtraceOverride::PtraceOverride() {
 PtraceOverride::~PtraceOverride() {
   if (active_) {
     Capset(worn_effective, worn_permitted);
+  }
+}
+
+PtraceSpan::PtraceSpan() {
+  if (!span_raised && peer_needs_ptrace && CanRaise()) {
+    span_raised = Capset(worn_effective | kPtrace, worn_permitted) == 0;
+  }
+}
+
+PtraceSpan::~PtraceSpan() { LowerPtrace(); }
+
+void LowerPtrace() {
+  if (span_raised) {
+    Capset(worn_effective, worn_permitted);
+    span_raised = false;
   }
 }
 

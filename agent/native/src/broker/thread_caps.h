@@ -35,7 +35,11 @@ bool WearWorkloadCaps(uint64_t effective);
 bool PeerNeedsPtrace();
 void NotePeerNeedsPtrace();
 
-/** Raises CAP_SYS_PTRACE in the calling thread's effective set for its lifetime, when it was kept. */
+/**
+ * Raises CAP_SYS_PTRACE in the calling thread's effective set for its
+ * lifetime, when it was kept. Inside a PtraceSpan, where it is raised
+ * already, it does nothing (and is not active: a retry would see the same).
+ */
 class PtraceOverride {
  public:
   PtraceOverride();
@@ -48,5 +52,27 @@ class PtraceOverride {
  private:
   bool active_ = false;
 };
+
+/**
+ * One raise of CAP_SYS_PTRACE for the consecutive steps of one notification
+ * that reach the notifying task itself: reading its memory (the path, an
+ * open_how) and opening its own root, cwd or descriptor. Each capset costs
+ * about 0.4 µs of CPU (a new set of credentials committed), so an emulated
+ * open of a relative path pays two instead of four. Raised only once this
+ * thread has needed it (PeerNeedsPtrace). The span ends at LowerPtrace(),
+ * which the open emulation calls as soon as the bases are open and before
+ * anything is resolved, opened or answered (docs/security.md, "Emulated
+ * opens", step 6), or at the end of its scope, whichever comes first.
+ */
+class PtraceSpan {
+ public:
+  PtraceSpan();
+  ~PtraceSpan();
+  PtraceSpan(const PtraceSpan&) = delete;
+  PtraceSpan& operator=(const PtraceSpan&) = delete;
+};
+
+/** Ends the calling thread's PtraceSpan, if one is open; a no-op otherwise. */
+void LowerPtrace();
 
 }  // namespace zviz::broker
