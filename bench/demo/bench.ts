@@ -20,6 +20,13 @@
 //   ADDFD waited for the workload to take its descriptor (the workload's
 //   scheduling, outside the broker's latency).
 //
+// Beside them, as the bare reference, the demo's truncating opens (the CI
+// job's rewrites of its small files) made outside the sandbox in a directory
+// next to the workspaces (the same file system, the same minutes): how long
+// they take with no broker at all. BENCH_DIR puts the demo's directory (and so
+// the workspaces) somewhere else than the system's temporary directory, to
+// compare file systems (BENCH_DIR=/dev/shm: a tmpfs).
+//
 // BENCH_JSON=FILE also writes the figures as JSON.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,7 +94,7 @@ async function main(): Promise<void> {
     console.error(`bench:demo: ${missing}`);
     process.exit(2);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-demo-'));
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'zviz-bench-demo-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const steps = join(dir, 'steps.json');
@@ -117,6 +124,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const first = await scrape(url);
     const loops = workloads.map((w) => loop(w));
+    const bare = bareFileLoop(join(dir, 'bare'));
     const windows: number[] = [];
     let previous = first;
     let last = first;
@@ -135,6 +143,7 @@ async function main(): Promise<void> {
       child.kill('SIGTERM');
     }
     await Promise.all(loops);
+    const bareOpens = await bare.stop();
     const whole = bucketDelta(first, last);
     const decisions = whole?.at(-1)?.count ?? 0;
     const sorted = [...windows].sort((a, b) => a - b);
@@ -153,6 +162,7 @@ async function main(): Promise<void> {
       topP99MedianWindow: sorted.length ? sorted[Math.floor(sorted.length / 2)] : undefined,
       windows: sorted.length,
       steps: timed,
+      bareTruncatingOpens: bareOpens,
       load,
     };
     console.log(
@@ -173,13 +183,22 @@ async function main(): Promise<void> {
     console.log('Emulated opens among them (µs):\n');
     console.log('| step | count | mean | p50 | p99 | max |');
     console.log('|---|---:|---:|---:|---:|---:|');
-    for (const step of ['path', 'resolve', 'name', 'reopen', 'answer', 'total']) {
+    for (const step of ['path', 'bases', 'resolve', 'name', 'reopen', 'truncate', 'answer', 'total']) {
       const s = timed[step];
       if (s?.count) {
         console.log(
           `| ${step} | ${s.count} | ${s.mean.toFixed(1)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.max.toFixed(1)} |`
         );
       }
+    }
+    const fsType = fileSystemOf(dir);
+    if (bareOpens.length > 0) {
+      const b = [...bareOpens].sort((x, y) => x - y);
+      const at = (q: number) => b[Math.min(b.length - 1, Math.floor(q * b.length))];
+      console.log(
+        `\nBare beside it, truncating opens of files rewritten every 12 s as the CI job's (${fsType}, ${b.length} opens, µs): ` +
+          `p50 ${at(0.5).toFixed(1)}, p90 ${at(0.9).toFixed(1)}, max ${b[b.length - 1].toFixed(1)}.`
+      );
     }
     if (process.env.BENCH_JSON) {
       writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
@@ -194,6 +213,54 @@ async function main(): Promise<void> {
     }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The truncating opens the broker makes in the demo, without a sandbox: the
+ * CI job rewrites the same small files (hello.c, out-N.txt, the artifact)
+ * with `>` every 12 s or so, and the tool its output. Here: once a second,
+ * the next of 12 files in turn is opened with `>` (O_TRUNC of a file written
+ * 12 s before) and 4 KiB written; each open's time in µs.
+ */
+function bareFileLoop(dir: string): { stop(): Promise<number[]> } {
+  mkdirSync(dir, { recursive: true });
+  const script = [
+    'use Time::HiRes qw(time sleep); $| = 1;',
+    'for (my $i = 0; ; $i++) {',
+    '  my $name = "out-" . ($i % 12) . ".txt"; my $existed = -e $name;',
+    "  my $t = time; open(my $f, '>', $name) or die; my $took = (time - $t) * 1e6;",
+    '  printf "%.1f\\n", $took if $existed;',
+    "  print $f 'x' x 4096; close $f;",
+    '  sleep 1',
+    '}',
+  ].join('\n');
+  const child = spawn('perl', ['-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return out.split('\n').filter(Boolean).map(Number);
+    },
+  };
+}
+
+/** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
+function fileSystemOf(dir: string): string {
+  let best = { at: '', type: 'unknown' };
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (!after) {
+      continue;
+    }
+    const at = before.split(' ')[4];
+    if ((dir === at || dir.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length >= best.at.length) {
+      best = { at, type: after.split(' ')[0] };
+    }
+  }
+  return best.type;
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@
 // every answered notification is in it exactly once. No timing is judged
 // here, only that each step is counted where it happens.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -42,7 +42,10 @@ describeWhere(
       const out = join(dir, 'steps.json');
       try {
         // Under strict every open is emulated: two reads allowed and
-        // reopened, one write refused by the rules (never reopened).
+        // reopened, one write refused by the rules (never reopened), and a
+        // truncating create of a file that exists (counted apart).
+        const existing = join(ws, 'truncated.txt');
+        writeFileSync(existing, 'content the open truncates\n');
         const result = spawnSync(
           process.execPath,
           [
@@ -58,6 +61,7 @@ describeWhere(
             'r:/etc/hostname',
             'r:/etc/passwd',
             'w:/etc/hostname',
+            `c:${existing}`,
           ],
           { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ZVIZ_BROKER_STEP_TIMES: out } }
         );
@@ -73,6 +77,7 @@ describeWhere(
           'name',
           'judge',
           'reopen',
+          'truncate',
           'answer',
           'record',
           'release',
@@ -82,7 +87,7 @@ describeWhere(
         ]);
         // The opener's own three and the dynamic loader's (ld.so.cache, libc, ...).
         const opens = steps.dispatch.count;
-        expect(opens).toBeGreaterThanOrEqual(3);
+        expect(opens).toBeGreaterThanOrEqual(4);
         for (const name of [
           'path',
           'bases',
@@ -98,8 +103,10 @@ describeWhere(
           expect({ name, count: steps[name].count }).toEqual({ name, count: opens });
         }
         expect(steps.idle.count).toBe(opens - 1);
-        // Everything but the refused write was reopened.
-        expect(steps.reopen.count).toBe(opens - 1);
+        // Everything but the refused write was reopened; the truncating open apart.
+        expect(readFileSync(existing, 'utf8')).toBe('');
+        expect(steps.truncate.count).toBe(1);
+        expect(steps.reopen.count).toBe(opens - 2);
         // Every answered notification, opens or not (the execve of the opener), as the summary counts them.
         const decisions = Number(/broker: (\d+) decisions/.exec(result.stderr)?.[1]);
         expect(steps.latency.count).toBe(decisions);

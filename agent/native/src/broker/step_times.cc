@@ -9,8 +9,9 @@
 namespace zviz::broker {
 namespace {
 
-constexpr const char* kNames[] = {"dispatch", "path", "bases", "valid",  "resolve", "name", "judge",
-                                  "reopen",   "answer", "record", "release", "total", "idle", "latency"};
+constexpr const char* kNames[] = {"dispatch", "path",    "bases",   "valid", "resolve", "name",
+                                  "judge",    "reopen",  "truncate", "answer", "record", "release",
+                                  "total",    "idle",    "latency"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Step::kCount));
 
 struct Histogram {

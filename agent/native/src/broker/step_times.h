@@ -27,6 +27,7 @@ enum class Step : uint8_t {
   kName,      // the object's path (d_path), what the rules judge
   kJudge,     // the mount-namespace invariant and the rules
   kReopen,    // the judged inode reopened with the workload's flags (or a create)
+  kTruncate,  // the same for a regular file opened with O_TRUNC: the file system's truncation is in it
   kAnswer,    // ADDFD (+SEND) or SEND: returns once the workload has taken the answer
   kRecord,    // counters, histogram, decision event
   kRelease,   // descriptors closed after the answer
