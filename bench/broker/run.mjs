@@ -21,7 +21,9 @@
 //    decides by prefix, opens the file and installs it with ADDFD); and under
 //    ZViz's `strict` profile (the path resolved from the workload's root in
 //    its mount namespace, judged on the opened object's path, reopened and
-//    installed with ADDFD). ZVIZ_BENCH_OPENS changes the number of opens.
+//    installed with ADDFD); and under `strict` by a relative path from the
+//    workspace (the broker opens the workload's cwd as well). ZVIZ_BENCH_OPENS
+//    changes the number of opens.
 //    Then one more run of each ZViz case with the broker's step timer on
 //    (ZVIZ_BROKER_STEP_TIMES, broker/step_times.h): where an open's time goes.
 // 4. Placement of emulated opens: the allowed and refused opens of part 3
@@ -34,7 +36,16 @@
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
 // of brokered calls; ZVIZ_BENCH_JSON=FILE also writes the figures as JSON.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -263,6 +274,27 @@ if (PARTS.has('opens')) {
     '--',
     ...loop(access),
   ];
+  // The same file by a relative path, from a workspace that is the cwd: the
+  // broker opens the workload's cwd too (the bases step).
+  const relDir = mkdtempSync(join(tmpdir(), 'zviz-bench-relative-'));
+  copyFileSync(join(bin, 'openloop'), join(relDir, 'openloop'));
+  chmodSync(join(relDir, 'openloop'), 0o755);
+  copyFileSync(OPEN_FILE, join(relDir, 'hostname'));
+  const zvizRelative = (access) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'strict',
+    '--workdir',
+    relDir,
+    '--',
+    './openloop',
+    'hostname',
+    access,
+    String(OPENS),
+  ];
   const reference = (access, like) => ({
     command: [join(bin, 'reference-open'), ...loop(access)],
     env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
@@ -273,6 +305,7 @@ if (PARTS.has('opens')) {
       'C reference, allowed': () => reference('read', false),
       'C reference set up like a container, allowed': () => reference('read', true),
       'ZViz strict, allowed': () => ({ command: zvizStrict('read') }),
+      'ZViz strict, allowed, relative path': () => ({ command: zvizRelative('read') }),
       'C reference set up like a container, refused': () => reference('write', true),
       'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
     };
@@ -324,6 +357,10 @@ if (PARTS.has('opens')) {
   const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-steps-'));
   const stepCgroups = benchCgroups();
   try {
+    const relFile = join(stepDir, 'relative.json');
+    const [relCommand, ...relArgs] = zvizRelative('read');
+    run(relCommand, relArgs, { env: { ZVIZ_BROKER_STEP_TIMES: relFile } });
+    steps.relative = JSON.parse(readFileSync(relFile, 'utf8')).steps;
     for (const [name, access] of [
       ['allowed', 'read'],
       ['refused', 'write'],
@@ -342,6 +379,7 @@ if (PARTS.has('opens')) {
   } finally {
     stepCgroups.remove();
     rmSync(stepDir, { recursive: true, force: true });
+    rmSync(relDir, { recursive: true, force: true });
   }
   const STEP_ROWS = [
     ['dispatch', 'RECV returned to the open handler (reference program, fixed outcomes)'],
@@ -381,6 +419,13 @@ if (PARTS.has('opens')) {
       `(reference ${own(steps['reference allowed']).toFixed(2)}), refused ${own(steps.refused).toFixed(2)} µs ` +
       `(reference ${own(steps['reference refused']).toFixed(2)}). The answer step of an allowed open includes the ` +
       "workload's wake-up: ADDFD returns only once the workload has installed the file."
+  );
+  const m = (st, k) => (st[k]?.count ? st[k].mean : 0);
+  console.log(
+    `\nBy a relative path (the workspace as cwd, ZViz allowed): path ${m(steps.relative, 'path').toFixed(2)} µs + ` +
+      `bases ${m(steps.relative, 'bases').toFixed(2)} µs (absolute: ${m(steps.allowed, 'path').toFixed(2)} + ` +
+      `${m(steps.allowed, 'bases').toFixed(2)}), name ${m(steps.relative, 'name').toFixed(2)} µs; work before answering ` +
+      `${own(steps.relative).toFixed(2)} µs.`
   );
 }
 const placement = {};
