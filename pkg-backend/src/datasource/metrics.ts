@@ -85,9 +85,9 @@ export class BackendMetrics {
   /**
    * Registers the process' default metrics, once: at the first scrape
    * (text()), not at start. Setting up the ~20 metrics and the event loop
-   * monitor took 3 to 5 ms of the start, and they hold 0.5 to 0.75 MiB and
-   * wake the process ten times a second (docs/benchmarks.md), for no one
-   * while nobody scrapes the plugin. Counters of the process' life (CPU
+   * monitor took 3 to 5 ms of the start, and the monitor's timer wakes the
+   * process ten times a second (docs/benchmarks.md), for no one while nobody
+   * scrapes the plugin. Counters of the process' life (CPU
    * seconds, start time) cover it whole anyway; the event loop delay and GC
    * series cover the time since the first scrape.
    */
