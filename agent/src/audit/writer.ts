@@ -21,7 +21,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
-import { fileKind } from '../files/regular-file';
+import { directoryProblem, fileKind } from '../files/regular-file';
 import { ensureDir } from '../log/dirs';
 import type { FamilySamples, MetricSource } from '../metrics/source';
 
@@ -329,6 +329,12 @@ export class AuditLog implements MetricSource {
 
   private async openFile(): Promise<void> {
     await ensureDir(dirname(this.options.path));
+    // Checked again now that the directory exists: a user who could change it
+    // could put a link where the file, a rotated file or a .gz is written.
+    const where = directoryProblem(this.options.path);
+    if (where) {
+      throw new Error(`${this.options.path} ${where}`);
+    }
     // Non-blocking: a FIFO at the path must not hold a thread of the pool forever.
     const file = await open(this.options.path, APPEND_FLAGS, 0o640);
     const info = await file.stat();

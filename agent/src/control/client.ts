@@ -52,6 +52,16 @@ export async function runThroughAgent(
   handlers: AgentRunHandlers
 ): Promise<ServerMessage> {
   const { createInterface } = require('node:readline') as typeof import('node:readline');
+  // The terminal goes only to an agent: a program of another user listening
+  // at the path (its directory let them put it there) gets nothing.
+  const server = addon.peerIdentity(socketFd(socket));
+  const ownUid = process.getuid?.() ?? 0;
+  if (server.uid !== 0 && server.uid !== ownUid) {
+    socket.destroy();
+    throw new Error(
+      `the control socket is served by a process of uid ${server.uid} (pid ${server.pid}), not by root: not handing it this terminal`
+    );
+  }
   addon.sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [0, 1, 2]);
   const forward = (signal: NodeJS.Signals) => {
     if (!socket.destroyed) {

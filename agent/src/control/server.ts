@@ -8,6 +8,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { untrustedDirectory } from '../files/trusted-dir';
 import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from './session';
@@ -84,6 +85,15 @@ export class ControlServer {
   async start(): Promise<void> {
     const { path } = this.options;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // A directory another user can change would let them swap the socket for
+    // a link (the chmod below would follow it) or for their own socket, to
+    // which `zviz run` would hand its terminal (files/trusted-dir.ts).
+    const untrusted = untrustedDirectory(dirname(path));
+    if (untrusted) {
+      throw new Error(
+        `broker.control_socket: ${path} is in a directory another user can change (${untrusted}); give the socket a directory only root can write, as /run/zviz is`
+      );
+    }
     const existing = lstatOrUndefined(path);
     if (existing) {
       // Only a socket nobody answers on is a leftover of an agent that died.

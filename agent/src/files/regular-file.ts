@@ -6,6 +6,9 @@
 // are non-blocking, so even a file swapped for a FIFO after the check cannot
 // hang the agent, and the kind is checked again on the descriptor.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { untrustedDirectory } from './trusted-dir';
 
 /** Why a named file cannot be used; the message names the path and says why. */
 export class FileRefused extends Error {
@@ -129,6 +132,22 @@ export function readRegularText(path: string, maxBytes: number): string {
 }
 
 /**
+ * Why the directory of a file the agent writes as root is no place for it
+ * (files/trusted-dir.ts): another user could put a link there.
+ */
+export function directoryProblem(path: string): string | undefined {
+  let problem: string | undefined;
+  try {
+    problem = untrustedDirectory(dirname(path));
+  } catch (error) {
+    return reasonOf(error);
+  }
+  return problem
+    ? `is in a directory another user can change (${problem}); choose a directory only root can write`
+    : undefined;
+}
+
+/**
  * Why a path the agent appends to (its log, the audit log, a container's
  * output) cannot be one; undefined when it is a regular file or does not
  * exist yet (it will be created). Only regular files: a FIFO blocks the
@@ -137,6 +156,10 @@ export function readRegularText(path: string, maxBytes: number): string {
 export function outputFileProblem(path: string): string | undefined {
   if (path === '/dev/null') {
     return undefined; // discarding is a choice, and never blocks or fails
+  }
+  const where = directoryProblem(path);
+  if (where) {
+    return where;
   }
   let info: Stats;
   try {
