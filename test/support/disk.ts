@@ -7,10 +7,19 @@ import { join } from 'node:path';
 
 export const MiB = 1024 * 1024;
 
-/** Mounts a tmpfs of `sizeBytes`; `cleanups` gets its unmount and removal. */
+/**
+ * Mounts a tmpfs of `sizeBytes`; `cleanups` gets its unmount and removal.
+ * Its root is 0755, as a disk's is (tmpfs' own default, 1777, is a directory
+ * every user can write, where the agent writes nothing: files/trusted-dir.ts).
+ */
 export function tmpfs(sizeBytes: number, cleanups: Array<() => unknown>, options = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-disk-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}${options ? `,${options}` : ''}`, 'zviz-test', dir]);
+  const all = [
+    `size=${sizeBytes}`,
+    ...(/(^|,)mode=/.test(options) ? [] : ['mode=0755']),
+    ...(options ? [options] : []),
+  ];
+  execFileSync('mount', ['-t', 'tmpfs', '-o', all.join(','), 'zviz-test', dir]);
   cleanups.push(() => {
     execFileSync('umount', ['-l', dir]);
     rmSync(dir, { recursive: true, force: true });
