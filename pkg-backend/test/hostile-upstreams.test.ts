@@ -299,3 +299,75 @@ describe("Grafana's FromAlert header and error sources", () => {
     expect([ok.status, ok.errorSource]).toEqual(['OK', '']);
   });
 });
+
+describe('an agent that floods the decision stream while Grafana does not read it', () => {
+  let own: Started;
+  let ownClient: GrafanaClient;
+  beforeAll(async () => {
+    own = await start();
+    ownClient = new GrafanaClient(own.address);
+  });
+  afterAll(async () => {
+    ownClient?.close();
+    own?.child.kill('SIGTERM');
+    await own?.exited;
+  });
+
+  function rssMiB(pid: number): number {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'))!;
+    return Number(line.split(/\s+/)[1]) / 1024;
+  }
+
+  function metric(text: string, series: string): number {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+
+  it('holds at most a bounded backlog for Grafana, counts what it drops, leaves out events no agent sends, and keeps answering', async () => {
+    healthy();
+    agentRoutes['/api/v1/decisions'] = json({ events: [], next: 0, missed: 0 });
+    let sentBytes = 0;
+    agentRoutes['/api/v1/decisions/stream'] = async (_req, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      // One event larger than any agent's, then 60 KB events as fast as the relay takes them.
+      res.write(
+        `id: 1\ndata: ${JSON.stringify(fixtureEvent(1, 0, { args: { path: `/${'z'.repeat(200_000)}` } }))}\n\n`
+      );
+      for (let seq = 2; !res.destroyed; seq++) {
+        const text = `id: ${seq}\ndata: ${JSON.stringify(fixtureEvent(seq, 0, { args: { path: `/${'y'.repeat(60_000)}` } }))}\n\n`;
+        sentBytes += text.length;
+        if (!res.write(text)) {
+          await new Promise((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
+        }
+      }
+    };
+    const before = rssMiB(own.child.pid!);
+    const call = ownClient.runStream('decisions', config());
+    call.on('error', () => undefined);
+    // Grafana takes one packet, then stops reading.
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    const deadline = Date.now() + 120_000;
+    let peak = 0;
+    while (sentBytes < 300e6 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      peak = Math.max(peak, rssMiB(own.child.pid!));
+    }
+    // Unbounded, the backlog was all of what the agent sent: 300 MB sent
+    // took the process from 64 to 694 MiB. Bounded, what remains is the
+    // garbage of parsing it (270 MiB at the peak here, under load).
+    expect(sentBytes, 'the agent sent 300 MB within two minutes').toBeGreaterThanOrEqual(300e6);
+    expect(peak - before).toBeLessThan(300);
+    const metrics = await ownClient.collectMetrics();
+    expect(metric(metrics, 'zviz_datasource_stream_events_dropped_total{reason="grafana_slow"}')).toBeGreaterThan(0);
+    expect(metric(metrics, 'zviz_datasource_stream_events_dropped_total{reason="too_large"}')).toBe(1);
+    expect((await ownClient.checkHealth(config())).status).toBe('OK');
+    expect(own.stderr.join('')).toContain('Grafana is not taking the decision stream as fast as agents send it');
+    call.cancel();
+  }, 180_000);
+});

@@ -70,6 +70,13 @@ export class BackendMetrics {
     registers: [this.registry],
   });
 
+  readonly streamDroppedEvents = new Counter({
+    name: 'zviz_datasource_stream_events_dropped_total',
+    help: 'Decision events from agents not relayed to Grafana Live, by reason: grafana_slow (Grafana had not taken 16 MiB sent before), too_large (an event over 64 KiB, which no agent sends).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly instances = new Gauge({
     name: 'zviz_datasource_instances',
     help: 'Configured data source instances held in memory.',

@@ -13,6 +13,9 @@ import type { ZVizInstance, DiscoveredAgent } from './instance';
 import type { BackendMetrics } from './metrics';
 import { agentEvent, type AgentEvent, auditFrame } from './queries/audit-frame';
 
+/** The largest decision event relayed; an agent's are a few KiB at most (docs/datasource.md). */
+export const MAX_EVENT_CHARS = 64 * 1024;
+
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** The container a stream path asks for: '' for all, undefined for no such stream. */
@@ -72,9 +75,20 @@ export async function relayDecisions(
     }
     const batch = pending.sort((a, b) => (a.time === b.time ? a.event.seq - b.event.seq : a.time < b.time ? -1 : 1));
     pending = [];
-    metrics.streamEvents.inc(batch.length);
-    sender.sendFrame(auditFrame(batch));
+    if (sender.sendFrame(auditFrame(batch))) {
+      metrics.streamEvents.inc(batch.length);
+      return;
+    }
+    metrics.streamDroppedEvents.inc({ reason: 'grafana_slow' }, batch.length);
+    const now = Date.now();
+    if (now - lastDropWarning >= 60_000) {
+      lastDropWarning = now;
+      logger.warn('Grafana is not taking the decision stream as fast as agents send it; events dropped', {
+        dropped: batch.length,
+      });
+    }
   };
+  let lastDropWarning = -Infinity;
   const flusher = setInterval(flush, flushMs);
 
   const relayStart = BigInt(Date.now()) * 1_000_000n;
@@ -126,6 +140,12 @@ export async function relayDecisions(
             }
             if (sse.event !== 'message' && sse.event !== 'decision') {
               return; // other event kinds a newer agent may send
+            }
+            if (sse.data.length > MAX_EVENT_CHARS) {
+              // An agent's event holds at most a path (PATH_MAX) and a few
+              // fields: one this large is an upstream that is not an agent.
+              metrics.streamDroppedEvents.inc({ reason: 'too_large' });
+              return;
             }
             let raw: unknown;
             try {

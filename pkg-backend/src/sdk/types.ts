@@ -123,9 +123,13 @@ export interface StreamResult {
 
 /** What RunStream sends to the channel's subscribers. */
 export interface StreamSender {
-  /** Sends a frame as JSON, the way Grafana Live expects stream packets. */
-  sendFrame(frame: Frame): void;
-  sendJSON(data: Buffer | string): void;
+  /**
+   * Sends a frame as JSON, the way Grafana Live expects stream packets.
+   * False when it was dropped: Grafana has not taken what was sent before
+   * (services/stream.ts bounds what waits for it).
+   */
+  sendFrame(frame: Frame): boolean;
+  sendJSON(data: Buffer | string): boolean;
 }
 
 export interface CallContext {
