@@ -3,10 +3,13 @@
 // up, keep its supervised containers, and still take the next `zviz run`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -20,6 +23,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { AgentProcess, BIN } from '../../agent/test/support/agent-process';
+import { requireBrokerAddon } from '../../agent/src/native/broker-addon';
 
 function connect(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -92,6 +96,64 @@ describeWhere([root, seccompUserNotif], 'hang-ups on the control socket', () => 
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await stillServing();
+  });
+
+  it('answers every malformed request with an error, keeps none of the descriptors sent with it, and serves on', async () => {
+    const addon = requireBrokerAddon();
+    const descriptors = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+    const request = {
+      type: 'run',
+      version: 1,
+      profile: 'default',
+      command: ['true'],
+      env: {},
+      cwd: '/',
+      limits: {},
+      restart: 'no',
+    };
+    const dir = openSync('/etc', 'r');
+    /** Sends `data` with `fds` (SCM_RIGHTS) and returns the agent's answer. */
+    const exchange = async (data: string, fds: number[]): Promise<string> => {
+      const socket = await connect(socketPath);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      addon.sendWithFds((socket as unknown as { _handle: { fd: number } })._handle.fd, Buffer.from(data), fds);
+      await closed(socket);
+      return answer;
+    };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = descriptors();
+      const cases: Array<[string, number[], string]> = [
+        ['not json', [dir, dir, dir], 'the request is not JSON'],
+        ['{"type":"run","vers', [dir, dir, dir], 'the request is not JSON'],
+        ['[1,2,3]', [dir, dir, dir], 'unknown request type undefined'],
+        [JSON.stringify({ ...request, version: 99 }), [dir, dir, dir], 'protocol version 99 is not 1'],
+        [JSON.stringify(request), [], 'expected stdin, stdout and stderr with the request, got 0 descriptors'],
+        [
+          JSON.stringify(request),
+          Array(16).fill(dir),
+          'expected stdin, stdout and stderr with the request, got 16 descriptors',
+        ],
+        [JSON.stringify({ ...request, limits: { memory: '-5G' } }), [dir, dir, dir], 'invalid memory limit "-5G"'],
+        [JSON.stringify({ ...request, name: '../../etc\n' }), [dir, dir, dir], 'invalid container name'],
+        [JSON.stringify({ ...request, cwd: '/nonexistent/x' }), [dir, dir, dir], 'changing to the working directory'],
+      ];
+      for (const [data, fds, reason] of cases) {
+        for (let i = 0; i < 10; i++) {
+          const answer = JSON.parse((await exchange(data, fds)).split('\n')[0]) as { type: string; message: string };
+          expect(answer.type, data).toBe('error');
+          expect(answer.message, data).toContain(reason);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // 90 requests carried 270 descriptors of /etc and 160 more: the agent closed every one.
+      expect(descriptors()).toBeLessThanOrEqual(before);
+      await stillServing();
+    } finally {
+      closeSync(dir);
+    }
   });
 
   it('still runs the next `zviz run` after all that', async () => {
