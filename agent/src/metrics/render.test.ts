@@ -7,7 +7,9 @@ import {
   formatValue,
   negotiateFormat,
   renderExposition as renderBuffer,
+  renderSamples,
 } from './render';
+import type { HistogramSample, ValueSample } from './source';
 
 async function renderExposition(...args: Parameters<typeof renderBuffer>) {
   const result = await renderBuffer(...args);
@@ -144,6 +146,61 @@ describe('renderExposition', () => {
     );
     expect(result.body).not.toMatch(/^zviz_test_latency/m);
     expect(result.families.get(histogram.name)?.invalid).toBe(1);
+  });
+
+  it('places samples rendered elsewhere exactly as it renders them, limit, drops and invalid ones counted alike', async () => {
+    // Label values of several UTF-8 lengths: the limit cuts at a sample's end in bytes.
+    const values: ValueSample[] = ['a', 'é', '日本', 'x"y', 'z'].map((v, i) => ({
+      labels: { syscall: v, decision: 'allow' },
+      value: i,
+    }));
+    const histograms = [
+      { labels: {}, buckets: [1, 2, 3], sum: 0.5, count: 4 },
+      { labels: {}, buckets: [0, 0, 9], sum: 2, count: 9 },
+    ] as HistogramSample[];
+    for (const limit of [0, 3, 6, 8, 100]) {
+      const inputs = (render: boolean) => [
+        {
+          family: compileFamily(counter),
+          parts: render
+            ? [
+                renderSamples(compileFamily(counter), values.slice(0, 2)),
+                renderSamples(compileFamily(counter), values.slice(2)),
+              ]
+            : [values.slice(0, 2), values.slice(2)],
+          seriesLimit: limit,
+        },
+        {
+          family: compileFamily(histogram),
+          parts: [render ? renderSamples(compileFamily(histogram), histograms) : histograms],
+          seriesLimit: limit,
+        },
+      ];
+      const direct = await renderBuffer(inputs(false), 'openmetrics');
+      const placed = await renderBuffer(inputs(true), 'openmetrics');
+      expect(placed.body.toString('utf8')).toBe(direct.body.toString('utf8'));
+      expect(placed.families).toEqual(direct.families);
+    }
+    const all = await renderBuffer(
+      [{ family: compileFamily(counter), parts: [renderSamples(compileFamily(counter), values)], seriesLimit: 3 }],
+      'text'
+    );
+    expect(all.families.get(counter.name)).toEqual({ series: 3, dropped: 2, invalid: 0 });
+    expect(all.body.toString('utf8')).toContain('zviz_test_decisions_total{syscall="日本",decision="allow"} 2\n');
+    expect(all.body.toString('utf8')).not.toContain('x\\"y');
+    // A sample that does not fit the catalog is counted as invalid (here at any limit: only the
+    // samples rendered have a place).
+    const invalid = await renderBuffer(
+      [
+        {
+          family: compileFamily(histogram),
+          parts: [renderSamples(compileFamily(histogram), [{ labels: {}, buckets: [1], sum: 0, count: 1 }])],
+          seriesLimit: 100,
+        },
+      ],
+      'text'
+    );
+    expect(invalid.families.get(histogram.name)).toEqual({ series: 0, dropped: 0, invalid: 1 });
   });
 
   it('yields to the event loop on large renders', async () => {

@@ -9,7 +9,7 @@
 // The renderer yields to the event loop every few milliseconds, so a large
 // scrape never stalls the broker's event delivery or the API for long.
 import type { MetricSpec } from './catalog';
-import type { HistogramSample, Labels, ValueSample } from './source';
+import { RenderedSamples, type HistogramSample, type Labels, type ValueSample } from './source';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 
@@ -135,7 +135,7 @@ export class Slicer {
 export interface FamilyInput {
   family: CompiledFamily;
   /** Sample lists from each source that filled the family. */
-  parts: ReadonlyArray<ReadonlyArray<ValueSample | HistogramSample>>;
+  parts: ReadonlyArray<ReadonlyArray<ValueSample | HistogramSample> | RenderedSamples>;
   /** Most series to expose; samples past it are left out and counted. */
   seriesLimit: number;
 }
@@ -174,7 +174,10 @@ export class ExpositionBuilder {
     private readonly seriesLimit: (family: string) => number
   ) {}
 
-  async add(family: CompiledFamily, samples: ReadonlyArray<ValueSample | HistogramSample>): Promise<void> {
+  async add(
+    family: CompiledFamily,
+    samples: ReadonlyArray<ValueSample | HistogramSample> | RenderedSamples
+  ): Promise<void> {
     const name = family.spec.name;
     let outcome = this.outcomes.get(name);
     let out = this.outputs.get(name);
@@ -185,6 +188,19 @@ export class ExpositionBuilder {
       this.outputs.set(name, out);
     }
     const limit = this.seriesLimit(name);
+    if (samples instanceof RenderedSamples) {
+      // Lines rendered elsewhere (the tracer's worker thread): the same
+      // limit, applied at a sample's end, as if they were rendered here.
+      const room = Math.max(0, Math.floor((limit - outcome.series) / family.seriesPerSample));
+      const taken = Math.min(room, samples.ends.length);
+      if (taken > 0) {
+        out.appendBytes(samples.body.subarray(0, samples.ends[taken - 1]));
+      }
+      outcome.series += taken * family.seriesPerSample;
+      outcome.dropped += (samples.ends.length - taken) * family.seriesPerSample;
+      outcome.invalid += samples.invalid;
+      return;
+    }
     const histogram = family.spec.type === 'histogram';
     for (const sample of samples) {
       if (outcome.series + family.seriesPerSample > limit) {
@@ -230,6 +246,37 @@ export class ExpositionBuilder {
   }
 }
 
+/**
+ * A family's samples rendered into its exposition lines, which are the same
+ * in both formats (only the headers differ). For a source that renders off
+ * the main thread; the registry applies the series limit to the result as it
+ * would to the samples.
+ */
+export function renderSamples(
+  family: CompiledFamily,
+  samples: ReadonlyArray<ValueSample | HistogramSample>
+): RenderedSamples {
+  const histogram = family.spec.type === 'histogram';
+  const ends = new Uint32Array(samples.length);
+  let text = '';
+  let bytes = 0;
+  let rendered = 0;
+  let invalid = 0;
+  for (const sample of samples) {
+    const lines = histogram
+      ? histogramLines(family, sample as HistogramSample)
+      : valueLine(family, sample as ValueSample);
+    if (lines === undefined) {
+      invalid++;
+      continue;
+    }
+    text += lines;
+    bytes += Buffer.byteLength(lines, 'utf8');
+    ends[rendered++] = bytes;
+  }
+  return new RenderedSamples(Buffer.from(text, 'utf8'), ends.slice(0, rendered), invalid);
+}
+
 /** Renders families whose samples are all at hand (tests, one-shot output). */
 export async function renderExposition(
   inputs: readonly FamilyInput[],
@@ -260,6 +307,12 @@ class ChunkedOutput {
     if (this.pending.length >= 65536) {
       this.spill();
     }
+  }
+
+  /** Bytes already rendered, placed after what is pending. */
+  appendBytes(bytes: Uint8Array): void {
+    this.spill();
+    this.chunks.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   finish(): Buffer[] {
