@@ -203,6 +203,71 @@ describe('renderExposition', () => {
     expect(invalid.families.get(histogram.name)).toEqual({ series: 0, dropped: 0, invalid: 1 });
   });
 
+  it("reuses a series' lines while its values stay, and renders them again when they change, when asked", async () => {
+    const labels = { syscall: 'read', decision: 'allow' };
+    const histogramLabels = {};
+    const buckets = [1, 2, 3];
+    // Compiled once, as the registry does: what is kept is the family's own.
+    const counterFamily = compileFamily(counter);
+    const histogramFamily = compileFamily(histogram);
+    const render = async (value: number) =>
+      (
+        await renderExposition(
+          [
+            {
+              family: counterFamily,
+              parts: [renderSamples(counterFamily, [{ labels, value }], { reuse: true })],
+              seriesLimit: 9,
+            },
+            {
+              family: histogramFamily,
+              parts: [
+                renderSamples(histogramFamily, [{ labels: histogramLabels, buckets, sum: value, count: 3 }], {
+                  reuse: true,
+                }),
+              ],
+              seriesLimit: 9,
+            },
+          ],
+          'text'
+        )
+      ).body;
+    expect(await render(5)).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 5\n');
+    // Kept from the second scrape with the same values on.
+    expect(await render(5)).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 5\n');
+    // What the renderer keeps on the labels objects: marked, so a reuse shows.
+    const kept = (target: object) =>
+      Object.getOwnPropertySymbols(target)
+        .map((key) => (target as Record<symbol, unknown>)[key])
+        .find((v): v is { line?: string; lines?: string } => typeof v === 'object' && v !== null && !Array.isArray(v))!;
+    kept(labels).line = 'reused value line\n';
+    kept(histogramLabels).lines = 'reused histogram lines\n';
+    const same = await render(5);
+    expect(same).toContain('reused value line\n');
+    expect(same).toContain('reused histogram lines\n');
+    // A new value, or the same bucket array refilled in place, is rendered afresh.
+    buckets[2] = 4;
+    const changed = await render(6);
+    expect(changed).not.toContain('reused');
+    expect(changed).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 6\n');
+    expect(changed).toContain('zviz_test_latency_seconds_bucket{le="1"} 4\n');
+    expect(changed).toContain('zviz_test_latency_seconds_sum 6\n');
+    await render(6);
+    kept(histogramLabels).lines = 'reused histogram lines\n';
+    expect(await render(6)).toContain('reused histogram lines\n');
+    buckets[0] = 0;
+    expect(await render(6)).toContain('zviz_test_latency_seconds_bucket{le="0.001"} 0\n');
+    // The registry's own render of samples never reuses.
+    await render(6);
+    kept(labels).line = 'reused value line\n';
+    const plain = await renderExposition(
+      [{ family: counterFamily, parts: [[{ labels, value: 6 }]], seriesLimit: 9 }],
+      'text'
+    );
+    expect(plain.body).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 6\n');
+    expect(plain.body).not.toContain('reused');
+  });
+
   it('yields to the event loop on large renders', async () => {
     const many = Array.from({ length: 20000 }, (_, i) => ({
       labels: { syscall: `s${i}`, decision: 'allow' },

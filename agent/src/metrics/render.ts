@@ -36,6 +36,8 @@ export interface CompiledFamily {
    * (the label block, or a histogram's line prefixes); see labelBlock.
    */
   readonly memo: symbol;
+  /** Where it keeps, on each labels object, the lines it last rendered for it and their values (see valueLine). */
+  readonly last: symbol;
 }
 
 export function compileFamily(spec: MetricSpec): CompiledFamily {
@@ -59,6 +61,7 @@ export function compileFamily(spec: MetricSpec): CompiledFamily {
     bounds,
     seriesPerSample: spec.type === 'histogram' ? bounds.length + 3 : 1,
     memo: Symbol(spec.name),
+    last: Symbol(`${spec.name} last`),
   };
 }
 
@@ -83,9 +86,24 @@ export function formatValue(value: number): string {
   return value > 0 ? '+Inf' : '-Inf';
 }
 
-type Memo = Record<symbol, string | string[] | undefined>;
+/** A value series' line as last rendered, with its value. */
+interface LastLine {
+  value: number;
+  /** Kept once the value has been seen twice in a row (see valueLine). */
+  line?: string;
+}
 
-function remember(memo: Memo, key: symbol, value: string | string[]): void {
+/** A histogram series' lines as last rendered, with the numbers they show. */
+interface LastLines {
+  count: number;
+  sum: number;
+  buckets: number[];
+  lines?: string;
+}
+
+type Memo = Record<symbol, string | string[] | LastLine | LastLines | undefined>;
+
+function remember(memo: Memo, key: symbol, value: string | string[] | LastLine | LastLines): void {
   if (Object.isExtensible(memo)) {
     Object.defineProperty(memo, key, { value, enumerable: false, writable: true });
   }
@@ -250,12 +268,15 @@ export class ExpositionBuilder {
  * A family's samples rendered into its exposition lines, which are the same
  * in both formats (only the headers differ). For a source that renders off
  * the main thread; the registry applies the series limit to the result as it
- * would to the samples.
+ * would to the samples. With `reuse`, the lines of a series whose numbers
+ * did not change are those rendered before (see valueLine).
  */
 export function renderSamples(
   family: CompiledFamily,
-  samples: ReadonlyArray<ValueSample | HistogramSample>
+  samples: ReadonlyArray<ValueSample | HistogramSample>,
+  options: { reuse?: boolean } = {}
 ): RenderedSamples {
+  const reuse = options.reuse ?? false;
   const histogram = family.spec.type === 'histogram';
   const ends = new Uint32Array(samples.length);
   let text = '';
@@ -264,8 +285,8 @@ export function renderSamples(
   let invalid = 0;
   for (const sample of samples) {
     const lines = histogram
-      ? histogramLines(family, sample as HistogramSample)
-      : valueLine(family, sample as ValueSample);
+      ? histogramLines(family, sample as HistogramSample, reuse)
+      : valueLine(family, sample as ValueSample, reuse);
     if (lines === undefined) {
       invalid++;
       continue;
@@ -328,21 +349,55 @@ class ChunkedOutput {
   }
 }
 
-function valueLine(family: CompiledFamily, sample: ValueSample): string | undefined {
-  if (typeof sample.value !== 'number') {
+// With `reuse` (renderSamples, for the tracer), a series whose value did not
+// change since the last scrape gets the line rendered then: at a thousand
+// containers most of the tracer's rows (sleeping containers) do not change
+// between two reads, and comparing a value costs a fraction of formatting it.
+// A line is kept only once its value has stayed the same for two scrapes, as
+// keeping the lines of series that change at every scrape made each of them
+// survive a young-generation GC. The registry's own render does not reuse:
+// where most series change (bench:scrape) the comparisons cost more than they
+// saved.
+function valueLine(family: CompiledFamily, sample: ValueSample, reuse = false): string | undefined {
+  const value = sample.value;
+  if (typeof value !== 'number') {
     return undefined;
   }
+  if (!reuse) {
+    const labels = labelBlock(family, sample.labels);
+    return `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`;
+  }
+  const memo = sample.labels as Memo;
+  const last = memo[family.last] as LastLine | undefined;
+  if (last !== undefined && last.value === value && last.line !== undefined) {
+    return last.line;
+  }
   const labels = labelBlock(family, sample.labels);
-  return `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(sample.value)}\n`;
+  const line = `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`;
+  if (last === undefined) {
+    remember(memo, family.last, { value });
+  } else if (last.value === value) {
+    last.line = line;
+  } else {
+    last.value = value;
+    last.line = undefined;
+  }
+  return line;
 }
 
-function histogramLines(family: CompiledFamily, sample: HistogramSample): string | undefined {
+function histogramLines(family: CompiledFamily, sample: HistogramSample, reuse = false): string | undefined {
   const { bounds } = family;
   const { buckets } = sample;
   if (!buckets || buckets.length !== bounds.length || typeof sample.count !== 'number') {
     return undefined;
   }
   const memo = sample.labels as Memo;
+  const last = reuse ? (memo[family.last] as LastLines | undefined) : undefined;
+  const same =
+    last !== undefined && last.count === sample.count && last.sum === sample.sum && sameNumbers(last.buckets, buckets);
+  if (same && last.lines !== undefined) {
+    return last.lines;
+  }
   let prefixes = memo[family.memo] as string[] | undefined;
   if (!Array.isArray(prefixes)) {
     prefixes = histogramPrefixes(family, sample.labels);
@@ -354,9 +409,48 @@ function histogramLines(family: CompiledFamily, sample: HistogramSample): string
   }
   const count = formatValue(sample.count);
   const n = bounds.length;
-  return (
-    out + prefixes[n] + count + '\n' + prefixes[n + 1] + formatValue(sample.sum) + '\n' + prefixes[n + 2] + count + '\n'
-  );
+  const lines =
+    out +
+    prefixes[n] +
+    count +
+    '\n' +
+    prefixes[n + 1] +
+    formatValue(sample.sum) +
+    '\n' +
+    prefixes[n + 2] +
+    count +
+    '\n';
+  // As for a value (valueLine): the lines are kept once the numbers stayed for two scrapes.
+  // The buckets are copied: a source may refill the same array for its next scrape.
+  if (!reuse) {
+    return lines;
+  }
+  if (last === undefined) {
+    remember(memo, family.last, { count: sample.count, sum: sample.sum, buckets: [...buckets] });
+  } else if (same) {
+    last.lines = lines;
+  } else {
+    last.count = sample.count;
+    last.sum = sample.sum;
+    last.buckets.length = buckets.length;
+    for (let i = 0; i < buckets.length; i++) {
+      last.buckets[i] = buckets[i];
+    }
+    last.lines = undefined;
+  }
+  return lines;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** `name_bucket{labels,le="b"} ` for each bound and +Inf, then `name_sum{labels} ` and `name_count{labels} `. */

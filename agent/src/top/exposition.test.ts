@@ -1,3 +1,4 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 
 import { MetricsRegistry } from '../metrics/registry';
@@ -53,6 +54,42 @@ describe('Exposition of many containers', () => {
     expect(e.value('zviz_resource_usage', { resource_type: 'memory' })).toBe((49 * 50) / 2);
     expect(e.ofContainer('zviz_resource_usage', 'c3').map((s) => s.labels.resource_type)).toEqual(['cpu', 'memory']);
     expect(e.ofContainer('zviz_broker_inflight', 'c3')).toEqual([]);
+  });
+});
+
+describe('Exposition read family by family', () => {
+  it('gives each family what a parse of the whole body gives, headerless lines before the first family included', async () => {
+    const text =
+      'process_up 12\n' +
+      (await rendered({
+        zviz_fs_latency_seconds: Array.from({ length: 30 }, (_, i) => ({
+          labels: { container_id: `c${i}`, operation: 'read' },
+          buckets: Array(13).fill(i),
+          sum: i / 10,
+          count: i,
+        })),
+        zviz_resource_usage: [{ labels: { container_id: 'c1', resource_type: 'cpu' }, value: 0.25 }],
+        zviz_broker_latency_seconds: [{ labels: {}, buckets: Array(18).fill(3), sum: 0.5, count: 3 }],
+      }));
+    const whole = parsePrometheusTextFormat(text);
+    const e = Exposition.parse(text);
+    expect(e.value('process_up')).toBe(12);
+    for (const family of whole) {
+      if (family.type === 'HISTOGRAM' && family.metrics.length > 0) {
+        const h = e.histogram(family.name);
+        expect(h?.count ?? NaN, family.name).toBe(Number((family.metrics[0] as { count: string }).count));
+        expect(h?.buckets).toHaveLength(Object.keys((family.metrics[0] as { buckets: object }).buckets).length);
+      } else {
+        expect(
+          e.series(family.name).map((s) => s.value),
+          family.name
+        ).toEqual(family.metrics.map((m) => Number((m as { value: string }).value)));
+      }
+      expect(e.has(family.name)).toBe(family.metrics.length > 0);
+    }
+    expect(e.ofContainer('zviz_resource_usage', 'c1')).toEqual([
+      { labels: { container_id: 'c1', resource_type: 'cpu' }, value: 0.25 },
+    ]);
   });
 });
 

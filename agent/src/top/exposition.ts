@@ -29,21 +29,84 @@ function promNumber(text: string): number {
   return text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text);
 }
 
+/**
+ * The exposition cut into its families' blocks, each from its first `# HELP`
+ * or `# TYPE` line to the next family's: a scan for line starts, without
+ * parsing a sample. Lines before any such header form a block of their own
+ * (under the empty name), read at once.
+ */
+function familyBlocks(text: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  let name = '';
+  let start = 0;
+  const close = (end: number) => {
+    if (end > start) {
+      blocks.set(name, (blocks.get(name) ?? '') + text.slice(start, end));
+    }
+  };
+  for (let at = 0; at < text.length;) {
+    const eol = text.indexOf('\n', at);
+    const next = eol < 0 ? text.length : eol + 1;
+    if (text.startsWith('# HELP ', at) || text.startsWith('# TYPE ', at)) {
+      const nameEnd = text.slice(at + 7, next).search(/[ \n]|$/);
+      const family = text.slice(at + 7, at + 7 + nameEnd);
+      if (family !== name) {
+        close(at);
+        name = family;
+        start = at;
+      }
+    }
+    at = next;
+  }
+  close(text.length);
+  return blocks;
+}
+
 export class Exposition {
-  private constructor(
-    private readonly plain: ReadonlyMap<string, Series[]>,
-    private readonly histograms: ReadonlyMap<string, Histogram[]>
-  ) {}
+  private readonly plain = new Map<string, Series[]>();
+  private readonly histograms = new Map<string, Histogram[]>();
+  private readonly parsed = new Set<string>();
+
+  /**
+   * Families are parsed when first asked for: `zviz top` reads a few of the
+   * agent's families, and at a thousand containers the exposition is 2 MiB,
+   * most of it tracer histograms it never shows (parsing all of it took about
+   * 0.35 s per poll).
+   */
+  private constructor(private readonly blocks: Map<string, string>) {}
 
   private readonly byContainer = new Map<string, Map<string, Series[]>>();
 
-  /** Parses the Prometheus text format; throws with the parser's reason on anything else. */
+  /**
+   * Reads the Prometheus text format; throws with the parser's reason on a
+   * body that is not one. A family is parsed (by parse-prometheus-text-format)
+   * when first asked for; one that does not parse throws then.
+   */
   static parse(text: string): Exposition {
-    const plain = new Map<string, Series[]>();
-    const histograms = new Map<string, Histogram[]>();
-    for (const family of parsePrometheusTextFormat(text)) {
+    const exposition = new Exposition(familyBlocks(text));
+    // What comes before any family header (all of a body that is not an exposition) is read now.
+    exposition.load('');
+    return exposition;
+  }
+
+  /** Parses the block of `family` (and the headerless lines before the first block) once. */
+  private load(family: string): void {
+    for (const name of ['', family]) {
+      if (this.parsed.has(name)) {
+        continue;
+      }
+      this.parsed.add(name);
+      const block = this.blocks.get(name);
+      if (block !== undefined) {
+        this.add(parsePrometheusTextFormat(block));
+      }
+    }
+  }
+
+  private add(families: ReturnType<typeof parsePrometheusTextFormat>): void {
+    for (const family of families) {
       if (family.type === 'HISTOGRAM') {
-        histograms.set(
+        this.histograms.set(
           family.name,
           family.metrics.map((m) => {
             const h = m as { buckets: Record<string, string>; count: string; sum: string; labels?: Labels };
@@ -54,21 +117,22 @@ export class Exposition {
           })
         );
       } else if (family.type !== 'SUMMARY') {
-        plain.set(
+        this.plain.set(
           family.name,
           family.metrics.map((m) => ({ labels: m.labels ?? {}, value: promNumber((m as { value: string }).value) }))
         );
       }
     }
-    return new Exposition(plain, histograms);
   }
 
   /** Whether the family has a series; a family the agent declares (HELP, TYPE) without any does not count. */
   has(family: string): boolean {
+    this.load(family);
     return (this.plain.get(family)?.length ?? 0) > 0 || (this.histograms.get(family)?.length ?? 0) > 0;
   }
 
   series(family: string): readonly Series[] {
+    this.load(family);
     return this.plain.get(family) ?? [];
   }
 
@@ -112,6 +176,7 @@ export class Exposition {
   }
 
   histogram(family: string): Histogram | undefined {
+    this.load(family);
     return this.histograms.get(family)?.[0];
   }
 }

@@ -1,3 +1,4 @@
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
 import { CATALOG_BY_NAME } from '../metrics/catalog';
@@ -8,7 +9,7 @@ import { READ_GEOMETRY, READ_SYSCALL_NAMES, cgroupOf, syntheticRead } from '../.
 import { resolveTracerConfig } from './config';
 import { TRACER_FAMILIES, type TracerFamily } from './families';
 import { TracerMetrics, type FamilyState } from './metrics';
-import { ReadShaper, type ShapeRequest } from './read-shaper';
+import { ReadShaper, packRead, unpackRead, type PackedRead, type ShapeRequest } from './read-shaper';
 
 const CGROUPS = 40;
 // Room for some cgroups' rows only: the rest fold into `other`.
@@ -70,5 +71,19 @@ describe('ReadShaper', () => {
     const syscalls = overflow.find((s) => s.labels.family === 'syscalls')!;
     expect(syscalls.value).toBeGreaterThan(0);
     expect(syscalls.value).toBe(reference.seriesReport().syscalls.overflow);
+  });
+
+  it('packs a read for the shaping thread and unpacks it whole, the read itself left intact for later scrapes', () => {
+    const read = syntheticRead(25, 3);
+    const before = structuredClone(read);
+    const { packed, transfer } = packRead(read);
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(packed, transfer);
+    const received = receiveMessageOnPort(port2)!.message as PackedRead;
+    port1.close();
+    // Handed over: the packed copies are gone from this side, the read is not.
+    expect(packed.syscallCalls.length).toBe(0);
+    expect(read).toEqual(before);
+    expect(unpackRead(received)).toEqual(read);
   });
 });

@@ -8,7 +8,15 @@ import { Worker } from 'node:worker_threads';
 
 import { RenderedSamples } from '../metrics/source';
 import { packageRoot } from '../native/load';
-import { ReadShaper, type SeriesReport, type ShapedRead, type ShapeRequest, type ShaperSetup } from './read-shaper';
+import {
+  ReadShaper,
+  packRead,
+  type PackedRead,
+  type SeriesReport,
+  type ShapedRead,
+  type ShapeRequest,
+  type ShaperSetup,
+} from './read-shaper';
 
 export interface Shaper {
   shape(request: ShapeRequest): Promise<ShapedRead>;
@@ -17,7 +25,9 @@ export interface Shaper {
   close(): void;
 }
 
-export type ToShapingWorker = { type: 'shape'; id: number; request: ShapeRequest } | { type: 'forget'; cgroup: bigint };
+export type ToShapingWorker =
+  | { type: 'shape'; id: number; request: Omit<ShapeRequest, 'snapshot'> & { snapshot: PackedRead } }
+  | { type: 'forget'; cgroup: bigint };
 
 export type FromShapingWorker =
   | {
@@ -89,7 +99,11 @@ export class WorkerShaper implements Shaper {
     const id = ++this.next;
     return new Promise<ShapedRead>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ type: 'shape', id, request } satisfies ToShapingWorker);
+      const { packed, transfer } = packRead(request.snapshot);
+      worker.postMessage(
+        { type: 'shape', id, request: { ...request, snapshot: packed } } satisfies ToShapingWorker,
+        transfer
+      );
     });
   }
 

@@ -5,7 +5,7 @@
 // in order, and gets the rendered families back (shaping-thread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { ReadShaper, type ShaperSetup } from './read-shaper';
+import { ReadShaper, unpackRead, type ShaperSetup } from './read-shaper';
 import type { FromShapingWorker, ToShapingWorker } from './shaping-thread';
 
 const port = parentPort;
@@ -20,7 +20,7 @@ port.on('message', (message: ToShapingWorker) => {
   }
   let reply: FromShapingWorker;
   try {
-    const shaped = shaper.shape(message.request);
+    const shaped = shaper.shape({ ...message.request, snapshot: unpackRead(message.request.snapshot) });
     reply = {
       id: message.id,
       families: [...shaped.families].map(([name, r]) => ({ name, body: r.body, ends: r.ends, invalid: r.invalid })),
