@@ -139,6 +139,16 @@ describe('AgentServer', () => {
     expect(wrong.headers.allow).toBe('GET, HEAD');
   });
 
+  it('reads a target that starts with two slashes as a path, not as a host name', async () => {
+    await start();
+    // As a reference relative to the agent, //hello named the host "hello"
+    // and the path "/": the error said "no such endpoint: /".
+    const doubled = await ask(server, '//hello');
+    expect(doubled.status).toBe(404);
+    expect(JSON.parse(doubled.body)).toEqual({ error: 'no such endpoint: //hello' });
+    expect(JSON.parse((await ask(server, '//nope/x')).body)).toEqual({ error: 'no such endpoint: //nope/x' });
+  });
+
   it('turns HttpErrors into their status and hides other errors behind a 500', async () => {
     await start();
     expect(await ask(server, '/teapot')).toMatchObject({ status: 418, body: '{"error":"short and stout"}\n' });

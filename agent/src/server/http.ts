@@ -398,7 +398,9 @@ export class AgentServer {
       throw payloadTooLarge(MAX_BODY_BYTES);
     }
     try {
-      return new URL(target, 'http://agent');
+      // Appended, not resolved against the base: as a relative reference
+      // `//x/metrics` would name the host `x` and the path `/metrics`.
+      return new URL(`http://agent${target}`);
     } catch {
       throw new HttpError(400, 'malformed request target');
     }
