@@ -38,9 +38,33 @@ bool Field(const char* text, const char* name, int base, long* out) {
   return false;
 }
 
-}  // namespace
+/** Every value on the line "Name:" (base 10); false when the line is missing or cut off. */
+bool List(const char* text, const char* name, std::vector<gid_t>* out) {
+  const size_t len = std::strlen(name);
+  for (const char* line = text; line != nullptr && *line != '\0';) {
+    const char* next = std::strchr(line, '\n');
+    if (std::strncmp(line, name, len) == 0 && line[len] == ':') {
+      if (next == nullptr) {
+        return false;  // cut off by the buffer: not all groups are known
+      }
+      out->clear();
+      for (const char* at = line + len + 1; at < next;) {
+        char* stop = nullptr;
+        const unsigned long value = std::strtoul(at, &stop, 10);
+        if (stop == at) {
+          break;
+        }
+        out->push_back(static_cast<gid_t>(value));
+        at = stop;
+      }
+      return true;
+    }
+    line = next != nullptr ? next + 1 : nullptr;
+  }
+  return false;
+}
 
-bool ReadTaskStatus(int dir, const char* name, TaskStatus* out) {
+bool Read(int dir, const char* name, TaskStatus* out, bool credentials) {
   UniqueFd fd(openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
     return false;
@@ -77,7 +101,24 @@ bool ReadTaskStatus(int dir, const char* name, TaskStatus* out) {
   if (Field(buf, "Umask", 8, &value)) {
     out->umask = value;
   }
+  if (credentials) {
+    // "Uid:\treal\teffective\tsaved\tfs": Field keeps the last, the fs one.
+    long uid = -1, gid = -1, caps = -1;
+    FileCredentials& c = out->credentials;
+    out->has_credentials = Field(buf, "Uid", 10, &uid) && Field(buf, "Gid", 10, &gid) &&
+                           List(buf, "Groups", &c.groups) && Field(buf, "CapEff", 16, &caps) && uid >= 0 &&
+                           gid >= 0 && caps >= 0;
+    c.fsuid = static_cast<uid_t>(uid);
+    c.fsgid = static_cast<gid_t>(gid);
+    c.effective = static_cast<uint64_t>(caps);
+  }
   return true;
 }
+
+}  // namespace
+
+bool ReadTaskStatus(int dir, const char* name, TaskStatus* out) { return Read(dir, name, out, false); }
+
+bool ReadTaskCredentials(int dir, const char* name, TaskStatus* out) { return Read(dir, name, out, true); }
 
 }  // namespace zviz::broker

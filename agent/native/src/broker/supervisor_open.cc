@@ -22,6 +22,8 @@
 namespace zviz::broker {
 namespace {
 
+const char kNoCredentialsNote[] =
+    "cannot read or wear the task's credentials (fsuid, fsgid, groups, capabilities): its opens are not emulated";
 const char kUnreachableNote[] =
     "the workload made itself non-dumpable (PR_SET_DUMPABLE 0): its memory is closed to the broker";
 
@@ -202,6 +204,34 @@ void Supervisor::HandleOpen(const struct seccomp_notif& req, uint16_t syscall, K
 
 void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, const Target& target,
                              const OpenRequest& open, Answer& answer, uint64_t t0) {
+  // The kernel judges an open by the opener's credentials as they are now: a
+  // task that gave up root (setuid, setgroups, capset) must not get root's
+  // opens. Its notification is checked valid after the resolution, so these
+  // are that task's (a task blocked in a syscall cannot change its own).
+  TaskStatus status;
+  if (!target.Credentials(&status)) {
+    if (!target.Valid()) {
+      BrokerMetrics::Get().InflightAdd(-1);  // gone: nobody to answer
+      return;
+    }
+    BrokerMetrics::Get().Error();
+    answer.how = Answer::How::kErrno;
+    answer.error = EACCES;
+    answer.decision = Decision::kDeny;
+    answer.note = kNoCredentialsNote;
+    Deliver(req, syscall, answer, t0);
+    return;
+  }
+  TaskCredentialsWorn worn(status.credentials);
+  if (!worn.ok()) {
+    BrokerMetrics::Get().Error();
+    answer.how = Answer::How::kErrno;
+    answer.error = EACCES;
+    answer.decision = Decision::kDeny;
+    answer.note = kNoCredentialsNote;
+    Deliver(req, syscall, answer, t0);
+    return;
+  }
   OpenResult result = emulator_->Run(target, syscall, open);
   LowerPtrace();  // lowered by Run already, once the bases were open
   CountRefusal(result.refusal);
@@ -212,10 +242,12 @@ void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, 
       BrokerMetrics::Get().InflightAdd(-1);
       return;
     case OpenVerdict::kDeferred:
+      // The worker thread starts with these credentials: its open of the FIFO is the task's too.
       SpawnFifoWorker(req, syscall, std::move(answer), t0);
       return;
     case OpenVerdict::kAnswer:
     case OpenVerdict::kInstall:
+      worn.Restore();  // a kill answer needs the thread's own capabilities
       Deliver(req, syscall, answer, t0);
       return;
   }

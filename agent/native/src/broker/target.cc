@@ -82,6 +82,12 @@ bool Target::Status(TaskStatus* out) const {
   return ReadTaskStatus(HostProc(), name, out);
 }
 
+bool Target::Credentials(TaskStatus* out) const {
+  char name[32];
+  snprintf(name, sizeof(name), "%d/status", tid_);
+  return ReadTaskCredentials(HostProc(), name, out) && out->has_credentials;
+}
+
 int Target::OpenEntry(const char* what, int flags) const {
   char name[64];
   snprintf(name, sizeof(name), "%d/%s", tid_, what);

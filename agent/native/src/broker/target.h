@@ -42,6 +42,8 @@ class Target {
 
   /** The task's /proc/<tid>/status; false when it is gone. */
   bool Status(TaskStatus* out) const;
+  /** Status, with the task's file credentials (fsuid, fsgid, groups, CapEff); false when any is missing. */
+  bool Credentials(TaskStatus* out) const;
 
   /** Opens /proc/<tid>/`what` (root, cwd, fd/N: the task's own magic links, followed as a peer); -1 with errno. */
   int OpenEntry(const char* what, int flags) const;

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include "broker/proc_status.h"
+
 namespace zviz::broker {
 
 /**
@@ -34,6 +36,35 @@ bool WearWorkloadCaps(uint64_t effective);
  */
 bool PeerNeedsPtrace();
 void NotePeerNeedsPtrace();
+
+/**
+ * Wears one task's file credentials (fsuid, fsgid, supplementary groups,
+ * effective capabilities within the thread's permitted set) for its
+ * lifetime: the kernel judges an open by the opener's, and a workload task
+ * that gave up root (setuid, setgroups, capset) must not get root's opens
+ * from the broker. Nothing is changed when the task wears what the thread
+ * wears (the workload as it started); otherwise raw per-thread syscalls
+ * switch and switch back (glibc's wrappers would change every thread of the
+ * agent). ok() is false when they could not be worn: the open is refused.
+ * A thread that cannot switch back refuses every later open the same way.
+ */
+class TaskCredentialsWorn {
+ public:
+  explicit TaskCredentialsWorn(const FileCredentials& task);
+  ~TaskCredentialsWorn();
+  TaskCredentialsWorn(const TaskCredentialsWorn&) = delete;
+  TaskCredentialsWorn& operator=(const TaskCredentialsWorn&) = delete;
+
+  bool ok() const { return ok_; }
+  /** Back to the thread's own credentials now (also done at destruction). */
+  void Restore();
+
+ private:
+  bool ok_ = true;
+  bool ids_ = false;   // fsuid, fsgid or groups may have been switched
+  bool caps_ = false;  // the effective set was switched
+  uint64_t saved_effective_ = 0;  // the thread's own effective set, while the task's is worn
+};
 
 /**
  * Raises CAP_SYS_PTRACE in the calling thread's effective set for its
