@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <optional>
 
 #include "broker/metrics.h"
 #include "broker/notif_answer.h"
@@ -208,8 +209,11 @@ void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, 
   // task that gave up root (setuid, setgroups, capset) must not get root's
   // opens. Its notification is checked valid after the resolution, so these
   // are that task's (a task blocked in a syscall cannot change its own).
+  // Most tasks wear the workload's starting capabilities: served as they are
+  // (WearsOwnCredentials says why that is enough); the others by their own.
   TaskStatus status;
-  if (!target.Credentials(&status)) {
+  const bool own = WearsOwnCredentials(target.tid());
+  if (!own && !target.Credentials(&status)) {
     if (!target.Valid()) {
       BrokerMetrics::Get().InflightAdd(-1);  // gone: nobody to answer
       return;
@@ -222,15 +226,19 @@ void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, 
     Deliver(req, syscall, answer, t0);
     return;
   }
-  TaskCredentialsWorn worn(status.credentials);
-  if (!worn.ok()) {
-    BrokerMetrics::Get().Error();
-    answer.how = Answer::How::kErrno;
-    answer.error = EACCES;
-    answer.decision = Decision::kDeny;
-    answer.note = kNoCredentialsNote;
-    Deliver(req, syscall, answer, t0);
-    return;
+  std::optional<TaskCredentialsWorn> worn;
+  if (!own) {
+    worn.emplace(status.credentials);
+    if (!worn->ok()) {
+      BrokerMetrics::Get().Error();
+      answer.how = Answer::How::kErrno;
+      answer.error = EACCES;
+      answer.decision = Decision::kDeny;
+      answer.note = kNoCredentialsNote;
+      worn.reset();
+      Deliver(req, syscall, answer, t0);
+      return;
+    }
   }
   OpenResult result = emulator_->Run(target, syscall, open);
   LowerPtrace();  // lowered by Run already, once the bases were open
@@ -247,7 +255,7 @@ void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, 
       return;
     case OpenVerdict::kAnswer:
     case OpenVerdict::kInstall:
-      worn.Restore();  // a kill answer needs the thread's own capabilities
+      worn.reset();  // a kill answer needs the thread's own capabilities
       Deliver(req, syscall, answer, t0);
       return;
   }

@@ -102,6 +102,19 @@ thread_local bool stuck = false;
 
 }  // namespace
 
+bool WearsOwnCredentials(pid_t tid) {
+  if (!worn || stuck || (worn_effective & (1ULL << CAP_DAC_OVERRIDE)) == 0) {
+    return false;
+  }
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, tid};
+  struct __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) {
+    return false;
+  }
+  const uint64_t effective = static_cast<uint64_t>(data[0].effective) | (static_cast<uint64_t>(data[1].effective) << 32);
+  return effective == worn_effective;
+}
+
 TaskCredentialsWorn::TaskCredentialsWorn(const FileCredentials& task) {
   if (!worn || stuck) {
     ok_ = false;

@@ -13,6 +13,8 @@
 //   them to peers in any namespace.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 
 #include "broker/proc_status.h"
@@ -48,6 +50,21 @@ void NotePeerNeedsPtrace();
  * agent). ok() is false when they could not be worn: the open is refused.
  * A thread that cannot switch back refuses every later open the same way.
  */
+/**
+ * Whether task `tid` may be served with the thread's own credentials without
+ * reading them all: its effective capabilities (capget, a fraction of a
+ * microsecond, where /proc/<tid>/status costs about 10) are exactly those the
+ * workload started with, and they hold CAP_DAC_OVERRIDE, so no id or group
+ * decides whether an open is allowed. A task that changed its ids loses its
+ * file capabilities from the effective set (setuid, setfsuid), so it reads
+ * differently and is served by its own credentials (TaskCredentialsWorn).
+ * What such a task could still differ in, having raised them again itself
+ * (SECBIT_KEEP_CAPS): the owner of the files it creates and the sticky
+ * directory protections (fs.protected_*), which it could match anyway with
+ * the capabilities it holds.
+ */
+bool WearsOwnCredentials(pid_t tid);
+
 class TaskCredentialsWorn {
  public:
   explicit TaskCredentialsWorn(const FileCredentials& task);
