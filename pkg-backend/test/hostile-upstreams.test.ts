@@ -371,3 +371,24 @@ describe('an agent that floods the decision stream while Grafana does not read i
     call.cancel();
   }, 180_000);
 });
+
+describe('a request of many queries', () => {
+  it('gives each query its own timeout from when it starts, so that a request of hundreds is answered in full', async () => {
+    // Prometheus answers each in 300 ms; the timeout is 2 s. Started all at
+    // once, 600 queries queued behind the connection pool's 64 sockets with
+    // their timeouts running, and the last waves failed "timed out after 2 s".
+    promRoutes['/api/v1/query_range'] = json(promMatrix(20), 200, 300);
+    const queries = Array.from({ length: 600 }, (_, i) => ({
+      refId: `Q${i}`,
+      model: { queryType: 'promql', expr: 'up' },
+      ...window,
+    }));
+    const answers = await client.queryData(queries, {
+      uid: `hostile-${++uid}`,
+      jsonData: { prometheusUrl: prometheus.url, agents: [agent.address], timeoutSeconds: 2 },
+    });
+    const failed = Object.entries(answers).filter(([, a]) => a.error !== '');
+    expect(failed.map(([refId, a]) => `${refId}: ${a.error}`).slice(0, 3)).toEqual([]);
+    expect(Object.keys(answers)).toHaveLength(600);
+  }, 120_000);
+});

@@ -47,6 +47,12 @@ export interface DatasourceOptions {
   relay?: RelayOptions;
 }
 
+/**
+ * Queries of one request run at once, at most; a panel has up to 26 and an
+ * alert rule a few, so only requests larger than any dashboard's wait.
+ */
+export const QUERY_CONCURRENCY = 32;
+
 function run(ctx: QueryContext, parsed: ParsedQuery) {
   switch (parsed.type) {
     case 'decisions':
@@ -109,12 +115,21 @@ export class ZVizDatasource implements BackendPlugin {
     const instance = this.instance(request.pluginContext);
     const fromAlert = request.headers.FromAlert === 'true';
     const call = upstreamCall(request.pluginContext, request.headers, context.signal);
-    const answers = await Promise.all(
-      request.queries.map(
-        async (query) => [query.refId, await this.runQuery(instance, query, fromAlert, call)] as const
-      )
-    );
-    return new Map(answers);
+    const answers = new Map<string, DataResponse>();
+    // At most QUERY_CONCURRENCY at a time, each with its own timeout from
+    // when it starts: a request of hundreds started every upstream call at
+    // once, they queued behind the connection pool's sockets with their
+    // timeouts running, and the later ones failed without having been sent.
+    let next = 0;
+    const worker = async () => {
+      while (next < request.queries.length) {
+        const query = request.queries[next++];
+        answers.set(query.refId, await this.runQuery(instance, query, fromAlert, call));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, request.queries.length) }, worker));
+    // In the request's order, as Grafana sent them.
+    return new Map(request.queries.map((query) => [query.refId, answers.get(query.refId)!] as const));
   }
 
   private async runQuery(
