@@ -3,9 +3,8 @@
 // files, found at run time by src/native/load.ts.
 //
 // Two bundles: dist/zviz.js (every command) and dist/zviz-run.js (`zviz run`
-// only, which bin/zviz.js starts for it); and dist/zviz-tracer-worker.js, the
-// agent's thread that shapes the tracer's reads (src/tracer/shaping-worker.ts).
-// It also writes the V8 code cache bin/zviz.js starts each of the first two with, into dist/<bundle>.cache/, for this Node
+// only, which bin/zviz.js starts for it). It also writes the V8 code cache
+// bin/zviz.js starts each with, into dist/<bundle>.cache/, for this Node
 // build only (bin/code-cache.js), from a training run of a command, so the
 // cache holds the functions a start compiles, not only the top level.
 //
@@ -148,11 +147,7 @@ const lazyChildProcessForCommander = {
  */
 await build({
   plugins: [aheadOfTimeValidators, lazyChildProcessForCommander],
-  entryPoints: {
-    zviz: join(root, 'src/cli/main.ts'),
-    'zviz-run': join(root, 'src/cli/run-main.ts'),
-    'zviz-tracer-worker': join(root, 'src/tracer/shaping-worker.ts'),
-  },
+  entryPoints: { zviz: join(root, 'src/cli/main.ts'), 'zviz-run': join(root, 'src/cli/run-main.ts') },
   outdir: join(root, 'dist'),
   bundle: true,
   platform: 'node',

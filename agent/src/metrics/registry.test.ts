@@ -50,35 +50,6 @@ describe('MetricsRegistry', () => {
     expect(collected).toBe(3);
   });
 
-  it('lets every source start its work before the first one is collected, and collects each once', async () => {
-    const registry = new MetricsRegistry();
-    const calls: string[] = [];
-    for (const [name, family] of [
-      ['first', 'zviz_broker_inflight'],
-      ['second', 'zviz_http_open_connections'],
-    ] as const) {
-      registry.addSource({
-        families: [family],
-        prepare: () => calls.push(`prepare ${name}`),
-        collect: () => {
-          calls.push(`collect ${name}`);
-          return new Map([[family, [{ labels: {}, value: 1 }]]]);
-        },
-      });
-    }
-    registry.addSource({
-      families: ['zviz_config_last_reload_successful'],
-      prepare: () => {
-        throw new Error('cannot start');
-      },
-      collect: () => new Map([['zviz_config_last_reload_successful', [{ labels: {}, value: 3 }]]]),
-    });
-    const text = await registry.scrapeText();
-    expect(calls).toEqual(['prepare first', 'prepare second', 'collect first', 'collect second']);
-    expect(text).toContain('zviz_broker_inflight 1\n');
-    expect(text).toContain('zviz_config_last_reload_successful 3\n');
-  });
-
   it('refuses a source naming families the catalog does not have', () => {
     const registry = new MetricsRegistry();
     expect(() => registry.addSource(source(['zviz_made_up_total'], {}))).toThrow(/zviz_made_up_total/);

@@ -10,7 +10,7 @@ import {
   type ExpositionFormat,
   type FamilyOutcome,
 } from './render';
-import type { FamilySamples, MetricSource, RenderedSamples, ValueSample } from './source';
+import type { FamilySamples, MetricSource, ValueSample } from './source';
 
 /** Series cap per family unless configured otherwise. */
 export const DEFAULT_SERIES_LIMIT = 50_000;
@@ -112,18 +112,8 @@ export class MetricsRegistry {
     const started = performance.now();
     const slicer = new Slicer(this.sliceMs);
     const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name));
-    const sources = [...this.sources];
-    // Work done off the main thread (the tracer's read and its shaping) runs
-    // while the sources before it are rendered here.
-    for (const source of sources) {
-      try {
-        source.prepare?.();
-      } catch {
-        // Its collect() says what went wrong.
-      }
-    }
-    for (const source of sources) {
-      let values: Map<string, FamilySamples | RenderedSamples>;
+    for (const source of [...this.sources]) {
+      let values: Map<string, FamilySamples>;
       try {
         values = await source.collect();
       } catch (error) {

@@ -7,9 +7,7 @@ import {
   formatValue,
   negotiateFormat,
   renderExposition as renderBuffer,
-  renderSamples,
 } from './render';
-import type { HistogramSample, ValueSample } from './source';
 
 async function renderExposition(...args: Parameters<typeof renderBuffer>) {
   const result = await renderBuffer(...args);
@@ -146,126 +144,6 @@ describe('renderExposition', () => {
     );
     expect(result.body).not.toMatch(/^zviz_test_latency/m);
     expect(result.families.get(histogram.name)?.invalid).toBe(1);
-  });
-
-  it('places samples rendered elsewhere exactly as it renders them, limit, drops and invalid ones counted alike', async () => {
-    // Label values of several UTF-8 lengths: the limit cuts at a sample's end in bytes.
-    const values: ValueSample[] = ['a', 'é', '日本', 'x"y', 'z'].map((v, i) => ({
-      labels: { syscall: v, decision: 'allow' },
-      value: i,
-    }));
-    const histograms = [
-      { labels: {}, buckets: [1, 2, 3], sum: 0.5, count: 4 },
-      { labels: {}, buckets: [0, 0, 9], sum: 2, count: 9 },
-    ] as HistogramSample[];
-    for (const limit of [0, 3, 6, 8, 100]) {
-      const inputs = (render: boolean) => [
-        {
-          family: compileFamily(counter),
-          parts: render
-            ? [
-                renderSamples(compileFamily(counter), values.slice(0, 2)),
-                renderSamples(compileFamily(counter), values.slice(2)),
-              ]
-            : [values.slice(0, 2), values.slice(2)],
-          seriesLimit: limit,
-        },
-        {
-          family: compileFamily(histogram),
-          parts: [render ? renderSamples(compileFamily(histogram), histograms) : histograms],
-          seriesLimit: limit,
-        },
-      ];
-      const direct = await renderBuffer(inputs(false), 'openmetrics');
-      const placed = await renderBuffer(inputs(true), 'openmetrics');
-      expect(placed.body.toString('utf8')).toBe(direct.body.toString('utf8'));
-      expect(placed.families).toEqual(direct.families);
-    }
-    const all = await renderBuffer(
-      [{ family: compileFamily(counter), parts: [renderSamples(compileFamily(counter), values)], seriesLimit: 3 }],
-      'text'
-    );
-    expect(all.families.get(counter.name)).toEqual({ series: 3, dropped: 2, invalid: 0 });
-    expect(all.body.toString('utf8')).toContain('zviz_test_decisions_total{syscall="日本",decision="allow"} 2\n');
-    expect(all.body.toString('utf8')).not.toContain('x\\"y');
-    // A sample that does not fit the catalog is counted as invalid (here at any limit: only the
-    // samples rendered have a place).
-    const invalid = await renderBuffer(
-      [
-        {
-          family: compileFamily(histogram),
-          parts: [renderSamples(compileFamily(histogram), [{ labels: {}, buckets: [1], sum: 0, count: 1 }])],
-          seriesLimit: 100,
-        },
-      ],
-      'text'
-    );
-    expect(invalid.families.get(histogram.name)).toEqual({ series: 0, dropped: 0, invalid: 1 });
-  });
-
-  it("reuses a series' lines while its values stay, and renders them again when they change, when asked", async () => {
-    const labels = { syscall: 'read', decision: 'allow' };
-    const histogramLabels = {};
-    const buckets = [1, 2, 3];
-    // Compiled once, as the registry does: what is kept is the family's own.
-    const counterFamily = compileFamily(counter);
-    const histogramFamily = compileFamily(histogram);
-    const render = async (value: number) =>
-      (
-        await renderExposition(
-          [
-            {
-              family: counterFamily,
-              parts: [renderSamples(counterFamily, [{ labels, value }], { reuse: true })],
-              seriesLimit: 9,
-            },
-            {
-              family: histogramFamily,
-              parts: [
-                renderSamples(histogramFamily, [{ labels: histogramLabels, buckets, sum: value, count: 3 }], {
-                  reuse: true,
-                }),
-              ],
-              seriesLimit: 9,
-            },
-          ],
-          'text'
-        )
-      ).body;
-    expect(await render(5)).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 5\n');
-    // Kept from the second scrape with the same values on.
-    expect(await render(5)).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 5\n');
-    // What the renderer keeps on the labels objects: marked, so a reuse shows.
-    const kept = (target: object) =>
-      Object.getOwnPropertySymbols(target)
-        .map((key) => (target as Record<symbol, unknown>)[key])
-        .find((v): v is { line?: string; lines?: string } => typeof v === 'object' && v !== null && !Array.isArray(v))!;
-    kept(labels).line = 'reused value line\n';
-    kept(histogramLabels).lines = 'reused histogram lines\n';
-    const same = await render(5);
-    expect(same).toContain('reused value line\n');
-    expect(same).toContain('reused histogram lines\n');
-    // A new value, or the same bucket array refilled in place, is rendered afresh.
-    buckets[2] = 4;
-    const changed = await render(6);
-    expect(changed).not.toContain('reused');
-    expect(changed).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 6\n');
-    expect(changed).toContain('zviz_test_latency_seconds_bucket{le="1"} 4\n');
-    expect(changed).toContain('zviz_test_latency_seconds_sum 6\n');
-    await render(6);
-    kept(histogramLabels).lines = 'reused histogram lines\n';
-    expect(await render(6)).toContain('reused histogram lines\n');
-    buckets[0] = 0;
-    expect(await render(6)).toContain('zviz_test_latency_seconds_bucket{le="0.001"} 0\n');
-    // The registry's own render of samples never reuses.
-    await render(6);
-    kept(labels).line = 'reused value line\n';
-    const plain = await renderExposition(
-      [{ family: counterFamily, parts: [[{ labels, value: 6 }]], seriesLimit: 9 }],
-      'text'
-    );
-    expect(plain.body).toContain('zviz_test_decisions_total{syscall="read",decision="allow"} 6\n');
-    expect(plain.body).not.toContain('reused');
   });
 
   it('yields to the event loop on large renders', async () => {

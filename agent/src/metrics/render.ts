@@ -9,7 +9,7 @@
 // The renderer yields to the event loop every few milliseconds, so a large
 // scrape never stalls the broker's event delivery or the API for long.
 import type { MetricSpec } from './catalog';
-import { RenderedSamples, type HistogramSample, type Labels, type ValueSample } from './source';
+import type { HistogramSample, Labels, ValueSample } from './source';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 
@@ -36,8 +36,6 @@ export interface CompiledFamily {
    * (the label block, or a histogram's line prefixes); see labelBlock.
    */
   readonly memo: symbol;
-  /** Where it keeps, on each labels object, the lines it last rendered for it and their values (see valueLine). */
-  readonly last: symbol;
 }
 
 export function compileFamily(spec: MetricSpec): CompiledFamily {
@@ -61,7 +59,6 @@ export function compileFamily(spec: MetricSpec): CompiledFamily {
     bounds,
     seriesPerSample: spec.type === 'histogram' ? bounds.length + 3 : 1,
     memo: Symbol(spec.name),
-    last: Symbol(`${spec.name} last`),
   };
 }
 
@@ -86,24 +83,9 @@ export function formatValue(value: number): string {
   return value > 0 ? '+Inf' : '-Inf';
 }
 
-/** A value series' line as last rendered, with its value. */
-interface LastLine {
-  value: number;
-  /** Kept once the value has been seen twice in a row (see valueLine). */
-  line?: string;
-}
+type Memo = Record<symbol, string | string[] | undefined>;
 
-/** A histogram series' lines as last rendered, with the numbers they show. */
-interface LastLines {
-  count: number;
-  sum: number;
-  buckets: number[];
-  lines?: string;
-}
-
-type Memo = Record<symbol, string | string[] | LastLine | LastLines | undefined>;
-
-function remember(memo: Memo, key: symbol, value: string | string[] | LastLine | LastLines): void {
+function remember(memo: Memo, key: symbol, value: string | string[]): void {
   if (Object.isExtensible(memo)) {
     Object.defineProperty(memo, key, { value, enumerable: false, writable: true });
   }
@@ -153,7 +135,7 @@ export class Slicer {
 export interface FamilyInput {
   family: CompiledFamily;
   /** Sample lists from each source that filled the family. */
-  parts: ReadonlyArray<ReadonlyArray<ValueSample | HistogramSample> | RenderedSamples>;
+  parts: ReadonlyArray<ReadonlyArray<ValueSample | HistogramSample>>;
   /** Most series to expose; samples past it are left out and counted. */
   seriesLimit: number;
 }
@@ -192,10 +174,7 @@ export class ExpositionBuilder {
     private readonly seriesLimit: (family: string) => number
   ) {}
 
-  async add(
-    family: CompiledFamily,
-    samples: ReadonlyArray<ValueSample | HistogramSample> | RenderedSamples
-  ): Promise<void> {
+  async add(family: CompiledFamily, samples: ReadonlyArray<ValueSample | HistogramSample>): Promise<void> {
     const name = family.spec.name;
     let outcome = this.outcomes.get(name);
     let out = this.outputs.get(name);
@@ -206,19 +185,6 @@ export class ExpositionBuilder {
       this.outputs.set(name, out);
     }
     const limit = this.seriesLimit(name);
-    if (samples instanceof RenderedSamples) {
-      // Lines rendered elsewhere (the tracer's worker thread): the same
-      // limit, applied at a sample's end, as if they were rendered here.
-      const room = Math.max(0, Math.floor((limit - outcome.series) / family.seriesPerSample));
-      const taken = Math.min(room, samples.ends.length);
-      if (taken > 0) {
-        out.appendBytes(samples.body.subarray(0, samples.ends[taken - 1]));
-      }
-      outcome.series += taken * family.seriesPerSample;
-      outcome.dropped += (samples.ends.length - taken) * family.seriesPerSample;
-      outcome.invalid += samples.invalid;
-      return;
-    }
     const histogram = family.spec.type === 'histogram';
     for (const sample of samples) {
       if (outcome.series + family.seriesPerSample > limit) {
@@ -264,40 +230,6 @@ export class ExpositionBuilder {
   }
 }
 
-/**
- * A family's samples rendered into its exposition lines, which are the same
- * in both formats (only the headers differ). For a source that renders off
- * the main thread; the registry applies the series limit to the result as it
- * would to the samples. With `reuse`, the lines of a series whose numbers
- * did not change are those rendered before (see valueLine).
- */
-export function renderSamples(
-  family: CompiledFamily,
-  samples: ReadonlyArray<ValueSample | HistogramSample>,
-  options: { reuse?: boolean } = {}
-): RenderedSamples {
-  const reuse = options.reuse ?? false;
-  const histogram = family.spec.type === 'histogram';
-  const ends = new Uint32Array(samples.length);
-  let text = '';
-  let bytes = 0;
-  let rendered = 0;
-  let invalid = 0;
-  for (const sample of samples) {
-    const lines = histogram
-      ? histogramLines(family, sample as HistogramSample, reuse)
-      : valueLine(family, sample as ValueSample, reuse);
-    if (lines === undefined) {
-      invalid++;
-      continue;
-    }
-    text += lines;
-    bytes += Buffer.byteLength(lines, 'utf8');
-    ends[rendered++] = bytes;
-  }
-  return new RenderedSamples(Buffer.from(text, 'utf8'), ends.slice(0, rendered), invalid);
-}
-
 /** Renders families whose samples are all at hand (tests, one-shot output). */
 export async function renderExposition(
   inputs: readonly FamilyInput[],
@@ -330,12 +262,6 @@ class ChunkedOutput {
     }
   }
 
-  /** Bytes already rendered, placed after what is pending. */
-  appendBytes(bytes: Uint8Array): void {
-    this.spill();
-    this.chunks.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-
   finish(): Buffer[] {
     this.spill();
     return this.chunks;
@@ -349,55 +275,21 @@ class ChunkedOutput {
   }
 }
 
-// With `reuse` (renderSamples, for the tracer), a series whose value did not
-// change since the last scrape gets the line rendered then: at a thousand
-// containers most of the tracer's rows (sleeping containers) do not change
-// between two reads, and comparing a value costs a fraction of formatting it.
-// A line is kept only once its value has stayed the same for two scrapes, as
-// keeping the lines of series that change at every scrape made each of them
-// survive a young-generation GC. The registry's own render does not reuse:
-// where most series change (bench:scrape) the comparisons cost more than they
-// saved.
-function valueLine(family: CompiledFamily, sample: ValueSample, reuse = false): string | undefined {
-  const value = sample.value;
-  if (typeof value !== 'number') {
+function valueLine(family: CompiledFamily, sample: ValueSample): string | undefined {
+  if (typeof sample.value !== 'number') {
     return undefined;
   }
-  if (!reuse) {
-    const labels = labelBlock(family, sample.labels);
-    return `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`;
-  }
-  const memo = sample.labels as Memo;
-  const last = memo[family.last] as LastLine | undefined;
-  if (last !== undefined && last.value === value && last.line !== undefined) {
-    return last.line;
-  }
   const labels = labelBlock(family, sample.labels);
-  const line = `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`;
-  if (last === undefined) {
-    remember(memo, family.last, { value });
-  } else if (last.value === value) {
-    last.line = line;
-  } else {
-    last.value = value;
-    last.line = undefined;
-  }
-  return line;
+  return `${family.spec.name}${labels ? `{${labels}}` : ''} ${formatValue(sample.value)}\n`;
 }
 
-function histogramLines(family: CompiledFamily, sample: HistogramSample, reuse = false): string | undefined {
+function histogramLines(family: CompiledFamily, sample: HistogramSample): string | undefined {
   const { bounds } = family;
   const { buckets } = sample;
   if (!buckets || buckets.length !== bounds.length || typeof sample.count !== 'number') {
     return undefined;
   }
   const memo = sample.labels as Memo;
-  const last = reuse ? (memo[family.last] as LastLines | undefined) : undefined;
-  const same =
-    last !== undefined && last.count === sample.count && last.sum === sample.sum && sameNumbers(last.buckets, buckets);
-  if (same && last.lines !== undefined) {
-    return last.lines;
-  }
   let prefixes = memo[family.memo] as string[] | undefined;
   if (!Array.isArray(prefixes)) {
     prefixes = histogramPrefixes(family, sample.labels);
@@ -409,48 +301,9 @@ function histogramLines(family: CompiledFamily, sample: HistogramSample, reuse =
   }
   const count = formatValue(sample.count);
   const n = bounds.length;
-  const lines =
-    out +
-    prefixes[n] +
-    count +
-    '\n' +
-    prefixes[n + 1] +
-    formatValue(sample.sum) +
-    '\n' +
-    prefixes[n + 2] +
-    count +
-    '\n';
-  // As for a value (valueLine): the lines are kept once the numbers stayed for two scrapes.
-  // The buckets are copied: a source may refill the same array for its next scrape.
-  if (!reuse) {
-    return lines;
-  }
-  if (last === undefined) {
-    remember(memo, family.last, { count: sample.count, sum: sample.sum, buckets: [...buckets] });
-  } else if (same) {
-    last.lines = lines;
-  } else {
-    last.count = sample.count;
-    last.sum = sample.sum;
-    last.buckets.length = buckets.length;
-    for (let i = 0; i < buckets.length; i++) {
-      last.buckets[i] = buckets[i];
-    }
-    last.lines = undefined;
-  }
-  return lines;
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      return false;
-    }
-  }
-  return true;
+  return (
+    out + prefixes[n] + count + '\n' + prefixes[n + 1] + formatValue(sample.sum) + '\n' + prefixes[n + 2] + count + '\n'
+  );
 }
 
 /** `name_bucket{labels,le="b"} ` for each bound and +Inf, then `name_sum{labels} ` and `name_count{labels} `. */

@@ -15,7 +15,6 @@ import { SYSCALL_LATENCY_BUCKETS, TRACE_LATENCY_BUCKETS } from '../metrics/catal
 import { MetricsRegistry } from '../metrics/registry';
 import type { FamilySamples, HistogramSample, ValueSample } from '../metrics/source';
 import { packageRoot } from '../native/load';
-import { readBack } from '../../test/support/rendered-samples';
 import type { AgentContext } from '../agent-context';
 import type { Config } from '../assembly/config-sections';
 import { cgroup2Mount, resolveCgroup } from './cgroup-id';
@@ -191,7 +190,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('counts every syscall and times them into the right buckets', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const busyLabels = { container_id: 'busy-container', syscall: 'getppid' };
       expect(one<ValueSample>(out, 'zviz_syscalls_total', busyLabels).value).toBe(GETPPIDS);
       const getppid = one<HistogramSample>(out, 'zviz_syscall_latency_seconds', busyLabels);
@@ -215,7 +214,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('measures writes, their bytes and the fsync on the regular file', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const labels = (operation: string) => ({ container_id: 'busy-container', operation });
       expect(one<ValueSample>(out, 'zviz_filesystem_bytes_total', labels('write')).value).toBe(16 * 4096);
       expect(one<HistogramSample>(out, 'zviz_fs_latency_seconds', labels('write')).count).toBe(16);
@@ -228,7 +227,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('times both DNS queries (connected and sendto) from send to answer', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const dns = one<HistogramSample>(out, 'zviz_dns_latency_seconds', { container_id: 'busy-container' });
       expect(dns.count).toBe(2);
       // 150 ms of responder delay: both in (102.4 ms, 204.8 ms], or the bucket above.
@@ -241,7 +240,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('times the connect held up by a full accept queue, and sees the RTT and states', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const c = { container_id: 'busy-container' };
       const connect = one<HistogramSample>(out, 'zviz_tcp_connect_latency_seconds', c);
       expect(connect.count).toBe(1);
@@ -255,7 +254,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('counts network bytes both ways', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const sent = one<ValueSample>(out, 'zviz_network_bytes_total', {
         container_id: 'busy-container',
         direction: 'send',
@@ -272,7 +271,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('measures blocked time: the response wait, the sleep, the connect wait', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       const blocked = one<HistogramSample>(out, 'zviz_cpu_block_seconds', { container_id: 'busy-container' });
       // Each wait is at least its nominal length: 300 ms, 700 ms, 1 s.
       const above = (bound: number) => blocked.count - blocked.buckets[TRACE_LATENCY_BUCKETS.indexOf(bound)];
@@ -283,7 +282,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
 
     it('reports its own health: no losses, map fill, series per family', async () => {
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       for (const sample of samplesOf<ValueSample>(out, 'zviz_tracer_events_lost_total', {})) {
         expect(sample.value, JSON.stringify(sample.labels)).toBe(0);
       }
@@ -313,7 +312,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
 
     it("deletes a container's series and kernel entries when it is untraced", async () => {
       await tracer.untrace('quiet-container');
-      const out = readBack(await tracer.source.collect());
+      const out = await tracer.source.collect();
       for (const samples of out.values()) {
         for (const sample of samples) {
           expect(sample.labels.container_id).not.toBe('quiet-container');
@@ -322,7 +321,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
       expect(one<ValueSample>(out, 'zviz_tracer_map_fill_ratio', { map: 'traced_cgroups' }).value).toBe(1 / 256);
       // Nothing more is counted for it either.
       await run(workload, ['loop', '10'], quiet.dir);
-      const later = readBack(await tracer.source.collect());
+      const later = await tracer.source.collect();
       expect(samplesOf(later, 'zviz_syscalls_total', { container_id: 'quiet-container' })).toHaveLength(0);
       expect(tracer.health().traced_cgroups).toBe(1);
     });
@@ -421,7 +420,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     const c = cgroup('degraded');
     tracer.trace('degraded-container', c.id);
     await run(workload, ['loop', '321'], c.dir);
-    const out = readBack(await tracer.source.collect());
+    const out = await tracer.source.collect();
     expect(
       one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'degraded-container', syscall: 'getppid' }).value
     ).toBe(321);
@@ -435,7 +434,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     const a = cgroup('counting');
     counting.trace('a', a.id);
     await run(workload, ['loop', '50'], a.dir);
-    const out = readBack(await counting.source.collect());
+    const out = await counting.source.collect();
     expect(one<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(50);
     expect(out.get('zviz_syscall_latency_seconds')).toBeUndefined();
     // Paused, nothing is counted; resumed, counting goes on from where it was.
@@ -443,7 +442,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     await run(workload, ['loop', '50'], a.dir);
     counting.setPaused(false);
     await run(workload, ['loop', '7'], a.dir);
-    const resumed = readBack(await counting.source.collect());
+    const resumed = await counting.source.collect();
     expect(one<ValueSample>(resumed, 'zviz_syscalls_total', { container_id: 'a', syscall: 'getppid' }).value).toBe(57);
     await counting.stop();
 
@@ -451,7 +450,7 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     expect(none.health().families).toMatchObject({ syscalls: { active: false, reason: 'disabled in config' } });
     none.trace('a', a.id);
     await run(workload, ['loop', '50'], a.dir);
-    expect(readBack(await none.source.collect()).get('zviz_syscalls_total')).toBeUndefined();
+    expect((await none.source.collect()).get('zviz_syscalls_total')).toBeUndefined();
   });
 });
 
@@ -465,7 +464,7 @@ describe('tracer without what it needs', () => {
     expect(missing.health().families).toMatchObject({
       syscalls: { active: false, reason: 'native addon zviz_tracer not found' },
     });
-    const samples = readBack(await missing.source.collect());
+    const samples = await missing.source.collect();
     expect((samples.get('zviz_tracer_family_active') as ValueSample[]).every((s) => s.value === 0)).toBe(true);
     // Containers can still be announced and removed.
     missing.trace('c', 42n);

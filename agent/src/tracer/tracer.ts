@@ -6,15 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import type { ComponentHealth } from '@zviz/shared/agent-api';
 import type { Component } from '../component';
-import type { FamilySamples, MetricSource, RenderedSamples } from '../metrics/source';
+import type { FamilySamples, MetricSource } from '../metrics/source';
 import type { Loaded } from '../native/load';
 import { cgroup2Mount, cgroupContainerId, resolveCgroup } from './cgroup-id';
 import type { CoreConfig } from '../config/schema';
 import { resolveTracerConfig, type TracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { SYSCALL_TRACEPOINT_FAMILIES, TRACER_FAMILIES, type TracerFamily } from './families';
 import { TracerMetrics, type FamilyState } from './metrics';
-import type { SeriesReport } from './read-shaper';
-import { InThreadShaper, WorkerShaper, shapingWorkerPath, type Shaper } from './shaping-thread';
 import {
   loadTracerAddon,
   type NativeSnapshot,
@@ -36,12 +34,6 @@ export interface TracerEnvironment {
   isRoot?: () => boolean;
   cgroupMount?: string;
   bpfStatsPath?: string;
-  /**
-   * The shaping worker's script (shaping-thread.ts), or false to shape reads
-   * on the main thread; by default the built one next to the bundle, when
-   * there is one.
-   */
-  shapingWorker?: string | false;
 }
 
 interface TracedCgroup {
@@ -102,12 +94,7 @@ export class Tracer implements Component<TracerSections> {
 
   private readonly logger: TracerLogger;
   private native?: NativeTracer;
-  /** Turns reads into exposition lines, on a worker thread (read-shaper.ts). */
-  private shaper?: Shaper;
-  /** The series report of the last shaped read. */
-  private series?: SeriesReport;
-  /** The read a scrape started in prepare(), which its collect() hands over. */
-  private prepared?: Promise<Map<string, FamilySamples | RenderedSamples>>;
+  private metrics?: TracerMetrics;
   private syscallNames: string[] = [];
   private readonly families = new Map<TracerFamily, FamilyState>();
   private readonly cgroups = new Map<bigint, TracedCgroup>();
@@ -130,16 +117,7 @@ export class Tracer implements Component<TracerSections> {
     }
     this.source = {
       families: TracerMetrics.families(),
-      prepare: () => {
-        // Read and shaped on other threads while the registry renders the sources before this one.
-        this.prepared ??= this.collect();
-        this.prepared.catch(() => undefined);
-      },
-      collect: () => {
-        const prepared = this.prepared ?? this.collect();
-        this.prepared = undefined;
-        return prepared;
-      },
+      collect: () => this.collect(),
     };
   }
 
@@ -158,15 +136,13 @@ export class Tracer implements Component<TracerSections> {
     for (const status of statuses) {
       this.families.set(status.family as TracerFamily, { active: status.active, reason: status.reason });
     }
-    this.shaper?.close();
-    this.shaper = this.startShaper({
+    this.metrics = new TracerMetrics({
       config: this.config,
-      geometry: {
-        histBuckets: addon.addon.abi.histBuckets,
-        baseNsTrace: addon.addon.abi.baseNsTrace,
-        baseNsSyscall: addon.addon.abi.baseNsSyscall,
-      },
+      geometry: addon.addon.abi,
       syscallNames: this.syscallNames,
+      containerOf: (cgroup) => this.cgroups.get(cgroup)?.containerId,
+      families: () => this.families,
+      bpfStatsEnabled: () => this.bpfStatsEnabled(),
     });
 
     const enabled = TRACER_FAMILIES.filter((f) => this.config.families[f]);
@@ -220,8 +196,6 @@ export class Tracer implements Component<TracerSections> {
   async stop(): Promise<void> {
     this.native?.stop();
     this.native = undefined;
-    this.shaper?.close();
-    this.shaper = undefined;
     this.state = 'disabled';
     this.reason = 'stopped';
     for (const family of TRACER_FAMILIES) {
@@ -244,7 +218,7 @@ export class Tracer implements Component<TracerSections> {
       bpf_stats_enabled: this.bpfStatsEnabled(),
       traced_cgroups: [...this.cgroups.values()].filter((c) => !c.error).length,
       syscall_latency_sample: this.config.syscall_latency ? this.config.syscall_latency_sample : 0,
-      ...(this.series ? { series: this.series } : {}),
+      ...(this.metrics ? { series: this.metrics.seriesReport() } : {}),
       ...(untraced.length ? { untraced } : {}),
     };
   }
@@ -276,7 +250,7 @@ export class Tracer implements Component<TracerSections> {
     }
     this.byContainer.delete(containerId);
     this.cgroups.delete(cgroup);
-    this.shaper?.forget(cgroup);
+    this.metrics?.forget(cgroup);
     this.lastRead = undefined;
     const error = await this.native?.untrace(cgroup);
     if (error) {
@@ -321,36 +295,12 @@ export class Tracer implements Component<TracerSections> {
     return this.reading;
   }
 
-  private async collect(): Promise<Map<string, FamilySamples | RenderedSamples>> {
+  private async collect(): Promise<Map<string, FamilySamples>> {
     const snapshot = await this.snapshot();
-    const shaper = this.shaper;
-    if (!snapshot || !shaper) {
+    if (!snapshot || !this.metrics) {
       return this.inactiveSamples();
     }
-    const traced = [...this.cgroups];
-    const shaped = await shaper.shape({
-      snapshot,
-      cgroups: BigUint64Array.from(traced, ([cgroup]) => cgroup),
-      containers: traced.map(([, c]) => c.containerId),
-      families: [...this.families],
-      bpfStatsEnabled: this.bpfStatsEnabled(),
-    });
-    this.series = shaped.series;
-    return shaped.families;
-  }
-
-  /** On the shaping worker when it is built, else on this thread. */
-  private startShaper(setup: ConstructorParameters<typeof InThreadShaper>[0]): Shaper {
-    const path = this.env.shapingWorker === undefined ? shapingWorkerPath() : this.env.shapingWorker;
-    if (!path) {
-      return new InThreadShaper(setup);
-    }
-    return new WorkerShaper(path, setup, (reason) =>
-      this.logger.warn(
-        { reason },
-        'tracer: the shaping thread ended; a new one starts, with empty series caps and overflow counts from zero'
-      )
-    );
+    return this.metrics.samples(snapshot);
   }
 
   /** Without a running tracer, only whether each family is active. */
