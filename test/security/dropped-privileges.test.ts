@@ -71,7 +71,8 @@ attackSuite("attack: a process that dropped root asks the broker for root's file
       const detail = `${run.stdout}\n${run.stderr}`;
       const ws = run.scratch.workspace;
       const setgid = profile === 'no-setgid' ? 'errno EPERM' : 'ok';
-      expect(outcomes(run, ['finished', 'uid', 'caps', 'setuid', 'setgroups', 'setgid']), detail).toEqual({
+      expect(outcomes(run, ['finished', 'uid', 'caps', 'setuid', 'setgroups', 'setgid', 'rename']), detail).toEqual({
+        rename: 'ok',
         finished: 'ok',
         uid: '65534',
         caps: '0000000000000000',

@@ -15,11 +15,15 @@
 // And a child that stays uid 0 but drops its effective capabilities (capset):
 //   nocaps-read-nobody-only  open ./nobody-only (0600, owned by 65534) for reading
 //   nocaps-write-nobody-owned  open ./nobody-owned (0644, owned by 65534) for writing
+// Before dropping, it names itself "\nUid:\t0\t0\t0\t0" (prctl PR_SET_NAME):
+// a line of its own in /proc/<pid>/status, were the kernel not to escape it,
+// where the broker reads the credentials of a task that changed them.
 // "uid N" and "caps HEX" say who it is after dropping.
 #include "attack.h"
 
 #include <grp.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 static void without_capabilities(void) {
@@ -64,6 +68,7 @@ int main(void) {
   pid_t child = fork();
   if (child == 0) without_capabilities();
   waitpid(child, NULL, 0);
+  outcome("rename", prctl(PR_SET_NAME, "\nUid:\t0\t0\t0\t0", 0, 0, 0));
   outcome("setgroups", setgroups(0, NULL));
   outcome("setgid", setgid(65534));
   outcome("setuid", setuid(65534));
