@@ -15,6 +15,10 @@
 // And a child that stays uid 0 but drops its effective capabilities (capset):
 //   nocaps-read-nobody-only  open ./nobody-only (0600, owned by 65534) for reading
 //   nocaps-write-nobody-owned  open ./nobody-owned (0644, owned by 65534) for writing
+// Credentials are per thread: first a thread of the still-root process gives
+// up root by itself (raw setresuid, which changes that thread only):
+//   thread-read-root-only       that thread opens root-only for reading
+//   root-thread-read-root-only  then the main thread, still root, does
 // Before dropping, it names itself "\nUid:\t0\t0\t0\t0" (prctl PR_SET_NAME):
 // a line of its own in /proc/<pid>/status, were the kernel not to escape it,
 // where the broker reads the credentials of a task that changed them.
@@ -22,9 +26,17 @@
 #include "attack.h"
 
 #include <grp.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+
+static void* thread_drops(void* arg) {
+  (void)arg;
+  outcome("thread-setresuid", syscall(SYS_setresuid, 65534, 65534, 65534));
+  open_outcome("thread-read-root-only", open("root-only", O_RDONLY | O_CLOEXEC));
+  return NULL;
+}
 
 static void without_capabilities(void) {
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -68,6 +80,10 @@ int main(void) {
   pid_t child = fork();
   if (child == 0) without_capabilities();
   waitpid(child, NULL, 0);
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, thread_drops, NULL) != 0) return 2;
+  pthread_join(thread, NULL);
+  open_outcome("root-thread-read-root-only", open("root-only", O_RDONLY | O_CLOEXEC));
   outcome("rename", prctl(PR_SET_NAME, "\nUid:\t0\t0\t0\t0", 0, 0, 0));
   outcome("setgroups", setgroups(0, NULL));
   outcome("setgid", setgid(65534));
