@@ -139,6 +139,9 @@ describeWhere([root, seccompUserNotif], 'hang-ups on the control socket', () => 
         [JSON.stringify({ ...request, limits: { memory: '-5G' } }), [dir, dir, dir], 'invalid memory limit "-5G"'],
         [JSON.stringify({ ...request, name: '../../etc\n' }), [dir, dir, dir], 'invalid container name'],
         [JSON.stringify({ ...request, cwd: '/nonexistent/x' }), [dir, dir, dir], 'changing to the working directory'],
+        // Relative to the agent's working directory, not the client's: `..` read the agent's parent directory.
+        [JSON.stringify({ ...request, profile: '..' }), [dir, dir, dir], 'unknown profile ".."'],
+        [JSON.stringify({ ...request, profile: 'shadow' }), [dir, dir, dir], 'unknown profile "shadow"'],
       ];
       for (const [data, fds, reason] of cases) {
         for (let i = 0; i < 10; i++) {
@@ -148,7 +151,7 @@ describeWhere([root, seccompUserNotif], 'hang-ups on the control socket', () => 
         }
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      // 90 requests carried 270 descriptors of /etc and 160 more: the agent closed every one.
+      // 110 requests carried 330 descriptors of /etc and 160 more: the agent closed every one.
       expect(descriptors()).toBeLessThanOrEqual(before);
       await stillServing();
     } finally {

@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { untrustedDirectory } from '../files/trusted-dir';
+import { builtinNames } from '../profiles/load';
+import { quote } from '../text/quote';
 import { ProfileError } from '../profiles/problems';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from './session';
@@ -185,7 +187,7 @@ export class ControlServer {
       } catch {
         throw new Error('the request is not JSON');
       }
-      const problem = checkRunRequest(parsed);
+      const problem = checkRunRequest(parsed) ?? profileProblem((parsed as RunRequest).profile);
       if (problem) {
         throw new Error(problem);
       }
@@ -259,6 +261,18 @@ export class ControlServer {
     }
     socket.end();
   }
+}
+
+/**
+ * The agent shares no working directory with its client: a profile is a
+ * built-in name or an absolute path. A bare name that is no built-in was
+ * looked for in the agent's own working directory (`..` read its parent).
+ */
+function profileProblem(profile: string): string | undefined {
+  if (profile.startsWith('/') || builtinNames().includes(profile)) {
+    return undefined;
+  }
+  return `unknown profile ${quote(profile)}: not a built-in profile (${builtinNames().join(', ')}); give a profile file by its absolute path (the agent does not share your working directory)`;
 }
 
 function closeQuietly(fd: number): void {

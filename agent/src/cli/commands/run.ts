@@ -13,7 +13,9 @@ import { parseRestart } from '../../containers/restart';
 import { runStandalone } from '../../broker/standalone';
 import { formatSummary } from '../../control/summary';
 import { ProfileError } from '../../profiles/problems';
+import { builtinNames } from '../../profiles/load';
 import { loadProfile, type LoadedProfile } from '../../profiles/profile';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { forTerminal } from '../../terminal/escape';
@@ -149,8 +151,14 @@ export async function run(
     err(`zviz: ${(error as Error).message}`);
     return EXIT_RUN_FAILED;
   }
-  const profileRef =
-    opts.profile.includes('/') || opts.profile.endsWith('.json') ? resolve(opts.profile) : opts.profile;
+  // A file is sent to the agent by its absolute path: the agent does not
+  // share this working directory (readProfile's order: built-in names first).
+  const isFile =
+    opts.profile.includes('/') ||
+    opts.profile.endsWith('.json') ||
+    opts.profile.startsWith('.') ||
+    (!builtinNames().includes(opts.profile) && existsSync(opts.profile));
+  const profileRef = isFile ? resolve(opts.profile) : opts.profile;
   // Check the profile here first: its problems are best shown before anything starts.
   let profile: LoadedProfile;
   try {
