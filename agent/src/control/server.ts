@@ -8,7 +8,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { untrustedDirectory } from '../files/trusted-dir';
+import { lstatOrUndefined, untrustedDirectory } from '../files/trusted-dir';
 import { builtinNames } from '../profiles/load';
 import { quote } from '../text/quote';
 import { ProfileError } from '../profiles/problems';
@@ -44,17 +44,6 @@ async function stale(path: string): Promise<boolean> {
     });
     probe.once('error', () => resolve(true));
   });
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return undefined;
-    }
-    throw error;
-  }
 }
 
 function kindOf(info: Stats): string {

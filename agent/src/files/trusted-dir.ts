@@ -31,7 +31,8 @@ function chain(path: string): string[] {
   }
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** lstat, or undefined when nothing is at `path`; other errors throw. */
+export function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (error) {
