@@ -133,6 +133,16 @@ function transportError(error: NodeJS.ErrnoException): TransportError {
   return new TransportError(error.message, 'network', { cause: error });
 }
 
+/** How a kept-alive connection the upstream has closed fails a request sent on it. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** A request failed on a reused connection before any answer; open() may send it again. */
+class StaleConnection extends Error {
+  constructor(readonly failure: TransportError) {
+    super(failure.message);
+  }
+}
+
 export class HttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -151,9 +161,31 @@ export class HttpClient {
     return this.options.timeoutMs;
   }
 
-  /** Opens a request and resolves with the response head; the body is the caller's to read. */
-  open(url: URL, options: RequestOptions = {}): Promise<OpenResponse> {
+  /**
+   * Opens a request and resolves with the response head; the body is the
+   * caller's to read. A GET that fails on a kept-alive connection before any
+   * answer (the upstream closed it while it was idle: a restart, a kill, its
+   * own idle timeout) is sent once more on a new connection, as Go's
+   * transport does for idempotent requests: the failure was the stale
+   * connection's, and the new attempt says what the upstream is now
+   * ("connection refused" for a stopped agent rather than "connection reset").
+   */
+  async open(url: URL, options: RequestOptions = {}): Promise<OpenResponse> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const started = Date.now();
+    try {
+      return await this.openOnce(url, options, timeoutMs, true);
+    } catch (error) {
+      const retry = error instanceof StaleConnection && (options.method ?? 'GET') === 'GET';
+      if (!retry) {
+        throw error instanceof StaleConnection ? error.failure : error;
+      }
+      const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
+      return this.openOnce(url, options, left, false);
+    }
+  }
+
+  private openOnce(url: URL, options: RequestOptions, timeoutMs: number, pooled: boolean): Promise<OpenResponse> {
     const headers: Record<string, string> = {
       'User-Agent': this.options.userAgent ?? 'zviz',
       ...options.headers,
@@ -175,10 +207,14 @@ export class HttpClient {
       }
       let settled = false;
       let failure: TransportError | undefined;
+      // The retry after a stale connection takes a connection of its own
+      // (agent: false), so it cannot land on another stale one of the pool.
       const request = (secure ? https : http).request(url, {
         method: options.method ?? 'GET',
         headers,
-        agent: secure ? this.httpsAgent : this.httpAgent,
+        ...(pooled
+          ? { agent: secure ? this.httpsAgent : this.httpAgent }
+          : { agent: false, rejectUnauthorized: !this.options.tls?.skipVerify, ca: this.options.tls?.ca || undefined }),
       });
       const timer =
         timeoutMs > 0
@@ -200,6 +236,10 @@ export class HttpClient {
         finish();
         if (!settled) {
           settled = true;
+          if (!failure && pooled && request.reusedSocket && STALE_CONNECTION_CODES.has(error.code ?? '')) {
+            reject(new StaleConnection(transportError(error)));
+            return;
+          }
           reject(failure ?? transportError(error));
         }
       });
