@@ -67,6 +67,23 @@ async function until(what: string, check: () => boolean): Promise<void> {
   }
 }
 
+/**
+ * Opens under the workspace need the broker to look at the path (and are
+ * logged), so an open of a FIFO there waits in the broker for a writer.
+ */
+function fifoProfile(ws: string) {
+  return profileFrom({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
+    zviz: {
+      broker: [
+        { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
+        { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
+      ],
+    },
+  });
+}
+
 describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => {
   let box: Sandbox;
   let log: EventLog;
@@ -82,18 +99,8 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
       const ws = workspace();
       const fifo = join(ws, 'fifo');
       execFileSync('mkfifo', [fifo]);
-      // Opens of the FIFO need the broker to look at the path (and are logged);
       // its open blocks until a writer comes, while a timer interrupts the workload.
-      const profile = profileFrom({
-        defaultAction: 'SCMP_ACT_ALLOW',
-        syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
-        zviz: {
-          broker: [
-            { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
-            { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
-          ],
-        },
-      });
+      const profile = fifoProfile(ws);
       const before = metrics();
       // The writer stays open until the run ends, so that this test counts
       // answers only (the next test has the writer leave at once).
@@ -149,16 +156,7 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
     const ws = workspace();
     const fifo = join(ws, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    const profile = profileFrom({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
-      zviz: {
-        broker: [
-          { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
-          { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
-        ],
-      },
-    });
+    const profile = fifoProfile(ws);
     const before = metrics();
     const supervisors = brokerThreads().length;
     const result = await run(box, {
