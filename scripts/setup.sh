@@ -25,6 +25,8 @@ declare -A NEEDS=(
   [zip]=zip
   [unzip]=unzip
   [openssl]=openssl
+  [pgrep]=procps
+  [systemd-analyze]=systemd
 )
 
 # The agent package also carries linux-arm64 addons, cross-built when it is

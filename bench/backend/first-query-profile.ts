@@ -20,6 +20,11 @@ const root = join(__dirname, '..', '..', 'pkg-backend');
 // which samples on wall time: on a busy machine that one charges a thread's
 // waits to whatever it was running.
 const PERF = process.env.PROFILE_PERF === '1';
+// setup.sh does not install perf: this profiler is run by hand, never by npm test.
+if (PERF && spawnSync('sh', ['-c', 'command -v perf'], { stdio: 'ignore' }).status !== 0) {
+  console.error('PROFILE_PERF=1 needs Linux perf: apt-get install linux-perf');
+  process.exit(2);
+}
 const extra = (process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** sea-main.cjs's compilation, from the build's files: the bundle with its code cache. */

@@ -1,12 +1,15 @@
-// A fresh machine builds the native addons only if scripts/setup.sh installs
-// every Debian package they need. This test reads what the build really uses
-// (the libraries binding.gyp links and every header the addon and BPF sources
-// pull in from outside the tree, as the compilers resolve them), asks dpkg
-// which package owns each file, and checks that setup.sh names the package or
-// a package that depends on it. Node.js itself is the one prerequisite setup.sh
-// does not install (README: "Quick start").
+// A fresh machine builds the native addons and runs the tests only if
+// scripts/setup.sh installs every Debian package they need. This test reads
+// what the build really uses (the libraries binding.gyp links and every header
+// the addon and BPF sources pull in from outside the tree, as the compilers
+// resolve them) and every command the tests and benchmarks run, asks dpkg which
+// package owns each file, and checks that setup.sh names the package or a
+// package that depends on it, or that every Debian system has it (Essential or
+// of priority required, as debootstrap's minbase installs). Node.js itself is
+// the one prerequisite setup.sh does not install (README: "Quick start"), and
+// git the clone came with.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 
@@ -223,6 +226,180 @@ describeWhere(
         }
       }
       expect([...missing]).toEqual([]);
+    });
+  }
+);
+
+/** Commands a fresh machine has before setup.sh runs: Node.js with npm, and git, which made the clone. */
+const PREREQUISITE_COMMANDS = new Set(['node', 'npm', 'npx', 'git']);
+
+/** Commands only an optional developer tool runs, never `npm test` or `npm run bench:*`; each says why. */
+const OPTIONAL_COMMANDS = new Map([
+  ['perf', 'PROFILE_PERF=1 of bench/backend/first-query-profile.ts, a profiler run by hand (linux-perf)'],
+]);
+
+/** Where a command is found on PATH, as execvp finds it (shell builtins such as true have a file too). */
+function onPath(command: string): string | undefined {
+  if (command.startsWith('/')) {
+    return existsSync(command) ? command : undefined;
+  }
+  return (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((dir) => join(dir, command))
+    .find((path) => existsSync(path));
+}
+
+/** Where tests and benchmarks name a command they run. */
+const RUNS = [
+  // the first argument of spawn, spawnSync, execFile, execFileSync and binary, when it is a literal
+  /\b(?:spawn|spawnSync|execFile|execFileSync|binary)\(\s*['"]([A-Za-z/][\w./+-]*)['"]/g,
+  // workloads given by path: the first word of a `command:` array or after `--`
+  /(?:\bcommand:\s*\[\s*|['"]--['"],\s*)['"](\/(?:usr\/)?s?bin\/[\w.+-]+)['"]/g,
+];
+
+/** Every command the tests, their support, the benchmarks and the build scripts run, with one file naming it. */
+function commandsRun(): Map<string, string> {
+  const files = sh('git', ['ls-files', '-z', 'agent', 'test', 'pkg-backend', 'bench', 'scripts', 'packages'])
+    .split('\0')
+    .filter((f) => /\.(ts|mts|mjs|cjs|js)$/.test(f) && !f.includes('node_modules/'));
+  const found = new Map<string, string>();
+  for (const path of files) {
+    const text = readFileSync(join(repo, path), 'utf8');
+    for (const pattern of RUNS) {
+      for (const m of text.matchAll(pattern)) {
+        if (!found.has(m[1])) {
+          found.set(m[1], path);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Binaries setup.sh builds with `go install module/path@version`, by name. */
+function goInstalled(): Set<string> {
+  const script = readFileSync(join(repo, 'scripts', 'setup.sh'), 'utf8');
+  return new Set(
+    [...script.matchAll(/go install "?([^"@\s]+)@/g)].map((m) => {
+      const parts = m[1].split('/').filter((p) => !/^v\d+$/.test(p));
+      return parts[parts.length - 1];
+    })
+  );
+}
+
+/**
+ * The packages apt installs for these: Depends and Pre-Depends, recursively,
+ * taking only the first of alternatives and no virtual package (a package
+ * that one of several alternatives would bring is not a promise).
+ */
+function installedWith(packages: string[]): Set<string> {
+  const out = sh('apt-cache', [
+    'depends',
+    '--recurse',
+    '--no-recommends',
+    '--no-suggests',
+    '--no-conflicts',
+    '--no-breaks',
+    '--no-replaces',
+    '--no-enhances',
+    ...packages,
+  ]);
+  const blocks = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of out.split('\n')) {
+    if (line && !line.startsWith(' ')) {
+      current = blocks.get(line.trim()) ?? [];
+      blocks.set(line.trim(), current);
+    } else if (current) {
+      current.push(line);
+    }
+  }
+  const brought = new Set(packages);
+  const queue = [...packages];
+  while (queue.length > 0) {
+    let afterAlternative = false;
+    for (const line of blocks.get(queue.shift()!) ?? []) {
+      const m = /^ (\||\s)(?:Pre)?Depends: (\S+)$/.exec(line);
+      if (!m) {
+        continue;
+      }
+      const name = m[2];
+      if (!afterAlternative && !name.startsWith('<') && !brought.has(name)) {
+        brought.add(name);
+        queue.push(name);
+      }
+      afterAlternative = m[1] === '|';
+    }
+  }
+  return brought;
+}
+
+/** Packages every Debian system has: Essential, or of priority required (debootstrap's minbase). */
+function basePackages(packages: string[]): Set<string> {
+  const result = spawnSync('dpkg-query', ['-W', '-f', '${Package}\t${Essential}\t${Priority}\n', ...packages], {
+    encoding: 'utf8',
+  });
+  return new Set(
+    result.stdout
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .filter(([, essential, priority]) => essential === 'yes' || priority === 'required')
+      .map(([name]) => name)
+  );
+}
+
+describeWhere(
+  [binary('dpkg'), binary('dpkg-query', 'dpkg'), binary('apt-cache')],
+  'scripts/setup.sh installs every command the tests and benchmarks run',
+  () => {
+    it('finds the commands where the tests name them', () => {
+      const commands = commandsRun();
+      // One of each form: a requirement, a spawned tool, a workload.
+      expect(commands.get('promtool')).toBeDefined();
+      expect(commands.get('pgrep')).toBe('agent/test/sandbox/run-cli.test.ts');
+      expect(commands.get('/usr/bin/python3')).toBeDefined();
+      expect(goInstalled()).toEqual(new Set(['kustomize', 'victoria-metrics']));
+    });
+
+    it('each is a prerequisite, built by setup.sh, or in a Debian package setup.sh installs or every system has', () => {
+      const arch = sh('dpkg', ['--print-architecture']).trim();
+      const brought = installedWith(setupPackages().map((p) => p.split(':')[0]));
+      const built = goInstalled();
+      const commands = commandsRun();
+      const paths = new Map<string, string>();
+      const problems: string[] = [];
+      for (const [command, where] of commands) {
+        if (PREREQUISITE_COMMANDS.has(command) || built.has(command) || OPTIONAL_COMMANDS.has(command)) {
+          continue;
+        }
+        if (command === 'go') {
+          continue; // setup.sh stops with where to get it (Debian's is too old)
+        }
+        const found = onPath(command);
+        if (!found) {
+          problems.push(`${command} (${where}): not on this machine`);
+          continue;
+        }
+        paths.set(command, found);
+      }
+      // The file itself and what its links lead to (cc is an alternative of gcc).
+      const candidates = new Map<string, string[]>();
+      for (const [command, path] of paths) {
+        candidates.set(command, [...new Set([path, realpathSync(path)])]);
+      }
+      const owned = owners([...candidates.values()].flat());
+      const base = basePackages([...new Set([...owned.values()].flat().map((p) => p.split(':')[0]))]);
+      for (const [command, files] of candidates) {
+        const pkgs = files.flatMap((f) => owned.get(f) ?? []);
+        const ok = pkgs.some((pkg) => base.has(pkg.split(':')[0]) || covered(pkg, brought, arch));
+        if (!ok) {
+          problems.push(
+            `${command} (${commands.get(command)}): ${files.join(' -> ')} is in ${pkgs.join(', ') || 'no package'}`
+          );
+        }
+      }
+      expect(problems).toEqual([]);
     });
   }
 );
