@@ -173,6 +173,49 @@ describe('loading a configuration', () => {
     expect(!bad.ok && bad.errors.join('\n')).toMatch(/containers\.0\.limits\.io_write_bps: .*such as 20M/);
   });
 
+  it("accepts the monitoring guide's logging blocks as it prints them, with their meaning", () => {
+    // "Log Configuration" and "Retain Audit Logs", comments and all.
+    const guide = loadConfig({
+      path: write(
+        'guide-logging.yaml',
+        [
+          '# /etc/zviz/config.yaml',
+          'logging:',
+          '  level: info          # debug, info, warn, error',
+          '  format: json         # text, json',
+          '  output: /var/log/zviz/zviz.log',
+          '  audit:',
+          '    enabled: true',
+          '    path: /var/log/zviz/audit.json',
+          '',
+        ].join('\n')
+      ),
+      env: {},
+    });
+    if (!guide.ok) {
+      throw new Error(guide.errors.join('\n'));
+    }
+    expect(guide.config.logging).toMatchObject({
+      level: 'info',
+      format: 'json',
+      output: '/var/log/zviz/zviz.log',
+      audit: { enabled: true, path: '/var/log/zviz/audit.json' },
+    });
+    const retention = loadConfig({
+      path: write('guide-retention.yaml', 'logging:\n  audit:\n    retention_days: 90\n    compress: true\n'),
+      env: {},
+    });
+    expect(retention.ok && retention.config.logging.audit).toMatchObject({ retention_days: 90, compress: true });
+    for (const level of ['debug', 'info', 'warn', 'error']) {
+      expect(loadConfig({ path: write('level.yaml', `logging: { level: ${level} }\n`), env: {} }).ok, level).toBe(true);
+    }
+    for (const format of ['text', 'json']) {
+      expect(loadConfig({ path: write('format.yaml', `logging: { format: ${format} }\n`), env: {} }).ok, format).toBe(
+        true
+      );
+    }
+  });
+
   it('fills defaults for everything left out', () => {
     const result = loadConfig({ path: write('empty.yaml', ''), env: {} });
     if (!result.ok) {
