@@ -241,7 +241,8 @@ const profiles = {
         'Watch a workload without changing it: every open, program start and connection is logged, nothing is ' +
         'refused but io_uring (ENOSYS, as Docker refuses it), whose opens could not be seen, and clone3 (ENOSYS, ' +
         "as Docker refuses it; libc falls back to clone), whose CLONE_INTO_CGROUP would leave the container's " +
-        'cgroup. An observation, not a boundary.',
+        'cgroup, and file leases (fcntl F_SETLEASE: EINVAL, as where leases are disabled), which would keep the ' +
+        "node's opens of a file waiting. An observation, not a boundary.",
       audit: true,
       broker: [
         { syscalls: OPEN, decision: 'log' },

@@ -19,9 +19,18 @@ import { expandPathPrefix } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
 import { isAllowing } from './check';
-import { ADDRESSED_SYSCALLS, CLONE3, LANDLOCK_SYSCALLS, OPEN_SYSCALLS } from './syscall-families';
+import {
+  ADDRESSED_SYSCALLS,
+  CLONE3,
+  F_SETLEASE,
+  F_UNLCK,
+  FCNTL_SYSCALLS,
+  LANDLOCK_SYSCALLS,
+  OPEN_SYSCALLS,
+} from './syscall-families';
 
 const EPERM = 1;
+const EINVAL = 22;
 const ENOSYS = 38;
 const EOPNOTSUPP = 95;
 
@@ -108,6 +117,42 @@ function decimal(value: number | string): string {
   return BigInt(value).toString();
 }
 
+const LOW_32_BITS = 0xffffffff;
+
+/**
+ * fcntl's rules where the profile allows it (`allowed`): F_SETLEASE but
+ * F_UNLCK refused with EINVAL, every other call `allowed`. The kernel reads
+ * the command as an unsigned int, so "the command is F_SETLEASE" is a
+ * comparison of its low 32 bits, and its complement (no single comparison
+ * says "not equal" under a mask) is the union of one rule per bit: F_SETLEASE's
+ * own bit clear, or any other of the 32 bits set. The rules do not overlap,
+ * so libseccomp's order between actions never matters.
+ */
+function leaseRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
+  const command = (mask: number, value: number) => ({
+    index: 1,
+    op: 'SCMP_CMP_MASKED_EQ',
+    value: String(mask),
+    valueTwo: String(value),
+  });
+  const leaseType = (op: string) => ({ index: 2, op, value: String(F_UNLCK) });
+  const rules: NativeSeccompRule[] = [
+    {
+      syscall,
+      action: { type: 'errno', errno: EINVAL },
+      args: [command(LOW_32_BITS, F_SETLEASE), leaseType('SCMP_CMP_NE')],
+      pointer: at,
+    },
+    { syscall, action: allowed, args: [command(LOW_32_BITS, F_SETLEASE), leaseType('SCMP_CMP_EQ')], pointer: at },
+  ];
+  for (let bit = 0; bit < 32; bit++) {
+    const mask = 2 ** bit;
+    const otherCommands = mask === F_SETLEASE ? command(mask, 0) : command(mask, mask);
+    rules.push({ syscall, action: allowed, args: [otherCommands], pointer: at });
+  }
+  return rules;
+}
+
 export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
   const { profile, rules, architectures } = expanded;
   const zviz = profile.zviz ?? {};
@@ -148,6 +193,21 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
       }
     }
   }
+  // F_SETLEASE is refused (syscall-families.ts). libseccomp lets a rule
+  // without conditions override conditional ones of the same syscall, so a
+  // profile's rule that allows fcntl outright is replaced by rules that
+  // allow every other command, and F_SETLEASE only with F_UNLCK.
+  const leaseGuarded = new Set<string>();
+  for (const name of FCNTL_SYSCALLS) {
+    const effective = expanded.effective(name);
+    if (!isAllowing(effective.action) || brokeredByRule.has(name)) {
+      continue; // refused anyway, or brokered (check.ts refuses that)
+    }
+    leaseGuarded.add(name);
+    nativeRules.push(
+      ...leaseRefusingRules(name, nativeAction(effective.action, effective.errnoRet, defaultErrno), effective.pointer)
+    );
+  }
   // Identical rules add nothing to the filter, and libseccomp takes time
   // quadratic in their number: each is passed once.
   const added = new Set<string>();
@@ -157,6 +217,9 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     }
     if ((refuseClone3 && rule.name === CLONE3) || refusedLandlock.has(rule.name)) {
       continue; // refused above
+    }
+    if (leaseGuarded.has(rule.name) && rule.args.length === 0) {
+      continue; // replaced above
     }
     const native: NativeSeccompRule = {
       syscall: rule.name,

@@ -24,3 +24,18 @@ export const CLONE3 = 'clone3';
  * told Landlock is not there instead, and runs knowing it.
  */
 export const LANDLOCK_SYSCALLS = ['landlock_create_ruleset', 'landlock_add_rule', 'landlock_restrict_self'] as const;
+/**
+ * fcntl's names (fcntl64 on i386). Every filter refuses its F_SETLEASE with
+ * EINVAL, what a node with fs.leases-enable 0 answers, except F_UNLCK, which
+ * takes nothing (compile.ts; a broker rule or argument rules of the profile's
+ * own on them are a problem, check.ts). The kernel grants a lease to a file's
+ * owner by fsuid, whatever the mount, and every other open of the file on
+ * the node then waits for its holder, up to fs.lease-break-time (45 s): the
+ * workload is uid 0, so it owned every root-owned file of its view, read-only
+ * ones included (docs/security.md). The command is a register, so the filter
+ * decides, and the kernel reads it as an unsigned int: the rules compare its
+ * low 32 bits.
+ */
+export const FCNTL_SYSCALLS = ['fcntl', 'fcntl64'] as const;
+export const F_SETLEASE = 1024;
+export const F_UNLCK = 2;

@@ -130,6 +130,61 @@ describe('zviz profile check', () => {
     expect(err.join('\n')).toContain('/zviz/broker: clone3 cannot be brokered');
   });
 
+  it("refuses fcntl's F_SETLEASE in every filter where fcntl is allowed, and no rule without conditions is left to override that", () => {
+    const lease = {
+      syscall: 'fcntl',
+      action: { type: 'errno', errno: 22 },
+      args: [
+        { index: 1, op: 'SCMP_CMP_MASKED_EQ', value: '4294967295', valueTwo: '1024' },
+        { index: 2, op: 'SCMP_CMP_NE', value: '2' },
+      ],
+    };
+    const start = { names: ['execve', 'read', 'write', 'exit', 'exit_group'], action: 'SCMP_ACT_ALLOW' };
+    const cases = [
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] },
+      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start, { names: ['fcntl', 'dup'], action: 'SCMP_ACT_ALLOW' }] },
+      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start, { names: ['fcntl'], action: 'SCMP_ACT_LOG' }] },
+    ];
+    for (const profile of cases) {
+      const path = scratchProfile(profile);
+      const { code, err } = check(path);
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      const plan = loadProfile(path, requireBrokerAddon()).forWorkspace('/').filter;
+      const fcntl = plan.rules.filter((r) => r.syscall === 'fcntl');
+      expect(fcntl.map(({ pointer: _, ...rule }) => rule)).toContainEqual(lease);
+      expect(fcntl.filter((r) => r.args.length === 0)).toEqual([]);
+      // The other commands keep the profile's action (33 rules: one per bit, and F_UNLCK).
+      const allowed = fcntl.filter((r) => r.action.type !== 'errno');
+      expect(allowed.length, JSON.stringify(profile)).toBe(33);
+      expect(requireBrokerAddon().compileFilter(plan).ok).toBe(true);
+    }
+    // Refused outright: nothing to add.
+    const refusing = scratchProfile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start] });
+    const plan = loadProfile(refusing, requireBrokerAddon()).forWorkspace('/').filter;
+    expect(plan.rules.filter((r) => r.syscall === 'fcntl')).toEqual([]);
+  });
+
+  it('refuses argument rules and broker rules on fcntl, which would overlap the lease rules', () => {
+    const conditional = scratchProfile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        { names: ['fcntl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 1024, op: 'SCMP_CMP_EQ' }] },
+        { names: ['execve', 'read', 'write', 'exit', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
+      ],
+    });
+    const first = check(conditional);
+    expect(first.code).toBe(1);
+    expect(first.err.join('\n')).toContain('/syscalls/0/names/0: fcntl cannot have argument rules');
+    const brokered = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      zviz: { broker: [{ syscalls: ['fcntl'], decision: 'log' }] },
+    });
+    const second = check(brokered);
+    expect(second.code).toBe(1);
+    expect(second.err.join('\n')).toContain('/zviz/broker: fcntl cannot be brokered');
+  });
+
   it('names an unknown built-in and lists the real ones', () => {
     const { code, err } = check('no-such-profile');
     expect(code).toBe(1);
