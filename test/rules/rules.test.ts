@@ -256,6 +256,8 @@ describe('promtool tests cover every rule', () => {
         (
           parse(readFileSync(join(testDir, f), 'utf8')) as {
             tests: Array<{
+              name: string;
+              input_series?: Array<{ series: string }>;
               alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }>;
               promql_expr_test?: Array<{ expr: string }>;
             }>;
@@ -274,6 +276,41 @@ describe('promtool tests cover every rule', () => {
       mine.some((c) => (c.exp_alerts ?? []).length === 0),
       'no case where it stays silent'
     ).toBe(true);
+  });
+
+  it('feed series the agent really exports: its names, its label names, its histogram bounds', () => {
+    const families = new Map(CATALOG.flatMap((spec) => exposedSeriesNames(spec).map((n) => [n, spec] as const)));
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const group of groups) {
+      for (const { series } of group.input_series ?? []) {
+        checked++;
+        const m = /^([a-zA-Z_:][\w:]*)\{(.*)\}$/.exec(series.trim());
+        const labels = new Map([...(m?.[2] ?? '').matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((l) => [l[1], l[2]]));
+        const name = m?.[1] ?? series;
+        if (PROMETHEUS_SERIES.has(name)) {
+          continue;
+        }
+        const spec = families.get(name);
+        if (!spec) {
+          wrong.push(`${group.name}: ${name} is not a series the agent exports`);
+          continue;
+        }
+        // Prometheus adds job and instance; a histogram's buckets have le.
+        const allowed = new Set([...spec.labels, 'job', 'instance', ...(name.endsWith('_bucket') ? ['le'] : [])]);
+        for (const label of labels.keys()) {
+          if (!allowed.has(label)) {
+            wrong.push(`${group.name}: ${name} has no label ${label}`);
+          }
+        }
+        const le = labels.get('le');
+        if (le !== undefined && le !== '+Inf' && !(spec.buckets ?? []).includes(Number(le))) {
+          wrong.push(`${group.name}: ${name}: le="${le}" is not one of its buckets`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+    expect(wrong).toEqual([]);
   });
 
   it.each([...recorded.keys()])('%s has a promql_expr_test', (record) => {
