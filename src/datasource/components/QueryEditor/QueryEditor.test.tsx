@@ -14,7 +14,7 @@ jest.mock('@grafana/runtime', () => ({
 }));
 
 // Comboboxes driven by user-event take seconds each on a busy machine: no
-// artificial typing delay, and the suite-wide 30 s test timeout. Role queries
+// artificial typing delay, and the suite-wide test timeout (jest.config.js). Role queries
 // skip the accessibility-tree walk (`hidden: true`), which computes styles for
 // every element of Grafana's combobox and made one test pass 30 s under load;
 // the option is still found by its role and accessible name.
@@ -109,7 +109,7 @@ describe('QueryEditor', () => {
   });
 
   // One picker per test: three Grafana comboboxes driven in one test took
-  // over 30 s under load (each test has the suite-wide 30 s).
+  // over 30 s under load.
   it('picks the container for audit events from the backend', async () => {
     const { last } = renderEditor({ refId: 'A', queryType: 'audit' });
     await pick('Container', /build-42 \(ci-42\)/);
