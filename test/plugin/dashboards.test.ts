@@ -2,7 +2,8 @@
 // (schema version, null id, unique uids, revision, one `datasource` variable,
 // panels with title, description and unit) and PromQL that Prometheus parses,
 // over metrics the agent really exports (agent/src/metrics/catalog.ts) or
-// recording rules ZViz ships, with label matchers those metrics carry.
+// recording rules ZViz ships, with label matchers those metrics carry; and
+// the monitoring guide's Overview panels, in the overview dashboard.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { recordedSeries } from '../../scripts/rules/source';
 import { binary, describeWhere } from '@zviz/test-support/requirements';
 
 import { dashboardIncludes, findPlugins, src } from './plugins';
-import { parsePromQL } from './promql';
+import { interpolate, parsePromQL } from './promql';
 
 interface Panel {
   id?: number;
@@ -113,6 +114,47 @@ describe('bundled dashboards', () => {
     );
     for (const { file } of files) {
       expect(existsSync(file), file).toBe(true);
+    }
+  });
+
+  it("the overview has the monitoring guide's Overview dashboard and key panels, each reading what the guide's query reads", () => {
+    // [the guide's title, ZViz's, the guide's query]. "Active Containers" is the
+    // overview's stat of that name in the row's sentence case; the key panels
+    // "Request Rate" and "Latency Percentiles" are the first two.
+    const GUIDE_PANELS: Array<[string, string, string]> = [
+      ['Broker Requests/sec', 'Broker Requests/sec', 'rate(zviz_broker_requests_total[5m])'],
+      [
+        'Broker Latency (p99)',
+        'Broker Latency (p99)',
+        'histogram_quantile(0.99, rate(zviz_broker_latency_seconds_bucket[5m]))',
+      ],
+      ['Security Denials', 'Security Denials', 'rate(zviz_security_denials_total[5m])'],
+      ['Active Containers', 'Active containers', 'zviz_containers_by_state{state="running"}'],
+      ['Decision Breakdown', 'Decision Breakdown', 'sum by (decision) (rate(zviz_broker_decisions_total[5m]))'],
+      ['Error Rate', 'Error Rate', 'rate(zviz_broker_errors_total[5m])'],
+      ['Container Count', 'Container Count', 'zviz_containers_total'],
+    ];
+    const recorded = recordedSeries(loadRules(defaultConfig()));
+    const raw = (expr: string): string[] =>
+      metricNames(expr).flatMap((m) => (recorded.has(m) ? raw(recorded.get(m)!) : [m]));
+    const overview = dashboards.find((d) => d.file.endsWith('overview.json'))!.json;
+    for (const [guideTitle, title, guideExpr] of GUIDE_PANELS) {
+      const panel = panelsOf(overview).find((p) => p.title === title);
+      expect(panel, `${guideTitle}: no panel "${title}"`).toBeDefined();
+      const exprs = (panel!.targets ?? []).map((t) => interpolate(t.expr ?? ''));
+      const reads = new Set(exprs.flatMap(raw));
+      for (const metric of metricNames(guideExpr)) {
+        expect(reads.has(metric), `${guideTitle} reads ${metric}`).toBe(true);
+      }
+      if (guideExpr.includes('state="running"')) {
+        expect(exprs.some((e) => e.includes('state="running"'))).toBe(true);
+      }
+      if (guideExpr.includes('by (decision)')) {
+        expect(exprs.some((e) => /by \(decision\)/.test(e))).toBe(true);
+      }
+      if (guideExpr.includes('0.99')) {
+        expect(exprs.some((e) => e.includes('zviz:broker_latency:p99') || e.includes('0.99'))).toBe(true);
+      }
     }
   });
 
