@@ -153,7 +153,22 @@ describeWhere(
         decision: 'deny',
         layer: 'broker',
         container_id: denial!.container_id,
+        args: { path: '/etc/zviz-e2e', flags: 'O_WRONLY|O_CREAT|O_TRUNC' },
       });
+      // The monitoring guide's audit record: its eight fields first, in its
+      // order, with its types (ZViz's own fields follow).
+      expect(Object.keys(record).slice(0, 8)).toEqual([
+        'timestamp',
+        'event_type',
+        'container_id',
+        'syscall',
+        'args',
+        'decision',
+        'latency_us',
+        'layer',
+      ]);
+      expect(record.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(record.latency_us).toBeGreaterThan(0);
       // Removed at its end: no container left.
       const containers = (await (await fetch(`${url}/api/v1/containers`)).json()) as { containers: unknown[] };
       expect(containers.containers).toEqual([]);
