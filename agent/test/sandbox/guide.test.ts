@@ -18,24 +18,29 @@ import { CATALOG_BY_NAME } from '../../src/metrics/catalog';
 import { AgentProcess, BIN } from '../support/agent-process';
 import { buildWorkloads, workspace } from './harness';
 
-/** The guide's "Available Metrics" tables, as printed. */
-const GUIDE_TABLE: ReadonlyArray<[string, 'counter' | 'gauge' | 'histogram']> = [
-  ['zviz_broker_requests_total', 'counter'],
-  ['zviz_broker_decisions_total', 'counter'],
-  ['zviz_broker_latency_seconds', 'histogram'],
-  ['zviz_broker_inflight', 'gauge'],
-  ['zviz_broker_errors_total', 'counter'],
-  ['zviz_containers_total', 'gauge'],
-  ['zviz_containers_by_state', 'gauge'],
-  ['zviz_container_uptime_seconds', 'gauge'],
-  ['zviz_container_restarts_total', 'counter'],
-  ['zviz_security_denials_total', 'counter'],
-  ['zviz_seccomp_violations_total', 'counter'],
-  ['zviz_audit_events_total', 'counter'],
-  ['zviz_memory_usage_bytes', 'gauge'],
-  ['zviz_cpu_usage_seconds', 'counter'],
-  ['zviz_io_read_bytes_total', 'counter'],
-  ['zviz_io_write_bytes_total', 'counter'],
+/**
+ * The guide's "Available Metrics" tables, as printed, with the label names its
+ * descriptions and queries give them: "by syscall and outcome" (and `sum by
+ * (decision)`), "by state" (`{state="running"}`), "by layer", "by type" (the
+ * audit record's event_type), "per container" (the container_id of its logs).
+ */
+const GUIDE_TABLE: ReadonlyArray<[string, 'counter' | 'gauge' | 'histogram', string[]]> = [
+  ['zviz_broker_requests_total', 'counter', []],
+  ['zviz_broker_decisions_total', 'counter', ['syscall', 'decision']],
+  ['zviz_broker_latency_seconds', 'histogram', []],
+  ['zviz_broker_inflight', 'gauge', []],
+  ['zviz_broker_errors_total', 'counter', []],
+  ['zviz_containers_total', 'gauge', []],
+  ['zviz_containers_by_state', 'gauge', ['state']],
+  ['zviz_container_uptime_seconds', 'gauge', ['container_id']],
+  ['zviz_container_restarts_total', 'counter', ['container_id']],
+  ['zviz_security_denials_total', 'counter', ['layer']],
+  ['zviz_seccomp_violations_total', 'counter', []],
+  ['zviz_audit_events_total', 'counter', ['event_type']],
+  ['zviz_memory_usage_bytes', 'gauge', ['container_id']],
+  ['zviz_cpu_usage_seconds', 'counter', ['container_id']],
+  ['zviz_io_read_bytes_total', 'counter', ['container_id']],
+  ['zviz_io_write_bytes_total', 'counter', ['container_id']],
 ];
 
 /** Samples of one family in a text exposition. */
@@ -81,9 +86,10 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       await agent?.stop();
     });
 
-    it("has every family of the guide's table in the catalog, with the guide's type", () => {
-      for (const [name, type] of GUIDE_TABLE) {
+    it("has every family of the guide's table in the catalog, with the guide's type and labels", () => {
+      for (const [name, type, labels] of GUIDE_TABLE) {
         expect(CATALOG_BY_NAME.get(name)?.type, name).toBe(type);
+        expect(CATALOG_BY_NAME.get(name)?.labels, name).toEqual(labels);
       }
     });
 
@@ -140,6 +146,8 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
         (await value('histogram_quantile(0.99, rate(zviz_broker_latency_seconds_bucket[5m]))'))[0]
       ).toBeGreaterThan(0);
       expect(await value('rate(zviz_security_denials_total[5m])', (v) => v.length === 3)).toHaveLength(3);
+      const layers = await prom.query('rate(zviz_security_denials_total[5m])');
+      expect(layers.map((s) => s.metric.layer).sort()).toEqual(['broker', 'cgroup', 'seccomp']);
       await value('zviz_containers_by_state{state="running"}');
       const decisions = await prom.waitForSamples('sum by (decision) (rate(zviz_broker_decisions_total[5m]))', (s) =>
         s.some((x) => x.metric.decision === 'deny')
