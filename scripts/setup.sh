@@ -70,9 +70,22 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Go: the conformance test's module and the Go tools below name the Go they
+# need (test/conformance/go.mod's `go` line). Go 1.21 and newer fetch a newer
+# toolchain from the Go module proxy by themselves (GOTOOLCHAIN=auto); older
+# ones, Debian 12's 1.19 among them, cannot.
+GO_NEEDED=$(sed -n 's/^go \([0-9.]*\)$/\1/p' test/conformance/go.mod)
 if ! command -v go >/dev/null 2>&1; then
-  echo "setup: Go is missing; the Grafana SDK conformance test needs Go 1.23 or newer (https://go.dev/dl)" >&2
+  echo "setup: Go is missing; the Grafana SDK conformance test needs Go $GO_NEEDED, or Go 1.21+ to fetch it (https://go.dev/dl)" >&2
   exit 1
+fi
+GO_HAVE=$(go env GOVERSION | sed 's/^go//')
+if [[ $(printf '%s\n' "$GO_NEEDED" "$GO_HAVE" | sort -V | head -n1) != "$GO_NEEDED" ]]; then
+  if [[ $(printf '%s\n' 1.21 "$GO_HAVE" | sort -V | head -n1) != 1.21 || $(go env GOTOOLCHAIN) == local ]]; then
+    echo "setup: Go $GO_HAVE is too old: the conformance test needs Go $GO_NEEDED; install it (https://go.dev/dl), or use Go 1.21+ with GOTOOLCHAIN=auto, which fetches it" >&2
+    exit 1
+  fi
+  echo "setup: Go $GO_HAVE will fetch Go $GO_NEEDED from the Go module proxy when it first builds (GOTOOLCHAIN=auto)"
 fi
 
 # kustomize renders the Kubernetes manifests in the deploy tests; Debian does
