@@ -11,13 +11,26 @@
 // its workload up as a container runtime does (ZVIZ_BENCH_CGROUP_PROCS,
 // ZVIZ_BENCH_SETSID=1), for the like-for-like comparison. With
 // ZVIZ_BENCH_STEP_TIMES=FILE it times its steps as the broker's step timer
-// does (path, valid, open, answer, release, total, idle; mean per step, in
+// does (path, bases, valid, resolve, reopen, answer, release, total, idle;
+// the bases and resolve steps with ZVIZ_BENCH_BROKER_STEPS only; mean per step, in
 // microseconds) and writes them to FILE as JSON.
+//
+// With ZVIZ_BENCH_BROKER_STEPS=1 it makes the broker's system calls for each
+// open, in the broker's order, and nothing else of the broker's work: it
+// raises CAP_SYS_PTRACE around the path read and lowers it after (capset,
+// twice), reads the task's capabilities (capget), resolves the path from the
+// root with openat2 (O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+// RESOLVE_NO_SYMLINKS), reads the object's type and mount (statx), reopens
+// the judged descriptor through /proc/thread-self/fd and closes both
+// descriptors after the answer. What the broker costs beyond that is its own
+// code (docs/benchmarks.md, "Emulated opens").
 //   reference-open PROGRAM ARGS...
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -25,6 +38,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,13 +48,17 @@
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
 #ifndef SECCOMP_ADDFD_FLAG_SEND
 #define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
 #endif
 
 // The step timer: sums and counts per step, as in agent/native/src/broker/step_times.h.
-enum { kPath, kValid, kOpen, kAnswer, kRelease, kTotal, kIdle, kSteps };
-static const char* const step_names[kSteps] = {"path", "valid", "reopen", "answer", "release", "total", "idle"};
+enum { kPath, kBases, kValid, kResolve, kOpen, kAnswer, kRelease, kTotal, kIdle, kSteps };
+static const char* const step_names[kSteps] = {"path",   "bases",   "valid", "resolve", "reopen",
+                                               "answer", "release", "total", "idle"};
 static double step_sum[kSteps];
 static long step_count[kSteps];
 static int timing;
@@ -99,6 +118,15 @@ static int read_path(pid_t pid, unsigned long address, char* out, size_t size) {
   return -ENAMETOOLONG;
 }
 
+/** The calling thread's effective set: `effective`, permitted unchanged (as thread_caps.cc's capset). */
+static void set_effective(const struct __user_cap_data_struct* permitted, unsigned long long effective) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {permitted[0], permitted[1]};
+  data[0].effective = (unsigned)effective;
+  data[1].effective = (unsigned)(effective >> 32);
+  if (syscall(SYS_capset, &header, data) != 0) _exit(125);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const char* allow = getenv("ZVIZ_BENCH_ALLOW") ? getenv("ZVIZ_BENCH_ALLOW") : "/etc/";
@@ -135,6 +163,20 @@ int main(int argc, char** argv) {
   if (seccomp_notify_alloc(&req, &resp) != 0) return 1;
   char path[PATH_MAX];
   timing = getenv("ZVIZ_BENCH_STEP_TIMES") != NULL;
+  // The broker's steps: its capabilities less CAP_SYS_PTRACE, raised for the path read.
+  const int broker_steps = getenv("ZVIZ_BENCH_BROKER_STEPS") != NULL;
+  struct __user_cap_data_struct caps[2] = {{0}};
+  unsigned long long lowered = 0;
+  int root = -1, own_fds = -1;
+  if (broker_steps) {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    if (syscall(SYS_capget, &header, caps) != 0) return 1;
+    lowered = (((unsigned long long)caps[1].effective << 32) | caps[0].effective) & ~(1ULL << CAP_SYS_PTRACE);
+    set_effective(caps, lowered);
+    root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    own_fds = open("/proc/thread-self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0 || own_fds < 0) return 1;
+  }
   const size_t allow_len = strlen(allow);
   for (;;) {
     memset(req, 0, sizeof(*req));  // the kernel refuses a non-zeroed request
@@ -152,13 +194,44 @@ int main(int argc, char** argv) {
     const int is_openat = req->data.nr == SCMP_SYS(openat);
     const unsigned long address = is_openat ? req->data.args[1] : req->data.args[0];
     const int flags = (int)(is_openat ? req->data.args[2] : req->data.args[1]);
+    if (broker_steps) set_effective(caps, lowered | (1ULL << CAP_SYS_PTRACE));
     int error = -read_path((pid_t)req->pid, address, path, sizeof(path));
     lap(kPath);
+    if (broker_steps) {
+      struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, (int)req->pid};
+      struct __user_cap_data_struct task[2];
+      if (syscall(SYS_capget, &header, task) != 0) error = EACCES;
+      set_effective(caps, lowered);
+      lap(kBases);
+    }
     if (error == 0 && seccomp_notify_id_valid(listener, req->id) != 0) continue;  // gone meanwhile
     lap(kValid);
+    // The broker judges what it resolved; without its steps, the path as read.
+    if (!broker_steps && error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
+    int object = -1;
+    if (broker_steps && error == 0) {
+      struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                             .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS};
+      struct statx st;
+      object = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+      if (object < 0) {
+        error = errno;
+      } else if (statx(object, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+                       STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID_UNIQUE, &st) != 0) {
+        error = errno;
+      }
+      lap(kResolve);
+    }
     if (error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
     if (error == 0) {
-      int fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+      int fd;
+      if (broker_steps) {
+        char name[16];
+        snprintf(name, sizeof(name), "%d", object);
+        fd = openat(own_fds, name, flags | O_CLOEXEC | O_NOCTTY);
+      } else {
+        fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+      }
       lap(kOpen);
       if (fd < 0) {
         error = errno;
@@ -168,6 +241,7 @@ int main(int argc, char** argv) {
         ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
         lap(kAnswer);
         close(fd);
+        if (object >= 0) close(object);
         lap(kRelease);
         if (timing) {
           step_sum[kTotal] += last_us - begun_us;
@@ -182,6 +256,7 @@ int main(int argc, char** argv) {
     resp->error = -error;
     seccomp_notify_respond(listener, resp);
     lap(kAnswer);
+    if (object >= 0) close(object);
     if (timing) {
       step_sum[kTotal] += last_us - begun_us;
       step_count[kTotal]++;

@@ -18,7 +18,9 @@
 //    each pair timed: an allowed read of /etc/hostname, and a write of it
 //    that the rules refuse. Bare; under the C reference (reference-open.c: a
 //    libseccomp supervisor that reads the path, checks it is still valid,
-//    decides by prefix, opens the file and installs it with ADDFD); and under
+//    decides by prefix, opens the file and installs it with ADDFD; and the
+//    same making the broker's system calls as well, ZVIZ_BENCH_BROKER_STEPS,
+//    which tells the broker's design from its code); and under
 //    ZViz's `strict` profile (the path resolved from the workload's root in
 //    its mount namespace, judged on the opened object's path, reopened and
 //    installed with ADDFD); and under `strict` by a relative path from the
@@ -295,18 +297,26 @@ if (PARTS.has('opens')) {
     access,
     String(OPENS),
   ];
-  const reference = (access, like) => ({
+  // brokerSteps: the reference makes the broker's system calls too (reference-open.c).
+  const reference = (access, like, brokerSteps = false) => ({
     command: [join(bin, 'reference-open'), ...loop(access)],
-    env: like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {},
+    env: {
+      ...(like ? { ZVIZ_BENCH_CGROUP_PROCS: openCgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' } : {}),
+      ...(brokerSteps ? { ZVIZ_BENCH_BROKER_STEPS: '1' } : {}),
+    },
   });
   try {
     const cases = {
       'bare, allowed': () => ({ command: loop('read') }),
       'C reference, allowed': () => reference('read', false),
       'C reference set up like a container, allowed': () => reference('read', true),
+      "C reference with the broker's system calls, set up like a container, allowed": () =>
+        reference('read', true, true),
       'ZViz strict, allowed': () => ({ command: zvizStrict('read') }),
       'ZViz strict, allowed, relative path': () => ({ command: zvizRelative('read') }),
       'C reference set up like a container, refused': () => reference('write', true),
+      "C reference with the broker's system calls, set up like a container, refused": () =>
+        reference('write', true, true),
       'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
     };
     const want = { allowed: 'ok', refused: 'EACCES' };
@@ -320,7 +330,7 @@ if (PARTS.has('opens')) {
           env,
         } = cases[name]();
         const result = json(run(command, args, { env }).stdout);
-        const expected = name.startsWith('bare') ? 'ok' : want[name.split(', ')[1]];
+        const expected = name.startsWith('bare') ? 'ok' : want[name.endsWith('refused') ? 'refused' : 'allowed'];
         if (result.outcome !== expected) {
           throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
         }
@@ -375,6 +385,12 @@ if (PARTS.has('opens')) {
         env: { ...ref.env, ZVIZ_BENCH_CGROUP_PROCS: stepCgroups.files.join(':'), ZVIZ_BENCH_STEP_TIMES: refFile },
       });
       steps[`reference ${name}`] = JSON.parse(readFileSync(refFile, 'utf8')).steps;
+      const callsFile = join(stepDir, `reference-calls-${name}.json`);
+      const calls = reference(access, true, true);
+      run(calls.command[0], calls.command.slice(1), {
+        env: { ...calls.env, ZVIZ_BENCH_CGROUP_PROCS: stepCgroups.files.join(':'), ZVIZ_BENCH_STEP_TIMES: callsFile },
+      });
+      steps[`reference calls ${name}`] = JSON.parse(readFileSync(callsFile, 'utf8')).steps;
     }
   } finally {
     stepCgroups.remove();
@@ -398,15 +414,18 @@ if (PARTS.has('opens')) {
   ];
   console.log('\n### Where the time goes (µs, one run of each with the step timers on)\n');
   console.log(
-    '| step | what | ZViz allowed mean | p50 | p99 | reference allowed mean | ZViz refused mean | p50 | p99 | reference refused mean |'
+    "| step | what | ZViz allowed mean | p50 | p99 | reference allowed mean | reference with the broker's calls, allowed mean | " +
+      "ZViz refused mean | p50 | p99 | reference refused mean | reference with the broker's calls, refused mean |"
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const cell = (s) => (s && s.count > 0 ? [s.mean, s.p50, s.p99].map((v) => v.toFixed(2)) : ['', '', '']);
   const mean = (s) => (s && s.count > 0 ? s.mean.toFixed(2) : '');
   for (const [step, what] of STEP_ROWS) {
     console.log(
       `| ${step} | ${what} | ${cell(steps.allowed[step]).join(' | ')} | ${mean(steps['reference allowed'][step])} | ` +
-        `${cell(steps.refused[step]).join(' | ')} | ${mean(steps['reference refused'][step])} |`
+        `${mean(steps['reference calls allowed'][step])} | ` +
+        `${cell(steps.refused[step]).join(' | ')} | ${mean(steps['reference refused'][step])} | ` +
+        `${mean(steps['reference calls refused'][step])} |`
     );
   }
   const own = (s) =>
@@ -416,8 +435,10 @@ if (PARTS.has('opens')) {
     );
   console.log(
     `\nWork before answering (dispatch to reopen, means): ZViz allowed ${own(steps.allowed).toFixed(2)} µs ` +
-      `(reference ${own(steps['reference allowed']).toFixed(2)}), refused ${own(steps.refused).toFixed(2)} µs ` +
-      `(reference ${own(steps['reference refused']).toFixed(2)}). The answer step of an allowed open includes the ` +
+      `(reference ${own(steps['reference allowed']).toFixed(2)}, with the broker's system calls ` +
+      `${own(steps['reference calls allowed']).toFixed(2)}), refused ${own(steps.refused).toFixed(2)} µs ` +
+      `(reference ${own(steps['reference refused']).toFixed(2)}, with the broker's system calls ` +
+      `${own(steps['reference calls refused']).toFixed(2)}). The answer step of an allowed open includes the ` +
       "workload's wake-up: ADDFD returns only once the workload has installed the file."
   );
   const m = (st, k) => (st[k]?.count ? st[k].mean : 0);
