@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "broker/decimal_name.h"
 #include "broker/kernel.h"
 #include "broker/step_times.h"
 #include "broker/thread_caps.h"
@@ -37,11 +38,10 @@ void Refuse(OpenResult* result, BrokerRefusal why, int error, const std::string&
 }
 
 int Reopen(int fds_dir, int fd, uint64_t flags) {
-  char name[16];
-  snprintf(name, sizeof(name), "%d", fd);
+  const DecimalName name(fd);
   const int open_flags = static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY);
   for (;;) {
-    int out = openat(fds_dir, name, open_flags);
+    int out = openat(fds_dir, name.c_str(), open_flags);
     if (out >= 0 || errno != EINTR) {
       return out;
     }
@@ -165,10 +165,9 @@ std::string OpenEmulator::ObjectPath(const Resolved& object, const std::string& 
 }
 
 std::string OpenEmulator::FdPath(int fd) const {
-  char name[16];
-  snprintf(name, sizeof(name), "%d", fd);
+  const DecimalName name(fd);
   char buf[PATH_MAX + 1];
-  ssize_t n = readlinkat(own_fds_.get(), name, buf, sizeof(buf) - 1);
+  ssize_t n = readlinkat(own_fds_.get(), name.c_str(), buf, sizeof(buf) - 1);
   if (n < 0) {
     return {};
   }
@@ -355,13 +354,11 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   const bool scoped = (request.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0;
   int base_error = 0;
   if (!absolute || scoped) {
-    char what[32];
-    if (request.dirfd == AT_FDCWD) {
-      snprintf(what, sizeof(what), "cwd");
-    } else {
-      snprintf(what, sizeof(what), "fd/%d", request.dirfd);
+    std::string what = "cwd";
+    if (request.dirfd != AT_FDCWD) {
+      what = std::string("fd/") + DecimalName(request.dirfd).c_str();
     }
-    bases.base_owned.reset(target.OpenEntry(what, O_PATH));
+    bases.base_owned.reset(target.OpenEntry(what.c_str(), O_PATH));
     base_error = bases.base_owned ? 0 : errno;
     bases.base = bases.base_owned.get();
   } else {

@@ -30,8 +30,9 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       rc = SendResponse(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
       break;
     case Answer::How::kInstall: {
+      // The descriptor stays open until its owner lets go of the answer (an
+      // emulated open closes it with the object it was reopened from).
       int installed = InstallFd(listener, req.id, answer.fd.get(), answer.cloexec);
-      answer.fd.reset();
       if (installed == -ENOENT) {
         rc = -ENOENT;
       } else if (installed < 0) {

@@ -257,6 +257,7 @@ void Supervisor::EmulateOpen(const struct seccomp_notif& req, uint16_t syscall, 
     case OpenVerdict::kInstall:
       worn.reset();  // a kill answer needs the thread's own capabilities
       Deliver(req, syscall, answer, t0);
+      CloseTogether(answer.fd, result.held[0]);  // after the answer: the workload does not wait for it
       return;
   }
 }

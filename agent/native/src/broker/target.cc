@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/decimal_name.h"
 #include "broker/host_proc.h"
 #include "broker/thread_caps.h"
 #include "common/unique_fd.h"
@@ -89,20 +90,20 @@ bool Target::Credentials(TaskStatus* out) const {
 }
 
 int Target::OpenEntry(const char* what, int flags) const {
-  char name[64];
-  snprintf(name, sizeof(name), "%d/%s", tid_, what);
+  std::string name = DecimalName(tid_, "/").c_str();
+  name += what;
   if (PeerNeedsPtrace()) {
     PtraceOverride override;
-    return openat(HostProc(), name, flags | O_CLOEXEC);
+    return openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
   }
-  int fd = openat(HostProc(), name, flags | O_CLOEXEC);
+  int fd = openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
   if (fd < 0 && (errno == EACCES || errno == EPERM)) {
     // A task's own links are closed to a peer without CAP_SYS_PTRACE over
     // its user namespace (the workload's own), or when it made itself
     // non-dumpable; never to the task itself.
     PtraceOverride override;
     if (override.active()) {
-      fd = openat(HostProc(), name, flags | O_CLOEXEC);
+      fd = openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
       if (fd >= 0) {
         NotePeerNeedsPtrace();
       }

@@ -43,4 +43,24 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+/**
+ * Closes two owned descriptors; with one close_range when their numbers are
+ * adjacent (an emulated open's judged object and the file reopened from it
+ * usually are), so the range holds exactly these two and nothing another
+ * thread owns. A system call saved on every emulated open.
+ */
+inline void CloseTogether(UniqueFd& a, UniqueFd& b) {
+  if (a && b && (a.get() + 1 == b.get() || b.get() + 1 == a.get())) {
+    const int low = a.get() < b.get() ? a.get() : b.get();
+    // Fails only before closing anything (no close_range: ENOSYS; EINVAL).
+    if (::close_range(static_cast<unsigned>(low), static_cast<unsigned>(low + 1), 0) == 0) {
+      a.release();
+      b.release();
+      return;
+    }
+  }
+  a.reset();
+  b.reset();
+}
+
 }  // namespace zviz
