@@ -37,12 +37,22 @@ void Refuse(OpenResult* result, BrokerRefusal why, int error, const std::string&
   Answer(result, error);
 }
 
-int Reopen(int fds_dir, int fd, uint64_t flags) {
+/**
+ * Whether an open the wake signal interrupted is given up: the supervisor is
+ * stopping. Otherwise it is made again. An open can wait long (a file lease
+ * being broken, up to /proc/sys/fs/lease-break-time; a network mount), and
+ * Stop() joins this thread from the agent's main thread.
+ */
+bool GiveUp(const std::atomic<bool>* stopping) {
+  return stopping != nullptr && stopping->load(std::memory_order_acquire);
+}
+
+int Reopen(int fds_dir, int fd, uint64_t flags, const std::atomic<bool>* stopping) {
   const DecimalName name(fd);
   const int open_flags = static_cast<int>((flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY);
   for (;;) {
     int out = openat(fds_dir, name.c_str(), open_flags);
-    if (out >= 0 || errno != EINTR) {
+    if (out >= 0 || errno != EINTR || GiveUp(stopping)) {
       return out;
     }
   }
@@ -285,14 +295,19 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
   // Reopening the O_PATH descriptor through this thread's own fd directory
   // opens exactly the inode that was judged; the kernel checks permissions
   // on it as for any open, against the workload's capabilities.
-  int fd = Reopen(own_fds_.get(), object.fd.get(), flags);
+  int fd = Reopen(own_fds_.get(), object.fd.get(), flags, stopping_);
   int err = errno;
   if (fd < 0 && (err == EACCES || err == EPERM) && object.own_task) {
     PtraceOverride override;  // the workload's own /proc/<pid>/mem, environ, ... when it is non-dumpable
     if (override.active()) {
-      fd = Reopen(own_fds_.get(), object.fd.get(), flags);
+      fd = Reopen(own_fds_.get(), object.fd.get(), flags, stopping_);
       err = errno;
     }
+  }
+  if (fd < 0 && err == EINTR) {
+    // Interrupted only by Stop(): answer nothing; closing the listener fails the call (ENOSYS).
+    result->verdict = OpenVerdict::kAbandon;
+    return;
   }
   // Truncating opens apart: truncating a file whose blocks are on disk takes
   // the file system's journal, which a busy disk makes wait (docs/benchmarks.md).
@@ -484,10 +499,14 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     do {
       fd = openat(parent.fd.get(), name.c_str(), static_cast<int>(request.flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
                   static_cast<mode_t>(request.mode));
-    } while (fd < 0 && errno == EINTR);
+    } while (fd < 0 && errno == EINTR && !GiveUp(stopping_));
     const int err = errno;
     if (old_mask >= 0) {
       umask(static_cast<mode_t>(old_mask));
+    }
+    if (fd < 0 && err == EINTR) {
+      result.verdict = OpenVerdict::kAbandon;  // Stop() interrupted it (see Reopen)
+      return result;
     }
     if (fd >= 0) {
       result.fd.reset(fd);

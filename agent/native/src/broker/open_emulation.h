@@ -31,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -98,6 +99,12 @@ class OpenEmulator {
   /** The container's device list; until set, no device node is opened. */
   void set_devices(const DeviceList* devices) { devices_ = devices; }
 
+  /**
+   * The supervisor's stop flag: an open the wake signal interrupts is given
+   * up (kAbandon) once it is set, instead of made again.
+   */
+  void set_stopping(const std::atomic<bool>* stopping) { stopping_ = stopping; }
+
   /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
   bool Ready(std::string* why) const;
 
@@ -131,6 +138,7 @@ class OpenEmulator {
   bool CreatedAllowed(int fd, uint64_t flags) const;
 
   const DeviceList* devices_ = nullptr;
+  const std::atomic<bool>* stopping_ = nullptr;
   UniqueFd own_fds_;  // this thread's /proc/thread-self/fd: names and reopens its own descriptors
   UniqueFd root_;     // the workload's root when root_fixed_
   WorkloadMounts mounts_;

@@ -209,6 +209,7 @@ void Supervisor::PrepareThread() {
   emulator_ = std::make_unique<OpenEmulator>(*options_.policy, HostProc(), own_fs,
                                              RootIsFixed(*options_.reference, options_.capabilities));
   emulator_->set_devices(options_.devices.get());
+  emulator_->set_stopping(&stop_);
   std::string why;
   if (HostProc() < 0 || !emulator_->Ready(&why)) {
     // Without the invariant check the broker must not open files for the workload.
