@@ -28,7 +28,7 @@ import { tracerComponent } from './tracer/component';
 import type { Tracer } from './tracer/tracer';
 import { CONTENT_TYPES, negotiateFormat } from './metrics/render';
 import type { FamilySamples, MetricSource } from './metrics/source';
-import { AgentServer, sendJson, sendText, type ServerSettings } from './server/http';
+import { AgentServer, TEXT_TYPE, type ServerSettings } from './server/http';
 import { VERSION } from './version';
 
 const gzipAsync = promisify(gzip);
@@ -301,42 +301,45 @@ export class Agent implements AgentContext<ComponentSections> {
   private routes(): void {
     const server = this.server;
     const readiness = this.readiness();
-    server.route('GET', AGENT_PATHS.metrics, async ({ req, res }) => {
-      const format = negotiateFormat(req.headers.accept);
-      const { body } = await this.registry.scrape(format);
-      const headers: Record<string, string> = {
-        'Content-Type': CONTENT_TYPES[format],
-        Vary: 'Accept, Accept-Encoding',
-      };
-      let payload: Buffer = body;
-      // q-values count: `gzip;q=0` is a refusal, `*` an acceptance.
-      const encoding = new Negotiator(req).encoding(['gzip', 'identity']);
-      if (encoding === 'gzip' && payload.length > 1024) {
-        payload = await gzipAsync(payload);
-        headers['Content-Encoding'] = 'gzip';
-      }
-      headers['Content-Length'] = String(payload.length);
-      res.writeHead(200, headers);
-      res.end(payload);
-    });
+    server.route(
+      'GET',
+      AGENT_PATHS.metrics,
+      async ({ req, send }) => {
+        const format = negotiateFormat(req.headers.accept);
+        const { body } = await this.registry.scrape(format);
+        const headers: Record<string, string> = {
+          'Content-Type': CONTENT_TYPES[format],
+          Vary: 'Accept, Accept-Encoding',
+        };
+        let payload: Buffer = body;
+        // q-values count: `gzip;q=0` is a refusal, `*` an acceptance.
+        const encoding = new Negotiator(req).encoding(['gzip', 'identity']);
+        if (encoding === 'gzip' && payload.length > 1024) {
+          payload = await gzipAsync(payload);
+          headers['Content-Encoding'] = 'gzip';
+        }
+        send(200, payload, headers);
+      },
+      { answers: 'scrape' }
+    );
     server.route(
       'GET',
       AGENT_PATHS.health,
-      ({ res, authenticated }) => {
+      ({ sendJson, authenticated }) => {
         const report = this.health();
-        sendJson(res, report.status === 'unhealthy' ? 503 : 200, authenticated ? report : healthSummary(report));
+        sendJson(report.status === 'unhealthy' ? 503 : 200, authenticated ? report : healthSummary(report));
       },
       { access: 'probe' }
     );
     server.route(
       'GET',
       AGENT_PATHS.ready,
-      ({ res, authenticated }) => {
+      ({ send, authenticated }) => {
         const reasons = readiness.notReady(authenticated);
         if (reasons.length === 0) {
-          sendText(res, 200, 'ready\n');
+          send(200, 'ready\n', TEXT_TYPE);
         } else {
-          sendText(res, 503, `not ready: ${reasons.join('; ')}\n`);
+          send(503, `not ready: ${reasons.join('; ')}\n`, TEXT_TYPE);
         }
       },
       { access: 'probe' }
@@ -451,7 +454,13 @@ export function serverSettings(config: Config): ServerSettings {
     }
     tls = material;
   }
-  return { address, auth: config.metrics.auth, tls, rateLimit: config.metrics.rate_limit };
+  return {
+    address,
+    auth: config.metrics.auth,
+    tls,
+    rateLimit: config.metrics.rate_limit,
+    responseBudgetBytes: config.metrics.response_budget_mb * 1024 * 1024,
+  };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -21,7 +21,6 @@ import { AGENT_PATHS, type ComponentHealth, type ContainersResponse } from '@zvi
 import type { AgentContext } from '../agent-context';
 import type { Component } from '../component';
 import { endedRetentionSeconds, type CoreConfig } from '../config/schema';
-import { sendJson } from '../server/http';
 import type { CgroupDriver } from '../cgroups/cgroup';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
@@ -148,9 +147,9 @@ export class BrokerComponent implements Component<BrokerSections> {
       const ids = new ContainerCgroupIds([this.cgroups.root, join(dirname(this.cgroups.root), STANDALONE_GROUP)]);
       this.host.server.guardConnections(workloadConnectionGuard(addon, ids));
     }
-    this.host.server.route('GET', AGENT_PATHS.containers, ({ res }) => {
+    this.host.server.route('GET', AGENT_PATHS.containers, ({ sendJson }) => {
       const body: ContainersResponse = { containers: manager.list().map((c) => c.info()) };
-      sendJson(res, 200, body);
+      sendJson(200, body);
     });
 
     this.profiles = new ProfileCache(addon);

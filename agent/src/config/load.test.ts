@@ -158,6 +158,7 @@ describe('loading a configuration', () => {
   it('accepts every documented key', () => {
     const result = loadConfig({ path: join(fixtures, 'valid-full.yaml'), env: {} });
     expect(result.ok && result.config.metrics.address).toBe('[::1]:9464');
+    expect(result.ok && result.config.metrics.response_budget_mb).toBe(32);
     expect(result.ok && result.config.logging.audit.compress).toBe(true);
     expect(result.ok && result.config.broker.sample_interval_seconds).toBe(10);
     expect(result.ok && result.config.containers[0]).toMatchObject({
@@ -242,6 +243,7 @@ describe('loading a configuration', () => {
       address: '127.0.0.1:9090',
       auth: { type: 'none', exempt_probes: true },
       rate_limit: { rps: 10, burst: 20 },
+      response_budget_mb: 64,
       max_series_per_family: 50000,
       scrape_interval_seconds: 15,
     });

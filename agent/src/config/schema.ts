@@ -43,6 +43,8 @@ export interface MetricsConfig {
   auth: AuthConfig;
   tls?: { cert_file: string; key_file: string };
   rate_limit: { rps: number; burst: number };
+  /** Answer bytes held for all HTTP clients at once, in MiB (server/response-budget.ts). */
+  response_budget_mb: number;
   max_series_per_family: number;
   /** How often Prometheus scrapes this agent; sets the default retention below. */
   scrape_interval_seconds: number;
@@ -146,6 +148,13 @@ const metricsSchema: JsonSchema = {
         rps: { type: 'number', minimum: 0, maximum: 100000, default: 10, description: '0 turns rate limiting off' },
         burst: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
       },
+    },
+    response_budget_mb: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 65536,
+      default: 64,
+      description: 'MiB of answers the HTTP server holds for all its clients at once',
     },
     max_series_per_family: { type: 'integer', minimum: 1, maximum: 10000000, default: 50000 },
     scrape_interval_seconds: {

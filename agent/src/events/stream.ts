@@ -42,6 +42,8 @@ interface Client {
   cursor?: number;
   /** When a write last found its socket full; cleared when it drains. */
   stalledSince?: number;
+  /** Whether the server's response budget is spent (server/response-budget.ts). */
+  overBudget: () => boolean;
 }
 
 /** Events read from the ring for a resuming client at one time. */
@@ -116,7 +118,7 @@ export class DecisionStream implements MetricSource {
       res.end();
       return;
     }
-    const client: Client = { res, filter, waiting: 0, cursor: since };
+    const client: Client = { res, filter, waiting: 0, cursor: since, overBudget: ctx.overBudget };
     res.write(`retry: ${RETRY_MS}\n\n`);
     this.clients.add(client);
     res.on('drain', () => {
@@ -189,6 +191,14 @@ export class DecisionStream implements MetricSource {
       client.waiting += count;
       if (client.waiting > this.options.bufferEvents) {
         this.disconnectSlow(client, `${client.waiting} events waiting (limit ${this.options.bufferEvents})`);
+        return;
+      }
+      // What waits for a client that is behind counts against the answers of
+      // every client: when they have spent the budget, it waits no longer.
+      if (client.overBudget() || client.res.destroyed) {
+        if (!client.res.destroyed) {
+          this.disconnectSlow(client, `${client.waiting} events waiting while the response budget is spent`);
+        }
         return;
       }
     }

@@ -182,8 +182,38 @@ export const CATALOG: readonly MetricSpec[] = [
     help:
       'Connections the HTTP server closed itself, by reason: timeout (no request head in time), ' +
       'evicted (closed while waiting, to make room for a newer one), refused (no room at all), ' +
-      'workload (from a sandboxed workload).',
+      'workload (from a sandboxed workload), slow_reader (its client left its answer untaken, closed to make ' +
+      'room in the response budget).',
     labels: ['reason'],
+    component: 'agent',
+  },
+  {
+    name: 'zviz_http_response_pending_bytes',
+    type: 'gauge',
+    help:
+      'Bytes of answers the HTTP server has written and its clients have not yet taken (answers to clients ' +
+      'that stopped reading stay here), held against zviz_http_response_budget_bytes.',
+    labels: [],
+    component: 'agent',
+    initial: 'value',
+  },
+  {
+    name: 'zviz_http_response_budget_bytes',
+    type: 'gauge',
+    help:
+      'Answer bytes the HTTP server holds for all its clients at most (metrics.response_budget_mb); ' +
+      '/metrics may use all of it, the JSON API three quarters.',
+    labels: [],
+    component: 'agent',
+    initial: 'value',
+  },
+  {
+    name: 'zviz_http_response_budget_refusals_total',
+    type: 'counter',
+    help:
+      'Requests answered 503 because the answers held for clients left no room in the response budget, by route ' +
+      '(after closing the connections of clients that had stopped reading).',
+    labels: ['route'],
     component: 'agent',
   },
   {

@@ -33,9 +33,16 @@ export class PromClientSource implements MetricSource {
     return metric;
   }
 
-  gauge(name: string): Gauge<string> {
+  /** A gauge; with `read`, its value is read at each scrape. */
+  gauge(name: string, read?: () => number): Gauge<string> {
     const spec = specOf(name, 'gauge');
-    const metric = new Gauge({ name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] });
+    const metric: Gauge<string> = new Gauge({
+      name,
+      help: spec.help,
+      labelNames: [...spec.labels],
+      registers: [this.registry],
+      ...(read ? { collect: (): void => metric.set(read()) } : {}),
+    });
     this.metrics.push(metric);
     return metric;
   }

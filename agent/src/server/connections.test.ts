@@ -10,6 +10,8 @@ class FakeSocket extends EventEmitter {
   destroyed = false;
   writable = true;
   bytesRead = 0;
+  /** Answer bytes the test says the socket holds. */
+  writableLength = 0;
   constructor(
     readonly remoteAddress: string,
     readonly remotePort: number
@@ -151,5 +153,56 @@ describe('ConnectionTable when full and nothing waits', () => {
     expect(stuck.socket.destroyed).toBe(true);
     expect(reading.socket.destroyed).toBe(false);
     expect(closed).toEqual(['evicted']);
+  });
+});
+
+describe('ConnectionTable and clients that stop reading their answers', () => {
+  it('adds up the answer bytes every connection holds', () => {
+    const { table, open } = setup();
+    const a = open('10.0.0.1');
+    const b = open('10.0.0.2');
+    a.socket.writableLength = 3000;
+    b.socket.writableLength = 500;
+    expect(table.pendingBytes()).toBe(3500);
+    a.socket.destroy();
+    expect(table.pendingBytes()).toBe(500);
+  });
+
+  it('drops those that have taken nothing for the grace, longest first, and never one that reads', () => {
+    const { table, open, advance, closed } = setup({ total: 8, perClient: 8, graceMs: 1000, waitingMs: 60_000 });
+    const oldest = open('10.0.0.1');
+    const newer = open('10.0.0.2');
+    const reader = open('10.0.0.3');
+    const own = open('10.0.0.4');
+    for (const c of [oldest, newer, reader, own]) {
+      table.requestStarted(c.connection!);
+      c.socket.writableLength = 4000;
+    }
+    advance(250); // all seen behind from here
+    advance(250);
+    newer.socket.writableLength = 4000; // unchanged: newer's client reads nothing
+    advance(250);
+    for (let i = 0; i < 4; i++) {
+      reader.socket.writableLength -= 100; // it takes a little each time: it reads
+      advance(250);
+    }
+    // Not yet: only `oldest`, `newer` and `own` have been behind for 1 s, and `own` is kept.
+    expect(table.dropSlowReaders(4000, 1000, own.connection)).toBe(4000);
+    expect(oldest.socket.destroyed).toBe(true);
+    expect([newer, reader, own].map((c) => c.socket.destroyed)).toEqual([false, false, false]);
+    expect(closed).toEqual(['slow_reader']);
+    // Asked for more than the slow ones hold: all of them go, the reader and `own` stay.
+    expect(table.dropSlowReaders(1_000_000, 1000, own.connection)).toBe(4000);
+    expect([newer, reader, own].map((c) => c.socket.destroyed)).toEqual([true, false, false]);
+    expect(table.pendingBytes()).toBe(3600 + 4000);
+  });
+
+  it('drops none before the grace', () => {
+    const { table, open } = setup();
+    const stuck = open('10.0.0.1');
+    table.requestStarted(stuck.connection!);
+    stuck.socket.writableLength = 4000;
+    expect(table.dropSlowReaders(4000, 1000)).toBe(0);
+    expect(stuck.socket.destroyed).toBe(false);
   });
 });

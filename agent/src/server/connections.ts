@@ -40,7 +40,12 @@ export type CloseReason =
    */
   | 'evicted'
   /** Refused at once: the server was full and every connection busy with a client that reads. */
-  | 'refused';
+  | 'refused'
+  /**
+   * Closed while its client had not taken its answer for a while, to make
+   * room in the response budget (response-budget.ts).
+   */
+  | 'slow_reader';
 
 export interface Connection {
   readonly socket: Socket;
@@ -52,6 +57,14 @@ export interface Connection {
   /** Bytes the socket had read when it last started waiting. */
   readMark: number;
   busy: number;
+  /**
+   * Since when (performance.now()) the socket has held answer bytes and its
+   * client has taken none of them; unset while it holds none. Seen by the
+   * sweep, so to within a sweep.
+   */
+  behindSince?: number;
+  /** Bytes it held when last seen, to tell a client that reads from one that does not. */
+  pendingMark?: number;
 }
 
 export interface ConnectionEvents {
@@ -127,9 +140,47 @@ export class ConnectionTable {
     }
   }
 
+  /**
+   * Bytes of answers written to every connection and not yet taken by the
+   * kernel (a client that stops reading leaves its answer here).
+   */
+  pendingBytes(): number {
+    let bytes = 0;
+    for (const connection of this.byPeer.values()) {
+      bytes += pendingOf(connection);
+    }
+    return bytes;
+  }
+
+  /**
+   * Closes connections whose clients have left answer bytes untaken for at
+   * least `graceMs`, those behind the longest first, until `bytes` are freed
+   * or none is left; `keep` is never closed. Returns the bytes freed.
+   */
+  dropSlowReaders(bytes: number, graceMs: number, keep?: Connection): number {
+    const now = this.now();
+    this.markBehind(now);
+    const slow = [...this.byPeer.values()]
+      .filter((c) => c !== keep && c.behindSince !== undefined && now - c.behindSince >= graceMs)
+      .sort((a, b) => a.behindSince! - b.behindSince!);
+    let freed = 0;
+    for (const connection of slow) {
+      if (freed >= bytes) {
+        break;
+      }
+      freed += pendingOf(connection);
+      this.events.closed('slow_reader');
+      connection.socket.destroy();
+      connection.secure?.destroy();
+      this.release(connection);
+    }
+    return freed;
+  }
+
   /** Applies the limits now; the sweep calls it a few times a second. */
   sweep(): void {
     const now = this.now();
+    this.markBehind(now);
     for (const entry of [...this.clients.values()]) {
       for (const connection of [...entry.waiting]) {
         // A socket no longer writable is already being closed (answered 408 by Node's own check).
@@ -150,6 +201,19 @@ export class ConnectionTable {
     if (this.count === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
+    }
+  }
+
+  private markBehind(now: number): void {
+    for (const connection of this.byPeer.values()) {
+      const pending = pendingOf(connection);
+      if (pending === 0) {
+        connection.behindSince = undefined;
+      } else if (connection.behindSince === undefined || pending < (connection.pendingMark ?? 0)) {
+        // It took some since last seen (or has just been written to): it reads.
+        connection.behindSince = now;
+      }
+      connection.pendingMark = pending;
     }
   }
 
@@ -222,6 +286,14 @@ export class ConnectionTable {
       }
     }
   }
+}
+
+/** Answer bytes a connection holds: on its TLS socket (plain text) and on the TCP socket under it. */
+function pendingOf(connection: Connection): number {
+  if (connection.socket.destroyed) {
+    return 0; // its buffers go with it
+  }
+  return (connection.secure?.writableLength ?? 0) + (connection.socket.writableLength ?? 0);
 }
 
 function peerKey(socket: Socket): string {

@@ -15,7 +15,7 @@ import { binary, describeWhere } from '@zviz/test-support/requirements';
 import type { AuthConfig } from '../config/schema';
 import { silentLogger } from '../log/logger';
 import { HttpError } from './errors';
-import { AgentServer, sendJson, type ServerSettings } from './http';
+import { AgentServer, type ServerSettings } from './http';
 
 interface Answer {
   status: number;
@@ -86,16 +86,16 @@ let server: AgentServer;
 
 async function start(overrides: Partial<ServerSettings> = {}): Promise<AgentServer> {
   server = new AgentServer(silentLogger());
-  server.route('GET', '/hello', ({ res }) => sendJson(res, 200, { hello: 'world' }));
-  server.route('GET', '/probe', ({ res }) => sendJson(res, 200, { ok: true }), { access: 'probe' });
-  server.route('GET', '/items/:id', ({ res, params }) => sendJson(res, 200, { id: params.id }));
+  server.route('GET', '/hello', ({ sendJson }) => sendJson(200, { hello: 'world' }));
+  server.route('GET', '/probe', ({ sendJson }) => sendJson(200, { ok: true }), { access: 'probe' });
+  server.route('GET', '/items/:id', ({ sendJson, params }) => sendJson(200, { id: params.id }));
   server.route('GET', '/teapot', () => {
     throw new HttpError(418, 'short and stout');
   });
   server.route('GET', '/broken', () => {
     throw new Error('secret internal detail');
   });
-  server.route('POST', '/echo', async ({ res, json }) => sendJson(res, 200, await json(64)));
+  server.route('POST', '/echo', async ({ sendJson, json }) => sendJson(200, await json(64)));
   await server.listen(settings(overrides));
   return server;
 }

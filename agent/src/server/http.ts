@@ -20,7 +20,9 @@ import { Authenticator } from './auth';
 import { clientKey } from './client-address';
 import { ConnectionTable, type Connection, type ConnectionLimits } from './connections';
 import { HttpError, payloadTooLarge } from './errors';
+import { jsonBytesAtLeast } from './json-size';
 import { ClientBuckets, type RateLimit } from './rate-limit';
+import { ResponseBudget, type AnswerClass } from './response-budget';
 import { Router, type Match, type Method } from './router';
 
 export interface ServerSettings {
@@ -28,7 +30,11 @@ export interface ServerSettings {
   auth: AuthConfig;
   tls?: TlsMaterial;
   rateLimit: RateLimit;
+  /** Answer bytes held for all clients at once (response-budget.ts); default DEFAULT_RESPONSE_BUDGET_BYTES. */
+  responseBudgetBytes?: number;
 }
+
+export const DEFAULT_RESPONSE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -45,6 +51,19 @@ export interface RequestContext {
   authenticated: boolean;
   /** Reads a JSON body of at most `limit` bytes; 413 past it, 400 when it is not JSON. */
   json(limit?: number): Promise<unknown>;
+  /**
+   * Answers with `body`, admitted against the response budget: throws a 503
+   * (with Retry-After) when the answers held for all clients leave no room
+   * for it. Every answer of any size goes through here (or sendJson).
+   */
+  send(status: number, body: string | Buffer, headers: Record<string, string>): void;
+  sendJson(status: number, value: unknown, headers?: Record<string, string>): void;
+  /**
+   * True when the budget is spent even after closing the connections of
+   * clients that stopped reading: a long-lived answer (the decision stream)
+   * whose own client is behind then lets it go.
+   */
+  overBudget(): boolean;
 }
 
 export type Handler = (ctx: RequestContext) => void | Promise<void>;
@@ -56,6 +75,12 @@ export interface RouteOptions {
    * load-balancer probes work without credentials. Default: `protected`.
    */
   access?: 'protected' | 'probe';
+  /**
+   * The share of the response budget the route's answers may use:
+   * `scrape` (/metrics) all of it, `bulk` (the default) three quarters;
+   * `probe` routes are never refused (response-budget.ts).
+   */
+  answers?: AnswerClass;
 }
 
 interface Route {
@@ -95,6 +120,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
+/** A JSON answer outside the response budget: only for errors, whose size is bounded. */
 export function sendJson(
   res: ServerResponse,
   status: number,
@@ -110,19 +136,8 @@ export function sendJson(
   res.end(text);
 }
 
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {}
-): void {
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
+export const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' } as const;
+export const TEXT_TYPE = { 'Content-Type': 'text/plain; charset=utf-8' } as const;
 
 export class AgentServer {
   /** The server's zviz_http_* families; add it to the registry. */
@@ -131,6 +146,7 @@ export class AgentServer {
   private readonly openConnections = this.metricSource.gauge('zviz_http_open_connections');
   private readonly closedConnections = this.metricSource.counter('zviz_http_connections_closed_total');
   private readonly passwordHashes = this.metricSource.counter('zviz_http_password_hashes_total');
+  private readonly budgetRefusals = this.metricSource.counter('zviz_http_response_budget_refusals_total');
   private readonly router = new Router<Route>();
   private server: Server | HttpsServer | undefined;
   private settings: ServerSettings | undefined;
@@ -143,15 +159,18 @@ export class AgentServer {
     timedOut: (connection) => this.timedOut(connection),
     closed: (reason) => this.closedConnections.inc({ reason }),
   });
+  private readonly budget = new ResponseBudget(DEFAULT_RESPONSE_BUDGET_BYTES, this.connections);
 
   /** Says why a new connection may not be served at all (its peer is a sandboxed workload), or nothing. */
   private guard: ((socket: Socket) => string | undefined) | undefined;
   private lastGuardWarning = -Infinity;
 
   constructor(private readonly log: Logger) {
-    for (const reason of ['timeout', 'evicted', 'refused', 'workload']) {
+    for (const reason of ['timeout', 'evicted', 'refused', 'workload', 'slow_reader']) {
       this.closedConnections.inc({ reason }, 0);
     }
+    this.metricSource.gauge('zviz_http_response_pending_bytes', () => this.budget.held());
+    this.metricSource.gauge('zviz_http_response_budget_bytes', () => this.budget.limit);
   }
 
   /**
@@ -183,6 +202,7 @@ export class AgentServer {
 
   async listen(settings: ServerSettings): Promise<void> {
     this.settings = settings;
+    this.budget.configure(settings.responseBudgetBytes ?? DEFAULT_RESPONSE_BUDGET_BYTES);
     this.authenticator = new Authenticator(settings.auth, { onHash: () => this.passwordHashes.inc() });
     this.answeredBudget = new ClientBuckets(settings.rateLimit);
     this.refusedBudget = new ClientBuckets(settings.rateLimit);
@@ -290,6 +310,7 @@ export class AgentServer {
     this.authenticator?.configure(settings.auth);
     this.answeredBudget?.configure(settings.rateLimit);
     this.refusedBudget?.configure(settings.rateLimit);
+    this.budget.configure(settings.responseBudgetBytes ?? DEFAULT_RESPONSE_BUDGET_BYTES);
     this.settings = {
       ...settings,
       address: current.address,
@@ -353,6 +374,31 @@ export class AgentServer {
       if (!unlimitedProbe) {
         this.limit(this.answeredBudget, client);
       }
+      const kind = found.route.options.answers ?? (found.route.options.access === 'probe' ? 'probe' : 'bulk');
+      const route = pattern;
+      const admit = (bytes: number) => {
+        if (!this.budget.admit(bytes, kind, connection)) {
+          this.budgetRefusals.inc({ route });
+          throw new HttpError(
+            503,
+            'the agent holds as many answers for its clients as its memory budget allows (metrics.response_budget_mb); retry shortly',
+            { 'Retry-After': '1' }
+          );
+        }
+      };
+      // Before anything is built: a spent budget costs the agent no answer.
+      if (req.method !== 'HEAD') {
+        admit(1);
+      }
+      const send = (status: number, body: string | Buffer, headers: Record<string, string>) => {
+        // Bytes, not a string: the kernel takes them as they are, where a
+        // string is copied again on its way (and a big one twice), and V8
+        // collects a Buffer's memory at once when enough of it is garbage.
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        admit(req.method === 'HEAD' ? 0 : bytes.length);
+        res.writeHead(status, { ...headers, 'Content-Length': bytes.length });
+        res.end(bytes);
+      };
       await found.route.handler({
         req,
         res,
@@ -361,6 +407,15 @@ export class AgentServer {
         params: found.params,
         authenticated,
         json: (limit) => readJson(req, limit ?? MAX_BODY_BYTES),
+        send,
+        sendJson: (status, value, headers = {}) => {
+          // Refused before it is built when it could not fit anyway.
+          if (req.method !== 'HEAD') {
+            admit(jsonBytesAtLeast(value));
+          }
+          send(status, `${JSON.stringify(value)}\n`, { ...headers, ...JSON_TYPE });
+        },
+        overBudget: () => !this.budget.hasRoom(kind),
       });
     } catch (error) {
       this.fail(res, error);
