@@ -435,6 +435,7 @@ export function healthSummary(report: HealthReport): HealthReport {
 function streamOptions(config: Config) {
   return {
     maxClients: config.api.stream.max_clients,
+    maxPerClient: config.api.stream.max_per_client,
     bufferEvents: config.api.stream.buffer_events,
     heartbeatSeconds: config.api.stream.heartbeat_seconds,
   };

@@ -89,9 +89,10 @@ describeWhere([root, seccompUserNotif], 'clients that hang up', () => {
     const sockets = await Promise.all(
       Array.from(
         { length: streams },
-        () =>
+        (_, i) =>
           new Promise<Socket>((resolve) => {
-            const socket = connect({ port: agent.port, host: '127.0.0.1' });
+            // Each from an address of its own: one client holds at most api.stream.max_per_client streams.
+            const socket = connect({ port: agent.port, host: '127.0.0.1', localAddress: `127.0.2.${i + 1}` });
             socket.on('error', () => undefined);
             socket.once('data', () => resolve(socket));
             socket.write(GET('/api/v1/decisions/stream'));

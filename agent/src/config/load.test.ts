@@ -159,6 +159,7 @@ describe('loading a configuration', () => {
     const result = loadConfig({ path: join(fixtures, 'valid-full.yaml'), env: {} });
     expect(result.ok && result.config.metrics.address).toBe('[::1]:9464');
     expect(result.ok && result.config.metrics.response_budget_mb).toBe(32);
+    expect(result.ok && result.config.api.stream.max_per_client).toBe(2);
     expect(result.ok && result.config.logging.audit.compress).toBe(true);
     expect(result.ok && result.config.broker.sample_interval_seconds).toBe(10);
     expect(result.ok && result.config.containers[0]).toMatchObject({
@@ -253,7 +254,7 @@ describe('loading a configuration', () => {
     expect(endedRetentionSeconds({ ...config.metrics, ended_container_retention_seconds: 0 })).toBe(0);
     expect(config.api).toEqual({
       ring_size: 10000,
-      stream: { max_clients: 32, buffer_events: 1000, heartbeat_seconds: 15 },
+      stream: { max_clients: 32, max_per_client: 8, buffer_events: 1000, heartbeat_seconds: 15 },
     });
     expect(config.broker).toEqual(DEFAULT_BROKER_CONFIG);
     expect(config.tracer).toEqual(DEFAULT_TRACER_CONFIG);

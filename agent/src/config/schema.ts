@@ -63,7 +63,7 @@ export function endedRetentionSeconds(metrics: MetricsConfig): number {
 
 export interface ApiConfig {
   ring_size: number;
-  stream: { max_clients: number; buffer_events: number; heartbeat_seconds: number };
+  stream: { max_clients: number; max_per_client: number; buffer_events: number; heartbeat_seconds: number };
 }
 
 /** The core's part of the configuration; each component adds its own section (assembly/config-sections.ts). */
@@ -185,6 +185,13 @@ const apiSchema: JsonSchema = {
       default: {},
       properties: {
         max_clients: { type: 'integer', minimum: 1, maximum: 10000, default: 32 },
+        max_per_client: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 8,
+          description: 'streams one client (an IPv4 address or an IPv6 /64) may hold at once',
+        },
         buffer_events: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000 },
         heartbeat_seconds: { type: 'number', minimum: 1, maximum: 3600, default: 15 },
       },

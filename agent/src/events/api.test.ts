@@ -46,10 +46,11 @@ class SseClient {
   response!: IncomingMessage;
   private readonly closed: Promise<void>;
 
-  constructor(path: string, headers: Record<string, string> = {}) {
+  constructor(path: string, headers: Record<string, string> = {}, localAddress?: string) {
     let done!: () => void;
     this.closed = new Promise((resolve) => (done = resolve));
-    const req = request(`${base}${path}`, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+    const options = { headers: { Accept: 'text/event-stream', ...headers }, localAddress, agent: false };
+    const req = request(`${base}${path}`, options, (res) => {
       this.response = res;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (this.text += chunk));
@@ -235,6 +236,48 @@ describe('GET /api/v1/decisions/stream', () => {
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('5');
     first.close();
+  });
+
+  it('keeps one client from holding every stream: past its share it gets 429, and others still get theirs', async () => {
+    await start(100, { maxClients: 4, maxPerClient: 2 });
+    const status = (localAddress: string) =>
+      new Promise<number>((resolve) => {
+        const req = request(`${base}/api/v1/decisions/stream`, { localAddress, agent: false }, (res) => {
+          resolve(res.statusCode ?? 0);
+          res.destroy();
+        });
+        req.on('error', () => resolve(0));
+        req.end();
+      });
+    // One Grafana (one address) opens as many as it may ...
+    const greedy = [
+      new SseClient('/api/v1/decisions/stream', {}, '127.0.0.1'),
+      new SseClient('/api/v1/decisions/stream', {}, '127.0.0.1'),
+    ];
+    await waitFor('two streams', async () => stream.clientCount === 2);
+    // ... and no more, while slots are left.
+    const refused = await fetch(`${base}/api/v1/decisions/stream`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /limit 2 per client, api\.stream\.max_per_client/
+    );
+    // Another Grafana gets its streams, and the limit over all clients still holds.
+    const other = [
+      new SseClient('/api/v1/decisions/stream', {}, '127.0.0.2'),
+      new SseClient('/api/v1/decisions/stream', {}, '127.0.0.2'),
+    ];
+    await waitFor('four streams', async () => stream.clientCount === 4);
+    expect(await status('127.0.0.3')).toBe(503);
+    // A closed stream gives its client its place back.
+    greedy[0].close();
+    await waitFor('three streams', async () => stream.clientCount === 3);
+    const again = new SseClient('/api/v1/decisions/stream', {}, '127.0.0.1');
+    await waitFor('four streams again', async () => stream.clientCount === 4);
+    expect(again.response.statusCode).toBe(200);
+    for (const client of [...greedy, ...other, again]) {
+      client.close();
+    }
   });
 
   it('replays a full ring of large events to a resuming client, in order and without gaps, while live events arrive', async () => {

@@ -13,7 +13,8 @@ import type { ServerResponse } from 'node:http';
 
 import type { Logger } from '../log/logger';
 import type { FamilySamples, MetricSource } from '../metrics/source';
-import { badRequest, serviceUnavailable } from '../server/errors';
+import { clientKey } from '../server/client-address';
+import { badRequest, HttpError, serviceUnavailable } from '../server/errors';
 import { quote } from '../text/quote';
 import type { RequestContext } from '../server/http';
 import { queryInteger, rejectUnknownParams } from '../server/query';
@@ -22,6 +23,12 @@ import type { EventHub } from './hub';
 
 export interface StreamOptions {
   maxClients: number;
+  /**
+   * Streams one client (an IPv4 address or an IPv6 /64, as the rate limits
+   * count them) may hold, so that one Grafana cannot take every slot.
+   * Default: no cap beyond maxClients.
+   */
+  maxPerClient?: number;
   /** Events a client may have waiting before it counts as too slow. */
   bufferEvents: number;
   heartbeatSeconds: number;
@@ -31,6 +38,8 @@ export interface StreamOptions {
 
 interface Client {
   res: ServerResponse;
+  /** Who holds it (server/client-address.ts). */
+  peer: string;
   filter: DecisionFilter;
   /** Events written since the socket last drained. */
   waiting: number;
@@ -104,10 +113,21 @@ export class DecisionStream implements MetricSource {
       }
       since = Number(header);
     }
+    const { req, res } = ctx;
+    const peer = clientKey(req.socket.remoteAddress);
     if (this.clients.size >= this.options.maxClients) {
       throw serviceUnavailable(`too many stream clients (limit ${this.options.maxClients})`, 5);
     }
-    const { req, res } = ctx;
+    // A client at its own cap while others have room is told it is its own.
+    const perClient = this.options.maxPerClient ?? this.options.maxClients;
+    const held = this.heldBy(peer);
+    if (held >= perClient) {
+      throw new HttpError(
+        429,
+        `too many decision streams from this client: it holds ${held} (limit ${perClient} per client, api.stream.max_per_client)`,
+        { 'Retry-After': '5' }
+      );
+    }
     req.socket.setTimeout(0);
     req.socket.setNoDelay(true);
     res.writeHead(200, {
@@ -118,7 +138,7 @@ export class DecisionStream implements MetricSource {
       res.end();
       return;
     }
-    const client: Client = { res, filter, waiting: 0, cursor: since, overBudget: ctx.overBudget };
+    const client: Client = { res, peer, filter, waiting: 0, cursor: since, overBudget: ctx.overBudget };
     res.write(`retry: ${RETRY_MS}\n\n`);
     this.clients.add(client);
     res.on('drain', () => {
@@ -129,6 +149,16 @@ export class DecisionStream implements MetricSource {
     res.on('close', () => this.clients.delete(client));
     this.catchUp(client);
   };
+
+  private heldBy(peer: string): number {
+    let count = 0;
+    for (const client of this.clients) {
+      if (client.peer === peer) {
+        count++;
+      }
+    }
+    return count;
+  }
 
   close(): void {
     clearInterval(this.heartbeat);
