@@ -200,6 +200,79 @@ describe('tracer metrics', () => {
     expect(find<ValueSample>(out, 'zviz_series_overflow_total', { family: 'syscalls' })?.value).toBe(5);
   });
 
+  it('keeps exporting what a read of changes leaves out, with the values it last had', () => {
+    const m = metrics();
+    const c1Dns = { cgroup: 1n, metric: METRIC.dns, count: 2, sumNs: 3e8, last: [1.5e8, 99] as [number, number] };
+    m.samples(
+      snapshot([c1Dns, { cgroup: 1n, metric: METRIC.syscall, sub: 110, sumNs: 9000, buckets: { 0: 3 } }], {
+        1: { 110: 40 },
+        2: { 110: 5 },
+      })
+    );
+    expect(m.wantsWholeRead()).toBe(false);
+    // Only c2 changed: c1's counts, latencies and DNS series are still there, as they were.
+    const out = m.samples({ ...snapshot([], { 2: { 110: 8 } }), changesOnly: true });
+    expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'c1', syscall: 'getppid' })?.value).toBe(40);
+    expect(find<HistogramSample>(out, 'zviz_syscall_latency_seconds', { container_id: 'c1' })?.count).toBe(3);
+    expect(find<HistogramSample>(out, 'zviz_dns_latency_seconds', { container_id: 'c1' })?.count).toBe(2);
+    expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'c2', syscall: 'getppid' })?.value).toBe(8);
+
+    // A syscall's latency entry changes alone (a call timed at its exit): its count stays.
+    const timed = m.samples({
+      ...snapshot([{ cgroup: 1n, metric: METRIC.syscall, sub: 110, sumNs: 19000, buckets: { 0: 4 } }]),
+      changesOnly: true,
+    });
+    expect(find<ValueSample>(timed, 'zviz_syscalls_total', { container_id: 'c1', syscall: 'getppid' })?.value).toBe(40);
+    expect(find<HistogramSample>(timed, 'zviz_syscall_latency_seconds', { container_id: 'c1' })).toMatchObject({
+      count: 4,
+      sum: 19e-6,
+    });
+    // Its count changes alone: the histogram stays.
+    const counted = m.samples({ ...snapshot([], { 1: { 110: 41 } }), changesOnly: true });
+    expect(find<HistogramSample>(counted, 'zviz_syscall_latency_seconds', { container_id: 'c1' })?.count).toBe(4);
+    // Two counters and a histogram.
+    expect(m.seriesReport().syscalls.exported).toBe(2 + SYSCALL_LATENCY_BUCKETS.length + 3);
+
+    // A forgotten cgroup's series go, though no read mentions it.
+    m.forget(1n);
+    const after = m.samples({ ...snapshot([]), changesOnly: true });
+    expect(find(after, 'zviz_syscalls_total', { container_id: 'c1' })).toBeUndefined();
+    expect(find(after, 'zviz_dns_latency_seconds', { container_id: 'c1' })).toBeUndefined();
+    expect(find<ValueSample>(after, 'zviz_syscalls_total', { container_id: 'c2' })?.value).toBe(8);
+  });
+
+  it('folds what folded label sets gained once, however reads of changes hand them over', () => {
+    // Room for c1's label set; c2's folds.
+    const m = metrics({ series_limits: { syscalls: 1 + SYSCALL_LATENCY_BUCKETS.length + 3 } });
+    m.samples(snapshot([], { 1: { 110: 3 }, 2: { 110: 5 } }));
+    // c2 is left out of a read (unchanged), then handed over again with more calls.
+    m.samples({ ...snapshot([], { 1: { 110: 4 } }), changesOnly: true });
+    const same = snapshot([], { 2: { 110: 9 } });
+    m.samples({ ...same, changesOnly: true });
+    // The same read applied twice (scrapes sharing it) adds nothing more.
+    const out = m.samples({ ...same, changesOnly: true });
+    expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'c1' })?.value).toBe(4);
+    expect(find<ValueSample>(out, 'zviz_syscalls_total', { container_id: 'other' })?.value).toBe(9);
+    expect(find<ValueSample>(out, 'zviz_series_overflow_total', { family: 'syscalls' })?.value).toBe(9);
+  });
+
+  it('asks for a whole read when a traced cgroup changed hands, since its unchanged rows were dropped', () => {
+    const containers: Record<string, string> = { 1: 'c1' };
+    const m = metrics({}, containers);
+    m.samples(snapshot([{ cgroup: 1n, metric: METRIC.dns, count: 1 }], { 1: { 110: 1, 39: 2 } }));
+    expect(m.wantsWholeRead()).toBe(false);
+    containers[1] = 'c9';
+    // A read of changes brings getppid alone: getpid and DNS of c1 are gone, and a whole read is wanted.
+    const moved = m.samples({ ...snapshot([], { 1: { 110: 2 } }), changesOnly: true });
+    expect(find(moved, 'zviz_syscalls_total', { container_id: 'c1' })).toBeUndefined();
+    expect(find<ValueSample>(moved, 'zviz_syscalls_total', { container_id: 'c9', syscall: 'getppid' })?.value).toBe(2);
+    expect(m.wantsWholeRead()).toBe(true);
+    const whole = m.samples(snapshot([{ cgroup: 1n, metric: METRIC.dns, count: 1 }], { 1: { 110: 2, 39: 2 } }));
+    expect(find<ValueSample>(whole, 'zviz_syscalls_total', { container_id: 'c9', syscall: 'getpid' })?.value).toBe(2);
+    expect(find<HistogramSample>(whole, 'zviz_dns_latency_seconds', { container_id: 'c9' })?.count).toBe(1);
+    expect(m.wantsWholeRead()).toBe(false);
+  });
+
   it('adds process_name only when configured', () => {
     const entries = [{ cgroup: 1n, metric: METRIC.syscall, sub: 110, comm: 'curl', count: 3, buckets: { 0: 3 } }];
     const off = metrics().samples(snapshot(entries));

@@ -49,11 +49,16 @@ export interface MetricsContext {
  */
 interface RowIdentity {
   key: string;
+  kind: Kind;
   labels: Labels;
   /** The series cap's answer for the key, once asked; it holds until the cgroup is forgotten. */
   admitted?: boolean;
-  /** A syscall row's values belong to the read numbered `read`. */
+  /** A syscall row was refilled by the read numbered `read`. */
   read?: number;
+  /** A syscall row's calls from the dense per-cgroup counts. */
+  calls?: number;
+  /** A syscall row's latency entry: count, sum_ns, then the kernel buckets. */
+  timed?: number[];
   row?: IdentifiedRow;
 }
 
@@ -122,7 +127,13 @@ export class TracerMetrics {
    * block it rendered for it (metrics/render.ts).
    */
   private readonly identities = new Map<bigint, CgroupIdentity>();
+  /** The admitted rows: what a scrape exports, whether or not the last read handed them over. */
+  private readonly exporting = new Set<IdentifiedRow>();
   private reads = 0;
+  private applied?: NativeSnapshot;
+  private wholeReadWanted = true;
+  /** A cgroup changed hands during the read being applied. */
+  private replaced = false;
 
   constructor(private readonly ctx: MetricsContext) {
     for (const family of TRACER_FAMILIES) {
@@ -192,28 +203,106 @@ export class TracerMetrics {
 
   /** Forgets a cgroup's series (it is no longer traced). */
   forget(cgroup: bigint): void {
-    this.identities.delete(cgroup);
+    this.drop(cgroup);
     for (const cap of this.caps.values()) {
       cap.forget(cgroup);
     }
+  }
+
+  /**
+   * Whether the next read should hand over every row rather than what
+   * changed: before the first read, and after rows were dropped while their
+   * cgroup is still traced (it changed hands), which only a whole read
+   * refills.
+   */
+  wantsWholeRead(): boolean {
+    return this.wholeReadWanted;
+  }
+
+  /** Drops a cgroup's rows and its exported series. */
+  private drop(cgroup: bigint): void {
+    const identity = this.identities.get(cgroup);
+    if (!identity) {
+      return;
+    }
+    for (const id of identity.syscalls) {
+      if (id?.row) {
+        this.exporting.delete(id.row);
+      }
+    }
+    for (const id of identity.others.values()) {
+      if (id.row) {
+        this.exporting.delete(id.row);
+      }
+    }
+    this.identities.delete(cgroup);
   }
 
   /** A cgroup's identity, or undefined when it belongs to no container (any more). */
   private identityOf(cgroup: bigint): CgroupIdentity | undefined {
     const container = this.ctx.containerOf(cgroup);
     if (container === undefined) {
-      this.identities.delete(cgroup);
+      this.drop(cgroup);
       return undefined;
     }
     let identity = this.identities.get(cgroup);
     if (identity?.container !== container) {
+      if (identity) {
+        // Rows handed over before under the old container are gone with it; a
+        // read of changes alone would not hand the unchanged ones over again.
+        this.drop(cgroup);
+        this.replaced = true;
+      }
       identity = { container, prefix: `${cgroup}|`, syscalls: [], others: new Map() };
       this.identities.set(cgroup, identity);
     }
     return identity;
   }
 
+  /**
+   * Takes a read into the rows: what it hands over is refilled, admitted or
+   * folded into `other`; rows it leaves out keep their values (a read of
+   * changes leaves out what did not change). Applying the same read again
+   * changes nothing, so scrapes that share a read may each ask.
+   */
+  apply(snapshot: NativeSnapshot): void {
+    if (this.applied === snapshot) {
+      return;
+    }
+    this.applied = snapshot;
+    // Should this throw part way, the rows it did not reach are refilled by a whole read.
+    this.wholeReadWanted = true;
+    const families = this.ctx.families();
+    const kinds = {} as Record<Kind, { active: boolean; cap: SeriesCap; series: number; countIndex: number }>;
+    for (const kind of Object.keys(KIND_FAMILY) as Kind[]) {
+      const family = KIND_FAMILY[kind];
+      const shape = this.shapes[kind];
+      kinds[kind] = {
+        active: families.get(family)?.active ?? false,
+        cap: this.caps.get(family)!,
+        series: seriesPerRow(shape),
+        countIndex: shape.countIndex,
+      };
+    }
+    this.replaced = false;
+    this.rows(snapshot, (kind, row) => {
+      const k = kinds[kind];
+      if (!k.active) {
+        return;
+      }
+      const identity = row.identity;
+      identity.admitted ??= k.cap.admit(row.key, row.cgroup, k.series);
+      if (identity.admitted) {
+        this.exporting.add(row);
+      } else {
+        k.cap.fold(kind, row.key, row.cgroup, row.values, k.countIndex, row.latest);
+      }
+    });
+    this.wholeReadWanted = this.replaced;
+  }
+
   samples(snapshot: NativeSnapshot): Map<string, FamilySamples> {
+    this.apply(snapshot);
     const out = new Map<string, (ValueSample | HistogramSample)[]>();
     const sink = (metric: string, sample: ValueSample | HistogramSample) => {
       let list = out.get(metric);
@@ -225,39 +314,13 @@ export class TracerMetrics {
     };
     const families = this.ctx.families();
     const exported = new Map<TracerFamily, number>(TRACER_FAMILIES.map((f) => [f, 0]));
-    // What each kind needs, looked up once per read rather than per row.
-    const kinds = {} as Record<
-      Kind,
-      { family: TracerFamily; active: boolean; shape: RowShape; cap: SeriesCap; series: number; exported: number }
-    >;
-    for (const kind of Object.keys(KIND_FAMILY) as Kind[]) {
-      const family = KIND_FAMILY[kind];
-      const shape = this.shapes[kind];
-      kinds[kind] = {
-        family,
-        active: families.get(family)?.active ?? false,
-        shape,
-        cap: this.caps.get(family)!,
-        series: seriesPerRow(shape),
-        exported: 0,
-      };
-    }
-
-    this.rows(snapshot, (kind, row) => {
-      const k = kinds[kind];
-      if (!k.active) {
-        return;
+    const active = new Map<TracerFamily, boolean>(TRACER_FAMILIES.map((f) => [f, families.get(f)?.active ?? false]));
+    for (const row of this.exporting) {
+      const family = KIND_FAMILY[row.identity.kind];
+      if (active.get(family)) {
+        const n = emitRow(this.shapes[row.identity.kind], row.labels, row.values, row.latest, sink);
+        exported.set(family, exported.get(family)! + n);
       }
-      const identity = row.identity;
-      identity.admitted ??= k.cap.admit(row.key, row.cgroup, k.series);
-      if (identity.admitted) {
-        k.exported += emitRow(k.shape, row.labels, row.values, row.latest, sink);
-      } else {
-        k.cap.fold(kind, row.key, row.cgroup, row.values, k.shape.countIndex, row.latest);
-      }
-    });
-    for (const k of Object.values(kinds)) {
-      exported.set(k.family, exported.get(k.family)! + k.exported);
     }
     for (const family of TRACER_FAMILIES) {
       const cap = this.caps.get(family)!;
@@ -273,16 +336,18 @@ export class TracerMetrics {
     return out as Map<string, FamilySamples>;
   }
 
-  /** Calls `visit` with each row of the read; the rows are the identities' own, refilled. */
+  /** Calls `visit` with each row the read hands over; the rows are the identities' own, refilled. */
   private rows(snapshot: NativeSnapshot, visit: (kind: Kind, row: IdentifiedRow) => void): void {
     const { stats } = snapshot;
     const withComm = this.ctx.config.labels.process_name;
     const nb = this.histBuckets;
     // Syscall counts live in a dense per-cgroup array (or, with process
     // names, in the stats entries); their latencies in the stats entries.
+    // A row's two parts are kept apart, since a read of changes may bring
+    // one without the other.
     const read = ++this.reads;
-    const syscalls: IdentifiedRow[] = [];
-    const syscallRow = (cgroup: bigint, identity: CgroupIdentity, nr: number, comm: string): IdentifiedRow => {
+    const touched: RowIdentity[] = [];
+    const syscallIdentity = (cgroup: bigint, identity: CgroupIdentity, nr: number, comm: string): RowIdentity => {
       let id: RowIdentity | undefined;
       if (comm === '') {
         id = identity.syscalls[nr];
@@ -297,27 +362,19 @@ export class TracerMetrics {
         if (withComm) {
           labels.process_name = comm;
         }
-        id = { key: `${identity.prefix}${nr}|${comm}`, labels };
+        id = { key: `${identity.prefix}${nr}|${comm}`, kind: 'syscall', labels, calls: 0 };
+        id.row = { key: id.key, cgroup, labels, values: [0, 0, 0], identity: id };
         if (comm === '') {
           identity.syscalls[nr] = id;
         } else {
           identity.others.set(`syscall|${nr}|${comm}`, id);
         }
       }
-      if (id.read !== read || !id.row) {
-        // Calls, timed calls, sum; the buckets only once a latency entry comes (most rows
-        // have none: the latency is sampled), which spares 21 numbers per row and read.
+      if (id.read !== read) {
         id.read = read;
-        if (id.row) {
-          const values = id.row.values;
-          values.length = 3;
-          values[0] = values[1] = values[2] = 0;
-        } else {
-          id.row = { key: id.key, cgroup, labels: id.labels, values: [0, 0, 0], identity: id };
-        }
-        syscalls.push(id.row);
+        touched.push(id);
       }
-      return id.row;
+      return id;
     };
     for (const { cgroupId, calls } of snapshot.syscallCounts) {
       const identity = this.identityOf(cgroupId);
@@ -325,8 +382,12 @@ export class TracerMetrics {
         continue;
       }
       for (let nr = 0; nr < calls.length; nr++) {
-        if (calls[nr] > 0) {
-          syscallRow(cgroupId, identity, nr, '').values[0] += calls[nr];
+        const n = calls[nr];
+        if (n > 0) {
+          const known = identity.syscalls[nr];
+          if (known?.calls !== n) {
+            syscallIdentity(cgroupId, identity, nr, '').calls = n;
+          }
         }
       }
     }
@@ -344,15 +405,12 @@ export class TracerMetrics {
         continue;
       }
       if (metric === METRIC.syscall) {
-        const row = syscallRow(cgroup, identity, sub, comm);
-        while (row.values.length < 3 + nb) {
-          row.values.push(0);
-        }
-        row.values[0] += count;
-        row.values[2] += v[base + 1];
+        const id = syscallIdentity(cgroup, identity, sub, comm);
+        const timed = (id.timed ??= new Array<number>(2 + nb).fill(0));
+        timed[0] = count;
+        timed[1] = v[base + 1];
         for (let b = 0; b < nb; b++) {
-          row.values[1] += v[base + 5 + b];
-          row.values[3 + b] += v[base + 5 + b];
+          timed[2 + b] = v[base + 5 + b];
         }
         continue;
       }
@@ -366,7 +424,7 @@ export class TracerMetrics {
           if (withComm && comm && PROCESS_NAME_KINDS.has(kind)) {
             all.process_name = comm;
           }
-          id = { key: `${kind}|${cgroup}|${sub}|${comm}`, labels: all };
+          id = { key: `${kind}|${cgroup}|${sub}|${comm}`, kind, labels: all };
           identity.others.set(part, id);
         }
         let row = id.row;
@@ -441,8 +499,27 @@ export class TracerMetrics {
           break;
       }
     }
-    for (const row of syscalls) {
-      visit('syscall', row);
+    // Calls, timed calls, sum, then the buckets once a latency entry came (most rows
+    // have none: the latency is sampled).
+    for (const id of touched) {
+      const values = id.row!.values;
+      const timed = id.timed;
+      if (!timed) {
+        values.length = 3;
+        values[0] = id.calls!;
+        values[1] = values[2] = 0;
+      } else {
+        values.length = 3 + nb;
+        values[0] = id.calls! + timed[0];
+        values[2] = timed[1];
+        let timedCalls = 0;
+        for (let b = 0; b < nb; b++) {
+          values[3 + b] = timed[2 + b];
+          timedCalls += timed[2 + b];
+        }
+        values[1] = timedCalls;
+      }
+      visit('syscall', id.row!);
     }
   }
 

@@ -44,6 +44,11 @@ export interface NativeStats {
 export interface NativeSnapshot {
   /** CLOCK_MONOTONIC nanoseconds, the clock of last_at. */
   takenAtNs: number;
+  /**
+   * syscallCounts and stats hold only the cgroups' counts and the entries that
+   * changed since the previous read (their values whole, not differences).
+   */
+  changesOnly?: boolean;
   error?: string;
   syscallCounts: { cgroupId: bigint; calls: Float64Array }[];
   stats: NativeStats;
@@ -59,7 +64,8 @@ export interface NativeTracer {
   trace(cgroupId: bigint): void;
   /** Resolves to an error message, or undefined. */
   untrace(cgroupId: bigint): Promise<string | undefined>;
-  read(): Promise<NativeSnapshot>;
+  /** With changesOnly, only what changed since the previous read (of any kind). */
+  read(options?: { changesOnly?: boolean }): Promise<NativeSnapshot>;
   /** Detach (false) or re-attach (true) every program, keeping programs, maps and traced cgroups. */
   setAttached(attached: boolean): void;
   stop(): void;

@@ -21,7 +21,7 @@ import { cgroup2Mount, resolveCgroup } from './cgroup-id';
 import { tracerComponent } from './component';
 import { resolveTracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { METRIC, TRACER_FAMILIES } from './families';
-import { loadTracerAddon, type TracerAddon } from './native';
+import { loadTracerAddon, type NativeSnapshot, type TracerAddon } from './native';
 import { Tracer, type TracerLogger } from './tracer';
 
 const GETPPIDS = 12345;
@@ -354,6 +354,61 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
         await run(workload, ['loop', '10'], dir);
       }
       expect(await counted()).toEqual([0, 0, 310]);
+    } finally {
+      native.stop();
+    }
+  });
+
+  it('hands over, when asked for changes only, just the cgroups and entries that changed, with their whole values', async () => {
+    const loaded = loadTracerAddon();
+    if (!loaded.ok) {
+      throw new Error(loaded.reason);
+    }
+    const native = new loaded.addon.Tracer({ fs: false, dns: false, syscallLatency: true, latencySampleShift: 0 });
+    await native.start();
+    const [a, b] = [cgroup('changes-a'), cgroup('changes-b')];
+    const getppid = (snapshot: NativeSnapshot, id: bigint) => ({
+      calls: snapshot.syscallCounts.find((c) => c.cgroupId === id)?.calls[110],
+      timed: [...snapshot.stats.metrics.keys()].filter(
+        (i) =>
+          snapshot.stats.cgroupIds[i] === id &&
+          snapshot.stats.metrics[i] === METRIC.syscall &&
+          snapshot.stats.subs[i] === 110
+      ).length,
+    });
+    try {
+      native.trace(a.id);
+      native.trace(b.id);
+      await run(workload, ['loop', '100'], a.dir);
+      await run(workload, ['loop', '200'], b.dir);
+      const whole = await native.read({ changesOnly: true });
+      expect(whole.changesOnly).toBe(true);
+      // The first read has seen nothing before: everything is a change.
+      expect(getppid(whole, a.id)).toEqual({ calls: 100, timed: 1 });
+      expect(getppid(whole, b.id)).toEqual({ calls: 200, timed: 1 });
+
+      // Nothing ran: neither cgroup, nor any of their entries, is handed over again.
+      const quiet = await native.read({ changesOnly: true });
+      expect(quiet.syscallCounts.filter((c) => c.cgroupId === a.id || c.cgroupId === b.id)).toEqual([]);
+      expect([...quiet.stats.cgroupIds].filter((id) => id === a.id || id === b.id)).toEqual([]);
+
+      // b runs again: b alone, with its whole count (not the difference).
+      await run(workload, ['loop', '5'], b.dir);
+      const changed = await native.read({ changesOnly: true });
+      expect(getppid(changed, a.id)).toEqual({ calls: undefined, timed: 0 });
+      expect(getppid(changed, b.id)).toEqual({ calls: 205, timed: 1 });
+
+      // A read of everything still hands over everything.
+      const all = await native.read();
+      expect(all.changesOnly).toBe(false);
+      expect(getppid(all, a.id)).toEqual({ calls: 100, timed: 1 });
+      expect(getppid(all, b.id)).toEqual({ calls: 205, timed: 1 });
+
+      // Untraced and traced again, a cgroup starts from nothing seen: its new counts are a change.
+      await native.untrace(a.id);
+      native.trace(a.id);
+      await run(workload, ['loop', '3'], a.dir);
+      expect(getppid(await native.read({ changesOnly: true }), a.id)).toEqual({ calls: 3, timed: 1 });
     } finally {
       native.stop();
     }

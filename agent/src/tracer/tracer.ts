@@ -279,13 +279,21 @@ export class Tracer implements Component<TracerSections> {
       this.refreshWatched();
       this.retryRefused();
       const native = this.native;
+      const metrics = this.metrics;
+      // Only what changed since the last read: most of a thousand containers' rows
+      // do not change between scrapes, and the rows keep what they were handed.
       this.reading = native
-        .read()
+        .read({ changesOnly: metrics !== undefined && !metrics.wantsWholeRead() })
         .then((snapshot) => {
+          if (this.native !== native) {
+            return snapshot; // read by the programs a reload replaced: not this tracer's rows
+          }
           this.lastRead = { at: Date.now(), snapshot };
           if (snapshot.error) {
             this.logger.warn({ error: snapshot.error }, 'tracer: map read incomplete');
           }
+          // Taken into the rows at once, whoever asked: a read of changes is not handed over twice.
+          metrics?.apply(snapshot);
           return snapshot;
         })
         .finally(() => {

@@ -110,6 +110,7 @@ Napi::Value StatusesToJs(Napi::Env env, std::vector<FamilyStatus>& statuses) {
 Napi::Value SnapshotToJs(Napi::Env env, Snapshot& snapshot) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("takenAtNs", snapshot.taken_at_ns);
+  out.Set("changesOnly", snapshot.changes_only);
   if (!snapshot.error.empty()) out.Set("error", snapshot.error);
 
   Napi::Array counts = Napi::Array::New(env, snapshot.syscall_counts.size());
@@ -234,7 +235,12 @@ class TracerWrap : public Napi::ObjectWrap<TracerWrap> {
 
   Napi::Value Read(const Napi::CallbackInfo& info) {
     auto tracer = tracer_;
-    auto* worker = new PromiseWorker<Snapshot>(info.Env(), [tracer] { return tracer->Read(); }, SnapshotToJs);
+    bool changes_only = false;
+    if (info.Length() > 0 && info[0].IsObject()) {
+      changes_only = GetBool(info[0].As<Napi::Object>(), "changesOnly", false);
+    }
+    auto* worker = new PromiseWorker<Snapshot>(
+        info.Env(), [tracer, changes_only] { return tracer->Read(changes_only); }, SnapshotToJs);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

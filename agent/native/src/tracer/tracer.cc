@@ -246,6 +246,7 @@ bool Tracer::Untrace(uint64_t cgroup_id, std::string* error) {
   }
   const uint32_t slot = it->second;
   slots_.erase(it);
+  seen_.erase(cgroup_id);
   ZeroCounts(slot);
   DeleteCgroupEntries(cgroup_id);
   // Reused last, so events still in flight for the old cgroup have long
@@ -303,9 +304,10 @@ uint64_t Tracer::SweepDns(uint64_t now_ns, uint32_t* entries) {
   return removed;
 }
 
-Snapshot Tracer::Read() {
+Snapshot Tracer::Read(bool changes_only) {
   std::lock_guard<std::mutex> lock(mu_);
   Snapshot snapshot;
+  snapshot.changes_only = changes_only;
   snapshot.lost.fill(0);
   const uint64_t now = MonotonicNs();
   snapshot.taken_at_ns = static_cast<double>(now);
@@ -328,6 +330,10 @@ Snapshot Tracer::Read() {
         const auto* per_cpu = reinterpret_cast<const zviz_syscall_counts*>(&buffer[cpu * stride]);
         for (int i = 0; i < ZVIZ_SYSCALL_SLOTS; i++) counts.calls[i] += static_cast<double>(per_cpu->calls[i]);
       }
+      // Never seen counts as all zero: a cgroup that made no call yet has nothing to hand over.
+      Seen& seen = seen_[cgroup_id];
+      if (changes_only && counts.calls == seen.calls) continue;
+      seen.calls = counts.calls;
       snapshot.syscall_counts.push_back(counts);
     }
   }
@@ -365,6 +371,16 @@ Snapshot Tracer::Read() {
                                entry.buckets[b] += static_cast<double>(v->buckets[b]);
                              }
                            }
+                           std::array<double, 5 + ZVIZ_HIST_BUCKETS> values;
+                           values[0] = entry.count;
+                           values[1] = entry.sum_ns;
+                           values[2] = entry.bytes;
+                           values[3] = entry.last_ns;
+                           values[4] = entry.last_at;
+                           std::copy(entry.buckets.begin(), entry.buckets.end(), values.begin() + 5);
+                           auto& seen = seen_[entry.cgroup_id].stats[StatKey{entry.metric, entry.sub, entry.comm}];
+                           if (changes_only && seen == values) return;
+                           seen = values;
                            snapshot.stats.push_back(std::move(entry));
                          });
   if (err != 0) snapshot.error = "reading the stats map failed: " + Errno(err);
@@ -447,6 +463,7 @@ void Tracer::Stop() {
   counts_fd_ = -1;
   dns_fd_ = -1;
   slots_.clear();
+  seen_.clear();
   spilled_.clear();
   free_slots_.clear();
   for (uint32_t slot = 0; slot < options_.max_cgroups; slot++) free_slots_.push_back(slot);

@@ -58,6 +58,9 @@ struct ProgramStats {
 
 struct Snapshot {
   double taken_at_ns;  // CLOCK_MONOTONIC, the clock of the kernel's timestamps
+  // Whether syscall_counts and stats hold only what changed since the
+  // previous read (with absolute values), rather than everything.
+  bool changes_only = false;
   std::vector<SyscallCounts> syscall_counts;
   std::vector<StatsEntry> stats;
   std::array<double, ZVIZ_F_COUNT * ZVIZ_LOST_REASONS> lost;
@@ -80,7 +83,12 @@ class Tracer {
   bool Trace(uint64_t cgroup_id, std::string* error);
   // Stops tracing it and deletes everything the kernel kept for it.
   bool Untrace(uint64_t cgroup_id, std::string* error);
-  Snapshot Read();
+  // Reads every counter and histogram. With changes_only, a cgroup's
+  // syscall counts and each stats entry are handed over only when they
+  // differ from what the previous read saw: at a thousand containers most
+  // of some 40,000 rows stay the same between scrapes, and turning them into
+  // JavaScript objects again was most of a scrape's cost.
+  Snapshot Read(bool changes_only = false);
   // Detaches every program, keeping programs and maps, or attaches them
   // again: to pause tracing, and to let a benchmark switch quickly.
   bool SetAttached(bool attached, std::string* error);
@@ -107,6 +115,22 @@ class Tracer {
   void DeleteCgroupEntries(uint64_t cgroup_id);
   uint64_t SweepDns(uint64_t now_ns, uint32_t* entries);
 
+  // What the previous read saw of a traced cgroup, to tell what changed.
+  struct StatKey {
+    uint16_t metric;
+    uint16_t sub;
+    std::string comm;
+    bool operator<(const StatKey& o) const {
+      if (metric != o.metric) return metric < o.metric;
+      if (sub != o.sub) return sub < o.sub;
+      return comm < o.comm;
+    }
+  };
+  struct Seen {
+    std::array<double, ZVIZ_SYSCALL_SLOTS> calls{};
+    std::map<StatKey, std::array<double, 5 + ZVIZ_HIST_BUCKETS>> stats;
+  };
+
   std::mutex mu_;
   Options options_;
   bool started_ = false;
@@ -124,6 +148,7 @@ class Tracer {
   std::map<uint64_t, uint32_t> slots_;
   std::set<uint64_t> spilled_;  // traced cgroups whose index entry another one holds
   std::deque<uint32_t> free_slots_;
+  std::map<uint64_t, Seen> seen_;  // by cgroup id; forgotten at Untrace
   uint64_t dns_expired_ = 0;
 };
 
