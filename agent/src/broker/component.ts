@@ -132,7 +132,10 @@ export class BrokerComponent implements Component<BrokerSections> {
       }
     });
     manager.on('removed', (e: { id: string }) => hub.loss.retire(e.id));
-    const containerSource = (this.containerSource = new ContainerMetricSource(manager));
+    // The sampler's cgroup files are read on the thread pool (native/src/broker/read_files.h).
+    const containerSource = (this.containerSource = new ContainerMetricSource(manager, (paths) =>
+      addon.readFiles(paths)
+    ));
     // From the sampler's last reading, like the container families (metrics-source.ts).
     this.host.registry.addSource(
       new BrokerMetricSource(addon, () => manager.cgroupDenials((c) => containerSource.latestSample(c)))

@@ -16,6 +16,17 @@ export interface CgroupSample {
   limits: ResourceLimits;
 }
 
+/**
+ * A sample's files, for a caller that reads them itself (the sampler reads a
+ * thousand containers' in a few batches off the main thread), and how to
+ * turn what it read into the sample.
+ */
+export interface SampleRead {
+  readonly paths: readonly string[];
+  /** `texts[i]` is the content of `paths[i]`, or undefined where it could not be read. */
+  parse(texts: ReadonlyArray<string | undefined>): CgroupSample;
+}
+
 export interface ContainerCgroup {
   readonly id: string;
   /** The path users and the API see (the v2 directory where there is one). */
@@ -28,6 +39,8 @@ export interface ContainerCgroup {
   cgroupId(): bigint | undefined;
   applyLimits(limits: ResourceLimits): void;
   sample(): CgroupSample;
+  /** sample(), its files read by the caller. */
+  sampleRead(): SampleRead;
   /** Process ids in the cgroup. */
   procs(): number[];
   /** SIGKILL for everything inside (cgroup.kill where the kernel has it). */

@@ -2,7 +2,7 @@
 // temporary directory (pure v2 cannot be tested for real on a hybrid host;
 // the real v1 + unified hierarchies are exercised by test/sandbox).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -111,6 +111,45 @@ describe('cgroup driver files', () => {
     }
     cgroup.applyLimits({ pids: 16 });
     expect(cgroup.sample().limits.pids).toBe(16);
+  });
+
+  it('hands out the files of a sample to read elsewhere, and parses what was read as sample() does', () => {
+    const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
+    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz').create('c6');
+    const dir = join(root, 'zviz', 'c6');
+    cgroup.applyLimits({ pids: 64, memoryBytes: 1 << 30 });
+    writeFileSync(join(dir, 'memory.current'), '4096\n');
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 1500000\n');
+    writeFileSync(join(dir, 'pids.current'), '2\n');
+    writeFileSync(join(dir, 'pids.events'), 'max 1\n');
+    // What a reader hands back: the content, or undefined for a file it could not read.
+    const content = (p: string) => (existsSync(p) && !p.endsWith('io.stat') ? readFileSync(p, 'utf8') : undefined);
+    const read = cgroup.sampleRead();
+    // Usage, and the limits (first sample since applyLimits); a file that could not be read is undefined.
+    expect(read.paths).toEqual(
+      expect.arrayContaining(
+        ['memory.current', 'cpu.stat', 'pids.current', 'pids.max', 'memory.max'].map((f) => join(dir, f))
+      )
+    );
+    expect(read.parse(read.paths.map(content))).toEqual({
+      memoryBytes: 4096,
+      cpuSeconds: 1.5,
+      ioReadBytes: 0,
+      ioWriteBytes: 0,
+      pids: 2,
+      oomKills: 0,
+      pidsLimitHits: 1,
+      limits: { memoryBytes: 1 << 30, pids: 64 },
+    });
+    // The limits were read: the next sample's files are the usage alone.
+    const next = cgroup.sampleRead();
+    expect(next.paths.some((p) => p.endsWith('.max'))).toBe(false);
+    writeFileSync(join(dir, 'pids.current'), '5\n');
+    expect(next.parse(next.paths.map(content))).toMatchObject({ pids: 5, limits: { pids: 64 } });
+    // Limits applied between handing out the files and parsing them are read then, not left unknown.
+    const racing = cgroup.sampleRead();
+    cgroup.applyLimits({ pids: 8 });
+    expect(racing.parse(racing.paths.map(content)).limits).toMatchObject({ pids: 8 });
   });
 
   it('on v2: an I/O limit is a line of io.max per disk, read back as the lowest limit', () => {

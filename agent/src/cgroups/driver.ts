@@ -13,10 +13,10 @@ import { dirname, join } from 'node:path';
 
 import { listDisks, type BlockDevice } from './block-devices';
 import { CONTAINER_DEVICES } from './devices';
-import type { CgroupDriver, CgroupSample, ContainerCgroup } from './cgroup';
+import type { CgroupDriver, CgroupSample, ContainerCgroup, SampleRead } from './cgroup';
 import { sleep } from './cgroup';
 import type { CgroupLayout, V1Controller } from './detect';
-import { readKeyed, readNumber, readPids, readText, writeControl } from './files';
+import { parseKeyed, parseNumber, readKeyed, readPids, readText, writeControl } from './files';
 import { CPU_PERIOD_US, cpuQuotaUs, type ResourceLimits } from './limits';
 
 const V1_USED: readonly V1Controller[] = ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices'];
@@ -218,64 +218,135 @@ class Cgroup implements ContainerCgroup {
   }
 
   sample(): CgroupSample {
+    const read = this.sampleRead();
+    return read.parse(read.paths.map(readText));
+  }
+
+  sampleRead(): SampleRead {
     const now = Date.now();
-    if (!this.limits || now - this.limits.at >= LIMITS_REREAD_MS) {
-      this.limits = { at: now, limits: this.readLimits() };
-    }
-    const limits = this.limits.limits;
+    const limitsDue = !this.limits || now - this.limits.at >= LIMITS_REREAD_MS;
+    const usage = this.usageFiles();
+    const limits = limitsDue ? this.limitFiles() : {};
+    const paths = [...Object.values(usage), ...Object.values(limits)].filter((p): p is string => p !== undefined);
+    return {
+      paths,
+      parse: (texts) => {
+        const contents = new Map<string, string | undefined>();
+        paths.forEach((path, i) => contents.set(path, texts[i]));
+        const text = (path: string | undefined) => (path === undefined ? undefined : contents.get(path));
+        if (limitsDue) {
+          this.limits = { at: now, limits: this.parseLimits(limits, text) };
+        } else if (!this.limits) {
+          // Limits applied since the paths were handed out: read them now, they changed.
+          this.limits = { at: now, limits: this.parseLimits(this.limitFiles(), (p) => (p ? readText(p) : undefined)) };
+        }
+        return this.parseUsage(usage, text, this.limits.limits);
+      },
+    };
+  }
+
+  /** The files a sample reads, by what they hold; undefined where the controller is missing. */
+  private usageFiles(): Record<'memory' | 'cpu' | 'io' | 'pids' | 'oom' | 'pidsEvents', string | undefined> {
     if (this.limitsV2 && this.v2) {
       const dir = this.v2;
-      const io = sumIo(readText(join(dir, 'io.stat')), true);
       return {
-        memoryBytes: readNumber(join(dir, 'memory.current')),
-        cpuSeconds: (readKeyed(join(dir, 'cpu.stat')).get('usage_usec') ?? NaN) / 1e6 || undefined,
-        ioReadBytes: io.read,
-        ioWriteBytes: io.write,
-        pids: readNumber(join(dir, 'pids.current')),
-        oomKills: readKeyed(join(dir, 'memory.events')).get('oom_kill') ?? 0,
-        pidsLimitHits: readKeyed(join(dir, 'pids.events')).get('max') ?? 0,
-        limits,
+        memory: join(dir, 'memory.current'),
+        cpu: join(dir, 'cpu.stat'),
+        io: join(dir, 'io.stat'),
+        pids: join(dir, 'pids.current'),
+        oom: join(dir, 'memory.events'),
+        pidsEvents: join(dir, 'pids.events'),
       };
     }
     const { memory, cpuacct, pids, blkio } = this.v1;
-    const cpuNs = cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
-    const io = blkio ? sumIo(readText(join(blkio, 'blkio.throttle.io_service_bytes_recursive')), false) : undefined;
     return {
-      memoryBytes: memory ? readNumber(join(memory, 'memory.usage_in_bytes')) : undefined,
+      memory: memory && join(memory, 'memory.usage_in_bytes'),
+      cpu: cpuacct && join(cpuacct, 'cpuacct.usage'),
+      io: blkio && join(blkio, 'blkio.throttle.io_service_bytes_recursive'),
+      pids: pids && join(pids, 'pids.current'),
+      oom: memory && join(memory, 'memory.oom_control'),
+      pidsEvents: pids && join(pids, 'pids.events'),
+    };
+  }
+
+  private parseUsage(
+    files: ReturnType<Cgroup['usageFiles']>,
+    text: (path: string | undefined) => string | undefined,
+    limits: ResourceLimits
+  ): CgroupSample {
+    if (this.limitsV2 && this.v2) {
+      const io = sumIo(text(files.io), true);
+      return {
+        memoryBytes: parseNumber(text(files.memory)),
+        cpuSeconds: (parseKeyed(text(files.cpu)).get('usage_usec') ?? NaN) / 1e6 || undefined,
+        ioReadBytes: io.read,
+        ioWriteBytes: io.write,
+        pids: parseNumber(text(files.pids)),
+        oomKills: parseKeyed(text(files.oom)).get('oom_kill') ?? 0,
+        pidsLimitHits: parseKeyed(text(files.pidsEvents)).get('max') ?? 0,
+        limits,
+      };
+    }
+    const cpuNs = files.cpu ? parseNumber(text(files.cpu)) : undefined;
+    const io = files.io ? sumIo(text(files.io), false) : undefined;
+    return {
+      memoryBytes: files.memory ? parseNumber(text(files.memory)) : undefined,
       cpuSeconds: cpuNs === undefined ? undefined : cpuNs / 1e9,
       ioReadBytes: io?.read,
       ioWriteBytes: io?.write,
-      pids: pids ? readNumber(join(pids, 'pids.current')) : undefined,
-      oomKills: memory ? (readKeyed(join(memory, 'memory.oom_control')).get('oom_kill') ?? 0) : 0,
-      pidsLimitHits: pids ? (readKeyed(join(pids, 'pids.events')).get('max') ?? 0) : 0,
+      pids: files.pids ? parseNumber(text(files.pids)) : undefined,
+      oomKills: files.oom ? (parseKeyed(text(files.oom)).get('oom_kill') ?? 0) : 0,
+      pidsLimitHits: files.pidsEvents ? (parseKeyed(text(files.pidsEvents)).get('max') ?? 0) : 0,
       limits,
     };
   }
 
-  /** The limits the kernel enforces, from the control files. */
-  private readLimits(): ResourceLimits {
+  /** The control files of the limits the kernel enforces. */
+  private limitFiles(): Partial<Record<'memory' | 'cpu' | 'cpuPeriod' | 'pids' | 'io' | 'ioWrite', string>> {
     if (this.limitsV2 && this.v2) {
       const dir = this.v2;
-      const ioMax = readText(join(dir, 'io.max'));
-      const cpuMax = readText(join(dir, 'cpu.max'))?.trim().split(/\s+/);
       return {
-        memoryBytes: readNumber(join(dir, 'memory.max')),
+        memory: join(dir, 'memory.max'),
+        cpu: join(dir, 'cpu.max'),
+        pids: join(dir, 'pids.max'),
+        io: join(dir, 'io.max'),
+      };
+    }
+    const { memory, cpu, pids, blkio } = this.v1;
+    return {
+      memory: memory && join(memory, 'memory.limit_in_bytes'),
+      cpu: cpu && join(cpu, 'cpu.cfs_quota_us'),
+      cpuPeriod: cpu && join(cpu, 'cpu.cfs_period_us'),
+      pids: pids && join(pids, 'pids.max'),
+      io: blkio && join(blkio, 'blkio.throttle.read_bps_device'),
+      ioWrite: blkio && join(blkio, 'blkio.throttle.write_bps_device'),
+    };
+  }
+
+  private parseLimits(
+    files: ReturnType<Cgroup['limitFiles']>,
+    text: (path: string | undefined) => string | undefined
+  ): ResourceLimits {
+    if (this.limitsV2 && this.v2) {
+      const ioMax = text(files.io);
+      const cpuMax = text(files.cpu)?.trim().split(/\s+/);
+      return {
+        memoryBytes: parseNumber(text(files.memory)),
         cpus: cpuMax && cpuMax[0] !== 'max' ? Number(cpuMax[0]) / Number(cpuMax[1]) : undefined,
-        pids: readNumber(join(dir, 'pids.max')),
+        pids: parseNumber(text(files.pids)),
         ioReadBps: lowestIoLimit(ioMax, 'rbps'),
         ioWriteBps: lowestIoLimit(ioMax, 'wbps'),
       };
     }
-    const { memory, cpu, pids, blkio } = this.v1;
-    const memoryLimit = memory ? readNumber(join(memory, 'memory.limit_in_bytes')) : undefined;
-    const quota = cpu ? readNumber(join(cpu, 'cpu.cfs_quota_us')) : undefined;
-    const period = cpu ? readNumber(join(cpu, 'cpu.cfs_period_us')) : undefined;
+    const memoryLimit = files.memory ? parseNumber(text(files.memory)) : undefined;
+    const quota = files.cpu ? parseNumber(text(files.cpu)) : undefined;
+    const period = files.cpuPeriod ? parseNumber(text(files.cpuPeriod)) : undefined;
     return {
       memoryBytes: memoryLimit !== undefined && memoryLimit < V1_UNLIMITED ? memoryLimit : undefined,
       cpus: quota !== undefined && quota > 0 && period ? quota / period : undefined,
-      pids: pids ? readNumber(join(pids, 'pids.max')) : undefined,
-      ioReadBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.read_bps_device'))) : undefined,
-      ioWriteBps: blkio ? lowestIoLimit(readText(join(blkio, 'blkio.throttle.write_bps_device'))) : undefined,
+      pids: files.pids ? parseNumber(text(files.pids)) : undefined,
+      ioReadBps: files.io ? lowestIoLimit(text(files.io)) : undefined,
+      ioWriteBps: files.ioWrite ? lowestIoLimit(text(files.ioWrite)) : undefined,
     };
   }
 

@@ -11,7 +11,12 @@ export function readText(path: string): string | undefined {
 }
 
 export function readNumber(path: string): number | undefined {
-  const text = readText(path)?.trim();
+  return parseNumber(readText(path));
+}
+
+/** A file holding one number; undefined for "max", nothing, or a file not read. */
+export function parseNumber(content: string | undefined): number | undefined {
+  const text = content?.trim();
   if (text === undefined || text === '' || text === 'max') {
     return undefined;
   }
@@ -21,8 +26,12 @@ export function readNumber(path: string): number | undefined {
 
 /** "key value" lines (memory.events, cpu.stat, pids.events, memory.oom_control). */
 export function readKeyed(path: string): Map<string, number> {
+  return parseKeyed(readText(path));
+}
+
+export function parseKeyed(content: string | undefined): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of (readText(path) ?? '').split('\n')) {
+  for (const line of (content ?? '').split('\n')) {
     const [key, value] = line.trim().split(/\s+/);
     if (key && value !== undefined && Number.isFinite(Number(value))) {
       out.set(key, Number(value));

@@ -55,6 +55,16 @@ function fleetOf(n: number) {
         reads++;
         return { memoryBytes: memory, cpuSeconds: 1, oomKills: 0, pidsLimitHits: 0, limits: {} };
       },
+      // One file, holding the memory use, read by whoever asked for the paths.
+      sampleRead: () => ({
+        paths: [`/cgroup/c${i}/memory.current`],
+        parse: (texts: ReadonlyArray<string | undefined>): CgroupSample => ({
+          memoryBytes: texts[0] === undefined ? undefined : Number(texts[0]),
+          oomKills: 0,
+          pidsLimitHits: 0,
+          limits: {},
+        }),
+      }),
     },
   }));
   const manager = {
@@ -124,5 +134,48 @@ describe('ContainerMetricSource at a thousand containers', () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     expect(fleet.reads()).toBe(2000);
+  });
+
+  it("with a reader off the main thread, hands it every container's files in a few batches and parses what it reads", async () => {
+    const fleet = fleetOf(1000);
+    const batches: number[] = [];
+    let memory = 7;
+    const readFiles = async (paths: readonly string[]) => {
+      batches.push(paths.length);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      // c3's cgroup is gone meanwhile: its file cannot be read.
+      return paths.map((p) => (p.includes('/c3/') ? null : String(memory)));
+    };
+    source = new ContainerMetricSource(fleet.manager, readFiles);
+    source.startSampling(20);
+    expect(fleet.reads()).toBe(1000); // the first sample, at once, here
+    while (batches.length < 10) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    memory = 8;
+    source.stopSampling();
+    // Wait for the round under way to end (a round of ten batches, each after the last).
+    while (batches.length % 10 !== 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches.slice(0, 10)).toEqual(new Array(10).fill(100));
+    // None read here after the first sample, and what the reader read is what a scrape shows.
+    expect(fleet.reads()).toBe(1000);
+    expect(memoryOf(source, 'c7')).toBeGreaterThanOrEqual(7);
+    expect(memoryOf(source, 'c3')).toBeUndefined();
+  });
+
+  it('reads here what the reader failed to read, rather than skip the round', async () => {
+    const fleet = fleetOf(150);
+    const readFiles = () => Promise.reject(new Error('no pool'));
+    source = new ContainerMetricSource(fleet.manager, readFiles);
+    source.startSampling(20);
+    expect(fleet.reads()).toBe(150);
+    while (fleet.reads() < 300) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    source.stopSampling();
+    expect(fleet.reads()).toBeGreaterThanOrEqual(300);
   });
 });

@@ -234,6 +234,12 @@ export interface BrokerAddon {
   tcpPeerCgroup(peerAddress: string, peerPort: number, localAddress: string, localPort: number): string | undefined;
   /** Hands free heap memory back to the kernel (glibc's malloc_trim), off the main thread; whether any was. */
   releaseFreeMemory(): Promise<boolean>;
+  /**
+   * Each file's whole content (at most 1 MiB), or null where it could not be
+   * opened or read, read on the libuv pool (native/src/broker/read_files.h).
+   * The last component of a path is never followed as a symbolic link.
+   */
+  readFiles(paths: readonly string[]): Promise<Array<string | null>>;
 }
 
 export interface PeerIdentity {

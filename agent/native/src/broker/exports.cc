@@ -20,6 +20,7 @@
 #include "broker/peer.h"
 #include "broker/tcp_peer.h"
 #include "broker/plan.h"
+#include "broker/read_files.h"
 #include "broker/supervisor.h"
 #include "broker/syscall_table.h"
 #include "common/build_id.h"
@@ -338,6 +339,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
   exports.Set("tcpPeerCgroup", Napi::Function::New(env, TcpPeerCgroup, "tcpPeerCgroup"));
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
+  exports.Set("readFiles", Napi::Function::New(env, ReadFilesJs, "readFiles"));
   return exports;
 }
 
