@@ -44,9 +44,11 @@ function unary(client, method, request) {
 }
 
 /** Runs the bundle, drives it and returns once `cache` is written; throws when anything fails. */
-export async function trainCodeCache({ root, seaMain, bundle, cache }) {
+export async function trainCodeCache({ root, seaMain, bundle, cache, nodeArgs = [] }) {
   const prometheus = await standInPrometheus();
-  const child = spawn(process.execPath, [seaMain, bundle, cache], {
+  // nodeArgs: V8 flags of a diagnostic run (bench/backend/first-query-compiles.ts),
+  // whose cache V8 only takes under the same flags.
+  const child = spawn(process.execPath, [...nodeArgs, seaMain, bundle, cache], {
     env: {
       PATH: process.env.PATH ?? '',
       grafana_plugin_type: 'datasource',
