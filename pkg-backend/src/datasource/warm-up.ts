@@ -124,7 +124,10 @@ export async function warmQueryPath(logger: Logger, version: string): Promise<Wa
     if (parsed.type !== 'promql') {
       throw new Error(`the warm-up query parsed as ${parsed.type}`);
     }
-    const frames = await runPromQL({ instance, query, call: {}, logger, fromAlert: false }, parsed.model);
+    // With a call's abort signal, as Grafana's calls have: the HTTP client
+    // listens on it, and EventTarget's code is compiled here, not in the first query.
+    const call = { signal: new AbortController().signal };
+    const frames = await runPromQL({ instance, query, call, logger, fromAlert: false }, parsed.model);
     return { response: new Map([['A', { frames }]]), requests: prometheus.requests };
   } finally {
     instance.http.close();

@@ -4,13 +4,14 @@
 // process dies (host.ts).
 import { writeSync } from 'node:fs';
 
-import { checkMagicCookie, handshakeLine, negotiateVersion } from './handshake';
+import { checkMagicCookie, handshakeLine, type Network, negotiateVersion } from './handshake';
 import { watchHost } from './host';
 import type { Logger } from './log';
 import { prepareCodecs, protocolServices } from './protocol';
 import { startPluginServer } from './server';
 import { queryDataMessage } from './services/data';
 import type { BackendPlugin } from './types';
+import { warmServerConnection } from './warm-server';
 
 /**
  * The handshake line, written to file descriptor 1 itself: nothing else is
@@ -38,32 +39,35 @@ export const WARM_UP_DELAY_MS = 1000;
 
 /**
  * Runs the plugin's warm-up and encodes its answer as QueryData's response
- * message, logging what it cost; a failed warm-up is logged and changes
- * nothing else (the first query then pays for it, as it did before).
+ * message, then makes one call over a connection of its own to the server
+ * (warm-server.ts), logging what it cost; a failed warm-up is logged and
+ * changes nothing else (the first query then pays for it, as it did before).
  */
-export function warmUp(plugin: BackendPlugin, logger: Logger): Promise<void> {
+export async function warmUp(plugin: BackendPlugin, logger: Logger, address: Network): Promise<void> {
   if (!plugin.warmUp) {
-    return Promise.resolve();
+    return;
   }
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
-  return plugin.warmUp().then(
-    (response) => {
-      if (!response) {
-        logger.debug('query path warm-up skipped: a query came first');
-        return;
-      }
-      const bytes = protocolServices().data.QueryData.responseSerialize(queryDataMessage(response, false)).length;
-      const used = process.cpuUsage(cpu);
-      logger.debug('query path warmed', {
-        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-        cpu_ms: Math.round((used.user + used.system) / 100) / 10,
-        bytes,
-      });
-    },
-    (error: unknown) =>
-      logger.warn('warming the query path failed', { error: error instanceof Error ? error.message : String(error) })
-  );
+  let bytes: number;
+  try {
+    const response = await plugin.warmUp();
+    if (!response) {
+      logger.debug('query path warm-up skipped: a query came first');
+      return;
+    }
+    bytes = protocolServices().data.QueryData.responseSerialize(queryDataMessage(response, false)).length;
+    await warmServerConnection(address);
+  } catch (error) {
+    logger.warn('warming the query path failed', { error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  const used = process.cpuUsage(cpu);
+  logger.debug('query path warmed', {
+    ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+    cpu_ms: Math.round((used.user + used.system) / 100) / 10,
+    bytes,
+  });
 }
 
 export async function serve(
@@ -106,7 +110,7 @@ export async function serve(
     void prepareCodecs();
     plugin.prepare?.();
   });
-  setTimeout(() => void warmUp(plugin, logger), WARM_UP_DELAY_MS).unref();
+  setTimeout(() => void warmUp(plugin, logger, server.address), WARM_UP_DELAY_MS).unref();
   logger.debug('plugin serving', {
     network: server.address.network,
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,
