@@ -3,8 +3,11 @@
 // microseconds, pairs per second, and how the opens ended (every open must
 // end the same way: all succeed, or all fail with one errno, or the run fails).
 // With CPU, the loop first binds itself to that CPU (the benchmark's
-// placement runs: the workload on its supervisor's CPU or on another).
-//   openloop PATH read|write N [CPU]
+// placement runs: the workload on its supervisor's CPU or on another; "-":
+// unbound). With PAUSE_US, it sleeps that long before each pair (not timed):
+// opens that come one at a time, as a program's do, to a supervisor that
+// waited meanwhile.
+//   openloop PATH read|write N [CPU|-] [PAUSE_US]
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -28,10 +31,11 @@ static double now_us(void) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: openloop PATH read|write N [CPU]\n");
+    fprintf(stderr, "usage: openloop PATH read|write N [CPU|-] [PAUSE_US]\n");
     return 2;
   }
-  if (argc > 4) {
+  const long pause_us = argc > 5 ? atol(argv[5]) : 0;
+  if (argc > 4 && strcmp(argv[4], "-") != 0) {
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
     CPU_SET(atoi(argv[4]), &cpus);
@@ -47,7 +51,13 @@ int main(int argc, char** argv) {
   if (lat == NULL || n < 1) return 2;
   int first_errno = -1;  // -1: not yet seen; 0: the opens succeed
   double start = now_us();
+  double paused = 0;
   for (long i = 0; i < n; i++) {
+    if (pause_us > 0) {
+      double p0 = now_us();
+      usleep((useconds_t)pause_us);
+      paused += now_us() - p0;
+    }
     double t0 = now_us();
     int fd = openat(AT_FDCWD, path, flags);
     int err = fd < 0 ? errno : 0;
@@ -61,7 +71,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  double total = now_us() - start;
+  double total = now_us() - start - paused;
   qsort(lat, (size_t)n, sizeof(double), compare);
   double sum = 0;
   for (long i = 0; i < n; i++) sum += lat[i];

@@ -33,6 +33,10 @@
 //    supervisor bound to CPU 0 (taskset) and the workload bound to the same
 //    CPU or to CPU 1 (openloop's CPU argument), beside the unbound runs.
 //    Whether the wake-ups between the two cost more when they cross CPUs.
+// 5. Emulated opens one at a time: the allowed open of part 3, each after a
+//    pause (ZVIZ_BENCH_PAUSE_US, default 10,000; ZVIZ_BENCH_SPORADIC opens per
+//    run, default 300), under both C references and ZViz: what an open costs
+//    when it comes alone, as a program's do, not in a tight loop.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
@@ -62,8 +66,8 @@ const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000))
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement) runs only those parts.
-const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement').split(','));
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic) runs only those parts.
+const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic').split(','));
 
 if (process.getuid?.() !== 0) {
   console.error('the broker benchmark needs root (seccomp listeners in cgroups)');
@@ -543,6 +547,70 @@ if (PARTS.has('placement')) {
     }
   }
 }
+const sporadic = {};
+const sporadicSteps = {};
+if (PARTS.has('sporadic')) {
+  // ---- 5. opens one at a time ----
+  // A program's opens come one at a time, with its own work between them
+  // (the demo's are seconds apart): the supervisor has slept, and the
+  // machine's other work has had the CPU caches. The same allowed open, each
+  // after a pause (not timed), under the C references and ZViz.
+  const OPEN_FILE = '/etc/hostname';
+  const PAUSE_US = Number(process.env.ZVIZ_BENCH_PAUSE_US ?? 10_000);
+  const N = Number(process.env.ZVIZ_BENCH_SPORADIC ?? (SHORT ? 100 : 300));
+  const cgroups = benchCgroups();
+  const loop = [join(bin, 'openloop'), OPEN_FILE, 'read', String(N), '-', String(PAUSE_US)];
+  const like = { ZVIZ_BENCH_CGROUP_PROCS: cgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' };
+  const cases = {
+    'C reference set up like a container': () => ({ command: [join(bin, 'reference-open'), ...loop], env: like }),
+    "C reference with the broker's system calls, set up like a container": () => ({
+      command: [join(bin, 'reference-open'), ...loop],
+      env: { ...like, ZVIZ_BENCH_BROKER_STEPS: '1' },
+    }),
+    'ZViz strict': () => ({
+      command: [process.execPath, zviz, 'run', '--standalone', '--profile', 'strict', '--workdir', bin, '--', ...loop],
+      env: {},
+    }),
+  };
+  const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-sporadic-'));
+  try {
+    for (const name of Object.keys(cases)) {
+      sporadic[name] = [];
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+        const { command, env } = cases[name]();
+        const result = json(run(command[0], command.slice(1), { env }).stdout);
+        if (result.outcome !== 'ok') {
+          throw new Error(`${name}: the opens ended with ${result.outcome}`);
+        }
+        sporadic[name].push(result);
+      }
+    }
+    for (const name of Object.keys(cases)) {
+      const file = join(stepDir, `${Object.keys(sporadicSteps).length}.json`);
+      const { command, env } = cases[name]();
+      const timer = name.startsWith('ZViz') ? { ZVIZ_BROKER_STEP_TIMES: file } : { ZVIZ_BENCH_STEP_TIMES: file };
+      run(command[0], command.slice(1), { env: { ...env, ...timer } });
+      sporadicSteps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
+    }
+  } finally {
+    cgroups.remove();
+    rmSync(stepDir, { recursive: true, force: true });
+  }
+  console.log(
+    `\n## Emulated opens one at a time (${OPEN_FILE}, allowed, ${PAUSE_US.toLocaleString('en')} µs apart, ${N} per run)\n`
+  );
+  console.log('| supervisor | p50 µs | p99 µs | work before answering, mean µs |');
+  console.log('|---|---:|---:|---:|');
+  const work = ['dispatch', 'path', 'bases', 'valid', 'resolve', 'name', 'judge', 'reopen'];
+  for (const [name, runs] of Object.entries(sporadic)) {
+    const s = summary(runs);
+    const st = sporadicSteps[name];
+    const w = work.reduce((sum, k) => sum + (st?.[k]?.count ? st[k].mean : 0), 0);
+    console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${w.toFixed(2)} |`);
+  }
+}
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -564,6 +632,8 @@ if (process.env.ZVIZ_BENCH_JSON) {
         openSteps: steps,
         placement,
         placementSteps,
+        sporadic,
+        sporadicSteps,
       },
       null,
       2
