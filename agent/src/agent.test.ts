@@ -130,6 +130,21 @@ describe('Agent', () => {
     expect(metrics).toContain('zviz_component_ready{component="http"} 1');
   });
 
+  it('serves only the families name[] asks for, and refuses a name that is not a metric name', async () => {
+    const { url } = await startAgent([() => new FakeComponent('broker', true, [])]);
+    const some = await (
+      await fetch(`${url}/metrics?name[]=zviz_component_ready&name%5B%5D=zviz_build_info,zviz_not_a_family`)
+    ).text();
+    const families = new Set([...some.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect(families).toEqual(new Set(['zviz_component_ready', 'zviz_build_info']));
+    expect(some).toContain('zviz_component_ready{component="broker"} 1');
+    const bad = await fetch(`${url}/metrics?name[]=zviz_build_info,rm%20-rf`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/invalid name\[\]: "rm -rf" is not a metric name/);
+    // Without name[], everything, as before.
+    expect((await (await fetch(`${url}/metrics`)).text()).match(/^# TYPE /gm)!.length).toBeGreaterThan(50);
+  });
+
   it('is ready once required components are ok, whatever the optional ones say', async () => {
     const events: string[] = [];
     const optional = new FakeComponent('tracer', false, events);

@@ -29,7 +29,11 @@ import type { Tracer } from './tracer/tracer';
 import { CONTENT_TYPES, negotiateFormat } from './metrics/render';
 import type { FamilySamples, MetricSource } from './metrics/source';
 import { AgentServer, TEXT_TYPE, type ServerSettings } from './server/http';
+import { queryList } from './server/query';
 import { VERSION } from './version';
+
+/** A Prometheus metric name (the data model's pattern). */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 const gzipAsync = promisify(gzip);
 
@@ -304,9 +308,11 @@ export class Agent implements AgentContext<ComponentSections> {
     server.route(
       'GET',
       AGENT_PATHS.metrics,
-      async ({ req, send }) => {
+      async ({ req, send, query }) => {
         const format = negotiateFormat(req.headers.accept);
-        const { body } = await this.registry.scrape(format);
+        // name[]=a,b (as Prometheus' Python client takes it): only those families.
+        const only = queryList(query, 'name[]', METRIC_NAME, 'a metric name');
+        const { body } = await this.registry.scrape(format, only);
         const headers: Record<string, string> = {
           'Content-Type': CONTENT_TYPES[format],
           Vary: 'Accept, Accept-Encoding',

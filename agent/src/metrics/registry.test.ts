@@ -50,6 +50,35 @@ describe('MetricsRegistry', () => {
     expect(collected).toBe(3);
   });
 
+  it('renders only the families asked for, asks no source that fills none, and keeps its own numbers from whole scrapes', async () => {
+    const registry = new MetricsRegistry();
+    const asked: string[] = [];
+    const counting = (families: string[], value: number): MetricSource => ({
+      families,
+      collect: () => {
+        asked.push(families[0]);
+        return new Map(families.map((f) => [f, [{ labels: {}, value }]]));
+      },
+    });
+    registry.addSource(counting(['zviz_broker_inflight', 'zviz_broker_requests_total'], 3));
+    registry.addSource(counting(['zviz_tracer_family_active'], 1));
+    const whole = await registry.scrape('text');
+    asked.length = 0;
+    const only = await registry.scrape('text', new Set(['zviz_broker_inflight', 'zviz_no_such_family']));
+    const text = only.body.toString('utf8');
+    expect(text).toBe(
+      '# HELP zviz_broker_inflight ' +
+        text.split('\n')[0].slice('# HELP zviz_broker_inflight '.length) +
+        '\n# TYPE zviz_broker_inflight gauge\nzviz_broker_inflight 3\n'
+    );
+    // The tracer's source fills none of them: not asked.
+    expect(asked).toEqual(['zviz_broker_inflight']);
+    // The registry's own numbers are the whole scrape's, not the filtered one's.
+    expect(registry.lastScrape).toBe(whole);
+    const after = (await registry.scrape('text')).body.toString('utf8');
+    expect(after).toMatch(/^zviz_exported_series\{family="zviz_tracer_family_active"\} 1$/m);
+  });
+
   it('refuses a source naming families the catalog does not have', () => {
     const registry = new MetricsRegistry();
     expect(() => registry.addSource(source(['zviz_made_up_total'], {}))).toThrow(/zviz_made_up_total/);

@@ -1,8 +1,9 @@
 import { agentHealth } from '@zviz/test-support/agent-health';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { exposition, ok, poll, quietStream } from '../../test/support/top-polls';
-import { buildView, type ViewOptions } from './model';
+import { Exposition } from './exposition';
+import { buildView, TOP_FAMILIES, type ViewOptions } from './model';
 
 const OPTIONS: ViewOptions = { syscallSort: 'rate', containerSort: 'cpu' };
 const LATENCY_BOUNDS = 19;
@@ -96,6 +97,30 @@ describe('buildView', () => {
     expect(view.syscalls.find((r) => r.syscall === 'openat')!.all).toEqual({ total: 110 });
     expect(view.broker.p99Recent).toBeUndefined();
     expect(view.broker.p99All).toBeGreaterThan(0);
+  });
+
+  it('reads no family but those top asks the agent for (TOP_FAMILIES)', async () => {
+    const { first, second } = await brokerPolls();
+    const read = new Set<string>();
+    const methods = ['has', 'series', 'value', 'histogram', 'ofContainer'] as const;
+    const spies = methods.map((method) => {
+      const original = Exposition.prototype[method] as (family: string, ...rest: unknown[]) => unknown;
+      return vi.spyOn(Exposition.prototype, method).mockImplementation(function (
+        this: Exposition,
+        family: string,
+        ...rest: unknown[]
+      ) {
+        read.add(family);
+        return original.call(this, family, ...rest);
+      } as never);
+    });
+    try {
+      buildView(second, first, quietStream(), OPTIONS);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+    expect(read.size).toBeGreaterThan(8);
+    expect([...read].filter((family) => !TOP_FAMILIES.includes(family))).toEqual([]);
   });
 
   it('counts from zero after the agent restarted, as rate() does', async () => {

@@ -23,6 +23,26 @@ import {
 
 import { bucketDelta, quantile, type Exposition } from './exposition';
 
+/**
+ * Every family the view reads: top asks the agent for these alone
+ * (`/metrics?name[]=`), a few hundred KiB where the whole exposition of a
+ * thousand containers is 2 MiB the agent would render and top would cut up.
+ */
+export const TOP_FAMILIES: readonly string[] = [
+  BROKER_DECISIONS_TOTAL,
+  BROKER_ERRORS_TOTAL,
+  BROKER_EVENTS_DROPPED_TOTAL,
+  BROKER_INFLIGHT,
+  BROKER_LATENCY_SECONDS,
+  BROKER_REQUESTS_TOTAL,
+  CONTAINER_UPTIME_SECONDS,
+  'zviz_memory_usage_bytes',
+  'zviz_resource_alert_level',
+  'zviz_resource_usage',
+  'zviz_resource_utilization_ratio',
+  'zviz_security_denials_total',
+];
+
 /** One endpoint's answer in a poll: its value, or why there is none. */
 export type Fetched<T> =
   | { ok: true; value: T }

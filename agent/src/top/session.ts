@@ -16,6 +16,7 @@ import { Exposition } from './exposition';
 import {
   buildView,
   REFUSALS,
+  TOP_FAMILIES,
   type Fetched,
   type Poll,
   type StreamState,
@@ -23,6 +24,9 @@ import {
   type ViewOptions,
 } from './model';
 import { parseForTerminal } from '../terminal/escape';
+
+/** /metrics, the view's families only. */
+const METRICS_PATH = `${AGENT_PATHS.metrics}?${encodeURIComponent('name[]')}=${TOP_FAMILIES.join(',')}`;
 
 /** Decisions kept for the "latest decisions" table. */
 const RECENT_KEPT = 200;
@@ -55,7 +59,9 @@ async function fetchOne<T>(
   client: AgentClient,
   path: string,
   read: (body: string) => T,
-  accept = 'application/json'
+  accept = 'application/json',
+  /** The endpoint as messages name it (without the query). */
+  shown = path
 ): Promise<Fetched<T>> {
   let answer: Answer;
   try {
@@ -67,12 +73,12 @@ async function fetchOne<T>(
   }
   // /health answers 503 with its report when the agent is unhealthy.
   if (answer.status !== 200 && !(path === AGENT_PATHS.health && answer.status === 503)) {
-    return { ok: false, error: httpProblem(path, answer), absent: answer.status === 404 };
+    return { ok: false, error: httpProblem(shown, answer), absent: answer.status === 404 };
   }
   try {
     return { ok: true, value: read(answer.body) };
   } catch (error) {
-    return { ok: false, error: `${path}: not an agent's answer (${(error as Error).message})` };
+    return { ok: false, error: `${shown}: not an agent's answer (${(error as Error).message})` };
   }
 }
 
@@ -102,17 +108,25 @@ export class TopSession {
     private readonly onStreamEvents: () => void = () => undefined
   ) {}
 
-  /** Asks the agent for everything a frame shows. */
-  async poll(now: () => number = Date.now): Promise<Poll> {
+  /**
+   * Asks the agent for everything a frame shows, or (`metricsOnly`) for the
+   * metrics alone: the base of the rates of a single frame, whose health and
+   * containers come from the poll after.
+   */
+  async poll(now: () => number = Date.now, { metricsOnly = false } = {}): Promise<Poll> {
+    const notAsked = { ok: false as const, error: 'not asked' };
     const [health, containers, metrics] = await Promise.all([
-      fetchOne(this.client, AGENT_PATHS.health, readHealth),
-      fetchOne(
-        this.client,
-        AGENT_PATHS.containers,
-        (body) => (parseForTerminal(body) as ContainersResponse).containers
-      ),
-      // Text format 0.0.4: the format the parser reads.
-      fetchOne(this.client, AGENT_PATHS.metrics, (body) => Exposition.parse(body), 'text/plain'),
+      metricsOnly ? notAsked : fetchOne(this.client, AGENT_PATHS.health, readHealth),
+      metricsOnly
+        ? notAsked
+        : fetchOne(
+            this.client,
+            AGENT_PATHS.containers,
+            (body) => (parseForTerminal(body) as ContainersResponse).containers
+          ),
+      // Text format 0.0.4: the format the parser reads. The families the view reads,
+      // by name (an agent before name[] sends them all, which the parser takes as well).
+      fetchOne(this.client, METRICS_PATH, (body) => Exposition.parse(body), 'text/plain', AGENT_PATHS.metrics),
     ]);
     const poll: Poll = { at: now(), health, containers, metrics };
     // Only polls with metrics are kept as the base for rates.

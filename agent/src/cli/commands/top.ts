@@ -143,7 +143,7 @@ async function show(agent: LocalAgent, opts: TopOptions): Promise<number> {
 
   if (opts.once) {
     const session = new TopSession(client);
-    await session.poll();
+    await session.poll(Date.now, { metricsOnly: true });
     await sleep(opts.interval * 1000);
     const [poll] = await Promise.all([session.poll(), session.loadRecent(RECENT_AT_START)]);
     stdout.write(`${render(session.view(sorts)!, { ...base, ...sorts, once: true })}\n`);
