@@ -301,6 +301,8 @@ export class ContainerManager extends EventEmitter {
         waitKillableRecv: spec.waitKillableRecv ?? true,
         syncWakeUp: this.options.syncWakeUp ?? true,
         eventsAll: spec.eventsAll ?? false,
+        // The broker's work for the container is held to the container's own limit.
+        ...(spec.limits.cpus ? { cpus: spec.limits.cpus } : {}),
         pid: spec.pid ?? compiled.pid,
         network: spec.network ?? compiled.network,
         filesystem: withHiddenDirs(

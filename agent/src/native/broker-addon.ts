@@ -100,6 +100,12 @@ export interface SpawnOptions {
   waitKillableRecv: boolean;
   syncWakeUp: boolean;
   eventsAll: boolean;
+  /**
+   * The container's CPU limit in CPUs: the supervisor thread's own CPU time
+   * is held to it too (cpu_pacer.h), since the container's cgroup does not
+   * see it. Absent or 0: no limit.
+   */
+  cpus?: number;
   /** A PID namespace of its own with zviz-init as PID 1 ("private"), or the host's. */
   pid: 'private' | 'host';
   /** zviz-init; by default the one next to the broker addon. */

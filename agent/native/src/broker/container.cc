@@ -214,6 +214,7 @@ struct SpawnJob {
   std::shared_ptr<DeviceList> devices;
   bool events_all = false;
   bool sync_wake_up = true;
+  double cpus = 0;
   Spawned spawned;
   std::string error;
 };
@@ -285,6 +286,12 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   if (auto e = DeviceList::Parse(GetStrings(o, "devices"), job->devices.get()); !e.empty()) return fail(e);
   job->events_all = o.Get("eventsAll").ToBoolean().Value();
   job->sync_wake_up = !o.Has("syncWakeUp") || o.Get("syncWakeUp").ToBoolean().Value();
+  if (o.Has("cpus") && !o.Get("cpus").IsUndefined()) {
+    if (!o.Get("cpus").IsNumber() || !(o.Get("cpus").ToNumber().DoubleValue() >= 0)) {
+      return fail("cpus must be a number, 0 or more");
+    }
+    job->cpus = o.Get("cpus").ToNumber().DoubleValue();
+  }
   job->on_event = Napi::Persistent(info[1].As<Napi::Function>());
 
   // The workload starts on the spawn thread (spawn_thread.h); the rest is
@@ -356,6 +363,7 @@ void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob
   sopts.events_all = job->events_all;
   sopts.capabilities = request.capabilities;
   sopts.sync_wake_up = job->sync_wake_up;
+  sopts.cpu_limit = job->cpus;
   if (spawned.mount_ns) {
     sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
   }

@@ -119,7 +119,7 @@ bool RootIsFixed(const BpfProgram& reference, uint64_t caps) {
 int Supervisor::WakeSignal() { return SIGURG; }
 
 Supervisor::Supervisor(UniqueFd listener, SupervisorOptions options)
-    : listener_(std::move(listener)), options_(std::move(options)) {
+    : listener_(std::move(listener)), options_(std::move(options)), pacer_(options_.cpu_limit) {
   struct seccomp_notif_sizes sizes = {};
   if (sys::Seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
     notif_size_ = std::max<size_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif));
@@ -253,6 +253,7 @@ void Supervisor::Run() {
     Handle(*req, t0);
     StepTimes::Lap(Step::kRelease);  // an emulated open's descriptors close with its handler
     StepTimes::End();
+    pacer_.Pace(stop_);  // before the next RECV: over the container's CPU limit, the workload waits
   }
   finished_.store(true, std::memory_order_release);
 }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "broker/cbpf.h"
+#include "broker/cpu_pacer.h"
 #include "broker/events.h"
 #include "broker/open_emulation.h"
 #include "broker/policy.h"
@@ -76,6 +77,8 @@ struct SupervisorOptions {
   std::vector<ExpectedRefusal> expected_refusals;
   /** The container's device list: device nodes the broker may open for the workload (devices.h). */
   std::shared_ptr<const DeviceList> devices;
+  /** The container's CPU limit in CPUs (0: none): the thread's own CPU time is held to it (cpu_pacer.h). */
+  double cpu_limit = 0;
 };
 
 class Supervisor {
@@ -137,6 +140,7 @@ class Supervisor {
 
   UniqueFd listener_;
   SupervisorOptions options_;
+  CpuPacer pacer_;  // supervisor thread only (after options_, which it is made from)
   std::unique_ptr<OpenEmulator> emulator_;
   size_t resp_size_ = 0;
   size_t notif_size_ = 0;
