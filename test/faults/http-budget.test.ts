@@ -70,6 +70,55 @@ function hostile(port: number, path: string, n: number): Hostile {
   return client;
 }
 
+/**
+ * `count` such clients that never give up: each one refused (503, 429) or
+ * closed by the agent asks again at once on a new connection, ignoring
+ * Retry-After, so the budget stays full of fresh answers until stop().
+ */
+class Siege {
+  readonly statuses = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private stopped = false;
+
+  constructor(
+    private readonly port: number,
+    private readonly path: string,
+    count: number,
+    private readonly group: number
+  ) {
+    for (let n = 0; n < count; n++) {
+      this.open(n);
+    }
+  }
+
+  private open(n: number): void {
+    const socket = connect({ port: this.port, host: '127.0.0.1', localAddress: `127.2.${this.group}.${n + 1}` });
+    this.sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', (chunk: Buffer) => {
+      const status = chunk.toString('latin1').split('\r\n')[0];
+      this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+      if (status.includes(' 200 ')) {
+        socket.pause(); // holds its answer, unread
+      } else {
+        socket.destroy(); // asks again
+      }
+    });
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (!this.stopped) {
+        setTimeout(() => this.open(n), 20);
+      }
+    });
+    socket.write(`GET ${this.path} HTTP/1.1\r\nHost: agent\r\n\r\n`);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.sockets.forEach((s) => s.destroy());
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWhere(
@@ -181,6 +230,47 @@ describeWhere(
       );
       expect(agent.child.exitCode).toBeNull();
       clients.forEach((c) => c.socket.destroy());
+    });
+
+    it('keeps room for the scrape while clients that never give up keep the JSON API’s share full', async () => {
+      const pid = agent.child.pid!;
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      const before = memory(pid, 'VmRSS');
+      const started = Date.now() / 1000;
+      // Answers of every size, so that together they fill the share to the last few KiB.
+      const sieges = [1000, 100, 10, 1].map(
+        (limit, i) => new Siege(agent.port, `/api/v1/decisions?since=0&limit=${limit}`, [30, 20, 20, 20][i], i)
+      );
+      // Scrapes of our own beside Prometheus', each on a new connection from another address.
+      const scrapes: Array<number | string> = [];
+      for (let i = 0; i < 12; i++) {
+        await sleep(1000);
+        const answer = await probe(`${agent.url}/metrics`, { localAddress: '127.0.0.7', timeoutMs: 10_000 });
+        scrapes.push(typeof answer === 'string' ? answer : answer.status);
+      }
+      const peak = memory(pid, 'VmHWM');
+      const exposition = await (await fetch(`${agent.url}/metrics`)).text();
+      sieges.forEach((siege) => siege.stop());
+      const statuses = new Map<string, number>();
+      for (const siege of sieges) {
+        siege.statuses.forEach((count, status) => statuses.set(status, (statuses.get(status) ?? 0) + count));
+      }
+      const ended = Date.now() / 1000;
+      const window = `${Math.ceil(ended - started)}s`;
+      const [worst] = await prom.query(`min_over_time(up{job="zviz"}[${window}])`);
+      const [count] = await prom.query(`count_over_time(up{job="zviz"}[${window}])`);
+      console.log(
+        `siege of 90: ${JSON.stringify(Object.fromEntries(statuses))}; RSS ${(before / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB`
+      );
+      // The siege was real: the JSON API's share was full and requests were refused for it ...
+      expect(statuses.get('HTTP/1.1 503 Service Unavailable') ?? 0).toBeGreaterThan(0);
+      // ... and every scrape was served.
+      expect(scrapes).toEqual(scrapes.map(() => 200));
+      expect(Number(count.value![1])).toBeGreaterThanOrEqual(3);
+      expect(Number(worst.value![1])).toBe(1);
+      expect(sample(exposition, 'zviz_http_response_pending_bytes')).toBeLessThanOrEqual(BUDGET_MIB * 2 ** 20);
+      expect(peak - before).toBeLessThan(BUDGET_MIB * 2 ** 20 * 6);
+      expect(agent.child.exitCode).toBeNull();
     });
   }
 );
