@@ -179,6 +179,40 @@ describe('AgentServer', () => {
     expect((await ask(server, '/hello')).status).toBe(200);
   });
 
+  it('sends 100 Continue only to a request whose body a route reads, after it passed every check', async () => {
+    await start({ auth: { type: 'bearer', token: 'a-token-of-sixteen-chars', exempt_probes: true } });
+    const expect100 = (head: string) =>
+      raw(server, `${head}Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n`);
+    // Refused requests get their refusal at once: no invitation to send a body first.
+    const unknown = await expect100(
+      'GET /nope HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a-token-of-sixteen-chars\r\n'
+    );
+    expect(unknown).toMatch(/^HTTP\/1\.1 404 /);
+    const unauthenticated = await expect100('POST /echo HTTP/1.1\r\nHost: a\r\n');
+    expect(unauthenticated).toMatch(/^HTTP\/1\.1 401 /);
+    const noBody = await expect100(
+      'GET /hello HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a-token-of-sixteen-chars\r\n'
+    );
+    expect(noBody).toMatch(/^HTTP\/1\.1 200 /);
+    // A route that reads the body asks for it.
+    const { host, port } = server.address!;
+    const echoed = await new Promise<string>((resolve) => {
+      const socket = connect(port, host);
+      let text = '';
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+        if (text.startsWith('HTTP/1.1 100 Continue\r\n\r\n') && !text.includes('{')) {
+          socket.write('{}');
+        }
+      });
+      socket.on('close', () => resolve(text));
+      socket.write(
+        'POST /echo HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a-token-of-sixteen-chars\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n'
+      );
+    });
+    expect(echoed).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [\s\S]*\{\}\n$/);
+  });
+
   it('counts requests by route pattern and status', async () => {
     await start();
     await ask(server, '/items/1');

@@ -270,8 +270,13 @@ export class AgentServer {
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
     // Without these listeners Node answers an unmet Expect with a bare 417
-    // and drops a CONNECT without a word.
+    // and drops a CONNECT without a word, and it sends `100 Continue` to
+    // every request that expects it before the request was even matched or
+    // authenticated, inviting a body that is then refused. Here a request
+    // is handled like any other, and only a route that reads its body asks
+    // for it (readJson()).
     server.on('checkExpectation', handler);
+    server.on('checkContinue', handler);
     server.on('connect', (_req: IncomingMessage, socket: Socket) => {
       this.requests.inc({ route: 'invalid', code: '405' });
       answerAndClose(socket, 405, 'CONNECT is not supported: the agent is not a proxy');
@@ -406,7 +411,7 @@ export class AgentServer {
         query: url.searchParams,
         params: found.params,
         authenticated,
-        json: (limit) => readJson(req, limit ?? MAX_BODY_BYTES),
+        json: (limit) => readJson(req, res, limit ?? MAX_BODY_BYTES),
         send,
         sendJson: (status, value, headers = {}) => {
           // Refused before it is built when it could not fit anyway.
@@ -603,7 +608,10 @@ function answerAndClose(
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+  if (req.headers.expect?.toLowerCase() === '100-continue') {
+    res.writeContinue();
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
