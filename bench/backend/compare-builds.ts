@@ -1,12 +1,12 @@
 // Two builds of the gpx_zviz executable side by side, alternating which goes
 // first in every round, on what a change to start-up or the warm-up moves:
-// the plugin's CPU time for a first QueryData sent right after the handshake
-// and for one sent 2 s after start (after the warm-up), and the resident
-// memory 2 s after start (page cache dropped first, as bench.ts does), alone
-// and with a host connected that holds go-plugin's stdio stream open, as
-// Grafana does from the handshake on. The
-// query is a 1,000-point promql range query against a stand-in Prometheus in
-// this process. Run:
+// the plugin's CPU time to the handshake line; its CPU time for a first
+// QueryData sent right after the handshake, and for one sent 2 s after start
+// (after the warm-up); and the resident memory 2 s after start (page cache
+// dropped first, as bench.ts does), alone and with a host connected that
+// holds go-plugin's stdio stream open, as Grafana does from the handshake on.
+// The query is a 1,000-point promql range query against a stand-in
+// Prometheus in this process. Run:
 //   npx tsx bench/backend/compare-builds.ts A_EXECUTABLE B_EXECUTABLE [ROUNDS]
 // CPU times come from /proc (all threads), which other jobs on the machine
 // inflate less than wall times; medians, with every sample printed.
@@ -103,6 +103,7 @@ async function main() {
   };
   GrafanaClient.preload();
   const builds = [a, b];
+  const startCpu = new Map(builds.map((x) => [x, [] as number[]]));
   const at = new Map(builds.map((x) => [x, [] as number[]]));
   const late = new Map(builds.map((x) => [x, [] as number[]]));
   const rss = new Map(builds.map((x) => [x, [] as number[]]));
@@ -113,6 +114,7 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     for (const path of round % 2 ? [...builds].reverse() : builds) {
       const p = await start(path);
+      startCpu.get(path)!.push(p.cpu);
       await ask(p.address);
       at.get(path)!.push(cpuMs(p.child.pid!) - p.cpu);
       await stop(p.child);
@@ -147,6 +149,9 @@ async function main() {
     ['B', b],
   ]) {
     console.log(`${label} ${path}`);
+    console.log(
+      `  CPU at the handshake: median ${median(startCpu.get(path)!).toFixed(1)} ms (${list(startCpu.get(path)!)})`
+    );
     console.log(
       `  first query at once, plugin CPU: median ${median(at.get(path)!).toFixed(1)} ms (${list(at.get(path)!)})`
     );
