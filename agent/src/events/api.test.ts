@@ -18,7 +18,11 @@ let hub: EventHub;
 let stream: DecisionStream;
 let base: string;
 
-async function start(ringSize = 100, options: Partial<StreamOptions> = {}): Promise<void> {
+async function start(
+  ringSize = 100,
+  options: Partial<StreamOptions> = {},
+  settings: { responseBudgetBytes?: number } = {}
+): Promise<void> {
   hub = new EventHub(ringSize);
   stream = new DecisionStream(
     hub,
@@ -31,6 +35,7 @@ async function start(ringSize = 100, options: Partial<StreamOptions> = {}): Prom
     address: { host: '127.0.0.1', port: 0 },
     auth: { type: 'none', exempt_probes: true },
     rateLimit: { rps: 0, burst: 1 },
+    ...settings,
   });
   base = `http://127.0.0.1:${server.address!.port}`;
 }
@@ -325,6 +330,26 @@ describe('GET /api/v1/decisions/stream', () => {
     await reader.until((c) => c.ids.length === 1);
     reader.close();
     stuck.destroy();
+  });
+
+  it('drops a client that is behind once the answers held for all clients fill the response budget', async () => {
+    // Its own buffer would let 100,000 events wait (6 GB of these): the budget stops it first.
+    await start(100, { bufferEvents: 100_000 }, { responseBudgetBytes: 1024 * 1024 });
+    const slow = new SseClient('/api/v1/decisions/stream');
+    await waitFor('one client', async () => stream.clientCount === 1);
+    slow.response.pause();
+    slow.response.socket.pause();
+    const big = { blob: 'x'.repeat(64 * 1024) };
+    let published = 0;
+    for (; published < 2000 && stream.clientCount === 1; published++) {
+      hub.publish([decision({ args: big })]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(stream.clientCount).toBe(0);
+    expect(stream.collect().get('zviz_api_stream_slow_disconnects_total')).toEqual([{ labels: {}, value: 1 }]);
+    // What the kernel's socket buffers take (a few MB on loopback) and the budget, not 2,000 events.
+    expect(published).toBeLessThan(1000);
+    slow.close();
   });
 
   it('disconnects and counts a client that stops reading, and keeps serving the others', async () => {
