@@ -1,5 +1,6 @@
 #include "broker/cbpf.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace zviz::broker {
@@ -99,7 +100,10 @@ std::string CheckSeccompProgram(const BpfProgram& program) {
   return {};
 }
 
-uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data& data) {
+uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data& data, bool* beyond_call) {
+  bool unused = false;
+  bool& loaded_beyond = beyond_call != nullptr ? *beyond_call : unused;
+  loaded_beyond = false;
   uint32_t a = 0;
   uint32_t x = 0;
   uint32_t mem[kScratch] = {};
@@ -109,6 +113,9 @@ uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data&
     const struct sock_filter& insn = program[pc++];
     switch (insn.code) {
       case BPF_LD | BPF_W | BPF_ABS:
+        if (insn.k >= offsetof(struct seccomp_data, instruction_pointer)) {
+          loaded_beyond = true;  // the instruction pointer or an argument
+        }
         a = LoadWord(data, insn.k);
         break;
       case BPF_LD | BPF_W | BPF_LEN:

@@ -23,7 +23,13 @@ using BpfProgram = std::vector<struct sock_filter>;
  */
 std::string CheckSeccompProgram(const BpfProgram& program);
 
-/** The SECCOMP_RET_* value the program returns for this data; the program must have passed the check. */
-uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data& data);
+/**
+ * The SECCOMP_RET_* value the program returns for this data; the program
+ * must have passed the check. With `beyond_call`, tells whether the run
+ * loaded anything of `data` beyond the call number and the architecture (the
+ * instruction pointer, an argument): when it did not, the answer is the same
+ * for every call with those two (reference_outcomes.h).
+ */
+uint32_t RunSeccompProgram(const BpfProgram& program, const struct seccomp_data& data, bool* beyond_call = nullptr);
 
 }  // namespace zviz::broker

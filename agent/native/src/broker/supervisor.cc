@@ -260,7 +260,7 @@ void Supervisor::Run() {
 
 void Supervisor::Handle(const struct seccomp_notif& req, uint64_t t0) {
   const uint16_t syscall = SyscallTable::Get().Index(req.data.arch, req.data.nr);
-  const uint32_t ret = RunSeccompProgram(*options_.reference, req.data);
+  const uint32_t ret = reference_.Run(req.data);
   Answer answer;
   answer.layer = Layer::kSeccomp;
   switch (ret & SECCOMP_RET_ACTION_FULL) {

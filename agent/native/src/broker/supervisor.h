@@ -44,6 +44,7 @@
 #include "broker/events.h"
 #include "broker/open_emulation.h"
 #include "broker/policy.h"
+#include "broker/reference_outcomes.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
@@ -142,6 +143,7 @@ class Supervisor {
   SupervisorOptions options_;
   CpuPacer pacer_;  // supervisor thread only (after options_, which it is made from)
   std::unique_ptr<OpenEmulator> emulator_;
+  ReferenceOutcomes reference_{options_.reference};  // supervisor thread only
   size_t resp_size_ = 0;
   size_t notif_size_ = 0;
 
