@@ -65,6 +65,19 @@ export interface Connection {
   behindSince?: number;
   /** Bytes it held when last seen, to tell a client that reads from one that does not. */
   pendingMark?: number;
+  /**
+   * The answers of its requests still under way. Those of pipelined requests
+   * wait behind the one being written, their bytes in Node rather than on the
+   * socket (they have no socket yet), and count too.
+   */
+  readonly answers: Set<Answer>;
+}
+
+/** What the table reads of an answer (a ServerResponse). */
+export interface Answer {
+  /** Unset while it waits behind another answer on its connection. */
+  readonly socket: unknown;
+  readonly writableLength: number;
 }
 
 export interface ConnectionEvents {
@@ -109,7 +122,7 @@ export class ConnectionTable {
       return false;
     }
     const client = clientKey(socket.remoteAddress);
-    const connection: Connection = { socket, client, since: 0, readMark: 0, busy: 0 };
+    const connection: Connection = { socket, client, since: 0, readMark: 0, busy: 0, answers: new Set() };
     const entry = this.clients.get(client) ?? { all: new Set(), waiting: new Set() };
     this.clients.set(client, entry);
     entry.all.add(connection);
@@ -293,7 +306,13 @@ function pendingOf(connection: Connection): number {
   if (connection.socket.destroyed) {
     return 0; // its buffers go with it
   }
-  return (connection.secure?.writableLength ?? 0) + (connection.socket.writableLength ?? 0);
+  let bytes = (connection.secure?.writableLength ?? 0) + (connection.socket.writableLength ?? 0);
+  for (const answer of connection.answers) {
+    if (!answer.socket) {
+      bytes += answer.writableLength;
+    }
+  }
+  return bytes;
 }
 
 function peerKey(socket: Socket): string {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { waitFor } from '@zviz/test-support/ports';
 import { binary, describeWhere } from '@zviz/test-support/requirements';
 import type { AuthConfig } from '../config/schema';
 import { silentLogger } from '../log/logger';
@@ -211,6 +212,31 @@ describe('AgentServer', () => {
       );
     });
     expect(echoed).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [\s\S]*\{\}\n$/);
+  });
+
+  it('counts answers queued behind others on a pipelining connection against the response budget', async () => {
+    await start({ responseBudgetBytes: 8 * 1024 * 1024 });
+    let admitted = 0;
+    let handled = 0;
+    const big = 'x'.repeat(1024 * 1024);
+    server.route('GET', '/big', ({ send }) => {
+      handled++;
+      send(200, big, {});
+      admitted++;
+    });
+    // Forty requests in one write, and not a byte read: Node handles all of
+    // them at once and queues each answer behind the one being written.
+    const { host, port } = server.address!;
+    const socket = connect(port, host);
+    socket.pause();
+    socket.on('error', () => undefined);
+    socket.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(40));
+    await waitFor('the requests to be handled', async () => handled === 40);
+    // Three quarters of 8 MiB, and what the kernel's buffers took of the
+    // first (up to 10 MiB on loopback); queued answers were not counted, and
+    // all forty were admitted.
+    expect(admitted).toBeLessThanOrEqual(16);
+    socket.destroy();
   });
 
   it('counts requests by route pattern and status', async () => {

@@ -343,7 +343,11 @@ export class AgentServer {
     const connection = this.connections.find(req.socket);
     if (connection) {
       this.connections.requestStarted(connection);
-      res.once('close', () => this.connections.requestFinished(connection));
+      connection.answers.add(res);
+      res.once('close', () => {
+        connection.answers.delete(res);
+        this.connections.requestFinished(connection);
+      });
     }
     let pattern = 'unmatched';
     // 'close', not 'finish': a stream cut off midway is counted too.
