@@ -21,7 +21,8 @@
 // BENCH_JSON=FILE writes every figure as JSON.
 // BENCH_PROFILE=DIR profiles the loaded agent: V8's CPU profile of its life
 // (node --cpu-prof, written when it stops), its /proc smaps and a heap
-// snapshot taken once it has been measured (node --heapsnapshot-signal), into DIR.
+// snapshot taken once it has been measured (node --heapsnapshot-signal), into
+// DIR; and `zviz top --once`'s CPU profile into DIR/top.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -477,7 +478,16 @@ async function main(): Promise<number> {
     const topStarted = Date.now();
     const top = spawnSync(
       process.execPath,
-      [AGENT_BIN, 'top', '--addr', agent.url.replace('http://', ''), '--once', '--no-color'],
+      [
+        // Profiled too with BENCH_PROFILE: where its time beyond the interval goes.
+        ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, 'top')}`] : []),
+        AGENT_BIN,
+        'top',
+        '--addr',
+        agent.url.replace('http://', ''),
+        '--once',
+        '--no-color',
+      ],
       {
         encoding: 'utf8',
         timeout: 120_000,

@@ -30,11 +30,22 @@ describe('table', () => {
       (i / 7).toFixed(2),
     ]);
 
-  it.each([true, false])('lays out a thousand rows in pieces, line for line as one table would (color %s)', (color) => {
+  it.each([true, false])('lays out a thousand rows itself, line for line as cli-table3 would (color %s)', (color) => {
     const c = createColors(color);
     const lines = table(head, align, rows(c), c);
     expect(lines).toHaveLength(1001);
     expect(lines).toEqual(whole(head, align, rows(c), c));
+  });
+
+  it('lays out a few rows, and rows with an empty or missing cell, as cli-table3 does', () => {
+    const c = createColors(true);
+    const few = [
+      ['a', c.green('ok'), '1'],
+      ['', '', ''],
+      ['b', 'x'],
+    ];
+    expect(table(head, align, few, c)).toEqual(whole(head, align, few, c));
+    expect(table(head, align, [], c)).toEqual(whole(head, align, [], c));
   });
 
   it('falls back to one table for text whose width it does not measure itself', () => {

@@ -24,9 +24,6 @@ export const NO_BORDER = {
   middle: '  ',
 };
 
-/** Rows laid out by one cli-table3 table: its layout costs grow with the square of the rows. */
-const CHUNK_ROWS = 100;
-
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Visible width of plain ASCII text with color escapes; undefined for anything else. */
@@ -35,13 +32,12 @@ function asciiWidth(text: string): number | undefined {
   return /^[\x20-\x7e]*$/.test(plain) ? plain.length : undefined;
 }
 
-function render(head: string[] | undefined, align: Array<'left' | 'right'>, rows: string[][], colWidths?: number[]) {
+function render(head: string[], align: Array<'left' | 'right'>, rows: string[][]) {
   const t = new Table({
-    ...(head ? { head } : {}),
+    head,
     chars: NO_BORDER,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
     colAligns: align,
-    ...(colWidths ? { colWidths } : {}),
   });
   t.push(...rows);
   return t
@@ -52,15 +48,14 @@ function render(head: string[] | undefined, align: Array<'left' | 'right'>, rows
 
 /**
  * A borderless table, columns two spaces apart, heads in bold when color is
- * on; one string per line. Past a hundred rows (`zviz top` of a thousand
- * containers) it is laid out a hundred rows at a time with the widths of the
- * whole table, the same lines for a fraction of the time.
+ * on; one string per line. When every cell is printable ASCII (with color),
+ * whose width is its length, the columns are padded here, line for line what
+ * cli-table3 lays out: its layout checks every cell against every other for
+ * spans, and a thousand containers' rows in `zviz top` took it seconds.
+ * Other text (wide characters) is measured and laid out by cli-table3.
  */
 export function table(head: string[], align: Array<'left' | 'right'>, rows: string[][], c: Colors): string[] {
   const heads = head.map((h) => c.bold(h));
-  if (rows.length <= CHUNK_ROWS) {
-    return render(heads, align, rows);
-  }
   const widths = heads.map((h) => asciiWidth(h) ?? NaN);
   for (const row of rows) {
     row.forEach((cell, i) => {
@@ -68,11 +63,16 @@ export function table(head: string[], align: Array<'left' | 'right'>, rows: stri
     });
   }
   if (widths.some((w) => !Number.isFinite(w))) {
-    return render(heads, align, rows); // wide or control characters: cli-table3 measures them
+    return render(heads, align, rows);
   }
-  const lines: string[] = [];
-  for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-    lines.push(...render(i === 0 ? heads : undefined, align, rows.slice(i, i + CHUNK_ROWS), widths));
-  }
-  return lines;
+  const line = (cells: readonly string[]) =>
+    widths
+      .map((width, i) => {
+        const cell = cells[i] ?? '';
+        const pad = ' '.repeat(width - asciiWidth(cell)!);
+        return align[i] === 'right' ? pad + cell : cell + pad;
+      })
+      .join(NO_BORDER.middle)
+      .trimEnd();
+  return [line(heads), ...rows.map(line)];
 }
