@@ -96,6 +96,44 @@ const withoutProtoLoader = {
   },
 };
 
+// grpc-js' entry point registers its client (channels, load balancers,
+// retries, subchannels) beside the server; the plugin only serves. In the
+// bundle, '@grpc/grpc-js' is what the SDK takes from it (the server, its
+// credentials, the status codes) with the resolvers the server binds its
+// address through, and the client constructor that channelz and ORCA build
+// their own clients with is a stub that says so (they are never served).
+const grpcSrc = join(dirname(require.resolve('@grpc/grpc-js/package.json')), 'build', 'src');
+const grpcServerOnly = {
+  name: 'grpc-server-only',
+  setup(b) {
+    b.onResolve({ filter: /^@grpc\/grpc-js$/ }, () => ({ path: 'grpc-js-server', namespace: 'grpc-server' }));
+    b.onLoad({ filter: /.*/, namespace: 'grpc-server' }, () => ({
+      contents: `
+        export { Server } from ${JSON.stringify(join(grpcSrc, 'server.js'))};
+        export { ServerCredentials } from ${JSON.stringify(join(grpcSrc, 'server-credentials.js'))};
+        export { Status as status } from ${JSON.stringify(join(grpcSrc, 'constants.js'))};
+        import { setup as dns } from ${JSON.stringify(join(grpcSrc, 'resolver-dns.js'))};
+        import { setup as uds } from ${JSON.stringify(join(grpcSrc, 'resolver-uds.js'))};
+        import { setup as ip } from ${JSON.stringify(join(grpcSrc, 'resolver-ip.js'))};
+        dns(); uds(); ip();
+      `,
+      loader: 'js',
+      resolveDir: grpcSrc,
+    }));
+    b.onResolve({ filter: /^\.\/make-client$/ }, (args) =>
+      args.importer.startsWith(grpcSrc) ? { path: 'make-client', namespace: 'grpc-client-stub' } : undefined
+    );
+    b.onLoad({ filter: /.*/, namespace: 'grpc-client-stub' }, () => ({
+      contents: `
+        const missing = () => { throw new Error('grpc-js clients are not in the gpx_zviz executable (channelz and ORCA need one)'); };
+        exports.loadPackageDefinition = missing;
+        exports.makeClientConstructor = missing;
+      `,
+      loader: 'js',
+    }));
+  },
+};
+
 // src/sdk/protocol-schema.ts, in the bundle: the method table and the static
 // codecs, so the executable holds neither protobufjs' parser nor its
 // reflection (only protobufjs/minimal, which the static codecs use).
@@ -152,7 +190,7 @@ const bundled = await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
-  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader],
+  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader, grpcServerOnly],
   minifySyntax: true,
   minifyWhitespace: true,
   // Short local names: the bundle's source stays in V8's heap for as long as

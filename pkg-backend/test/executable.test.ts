@@ -75,6 +75,19 @@ describe('gpx_zviz executable', () => {
     expect(statSync(executable).mode & 0o777).toBe(0o755);
   });
 
+  it("bundles grpc-js' server without its client (channels, load balancers, retries)", () => {
+    // esbuild's record of what the bundle holds (scripts/build.mjs writes it).
+    const meta = JSON.parse(readFileSync(join(__dirname, '..', 'build', 'meta.json'), 'utf8'));
+    const grpc = Object.keys(meta.inputs)
+      .filter((path) => path.includes('@grpc/grpc-js/build/src/'))
+      .map((path) => path.replace(/.*@grpc\/grpc-js\/build\/src\//, ''));
+    expect(grpc).toEqual(expect.arrayContaining(['server.js', 'server-call.js', 'resolver-uds.js']));
+    for (const client of ['client.js', 'channel.js', 'internal-channel.js', 'subchannel.js', 'retrying-call.js']) {
+      expect(grpc).not.toContain(client);
+    }
+    expect(grpc.filter((path) => path.startsWith('load-balancer'))).toEqual([]);
+  });
+
   it('refuses to run by hand, saying that Grafana starts it', () => {
     const result = spawnSync(executable, [], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(result.status).toBe(1);
