@@ -12,6 +12,7 @@ export const BROKER_FAMILIES = [
   'zviz_broker_inflight',
   'zviz_broker_errors_total',
   'zviz_broker_events_dropped_total',
+  'zviz_broker_paced_seconds_total',
   'zviz_security_denials_total',
   'zviz_seccomp_violations_total',
 ] as const;
@@ -64,6 +65,7 @@ export class BrokerMetricSource implements MetricSource {
       ['zviz_broker_inflight', one(m.inflight)],
       ['zviz_broker_errors_total', one(m.errors)],
       ['zviz_broker_events_dropped_total', one(m.eventsDropped)],
+      ['zviz_broker_paced_seconds_total', one(m.pacedSeconds)],
       ['zviz_security_denials_total', denials],
       ['zviz_seccomp_violations_total', one(m.violations)],
     ]);

@@ -378,6 +378,14 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'broker',
     initial: 'zero',
   },
+  {
+    name: 'zviz_broker_paced_seconds_total',
+    type: 'counter',
+    help: "Seconds the broker held back a container's syscalls to keep its own work for the container within the container's CPU limit.",
+    labels: [],
+    component: 'broker',
+    initial: 'zero',
+  },
 
   // Containers (the monitoring guide's).
   {

@@ -162,6 +162,8 @@ export interface NativeMetrics {
   errors: number;
   eventsDropped: number;
   violations: number;
+  /** Seconds supervisor threads slept to keep their work within their container's CPU limit. */
+  pacedSeconds: number;
   inflight: number;
   denials: Record<'seccomp' | 'broker' | 'cgroup', number>;
   decisions: Array<{ syscall: string; decision: string; count: number }>;

@@ -1,6 +1,8 @@
 // The supervisor thread's CPU pacing (cpu_pacer.h says why).
 #include "broker/cpu_pacer.h"
 
+#include "broker/metrics.h"
+
 #include <time.h>
 
 #include <algorithm>
@@ -51,7 +53,9 @@ void CpuPacer::Pace(const std::atomic<bool>& stop) {
     struct timespec ts = {static_cast<time_t>(wait / 1'000'000'000ull), static_cast<long>(wait % 1'000'000'000ull)};
     const uint64_t before = Clock(CLOCK_MONOTONIC);
     nanosleep(&ts, nullptr);  // the supervisor's wake signal ends it early (EINTR): the loop looks at stop
-    paced_ns_.fetch_add(Clock(CLOCK_MONOTONIC) - before, std::memory_order_relaxed);
+    const uint64_t slept = Clock(CLOCK_MONOTONIC) - before;
+    paced_ns_.fetch_add(slept, std::memory_order_relaxed);
+    BrokerMetrics::Get().Paced(slept);
     Refill();
   }
 }

@@ -194,6 +194,7 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
   out.Set("errors", static_cast<double>(s.errors));
   out.Set("eventsDropped", static_cast<double>(s.events_dropped));
   out.Set("violations", static_cast<double>(s.violations));
+  out.Set("pacedSeconds", static_cast<double>(s.paced_ns) / 1e9);
   out.Set("inflight", static_cast<double>(s.inflight));
   Napi::Object denials = Napi::Object::New(env);
   for (size_t i = 0; i < kLayerCount; ++i) {
