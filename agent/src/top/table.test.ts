@@ -27,7 +27,8 @@ describe('table', () => {
     Array.from({ length: 1000 }, (_, i) => [
       i === 977 ? 'a-rather-long-container-name-977' : `job-${i}`,
       i % 3 === 0 ? c.red('failed') : 'running',
-      (i / 7).toFixed(2),
+      // The signs top prints: a missing value, a unit, an ellipsis.
+      i % 5 === 0 ? '–' : i % 11 === 0 ? '3 µs' : i % 13 === 0 ? `${i}…` : (i / 7).toFixed(2),
     ]);
 
   it.each([true, false])('lays out a thousand rows itself, line for line as cli-table3 would (color %s)', (color) => {

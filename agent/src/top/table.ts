@@ -26,10 +26,16 @@ export const NO_BORDER = {
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-/** Visible width of plain ASCII text with color escapes; undefined for anything else. */
+/**
+ * Printable ASCII and the few narrow signs top prints (µ, ·, the en dash of a
+ * missing value, the ellipsis): one column each, as cli-table3 measures them.
+ */
+const NARROW = /^[\x20-\x7e\u00b5\u00b7\u2013\u2026]*$/;
+
+/** Visible width of narrow text with color escapes; undefined for anything else. */
 function asciiWidth(text: string): number | undefined {
   const plain = text.replace(ANSI, '');
-  return /^[\x20-\x7e]*$/.test(plain) ? plain.length : undefined;
+  return NARROW.test(plain) ? plain.length : undefined;
 }
 
 function render(head: string[], align: Array<'left' | 'right'>, rows: string[][]) {
@@ -48,7 +54,7 @@ function render(head: string[], align: Array<'left' | 'right'>, rows: string[][]
 
 /**
  * A borderless table, columns two spaces apart, heads in bold when color is
- * on; one string per line. When every cell is printable ASCII (with color),
+ * on; one string per line. When every cell is narrow text (with color),
  * whose width is its length, the columns are padded here, line for line what
  * cli-table3 lays out: its layout checks every cell against every other for
  * spans, and a thousand containers' rows in `zviz top` took it seconds.
