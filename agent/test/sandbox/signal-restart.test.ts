@@ -119,8 +119,12 @@ describeWhere([root, seccompUserNotif], 'signals and restarted syscalls', () => 
       }).finally(() => writer !== undefined && closeSync(writer));
       await log.settle();
       const after = metrics();
-      const match = /^signals (\d+) read (\d+) hello$/.exec(result.stdout.trim());
+      const match = /^signals (\d+) read (-?\d+) (.*) \[(.*)\]$/.exec(result.stdout.trim());
       expect(match, result.stdout + result.stderr).not.toBeNull();
+      // The descriptor the workload got is the FIFO (a rare run read 0 bytes
+      // here: this names what it read from), and it holds the writer's bytes.
+      expect(match![4], result.stdout).toBe(fifo);
+      expect(match![3], result.stdout).toBe('hello');
       // Off: the timer interrupts the blocked open again and again. On: the
       // signals wait until the broker has answered (the kernel holds them).
       if (waitKillableRecv) {

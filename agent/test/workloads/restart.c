@@ -1,6 +1,7 @@
 // A brokered open interrupted by a signal and restarted (SA_RESTART): opens
 // a FIFO for reading (the broker's open blocks until a writer comes) while a
-// timer delivers SIGALRM. Prints how many signals arrived and the result.
+// timer delivers SIGALRM. Prints how many signals arrived, the result and
+// what the descriptor names.
 //   restart FIFO
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
   }
   char buf[64] = {0};
   ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  printf("signals %d read %zd %s\n", (int)signals, n, buf);
+  char link[256] = {0};
+  char self[64];
+  snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+  readlink(self, link, sizeof(link) - 1);
+  printf("signals %d read %zd %s [%s]\n", (int)signals, n, buf, link);
   return 0;
 }
