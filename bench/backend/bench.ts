@@ -29,7 +29,7 @@
 //      (6 promql range queries of 1,000 points each), 3 waves.
 // Needs the built executable (npm run build -w pkg-backend) and Go.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
 import { decisionsPromQL } from '../../pkg-backend/src/datasource/queries/decisions';
 import { planSteps } from '../../pkg-backend/src/datasource/queries/promql-text';
+import { cpuMs, pluginEnv } from './plugin-process';
 
 // ZVIZ_BENCH_EXECUTABLE measures another build of it (a variant with other V8 flags, say).
 const executable =
@@ -64,19 +65,6 @@ function percentile(values: number[], p: number): number {
 
 function ms(n: number): string {
   return `${n.toFixed(2)} ms`;
-}
-
-/** CPU time of all of a process' threads so far, in ms (schedstat counts nanoseconds). */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return ns / 1e6;
 }
 
 /** VmRSS (resident now) or VmHWM (peak resident) of a process, in MiB. */
@@ -122,12 +110,7 @@ interface Plugin {
  * parse the system's CA bundle: 45 ms of CPU here, which once inflated the
  * bare Node reference to 86 ms against 32.)
  */
-const START_ENV = {
-  PATH: process.env.PATH ?? '',
-  grafana_plugin_type: 'datasource',
-  PLUGIN_PROTOCOL_VERSIONS: '2',
-  ZVIZ_LOG_LEVEL: 'warn',
-};
+const START_ENV = pluginEnv('warn');
 
 /**
  * The Node references, spawn to first stdout line: the bare binary, and the

@@ -11,32 +11,16 @@
 // CPU times come from /proc (all threads), which other jobs on the machine
 // inflate less than wall times; medians, with every sample printed.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
+import { cpuMs, pluginEnv, upRangeQuery } from './plugin-process';
 
 const [a, b] = process.argv.slice(2, 4);
 const ROUNDS = Number(process.argv[4] ?? 8);
-const ENV = {
-  PATH: process.env.PATH ?? '',
-  grafana_plugin_type: 'datasource',
-  PLUGIN_PROTOCOL_VERSIONS: '2',
-  ZVIZ_LOG_LEVEL: 'warn',
-};
-
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return ns / 1e6;
-}
+const ENV = pluginEnv('warn');
 
 function resident(pid: number): { rss: number; anon: number } {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -85,19 +69,7 @@ async function main() {
   };
   const ask = async (address: Network) => {
     const client = new GrafanaClient(address);
-    const r = await client.queryDataRaw(
-      [
-        {
-          refId: 'A',
-          model: { queryType: 'promql', expr: 'up' },
-          from: 1_700_000_000_000,
-          to: 1_700_000_000_000 + 999 * 15_000,
-          intervalMs: 15000,
-          maxDataPoints: 1000,
-        },
-      ],
-      config
-    );
+    const r = await client.queryDataRaw([upRangeQuery()], config);
     client.close();
     if (r.A.error) throw new Error(r.A.error);
   };

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
+import { pluginEnv, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 const bundle = join(root, 'build', 'main.js');
@@ -98,25 +99,18 @@ async function main() {
     req.resume();
     req.on('end', () => {
       const values = Array.from({ length: 1000 }, (_, i) => [1_700_000_000 + i * 15, String(i % 97)]);
-      res
-        .writeHead(200, { 'Content-Type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'success',
-            data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
-          })
-        );
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
+        })
+      );
     });
   });
   await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
   GrafanaClient.preload();
   const child = spawn(process.execPath, [...flags, seaMain, bundle, cache], {
-    env: {
-      PATH: process.env.PATH,
-      grafana_plugin_type: 'datasource',
-      PLUGIN_PROTOCOL_VERSIONS: '2',
-      ZVIZ_LOG_LEVEL: 'debug',
-    },
+    env: pluginEnv('debug'),
     stdio: 'pipe',
   });
   let stderr = '';
@@ -127,19 +121,10 @@ async function main() {
   await new Promise((r) => setTimeout(r, 100));
   const client = new GrafanaClient({ network: 'unix', path: line.split('|')[3] } as Network);
   const { port } = prom.address() as { port: number };
-  const answer = await client.queryDataRaw(
-    [
-      {
-        refId: 'A',
-        model: { queryType: 'promql', expr: 'up' },
-        from: 1_700_000_000_000,
-        to: 1_700_000_000_000 + 999 * 15_000,
-        intervalMs: 15000,
-        maxDataPoints: 1000,
-      },
-    ],
-    { uid: 'p', jsonData: { prometheusUrl: `http://127.0.0.1:${port}`, agents: ['127.0.0.1:1'] } }
-  );
+  const answer = await client.queryDataRaw([upRangeQuery()], {
+    uid: 'p',
+    jsonData: { prometheusUrl: `http://127.0.0.1:${port}`, agents: ['127.0.0.1:1'] },
+  });
   if (answer.A.error) throw new Error(answer.A.error);
   child.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 100));

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
+import { pluginEnv, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 // PROFILE_PERF=1: Linux perf on CPU time (task-clock) instead of V8's sampler,
@@ -74,12 +75,7 @@ async function main() {
         cache,
       ],
       {
-        env: {
-          PATH: process.env.PATH,
-          grafana_plugin_type: 'datasource',
-          PLUGIN_PROTOCOL_VERSIONS: '2',
-          ZVIZ_LOG_LEVEL: 'debug',
-        },
+        env: pluginEnv('debug'),
         stdio: 'pipe',
       }
     );
@@ -112,21 +108,11 @@ async function main() {
     const [, , , addr] = line.split('|');
     const client = new GrafanaClient({ network: 'unix', path: addr } as Network);
     const { port } = prom.address() as { port: number };
-    const to = 1_700_000_000_000 + 999 * 15_000;
     const t = process.hrtime.bigint();
-    const r = await client.queryDataRaw(
-      [
-        {
-          refId: 'A',
-          model: { queryType: 'promql', expr: 'up' },
-          from: 1_700_000_000_000,
-          to,
-          intervalMs: 15000,
-          maxDataPoints: 1000,
-        },
-      ],
-      { uid: 'p', jsonData: { prometheusUrl: `http://127.0.0.1:${port}`, agents: ['127.0.0.1:1'] } }
-    );
+    const r = await client.queryDataRaw([upRangeQuery()], {
+      uid: 'p',
+      jsonData: { prometheusUrl: `http://127.0.0.1:${port}`, agents: ['127.0.0.1:1'] },
+    });
     const answeredUs = Number(process.hrtime.bigint() / 1000n);
     if (r.A.error) throw new Error(r.A.error);
     console.log(`first query wall ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(1)} ms`);
