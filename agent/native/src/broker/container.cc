@@ -364,6 +364,7 @@ void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob
   sopts.capabilities = request.capabilities;
   sopts.sync_wake_up = job->sync_wake_up;
   sopts.cpu_limit = job->cpus;
+  sopts.user_ns = spawned.user_ns;
   if (spawned.mount_ns) {
     sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
   }

@@ -87,6 +87,11 @@ struct Spawned {
   /** The workload's process id in the agent's PID namespace. */
   pid_t workload_pid = -1;
   UniqueFd listener;
+  /**
+   * The inode of the workload's user namespace, read before it is told to
+   * start (it cannot have left it yet); 0 when it could not be read.
+   */
+  uint64_t user_ns = 0;
   /** The agent's end of the bootstrap socket: EOF when execve succeeded, a report when it failed. */
   UniqueFd status;
   /** The workload's mount namespace (the supervisor resolves paths in it). */

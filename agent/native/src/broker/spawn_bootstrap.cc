@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "broker/fdpass.h"
@@ -149,6 +151,17 @@ std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
     return std::string("taking the seccomp listener from the workload (pidfd_getfd): ") + strerror(errno) +
            (errno == EPERM ? " (a Yama ptrace_scope of 3 forbids it)" : "");
   }
+  // Read while the workload waits for the word to start: past it, a profile
+  // that allows it could let the workload move to a namespace of its own
+  // before anyone looked, and have that taken for the container's.
+  char user_ns[48];
+  snprintf(user_ns, sizeof(user_ns), "/proc/%d/ns/user", out->workload_pid);
+  struct stat st;
+  if (stat(user_ns, &st) != 0) {
+    out->listener.reset();
+    return std::string("reading the workload's user namespace (") + user_ns + "): " + strerror(errno);
+  }
+  out->user_ns = static_cast<uint64_t>(st.st_ino);
   const char go = child::kGo;
   if (send(sock, &go, 1, MSG_NOSIGNAL) != 1) {
     out->listener.reset();

@@ -68,6 +68,47 @@ bool RecvFailureEndsLoop(int listener, int e) {
  * Whether the workload can never change its root, so the open emulation may
  * open it once: chroot needs CAP_SYS_CHROOT, pivot_root and setns CAP_SYS_ADMIN.
  */
+/** The ABIs a filter must refuse a syscall on: every one the machine runs. */
+struct Abi {
+  uint32_t token;
+  uint32_t audit_arch;
+};
+#if defined(__x86_64__)
+const Abi kAbis[] = {{SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64}, {SCMP_ARCH_X86, AUDIT_ARCH_I386},
+                     {SCMP_ARCH_X32, AUDIT_ARCH_X86_64}};
+#elif defined(__aarch64__)
+const Abi kAbis[] = {{SCMP_ARCH_AARCH64, AUDIT_ARCH_AARCH64}, {SCMP_ARCH_ARM, AUDIT_ARCH_ARM}};
+#else
+const Abi kAbis[] = {{SCMP_ARCH_NATIVE, 0}};  // unknown: nothing is taken as refused
+#endif
+
+/** Whether the filter refuses `name` with first argument `arg0` on every ABI (false where it cannot tell). */
+bool RefusedEverywhere(const BpfProgram& reference, const char* name, uint64_t arg0) {
+  if (kAbis[0].audit_arch == 0) {
+    return false;
+  }
+  for (const Abi& abi : kAbis) {
+    const int nr = seccomp_syscall_resolve_name_arch(abi.token, name);
+    if (nr < 0) {
+      continue;
+    }
+    struct seccomp_data data = {};
+    data.nr = nr;
+    data.arch = abi.audit_arch;
+    data.args[0] = arg0;
+    const uint32_t action = RunSeccompProgram(reference, data) & SECCOMP_RET_ACTION_FULL;
+    if (action != SECCOMP_RET_ERRNO && action != SECCOMP_RET_KILL_PROCESS && action != SECCOMP_RET_KILL_THREAD &&
+        action != SECCOMP_RET_TRAP) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether the workload can never change its root, so the open emulation may
+ * open it once: chroot needs CAP_SYS_CHROOT, pivot_root and setns CAP_SYS_ADMIN.
+ */
 bool RootIsFixed(const BpfProgram& reference, uint64_t caps) {
   if (caps & (1ULL << CAP_SYS_ADMIN)) {
     return false;
@@ -76,34 +117,20 @@ bool RootIsFixed(const BpfProgram& reference, uint64_t caps) {
     return true;
   }
   // The filter may refuse chroot on every ABI the machine runs.
-  struct Abi {
-    uint32_t token;
-    uint32_t audit_arch;
-  };
-#if defined(__x86_64__)
-  const Abi abis[] = {{SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64}, {SCMP_ARCH_X86, AUDIT_ARCH_I386},
-                      {SCMP_ARCH_X32, AUDIT_ARCH_X86_64}};
-#elif defined(__aarch64__)
-  const Abi abis[] = {{SCMP_ARCH_AARCH64, AUDIT_ARCH_AARCH64}, {SCMP_ARCH_ARM, AUDIT_ARCH_ARM}};
-#else
-  const Abi abis[] = {{SCMP_ARCH_NATIVE, 0}};
-  return false;
-#endif
-  for (const Abi& abi : abis) {
-    const int nr = seccomp_syscall_resolve_name_arch(abi.token, "chroot");
-    if (nr < 0) {
-      continue;
-    }
-    struct seccomp_data data = {};
-    data.nr = nr;
-    data.arch = abi.audit_arch;
-    const uint32_t action = RunSeccompProgram(reference, data) & SECCOMP_RET_ACTION_FULL;
-    if (action != SECCOMP_RET_ERRNO && action != SECCOMP_RET_KILL_PROCESS && action != SECCOMP_RET_KILL_THREAD &&
-        action != SECCOMP_RET_TRAP) {
-      return false;
-    }
-  }
-  return true;
+  return RefusedEverywhere(reference, "chroot", 0);
+}
+
+/**
+ * Whether no task of the workload can be in a user namespace other than the
+ * one it started in: the filter refuses making one (clone and unshare with
+ * CLONE_NEWUSER; clone3, whose flags it cannot see) and joining one (setns,
+ * which needs no capability over a namespace the task's own user made). Then
+ * the open emulation need not look at each task's (supervisor_open.cc).
+ */
+bool UserNamespaceIsFixed(const BpfProgram& reference) {
+  return RefusedEverywhere(reference, "clone", CLONE_NEWUSER | SIGCHLD) &&
+         RefusedEverywhere(reference, "unshare", CLONE_NEWUSER) && RefusedEverywhere(reference, "clone3", 0) &&
+         RefusedEverywhere(reference, "setns", 0);
 }
 
 }  // namespace
@@ -209,6 +236,7 @@ void Supervisor::PrepareThread() {
   emulator_ = std::make_unique<OpenEmulator>(*options_.policy, HostProc(), own_fs,
                                              RootIsFixed(*options_.reference, options_.capabilities));
   emulator_->set_devices(options_.devices.get());
+  user_ns_fixed_ = UserNamespaceIsFixed(*options_.reference);
   emulator_->set_stopping(&stop_);
   std::string why;
   if (HostProc() < 0 || !emulator_->Ready(&why)) {

@@ -75,6 +75,12 @@ struct SupervisorOptions {
   bool sync_wake_up = true;
   /** The workload's mount namespace: the supervisor thread joins it to resolve paths as the workload sees them. */
   std::shared_ptr<UniqueFd> mount_ns;
+  /**
+   * The inode of the workload's own user namespace, made at its start: a
+   * task in any other (one it made or joined) is served with no capability
+   * (supervisor_open.cc). 0: none recorded, so every task is served so.
+   */
+  uint64_t user_ns = 0;
   std::vector<ExpectedRefusal> expected_refusals;
   /** The container's device list: device nodes the broker may open for the workload (devices.h). */
   std::shared_ptr<const DeviceList> devices;
@@ -143,6 +149,8 @@ class Supervisor {
   SupervisorOptions options_;
   CpuPacer pacer_;  // supervisor thread only (after options_, which it is made from)
   std::unique_ptr<OpenEmulator> emulator_;
+  // The filter lets no task leave the workload's user namespace (UserNamespaceIsFixed).
+  bool user_ns_fixed_ = false;
   ReferenceOutcomes reference_{options_.reference};  // supervisor thread only
   size_t resp_size_ = 0;
   size_t notif_size_ = 0;

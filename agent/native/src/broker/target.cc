@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -87,6 +88,27 @@ bool Target::Credentials(TaskStatus* out) const {
   char name[32];
   snprintf(name, sizeof(name), "%d/status", tid_);
   return ReadTaskCredentials(HostProc(), name, out) && out->has_credentials;
+}
+
+uint64_t Target::UserNamespace() const {
+  char name[32];
+  snprintf(name, sizeof(name), "%d/ns/user", tid_);
+  struct stat st;
+  if (PeerNeedsPtrace()) {
+    PtraceOverride override;
+    return fstatat(HostProc(), name, &st, 0) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+  }
+  if (fstatat(HostProc(), name, &st, 0) == 0) {
+    return static_cast<uint64_t>(st.st_ino);
+  }
+  if (errno == EACCES || errno == EPERM) {
+    PtraceOverride override;
+    if (override.active() && fstatat(HostProc(), name, &st, 0) == 0) {
+      NotePeerNeedsPtrace();
+      return static_cast<uint64_t>(st.st_ino);
+    }
+  }
+  return 0;
 }
 
 int Target::OpenEntry(const char* what, int flags) const {

@@ -45,6 +45,13 @@ class Target {
   /** Status, with the task's file credentials (fsuid, fsgid, groups, CapEff); false when any is missing. */
   bool Credentials(TaskStatus* out) const;
 
+  /**
+   * The inode of the task's user namespace (/proc/<tid>/ns/user, followed
+   * as a peer, with CAP_SYS_PTRACE raised when it is closed without); 0 with
+   * errno when it cannot be read (the task is gone, or the entry is closed).
+   */
+  uint64_t UserNamespace() const;
+
   /** Opens /proc/<tid>/`what` (root, cwd, fd/N: the task's own magic links, followed as a peer); -1 with errno. */
   int OpenEntry(const char* what, int flags) const;
 
