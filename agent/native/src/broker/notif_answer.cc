@@ -59,7 +59,11 @@ int InstallFd(int listener, uint64_t id, int fd, bool cloexec) {
     rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) {
-    return -errno;
+    // ESRCH: the task left its wait (a signal, or it died) while the
+    // descriptor was queued for it; the kernel installed nothing. That is
+    // ENOENT to every caller: a FIFO that met its other end is then kept for
+    // the restarted call instead of being closed as a refused install.
+    return errno == ESRCH ? -ENOENT : -errno;
   }
   if (!ProbeKernel().addfd_send) {
     // Before Linux 5.14: not atomic; a signal between the two steps leaks the fd in the target.

@@ -54,7 +54,7 @@ struct Answer {
 /** SECCOMP_IOCTL_NOTIF_SEND; 0 or -errno (-ENOENT: the task is no longer waiting). */
 int SendResponse(int listener, uint64_t id, int64_t val, int32_t error, uint32_t flags);
 
-/** Installs `fd` in the target as the syscall's result; the new fd number, or -errno. */
+/** Installs `fd` in the target as the syscall's result; the new fd number, or -errno (-ENOENT: the task is no longer waiting, nothing was installed). */
 int InstallFd(int listener, uint64_t id, int fd, bool cloexec);
 
 /** SIGKILL for the task behind a notification; false if it is already gone. */
