@@ -12,11 +12,10 @@
 // inflate less than wall times; medians, with every sample printed.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
-import { cpuMs, pluginEnv, upRangeQuery } from './plugin-process';
+import { cpuMs, pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
 
 const [a, b] = process.argv.slice(2, 4);
 const ROUNDS = Number(process.argv[4] ?? 8);
@@ -50,16 +49,7 @@ async function main() {
   if (!a || !b) {
     throw new Error('usage: compare-builds.ts A_EXECUTABLE B_EXECUTABLE [ROUNDS]');
   }
-  const values = Array.from({ length: 1000 }, (_, i) => [1_700_000_000 + i * 15, String(i % 97)]);
-  const body = JSON.stringify({
-    status: 'success',
-    data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
-  });
-  const prom = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(body));
-  });
-  await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+  const prom = await startRangeAnswerServer();
   const config = {
     uid: 'p',
     jsonData: {

@@ -12,13 +12,12 @@
 // handshake before asking, e.g. 2000 to come after the warm-up.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
-import { pluginEnv, upRangeQuery } from './plugin-process';
+import { pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 const bundle = join(root, 'build', 'main.js');
@@ -95,19 +94,7 @@ async function main() {
   await trainCodeCache({ root, seaMain, bundle, cache, nodeArgs: flags });
   renameSync(log, join(dir, 'train.log'));
 
-  const prom = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const values = Array.from({ length: 1000 }, (_, i) => [1_700_000_000 + i * 15, String(i % 97)]);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
-        })
-      );
-    });
-  });
-  await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+  const prom = await startRangeAnswerServer();
   GrafanaClient.preload();
   const child = spawn(process.execPath, [...flags, seaMain, bundle, cache], {
     env: pluginEnv('debug'),

@@ -8,13 +8,12 @@
 // machine a descheduled thread's samples land on whatever it was running.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
-import { pluginEnv, upRangeQuery } from './plugin-process';
+import { pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 // PROFILE_PERF=1: Linux perf on CPU time (task-clock) instead of V8's sampler,
@@ -45,19 +44,7 @@ script.runInThisContext().call(module_.exports, module_.exports, require, module
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-prof-'));
   writeFileSync(join(dir, 'runner.cjs'), RUNNER);
-  const prom = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const values = Array.from({ length: 1000 }, (_, i) => [1_700_000_000 + i * 15, String(i % 97)]);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
-        })
-      );
-    });
-  });
-  await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+  const prom = await startRangeAnswerServer();
   GrafanaClient.preload();
   // Node's perf flags change V8's flag hash, so V8 would refuse the build's
   // cache: a first run under the same flags makes one (written at its exit).

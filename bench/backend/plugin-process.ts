@@ -1,7 +1,9 @@
 // What the backend benchmarks share about the plugin process they start: the
 // environment a Grafana host gives a plugin (and nothing of this shell's), the
-// process's CPU time as the kernel counts it, and the range query they time.
+// process's CPU time as the kernel counts it, the range query they time and a
+// Prometheus stand-in that answers it.
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 
 /** The plugin host's variables and PATH, nothing else (see bench.ts for why). */
 export function pluginEnv(logLevel: 'debug' | 'warn'): Record<string, string> {
@@ -37,4 +39,22 @@ export function upRangeQuery() {
     intervalMs: 15000,
     maxDataPoints: 1000,
   };
+}
+
+/**
+ * A loopback server answering every request with a 1,000-point matrix, as
+ * Prometheus answers upRangeQuery(): the plugin's own work is what is timed.
+ */
+export async function startRangeAnswerServer(): Promise<Server> {
+  const values = Array.from({ length: 1000 }, (_, i) => [1_700_000_000 + i * 15, String(i % 97)]);
+  const body = JSON.stringify({
+    status: 'success',
+    data: { resultType: 'matrix', result: [{ metric: { a: 'b' }, values }] },
+  });
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
 }
