@@ -23,6 +23,36 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr size_t kFirstRead = 256;
 
+/**
+ * Runs `attempt`, a reach into the notifying task's own /proc entries or
+ * memory, as its peer. Those are closed to a peer without CAP_SYS_PTRACE over
+ * the task's user namespace (the workload's own), or when the task made itself
+ * non-dumpable; never to the task itself. So the attempt is made without the
+ * capability and, when `refused` says it was closed, once more with it raised;
+ * a thread that needed it once raises it first from then on (PeerNeedsPtrace).
+ */
+template <typename Attempt, typename Refused, typename Succeeded>
+auto AsPeer(Attempt attempt, Refused refused, Succeeded succeeded) -> decltype(attempt()) {
+  if (PeerNeedsPtrace()) {
+    PtraceOverride override;
+    return attempt();
+  }
+  auto result = attempt();
+  if (refused(result)) {
+    PtraceOverride override;
+    if (override.active()) {
+      result = attempt();
+      if (succeeded(result)) {
+        NotePeerNeedsPtrace();
+      }
+    }
+  }
+  return result;
+}
+
+/** What a failed /proc lookup says when the entry is closed to this thread. */
+bool ClosedToPeer() { return errno == EACCES || errno == EPERM; }
+
 }  // namespace
 
 bool Target::Valid() const {
@@ -91,83 +121,30 @@ bool Target::Credentials(TaskStatus* out) const {
 }
 
 uint64_t Target::UserNamespace() const {
-  char name[32];
-  snprintf(name, sizeof(name), "%d/ns/user", tid_);
-  struct stat st;
-  if (PeerNeedsPtrace()) {
-    PtraceOverride override;
-    return fstatat(HostProc(), name, &st, 0) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
-  }
-  if (fstatat(HostProc(), name, &st, 0) == 0) {
-    return static_cast<uint64_t>(st.st_ino);
-  }
-  if (errno == EACCES || errno == EPERM) {
-    PtraceOverride override;
-    if (override.active() && fstatat(HostProc(), name, &st, 0) == 0) {
-      NotePeerNeedsPtrace();
-      return static_cast<uint64_t>(st.st_ino);
-    }
-  }
-  return 0;
+  const DecimalName name(tid_, "/ns/user");
+  return AsPeer(
+      [&]() -> uint64_t {
+        struct stat st;
+        return fstatat(HostProc(), name.c_str(), &st, 0) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+      },
+      [](uint64_t ino) { return ino == 0 && ClosedToPeer(); }, [](uint64_t ino) { return ino != 0; });
 }
 
 int Target::OpenEntry(const char* what, int flags) const {
   std::string name = DecimalName(tid_, "/").c_str();
   name += what;
-  if (PeerNeedsPtrace()) {
-    PtraceOverride override;
-    return openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
-  }
-  int fd = openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-    // A task's own links are closed to a peer without CAP_SYS_PTRACE over
-    // its user namespace (the workload's own), or when it made itself
-    // non-dumpable; never to the task itself.
-    PtraceOverride override;
-    if (override.active()) {
-      fd = openat(HostProc(), name.c_str(), flags | O_CLOEXEC);
-      if (fd >= 0) {
-        NotePeerNeedsPtrace();
-      }
-    }
-  }
-  return fd;
+  return AsPeer([&] { return openat(HostProc(), name.c_str(), flags | O_CLOEXEC); },
+                [](int fd) { return fd < 0 && ClosedToPeer(); }, [](int fd) { return fd >= 0; });
 }
 
 int Target::Read(uint64_t address, void* buffer, size_t len) const {
-  if (PeerNeedsPtrace()) {
-    PtraceOverride override;  // see OpenEntry
-    return ReadOnce(address, buffer, len);
-  }
-  int rc = ReadOnce(address, buffer, len);
-  if (rc == -EPERM) {
-    PtraceOverride override;  // see OpenEntry
-    if (override.active()) {
-      rc = ReadOnce(address, buffer, len);
-      if (rc == 0) {
-        NotePeerNeedsPtrace();
-      }
-    }
-  }
-  return rc;
+  return AsPeer([&] { return ReadOnce(address, buffer, len); }, [](int rc) { return rc == -EPERM; },
+                [](int rc) { return rc == 0; });
 }
 
 int Target::ReadString(uint64_t address, size_t max, std::string* out) const {
-  if (PeerNeedsPtrace()) {
-    PtraceOverride override;  // see OpenEntry
-    return ReadStringOnce(address, max, out);
-  }
-  int rc = ReadStringOnce(address, max, out);
-  if (rc == -EPERM) {
-    PtraceOverride override;  // see OpenEntry
-    if (override.active()) {
-      rc = ReadStringOnce(address, max, out);
-      if (rc == 0) {
-        NotePeerNeedsPtrace();
-      }
-    }
-  }
-  return rc;
+  return AsPeer([&] { return ReadStringOnce(address, max, out); }, [](int rc) { return rc == -EPERM; },
+                [](int rc) { return rc == 0; });
 }
 
 pid_t Target::Tgid() const {
