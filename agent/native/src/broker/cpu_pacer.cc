@@ -54,7 +54,6 @@ void CpuPacer::Pace(const std::atomic<bool>& stop) {
     const uint64_t before = Clock(CLOCK_MONOTONIC);
     nanosleep(&ts, nullptr);  // the supervisor's wake signal ends it early (EINTR): the loop looks at stop
     const uint64_t slept = Clock(CLOCK_MONOTONIC) - before;
-    paced_ns_.fetch_add(slept, std::memory_order_relaxed);
     BrokerMetrics::Get().Paced(slept);
     Refill();
   }

@@ -30,9 +30,6 @@ class CpuPacer {
    */
   void Pace(const std::atomic<bool>& stop);
 
-  /** Nanoseconds this pacer has slept. */
-  uint64_t paced_ns() const { return paced_ns_.load(std::memory_order_relaxed); }
-
  private:
   void Refill();
 
@@ -42,7 +39,6 @@ class CpuPacer {
   uint64_t last_wall_ns_ = 0;
   uint64_t last_cpu_ns_ = 0;
   uint32_t calls_ = 0;
-  std::atomic<uint64_t> paced_ns_{0};
 };
 
 }  // namespace zviz::broker

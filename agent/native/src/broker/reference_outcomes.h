@@ -28,7 +28,7 @@ class ReferenceOutcomes {
 
   /** What the program returns for `data` (RunSeccompProgram's answer, always). */
   uint32_t Run(const struct seccomp_data& data) {
-    const bool native = data.arch == AUDIT_ARCH_X86_64 && data.nr >= 0 && data.nr < kSlots;
+    const bool native = kNativeArch != 0 && data.arch == kNativeArch && data.nr >= 0 && data.nr < kSlots;
     if (native && !known_.empty() && (known_[static_cast<size_t>(data.nr)] & kKnown) != 0) {
       return static_cast<uint32_t>(known_[static_cast<size_t>(data.nr)]);
     }
@@ -44,7 +44,14 @@ class ReferenceOutcomes {
   }
 
  private:
-  static constexpr int kSlots = 1024;  // native call numbers below this (x86_64 has about 470)
+  static constexpr int kSlots = 1024;  // native call numbers below this (x86_64 has about 470; x32's are above)
+#if defined(__x86_64__)
+  static constexpr uint32_t kNativeArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  static constexpr uint32_t kNativeArch = AUDIT_ARCH_AARCH64;
+#else
+  static constexpr uint32_t kNativeArch = 0;  // unknown: nothing is remembered
+#endif
   static constexpr uint64_t kKnown = 1ULL << 32;
 
   std::shared_ptr<const BpfProgram> program_;

@@ -64,10 +64,6 @@ bool RecvFailureEndsLoop(int listener, int e) {
   return HungUp(listener) || e == EBADF || e == EINVAL || e == ENOTTY || e == EFAULT;
 }
 
-/**
- * Whether the workload can never change its root, so the open emulation may
- * open it once: chroot needs CAP_SYS_CHROOT, pivot_root and setns CAP_SYS_ADMIN.
- */
 /** The ABIs a filter must refuse a syscall on: every one the machine runs. */
 struct Abi {
   uint32_t token;
