@@ -274,29 +274,26 @@ class Cgroup implements ContainerCgroup {
     text: (path: string | undefined) => string | undefined,
     limits: ResourceLimits
   ): CgroupSample {
-    if (this.limitsV2 && this.v2) {
-      const io = sumIo(text(files.io), true);
-      return {
-        memoryBytes: parseNumber(text(files.memory)),
-        cpuSeconds: (parseKeyed(text(files.cpu)).get('usage_usec') ?? NaN) / 1e6 || undefined,
-        ioReadBytes: io.read,
-        ioWriteBytes: io.write,
-        pids: parseNumber(text(files.pids)),
-        oomKills: parseKeyed(text(files.oom)).get('oom_kill') ?? 0,
-        pidsLimitHits: parseKeyed(text(files.pidsEvents)).get('max') ?? 0,
-        limits,
-      };
+    // v2 and v1 differ in how CPU time and I/O are written; a file whose
+    // controller is missing (v1) reads as nothing.
+    const v2 = Boolean(this.limitsV2 && this.v2);
+    const cpu = text(files.cpu);
+    let cpuSeconds: number | undefined;
+    if (v2) {
+      cpuSeconds = (parseKeyed(cpu).get('usage_usec') ?? NaN) / 1e6 || undefined; // cpu.stat
+    } else {
+      const ns = parseNumber(cpu); // cpuacct.usage
+      cpuSeconds = ns === undefined ? undefined : ns / 1e9;
     }
-    const cpuNs = files.cpu ? parseNumber(text(files.cpu)) : undefined;
-    const io = files.io ? sumIo(text(files.io), false) : undefined;
+    const io = files.io === undefined ? undefined : sumIo(text(files.io), v2);
     return {
-      memoryBytes: files.memory ? parseNumber(text(files.memory)) : undefined,
-      cpuSeconds: cpuNs === undefined ? undefined : cpuNs / 1e9,
+      memoryBytes: parseNumber(text(files.memory)),
+      cpuSeconds,
       ioReadBytes: io?.read,
       ioWriteBytes: io?.write,
-      pids: files.pids ? parseNumber(text(files.pids)) : undefined,
-      oomKills: files.oom ? (parseKeyed(text(files.oom)).get('oom_kill') ?? 0) : 0,
-      pidsLimitHits: files.pidsEvents ? (parseKeyed(text(files.pidsEvents)).get('max') ?? 0) : 0,
+      pids: parseNumber(text(files.pids)),
+      oomKills: parseKeyed(text(files.oom)).get('oom_kill') ?? 0,
+      pidsLimitHits: parseKeyed(text(files.pidsEvents)).get('max') ?? 0,
       limits,
     };
   }
