@@ -17,28 +17,10 @@ import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
-import { pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
+import { BUNDLE_RUNNER, pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 const bundle = join(root, 'build', 'main.js');
-
-/**
- * sea-main.cjs's compilation from the build's files: the bundle with the code
- * cache if the file exists, else compiled from source and the cache written at
- * exit (the training run).
- */
-const RUNNER = `'use strict';
-require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
-const { Script } = require('node:vm');
-const fs = require('node:fs');
-const filename = 'gpx_zviz/datasource.js';
-const cachedData = fs.existsSync(process.argv[3]) ? fs.readFileSync(process.argv[3]) : undefined;
-const script = new Script(fs.readFileSync(process.argv[2], 'latin1'), { filename, cachedData });
-globalThis.__zvizCodeCache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
-if (!cachedData) process.on('exit', () => fs.writeFileSync(process.argv[3], script.createCachedData()));
-const module_ = { exports: {}, filename, id: filename, loaded: true };
-script.runInThisContext().call(module_.exports, module_.exports, require, module_, filename, 'gpx_zviz');
-`;
 
 // Loaded with --require: the benchmark marks the query's start and end with
 // SIGUSR2, and the first executions of these two functions land in V8's log.
@@ -85,7 +67,7 @@ async function main() {
   const marker = join(dir, 'marker.cjs');
   writeFileSync(marker, MARKER);
   const seaMain = join(dir, 'runner.cjs');
-  writeFileSync(seaMain, RUNNER);
+  writeFileSync(seaMain, BUNDLE_RUNNER);
   // One log file for both runs: its name is a V8 flag, and V8's flag hash must match.
   const log = join(dir, 'v8.log');
   const flags = ['--require', marker, '--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate'];

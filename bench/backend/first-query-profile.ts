@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
-import { pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
+import { BUNDLE_RUNNER, pluginEnv, startRangeAnswerServer, upRangeQuery } from './plugin-process';
 
 const root = join(__dirname, '..', '..', 'pkg-backend');
 // PROFILE_PERF=1: Linux perf on CPU time (task-clock) instead of V8's sampler,
@@ -27,23 +27,9 @@ if (PERF && spawnSync('sh', ['-c', 'command -v perf'], { stdio: 'ignore' }).stat
 }
 const extra = (process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-/** sea-main.cjs's compilation, from the build's files: the bundle with its code cache. */
-const RUNNER = `'use strict';
-require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
-const { Script } = require('node:vm');
-const fs = require('node:fs');
-const filename = 'gpx_zviz/datasource.js';
-const cachedData = fs.existsSync(process.argv[3]) ? fs.readFileSync(process.argv[3]) : undefined;
-const script = new Script(fs.readFileSync(process.argv[2], 'latin1'), { filename, cachedData });
-globalThis.__zvizCodeCache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
-if (!cachedData) process.on('exit', () => fs.writeFileSync(process.argv[3], script.createCachedData()));
-const module_ = { exports: {}, filename, id: filename, loaded: true };
-script.runInThisContext().call(module_.exports, module_.exports, require, module_, filename, 'gpx_zviz');
-`;
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'zviz-prof-'));
-  writeFileSync(join(dir, 'runner.cjs'), RUNNER);
+  writeFileSync(join(dir, 'runner.cjs'), BUNDLE_RUNNER);
   const prom = await startRangeAnswerServer();
   GrafanaClient.preload();
   // Node's perf flags change V8's flag hash, so V8 would refuse the build's

@@ -58,3 +58,22 @@ export async function startRangeAnswerServer(): Promise<Server> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return server;
 }
+
+/**
+ * sea-main.cjs's compilation, from the build's files, for the profiling tools:
+ * `node RUNNER BUNDLE CACHE` runs the bundle with the code cache when CACHE
+ * exists, else compiles it from source and writes CACHE at exit (a training
+ * run under the tool's own V8 flags, which V8 requires of a cache it accepts).
+ */
+export const BUNDLE_RUNNER = `'use strict';
+require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+const { Script } = require('node:vm');
+const fs = require('node:fs');
+const filename = 'gpx_zviz/datasource.js';
+const cachedData = fs.existsSync(process.argv[3]) ? fs.readFileSync(process.argv[3]) : undefined;
+const script = new Script(fs.readFileSync(process.argv[2], 'latin1'), { filename, cachedData });
+globalThis.__zvizCodeCache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+if (!cachedData) process.on('exit', () => fs.writeFileSync(process.argv[3], script.createCachedData()));
+const module_ = { exports: {}, filename, id: filename, loaded: true };
+script.runInThisContext().call(module_.exports, module_.exports, require, module_, filename, 'gpx_zviz');
+`;
