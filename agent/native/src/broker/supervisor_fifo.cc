@@ -13,8 +13,18 @@
 // for at most kMetFifoKeepMs and while the opener's thread lives, and the
 // restarted call (the same thread and registers, the same FIFO) is answered
 // with it instead of waiting again.
+//
+// A worker that answers is never interrupted. ADDFD with SEND marks the
+// notification answered before its opener takes the descriptor (so ID_VALID
+// already says "not valid" while the opener waits for a CPU); if a signal
+// interrupts the ADDFD meanwhile, the kernel withdraws the descriptor but
+// not that mark, and the opener's call returns 0: its standard input, as if
+// it were the FIFO (kernel/seccomp.c, seccomp_notify_addfd). So the cancel
+// signal is blocked once the open has returned, and the sweep leaves an
+// answering worker alone.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +207,11 @@ void Supervisor::RunFifoWork(FifoWorker& w) {
     }
   }
   w.answer.fd.reset();
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, WakeSignal());
+  pthread_sigmask(SIG_BLOCK, &wake, nullptr);  // until the thread ends (a signal sent now stays pending)
+  w.answering.store(true, std::memory_order_release);
   UniqueFd opened(fd >= 0 ? fd : -1);
   if (opened) {
     // Met the other end. If the opener has left meanwhile (cancelled, or ADDFD
@@ -231,6 +246,12 @@ bool Supervisor::TendFifoWorkers() {
     if (w.done.load(std::memory_order_acquire)) {
       pthread_join(w.thread, nullptr);
       it = workers_.erase(it);
+      continue;
+    }
+    if (w.answering.load(std::memory_order_acquire)) {
+      // Its answer may be waiting for the opener to take it (ID_VALID then
+      // says "not valid"): it ends by itself, as soon as the opener runs.
+      ++it;
       continue;
     }
     if (!w.cancel.load(std::memory_order_relaxed)) {

@@ -25,6 +25,8 @@ struct Supervisor::FifoWorker {
   Answer answer;
   pthread_t thread{};
   std::atomic<bool> cancel{false};
+  // Its open has returned and it answers, with the cancel signal held off: no longer cancelled.
+  std::atomic<bool> answering{false};
   std::atomic<bool> done{false};
   /** The opener (a pidfd of its thread, taken while its notification was valid), or none. */
   UniqueFd task;
