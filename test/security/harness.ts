@@ -9,7 +9,7 @@
 // Every attack class has one test file here that runs its program under
 // every profile of agent/profiles/ and both ways of running, and states the
 // exact outcome for each (docs/security.md, "Attack classes and their tests").
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcessByStdio } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -29,6 +29,7 @@ import { createServer as createTcpServer, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { stringify } from 'yaml';
 
@@ -432,6 +433,14 @@ export interface RunOptions {
   zvizArgs?: string[];
   /** In mode "agent": the agent to run through (default: the suite's). */
   agent?: AttackAgent;
+  /**
+   * The command that runs `zviz run` (its argv, node first) in another, such
+   * as script(1) to give it a terminal, or a program that sets up a session
+   * keyring; zviz run's summary is then looked for in stdout too.
+   */
+  wrap?: (argv: string[]) => string[];
+  /** Keep zviz run's stdin an open pipe (nothing is written to it) instead of /dev/null. */
+  stdinPipe?: boolean;
 }
 
 export interface AttackRun {
@@ -472,7 +481,7 @@ export function outcomes(run: AttackRun, names: string[]): Record<string, string
 
 function parseResults(stdout: string): Map<string, string> {
   const results = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
+  for (const line of stdout.split(/\r?\n/)) {
     const space = line.indexOf(' ');
     if (space > 0) {
       results.set(line.slice(0, space), line.slice(space + 1));
@@ -568,11 +577,12 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           `./${options.program}`,
           ...(options.args ?? []),
         ];
-        const child = spawn(process.execPath, args, {
+        const argv = options.wrap ? options.wrap([process.execPath, ...args]) : [process.execPath, ...args];
+        const child = spawn(argv[0], argv.slice(1), {
           cwd: scratch.workspace,
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
           env: { ...process.env, ZVIZ_AGENT_SOCKET: '' },
-        });
+        }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         child.stdout.on('data', (c: Buffer) => stdout.push(c));
@@ -589,7 +599,9 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
           await options.whileRunning?.({ zviz: child, scratch });
           const { code, signal } = await exited;
           const err = Buffer.concat(stderr).toString('utf8');
-          const summary = /^zviz: (\S+) \(([^)]+)\) exited with code .*$/m.exec(err);
+          const summaryLine = /^zviz: (\S+) \(([^)]+)\) exited with code [^\r\n]*/m;
+          const summary =
+            summaryLine.exec(err) ?? (options.wrap ? summaryLine.exec(Buffer.concat(stdout).toString('utf8')) : null);
           return {
             profile: options.profile,
             mode: options.mode,

@@ -33,6 +33,25 @@ void PrivateIpcFiles(int sock) {
   }
 }
 
+/**
+ * The host view's /dev/pts is a pseudo-terminal instance of the container's
+ * own, as the allow-list view's is: the node's instance holds every session's
+ * terminal (an administrator's ssh login among them), and root, whatever its
+ * capabilities, opens any of them, writes on its screen and reads what its
+ * user types. The host's /dev/ptmx node stays and opens the new instance (the
+ * kernel looks for "pts" beside the ptmx node it opened). A terminal handed
+ * over as stdio is an open file and keeps working. Made after the profile's
+ * steps, so that no step binds the node's instance over it again; a view
+ * whose /dev has no pts directory (a tmpfs over /dev) has nothing to hide.
+ */
+void PrivateTerminals(int sock) {
+  struct stat st;
+  if (stat("/dev/pts", &st) == 0 && S_ISDIR(st.st_mode) &&
+      mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0) {
+    ChildFail(sock, kStepMounts);
+  }
+}
+
 }  // namespace
 
 void SetUpHostView(const ChildPlan& p, int sock) {
@@ -96,6 +115,7 @@ void SetUpHostView(const ChildPlan& p, int sock) {
       ChildFail(sock, kStepMounts);
     }
   }
+  PrivateTerminals(sock);
   ProtectKernelFiles(sock);
 }
 
