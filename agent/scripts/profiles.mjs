@@ -242,7 +242,8 @@ const profiles = {
         'refused but io_uring (ENOSYS, as Docker refuses it), whose opens could not be seen, and clone3 (ENOSYS, ' +
         "as Docker refuses it; libc falls back to clone), whose CLONE_INTO_CGROUP would leave the container's " +
         'cgroup, and file leases (fcntl F_SETLEASE: EINVAL, as where leases are disabled), which would keep the ' +
-        "node's opens of a file waiting. An observation, not a boundary.",
+        "node's opens of a file waiting, and the kernel's keyrings (ENOSYS, as Docker refuses them), which are " +
+        "not namespaced: keys count against the node root's quota. An observation, not a boundary.",
       audit: true,
       broker: [
         { syscalls: OPEN, decision: 'log' },
@@ -269,6 +270,14 @@ const profiles = {
           "flags live in memory, and CLONE_INTO_CGROUP would start a process out of the container's cgroup: " +
           "refused with ENOSYS (as Docker's default profile does); libc falls back to clone, which the filter " +
           'sees whole',
+      },
+      {
+        names: ['add_key', 'keyctl', 'request_key'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 38,
+        comment:
+          'keys are not namespaced: every key a uid-0 workload makes is charged to the node root, and ' +
+          "request_key runs an upcall as the node root: refused with ENOSYS (as Docker's default profile does)",
       },
     ],
   },

@@ -309,7 +309,8 @@ export class AttackAgent {
     return join(this.dir, 'audit.json');
   }
 
-  static async start(): Promise<AttackAgent> {
+  /** `wrap` runs the agent's command (its argv, node first) in another, such as one that sets up a session keyring. */
+  static async start(options: { wrap?: (argv: string[]) => string[] } = {}): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
     const port = await freePort();
     const group = `zviz-attack-${process.pid}-${port}`;
@@ -320,7 +321,9 @@ export class AttackAgent {
     };
     writeFileSync(join(dir, 'config.yaml'), stringify(config));
     const output: string[] = [];
-    const child = spawn(process.execPath, [ZVIZ, 'agent', '--config', join(dir, 'config.yaml')], {
+    const command = [process.execPath, ZVIZ, 'agent', '--config', join(dir, 'config.yaml')];
+    const argv = options.wrap ? options.wrap(command) : command;
+    const child = spawn(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ZVIZ_METRICS_ADDR: '', ZVIZ_CONFIG: '' },
     });

@@ -45,6 +45,7 @@ const char* StepName(int32_t step) {
     case child::kStepKernelFiles: return "making /proc/sys, /sys and the cgroup file systems read-only";
     case child::kStepIpc: return "mounting the IPC namespace's /dev/shm and /dev/mqueue";
     case child::kStepUserNamespace: return "entering the container's user namespace";
+    case child::kStepKeyring: return "joining a session keyring of its own";
     default: return "starting";
   }
 }

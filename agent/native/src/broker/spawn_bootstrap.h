@@ -42,6 +42,7 @@ enum Step : int32_t {
   kStepKernelFiles,
   kStepIpc,
   kStepUserNamespace,
+  kStepKeyring,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

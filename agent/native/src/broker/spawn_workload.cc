@@ -5,6 +5,7 @@
 // zviz-init. Each step is one the workload could not be trusted to take
 // after execve. Runs between clone3 and execve: raw calls only.
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
 
 #include <cerrno>
@@ -42,6 +43,21 @@ void DropCapabilities(uint64_t caps, int sock) {
   }
 }
 
+/**
+ * A new, empty session keyring, as runc gives every container. The session
+ * keyring is inherited across fork and exec, so the workload held the
+ * agent's (or zviz run's): every key the node keeps there (systemd gives each
+ * service one; Kerberos, NFS and dm-crypt keep keys in them), shared with
+ * every other container, for any profile that lets keyctl through. A kernel
+ * without keys has nothing to share (ENOSYS); any other failure stops the
+ * start rather than hand the agent's keyring over.
+ */
+void JoinOwnKeyring(int sock) {
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr, 0, 0, 0) < 0 && errno != ENOSYS) {
+    ChildFail(sock, kStepKeyring);
+  }
+}
+
 }  // namespace
 
 [[noreturn]] void WorkloadMain(const ChildPlan& p) {
@@ -50,6 +66,8 @@ void DropCapabilities(uint64_t caps, int sock) {
   if (p.pid_ns && setsid() < 0) {
     ChildFail(sock, kStepSetsid);
   }
+  // As root of the node's user namespace, before the workload's own.
+  JoinOwnKeyring(sock);
   // Lift the descriptors we keep above 2 first, so placing stdio cannot
   // overwrite one of them.
   if (p.pid_ns) {
