@@ -1,12 +1,22 @@
 // Builds the backend as a Node single executable application: esbuild bundles
 // the TypeScript and its dependencies into one CommonJS file, a training run
 // makes the V8 code cache of that bundle (train-code-cache.mjs), Node turns
-// sea-main.cjs, the bundle and the cache into a SEA blob, and postject
-// injects the blob into a copy of the node binary. Everything is offline; the
+// sea-main.cjs into a SEA blob, postject injects the blob into a copy of the
+// node binary, and the bundle and cache are appended to it (appendPayload).
+// Everything is offline; the
 // result lands next to the nested datasource's plugin.json, where Grafana
 // looks for gpx_zviz_<os>_<arch>.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,9 +109,10 @@ const withoutProtoLoader = {
 // grpc-js' entry point registers its client (channels, load balancers,
 // retries, subchannels) beside the server; the plugin only serves. In the
 // bundle, '@grpc/grpc-js' is what the SDK takes from it (the server, its
-// credentials, the status codes) with the resolvers the server binds its
-// address through, and the client constructor that channelz and ORCA build
-// their own clients with is a stub that says so (they are never served).
+// credentials, the status codes, metadata, the server interceptor's call)
+// with the resolvers the server binds its address through, and the client
+// constructor that channelz and ORCA build their own clients with is a stub
+// that says so (they are never served).
 const grpcSrc = join(dirname(require.resolve('@grpc/grpc-js/package.json')), 'build', 'src');
 const grpcServerOnly = {
   name: 'grpc-server-only',
@@ -112,6 +123,8 @@ const grpcServerOnly = {
         export { Server } from ${JSON.stringify(join(grpcSrc, 'server.js'))};
         export { ServerCredentials } from ${JSON.stringify(join(grpcSrc, 'server-credentials.js'))};
         export { Status as status } from ${JSON.stringify(join(grpcSrc, 'constants.js'))};
+        export { Metadata } from ${JSON.stringify(join(grpcSrc, 'metadata.js'))};
+        export { ServerInterceptingCall } from ${JSON.stringify(join(grpcSrc, 'server-interceptors.js'))};
         import { setup as dns } from ${JSON.stringify(join(grpcSrc, 'resolver-dns.js'))};
         import { setup as uds } from ${JSON.stringify(join(grpcSrc, 'resolver-uds.js'))};
         import { setup as ip } from ${JSON.stringify(join(grpcSrc, 'resolver-ip.js'))};
@@ -131,6 +144,20 @@ const grpcServerOnly = {
       `,
       loader: 'js',
     }));
+  },
+};
+
+// protobufjs takes long.js when it can require it, and long.js compiles a
+// WebAssembly module at load (for 64-bit multiplication and division), which
+// brings V8's WebAssembly compiler into every start: 0.6 MiB more of the
+// executable's pages resident and its code's (docs/benchmarks.md). The
+// protocol converts every 64-bit field to a Number (message-conversion.ts),
+// which protobufjs does without long.js, so in the bundle it is absent.
+const withoutLong = {
+  name: 'without-long',
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
   },
 };
 
@@ -190,7 +217,7 @@ const bundled = await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
-  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader, grpcServerOnly],
+  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader, grpcServerOnly, withoutLong],
   minifySyntax: true,
   minifyWhitespace: true,
   // Short local names: the bundle's source stays in V8's heap for as long as
@@ -223,27 +250,41 @@ const postject = join(dirname(require.resolve('postject/package.json')), 'dist',
 const seaMain = join(root, 'scripts', 'sea-main.cjs');
 const bundle = join(work, 'main.js');
 
-/**
- * Writes a SEA blob: sea-main.cjs runs the bundle, with `cache` (the code
- * cache of the build host's node, which only that node may use) if given.
- */
-function seaBlob(name, cache) {
-  const config = join(work, `${name}.json`);
-  const output = join(work, `${name}.blob`);
-  const assets = { 'datasource.js': bundle };
-  if (cache) {
-    assets['datasource.js.cache'] = cache;
-  }
+/** Writes the SEA blob, whose main script is sea-main.cjs (the same for every architecture). */
+function seaBlob() {
+  const config = join(work, 'sea.json');
+  const output = join(work, 'sea.blob');
   writeFileSync(
     config,
-    JSON.stringify({ main: seaMain, output, disableExperimentalSEAWarning: true, useCodeCache: false, assets })
+    JSON.stringify({ main: seaMain, output, disableExperimentalSEAWarning: true, useCodeCache: false })
   );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   return output;
 }
 
-/** Copies a node binary and injects the blob: the executable Grafana starts. */
-function inject(nodeBinary, blob, target) {
+// The bundle and its code cache go after the end of the executable, where
+// sea-main.cjs reads them with read(2), not into the SEA blob: the blob lies
+// in a segment the loader maps, and every page of it that is read stays in
+// the process' resident set for as long as it runs, although V8 copies both
+// into its heap (1.5 MiB of an idle plugin's, docs/benchmarks.md). The layout
+// is [bundle][cache][bundle length, cache length: u32 LE][PAYLOAD_MAGIC].
+const PAYLOAD_MAGIC = 'gpx_zviz payload';
+
+/** Appends the bundle and `cache` (the code cache of the build host's node, which only that node may use), if given. */
+function appendPayload(target, cache) {
+  const source = readFileSync(bundle);
+  const cached = cache ? readFileSync(cache) : Buffer.alloc(0);
+  const lengths = Buffer.alloc(8);
+  lengths.writeUInt32LE(source.length, 0);
+  lengths.writeUInt32LE(cached.length, 4);
+  appendFileSync(target, Buffer.concat([source, cached, lengths, Buffer.from(PAYLOAD_MAGIC, 'latin1')]));
+}
+
+/**
+ * Copies a node binary, injects the blob and appends the payload: the
+ * executable Grafana starts.
+ */
+function inject(nodeBinary, blob, target, cache) {
   if (!readFileSync(nodeBinary).includes(SEA_FUSE)) {
     throw new Error(`${nodeBinary} has no single executable application fuse`);
   }
@@ -258,6 +299,7 @@ function inject(nodeBinary, blob, target) {
     process.stderr.write(injected.stdout + injected.stderr);
     throw new Error(`postject failed with exit code ${injected.status}`);
   }
+  appendPayload(target, cache);
   chmodSync(target, 0o755);
   console.log(`built ${target}`);
 }
@@ -289,12 +331,13 @@ try {
   console.warn(`no code cache (${error.message}); the executable compiles its bundle at every start`);
   cache = undefined;
 }
-inject(process.execPath, seaBlob('sea', cache), executable);
+const blob = seaBlob();
+inject(process.execPath, blob, executable, cache);
 
 // ZVIZ_BUILD_ARM64=0 skips the second architecture.
 if (process.arch === 'x64' && process.env.ZVIZ_BUILD_ARM64 !== '0') {
   try {
-    inject(arm64Node(), seaBlob('sea-portable'), join(outDir, 'gpx_zviz_linux_arm64'));
+    inject(arm64Node(), blob, join(outDir, 'gpx_zviz_linux_arm64'));
   } catch (error) {
     console.warn(`gpx_zviz_linux_arm64 not built: ${error.message}`);
   }

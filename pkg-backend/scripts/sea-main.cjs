@@ -1,9 +1,10 @@
 // The first code the gpx_zviz executable runs: it compiles the datasource
-// bundle (a SEA asset) with the V8 code cache the build made for it (another
-// asset), then runs it. The SEA's own `useCodeCache` holds only what V8
-// compiles eagerly, the top level; this cache is taken from a training run
-// after start-up and a first query (scripts/build.mjs), so the functions
-// those need are not parsed and compiled again at every start.
+// bundle with the V8 code cache the build made for it, both appended to the
+// executable after its end (scripts/build.mjs), then runs it. The SEA's own
+// `useCodeCache` holds only what V8 compiles eagerly, the top level; this
+// cache is taken from a training run after start-up and a first query
+// (scripts/build.mjs), so the functions those need are not parsed and
+// compiled again at every start.
 //
 // A code cache only fits the Node build that made it: the build makes it with
 // the very node binary it injects, and ships none in an executable built from
@@ -14,6 +15,7 @@
 // Run by plain Node (`node sea-main.cjs BUNDLE CACHE`), it is the training
 // run: the same compilation from files, the cache written at exit.
 'use strict';
+const { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } = require('node:fs');
 const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 const sea = require('node:sea');
@@ -26,21 +28,46 @@ const sea = require('node:sea');
 setFlagsFromString('--semi-space-growth-factor=1');
 
 const filename = 'gpx_zviz/datasource.js';
+// build.mjs' appendPayload: [bundle][cache][bundle length, cache length: u32 LE][magic].
+const PAYLOAD_MAGIC = 'gpx_zviz payload';
+
+/** Reads `length` bytes at `position` of `fd` into a buffer of their own (freed once unreferenced). */
+function readAt(fd, position, length) {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  for (let done = 0; done < length;) {
+    const n = readSync(fd, bytes, done, length - done, position + done);
+    if (n === 0) {
+      throw new Error('the gpx_zviz executable ends inside its payload');
+    }
+    done += n;
+  }
+  return bytes;
+}
+
 let source;
 let cachedData;
 let writeCacheTo;
 if (sea.isSea()) {
-  // The assets as they lie in the executable's mapped blob (getRawAsset, no
-  // copy; getAsset copies each first). V8 only reads the cache. The bundle is
-  // ASCII (build.mjs checks), so as Latin-1 its bytes are its characters.
-  source = Buffer.from(sea.getRawAsset('datasource.js')).toString('latin1');
+  // Read, not mapped: the executable's own file, whichever path started it
+  // (and were it replaced on disk meanwhile). The bundle is ASCII (build.mjs
+  // checks), so as Latin-1 its bytes are its characters; V8 copies both into
+  // its heap, and the buffers go with the next scavenge.
+  const fd = openSync('/proc/self/exe', 'r');
   try {
-    cachedData = new Uint8Array(sea.getRawAsset('datasource.js.cache'));
-  } catch {
-    // No cache for this build (made from another architecture's node).
+    const end = fstatSync(fd).size - 8 - PAYLOAD_MAGIC.length;
+    const trailer = readAt(fd, end, 8 + PAYLOAD_MAGIC.length);
+    if (trailer.toString('latin1', 8) !== PAYLOAD_MAGIC) {
+      throw new Error('the gpx_zviz executable carries no bundle: rebuild it with `npm run build -w pkg-backend`');
+    }
+    const sourceLength = trailer.readUInt32LE(0);
+    const cacheLength = trailer.readUInt32LE(4);
+    source = readAt(fd, end - cacheLength - sourceLength, sourceLength).toString('latin1');
+    // No cache in an executable made from another architecture's node.
+    cachedData = cacheLength > 0 ? readAt(fd, end - cacheLength, cacheLength) : undefined;
+  } finally {
+    closeSync(fd);
   }
 } else {
-  const { readFileSync } = require('node:fs');
   source = readFileSync(process.argv[2], 'utf8');
   writeCacheTo = process.argv[3];
 }
@@ -52,7 +79,7 @@ cachedData = undefined;
 globalThis.__zvizCodeCache =
   script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
 if (writeCacheTo) {
-  process.on('exit', () => require('node:fs').writeFileSync(writeCacheTo, script.createCachedData()));
+  process.on('exit', () => writeFileSync(writeCacheTo, script.createCachedData()));
 }
 const module_ = { exports: {}, filename, id: filename, loaded: true };
 script.runInThisContext().call(module_.exports, module_.exports, require, module_, filename, 'gpx_zviz');

@@ -3,7 +3,8 @@
 // gRPC over the announced socket, and a clean exit on SIGTERM or when the
 // host process dies (never because of what stdin does).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -86,6 +87,54 @@ describe('gpx_zviz executable', () => {
       expect(grpc).not.toContain(client);
     }
     expect(grpc.filter((path) => path.startsWith('load-balancer'))).toEqual([]);
+  });
+
+  it('holds neither long.js nor any other WebAssembly: V8 compiles none at start', () => {
+    const meta = JSON.parse(readFileSync(join(__dirname, '..', 'build', 'meta.json'), 'utf8'));
+    expect(Object.keys(meta.inputs).filter((path) => path.includes('node_modules/long/'))).toEqual([]);
+    expect(readFileSync(join(__dirname, '..', 'build', 'main.js'), 'latin1')).not.toMatch(/WebAssembly\./);
+  });
+
+  it('carries its bundle and code cache after every segment the loader maps, so they are read, never resident', () => {
+    const bytes = readFileSync(executable);
+    // build.mjs' appendPayload: [bundle][cache][bundle length, cache length: u32 LE]['gpx_zviz payload'].
+    expect(bytes.subarray(-16).toString('latin1')).toBe('gpx_zviz payload');
+    const payloadStart =
+      bytes.length - 24 - bytes.readUInt32LE(bytes.length - 20) - bytes.readUInt32LE(bytes.length - 24);
+    expect(bytes.subarray(payloadStart, payloadStart + 200).toString('latin1')).toBe(
+      readFileSync(join(__dirname, '..', 'build', 'main.js'), 'latin1').slice(0, 200)
+    );
+    // ELF64 program headers: e_phoff at 32, e_phentsize at 54, e_phnum at 56; PT_LOAD is 1.
+    const [phoff, phentsize, phnum] = [
+      Number(bytes.readBigUInt64LE(32)),
+      bytes.readUInt16LE(54),
+      bytes.readUInt16LE(56),
+    ];
+    let loadedEnd = 0;
+    for (let i = 0; i < phnum; i++) {
+      const header = phoff + i * phentsize;
+      if (bytes.readUInt32LE(header) === 1) {
+        const end = Number(bytes.readBigUInt64LE(header + 8) + bytes.readBigUInt64LE(header + 32));
+        loadedEnd = Math.max(loadedEnd, end);
+      }
+    }
+    expect(loadedEnd).toBeGreaterThan(0);
+    expect(payloadStart).toBeGreaterThanOrEqual(loadedEnd);
+  });
+
+  it('says what is wrong when its bundle is missing (a copy cut short), instead of starting', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zviz-cut-'));
+    try {
+      const bytes = readFileSync(executable);
+      const cut = join(dir, 'gpx_zviz_linux_amd64');
+      writeFileSync(cut, bytes.subarray(0, bytes.length - 1000), { mode: 0o755 });
+      const result = spawnSync(cut, [], { encoding: 'utf8', env: { PATH: process.env.PATH, ...HANDSHAKE_ENV } });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('the gpx_zviz executable carries no bundle');
+      expect(result.stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to run by hand, saying that Grafana starts it', () => {

@@ -5,6 +5,7 @@
 // UNIMPLEMENTED, which Grafana maps to "not implemented" answers.
 import { Server } from '@grpc/grpc-js';
 
+import { dateHeader } from './date-header';
 import { type Network } from './handshake';
 import { listen } from './listener';
 import type { Logger } from './log';
@@ -34,6 +35,7 @@ export async function startPluginServer(
   const server = new Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': -1,
+    interceptors: [dateHeader],
   });
   const calls = new Calls();
   const h = handlers(calls, logger);
