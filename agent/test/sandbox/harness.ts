@@ -2,7 +2,7 @@
 // make), real cgroups (a group of their own, removed afterwards), the real
 // broker addon, and what the workload printed.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -153,4 +153,73 @@ export function decisionCount(m: NativeMetrics, syscall: string, decision: strin
 
 export function workspace(): string {
   return mkdtempSync('/tmp/zviz-ws-');
+}
+
+/**
+ * A profile under which the broker makes every open under `ws` itself (it
+ * looks at the path, and logs it): an open of a FIFO there waits in a broker
+ * worker for the other end; everything else is allowed.
+ */
+export function brokerMadeOpensProfile(ws: string): LoadedProfile {
+  return profileFrom({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['io_uring_setup'], action: 'SCMP_ACT_ERRNO' }],
+    zviz: {
+      broker: [
+        { syscalls: ['open', 'openat', 'openat2', 'creat'], paths: [ws], decision: 'log' },
+        { syscalls: ['open', 'openat', 'openat2', 'creat'], decision: 'allow' },
+      ],
+    },
+  });
+}
+
+/**
+ * This process's broker threads (supervisors and FIFO workers take the name
+ * zviz-broker), with the syscall each is in and its arguments, as
+ * /proc/<tid>/syscall gives them (numbers; arguments in hex).
+ */
+export function brokerThreads(): { tid: string; syscall: string; args: string[] }[] {
+  const out: { tid: string; syscall: string; args: string[] }[] = [];
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim() === 'zviz-broker') {
+        const [syscall, ...args] = readFileSync(`/proc/${process.pid}/task/${tid}/syscall`, 'utf8').trim().split(' ');
+        out.push({ tid, syscall, args: args.slice(0, 6) });
+      }
+    } catch {
+      // the thread ended while we listed
+    }
+  }
+  return out;
+}
+
+/** Polls `check` every 10 ms; fails after 30 s, naming `what`. */
+export async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The FIFO's write end, once a reader (the broker opening it for the
+ * workload) is there. Never a blocking open: if the workload's open already
+ * failed, nobody will read, and a blocking open would hang the test runner
+ * rather than fail the test.
+ */
+export async function openWriter(fifo: string): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) {
+        throw new Error(`nobody opened ${fifo} for reading within 30 s: ${(error as Error).message}`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -188,12 +188,15 @@ void Supervisor::Stop() {
     listener_.reset();
     return;
   }
-  stop_.store(true, std::memory_order_release);
+  stop_.store(true);  // sequentially consistent: against BeginInstall (supervisor_deliver.cc)
   // A RECV blocked on a listener whose tasks are all gone may never return
   // on older kernels; the wake signal interrupts it (EINTR), and the loop
-  // sees stop_. Repeat until the thread confirms it has left the loop.
+  // sees stop_. Repeat until the thread confirms it has left the loop. Never
+  // into an ADDFD: it ends once its task takes the descriptor.
   for (int i = 0; i < 5000 && !finished_.load(std::memory_order_acquire); ++i) {
-    pthread_kill(thread_, WakeSignal());
+    if (!installing_.load()) {
+      pthread_kill(thread_, WakeSignal());
+    }
     struct timespec ts = {0, 1'000'000};
     nanosleep(&ts, nullptr);
   }

@@ -144,6 +144,14 @@ class Supervisor {
   UniqueFd TakeMetFifo(const struct seccomp_notif& req, dev_t dev, ino_t ino);
   void DropEndedMetFifos(uint64_t now_ns);
   void Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer, uint64_t latency_ns);
+  /**
+   * On the supervisor thread, before an ADDFD, which Stop's wake signal must
+   * not interrupt (an interrupted ADDFD with SEND completes the call with 0;
+   * supervisor_deliver.cc). False once Stop has begun: then nothing is
+   * installed, and the listener's close fails the call (ENOSYS).
+   */
+  bool BeginInstall();
+  void EndInstall() { installing_.store(false); }
 
   UniqueFd listener_;
   SupervisorOptions options_;
@@ -159,6 +167,8 @@ class Supervisor {
   bool thread_started_ = false;  // JS thread only
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
+  // The supervisor thread has an answer in ADDFD: Stop sends no wake signal meanwhile (BeginInstall).
+  std::atomic<bool> installing_{false};
   std::atomic<bool> sync_active_{false};
   std::atomic<pid_t> thread_tid_{0};
 

@@ -14,6 +14,24 @@
 
 namespace zviz::broker {
 
+// SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND marks the call
+// answered when it queues the descriptor, then waits for the task to run and
+// take it. A signal that interrupts that wait withdraws the descriptor but
+// not the mark (kernel/seccomp.c, seccomp_notify_addfd), and the task's call
+// returns 0, its standard input, as if it were the file it opened. The only
+// signal the supervisor thread takes is Stop's; Stop and this thread agree,
+// each storing its own flag before reading the other's (sequentially
+// consistent), that either Stop sends no signal while an ADDFD is under way
+// or the ADDFD is not made.
+bool Supervisor::BeginInstall() {
+  installing_.store(true);
+  if (stop_.load()) {
+    installing_.store(false);
+    return false;
+  }
+  return true;
+}
+
 void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0) {
   const int listener = listener_.get();
   int rc = 0;
@@ -30,9 +48,14 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       rc = SendResponse(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
       break;
     case Answer::How::kInstall: {
+      if (!BeginInstall()) {
+        rc = -ENOENT;  // Stop has begun: nothing given, and nothing decided
+        break;
+      }
       // The descriptor stays open until its owner lets go of the answer (an
       // emulated open closes it with the object it was reopened from).
       int installed = InstallFd(listener, req.id, answer.fd.get(), answer.cloexec);
+      EndInstall();
       if (installed == -ENOENT) {
         rc = -ENOENT;
       } else if (installed < 0) {

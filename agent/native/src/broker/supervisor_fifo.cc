@@ -132,7 +132,12 @@ void Supervisor::SpawnFifoWorker(const struct seccomp_notif& req, uint16_t sysca
       if (task && !Target(listener_.get(), req.id, static_cast<pid_t>(req.pid)).Valid()) {
         task.reset();  // interrupted again already; the id may name another task by now
       }
+      if (!BeginInstall()) {
+        BrokerMetrics::Get().InflightAdd(-1);  // Stop has begun: nothing given
+        return;
+      }
       AnswerMetFifo(listener_.get(), req, syscall, answer, std::move(met), std::move(task), st.st_dev, st.st_ino, t0);
+      EndInstall();
       return;
     }
   }
