@@ -52,6 +52,11 @@ export interface Connection {
   readonly client: string;
   /** The TLS socket over `socket`, once its handshake is done. */
   secure?: TLSSocket;
+  /**
+   * What the HTTP parser reads and writes the connection through
+   * (request-gate.ts); answer bytes wait there while the socket is full.
+   */
+  front?: { readonly writableLength: number };
   /** When it last started waiting (performance.now()). */
   since: number;
   /** Bytes the socket had read when it last started waiting. */
@@ -301,12 +306,15 @@ export class ConnectionTable {
   }
 }
 
-/** Answer bytes a connection holds: on its TLS socket (plain text) and on the TCP socket under it. */
+/** Answer bytes a connection holds: in its gate, on its TLS socket (plain text) and on the TCP socket under it. */
 function pendingOf(connection: Connection): number {
   if (connection.socket.destroyed) {
     return 0; // its buffers go with it
   }
-  let bytes = (connection.secure?.writableLength ?? 0) + (connection.socket.writableLength ?? 0);
+  let bytes =
+    (connection.front?.writableLength ?? 0) +
+    (connection.secure?.writableLength ?? 0) +
+    (connection.socket.writableLength ?? 0);
   for (const answer of connection.answers) {
     if (!answer.socket) {
       bytes += answer.writableLength;

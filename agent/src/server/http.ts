@@ -22,6 +22,7 @@ import { ConnectionTable, type Connection, type ConnectionLimits } from './conne
 import { HttpError, payloadTooLarge } from './errors';
 import { jsonBytesAtLeast } from './json-size';
 import { ClientBuckets, type RateLimit } from './rate-limit';
+import { RequestGate, Turns } from './request-gate';
 import { ResponseBudget, type AnswerClass } from './response-budget';
 import { Router, type Match, type Method } from './router';
 
@@ -160,6 +161,8 @@ export class AgentServer {
     closed: (reason) => this.closedConnections.inc({ reason }),
   });
   private readonly budget = new ResponseBudget(DEFAULT_RESPONSE_BUDGET_BYTES, this.connections);
+  /** Connections' turns with the parser (request-gate.ts). */
+  private readonly turns = new Turns();
 
   /** Says why a new connection may not be served at all (its peer is a sandboxed workload), or nothing. */
   private guard: ((socket: Socket) => string | undefined) | undefined;
@@ -239,6 +242,25 @@ export class AgentServer {
     // answered (a client that stopped reading) is closed; the decision stream
     // turns this off for its own.
     server.timeout = 30_000;
+    // Node's own listener gives a connection to its HTTP parser; here each
+    // one is checked first, and the parser gets it through a RequestGate,
+    // which hands it one request at a time (request-gate.ts). For HTTPS that
+    // listener waits for the handshake ('secureConnection').
+    const parserEvent = settings.tls ? 'secureConnection' : 'connection';
+    const [toParser, ...others] = server.listeners(parserEvent) as Array<(socket: unknown) => void>;
+    if (toParser === undefined || others.length > 0) {
+      throw new Error(
+        `Node's HTTP server has ${server.listenerCount(parserEvent)} ${parserEvent} listeners where it had one`
+      );
+    }
+    server.removeListener(parserEvent, toParser);
+    const giveToParser = (socket: Socket, connection: Connection | undefined) => {
+      const gate = new RequestGate(socket, this.turns);
+      if (connection) {
+        connection.front = gate;
+      }
+      toParser.call(server, gate);
+    };
     // No server.maxConnections: at that cap Node refuses every new
     // connection, probes included. The connection table makes room instead.
     server.on('connection', (socket: Socket) => {
@@ -261,12 +283,16 @@ export class AgentServer {
         this.sockets.delete(socket);
         this.openConnections.set(this.connections.size);
       });
+      if (!settings.tls) {
+        giveToParser(socket, this.connections.find(socket));
+      }
     });
     server.on('secureConnection', (socket: TLSSocket) => {
       const connection = this.connections.find(socket);
       if (connection) {
         connection.secure = socket;
       }
+      giveToParser(socket, connection);
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
     // Without these listeners Node answers an unmet Expect with a bare 417
@@ -340,6 +366,10 @@ export class AgentServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const front: unknown = req.socket;
+    if (front instanceof RequestGate) {
+      front.track(req, res);
+    }
     const connection = this.connections.find(req.socket);
     if (connection) {
       this.connections.requestStarted(connection);
@@ -528,6 +558,12 @@ export class AgentServer {
       return;
     }
     if (error instanceof HttpError) {
+      if (error.status === 429) {
+        // Past its rate limit, a client's connection is closed after the
+        // answer: whatever it pipelined behind the request is dropped unread
+        // rather than refused one request at a time.
+        res.shouldKeepAlive = false;
+      }
       sendJson(res, error.status, { error: error.message }, { ...error.headers });
       return;
     }
