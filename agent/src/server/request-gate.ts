@@ -235,7 +235,14 @@ export class RequestGate extends Duplex {
 
   /** Asks for a turn when the parser may have more now. */
   private pump(): void {
-    if (!this.ended && this.open() && (this.queued > 0 || this.sawEnd)) {
+    if (this.sawEnd && this.queued === 0 && !this.ended) {
+      // The client's end reaches the server at once, even while a request
+      // is under way: it is how a stream learns that its client has gone.
+      this.ended = true;
+      this.push(null);
+      return;
+    }
+    if (!this.ended && this.open() && this.queued > 0) {
       this.turns.request(this.step);
     }
   }
@@ -248,10 +255,6 @@ export class RequestGate extends Duplex {
     const piece = this.nextPiece();
     if (piece) {
       this.push(piece);
-    } else if (this.sawEnd) {
-      this.ended = true;
-      this.push(null);
-      return;
     }
     if (this.queued < QUEUE_LIMIT && this.socket.isPaused()) {
       this.socket.resume();
