@@ -22,7 +22,12 @@
 // BENCH_PROFILE=DIR profiles the loaded agent: V8's CPU profile of its life
 // (node --cpu-prof, written when it stops), its /proc smaps and a heap
 // snapshot taken once it has been measured (node --heapsnapshot-signal), into
-// DIR; and `zviz top --once`'s CPU profile into DIR/top.
+// DIR; and `zviz top --once`'s CPU profile into DIR/top, and each measured
+// scrape's start and end on the monotonic clock (DIR/scrapes.json), to find
+// in the profile what ran while a slow one waited.
+// BENCH_AGENT_REPO=DIR runs the agent, zviz run and zviz top of another
+// checkout, built there (an older commit, measured beside this one in the same
+// load); the rest of the harness stays this one's.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -38,8 +43,9 @@ import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { executable, start as startPlugin } from '../../pkg-backend/test/fixtures/plugin-process';
 
 const REPO = join(__dirname, '..', '..');
-const AGENT_BIN = join(REPO, 'agent/bin/zviz.js');
-const AGENT_BUNDLE = join(REPO, 'agent/dist/zviz.js');
+const AGENT_REPO = process.env.BENCH_AGENT_REPO ?? REPO;
+const AGENT_BIN = join(AGENT_REPO, 'agent/bin/zviz.js');
+const AGENT_BUNDLE = join(AGENT_REPO, 'agent/dist/zviz.js');
 const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
 const TOTAL = Number(process.env.BENCH_CONTAINERS ?? (SHORT ? 50 : 1000));
 const LONG_CONFIG = Math.round(TOTAL * 0.85);
@@ -73,8 +79,14 @@ function status(pid: number, field: string): number {
  * on the machine, a scrape's wall time includes the waits for a core, its CPU
  * time does not.
  */
-function mainThreadNs(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+/**
+ * The agent's main thread's time on a core and its time runnable but waiting
+ * for one (the run queue), in nanoseconds: what the rest of the machine takes
+ * from a scrape, told apart from what the scrape costs.
+ */
+function mainThreadSched(pid: number): { runNs: number; waitNs: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+  return { runNs: Number(run), waitNs: Number(wait) };
 }
 
 function cpuTicks(pid: number): number {
@@ -149,7 +161,11 @@ interface ScrapeFigures {
   wallMs: number[];
   /** The agent's main thread's CPU time while it answered (an upper bound: other work of that thread counts too). */
   cpuMs: number[];
+  /** Time the agent's main thread was runnable but waiting for a core while it answered. */
+  waitMs: number[];
   renderMs: number[];
+  /** Each GET's start and end, CLOCK_MONOTONIC in microseconds (the clock of V8's CPU profiles). */
+  spansUs: Array<[number, number]>;
   lagMs: number;
   families: Map<string, { exported: number; limit: number; dropped: number }>;
   text: string;
@@ -185,14 +201,20 @@ function getText(url: string): Promise<{ status: number; text: string }> {
 async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigures> {
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
+  const waitMs: number[] = [];
   const renderMs: number[] = [];
+  const spansUs: Array<[number, number]> = [];
   let text = '';
   for (let i = 0; i < n; i++) {
     const started = process.hrtime.bigint();
-    const cpuBefore = mainThreadNs(pid);
+    const before = mainThreadSched(pid);
     text = (await getText(`${url}/metrics`)).text;
-    cpuMs.push((mainThreadNs(pid) - cpuBefore) / 1e6);
-    wallMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    const after = mainThreadSched(pid);
+    cpuMs.push((after.runNs - before.runNs) / 1e6);
+    waitMs.push((after.waitNs - before.waitNs) / 1e6);
+    const ended = process.hrtime.bigint();
+    wallMs.push(Number(ended - started) / 1e6);
+    spansUs.push([Number(started / 1000n), Number(ended / 1000n)]);
     await sleep(500);
     // The agent reports the previous render's duration.
     const m = (await getText(`${url}/metrics`)).text;
@@ -214,7 +236,9 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
     bytes: Buffer.byteLength(text),
     wallMs,
     cpuMs,
+    waitMs,
     renderMs,
+    spansUs,
     lagMs: (gauge(text, 'zviz_agent_event_loop_lag_seconds')[0] ?? NaN) * 1000,
     families,
     text,
@@ -248,10 +272,40 @@ function runShort(socket: string, workdir: string): number {
   return Date.now() - started;
 }
 
-async function cpuPercent(pid: number, ms: number): Promise<number> {
+/** CPU ticks of each of the process's threads, summed by thread name (digits dropped: one row per kind). */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const name =
+      tid === String(pid)
+        ? 'main (JavaScript)'
+        : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+/g, 'N');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+  }
+  return out;
+}
+
+/** The process's CPU over `ms`, in % of a core, and each kind of thread's share (threads that ended meanwhile count only in the total). */
+async function cpuPercent(pid: number, ms: number): Promise<{ total: number; byThread: Record<string, number> }> {
   const before = cpuTicks(pid);
+  const threadsBefore = threadTicks(pid);
   await sleep(ms);
-  return ((cpuTicks(pid) - before) * CLOCK_TICK_MS * 100) / ms;
+  const total = ((cpuTicks(pid) - before) * CLOCK_TICK_MS * 100) / ms;
+  const byThread: Record<string, number> = {};
+  for (const [name, ticks] of threadTicks(pid)) {
+    const used = ((ticks - (threadsBefore.get(name) ?? 0)) * CLOCK_TICK_MS * 100) / ms;
+    if (used > 0) {
+      byThread[name] = Number(used.toFixed(1));
+    }
+  }
+  return { total, byThread };
 }
 
 function line(cells: Array<string | number>): string {
@@ -273,7 +327,8 @@ async function main(): Promise<number> {
   }
   console.log(
     `bench:containers: ${TOTAL} containers (${LONG_CONFIG} long and ${SHORT_CONFIG} short from the configuration, ` +
-      `${LONG_RUN} long by zviz run), node ${process.version}, load ${loadavg().map(f1).join(' ')}`
+      `${LONG_RUN} long by zviz run), node ${process.version}, load ${loadavg().map(f1).join(' ')}` +
+      (AGENT_REPO === REPO ? '' : `; the agent of ${AGENT_REPO}`)
   );
   const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-containers-'));
   const workspace = join(dir, 'workspace');
@@ -304,7 +359,7 @@ async function main(): Promise<number> {
     await sleep(5000);
     const idle = await scrapes(agent.url, agent.child.pid!, SCRAPES);
     const idleRss = status(agent.child.pid!, 'VmRSS') / 1024;
-    const idleCpu = await cpuPercent(agent.child.pid!, 10_000);
+    const idleCpu = (await cpuPercent(agent.child.pid!, 10_000)).total;
     const idleRun = median(Array.from({ length: SHORT ? 2 : 5 }, () => runShort(agent!.socket, workspace)));
     await stopAgent(agent);
 
@@ -422,7 +477,7 @@ async function main(): Promise<number> {
 
     const pid = agent.child.pid!;
     const loaded = await scrapes(agent.url, pid, SCRAPES);
-    const cpu = await cpuPercent(pid, SHORT ? 5000 : 30_000);
+    const { total: cpu, byThread: cpuByThread } = await cpuPercent(pid, SHORT ? 5000 : 30_000);
     const rss = status(pid, 'VmRSS') / 1024;
     const hwm = status(pid, 'VmHWM') / 1024;
     const threads = status(pid, 'Threads');
@@ -502,6 +557,7 @@ async function main(): Promise<number> {
         f1(s.bytes / 1024),
         `${f1(median(s.wallMs))} (${f1(percentile(s.wallMs, 95))})`,
         `${f1(median(s.cpuMs))} (${f1(percentile(s.cpuMs, 95))})`,
+        `${f1(median(s.waitMs))} (${f1(percentile(s.waitMs, 95))})`,
         f1(median(s.renderMs)),
         f1(s.lagMs),
       ]);
@@ -513,13 +569,24 @@ async function main(): Promise<number> {
         'KiB',
         'GET /metrics median (p95) ms',
         'main-thread CPU during it median (p95) ms',
+        'main thread waiting for a core during it median (p95) ms',
         'render median ms',
         'event-loop lag p99 ms',
       ])
     );
-    console.log(line(['---', '---', '---', '---', '---', '---', '---']));
+    console.log(line(['---', '---', '---', '---', '---', '---', '---', '---']));
     console.log(scrapeRow('no container (reference)', idle));
     console.log(scrapeRow(`${TOTAL} containers`, loaded));
+    // What the slow ones were made of: the main thread's work, its waits for
+    // a core, and the rest (waiting for the thread pool or the network).
+    const slowest = loaded.wallMs
+      .map((wall, i) => ({ wall, cpu: loaded.cpuMs[i], wait: loaded.waitMs[i] }))
+      .sort((a, b) => b.wall - a.wall)
+      .slice(0, 5);
+    console.log(
+      `the ${slowest.length} slowest GET /metrics, wall = main-thread CPU + waiting for a core + neither (ms): ` +
+        slowest.map((x) => `${f1(x.wall)} = ${f1(x.cpu)} + ${f1(x.wait)} + ${f1(x.wall - x.cpu - x.wait)}`).join('; ')
+    );
     console.log(
       `Prometheus (scrape timeout 5 s): ${promSamples} samples a scrape, the slowest scrape in the last minute ${f1(promDuration * 1000)} ms, ${promUp} of ${promScrapes} scrapes in the last 2 minutes succeeded`
     );
@@ -545,6 +612,12 @@ async function main(): Promise<number> {
     console.log(line(['---', '---', '---', '---', '---', '---']));
     console.log(line(['no container (reference)', f1(idleRss), f1(idleCpu), '', '', idleRun]));
     console.log(line([`${TOTAL} containers`, `${f1(rss)} (${f1(hwm)})`, f1(cpu), threads, fds, median(shortRuns)]));
+    console.log(
+      `its CPU by thread, % of a core: ${Object.entries(cpuByThread)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, used]) => `${name} ${used}`)
+        .join(', ')}`
+    );
     console.log(`containers by state: ${JSON.stringify(states)}`);
 
     console.log('\n## Through the datasource and the CLI\n');
@@ -583,7 +656,9 @@ async function main(): Promise<number> {
       bytes: loaded.bytes,
       scrapeMs: { median: median(loaded.wallMs), p95: percentile(loaded.wallMs, 95) },
       scrapeCpuMs: { median: median(loaded.cpuMs), p95: percentile(loaded.cpuMs, 95) },
+      scrapeWaitMs: { median: median(loaded.waitMs), p95: percentile(loaded.waitMs, 95) },
       renderMs: median(loaded.renderMs),
+      each: { wallMs: loaded.wallMs, cpuMs: loaded.cpuMs, waitMs: loaded.waitMs, renderMs: loaded.renderMs },
       lagMs: loaded.lagMs,
       prometheus: {
         samples: promSamples,
@@ -595,6 +670,7 @@ async function main(): Promise<number> {
       rssMiB: rss,
       peakRssMiB: hwm,
       cpuPercent: cpu,
+      cpuPercentByThread: cpuByThread,
       threads,
       descriptors: fds,
       shortRunMs: shortRuns,
@@ -603,6 +679,19 @@ async function main(): Promise<number> {
       top: { status: top.status, ms: topMs },
     };
     if (PROFILE_DIR) {
+      writeFileSync(
+        join(PROFILE_DIR, 'scrapes.json'),
+        JSON.stringify(
+          loaded.spansUs.map(([startUs, endUs], i) => ({
+            startUs,
+            endUs,
+            wallMs: loaded.wallMs[i],
+            cpuMs: loaded.cpuMs[i],
+            waitMs: loaded.waitMs[i],
+            renderMs: loaded.renderMs[i],
+          }))
+        )
+      );
       // Where the resident memory is, mapping by mapping.
       writeFileSync(join(PROFILE_DIR, 'smaps'), readFileSync(`/proc/${agent.child.pid}/smaps`));
       // Once measured: what the heap holds at this size (the snapshot blocks the agent while it is written).
