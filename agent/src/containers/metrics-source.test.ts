@@ -179,3 +179,52 @@ describe('ContainerMetricSource at a thousand containers', () => {
     expect(fleet.reads()).toBeGreaterThanOrEqual(300);
   });
 });
+
+describe("ContainerMetricSource's labels", () => {
+  /** Every labels object of a scrape's samples, with the container each names. */
+  function labelsOf(source: ContainerMetricSource): Array<{ family: string; labels: Record<string, string> }> {
+    return [...source.collect()].flatMap(([family, samples]) =>
+      samples.map((s) => ({ family, labels: s.labels as Record<string, string> }))
+    );
+  }
+
+  it('are the same objects at every scrape (the renderer keeps their rendered form on them)', () => {
+    const fleet = fleetOf(3);
+    const source = new ContainerMetricSource(fleet.manager);
+    source.sample();
+    const first = labelsOf(source);
+    const second = labelsOf(source);
+    expect(second.length).toBe(first.length);
+    expect(first.length).toBeGreaterThan(3 * 10);
+    second.forEach((s, i) => expect(s.labels).toBe(first[i].labels));
+    // Each container's resources have their own labels, and each says which.
+    const usage = second.filter((s) => s.family === 'zviz_resource_usage').map((s) => s.labels);
+    expect(usage.map((l) => `${l.container_id}/${l.resource_type}`)).toContain('c2/memory');
+    expect(new Set(usage).size).toBe(usage.length);
+  });
+
+  it('of a container gone from the manager are forgotten, and a new state gets labels of its own', () => {
+    const fleet = fleetOf(2);
+    const source = new ContainerMetricSource(fleet.manager);
+    source.sample();
+    const before = labelsOf(source).find(
+      (s) => s.family === 'zviz_memory_usage_bytes' && s.labels.container_id === 'c1'
+    );
+    const [c0, c1] = fleet.containers;
+    // c1 leaves (and is not retired): what is kept for it goes at the next sample.
+    fleet.containers.splice(1, 1);
+    source.sample();
+    expect(labelsOf(source).some((s) => s.labels.container_id === 'c1')).toBe(false);
+    fleet.containers.push(c1);
+    (c0 as { state: string }).state = 'stopped';
+    source.sample();
+    const after = labelsOf(source);
+    const again = after.find((s) => s.family === 'zviz_memory_usage_bytes' && s.labels.container_id === 'c1');
+    expect(again?.labels).toEqual(before?.labels);
+    expect(again?.labels).not.toBe(before?.labels);
+    expect(after.filter((s) => s.family === 'zviz_container_state').map((s) => s.labels)).toEqual([
+      { container_id: 'c0', state: 'stopped' },
+      { container_id: 'c1', state: 'running' },
+    ]);
+  });
+});

@@ -61,11 +61,34 @@ export interface Rates {
   ioWriteBytesPerSecond?: number;
 }
 
+/** The resources of zviz_resource_*, in the order they are exported. */
+const RESOURCE_TYPES = ['memory', 'cpu', 'pids', 'io'] as const;
+
+/**
+ * A container's labels objects, one per series, the same at every scrape:
+ * the renderer keeps each one's rendered form on it. Found by the container's
+ * id alone: at a thousand containers a scrape looks up some 10,000 of them,
+ * and a key built per series (id and family) was a string to build and hash
+ * each time (docs/benchmarks.md, "A thousand containers on one node").
+ */
+interface ContainerLabels {
+  /** `{container_id}` */
+  id: Labels;
+  /** `{container_id, name, profile}`: the first seen (a container's name and profile do not change). */
+  info?: Labels;
+  /** `{container_id, state}` by state. */
+  states: Map<string, Labels>;
+  /** `{container_id, resource_type}` in RESOURCE_TYPES' order. */
+  resources: Labels[];
+}
+
 export class ContainerMetricSource implements MetricSource {
   readonly families = CONTAINER_FAMILIES;
   // One labels object per series across scrapes (the renderer caches their
-  // rendered form); dropped with the container.
-  private readonly labels = new Map<string, Labels>();
+  // rendered form); a container's are dropped with it.
+  private readonly labels = new Map<string, ContainerLabels>();
+  /** The labels of the series of no single container (totals, counts by state). */
+  private readonly nodeLabels = new Map<string, Labels>();
   private readonly previous = new Map<string, Reading>();
   private readonly rates = new Map<string, Rates>();
   /** The last reading of each live container's cgroup. */
@@ -204,10 +227,9 @@ export class ContainerMetricSource implements MetricSource {
         this.latest.delete(id);
       }
     }
-    for (const key of [...this.labels.keys()]) {
-      const owner = key.split('\u0000')[0];
-      if (owner !== '' && !live.has(owner)) {
-        this.labels.delete(key);
+    for (const id of [...this.labels.keys()]) {
+      if (!live.has(id)) {
+        this.labels.delete(id);
       }
     }
   }
@@ -223,47 +245,50 @@ export class ContainerMetricSource implements MetricSource {
       }
     };
     const now = Date.now();
-    add('zviz_containers_total', this.label('', {}), containers.length + retired.length);
-    add('zviz_containers_created_total', this.label('\u0000created', {}), this.manager.created);
+    add('zviz_containers_total', this.nodeLabel('total', {}), containers.length + retired.length);
+    add('zviz_containers_created_total', this.nodeLabel('created', {}), this.manager.created);
     for (const c of containers) {
       byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
-      const id = this.identity(c.id, c.name, c.profileName, c.state, c.lastEnd?.exitCode, add);
+      const labels = this.containerLabels(c.id);
+      this.identity(labels, c.name, c.profileName, c.state, c.lastEnd?.exitCode, add);
       if (c.state === 'running' && c.startedAt !== undefined) {
-        add('zviz_container_uptime_seconds', id, (now - c.startedAt) / 1000);
+        add('zviz_container_uptime_seconds', labels.id, (now - c.startedAt) / 1000);
       }
-      add('zviz_container_restarts_total', id, c.restarts);
-      this.resources(c, this.latestSample(c), add);
+      add('zviz_container_restarts_total', labels.id, c.restarts);
+      this.resources(c, labels, this.latestSample(c), add);
     }
     for (const r of retired) {
       byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
-      const id = this.identity(r.id, r.name, r.profileName, r.state, r.exitCode, add);
-      add('zviz_container_restarts_total', id, r.restarts);
-      this.finalCounters(id, r, add);
+      const labels = this.containerLabels(r.id);
+      this.identity(labels, r.name, r.profileName, r.state, r.exitCode, add);
+      add('zviz_container_restarts_total', labels.id, r.restarts);
+      this.finalCounters(labels.id, r, add);
     }
     for (const [state, count] of byState) {
-      add('zviz_containers_by_state', this.label(`\u0000state\u0000${state}`, { state }), count);
+      add('zviz_containers_by_state', this.nodeLabel(`state\u0000${state}`, { state }), count);
     }
     return out as Map<string, FamilySamples>;
   }
 
-  /** Info, state and exit code of a container; returns its `{container_id}` labels. */
+  /** Info, state and exit code of a container. */
   private identity(
-    containerId: string,
+    labels: ContainerLabels,
     name: string,
     profile: string,
     state: string,
     exitCode: number | undefined,
     add: (family: string, labels: Labels, value: number | undefined) => void
-  ): Labels {
-    const id = this.label(containerId, { container_id: containerId });
-    add('zviz_container_info', this.label(`${containerId}\u0000info`, { container_id: containerId, name, profile }), 1);
-    add(
-      'zviz_container_state',
-      this.label(`${containerId}\u0000state\u0000${state}`, { container_id: containerId, state }),
-      1
-    );
-    add('zviz_container_exit_code', id, exitCode);
-    return id;
+  ): void {
+    const containerId = labels.id.container_id;
+    labels.info ??= { container_id: containerId, name, profile };
+    add('zviz_container_info', labels.info, 1);
+    let stateLabels = labels.states.get(state);
+    if (!stateLabels) {
+      stateLabels = { container_id: containerId, state };
+      labels.states.set(state, stateLabels);
+    }
+    add('zviz_container_state', stateLabels, 1);
+    add('zviz_container_exit_code', labels.id, exitCode);
   }
 
   /** What stays of a removed container: its counters at removal. */
@@ -280,22 +305,37 @@ export class ContainerMetricSource implements MetricSource {
     add('zviz_container_pids_limit_hits_total', id, s.pidsLimitHits);
   }
 
-  /** The labels object of a series, the same one every scrape; keys start with the container id. */
-  private label(key: string, labels: Labels): Labels {
-    let cached = this.labels.get(key);
+  /** A container's labels objects, made at its first scrape. */
+  private containerLabels(containerId: string): ContainerLabels {
+    let labels = this.labels.get(containerId);
+    if (!labels) {
+      labels = {
+        id: { container_id: containerId },
+        states: new Map(),
+        resources: RESOURCE_TYPES.map((type) => ({ container_id: containerId, resource_type: type })),
+      };
+      this.labels.set(containerId, labels);
+    }
+    return labels;
+  }
+
+  /** The labels object of a series of no single container, the same one every scrape. */
+  private nodeLabel(key: string, labels: Labels): Labels {
+    let cached = this.nodeLabels.get(key);
     if (!cached) {
       cached = labels;
-      this.labels.set(key, cached);
+      this.nodeLabels.set(key, cached);
     }
     return cached;
   }
 
   private resources(
     c: Container,
+    labels: ContainerLabels,
     s: CgroupSample,
     add: (family: string, labels: Labels, value: number | undefined) => void
   ): void {
-    const id = this.label(c.id, { container_id: c.id });
+    const id = labels.id;
     add('zviz_memory_usage_bytes', id, s.memoryBytes);
     add('zviz_cpu_usage_seconds', id, s.cpuSeconds);
     add('zviz_io_read_bytes_total', id, s.ioReadBytes);
@@ -303,21 +343,26 @@ export class ContainerMetricSource implements MetricSource {
     add('zviz_container_oom_kills_total', id, s.oomKills);
     add('zviz_container_pids_limit_hits_total', id, s.pidsLimitHits);
     const rates = this.rates.get(c.id) ?? {};
-    const resources: Array<{ type: string; usage?: number; limit?: number }> = [
-      { type: 'memory', usage: s.memoryBytes, limit: s.limits.memoryBytes },
-      { type: 'cpu', usage: rates.cpuCores, limit: s.limits.cpus },
-      { type: 'pids', usage: s.pids, limit: s.limits.pids },
-      ioResource(rates, s),
-    ];
-    for (const r of resources) {
-      const labels = this.label(`${c.id}\u0000${r.type}`, { container_id: c.id, resource_type: r.type });
-      add('zviz_resource_usage', labels, r.usage);
-      add('zviz_resource_limit', labels, r.limit);
-      if (r.usage !== undefined && r.limit !== undefined && r.limit > 0) {
-        const ratio = r.usage / r.limit;
-        add('zviz_resource_utilization_ratio', labels, ratio);
-        add('zviz_resource_alert_level', labels, alertLevel(ratio));
-      }
+    const io = ioResource(rates, s);
+    this.resource(labels.resources[0], s.memoryBytes, s.limits.memoryBytes, add);
+    this.resource(labels.resources[1], rates.cpuCores, s.limits.cpus, add);
+    this.resource(labels.resources[2], s.pids, s.limits.pids, add);
+    this.resource(labels.resources[3], io.usage, io.limit, add);
+  }
+
+  /** One resource's usage, limit, and utilization where it has a limit. */
+  private resource(
+    labels: Labels,
+    usage: number | undefined,
+    limit: number | undefined,
+    add: (family: string, labels: Labels, value: number | undefined) => void
+  ): void {
+    add('zviz_resource_usage', labels, usage);
+    add('zviz_resource_limit', labels, limit);
+    if (usage !== undefined && limit !== undefined && limit > 0) {
+      const ratio = usage / limit;
+      add('zviz_resource_utilization_ratio', labels, ratio);
+      add('zviz_resource_alert_level', labels, alertLevel(ratio));
     }
   }
 }
