@@ -32,6 +32,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { AGENT_PATHS } from '@zviz/shared/agent-api';
 import { stringify } from 'yaml';
@@ -164,6 +165,8 @@ interface ScrapeFigures {
   /** Time the agent's main thread was runnable but waiting for a core while it answered. */
   waitMs: number[];
   renderMs: number[];
+  /** The agent's main thread's states during the measured GETs (every millisecond). */
+  threadStates: ThreadStates;
   /** Each GET's start and end, CLOCK_MONOTONIC in microseconds (the clock of V8's CPU profiles). */
   spansUs: Array<[number, number]>;
   lagMs: number;
@@ -198,6 +201,66 @@ function getText(url: string): Promise<{ status: number; text: string }> {
   });
 }
 
+/**
+ * Watches the agent's main thread from a worker thread of this process: its
+ * state every millisecond (R running or waiting for a core, S sleeping, D
+ * blocked in the kernel), and while it is blocked, where (the first frames of
+ * its kernel stack). A thread blocked in the kernel is neither on a core nor
+ * in the run queue: this tells what the rest of a slow GET was.
+ */
+function watchMainThread(pid: number): { during: Int32Array; stop: () => Promise<ThreadStates> } {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { readFileSync } = require('node:fs');
+    const task = '/proc/' + workerData.pid + '/task/' + workerData.pid;
+    const states = {}; const blocked = {}; let stop = false;
+    parentPort.on('message', () => { stop = true; });
+    const tick = new Int32Array(new SharedArrayBuffer(4));
+    const during = new Int32Array(workerData.during);
+    (async function loop() {
+      while (!stop) {
+        try {
+          if (Atomics.load(during, 0) === 0) {
+            Atomics.wait(tick, 0, 0, 1);
+            await new Promise((r) => setImmediate(r));
+            continue;
+          }
+          const stat = readFileSync(task + '/stat', 'utf8');
+          const state = stat[stat.lastIndexOf(')') + 2];
+          states[state] = (states[state] || 0) + 1;
+          if (state === 'D') {
+            const where = readFileSync(task + '/stack', 'utf8').split('\\n').slice(0, 3)
+              .map((l) => l.replace(/^\\[<[^>]*>\\] /, '').replace(/\\+.*/, '')).filter(Boolean).join(' < ');
+            blocked[where] = (blocked[where] || 0) + 1;
+          }
+        } catch { break; }
+        Atomics.wait(tick, 0, 0, 1);
+        await new Promise((r) => setImmediate(r));
+      }
+      parentPort.postMessage({ states, blocked });
+    })();`;
+  // Set while a GET is under way: only those moments are counted.
+  const during = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(code, { eval: true, workerData: { pid, during: during.buffer } });
+  const result = new Promise<ThreadStates>((resolve) => worker.once('message', resolve));
+  return {
+    during,
+    stop: async () => {
+      worker.postMessage('stop');
+      const states = await result;
+      await worker.terminate();
+      return states;
+    },
+  };
+}
+
+interface ThreadStates {
+  /** Samples by state letter of /proc/<pid>/task/<tid>/stat. */
+  states: Record<string, number>;
+  /** Samples blocked in the kernel (D), by the first frames of the kernel stack. */
+  blocked: Record<string, number>;
+}
+
 async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigures> {
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
@@ -205,10 +268,13 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
   const renderMs: number[] = [];
   const spansUs: Array<[number, number]> = [];
   let text = '';
+  const watched = watchMainThread(pid);
   for (let i = 0; i < n; i++) {
     const started = process.hrtime.bigint();
     const before = mainThreadSched(pid);
+    Atomics.store(watched.during, 0, 1);
     text = (await getText(`${url}/metrics`)).text;
+    Atomics.store(watched.during, 0, 0);
     const after = mainThreadSched(pid);
     cpuMs.push((after.runNs - before.runNs) / 1e6);
     waitMs.push((after.waitNs - before.waitNs) / 1e6);
@@ -221,6 +287,7 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
     renderMs.push((gauge(m, 'zviz_agent_scrape_duration_seconds')[0] ?? NaN) * 1000);
     await sleep(500);
   }
+  const threadStates = await watched.stop();
   const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
   const families = new Map<string, { exported: number; limit: number; dropped: number }>();
   for (const line of text.split('\n')) {
@@ -239,6 +306,7 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
     waitMs,
     renderMs,
     spansUs,
+    threadStates,
     lagMs: (gauge(text, 'zviz_agent_event_loop_lag_seconds')[0] ?? NaN) * 1000,
     families,
     text,
@@ -587,6 +655,19 @@ async function main(): Promise<number> {
       `the ${slowest.length} slowest GET /metrics, wall = main-thread CPU + waiting for a core + neither (ms): ` +
         slowest.map((x) => `${f1(x.wall)} = ${f1(x.cpu)} + ${f1(x.wait)} + ${f1(x.wall - x.cpu - x.wait)}`).join('; ')
     );
+    const stateLine = (label: string, t: ThreadStates) => {
+      const all = Object.values(t.states).reduce((a, b) => a + b, 0);
+      const pct = (k: string) => `${f1(((t.states[k] ?? 0) * 100) / Math.max(1, all))} %`;
+      const where = Object.entries(t.blocked)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([w, c]) => `${f1((c * 100) / Math.max(1, all))} % in ${w}`)
+        .join('; ');
+      return `${label}: ${all} samples, on a core or waiting for one (R) ${pct('R')}, sleeping (S) ${pct('S')}, blocked in the kernel (D) ${pct('D')}${where ? ` (${where})` : ''}`;
+    };
+    console.log(`the agent's main thread during the measured GETs, sampled every ms`);
+    console.log(`  ${stateLine('no container', idle.threadStates)}`);
+    console.log(`  ${stateLine(`${TOTAL} containers`, loaded.threadStates)}`);
     console.log(
       `Prometheus (scrape timeout 5 s): ${promSamples} samples a scrape, the slowest scrape in the last minute ${f1(promDuration * 1000)} ms, ${promUp} of ${promScrapes} scrapes in the last 2 minutes succeeded`
     );
@@ -658,6 +739,7 @@ async function main(): Promise<number> {
       scrapeCpuMs: { median: median(loaded.cpuMs), p95: percentile(loaded.cpuMs, 95) },
       scrapeWaitMs: { median: median(loaded.waitMs), p95: percentile(loaded.waitMs, 95) },
       renderMs: median(loaded.renderMs),
+      mainThreadStates: loaded.threadStates,
       each: { wallMs: loaded.wallMs, cpuMs: loaded.cpuMs, waitMs: loaded.waitMs, renderMs: loaded.renderMs },
       lagMs: loaded.lagMs,
       prometheus: {
