@@ -340,6 +340,41 @@ function runShort(socket: string, workdir: string): number {
   return Date.now() - started;
 }
 
+/**
+ * The agent's resident memory every second from its start, by phase of the
+ * run: when its peak is reached (the configured containers starting, the
+ * clients starting theirs, the measurement) and of what (anonymous memory
+ * or files).
+ */
+function watchMemory(pid: number, startedAt: number) {
+  let phase = 'the configured containers start';
+  const peaks = new Map<string, { rssMiB: number; anonMiB: number; atSeconds: number }>();
+  const timer = setInterval(() => {
+    try {
+      const rssMiB = status(pid, 'VmRSS') / 1024;
+      const peak = peaks.get(phase);
+      if (!peak || rssMiB > peak.rssMiB) {
+        peaks.set(phase, {
+          rssMiB,
+          anonMiB: status(pid, 'RssAnon') / 1024,
+          atSeconds: (Date.now() - startedAt) / 1000,
+        });
+      }
+    } catch {
+      // exited
+    }
+  }, 1000);
+  return {
+    phase: (name: string) => {
+      phase = name;
+    },
+    stop: () => {
+      clearInterval(timer);
+      return peaks;
+    },
+  };
+}
+
 /** CPU ticks of each of the process's threads, summed by thread name (digits dropped: one row per kind). */
 function threadTicks(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -456,6 +491,7 @@ async function main(): Promise<number> {
     }
     const startedAt = Date.now();
     agent = startAgent(dir, port, containers, 'loaded', true);
+    const memory = watchMemory(agent.child.pid!, startedAt);
     // How fast the configured containers start, from the broker's progress in /health.
     const startCurve: Array<{ seconds: number; started: number }> = [];
     let lastLogged = 0;
@@ -483,6 +519,7 @@ async function main(): Promise<number> {
       { timeoutMs: 1_800_000, intervalMs: 1000 }
     );
     const readyMs = Date.now() - startedAt;
+    memory.phase('the zviz run containers start');
     results.startCurve = startCurve;
     for (let i = 0; i < LONG_RUN; i++) {
       runs.push(
@@ -525,6 +562,7 @@ async function main(): Promise<number> {
       { timeoutMs: 600_000, intervalMs: 2000 }
     );
     const allMs = Date.now() - startedAt;
+    memory.phase('all supervised, before the measurement');
     console.log(
       `  ${TOTAL} containers supervised ${f1(allMs / 1000)} s after the agent started (ready after ${f1(readyMs / 1000)} s)`
     );
@@ -544,10 +582,12 @@ async function main(): Promise<number> {
     await sleep(SHORT ? 15_000 : 40_000);
 
     const pid = agent.child.pid!;
+    memory.phase('measured');
     const loaded = await scrapes(agent.url, pid, SCRAPES);
     const { total: cpu, byThread: cpuByThread } = await cpuPercent(pid, SHORT ? 5000 : 30_000);
     const rss = status(pid, 'VmRSS') / 1024;
     const hwm = status(pid, 'VmHWM') / 1024;
+    const memoryPeaks = memory.stop();
     const threads = status(pid, 'Threads');
     const fds = readdirSync(`/proc/${pid}/fd`).length;
     const shortRuns = Array.from({ length: SHORT ? 2 : 10 }, () => runShort(agent!.socket, workspace));
@@ -694,6 +734,11 @@ async function main(): Promise<number> {
     console.log(line(['no container (reference)', f1(idleRss), f1(idleCpu), '', '', idleRun]));
     console.log(line([`${TOTAL} containers`, `${f1(rss)} (${f1(hwm)})`, f1(cpu), threads, fds, median(shortRuns)]));
     console.log(
+      `its highest RSS by phase (sampled every second), MiB: ${[...memoryPeaks]
+        .map(([name, p]) => `${name} ${f1(p.rssMiB)} (anonymous ${f1(p.anonMiB)}) at ${f1(p.atSeconds)} s`)
+        .join('; ')}`
+    );
+    console.log(
       `its CPU by thread, % of a core: ${Object.entries(cpuByThread)
         .sort((a, b) => b[1] - a[1])
         .map(([name, used]) => `${name} ${used}`)
@@ -751,6 +796,7 @@ async function main(): Promise<number> {
       families: Object.fromEntries(loaded.families),
       rssMiB: rss,
       peakRssMiB: hwm,
+      rssPeaksByPhase: Object.fromEntries(memoryPeaks),
       cpuPercent: cpu,
       cpuPercentByThread: cpuByThread,
       threads,
