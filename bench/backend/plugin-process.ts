@@ -67,6 +67,7 @@ export async function startRangeAnswerServer(): Promise<Server> {
  */
 export const BUNDLE_RUNNER = `'use strict';
 require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+require('node:v8').setFlagsFromString('--no-sparkplug');
 const { Script } = require('node:vm');
 const fs = require('node:fs');
 const filename = 'gpx_zviz/datasource.js';
