@@ -174,7 +174,9 @@ export class BrokerComponent implements Component<BrokerSections> {
         cgroupGroups: [this.config.cgroup_group, STANDALONE_GROUP],
       },
       onRefused: (refusal, peer) => refusals.record(refusal, peer),
+      responseBudgetBytes: this.host.config.metrics.response_budget_mb * 1024 * 1024,
     });
+    this.host.registry.addSource(this.control.answers);
     await this.control.start();
     this.running = true;
     this.host.log.info(
@@ -209,6 +211,7 @@ export class BrokerComponent implements Component<BrokerSections> {
       return;
     }
     manager.retired.setRetention(endedRetentionSeconds(config.metrics) * 1000);
+    this.control?.answers.configure(config.metrics.response_budget_mb * 1024 * 1024);
     // The event limits apply at once; the rest of the section at the next start.
     const next = { ...DEFAULT_BROKER_CONFIG, ...config.broker };
     this.config = {

@@ -7,10 +7,13 @@ import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
+import { waitFor } from '@zviz/test-support/ports';
+
 import { describeWhere, root } from '@zviz/test-support/requirements';
-import type { ContainerManager } from '../containers/manager';
+import type { Container, ContainerManager } from '../containers/manager';
 import { requireBrokerAddon } from '../native/broker-addon';
 import { ControlServer } from './server';
 import { socketFd } from './socket-fd';
@@ -97,5 +100,92 @@ describeWhere([root], 'control server: refused clients', () => {
     expect(answer).toMatch(/"type":"error".*not JSON/);
     expect(released).toBe(true);
     expect(refused).toEqual([]);
+  });
+});
+
+/**
+ * A container manager that starts nothing: its one container runs until the
+ * test says what it did (events as the real manager emits them).
+ */
+class StandInManager extends EventEmitter {
+  readonly removed: string[] = [];
+  readonly container = {
+    id: 'c0ffee',
+    name: 'restarter',
+    profileName: 'strict',
+    pid: 4242,
+    restarts: 0,
+    done: new Promise<never>(() => undefined),
+  };
+  created = false;
+
+  async create(): Promise<Container> {
+    this.created = true;
+    return this.container as unknown as Container;
+  }
+
+  async remove(c: Container): Promise<void> {
+    this.removed.push(c.id);
+  }
+}
+
+describeWhere([root], 'control server: clients that never read', () => {
+  let dir: string;
+  let server: ControlServer;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'zviz-control-'));
+  });
+  afterEach(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("holds no more of a run's progress lines than the response budget, then closes the session and stops its container", async () => {
+    const manager = new StandInManager();
+    const budget = 1024 * 1024;
+    server = new ControlServer({
+      path: join(dir, 'agent.sock'),
+      addon: requireBrokerAddon(),
+      manager: manager as unknown as ContainerManager,
+      log: { info: () => undefined, warn: () => undefined },
+      responseBudgetBytes: budget,
+    });
+    await server.start();
+    const { read, write } = pipe();
+    const socket = createConnection(join(dir, 'agent.sock'));
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.pause(); // reads nothing, ever
+    const request = {
+      type: 'run',
+      version: 1,
+      profile: 'strict',
+      command: ['/no/such/program'],
+      env: {},
+      cwd: '/',
+      limits: {},
+      restart: 'always',
+    };
+    requireBrokerAddon().sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [write, write, write]);
+    closeSync(write);
+    closeSync(read);
+    await waitFor('the run to start', async () => manager.created);
+    // A container that fails at once and restarts for ever: each exit names
+    // the command that failed, here 100 KB of it (a request may be 256 KB).
+    const execError = `/no/such/${'x'.repeat(100_000)}: No such file or directory`;
+    const id = manager.container.id;
+    for (let i = 0; i < 200 && manager.removed.length === 0; i++) {
+      manager.emit('exit', { id, exitCode: 127, execError });
+      manager.emit('restarting', { id, restarts: i + 1, delayMs: 100 });
+      manager.emit('started', { id, name: 'restarter', pid: 5000 + i });
+      expect(server.answers.pendingBytes()).toBeLessThanOrEqual(budget);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // 20 MB of lines were sent its way; the agent held at most the budget,
+    // then let the session go, and with it the container.
+    expect(manager.removed).toEqual([id]);
+    const counted = (await server.answers.collect()).get('zviz_control_response_budget_disconnects_total');
+    expect(counted).toEqual([{ labels: {}, value: 1 }]);
+    socket.destroy();
   });
 });

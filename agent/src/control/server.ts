@@ -6,9 +6,9 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { lstatOrUndefined, untrustedDirectory } from '../files/trusted-dir';
+import { DEFAULT_RESPONSE_BUDGET_BYTES } from '../server/http';
 import { builtinNames } from '../profiles/load';
 import { quote } from '../text/quote';
 import { ProfileError } from '../profiles/problems';
@@ -19,6 +19,8 @@ import type { BrokerAddon, PeerIdentity } from '../native/broker-addon';
 import { judgePeer, type PeerRefusal, type PeerRules } from './peer-guard';
 import { socketFd } from './socket-fd';
 import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
+import { SessionAnswers } from './answers';
+import { readLines } from './lines';
 
 export interface ControlServerOptions {
   path: string;
@@ -33,7 +35,12 @@ export interface ControlServerOptions {
   peers?: Omit<PeerRules, 'ownUid'>;
   /** Called for every refused peer (audit record, metric). */
   onRefused?: (refusal: PeerRefusal, peer: PeerIdentity) => void;
+  /** Answer bytes held for all clients at once (metrics.response_budget_mb); default 64 MiB. */
+  responseBudgetBytes?: number;
 }
+
+/** Longest line a client may send once its run has started (a signal line is 40 bytes); longer ones are skipped. */
+const MAX_CLIENT_LINE_BYTES = 4096;
 
 async function stale(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -70,8 +77,14 @@ export class ControlServer {
   /** The socket file this server made, so that stop() removes that one and nothing else. */
   private made?: { dev: number; ino: number };
   private readonly sessions = new Set<Socket>();
+  /** Answers written and not yet read, against the response budget; a metric source. */
+  readonly answers: SessionAnswers;
 
-  constructor(private readonly options: ControlServerOptions) {}
+  constructor(private readonly options: ControlServerOptions) {
+    this.answers = new SessionAnswers(options.responseBudgetBytes ?? DEFAULT_RESPONSE_BUDGET_BYTES, (_socket, why) =>
+      options.log.warn({}, `control session closed: ${why}`)
+    );
+  }
 
   async start(): Promise<void> {
     const { path } = this.options;
@@ -146,9 +159,7 @@ export class ControlServer {
       }
     });
     const send = (message: ServerMessage) => {
-      if (!socket.destroyed) {
-        socket.write(`${JSON.stringify(message)}\n`);
-      }
+      this.answers.write(socket, `${JSON.stringify(message)}\n`);
     };
     let fds: number[] = [];
     let request: RunRequest;
@@ -202,7 +213,7 @@ export class ControlServer {
     let container: Container | undefined;
     let ended = false;
     // Lines from the client: signals to forward.
-    createInterface({ input: socket }).on('line', (line) => {
+    readLines(socket, MAX_CLIENT_LINE_BYTES, (line) => {
       try {
         const message = JSON.parse(line) as { type?: string; signal?: string };
         if (message.type === 'signal' && typeof message.signal === 'string' && container) {

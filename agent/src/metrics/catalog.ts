@@ -371,6 +371,26 @@ export const CATALOG: readonly MetricSpec[] = [
     initial: 'zero',
   },
   {
+    name: 'zviz_control_response_pending_bytes',
+    type: 'gauge',
+    help:
+      "Bytes of answers the control socket has written and its clients have not yet read, held against " +
+      'the response budget (metrics.response_budget_mb; a budget of that size of its own).',
+    labels: [],
+    component: 'broker',
+    initial: 'value',
+  },
+  {
+    name: 'zviz_control_response_budget_disconnects_total',
+    type: 'counter',
+    help:
+      'Control-socket sessions closed because their clients left answers unread while the response budget had ' +
+      'no room (closing a session stops its container, as its client closing it does).',
+    labels: [],
+    component: 'broker',
+    initial: 'zero',
+  },
+  {
     name: 'zviz_broker_events_dropped_total',
     type: 'counter',
     help: 'Decision events the broker could not queue for the audit log and API because the queue was full.',

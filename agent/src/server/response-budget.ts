@@ -28,9 +28,10 @@ import type { Connection } from './connections';
 /** Which share of the budget an answer may use. */
 export type AnswerClass = 'scrape' | 'bulk' | 'probe';
 
-export interface PendingAnswers {
+/** Where answers are held: the HTTP server's connections, or the control socket's sessions. */
+export interface PendingAnswers<Holder = Connection> {
   pendingBytes(): number;
-  dropSlowReaders(bytes: number, graceMs: number, keep?: Connection): number;
+  dropSlowReaders(bytes: number, graceMs: number, keep?: Holder): number;
 }
 
 /** The share of the budget answers other than /metrics may fill. */
@@ -38,10 +39,10 @@ const BULK_SHARE = 0.75;
 /** How long an answer may sit untaken before its connection may be closed to make room. */
 export const SLOW_READER_MS = 1000;
 
-export class ResponseBudget {
+export class ResponseBudget<Holder = Connection> {
   constructor(
     private limitBytes: number,
-    private readonly answers: PendingAnswers,
+    private readonly answers: PendingAnswers<Holder>,
     private readonly slowReaderMs = SLOW_READER_MS
   ) {}
 
@@ -63,7 +64,7 @@ export class ResponseBudget {
    * written now. Closes connections of clients that stopped reading when
    * that makes it fit.
    */
-  admit(bytes: number, kind: AnswerClass, own?: Connection): boolean {
+  admit(bytes: number, kind: AnswerClass, own?: Holder): boolean {
     if (kind === 'probe') {
       return true;
     }
@@ -80,7 +81,7 @@ export class ResponseBudget {
   }
 
   /** Whether there is room for anything at all: checked before an answer is built. */
-  hasRoom(kind: AnswerClass, own?: Connection): boolean {
+  hasRoom(kind: AnswerClass, own?: Holder): boolean {
     return this.admit(1, kind, own);
   }
 }
