@@ -271,6 +271,16 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     Answer(result, ENXIO);
     return;
   }
+  // The kernel takes a descriptor number before it opens anything, so a full
+  // table fails the open (EMFILE) before a file is truncated, a FIFO's other
+  // end is woken or a device acts. The broker installs its descriptor only
+  // after its open, so it asks first (a full table truncated the file and
+  // then answered EMFILE).
+  const bool acts = ((flags & O_TRUNC) && S_ISREG(mode)) || S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode);
+  if (acts && !target.HasFreeDescriptor()) {
+    Answer(result, EMFILE);
+    return;
+  }
   if ((flags & O_TMPFILE) == O_TMPFILE) {
     int old = ApplyUmask(target);
     int fd = openat(object.fd.get(), ".", static_cast<int>(flags | O_CLOEXEC), static_cast<mode_t>(request.mode));
@@ -492,6 +502,10 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     result.outcome = Check(syscall, access, result.resolved);
     if (IsRefusal(result.outcome.decision)) {
       Answer(&result, result.outcome.errno_value);
+      return result;
+    }
+    if (!target.HasFreeDescriptor()) {
+      Answer(&result, EMFILE);  // as above (FinishExisting): nothing is created
       return result;
     }
     const int old_mask = ApplyUmask(target);

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "broker/decimal_name.h"
@@ -135,6 +138,42 @@ int Target::OpenEntry(const char* what, int flags) const {
   name += what;
   return AsPeer([&] { return openat(HostProc(), name.c_str(), flags | O_CLOEXEC); },
                 [](int fd) { return fd < 0 && ClosedToPeer(); }, [](int fd) { return fd >= 0; });
+}
+
+bool Target::HasFreeDescriptor() const {
+  struct rlimit limit;
+  if (prlimit(tid_, RLIMIT_NOFILE, nullptr, &limit) != 0) {
+    return true;  // a task that changed its ids: not ours to read (no CAP_SYS_RESOURCE); as the kernel will tell
+  }
+  // Since Linux 6.2 the size of /proc/<tid>/fd is the number of open
+  // descriptors: fewer than the limit leaves one below it free.
+  const DecimalName fd_dir(tid_, "/fd");
+  struct stat st;
+  if (fstatat(HostProc(), fd_dir.c_str(), &st, 0) != 0 || st.st_size <= 0 ||
+      static_cast<rlim_t>(st.st_size) < limit.rlim_cur) {
+    return true;
+  }
+  // As many open as the limit or more (some may lie above a limit lowered
+  // later): count those below it. Rare, and only for opens that change something.
+  int dir = OpenEntry("fd", O_RDONLY | O_DIRECTORY);
+  if (dir < 0) {
+    return true;
+  }
+  DIR* entries = fdopendir(dir);
+  if (entries == nullptr) {
+    close(dir);
+    return true;
+  }
+  rlim_t below = 0;
+  while (const struct dirent* e = readdir(entries)) {
+    char* end = nullptr;
+    const unsigned long n = strtoul(e->d_name, &end, 10);
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && *end == '\0' && n < limit.rlim_cur) {
+      ++below;
+    }
+  }
+  closedir(entries);
+  return below < limit.rlim_cur;
 }
 
 int Target::Read(uint64_t address, void* buffer, size_t len) const {

@@ -55,6 +55,14 @@ class Target {
   /** Opens /proc/<tid>/`what` (root, cwd, fd/N: the task's own magic links, followed as a peer); -1 with errno. */
   int OpenEntry(const char* what, int flags) const;
 
+  /**
+   * Whether the task's descriptor table has a free number below its
+   * RLIMIT_NOFILE, which the kernel takes before it looks at a path: an open
+   * that could not be installed must not create, truncate or open anything.
+   * True when it cannot be told (the task is gone, /proc refused).
+   */
+  bool HasFreeDescriptor() const;
+
  private:
   int ReadOnce(uint64_t address, void* buffer, size_t len) const;
   int ReadStringOnce(uint64_t address, size_t max, std::string* out) const;
