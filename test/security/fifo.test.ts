@@ -58,7 +58,11 @@ attackSuite('attack: FIFO opens that wait for their other end', (suite) => {
           await measure();
           writeFileSync(at(`go-${phase}`), '');
         };
-        await step('started', () => {
+        await step('started', async () => {
+          // The workload is spawned before its supervisor thread starts (and
+          // names itself), so the workload can get here first: under load a
+          // run counted 0 before and 1 while waiting, with no worker at all.
+          await waitFor("the run's supervisor thread", async () => threadsOf(pid) >= 1, { timeoutMs: 10_000 });
           counts.before = threadsOf(pid);
         });
         await step('waiting', () => {
