@@ -289,28 +289,38 @@ describeWhere(
         `zviz: no agent answers on ${socket} (ECONNREFUSED); start zviz agent, or pass --standalone\n`
       );
 
-      // The default socket, left by a dead agent: the run goes on without it, and says so.
-      expect(existsSync(DEFAULT_CONTROL_SOCKET), `an agent runs on this machine (${DEFAULT_CONTROL_SOCKET})`).toBe(
-        false
-      );
+      // The default socket, left by a dead agent: the run goes on without it,
+      // and says so. In a mount namespace of its own, with a tmpfs over the
+      // socket's directory: the path is the node's, and another run of this
+      // test on the node (or an agent) must neither see nor remove this one.
       mkdirSync(dirname(DEFAULT_CONTROL_SOCKET), { recursive: true });
-      await staleSocket(DEFAULT_CONTROL_SOCKET);
-      try {
-        const env = { ...process.env };
-        delete env.ZVIZ_AGENT_SOCKET;
-        const fallback = spawnSync(process.execPath, [ZVIZ, 'run', '--', 'true'], {
-          encoding: 'utf8',
-          timeout: 30_000,
-          env,
-          cwd: dir,
-        });
-        expect(fallback.status).toBe(0);
-        expect(fallback.stderr).toContain(
-          `zviz: no agent answers on ${DEFAULT_CONTROL_SOCKET} (ECONNREFUSED); running standalone, so no agent records these decisions\n`
-        );
-      } finally {
-        rmSync(DEFAULT_CONTROL_SOCKET, { force: true });
-      }
+      const leaveSocket =
+        `require('node:net').createServer().listen(${JSON.stringify(DEFAULT_CONTROL_SOCKET)}, ` +
+        `() => process.kill(process.pid, 'SIGKILL'))`;
+      const env = { ...process.env };
+      delete env.ZVIZ_AGENT_SOCKET;
+      const fallback = spawnSync(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount -t tmpfs zviz-test "$1" && "$2" -e "$3"; test -S "$4" && exec "$2" "$5" run -- true',
+          'sh',
+          dirname(DEFAULT_CONTROL_SOCKET),
+          process.execPath,
+          leaveSocket,
+          DEFAULT_CONTROL_SOCKET,
+          ZVIZ,
+        ],
+        { encoding: 'utf8', timeout: 30_000, env, cwd: dir }
+      );
+      expect(fallback.status, fallback.stderr).toBe(0);
+      expect(fallback.stderr).toContain(
+        `zviz: no agent answers on ${DEFAULT_CONTROL_SOCKET} (ECONNREFUSED); running standalone, so no agent records these decisions\n`
+      );
     });
   }
 );
