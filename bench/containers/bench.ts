@@ -54,6 +54,13 @@ const SHORT_CONFIG = Math.round(TOTAL * 0.1);
 const LONG_RUN = TOTAL - LONG_CONFIG - SHORT_CONFIG;
 const SCRAPES = SHORT ? 5 : 20;
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** BENCH_AGENT_ENV='NAME=value ...': more environment for both agents (an allocator's tunables, say). */
+const AGENT_ENV = Object.fromEntries(
+  (process.env.BENCH_AGENT_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])
+);
 const CLOCK_TICK_MS = 10;
 /** zviz top's default --interval, between the two polls of --once. */
 const TOP_INTERVAL_MS = 2000;
@@ -140,7 +147,7 @@ function startAgent(dir: string, port: number, containers: unknown[], name: stri
       : [];
   const child = spawn(process.execPath, [...node, AGENT_BIN, 'agent', '--config', join(dir, `${name}.yaml`)], {
     stdio: 'ignore',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...AGENT_ENV },
   });
   return { child, url: `http://127.0.0.1:${port}`, socket };
 }
@@ -349,6 +356,7 @@ function runShort(socket: string, workdir: string): number {
 function watchMemory(pid: number, startedAt: number) {
   let phase = 'the configured containers start';
   const peaks = new Map<string, { rssMiB: number; anonMiB: number; atSeconds: number }>();
+  const byKind = new Map<string, Record<string, number>>();
   const timer = setInterval(() => {
     try {
       const rssMiB = status(pid, 'VmRSS') / 1024;
@@ -365,14 +373,52 @@ function watchMemory(pid: number, startedAt: number) {
     }
   }, 1000);
   return {
+    /** Ends a phase, with where its memory is at its end, and starts the next. */
     phase: (name: string) => {
+      byKind.set(phase, residentByKind(pid));
       phase = name;
     },
     stop: () => {
       clearInterval(timer);
-      return peaks;
+      byKind.set(phase, residentByKind(pid));
+      return { peaks, byKind };
     },
   };
+}
+
+/**
+ * The process's resident memory by kind of mapping, MiB, from its smaps (read
+ * once per phase: at a thousand containers it lists some 4,500 mappings):
+ * glibc's main arena, V8's heap pages (256 KiB each), thread stacks (8 MiB),
+ * files, and other anonymous memory (glibc's thread arenas, V8's large objects).
+ */
+function residentByKind(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kind = '';
+  for (const row of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(row);
+    if (mapping) {
+      const kib = (parseInt(mapping[2], 16) - parseInt(mapping[1], 16)) / 1024;
+      const name = mapping[3];
+      kind =
+        name === '[heap]'
+          ? 'glibc main arena'
+          : name.startsWith('/')
+            ? 'files'
+            : name
+              ? 'other'
+              : kib === 256
+                ? 'V8 pages'
+                : kib === 8192
+                  ? 'thread stacks'
+                  : 'other anonymous';
+      continue;
+    }
+    if (row.startsWith('Rss:')) {
+      out[kind] = (out[kind] ?? 0) + Number(row.split(/\s+/)[1]) / 1024;
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number(v.toFixed(1))]));
 }
 
 /** CPU ticks of each of the process's threads, summed by thread name (digits dropped: one row per kind). */
@@ -587,7 +633,7 @@ async function main(): Promise<number> {
     const { total: cpu, byThread: cpuByThread } = await cpuPercent(pid, SHORT ? 5000 : 30_000);
     const rss = status(pid, 'VmRSS') / 1024;
     const hwm = status(pid, 'VmHWM') / 1024;
-    const memoryPeaks = memory.stop();
+    const { peaks: memoryPeaks, byKind: memoryByKind } = memory.stop();
     const threads = status(pid, 'Threads');
     const fds = readdirSync(`/proc/${pid}/fd`).length;
     const shortRuns = Array.from({ length: SHORT ? 2 : 10 }, () => runShort(agent!.socket, workspace));
@@ -738,6 +784,14 @@ async function main(): Promise<number> {
         .map(([name, p]) => `${name} ${f1(p.rssMiB)} (anonymous ${f1(p.anonMiB)}) at ${f1(p.atSeconds)} s`)
         .join('; ')}`
     );
+    for (const [name, kinds] of memoryByKind) {
+      console.log(
+        `  at the end of "${name}": ${Object.entries(kinds)
+          .sort((a, b) => b[1] - a[1])
+          .map(([kind, mib]) => `${kind} ${mib}`)
+          .join(', ')} MiB`
+      );
+    }
     console.log(
       `its CPU by thread, % of a core: ${Object.entries(cpuByThread)
         .sort((a, b) => b[1] - a[1])
@@ -797,6 +851,7 @@ async function main(): Promise<number> {
       rssMiB: rss,
       peakRssMiB: hwm,
       rssPeaksByPhase: Object.fromEntries(memoryPeaks),
+      residentByKindAtPhaseEnds: Object.fromEntries(memoryByKind),
       cpuPercent: cpu,
       cpuPercentByThread: cpuByThread,
       threads,
