@@ -1,0 +1,72 @@
+// What the kernel tells about itself that helps an exploit: kernel
+// addresses (/proc/kallsyms, /proc/iomem), physical page numbers
+// (/proc/self/pagemap), kernel memory (/proc/kcore) and the firmware's tables
+// (/sys/firmware: ACPI tables, EFI variables). Read-only attempts; the test
+// states what each shows.
+//   kernel-secrets
+#include "attack.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+/** Lines of an "ADDRESS ..." file (kallsyms, iomem: hex up to a space or '-') whose address is not zero. */
+static void nonzero_addresses(const char* name, const char* path) {
+  FILE* f = fopen(path, "re");
+  if (f == NULL) {
+    outcome(name, -1);
+    return;
+  }
+  char line[512];
+  long lines = 0, nonzero = 0;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    const char* p = line;
+    while (*p == ' ') p++;
+    lines++;
+    if (strtoull(p, NULL, 16) != 0) nonzero++;
+  }
+  fclose(f);
+  say("%s ok lines=%s nonzero=%ld", name, lines > 0 ? "some" : "none", nonzero);
+}
+
+static void entries(const char* name, const char* path) {
+  DIR* dir = opendir(path);
+  if (dir == NULL) {
+    outcome(name, -1);
+    return;
+  }
+  int n = 0;
+  struct dirent* e;
+  while ((e = readdir(dir)) != NULL) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+  }
+  closedir(dir);
+  say("%s ok %d", name, n);
+}
+
+int main(void) {
+  nonzero_addresses("kallsyms", "/proc/kallsyms");
+  nonzero_addresses("iomem", "/proc/iomem");
+  int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    outcome("kcore", -1);
+  } else {
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    say("kcore ok read=%zd", n);
+    close(fd);
+  }
+  entries("firmware", "/sys/firmware");
+  // The physical frame of a page of its own: bits 0-54 of its pagemap entry.
+  volatile char* page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  page[0] = 1;
+  fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  uint64_t entry = 0;
+  if (fd < 0 || pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)page / 4096) * 8) != sizeof(entry)) {
+    outcome("pagemap-pfn", -1);
+  } else {
+    say("pagemap-pfn ok present=%d pfn=%s", (int)(entry >> 63), (entry & ((1ULL << 55) - 1)) ? "shown" : "zero");
+  }
+  if (fd >= 0) close(fd);
+  return 0;
+}

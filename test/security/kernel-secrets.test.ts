@@ -1,0 +1,46 @@
+// Attack class: what the kernel tells about itself that helps an exploit
+// (attacks/kernel-secrets.c): kernel addresses in /proc/kallsyms and
+// /proc/iomem, the physical frame of the workload's own page in
+// /proc/self/pagemap, kernel memory in /proc/kcore, the firmware's tables in
+// /sys/firmware. The bare run (root with every capability) is shown first, so
+// the program is known to find them where they are shown. In the sandbox the
+// kernel hides addresses and frames from a task without CAP_SYSLOG and
+// CAP_SYS_ADMIN (zeros), and the view masks /proc/kcore and /sys/firmware
+// (docs/security.md, "Who the workload is").
+import { expect, it } from 'vitest';
+
+import { attackSuite, byProfile, matrix, outcomes } from './harness';
+
+const READS = ['kallsyms', 'iomem', 'kcore', 'firmware', 'pagemap-pfn'];
+/** Masked by /dev/null where the kernel has /proc/kcore; this kernel may not have it at all. */
+const KCORE_HIDDEN = ['ok read=0', 'errno ENOENT'];
+
+attackSuite('attack: kernel addresses, physical frames, kernel memory and firmware tables', (suite) => {
+  it('the bare kernel shows them to root', () => {
+    const bare = suite.runBare('kernel-secrets');
+    const shown = outcomes({ results: bare.results } as never, ['kallsyms', 'pagemap-pfn']);
+    expect(shown.kallsyms, bare.stdout).toMatch(/^ok lines=some nonzero=[1-9]\d*$/);
+    expect(shown['pagemap-pfn'], bare.stdout).toBe('ok present=1 pfn=shown');
+  });
+
+  it.each(matrix())('%s (%s): none is shown', async (profile, mode) => {
+    const run = await suite.run({ profile, mode, program: 'kernel-secrets' });
+    const detail = `${run.stdout}\n${run.stderr}`;
+    const got = outcomes(run, READS);
+    expect(KCORE_HIDDEN, detail).toContain(got.kcore);
+    delete got.kcore;
+    expect(got, detail).toEqual({
+      kallsyms: 'ok lines=some nonzero=0',
+      iomem: 'ok lines=some nonzero=0',
+      // strict's rules refuse what its view holds of /sys (EACCES); elsewhere an empty mask.
+      firmware: byProfile(profile, {
+        strict: 'errno EACCES',
+        'ci-runner': 'ok 0',
+        default: 'ok 0',
+        observe: 'ok 0',
+      }),
+      'pagemap-pfn': 'ok present=1 pfn=zero',
+    });
+    await suite.expectContained(run, { outsideUnchanged: true });
+  });
+});
