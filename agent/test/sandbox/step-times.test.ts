@@ -1,7 +1,8 @@
 // The broker's step timer (native/src/broker/step_times.h), the diagnostic
 // bench:broker and bench:demo print: with ZVIZ_BROKER_STEP_TIMES set, `zviz
 // run` writes at exit one histogram per step, and every emulated open and
-// every answered notification is in it exactly once. No timing is judged
+// every answered notification is in it exactly once (and once more in the
+// split of the latency by what was answered). No timing is judged
 // here, only that each step is counted where it happens.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ interface Step {
   p50: number;
   p99: number;
   max: number;
+  above100us: number;
 }
 
 describeWhere(
@@ -62,6 +64,7 @@ describeWhere(
             'r:/etc/passwd',
             'w:/etc/hostname',
             `c:${existing}`,
+            `c:${join(ws, 'created.txt')}`,
           ],
           { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ZVIZ_BROKER_STEP_TIMES: out } }
         );
@@ -78,43 +81,68 @@ describeWhere(
           'judge',
           'reopen',
           'truncate',
+          'create',
           'answer',
           'record',
           'release',
           'total',
           'idle',
           'latency',
+          'latency.continue',
+          'latency.refused',
+          'latency.open',
+          'latency.truncate',
+          'latency.fifo',
+          'latency.other',
+          'latency.first',
+          'latency.cold',
         ]);
-        // The opener's own three and the dynamic loader's (ld.so.cache, libc, ...).
+        // The opener's own five and the dynamic loader's (ld.so.cache, libc, ...).
         const opens = steps.dispatch.count;
         expect(opens).toBeGreaterThanOrEqual(4);
-        for (const name of [
-          'path',
-          'bases',
-          'valid',
-          'resolve',
-          'name',
-          'judge',
-          'answer',
-          'record',
-          'release',
-          'total',
-        ]) {
+        for (const name of ['path', 'bases', 'valid', 'resolve', 'answer', 'record', 'release', 'total']) {
           expect({ name, count: steps[name].count }).toEqual({ name, count: opens });
         }
+        // The create judges its directory and the name in a step of its own.
+        for (const name of ['name', 'judge']) {
+          expect({ name, count: steps[name].count }).toEqual({ name, count: opens - 1 });
+        }
         expect(steps.idle.count).toBe(opens - 1);
-        // Everything but the refused write was reopened; the truncating open apart.
+        // Everything but the refused write and the create was reopened; the truncating open apart.
         expect(readFileSync(existing, 'utf8')).toBe('');
+        expect(readFileSync(join(ws, 'created.txt'), 'utf8')).toBe('');
         expect(steps.truncate.count).toBe(1);
-        expect(steps.reopen.count).toBe(opens - 2);
+        expect(steps.create.count).toBe(1);
+        expect(steps.reopen.count).toBe(opens - 3);
         // Every answered notification, opens or not (the execve of the opener), as the summary counts them.
         const decisions = Number(/broker: (\d+) decisions/.exec(result.stderr)?.[1]);
         expect(steps.latency.count).toBe(decisions);
         expect(decisions).toBeGreaterThan(opens);
+        // The split by what was answered holds each answer once: the opens
+        // apart (the refused write among the refusals, the truncating create
+        // on its own), the opener's execve among the CONTINUEs.
+        const split = ['continue', 'refused', 'open', 'truncate', 'fifo', 'other'].map(
+          (k) => steps[`latency.${k}`].count
+        );
+        expect(split.reduce((a, b) => a + b, 0)).toBe(decisions);
+        expect(steps['latency.truncate'].count).toBe(1);
+        expect(steps['latency.open'].count).toBe(opens - 2); // the create among them
+        expect(steps['latency.refused'].count).toBeGreaterThanOrEqual(1);
+        expect(steps['latency.continue'].count).toBeGreaterThanOrEqual(1);
+        expect(steps['latency.fifo'].count).toBe(0);
+        // One container: its first 16 notifications, and the first of all found the thread idle.
+        expect(steps['latency.first'].count).toBe(Math.min(16, decisions));
+        expect(steps['latency.cold'].count).toBeGreaterThanOrEqual(1);
+        expect(steps['latency.cold'].count).toBeLessThanOrEqual(decisions);
         // Quantiles are bucket midpoints (buckets 12.5 % wide): ordered, and within half a bucket of the maximum.
         for (const [name, s] of Object.entries(steps)) {
           const ordered = s.count === 0 || (s.p50 <= s.p99 && s.p99 <= s.max * 1.0625 + 0.001);
           expect({ name, ordered }).toEqual({ name, ordered: true });
+          // Counted exactly, not by bucket: none above 100 µs when the slowest was not.
+          expect({ name, above: s.above100us <= s.count && (s.max > 100 || s.above100us === 0) }).toEqual({
+            name,
+            above: true,
+          });
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

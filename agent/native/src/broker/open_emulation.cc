@@ -518,6 +518,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     if (old_mask >= 0) {
       umask(static_cast<mode_t>(old_mask));
     }
+    StepTimes::Lap(Step::kCreate);
     if (fd < 0 && err == EINTR) {
       result.verdict = OpenVerdict::kAbandon;  // Stop() interrupted it (see Reopen)
       return result;

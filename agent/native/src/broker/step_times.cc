@@ -10,14 +10,17 @@ namespace zviz::broker {
 namespace {
 
 constexpr const char* kNames[] = {"dispatch", "path",    "bases",   "valid", "resolve", "name",
-                                  "judge",    "reopen",  "truncate", "answer", "record", "release",
-                                  "total",    "idle",    "latency"};
+                                  "judge",    "reopen",  "truncate", "create", "answer", "record", "release",
+                                  "total",    "idle",    "latency",  "latency.continue", "latency.refused",
+                                  "latency.open", "latency.truncate", "latency.fifo", "latency.other",
+                                  "latency.first", "latency.cold"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Step::kCount));
 
 struct Histogram {
   std::atomic<uint64_t> count{0};
   std::atomic<uint64_t> sum_ns{0};
   std::atomic<uint64_t> max_ns{0};
+  std::atomic<uint64_t> above_100us{0};  // the demo's latency goal (docs/benchmarks.md, "Demo broker latency")
   std::array<std::atomic<uint64_t>, StepTimes::kBuckets> buckets{};
 };
 
@@ -27,6 +30,7 @@ std::string output;
 thread_local uint64_t last_ns = 0;
 thread_local uint64_t begun_ns = 0;
 thread_local uint64_t ended_ns = 0;
+thread_local bool truncated = false;  // a kTruncate lap since the last End()
 
 uint64_t Now() {
   struct timespec ts;
@@ -58,6 +62,9 @@ void Add(Step step, uint64_t ns) {
   h.count.fetch_add(1, std::memory_order_relaxed);
   h.sum_ns.fetch_add(ns, std::memory_order_relaxed);
   h.buckets[static_cast<size_t>(Bucket(ns))].fetch_add(1, std::memory_order_relaxed);
+  if (ns > 100'000) {
+    h.above_100us.fetch_add(1, std::memory_order_relaxed);
+  }
   uint64_t seen = h.max_ns.load(std::memory_order_relaxed);
   while (ns > seen && !h.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
   }
@@ -86,9 +93,11 @@ void Write() {
     const Histogram& h = histograms[i];
     const uint64_t count = h.count.load(std::memory_order_relaxed);
     const double mean = count ? static_cast<double>(h.sum_ns.load(std::memory_order_relaxed)) / count / 1e3 : 0;
-    fprintf(out, "%s\"%s\":{\"count\":%llu,\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}", i ? "," : "",
-            kNames[i], static_cast<unsigned long long>(count), mean, Quantile(h, count, 0.5) / 1e3,
-            Quantile(h, count, 0.99) / 1e3, static_cast<double>(h.max_ns.load(std::memory_order_relaxed)) / 1e3);
+    fprintf(out,
+            "%s\"%s\":{\"count\":%llu,\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"above100us\":%llu}",
+            i ? "," : "", kNames[i], static_cast<unsigned long long>(count), mean, Quantile(h, count, 0.5) / 1e3,
+            Quantile(h, count, 0.99) / 1e3, static_cast<double>(h.max_ns.load(std::memory_order_relaxed)) / 1e3,
+            static_cast<unsigned long long>(h.above_100us.load(std::memory_order_relaxed)));
   }
   fprintf(out, "}}\n");
   fclose(out);
@@ -127,15 +136,42 @@ void StepTimes::Lap(Step step) {
   const uint64_t now = Now();
   Add(step, now - last_ns);
   last_ns = now;
+  truncated = truncated || step == Step::kTruncate;
 }
 
-void StepTimes::Observe(Step step, uint64_t ns) {
-  if (enabled_) {
-    Add(step, ns);
+void StepTimes::ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool cold) {
+  if (!enabled_) {
+    return;
+  }
+  Add(Step::kLatency, ns);
+  Step split = Step::kLatencyOther;
+  switch (kind) {
+    case LatencyKind::kContinue:
+      split = Step::kLatencyContinue;
+      break;
+    case LatencyKind::kRefused:
+      split = Step::kLatencyRefused;
+      break;
+    case LatencyKind::kOpen:
+      split = truncated ? Step::kLatencyTruncate : Step::kLatencyOpen;
+      break;
+    case LatencyKind::kFifo:
+      split = Step::kLatencyFifo;
+      break;
+    case LatencyKind::kOther:
+      break;
+  }
+  Add(split, ns);
+  if (first) {
+    Add(Step::kLatencyFirst, ns);
+  }
+  if (cold) {
+    Add(Step::kLatencyCold, ns);
   }
 }
 
 void StepTimes::End() {
+  truncated = false;
   if (!enabled_ || begun_ns == 0) {
     return;
   }

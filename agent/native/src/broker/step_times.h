@@ -28,14 +28,28 @@ enum class Step : uint8_t {
   kJudge,     // the mount-namespace invariant and the rules
   kReopen,    // the judged inode reopened with the workload's flags (or a create)
   kTruncate,  // the same for a regular file opened with O_TRUNC: the file system's truncation is in it
+  kCreate,    // O_CREAT of a missing file: its directory resolved and judged, the umask read, the file created
   kAnswer,    // ADDFD (+SEND) or SEND: returns once the workload has taken the answer
   kRecord,    // counters, histogram, decision event
   kRelease,   // descriptors closed after the answer
   kTotal,     // RECV returned -> all of the above done (the broker's latency, plus the release)
   kIdle,      // the answer -> the next RECV returning: the workload's own time and both wake-ups
   kLatency,   // every answered notification, of any syscall: what zviz_broker_latency_seconds observes
+  // kLatency again, split by what the answer was (each observation in exactly one of these):
+  kLatencyContinue,  // CONTINUE: the kernel makes the call
+  kLatencyRefused,   // a refusal (errno or kill) decided by the rules or the broker
+  kLatencyOpen,      // an emulated open answered (installed or its errno), not truncating
+  kLatencyTruncate,  // an emulated open that truncated a regular file (kTruncate)
+  kLatencyFifo,      // a FIFO open answered by its worker: the wait for the other end is in it
+  kLatencyOther,     // any other emulated answer (exec, connect)
+  // kLatency again, for two kinds of notifications that caches do not favour (overlapping the above):
+  kLatencyFirst,  // the first kFirstDecisions notifications of a container's supervisor (a new thread, new tasks)
+  kLatencyCold,   // a notification that found the supervisor idle for kColdAfterNs or more
   kCount,
 };
+
+/** What an answered notification was, for the split of kLatency. */
+enum class LatencyKind : uint8_t { kContinue, kRefused, kOpen, kFifo, kOther };
 
 class StepTimes {
  public:
@@ -48,8 +62,15 @@ class StepTimes {
   static void Lap(Step step);
   /** Ends the notification (kTotal); the next Begin adds kIdle. Nothing when no Begin came first. */
   static void End();
-  /** One observation of `step` measured elsewhere (kLatency). */
-  static void Observe(Step step, uint64_t ns);
+  /**
+   * One answered notification's latency: kLatency and its split. `first`
+   * and `cold` as kLatencyFirst and kLatencyCold say. An open that
+   * truncated on this thread since the last End() counts as kLatencyTruncate.
+   */
+  static void ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool cold);
+
+  static constexpr uint64_t kFirstDecisions = 16;
+  static constexpr uint64_t kColdAfterNs = 1'000'000;
 
   static constexpr int kSubBuckets = 8;  // per power of two: a bucket is at most 12.5 % wide
   static constexpr int kBuckets = 40 * kSubBuckets;

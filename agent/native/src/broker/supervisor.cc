@@ -277,9 +277,16 @@ void Supervisor::Run() {
     const uint64_t t0 = NowNs(CLOCK_MONOTONIC);
     metrics.Received();
     metrics.InflightAdd(1);
+    if (StepTimes::enabled()) {
+      first_ = received_++ < StepTimes::kFirstDecisions;
+      cold_ = handled_ns_ == 0 || t0 - handled_ns_ >= StepTimes::kColdAfterNs;
+    }
     Handle(*req, t0);
     StepTimes::Lap(Step::kRelease);  // an emulated open's descriptors close with its handler
     StepTimes::End();
+    if (StepTimes::enabled()) {
+      handled_ns_ = NowNs(CLOCK_MONOTONIC);
+    }
     pacer_.Pace(stop_);  // before the next RECV: over the container's CPU limit, the workload waits
   }
   finished_.store(true, std::memory_order_release);

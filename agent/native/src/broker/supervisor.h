@@ -152,6 +152,8 @@ class Supervisor {
    */
   bool BeginInstall();
   void EndInstall() { installing_.store(false); }
+  /** The step timer's latency and its split by kind (step_times.h); only when it is on. */
+  void ObserveLatency(const Answer& answer, uint64_t latency_ns) const;
 
   UniqueFd listener_;
   SupervisorOptions options_;
@@ -160,6 +162,11 @@ class Supervisor {
   // The filter lets no task leave the workload's user namespace (UserNamespaceIsFixed).
   bool user_ns_fixed_ = false;
   ReferenceOutcomes reference_{options_.reference};  // supervisor thread only
+  // For the step timer's split of the latency (step_times.h), supervisor thread only, kept only while it is on:
+  uint64_t received_ = 0;       // notifications received
+  uint64_t handled_ns_ = 0;     // when the last one's handling ended
+  bool first_ = false;          // the one being handled is among the container's first
+  bool cold_ = false;           // it found the thread idle for StepTimes::kColdAfterNs or more
   size_t resp_size_ = 0;
   size_t notif_size_ = 0;
 

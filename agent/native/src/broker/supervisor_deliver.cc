@@ -83,7 +83,6 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
   metrics.InflightAdd(-1);
   if (rc == 0) {
     Record(req, syscall, answer, sent - t0);
-    StepTimes::Observe(Step::kLatency, sent - t0);
     StepTimes::Lap(Step::kRecord);
   } else if (rc != -ENOENT) {
     // ENOENT: the task was interrupted (it restarts the call, and its next
@@ -95,6 +94,9 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
 void Supervisor::Record(const struct seccomp_notif& req, uint16_t syscall, const Answer& answer,
                         uint64_t latency_ns) {
   BrokerMetrics::Get().Decided(syscall, answer.decision, answer.layer, latency_ns);
+  if (StepTimes::enabled()) {
+    ObserveLatency(answer, latency_ns);
+  }
   counts_[static_cast<size_t>(answer.decision)].fetch_add(1, std::memory_order_relaxed);
   if (IsRefusal(answer.decision)) {
     bool expected = false;
@@ -129,6 +131,23 @@ void Supervisor::Record(const struct seccomp_notif& req, uint16_t syscall, const
   event.address = answer.address;
   event.note = answer.note;
   EventQueue::Get().Push(std::move(event));
+}
+
+void Supervisor::ObserveLatency(const Answer& answer, uint64_t latency_ns) const {
+  if (answer.fifo_flags != 0) {
+    // A FIFO worker's answer (on the worker's thread: first_ and cold_ are the supervisor thread's).
+    StepTimes::ObserveLatency(latency_ns, LatencyKind::kFifo, false, false);
+    return;
+  }
+  LatencyKind kind = LatencyKind::kOther;
+  if (IsRefusal(answer.decision)) {
+    kind = LatencyKind::kRefused;
+  } else if (answer.how == Answer::How::kContinue) {
+    kind = LatencyKind::kContinue;
+  } else if (answer.has_flags) {  // set by the open handler once it knows the flags
+    kind = LatencyKind::kOpen;
+  }
+  StepTimes::ObserveLatency(latency_ns, kind, first_, cold_);
 }
 
 void Supervisor::CountRefusal(BrokerRefusal refusal) {
