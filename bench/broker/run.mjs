@@ -37,6 +37,10 @@
 //    pause (ZVIZ_BENCH_PAUSE_US, default 10,000; ZVIZ_BENCH_SPORADIC opens per
 //    run, default 300), under both C references and ZViz: what an open costs
 //    when it comes alone, as a program's do, not in a tight loop.
+// 6. The path read (pathread.c): capset, process_vm_readv, capset as the
+//    broker reads a path from a workload in its own user namespace, beside
+//    the same read with the capability kept raised and through a kept
+//    /proc/<pid>/mem descriptor (both rejected designs): what they would save.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
@@ -66,8 +70,10 @@ const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000))
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic) runs only those parts.
-const PARTS = new Set((process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic').split(','));
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread) runs only those parts.
+const PARTS = new Set(
+  (process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic,pathread').split(',')
+);
 
 if (process.getuid?.() !== 0) {
   console.error('the broker benchmark needs root (seccomp listeners in cgroups)');
@@ -611,6 +617,22 @@ if (PARTS.has('sporadic')) {
     console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${w.toFixed(2)} |`);
   }
 }
+let pathRead = null;
+if (PARTS.has('pathread')) {
+  // ---- 6. the path read ----
+  // What an emulated open's path read costs and what the two rejected ways
+  // around its capset calls would save (pathread.c), side by side.
+  const result = spawnSync(join(bin, 'pathread'), [String(SHORT ? 20_000 : OPENS), String(REPEAT)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    console.error(`pathread failed: ${result.stderr}`);
+    process.exit(1);
+  }
+  pathRead = result.stdout;
+  console.log(`\n## The path read (CAP_SYS_PTRACE over the workload's user namespace)\n\n${result.stdout}`);
+}
+
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -634,6 +656,7 @@ if (process.env.ZVIZ_BENCH_JSON) {
         placementSteps,
         sporadic,
         sporadicSteps,
+        pathRead,
       },
       null,
       2
