@@ -118,9 +118,12 @@ class StandInManager extends EventEmitter {
     done: new Promise<never>(() => undefined),
   };
   created = false;
+  /** What create() waits for before it returns (a container takes a while to make). */
+  ready: Promise<void> = Promise.resolve();
 
   async create(): Promise<Container> {
     this.created = true;
+    await this.ready;
     return this.container as unknown as Container;
   }
 
@@ -129,7 +132,19 @@ class StandInManager extends EventEmitter {
   }
 }
 
-describeWhere([root], 'control server: clients that never read', () => {
+/** A run request as `zviz run` sends it. */
+const RUN = {
+  type: 'run',
+  version: 1,
+  profile: 'strict',
+  command: ['/no/such/program'],
+  env: {},
+  cwd: '/',
+  limits: {},
+  restart: 'no',
+};
+
+describeWhere([root], 'control server: clients that never read or hang up', () => {
   let dir: string;
   let server: ControlServer;
 
@@ -156,16 +171,7 @@ describeWhere([root], 'control server: clients that never read', () => {
     const socket = createConnection(join(dir, 'agent.sock'));
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.pause(); // reads nothing, ever
-    const request = {
-      type: 'run',
-      version: 1,
-      profile: 'strict',
-      command: ['/no/such/program'],
-      env: {},
-      cwd: '/',
-      limits: {},
-      restart: 'always',
-    };
+    const request = { ...RUN, restart: 'always' };
     requireBrokerAddon().sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [write, write, write]);
     closeSync(write);
     closeSync(read);
@@ -187,5 +193,32 @@ describeWhere([root], 'control server: clients that never read', () => {
     const counted = (await server.answers.collect()).get('zviz_control_response_budget_disconnects_total');
     expect(counted).toEqual([{ labels: {}, value: 1 }]);
     socket.destroy();
+  });
+
+  it('stops the container of a client that hung up while it was being made', async () => {
+    const manager = new StandInManager();
+    let made!: () => void;
+    manager.ready = new Promise((resolve) => (made = resolve));
+    server = new ControlServer({
+      path: join(dir, 'agent.sock'),
+      addon: requireBrokerAddon(),
+      manager: manager as unknown as ContainerManager,
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    await server.start();
+    const { read, write } = pipe();
+    const socket = createConnection(join(dir, 'agent.sock'));
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const request = { ...RUN, restart: 'always' };
+    requireBrokerAddon().sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [write, write, write]);
+    closeSync(write);
+    closeSync(read);
+    await waitFor('the run to start', async () => manager.created);
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    made();
+    // A container that restarts for ever, with nobody attached: it was kept, for ever.
+    await waitFor('the container to be removed', async () => manager.removed.length > 0, { timeoutMs: 5000 });
+    expect(manager.removed).toEqual([manager.container.id]);
   });
 });

@@ -237,6 +237,12 @@ export class ControlServer {
       spec.eventsAll = spec.eventsAll === true || this.options.eventsAll === true;
       const { container: c } = await runSession(manager, spec, send, (created) => {
         container = created;
+        if (socket.destroyed) {
+          // The client hung up while the container was being made: its
+          // 'close' found none to remove, and one that restarts for ever
+          // would run with nobody attached, for ever.
+          void manager.remove(created).catch(() => undefined);
+        }
         log.info(
           { id: created.id, name: created.name, profile: created.profileName, command: request.command[0] },
           'container started for zviz run'
