@@ -10,28 +10,26 @@
 // kernel (no CAP_SYS_RESOURCE).
 import { expect, it } from 'vitest';
 
+import { pidArgs, pidMatrix } from './agent-threads';
 import { attackSuite, matrix, outcomes } from './harness';
 
 const ATTEMPTS = ['subreaper', 'pr-set-mm-arg-start', 'daemon-started'];
 
 attackSuite('attack: processes that try to outlive the container', (suite) => {
-  it.each(matrix().flatMap(([profile, mode]) => [[profile, mode, 'own'] as const, [profile, mode, 'host'] as const]))(
-    '%s (%s, PID namespace: %s): nothing of the run is left',
-    async (profile, mode, pid) => {
-      const run = await suite.run({
-        profile,
-        mode,
-        program: 'reaper',
-        zvizArgs: pid === 'host' ? ['--pid', 'host'] : [],
-      });
-      const detail = `${run.stdout}\n${run.stderr}`;
-      expect(outcomes(run, ATTEMPTS), detail).toEqual({
-        subreaper: 'ok',
-        'pr-set-mm-arg-start': 'errno EPERM',
-        'daemon-started': 'ok',
-      });
-      expect(run.code, detail).toBe(0);
-      await suite.expectContained(run, { outsideUnchanged: true });
-    }
-  );
+  it.each(pidMatrix(matrix()))('%s (%s, PID namespace: %s): nothing of the run is left', async (profile, mode, pid) => {
+    const run = await suite.run({
+      profile,
+      mode,
+      program: 'reaper',
+      zvizArgs: pidArgs(pid),
+    });
+    const detail = `${run.stdout}\n${run.stderr}`;
+    expect(outcomes(run, ATTEMPTS), detail).toEqual({
+      subreaper: 'ok',
+      'pr-set-mm-arg-start': 'errno EPERM',
+      'daemon-started': 'ok',
+    });
+    expect(run.code, detail).toBe(0);
+    await suite.expectContained(run, { outsideUnchanged: true });
+  });
 });
