@@ -8,7 +8,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 
 import { lstatOrUndefined, untrustedDirectory } from '../files/trusted-dir';
-import { DEFAULT_RESPONSE_BUDGET_BYTES } from '../server/http';
+import { DEFAULT_RESPONSE_BUDGET_BYTES } from '../server/response-budget';
 import { builtinNames } from '../profiles/load';
 import { quote } from '../text/quote';
 import { ProfileError } from '../profiles/problems';

@@ -23,7 +23,7 @@ import { HttpError, payloadTooLarge } from './errors';
 import { jsonBytesAtLeast } from './json-size';
 import { ClientBuckets, type RateLimit } from './rate-limit';
 import { RequestGate, Turns } from './request-gate';
-import { ResponseBudget, type AnswerClass } from './response-budget';
+import { DEFAULT_RESPONSE_BUDGET_BYTES, ResponseBudget, type AnswerClass } from './response-budget';
 import { Router, type Match, type Method } from './router';
 
 export interface ServerSettings {
@@ -34,8 +34,6 @@ export interface ServerSettings {
   /** Answer bytes held for all clients at once (response-budget.ts); default DEFAULT_RESPONSE_BUDGET_BYTES. */
   responseBudgetBytes?: number;
 }
-
-export const DEFAULT_RESPONSE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface RequestContext {
   req: IncomingMessage;

@@ -34,6 +34,9 @@ export interface PendingAnswers<Holder = Connection> {
   dropSlowReaders(bytes: number, graceMs: number, keep?: Holder): number;
 }
 
+/** metrics.response_budget_mb's default, for the HTTP server and the control socket alike. */
+export const DEFAULT_RESPONSE_BUDGET_BYTES = 64 * 1024 * 1024;
+
 /** The share of the budget answers other than /metrics may fill. */
 const BULK_SHARE = 0.75;
 /** How long an answer may sit untaken before its connection may be closed to make room. */
