@@ -231,6 +231,7 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
     return;
   }
   if (judge_only) {
+    result->held[0] = std::move(object.fd);  // the judged program, for what it loads next (supervisor_exec.cc)
     Answer(result, 0);
     return;
   }

@@ -29,6 +29,7 @@
 // opened, judged by the inode's device number (devices.h).
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -110,8 +111,14 @@ class OpenEmulator {
 
   OpenResult Run(const Target& target, uint16_t syscall, const OpenRequest& request);
 
-  /** For execve: resolves and judges `request` (O_PATH semantics) and opens nothing. */
+  /**
+   * For execve: resolves and judges `request` (O_PATH semantics) and opens
+   * nothing; an object judged allowed is held in `held[0]` (O_PATH).
+   */
   OpenResult Judge(const Target& target, uint16_t syscall, const OpenRequest& request);
+
+  /** A new descriptor of the object `opath_fd` holds, opened for reading; -errno. */
+  int ReopenForReading(int opath_fd) const { return ReopenFifo(proc_, opath_fd, O_RDONLY | O_NONBLOCK); }
 
   /** Opens a FIFO found by Run, blocking until the other end opens; -errno (-EINTR when a signal interrupts it). */
   static int ReopenFifo(int proc, int opath_fd, uint64_t flags);
