@@ -6,7 +6,9 @@
 // paths they opened, the addresses they reached). The agent refuses a
 // connection whose socket was made in a container cgroup, and counts it; with
 // a victim container running through the same agent, the workload learns
-// nothing of it. `strict` has no way to the node's loopback at all.
+// nothing of it, from the API, /metrics (every container's labels) or
+// /health, over an IPv4 socket or an IPv6 one to the IPv4-mapped loopback.
+// `strict` has no way to the node's loopback at all.
 import { expect, it } from 'vitest';
 
 import { attackSuite, matrix, outcomeOf } from './harness';
@@ -27,16 +29,19 @@ attackSuite("attack: the agent's HTTP API", (suite) => {
           program: 'http',
           env: { ZVIZ_ATTACK_AGENT_PORT: String(agent.port) },
         });
-        for (const name of ['api-containers', 'api-decisions']) {
+        const names = ['api-containers', 'api-decisions', 'metrics', 'health', 'api-containers-v6-mapped'];
+        for (const name of names) {
           const answer = outcomeOf(run, name);
           // Refused: no connection, or an answer other than 200 (authentication).
           expect(answer, `${name}: ${answer.slice(0, 300)}`).not.toMatch(/^ok HTTP\/1\.1 200/);
         }
         for (const id of running) {
-          expect(outcomeOf(run, 'api-containers')).not.toContain(id);
+          for (const name of names) {
+            expect(outcomeOf(run, name)).not.toContain(id);
+          }
         }
         if (profile !== 'strict') {
-          expect(await closedForWorkloads(agent.url)).toBeGreaterThanOrEqual(refusedBefore + 2);
+          expect(await closedForWorkloads(agent.url)).toBeGreaterThanOrEqual(refusedBefore + names.length);
         }
         await suite.expectContained(run, { outsideUnchanged: true });
       } finally {

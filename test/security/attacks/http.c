@@ -4,18 +4,27 @@
 // /api/v1/containers (every tenant's containers) and /api/v1/decisions (every
 // tenant's paths and addresses), without authentication by default. Prints
 // "api-containers ok BODY" / "api-decisions ok BODY" (the body on one line,
-// control characters as spaces), or the errno of the connection.
+// control characters as spaces), or the errno of the connection. Also
+// /metrics (every container's labels and counts) and /health, and the
+// containers list over an IPv6 socket to the IPv4-mapped loopback
+// (::ffff:127.0.0.1), whose connection the agent sees as an IPv4 peer.
 #include "attack.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-static void get(const char* name, int port, const char* path) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+static void get_as(const char* name, int port, const char* path, int v6_mapped) {
+  int s = socket(v6_mapped ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (s < 0 || connect(s, (struct sockaddr*)&addr, sizeof(addr)) != 0) {
+  struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port)};
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", &addr6.sin6_addr);
+  int rc = -1;
+  if (s >= 0) {
+    rc = v6_mapped ? connect(s, (struct sockaddr*)&addr6, sizeof(addr6)) : connect(s, (struct sockaddr*)&addr, sizeof(addr));
+  }
+  if (rc != 0) {
     outcome(name, -1);
     if (s >= 0) close(s);
     return;
@@ -37,9 +46,14 @@ static void get(const char* name, int port, const char* path) {
   say("%s ok %s", name, body);
 }
 
+static void get(const char* name, int port, const char* path) { get_as(name, port, path, 0); }
+
 int main(void) {
   int port = atoi(need_env("ZVIZ_ATTACK_AGENT_PORT"));
   get("api-containers", port, "/api/v1/containers");
   get("api-decisions", port, "/api/v1/decisions?limit=20");
+  get("metrics", port, "/metrics");
+  get("health", port, "/health");
+  get_as("api-containers-v6-mapped", port, "/api/v1/containers", 1);
   return 0;
 }
