@@ -2,7 +2,9 @@
 // built from component reports, reloads handed to components.
 import type { ComponentHealth } from '@zviz/shared/agent-api';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -144,6 +146,84 @@ describe('Agent', () => {
     // Without name[], everything, as before.
     expect((await (await fetch(`${url}/metrics`)).text()).match(/^# TYPE /gm)!.length).toBeGreaterThan(50);
   });
+
+  it('sends each scrape its own render: a body is reused only once its client has all of it', async () => {
+    const { agent: a, url } = await startAgent([() => new FakeComponent('broker', true, [])]);
+    // About 12 MiB of one family whose every value is the render's number:
+    // more than loopback's socket buffers hold for a client that does not read.
+    let generation = 0;
+    const pad = 'x'.repeat(300);
+    a.registry.addSource({
+      families: ['zviz_container_uptime_seconds'],
+      collect: () => {
+        generation++;
+        const samples = Array.from({ length: 40_000 }, (_, i) => ({
+          labels: { container_id: `${pad}${i}` },
+          value: generation,
+        }));
+        return new Map([['zviz_container_uptime_seconds', samples]]);
+      },
+    });
+    const generations = (text: string) =>
+      new Set([...text.matchAll(/^zviz_container_uptime_seconds\{[^}]*\} (\d+)$/gm)].map((m) => m[1]));
+    const { port } = new URL(url);
+
+    // A client that asks and does not read yet.
+    const slow = connect(Number(port), '127.0.0.1');
+    slow.pause();
+    const received: Buffer[] = [];
+    slow.on('data', (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise((resolve) => slow.once('end', resolve));
+    slow.write(`GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    // Rendered (and so written in part): meanwhile others scrape, plain and
+    // gzipped, and their bodies are given back and reused.
+    await vi.waitFor(
+      () => expect(a.registry.lastScrape?.families.get('zviz_container_uptime_seconds')?.series).toBe(40_000),
+      { timeout: 30_000 }
+    );
+    expect(generation).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const plainAnswer = await fetch(`${url}/metrics`);
+      expect(plainAnswer.status).toBe(200);
+      const plain = await plainAnswer.text();
+      expect(generations(plain)).toEqual(new Set([String(generation)]));
+      const zipped = await fetch(`${url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(zipped.headers.get('content-encoding')).toBe('gzip');
+      // fetch decodes it: what it decoded is the render it asked for.
+      expect(generations(await zipped.text())).toEqual(new Set([String(generation)]));
+    }
+    const steady = a.registry.renderBytesAllocated;
+    for (let i = 0; i < 3; i++) {
+      const plain = await fetch(`${url}/metrics`);
+      expect(plain.status).toBe(200);
+      await plain.arrayBuffer();
+      const raw = await new Promise<Buffer>((resolve, reject) => {
+        const req = connect(Number(port), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => resolve(Buffer.concat(chunks)));
+        req.on('error', reject);
+        req.write(`GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n`);
+      });
+      const split = raw.indexOf('\r\n\r\n');
+      expect(raw.subarray(0, 12).toString('latin1')).toBe('HTTP/1.1 200');
+      expect(generations(gunzipSync(raw.subarray(split + 4)).toString('utf8'))).toEqual(new Set([String(generation)]));
+    }
+    // Steady: the later renders made no new bytes (the slow client's body aside, which is not reused).
+    expect(a.registry.renderBytesAllocated).toBe(steady);
+    expect(generation).toBe(13);
+
+    slow.resume();
+    await ended;
+    const answer = Buffer.concat(received);
+    const split = answer.indexOf('\r\n\r\n');
+    const length = Number(/content-length: (\d+)/i.exec(answer.subarray(0, split).toString('latin1'))![1]);
+    const body = answer.subarray(split + 4);
+    expect(body.length).toBe(length);
+    expect(length).toBeGreaterThan(10 * 2 ** 20);
+    // All of it the first render's, none of the dozen that came after.
+    expect(generations(body.toString('utf8'))).toEqual(new Set(['1']));
+  }, 120_000);
 
   it('is ready once required components are ok, whatever the optional ones say', async () => {
     const events: string[] = [];

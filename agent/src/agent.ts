@@ -308,23 +308,42 @@ export class Agent implements AgentContext<ComponentSections> {
     server.route(
       'GET',
       AGENT_PATHS.metrics,
-      async ({ req, send, query }) => {
+      async ({ req, res, send, query }) => {
         const format = negotiateFormat(req.headers.accept);
         // name[]=a,b (as Prometheus' Python client takes it): only those families.
         const only = queryList(query, 'name[]', METRIC_NAME, 'a metric name');
-        const { body } = await this.registry.scrape(format, only);
+        const scrape = await this.registry.scrape(format, only);
         const headers: Record<string, string> = {
           'Content-Type': CONTENT_TYPES[format],
           Vary: 'Accept, Accept-Encoding',
         };
-        let payload: Buffer = body;
-        // q-values count: `gzip;q=0` is a refusal, `*` an acceptance.
-        const encoding = new Negotiator(req).encoding(['gzip', 'identity']);
-        if (encoding === 'gzip' && payload.length > 1024) {
-          payload = await gzipAsync(payload);
-          headers['Content-Encoding'] = 'gzip';
+        // The body's bytes are the registry's, reused by a later render once
+        // given back (metrics/byte-pool.ts): given back when gzip has read
+        // them, or when the socket has written all of them. A connection cut
+        // off before that keeps them, and the garbage collector takes them.
+        let sentRaw = false;
+        try {
+          let payload: Buffer = scrape.body;
+          // q-values count: `gzip;q=0` is a refusal, `*` an acceptance.
+          const encoding = new Negotiator(req).encoding(['gzip', 'identity']);
+          if (encoding === 'gzip' && payload.length > 1024) {
+            payload = await gzipAsync(payload);
+            headers['Content-Encoding'] = 'gzip';
+          }
+          send(200, payload, headers);
+          if (payload === scrape.body) {
+            sentRaw = true;
+            if (res.writableFinished) {
+              scrape.release();
+            } else {
+              res.once('finish', scrape.release);
+            }
+          }
+        } finally {
+          if (!sentRaw) {
+            scrape.release();
+          }
         }
-        send(200, payload, headers);
       },
       { answers: 'scrape' }
     );

@@ -241,6 +241,24 @@ function threadCpuMs(): number {
   return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
 }
 
+/**
+ * Resident MiB of glibc's main arena (the `[heap]` mapping): where the main
+ * thread's mallocs live, Buffers among them. Freed Buffers return to the
+ * arena only once V8 collects their holders; what the renders leave there
+ * is what the agent at a thousand containers grew by (docs/benchmarks.md).
+ */
+function mainArenaMiB(): number {
+  let inHeap = false;
+  for (const row of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(row)) {
+      inHeap = row.endsWith('[heap]');
+    } else if (inHeap && row.startsWith('Rss:')) {
+      return Number(row.split(/\s+/)[1]) / 1024;
+    }
+  }
+  return 0;
+}
+
 /** Wall times of `runs` calls, after 5 to warm up; their main-thread CPU times in `cpu`. */
 async function time(runs: number, fn: () => Promise<unknown> | unknown, cpu: number[] = []): Promise<number[]> {
   for (let i = 0; i < 5; i++) {
@@ -269,7 +287,7 @@ async function main(): Promise<void> {
 
   // The agent's render, with the event loop delay watched while it runs.
   const zvizTextCpu: number[] = [];
-  const zvizText = await time(runs, () => registry.scrape('text'), zvizTextCpu);
+  const zvizText = await time(runs, async () => (await registry.scrape('text')).release(), zvizTextCpu);
 
   // Event-loop delay during scrapes: a 1 ms timer samples how late the loop
   // runs it, which is what the HTTP server and the broker's event delivery
@@ -281,7 +299,7 @@ async function main(): Promise<void> {
   const lagSince = performance.now();
   loop.enable();
   for (let i = 0; i < runs; i++) {
-    await registry.scrape('text');
+    (await registry.scrape('text')).release();
     await pause();
   }
   loop.disable();
@@ -289,11 +307,13 @@ async function main(): Promise<void> {
   idle.enable();
   await new Promise((resolve) => setTimeout(resolve, performance.now() - lagSince));
   idle.disable();
-  const zvizOm = await time(runs, () => registry.scrape('openmetrics'));
+  const zvizOm = await time(runs, async () => (await registry.scrape('openmetrics')).release());
   const last = await registry.scrape('text');
   const series = [...last.families.values()].reduce((n, f) => n + f.series, 0);
   const bytes = last.body.length;
   const rssAfter = process.memoryUsage.rss();
+  const arenaAfter = mainArenaMiB();
+  const heapAfter = process.memoryUsage();
 
   const prom = promClientRegistry(families);
   const promTextCpu: number[] = [];
@@ -322,6 +342,10 @@ async function main(): Promise<void> {
       rssBeforeMiB: rssBefore / 2 ** 20,
       rssAfterMiB: rssAfter / 2 ** 20,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      renders: runs * 3 + 15,
+      mainArenaMiB: arenaAfter,
+      v8HeapTotalMiB: heapAfter.heapTotal / 2 ** 20,
+      externalMiB: heapAfter.external / 2 ** 20,
     })}\n`
   );
 }

@@ -73,6 +73,7 @@ try {
       'join ms',
       'zviz / join',
       'RSS MiB (max)',
+      'main arena MiB',
       'body KiB',
     ],
     ...results.map((r) => [
@@ -90,6 +91,7 @@ try {
       ms(r.joinMedianMs),
       (r.zvizTextMedianMs / r.joinMedianMs).toFixed(1),
       `${r.rssAfterMiB.toFixed(0)} (${r.maxRssMiB.toFixed(0)})`,
+      r.mainArenaMiB.toFixed(1),
       (r.bytes / 1024).toFixed(0),
     ]),
   ];

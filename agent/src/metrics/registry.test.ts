@@ -42,11 +42,11 @@ describe('MetricsRegistry', () => {
       registry.scrape('text'),
       registry.scrape('openmetrics'),
     ]);
-    expect(b).toBe(a);
-    expect(om).not.toBe(a);
+    expect(b.body).toBe(a.body);
+    expect(om.body).not.toBe(a.body);
     expect(collected).toBe(2);
     const later = await registry.scrape('text');
-    expect(later).not.toBe(a);
+    expect(later.body.toString()).not.toBe(a.body.toString());
     expect(collected).toBe(3);
   });
 
@@ -74,7 +74,8 @@ describe('MetricsRegistry', () => {
     // The tracer's source fills none of them: not asked.
     expect(asked).toEqual(['zviz_broker_inflight']);
     // The registry's own numbers are the whole scrape's, not the filtered one's.
-    expect(registry.lastScrape).toBe(whole);
+    expect(registry.lastScrape?.families).toBe(whole.families);
+    expect(registry.lastScrape?.durationSeconds).toBe(whole.durationSeconds);
     const after = (await registry.scrape('text')).body.toString('utf8');
     expect(after).toMatch(/^zviz_exported_series\{family="zviz_tracer_family_active"\} 1$/m);
   });
@@ -145,5 +146,73 @@ describe('MetricsRegistry', () => {
     const body = await registry.scrapeText();
     expect(body.match(/^zviz_container_uptime_seconds\{/gm)).toHaveLength(2);
     expect(body).toContain('zviz_exported_series_dropped{family="zviz_container_uptime_seconds"} 1');
+  });
+
+  describe('the bytes a render writes into', () => {
+    /** A registry whose one family's values change at every collect: a body overwritten by a later render shows it. */
+    function changing(series = 2000) {
+      const registry = new MetricsRegistry();
+      let generation = 0;
+      registry.addSource({
+        families: ['zviz_container_uptime_seconds'],
+        collect: () => {
+          generation++;
+          const samples = Array.from({ length: series }, (_, i) => ({
+            labels: { container_id: `c${i}` },
+            value: generation,
+          }));
+          return new Map([['zviz_container_uptime_seconds', samples]]);
+        },
+      });
+      return registry;
+    }
+    const generationsIn = (body: Buffer) =>
+      new Set([...body.toString('utf8').matchAll(/^zviz_container_uptime_seconds\{[^}]*\} (\d+)$/gm)].map((m) => m[1]));
+
+    it('reuses a released body and allocates nothing more once steady', async () => {
+      const registry = changing();
+      for (let i = 0; i < 3; i++) {
+        (await registry.scrape('text')).release();
+      }
+      const steady = registry.renderBytesAllocated;
+      expect(steady).toBeGreaterThan(0);
+      let previous: ArrayBufferLike | undefined;
+      for (let i = 0; i < 20; i++) {
+        const scrape = await registry.scrape('text');
+        expect(generationsIn(scrape.body)).toEqual(new Set([String(4 + i)]));
+        if (previous) {
+          expect(scrape.body.buffer === previous).toBe(true);
+        }
+        previous = scrape.body.buffer;
+        scrape.release();
+        scrape.release(); // twice is once
+      }
+      expect(registry.renderBytesAllocated).toBe(steady);
+    });
+
+    it('never hands out a body that a caller still holds: one not released, or shared and released by one caller only', async () => {
+      const registry = changing();
+      const kept = await registry.scrape('text');
+      const [a, b] = await Promise.all([registry.scrape('text'), registry.scrape('text')]);
+      expect(b.body === a.body).toBe(true);
+      a.release();
+      for (let i = 0; i < 5; i++) {
+        const later = await registry.scrape('text');
+        expect(later.body.buffer === kept.body.buffer).toBe(false);
+        expect(later.body.buffer === b.body.buffer).toBe(false);
+        later.release();
+      }
+      expect(generationsIn(kept.body)).toEqual(new Set(['1']));
+      expect(generationsIn(b.body)).toEqual(new Set(['2']));
+      // Once the last who shared it is done, its bytes are reused: two
+      // renders held at once need no new body.
+      b.release();
+      const allocated = registry.renderBytesAllocated;
+      const [next, after] = [await registry.scrape('text'), await registry.scrape('text')];
+      expect([next.body.buffer, after.body.buffer].includes(b.body.buffer)).toBe(true);
+      expect(registry.renderBytesAllocated).toBe(allocated);
+      expect(generationsIn(next.body)).toEqual(new Set(['8']));
+      expect(generationsIn(after.body)).toEqual(new Set(['9']));
+    });
   });
 });

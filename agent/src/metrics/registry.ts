@@ -1,6 +1,7 @@
 // The agent's registry: the catalog families, filled at scrape time by the
 // MetricSources that components add. It owns nothing but the bookkeeping of
 // the exposition itself (series per family, limits, scrape duration).
+import { BytePool } from './byte-pool';
 import { CATALOG, type MetricSpec } from './catalog';
 import {
   ExpositionBuilder,
@@ -27,11 +28,27 @@ export interface RegistryOptions {
   warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
-export interface ScrapeResult {
-  /** The exposition, UTF-8. */
-  body: Buffer;
+/** What the registry keeps of a whole scrape for its own metrics. */
+export interface ScrapeSummary {
   durationSeconds: number;
   families: Map<string, FamilyOutcome>;
+}
+
+export interface ScrapeResult extends ScrapeSummary {
+  /**
+   * The exposition, UTF-8. Its bytes are reused by a later render once
+   * release() is called; a caller that never calls it keeps a body of its
+   * own, which the garbage collector takes like any Buffer.
+   */
+  body: Buffer;
+  /** Says this caller is done with the body (idempotent). */
+  release(): void;
+}
+
+/** A render under way, and how many callers wait for it. */
+interface Flight {
+  rendered: Promise<ScrapeSummary & { body: Buffer; release(): void }>;
+  users: number;
 }
 
 export class MetricsRegistry {
@@ -41,9 +58,11 @@ export class MetricsRegistry {
   private seriesLimits: Readonly<Record<string, number>>;
   private readonly sliceMs: number;
   private readonly warn: NonNullable<RegistryOptions['warn']>;
-  private last: ScrapeResult | undefined;
+  private last: ScrapeSummary | undefined;
   /** Renders under way, by format and the families asked for. */
-  private readonly inFlight = new Map<string, Promise<ScrapeResult>>();
+  private readonly inFlight = new Map<string, Flight>();
+  /** The bytes renders write into, reused from one to the next (byte-pool.ts). */
+  private readonly pool = new BytePool();
   /** Problems already reported, so a broken source does not flood the log. */
   private readonly warned = new Set<string>();
 
@@ -85,29 +104,54 @@ export class MetricsRegistry {
     return this.seriesLimits[family] ?? this.seriesLimit;
   }
 
-  /** The previous scrape, for the registry's own metrics and the benchmark. */
-  get lastScrape(): ScrapeResult | undefined {
+  /** The previous whole scrape's numbers, for the registry's own metrics. */
+  get lastScrape(): ScrapeSummary | undefined {
     return this.last;
+  }
+
+  /** Bytes the renders have allocated so far: it stops growing once the agent is steady. */
+  get renderBytesAllocated(): number {
+    return this.pool.allocatedBytes;
   }
 
   /**
    * Asks every source for its values and renders them. Sources are asked one
    * after the other and their samples rendered at once, with the event loop
    * free between slices of a few milliseconds. A scrape asked while another
-   * of the same format renders shares its result.
+   * of the same format renders shares its result. Each caller calls
+   * release() once it is done with the body; the bytes are reused when all
+   * who shared it have.
    */
-  scrape(format: ExpositionFormat, only?: ReadonlySet<string>): Promise<ScrapeResult> {
+  async scrape(format: ExpositionFormat, only?: ReadonlySet<string>): Promise<ScrapeResult> {
     // Scrapes that arrive while one of the same format (and families) is
     // being rendered get its result: Prometheus, a second Prometheus, `zviz
     // top` and the datasource often ask within the same moment, and at a
     // thousand containers each render costs tens of milliseconds of the main thread.
     const key = only ? `${format}|${[...only].sort().join(',')}` : format;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.render(format, only).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      flight = { rendered: this.render(format, only).finally(() => this.inFlight.delete(key)), users: 0 };
+      this.inFlight.set(key, flight);
     }
-    return pending;
+    // Counted when it joins, not when the render ends: no caller can give
+    // the body back before every one that shares it has it.
+    flight.users++;
+    const shared = flight;
+    const rendered = await shared.rendered;
+    let released = false;
+    return {
+      body: rendered.body,
+      families: rendered.families,
+      durationSeconds: rendered.durationSeconds,
+      release: () => {
+        if (!released) {
+          released = true;
+          if (--shared.users === 0) {
+            rendered.release();
+          }
+        }
+      },
+    };
   }
 
   /**
@@ -118,10 +162,13 @@ export class MetricsRegistry {
    * own: the registry's numbers (series per family, the scrape duration)
    * stay those of the last whole one.
    */
-  private async render(format: ExpositionFormat, only?: ReadonlySet<string>): Promise<ScrapeResult> {
+  private async render(
+    format: ExpositionFormat,
+    only?: ReadonlySet<string>
+  ): Promise<ScrapeSummary & { body: Buffer; release(): void }> {
     const started = performance.now();
     const slicer = new Slicer(this.sliceMs);
-    const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name));
+    const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name), this.pool);
     for (const source of [...this.sources]) {
       if (only && !source.families.some((name) => only.has(name))) {
         continue;
@@ -164,15 +211,11 @@ export class MetricsRegistry {
         });
       }
     }
-    const result = {
-      body: rendered.body,
-      families: rendered.families,
-      durationSeconds: (performance.now() - started) / 1000,
-    };
+    const summary = { families: rendered.families, durationSeconds: (performance.now() - started) / 1000 };
     if (!only) {
-      this.last = result;
+      this.last = summary;
     }
-    return result;
+    return { ...summary, body: rendered.body, release: rendered.release };
   }
 
   private warnOnce(key: string, message: string, detail: Record<string, unknown>): void {

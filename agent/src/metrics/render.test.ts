@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { BytePool, SLAB_BYTES } from './byte-pool';
 import type { MetricSpec } from './catalog';
 import {
+  ExpositionBuilder,
+  Slicer,
   compileFamily,
   escapeLabelValue,
   formatValue,
@@ -156,6 +159,41 @@ describe('renderExposition', () => {
     await renderExposition([{ family: compileFamily(counter), parts: [many], seriesLimit: 1e6 }], 'text', 0);
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('writes each family whole and in catalog order from interleaved sources, multi-byte text and lines longer than a slab included', async () => {
+    const first = compileFamily(counter);
+    const second = compileFamily(gauge);
+    const pool = new BytePool();
+    const builder = new ExpositionBuilder('text', new Slicer(0), () => Infinity, pool);
+    // One line larger than a slab, multi-byte values, and the two families'
+    // samples handed over alternately, as two sources each filling both would.
+    const long = 'é'.repeat(SLAB_BYTES);
+    const expected = { first: [] as string[], second: [] as string[] };
+    for (let part = 0; part < 6; part++) {
+      const values = Array.from({ length: 700 }, (_, i) => ({ syscall: `s${part}-${i}-€`, x: `x${part}-${i}` }));
+      if (part === 3) {
+        values[0].x = long;
+      }
+      await builder.add(
+        second,
+        values.map((v, i) => ({ labels: { x: v.x }, value: i }))
+      );
+      await builder.add(
+        first,
+        values.map((v, i) => ({ labels: { syscall: v.syscall, decision: 'deny' }, value: i }))
+      );
+      values.forEach((v, i) => {
+        expected.first.push(`zviz_test_decisions_total{syscall="${v.syscall}",decision="deny"} ${i}`);
+        expected.second.push(`zviz_test_ratio{x="${v.x}"} ${i}`);
+      });
+    }
+    const { body } = builder.finish([first, second]);
+    expect(body.toString('utf8')).toBe(
+      `${first.header.text}${expected.first.join('\n')}\n${second.header.text}${expected.second.join('\n')}\n`
+    );
+    // The text did not fit in one slab: it was written across several, and the body put together from them.
+    expect(pool.allocatedBytes).toBeGreaterThan(3 * SLAB_BYTES);
   });
 });
 

@@ -8,6 +8,7 @@
 //
 // The renderer yields to the event loop every few milliseconds, so a large
 // scrape never stalls the broker's event delivery or the API for long.
+import { BytePool, SLAB_BYTES } from './byte-pool';
 import type { MetricSpec } from './catalog';
 import type { HistogramSample, Labels, ValueSample } from './source';
 
@@ -25,6 +26,8 @@ const UNITS = ['seconds', 'bytes', 'ratio'] as const;
 export interface CompiledFamily {
   readonly spec: MetricSpec;
   readonly header: Readonly<Record<ExpositionFormat, string>>;
+  /** The same headers as UTF-8, made once rather than at every render. */
+  readonly headerBytes: Readonly<Record<ExpositionFormat, Buffer>>;
   /** `name="` for each catalog label, in catalog order. */
   readonly labelOpeners: readonly string[];
   /** Rendered `le` values, without +Inf. */
@@ -55,6 +58,7 @@ export function compileFamily(spec: MetricSpec): CompiledFamily {
   return {
     spec,
     header: { text, openmetrics },
+    headerBytes: { text: Buffer.from(text), openmetrics: Buffer.from(openmetrics) },
     labelOpeners: spec.labels.map((name, i) => `${i === 0 ? '' : ','}${name}="`),
     bounds,
     seriesPerSample: spec.type === 'histogram' ? bounds.length + 3 : 1,
@@ -148,41 +152,53 @@ export interface FamilyOutcome {
 }
 
 export interface RenderResult {
-  /** The exposition, UTF-8. */
+  /** The exposition, UTF-8: valid until release() (its bytes are then reused). */
   body: Buffer;
   families: Map<string, FamilyOutcome>;
+  /** Gives the body back to the pool it came from; call it once nothing reads the body any more. */
+  release(): void;
 }
 
 /** How many samples to render between two looks at the clock. */
 const CHECK_EVERY = 128;
+/** Rendered text gathered before it is written out as bytes (UTF-16 code units). */
+const FLUSH_CHARS = 16 * 1024;
+const EOF_BYTES = Buffer.from('# EOF\n');
 
 /**
  * Builds one exposition from samples handed over source by source. Each
- * source's samples are rendered as soon as they arrive, into per-family
- * chunks, so they die young instead of being copied by every GC while the
- * rest of the scrape runs; the families are put together in catalog order at
- * the end, each with its header once.
+ * source's samples are rendered as soon as they arrive and written as bytes
+ * into slabs of a BytePool, so the text dies young instead of being copied
+ * by every GC while the rest of the scrape runs; the families are put
+ * together in catalog order at the end, each with its header once, into a
+ * body from the same pool, and the slabs go back to it.
  */
 export class ExpositionBuilder {
-  private readonly outputs = new Map<string, ChunkedOutput>();
   private readonly outcomes = new Map<string, FamilyOutcome>();
+  /** Each family's bytes: pieces of slabs, in the order they were written. */
+  private readonly segments = new Map<string, Segments>();
+  private readonly slabs: Buffer[] = [];
+  private slab: Buffer | undefined;
+  private used = 0;
+  private pending = '';
   private sinceCheck = 0;
 
   constructor(
     private readonly format: ExpositionFormat,
     private readonly slicer: Slicer,
-    private readonly seriesLimit: (family: string) => number
+    private readonly seriesLimit: (family: string) => number,
+    private readonly pool: BytePool = new BytePool()
   ) {}
 
   async add(family: CompiledFamily, samples: ReadonlyArray<ValueSample | HistogramSample>): Promise<void> {
     const name = family.spec.name;
     let outcome = this.outcomes.get(name);
-    let out = this.outputs.get(name);
-    if (!outcome || !out) {
+    let segments = this.segments.get(name);
+    if (!outcome || !segments) {
       outcome = { series: 0, dropped: 0, invalid: 0 };
-      out = new ChunkedOutput();
+      segments = { slabs: [], starts: [], ends: [] };
       this.outcomes.set(name, outcome);
-      this.outputs.set(name, out);
+      this.segments.set(name, segments);
     }
     const limit = this.seriesLimit(name);
     const histogram = family.spec.type === 'histogram';
@@ -198,15 +214,21 @@ export class ExpositionBuilder {
         outcome.invalid++;
         continue;
       }
-      out.append(lines);
+      this.pending += lines;
+      if (this.pending.length >= FLUSH_CHARS) {
+        this.flush(segments);
+      }
       outcome.series += family.seriesPerSample;
       if (++this.sinceCheck >= CHECK_EVERY) {
         this.sinceCheck = 0;
         if (this.slicer.due) {
+          // Written out first: the text would otherwise outlive the young generation.
+          this.flush(segments);
           await this.slicer.yield();
         }
       }
     }
+    this.flush(segments);
   }
 
   /**
@@ -215,19 +237,83 @@ export class ExpositionBuilder {
    * exists, and a query for it is known to be right before its first series.
    */
   finish(order: Iterable<CompiledFamily>): RenderResult {
-    const parts: Buffer[] = [];
-    for (const family of order) {
-      parts.push(Buffer.from(family.header[this.format]));
-      const outcome = this.outcomes.get(family.spec.name);
-      if (outcome && outcome.series > 0) {
-        parts.push(...this.outputs.get(family.spec.name)!.finish());
+    const families = [...order];
+    let size = this.format === 'openmetrics' ? EOF_BYTES.length : 0;
+    for (const family of families) {
+      size += family.headerBytes[this.format].length;
+      const segments = this.segments.get(family.spec.name);
+      for (let i = 0; segments && i < segments.slabs.length; i++) {
+        size += segments.ends[i] - segments.starts[i];
+      }
+    }
+    const body = this.pool.takeBody(size);
+    let at = 0;
+    for (const family of families) {
+      at += family.headerBytes[this.format].copy(body, at);
+      const segments = this.segments.get(family.spec.name);
+      for (let i = 0; segments && i < segments.slabs.length; i++) {
+        at += segments.slabs[i].copy(body, at, segments.starts[i], segments.ends[i]);
       }
     }
     if (this.format === 'openmetrics') {
-      parts.push(Buffer.from('# EOF\n'));
+      at += EOF_BYTES.copy(body, at);
     }
-    return { body: Buffer.concat(parts), families: this.outcomes };
+    for (const slab of this.slabs) {
+      this.pool.giveSlab(slab);
+    }
+    this.slabs.length = 0;
+    this.slab = undefined;
+    this.segments.clear();
+    let released = false;
+    return {
+      body,
+      families: this.outcomes,
+      release: () => {
+        if (!released) {
+          released = true;
+          this.pool.giveBody(body);
+        }
+      },
+    };
   }
+
+  /** Writes the text gathered so far into the current slab (a new one when it does not fit). */
+  private flush(segments: Segments): void {
+    const text = this.pending;
+    if (text.length === 0) {
+      return;
+    }
+    this.pending = '';
+    const room = this.slab ? this.slab.length - this.used : 0;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: the exact length is
+    // counted only when the text might not fit.
+    if (room < text.length * 3) {
+      const bytes = Buffer.byteLength(text);
+      if (room < bytes) {
+        this.slab = this.pool.takeSlab(Math.max(bytes, SLAB_BYTES));
+        this.slabs.push(this.slab);
+        this.used = 0;
+      }
+    }
+    const slab = this.slab!;
+    const start = this.used;
+    this.used += slab.write(text, start);
+    const last = segments.slabs.length - 1;
+    if (last >= 0 && segments.slabs[last] === slab && segments.ends[last] === start) {
+      segments.ends[last] = this.used;
+    } else {
+      segments.slabs.push(slab);
+      segments.starts.push(start);
+      segments.ends.push(this.used);
+    }
+  }
+}
+
+/** Pieces of slabs, as three parallel lists (a few per family, not an object each). */
+interface Segments {
+  slabs: Buffer[];
+  starts: number[];
+  ends: number[];
 }
 
 /** Renders families whose samples are all at hand (tests, one-shot output). */
@@ -244,35 +330,6 @@ export async function renderExposition(
     }
   }
   return builder.finish(inputs.map((input) => input.family));
-}
-
-/**
- * Collects a family's lines in Buffers of about 64 KiB. A large body kept as
- * one growing string lives on the JavaScript heap and is copied by every
- * young-generation GC while the render runs; Buffers live outside it.
- */
-class ChunkedOutput {
-  private readonly chunks: Buffer[] = [];
-  private pending = '';
-
-  append(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 65536) {
-      this.spill();
-    }
-  }
-
-  finish(): Buffer[] {
-    this.spill();
-    return this.chunks;
-  }
-
-  private spill(): void {
-    if (this.pending.length > 0) {
-      this.chunks.push(Buffer.from(this.pending, 'utf8'));
-      this.pending = '';
-    }
-  }
 }
 
 function valueLine(family: CompiledFamily, sample: ValueSample): string | undefined {
