@@ -11,11 +11,13 @@
 // judging the opened inode's device number, not its path. No built-in profile
 // grants CAP_MKNOD, so mknod of any device node is refused (EPERM);
 // `ci-runner` and `strict` also refuse, by rule, writes to other device paths.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { attackSuite, byProfile, matrix, outcomes, Scratch } from './harness';
+import { attackSuite, byProfile, matrix, MODES, outcomes, Scratch } from './harness';
+import { detectCgroups } from '../../agent/src/cgroups/detect';
 
 const NO_MKNOD = 'errno EPERM (mknod)';
 
@@ -110,4 +112,54 @@ attackSuite('attack: device nodes', (suite) => {
     expect(run.results.get('root-disk-read')).toMatch(/^errno /);
     await suite.expectContained(run, { outsideUnchanged: true });
   });
+});
+
+// On a pure cgroup v2 host there is no devices controller: the container's
+// v2 cgroup carries the list itself, as a BPF device program, and before it
+// did not, so a workload opened every device node the host view shows (the
+// node's disks, /dev/kmsg, /dev/userfaultfd, whose user-mode faults the
+// broker's reads would wait on). This host is hybrid, so the workload's own
+// opens above are held by the v1 controller as well; here a shell of the host
+// joins only the running container's v2 cgroup (it stays in the host's v1
+// devices cgroup, which allows everything) and opens what the list refuses.
+const DEVICES_V2 = ['/dev/userfaultfd', '/dev/kmsg', '/dev/loop-control'].filter((d) => existsSync(d));
+
+function opensIn(cgroupDir: string | undefined): Record<string, string> {
+  const join = cgroupDir ? `echo $$ > ${cgroupDir}/cgroup.procs || exit 3\n` : '';
+  const script = `${join}for d in ${[...DEVICES_V2, '/dev/null'].join(' ')}; do ( : <> "$d" ) 2>&- && echo "$d open" || echo "$d refused"; done`;
+  const shell = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+  expect(shell.status, shell.stderr).toBe(0);
+  return Object.fromEntries(
+    shell.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ') as [string, string])
+  );
+}
+
+attackSuite('attack: device nodes on the v2 cgroup alone', (suite) => {
+  const layout = detectCgroups();
+  const unified = layout.kind === 'v2' || layout.kind === 'hybrid' ? layout.unified : undefined;
+  it.each(MODES)(
+    'default (%s): the container cgroup refuses devices off the list without a v1 controller',
+    async (mode) => {
+      expect(unified, 'a cgroup v2 hierarchy').toBeDefined();
+      expect(DEVICES_V2.length).toBeGreaterThan(0);
+      // The reference: the same shell outside any container opens every one.
+      expect(opensIn(undefined)).toEqual(Object.fromEntries([...DEVICES_V2, '/dev/null'].map((d) => [d, 'open'])));
+      const victim = await suite.victim('default', mode);
+      try {
+        const line = readFileSync(`/proc/${victim.pid}/cgroup`, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('0::'));
+        expect(line).toBeDefined();
+        expect(opensIn(join(unified!, line!.slice(3)))).toEqual({
+          ...Object.fromEntries(DEVICES_V2.map((d) => [d, 'refused'])),
+          '/dev/null': 'open',
+        });
+      } finally {
+        await suite.expectContained(await victim.stop());
+      }
+    }
+  );
 });

@@ -100,7 +100,9 @@ export class BrokerComponent implements Component<BrokerSections> {
     }
     const layout = detectCgroups();
     try {
-      this.cgroups = createCgroupDriver(layout, this.config.cgroup_group);
+      this.cgroups = createCgroupDriver(layout, this.config.cgroup_group, {
+        attachDeviceProgram: (dir, rules) => addon.attachDeviceProgram(dir, rules),
+      });
     } catch (error) {
       throw this.fail((error as Error).message);
     }

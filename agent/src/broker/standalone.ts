@@ -62,7 +62,9 @@ export async function runStandalone(
   profile?: LoadedProfile,
   agentSocket: string = DEFAULT_CONTROL_SOCKET
 ): Promise<number> {
-  const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP);
+  const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP, {
+    attachDeviceProgram: (dir, rules) => addon.attachDeviceProgram(dir, rules),
+  });
   const manager = new ContainerManager({
     addon,
     cgroups,

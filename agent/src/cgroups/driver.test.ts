@@ -9,6 +9,10 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { createCgroupDriver } from './driver';
+import { CONTAINER_DEVICES } from './devices';
+
+/** Where a fake v2 hierarchy gets its device program: nowhere (device-program.test.ts loads real ones). */
+const DEVICE_PROGRAM = { attachDeviceProgram: () => {} };
 
 function fake(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'zviz-cgroup-'));
@@ -22,7 +26,7 @@ function fake(files: Record<string, string>): string {
 describe('cgroup driver files', () => {
   it('on v2: delegates controllers, writes memory.max, cpu.max and pids.max, reads usage and events', () => {
     const root = fake({ 'cgroup.controllers': 'cpuset cpu io memory pids\n', 'cgroup.subtree_control': 'memory\n' });
-    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz');
+    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', DEVICE_PROGRAM);
     expect(driver.controllers).toEqual(['memory', 'cpu', 'pids', 'io']);
     expect(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +pids +io');
     const cgroup = driver.create('c1');
@@ -93,7 +97,7 @@ describe('cgroup driver files', () => {
 
   it('reads the limits again after applyLimits or a minute, not at every sample (usage at every one)', () => {
     const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
-    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz').create('c5');
+    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', DEVICE_PROGRAM).create('c5');
     const dir = join(root, 'zviz', 'c5');
     cgroup.applyLimits({ pids: 64 });
     writeFileSync(join(dir, 'pids.current'), '3\n');
@@ -115,7 +119,7 @@ describe('cgroup driver files', () => {
 
   it('hands out the files of a sample to read elsewhere, and parses what was read as sample() does', () => {
     const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
-    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz').create('c6');
+    const cgroup = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', DEVICE_PROGRAM).create('c6');
     const dir = join(root, 'zviz', 'c6');
     cgroup.applyLimits({ pids: 64, memoryBytes: 1 << 30 });
     writeFileSync(join(dir, 'memory.current'), '4096\n');
@@ -155,7 +159,7 @@ describe('cgroup driver files', () => {
   it('on v2: an I/O limit is a line of io.max per disk, read back as the lowest limit', () => {
     const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
     const disks = [{ name: 'vda', device: '254:0' }];
-    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', { disks: () => disks });
+    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', { ...DEVICE_PROGRAM, disks: () => disks });
     const cgroup = driver.create('c3');
     const dir = join(root, 'zviz', 'c3');
     expect(() => cgroup.applyLimits({ ioWriteBps: 1048576 })).toThrow(/needs the io cgroup controller/);
@@ -168,7 +172,10 @@ describe('cgroup driver files', () => {
       '254:0 rbps=max wbps=1048576 riops=max wiops=max\n8:0 rbps=max wbps=2097152 riops=max wiops=max\n'
     );
     expect(cgroup.sample().limits).toMatchObject({ ioReadBps: undefined, ioWriteBps: 1048576 });
-    const none = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', { disks: () => [] }).create('c4');
+    const none = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', {
+      ...DEVICE_PROGRAM,
+      disks: () => [],
+    }).create('c4');
     writeFileSync(join(root, 'zviz', 'c4', 'io.max'), '');
     expect(() => none.applyLimits({ ioReadBps: 65536 })).toThrow(/\/sys\/block lists none/);
   });
@@ -188,6 +195,35 @@ describe('cgroup driver files', () => {
     expect(cgroup.sample().limits).toMatchObject({ ioReadBps: 2097152, ioWriteBps: 1048576 });
     const noBlkio = createCgroupDriver({ kind: 'v1', v1: { memory: join(root, 'memory') } }, 'zviz').create('c6');
     expect(() => noBlkio.applyLimits({ ioReadBps: 65536 })).toThrow(/needs the blkio cgroup controller/);
+  });
+
+  it('enforces the device list on the v2 cgroup with a BPF program, and makes no container where nothing would', () => {
+    const attached: Array<[string, readonly string[]]> = [];
+    const root = fake({ 'cgroup.controllers': '' });
+    createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', {
+      attachDeviceProgram: (dir, rules) => attached.push([dir, rules]),
+    }).create('d1');
+    expect(attached).toEqual([[join(root, 'zviz', 'd1'), CONTAINER_DEVICES]]);
+    // Pure v2 has no devices controller: without the program a workload opened every device node it could see.
+    const failing = () => {
+      throw new Error('EPERM from bpf');
+    };
+    expect(() =>
+      createCgroupDriver({ kind: 'v2', unified: fake({ 'cgroup.controllers': '' }) }, 'zviz', {
+        attachDeviceProgram: failing,
+      }).create('d2')
+    ).toThrow(/device list cannot be enforced on .*d2 \(no v1 devices controller\): EPERM from bpf/);
+    expect(() =>
+      createCgroupDriver({ kind: 'v2', unified: fake({ 'cgroup.controllers': '' }) }, 'zviz').create('d3')
+    ).toThrow(/device list cannot be enforced.*no way to load a BPF device program/);
+    // Hybrid: the v1 devices controller holds the list whether or not the program loads.
+    const hybrid = fake({ 'cgroup.controllers': '' });
+    createCgroupDriver(
+      { kind: 'hybrid', unified: join(hybrid, 'unified'), v1: { devices: join(hybrid, 'devices') } },
+      'zviz',
+      { attachDeviceProgram: failing }
+    ).create('d4');
+    expect(readFileSync(join(hybrid, 'devices', 'zviz', 'd4', 'devices.allow'), 'utf8')).toBe(CONTAINER_DEVICES.at(-1));
   });
 
   it('refuses ids that are not safe directory names', () => {

@@ -203,17 +203,36 @@ class Cgroup implements ContainerCgroup {
 
   /**
    * Devices outside the container's list (devices.ts) are refused by the
-   * kernel (v1), for opens and mknod; v2 would need a BPF device program (the
-   * broker applies the same list to the opens it makes, on every host).
+   * kernel, for opens and mknod: by the v1 devices controller, and on the v2
+   * cgroup by a BPF device program (`attachProgram`; v2 has no devices
+   * controller). Both where both exist. The broker applies the same list to
+   * the opens it makes, on every host. A container whose list no kernel
+   * mechanism would hold is not made: without either, a workload on a pure
+   * v2 host opened the node's disks and /dev/userfaultfd.
    */
-  restrictDevices(): void {
+  restrictDevices(attachProgram?: DeviceProgramAttacher): void {
     const devices = this.v1.devices;
-    if (!devices) {
+    if (devices) {
+      writeControl(join(devices, 'devices.deny'), 'a');
+      for (const rule of CONTAINER_DEVICES) {
+        writeControl(join(devices, 'devices.allow'), rule);
+      }
+    }
+    if (!this.v2) {
       return;
     }
-    writeControl(join(devices, 'devices.deny'), 'a');
-    for (const rule of CONTAINER_DEVICES) {
-      writeControl(join(devices, 'devices.allow'), rule);
+    try {
+      if (!attachProgram) {
+        throw new Error('no way to load a BPF device program was given');
+      }
+      attachProgram(this.v2, CONTAINER_DEVICES);
+    } catch (error) {
+      if (!devices) {
+        throw new Error(
+          `the container's device list cannot be enforced on ${this.v2} (no v1 devices controller): ${(error as Error).message}`
+        );
+      }
+      // Hybrid host: the v1 controller holds the same list.
     }
   }
 
@@ -433,7 +452,8 @@ class Driver implements CgroupDriver {
   constructor(
     layout: Exclude<CgroupLayout, { kind: 'none' }>,
     group: string,
-    private readonly disks: () => BlockDevice[]
+    private readonly disks: () => BlockDevice[],
+    private readonly attachDeviceProgram?: DeviceProgramAttacher
   ) {
     this.kind = layout.kind;
     if (!ID_PATTERN.test(group)) {
@@ -494,7 +514,7 @@ class Driver implements CgroupDriver {
       mkdirp(dir);
     }
     const cgroup = new Cgroup(id, v2, v1, this.kind === 'v2', this.disks);
-    cgroup.restrictDevices();
+    cgroup.restrictDevices(this.attachDeviceProgram);
     return cgroup;
   }
 
@@ -536,14 +556,23 @@ class Driver implements CgroupDriver {
   }
 }
 
+/** Attaches a BPF device program allowing `rules` (devices.allow syntax) to a cgroup v2 directory; throws why not. */
+export type DeviceProgramAttacher = (cgroupDir: string, rules: readonly string[]) => void;
+
 export interface DriverOptions {
   /** The disks I/O limits apply to (default: every disk in /sys/block with a medium). */
   disks?: () => BlockDevice[];
+  /**
+   * How the container's device list is enforced on its v2 cgroup (the broker
+   * addon's attachDeviceProgram). Without it, containers are made only where
+   * the v1 devices controller holds the list.
+   */
+  attachDeviceProgram?: DeviceProgramAttacher;
 }
 
 export function createCgroupDriver(layout: CgroupLayout, group = 'zviz', options: DriverOptions = {}): CgroupDriver {
   if (layout.kind === 'none') {
     throw new Error(`cgroups unavailable: ${layout.reason}`);
   }
-  return new Driver(layout, group, options.disks ?? listDisks);
+  return new Driver(layout, group, options.disks ?? listDisks, options.attachDeviceProgram);
 }

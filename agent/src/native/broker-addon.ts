@@ -240,6 +240,11 @@ export interface BrokerAddon {
   peerIdentity(fd: number): PeerIdentity;
   /** The cgroup v2 id (decimal) of the local process at the other end of a TCP connection (native/src/broker/tcp_peer.h). */
   tcpPeerCgroup(peerAddress: string, peerPort: number, localAddress: string, localPort: number): string | undefined;
+  /**
+   * Enforces a device list (devices.allow rules) on a cgroup v2 directory with
+   * a BPF device program (native/src/broker/device_program.h); throws why not.
+   */
+  attachDeviceProgram(cgroupDir: string, rules: readonly string[]): void;
   /** Hands free heap memory back to the kernel (glibc's malloc_trim), off the main thread; whether any was. */
   releaseFreeMemory(): Promise<boolean>;
   /**

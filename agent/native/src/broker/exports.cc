@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker/container.h"
+#include "broker/device_program.h"
 #include "broker/events.h"
 #include "broker/fdpass_js.h"
 #include "broker/filter.h"
@@ -339,6 +340,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFdsJs, "recvWithFds"));
   exports.Set("peerIdentity", Napi::Function::New(env, PeerIdentity, "peerIdentity"));
   exports.Set("tcpPeerCgroup", Napi::Function::New(env, TcpPeerCgroup, "tcpPeerCgroup"));
+  exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgramJs, "attachDeviceProgram"));
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
   exports.Set("readFiles", Napi::Function::New(env, ReadFilesJs, "readFiles"));
   return exports;
