@@ -45,7 +45,9 @@ export interface Sandbox {
 }
 
 export function sandbox(tag: string, options: { retentionMs?: number } = {}): Sandbox {
-  const cgroups = createCgroupDriver(detectCgroups(), `zviz-test-${tag}-${process.pid}`);
+  const cgroups = createCgroupDriver(detectCgroups(), `zviz-test-${tag}-${process.pid}`, {
+    attachDeviceProgram: (dir, rules) => addon().attachDeviceProgram(dir, rules),
+  });
   const manager = new ContainerManager({
     addon: addon(),
     cgroups,

@@ -34,7 +34,9 @@ describeWhere([root, seccompUserNotif], 'starting a workload', () => {
   beforeAll(() => {
     const layout = detectCgroups();
     unified = 'unified' in layout ? layout.unified : '';
-    driver = createCgroupDriver(layout, group);
+    driver = createCgroupDriver(layout, group, {
+      attachDeviceProgram: (dir, rules) => addon().attachDeviceProgram(dir, rules),
+    });
     // Each container's cgroup is frozen before its workload joins it: the start waits until it is thawed.
     const freezing: CgroupDriver = Object.assign(Object.create(driver) as CgroupDriver, {
       create(id: string) {
