@@ -60,12 +60,14 @@ export async function startRangeAnswerServer(): Promise<Server> {
 }
 
 /**
- * sea-main.cjs's compilation, from the build's files, for the profiling tools:
+ * sea-main.cjs's compilation, from the build's files, for the profiling tools
+ * (the same built-ins loaded before the same V8 flags):
  * `node RUNNER BUNDLE CACHE` runs the bundle with the code cache when CACHE
  * exists, else compiles it from source and writes CACHE at exit (a training
  * run under the tool's own V8 flags, which V8 requires of a cache it accepts).
  */
 export const BUNDLE_RUNNER = `'use strict';
+for (const id of ['http2', 'https', 'zlib', 'dns', 'perf_hooks', 'os', 'process', 'cluster']) require(id);
 require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
 require('node:v8').setFlagsFromString('--no-sparkplug');
 const { Script } = require('node:vm');

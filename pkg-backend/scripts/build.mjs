@@ -328,6 +328,9 @@ let cache = join(work, 'main.js.cache');
 try {
   await trainCodeCache({ root, seaMain, bundle, cache });
 } catch (error) {
+  if (error.code === 'LATE_BUILTINS') {
+    throw error;
+  }
   console.warn(`no code cache (${error.message}); the executable compiles its bundle at every start`);
   cache = undefined;
 }

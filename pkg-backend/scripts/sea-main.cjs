@@ -20,6 +20,21 @@ const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 const sea = require('node:sea');
 
+// Node compiles its built-in modules with the code cache it carries, which
+// V8 takes only under the flags it was made with: once the flags below are
+// set, every built-in loaded afterwards is compiled from its source (53 of
+// them when the bundle loaded http2, https and zlib after the flags: some
+// 20 ms more CPU at every start, docs/benchmarks.md). So the built-ins the
+// bundle loads at start are loaded first, under Node's own flags. The
+// training run (train-code-cache.mjs) fails the build when one is missing
+// here; `cluster` (with child_process and dgram) is what net loads on its
+// first listen.
+const PRELOADED_BUILTINS = ['http2', 'https', 'zlib', 'dns', 'perf_hooks', 'os', 'process', 'cluster'];
+for (const id of PRELOADED_BUILTINS) {
+  require(id);
+}
+const builtinsBeforeFlags = process.moduleLoadList.length;
+
 // The young generation starts at 1 MiB per semi-space and doubles whenever a
 // scavenge keeps much; start-up kept enough to grow it to 4 MiB, which an
 // idle plugin then holds for good. Growing by 1 keeps it at its start size.
@@ -84,7 +99,18 @@ cachedData = undefined;
 globalThis.__zvizCodeCache =
   script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
 if (writeCacheTo) {
-  process.on('exit', () => writeFileSync(writeCacheTo, script.createCachedData()));
+  process.on('exit', () => {
+    writeFileSync(writeCacheTo, script.createCachedData());
+    const late = process.moduleLoadList
+      .slice(builtinsBeforeFlags)
+      // Node's internal modules cannot be required by name; the public ones bring theirs.
+      .filter((entry) => entry.startsWith('NativeModule ') && !entry.startsWith('NativeModule internal/'))
+      .map((entry) => entry.slice('NativeModule '.length));
+    if (late.length > 0) {
+      // train-code-cache.mjs fails the build on this line.
+      process.stderr.write(`gpx_zviz training: built-ins loaded after the V8 flags: ${late.join(' ')}\n`);
+    }
+  });
 }
 const module_ = { exports: {}, filename, id: filename, loaded: true };
 script.runInThisContext().call(module_.exports, module_.exports, require, module_, filename, 'gpx_zviz');

@@ -113,5 +113,15 @@ export async function trainCodeCache({ root, seaMain, bundle, cache, nodeArgs = 
     if (code !== 0 || !existsSync(cache)) {
       throw new Error(`the training run exited with ${code} and wrote no code cache: ${stderr}`);
     }
+    const late = /^gpx_zviz training: built-ins loaded after the V8 flags: (.*)$/m.exec(stderr);
+    if (late) {
+      throw Object.assign(
+        new Error(
+          `the bundle loads built-ins that sea-main.cjs does not load before it sets V8's flags, so Node compiles ` +
+            `them without its code cache at every start: ${late[1]} (add what loads them to PRELOADED_BUILTINS)`
+        ),
+        { code: 'LATE_BUILTINS' }
+      );
+    }
   }
 }

@@ -198,6 +198,65 @@ describe('gpx_zviz executable', () => {
     }
   });
 
+  it("compiles Node's built-in modules from Node's own code cache, although it sets V8 flags before its bundle", async () => {
+    // The executable's start-up, from sea-main.cjs and the built bundle under
+    // plain Node (the internal binding that tells needs a Node option, which
+    // the executable does not take), through a first query and the warm-up.
+    const prometheus = await FakeUpstream.start({ '*': json(promMatrix(1000)) });
+    const build = join(__dirname, '..', 'build');
+    const scratch = mkdtempSync(join(tmpdir(), 'zviz-builtins-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-internals',
+        '-r',
+        join(__dirname, 'fixtures', 'builtin-cache-probe.cjs'),
+        join(__dirname, '..', 'scripts', 'sea-main.cjs'),
+        join(build, 'main.js'),
+        join(scratch, 'cache'),
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...HANDSHAKE_ENV, ZVIZ_LOG_LEVEL: 'debug' }, stdio: 'pipe' }
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let client: GrafanaClient | undefined;
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').once('data', (chunk: string) => resolve(chunk.split('\n')[0]));
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before the handshake: ${stderr}`)));
+      });
+      client = new GrafanaClient({ network: 'unix', path: line.split('|')[3] });
+      const config = { jsonData: { prometheusUrl: prometheus.url, agents: ['127.0.0.1:1'] } };
+      const window = { from: 1_700_000_000_000, to: 1_700_000_000_000 + 999 * 15_000 };
+      const answers = await client.queryDataRaw(
+        [{ refId: 'A', model: { queryType: 'promql', expr: 'zviz_fake' }, ...window }],
+        config
+      );
+      expect(answers.A.error).toBe('');
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (stderr.includes('query path warm')) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 20);
+      });
+    } finally {
+      client?.close();
+      child.kill('SIGTERM');
+      await exited;
+      await prometheus.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    const report = /^builtin-cache-probe (.*)$/m.exec(stderr);
+    expect(report, stderr).not.toBeNull();
+    const usage = JSON.parse(report![1]) as { withCache: string[]; withoutCache: string[] };
+    // What the plugin loads and serves with: HTTP/2, the HTTP client, streams.
+    expect(usage.withCache).toEqual(expect.arrayContaining(['http2', 'internal/http2/core', '_http_client', 'zlib']));
+    expect(usage.withoutCache).toEqual([]);
+  });
+
   it('warms its query path a second after the handshake without asking any upstream, and counts no query for it', async () => {
     const prometheus = await FakeUpstream.start({ '*': json(promMatrix(1000)) });
     const plugin = await start();
