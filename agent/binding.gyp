@@ -1,7 +1,8 @@
 {
   # Two addons, so the sandbox never depends on libbpf: the broker keeps
   # working on hosts where the tracer cannot load, and the tracer reports why.
-  # Plus zviz-init, the static PID 1 the broker gives each container, and
+  # Plus zviz-init, the static PID 1 the broker gives each container,
+  # zviz-spawn, the static program each container's first process executes, and
   # zviz_tracer_testing, the BPF programs only benchmarks and tests load
   # (native/testing/exports.cc): built here so CI has it, never packaged.
   "target_defaults": {
@@ -34,6 +35,16 @@
       "type": "executable",
       "sources": ["native/src/init/init.c"],
       "cflags": ["-std=gnu11", "-Werror"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
+      # A container's first process from its execve on (native/src/spawn/):
+      # the broker's first process shares the agent's memory only until it
+      # executes this, so no container start copies the agent. Static like
+      # zviz-init, so it runs the same wherever the addon was put.
+      "target_name": "zviz-spawn",
+      "type": "executable",
+      "sources": ["<!@(ls -1 native/src/spawn/*.cc)", "native/src/broker/fdpass.cc"],
       "ldflags": ["-static", "-s"]
     },
     {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Puts the built native addons (and zviz-init, which the broker addon runs
+// Puts the built native addons (and zviz-init and zviz-spawn, which the broker addon runs
 // from its own directory) where the packaged agent loads them from,
 // prebuilds/linux-<arch>/ (see src/native/load.ts), stripped of symbols, so
 // `npm install` of the package needs no compiler, node-gyp or headers. npm
@@ -28,9 +28,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDONS = ['zviz_broker', 'zviz_tracer'];
-// The containers' PID 1 (native/src/init/init.c), a static executable the
-// broker addon runs from its own directory.
-const EXECUTABLES = ['zviz-init'];
+// The containers' PID 1 (native/src/init/init.c) and the program their first
+// process executes (native/src/spawn/), static executables the broker addon
+// runs from its own directory.
+const EXECUTABLES = ['zviz-init', 'zviz-spawn'];
 const ELF_MACHINES = { x64: 62, arm64: 183 };
 const TRIPLETS = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 const require = createRequire(import.meta.url);

@@ -1,11 +1,14 @@
-// The code a starting container runs between clone3 and execve is a copy of
-// the threaded agent made behind glibc's back: a call that takes a lock or
-// allocates can wait for ever on a lock another agent thread held at the
-// clone (agent/native/src/broker/spawn_child.h). That code lives in the
-// files of namespace zviz::broker::child, so its rule can be checked where it
-// matters, on the compiled objects: every function they call from outside is
-// one of theirs, SendWithFds, or a libc function that is async-signal-safe
-// (signal-safety(7)) or a wrapper of one system call. A call to malloc, new,
+// A container's first process runs in the agent's own memory from clone3
+// until it executes zviz-spawn (agent/native/src/broker/spawn_launch.h):
+// anything it wrote besides its stack, or any lock it took, would be the
+// agent's. So that object may call nothing but raw system calls. zviz-spawn
+// (agent/native/src/spawn/) then sets the container up in a process of its
+// own and forks the workload with a raw clone3; its files, in namespace
+// zviz::broker::child, keep to calls that are async-signal-safe
+// (signal-safety(7)) or wrappers of one system call, so each step is one
+// system call whose errno the step's report carries, and nothing in them
+// depends on glibc's view of a process it did not fork itself. The rules are
+// checked where they matter, on the compiled objects: a call to malloc, new,
 // printf or a mutex, written or pulled in by a header, fails here.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,9 +19,13 @@ import { binary, describeWhere, file } from '@zviz/test-support/requirements';
 
 import { REPO } from './import-graph';
 
-const SOURCES = join(REPO, 'agent/native/src/broker');
-const OBJECTS = join(REPO, 'agent/build/Release/obj.target/zviz_broker/native/src/broker');
+const SOURCES = join(REPO, 'agent/native/src/spawn');
+const OBJECTS = join(REPO, 'agent/build/Release/obj.target/zviz-spawn/native/src/spawn');
+const LAUNCH = join(REPO, 'agent/build/Release/obj.target/zviz_broker/native/src/broker/spawn_launch.o');
 const CHILD_NAMESPACE = 'namespace zviz::broker::child {';
+
+/** What the launch (in the agent's memory) may call: the system call itself, and errno's address. */
+const RAW = new Set(['syscall', '__errno_location', '__stack_chk_fail']);
 
 /** Mangled prefixes of the broker functions a child may call: its own, and the one sendmsg of fdpass.h. */
 const OWN = ['_ZN4zviz6broker5child', '_ZN4zviz6broker11SendWithFds'];
@@ -55,13 +62,17 @@ const LIBC = new Set([
   // Linux calls glibc wraps as one system call, with no lock and no allocation.
   'dup3',
   'ioctl',
+  'mmap64',
   'mount',
   'pipe2',
   'prctl',
+  'recvmsg',
   'setrlimit64',
   'syscall',
   'umount2',
   'unshare',
+  // Reads of memory only.
+  'memchr',
   // errno's address, SIGRTMIN's value (fixed at start-up) and the stack protector's abort.
   '__errno_location',
   '__libc_current_sigrtmin',
@@ -103,24 +114,28 @@ it('flags what may allocate or lock, and lets the safe calls through', () => {
 });
 
 describeWhere(
-  [binary('nm', 'binutils'), file(join(OBJECTS, 'spawn.o'), 'needs the broker addon built (npm run build)')],
+  [binary('nm', 'binutils'), file(join(OBJECTS, 'main.o'), 'needs the broker addon and zviz-spawn built (npm run build)')],
   'the code between clone3 and execve',
   () => {
-    it('is where spawn_child.h says: the first process, the init, the workload, namespaces and views', () => {
+    it('runs nothing but system calls in the agent\'s memory, from clone3 to the execve of zviz-spawn', () => {
+      const calls = undefinedSymbols(LAUNCH);
+      expect(calls).toContain('syscall');
+      expect(calls.filter((symbol) => !RAW.has(symbol))).toEqual([]);
+    });
+
+    it('is where spawn/child.h says: the plan, the first process, the init, the workload, namespaces and views', () => {
       expect(childSources()).toEqual(
         expect.arrayContaining([
-          'spawn_allow_list_view.cc',
-          'spawn_first_process.cc',
-          'spawn_host_view.cc',
-          'spawn_init.cc',
-          'spawn_namespaces.cc',
-          'spawn_seccomp.cc',
-          'spawn_workload.cc',
+          'allow_list_view.cc',
+          'become_init.cc',
+          'first_process.cc',
+          'host_view.cc',
+          'main.cc',
+          'namespaces.cc',
+          'seccomp.cc',
+          'workload.cc',
         ])
       );
-      // The agent's side allocates, and says so by staying out of the namespace.
-      expect(childSources()).not.toContain('spawn.cc');
-      expect(childSources()).not.toContain('spawn_bootstrap.cc');
     });
 
     it('calls nothing that allocates or locks', () => {
@@ -136,10 +151,11 @@ describeWhere(
 
     it('sees the calls it judges', () => {
       // The check reads real objects: the workload's file calls execve, the init's kill.
-      expect(undefinedSymbols(join(OBJECTS, 'spawn_seccomp.o'))).toContain('execve');
-      expect(undefinedSymbols(join(OBJECTS, 'spawn_init.o'))).toContain('kill');
+      expect(undefinedSymbols(join(OBJECTS, 'seccomp.o'))).toContain('execve');
+      expect(undefinedSymbols(join(OBJECTS, 'become_init.o'))).toContain('kill');
       // And the agent's side, which allocates, would fail it.
-      expect(forbiddenCalls(undefinedSymbols(join(OBJECTS, 'spawn.o')))).toContain('_Znwm');
+      const agentSide = join(REPO, 'agent/build/Release/obj.target/zviz_broker/native/src/broker/spawn.o');
+      expect(forbiddenCalls(undefinedSymbols(agentSide))).toContain('_Znwm');
     });
   }
 );

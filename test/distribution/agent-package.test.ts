@@ -108,6 +108,8 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
         ...ADDONS.map((a) => `prebuilds/linux-arm64/${a}.node`),
         'prebuilds/linux-x64/zviz-init',
         'prebuilds/linux-arm64/zviz-init',
+        'prebuilds/linux-x64/zviz-spawn',
+        'prebuilds/linux-arm64/zviz-spawn',
       ])
     );
     const devFiles = entries.filter((e) =>
@@ -159,10 +161,15 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     }
   });
 
-  it.each(Object.entries(MACHINES))(
-    "ships the %s containers' init static, stripped, executable and built for that machine",
-    (arch, machine) => {
-      const init = join(installed, 'prebuilds', `linux-${arch}`, 'zviz-init');
+  it.each(
+    Object.entries(MACHINES).flatMap(([arch, machine]) => [
+      [arch, 'zviz-init', machine],
+      [arch, 'zviz-spawn', machine],
+    ])
+  )(
+    "ships the %s containers' %s static, stripped, executable and built for that machine",
+    (arch, program, machine) => {
+      const init = join(installed, 'prebuilds', `linux-${arch}`, program as string);
       const headers = ok('readelf', ['-h', '-l', '-S', init]);
       expect(headers).toMatch(new RegExp(`Machine:\\s+${machine}`));
       expect(headers).toMatch(/Type:\s+EXEC/);

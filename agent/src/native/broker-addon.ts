@@ -110,6 +110,8 @@ export interface SpawnOptions {
   pid: 'private' | 'host';
   /** zviz-init; by default the one next to the broker addon. */
   initPath?: string;
+  /** zviz-spawn, which each container's first process executes; by default the one next to the broker addon. */
+  spawnerPath?: string;
   /** A network namespace with only loopback ("none"), or the host's network. */
   network: 'none' | 'host';
   filesystem?: FilesystemPlan;

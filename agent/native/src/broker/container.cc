@@ -16,6 +16,7 @@
 #include "broker/kernel_probe.h"
 #include "broker/plan.h"
 #include "broker/spawn.h"
+#include "broker/spawn_bootstrap.h"
 #include "broker/spawn_thread.h"
 #include "broker/syscall_table.h"
 #include "init/protocol.h"
@@ -84,6 +85,7 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
   if (pid != "private" && pid != "host") return "pid must be \"private\" or \"host\"";
   request->pid_namespace = pid == "private";
   request->init_path = GetString(o, "initPath");
+  request->spawner_path = GetString(o, "spawnerPath");
   const std::string network = o.Has("network") ? GetString(o, "network") : "host";
   if (network != "none" && network != "host") return "network must be \"none\" or \"host\"";
   request->network_none = network == "none";
@@ -117,7 +119,8 @@ void* Reap(void* raw) {
   std::unique_ptr<ReaperArgs> args(static_cast<ReaperArgs*>(raw));
   ProcessState& p = *args->process;
   // The outcome of execve first (the supervisor may have to answer it).
-  auto* exec = new ReaperEvent{ReaperEvent::Kind::kExec, AwaitExec(p.status.get(), 30'000)};
+  auto* exec = new ReaperEvent{ReaperEvent::Kind::kExec};
+  exec->exec_error = AwaitExec(p.status.get(), 30'000, &exec->exec_step);
   if (args->tsfn.BlockingCall(exec) != napi_ok) {
     delete exec;
   }
@@ -426,7 +429,10 @@ void NativeContainer::DeliverEvent(Napi::Env env, Napi::Function callback, Napi:
   if (event->kind == ReaperEvent::Kind::kExec) {
     payload.Set("error", event->exec_error);
     if (event->exec_error > 0) {
-      payload.Set("message", std::strerror(event->exec_error));
+      // execve's own errno as it is ("No such file or directory"); another step with its name.
+      payload.Set("message", event->exec_step == child::kStepExec
+                                 ? std::string(std::strerror(event->exec_error))
+                                 : std::string(StepName(event->exec_step)) + ": " + std::strerror(event->exec_error));
     }
     callback.Call(self->Value(), {Napi::String::New(env, "exec"), payload});
   } else {

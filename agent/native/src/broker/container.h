@@ -36,6 +36,7 @@ struct ProcessState {
 struct ReaperEvent {
   enum class Kind { kExec, kExit } kind;
   int exec_error = 0;  // kExec: 0 ok, errno, or -1 (no answer)
+  int32_t exec_step = 0;  // kExec with an errno: the step that failed (child::kStepExec: execve itself)
   int code = -1;       // kExit: exit code, or -1 when killed
   int signal = 0;      // kExit: terminating signal
 };

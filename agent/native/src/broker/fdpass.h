@@ -2,7 +2,7 @@
 // agent's control socket `zviz run` hands the terminal's stdin, stdout and
 // stderr to the agent (which Node's net module cannot do), and on the
 // bootstrap socket a starting workload hands the agent its pidfd and mount
-// namespace (spawn_seccomp.cc). Who is asking is peer.h's concern. Node's
+// namespace (spawn/seccomp.cc). Who is asking is peer.h's concern. Node's
 // headers stay out (fdpass_js.h has the JavaScript face): the spawn's
 // children, which may call nothing that allocates, include this file.
 #pragma once

@@ -1,10 +1,12 @@
-// The agent's side of starting a workload (spawn.h): everything the children
-// need is prepared here, where allocating and failing with a clear message
-// are allowed, then one clone3 makes the container's first process (with its
-// IPC and PID namespaces, straight into its v2 cgroup where it can), and the
-// bootstrap (spawn_bootstrap.cc) waits for the workload to hand over its
-// seccomp listener. What the children do between clone3 and execve lives in
-// the files spawn_child.h lists, under the rules it states.
+// The agent's side of starting a workload (spawn.h): everything the
+// container's processes need is prepared here, where allocating and failing
+// with a clear message are allowed, and written into the start plan
+// (spawn_plan.h); one clone3 makes the container's first process (with its
+// IPC and PID namespaces, straight into its v2 cgroup where it can), which
+// shares the agent's memory until it executes zviz-spawn (spawn_launch.h);
+// the plan goes to it over the bootstrap socket, and the bootstrap
+// (spawn_bootstrap.cc) waits for the workload to hand over its seccomp
+// listener. What zviz-spawn does lives in native/src/spawn/.
 #include "broker/spawn.h"
 
 #include <dlfcn.h>
@@ -21,24 +23,34 @@
 
 #include "broker/kernel.h"
 #include "broker/spawn_bootstrap.h"
-#include "broker/spawn_child.h"
+#include "broker/spawn_launch.h"
+#include "broker/spawn_plan.h"
 
 namespace zviz::broker {
 
-std::string DefaultInitPath() {
+namespace {
+
+/** `name` in the directory the broker addon was loaded from. */
+std::string NextToAddon(const char* name) {
   Dl_info info = {};
-  if (dladdr(reinterpret_cast<void*>(&DefaultInitPath), &info) == 0 || info.dli_fname == nullptr) {
+  if (dladdr(reinterpret_cast<void*>(&NextToAddon), &info) == 0 || info.dli_fname == nullptr) {
     return {};
   }
   std::string path = info.dli_fname;
   const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string("zviz-init") : path.substr(0, slash + 1) + "zviz-init";
+  return slash == std::string::npos ? std::string(name) : path.substr(0, slash + 1) + name;
 }
+
+}  // namespace
+
+std::string DefaultInitPath() { return NextToAddon("zviz-init"); }
+
+std::string DefaultSpawnerPath() { return NextToAddon("zviz-spawn"); }
 
 namespace {
 
-using child::ChildMount;
-using child::ChildPlan;
+/** The first process's stack until it executes zviz-spawn (spawn_launch.h): a few frames of raw calls. */
+constexpr size_t kLaunchStackBytes = 64 * 1024;
 
 /** A failed start leaves nothing running (spawn.h): the first process is killed and reaped, with the whole PID namespace. */
 void KillAndWait(Spawned* out) {
@@ -53,25 +65,25 @@ void KillAndWait(Spawned* out) {
 }
 
 /**
- * The view's steps as the children read them: paths checked, what lies
- * under a private tmpfs marked, and the allow-list view's symlinks read. The
- * strings live in `request` and `link_targets`, which outlive the clone.
+ * The view's steps as zviz-spawn reads them: paths checked, what lies under
+ * a private tmpfs marked, and the allow-list view's symlinks read (here,
+ * where the agent's view of the host is the one the profile names).
  */
 std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* link_targets,
-                       std::vector<ChildMount>* mounts) {
-  link_targets->resize(request.mounts.size());  // sized once: the plan points into its strings
+                       std::vector<bool>* under_tmpfs) {
+  link_targets->assign(request.mounts.size(), std::string());
+  under_tmpfs->assign(request.mounts.size(), false);
   for (size_t i = 0; i < request.mounts.size(); ++i) {
     const MountStep& step = request.mounts[i];
     if (step.path.empty() || step.path[0] != '/' || step.path.size() >= PATH_MAX) {
       return "mount paths must be absolute: " + step.path;
     }
-    ChildMount m = {step.path.c_str(), nullptr, step.kind, false};
     // A mask under a private tmpfs has nothing to hide there: the host's directory is not in the view.
     for (size_t j = 0; j < i && step.kind != MountStep::Kind::kTmpfs && step.kind != MountStep::Kind::kMask; ++j) {
       const std::string& outer = request.mounts[j].path;
       if (request.mounts[j].kind == MountStep::Kind::kTmpfs && step.path.size() > outer.size() &&
           step.path.compare(0, outer.size(), outer) == 0 && (outer == "/" || step.path[outer.size()] == '/')) {
-        m.under_tmpfs = true;  // a workspace under a private /tmp
+        (*under_tmpfs)[i] = true;  // a workspace under a private /tmp
       }
     }
     // The allow-list view keeps the host's symlinks (/lib -> usr/lib) as links.
@@ -82,10 +94,8 @@ std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* li
       const ssize_t n = readlink(step.path.c_str(), target, sizeof(target) - 1);
       if (n > 0) {
         (*link_targets)[i].assign(target, static_cast<size_t>(n));
-        m.link_target = (*link_targets)[i].c_str();
       }
     }
-    mounts->push_back(m);
   }
   return {};
 }
@@ -165,7 +175,7 @@ std::string PrepareInit(const SpawnRequest& request, InitEnds* ends) {
  * says when such a child was killed before it said a word.
  */
 std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at_birth, Spawned* out) {
-  if (request.program == nullptr || request.argv.empty()) {
+  if (request.program == nullptr || request.program->empty() || request.argv.empty()) {
     return "nothing to run";
   }
   for (int fd : request.stdio) {
@@ -173,22 +183,11 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
       return "stdin, stdout and stderr must be open descriptors";
     }
   }
-  // Everything the children need, prepared here: they must not allocate.
-  std::vector<char*> argv;
-  for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
   std::vector<std::string> link_targets;
-  std::vector<ChildMount> mounts;
-  if (auto e = PlanMounts(request, &link_targets, &mounts); !e.empty()) {
+  std::vector<bool> under_tmpfs;
+  if (auto e = PlanMounts(request, &link_targets, &under_tmpfs); !e.empty()) {
     return e;
   }
-  std::vector<int> trees(mounts.size(), -1);
-  struct sock_fprog prog = {static_cast<unsigned short>(request.program->size()),
-                            const_cast<struct sock_filter*>(request.program->data())};
-
   CgroupJoin cgroups;
   if (auto e = OpenCgroups(request, into_v2, &cgroups); !e.empty()) {
     return e;
@@ -198,6 +197,20 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
     if (auto e = PrepareInit(request, &init); !e.empty()) {
       return e;
     }
+  }
+  const std::string spawner_path = request.spawner_path.empty() ? DefaultSpawnerPath() : request.spawner_path;
+  UniqueFd spawner(open(spawner_path.c_str(), O_PATH | O_CLOEXEC));
+  if (!spawner) {
+    return "cannot open zviz-spawn " + spawner_path + ": " + strerror(errno) +
+           " (it is built with the broker addon: npm run build)";
+  }
+  UniqueFd plan_fd;
+  plan::PlanInput input = {&request, &link_targets, &under_tmpfs,
+                           static_cast<uint32_t>(SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                                                 (request.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0)),
+                           getpid(), static_cast<uint32_t>(cgroups.raw.size())};
+  if (auto e = plan::Write(input, &plan_fd); !e.empty()) {
+    return e;
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -211,31 +224,16 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
     return std::string("SO_PASSCRED: ") + strerror(errno);
   }
 
-  ChildPlan plan = {};
-  plan.file = request.file.c_str();
-  plan.argv = argv.data();
-  plan.envp = envp.data();
-  plan.cwd = request.cwd.c_str();
-  for (int i = 0; i < 3; ++i) plan.stdio[i] = request.stdio[i];
-  plan.sock = theirs.get();
-  plan.cgroup_fds = cgroups.raw.data();
-  plan.cgroup_count = cgroups.raw.size();
-  plan.mounts = mounts.data();
-  plan.mount_count = mounts.size();
-  plan.trees = trees.data();
-  plan.allow_list = request.allow_list;
-  plan.pid_ns = request.pid_namespace;
-  plan.net_none = request.network_none;
-  plan.init_fd = init.init.get();
-  plan.report_sock = init.report_theirs.get();
-  plan.agent_pidfd = init.agent.get();
-  plan.caps = request.capabilities;
-  plan.seccomp_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
-                       (request.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0);
-  plan.prog = &prog;
-  plan.parent = getpid();
+  // zviz-spawn's argv: its end of the bootstrap socket, which stays at the same number across the execve.
+  const std::string sock_arg = std::to_string(theirs.get());
+  char name[] = "zviz-spawn";
+  char* const spawner_argv[] = {name, const_cast<char*>(sock_arg.c_str()), nullptr};
+  char* const spawner_envp[] = {nullptr};
+  const launch::Launch exec = {spawner.get(), theirs.get(), spawner_argv, spawner_envp};
+  std::vector<uint64_t> stack(kLaunchStackBytes / sizeof(uint64_t));
 
-  // No signal may run an agent handler in the child before it resets them.
+  // No signal may run an agent handler in the child: it starts with all of
+  // them blocked, and zviz-spawn resets their dispositions before it unblocks any.
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
@@ -251,10 +249,7 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroups.v2_dir.get());
   }
-  long pid = sys::Clone3(&args);
-  if (pid == 0) {
-    child::FirstMain(plan);
-  }
+  const long pid = launch::CloneAndExec(&args, exec, stack.data(), stack.size() * sizeof(uint64_t));
   const int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) {
@@ -263,12 +258,32 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
   out->pid = static_cast<pid_t>(pid);
   out->pidfd.reset(pidfd);
   theirs.reset();
-  init.report_theirs.reset();
-  cgroups.files.clear();
+  spawner.reset();
   cgroups.v2_dir.reset();
 
+  // The plan and the descriptors zviz-spawn hands on (spawn_plan.h).
+  std::vector<int> fds = {plan_fd.get(), request.stdio[0], request.stdio[1], request.stdio[2]};
+  if (request.pid_namespace) {
+    fds.insert(fds.end(), {init.init.get(), init.report_theirs.get(), init.agent.get()});
+  }
+  fds.insert(fds.end(), cgroups.raw.begin(), cgroups.raw.end());
   bool closed = false;
-  if (auto error = TakeListener(ours.get(), out, &closed); !error.empty()) {
+  std::string error;
+  if (plan::Send(ours.get(), fds.data(), fds.size()) != 0) {
+    // A first process that is already gone says why, if it could, in TakeListener.
+    if (errno != EPIPE && errno != ECONNRESET) {
+      error = std::string("sending zviz-spawn its plan: ") + strerror(errno);
+    }
+  }
+  init.report_theirs.reset();
+  init.init.reset();
+  init.agent.reset();
+  cgroups.files.clear();
+  plan_fd.reset();
+  if (error.empty()) {
+    error = TakeListener(ours.get(), out, &closed);
+  }
+  if (!error.empty()) {
     if (into_v2 && closed) {
       // Every holder of the socket is gone or going: see how the first
       // process ended (its pidfd turns readable when it has).

@@ -1,11 +1,13 @@
 // Starting a workload under its filter. Everything that can allocate or fail
 // in complicated ways happens in the agent before clone3: the BPF program,
-// argv/envp, the mount plan, the cgroup descriptors. The children then only
-// make raw, async-signal-safe syscalls.
+// argv/envp, the mount plan, the cgroup descriptors, written into the start
+// plan (spawn_plan.h).
 //
 // The first process (clone3, with CLONE_NEWIPC, and CLONE_NEWPID unless the
 // container shares the host's PID namespace; into the v2 cgroup where it is
-// fresh) resets signal dispositions, calls setsid and joins the container's
+// fresh) shares the agent's memory only until it executes zviz-spawn
+// (spawn_launch.h): no start copies the agent. zviz-spawn reads the plan,
+// resets signal dispositions, calls setsid and joins the container's
 // cgroups (the v1 ones by writing "0" to their tasks files, the v2 one, if
 // not cloned into it, to its cgroup.procs). With
 // a PID namespace it is the namespace's init: it arms PR_SET_PDEATHSIG(SIGKILL)
@@ -29,8 +31,9 @@
 // so a profile may broker sendmsg (the profile checker insists on those four).
 // The listener is close-on-exec, so the workload never holds it.
 //
-// The agent's side is spawn.cc (preparing, clone3) and spawn_bootstrap.cc
-// (the hand-over); the children's side is the files spawn_child.h lists.
+// The agent's side is spawn.cc (preparing, clone3), spawn_plan.cc (the plan)
+// and spawn_bootstrap.cc (the hand-over); the children's side is zviz-spawn,
+// native/src/spawn/ (its files are listed in spawn/child.h).
 #pragma once
 
 #include <sys/types.h>
@@ -73,6 +76,8 @@ struct SpawnRequest {
   /** Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it. */
   bool pid_namespace = true;
   std::string init_path;
+  /** zviz-spawn, the program the first process executes at once (spawn_launch.h); by default next to the addon. */
+  std::string spawner_path;
   /** Its own network namespace with only loopback. */
   bool network_none = false;
   uint64_t capabilities = 0;
@@ -105,12 +110,16 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out);
 
 /**
  * Waits (up to `timeout_ms`) for the outcome of the workload's execve on the
- * status socket: 0 when it succeeded, an errno when it failed, -1 on timeout
- * or a broken socket.
+ * status socket: 0 when it succeeded, an errno when it or a step after the
+ * hand-over failed (`step` says which: child::kStepExec for execve itself),
+ * -1 on timeout or a broken socket.
  */
-int AwaitExec(int status_fd, int timeout_ms);
+int AwaitExec(int status_fd, int timeout_ms, int32_t* step);
 
 /** Where the broker addon expects zviz-init: next to itself. Empty when it cannot tell. */
 std::string DefaultInitPath();
+
+/** Where the broker addon expects zviz-spawn: next to itself. Empty when it cannot tell. */
+std::string DefaultSpawnerPath();
 
 }  // namespace zviz::broker

@@ -22,6 +22,8 @@ namespace {
 
 using child::Message;
 
+}  // namespace
+
 const char* StepName(int32_t step) {
   switch (step) {
     case child::kStepSignals: return "resetting signals";
@@ -33,7 +35,7 @@ const char* StepName(int32_t step) {
     case child::kStepChdir: return "changing to the working directory";
     case child::kStepCapabilities: return "dropping capabilities";
     case child::kStepNoNewPrivs: return "PR_SET_NO_NEW_PRIVS";
-    case child::kStepParentDeath: return "PR_SET_PDEATHSIG";
+    case child::kStepParentDeath: return "arming PR_SET_PDEATHSIG (death with its parent)";
     case child::kStepSeccomp: return "installing the seccomp filter";
     case child::kStepExec: return "execve";
     case child::kStepNetwork: return "setting up the network namespace (loopback)";
@@ -46,9 +48,14 @@ const char* StepName(int32_t step) {
     case child::kStepIpc: return "mounting the IPC namespace's /dev/shm and /dev/mqueue";
     case child::kStepUserNamespace: return "entering the container's user namespace";
     case child::kStepKeyring: return "joining a session keyring of its own";
+    case child::kStepSpawner: return "executing zviz-spawn (built with the broker addon: npm run build)";
+    case child::kStepPlan: return "reading the start plan from the agent";
+    case child::kStepAgentGone: return "waiting for the agent (it ended or hung up while the container was starting)";
     default: return "starting";
   }
 }
+
+namespace {
 
 /**
  * Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS,
@@ -171,7 +178,7 @@ std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
   return {};
 }
 
-int AwaitExec(int status_fd, int timeout_ms) {
+int AwaitExec(int status_fd, int timeout_ms, int32_t* step) {
   struct pollfd pfd = {status_fd, POLLIN, 0};
   int ready;
   do {
@@ -188,7 +195,10 @@ int AwaitExec(int status_fd, int timeout_ms) {
   if (n == 0) {
     return 0;  // every end in the children closed on exec
   }
-  if (n == sizeof(m) && m.type == child::kFailure && m.a == child::kStepExec) {
+  // execve's own failure, or any step after the listener was taken (the
+  // wait for the agent's word, the init's execve): each says which.
+  if (n == sizeof(m) && m.type == child::kFailure && m.b > 0) {
+    *step = m.a;
     return m.b;
   }
   return -1;

@@ -43,6 +43,9 @@ enum Step : int32_t {
   kStepIpc,
   kStepUserNamespace,
   kStepKeyring,
+  kStepSpawner,
+  kStepPlan,
+  kStepAgentGone,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */
@@ -62,6 +65,28 @@ constexpr char kMapped = 'M';  // agent to workload: its user namespace's uid an
   _exit(127);
 }
 
+/**
+ * One message to the agent and its one-byte answer, `expected`; a failure is
+ * reported as `step`. An answer that never comes (EOF: the agent hung up,
+ * having given up on the start for a reason it reports itself) reads as
+ * ECONNRESET, a wrong one as EPROTO.
+ */
+inline void AskAgent(int sock, const Message& ask, char expected, int32_t step) {
+  if (write(sock, &ask, sizeof(ask)) != static_cast<ssize_t>(sizeof(ask))) {
+    ChildFail(sock, step);
+  }
+  char answer = 0;
+  ssize_t n;
+  while ((n = read(sock, &answer, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || answer != expected) {
+    if (n >= 0) {
+      errno = n == 0 ? ECONNRESET : EPROTO;
+    }
+    ChildFail(sock, step);
+  }
+}
+
 }  // namespace zviz::broker::child
 
 namespace zviz::broker {
@@ -72,5 +97,8 @@ namespace zviz::broker {
  * number; the listener taken with pidfd_getfd; then "go".
  */
 std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello);
+
+/** What a child was doing at `step`, for messages ("executing zviz-init"). */
+const char* StepName(int32_t step);
 
 }  // namespace zviz::broker

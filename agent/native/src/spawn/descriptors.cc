@@ -1,4 +1,4 @@
-// Descriptor moves shared by the workload and the init (spawn_child.h): a
+// Descriptor moves shared by the workload and the init (spawn/child.h): a
 // child holds copies of every descriptor the agent had open at clone3, and
 // must give its program only the few it is meant to have, at the numbers it
 // expects. Runs between clone3 and execve: no allocation, so the handful of
@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 

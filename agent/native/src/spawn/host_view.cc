@@ -2,7 +2,7 @@
 // through a private mount namespace in which the profile's paths are made
 // read-only, writable, a private tmpfs or masked, in the profile's order. It
 // is what a workload that needs the node's tools gets; the allow-list view
-// (spawn_allow_list_view.cc) is the one that shows nothing unlisted. Runs in
+// (allow_list_view.cc) is the one that shows nothing unlisted. Runs in
 // the container's first process between clone3 and execve: raw calls only.
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -11,7 +11,7 @@
 #include <cerrno>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 namespace {

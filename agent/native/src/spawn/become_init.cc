@@ -1,17 +1,17 @@
-// PID 1 of a container's PID namespace (spawn_child.h): the first process
+// PID 1 of a container's PID namespace (spawn/child.h): the first process
 // forks the workload, then executes zviz-init (native/src/init/init.c), which
 // reaps, forwards signals and reports the workload's status to the agent. The
-// first process is a copy of the agent, so it hands zviz-init only its report
-// socket and a pidfd of the agent, at the numbers init/protocol.h fixes, and
-// the workload waits until PID 1 is zviz-init before it can look at it. Runs
-// between clone3 and execve: raw calls only.
+// first process holds the start plan and the container's descriptors, so it
+// hands zviz-init only its report socket and a pidfd of the agent, at the
+// numbers init/protocol.h fixes, and the workload waits until PID 1 is
+// zviz-init before it can look at it. Raw calls only.
 #include <fcntl.h>
 #include <sys/resource.h>
 
 #include <csignal>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 #include "init/protocol.h"
 
 namespace zviz::broker::child {

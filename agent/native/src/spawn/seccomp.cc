@@ -1,4 +1,4 @@
-// The workload's last steps before its program (spawn_child.h): it hands the
+// The workload's last steps before its program (spawn/child.h): it hands the
 // agent a pidfd of itself and its mount namespace, installs its seccomp
 // filter with a new listener, tells the agent the listener's number, waits
 // until the agent has taken it (pidfd_getfd) and executes the program. The
@@ -8,7 +8,7 @@
 
 #include "broker/fdpass.h"
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 
@@ -37,11 +37,7 @@ namespace zviz::broker::child {
   // From here on every syscall passes the filter; profiles must allow write,
   // read, execve and exit_group without brokering (the profile checker
   // insists). The agent holds its own copy of the listener once it says go.
-  Message number = {kListener, static_cast<int32_t>(listener), 0};
-  char go = 0;
-  if (write(sock, &number, sizeof(number)) != sizeof(number) || read(sock, &go, 1) != 1 || go != kGo) {
-    _exit(127);
-  }
+  AskAgent(sock, Message{kListener, static_cast<int32_t>(listener), 0}, kGo, kStepHandOver);
   execve(p.file, p.argv, p.envp);
   ChildFail(sock, kStepExec);
 }

@@ -1,11 +1,11 @@
-// What every file-system view holds whatever the profile says (spawn_child.h):
+// What every file-system view holds whatever the profile says (spawn/child.h):
 // a /proc of the container's own PID namespace, and the kernel's files that
 // no container should write or read kept out of reach. Kept apart from the
 // two views so that neither can forget them. Runs in the container's first
 // process between clone3 and execve: raw calls only.
 #include <sys/mount.h>
 
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 namespace {

@@ -1,11 +1,10 @@
-// The container's first process, the child clone3 makes in SpawnWorkload
-// (spawn_child.h): it undoes what it inherited from the agent (signal
-// handlers, session), joins the container's cgroups while it is still
-// single-threaded, makes the namespaces the profile asks for and the
-// file-system view, and then is the workload itself or, with a PID
-// namespace, forks it and becomes the init. Everything the container's
-// processes share is set up here, once, before either exists. Runs between
-// clone3 and execve: raw calls only.
+// The container's first process once it is zviz-spawn (spawn/child.h): it
+// undoes what it inherited from the agent across execve (ignored signals,
+// the session), joins the container's cgroups, makes the namespaces the
+// profile asks for and the file-system view, and then is the workload itself
+// or, with a PID namespace, forks it and becomes the init. Everything the
+// container's processes share is set up here, once, before either exists.
+// Raw calls only.
 #include <poll.h>
 #include <sys/prctl.h>
 
@@ -13,14 +12,14 @@
 #include <csignal>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 
 [[noreturn]] void FirstMain(const ChildPlan& p) {
   const int sock = p.sock;
-  // Handlers of the agent make no sense here (and libuv's would write into
-  // the agent's own pipes); ignored signals would stay ignored across exec.
+  // execve reset the agent's handlers, but what the agent ignores (Node
+  // ignores SIGPIPE) would stay ignored in the workload too.
   // All signals stay blocked: the workload unblocks them just before its
   // filter goes on, the init never does.
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -51,8 +50,12 @@ namespace zviz::broker::child {
       ChildFail(sock, kStepParentDeath);
     }
     struct pollfd agent = {p.agent_pidfd, POLLIN, 0};
-    if (poll(&agent, 1, 0) != 0) {
-      _exit(127);
+    const int ended = poll(&agent, 1, 0);
+    if (ended != 0) {
+      if (ended > 0) {
+        errno = ESRCH;
+      }
+      ChildFail(sock, kStepAgentGone);
     }
   }
   if (p.net_none) {

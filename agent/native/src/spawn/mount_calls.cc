@@ -1,4 +1,4 @@
-// The few mount operations both file-system views are built from (spawn_child.h):
+// The few mount operations both file-system views are built from (spawn/child.h):
 // the new mount API where it is the only safe way (a detached clone of a host
 // path held across pivot_root, attributes set on a whole tree at once), plain
 // mount(2) elsewhere. They run in the container's first process between
@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 

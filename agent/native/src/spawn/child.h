@@ -1,13 +1,13 @@
-// The children of SpawnWorkload (spawn.h) from clone3 to execve, and what the
-// agent prepares for them. They are copies of a threaded process made with a
-// raw clone3, behind glibc's back: another thread may have held malloc's or
-// stdio's lock at the clone, and glibc believes this process still has the
-// agent's threads. So everything that allocates or can fail in complicated
-// ways happens in the agent before clone3 (the plan below holds only pointers
-// into memory the agent keeps until clone3 returns), and the children make
-// only raw or async-signal-safe calls: no allocation, no locks, no libc state
-// beyond errno. Every function declared here runs under those rules; a child
-// reports a failed step with ChildFail (spawn_bootstrap.h) and exits.
+// zviz-spawn (main.cc): a container's first process from its execve to the
+// container's init or workload, and the workload it forks. The agent
+// prepares everything that allocates or can fail in complicated ways and
+// sends it as the start plan (broker/spawn_plan.h); main.cc lays it out as
+// the ChildPlan below, pointing into the plan's own mapping. The steps then
+// make only raw or async-signal-safe calls, each one system call whose
+// errno the step's report carries: no allocation, no locks, and the workload
+// is forked with a raw clone3, behind glibc's back (test/architecture/
+// native-children.test.ts checks the objects). A step that fails reports
+// itself with ChildFail (broker/spawn_bootstrap.h) and exits.
 #pragma once
 
 #include <linux/filter.h>
@@ -29,7 +29,7 @@ struct ChildMount {
   bool under_tmpfs;  // host view: inside an earlier tmpfs step, so cloned before that tmpfs hides it
 };
 
-/** Everything the children read, prepared by SpawnOnce (spawn.cc) and valid until clone3 returns. */
+/** Everything the children read: the start plan (broker/spawn_plan.h) as main.cc lays it out. */
 struct ChildPlan {
   const char* file;
   char* const* argv;
@@ -45,31 +45,31 @@ struct ChildPlan {
   bool allow_list;
   bool pid_ns;
   bool net_none;
-  int init_fd;      // zviz-init, opened O_PATH by the agent
+  int init_fd;      // zviz-init, opened O_PATH by the agent (with a PID namespace; else -1)
   int report_sock;  // the init's end of the exit-report socket
   int agent_pidfd;  // to see whether the agent died before PR_SET_PDEATHSIG was armed
   int init_ready[2];  // the workload waits for EOF: the init has become zviz-init
   uint64_t caps;
   unsigned seccomp_flags;
   struct sock_fprog* prog;
-  pid_t parent;
+  pid_t parent;  // the agent
 };
 
 // The first process and what it becomes.
 
-/** The first process: the container's setup, then the workload itself or, with a PID namespace, its init (spawn_first_process.cc). */
+/** The first process: the container's setup, then the workload itself or, with a PID namespace, its init (first_process.cc). */
 [[noreturn]] void FirstMain(const ChildPlan& p);
 
-/** With a PID namespace: forks the workload, then becomes zviz-init, the namespace's PID 1 (spawn_init.cc). */
+/** With a PID namespace: forks the workload, then becomes zviz-init, the namespace's PID 1 (become_init.cc). */
 [[noreturn]] void BecomeInit(const ChildPlan& p);
 
-/** The workload: from the container's setup to its filter (spawn_workload.cc). */
+/** The workload: from the container's setup to its filter (workload.cc). */
 [[noreturn]] void WorkloadMain(const ChildPlan& p);
 
-/** The workload's last steps: the hand-over to the agent, the filter, execve (spawn_seccomp.cc). */
+/** The workload's last steps: the hand-over to the agent, the filter, execve (seccomp.cc). */
 [[noreturn]] void InstallFilterAndExec(const ChildPlan& p, int sock);
 
-// Namespaces made by unshare (spawn_namespaces.cc); the IPC and PID ones come with clone3 (spawn.cc).
+// Namespaces made by unshare (namespaces.cc); the IPC and PID ones come with clone3 (spawn.cc).
 
 /** A network namespace of its own: only the loopback interface, brought up. */
 void SetUpNetwork(int sock);
@@ -80,12 +80,12 @@ void SetUpMounts(const ChildPlan& p, int sock);
 /** The workload's own user namespace, owned by a uid no account uses; the agent writes its maps. */
 void EnterUserNamespace(int sock);
 
-// The two file-system views (spawn_host_view.cc, spawn_allow_list_view.cc).
+// The two file-system views (host_view.cc, allow_list_view.cc).
 
 void SetUpHostView(const ChildPlan& p, int sock);
 void SetUpAllowListView(const ChildPlan& p, int sock);
 
-// What every view holds whatever the profile (spawn_kernel_files.cc).
+// What every view holds whatever the profile (kernel_files.cc).
 
 /** The namespace's own /proc. */
 void MountProc(int sock);
@@ -93,7 +93,7 @@ void MountProc(int sock);
 /** The kernel's tunables read-only and the host-only kernel files masked. */
 void ProtectKernelFiles(int sock);
 
-// The mount calls the views are made of (spawn_mount_calls.cc); each returns
+// The mount calls the views are made of (mount_calls.cc); each returns
 // 0, or -1 with errno set, for the caller to report the step that failed.
 
 /** mount_setattr(2): attributes set or cleared on one mount, or with AT_RECURSIVE on a whole tree. */
@@ -117,7 +117,7 @@ int ReadOnlyInPlace(const char* path);
 /** Hides `path`: /dev/null bound over a file, an empty read-only tmpfs over a directory; missing paths are skipped. */
 int Mask(const char* path);
 
-// Descriptors (spawn_descriptors.cc).
+// Descriptors (descriptors.cc).
 
 /** Moves `fd` to the lowest free descriptor at or above 10 (close-on-exec); a failure ends the child. */
 int Lift(int fd, int sock);

@@ -11,7 +11,7 @@
 #include <cerrno>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 namespace {

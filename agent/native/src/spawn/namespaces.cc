@@ -1,5 +1,5 @@
 // The namespaces a container's processes make for themselves with unshare
-// (spawn_child.h): the network namespace (loopback only, for network "none")
+// (spawn/child.h): the network namespace (loopback only, for network "none")
 // and the mount namespace by the first process, the user namespace by the
 // workload. The IPC and PID namespaces come with clone3 itself (spawn.cc).
 // Runs between clone3 and execve: raw calls only.
@@ -17,7 +17,7 @@
 #include <cstring>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 
@@ -73,18 +73,13 @@ void EnterUserNamespace(int sock) {
   // The owner is the creator's effective uid. Keep the effective
   // capabilities across that change: some hosts let only a capable creator
   // make a user namespace. The uid calls are raw syscalls: glibc's wrappers
-  // would change every thread it believes this process has (it was cloned
-  // from the agent's threads without glibc knowing) and wait on locks those
-  // threads may have held.
+  // change every thread glibc believes the process has, and the workload
+  // was cloned behind glibc's back (become_init.cc).
   if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) != 0 ||
       ::syscall(SYS_setresuid, -1, owner, -1) != 0 || unshare(CLONE_NEWUSER) != 0) {
     ChildFail(sock, kStepUserNamespace);
   }
-  Message ask = {kUserNamespace, 0, 0};
-  char mapped = 0;
-  if (write(sock, &ask, sizeof(ask)) != sizeof(ask) || read(sock, &mapped, 1) != 1 || mapped != kMapped) {
-    _exit(127);
-  }
+  AskAgent(sock, Message{kUserNamespace, 0, 0}, kMapped, kStepUserNamespace);
   // Root of the new namespace is the node's uid 0 again (the identity map).
   // The namespace started with the default secure bits, so the workload
   // loses its capabilities when it changes uid, as anywhere.

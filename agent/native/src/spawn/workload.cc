@@ -1,5 +1,5 @@
 // The workload's process from the container's setup to its filter
-// (spawn_child.h): only its own stdio and the bootstrap socket left open, its
+// (spawn/child.h): only its own stdio and the bootstrap socket left open, its
 // user namespace, its capabilities cut to the profile's, no new privileges,
 // death with its parent, and, under an init, the wait for PID 1 to be
 // zviz-init. Each step is one the workload could not be trusted to take
@@ -12,7 +12,7 @@
 #include <csignal>
 
 #include "broker/kernel.h"
-#include "broker/spawn_child.h"
+#include "spawn/child.h"
 
 namespace zviz::broker::child {
 namespace {
@@ -106,16 +106,17 @@ void JoinOwnKeyring(int sock) {
     ChildFail(sock, kStepParentDeath);
   }
   if (getppid() != (p.pid_ns ? 1 : p.parent)) {
-    _exit(127);  // the parent died before PDEATHSIG was armed
+    errno = ESRCH;  // the parent died before PDEATHSIG was armed
+    ChildFail(sock, kStepParentDeath);
   }
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
     ChildFail(sock, kStepSignals);
   }
-  // PID 1 must be zviz-init, not the copy of the agent it was forked from,
-  // before the workload can look at it: the init's end of this pipe closes
-  // when it executes zviz-init (or dies).
+  // PID 1 must be zviz-init, not zviz-spawn with the start plan and the
+  // container's descriptors, before the workload can look at it: the init's
+  // end of this pipe closes when it executes zviz-init (or dies).
   if (ready >= 0) {
     char none;
     ssize_t n;

@@ -1,0 +1,203 @@
+// zviz-spawn: a container's first process, from its execve to the
+// container's init or workload (docs/security.md, "How a container starts").
+// The agent clones it sharing its memory and it executes this program at
+// once (broker/spawn_launch.h), so the process that sets the container up is
+// a few pages of its own and never a copy of the agent. It reads the start
+// plan the agent sends on the bootstrap socket (broker/spawn_plan.h) and then
+// does what child.h describes: the first process's steps, and with a PID
+// namespace the fork of the workload and the execve of zviz-init.
+//
+// Usage (the agent only): zviz-spawn FD, FD being its end of the bootstrap
+// socket. Every failure is reported on that socket with the step that failed
+// (ChildFail), so the agent's error names it.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "broker/spawn_plan.h"
+#include "spawn/child.h"
+
+namespace zviz::broker::child {
+namespace {
+
+static_assert(sizeof(ChildMount) <= plan::kChildMountSize, "the plan's scratch room holds a ChildMount");
+static_assert(sizeof(char*) == sizeof(uint64_t), "argv offsets become pointers in place");
+
+/** The agent's file descriptor number in argv[1]; -1 when it is not one. */
+int ParseFd(const char* text) {
+  long value = 0;
+  if (text == nullptr || *text == '\0') return -1;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c < '0' || *c > '9' || value > 1'000'000) return -1;
+    value = value * 10 + (*c - '0');
+  }
+  return static_cast<int>(value);
+}
+
+/** Fails the start at the plan step with `error` as its errno. */
+[[noreturn]] void PlanFail(int sock, int error) {
+  errno = error;
+  ChildFail(sock, kStepPlan);
+}
+
+/** An offset of the plan that names `size` bytes inside it. */
+bool Inside(const plan::WirePlan& wire, uint64_t offset, uint64_t size) {
+  return offset <= wire.size && size <= wire.size - offset;
+}
+
+/** A NUL-terminated string at `offset`, or nullptr. */
+const char* StringAt(char* base, const plan::WirePlan& wire, uint64_t offset) {
+  if (offset == 0 || offset >= wire.size) return nullptr;
+  return memchr(base + offset, '\0', wire.size - offset) != nullptr ? base + offset : nullptr;
+}
+
+/** Turns a 0-ended array of string offsets into argv's pointers, in place; false when it leaves the plan. */
+bool Pointers(char* base, const plan::WirePlan& wire, uint64_t offset, char*** out) {
+  if (offset % 8 != 0) return false;
+  auto* slots = reinterpret_cast<uint64_t*>(base + offset);
+  for (size_t i = 0;; ++i) {
+    if (!Inside(wire, offset, (i + 1) * sizeof(uint64_t))) return false;
+    if (slots[i] == 0) break;
+    const char* s = StringAt(base, wire, slots[i]);
+    if (s == nullptr) return false;
+    slots[i] = reinterpret_cast<uint64_t>(s);
+  }
+  *out = reinterpret_cast<char**>(slots);
+  return true;
+}
+
+/** Receives the plan message: the plan and its descriptors (spawn_plan.h, kFixedFds). */
+size_t ReceivePlan(int sock, int* fds) {
+  plan::PlanMessage message = {};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * plan::kMaxFds)];
+  struct iovec iov = {&message, sizeof(message)};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) {
+    errno = ECONNRESET;  // the agent hung up before it sent the plan
+    ChildFail(sock, kStepAgentGone);
+  }
+  if (n < 0) {
+    ChildFail(sock, kStepPlan);
+  }
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n != sizeof(message) || message.magic != plan::kMagic || message.version != plan::kVersion ||
+      (msg.msg_flags & MSG_CTRUNC) != 0 || c == nullptr || c->cmsg_level != SOL_SOCKET ||
+      c->cmsg_type != SCM_RIGHTS) {
+    PlanFail(sock, EPROTO);
+  }
+  const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  if (count != message.fd_count || count < plan::kFixedFds || count > plan::kMaxFds) {
+    PlanFail(sock, EPROTO);
+  }
+  memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+  return count;
+}
+
+}  // namespace
+}  // namespace zviz::broker::child
+
+int main(int argc, char** argv) {
+  using namespace zviz::broker;
+  using namespace zviz::broker::child;
+  const int sock = argc == 2 ? ParseFd(argv[1]) : -1;
+  struct stat st;
+  if (sock < 0 || fstat(sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    static const char kUsage[] = "zviz-spawn: a ZViz container's first process; only the agent starts it\n";
+    (void)write(2, kUsage, sizeof(kUsage) - 1);
+    return 2;
+  }
+  // Inherited open across the execve; none of the container's programs may hold it.
+  if (fcntl(sock, F_SETFD, FD_CLOEXEC) != 0) {
+    ChildFail(sock, kStepPlan);
+  }
+  int fds[plan::kMaxFds];
+  const size_t count = ReceivePlan(sock, fds);
+  const int plan_fd = fds[0];
+  if (fstat(plan_fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(plan::WirePlan))) {
+    PlanFail(sock, EPROTO);
+  }
+  // Private and writable: argv's offsets become pointers in place, and the scratch rooms are filled.
+  void* mapped = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, plan_fd, 0);
+  if (mapped == MAP_FAILED) {
+    ChildFail(sock, kStepPlan);
+  }
+  close(plan_fd);
+  char* base = static_cast<char*>(mapped);
+  const plan::WirePlan wire = *reinterpret_cast<const plan::WirePlan*>(base);
+  const bool pid_ns = (wire.flags & plan::kPidNamespace) != 0;
+  if (wire.magic != plan::kMagic || wire.version != plan::kVersion || wire.size != static_cast<uint64_t>(st.st_size) ||
+      count != plan::kFixedFds + (pid_ns ? plan::kInitFds : 0) + wire.cgroup_count) {
+    PlanFail(sock, EPROTO);
+  }
+  ChildPlan p = {};
+  p.file = StringAt(base, wire, wire.file);
+  p.cwd = StringAt(base, wire, wire.cwd);
+  char** args = nullptr;
+  char** env = nullptr;
+  if (p.file == nullptr || p.cwd == nullptr || !Pointers(base, wire, wire.argv, &args) ||
+      !Pointers(base, wire, wire.envp, &env) || wire.mount_count > (1U << 16) ||
+      !Inside(wire, wire.mounts, wire.mount_count * sizeof(plan::WireMount)) || wire.mounts % 8 != 0 ||
+      !Inside(wire, wire.scratch_mounts, wire.mount_count * plan::kChildMountSize) || wire.scratch_mounts % 8 != 0 ||
+      !Inside(wire, wire.scratch_trees, wire.mount_count * sizeof(int)) || wire.scratch_trees % 8 != 0 ||
+      wire.prog_len == 0 || wire.prog_len > BPF_MAXINSNS ||
+      !Inside(wire, wire.prog, wire.prog_len * sizeof(struct sock_filter)) || wire.prog % 8 != 0) {
+    PlanFail(sock, EPROTO);
+  }
+  p.argv = args;
+  p.envp = env;
+  const auto* wire_mounts = reinterpret_cast<const plan::WireMount*>(base + wire.mounts);
+  auto* mounts = reinterpret_cast<ChildMount*>(base + wire.scratch_mounts);
+  for (size_t i = 0; i < wire.mount_count; ++i) {
+    const plan::WireMount& m = wire_mounts[i];
+    mounts[i].path = StringAt(base, wire, m.path);
+    mounts[i].link_target = m.link_target == 0 ? nullptr : StringAt(base, wire, m.link_target);
+    if (mounts[i].path == nullptr || (m.link_target != 0 && mounts[i].link_target == nullptr) ||
+        m.kind > static_cast<uint32_t>(MountStep::Kind::kMask)) {
+      PlanFail(sock, EPROTO);
+    }
+    mounts[i].kind = static_cast<MountStep::Kind>(m.kind);
+    mounts[i].under_tmpfs = m.under_tmpfs != 0;
+  }
+  p.mounts = mounts;
+  p.mount_count = wire.mount_count;
+  p.trees = reinterpret_cast<int*>(base + wire.scratch_trees);
+  for (size_t i = 0; i < wire.mount_count; ++i) p.trees[i] = -1;
+  p.stdio[0] = fds[1];
+  p.stdio[1] = fds[2];
+  p.stdio[2] = fds[3];
+  p.sock = sock;
+  size_t next = plan::kFixedFds;
+  p.init_fd = p.report_sock = p.agent_pidfd = -1;
+  if (pid_ns) {
+    p.init_fd = fds[next++];
+    p.report_sock = fds[next++];
+    p.agent_pidfd = fds[next++];
+  }
+  p.cgroup_fds = fds + next;
+  p.cgroup_count = wire.cgroup_count;
+  p.allow_list = (wire.flags & plan::kAllowList) != 0;
+  p.pid_ns = pid_ns;
+  p.net_none = (wire.flags & plan::kNetworkNone) != 0;
+  p.caps = wire.capabilities;
+  p.seccomp_flags = wire.seccomp_flags;
+  static struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(wire.prog_len);
+  prog.filter = reinterpret_cast<struct sock_filter*>(base + wire.prog);
+  p.prog = &prog;
+  p.parent = wire.agent_pid;
+  FirstMain(p);
+}

@@ -1,0 +1,104 @@
+// A start that fails names the step that failed and why (docs/security.md,
+// "How a container starts"). The container's first process executes
+// zviz-spawn at once and, with a PID namespace, zviz-init after the
+// workload is forked; both are made to fail here with real files the kernel
+// refuses to execute, and the container's end must carry the step's name,
+// not a bare exit code 127.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import type { BrokerAddon } from '../../src/native/broker-addon';
+import { createCgroupDriver } from '../../src/cgroups/driver';
+import { detectCgroups } from '../../src/cgroups/detect';
+import { ContainerManager } from '../../src/containers/manager';
+import { addon, builtin } from './harness';
+
+/** The real addon, with `overrides` added to every spawn's options. */
+function addonWith(overrides: Record<string, string>): BrokerAddon {
+  const real = addon();
+  return Object.assign(Object.create(real) as BrokerAddon, {
+    spawn: (options: Parameters<BrokerAddon['spawn']>[0], onEvent: Parameters<BrokerAddon['spawn']>[1]) =>
+      real.spawn({ ...options, ...overrides }, onEvent),
+  });
+}
+
+describeWhere([root, seccompUserNotif], 'a start that fails', () => {
+  const group = `zviz-test-steps-${process.pid}`;
+  const driver = () => createCgroupDriver(detectCgroups(), group);
+  let dir: string;
+  let notExecutable: string;
+  const managers: ContainerManager[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'zviz-steps-'));
+    notExecutable = join(dir, 'not-executable');
+    writeFileSync(notExecutable, '#!/bin/sh\n');
+    chmodSync(notExecutable, 0o644);
+  });
+  afterAll(async () => {
+    for (const manager of managers) {
+      await manager.removeAll();
+    }
+    driver().removeGroup();
+  });
+
+  /** The container's end; a start that fails before it runs rejects (zviz run prints that message). */
+  async function start(overrides: Record<string, string>, pid: 'private' | 'host') {
+    const manager = new ContainerManager({ addon: addonWith(overrides), cgroups: driver() });
+    managers.push(manager);
+    const devNull = openSync('/dev/null', 'r+');
+    try {
+      const container = await manager.create({
+        name: 'steps',
+        profile: builtin('default'),
+        pid,
+        command: ['/bin/true'],
+        env: { PATH: '/usr/bin:/bin' },
+        cwd: dir,
+        limits: {},
+        restart: { mode: 'no', maxRestarts: 0 },
+        stdio: [devNull, devNull, devNull],
+      });
+      return await container.done;
+    } finally {
+      closeSync(devNull);
+    }
+  }
+
+  it.each(['private', 'host'] as const)(
+    'says so when zviz-spawn cannot be executed (PID namespace %s)',
+    async (pid) => {
+      await expect(start({ spawnerPath: notExecutable }, pid)).rejects.toThrow(
+        /^executing zviz-spawn .*: Permission denied$/
+      );
+    }
+  );
+
+  it('says so when zviz-init cannot be executed, whether before or after the workload handed over its listener', async () => {
+    // The init's report can reach the agent before the workload's listener (the start fails) or
+    // after it (the container ends with an exec error); either way it names the step.
+    const message = await start({ initPath: notExecutable }, 'private').then(
+      (end) => `${end.exitCode} ${end.execError}`,
+      (error: Error) => error.message
+    );
+    expect(message).toMatch(/executing zviz-init: Permission denied$/);
+  });
+
+  it('starts again with the real programs (the failures above left nothing behind)', async () => {
+    const end = await start({}, 'private');
+    expect(end).toMatchObject({ exitCode: 0 });
+    expect(end.execError).toBeUndefined();
+  });
+});
+
+it('zviz-spawn refuses to run for anyone but the agent', () => {
+  const spawner = join(dirname(require.resolve('../../build/Release/zviz_broker.node')), 'zviz-spawn');
+  const run = spawnSync(spawner, [], { encoding: 'utf8' });
+  expect(run.status).toBe(2);
+  expect(run.stderr).toMatch(/only the agent starts it/);
+  const notASocket = spawnSync(spawner, ['0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  expect(notASocket.status).toBe(2);
+});
