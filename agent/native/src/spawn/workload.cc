@@ -68,8 +68,11 @@ void JoinOwnKeyring(int sock) {
   }
   // As root of the node's user namespace, before the workload's own.
   JoinOwnKeyring(sock);
-  // Lift the descriptors we keep above 2 first, so placing stdio cannot
-  // overwrite one of them.
+  // Lift every descriptor we keep above 2 first, so placing stdio cannot
+  // overwrite one of them: zviz-spawn may have been executed with any of 0
+  // to 2 closed (the agent's own stdio can be close-on-exec: Node marks a
+  // terminal's so), and then the pipe of BecomeInit or a descriptor of the
+  // plan got that number.
   if (p.pid_ns) {
     close(p.init_ready[1]);  // only the init holds the write end
   }
@@ -78,6 +81,7 @@ void JoinOwnKeyring(int sock) {
     moved[i] = Lift(p.stdio[i], sock);
   }
   sock = Lift(sock, sock);
+  const int ready = p.pid_ns ? Lift(p.init_ready[0], sock) : -1;
   for (int i = 0; i < 3; ++i) {
     if (dup3(moved[i], i, 0) < 0) {  // not close-on-exec: these are the workload's
       ChildFail(sock, kStepStdio);
@@ -85,7 +89,6 @@ void JoinOwnKeyring(int sock) {
   }
   // Nothing of the agent's survives but stdio and the bootstrap socket
   // (close-on-exec itself).
-  int ready = p.pid_ns ? Lift(p.init_ready[0], sock) : -1;
   int keep[2] = {sock, ready};
   if (CloseAllFrom(3, keep, p.pid_ns ? 2 : 1) != 0) {
     ChildFail(sock, kStepCloseFds);
