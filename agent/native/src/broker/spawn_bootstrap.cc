@@ -72,6 +72,11 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
     return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
   }
   Received received = ReceiveWithFds(sock, m, sizeof(*m), 0);
+  // ECONNRESET: the other end closed with the start plan still unread in
+  // it (a first process killed at birth); as good as EOF.
+  if (received.bytes < 0 && received.error == ECONNRESET) {
+    received.bytes = 0;
+  }
   if (received.bytes < 0) {
     return std::string("recvmsg: ") + strerror(received.error);
   }
