@@ -19,6 +19,8 @@ export const SLAB_BYTES = 256 * 1024;
 const MAX_FREE_SLAB_BYTES = 16 * 1024 * 1024;
 /** Bodies kept for reuse at most: one being sent while the next is rendered, and one of each format. */
 const MAX_FREE_BODIES = 3;
+/** And at most these many bytes of them: an agent whose exposition is huge keeps fewer, not more. */
+export const MAX_FREE_BODY_BYTES = 32 * 1024 * 1024;
 /** A body is made this much larger than asked, so that an exposition growing by a few series still fits it. */
 const BODY_HEADROOM = 1.25;
 /** Room is counted in these, so that bodies of nearly the same size are interchangeable. */
@@ -78,16 +80,30 @@ export class BytePool {
       return;
     }
     this.freeBodies.push(Buffer.from(body.buffer));
-    if (this.freeBodies.length > MAX_FREE_BODIES) {
-      // The smallest goes: the larger ones fit every exposition it would.
-      let smallest = 0;
-      for (let i = 1; i < this.freeBodies.length; i++) {
-        if (this.freeBodies[i].length < this.freeBodies[smallest].length) {
-          smallest = i;
-        }
+    // The smallest go first: the larger ones fit every exposition they would.
+    this.freeBodies.sort((a, b) => b.length - a.length);
+    let kept = 0;
+    let count = 0;
+    for (const free of this.freeBodies) {
+      if (count === MAX_FREE_BODIES || kept + free.length > MAX_FREE_BODY_BYTES) {
+        break;
       }
-      this.freeBodies.splice(smallest, 1);
+      kept += free.length;
+      count++;
     }
+    this.freeBodies.length = count;
+  }
+
+  /** Bytes kept for reuse now (slabs and bodies nobody holds). */
+  get freeBytes(): number {
+    let bytes = 0;
+    for (const slab of this.freeSlabs) {
+      bytes += slab.length;
+    }
+    for (const body of this.freeBodies) {
+      bytes += body.length;
+    }
+    return bytes;
   }
 
   private allocate(bytes: number): Buffer {
