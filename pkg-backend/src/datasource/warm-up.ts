@@ -2,9 +2,9 @@
 // ones do: Node compiles the functions of its HTTP client on their first call
 // (its own code cache holds only the modules' top levels), and V8 runs the
 // answer check, the frames and the Arrow writer for the first time
-// (docs/benchmarks.md, "Beside a Go plugin"). Grafana starts its plugins long
-// before a dashboard asks, so the plugin pays that once, right after the
-// handshake: one range query through the real query path, answered by a
+// (docs/benchmarks.md, "Beside a Go plugin"). So the plugin pays that once,
+// before its handshake line, where the first query cannot wait behind it
+// (sdk/serve.ts): one range query through the real query path, answered by a
 // canned Prometheus answer that this module serves itself on loopback. No
 // configured data source is involved and nothing leaves the process.
 import { createServer, type Server, type Socket } from 'node:net';

@@ -30,15 +30,21 @@ function writeHandshake(line: string): void {
 }
 
 /**
- * How long after the handshake the warm-up waits. Grafana connects and opens
- * go-plugin's streams at once, but asks for data only when someone looks at a
- * dashboard; a query within this time warms the path itself, and the warm-up
- * then does nothing (the plugin's warmUp() says so), so it never adds its
- * work to a query that is already waiting. Half a second: the start-up heap
- * release comes after the warm-up (startup-heap.ts), so the sooner both are
- * done, the sooner an idle plugin holds only what it needs.
+ * The longest the handshake line waits for the warm-up, which runs before it
+ * (warmUp() below): Grafana connects as soon as it reads the line and may ask
+ * for data at once, and a query that comes while the warm-up runs waits for
+ * it, so the warm-up is done first, at a cost of some 20 ms of start-up CPU
+ * (docs/benchmarks.md). A warm-up that takes longer than this finishes after
+ * the handshake.
  */
-export const WARM_UP_DELAY_MS = 500;
+export const WARM_UP_LIMIT_MS = 1000;
+
+/**
+ * How long after the handshake (and the warm-up) the start-up heap release
+ * waits (startup-heap.ts): its two collections should not meet a query that
+ * Grafana sends as soon as it has connected.
+ */
+export const RELEASE_DELAY_MS = 500;
 
 /**
  * Runs the plugin's warm-up and encodes its answer as QueryData's response
@@ -71,6 +77,11 @@ export async function warmUp(plugin: BackendPlugin, logger: Logger, address: Net
     cpu_ms: Math.round((used.user + used.system) / 100) / 10,
     bytes,
   });
+}
+
+/** Resolves after `ms`, keeping nothing alive meanwhile. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Gives back what start-up and the warm-up left in V8's heap (startup-heap.ts), and logs it. */
@@ -119,15 +130,14 @@ export async function serve(
     void shutdown(why);
   });
 
+  const warming = warmUp(plugin, logger, server.address);
+  await Promise.race([warming, delay(WARM_UP_LIMIT_MS)]);
   writeHandshake(handshakeLine(version, server.address));
   setImmediate(() => {
     void prepareCodecs();
     plugin.prepare?.();
   });
-  setTimeout(
-    () => void warmUp(plugin, logger, server.address).then(() => releaseHeap(logger)),
-    WARM_UP_DELAY_MS
-  ).unref();
+  void warming.then(() => delay(RELEASE_DELAY_MS)).then(() => releaseHeap(logger));
   logger.debug('plugin serving', {
     network: server.address.network,
     address: server.address.network === 'unix' ? server.address.path : `${server.address.host}:${server.address.port}`,

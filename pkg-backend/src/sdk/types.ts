@@ -153,7 +153,7 @@ export interface BackendPlugin {
   prepare?(): void;
   /**
    * Runs the query path once, in process and without reaching any upstream,
-   * shortly after the handshake; serve() encodes the answer as QueryData
+   * before the handshake line; serve() encodes the answer as QueryData
    * would, so Grafana's first query finds that path compiled and run.
    * Resolves with nothing when there is nothing left to warm (a query came first).
    */

@@ -3,9 +3,9 @@
 // set-up, settings, headers, streams, EventTarget) on their first call, and
 // grpc-js runs its call handling for the first time (docs/benchmarks.md,
 // "Beside a Go plugin": about 160 of Node's functions were still compiled
-// during the first QueryData after the query path's warm-up). Grafana asks
-// for data long after it started the plugin, so the warm-up makes one call
-// itself: go-plugin's health check, which every plugin serves and which
+// during the first QueryData after the query path's warm-up). So the
+// warm-up, before the handshake line, makes one call itself: go-plugin's
+// health check, which every plugin serves and which
 // changes nothing, over a connection to the plugin's own address.
 //
 // The client side is these few fixed bytes rather than node:http2's client:
