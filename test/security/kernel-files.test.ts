@@ -54,8 +54,19 @@ attackSuite('attack: /proc/sys, sysfs and cgroup writes', (suite) => {
   it.each(matrix(PROFILES))('%s (%s): no kernel setting changes', async (profile, mode) => {
     const run = await suite.run({ profile, mode, program: 'kernelfs' });
     const want = byProfile(profile, {
-      default: { ...all(SYSCTLS, 'errno EROFS'), 'sysrq-trigger': 'errno ENOENT', 'proc-self-oom-score-adj': 'ok' },
-      observe: { ...all(SYSCTLS, 'errno EROFS'), 'sysrq-trigger': 'errno ENOENT', 'proc-self-oom-score-adj': 'ok' },
+      // release_agent lives at a v1 hierarchy's root: the container's cgroup namespace mounts start at its own cgroup.
+      default: {
+        ...all(SYSCTLS, 'errno EROFS'),
+        'sysfs-cgroup-release-agent': 'errno ENOENT',
+        'sysrq-trigger': 'errno ENOENT',
+        'proc-self-oom-score-adj': 'ok',
+      },
+      observe: {
+        ...all(SYSCTLS, 'errno EROFS'),
+        'sysfs-cgroup-release-agent': 'errno ENOENT',
+        'sysrq-trigger': 'errno ENOENT',
+        'proc-self-oom-score-adj': 'ok',
+      },
       'ci-runner': {
         ...all(SYSCTLS, 'errno EACCES'),
         'sysrq-trigger': 'errno EACCES',

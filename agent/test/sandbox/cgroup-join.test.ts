@@ -4,22 +4,51 @@
 // kernel's global cgroup lock; by cgroup.procs where a clone into the cgroup
 // would be killed at birth. Either way, every process of the workload is in
 // every cgroup of its container.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
+import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { detectCgroups } from '../../src/cgroups/detect';
 
 const ZVIZ = join(__dirname, '..', '..', 'bin', 'zviz.js');
 const DIST = join(__dirname, '..', '..', 'dist', 'zviz-run.js');
 
-/** `zviz run` of a shell that prints its cgroups (and its child's), from a shell that first does `before`. */
-function cgroupsOfRun(before: string): { code: number | null; lines: string[]; stderr: string } {
-  const run = `exec ${process.execPath} ${ZVIZ} run --standalone -- /bin/sh -c 'cat /proc/self/cgroup; sh -c "cat /proc/self/cgroup"'`;
-  const result = spawnSync('/bin/sh', ['-c', `${before}\n${run}`], { encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, lines: result.stdout.trim().split('\n'), stderr: result.stderr };
+/**
+ * `zviz run` of a shell and its child, from a shell that first does `before`:
+ * their cgroups as the node sees them. Inside, the container's cgroup
+ * namespace names every one of them "/", so each process prints its pid as
+ * the node numbers it (--pid host) and waits on stdin while the test reads
+ * its /proc/PID/cgroup.
+ */
+async function cgroupsOfRun(before: string): Promise<{ code: number | null; lines: string[]; stderr: string }> {
+  // A background job's stdin is /dev/null: the child reads the pipe as descriptor 3.
+  const inner = `exec 3<&0; echo $$; sh -c "echo \\$\\$; read x <&3" & read x; wait`;
+  const run = `exec ${process.execPath} ${ZVIZ} run --standalone --pid host -- /bin/sh -c '${inner}'`;
+  const child = spawn('/bin/sh', ['-c', `${before}\n${run}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  try {
+    const pids = await waitFor('both processes to print their pids', async () => {
+      const found = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => /^\d+$/.test(l));
+      return found.length === 2 ? found : undefined;
+    });
+    for (const pid of pids) {
+      lines.push(...readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n'));
+    }
+  } finally {
+    child.stdin.end();
+  }
+  return { code: await exited, lines, stderr };
 }
 
 /** Every hierarchy the container uses names the run's container cgroup, in both processes. */
@@ -47,8 +76,8 @@ describeWhere(
   [root, seccompUserNotif, file(DIST, 'needs the built agent (npm run build)')],
   'joining the container cgroups',
   () => {
-    it('puts the workload and its children in every cgroup of its container', () => {
-      const { code, lines, stderr } = cgroupsOfRun('');
+    it('puts the workload and its children in every cgroup of its container', async () => {
+      const { code, lines, stderr } = await cgroupsOfRun('');
       expect(code, stderr).toBe(0);
       expectInContainer(lines, stderr);
     });
@@ -58,13 +87,13 @@ describeWhere(
     // Without a v2 hierarchy nothing is cloned into a cgroup.
     it.runIf(unified !== undefined)(
       'still starts, in its cgroups, when zviz runs in a cgroup that was once killed (a clone into a cgroup dies then)',
-      () => {
+      async () => {
         const killed = join(unified ?? '', `zviz-test-killed-${process.pid}`);
         mkdirSync(killed);
         try {
           expect(existsSync(join(killed, 'cgroup.kill')), 'cgroup.kill (Linux 5.14)').toBe(true);
           writeFileSync(join(killed, 'cgroup.kill'), '1');
-          const { code, lines, stderr } = cgroupsOfRun(`echo $$ > ${join(killed, 'cgroup.procs')}`);
+          const { code, lines, stderr } = await cgroupsOfRun(`echo $$ > ${join(killed, 'cgroup.procs')}`);
           expect(code, stderr).toBe(0);
           expectInContainer(lines, stderr);
         } finally {

@@ -10,6 +10,12 @@
 //   proc-cmdline-other, proc-environ-other
 //   signal-other         SIGUSR2 (the victim records it)
 //   workspace-other      the victim's workspace file
+// And what the workload sees of its own cgroup (programs size themselves by
+// it: libuv, the JVM, Go):
+//   cgroup-self-path     its v2 cgroup as /proc/self/cgroup names it
+//   cgroup-self-memory   the memory limit in the file a program finds by
+//                        that path (memory.max on v2, the v1 memory
+//                        controller's memory.limit_in_bytes on hybrid hosts)
 // Environment: ZVIZ_ATTACK_OTHER_PID (as the host numbers it),
 // ZVIZ_ATTACK_OTHER_CGROUP (its v2 cgroup path, from /proc/PID/cgroup on the
 // host), ZVIZ_ATTACK_OTHER_WS.
@@ -72,6 +78,28 @@ int main(void) {
   outcome("signal-other", kill(pid, SIGUSR2));
   snprintf(path, sizeof(path), "%s/victim-file", ws);
   open_outcome("workspace-other", open(path, O_RDONLY | O_CLOEXEC));
+
+  char self[4096];
+  int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, self, sizeof(self) - 1);
+  if (fd >= 0) close(fd);
+  const char* v2 = NULL;
+  const char* memory = NULL;
+  if (n > 0) {
+    self[n] = '\0';
+    for (char* line = strtok(self, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+      if (strncmp(line, "0::", 3) == 0) v2 = line + 3;
+      char* at = strstr(line, ":memory:");
+      if (at != NULL) memory = at + 8;
+    }
+  }
+  say("cgroup-self-path %s", v2 ? v2 : "none");
+  if (memory != NULL) {
+    snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", strcmp(memory, "/") == 0 ? "" : memory);
+  } else {
+    snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", v2 && strcmp(v2, "/") != 0 ? v2 : "");
+  }
+  open_outcome("cgroup-self-memory", open(path, O_RDONLY | O_CLOEXEC));
   say("finished ok");
   return 0;
 }

@@ -16,10 +16,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "broker/kernel.h"
 #include "broker/spawn_bootstrap.h"
@@ -96,6 +100,56 @@ std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* li
         (*link_targets)[i].assign(target, static_cast<size_t>(n));
       }
     }
+  }
+  return {};
+}
+
+/**
+ * The host's cgroup file systems as the host view shows them, for the
+ * container to mount again from its cgroup namespace (spawn/child.h): every
+ * cgroup and cgroup2 mount of the agent's namespace that shows a whole
+ * hierarchy (its root is "/"), from /proc/self/mountinfo ("ID PARENT MAJ:MIN
+ * ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS"). A v1
+ * hierarchy is named by its super options (controllers, name=, xattr) less
+ * rw/ro; cgroup2's are global and not repeated. A hierarchy is joined when
+ * one of the container's cgroups lies below its mount point.
+ */
+std::string PlanCgroupMounts(const SpawnRequest& request, std::vector<plan::CgroupMountSpec>* out) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  if (!mountinfo) {
+    return std::string("reading /proc/self/mountinfo: ") + strerror(errno);
+  }
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point, options, word;
+    fields >> id >> parent >> device >> root >> point >> options;
+    while (fields >> word && word != "-") {
+    }
+    std::string type, source, super;
+    fields >> type >> source >> super;
+    if ((type != "cgroup" && type != "cgroup2") || root != "/" || point.find('\\') != std::string::npos) {
+      continue;  // not a cgroup file system, a bind of part of one, or a path with escaped characters
+    }
+    std::string kept;
+    if (type == "cgroup") {
+      std::istringstream list(super);
+      for (std::string option; std::getline(list, option, ',');) {
+        if (option != "rw" && option != "ro" && !option.empty()) {
+          kept += (kept.empty() ? "" : ",") + option;
+        }
+      }
+    }
+    out->push_back({point, type, kept, false});
+  }
+  std::vector<std::string> joined = request.cgroup_v1_procs;
+  if (!request.cgroup_v2.empty()) {
+    joined.push_back(request.cgroup_v2 + "/");
+  }
+  for (plan::CgroupMountSpec& m : *out) {
+    const std::string below = m.path + "/";
+    m.joined = std::any_of(joined.begin(), joined.end(),
+                           [&](const std::string& dir) { return dir.compare(0, below.size(), below) == 0; });
   }
   return {};
 }
@@ -188,6 +242,12 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
   if (auto e = PlanMounts(request, &link_targets, &under_tmpfs); !e.empty()) {
     return e;
   }
+  std::vector<plan::CgroupMountSpec> cgroup_mounts;
+  if (!request.allow_list) {  // the allow-list view has no /sys
+    if (auto e = PlanCgroupMounts(request, &cgroup_mounts); !e.empty()) {
+      return e;
+    }
+  }
   CgroupJoin cgroups;
   if (auto e = OpenCgroups(request, into_v2, &cgroups); !e.empty()) {
     return e;
@@ -208,7 +268,7 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
   plan::PlanInput input = {&request, &link_targets, &under_tmpfs,
                            static_cast<uint32_t>(SECCOMP_FILTER_FLAG_NEW_LISTENER |
                                                  (request.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0)),
-                           getpid(), static_cast<uint32_t>(cgroups.raw.size())};
+                           getpid(), static_cast<uint32_t>(cgroups.raw.size()), &cgroup_mounts};
   if (auto e = plan::Write(input, &plan_fd); !e.empty()) {
     return e;
   }

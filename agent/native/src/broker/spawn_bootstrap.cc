@@ -51,6 +51,7 @@ const char* StepName(int32_t step) {
     case child::kStepSpawner: return "executing zviz-spawn (built with the broker addon: npm run build)";
     case child::kStepPlan: return "reading the start plan from the agent";
     case child::kStepAgentGone: return "waiting for the agent (it ended or hung up while the container was starting)";
+    case child::kStepCgroupNamespace: return "making the cgroup namespace and mounting its cgroup file systems";
     default: return "starting";
   }
 }

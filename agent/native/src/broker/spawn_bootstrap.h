@@ -46,6 +46,7 @@ enum Step : int32_t {
   kStepSpawner,
   kStepPlan,
   kStepAgentGone,
+  kStepCgroupNamespace,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

@@ -73,6 +73,22 @@ std::string Write(const PlanInput& input, UniqueFd* out) {
   if (!mounts.empty()) {
     std::memcpy(layout.At<char>(plan.mounts), mounts.data(), mounts.size() * sizeof(WireMount));
   }
+  std::vector<WireCgroupMount> cgroup_mounts;
+  for (const CgroupMountSpec& spec : *input.cgroup_mounts) {
+    WireCgroupMount m = {};
+    m.path = layout.String(spec.path);
+    m.fstype = layout.String(spec.fstype);
+    m.options = layout.String(spec.options);
+    m.joined = spec.joined ? 1 : 0;
+    cgroup_mounts.push_back(m);
+  }
+  plan.cgroup_mount_count = cgroup_mounts.size();
+  plan.cgroup_mounts = layout.Reserve(cgroup_mounts.size() * sizeof(WireCgroupMount));
+  if (!cgroup_mounts.empty()) {
+    std::memcpy(layout.At<char>(plan.cgroup_mounts), cgroup_mounts.data(),
+                cgroup_mounts.size() * sizeof(WireCgroupMount));
+  }
+  plan.scratch_cgroup_mounts = layout.Reserve(cgroup_mounts.size() * kChildCgroupMountSize);
   plan.scratch_mounts = layout.Reserve(r.mounts.size() * kChildMountSize);
   plan.scratch_trees = layout.Reserve(r.mounts.size() * sizeof(int));
   plan.prog_len = r.program->size();

@@ -23,7 +23,7 @@
 namespace zviz::broker::plan {
 
 constexpr uint32_t kMagic = 0x7a767370;  // "zvsp"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 constexpr uint32_t kAllowList = 1;
 constexpr uint32_t kPidNamespace = 2;
@@ -35,6 +35,15 @@ struct WireMount {
   uint64_t link_target;
   uint32_t kind;  // MountStep::Kind
   uint32_t under_tmpfs;
+};
+
+/** A cgroup file system to mount again from the container's cgroup namespace (child.h, ChildCgroupMount). */
+struct WireCgroupMount {
+  uint64_t path;
+  uint64_t fstype;
+  uint64_t options;
+  uint32_t joined;
+  uint32_t reserved;
 };
 
 /**
@@ -63,10 +72,23 @@ struct WirePlan {
   int32_t agent_pid;
   uint32_t flags;
   uint32_t cgroup_count;
+  uint64_t cgroup_mounts;  // WireCgroupMount[cgroup_mount_count]
+  uint64_t cgroup_mount_count;
+  uint64_t scratch_cgroup_mounts;  // cgroup_mount_count * kChildCgroupMountSize bytes
 };
 
 /** Room zviz-spawn keeps per mount for child::ChildMount (checked there with a static_assert). */
 constexpr size_t kChildMountSize = 32;
+/** The same for child::ChildCgroupMount. */
+constexpr size_t kChildCgroupMountSize = 32;
+
+/** What the agent learned of a cgroup file system of its own namespace (spawn.cc, PlanCgroupMounts). */
+struct CgroupMountSpec {
+  std::string path;
+  std::string fstype;
+  std::string options;
+  bool joined = false;
+};
 
 /**
  * The descriptors that come with the plan, in this order: the plan itself
@@ -96,6 +118,8 @@ struct PlanInput {
   pid_t agent_pid;
   /** How many cgroup files come last among the descriptors. */
   uint32_t cgroup_count;
+  /** Host view: the cgroup file systems to mount again from the container's cgroup namespace. */
+  const std::vector<CgroupMountSpec>* cgroup_mounts;
 };
 
 /** The plan in a sealed memfd; empty string on success. */

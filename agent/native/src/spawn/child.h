@@ -29,6 +29,19 @@ struct ChildMount {
   bool under_tmpfs;  // host view: inside an earlier tmpfs step, so cloned before that tmpfs hides it
 };
 
+/**
+ * A cgroup file system of the host view (the view is a copy of the agent's
+ * mounts), mounted again from the container's cgroup namespace, where its
+ * root is the container's own cgroup.
+ */
+struct ChildCgroupMount {
+  const char* path;
+  const char* fstype;   // "cgroup2" or "cgroup"
+  const char* options;  // v1: the hierarchy's controllers and name, as the host mounted it; "" for none
+  /** The container has a cgroup of its own there; where it has none, the namespace's root would be the agent's. */
+  bool joined;
+};
+
 /** Everything the children read: the start plan (broker/spawn_plan.h) as main.cc lays it out. */
 struct ChildPlan {
   const char* file;
@@ -41,6 +54,8 @@ struct ChildPlan {
   size_t cgroup_count;
   const ChildMount* mounts;
   size_t mount_count;
+  const ChildCgroupMount* cgroup_mounts;  // host view
+  size_t cgroup_mount_count;
   int* trees;  // one detached mount per entry (allow-list; host view: inside a tmpfs), filled by the child
   bool allow_list;
   bool pid_ns;

@@ -6,6 +6,7 @@
 // container's processes share is set up here, once, before either exists.
 // Raw calls only.
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include <cerrno>
@@ -41,6 +42,13 @@ namespace zviz::broker::child {
     if (write(p.cgroup_fds[i], "0", 1) != 1) {
       ChildFail(sock, kStepCgroup);
     }
+  }
+  // A cgroup namespace rooted at the cgroups just joined, for the init and
+  // the workload: /proc/self/cgroup names them "/", and the cgroup file
+  // systems the host view mounts from it show them as their root, with no
+  // other container's beside them (host_view.cc).
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    ChildFail(sock, kStepCgroupNamespace);
   }
   if (p.pid_ns) {
     // The init dies with the agent, and the kernel then kills every process

@@ -52,6 +52,41 @@ void PrivateTerminals(int sock) {
   }
 }
 
+/**
+ * The host's cgroup file systems showed every container's cgroup beside the
+ * workload's own: the node's container ids, each one's process count and
+ * CPU, memory and I/O use (test/security/neighbours.test.ts). Mounted again
+ * from the container's cgroup namespace (first_process.cc), each shows
+ * the container's own cgroup as its root, as runc and crun give a container
+ * with a cgroup namespace; read-only, and made read-only again with /sys.
+ */
+void OwnCgroups(const ChildPlan& p, int sock) {
+  for (size_t i = 0; i < p.cgroup_mount_count; ++i) {
+    const ChildCgroupMount& m = p.cgroup_mounts[i];
+    if (!m.joined) {
+      // A hierarchy the container takes no part in (v1 cpu without a CPU
+      // limit, systemd's name=systemd): from the namespace it would show the
+      // agent's cgroup and everything below it. Hidden instead.
+      if (Mask(m.path) != 0) {
+        ChildFail(sock, kStepCgroupNamespace);
+      }
+      continue;
+    }
+    // The same hierarchy cannot be mounted over itself (EBUSY): the host's
+    // mount goes first, from this namespace only.
+    if (umount2(m.path, MNT_DETACH) != 0) {
+      if (errno == ENOENT || errno == EINVAL) {
+        continue;  // under a tmpfs of the profile, or gone: not in the view
+      }
+      ChildFail(sock, kStepCgroupNamespace);
+    }
+    if (mount(m.fstype, m.path, m.fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+              m.options[0] != '\0' ? m.options : nullptr) != 0) {
+      ChildFail(sock, kStepCgroupNamespace);
+    }
+  }
+}
+
 }  // namespace
 
 void SetUpHostView(const ChildPlan& p, int sock) {
@@ -116,6 +151,7 @@ void SetUpHostView(const ChildPlan& p, int sock) {
     }
   }
   PrivateTerminals(sock);
+  OwnCgroups(p, sock);
   ProtectKernelFiles(sock);
 }
 

@@ -27,6 +27,7 @@ namespace zviz::broker::child {
 namespace {
 
 static_assert(sizeof(ChildMount) <= plan::kChildMountSize, "the plan's scratch room holds a ChildMount");
+static_assert(sizeof(ChildCgroupMount) <= plan::kChildCgroupMountSize, "the plan's scratch room holds a ChildCgroupMount");
 static_assert(sizeof(char*) == sizeof(uint64_t), "argv offsets become pointers in place");
 
 /** The agent's file descriptor number in argv[1]; -1 when it is not one. */
@@ -153,7 +154,11 @@ int main(int argc, char** argv) {
       !Inside(wire, wire.mounts, wire.mount_count * sizeof(plan::WireMount)) || wire.mounts % 8 != 0 ||
       !Inside(wire, wire.scratch_mounts, wire.mount_count * plan::kChildMountSize) || wire.scratch_mounts % 8 != 0 ||
       !Inside(wire, wire.scratch_trees, wire.mount_count * sizeof(int)) || wire.scratch_trees % 8 != 0 ||
-      wire.prog_len == 0 || wire.prog_len > BPF_MAXINSNS ||
+      wire.cgroup_mount_count > 64 ||
+      !Inside(wire, wire.cgroup_mounts, wire.cgroup_mount_count * sizeof(plan::WireCgroupMount)) ||
+      wire.cgroup_mounts % 8 != 0 ||
+      !Inside(wire, wire.scratch_cgroup_mounts, wire.cgroup_mount_count * plan::kChildCgroupMountSize) ||
+      wire.scratch_cgroup_mounts % 8 != 0 || wire.prog_len == 0 || wire.prog_len > BPF_MAXINSNS ||
       !Inside(wire, wire.prog, wire.prog_len * sizeof(struct sock_filter)) || wire.prog % 8 != 0) {
     PlanFail(sock, EPROTO);
   }
@@ -174,6 +179,20 @@ int main(int argc, char** argv) {
   }
   p.mounts = mounts;
   p.mount_count = wire.mount_count;
+  const auto* wire_cgroups = reinterpret_cast<const plan::WireCgroupMount*>(base + wire.cgroup_mounts);
+  auto* cgroup_mounts = reinterpret_cast<ChildCgroupMount*>(base + wire.scratch_cgroup_mounts);
+  for (size_t i = 0; i < wire.cgroup_mount_count; ++i) {
+    const plan::WireCgroupMount& m = wire_cgroups[i];
+    cgroup_mounts[i].path = StringAt(base, wire, m.path);
+    cgroup_mounts[i].fstype = StringAt(base, wire, m.fstype);
+    cgroup_mounts[i].options = StringAt(base, wire, m.options);
+    if (cgroup_mounts[i].path == nullptr || cgroup_mounts[i].fstype == nullptr || cgroup_mounts[i].options == nullptr) {
+      PlanFail(sock, EPROTO);
+    }
+    cgroup_mounts[i].joined = m.joined != 0;
+  }
+  p.cgroup_mounts = cgroup_mounts;
+  p.cgroup_mount_count = wire.cgroup_mount_count;
   p.trees = reinterpret_cast<int*>(base + wire.scratch_trees);
   for (size_t i = 0; i < wire.mount_count; ++i) p.trees[i] = -1;
   p.stdio[0] = fds[1];
