@@ -88,7 +88,8 @@ function delay(ms: number): Promise<void> {
 async function releaseHeap(logger: Logger): Promise<void> {
   const before = process.memoryUsage.rss();
   const released = await releaseStartupHeap();
-  (released.flagsRestored ? logger.debug : logger.warn).call(logger, 'start-up heap released', {
+  const fine = released.flagsRestored && released.error === undefined;
+  (fine ? logger.debug : logger.warn).call(logger, 'start-up heap released', {
     ...released,
     rss_mib_before: Math.round(before / 10485.76) / 100,
     rss_mib: Math.round(process.memoryUsage.rss() / 10485.76) / 100,

@@ -33,6 +33,34 @@ describe('releaseStartupHeap', () => {
     expect(newSpaceCommitted()).toBeLessThan(before);
   });
 
+  it('says so and leaves the flags as they were when the buffer cannot be allocated, first or second', async () => {
+    const tag = cachedDataVersionTag();
+    const refuse = () => {
+      throw new RangeError('Array buffer allocation failed');
+    };
+    expect(await releaseStartupHeap(2000, refuse)).toEqual({
+      collections: 0,
+      ms: 0,
+      flagsRestored: true,
+      error: 'Array buffer allocation failed',
+    });
+    expect(cachedDataVersionTag()).toBe(tag);
+    let calls = 0;
+    const refuseSecond = (bytes: number) => {
+      if (++calls > 1) {
+        refuse();
+      }
+      return Buffer.allocUnsafeSlow(bytes);
+    };
+    const second = await releaseStartupHeap(2000, refuseSecond);
+    expect(second.collections).toBe(1);
+    expect(second.error).toBe('Array buffer allocation failed');
+    expect(second.flagsRestored).toBe(true);
+    expect(cachedDataVersionTag()).toBe(tag);
+    // And a release after them works as ever.
+    expect((await releaseStartupHeap()).collections).toBe(2);
+  });
+
   it('does nothing for a second call while one is under way', async () => {
     const first = releaseStartupHeap();
     const second = await releaseStartupHeap();

@@ -34,6 +34,8 @@ export interface HeapRelease {
   ms: number;
   /** Whether V8's flags are as they were before (false: code caches made now would not fit a fresh start). */
   flagsRestored: boolean;
+  /** Why the buffer could not be allocated, if it could not (then fewer collections ran). */
+  error?: string;
 }
 
 /**
@@ -45,18 +47,25 @@ const COLLECTIONS = 2;
 
 let releasing = false;
 
-/** V8 counts it against its external limit at allocation, which starts a collection; the collection frees it. */
-function pressExternalLimit(): void {
-  // Uninitialised: nothing writes it, so none of its pages is ever resident.
-  Buffer.allocUnsafeSlow(EXTERNAL_BYTES);
-}
+/**
+ * Allocates what V8 counts against its external limit at allocation, which
+ * starts a collection that frees it. Uninitialised: nothing writes it, so
+ * none of its pages is ever resident. Node's `Buffer.allocUnsafeSlow` unless
+ * a test gives another.
+ */
+export type ExternalAllocator = (bytes: number) => unknown;
 
 /**
  * Has V8 run COLLECTIONS full collections that reduce memory, and resolves
  * once they ran or RELEASE_TIMEOUT_MS passed. A call while one is under way
- * resolves with no collection and does nothing.
+ * resolves with no collection and does nothing; so does one whose
+ * allocation fails (address space limited, overcommit refused), which it
+ * reports in `error`. Never rejects.
  */
-export function releaseStartupHeap(timeoutMs = RELEASE_TIMEOUT_MS): Promise<HeapRelease> {
+export function releaseStartupHeap(
+  timeoutMs = RELEASE_TIMEOUT_MS,
+  allocate: ExternalAllocator = (bytes) => Buffer.allocUnsafeSlow(bytes)
+): Promise<HeapRelease> {
   if (releasing) {
     return Promise.resolve({ collections: 0, ms: 0, flagsRestored: true });
   }
@@ -75,13 +84,35 @@ export function releaseStartupHeap(timeoutMs = RELEASE_TIMEOUT_MS): Promise<Heap
     };
     let collections = 0;
     let ms = 0;
+    let error: string | undefined;
+    let finished = false;
     const done = () => {
+      if (finished) {
+        return;
+      }
+      finished = true;
       observer.disconnect();
       clearTimeout(timer);
       process.off('exit', clear);
       clear();
       releasing = false;
-      resolve({ collections, ms: Math.round(ms * 10) / 10, flagsRestored: cachedDataVersionTag() === tag });
+      resolve({
+        collections,
+        ms: Math.round(ms * 10) / 10,
+        flagsRestored: cachedDataVersionTag() === tag,
+        ...(error === undefined ? {} : { error }),
+      });
+    };
+    /** False (and done) when the allocation failed. */
+    const pressExternalLimit = (): boolean => {
+      try {
+        allocate(EXTERNAL_BYTES);
+        return true;
+      } catch (failure) {
+        error = failure instanceof Error ? failure.message : String(failure);
+        done();
+        return false;
+      }
     };
     const observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
@@ -90,11 +121,10 @@ export function releaseStartupHeap(timeoutMs = RELEASE_TIMEOUT_MS): Promise<Heap
         }
         collections++;
         ms += entry.duration;
-        if (collections >= COLLECTIONS) {
+        if (collections >= COLLECTIONS || !pressExternalLimit()) {
           done();
           return;
         }
-        pressExternalLimit();
       }
     });
     observer.observe({ entryTypes: ['gc'] });
