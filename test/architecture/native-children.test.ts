@@ -114,10 +114,13 @@ it('flags what may allocate or lock, and lets the safe calls through', () => {
 });
 
 describeWhere(
-  [binary('nm', 'binutils'), file(join(OBJECTS, 'main.o'), 'needs the broker addon and zviz-spawn built (npm run build)')],
+  [
+    binary('nm', 'binutils'),
+    file(join(OBJECTS, 'main.o'), 'needs the broker addon and zviz-spawn built (npm run build)'),
+  ],
   'the code between clone3 and execve',
   () => {
-    it('runs nothing but system calls in the agent\'s memory, from clone3 to the execve of zviz-spawn', () => {
+    it("runs nothing but system calls in the agent's memory, from clone3 to the execve of zviz-spawn", () => {
       const calls = undefinedSymbols(LAUNCH);
       expect(calls).toContain('syscall');
       expect(calls.filter((symbol) => !RAW.has(symbol))).toEqual([]);

@@ -166,19 +166,16 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
       [arch, 'zviz-init', machine],
       [arch, 'zviz-spawn', machine],
     ])
-  )(
-    "ships the %s containers' %s static, stripped, executable and built for that machine",
-    (arch, program, machine) => {
-      const init = join(installed, 'prebuilds', `linux-${arch}`, program as string);
-      const headers = ok('readelf', ['-h', '-l', '-S', init]);
-      expect(headers).toMatch(new RegExp(`Machine:\\s+${machine}`));
-      expect(headers).toMatch(/Type:\s+EXEC/);
-      // Static: it runs inside the workload's file-system view, which may hold no libc.
-      expect(headers).not.toMatch(/INTERP|\.dynamic/);
-      expect(headers).not.toMatch(/\.symtab/);
-      expect(statSync(init).mode & 0o111).toBe(0o111);
-    }
-  );
+  )("ships the %s containers' %s static, stripped, executable and built for that machine", (arch, program, machine) => {
+    const init = join(installed, 'prebuilds', `linux-${arch}`, program as string);
+    const headers = ok('readelf', ['-h', '-l', '-S', init]);
+    expect(headers).toMatch(new RegExp(`Machine:\\s+${machine}`));
+    expect(headers).toMatch(/Type:\s+EXEC/);
+    // Static: it runs inside the workload's file-system view, which may hold no libc.
+    expect(headers).not.toMatch(/INTERP|\.dynamic/);
+    expect(headers).not.toMatch(/\.symtab/);
+    expect(statSync(init).mode & 0o111).toBe(0o111);
+  });
 
   it('ships x64 addons whose every library is present on a Debian host', () => {
     for (const addon of ADDONS) {

@@ -56,42 +56,48 @@ function withUserNamespaces(): object {
   return { ...strict, syscalls };
 }
 
-attackSuite('attack: a task in a user namespace of its own asks the broker for files its capabilities do not reach', (suite) => {
-  let profiles: Scratch;
-  let profile = '';
-  beforeAll(() => {
-    profiles = Scratch.create();
-    profile = join(profiles.outside, 'userns.json');
-    writeFileSync(profile, JSON.stringify(withUserNamespaces()));
-  });
-  afterAll(() => profiles?.remove());
-
-  it('the bare kernel refuses them', () => {
-    const bare = suite.runBare('nested-userns');
-    expect(outcomes({ results: bare.results } as never, ATTEMPTS), bare.stdout).toEqual(KERNEL);
-    // Mapped: the capabilities it holds are those of a root inside its namespace.
-    expect(outcomes({ results: bare.results } as never, MAPS), bare.stdout).toEqual(
-      Object.fromEntries(MAPS.map((m) => [m, 'ok']))
-    );
-  });
-
-  it.each(matrix(['userns']))('%s (%s): judged by the ids the task has outside its namespace', async (_name, mode) => {
-    const run = await suite.run({ profile, mode, program: 'nested-userns' });
-    const detail = `${run.stdout}\n${run.stderr}`;
-    const ws = run.scratch.workspace;
-    expect(outcomes(run, ATTEMPTS), detail).toEqual(KERNEL);
-    // Unmapped here: every capability in its namespace all the same, its ids the same outside.
-    expect(outcomes(run, MAPS), detail).toEqual({
-      'userns-uid-map': 'errno EACCES',
-      'userns-gid-map': 'errno EACCES',
-      'userns-setresuid': 'errno EINVAL',
-      'rootns-uid-map': 'errno EACCES',
-      'rootns-gid-map': 'errno EACCES',
+attackSuite(
+  'attack: a task in a user namespace of its own asks the broker for files its capabilities do not reach',
+  (suite) => {
+    let profiles: Scratch;
+    let profile = '';
+    beforeAll(() => {
+      profiles = Scratch.create();
+      profile = join(profiles.outside, 'userns.json');
+      writeFileSync(profile, JSON.stringify(withUserNamespaces()));
     });
-    expect(run.stdout).not.toContain(Buffer.from('root only\n').toString('hex'));
-    expect(run.stdout).not.toContain(Buffer.from('other only\n').toString('hex'));
-    expect(existsSync(join(ws, 'root-dir', 'new')), detail).toBe(false);
-    expect(existsSync(join(ws, 'other-dir', 'new')), detail).toBe(false);
-    await suite.expectContained(run, { outsideUnchanged: true });
-  });
-});
+    afterAll(() => profiles?.remove());
+
+    it('the bare kernel refuses them', () => {
+      const bare = suite.runBare('nested-userns');
+      expect(outcomes({ results: bare.results } as never, ATTEMPTS), bare.stdout).toEqual(KERNEL);
+      // Mapped: the capabilities it holds are those of a root inside its namespace.
+      expect(outcomes({ results: bare.results } as never, MAPS), bare.stdout).toEqual(
+        Object.fromEntries(MAPS.map((m) => [m, 'ok']))
+      );
+    });
+
+    it.each(matrix(['userns']))(
+      '%s (%s): judged by the ids the task has outside its namespace',
+      async (_name, mode) => {
+        const run = await suite.run({ profile, mode, program: 'nested-userns' });
+        const detail = `${run.stdout}\n${run.stderr}`;
+        const ws = run.scratch.workspace;
+        expect(outcomes(run, ATTEMPTS), detail).toEqual(KERNEL);
+        // Unmapped here: every capability in its namespace all the same, its ids the same outside.
+        expect(outcomes(run, MAPS), detail).toEqual({
+          'userns-uid-map': 'errno EACCES',
+          'userns-gid-map': 'errno EACCES',
+          'userns-setresuid': 'errno EINVAL',
+          'rootns-uid-map': 'errno EACCES',
+          'rootns-gid-map': 'errno EACCES',
+        });
+        expect(run.stdout).not.toContain(Buffer.from('root only\n').toString('hex'));
+        expect(run.stdout).not.toContain(Buffer.from('other only\n').toString('hex'));
+        expect(existsSync(join(ws, 'root-dir', 'new')), detail).toBe(false);
+        expect(existsSync(join(ws, 'other-dir', 'new')), detail).toBe(false);
+        await suite.expectContained(run, { outsideUnchanged: true });
+      }
+    );
+  }
+);

@@ -374,7 +374,7 @@ export const CATALOG: readonly MetricSpec[] = [
     name: 'zviz_control_response_pending_bytes',
     type: 'gauge',
     help:
-      "Bytes of answers the control socket has written and its clients have not yet read, held against " +
+      'Bytes of answers the control socket has written and its clients have not yet read, held against ' +
       'the response budget (metrics.response_budget_mb; a budget of that size of its own).',
     labels: [],
     component: 'broker',
