@@ -113,8 +113,8 @@ attackSuite("attack: terminals (the node sessions' and the one zviz run hands ov
       'stdin-sctty-steal': 'errno EPERM',
       'stdin-tcsetpgrp': 'errno ENOTTY',
       'stdin-tioccons': 'errno EPERM',
-      // N_TTY, what it already was.
-      'stdin-tiocsetd': 'ok',
+      // Every filter refuses TIOCSETD, even N_TTY, what it already was (line-discipline.test.ts).
+      'stdin-tiocsetd': 'errno EPERM',
       vhangup: profile === 'observe' ? 'errno EPERM' : 'errno ENOSYS',
       // The caller's terminal is not in the container's devpts.
       'stdin-ttyname': 'errno ENODEV',

@@ -12,7 +12,14 @@ import { errnoNumber } from './errno';
 import { checkPathPrefix } from './paths';
 import { pointer, type Problem } from './problems';
 import type { Profile } from './schema';
-import { ADDRESSED_SYSCALLS, CLONE3, EXEC_SYSCALLS, FCNTL_SYSCALLS, OPEN_SYSCALLS } from './syscall-families';
+import {
+  ADDRESSED_SYSCALLS,
+  CLONE3,
+  EXEC_SYSCALLS,
+  FCNTL_SYSCALLS,
+  IOCTL_SYSCALLS,
+  OPEN_SYSCALLS,
+} from './syscall-families';
 import { type SyscallCatalog, unknownSyscall } from './syscall-catalog';
 
 /** Syscalls whose path argument broker rules can match. */
@@ -48,25 +55,31 @@ export function checkExpanded(
 }
 
 /**
- * Every filter refuses fcntl's F_SETLEASE by its command (compile.ts,
- * syscall-families.ts). A notification or a rule of the profile's own that
- * looks at fcntl's arguments would overlap those rules, and libseccomp lets
- * the less specific of two overlapping rules win.
+ * Every filter refuses fcntl's F_SETLEASE and ioctl's TIOCSETD by their
+ * command (compile.ts, syscall-families.ts). A notification or a rule of the
+ * profile's own that looks at their arguments would overlap those rules, and
+ * libseccomp lets the less specific of two overlapping rules win.
  */
 function checkLeaseGuard(expanded: ExpandedProfile, brokered: Set<string>, problems: Problem[]): void {
-  for (const name of FCNTL_SYSCALLS) {
-    if (brokered.has(name)) {
-      problems.push({
-        pointer: '/zviz/broker',
-        reason: `${name} cannot be brokered: the sandbox refuses its F_SETLEASE in every filter, by the command argument`,
-      });
-    }
-    const conditional = expanded.rules.find((r) => r.name === name && r.args.length > 0);
-    if (conditional) {
-      problems.push({
-        pointer: conditional.pointer,
-        reason: `${name} cannot have argument rules: the sandbox refuses its F_SETLEASE in every filter, by the command argument; allow or refuse it whole`,
-      });
+  const guarded: Array<[readonly string[], string]> = [
+    [FCNTL_SYSCALLS, 'F_SETLEASE'],
+    [IOCTL_SYSCALLS, 'TIOCSETD'],
+  ];
+  for (const [names, command] of guarded) {
+    for (const name of names) {
+      if (brokered.has(name)) {
+        problems.push({
+          pointer: '/zviz/broker',
+          reason: `${name} cannot be brokered: the sandbox refuses its ${command} in every filter, by the command argument`,
+        });
+      }
+      const conditional = expanded.rules.find((r) => r.name === name && r.args.length > 0);
+      if (conditional) {
+        problems.push({
+          pointer: conditional.pointer,
+          reason: `${name} cannot have argument rules: the sandbox refuses its ${command} in every filter, by the command argument; allow or refuse it whole`,
+        });
+      }
     }
   }
 }

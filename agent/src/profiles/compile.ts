@@ -25,8 +25,10 @@ import {
   F_SETLEASE,
   F_UNLCK,
   FCNTL_SYSCALLS,
+  IOCTL_SYSCALLS,
   LANDLOCK_SYSCALLS,
   OPEN_SYSCALLS,
+  TIOCSETD,
 } from './syscall-families';
 
 const EPERM = 1;
@@ -120,37 +122,69 @@ function decimal(value: number | string): string {
 const LOW_32_BITS = 0xffffffff;
 
 /**
- * fcntl's rules where the profile allows it (`allowed`): F_SETLEASE but
- * F_UNLCK refused with EINVAL, every other call `allowed`. The kernel reads
- * the command as an unsigned int, so "the command is F_SETLEASE" is a
- * comparison of its low 32 bits, and its complement (no single comparison
- * says "not equal" under a mask) is the union of one rule per bit: F_SETLEASE's
- * own bit clear, or any other of the 32 bits set. The rules do not overlap,
- * so libseccomp's order between actions never matters.
+ * The rules that refuse one command of a syscall whose command is a register
+ * (argument `index`), where the profile allows the syscall (`allowed`): the
+ * command refused by `refusal` (its extra conditions narrow it), every other
+ * call `allowed`. The kernel reads the command as an unsigned int, so "the
+ * command is C" is a comparison of its low 32 bits, and its complement (no
+ * single comparison says "not equal" under a mask) is the union of one rule
+ * per bit: C's own bit clear if it is set in C, or set if it is clear. The
+ * rules do not overlap, so libseccomp's order between actions never matters.
  */
-function leaseRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
-  const command = (mask: number, value: number) => ({
-    index: 1,
+function commandRefusingRules(
+  syscall: string,
+  index: number,
+  command: number,
+  refusal: Array<{ action: NativeAction; args: NativeSeccompRule['args'] }>,
+  allowed: NativeAction,
+  at: string
+): NativeSeccompRule[] {
+  const masked = (mask: number, value: number) => ({
+    index,
     op: 'SCMP_CMP_MASKED_EQ',
     value: String(mask),
     valueTwo: String(value),
   });
-  const leaseType = (op: string) => ({ index: 2, op, value: String(F_UNLCK) });
-  const rules: NativeSeccompRule[] = [
-    {
-      syscall,
-      action: { type: 'errno', errno: EINVAL },
-      args: [command(LOW_32_BITS, F_SETLEASE), leaseType('SCMP_CMP_NE')],
-      pointer: at,
-    },
-    { syscall, action: allowed, args: [command(LOW_32_BITS, F_SETLEASE), leaseType('SCMP_CMP_EQ')], pointer: at },
-  ];
+  const rules: NativeSeccompRule[] = refusal.map((r) => ({
+    syscall,
+    action: r.action,
+    args: [masked(LOW_32_BITS, command), ...r.args],
+    pointer: at,
+  }));
   for (let bit = 0; bit < 32; bit++) {
     const mask = 2 ** bit;
-    const otherCommands = mask === F_SETLEASE ? command(mask, 0) : command(mask, mask);
+    const otherCommands = (command & mask) !== 0 ? masked(mask, 0) : masked(mask, mask);
     rules.push({ syscall, action: allowed, args: [otherCommands], pointer: at });
   }
   return rules;
+}
+
+/** fcntl's F_SETLEASE refused with EINVAL, but with F_UNLCK (which takes nothing) `allowed` (syscall-families.ts). */
+function leaseRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
+  const leaseType = (op: string) => ({ index: 2, op, value: String(F_UNLCK) });
+  return commandRefusingRules(
+    syscall,
+    1,
+    F_SETLEASE,
+    [
+      { action: { type: 'errno', errno: EINVAL }, args: [leaseType('SCMP_CMP_NE')] },
+      { action: allowed, args: [leaseType('SCMP_CMP_EQ')] },
+    ],
+    allowed,
+    at
+  );
+}
+
+/** ioctl's TIOCSETD refused with EPERM (syscall-families.ts). */
+function lineDisciplineRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
+  return commandRefusingRules(
+    syscall,
+    1,
+    TIOCSETD,
+    [{ action: { type: 'errno', errno: EPERM }, args: [] }],
+    allowed,
+    at
+  );
 }
 
 export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
@@ -197,16 +231,23 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
   // without conditions override conditional ones of the same syscall, so a
   // profile's rule that allows fcntl outright is replaced by rules that
   // allow every other command, and F_SETLEASE only with F_UNLCK.
-  const leaseGuarded = new Set<string>();
-  for (const name of FCNTL_SYSCALLS) {
-    const effective = expanded.effective(name);
-    if (!isAllowing(effective.action) || brokeredByRule.has(name)) {
-      continue; // refused anyway, or brokered (check.ts refuses that)
+  // ioctl's TIOCSETD likewise (syscall-families.ts).
+  const commandGuarded = new Set<string>();
+  const guards: Array<[readonly string[], typeof leaseRefusingRules]> = [
+    [FCNTL_SYSCALLS, leaseRefusingRules],
+    [IOCTL_SYSCALLS, lineDisciplineRefusingRules],
+  ];
+  for (const [names, guard] of guards) {
+    for (const name of names) {
+      const effective = expanded.effective(name);
+      if (!isAllowing(effective.action) || brokeredByRule.has(name)) {
+        continue; // refused anyway, or brokered (check.ts refuses that)
+      }
+      commandGuarded.add(name);
+      nativeRules.push(
+        ...guard(name, nativeAction(effective.action, effective.errnoRet, defaultErrno), effective.pointer)
+      );
     }
-    leaseGuarded.add(name);
-    nativeRules.push(
-      ...leaseRefusingRules(name, nativeAction(effective.action, effective.errnoRet, defaultErrno), effective.pointer)
-    );
   }
   // Identical rules add nothing to the filter, and libseccomp takes time
   // quadratic in their number: each is passed once.
@@ -218,7 +259,7 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     if ((refuseClone3 && rule.name === CLONE3) || refusedLandlock.has(rule.name)) {
       continue; // refused above
     }
-    if (leaseGuarded.has(rule.name) && rule.args.length === 0) {
+    if (commandGuarded.has(rule.name) && rule.args.length === 0) {
       continue; // replaced above
     }
     const native: NativeSeccompRule = {

@@ -39,3 +39,19 @@ export const LANDLOCK_SYSCALLS = ['landlock_create_ruleset', 'landlock_add_rule'
 export const FCNTL_SYSCALLS = ['fcntl', 'fcntl64'] as const;
 export const F_SETLEASE = 1024;
 export const F_UNLCK = 2;
+/**
+ * ioctl's TIOCSETD (set a terminal's line discipline) is refused with EPERM by
+ * every filter where ioctl is allowed (compile.ts; a broker rule or argument
+ * rules of the profile's own on ioctl are a problem, check.ts). Every
+ * container has terminals: the one `zviz run` hands over as stdio, and the
+ * pseudo-terminals of its own devpts instance. A line discipline the kernel
+ * has not loaded (n_hdlc, slcan, n_gsm, ...) is loaded for the asking by
+ * the node's root (tty_ldisc_autoload, on by default), so any container could
+ * bring rarely used kernel code, with its history of exploited bugs, into
+ * the node's kernel. Docker's and Podman's default profiles allow ioctl
+ * whole; gVisor implements only N_TTY. The request number is the generic
+ * one (0x5423 on x86 and arm64); it is a register, and the kernel reads it
+ * as an unsigned int: the rules compare its low 32 bits.
+ */
+export const IOCTL_SYSCALLS = ['ioctl'] as const;
+export const TIOCSETD = 0x5423;

@@ -165,6 +165,42 @@ describe('zviz profile check', () => {
     expect(plan.rules.filter((r) => r.syscall === 'fcntl')).toEqual([]);
   });
 
+  it("refuses ioctl's TIOCSETD in every filter where ioctl is allowed, and no rule without conditions is left to override that", () => {
+    const lineDiscipline = {
+      syscall: 'ioctl',
+      action: { type: 'errno', errno: 1 },
+      args: [{ index: 1, op: 'SCMP_CMP_MASKED_EQ', value: '4294967295', valueTwo: String(0x5423) }],
+    };
+    const start = { names: ['execve', 'read', 'write', 'exit', 'exit_group'], action: 'SCMP_ACT_ALLOW' };
+    const cases = [
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] },
+      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start, { names: ['ioctl', 'dup'], action: 'SCMP_ACT_ALLOW' }] },
+    ];
+    for (const profile of cases) {
+      const path = scratchProfile(profile);
+      const { code, err } = check(path);
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      const plan = loadProfile(path, requireBrokerAddon()).forWorkspace('/').filter;
+      const ioctl = plan.rules.filter((r) => r.syscall === 'ioctl');
+      expect(ioctl.map(({ pointer: _, ...rule }) => rule)).toContainEqual(lineDiscipline);
+      expect(ioctl.filter((r) => r.args.length === 0)).toEqual([]);
+      // Every other request keeps the profile's action: one rule per bit of the request.
+      expect(ioctl.filter((r) => r.action.type !== 'errno').length, JSON.stringify(profile)).toBe(32);
+      expect(requireBrokerAddon().compileFilter(plan).ok).toBe(true);
+    }
+    const conditional = scratchProfile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        { names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0x5412, op: 'SCMP_CMP_NE' }] },
+        start,
+      ],
+    });
+    const refused = check(conditional);
+    expect(refused.code).toBe(1);
+    expect(refused.err.join('\n')).toContain('/syscalls/0/names/0: ioctl cannot have argument rules');
+  });
+
   it('refuses argument rules and broker rules on fcntl, which would overlap the lease rules', () => {
     const conditional = scratchProfile({
       defaultAction: 'SCMP_ACT_ERRNO',
