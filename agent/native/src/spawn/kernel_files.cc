@@ -4,6 +4,9 @@
 // two views so that neither can forget them. Runs in the container's first
 // process between clone3 and execve: raw calls only.
 #include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cstring>
 
 #include "spawn/child.h"
 
@@ -22,10 +25,41 @@ namespace {
  */
 constexpr const char* kReadOnlyKernelPaths[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
                                                 "/proc/fs", "/sys"};
-constexpr const char* kMaskedKernelPaths[] = {"/proc/kcore",       "/proc/keys",       "/proc/timer_list",
-                                              "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi",
-                                              "/proc/asound",      "/proc/scsi",       "/sys/firmware",
-                                              "/sys/devices/virtual/powercap"};
+// Docker's masked paths (moby's oci/defaults.go: /proc/interrupts and the
+// per-CPU thermal_throttle directories since its advisory GHSA-6fw5-f8r9-fgfm,
+// timer_stats on kernels that still have it), and /proc/key-users, which
+// Docker leaves readable: every user's key count and quota use on the node
+// (the workload's user namespace maps every uid, so it sees them all).
+constexpr const char* kMaskedKernelPaths[] = {
+    "/proc/kcore",       "/proc/keys",       "/proc/key-users", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/latency_stats", "/proc/interrupts", "/proc/acpi",       "/proc/asound",
+    "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap"};
+
+/** Masks /sys/devices/system/cpu/cpuN/thermal_throttle of every CPU that has one; -1 when a mask fails. */
+int MaskThermalThrottle() {
+  constexpr char kPrefix[] = "/sys/devices/system/cpu/cpu";
+  char path[96];
+  for (long cpu = 0;; ++cpu) {
+    char digits[24];
+    size_t len = 0;
+    for (long rest = cpu; len == 0 || rest != 0; rest /= 10) {
+      digits[len++] = static_cast<char>('0' + rest % 10);
+    }
+    std::memcpy(path, kPrefix, sizeof(kPrefix) - 1);
+    for (size_t i = 0; i < len; ++i) {
+      path[sizeof(kPrefix) - 1 + i] = digits[len - 1 - i];
+    }
+    path[sizeof(kPrefix) - 1 + len] = '\0';
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+      return 0;  // past the last CPU (or no /sys in this view)
+    }
+    std::memcpy(path + sizeof(kPrefix) - 1 + len, "/thermal_throttle", sizeof("/thermal_throttle"));
+    if (Mask(path) != 0) {
+      return -1;
+    }
+  }
+}
 
 }  // namespace
 
@@ -34,6 +68,9 @@ void ProtectKernelFiles(int sock) {
     if (Mask(path) != 0) {
       ChildFail(sock, kStepKernelFiles);
     }
+  }
+  if (MaskThermalThrottle() != 0) {
+    ChildFail(sock, kStepKernelFiles);
   }
   for (const char* path : kReadOnlyKernelPaths) {
     if (ReadOnlyInPlace(path) != 0) {
