@@ -41,6 +41,12 @@
 //    broker reads a path from a workload in its own user namespace, beside
 //    the same read with the capability kept raised and through a kept
 //    /proc/<pid>/mem descriptor (both rejected designs): what they would save.
+// 7. Emulated creates (createloop.c): new files made in the workspace under
+//    `ci-runner`, whose filter notifies umask(2) so the broker knows the
+//    umask a create applies (broker/umask_tracker.h), beside the same profile
+//    with its umask rule given an argument condition (always true): the
+//    broker then reads /proc/<tid>/status for every create, as it did before.
+//    Bare beside them; ZVIZ_BENCH_CREATES creates per run.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
@@ -70,9 +76,10 @@ const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000))
 const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread) runs only those parts.
+const CREATES = Number(process.env.ZVIZ_BENCH_CREATES ?? (SHORT ? 2_000 : 20_000));
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread, creates) runs only those parts.
 const PARTS = new Set(
-  (process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic,pathread').split(',')
+  (process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic,pathread,creates').split(',')
 );
 
 if (process.getuid?.() !== 0) {
@@ -633,6 +640,91 @@ if (PARTS.has('pathread')) {
   console.log(`\n## The path read (CAP_SYS_PTRACE over the workload's user namespace)\n\n${result.stdout}`);
 }
 
+const creates = {};
+if (PARTS.has('creates')) {
+  // ---- 7. emulated creates: the umask known, or read from /proc ----
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-creates-'));
+  chmodSync(dir, 0o755);
+  copyFileSync(join(bin, 'createloop'), join(dir, 'createloop'));
+  chmodSync(join(dir, 'createloop'), 0o755);
+  // ci-runner with its umask rule conditional (always true): the filter no
+  // longer tells the broker every umask call, so each create reads /proc.
+  const ciRunner = JSON.parse(readFileSync(join(repo, 'agent', 'profiles', 'ci-runner.json'), 'utf8'));
+  const unknownUmask = {
+    ...ciRunner,
+    syscalls: [
+      ...ciRunner.syscalls.map((rule) => ({ ...rule, names: rule.names.filter((name) => name !== 'umask') })),
+      {
+        names: ['umask'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{ index: 0, value: 0, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+      },
+    ],
+  };
+  const profileDir = mkdtempSync(join(tmpdir(), 'zviz-bench-profile-'));
+  const unknownProfile = join(profileDir, 'ci-runner-umask-unknown.json');
+  writeFileSync(unknownProfile, JSON.stringify(unknownUmask));
+  const loop = [join(dir, 'createloop'), String(CREATES)];
+  const zvizRun = (profile) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    profile,
+    '--workdir',
+    dir,
+    '--',
+    ...loop,
+  ];
+  const cases = {
+    bare: () => loop,
+    'ZViz ci-runner, umask known': () => zvizRun('ci-runner'),
+    'ZViz ci-runner, umask read from /proc': () => zvizRun(unknownProfile),
+  };
+  try {
+    for (const name of Object.keys(cases)) {
+      creates[name] = [];
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+        const [command, ...args] = cases[name]();
+        const result = json(spawnSync(command, args, { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 24 }).stdout);
+        creates[name].push(result);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+  const modes = new Set(Object.values(creates).flatMap((runs) => runs.map((r) => r.mode)));
+  if (modes.size !== 1) {
+    throw new Error(`the created files' modes differ between the cases: ${[...modes].join(', ')}`);
+  }
+  console.log(
+    `\n## Emulated creates (new files in the workspace under \`ci-runner\`, ${CREATES.toLocaleString('en')} per run; mode ${[...modes][0]} in every case)\n`
+  );
+  console.log('| case | p50 µs | p99 µs | mean µs | creates/s |');
+  console.log('|---|---:|---:|---:|---:|');
+  const createSummary = Object.fromEntries(
+    Object.entries(creates).map(([name, runs]) => [
+      name,
+      { ...summary(runs), mean: median(runs.map((r) => r.mean_us)) },
+    ])
+  );
+  for (const [name, s] of Object.entries(createSummary)) {
+    console.log(
+      `| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.mean.toFixed(2)} | ${Math.round(s.rate).toLocaleString('en')} |`
+    );
+  }
+  const known = createSummary['ZViz ci-runner, umask known'];
+  const read = createSummary['ZViz ci-runner, umask read from /proc'];
+  console.log(
+    `\numask known / read from /proc: p50 **${(known.p50 / read.p50).toFixed(2)}x** (${(read.p50 - known.p50).toFixed(1)} µs less), ` +
+      `p99 ${(known.p99 / read.p99).toFixed(2)}x, mean ${(known.mean / read.mean).toFixed(2)}x.`
+  );
+}
+
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -657,6 +749,7 @@ if (process.env.ZVIZ_BENCH_JSON) {
         sporadic,
         sporadicSteps,
         pathRead,
+        creates,
       },
       null,
       2

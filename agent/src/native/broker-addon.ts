@@ -58,6 +58,8 @@ export interface NativePolicyRule {
 export interface NativePolicy {
   rules: NativePolicyRule[];
   fallback: { decision: NativeDecision; errno?: number };
+  /** The filter notifies every umask(2) call that could succeed: the broker knows the umask creates apply. */
+  umaskNotified?: boolean;
 }
 
 /** One step of a container's file-system view, made in order (parents before what lies inside them). */

@@ -29,6 +29,7 @@ import {
   LANDLOCK_SYSCALLS,
   OPEN_SYSCALLS,
   TIOCSETD,
+  UMASK,
 } from './syscall-families';
 
 const EPERM = 1;
@@ -227,6 +228,29 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
       }
     }
   }
+  // umask(2) goes to the broker where it makes creates (umask_tracker.h in
+  // agent/native/src/broker): the supervisor notes each call before it lets
+  // it through, and so knows the umask an emulated create must apply without
+  // reading /proc/<tid>/status. The native side trusts that knowledge only
+  // when every umask call that could succeed is seen (umaskNotified).
+  let umaskNotified = false;
+  let trackUmask = false;
+  if (emulatesOpens) {
+    const umask = expanded.effective(UMASK);
+    if (umask.conditional) {
+      umaskNotified = false; // some calls may pass unseen: creates read /proc
+    } else if (brokeredByRule.has(UMASK) || umask.action === 'SCMP_ACT_NOTIFY') {
+      umaskNotified = true;
+    } else if (umask.action === 'SCMP_ACT_ALLOW') {
+      trackUmask = true;
+      umaskNotified = true;
+      nativeRules.push({ syscall: UMASK, action: { type: 'notify' }, args: [], pointer: umask.pointer });
+    } else if (umask.action === 'SCMP_ACT_LOG') {
+      umaskNotified = zviz.audit !== false; // audited: the broker answers it
+    } else {
+      umaskNotified = true; // refused: no umask ever changes
+    }
+  }
   // F_SETLEASE is refused (syscall-families.ts). libseccomp lets a rule
   // without conditions override conditional ones of the same syscall, so a
   // profile's rule that allows fcntl outright is replaced by rules that
@@ -255,6 +279,9 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
   for (const rule of rules) {
     if (brokeredByRule.has(rule.name) || (addressed as readonly string[]).includes(rule.name)) {
       continue; // replaced by one unconditional notification below
+    }
+    if (trackUmask && rule.name === UMASK) {
+      continue; // notified above
     }
     if ((refuseClone3 && rule.name === CLONE3) || refusedLandlock.has(rule.name)) {
       continue; // refused above
@@ -362,13 +389,19 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
       decision: zviz.defaultDecision ?? 'allow',
       ...(zviz.defaultDecision === 'deny' ? { errno: errnoNumber(zviz.defaultErrno ?? EPERM) ?? EPERM } : {}),
     },
+    umaskNotified,
   };
+  if (trackUmask) {
+    // Allowed as the profile says; index -1: no rule of the profile decided it.
+    policy.rules.push({ syscalls: [UMASK], access: 'any', decision: 'allow', index: -1 });
+  }
 
   const capabilityNames = zviz.capabilities ?? DEFAULT_CAPABILITIES;
   const brokered = new Set([
     ...brokeredByRule,
     ...addressed.filter((name) => name !== 'socketcall' || architectures.includes('SCMP_ARCH_X86')),
     ...rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY').map((r) => r.name),
+    ...(trackUmask ? [UMASK] : []),
   ]);
   return {
     name,

@@ -55,3 +55,9 @@ export const F_UNLCK = 2;
  */
 export const IOCTL_SYSCALLS = ['ioctl'] as const;
 export const TIOCSETD = 0x5423;
+/**
+ * umask(2): notified where the broker makes files (its opens are emulated),
+ * so the supervisor knows the umask to apply (compile.ts;
+ * agent/native/src/broker/umask_tracker.h).
+ */
+export const UMASK = 'umask';

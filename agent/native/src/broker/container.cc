@@ -368,6 +368,7 @@ void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob
   sopts.sync_wake_up = job->sync_wake_up;
   sopts.cpu_limit = job->cpus;
   sopts.user_ns = spawned.user_ns;
+  sopts.workload_pid = spawned.workload_pid;
   if (spawned.mount_ns) {
     sopts.mount_ns = std::make_shared<UniqueFd>(std::move(spawned.mount_ns));
   }

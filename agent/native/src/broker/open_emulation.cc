@@ -196,12 +196,16 @@ int OpenEmulator::ApplyUmask(const Target& target) const {
   if (!can_set_umask_) {
     return -1;
   }
-  TaskStatus status;
-  if (!target.Status(&status) || status.umask < 0) {
-    return -1;
+  long value = umask_ != nullptr ? umask_->Known(target.tid()) : -1;
+  if (value < 0) {
+    TaskStatus status;
+    if (!target.Status(&status) || status.umask < 0) {
+      return -1;
+    }
+    value = status.umask;
   }
   // Per-thread: the supervisor thread unshared its fs_struct (CLONE_FS).
-  return static_cast<int>(umask(static_cast<mode_t>(status.umask & 0777)));
+  return static_cast<int>(umask(static_cast<mode_t>(value & 0777)));
 }
 
 int OpenEmulator::ReopenFifo(int proc, int opath_fd, uint64_t flags) {

@@ -40,6 +40,7 @@
 #include "broker/path_resolver.h"
 #include "broker/policy.h"
 #include "broker/target.h"
+#include "broker/umask_tracker.h"
 #include "broker/workload_mounts.h"
 #include "common/unique_fd.h"
 
@@ -105,6 +106,8 @@ class OpenEmulator {
    * up (kAbandon) once it is set, instead of made again.
    */
   void set_stopping(const std::atomic<bool>* stopping) { stopping_ = stopping; }
+  /** What the supervisor knows of the workload's umask: a create asks /proc only when it does not know. */
+  void set_umask_tracker(UmaskTracker* umask) { umask_ = umask; }
 
   /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
   bool Ready(std::string* why) const;
@@ -145,6 +148,7 @@ class OpenEmulator {
   bool CreatedAllowed(int fd, uint64_t flags) const;
 
   const DeviceList* devices_ = nullptr;
+  UmaskTracker* umask_ = nullptr;
   const std::atomic<bool>* stopping_ = nullptr;
   UniqueFd own_fds_;  // this thread's /proc/thread-self/fd: names and reopens its own descriptors
   UniqueFd root_;     // the workload's root when root_fixed_

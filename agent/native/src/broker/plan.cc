@@ -229,7 +229,9 @@ std::string ReadPolicy(const Napi::Object& js, std::shared_ptr<const Policy>* ou
     if (f.Has("errno")) ReadInt(f, "errno", &value);
     fallback.errno_value = static_cast<int>(value);
   }
-  *out = std::make_shared<const Policy>(std::move(rules), fallback);
+  const bool umask_notified =
+      js.Has("umaskNotified") && js.Get("umaskNotified").IsBoolean() && js.Get("umaskNotified").As<Napi::Boolean>();
+  *out = std::make_shared<const Policy>(std::move(rules), fallback, umask_notified);
   return {};
 }
 

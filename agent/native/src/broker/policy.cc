@@ -29,6 +29,7 @@ Kind KindOfName(std::string_view name) {
   if (name == "creat") return Kind::kCreat;
   if (name == "execve") return Kind::kExecve;
   if (name == "execveat") return Kind::kExecveat;
+  if (name == "umask") return Kind::kUmask;
   return DestinationKind(name);
 }
 
@@ -102,7 +103,8 @@ std::string UnixPath(const struct sockaddr* address, socklen_t len) {
 
 }  // namespace
 
-Policy::Policy(std::vector<Rule> rules, Outcome fallback) : rules_(std::move(rules)), fallback_(fallback) {
+Policy::Policy(std::vector<Rule> rules, Outcome fallback, bool umask_notified)
+    : rules_(std::move(rules)), fallback_(fallback), umask_notified_(umask_notified) {
   const size_t n = SyscallTable::Get().size();
   connect_ = SyscallTable::Get().IndexOf("connect");
   fixed_.assign(n * 3, Fixedness{true, fallback_});

@@ -44,6 +44,8 @@ enum class Kind : uint8_t {
   kSendmsg,
   kSendmmsg,
   kSocketcall,
+  // Noted by the supervisor before it is let through (umask_tracker.h).
+  kUmask,
 };
 Kind KindOfName(std::string_view name);
 bool IsOpenKind(Kind kind);
@@ -78,7 +80,7 @@ struct Outcome {
 
 class Policy {
  public:
-  Policy(std::vector<Rule> rules, Outcome fallback);
+  Policy(std::vector<Rule> rules, Outcome fallback, bool umask_notified = false);
 
   /**
    * The outcome for a syscall and access class when no rule that could apply
@@ -93,6 +95,13 @@ class Policy {
 
   bool Brokers(uint16_t syscall) const;
 
+  /**
+   * The filter notifies every umask(2) call that could succeed, on every
+   * ABI (compile.ts): the supervisor then knows the workload's umask
+   * (umask_tracker.h). False: every emulated create reads it from /proc.
+   */
+  bool umask_notified() const { return umask_notified_; }
+
   /** SyscallTable index of `connect`, whose rules judge every way of reaching a peer. */
   uint16_t connect() const { return connect_; }
 
@@ -102,6 +111,7 @@ class Policy {
 
   std::vector<Rule> rules_;
   Outcome fallback_;
+  bool umask_notified_ = false;
   // Per syscall index: three entries (kAny unused, kRead, kWrite), each
   // either a fixed outcome or "depends on pointer contents".
   struct Fixedness {

@@ -101,6 +101,9 @@ bool Read(int dir, const char* name, TaskStatus* out, bool credentials) {
   if (Field(buf, "Umask", 8, &value)) {
     out->umask = value;
   }
+  if (Field(buf, "Threads", 10, &value)) {
+    out->threads = value;
+  }
   if (credentials) {
     // "Uid:\treal\teffective\tsaved\tfs": Field keeps the last, the fs one.
     long uid = -1, gid = -1, caps = -1;

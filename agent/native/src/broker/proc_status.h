@@ -24,6 +24,7 @@ struct TaskStatus {
   pid_t ns_tgid = -1;  // in the task's own (innermost) pid namespace
   pid_t ns_pid = -1;
   long umask = -1;     // -1 before Linux 4.7
+  long threads = -1;   // threads of its process
   /** Read only when asked (ReadTaskCredentials); `has_credentials` says they were all found. */
   bool has_credentials = false;
   FileCredentials credentials;

@@ -14,12 +14,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "broker/decimal_name.h"
 #include "broker/host_proc.h"
 #include "broker/kernel.h"
 #include "broker/kernel_probe.h"
 #include "broker/metrics.h"
 #include "broker/step_times.h"
 #include "broker/notif_answer.h"
+#include "broker/proc_status.h"
 #include "broker/supervisor_fifo.h"
 #include "broker/syscall_table.h"
 #include "broker/thread_caps.h"
@@ -235,6 +237,19 @@ void Supervisor::PrepareThread() {
   emulator_ = std::make_unique<OpenEmulator>(*options_.policy, HostProc(), own_fs,
                                              RootIsFixed(*options_.reference, options_.capabilities));
   emulator_->set_devices(options_.devices.get());
+  // Read before the first RECV: no umask call of the workload has been let
+  // through, so its first process's umask is every task's.
+  long initial = -1;
+  if (options_.policy->umask_notified() && options_.workload_pid > 0) {
+    TaskStatus status;
+    const DecimalName name(options_.workload_pid, "/status");
+    if (ReadTaskStatus(HostProc(), name.c_str(), &status)) {
+      initial = status.umask;
+    }
+  }
+  umask_.Start(HostProc(), initial);
+  umask_syscall_ = SyscallTable::Get().IndexOf("umask");
+  emulator_->set_umask_tracker(&umask_);
   user_ns_fixed_ = UserNamespaceIsFixed(*options_.reference);
   emulator_->set_stopping(&stop_);
   std::string why;

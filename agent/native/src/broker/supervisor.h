@@ -45,6 +45,7 @@
 #include "broker/open_emulation.h"
 #include "broker/policy.h"
 #include "broker/reference_outcomes.h"
+#include "broker/umask_tracker.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker {
@@ -86,6 +87,12 @@ struct SupervisorOptions {
   std::shared_ptr<const DeviceList> devices;
   /** The container's CPU limit in CPUs (0: none): the thread's own CPU time is held to it (cpu_pacer.h). */
   double cpu_limit = 0;
+  /**
+   * The workload's first process, in the agent's PID namespace, still waiting
+   * for its first answer: its umask is every task's until a umask call is
+   * answered (umask_tracker.h). -1: not known.
+   */
+  pid_t workload_pid = -1;
 };
 
 class Supervisor {
@@ -162,6 +169,8 @@ class Supervisor {
   // The filter lets no task leave the workload's user namespace (UserNamespaceIsFixed).
   bool user_ns_fixed_ = false;
   ReferenceOutcomes reference_{options_.reference};  // supervisor thread only
+  UmaskTracker umask_;                               // supervisor thread only
+  uint16_t umask_syscall_ = 0;                       // SyscallTable index of umask
   // For the step timer's split of the latency (step_times.h), supervisor thread only, kept only while it is on:
   uint64_t received_ = 0;       // notifications received
   uint64_t handled_ns_ = 0;     // when the last one's handling ended

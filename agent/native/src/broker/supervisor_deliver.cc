@@ -45,6 +45,16 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       rc = SendResponse(listener, req.id, 0, -answer.error, 0);
       break;
     case Answer::How::kContinue:
+      if (syscall == umask_syscall_) {
+        // Decided before the kernel sets it (a task made meanwhile copies the
+        // old value), kept only once the call goes through (umask_tracker.h).
+        const UmaskTracker::Change change = umask_.Prepare(static_cast<pid_t>(req.pid), req.data.args[0]);
+        rc = SendResponse(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+        if (rc == 0) {
+          umask_.Commit(change);
+        }
+        break;
+      }
       rc = SendResponse(listener, req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
       break;
     case Answer::How::kInstall: {
