@@ -73,7 +73,14 @@ int main(void) {
   long after = root_keys();
   if (made == 32) {
     say("quota-add ok");
-    say("quota-charged-to-node-root %s", before >= 0 && after - before >= 32 ? "yes" : "no");
+    if (before >= 0 && after >= 0) {
+      say("quota-charged-to-node-root %s", after - before >= 32 ? "yes" : "no");
+    } else {
+      // /proc/key-users is masked in every container: the test looks on the node meanwhile.
+      say("quota-charged-to-node-root unseen");
+    }
+    const char* hold = getenv("ZVIZ_ATTACK_HOLD_MS");
+    if (hold != NULL) usleep((useconds_t)atoi(hold) * 1000);
   }
   // An upcall: the kernel runs /sbin/request-key as the node's root to make a key it lacks.
   snprintf(name, sizeof(name), "zviz-absent-%s", tag);
