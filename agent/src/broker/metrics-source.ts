@@ -13,6 +13,7 @@ export const BROKER_FAMILIES = [
   'zviz_broker_errors_total',
   'zviz_broker_events_dropped_total',
   'zviz_broker_paced_seconds_total',
+  'zviz_broker_installs_interrupted_total',
   'zviz_security_denials_total',
   'zviz_seccomp_violations_total',
 ] as const;
@@ -66,6 +67,7 @@ export class BrokerMetricSource implements MetricSource {
       ['zviz_broker_errors_total', one(m.errors)],
       ['zviz_broker_events_dropped_total', one(m.eventsDropped)],
       ['zviz_broker_paced_seconds_total', one(m.pacedSeconds)],
+      ['zviz_broker_installs_interrupted_total', one(m.installsInterrupted)],
       ['zviz_security_denials_total', denials],
       ['zviz_seccomp_violations_total', one(m.violations)],
     ]);

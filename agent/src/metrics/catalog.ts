@@ -406,6 +406,14 @@ export const CATALOG: readonly MetricSpec[] = [
     component: 'broker',
     initial: 'zero',
   },
+  {
+    name: 'zviz_broker_installs_interrupted_total',
+    type: 'counter',
+    help: 'Emulated opens whose descriptor an interrupted install withdrew after the kernel had marked the call answered; the opener was killed rather than left with a descriptor it did not open.',
+    labels: [],
+    component: 'broker',
+    initial: 'zero',
+  },
 
   // Containers (the monitoring guide's).
   {

@@ -168,6 +168,8 @@ export interface NativeMetrics {
   violations: number;
   /** Seconds supervisor threads slept to keep their work within their container's CPU limit. */
   pacedSeconds: number;
+  /** Emulated opens whose descriptor an interrupted install withdrew (the opener was killed). */
+  installsInterrupted: number;
   inflight: number;
   denials: Record<'seccomp' | 'broker' | 'cgroup', number>;
   decisions: Array<{ syscall: string; decision: string; count: number }>;

@@ -35,6 +35,8 @@ const IOCTL = process.arch === 'arm64' ? '29' : '16';
 const OPENAT = process.arch === 'arm64' ? '56' : '257';
 // _IOW('!', 3, struct seccomp_notif_addfd), as /proc/<tid>/syscall prints it.
 const NOTIF_ADDFD = '0x40182103';
+const SIGURG = 23; // the broker's wake signal (Supervisor::WakeSignal)
+const SIGKILL = 9;
 
 /** A broker thread waits in ADDFD: an answer queued for a task that has not taken it. */
 function answerWaiting(): boolean {
@@ -157,5 +159,45 @@ describeWhere([root, seccompUserNotif, twoCpus], 'answers a task has yet to take
     expect(match![2], result.stdout).toBe(file);
     expect(Number(match![1]), result.stdout).toBeGreaterThan(2);
     expect(after.errors).toBe(before.errors);
+  });
+
+  // docs/security.md, "Emulated opens": an install that a signal interrupts
+  // (a stray one to the supervisor thread, or a stop of the agent that the
+  // kernel turns into a restart) is withdrawn by the kernel, which still
+  // answers the call, with 0: before, the broker retried, found the call
+  // answered (EINPROGRESS), counted an error and the workload went on with
+  // its standard input as the file it opened. It is killed instead, and the
+  // install is counted.
+  it('an install a signal interrupts kills its opener instead of leaving it descriptor 0, and is counted', async () => {
+    const ws = workspace();
+    const file = join(ws, 'leased');
+    writeFileSync(file, 'leased\n');
+    const cpu = allowedCpus().at(-1)!;
+    const before = metrics();
+    const lease = await holdLease(file);
+    let letGo: Promise<void> | undefined;
+    const result = await run(box, {
+      profile: brokerMadeOpensProfile(ws),
+      cwd: ws,
+      command: [join(BIN, 'pinned-open'), file, String(cpu), 'write'],
+      whileRunning: async () => {
+        await until('the supervisor to wait in the lease break', brokerInLeaseBreak);
+        const hold = await holdCpu(cpu, 600);
+        letGo = lease.letGo();
+        await until('the supervisor to wait in ADDFD for its task', answerWaiting);
+        const installing = brokerThreads().find((t) => t.syscall === IOCTL && t.args[1] === NOTIF_ADDFD)!;
+        execFileSync(join(BIN, 'thread-signal'), [String(process.pid), installing.tid, String(SIGURG)]);
+        await hold.done;
+      },
+    }).finally(() => letGo ?? lease.letGo());
+    await log.settle();
+    const after = metrics();
+    // It never went on with a descriptor it did not open.
+    expect(result.stdout, result.stdout + result.stderr).not.toMatch(/^fd /m);
+    expect(result.end.signal, result.stdout).toBe(SIGKILL);
+    expect(after.installsInterrupted - before.installsInterrupted).toBe(1);
+    const kills = log.for(result.container.id).filter((e) => e.decision === 'kill');
+    expect(kills).toHaveLength(1);
+    expect(String((kills[0].args as Record<string, string>).note)).toContain('interrupted');
   });
 });

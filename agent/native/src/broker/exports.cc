@@ -196,6 +196,7 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
   out.Set("eventsDropped", static_cast<double>(s.events_dropped));
   out.Set("violations", static_cast<double>(s.violations));
   out.Set("pacedSeconds", static_cast<double>(s.paced_ns) / 1e9);
+  out.Set("installsInterrupted", static_cast<double>(s.installs_interrupted));
   out.Set("inflight", static_cast<double>(s.inflight));
   Napi::Object denials = Napi::Object::New(env);
   for (size_t i = 0; i < kLayerCount; ++i) {

@@ -42,6 +42,7 @@ BrokerMetrics::Snapshot BrokerMetrics::Read() const {
   s.events_dropped = events_dropped_.load(std::memory_order_relaxed);
   s.violations = violations_.load(std::memory_order_relaxed);
   s.paced_ns = paced_ns_.load(std::memory_order_relaxed);
+  s.installs_interrupted = installs_interrupted_.load(std::memory_order_relaxed);
   s.inflight = inflight_.load(std::memory_order_relaxed);
   for (size_t i = 0; i < kLayerCount; ++i) {
     s.denials[i] = denials_[i].load(std::memory_order_relaxed);

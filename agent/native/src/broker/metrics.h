@@ -31,12 +31,15 @@ class BrokerMetrics {
   void EventDropped() { events_dropped_.fetch_add(1, std::memory_order_relaxed); }
   /** A supervisor thread slept this long to keep its work within its container's CPU limit (cpu_pacer.h). */
   void Paced(uint64_t ns) { paced_ns_.fetch_add(ns, std::memory_order_relaxed); }
+  /** An installed descriptor was withdrawn by an interrupted ADDFD (notif_answer.h, InstallFd). */
+  void InstallInterrupted() { installs_interrupted_.fetch_add(1, std::memory_order_relaxed); }
 
   /** One answered notification: its decision, and for refusals the layer that refused. */
   void Decided(uint16_t syscall, Decision decision, Layer layer, uint64_t latency_ns);
 
   struct Snapshot {
     uint64_t requests = 0, errors = 0, events_dropped = 0, violations = 0, paced_ns = 0;
+    uint64_t installs_interrupted = 0;
     int64_t inflight = 0;
     std::array<uint64_t, kLayerCount> denials{};
     // (syscall index, decision, count) for every non-zero counter.
@@ -56,6 +59,7 @@ class BrokerMetrics {
   BrokerMetrics();
 
   std::atomic<uint64_t> requests_{0}, errors_{0}, events_dropped_{0}, violations_{0}, paced_ns_{0};
+  std::atomic<uint64_t> installs_interrupted_{0};
   std::atomic<int64_t> inflight_{0};
   std::array<std::atomic<uint64_t>, kLayerCount> denials_{};
   std::unique_ptr<std::atomic<uint64_t>[]> decisions_;  // table size * kDecisionCount

@@ -54,10 +54,17 @@ int InstallFd(int listener, uint64_t id, int fd, bool cloexec) {
   add.flags = ProbeKernel().addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
   add.srcfd = static_cast<uint32_t>(fd);
   add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-  int rc;
-  do {
+  int rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+  if (rc < 0 && errno == EINTR && (add.flags & SECCOMP_ADDFD_FLAG_SEND)) {
+    // Interrupted either before the request was queued (nothing happened: a
+    // second try installs it) or while it waited for the task (withdrawn, the
+    // call left answered: a second try says EINPROGRESS). One try tells which;
+    // a second interruption is taken as the worse.
     rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
-  } while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == EINTR) {
+      return -EINPROGRESS;
+    }
+  }
   if (rc < 0) {
     // ESRCH: the task left its wait (a signal, or it died) while the
     // descriptor was queued for it; the kernel installed nothing. That is
@@ -73,6 +80,14 @@ int InstallFd(int listener, uint64_t id, int fd, bool cloexec) {
     }
   }
   return rc;
+}
+
+bool KillAnsweredTask(pid_t tid) {
+  UniqueFd pidfd(sys::PidfdOpen(tid, PIDFD_THREAD));
+  if (!pidfd && errno == EINVAL) {
+    pidfd.reset(sys::PidfdOpen(tid, 0));  // before Linux 6.9: a pidfd names a process (tid is then its leader's or fails)
+  }
+  return pidfd && sys::PidfdSendSignal(pidfd.get(), SIGKILL) == 0;
 }
 
 bool KillTarget(const Target& target) {

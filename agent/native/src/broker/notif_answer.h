@@ -54,8 +54,26 @@ struct Answer {
 /** SECCOMP_IOCTL_NOTIF_SEND; 0 or -errno (-ENOENT: the task is no longer waiting). */
 int SendResponse(int listener, uint64_t id, int64_t val, int32_t error, uint32_t flags);
 
-/** Installs `fd` in the target as the syscall's result; the new fd number, or -errno (-ENOENT: the task is no longer waiting, nothing was installed). */
+/**
+ * Installs `fd` in the target as the syscall's result; the new fd number, or
+ * -errno: -ENOENT, the task is no longer waiting and nothing was installed;
+ * -EINPROGRESS, a signal (or a stop of the agent) interrupted the install
+ * after the kernel had marked the call answered (SECCOMP_ADDFD_FLAG_SEND):
+ * the descriptor was withdrawn and the call returns 0 to the task, which no
+ * later answer can change (kernel/seccomp.c, seccomp_notify_addfd); -EINTR,
+ * without SECCOMP_ADDFD_FLAG_SEND (before Linux 5.14): interrupted, nothing
+ * installed, the call still waits for an answer. Never retried in a loop.
+ */
 int InstallFd(int listener, uint64_t id, int fd, bool cloexec);
+
+/**
+ * SIGKILL for the task whose call the kernel answered with 0 after an
+ * interrupted install (InstallFd's -EINPROGRESS): its notification is no
+ * longer valid, so the thread id is not checked against it; the kernel had
+ * the task waiting in this call when the install returned, and the pidfd is
+ * taken right after. False if it is already gone.
+ */
+bool KillAnsweredTask(pid_t tid);
 
 /** SIGKILL for the task behind a notification; false if it is already gone. */
 bool KillTarget(const Target& target);

@@ -135,6 +135,13 @@ class Supervisor {
   void HandleConnect(const struct seccomp_notif& req, uint16_t syscall, Kind kind, uint64_t t0);
   void CountRefusal(BrokerRefusal refusal);
   void Deliver(const struct seccomp_notif& req, uint16_t syscall, Answer& answer, uint64_t t0);
+  /**
+   * InstallFd was interrupted (-EINPROGRESS: the kernel answered the call
+   * with 0, so the task is killed, through `pidfd` when one is held; -EINTR:
+   * nothing installed, the call is answered EINTR). Counted; the answer says
+   * which. 0, or -errno as Deliver's `rc`.
+   */
+  int AnswerInterruptedInstall(int listener, const struct seccomp_notif& req, int installed, int pidfd, Answer& answer);
   struct FifoWorker;
   struct MetFifo;
   void SpawnFifoWorker(const struct seccomp_notif& req, uint16_t syscall, Answer answer, uint64_t t0);

@@ -7,12 +7,45 @@
 
 #include <cerrno>
 
+#include "broker/kernel.h"
 #include "broker/metrics.h"
 #include "broker/notif_answer.h"
 #include "broker/step_times.h"
 #include "broker/syscall_table.h"
 
 namespace zviz::broker {
+namespace {
+
+const char kInterruptedInstallNote[] =
+    "a signal or a stop of the agent interrupted the descriptor's install: the kernel withdrew it but answered the "
+    "call (0, a descriptor the task did not open), so the task was killed (zviz_broker_installs_interrupted_total)";
+const char kInterruptedInstallErrnoNote[] =
+    "a signal or a stop of the agent interrupted the descriptor's install: nothing was installed, the call answered "
+    "EINTR (zviz_broker_installs_interrupted_total)";
+
+}  // namespace
+
+int Supervisor::AnswerInterruptedInstall(int listener, const struct seccomp_notif& req, int installed, int pidfd,
+                                         Answer& answer) {
+  BrokerMetrics::Get().InstallInterrupted();
+  if (installed == -EINTR) {
+    // Before SECCOMP_ADDFD_FLAG_SEND: nothing installed, the call still waits.
+    answer.how = Answer::How::kErrno;
+    answer.error = EINTR;
+    answer.note = kInterruptedInstallErrnoNote;
+    return SendResponse(listener, req.id, 0, -EINTR, 0);
+  }
+  // The call returns 0 to the task, a descriptor it did not open (its
+  // standard input, or the next file it opens): it must not go on believing
+  // that is its file. Audited as a kill, and a broker error.
+  BrokerMetrics::Get().Error();
+  answer.how = Answer::How::kKill;
+  answer.decision = Decision::kKill;
+  answer.note = kInterruptedInstallNote;
+  const bool killed = pidfd >= 0 ? sys::PidfdSendSignal(pidfd, SIGKILL) == 0
+                                 : KillAnsweredTask(static_cast<pid_t>(req.pid));
+  return killed ? 0 : -ENOENT;
+}
 
 // SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND marks the call
 // answered when it queues the descriptor, then waits for the task to run and
@@ -68,6 +101,8 @@ void Supervisor::Deliver(const struct seccomp_notif& req, uint16_t syscall, Answ
       EndInstall();
       if (installed == -ENOENT) {
         rc = -ENOENT;
+      } else if (installed == -EINPROGRESS || installed == -EINTR) {
+        rc = AnswerInterruptedInstall(listener, req, installed, -1, answer);
       } else if (installed < 0) {
         // The target's fd table refused it (EMFILE, ...): that is the open's result.
         answer.error = -installed;

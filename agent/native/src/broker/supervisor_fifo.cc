@@ -93,6 +93,8 @@ void Supervisor::AnswerMetFifo(int listener, const struct seccomp_notif& req, ui
   int rc = InstallFd(listener, req.id, fd.get(), answer.cloexec);
   if (rc >= 0) {
     rc = 0;
+  } else if (rc == -EINPROGRESS || rc == -EINTR) {
+    rc = AnswerInterruptedInstall(listener, req, rc, task ? task.get() : -1, answer);
   } else if (rc != -ENOENT) {
     // The workload's descriptor table refused it (EMFILE, ...): that is the open's result.
     answer.error = -rc;
