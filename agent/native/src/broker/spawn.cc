@@ -344,15 +344,23 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
     error = TakeListener(ours.get(), out, &closed);
   }
   if (!error.empty()) {
-    if (into_v2 && closed) {
-      // Every holder of the socket is gone or going: see how the first
-      // process ended (its pidfd turns readable when it has).
+    if (closed) {
+      // Every holder of the socket is gone or going without a word: see
+      // whether and how the first process ended (its pidfd turns readable
+      // when it has; a moment after its end of the socket closed). With a
+      // PID namespace it may live on as the init while the workload died.
       struct pollfd ended = {out->pidfd.get(), POLLIN, 0};
       siginfo_t info = {};
-      if (poll(&ended, 1, 1000) == 1 &&
+      if (poll(&ended, 1, into_v2 ? 1000 : 100) == 1 &&
           waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_code == CLD_KILLED && info.si_status == SIGKILL) {
-        *killed_at_birth = true;
+          info.si_pid != 0) {
+        *killed_at_birth = into_v2 && info.si_code == CLD_KILLED && info.si_status == SIGKILL;
+        error = info.si_code == CLD_EXITED
+                    ? "the container's first process exited with code " + std::to_string(info.si_status) +
+                          " before the workload installed its filter, without saying why"
+                    : std::string("the container's first process was killed by signal ") +
+                          std::to_string(info.si_status) + " (" + strsignal(info.si_status) +
+                          ") before the workload installed its filter";
       }
     }
     KillAndWait(out);
