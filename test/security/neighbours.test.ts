@@ -10,7 +10,11 @@
 // container now has a cgroup namespace and the host view mounts the cgroup
 // file systems again from it: the workload sees its own cgroup as the root
 // ("/" in /proc/self/cgroup, its memory limit where programs look for it)
-// and nothing beside it. Stated, not a boundary (docs/security.md, Known
+// and nothing beside it. Its way out of that namespace is tried too: a
+// namespace of its own, setns into the node init's and the victim's, cgroup2
+// mounted again, the view's mount unmounted (to uncover the node's below),
+// ".." out of the mounted view's root, and with --pid host the victim's
+// /proc/PID/cgroup (its path relative to the workload's root). Stated, not a boundary (docs/security.md, Known
 // limits): with --pid host a workload lists, names and signals every process
 // of the node, another container's too (it reads its command line, not its
 // environment); under the host view it reads another's workspace.
@@ -32,6 +36,14 @@ const ATTEMPTS = [
   'workspace-other',
   'cgroup-self-path',
   'cgroup-self-memory',
+  'cgroup-proc-other',
+  'cgroupns-unshare',
+  'cgroupns-setns-init',
+  'cgroupns-setns-other',
+  'cgroup-mount-again',
+  'cgroup-umount',
+  'cgroup-dotdot-other',
+  'cgroup-list-after',
 ];
 
 const MEMORY = 64 * 1024 * 1024;
@@ -48,20 +60,39 @@ function unifiedCgroup(pid: number): string {
 
 const hex = (text: string) => Buffer.from(text).toString('hex');
 
-function expected(profile: string, pidHost: boolean, victim: Victim): Record<string, string | RegExp> {
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function expected(
+  profile: string,
+  pidHost: boolean,
+  victim: Victim,
+  victimCgroup: string
+): Record<string, string | RegExp> {
   const proc = pidHost
     ? {
         'proc-list-other': 'ok',
         'proc-cmdline-other': `read ${hex('./sleeper\0')}`,
         'proc-environ-other': 'errno EACCES', // the kernel: another user namespace, no CAP_SYS_PTRACE over it
         'signal-other': 'ok',
+        // Its cgroup namespace names the victim's cgroup relative to its own root: the way up and the
+        // victim's directory, never the node's path to it (stated, as the command line).
+        'cgroup-proc-other': new RegExp(`^line /(\\.\\./)+(.*/)?${escape(victimCgroup.split('/').pop() ?? '')}$`),
+        'cgroupns-setns-init': 'errno EACCES (open)', // the node's init: no ptrace access to its namespaces
+        'cgroupns-setns-other': 'errno EACCES (open)', // another user namespace, no CAP_SYS_PTRACE over it
       }
     : {
         'proc-list-other': 'absent',
         'proc-cmdline-other': 'errno ENOENT',
         'proc-environ-other': 'errno ENOENT',
         'signal-other': 'errno ESRCH',
+        'cgroup-proc-other': 'errno ENOENT',
+        'cgroupns-setns-init': 'errno EACCES (open)', // its zviz-init keeps capabilities the workload lacks
+        'cgroupns-setns-other': 'errno ENOENT (open)',
       };
+  // A namespace of its own, a cgroup file system mounted again, the view's mount taken away: the filter
+  // refuses each (ENOSYS); observe's lets them through and the kernel refuses them (no CAP_SYS_ADMIN).
+  const refused = profile === 'observe' ? 'errno EPERM' : 'errno ENOSYS';
+  const cgroupns = { 'cgroupns-unshare': refused, 'cgroup-mount-again': refused, 'cgroup-umount': refused };
   const ownCgroupOnly = {
     // Its cgroup namespace: no other container's cgroup is there to list or read.
     'cgroup-list-other': 'errno ENOENT',
@@ -71,6 +102,9 @@ function expected(profile: string, pidHost: boolean, victim: Victim): Record<str
     'workspace-other': `read ${hex(victim.file)}`,
     'cgroup-self-path': '/',
     'cgroup-self-memory': `read ${hex(`${MEMORY}\n`)}`,
+    ...cgroupns,
+    'cgroup-dotdot-other': 'errno ENOENT',
+    'cgroup-list-after': 'errno ENOENT',
   };
   return byProfile(profile, {
     strict: {
@@ -81,6 +115,9 @@ function expected(profile: string, pidHost: boolean, victim: Victim): Record<str
       'workspace-other': 'errno EACCES',
       'cgroup-self-path': '/',
       'cgroup-self-memory': 'errno EACCES', // no /sys in its view
+      ...cgroupns,
+      'cgroup-dotdot-other': 'errno EACCES',
+      'cgroup-list-after': 'errno EACCES',
     },
     'ci-runner': ownCgroupOnly,
     default: ownCgroupOnly,
@@ -94,6 +131,7 @@ attackSuite('attack: another container, by what the node shares', (suite) => {
       `%s (%s), --pid ${pidMode}: what of another container it sees and reaches`,
       async (profile, mode) => {
         const victim = await suite.victim(profile, mode);
+        const victimCgroup = unifiedCgroup(victim.pid);
         const run = await suite.run({
           profile,
           mode,
@@ -102,7 +140,7 @@ attackSuite('attack: another container, by what the node shares', (suite) => {
           zvizArgs: pidMode === 'host' ? ['--pid', 'host'] : [],
           env: {
             ZVIZ_ATTACK_OTHER_PID: String(victim.pid),
-            ZVIZ_ATTACK_OTHER_CGROUP: unifiedCgroup(victim.pid),
+            ZVIZ_ATTACK_OTHER_CGROUP: victimCgroup,
             ZVIZ_ATTACK_OTHER_WS: victim.scratch.workspace,
           },
         });
@@ -113,7 +151,7 @@ attackSuite('attack: another container, by what the node shares', (suite) => {
             : victim.signalled();
         const ended = await victim.stop();
         const detail = `${run.stdout}\n${run.stderr}`;
-        const want = expected(profile, pidMode === 'host', victim);
+        const want = expected(profile, pidMode === 'host', victim, victimCgroup);
         const got = outcomes(run, ATTEMPTS);
         for (const name of ATTEMPTS) {
           const w = want[name];

@@ -16,12 +16,26 @@
 //   cgroup-self-memory   the memory limit in the file a program finds by
 //                        that path (memory.max on v2, the v1 memory
 //                        controller's memory.limit_in_bytes on hybrid hosts)
+// And the cgroup namespace that holds the view of cgroups to its own:
+//   cgroup-proc-other    the victim's v2 line of /proc/PID/cgroup, as the
+//                        workload's namespace shows it ("line PATH")
+//   cgroupns-unshare     unshare(CLONE_NEWCGROUP)
+//   cgroupns-setns-init  setns into PID 1's cgroup namespace (the node's init
+//                        with --pid host), then its own v2 path ("line PATH")
+//   cgroupns-setns-other setns into the victim's cgroup namespace
+//   cgroup-mount-again   a cgroup2 file system mounted again in the workspace
+//   cgroup-umount        /sys/fs/cgroup unmounted, to uncover the node's below
+//   cgroup-dotdot-other  the victim's cgroup.procs by ".." out of the mounted
+//                        view's root ("/sys/fs/cgroup/../cgroup/VICTIM")
+//   cgroup-list-after    the victim's directory listed again after all that
 // Environment: ZVIZ_ATTACK_OTHER_PID (as the host numbers it),
 // ZVIZ_ATTACK_OTHER_CGROUP (its v2 cgroup path, from /proc/PID/cgroup on the
 // host), ZVIZ_ATTACK_OTHER_WS.
 #include "attack.h"
 
 #include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 /** The v2 hierarchy as the workload sees it: hybrid hosts mount it at /sys/fs/cgroup/unified. */
@@ -48,6 +62,48 @@ static void listed(const char* name, const char* dir, const char* entry) {
   } else {
     say("%s absent", name);
   }
+}
+
+/** "NAME line PATH": the v2 line ("0::PATH") of a /proc/PID/cgroup file, or the open's errno. */
+static void v2_line(const char* name, const char* file) {
+  char text[4096];
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    outcome(name, -1);
+    return;
+  }
+  ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n < 0) {
+    outcome(name, -1);
+    return;
+  }
+  text[n] = '\0';
+  for (char* line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "0::", 3) == 0) {
+      say("%s line %s", name, line + 3);
+      return;
+    }
+  }
+  say("%s none", name);
+}
+
+/** setns into the cgroup namespace of `pid`; on success, what its own v2 line reads from there. */
+static void join_cgroupns(const char* name, pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    say("%s errno %s (open)", name, strerrorname_np(errno));
+    return;
+  }
+  if (setns(fd, CLONE_NEWCGROUP) != 0) {
+    say("%s errno %s (setns)", name, strerrorname_np(errno));
+    close(fd);
+    return;
+  }
+  close(fd);
+  v2_line(name, "/proc/self/cgroup");
 }
 
 int main(void) {
@@ -100,6 +156,18 @@ int main(void) {
     snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", v2 && strcmp(v2, "/") != 0 ? v2 : "");
   }
   open_outcome("cgroup-self-memory", open(path, O_RDONLY | O_CLOEXEC));
+
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+  v2_line("cgroup-proc-other", path);
+  outcome("cgroupns-unshare", unshare(CLONE_NEWCGROUP));
+  join_cgroupns("cgroupns-setns-init", 1);
+  join_cgroupns("cgroupns-setns-other", pid);
+  mkdir("cgroup-again", 0700);
+  outcome("cgroup-mount-again", mount("none", "cgroup-again", "cgroup2", 0, NULL));
+  outcome("cgroup-umount", umount2(root, MNT_DETACH));
+  snprintf(path, sizeof(path), "%s/../%s%s/cgroup.procs", root, strrchr(root, '/') + 1, cgroup);
+  open_outcome("cgroup-dotdot-other", open(path, O_RDONLY | O_CLOEXEC));
+  listed("cgroup-list-after", parent, base_copy);
   say("finished ok");
   return 0;
 }
