@@ -5,9 +5,11 @@
 // random, urandom, tty, ptmx and pts, and no built-in profile grants
 // CAP_MKNOD. Nodes the test made in the workspace beforehand (planted-*,
 // as a workload that could mknod would have) and a link to one show that the
-// list judges the device an inode is, not its name, wherever it lies.
+// list judges the device an inode is, not its name, wherever it lies. Last,
+// the v2 cgroup's BPF device program is queried and detached by bpf(2).
 #include "attack.h"
 
+#include <linux/bpf.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -63,6 +65,35 @@ static void read_disk(const char* name, const char* path) {
   close(fd);
 }
 
+/**
+ * The v2 cgroup's device program taken away: queried, then detached from the
+ * workload's own cgroup (its namespace root in the view), then /dev/kmsg
+ * opened again. bpf(2) with a descriptor that is not a cgroup (strict has no
+ * /sys) still says whether the call reaches the kernel at all.
+ */
+static void detach_device_program(void) {
+  int cg = open("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) cg = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  union bpf_attr attr;
+  __u32 ids[8];
+  memset(&attr, 0, sizeof(attr));
+  attr.query.target_fd = (__u32)cg;
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = (__u64)(unsigned long)ids;
+  attr.query.prog_cnt = 8;
+  outcome("bpf-device-query", syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)));
+  memset(&attr, 0, sizeof(attr));
+  attr.target_fd = (__u32)cg;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  outcome("bpf-device-detach", syscall(SYS_bpf, BPF_PROG_DETACH, &attr, sizeof(attr)));
+  if (cg >= 0) close(cg);
+  // A detach must name the program (it is attached with BPF_F_ALLOW_MULTI): by a descriptor, which
+  // only the node's ids lead to.
+  memset(&attr, 0, sizeof(attr));
+  outcome("bpf-prog-next-id", syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)));
+  try_open("dev-kmsg-after-detach", "/dev/kmsg", O_WRONLY);
+}
+
 int main(void) {
   struct stat root;
   if (stat("/", &root) != 0) return 2;
@@ -99,5 +130,6 @@ int main(void) {
   outcome("link-planted-kmsg-made", symlink("planted-kmsg", "link-planted-kmsg"));
   try_open("link-planted-kmsg", "link-planted-kmsg", O_WRONLY);
   unlink("link-planted-kmsg");
+  detach_device_program();
   return 0;
 }
