@@ -5,14 +5,24 @@
 // executable. The broker judged the path execve names and nothing else, and
 // the kernel opened the interpreters by path itself: each of them ran under
 // strict. Now every program the kernel would load by path is judged
-// (supervisor_exec.cc). What a program maps or loads by itself (ld.so run
+// (supervisor_exec.cc). Found after that: a script of exactly 255 bytes
+// without a newline, whose interpreter name ends at the kernel's last buffer
+// byte, ran its /tmp interpreter (the broker's parser stopped a byte short and
+// saw no script). What a program maps or loads by itself (ld.so run
 // directly, mmap) is no exec at all: rules on exec are an observation of
 // which programs are started, not a boundary on code (docs/security.md).
 import { expect, it } from 'vitest';
 
 import { attackSuite, byProfile, matrix, outcomes, Scratch } from './harness';
 
-const INTERPRETERS = ['shebang-tmp', 'shebang-spaced', 'shebang-memfd', 'pt-interp-tmp', 'pt-interp-memfd'];
+const INTERPRETERS = [
+  'shebang-tmp',
+  'shebang-spaced',
+  'shebang-255',
+  'shebang-memfd',
+  'pt-interp-tmp',
+  'pt-interp-memfd',
+];
 const LOADERS = ['ldso-tmp', 'ldso-memfd', 'mmap-exec-tmp', 'mmap-exec-memfd'];
 const HONEST = ['shebang-system', 'shebang-relative', 'dyn-system'];
 const ATTEMPTS = [...INTERPRETERS, ...LOADERS, ...HONEST];

@@ -7,6 +7,10 @@
 //                                   (/proc/self/fd/N)
 //   shebang-spaced                  the same in /tmp, written "#! \t/tmp/..."
 //                                   (no argument)
+//   shebang-255                     a workspace script of exactly 255 bytes,
+//                                   no newline: "#!" and a 253-byte path in
+//                                   /tmp, which ends at the kernel's last
+//                                   buffer byte (BINPRM_BUF_SIZE 256, NUL)
 //   pt-interp-tmp, pt-interp-memfd  a workspace ELF whose program
 //                                   interpreter (PT_INTERP) is in /tmp, or a
 //                                   memfd
@@ -167,6 +171,20 @@ int main(int argc, char** argv) {
   snprintf(spaced, sizeof(spaced), " \t%s", self_tmp);
   setup("setup-shebang-spaced", script("shebang-spaced", spaced, ""));
   run("shebang-spaced", "shebang-spaced", (char* const[]){"shebang-spaced", NULL});
+  // The kernel looks for the name's end up to and with the buffer's last byte.
+  char long_tmp[254];
+  int at = snprintf(long_tmp, sizeof(long_tmp), "/tmp/exec-tricks-long-%d-", (int)getpid());
+  memset(long_tmp + at, 'x', sizeof(long_tmp) - 1 - (size_t)at);
+  long_tmp[sizeof(long_tmp) - 1] = '\0';
+  setup("setup-long-tmp", copy_file("/proc/self/exe", long_tmp));
+  char text255[255];
+  memcpy(text255, "#!", 2);
+  memcpy(text255 + 2, long_tmp, 253);
+  int s255 = open("shebang-255", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  setup("setup-shebang-255", s255 < 0 || write(s255, text255, sizeof(text255)) != (ssize_t)sizeof(text255) ? -1 : 0);
+  close(s255);
+  run("shebang-255", "shebang-255", (char* const[]){"shebang-255", NULL});
+  unlink(long_tmp);
   setup("setup-shebang-memfd", script("./shebang-memfd", self_fd, "shebang-memfd"));
   run("shebang-memfd", "./shebang-memfd", (char* const[]){"shebang-memfd", NULL});
 

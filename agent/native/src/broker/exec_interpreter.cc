@@ -90,18 +90,21 @@ ProgramInterpreter ParseScriptInterpreter(const unsigned char* head, size_t n) {
   if (buf[0] != '#' || buf[1] != '!') {
     return none;
   }
-  // load_script: the line ends at the first newline of the buffer; without
-  // one, the interpreter's name must end before the buffer does.
+  // load_script: the line ends at the first newline before any NUL (strnchr);
+  // without one, the interpreter's name must end within the buffer, its last
+  // byte included (a script of 255 bytes has a NUL there, and a name of 253
+  // bytes before it runs).
   unsigned char* const end = buf + kHeadSize - 1;
-  unsigned char* line_end = static_cast<unsigned char*>(memchr(buf, '\n', kHeadSize));
+  const size_t text = strnlen(reinterpret_cast<const char*>(buf), kHeadSize);
+  unsigned char* line_end = static_cast<unsigned char*>(memchr(buf, '\n', text));
   if (line_end == nullptr) {
     unsigned char* p = buf + 2;
-    while (p < end && SpaceTab(*p)) ++p;
-    if (p >= end) {
+    while (p <= end && SpaceTab(*p)) ++p;
+    if (p > end) {
       return none;
     }
-    while (p < end && !Terminator(*p)) ++p;
-    if (p >= end) {
+    while (p <= end && !Terminator(*p)) ++p;
+    if (p > end) {
       return none;  // the name may be cut short: the kernel refuses it
     }
     line_end = end;
