@@ -1,13 +1,15 @@
 // The cgroup files each layout reads and writes, on fake hierarchies in a
 // temporary directory (pure v2 cannot be tested for real on a hybrid host;
 // the real v1 + unified hierarchies are exercised by test/sandbox).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
 import { describeWhere, root } from '@zviz/test-support/requirements';
+import { detectCgroups } from './detect';
 import { createCgroupDriver } from './driver';
 import { CONTAINER_DEVICES } from './devices';
 
@@ -54,6 +56,16 @@ describe('cgroup driver files', () => {
       limits: { memoryBytes: 512 * 1024 * 1024, cpus: 1.5, pids: 64 },
     });
     expect(driver.existing()).toEqual(['c1']);
+  });
+
+  it('on v2: makes the group again, delegation included, when another process removed it', () => {
+    const root = fake({ 'cgroup.controllers': 'cpu io memory pids\n', 'cgroup.subtree_control': '' });
+    const driver = createCgroupDriver({ kind: 'v2', unified: root }, 'zviz', DEVICE_PROGRAM);
+    // As a standalone run's end removes the shared group once it is empty.
+    rmSync(join(root, 'zviz'), { recursive: true });
+    const cgroup = driver.create('c1');
+    expect(cgroup.v2Dir).toBe(join(root, 'zviz', 'c1'));
+    expect(readFileSync(join(root, 'zviz', 'cgroup.subtree_control'), 'utf8')).toBe('+memory +cpu +pids +io');
   });
 
   it('on v1: limits in each controller, cpu joined only with a CPU limit, usage from cpuacct and blkio', () => {
@@ -261,3 +273,41 @@ describeWhere([root], 'cgroup driver on a read-only hierarchy', () => {
     }
   });
 });
+
+describeWhere([root], 'cgroup driver sharing its group with other processes', () => {
+  it('starts containers while another process keeps removing the empty group', async () => {
+    const group = `zviz-test-race-${process.pid}`;
+    const driver = createCgroupDriver(detectCgroups(), group, { attachDeviceProgram: () => {} });
+    const roots = [...new Set([driver.root, ...v1GroupDirs(group)])];
+    // Removes the group whenever it is empty, as a standalone run ending beside this one does.
+    const remover = spawn(
+      process.execPath,
+      [
+        '-e',
+        'const fs = require("fs"); const dirs = process.argv.slice(1); process.stdout.write("removing\\n"); for (;;) for (const d of dirs) try { fs.rmdirSync(d); } catch {}',
+        ...roots,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] }
+    );
+    await once(remover.stdout, 'data');
+    try {
+      for (let i = 0; i < 1000; i++) {
+        const cgroup = driver.create(`c${i}`);
+        await cgroup.remove();
+      }
+    } finally {
+      remover.kill('SIGKILL');
+      await once(remover, 'exit');
+      driver.removeGroup();
+    }
+    expect(roots.filter((dir) => existsSync(dir))).toEqual([]);
+  });
+});
+
+/** The group's directory in each v1 hierarchy the driver uses on this host. */
+function v1GroupDirs(group: string): string[] {
+  const layout = detectCgroups();
+  return layout.kind === 'v2' || layout.kind === 'none'
+    ? []
+    : Object.values(layout.v1).map((mount) => join(mount, group));
+}

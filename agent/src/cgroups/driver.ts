@@ -47,6 +47,20 @@ function mkdirp(path: string): void {
   }
 }
 
+/** mkdir of one directory that may exist; ENOENT when its parent is gone. */
+function mkdirOnce(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw error;
+    }
+  }
+}
+
+/** How many times a container's directories are tried in a group removed under them. */
+const GROUP_ATTEMPTS = 100;
+
 /** The lowest limit set on any disk: io.max's `rbps=`/`wbps=` (v2), or `MAJ:MIN BPS` lines (v1). */
 function lowestIoLimit(text: string | undefined, key?: 'rbps' | 'wbps'): number | undefined {
   let lowest: number | undefined;
@@ -448,6 +462,8 @@ class Driver implements CgroupDriver {
   readonly controllers: readonly string[];
   private readonly v2Root?: string;
   private readonly v1Roots: Partial<Record<V1Controller, string>> = {};
+  /** The v2 hierarchy's mount, on pure v2 only (where the group delegates controllers). */
+  private readonly unified?: string;
 
   constructor(
     layout: Exclude<CgroupLayout, { kind: 'none' }>,
@@ -471,6 +487,7 @@ class Driver implements CgroupDriver {
       }
     }
     this.root = this.v2Root ?? this.v1Roots.memory ?? Object.values(this.v1Roots)[0] ?? group;
+    this.unified = layout.kind === 'v2' ? layout.unified : undefined;
     // Made now, so a hierarchy the agent cannot write fails the broker at start, not the first run.
     for (const dir of [...(this.v2Root ? [this.v2Root] : []), ...Object.values(this.v1Roots)]) {
       try {
@@ -479,7 +496,34 @@ class Driver implements CgroupDriver {
         throw new Error(`cannot create the cgroup group ${dir}: ${(error as Error).message}`);
       }
     }
-    this.controllers = layout.kind === 'v2' ? this.enableV2Controllers(layout.unified) : Object.keys(this.v1Roots);
+    this.controllers = this.unified ? this.enableV2Controllers(this.unified) : Object.keys(this.v1Roots);
+  }
+
+  /**
+   * A container's directory in the group. Another process sharing the group
+   * removes it once it is empty (a standalone `zviz run` ending beside this
+   * one), possibly just before this mkdir: the group is made again, on pure
+   * v2 with its delegation (without it the container would have no limits),
+   * and the mkdir tried again. Only a group that vanishes at every attempt
+   * fails the start.
+   */
+  private makeInGroup(dir: string, delegated: boolean): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (attempt > 1) {
+          mkdirp(dirname(dir));
+          if (delegated && this.unified) {
+            this.enableV2Controllers(this.unified);
+          }
+        }
+        mkdirOnce(dir);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === GROUP_ATTEMPTS) {
+          throw error;
+        }
+      }
+    }
   }
 
   /** Pure v2: the group delegates memory, cpu, pids and io to container cgroups. */
@@ -511,7 +555,7 @@ class Driver implements CgroupDriver {
   create(id: string): ContainerCgroup {
     const { v2, v1 } = this.dirs(id);
     for (const dir of [...(v2 ? [v2] : []), ...Object.values(v1)]) {
-      mkdirp(dir);
+      this.makeInGroup(dir, dir === v2);
     }
     const cgroup = new Cgroup(id, v2, v1, this.kind === 'v2', this.disks);
     cgroup.restrictDevices(this.attachDeviceProgram);

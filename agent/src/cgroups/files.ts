@@ -45,9 +45,9 @@ export function writeControl(path: string, value: string): void {
   try {
     writeFileSync(path, value);
   } catch (error) {
-    throw new Error(
-      `cannot write "${value}" to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    // The code stays readable: a caller retries where a directory was removed under it (ENOENT).
+    throw Object.assign(new Error(`cannot write "${value}" to ${path}: ${code ?? (error as Error).message}`), { code });
   }
 }
 
