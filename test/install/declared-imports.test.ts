@@ -34,7 +34,8 @@ function importedPackages(text: string): string[] {
   const names = new Set<string>();
   for (const m of code.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
-    if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) {
+    // internal/...: Node's own modules, which `node --expose-internals` lets a test probe load.
+    if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('internal/')) {
       continue;
     }
     const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
