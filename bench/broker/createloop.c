@@ -14,16 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int compare(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
-}
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+#include "timing.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 // The same address in the child: it is a fork, not an exec.
 static char path[256] = "/etc/hostname";
 
@@ -51,12 +53,6 @@ static int read_path(pid_t pid, char* out) {
   struct iovec local = {out, sizeof(path)};
   struct iovec remote = {path, sizeof(path)};
   return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(path) ? 0 : -1;
-}
-
-static int compare(const void* a, const void* b) {
-  double x = *(const double*)a;
-  double y = *(const double*)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char** argv) {

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
@@ -63,12 +65,6 @@ static double step_sum[kSteps];
 static long step_count[kSteps];
 static int timing;
 static double last_us, begun_us, ended_us;
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 static void lap(int step) {
   if (!timing) return;
