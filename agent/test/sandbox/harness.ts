@@ -14,6 +14,7 @@ import type { ResourceLimits } from '../../src/cgroups/limits';
 import { ContainerManager, type Container, type RunEnd } from '../../src/containers/manager';
 import type { RestartPolicy } from '../../src/containers/restart';
 import { loadProfile, type LoadedProfile } from '../../src/profiles/profile';
+import type { PidMode } from '../../src/profiles/schema';
 
 export const WORKLOADS = join(__dirname, '..', 'workloads');
 export const BIN = join(WORKLOADS, 'bin');
@@ -66,6 +67,8 @@ export function sandbox(tag: string, options: { retentionMs?: number } = {}): Sa
 export interface RunOptions {
   profile: LoadedProfile;
   command: string[];
+  /** The profile's PID mode unless given. */
+  pid?: PidMode;
   cwd?: string;
   limits?: ResourceLimits;
   restart?: RestartPolicy;
@@ -94,6 +97,7 @@ export async function run(box: Sandbox, options: RunOptions): Promise<RunResult>
   try {
     const container = await box.manager.create({
       profile: options.profile,
+      pid: options.pid,
       command: options.command,
       env: { PATH: '/usr/bin:/bin', ...(options.env ?? {}) },
       cwd: options.cwd ?? dir,

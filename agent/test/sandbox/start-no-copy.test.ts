@@ -9,13 +9,11 @@
 // minor faults (its /proc task's minflt) while it rewrites a buffer it had
 // already written, before and after a start. After a copying start each of
 // the buffer's 4 KiB pages faults again; after a sharing one, none does.
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
-import { builtin, sandbox, type Sandbox } from './harness';
+import { builtin, run, sandbox, type Sandbox } from './harness';
 
 const PAGES = 8192; // 32 MiB
 const PAGE = 4096;
@@ -48,31 +46,14 @@ describeWhere([root, seccompUserNotif], 'a container start', () => {
       const buffer = Buffer.allocUnsafeSlow(PAGES * PAGE);
       rewrite(buffer, 1); // faulted in
       const settled = rewrite(buffer, 2);
-      const dir = mkdtempSync(join(tmpdir(), 'zviz-nocopy-'));
-      const devNull = openSync('/dev/null', 'r+');
-      try {
-        const container = await box.manager.create({
-          profile: builtin('default'),
-          pid,
-          command: ['/bin/true'],
-          env: { PATH: '/usr/bin:/bin' },
-          cwd: dir,
-          limits: {},
-          restart: { mode: 'no', maxRestarts: 0 },
-          stdio: [devNull, devNull, devNull],
-        });
-        const end = await container.done;
-        expect(end.exitCode, JSON.stringify(end)).toBe(0);
-        // A copying start would have write-protected all PAGES pages: each would fault now.
-        const after = rewrite(buffer, 3);
-        expect({ settled: settled < PAGES / 8, after: after < PAGES / 8 }, `faults: ${settled} then ${after}`).toEqual({
-          settled: true,
-          after: true,
-        });
-        await box.manager.remove(container);
-      } finally {
-        closeSync(devNull);
-      }
+      const { end } = await run(box, { profile: builtin('default'), pid, command: ['/bin/true'] });
+      expect(end.exitCode, JSON.stringify(end)).toBe(0);
+      // A copying start would have write-protected all PAGES pages: each would fault now.
+      const after = rewrite(buffer, 3);
+      expect({ settled: settled < PAGES / 8, after: after < PAGES / 8 }, `faults: ${settled} then ${after}`).toEqual({
+        settled: true,
+        after: true,
+      });
     }
   );
 });
