@@ -12,15 +12,20 @@
 
 namespace zviz::broker {
 
-Received ReceiveWithFds(int sock, void* data, size_t size, int flags) {
+Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds) {
   Received out;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds) + CMSG_SPACE(sizeof(struct ucred))] = {};
+  if (max_fds > kMaxFdsPerMessage) {
+    out.error = EINVAL;
+    return out;
+  }
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage) + CMSG_SPACE(sizeof(struct ucred))] = {};
   struct iovec iov = {data, size};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  // The room offered is what bounds the descriptors the kernel hands over.
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * max_fds) + CMSG_SPACE(sizeof(struct ucred));
   ssize_t n;
   do {
     n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
@@ -52,11 +57,11 @@ Received ReceiveWithFds(int sock, void* data, size_t size, int flags) {
 }
 
 ssize_t SendWithFds(int sock, const void* data, size_t size, const int* fds, size_t count) {
-  if (count > kMaxPassedFds) {
+  if (count > kMaxFdsPerMessage) {
     errno = EINVAL;
     return -1;
   }
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
   struct iovec iov = {const_cast<void*>(data), size};
   struct msghdr msg = {};
   msg.msg_iov = &iov;

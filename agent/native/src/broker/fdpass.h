@@ -16,8 +16,15 @@
 
 namespace zviz::broker {
 
-/** At most this many descriptors travel in one message, either way. */
+/** At most this many descriptors travel in one message on the control and bootstrap sockets. */
 constexpr size_t kMaxPassedFds = 16;
+
+/**
+ * The most any message of the agent's carries: the start plan's (spawn_plan.h).
+ * A receiver names its own limit below this; the kernel closes what a peer
+ * sent beyond it, so an untrusted peer cannot make it hold more.
+ */
+constexpr size_t kMaxFdsPerMessage = 64;
 
 struct Received {
   /** recvmsg's result: the bytes received (0: the peer closed), or -1 with `error`. */
@@ -32,15 +39,16 @@ struct Received {
 };
 
 /**
- * One recvmsg of at most `size` bytes into `data`, with the descriptors and
- * credentials that came along. `flags` are recvmsg's (MSG_DONTWAIT, ...);
- * MSG_CMSG_CLOEXEC is always added. EINTR is retried.
+ * One recvmsg of at most `size` bytes into `data`, with at most `max_fds`
+ * descriptors (up to kMaxFdsPerMessage) and the credentials that came along.
+ * `flags` are recvmsg's (MSG_DONTWAIT, ...); MSG_CMSG_CLOEXEC is always
+ * added. EINTR is retried.
  */
-Received ReceiveWithFds(int sock, void* data, size_t size, int flags);
+Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds = kMaxPassedFds);
 
 /**
  * One sendmsg (MSG_NOSIGNAL) of `data` with `count` descriptors, at most
- * kMaxPassedFds: the bytes sent, or -1 with errno. It allocates nothing and
+ * kMaxFdsPerMessage: the bytes sent, or -1 with errno. It allocates nothing and
  * makes no other call, so a child between clone and execve may use it.
  */
 ssize_t SendWithFds(int sock, const void* data, size_t size, const int* fds, size_t count);

@@ -3,9 +3,10 @@
 // it over with the container's descriptors. Runs on the spawn thread.
 #include "broker/spawn_plan.h"
 
+#include "broker/fdpass.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -132,24 +133,8 @@ int Send(int sock, const int* fds, size_t count) {
     errno = EINVAL;
     return -1;
   }
-  PlanMessage message = {kMagic, kVersion, static_cast<uint32_t>(count), 0};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  struct iovec iov = {&message, sizeof(message)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * count);
-  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof(message)) ? 0 : -1;
+  const PlanMessage message = {kMagic, kVersion, static_cast<uint32_t>(count), 0};
+  return SendWithFds(sock, &message, sizeof(message), fds, count) == static_cast<ssize_t>(sizeof(message)) ? 0 : -1;
 }
 
 }  // namespace zviz::broker::plan

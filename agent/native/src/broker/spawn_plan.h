@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/fdpass.h"
 #include "broker/spawn.h"
 #include "common/unique_fd.h"
 
@@ -99,6 +100,7 @@ struct CgroupMountSpec {
 constexpr size_t kFixedFds = 4;
 constexpr size_t kInitFds = 3;
 constexpr size_t kMaxFds = 64;
+static_assert(kMaxFds <= kMaxFdsPerMessage, "fdpass.h carries the plan's descriptors");
 
 /** The one message that carries them (SOCK_SEQPACKET). */
 struct PlanMessage {

@@ -12,7 +12,6 @@
 // (ChildFail), so the agent's error names it.
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "broker/fdpass.h"
 #include "broker/spawn_plan.h"
 #include "spawn/child.h"
 
@@ -76,35 +76,23 @@ bool Pointers(char* base, const plan::WirePlan& wire, uint64_t offset, char*** o
 /** Receives the plan message: the plan and its descriptors (spawn_plan.h, kFixedFds). */
 size_t ReceivePlan(int sock, int* fds) {
   plan::PlanMessage message = {};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * plan::kMaxFds)];
-  struct iovec iov = {&message, sizeof(message)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n == 0) {
+  Received received = ReceiveWithFds(sock, &message, sizeof(message), 0, plan::kMaxFds);
+  if (received.bytes == 0) {
     errno = ECONNRESET;  // the agent hung up before it sent the plan
     ChildFail(sock, kStepAgentGone);
   }
-  if (n < 0) {
+  if (received.bytes < 0) {
+    errno = received.error;
     ChildFail(sock, kStepPlan);
   }
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n != sizeof(message) || message.magic != plan::kMagic || message.version != plan::kVersion ||
-      (msg.msg_flags & MSG_CTRUNC) != 0 || c == nullptr || c->cmsg_level != SOL_SOCKET ||
-      c->cmsg_type != SCM_RIGHTS) {
+  const size_t count = received.fds.size();
+  if (received.bytes != sizeof(message) || message.magic != plan::kMagic || message.version != plan::kVersion ||
+      received.truncated || count != message.fd_count || count < plan::kFixedFds) {
     PlanFail(sock, EPROTO);
   }
-  const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-  if (count != message.fd_count || count < plan::kFixedFds || count > plan::kMaxFds) {
-    PlanFail(sock, EPROTO);
+  for (size_t i = 0; i < count; ++i) {
+    fds[i] = received.fds[i].release();
   }
-  memcpy(fds, CMSG_DATA(c), count * sizeof(int));
   return count;
 }
 
