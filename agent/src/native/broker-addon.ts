@@ -2,7 +2,9 @@
 // broken addon is reported with its reason by `brokerAddon()`, never thrown
 // at import time.
 import { loadAddon, type Loaded } from './load';
-import { adoptPrebuiltFilters } from './prebuilt-filters';
+import { adoptPrebuiltFilters, type CompiledProgram } from './prebuilt-filters';
+
+export type { CompiledProgram };
 
 export type NativeActionType = 'allow' | 'errno' | 'kill_process' | 'kill_thread' | 'trap' | 'log' | 'notify';
 
@@ -204,16 +206,6 @@ export interface NativeEventDrops {
 }
 
 /** A filter plan's programs as libseccomp compiled them, keyed by the whole plan. */
-export interface CompiledProgram {
-  key: string;
-  /** The GNU build ID of the addon that compiled it. */
-  build: string;
-  libseccomp: string;
-  reference: Buffer;
-  enforcement: Buffer;
-  warnings: string[];
-}
-
 export interface BrokerAddon {
   seccompFeatures(): { filterMode: number; actionsAvailable: string };
   kernelSupport(): KernelSupport;

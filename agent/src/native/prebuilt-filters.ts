@@ -14,9 +14,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { BrokerAddon } from './broker-addon';
-
 export const PREBUILT_FILTERS_FORMAT = 2;
+
+/** One filter plan's programs as the addon compiled them (its compiledProgram), and as it takes them back. */
+export interface CompiledProgram {
+  key: string;
+  /** The GNU build ID of the addon that compiled it. */
+  build: string;
+  libseccomp: string;
+  reference: Buffer;
+  enforcement: Buffer;
+  warnings: string[];
+}
+
+/** The one call of the addon's that adopting needs. */
+export interface ProgramKeeper {
+  /** Keeps what compiledProgram gave, so compiling the same plan costs nothing; null, or why not. */
+  adoptCompiledProgram(compiled: CompiledProgram): string | null;
+}
 
 export interface PrebuiltFilters {
   format: number;
@@ -37,7 +52,7 @@ export function prebuiltFiltersPath(dir: string = __dirname): string {
  * why it refused the others. Never throws: without them, zviz compiles.
  */
 export function adoptPrebuiltFilters(
-  addon: BrokerAddon,
+  addon: ProgramKeeper,
   file: string = prebuiltFiltersPath()
 ): { adopted: number; reason?: string } {
   try {

@@ -5,7 +5,24 @@
 // first paths that do not fit.
 import * as z from 'zod/mini';
 
-import type { PromPoint } from './prometheus';
+export type PromLabels = Record<string, string>;
+export type PromPoint = [number, string];
+
+export interface PromVectorSample {
+  metric: PromLabels;
+  value: PromPoint;
+}
+
+export interface PromMatrixSeries {
+  metric: PromLabels;
+  values: PromPoint[];
+}
+
+export type PromQueryResult =
+  | { resultType: 'vector'; result: PromVectorSample[] }
+  | { resultType: 'matrix'; result: PromMatrixSeries[] }
+  | { resultType: 'scalar'; result: PromPoint }
+  | { resultType: 'string'; result: PromPoint };
 
 const labels = z.record(z.string(), z.string());
 const point = z.tuple([z.number(), z.string()]);

@@ -9,26 +9,20 @@ import { type Auth, type HttpClient, type HttpResponse } from '@zviz/agent-clien
 import { AnswerReader } from '@zviz/agent-client/json-answer';
 import { httpStatusText, UpstreamError } from '@zviz/agent-client/upstream-error';
 
-import { failure, labelValues, matrix, queryResult, success } from './prometheus-answers';
+import {
+  failure,
+  labelValues,
+  matrix,
+  type PromLabels,
+  type PromMatrixSeries,
+  type PromPoint,
+  type PromQueryResult,
+  type PromVectorSample,
+  queryResult,
+  success,
+} from './prometheus-answers';
 
-export type PromLabels = Record<string, string>;
-export type PromPoint = [number, string];
-
-export interface PromVectorSample {
-  metric: PromLabels;
-  value: PromPoint;
-}
-
-export interface PromMatrixSeries {
-  metric: PromLabels;
-  values: PromPoint[];
-}
-
-export type PromQueryResult =
-  | { resultType: 'vector'; result: PromVectorSample[] }
-  | { resultType: 'matrix'; result: PromMatrixSeries[] }
-  | { resultType: 'scalar'; result: PromPoint }
-  | { resultType: 'string'; result: PromPoint };
+export type { PromLabels, PromMatrixSeries, PromPoint, PromQueryResult, PromVectorSample };
 
 export interface PromAnswer<T> {
   data: T;

@@ -9,6 +9,7 @@ import { UpstreamError } from '@zviz/agent-client/upstream-error';
 import { PrometheusClient } from '../clients/prometheus';
 import { GRAFANA_RESPONSE_LIMIT } from '../sdk/response-limit';
 import { QueryError } from './errors';
+import type { DiscoveredAgent } from './discovered-agent';
 import { type FanOut, fanOut } from './queries/fan-out';
 import type { Settings } from './settings';
 
@@ -17,15 +18,7 @@ const DISCOVERY_TTL_MS = 15_000;
 /** Requests still running when settings change get this long before their connections close. */
 const DISPOSE_GRACE_MS = 60_000;
 
-export interface DiscoveredAgent {
-  /** `host:port`, as Prometheus' `instance` label names it. */
-  name: string;
-  url: string;
-  source: 'static' | 'prometheus';
-  /** Prometheus' `up` for the target (discovery through Prometheus only). */
-  up?: boolean;
-  client: AgentClient;
-}
+export type { DiscoveredAgent };
 
 export class ZVizInstance {
   readonly http: HttpClient;

@@ -1,13 +1,14 @@
-import type { QueryEditorProps } from '@grafana/data';
+import type { DataSourceApi, QueryEditorProps } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
 
 import { BUILD_INFO } from '@zviz/shared/metric-names';
 import type { ZVizQuery } from '@zviz/shared/query';
-import type { ZVizDataSource } from '../datasource';
 import { VARIABLE_KINDS, type VariableKind, type ZVizOptions, type ZVizVariableQuery } from '../types';
 
-type Props = QueryEditorProps<ZVizDataSource, ZVizQuery, ZVizOptions, ZVizVariableQuery>;
+// Typed by the base class, not ZVizDataSource: the editor calls nothing of the data source's, and
+// datasource.ts imports this editor.
+type Props = QueryEditorProps<DataSourceApi<ZVizQuery, ZVizOptions>, ZVizQuery, ZVizOptions, ZVizVariableQuery>;
 
 const KIND_LABELS: Record<VariableKind, { label: string; description: string }> = {
   agents: { label: 'Agents', description: 'Instances of the ZViz agents' },

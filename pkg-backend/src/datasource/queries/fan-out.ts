@@ -11,7 +11,7 @@ import type { UpstreamCall } from '@zviz/agent-client/call';
 import { UpstreamError } from '@zviz/agent-client/upstream-error';
 
 import type { Notice } from '../../frames/frame';
-import type { DiscoveredAgent } from '../instance';
+import type { DiscoveredAgent } from '../discovered-agent';
 
 export interface FanOut<T> {
   answers: Array<{ agent: DiscoveredAgent; value: T }>;
