@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { importGraph, type ImportGraph } from './import-graph';
 import {
+  cyclicModuleImports,
   cyclicUnitImports,
   importsInto,
   isTestModule,
@@ -71,6 +72,13 @@ describe('the import graph', () => {
     expect(importsInto(graph, 'pkg-backend/src', [AGENT_CLIENT]).length).toBeGreaterThan(0);
   });
 
+  it.each([...COMPONENTS, ...PACKAGES])(
+    'has no product modules of %s importing each other, directly or round others',
+    (root) => {
+      expect(cyclicModuleImports(graph, root)).toEqual([]);
+    }
+  );
+
   it('has the steps of profile loading use earlier steps only', () => {
     for (const step of PROFILE_STEPS) {
       expect(graph.has(step), step).toBe(true);
@@ -99,7 +107,7 @@ describe('the rules themselves', () => {
       [{ specifier: '../containers/manager', resolved: 'agent/src/containers/manager.ts' }],
     ],
     ['agent/src/containers/manager.ts', [{ specifier: '../broker/addon', resolved: 'agent/src/broker/addon.ts' }]],
-    ['agent/src/broker/addon.ts', []],
+    ['agent/src/broker/addon.ts', [{ specifier: './component', resolved: 'agent/src/broker/component.ts' }]],
     ['agent/src/top/model.ts', [{ specifier: './test-polls', resolved: 'agent/src/top/test-polls.ts' }]],
     ['agent/src/top/model.test.ts', [{ specifier: '../broker/addon', resolved: 'agent/src/broker/addon.ts' }]],
     ['agent/src/top/test-polls.ts', [{ specifier: '../top/model', resolved: 'agent/src/top/model.ts' }]],
@@ -144,5 +152,14 @@ describe('the rules themselves', () => {
 
   it('finds the imports that make folders depend on each other, and none through a test', () => {
     expect(cyclicUnitImports(graph, 'agent/src')).toEqual(['broker -> containers', 'containers -> broker']);
+  });
+
+  it('finds modules that import each other, round a third too, and none through a test', () => {
+    expect(cyclicModuleImports(graph, 'agent/src')).toEqual([
+      'agent/src/broker/addon.ts -> agent/src/broker/component.ts',
+      'agent/src/broker/component.ts -> agent/src/containers/manager.ts',
+      'agent/src/containers/manager.ts -> agent/src/broker/addon.ts',
+    ]);
+    expect(cyclicModuleImports(graph, 'src')).toEqual([]);
   });
 });

@@ -76,7 +76,38 @@ export function unitEdges(graph: ImportGraph, root: string): Map<string, Set<str
  * units in layers.
  */
 export function cyclicUnitImports(graph: ImportGraph, root: string): string[] {
-  const edges = unitEdges(graph, root);
+  return importsClosingLoops(unitEdges(graph, root));
+}
+
+/** Product module under `root` -> the product modules under `root` it imports. */
+export function moduleEdges(graph: ImportGraph, root: string): Map<string, Set<string>> {
+  const inside = (path: string) => path.startsWith(`${root}/`) && !isTestModule(path);
+  const edges = new Map<string, Set<string>>();
+  for (const [from, imports] of graph) {
+    if (!inside(from)) {
+      continue;
+    }
+    const targets = new Set<string>();
+    for (const { resolved } of imports) {
+      if (resolved !== undefined && resolved !== from && inside(resolved)) {
+        targets.add(resolved);
+      }
+    }
+    edges.set(from, targets);
+  }
+  return edges;
+}
+
+/**
+ * The same within a folder, module by module: a loop between two files
+ * (a type one takes from the other is enough) means neither can be read,
+ * tested or moved without the other.
+ */
+export function cyclicModuleImports(graph: ImportGraph, root: string): string[] {
+  return importsClosingLoops(moduleEdges(graph, root));
+}
+
+function importsClosingLoops(edges: Map<string, Set<string>>): string[] {
   const group = new Map<string, number>();
   stronglyConnected(edges).forEach((members, i) => members.forEach((m) => group.set(m, i)));
   const found: string[] = [];
@@ -90,7 +121,7 @@ export function cyclicUnitImports(graph: ImportGraph, root: string): string[] {
   return found.sort();
 }
 
-/** Tarjan's algorithm, iterative over the small unit graph. */
+/** Tarjan's algorithm (recursive: the graphs are a few hundred modules deep at most). */
 function stronglyConnected(edges: Map<string, Set<string>>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
