@@ -30,10 +30,26 @@ constexpr const char* kReadOnlyKernelPaths[] = {"/proc/sys", "/proc/sysrq-trigge
 // timer_stats on kernels that still have it), and /proc/key-users, which
 // Docker leaves readable: every user's key count and quota use on the node
 // (the workload's user namespace maps every uid, so it sees them all).
+//
+// And the file systems a node mounts under /sys for its administrators, which
+// a read-only /sys still lets be read (Docker's containers get a sysfs of
+// their own, without them): debugfs (sched/debug lists every task of the
+// node: /proc/sched_debug's content since Linux 5.13), tracefs (kernel
+// addresses in printk_formats; a read of a trace_pipe consumes the events a
+// tracer of the node waits for), securityfs (the LSMs' policies, IMA's list
+// of the node's files), pstore (the kernel log of an earlier boot, where
+// syslog(2) is refused), bpffs (the node's pinned programs and maps by
+// name), configfs and fusectl (every FUSE connection of the node).
+// docs/security.md, "Who the workload is"; test/security/kernel-mounts.test.ts.
 constexpr const char* kMaskedKernelPaths[] = {
-    "/proc/kcore",       "/proc/keys",       "/proc/key-users", "/proc/timer_list", "/proc/timer_stats",
-    "/proc/sched_debug", "/proc/latency_stats", "/proc/interrupts", "/proc/acpi",       "/proc/asound",
-    "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap"};
+    "/proc/kcore",         "/proc/keys",           "/proc/key-users",
+    "/proc/timer_list",    "/proc/timer_stats",    "/proc/sched_debug",
+    "/proc/latency_stats", "/proc/interrupts",     "/proc/acpi",
+    "/proc/asound",        "/proc/scsi",           "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    "/sys/kernel/debug",   "/sys/kernel/tracing",  "/sys/kernel/security",
+    "/sys/fs/pstore",      "/sys/fs/bpf",          "/sys/kernel/config",
+    "/sys/fs/fuse/connections"};
 
 /** Masks /sys/devices/system/cpu/cpuN/thermal_throttle of every CPU that has one; -1 when a mask fails. */
 int MaskThermalThrottle() {
