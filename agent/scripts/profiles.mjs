@@ -7,7 +7,10 @@
 // gracefully from syscalls newer than the list. Refused everywhere: what
 // loads code into or reconfigures the kernel, what reaches other processes'
 // memory, what creates namespaces or mounts, and io_uring (it opens files
-// without syscalls the broker sees).
+// without syscalls the broker sees). adjtimex and clock_adjtime are allowed,
+// as Docker allows them: the filter sees only the struct's address, but the
+// kernel judges its own copy, and every change needs CAP_SYS_TIME in the
+// node's user namespace, which no workload has (docs/security.md).
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'profiles');
 
 const COMMON = `
-accept accept4 access alarm arch_prctl bind brk cachestat capget capset chdir chmod chown clock_getres
-clock_gettime clock_nanosleep close close_range connect copy_file_range creat dup dup2 dup3 epoll_create
-epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execve execveat exit exit_group
+accept accept4 access adjtimex alarm arch_prctl bind brk cachestat capget capset chdir chmod chown
+clock_adjtime clock_getres clock_gettime clock_nanosleep close close_range connect copy_file_range creat
+dup dup2 dup3 epoll_create epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execve execveat exit exit_group
 faccessat faccessat2 fadvise64 fallocate fanotify_mark fchdir fchmod fchmodat fchmodat2 fchown fchownat fcntl
 fdatasync fgetxattr flistxattr flock fork fremovexattr fsetxattr fstat fstatfs fsync ftruncate futex
 futex_waitv futimesat get_robust_list getcpu getcwd getdents getdents64 getegid geteuid getgid getgroups
@@ -52,7 +55,7 @@ _llseek _newselect chown32 fadvise64_64 fchown32 fcntl64 fstat64 fstatat64 fstat
 geteuid32 getgid32 getgroups32 getresgid32 getresuid32 getuid32 ipc lchown32 lstat64 mmap2 recv send
 sendfile64 setfsgid32 setfsuid32 setgid32 setgroups32 setregid32 setresgid32 setresuid32 setreuid32
 setuid32 sigpending sigprocmask sigreturn sigsuspend socketcall stat64 statfs64 truncate64
-ugetrlimit waitpid clock_gettime64 clock_getres_time64 clock_nanosleep_time64 futex_time64 ppoll_time64
+ugetrlimit waitpid clock_adjtime64 clock_gettime64 clock_getres_time64 clock_nanosleep_time64 futex_time64 ppoll_time64
 pselect6_time64 recvmmsg_time64 rt_sigtimedwait_time64 sched_rr_get_interval_time64 semtimedop_time64
 timer_gettime64 timer_settime64 timerfd_gettime64 timerfd_settime64 utimensat_time64 io_pgetevents_time64
 mq_timedreceive_time64 mq_timedsend_time64 get_thread_area

@@ -8,7 +8,8 @@
 // quarter of a second, or for the value the clock already has (rate, tick,
 // status): an attack that got through moves the node's clock by at most that
 // much, and the test sees it. "adjtimex-read" (modes 0, which Docker allows)
-// reads the clock's state. With the argument "nested" (a profile that allows
+// reads the clock's state, and so do "clock-adjtime-read" and the
+// ADJ_OFFSET_SS_READ forms. With the argument "nested" (a profile that allows
 // user namespaces, observe), a child in a user namespace of its own makes a
 // time namespace and moves its own monotonic clock by an hour: "nested-timens
 // ok DELTA" with the offset its grandchild sees.
@@ -98,6 +99,20 @@ int main(int argc, char** argv) {
   }
   const long freq = tx.freq, tick = tx.tick;
   const int status = tx.status;
+
+  // The read-only forms Docker allows: modes 0 through clock_adjtime, and the
+  // old adjtime(3)'s read (ADJ_OFFSET_SS_READ), alone and with a change of
+  // rate beside it, which the kernel ignores in that form (a rate one unit
+  // off, 2^-16 ppm: the test sees it in the node's state if it took).
+  memset(&tx, 0, sizeof(tx));
+  outcome("clock-adjtime-read", syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx));
+  memset(&tx, 0, sizeof(tx));
+  tx.modes = ADJ_OFFSET_SS_READ;
+  outcome("adjtimex-ss-read", syscall(SYS_adjtimex, &tx));
+  memset(&tx, 0, sizeof(tx));
+  tx.modes = ADJ_OFFSET_SS_READ | ADJ_FREQUENCY;
+  tx.freq = freq + 1;
+  outcome("adjtimex-ss-read-frequency", syscall(SYS_adjtimex, &tx));
 
   step("clock-settime", 0);
   step("settimeofday", 1);
