@@ -22,9 +22,8 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "broker/host_cgroup_mounts.h"
 #include "broker/kernel.h"
 #include "broker/spawn_bootstrap.h"
 #include "broker/spawn_launch.h"
@@ -108,39 +107,17 @@ std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* li
  * The host's cgroup file systems as the host view shows them, for the
  * container to mount again from its cgroup namespace (spawn/child.h): every
  * cgroup and cgroup2 mount of the agent's namespace that shows a whole
- * hierarchy (its root is "/"), from /proc/self/mountinfo ("ID PARENT MAJ:MIN
- * ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS"). A v1
- * hierarchy is named by its super options (controllers, name=, xattr) less
- * rw/ro; cgroup2's are global and not repeated. A hierarchy is joined when
- * one of the container's cgroups lies below its mount point.
+ * hierarchy, from /proc/self/mountinfo, read again only when the mount table
+ * has changed (host_cgroup_mounts.h). A hierarchy is joined when one of the
+ * container's cgroups lies below its mount point.
  */
 std::string PlanCgroupMounts(const SpawnRequest& request, std::vector<plan::CgroupMountSpec>* out) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  if (!mountinfo) {
-    return std::string("reading /proc/self/mountinfo: ") + strerror(errno);
+  std::vector<HostCgroupMount> mounts;
+  if (auto e = HostCgroupMounts::Get().Current(&mounts); !e.empty()) {
+    return e;
   }
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, device, root, point, options, word;
-    fields >> id >> parent >> device >> root >> point >> options;
-    while (fields >> word && word != "-") {
-    }
-    std::string type, source, super;
-    fields >> type >> source >> super;
-    if ((type != "cgroup" && type != "cgroup2") || root != "/" || point.find('\\') != std::string::npos) {
-      continue;  // not a cgroup file system, a bind of part of one, or a path with escaped characters
-    }
-    std::string kept;
-    if (type == "cgroup") {
-      std::istringstream list(super);
-      for (std::string option; std::getline(list, option, ',');) {
-        if (option != "rw" && option != "ro" && !option.empty()) {
-          kept += (kept.empty() ? "" : ",") + option;
-        }
-      }
-    }
-    out->push_back({point, type, kept, false});
+  for (HostCgroupMount& m : mounts) {
+    out->push_back({std::move(m.path), std::move(m.fstype), std::move(m.options), false});
   }
   std::vector<std::string> joined = request.cgroup_v1_procs;
   if (!request.cgroup_v2.empty()) {
