@@ -3,7 +3,8 @@
 // (libseccomp user notification); it reads the path from the workload's
 // memory (process_vm_readv), checks the notification is still valid, decides
 // by prefix and access (reads under ZVIZ_BENCH_ALLOW, default "/etc/", are
-// allowed; everything else answers EACCES), opens the file itself and
+// allowed, and writes too with ZVIZ_BENCH_ALLOW_WRITE=1; everything else
+// answers EACCES), opens the file itself and
 // installs it in the workload with SECCOMP_IOCTL_NOTIF_ADDFD and
 // SECCOMP_ADDFD_FLAG_SEND. Synchronous, SYNC_WAKE_UP when the kernel has it.
 // No resolution of its own, no namespaces, no counting: a lower bound for
@@ -174,6 +175,7 @@ int main(int argc, char** argv) {
     if (root < 0 || own_fds < 0) return 1;
   }
   const size_t allow_len = strlen(allow);
+  const int allow_write = getenv("ZVIZ_BENCH_ALLOW_WRITE") != NULL;
   for (;;) {
     memset(req, 0, sizeof(*req));  // the kernel refuses a non-zeroed request
     if (seccomp_notify_receive(listener, req) != 0) {
@@ -203,7 +205,7 @@ int main(int argc, char** argv) {
     if (error == 0 && seccomp_notify_id_valid(listener, req->id) != 0) continue;  // gone meanwhile
     lap(kValid);
     // The broker judges what it resolved; without its steps, the path as read.
-    if (!broker_steps && error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
+    if (!broker_steps && error == 0 && (!(allow_write || (flags & O_ACCMODE) == O_RDONLY) || strncmp(path, allow, allow_len) != 0)) error = EACCES;
     int object = -1;
     if (broker_steps && error == 0) {
       struct open_how how = {.flags = O_PATH | O_CLOEXEC,
@@ -218,7 +220,7 @@ int main(int argc, char** argv) {
       }
       lap(kResolve);
     }
-    if (error == 0 && ((flags & O_ACCMODE) != O_RDONLY || strncmp(path, allow, allow_len) != 0)) error = EACCES;
+    if (error == 0 && (!(allow_write || (flags & O_ACCMODE) == O_RDONLY) || strncmp(path, allow, allow_len) != 0)) error = EACCES;
     if (error == 0) {
       int fd;
       if (broker_steps) {
@@ -226,7 +228,8 @@ int main(int argc, char** argv) {
         snprintf(name, sizeof(name), "%d", object);
         fd = openat(own_fds, name, flags | O_CLOEXEC | O_NOCTTY);
       } else {
-        fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+        const mode_t mode = (mode_t)(is_openat ? req->data.args[3] : req->data.args[2]);
+        fd = openat(AT_FDCWD, path, flags | O_CLOEXEC, mode);
       }
       lap(kOpen);
       if (fd < 0) {

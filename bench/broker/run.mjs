@@ -47,11 +47,34 @@
 //    with its umask rule given an argument condition (always true): the
 //    broker then reads /proc/<tid>/status for every create, as it did before.
 //    Bare beside them; ZVIZ_BENCH_CREATES creates per run.
+// 8. Truncating opens (truncloop.c): files that hold data rewritten with
+//    O_WRONLY|O_CREAT|O_TRUNC one at a time, as the demo's CI job rewrites its
+//    files with `>`, while a child fsyncs a file of its own (as the demo's noisy
+//    service does): bare, under the C reference set up like a container
+//    (allowed to write, ZVIZ_BENCH_ALLOW_WRITE), and under `ci-runner`, in a
+//    directory of the system's temporary directory (ZVIZ_BENCH_TRUNC_DIR: one
+//    on another file system). The kernel's own truncation beside the broker's:
+//    what the broker adds is the difference. ZVIZ_BENCH_TRUNCATES opens per
+//    run, ZVIZ_BENCH_TRUNC_SIZE bytes per file, ZVIZ_BENCH_TRUNC_PAUSE_US
+//    between them, ZVIZ_BENCH_TRUNC_PRESSURE_MS between the child's fsyncs.
+//    Then one run under ZViz with the step timer on: the truncating reopen's
+//    own time (the file system's work) against the rest of the latency.
+// 9. The host's cgroup mounts a container start plans (cgroupmounts.cc, the
+//    agent's own host_cgroup_mounts.cc): read and parsed from mountinfo afresh,
+//    as every start did, against the kept list, at this node's mounts and with
+//    ZVIZ_BENCH_EXTRA_MOUNTS (default 1,000) more.
+// 10. Head-of-line blocking: emulated (not truncating) write opens of a
+//    workspace file, 2 ms apart (openloop), under `ci-runner`: alone; with
+//    truncating opens back to back (truncloop, no pause) in another process of
+//    the same container, whose notifications the same supervisor thread
+//    answers; and with the same truncating opens in another container (a
+//    `zviz run` of its own: each container has a supervisor thread of its own,
+//    in an agent as here). What a slow open costs the other opens.
 //
 // Each measurement is repeated (ZVIZ_BENCH_REPEAT, default 7), conditions
 // interleaved, and the median reported. ZVIZ_BENCH_CALLS changes the number
 // of brokered calls; ZVIZ_BENCH_JSON=FILE also writes the figures as JSON.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -77,9 +100,14 @@ const REPEAT = Number(process.env.ZVIZ_BENCH_REPEAT ?? (SHORT ? 1 : 7));
 const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000));
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
 const CREATES = Number(process.env.ZVIZ_BENCH_CREATES ?? (SHORT ? 2_000 : 20_000));
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread, creates) runs only those parts.
+const TRUNCATES = Number(process.env.ZVIZ_BENCH_TRUNCATES ?? (SHORT ? 200 : 1_000));
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread, creates,
+// truncates, mounts, headofline) runs only those parts.
 const PARTS = new Set(
-  (process.env.ZVIZ_BENCH_PARTS ?? 'brokered,unbrokered,opens,placement,sporadic,pathread,creates').split(',')
+  (
+    process.env.ZVIZ_BENCH_PARTS ??
+    'brokered,unbrokered,opens,placement,sporadic,pathread,creates,truncates,mounts,headofline'
+  ).split(',')
 );
 
 if (process.getuid?.() !== 0) {
@@ -150,6 +178,22 @@ function benchCgroups() {
       }
     },
   };
+}
+
+/** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
+function fileSystemOf(dir) {
+  let best = { at: '', type: 'unknown' };
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (!after) {
+      continue;
+    }
+    const at = before.split(' ')[4];
+    if ((dir === at || dir.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length >= best.at.length) {
+      best = { at, type: after.split(' ')[0] };
+    }
+  }
+  return best.type;
 }
 
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Linux ${release()}`;
@@ -725,6 +769,229 @@ if (PARTS.has('creates')) {
   );
 }
 
+const truncates = {};
+let truncateSteps = null;
+if (PARTS.has('truncates')) {
+  // ---- 8. truncating opens: the kernel's truncation, bare and brokered ----
+  const parent = process.env.ZVIZ_BENCH_TRUNC_DIR ?? tmpdir();
+  const dir = mkdtempSync(join(parent, 'zviz-bench-truncates-'));
+  chmodSync(dir, 0o755);
+  copyFileSync(join(bin, 'truncloop'), join(dir, 'truncloop'));
+  chmodSync(join(dir, 'truncloop'), 0o755);
+  const size = process.env.ZVIZ_BENCH_TRUNC_SIZE ?? '4096';
+  const pauseUs = process.env.ZVIZ_BENCH_TRUNC_PAUSE_US ?? '2000';
+  const pressureMs = process.env.ZVIZ_BENCH_TRUNC_PRESSURE_MS ?? '100';
+  const loop = ['./truncloop', String(TRUNCATES), size, pauseUs, pressureMs];
+  const cgroups = benchCgroups();
+  const zvizRun = () => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'ci-runner',
+    '--workdir',
+    dir,
+    '--',
+    ...loop,
+  ];
+  const cases = {
+    bare: () => ({ command: loop, env: {} }),
+    'C reference set up like a container': () => ({
+      command: [join(bin, 'reference-open'), ...loop],
+      // Every open allowed, writes too: the reference opens the relative path from its cwd, the workload's.
+      env: {
+        ZVIZ_BENCH_ALLOW: '',
+        ZVIZ_BENCH_ALLOW_WRITE: '1',
+        ZVIZ_BENCH_CGROUP_PROCS: cgroups.files.join(':'),
+        ZVIZ_BENCH_SETSID: '1',
+      },
+    }),
+    'ZViz ci-runner': () => ({ command: zvizRun(), env: {} }),
+  };
+  const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-trunc-steps-'));
+  try {
+    for (const name of Object.keys(cases)) {
+      truncates[name] = [];
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+        const { command, env } = cases[name]();
+        const r = spawnSync(command[0], command.slice(1), {
+          encoding: 'utf8',
+          cwd: dir,
+          env: { ...process.env, ...env },
+          maxBuffer: 1 << 24,
+        });
+        const result = json(r.stdout);
+        if (r.status !== 0 || result.outcome !== 'ok') {
+          throw new Error(`${name}: the truncating opens ended with ${result.outcome}: ${r.stderr}`);
+        }
+        truncates[name].push(result);
+      }
+    }
+    const file = join(stepDir, 'zviz.json');
+    const [command, ...args] = zvizRun();
+    const r = spawnSync(command, args, {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, ZVIZ_BROKER_STEP_TIMES: file },
+    });
+    if (r.status !== 0) {
+      throw new Error(`ZViz ci-runner with the step timer: ${r.stderr}`);
+    }
+    truncateSteps = JSON.parse(readFileSync(file, 'utf8')).steps;
+  } finally {
+    cgroups.remove();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(stepDir, { recursive: true, force: true });
+  }
+  const fsType = fileSystemOf(parent);
+  console.log(
+    `\n## Truncating opens (${TRUNCATES.toLocaleString('en')} per run of files of ${size} bytes in ${parent} (${fsType}), ` +
+      `${pauseUs} µs apart, a child fsyncing 64 KiB every ${pressureMs} ms)\n`
+  );
+  console.log('| case | p50 µs | p90 µs | p99 µs | mean µs | above 100 µs (of each run, median) |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const truncSummary = Object.fromEntries(
+    Object.entries(truncates).map(([name, runs]) => [
+      name,
+      {
+        p50: median(runs.map((r) => r.p50_us)),
+        p90: median(runs.map((r) => r.p90_us)),
+        p99: median(runs.map((r) => r.p99_us)),
+        mean: median(runs.map((r) => r.mean_us)),
+        above: median(runs.map((r) => r.above_100us)),
+      },
+    ])
+  );
+  for (const [name, s] of Object.entries(truncSummary)) {
+    console.log(
+      `| ${name} | ${s.p50.toFixed(2)} | ${s.p90.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.mean.toFixed(2)} | ${s.above} |`
+    );
+  }
+  const bare = truncSummary.bare;
+  const z = truncSummary['ZViz ci-runner'];
+  const ref = truncSummary['C reference set up like a container'];
+  const added = (s, k) => (s[k] - bare[k]).toFixed(1);
+  console.log(
+    `\nAdded to the bare open (difference of the medians' percentiles): ZViz p50 **${added(z, 'p50')} µs**, ` +
+      `p99 ${added(z, 'p99')} µs; the C reference p50 ${added(ref, 'p50')} µs, p99 ${added(ref, 'p99')} µs.`
+  );
+  const st = (k) => truncateSteps?.[k];
+  const fmt = (k) => {
+    const s = st(k);
+    return s?.count
+      ? `${k} ${s.count} × p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} µs`
+      : `${k} none`;
+  };
+  console.log(
+    `\nStep timer, one ZViz run: ${fmt('truncate')} (the truncating reopen: the file system's work); ` +
+      `${fmt('latency.truncate')} (the whole latency of those opens); ${fmt('latency.less_truncate')} ` +
+      "(every decision less its truncating reopen: the broker's own part)."
+  );
+}
+
+const mounts = {};
+if (PARTS.has('mounts')) {
+  // ---- 9. the host's cgroup mounts at a container start ----
+  const extra = Number(process.env.ZVIZ_BENCH_EXTRA_MOUNTS ?? 1000);
+  const rounds = SHORT ? 20 : 200;
+  for (const n of [0, extra]) {
+    mounts[n] = json(run(join(bin, 'cgroupmounts'), [String(n), String(rounds)]).stdout);
+  }
+  console.log(`\n## The host's cgroup mounts at a container start (${rounds} rounds, µs)\n`);
+  console.log('| mounts on the node | read and parsed at every start p50 | p99 | kept list p50 | p99 |');
+  console.log('|---:|---:|---:|---:|---:|');
+  for (const r of Object.values(mounts)) {
+    console.log(
+      `| ${r.mounts.toLocaleString('en')} | ${r.fresh_p50_us.toFixed(1)} | ${r.fresh_p99_us.toFixed(1)} | ` +
+        `${r.kept_p50_us.toFixed(2)} | ${r.kept_p99_us.toFixed(2)} |`
+    );
+  }
+}
+
+const headOfLine = {};
+if (PARTS.has('headofline')) {
+  // ---- 10. head-of-line blocking behind truncating opens ----
+  const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-hol-'));
+  chmodSync(dir, 0o755);
+  for (const program of ['truncloop', 'openloop']) {
+    copyFileSync(join(bin, program), join(dir, program));
+    chmodSync(join(dir, program), 0o755);
+  }
+  writeFileSync(join(dir, 'probe.txt'), 'probe\n');
+  mkdirSync(join(dir, 'other'));
+  copyFileSync(join(bin, 'truncloop'), join(dir, 'other', 'truncloop'));
+  chmodSync(join(dir, 'other', 'truncloop'), 0o755);
+  const N = SHORT ? 200 : 1000;
+  const probe = `./openloop probe.txt write ${N} - 2000`;
+  // Truncating opens back to back until killed (far more than the probe's run needs).
+  const truncating = './truncloop 100000000 4096 0 100 > /dev/null';
+  const ciRunner = (workdir, script) => [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'ci-runner',
+    '--workdir',
+    workdir,
+    '--',
+    '/bin/sh',
+    '-c',
+    script,
+  ];
+  const cases = {
+    alone: () => ({ command: ciRunner(dir, probe) }),
+    'truncating opens in the same container': () => ({
+      command: ciRunner(dir, `${truncating} & t=$!; ${probe}; kill $t; wait`),
+    }),
+    'truncating opens in another container': () => ({
+      command: ciRunner(dir, probe),
+      beside: ciRunner(join(dir, 'other'), `exec ${truncating}`),
+    }),
+  };
+  try {
+    for (const name of Object.keys(cases)) {
+      headOfLine[name] = [];
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+        const { command, beside } = cases[name]();
+        const other = beside ? spawn(beside[0], beside.slice(1), { stdio: 'ignore' }) : undefined;
+        try {
+          const r = spawnSync(command[0], command.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24 });
+          const result = json(r.stdout);
+          if (result.outcome !== 'ok') {
+            throw new Error(`${name}: the probe's opens ended with ${result.outcome}: ${r.stderr}`);
+          }
+          headOfLine[name].push(result);
+        } finally {
+          if (other) {
+            const exited = new Promise((resolve) => other.once('exit', resolve));
+            other.kill('SIGTERM');
+            await exited;
+          }
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    `\n## Head-of-line blocking (${N.toLocaleString('en')} emulated write opens 2 ms apart under \`ci-runner\`, beside truncating opens)\n`
+  );
+  console.log('| the probe | p50 µs | p99 µs | mean µs |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, runs] of Object.entries(headOfLine)) {
+    console.log(
+      `| ${name} | ${median(runs.map((r) => r.p50_us)).toFixed(2)} | ${median(runs.map((r) => r.p99_us)).toFixed(2)} | ` +
+        `${median(runs.map((r) => r.mean_us)).toFixed(2)} |`
+    );
+  }
+}
+
 console.log(
   `\nload average at end ${loadavg()
     .map((l) => l.toFixed(2))
@@ -750,6 +1017,10 @@ if (process.env.ZVIZ_BENCH_JSON) {
         sporadicSteps,
         pathRead,
         creates,
+        truncates,
+        truncateSteps,
+        mounts,
+        headOfLine,
       },
       null,
       2

@@ -96,6 +96,7 @@ describeWhere(
           'latency.other',
           'latency.first',
           'latency.cold',
+          'latency.less_truncate',
         ]);
         // The opener's own five and the dynamic loader's (ld.so.cache, libc, ...).
         const opens = steps.dispatch.count;
@@ -130,6 +131,14 @@ describeWhere(
         expect(steps['latency.refused'].count).toBeGreaterThanOrEqual(1);
         expect(steps['latency.continue'].count).toBeGreaterThanOrEqual(1);
         expect(steps['latency.fifo'].count).toBe(0);
+        // Every decision again, less its truncating reopen: what the latency
+        // holds beyond the less_truncate figure is exactly the truncate step
+        // (sums from the means, each rounded to a nanosecond).
+        expect(steps['latency.less_truncate'].count).toBe(decisions);
+        const sum = (st: Step) => st.mean * st.count;
+        const takenOut = sum(steps.latency) - sum(steps['latency.less_truncate']);
+        expect(Math.abs(takenOut - sum(steps.truncate))).toBeLessThan(0.001 * (decisions + 1) + 0.01);
+        expect(steps.truncate.mean).toBeGreaterThan(0);
         // One container: its first 16 notifications, and the first of all found the thread idle.
         expect(steps['latency.first'].count).toBe(Math.min(16, decisions));
         expect(steps['latency.cold'].count).toBeGreaterThanOrEqual(1);

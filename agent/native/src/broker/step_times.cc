@@ -13,7 +13,7 @@ constexpr const char* kNames[] = {"dispatch", "path",    "bases",   "valid", "re
                                   "judge",    "reopen",  "truncate", "create", "answer", "record", "release",
                                   "total",    "idle",    "latency",  "latency.continue", "latency.refused",
                                   "latency.open", "latency.truncate", "latency.fifo", "latency.other",
-                                  "latency.first", "latency.cold"};
+                                  "latency.first", "latency.cold", "latency.less_truncate"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Step::kCount));
 
 struct Histogram {
@@ -31,6 +31,7 @@ thread_local uint64_t last_ns = 0;
 thread_local uint64_t begun_ns = 0;
 thread_local uint64_t ended_ns = 0;
 thread_local bool truncated = false;  // a kTruncate lap since the last End()
+thread_local uint64_t truncate_ns = 0;  // the kTruncate laps' time since the last End()
 
 uint64_t Now() {
   struct timespec ts;
@@ -135,8 +136,11 @@ void StepTimes::Lap(Step step) {
   }
   const uint64_t now = Now();
   Add(step, now - last_ns);
+  if (step == Step::kTruncate) {
+    truncated = true;
+    truncate_ns += now - last_ns;
+  }
   last_ns = now;
-  truncated = truncated || step == Step::kTruncate;
 }
 
 void StepTimes::ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool cold) {
@@ -162,6 +166,7 @@ void StepTimes::ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool c
       break;
   }
   Add(split, ns);
+  Add(Step::kLatencyLessTruncate, ns > truncate_ns ? ns - truncate_ns : 0);
   if (first) {
     Add(Step::kLatencyFirst, ns);
   }
@@ -172,6 +177,7 @@ void StepTimes::ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool c
 
 void StepTimes::End() {
   truncated = false;
+  truncate_ns = 0;
   if (!enabled_ || begun_ns == 0) {
     return;
   }

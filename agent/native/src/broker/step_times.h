@@ -45,6 +45,10 @@ enum class Step : uint8_t {
   // kLatency again, for two kinds of notifications that caches do not favour (overlapping the above):
   kLatencyFirst,  // the first kFirstDecisions notifications of a container's supervisor (a new thread, new tasks)
   kLatencyCold,   // a notification that found the supervisor idle for kColdAfterNs or more
+  // kLatency again, every notification, less the time of its truncating reopen
+  // (kTruncate): the file system's truncation, which the workload's own open
+  // would wait for as long, taken out; what is left is the broker's part.
+  kLatencyLessTruncate,
   kCount,
 };
 
