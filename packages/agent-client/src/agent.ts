@@ -13,7 +13,7 @@ import {
 } from '@zviz/shared/agent-api';
 import type * as z from 'zod/mini';
 
-import { containersResponse, decisionEvent, decisionsPage, healthReport } from './agent-answers';
+import { agentAnswers } from './agent-answers';
 import type { UpstreamCall } from './call';
 import { type Auth, type HttpClient, type HttpResponse } from './http';
 import { AnswerReader, describeIssues } from './json-answer';
@@ -43,7 +43,7 @@ export function checkDecisionEvent(
   value: unknown,
   under: ReadonlyArray<PropertyKey> = []
 ): { ok: true; event: DecisionEvent } | { ok: false; problem: string } {
-  const result = decisionEvent.safeParse(value);
+  const result = agentAnswers().decisionEvent.safeParse(value);
   return result.success
     ? { ok: true, event: result.data }
     : { ok: false, problem: describeIssues(result.error, under) };
@@ -74,7 +74,7 @@ export class AgentClient {
 
   /** The health report; an unhealthy agent answers 503 with the same JSON, which is still an answer. */
   health(call: UpstreamCall = {}): Promise<HealthReport> {
-    return this.getJson(healthReport, AGENT_PATHS.health, undefined, call, [503]);
+    return this.getJson(agentAnswers().healthReport, AGENT_PATHS.health, undefined, call, [503]);
   }
 
   /**
@@ -92,7 +92,7 @@ export class AgentClient {
         params.set(key, String(value));
       }
     }
-    const page = await this.getJson(decisionsPage, AGENT_PATHS.decisions, params, call);
+    const page = await this.getJson(agentAnswers().decisionsPage, AGENT_PATHS.decisions, params, call);
     const events: DecisionEvent[] = [];
     const invalid: InvalidEvents = { count: 0 };
     page.events.forEach((value, i) => {
@@ -108,7 +108,7 @@ export class AgentClient {
   }
 
   containers(call: UpstreamCall = {}): Promise<ContainersResponse> {
-    return this.getJson(containersResponse, AGENT_PATHS.containers, undefined, call);
+    return this.getJson(agentAnswers().containersResponse, AGENT_PATHS.containers, undefined, call);
   }
 
   /**
