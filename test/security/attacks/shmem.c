@@ -4,6 +4,8 @@
 // ZVIZ_ATTACK_SHMEM_MB MiB (default 128) into each, then touches as much
 // anonymous memory, and says its own /proc/self/oom_score after each.
 //   shmem
+// First its oom_score_adj and score ("adj N score=S"), and an attempt to
+// lower the adjustment to 0 ("adj-lower").
 // Lines: "start score=N", "memfd ok written=MIB score=N" (or the write's
 // errno after WRITTEN MiB: "memfd errno ENAME written=MIB"), the same for
 // "devshm", "anon ok score=N", "finished ok".
@@ -43,6 +45,19 @@ static void fill(const char* name, int fd, long mib) {
 int main(void) {
   const char* env = getenv("ZVIZ_ATTACK_SHMEM_MB");
   long mib = env ? strtol(env, NULL, 10) : 128;
+  // Its OOM score adjustment, and an attempt to lower it (to be taken after the node's processes).
+  char adj[16] = "";
+  int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, adj, sizeof(adj) - 1);
+  if (fd >= 0) close(fd);
+  say("adj %s score=%ld", n > 0 ? strtok(adj, "\n") : "unreadable", score());
+  fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    outcome("adj-lower", -1);
+  } else {
+    outcome("adj-lower", write(fd, "0", 1));
+    close(fd);
+  }
   say("start score=%ld", score());
   fill("memfd", memfd_create("zviz-attack-fill", MFD_CLOEXEC), mib);
   fill("devshm", open("/dev/shm/zviz-attack-fill", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), mib);

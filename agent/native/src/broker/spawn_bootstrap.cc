@@ -52,6 +52,7 @@ const char* StepName(int32_t step) {
     case child::kStepPlan: return "reading the start plan from the agent";
     case child::kStepAgentGone: return "waiting for the agent (it ended or hung up while the container was starting)";
     case child::kStepCgroupNamespace: return "making the cgroup namespace and mounting its cgroup file systems";
+    case child::kStepOomScore: return "setting the container's OOM score adjustment";
     default: return "starting";
   }
 }

@@ -47,6 +47,7 @@ enum Step : int32_t {
   kStepPlan,
   kStepAgentGone,
   kStepCgroupNamespace,
+  kStepOomScore,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

@@ -43,6 +43,19 @@ namespace zviz::broker::child {
       ChildFail(sock, kStepCgroup);
     }
   }
+  // The node's OOM killer takes a container's processes before any of the
+  // node's (the agent's, its services'), as Kubernetes does for pods without
+  // limits: it scores a process by its resident set, and shared memory a
+  // workload writes into a memfd or a tmpfs is in none, so without this a
+  // container with no memory limit could fill the node while the OOM killer
+  // picked the agent. Set here with the agent's CAP_SYS_RESOURCE, the value
+  // is also the floor: the init and the workload inherit it and cannot lower
+  // it (docs/security.md, Known limits; test/security/shmem.test.ts).
+  const int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (oom < 0 || write(oom, "1000", 4) != 4) {
+    ChildFail(sock, kStepOomScore);
+  }
+  close(oom);
   // A cgroup namespace rooted at the cgroups just joined, for the init and
   // the workload: /proc/self/cgroup names them "/", and the cgroup file
   // systems the host view mounts from it show them as their root, with no
