@@ -132,9 +132,12 @@ describeWhere(
       const panel = await scalar(stat.expr);
       const byHand = (await scalar(refusedShare('canary'))) / (await scalar(refusedShare('production')));
       expect(panel).toBeCloseTo(byHand, 6);
-      // The canaries refuse 2 of every 4 brokered calls, production 1 of 4.
-      expect(panel).toBeGreaterThan(1.8);
-      expect(panel).toBeLessThan(2.2);
+      // The canaries refuse 2 of every 4 brokered calls of their loop, production 1 of 4: twice the
+      // share. Not exactly twice: the window also holds calls the broker allowed outside the loop
+      // (perl loading its modules as each workload starts), more for agents whose start falls inside
+      // it (1.78 in one CI run). Far enough from 1 (no difference) and 0.5 (variants swapped).
+      expect(panel).toBeGreaterThan(1.5);
+      expect(panel).toBeLessThan(2.5);
 
       // The canary alerts' values (their expressions without the threshold) against the same
       // computed from the recorded series of each variant's instances, named one by one.
