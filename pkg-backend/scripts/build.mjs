@@ -161,6 +161,25 @@ const withoutLong = {
   },
 };
 
+// prom-client loads the OpenTelemetry API (45 kB of the bundle, evaluated at
+// every start) for one thing: the active span's ids as exemplar labels of
+// the process CPU counters, which it reads only when exemplars are enabled.
+// The plugin enables none, so in the bundle the API is what it is with no
+// OpenTelemetry SDK registered: no active span (docs/benchmarks.md).
+const withoutOpenTelemetry = {
+  name: 'without-opentelemetry',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({ path: 'opentelemetry-api', namespace: 'no-otel' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-otel' }, () => ({
+      contents: `
+        exports.context = { active: () => undefined };
+        exports.trace = { getSpan: () => undefined };
+      `,
+      loader: 'js',
+    }));
+  },
+};
+
 // src/sdk/protocol-schema.ts, in the bundle: the method table and the static
 // codecs, so the executable holds neither protobufjs' parser nor its
 // reflection (only protobufjs/minimal, which the static codecs use).
@@ -217,7 +236,7 @@ const bundled = await build({
   format: 'cjs',
   tsconfig: join(root, 'tsconfig.json'),
   define: { __ZVIZ_VERSION__: JSON.stringify(version) },
-  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader, grpcServerOnly, withoutLong],
+  plugins: [rawText, aheadOfTimeProtocol, withoutProtoLoader, grpcServerOnly, withoutLong, withoutOpenTelemetry],
   minifySyntax: true,
   minifyWhitespace: true,
   // Short local names: the bundle's source stays in V8's heap for as long as
