@@ -50,6 +50,39 @@ describe('ContainerCgroupIds', () => {
   });
 });
 
+describe('ContainerCgroupIds, a minute later', () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('lists again in the background, never in the connection that finds the listing old, and then forgets removed containers', async () => {
+    root = mkdtempSync(join(tmpdir(), 'zviz-cgroup-ids-'));
+    const group = join(root, 'zviz');
+    const host = join(root, 'system.slice');
+    mkdirSync(join(group, 'c1'), { recursive: true });
+    mkdirSync(join(group, 'c2'));
+    mkdirSync(host);
+    let now = 1_000_000;
+    const ids = new ContainerCgroupIds([group], () => now);
+    const c2 = ino(join(group, 'c2'));
+    expect(ids.has(ino(host))).toBe(false);
+    expect(ids.has(c2)).toBe(true);
+    const listed = ids.listings;
+    rmSync(join(group, 'c2'), { recursive: true });
+    now += 61_000;
+    // The old listing answers this connection (no listing made in it); one starts in the background.
+    expect(ids.has(ino(host))).toBe(false);
+    expect(ids.has(c2)).toBe(true);
+    expect(ids.listings).toBe(listed);
+    await ids.refresh();
+    expect(ids.listings).toBe(listed + 1);
+    expect(ids.has(c2)).toBe(false);
+    expect(ids.has(ino(join(group, 'c1')))).toBe(true);
+    // A container made after the background listing is still found by its first connection.
+    mkdirSync(join(group, 'c3', 'nested'), { recursive: true });
+    expect(ids.has(ino(join(group, 'c3', 'nested')))).toBe(true);
+  });
+});
+
 describe('workloadConnectionGuard', () => {
   const socket = (over: Partial<Socket> = {}) =>
     ({ remoteAddress: '127.0.0.1', remotePort: 40000, localAddress: '127.0.0.1', localPort: 9090, ...over }) as Socket;
