@@ -112,6 +112,7 @@ export class BrokerComponent implements Component<BrokerSections> {
       // No workload sees into the directory of the control socket (docs/security.md, "The control socket").
       hiddenDirs: [dirname(this.config.control_socket)],
       syncWakeUp: this.config.sync_wake_up,
+      startTimeoutMs: this.config.start_timeout_seconds * 1000,
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,
       warn: (message, detail) => this.host.log.warn(detail ?? {}, message),
     }));

@@ -9,6 +9,7 @@
 //     sync_wake_up: true                      # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it
 //     cgroup_group: zviz                      # container cgroups live in <hierarchy>/<group>/<id>
 //     sample_interval_seconds: 5              # CPU and I/O rates of containers
+//     start_timeout_seconds: 10               # a container start not done by then is killed and fails
 import type { JsonSchema } from '../config/json-schema';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol';
 
@@ -21,6 +22,7 @@ export interface BrokerConfig {
   sync_wake_up: boolean;
   cgroup_group: string;
   sample_interval_seconds: number;
+  start_timeout_seconds: number;
 }
 
 export const BROKER_SCHEMA: JsonSchema = {
@@ -42,6 +44,14 @@ export const BROKER_SCHEMA: JsonSchema = {
     sync_wake_up: { type: 'boolean', default: true },
     cgroup_group: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', default: 'zviz' },
     sample_interval_seconds: { type: 'number', minimum: 1, maximum: 3600, default: 5 },
+    start_timeout_seconds: {
+      type: 'number',
+      minimum: 1,
+      maximum: 3600,
+      default: 10,
+      description:
+        'seconds a container start may take (from its first process to its seccomp listener taken); past it its processes are killed and the start fails',
+    },
   },
 };
 
@@ -54,6 +64,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   sync_wake_up: true,
   cgroup_group: 'zviz',
   sample_interval_seconds: 5,
+  start_timeout_seconds: 10,
 };
 
 /** The broker's event limits from its configuration. */

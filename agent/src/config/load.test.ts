@@ -140,6 +140,21 @@ describe('configuration errors name the file, the key and the reason', () => {
     expect(fine.ok && fine.config.containers[0].env.N49).toBe('canary');
   });
 
+  it('refuses a container start limit it cannot keep, naming the key', () => {
+    for (const [value, problem] of [
+      ['0', 'must be at least 1 (got 0)'],
+      ['0.5', 'must be at least 1 (got 0.5)'],
+      ['7200', 'must be at most 3600 (got 7200)'],
+      ['ten', 'must be a number'],
+    ]) {
+      const result = loadConfig({ path: write('limit.yaml', `broker:\n  start_timeout_seconds: ${value}\n`), env: {} });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.errors.join('\n')).toContain(`broker.start_timeout_seconds: ${problem}`);
+    }
+    const fine = loadConfig({ path: write('limit.yaml', 'broker:\n  start_timeout_seconds: 2.5\n'), env: {} });
+    expect(fine.ok && fine.config.broker.start_timeout_seconds).toBe(2.5);
+  });
+
   it('never echoes a secret it refuses', () => {
     expect(errorsOf('bearer-short-token.yaml').join('\n')).not.toContain('secret');
   });
@@ -162,6 +177,7 @@ describe('loading a configuration', () => {
     expect(result.ok && result.config.api.stream.max_per_client).toBe(2);
     expect(result.ok && result.config.logging.audit.compress).toBe(true);
     expect(result.ok && result.config.broker.sample_interval_seconds).toBe(10);
+    expect(result.ok && result.config.broker.start_timeout_seconds).toBe(30);
     expect(result.ok && result.config.containers[0]).toMatchObject({
       name: 'nightly-build',
       restart: 'on-failure:3',

@@ -26,6 +26,7 @@ import { withHiddenDirs } from './hidden-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
+import { StartFailures, startFailureReason } from './start-failures';
 
 export interface ContainerSpec {
   name?: string;
@@ -180,6 +181,11 @@ export interface ManagerOptions {
    * masked with an empty read-only tmpfs in every container's mount view.
    */
   hiddenDirs?: readonly string[];
+  /**
+   * How long a start may take before its processes are killed and it fails
+   * (broker.start_timeout_seconds); the addon's default (10 s) when absent.
+   */
+  startTimeoutMs?: number;
 }
 
 /** How long the rest of a container gets to die after its first process ended. */
@@ -189,6 +195,8 @@ export class ContainerManager extends EventEmitter {
   private readonly containers = new Map<string, Container>();
   /** Containers created since start (zviz_containers_created_total). */
   created = 0;
+  /** Starts and restarts that failed, by reason (zviz_container_start_failures_total). */
+  readonly startFailures = new StartFailures();
   /** OOM kills and pids-limit hits of removed containers, so the total never goes down. */
   private retiredCgroupDenials = 0;
   /** Removed containers whose final series the metrics still show. */
@@ -252,7 +260,13 @@ export class ContainerManager extends EventEmitter {
     if (spec.command.length === 0) {
       throw new Error('no command to run');
     }
-    const cgroup = this.options.cgroups.create(id);
+    let cgroup: ContainerCgroup;
+    try {
+      cgroup = this.options.cgroups.create(id);
+    } catch (error) {
+      this.startFailures.add('agent');
+      throw error;
+    }
     const container = new Container(id, name, spec, cgroup, Date.now());
     try {
       cgroup.applyLimits(spec.limits);
@@ -260,6 +274,7 @@ export class ContainerManager extends EventEmitter {
       this.created++;
       await this.launch(container);
     } catch (error) {
+      this.startFailures.add(startFailureReason(error));
       // A stop asked meanwhile waits for this end.
       container.state = 'failed';
       container.finish({ exitCode: 125, execError: (error as Error).message });
@@ -279,7 +294,13 @@ export class ContainerManager extends EventEmitter {
    */
   private async launch(c: Container): Promise<void> {
     const spec = c.spec;
-    const file = resolveCommand(spec.command[0], spec.env, spec.cwd);
+    let file: string;
+    try {
+      file = resolveCommand(spec.command[0], spec.env, spec.cwd);
+    } catch (error) {
+      // Counted as the workload's execve failing would be: its program cannot run.
+      throw Object.assign(error as Error, { reason: 'exec' });
+    }
     const compiled = spec.profile.forWorkspace(spec.cwd);
     const onNative = (native: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) =>
       this.onNative(c, native, kind, details);
@@ -313,6 +334,7 @@ export class ContainerManager extends EventEmitter {
         filter: compiled.filter,
         policy: compiled.policy,
         expectedRefusals: nativeExpectedRefusals(),
+        ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
       },
       // The handle is `this`: events come only once the promise has given it.
       function (kind, details) {
@@ -349,6 +371,8 @@ export class ContainerManager extends EventEmitter {
       const error = Number(details.error);
       if (error > 0) {
         this.execErrors.set(native, `${c.spec.command[0]}: ${String(details.message ?? `errno ${error}`)}`);
+        // The workload's own execve, or a step after the hand-over (zviz-init's execve).
+        this.startFailures.add(details.reason === 'setup' ? 'setup' : 'exec');
       }
       return;
     }
@@ -407,6 +431,7 @@ export class ContainerManager extends EventEmitter {
       }
       c.restarts++;
       this.launch(c).catch((error: Error) => {
+        this.startFailures.add(startFailureReason(error));
         c.state = 'failed';
         this.options.warn?.('container restart failed', { id: c.id, err: error.message });
         c.finish({ exitCode: 125, execError: error.message });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CgroupSample } from '../cgroups/cgroup';
 import type { Container, ContainerManager } from './manager';
 import { ContainerMetricSource, ioResource } from './metrics-source';
+import { StartFailures } from './start-failures';
 
 const sample = (limits: CgroupSample['limits']): CgroupSample => ({ oomKills: 0, pidsLimitHits: 0, limits });
 
@@ -71,6 +72,7 @@ function fleetOf(n: number) {
     list: () => containers,
     retired: { list: () => [] },
     created: n,
+    startFailures: new StartFailures(),
   } as unknown as ContainerManager;
   return {
     manager,
@@ -226,5 +228,24 @@ describe("ContainerMetricSource's labels", () => {
       { container_id: 'c0', state: 'stopped' },
       { container_id: 'c1', state: 'running' },
     ]);
+  });
+});
+
+describe('zviz_container_start_failures_total', () => {
+  it("shows every reason from the start, 0 where none failed so, then the manager's counts", () => {
+    const fleet = fleetOf(1);
+    const source = new ContainerMetricSource(fleet.manager);
+    const failures = () =>
+      Object.fromEntries(
+        (source.collect().get('zviz_container_start_failures_total') ?? []).map((s) => [
+          (s.labels as Record<string, string>).reason,
+          (s as { value: number }).value,
+        ])
+      );
+    expect(failures()).toEqual({ timeout: 0, setup: 0, exec: 0, agent: 0 });
+    fleet.manager.startFailures.add('timeout');
+    fleet.manager.startFailures.add('setup');
+    fleet.manager.startFailures.add('setup');
+    expect(failures()).toEqual({ timeout: 1, setup: 2, exec: 0, agent: 0 });
   });
 });

@@ -30,6 +30,7 @@ export type ReadFiles = (paths: readonly string[]) => Promise<Array<string | nul
 export const CONTAINER_FAMILIES = [
   'zviz_containers_total',
   'zviz_containers_created_total',
+  'zviz_container_start_failures_total',
   'zviz_containers_by_state',
   'zviz_container_info',
   'zviz_container_state',
@@ -247,6 +248,9 @@ export class ContainerMetricSource implements MetricSource {
     const now = Date.now();
     add('zviz_containers_total', this.nodeLabel('total', {}), containers.length + retired.length);
     add('zviz_containers_created_total', this.nodeLabel('created', {}), this.manager.created);
+    for (const [reason, count] of this.manager.startFailures.entries()) {
+      add('zviz_container_start_failures_total', this.nodeLabel(`start failures\u0000${reason}`, { reason }), count);
+    }
     for (const c of containers) {
       byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
       const labels = this.containerLabels(c.id);

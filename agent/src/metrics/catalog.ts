@@ -438,6 +438,15 @@ export const CATALOG: readonly MetricSpec[] = [
     initial: 'zero',
   },
   {
+    name: 'zviz_container_start_failures_total',
+    type: 'counter',
+    help: 'Container starts and restarts that failed, by reason: timeout (past broker.start_timeout_seconds), setup (a step of the set-up failed), exec (the program could not be executed), agent (the agent could not prepare it).',
+    labels: ['reason'],
+    component: 'containers',
+    unit: 'starts',
+    initial: 'zero',
+  },
+  {
     name: 'zviz_containers_by_state',
     type: 'gauge',
     help: 'Containers by state.',

@@ -116,6 +116,13 @@ export interface SpawnOptions {
   initPath?: string;
   /** zviz-spawn, which each container's first process executes; by default the one next to the broker addon. */
   spawnerPath?: string;
+  /**
+   * How long the start may take, in milliseconds (1 to 3,600,000; default
+   * 10,000): past it the container's processes are killed and the promise
+   * rejects with an error naming what the start was waiting for, its
+   * `reason` "timeout" (containers/start-failures.ts lists the reasons).
+   */
+  startTimeoutMs?: number;
   /** A network namespace with only loopback ("none"), or the host's network. */
   network: 'none' | 'host';
   filesystem?: FilesystemPlan;
@@ -128,7 +135,8 @@ export interface SpawnOptions {
 export type DecisionCounts = Record<'allow' | 'emulate' | 'log' | 'deny' | 'trap' | 'kill', number>;
 
 export type ContainerEvent =
-  { kind: 'exec'; error: number; message?: string } | { kind: 'exit'; code?: number; signal?: number };
+  | { kind: 'exec'; error: number; message?: string; reason?: 'exec' | 'setup' }
+  | { kind: 'exit'; code?: number; signal?: number };
 
 export interface NativeContainer {
   /** The workload's first process, in the agent's PID namespace. */

@@ -295,6 +295,13 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
     }
     job->cpus = o.Get("cpus").ToNumber().DoubleValue();
   }
+  if (o.Has("startTimeoutMs") && !o.Get("startTimeoutMs").IsUndefined()) {
+    const double ms = o.Get("startTimeoutMs").IsNumber() ? o.Get("startTimeoutMs").ToNumber().DoubleValue() : -1;
+    if (!(ms >= 1 && ms <= 3'600'000)) {
+      return fail("startTimeoutMs must be a number of milliseconds from 1 to 3600000");
+    }
+    request.timeout_ms = static_cast<int>(ms);
+  }
   job->on_event = Napi::Persistent(info[1].As<Napi::Function>());
 
   // The workload starts on the spawn thread (spawn_thread.h); the rest is
@@ -333,11 +340,18 @@ void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob
     return;  // leaked on purpose, as above
   }
   std::unique_ptr<SpawnJob> job(raw);
-  auto reject = [&env, &job](const std::string& message) {
-    job->deferred.Reject(Napi::Error::New(env, message).Value());
+  // `reason` says which kind of failure it was, for the agent's count of
+  // failed starts (zviz_container_start_failures_total): a bounded word,
+  // where the message names the step.
+  auto reject = [&env, &job](const std::string& message, const char* reason = "agent") {
+    Napi::Error error = Napi::Error::New(env, message);
+    error.Set("reason", Napi::String::New(env, reason));
+    job->deferred.Reject(error.Value());
   };
   if (!job->error.empty()) {
-    return reject(job->error);
+    return reject(job->error, job->spawned.timed_out          ? "timeout"
+                              : job->spawned.children_failed ? "setup"
+                                                              : "agent");
   }
   Spawned& spawned = job->spawned;
   const SpawnRequest& request = job->request;
@@ -434,6 +448,8 @@ void NativeContainer::DeliverEvent(Napi::Env env, Napi::Function callback, Napi:
       payload.Set("message", event->exec_step == child::kStepExec
                                  ? std::string(std::strerror(event->exec_error))
                                  : std::string(StepName(event->exec_step)) + ": " + std::strerror(event->exec_error));
+      // For the count of failed starts: the workload's program, or the set-up around it.
+      payload.Set("reason", event->exec_step == child::kStepExec ? "exec" : "setup");
     }
     callback.Call(self->Value(), {Napi::String::New(env, "exec"), payload});
   } else {

@@ -22,10 +22,12 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <thread>
 
 #include "broker/host_cgroup_mounts.h"
 #include "broker/kernel.h"
 #include "broker/spawn_bootstrap.h"
+#include "broker/spawn_deadline.h"
 #include "broker/spawn_launch.h"
 #include "broker/spawn_plan.h"
 
@@ -55,11 +57,36 @@ namespace {
 /** The first process's stack until it executes zviz-spawn (spawn_launch.h): a few frames of raw calls. */
 constexpr size_t kLaunchStackBytes = 64 * 1024;
 
+/**
+ * How long the spawn thread waits for a killed first process to end before it
+ * leaves the reaping to a thread of its own: a process in an uninterruptible
+ * wait (a file system that does not answer) dies only when that wait ends,
+ * and the spawn thread must not wait with it (spawn_deadline.h).
+ */
+constexpr int kKilledEndsWithinMs = 2'000;
+
+void Reap(int pidfd) {
+  siginfo_t info;
+  while (waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
 /** A failed start leaves nothing running (spawn.h): the first process is killed and reaped, with the whole PID namespace. */
 void KillAndWait(Spawned* out) {
   sys::PidfdSendSignal(out->pidfd.get(), SIGKILL);
-  siginfo_t info;
-  while (waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  struct pollfd ended = {out->pidfd.get(), POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&ended, 1, kKilledEndsWithinMs);
+  } while (ready < 0 && errno == EINTR);
+  if (ready == 1) {
+    Reap(out->pidfd.get());
+  } else {
+    // Reaped when it does end; the zombie until then names no one else's pid.
+    std::thread([pidfd = out->pidfd.release()] {
+      Reap(pidfd);
+      close(pidfd);
+    }).detach();
   }
   out->pidfd.reset();
   out->pid = -1;
@@ -205,7 +232,8 @@ std::string PrepareInit(const SpawnRequest& request, InitEnds* ends) {
  * (CLONE_INTO_CGROUP) instead of writing its cgroup.procs; `killed_at_birth`
  * says when such a child was killed before it said a word.
  */
-std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at_birth, Spawned* out) {
+std::string SpawnOnce(const SpawnRequest& request, const StartDeadline& deadline, bool into_v2, bool* killed_at_birth,
+                      Spawned* out) {
   if (request.program == nullptr || request.program->empty() || request.argv.empty()) {
     return "nothing to run";
   }
@@ -286,14 +314,27 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroups.v2_dir.get());
   }
+  // The spawn thread waits inside clone3 until the first process has executed
+  // zviz-spawn: only another thread can end that wait (spawn_deadline.h).
+  LaunchWatch watch(deadline, &pidfd);
+  if (!watch.error().empty()) {
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    return watch.error();
+  }
   const long pid = launch::CloneAndExec(&args, exec, stack.data(), stack.size() * sizeof(uint64_t));
   const int clone_error = errno;
+  watch.Disarm();
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) {
     return std::string("clone3: ") + strerror(clone_error);
   }
   out->pid = static_cast<pid_t>(pid);
   out->pidfd.reset(pidfd);
+  if (watch.fired() || deadline.Passed()) {
+    KillAndWait(out);
+    out->timed_out = true;
+    return StartTimedOut(deadline, "making the container's first process and executing zviz-spawn");
+  }
   theirs.reset();
   spawner.reset();
   cgroups.v2_dir.reset();
@@ -318,7 +359,7 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
   cgroups.files.clear();
   plan_fd.reset();
   if (error.empty()) {
-    error = TakeListener(ours.get(), out, &closed);
+    error = TakeListener(ours.get(), deadline, out, &closed);
   }
   if (!error.empty()) {
     if (closed) {
@@ -328,7 +369,7 @@ std::string SpawnOnce(const SpawnRequest& request, bool into_v2, bool* killed_at
       // PID namespace it may live on as the init while the workload died.
       struct pollfd ended = {out->pidfd.get(), POLLIN, 0};
       siginfo_t info = {};
-      if (poll(&ended, 1, into_v2 ? 1000 : 100) == 1 &&
+      if (poll(&ended, 1, std::min(deadline.RemainingMs(), into_v2 ? 1000 : 100)) == 1 &&
           waitid(P_PIDFD, static_cast<id_t>(out->pidfd.get()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
           info.si_pid != 0) {
         *killed_at_birth = into_v2 && info.si_code == CLD_KILLED && info.si_status == SIGKILL;
@@ -366,9 +407,11 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out) {
   // is tried again by cgroup.procs.
   const bool into_v2 = !request.cgroup_v2.empty() && request.cgroup_v2_fresh;
   bool killed_at_birth = false;
-  std::string error = SpawnOnce(request, into_v2, &killed_at_birth, out);
-  if (!error.empty() && killed_at_birth) {
-    error = SpawnOnce(request, false, &killed_at_birth, out);
+  const StartDeadline deadline(request.timeout_ms);
+  std::string error = SpawnOnce(request, deadline, into_v2, &killed_at_birth, out);
+  if (!error.empty() && killed_at_birth && !out->timed_out) {
+    out->children_failed = false;
+    error = SpawnOnce(request, deadline, false, &killed_at_birth, out);
   }
   return error;
 }

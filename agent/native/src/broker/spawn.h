@@ -83,6 +83,12 @@ struct SpawnRequest {
   uint64_t capabilities = 0;
   bool wait_killable_recv = true;
   const BpfProgram* program = nullptr;
+  /**
+   * How long the whole start may take, from before clone3 to the listener
+   * taken (spawn_deadline.h); past it the container's processes are killed
+   * and the start fails, naming what it was waiting for.
+   */
+  int timeout_ms = 10'000;
 };
 
 struct Spawned {
@@ -103,6 +109,10 @@ struct Spawned {
   UniqueFd mount_ns;
   /** With a PID namespace: where zviz-init reports the workload's status (struct zviz_init_report). */
   UniqueFd exit_report;
+  /** A failed start ran out of its time (SpawnRequest::timeout_ms). */
+  bool timed_out = false;
+  /** A failed start failed in the container's processes: one reported a failed step, or they ended without a word. */
+  bool children_failed = false;
 };
 
 /** Empty string on success. On failure nothing is left running. */

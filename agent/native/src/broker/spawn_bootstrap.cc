@@ -59,19 +59,32 @@ const char* StepName(int32_t step) {
 
 namespace {
 
+/** Where a wait on the bootstrap socket ends, and what a timeout or a failure report sets. */
+struct Wait {
+  const StartDeadline& deadline;
+  /** What the children were doing meanwhile, for the message of a timeout. */
+  const char* waiting_for;
+  Spawned* out;
+};
+
 /**
  * Waits for one message on the bootstrap socket; `fds` receives SCM_RIGHTS,
  * `sender` the SCM_CREDENTIALS pid, `closed` whether the other end closed
  * without a word (every process holding it died).
  */
-std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender, bool* closed = nullptr) {
+std::string Receive(int sock, const Wait& wait, Message* m, UniqueFd* fds, size_t max_fds, pid_t* sender,
+                    bool* closed = nullptr) {
   struct pollfd pfd = {sock, POLLIN, 0};
   int ready;
   do {
-    ready = poll(&pfd, 1, 10'000);
+    ready = poll(&pfd, 1, wait.deadline.RemainingMs());
   } while (ready < 0 && errno == EINTR);
   if (ready <= 0) {
-    return ready == 0 ? "the workload did not install its filter within 10 s" : std::string("poll: ") + strerror(errno);
+    if (ready == 0) {
+      wait.out->timed_out = true;
+      return StartTimedOut(wait.deadline, wait.waiting_for);
+    }
+    return std::string("poll: ") + strerror(errno);
   }
   Received received = ReceiveWithFds(sock, m, sizeof(*m), 0);
   // ECONNRESET: the other end closed with the start plan still unread in
@@ -90,6 +103,7 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
   }
   const ssize_t n = received.bytes;
   if (n == 0) {
+    wait.out->children_failed = true;
     if (closed != nullptr) {
       *closed = true;
     }
@@ -99,6 +113,7 @@ std::string Receive(int sock, Message* m, UniqueFd* fds, size_t max_fds, pid_t* 
     return "unexpected message from the starting workload";
   }
   if (m->type == child::kFailure) {
+    wait.out->children_failed = true;
     errno = m->b;
     return std::string(StepName(m->a)) + ": " + strerror(m->b);
   }
@@ -129,11 +144,18 @@ std::string MapUserNamespace(pid_t pid) {
 
 }  // namespace
 
-std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
+std::string TakeListener(int sock, const StartDeadline& deadline, Spawned* out, bool* closed_before_hello) {
   Message hello = {};
   UniqueFd fds[2];
   pid_t sender = -1;
-  if (auto e = Receive(sock, &hello, fds, 2, &sender, closed_before_hello); !e.empty()) {
+  // What comes first: the workload's request for its user namespace's maps,
+  // once zviz-spawn has read the plan, joined the cgroups, made the
+  // namespaces and the view and (with a PID namespace) forked it.
+  const Wait setting_up = {deadline,
+                           "setting the container up (zviz-spawn reading its plan, joining the cgroups, making the "
+                           "namespaces and the file-system view; the workload entering its user namespace)",
+                           out};
+  if (auto e = Receive(sock, setting_up, &hello, fds, 2, &sender, closed_before_hello); !e.empty()) {
     return e;
   }
   if (hello.type == child::kUserNamespace) {
@@ -145,7 +167,10 @@ std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
       return std::string("telling the workload its user namespace is ready: ") + strerror(errno);
     }
     sender = -1;
-    if (auto e = Receive(sock, &hello, fds, 2, &sender); !e.empty()) {
+    const Wait handing_over = {
+        deadline,
+        "waiting for the workload to drop its capabilities and send its pidfd and mount namespace", out};
+    if (auto e = Receive(sock, handing_over, &hello, fds, 2, &sender); !e.empty()) {
       return e;
     }
   }
@@ -155,7 +180,9 @@ std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello) {
   out->workload_pid = sender;
   out->mount_ns = std::move(fds[1]);
   Message number = {};
-  if (auto e = Receive(sock, &number, nullptr, 0, nullptr); !e.empty()) {
+  const Wait filtering = {deadline, "waiting for the workload to install its seccomp filter and send the listener",
+                          out};
+  if (auto e = Receive(sock, filtering, &number, nullptr, 0, nullptr); !e.empty()) {
     return e;
   }
   if (number.type != child::kListener) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "broker/spawn.h"
+#include "broker/spawn_deadline.h"
 #include "common/unique_fd.h"
 
 namespace zviz::broker::child {
@@ -96,9 +97,11 @@ namespace zviz::broker {
 /**
  * The agent's side of the bootstrap (spawn_bootstrap.cc): the workload's
  * user namespace mapped, its pidfd and mount namespace, then the listener's
- * number; the listener taken with pidfd_getfd; then "go".
+ * number; the listener taken with pidfd_getfd; then "go". Each wait ends at
+ * `deadline` (then out->timed_out is set); a child's report of a failed
+ * step, or the children's end without one, sets out->children_failed.
  */
-std::string TakeListener(int sock, Spawned* out, bool* closed_before_hello);
+std::string TakeListener(int sock, const StartDeadline& deadline, Spawned* out, bool* closed_before_hello);
 
 /** What a child was doing at `step`, for messages ("executing zviz-init"). */
 const char* StepName(int32_t step);
