@@ -173,7 +173,7 @@ export class BrokerComponent implements Component<BrokerSections> {
         workloads: () =>
           manager
             .list()
-            .flatMap((c) => (c.native && c.state === 'running' ? [{ id: c.id, namespaces: c.native.namespaces }] : [])),
+            .flatMap((c) => (c.namespaces && c.state === 'running' ? [{ id: c.id, namespaces: c.namespaces }] : [])),
         cgroupGroups: [this.config.cgroup_group, STANDALONE_GROUP],
       },
       onRefused: (refusal, peer) => refusals.record(refusal, peer),

@@ -27,6 +27,7 @@ import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
 import { StartFailures, startFailureReason } from './start-failures';
+import { CompiledProfiles } from './compiled-profiles';
 
 export interface ContainerSpec {
   name?: string;
@@ -99,6 +100,12 @@ export class Container {
   startedAt?: number;
   lastEnd?: RunEnd;
   native?: NativeContainer;
+  /**
+   * The current run's PID and mount namespaces (native.namespaces, read once:
+   * the control socket's peer check asks for every running container's at
+   * each connection, and the addon makes a new object at each read).
+   */
+  namespaces?: { pid: number; mnt: number };
   stopRequested = false;
   /** Decisions of finished runs; the current run's are added on read. */
   readonly decisions: Decisions = { counts: NO_DECISIONS(), refusals: {}, expected: {} };
@@ -197,6 +204,7 @@ export class ContainerManager extends EventEmitter {
   created = 0;
   /** Starts and restarts that failed, by reason (zviz_container_start_failures_total). */
   readonly startFailures = new StartFailures();
+  private readonly profiles: CompiledProfiles;
   /** OOM kills and pids-limit hits of removed containers, so the total never goes down. */
   private retiredCgroupDenials = 0;
   /** Removed containers whose final series the metrics still show. */
@@ -205,6 +213,7 @@ export class ContainerManager extends EventEmitter {
   constructor(private readonly options: ManagerOptions) {
     super();
     this.retired = new RetiredContainers(options.retentionMs ?? 0, (id) => this.emit('expired', { id }));
+    this.profiles = new CompiledProfiles(options.addon);
   }
 
   get cgroups(): CgroupDriver {
@@ -301,7 +310,7 @@ export class ContainerManager extends EventEmitter {
       // Counted as the workload's execve failing would be: its program cannot run.
       throw Object.assign(error as Error, { reason: 'exec' });
     }
-    const compiled = spec.profile.forWorkspace(spec.cwd);
+    const { compiled, prepared } = this.profiles.get(spec.profile, spec.cwd);
     const onNative = (native: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) =>
       this.onNative(c, native, kind, details);
     const native = await this.options.addon.spawn(
@@ -333,6 +342,7 @@ export class ContainerManager extends EventEmitter {
         ),
         filter: compiled.filter,
         policy: compiled.policy,
+        ...(prepared ? { prepared } : {}),
         expectedRefusals: nativeExpectedRefusals(),
         ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
       },
@@ -342,6 +352,7 @@ export class ContainerManager extends EventEmitter {
       }
     );
     c.native = native;
+    c.namespaces = native.namespaces;
     c.pid = native.pid;
     c.startedAt = Date.now();
     c.state = 'running';
@@ -402,6 +413,7 @@ export class ContainerManager extends EventEmitter {
     addTo(c.decisions.expected, native.expectedRefusals());
     if (c.native === native) {
       c.native = undefined;
+      c.namespaces = undefined;
     }
     const execError = this.execErrors.get(native);
     const exitCode = status.code ?? 128 + (status.signal ?? 0);

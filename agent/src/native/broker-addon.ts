@@ -128,8 +128,18 @@ export interface SpawnOptions {
   filesystem?: FilesystemPlan;
   filter: NativeFilterPlan;
   policy: NativePolicy;
+  /**
+   * `filter` and `policy` as prepareProfile read them: when given, spawn
+   * reads neither again (native/src/broker/prepared_profile.h).
+   */
+  prepared?: PreparedProfile;
   /** Refusals counted apart, as expected (containers/fallbacks.ts); counted and audited like any other. */
   expectedRefusals?: ReadonlyArray<{ syscall: string; errno?: number; address?: string }>;
+}
+
+/** An opaque handle of a profile's seccomp programs and policy, held by the addon (prepareProfile). */
+export interface PreparedProfile {
+  readonly __preparedProfile: unique symbol;
 }
 
 export type DecisionCounts = Record<'allow' | 'emulate' | 'log' | 'deny' | 'trap' | 'kill', number>;
@@ -234,6 +244,12 @@ export interface BrokerAddon {
     options: SpawnOptions,
     onEvent: (this: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) => void
   ): Promise<NativeContainer>;
+  /**
+   * Reads and compiles a profile's filter and policy once, for spawn's
+   * `prepared`; throws what is wrong with either. Optional: an addon without
+   * it (an older build, a test's stand-in) gets them at every spawn.
+   */
+  prepareProfile?(plan: { filter: NativeFilterPlan; policy: NativePolicy }): PreparedProfile;
   metrics(): NativeMetrics;
   /** One wake-up per process (replacing any earlier one), called when events wait; then takeEvents until empty. */
   setEventSink(wake: () => void, limits: EventLimits): void;

@@ -15,6 +15,7 @@
 #include "broker/kernel.h"
 #include "broker/kernel_probe.h"
 #include "broker/plan.h"
+#include "broker/prepared_profile.h"
 #include "broker/spawn.h"
 #include "broker/spawn_bootstrap.h"
 #include "broker/spawn_thread.h"
@@ -210,7 +211,7 @@ struct SpawnJob {
   Napi::Promise::Deferred deferred;
   Napi::FunctionReference on_event;
   SpawnRequest request;
-  CompiledFilter compiled;  // request.program points into it
+  std::shared_ptr<const CompiledFilter> compiled;  // request.program points into it
   std::shared_ptr<const Policy> policy;
   std::shared_ptr<ContainerLabel> label;
   std::vector<ExpectedRefusal> expected;
@@ -252,12 +253,22 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   }
   auto job = std::make_unique<SpawnJob>(env);
 
-  FilterPlan plan;
-  if (!o.Get("filter").IsObject()) return fail("options.filter missing");
-  if (auto e = ReadFilterPlan(o.Get("filter").As<Napi::Object>(), &plan); !e.empty()) return fail("filter: " + e);
-  if (auto e = CompileFilter(plan, &job->compiled); !e.empty()) return fail("filter: " + e);
-  if (!o.Get("policy").IsObject()) return fail("options.policy missing");
-  if (auto e = ReadPolicy(o.Get("policy").As<Napi::Object>(), &job->policy); !e.empty()) return fail(e);
+  // A prepared profile (prepared_profile.h) saves reading the filter and the policy again.
+  if (o.Has("prepared") && !o.Get("prepared").IsUndefined()) {
+    const PreparedProfile* prepared = PreparedProfileOf(env, o.Get("prepared"));
+    if (prepared == nullptr) return fail("options.prepared is not a profile prepareProfile made");
+    job->compiled = prepared->filter;
+    job->policy = prepared->policy;
+  } else {
+    FilterPlan plan;
+    if (!o.Get("filter").IsObject()) return fail("options.filter missing");
+    if (auto e = ReadFilterPlan(o.Get("filter").As<Napi::Object>(), &plan); !e.empty()) return fail("filter: " + e);
+    auto compiled = std::make_shared<CompiledFilter>();
+    if (auto e = CompileFilter(plan, compiled.get()); !e.empty()) return fail("filter: " + e);
+    job->compiled = std::move(compiled);
+    if (!o.Get("policy").IsObject()) return fail("options.policy missing");
+    if (auto e = ReadPolicy(o.Get("policy").As<Napi::Object>(), &job->policy); !e.empty()) return fail(e);
+  }
 
   SpawnRequest& request = job->request;
   request.file = GetString(o, "file");
@@ -269,7 +280,7 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
   request.cgroup_v1_procs = GetStrings(o, "cgroupV1Procs");
   if (auto e = ReadU64(o.Get("capabilities"), &request.capabilities); !e.empty()) return fail("capabilities: " + e);
   request.wait_killable_recv = kernel.wait_killable_recv && o.Get("waitKillableRecv").ToBoolean().Value();
-  request.program = &job->compiled.enforcement;
+  request.program = &job->compiled->enforcement;
   if (auto e = ReadIsolation(o, &request); !e.empty()) return fail(e);
   Napi::Value stdio = o.Get("stdio");
   if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3) return fail("stdio must list three descriptors");
@@ -376,7 +387,8 @@ void NativeContainer::FinishSpawn(Napi::Env env, Napi::Function, void*, SpawnJob
   sopts.label = job->label;
   sopts.policy = job->policy;
   sopts.devices = std::move(job->devices);
-  sopts.reference = std::make_shared<const BpfProgram>(std::move(job->compiled.reference));
+  // Shares the prepared profile's program (the aliasing constructor keeps the whole compiled filter alive).
+  sopts.reference = std::shared_ptr<const BpfProgram>(job->compiled, &job->compiled->reference);
   sopts.events_all = job->events_all;
   sopts.capabilities = request.capabilities;
   sopts.sync_wake_up = job->sync_wake_up;

@@ -19,6 +19,7 @@
 #include "broker/kernel_probe.h"
 #include "broker/metrics.h"
 #include "broker/peer.h"
+#include "broker/prepared_profile.h"
 #include "broker/tcp_peer.h"
 #include "broker/plan.h"
 #include "broker/read_files.h"
@@ -332,6 +333,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adoptCompiledProgram", Napi::Function::New(env, AdoptCompiledProgramJs, "adoptCompiledProgram"));
   exports.Set("checkPolicy", Napi::Function::New(env, CheckPolicy, "checkPolicy"));
   exports.Set("spawn", Napi::Function::New(env, NativeContainer::Spawn, "spawn"));
+  exports.Set("prepareProfile", Napi::Function::New(env, PrepareProfileJs, "prepareProfile"));
   exports.Set("metrics", Napi::Function::New(env, Metrics, "metrics"));
   exports.Set("setEventSink", Napi::Function::New(env, SetEventSink, "setEventSink"));
   exports.Set("setEventLimits", Napi::Function::New(env, SetEventLimits, "setEventLimits"));
