@@ -41,6 +41,13 @@ constexpr const char* kReadOnlyKernelPaths[] = {"/proc/sys", "/proc/sysrq-trigge
 // syslog(2) is refused), bpffs (the node's pinned programs and maps by
 // name), configfs and fusectl (every FUSE connection of the node).
 // docs/security.md, "Who the workload is"; test/security/kernel-mounts.test.ts.
+//
+// And what tells the node's physical memory and heap to an exploit, root-only
+// files the kernel asks no capability for: every page frame's flags, use
+// count and memory cgroup (the layout a Rowhammer-style attack needs, where
+// pagemap's frame numbers are hidden without CAP_SYS_ADMIN), the slab caches'
+// use (feedback for heap grooming) and the physical address of the kernel's
+// vmcoreinfo note (test/security/kernel-secrets.test.ts).
 constexpr const char* kMaskedKernelPaths[] = {
     "/proc/kcore",         "/proc/keys",           "/proc/key-users",
     "/proc/timer_list",    "/proc/timer_stats",    "/proc/sched_debug",
@@ -49,7 +56,9 @@ constexpr const char* kMaskedKernelPaths[] = {
     "/sys/devices/virtual/powercap",
     "/sys/kernel/debug",   "/sys/kernel/tracing",  "/sys/kernel/security",
     "/sys/fs/pstore",      "/sys/fs/bpf",          "/sys/kernel/config",
-    "/sys/fs/fuse/connections"};
+    "/sys/fs/fuse/connections",
+    "/proc/kpageflags",    "/proc/kpagecount",     "/proc/kpagecgroup",
+    "/proc/slabinfo",      "/sys/kernel/vmcoreinfo"};
 
 /** Masks /sys/devices/system/cpu/cpuN/thermal_throttle of every CPU that has one; -1 when a mask fails. */
 int MaskThermalThrottle() {
