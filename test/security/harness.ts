@@ -309,8 +309,11 @@ export class AttackAgent {
     return join(this.dir, 'audit.json');
   }
 
-  /** `wrap` runs the agent's command (its argv, node first) in another, such as one that sets up a session keyring. */
-  static async start(options: { wrap?: (argv: string[]) => string[] } = {}): Promise<AttackAgent> {
+  /**
+   * `wrap` runs the agent's command (its argv, node first) in another, such as one that sets up a session keyring;
+   * `zviz` is the zviz command to run (default: the build's, agent/bin/zviz.js), such as a private copy of the package.
+   */
+  static async start(options: { wrap?: (argv: string[]) => string[]; zviz?: string } = {}): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
     const port = await freePort();
     const group = `zviz-attack-${process.pid}-${port}`;
@@ -321,7 +324,7 @@ export class AttackAgent {
     };
     writeFileSync(join(dir, 'config.yaml'), stringify(config));
     const output: string[] = [];
-    const command = [process.execPath, ZVIZ, 'agent', '--config', join(dir, 'config.yaml')];
+    const command = [process.execPath, options.zviz ?? ZVIZ, 'agent', '--config', join(dir, 'config.yaml')];
     const argv = options.wrap ? options.wrap(command) : command;
     const child = spawn(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -444,6 +447,8 @@ export interface RunOptions {
   wrap?: (argv: string[]) => string[];
   /** Keep zviz run's stdin an open pipe (nothing is written to it) instead of /dev/null. */
   stdinPipe?: boolean;
+  /** The zviz command to run (default: the build's, agent/bin/zviz.js), such as a private copy of the package. */
+  zviz?: string;
 }
 
 export interface AttackRun {
@@ -565,7 +570,7 @@ export function attackSuite(name: string, body: (suite: AttackSuite) => void): v
         const via = options.mode === 'agent' ? ['--socket', (options.agent ?? suite.agent()).socket] : ['--standalone'];
         const env = { ...scratch.env(), ...(options.env ?? {}) };
         const args = [
-          ZVIZ,
+          options.zviz ?? ZVIZ,
           'run',
           ...via,
           '--profile',
