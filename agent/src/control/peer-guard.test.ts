@@ -58,8 +58,19 @@ describe('judgePeer', () => {
   });
 
   it('refuses a process whose PID namespace has zviz-init as its init, even after a rebuild replaced the file', () => {
-    for (const exe of ['/opt/zviz/build/Release/zviz-init', '/opt/zviz/build/Release/zviz-init (deleted)']) {
+    for (const exe of [
+      '/opt/zviz/build/Release/zviz-init',
+      '/opt/zviz/build/Release/zviz-init (deleted)',
+      // The agent's sealed copy (agent/native/src/broker/sealed_program.h), as the kernel names a memfd.
+      '/memfd:zviz-init (deleted)',
+    ]) {
       expect(judgePeer(client({ pidNs: 4026533000, nsInit: { pid: 900, exe } }), rules)?.reason).toBe('workload');
+    }
+  });
+
+  it('takes no other memfd for zviz-init', () => {
+    for (const exe of ['/memfd:zviz-initx (deleted)', '/memfd:other (deleted)', '/tmp/memfd:zviz-init']) {
+      expect(judgePeer(client({ pidNs: 4026533000, nsInit: { pid: 900, exe } }), rules)).toBeUndefined();
     }
   });
 

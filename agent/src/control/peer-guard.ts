@@ -44,9 +44,14 @@ function cgroupPaths(text: string): string[] {
     .filter((path) => path !== '');
 }
 
-/** The executable's name, without the " (deleted)" the kernel adds once the file was replaced. */
+/**
+ * The executable's name, without the " (deleted)" the kernel adds once the
+ * file was replaced, and without the "/memfd:" of a memfd: the agent runs
+ * zviz-init from a sealed memfd of that name (agent/native/src/broker/sealed_program.h).
+ */
 function exeName(exe: string): string {
-  return basename(exe.replace(/ \(deleted\)$/, ''));
+  const path = exe.replace(/ \(deleted\)$/, '');
+  return path.startsWith('/memfd:') ? path.slice('/memfd:'.length) : basename(path);
 }
 
 /** Why `peer` may not use the control socket, or undefined when it may. */

@@ -313,6 +313,9 @@ Napi::Value NativeContainer::Spawn(const Napi::CallbackInfo& info) {
     }
     request.timeout_ms = static_cast<int>(ms);
   }
+  // Here, before any workload of this process runs: the programs the start
+  // executes are copied from their files at most once (sealed_program.h).
+  if (auto e = SealStartPrograms(request); !e.empty()) return fail(e);
   job->on_event = Napi::Persistent(info[1].As<Napi::Function>());
 
   // The workload starts on the spawn thread (spawn_thread.h); the rest is

@@ -26,6 +26,7 @@
 
 #include "broker/host_cgroup_mounts.h"
 #include "broker/kernel.h"
+#include "broker/sealed_program.h"
 #include "broker/spawn_bootstrap.h"
 #include "broker/spawn_deadline.h"
 #include "broker/spawn_launch.h"
@@ -51,6 +52,34 @@ std::string NextToAddon(const char* name) {
 std::string DefaultInitPath() { return NextToAddon("zviz-init"); }
 
 std::string DefaultSpawnerPath() { return NextToAddon("zviz-spawn"); }
+
+namespace {
+
+std::string InitPath(const SpawnRequest& request) {
+  return request.init_path.empty() ? DefaultInitPath() : request.init_path;
+}
+
+std::string SpawnerPath(const SpawnRequest& request) {
+  return request.spawner_path.empty() ? DefaultSpawnerPath() : request.spawner_path;
+}
+
+/** The sealed copy of zviz-spawn or zviz-init (sealed_program.h), borrowed: never closed. */
+std::string StartProgram(const std::string& path, const char* what, int* fd) {
+  if (auto e = SealedProgram(path, fd); !e.empty()) {
+    return std::string("cannot copy ") + what + " " + e + " (it is built with the broker addon: npm run build)";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string SealStartPrograms(const SpawnRequest& request) {
+  int fd = -1;
+  if (auto e = StartProgram(SpawnerPath(request), "zviz-spawn", &fd); !e.empty()) {
+    return e;
+  }
+  return request.pid_namespace ? StartProgram(InitPath(request), "the containers' init", &fd) : std::string();
+}
 
 namespace {
 
@@ -204,18 +233,15 @@ std::string OpenCgroups(const SpawnRequest& request, bool into_v2, CgroupJoin* j
 
 /** What the first process needs to become zviz-init, and the agent's end of its exit reports. */
 struct InitEnds {
-  UniqueFd init;  // zviz-init itself, O_PATH
+  int init = -1;  // zviz-init's sealed copy (borrowed)
   UniqueFd agent;  // a pidfd of the agent, for the init to see it die
   UniqueFd report_ours;
   UniqueFd report_theirs;
 };
 
 std::string PrepareInit(const SpawnRequest& request, InitEnds* ends) {
-  const std::string path = request.init_path.empty() ? DefaultInitPath() : request.init_path;
-  ends->init.reset(open(path.c_str(), O_PATH | O_CLOEXEC));
-  if (!ends->init) {
-    return "cannot open the containers' init " + path + ": " + strerror(errno) +
-           " (it is built with the broker addon: npm run build)";
+  if (auto e = StartProgram(InitPath(request), "the containers' init", &ends->init); !e.empty()) {
+    return e;
   }
   ends->agent.reset(sys::PidfdOpen(getpid(), 0));
   int pair[2];
@@ -263,11 +289,9 @@ std::string SpawnOnce(const SpawnRequest& request, const StartDeadline& deadline
       return e;
     }
   }
-  const std::string spawner_path = request.spawner_path.empty() ? DefaultSpawnerPath() : request.spawner_path;
-  UniqueFd spawner(open(spawner_path.c_str(), O_PATH | O_CLOEXEC));
-  if (!spawner) {
-    return "cannot open zviz-spawn " + spawner_path + ": " + strerror(errno) +
-           " (it is built with the broker addon: npm run build)";
+  int spawner = -1;
+  if (auto e = StartProgram(SpawnerPath(request), "zviz-spawn", &spawner); !e.empty()) {
+    return e;
   }
   UniqueFd plan_fd;
   plan::PlanInput input = {&request, &link_targets, &under_tmpfs,
@@ -294,7 +318,7 @@ std::string SpawnOnce(const SpawnRequest& request, const StartDeadline& deadline
   char name[] = "zviz-spawn";
   char* const spawner_argv[] = {name, const_cast<char*>(sock_arg.c_str()), nullptr};
   char* const spawner_envp[] = {nullptr};
-  const launch::Launch exec = {spawner.get(), theirs.get(), spawner_argv, spawner_envp};
+  const launch::Launch exec = {spawner, theirs.get(), spawner_argv, spawner_envp};
   std::vector<uint64_t> stack(kLaunchStackBytes / sizeof(uint64_t));
 
   // No signal may run an agent handler in the child: it starts with all of
@@ -336,13 +360,12 @@ std::string SpawnOnce(const SpawnRequest& request, const StartDeadline& deadline
     return StartTimedOut(deadline, "making the container's first process and executing zviz-spawn");
   }
   theirs.reset();
-  spawner.reset();
   cgroups.v2_dir.reset();
 
   // The plan and the descriptors zviz-spawn hands on (spawn_plan.h).
   std::vector<int> fds = {plan_fd.get(), request.stdio[0], request.stdio[1], request.stdio[2]};
   if (request.pid_namespace) {
-    fds.insert(fds.end(), {init.init.get(), init.report_theirs.get(), init.agent.get()});
+    fds.insert(fds.end(), {init.init, init.report_theirs.get(), init.agent.get()});
   }
   fds.insert(fds.end(), cgroups.raw.begin(), cgroups.raw.end());
   bool closed = false;
@@ -354,7 +377,6 @@ std::string SpawnOnce(const SpawnRequest& request, const StartDeadline& deadline
     }
   }
   init.report_theirs.reset();
-  init.init.reset();
   init.agent.reset();
   cgroups.files.clear();
   plan_fd.reset();

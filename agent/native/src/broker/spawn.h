@@ -73,7 +73,11 @@ struct SpawnRequest {
    */
   std::vector<MountStep> mounts;
   bool allow_list = false;
-  /** Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it. */
+  /**
+   * Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it.
+   * zviz-init and zviz-spawn are executed from sealed copies made once per
+   * process (SealStartPrograms), never from their files.
+   */
   bool pid_namespace = true;
   std::string init_path;
   /** zviz-spawn, the program the first process executes at once (spawn_launch.h); by default next to the addon. */
@@ -125,6 +129,16 @@ std::string SpawnWorkload(const SpawnRequest& request, Spawned* out);
  * -1 on timeout or a broken socket.
  */
 int AwaitExec(int status_fd, int timeout_ms, int32_t* step);
+
+/**
+ * Makes the sealed copies (sealed_program.h) of the programs `request`'s
+ * start executes, zviz-spawn and, with a PID namespace, zviz-init, where
+ * this process has none yet. Called on the JavaScript thread before the
+ * start is handed to the spawn thread, so the copy is made before the
+ * first workload runs; SpawnWorkload only looks them up. Empty string on
+ * success.
+ */
+std::string SealStartPrograms(const SpawnRequest& request);
 
 /** Where the broker addon expects zviz-init: next to itself. Empty when it cannot tell. */
 std::string DefaultInitPath();
