@@ -52,22 +52,63 @@ bool Inside(const plan::WirePlan& wire, uint64_t offset, uint64_t size) {
   return offset <= wire.size && size <= wire.size - offset;
 }
 
-/** A NUL-terminated string at `offset`, or nullptr. */
-const char* StringAt(char* base, const plan::WirePlan& wire, uint64_t offset) {
+/** Bytes [at, at + size) of the plan. */
+struct Span {
+  uint64_t at;
+  uint64_t size;
+};
+
+bool Overlap(Span a, Span b) { return a.size != 0 && b.size != 0 && a.at < b.at + b.size && b.at < a.at + a.size; }
+
+/**
+ * What zviz-spawn writes into its private mapping of the plan: the three
+ * scratch rooms, and the argv and envp arrays whose offsets become pointers.
+ * A plan whose other parts lie under them would change after it was checked
+ * (a string losing its NUL, a mount's path turned into -1), so none may.
+ */
+struct Written {
+  Span spans[5];
+  size_t count = 0;
+  bool Touches(Span s) const {
+    for (size_t i = 0; i < count; ++i) {
+      if (Overlap(spans[i], s)) return true;
+    }
+    return false;
+  }
+};
+
+/** A NUL-terminated string at `offset` that nothing written covers, or nullptr. */
+const char* StringAt(char* base, const plan::WirePlan& wire, const Written& written, uint64_t offset) {
   if (offset == 0 || offset >= wire.size) return nullptr;
-  return memchr(base + offset, '\0', wire.size - offset) != nullptr ? base + offset : nullptr;
+  const void* end = memchr(base + offset, '\0', wire.size - offset);
+  if (end == nullptr) return nullptr;
+  const auto length = static_cast<uint64_t>(static_cast<const char*>(end) - (base + offset)) + 1;
+  return written.Touches({offset, length}) ? nullptr : base + offset;
 }
 
-/** Turns a 0-ended array of string offsets into argv's pointers, in place; false when it leaves the plan. */
-bool Pointers(char* base, const plan::WirePlan& wire, uint64_t offset, char*** out) {
+/** The bytes of a 0-ended array of string offsets at `offset`; false when it leaves the plan. */
+bool SlotArray(const char* base, const plan::WirePlan& wire, uint64_t offset, Span* out) {
   if (offset % 8 != 0) return false;
-  auto* slots = reinterpret_cast<uint64_t*>(base + offset);
-  for (size_t i = 0;; ++i) {
+  for (uint64_t i = 0;; ++i) {
     if (!Inside(wire, offset, (i + 1) * sizeof(uint64_t))) return false;
-    if (slots[i] == 0) break;
-    const char* s = StringAt(base, wire, slots[i]);
-    if (s == nullptr) return false;
-    slots[i] = reinterpret_cast<uint64_t>(s);
+    uint64_t slot;
+    memcpy(&slot, base + offset + i * sizeof(uint64_t), sizeof(slot));
+    if (slot == 0) {
+      *out = {offset, (i + 1) * sizeof(uint64_t)};
+      return true;
+    }
+  }
+}
+
+/** Checks every string of a slot array first, then turns the offsets into argv's pointers in place. */
+bool Pointers(char* base, const plan::WirePlan& wire, const Written& written, Span array, char*** out) {
+  auto* slots = reinterpret_cast<uint64_t*>(base + array.at);
+  const size_t count = array.size / sizeof(uint64_t) - 1;
+  for (size_t i = 0; i < count; ++i) {
+    if (StringAt(base, wire, written, slots[i]) == nullptr) return false;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    slots[i] = reinterpret_cast<uint64_t>(base + slots[i]);
   }
   *out = reinterpret_cast<char**>(slots);
   return true;
@@ -133,12 +174,10 @@ int main(int argc, char** argv) {
     PlanFail(sock, EPROTO);
   }
   ChildPlan p = {};
-  p.file = StringAt(base, wire, wire.file);
-  p.cwd = StringAt(base, wire, wire.cwd);
-  char** args = nullptr;
-  char** env = nullptr;
-  if (p.file == nullptr || p.cwd == nullptr || !Pointers(base, wire, wire.argv, &args) ||
-      !Pointers(base, wire, wire.envp, &env) || wire.mount_count > (1U << 16) ||
+  Span argv_slots = {};
+  Span envp_slots = {};
+  if (!SlotArray(base, wire, wire.argv, &argv_slots) || !SlotArray(base, wire, wire.envp, &envp_slots) ||
+      wire.mount_count > (1U << 16) ||
       !Inside(wire, wire.mounts, wire.mount_count * sizeof(plan::WireMount)) || wire.mounts % 8 != 0 ||
       !Inside(wire, wire.scratch_mounts, wire.mount_count * plan::kChildMountSize) || wire.scratch_mounts % 8 != 0 ||
       !Inside(wire, wire.scratch_trees, wire.mount_count * sizeof(int)) || wire.scratch_trees % 8 != 0 ||
@@ -150,14 +189,40 @@ int main(int argc, char** argv) {
       !Inside(wire, wire.prog, wire.prog_len * sizeof(struct sock_filter)) || wire.prog % 8 != 0) {
     PlanFail(sock, EPROTO);
   }
+  // Nothing written may cover anything read: the header, the arrays, the filter, the strings.
+  Written written;
+  written.spans[written.count++] = {wire.scratch_mounts, wire.mount_count * plan::kChildMountSize};
+  written.spans[written.count++] = {wire.scratch_trees, wire.mount_count * sizeof(int)};
+  written.spans[written.count++] = {wire.scratch_cgroup_mounts, wire.cgroup_mount_count * plan::kChildCgroupMountSize};
+  written.spans[written.count++] = argv_slots;
+  written.spans[written.count++] = envp_slots;
+  for (size_t i = 0; i < written.count; ++i) {
+    for (size_t j = i + 1; j < written.count; ++j) {
+      if (Overlap(written.spans[i], written.spans[j])) PlanFail(sock, EPROTO);
+    }
+  }
+  if (written.Touches({0, sizeof(plan::WirePlan)}) ||
+      written.Touches({wire.mounts, wire.mount_count * sizeof(plan::WireMount)}) ||
+      written.Touches({wire.cgroup_mounts, wire.cgroup_mount_count * sizeof(plan::WireCgroupMount)}) ||
+      written.Touches({wire.prog, wire.prog_len * sizeof(struct sock_filter)})) {
+    PlanFail(sock, EPROTO);
+  }
+  p.file = StringAt(base, wire, written, wire.file);
+  p.cwd = StringAt(base, wire, written, wire.cwd);
+  char** args = nullptr;
+  char** env = nullptr;
+  if (p.file == nullptr || p.cwd == nullptr || !Pointers(base, wire, written, argv_slots, &args) ||
+      !Pointers(base, wire, written, envp_slots, &env)) {
+    PlanFail(sock, EPROTO);
+  }
   p.argv = args;
   p.envp = env;
   const auto* wire_mounts = reinterpret_cast<const plan::WireMount*>(base + wire.mounts);
   auto* mounts = reinterpret_cast<ChildMount*>(base + wire.scratch_mounts);
   for (size_t i = 0; i < wire.mount_count; ++i) {
     const plan::WireMount& m = wire_mounts[i];
-    mounts[i].path = StringAt(base, wire, m.path);
-    mounts[i].link_target = m.link_target == 0 ? nullptr : StringAt(base, wire, m.link_target);
+    mounts[i].path = StringAt(base, wire, written, m.path);
+    mounts[i].link_target = m.link_target == 0 ? nullptr : StringAt(base, wire, written, m.link_target);
     if (mounts[i].path == nullptr || (m.link_target != 0 && mounts[i].link_target == nullptr) ||
         m.kind > static_cast<uint32_t>(MountStep::Kind::kMask)) {
       PlanFail(sock, EPROTO);
@@ -171,9 +236,9 @@ int main(int argc, char** argv) {
   auto* cgroup_mounts = reinterpret_cast<ChildCgroupMount*>(base + wire.scratch_cgroup_mounts);
   for (size_t i = 0; i < wire.cgroup_mount_count; ++i) {
     const plan::WireCgroupMount& m = wire_cgroups[i];
-    cgroup_mounts[i].path = StringAt(base, wire, m.path);
-    cgroup_mounts[i].fstype = StringAt(base, wire, m.fstype);
-    cgroup_mounts[i].options = StringAt(base, wire, m.options);
+    cgroup_mounts[i].path = StringAt(base, wire, written, m.path);
+    cgroup_mounts[i].fstype = StringAt(base, wire, written, m.fstype);
+    cgroup_mounts[i].options = StringAt(base, wire, written, m.options);
     if (cgroup_mounts[i].path == nullptr || cgroup_mounts[i].fstype == nullptr || cgroup_mounts[i].options == nullptr) {
       PlanFail(sock, EPROTO);
     }
