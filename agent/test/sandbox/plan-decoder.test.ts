@@ -52,6 +52,7 @@ describeWhere(
         driver,
         join(__dirname, 'plan-decoder', 'driver.cc'),
         join(AGENT, 'native', 'src', 'broker', 'spawn_plan.cc'),
+        join(AGENT, 'native', 'src', 'broker', 'fdpass.cc'),
       ]);
     }, 120_000);
     afterAll(() => rmSync(dir, { recursive: true, force: true }));

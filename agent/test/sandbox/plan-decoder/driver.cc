@@ -252,6 +252,12 @@ int main(int argc, char** argv) {
        })},
       {"scratch-outside", header([&](plan::WirePlan& w) { w.scratch_mounts = size - 4; })},
       {"trees-misaligned", header([](plan::WirePlan& w) { w.scratch_trees += 4; })},
+      // What zviz-spawn writes (scratch rooms, argv turned into pointers) over what it reads.
+      {"scratch-over-scratch", header([](plan::WirePlan& w) { w.scratch_trees = w.scratch_mounts; })},
+      {"scratch-over-the-strings", header([](plan::WirePlan& w) { w.scratch_trees = w.file & ~uint64_t{7}; })},
+      {"scratch-over-the-header", header([](plan::WirePlan& w) { w.scratch_mounts = 0; })},
+      {"scratch-over-the-filter", header([](plan::WirePlan& w) { w.scratch_cgroup_mounts = w.prog; })},
+      {"argv-is-envp", header([](plan::WirePlan& w) { w.envp = w.argv; })},
       {"cgroup-mounts-too-many", header([](plan::WirePlan& w) { w.cgroup_mount_count = 65; })},
       // 2^59 + 1 of 32 bytes each (and as many scratch rooms): 32 bytes once wrapped.
       {"cgroup-mounts-count-wraps", header([](plan::WirePlan& w) { w.cgroup_mount_count = (uint64_t{1} << 59) + 1; })},
