@@ -80,13 +80,16 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
   it.each([
     ['/bin/true', 0],
     ['/bin/false', 1],
-  ] as const)('says how the first process ended when it ends without a word (%s as zviz-spawn)', async (program, code) => {
-    for (const pid of ['private', 'host'] as const) {
-      await expect(start({ spawnerPath: program }, pid)).rejects.toThrow(
-        `the container's first process exited with code ${code} before the workload installed its filter, without saying why`
-      );
+  ] as const)(
+    'says how the first process ended when it ends without a word (%s as zviz-spawn)',
+    async (program, code) => {
+      for (const pid of ['private', 'host'] as const) {
+        await expect(start({ spawnerPath: program }, pid)).rejects.toThrow(
+          `the container's first process exited with code ${code} before the workload installed its filter, without saying why`
+        );
+      }
     }
-  });
+  );
 
   it('says so when zviz-init cannot be executed, whether before or after the workload handed over its listener', async () => {
     // The init's report can reach the agent before the workload's listener (the start fails) or
