@@ -160,12 +160,39 @@ void EventQueue::CallJs(Napi::Env env, Napi::Function wake, std::nullptr_t*, voi
 // then string indexes for container id, profile, syscall, decision and layer,
 // then latency (µs), pid, rule (-1: none), errno (-1: not a denial), then
 // string indexes for flags, path, resolved path, address and note (-1: absent).
-// `strings` holds each distinct string once, joined by NUL; a NUL inside a
-// string (a workload's abstract socket name could carry one) is written as
-// the two characters \0 (StringTable::Add).
+// `strings` holds each distinct string once, joined by NUL. A string keeps
+// every byte the broker read, whatever a workload made of it: a NUL is
+// written \0, a backslash \\, and a byte that is not part of well-formed
+// UTF-8 \xHH (StringTable::Add), so the record decodes to exactly those bytes.
 namespace {
 
 constexpr size_t kFields = 15;
+
+/** The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, surrogates or code points past U+10FFFF), or 0. */
+size_t Utf8Length(const std::string& s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return n;
+}
 
 class StringTable {
  public:
@@ -174,19 +201,43 @@ class StringTable {
     if (index > 0) {
       joined_.push_back('\0');
     }
+    // JavaScript reads the chunk as UTF-8 and would make every byte that is
+    // not UTF-8 U+FFFD: two paths a workload chose to differ only there were
+    // recorded alike, and a name spelled as an escape read as the escape.
     // NUL separates the strings: one inside a string would shift every later
     // index of the chunk, and other containers' events would name the wrong
-    // container, path or address. Whatever a workload made of it shows as
-    // the two characters \0.
-    if (s.find('\0') == std::string::npos) {
-      joined_.append(s);  // every string the broker makes itself
-    } else {
-      for (const char c : s) {
-        if (c == '\0') {
-          joined_.append("\\0");
-        } else {
-          joined_.push_back(c);
-        }
+    // container, path or address.
+    bool plain = true;
+    for (const char c : s) {
+      if (c == '\0' || c == '\\' || static_cast<unsigned char>(c) >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      joined_.append(s);  // every string the broker makes itself, and most paths
+      return static_cast<double>(index);
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (size_t i = 0; i < s.size();) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c == 0) {
+        joined_.append("\\0");
+        i++;
+      } else if (c == '\\') {
+        joined_.append("\\\\");
+        i++;
+      } else if (c < 0x80) {
+        joined_.push_back(static_cast<char>(c));
+        i++;
+      } else if (const size_t n = Utf8Length(s, i); n > 0) {
+        joined_.append(s, i, n);
+        i += n;
+      } else {
+        joined_.append("\\x");
+        joined_.push_back(kHex[c >> 4]);
+        joined_.push_back(kHex[c & 15]);
+        i++;
       }
     }
     return static_cast<double>(index);
