@@ -328,10 +328,16 @@ async function scrapes(url: string, pid: number, n: number): Promise<ScrapeFigur
  * the half second before it; the GET's wall time is what a probe or an API
  * client waits for.
  */
-function watchStartStorm(url: string): { stop: () => Promise<{ lagMs: number[]; getMs: number[] }> } {
+function watchStartStorm(
+  url: string,
+  pid: number
+): { stop: () => Promise<{ lagMs: number[]; getMs: number[]; runMs: number; waitMs: number; wallMs: number }> } {
   const lagMs: number[] = [];
   const getMs: number[] = [];
   let stopped = false;
+  // The main thread's time on a core and waiting for one over the whole start: what it did, and what the node took from it.
+  const before = mainThreadSched(pid);
+  const startedAt = Date.now();
   const loop = (async () => {
     while (!stopped) {
       const started = process.hrtime.bigint();
@@ -351,7 +357,14 @@ function watchStartStorm(url: string): { stop: () => Promise<{ lagMs: number[]; 
     stop: async () => {
       stopped = true;
       await loop;
-      return { lagMs, getMs };
+      const after = mainThreadSched(pid);
+      return {
+        lagMs,
+        getMs,
+        runMs: (after.runNs - before.runNs) / 1e6,
+        waitMs: (after.waitNs - before.waitNs) / 1e6,
+        wallMs: Date.now() - startedAt,
+      };
     },
   };
 }
@@ -574,7 +587,7 @@ async function main(): Promise<number> {
     const startedAt = Date.now();
     agent = startAgent(dir, port, containers, 'loaded', true);
     const memory = watchMemory(agent.child.pid!, startedAt);
-    const storm = watchStartStorm(agent.url);
+    const storm = watchStartStorm(agent.url, agent.child.pid!);
     // How fast the configured containers start, from the broker's progress in /health.
     const startCurve: Array<{ seconds: number; started: number }> = [];
     let lastLogged = 0;
@@ -654,7 +667,9 @@ async function main(): Promise<number> {
       `median ${f1(median(v))}, p95 ${f1(percentile(v, 95))}, max ${f1(Math.max(...v))} ms`;
     console.log(
       `  while they started (${stormFigures.lagMs.length} probes, one every 0.5 s): event-loop lag p99 of each ` +
-        `half second ${spread(stormFigures.lagMs)}; the probe's GET ${spread(stormFigures.getMs)}`
+        `half second ${spread(stormFigures.lagMs)}; the probe's GET ${spread(stormFigures.getMs)}; ` +
+        `the main thread ran ${f1(stormFigures.runMs / 1000)} s and waited for a core ${f1(stormFigures.waitMs / 1000)} s ` +
+        `of the ${f1(stormFigures.wallMs / 1000)} s`
     );
     results.startStorm = {
       lagMs: {
@@ -668,6 +683,9 @@ async function main(): Promise<number> {
         max: Math.max(...stormFigures.getMs),
       },
       probes: stormFigures.lagMs.length,
+      mainThreadRunMs: stormFigures.runMs,
+      mainThreadWaitMs: stormFigures.waitMs,
+      wallMs: stormFigures.wallMs,
     };
 
     prom = await TestPrometheus.start({
