@@ -79,6 +79,35 @@ describeWhere(
       });
     });
 
+    it('loads a list once and attaches that program to every cgroup with the list; another list gets its own', () => {
+      /** Ids of the device programs attached to `dir`, as bpftool lists them. */
+      const programs = (dir: string): number[] => {
+        const shown = spawnSync('bpftool', ['-j', 'cgroup', 'show', dir], { encoding: 'utf8' });
+        expect(shown.status, shown.stderr).toBe(0);
+        return (JSON.parse(shown.stdout || '[]') as Array<{ id: number; attach_type: string }>)
+          .filter((p) => p.attach_type === 'cgroup_device' || p.attach_type === 'device')
+          .map((p) => p.id);
+      };
+      const [a, b, c] = [cgroup(), cgroup(), cgroup()];
+      requireBrokerAddon().attachDeviceProgram(a, CONTAINER_DEVICES);
+      requireBrokerAddon().attachDeviceProgram(b, CONTAINER_DEVICES);
+      requireBrokerAddon().attachDeviceProgram(c, ['c 1:3 rwm']);
+      expect(programs(a)).toHaveLength(1);
+      expect(programs(b)).toEqual(programs(a));
+      expect(programs(c)).toHaveLength(1);
+      expect(programs(c)).not.toEqual(programs(a));
+      // Each cgroup enforces its own list: /dev/zero is on the containers' list, not on c's.
+      const zero = (dir: string) =>
+        spawnSync(
+          '/bin/sh',
+          ['-c', `echo $$ > ${dir}/cgroup.procs; ( : < /dev/zero ) 2>/dev/null && echo open || echo refused`],
+          {
+            encoding: 'utf8',
+          }
+        ).stdout.trim();
+      expect([zero(b), zero(c)]).toEqual(['open', 'refused']);
+    });
+
     it('reads the list as devices.allow does, and says what is wrong with a bad rule', () => {
       const dir = cgroup();
       requireBrokerAddon().attachDeviceProgram(dir, ['c 1:3 r', 'c 136:* rw', 'a *:* m']);

@@ -12,6 +12,9 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "common/unique_fd.h"
 
@@ -144,23 +147,77 @@ bool ParseDeviceRule(const std::string& text, DeviceRule* out, std::string* why)
   return true;
 }
 
-std::string AttachDeviceProgram(const std::string& dir, const std::vector<DeviceRule>& rules) {
+namespace {
+
+/**
+ * Loads the program allowing `rules`: the verifier's log only when a first
+ * load without one failed (a log of every load made each load slower).
+ */
+std::string LoadProgram(const std::vector<DeviceRule>& rules, UniqueFd* out) {
   const std::vector<bpf_insn> program = Program(rules);
   static const char kLicense[] = "Apache-2.0";
   char log[4096] = "";
-  union bpf_attr load;
-  memset(&load, 0, sizeof(load));
-  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  load.insns = reinterpret_cast<uint64_t>(program.data());
-  load.insn_cnt = static_cast<uint32_t>(program.size());
-  load.license = reinterpret_cast<uint64_t>(kLicense);
-  load.log_buf = reinterpret_cast<uint64_t>(log);
-  load.log_size = sizeof(log);
-  load.log_level = 1;
-  UniqueFd prog(static_cast<int>(Bpf(BPF_PROG_LOAD, &load)));
-  if (!prog) {
-    return std::string("loading the device program: ") + strerror(errno) + (log[0] ? std::string(": ") + log : "");
+  for (const uint32_t log_level : {0u, 1u}) {
+    union bpf_attr load;
+    memset(&load, 0, sizeof(load));
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insns = reinterpret_cast<uint64_t>(program.data());
+    load.insn_cnt = static_cast<uint32_t>(program.size());
+    load.license = reinterpret_cast<uint64_t>(kLicense);
+    if (log_level != 0) {
+      load.log_buf = reinterpret_cast<uint64_t>(log);
+      load.log_size = sizeof(log);
+      load.log_level = log_level;
+    }
+    out->reset(static_cast<int>(Bpf(BPF_PROG_LOAD, &load)));
+    if (*out) {
+      return {};
+    }
   }
+  return std::string("loading the device program: ") + strerror(errno) + (log[0] ? std::string(": ") + log : "");
+}
+
+/**
+ * Programs already loaded, by their rules: every container has the same
+ * device list (agent/src/cgroups/devices.ts), and loading it again for each
+ * (the verifier's work) was a millisecond or two of the agent's main thread
+ * per start (docs/benchmarks.md). One program attached to many cgroups is
+ * what the kernel expects; each attachment holds it. Never more than a few
+ * lists: past kKeptPrograms the kept ones are closed (their attachments stay).
+ */
+constexpr size_t kKeptPrograms = 16;
+std::mutex kept_mu;
+std::map<std::string, UniqueFd>& Kept() {
+  static auto* kept = new std::map<std::string, UniqueFd>();  // never destroyed: see spawn_thread.cc
+  return *kept;
+}
+
+std::string RulesKey(const std::vector<DeviceRule>& rules) {
+  std::string key;
+  for (const DeviceRule& r : rules) {
+    key += std::string(1, r.type) + ' ' + std::to_string(r.major) + ':' + std::to_string(r.minor) + ' ' +
+           std::to_string(r.access) + ';';
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string AttachDeviceProgram(const std::string& dir, const std::vector<DeviceRule>& rules) {
+  std::lock_guard<std::mutex> lock(kept_mu);
+  const std::string key = RulesKey(rules);
+  auto found = Kept().find(key);
+  if (found == Kept().end()) {
+    UniqueFd prog;
+    if (auto e = LoadProgram(rules, &prog); !e.empty()) {
+      return e;
+    }
+    if (Kept().size() >= kKeptPrograms) {
+      Kept().clear();
+    }
+    found = Kept().emplace(key, std::move(prog)).first;
+  }
+  const UniqueFd& prog = found->second;
   UniqueFd cgroup(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) {
     return "opening " + dir + ": " + strerror(errno);
