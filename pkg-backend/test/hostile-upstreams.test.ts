@@ -359,10 +359,12 @@ describe('an agent that floods the decision stream while Grafana does not read i
       peak = Math.max(peak, rssMiB(own.child.pid!));
     }
     // Unbounded, the backlog was all of what the agent sent: 300 MB sent
-    // took the process from 64 to 694 MiB. Bounded, what remains is the
-    // garbage of parsing it (270 MiB at the peak here, under load).
+    // took the process from 64 to 694 MiB (630 more). Bounded, what remains
+    // is the garbage of parsing it, which V8 collects when its old space
+    // grows enough, later under load: 270 MiB more at the peak in one run,
+    // 307 in a CI run at load 7.
     expect(sentBytes, 'the agent sent 300 MB within two minutes').toBeGreaterThanOrEqual(300e6);
-    expect(peak - before).toBeLessThan(300);
+    expect(peak - before).toBeLessThan(400);
     const metrics = await ownClient.collectMetrics();
     expect(metric(metrics, 'zviz_datasource_stream_events_dropped_total{reason="grafana_slow"}')).toBeGreaterThan(0);
     expect(metric(metrics, 'zviz_datasource_stream_events_dropped_total{reason="too_large"}')).toBe(1);
