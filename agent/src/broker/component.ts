@@ -33,6 +33,7 @@ import { STANDALONE_GROUP } from './standalone';
 import { openOutputFile } from '../files/regular-file';
 import { ProfileCache } from '../profiles/cache';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
+import { packageRoot } from '../native/load';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
 import { ControlServer } from '../control/server';
 import { ControlRefusals } from '../control/refusals';
@@ -111,6 +112,8 @@ export class BrokerComponent implements Component<BrokerSections> {
       cgroups: this.cgroups,
       // No workload sees into the directory of the control socket (docs/security.md, "The control socket").
       hiddenDirs: [dirname(this.config.control_socket)],
+      // Nor rewrites the agent's own package (docs/security.md, "The programs a start executes").
+      readOnlyDirs: [packageRoot()],
       syncWakeUp: this.config.sync_wake_up,
       startTimeoutMs: this.config.start_timeout_seconds * 1000,
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,

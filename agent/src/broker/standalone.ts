@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import type { BrokerAddon } from '../native/broker-addon';
+import { packageRoot } from '../native/load';
 import { DEFAULT_BROKER_CONFIG, eventLimits } from './config';
 import { BrokerEvents } from './events';
 import { FORWARDED_SIGNALS } from '../control/client';
@@ -70,6 +71,7 @@ export async function runStandalone(
     cgroups,
     idPrefix: `r${process.pid}-`,
     hiddenDirs: [agentSocketDir(agentSocket)],
+    readOnlyDirs: [packageRoot()],
   });
   // Runs whose zviz process died (PDEATHSIG took their first process; this
   // takes the rest).

@@ -23,6 +23,7 @@ import { envList, resolveCommand } from './command';
 import { nativeExpectedRefusals } from './fallbacks';
 import { withCommandVisible } from './command-visible';
 import { withHiddenDirs } from './hidden-dirs';
+import { withReadOnlyDirs } from './read-only-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
@@ -189,6 +190,11 @@ export interface ManagerOptions {
    */
   hiddenDirs?: readonly string[];
   /**
+   * Directories every container's host view holds read-only whatever its
+   * profile (the agent's own package: read-only-dirs.ts).
+   */
+  readOnlyDirs?: readonly string[];
+  /**
    * How long a start may take before its processes are killed and it fails
    * (broker.start_timeout_seconds); the addon's default (10 s) when absent.
    */
@@ -336,7 +342,11 @@ export class ContainerManager extends EventEmitter {
         pid: spec.pid ?? compiled.pid,
         network: spec.network ?? compiled.network,
         filesystem: withHiddenDirs(
-          withCommandVisible(compiled.filesystem, file, spec.cwd),
+          withReadOnlyDirs(
+            withCommandVisible(compiled.filesystem, file, spec.cwd),
+            this.options.readOnlyDirs ?? [],
+            spec.cwd
+          ),
           this.options.hiddenDirs ?? [],
           spec.cwd
         ),
