@@ -6,10 +6,12 @@
 // and the kernel runs the other. docs/security.md states the rule as an
 // observation; this shows why.
 //   exec-race
-// Copies itself to ./zr (the workspace: strict runs programs from there) and
-// /tmp/zr (strict runs none from there). Run as "zr child" it reports where it
-// runs from: from /tmp it appends a line to ./ran-from-tmp (the test reads the
-// file on the host) and exits 42, from the workspace it exits 7.
+// Copies itself to ./zr-ws-ID/zr (the workspace: strict runs programs from
+// there) and /tmp/zr-ID/zr (strict runs none from there), ID a number of the
+// run's own (default and observe share the host's /tmp; it is removed at the
+// end). Run as "zr child" it reports where it runs from: from /tmp it appends
+// a line to ./ran-from-tmp (the test reads the file on the host) and exits
+// 42, from the workspace it exits 7.
 // Lines: "honest-tmp" and "honest-ws" (an exec of each path, no race), then
 // "race tries=N tmp=T ws=W refused=R other=O" (and "first-other CODE").
 #include "attack.h"
@@ -18,11 +20,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 
-// Both paths fit in one aligned 8-byte word (with their NUL), so that one
-// store switches the whole path and the kernel never reads half of each.
-static _Alignas(8) char path[8];
+// The two paths differ only in their first aligned 8-byte word ("/tmp/zr-"
+// and "./zr-ws-"), so that one store switches the whole path and the kernel
+// never reads half of each.
+static _Alignas(8) char path[64];
 static uint64_t tmp_word, ws_word;
 static atomic_int stop;
 
@@ -88,14 +92,21 @@ int main(int argc, char** argv) {
     }
     _exit(7);
   }
-  if (copy_self("zr") != 0 || copy_self("/tmp/zr") != 0) {
+  char tmp_dir[32], ws_dir[32], tmp_prog[40], ws_prog[40];
+  const unsigned id = (unsigned)getpid() * 2654435761u;
+  snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/zr-%08x", id);
+  snprintf(ws_dir, sizeof(ws_dir), "./zr-ws-%08x", id);
+  snprintf(tmp_prog, sizeof(tmp_prog), "%s/zr", tmp_dir);
+  snprintf(ws_prog, sizeof(ws_prog), "%s/zr", ws_dir);
+  if (mkdir(tmp_dir, 0755) != 0 || mkdir(ws_dir, 0755) != 0 || copy_self(ws_prog) != 0 || copy_self(tmp_prog) != 0) {
     outcome("copies", -1);
     return 1;
   }
-  memcpy(&tmp_word, "/tmp/zr", 8);
-  memcpy(&ws_word, "./zr\0\0\0", 8);
-  honest("honest-tmp", "/tmp/zr", 42);
-  honest("honest-ws", "./zr", 7);
+  memcpy(&tmp_word, tmp_prog, 8);
+  memcpy(&ws_word, ws_prog, 8);
+  memcpy(path, tmp_prog, strlen(tmp_prog) + 1);
+  honest("honest-tmp", tmp_prog, 42);
+  honest("honest-ws", ws_prog, 7);
 
   pthread_t flipper;
   if (pthread_create(&flipper, NULL, flip, NULL) != 0) {
@@ -129,6 +140,8 @@ int main(int argc, char** argv) {
   }
   atomic_store(&stop, 1);
   pthread_join(flipper, NULL);
+  unlink(tmp_prog);
+  rmdir(tmp_dir);
   say("race tries=%ld tmp=%ld ws=%ld refused=%ld other=%ld", tries, tmp, ws, refused, other);
   if (other > 0) say("first-other %d", first_other);
   say("finished ok");
