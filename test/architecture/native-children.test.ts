@@ -27,8 +27,8 @@ const CHILD_NAMESPACE = 'namespace zviz::broker::child {';
 /** What the launch (in the agent's memory) may call: the system call itself, and errno's address. */
 const RAW = new Set(['syscall', '__errno_location', '__stack_chk_fail']);
 
-/** Mangled prefixes of the broker functions a child may call: its own, and the one sendmsg of fdpass.h. */
-const OWN = ['_ZN4zviz6broker5child', '_ZN4zviz6broker11SendWithFds'];
+/** Mangled prefixes of the broker functions a child may call: its own, and fdpass.h's sendmsg and allocation-free recvmsg. */
+const OWN = ['_ZN4zviz6broker5child', '_ZN4zviz6broker11SendWithFds', '_ZN4zviz6broker18ReceiveWithFdsInto'];
 
 const LIBC = new Set([
   // Async-signal-safe in POSIX (signal-safety(7)); *64 are glibc's large-file names of the same calls.

@@ -12,8 +12,8 @@
 
 namespace zviz::broker {
 
-Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds) {
-  Received out;
+ReceivedInto ReceiveWithFdsInto(int sock, void* data, size_t size, int flags, int* fds, size_t max_fds) {
+  ReceivedInto out;
   if (max_fds > kMaxFdsPerMessage) {
     out.error = EINVAL;
     return out;
@@ -45,13 +45,32 @@ Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max
       for (size_t i = 0; i < count; ++i) {
         int fd;
         std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        out.fds.emplace_back(fd);
+        if (out.fd_count < max_fds) {
+          fds[out.fd_count++] = fd;
+        } else {
+          close(fd);  // more than the room offered: not ours to keep
+          out.truncated = true;
+        }
       }
     } else if (c->cmsg_type == SCM_CREDENTIALS) {
       struct ucred cred;
       std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
       out.sender = cred.pid;
     }
+  }
+  return out;
+}
+
+Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds) {
+  int fds[kMaxFdsPerMessage];
+  const ReceivedInto raw = ReceiveWithFdsInto(sock, data, size, flags, fds, max_fds);
+  Received out;
+  out.bytes = raw.bytes;
+  out.error = raw.error;
+  out.truncated = raw.truncated;
+  out.sender = raw.sender;
+  for (size_t i = 0; i < raw.fd_count; ++i) {
+    out.fds.emplace_back(fds[i]);
   }
   return out;
 }

@@ -46,6 +46,22 @@ struct Received {
  */
 Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds = kMaxPassedFds);
 
+/** ReceiveWithFdsInto's outcome; its descriptors are in the caller's array. */
+struct ReceivedInto {
+  ssize_t bytes = -1;
+  int error = 0;
+  size_t fd_count = 0;
+  bool truncated = false;
+  pid_t sender = -1;
+};
+
+/**
+ * ReceiveWithFds into the caller's room for `max_fds` descriptors: it
+ * allocates nothing, so zviz-spawn's children may use it (they may call
+ * nothing that allocates: test/architecture/native-children.test.ts).
+ */
+ReceivedInto ReceiveWithFdsInto(int sock, void* data, size_t size, int flags, int* fds, size_t max_fds);
+
 /**
  * One sendmsg (MSG_NOSIGNAL) of `data` with `count` descriptors, at most
  * kMaxFdsPerMessage: the bytes sent, or -1 with errno. It allocates nothing and

@@ -117,7 +117,7 @@ bool Pointers(char* base, const plan::WirePlan& wire, const Written& written, Sp
 /** Receives the plan message: the plan and its descriptors (spawn_plan.h, kFixedFds). */
 size_t ReceivePlan(int sock, int* fds) {
   plan::PlanMessage message = {};
-  Received received = ReceiveWithFds(sock, &message, sizeof(message), 0, plan::kMaxFds);
+  const ReceivedInto received = ReceiveWithFdsInto(sock, &message, sizeof(message), 0, fds, plan::kMaxFds);
   if (received.bytes == 0) {
     errno = ECONNRESET;  // the agent hung up before it sent the plan
     ChildFail(sock, kStepAgentGone);
@@ -126,13 +126,10 @@ size_t ReceivePlan(int sock, int* fds) {
     errno = received.error;
     ChildFail(sock, kStepPlan);
   }
-  const size_t count = received.fds.size();
+  const size_t count = received.fd_count;
   if (received.bytes != sizeof(message) || message.magic != plan::kMagic || message.version != plan::kVersion ||
       received.truncated || count != message.fd_count || count < plan::kFixedFds) {
     PlanFail(sock, EPROTO);
-  }
-  for (size_t i = 0; i < count; ++i) {
-    fds[i] = received.fds[i].release();
   }
   return count;
 }
