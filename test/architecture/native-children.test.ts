@@ -29,6 +29,8 @@ const RAW = new Set(['syscall', '__errno_location', '__stack_chk_fail']);
 
 /** Mangled prefixes of the broker functions a child may call: its own, and fdpass.h's sendmsg and allocation-free recvmsg. */
 const OWN = ['_ZN4zviz6broker5child', '_ZN4zviz6broker11SendWithFds', '_ZN4zviz6broker18ReceiveWithFdsInto'];
+/** fdpass.cc as zviz-spawn links it: those two functions must keep the rules too. */
+const FDPASS = join(REPO, 'agent/build/Release/obj.target/zviz-spawn/native/src/broker/fdpass.o');
 
 const LIBC = new Set([
   // Async-signal-safe in POSIX (signal-safety(7)); *64 are glibc's large-file names of the same calls.
@@ -50,6 +52,7 @@ const LIBC = new Set([
   'poll',
   'read',
   'rmdir',
+  'sendmsg',
   'setsid',
   'sigaction',
   'sigemptyset',
@@ -148,6 +151,10 @@ describeWhere(
         if (forbidden.length > 0) {
           found[source] = forbidden;
         }
+      }
+      const fdpass = forbiddenCalls(undefinedSymbols(FDPASS));
+      if (fdpass.length > 0) {
+        found['../broker/fdpass.cc'] = fdpass;
       }
       expect(found).toEqual({});
     });

@@ -1,6 +1,8 @@
 // SCM_RIGHTS on unix sockets (fdpass.h): the one recvmsg and sendmsg with
-// descriptors in the broker. Free of Node's headers, so zviz-spawn links it
-// too; the JavaScript surface is fdpass_js.cc.
+// descriptors in the broker. Free of Node's headers and of allocation, so
+// zviz-spawn links it too (test/architecture/native-children.test.ts checks
+// its object); the owning ReceiveWithFds is fdpass_owned.cc, the JavaScript
+// surface fdpass_js.cc.
 #include "broker/fdpass.h"
 
 #include <sys/socket.h>
@@ -8,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 
 namespace zviz::broker {
 
@@ -57,20 +58,6 @@ ReceivedInto ReceiveWithFdsInto(int sock, void* data, size_t size, int flags, in
       std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
       out.sender = cred.pid;
     }
-  }
-  return out;
-}
-
-Received ReceiveWithFds(int sock, void* data, size_t size, int flags, size_t max_fds) {
-  int fds[kMaxFdsPerMessage];
-  const ReceivedInto raw = ReceiveWithFdsInto(sock, data, size, flags, fds, max_fds);
-  Received out;
-  out.bytes = raw.bytes;
-  out.error = raw.error;
-  out.truncated = raw.truncated;
-  out.sender = raw.sender;
-  for (size_t i = 0; i < raw.fd_count; ++i) {
-    out.fds.emplace_back(fds[i]);
   }
   return out;
 }
