@@ -1,8 +1,6 @@
 // The start's deadline and the watchdog of the launch (spawn_deadline.h).
 #include "broker/spawn_deadline.h"
 
-#include <pthread.h>
-#include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +8,7 @@
 #include <mutex>
 
 #include "broker/kernel.h"
+#include "broker/quiet_thread.h"
 
 namespace zviz::broker {
 namespace {
@@ -77,18 +76,11 @@ LaunchWatch::LaunchWatch(const StartDeadline& deadline, const int* pidfd_slot) {
   Watch& w = TheWatch();
   std::lock_guard<std::mutex> lock(w.mu);
   if (!w.started) {
-    // Every signal blocked from birth, as the spawn thread's (spawn_thread.cc).
-    sigset_t all, saved;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pthread_t thread;
-    const int rc = pthread_create(&thread, nullptr, Run, nullptr);
-    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    const int rc = StartQuietThread(Run, nullptr);
     if (rc != 0) {
       error_ = std::string("cannot start the thread that bounds a start's time: ") + strerror(rc);
       return;
     }
-    pthread_detach(thread);
     w.started = true;
   }
   w.deadline_ns = NowNs() + static_cast<int64_t>(deadline.RemainingMs()) * 1'000'000;

@@ -1,12 +1,11 @@
 #include "broker/spawn_thread.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+
+#include "broker/quiet_thread.h"
 
 namespace zviz::broker {
 namespace {
@@ -44,20 +43,14 @@ bool RunOnSpawnThread(std::function<void()> work, std::string* error) {
   Queue& q = TheQueue();
   std::lock_guard<std::mutex> lock(q.mu);
   if (!q.started) {
-    // Every signal blocked from birth: no handler of the agent ever runs on
-    // this thread, and a clone3 made from it starts with them blocked (the
-    // child resets them before unblocking).
-    sigset_t all, saved;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pthread_t thread;
-    const int rc = pthread_create(&thread, nullptr, Run, nullptr);
-    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    // No handler of the agent ever runs on this thread, and the clone3s made
+    // from it start with every signal blocked (the child resets them before
+    // unblocking).
+    const int rc = StartQuietThread(Run, nullptr);
     if (rc != 0) {
       *error = std::string("cannot start the thread that starts workloads: ") + strerror(rc);
       return false;
     }
-    pthread_detach(thread);
     q.started = true;
   }
   q.work.push_back(std::move(work));
