@@ -286,7 +286,9 @@ export class AttackAgent {
     readonly dir: string,
     readonly port: number,
     readonly group: string,
-    private readonly output: string[]
+    private readonly output: string[],
+    private readonly logFile: string,
+    readonly auditPath: string
   ) {}
 
   get url(): string {
@@ -305,26 +307,40 @@ export class AttackAgent {
     return this.output.join('');
   }
 
-  get auditPath(): string {
-    return join(this.dir, 'audit.json');
-  }
-
   /**
    * `wrap` runs the agent's command (its argv, node first) in another, such as one that sets up a session keyring;
    * `zviz` is the zviz command to run (default: the build's, agent/bin/zviz.js), such as a private copy of the package.
+   * `files` puts the configuration, the log and the audit log elsewhere than beside the control socket (whose
+   * directory every view masks), and `auth` sets the API's authentication (metrics.auth).
    */
-  static async start(options: { wrap?: (argv: string[]) => string[]; zviz?: string } = {}): Promise<AttackAgent> {
+  static async start(
+    options: {
+      wrap?: (argv: string[]) => string[];
+      zviz?: string;
+      files?: { config: string; log: string; audit: string };
+      auth?: Record<string, unknown>;
+    } = {}
+  ): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
     const port = await freePort();
     const group = `zviz-attack-${process.pid}-${port}`;
+    const files = options.files ?? {
+      config: join(dir, 'config.yaml'),
+      log: join(dir, 'agent.log'),
+      audit: join(dir, 'audit.json'),
+    };
     const config = {
-      metrics: { address: `127.0.0.1:${port}`, rate_limit: { rps: 0 } },
-      logging: { format: 'json', output: join(dir, 'agent.log'), audit: { path: join(dir, 'audit.json') } },
+      metrics: {
+        address: `127.0.0.1:${port}`,
+        rate_limit: { rps: 0 },
+        ...(options.auth ? { auth: options.auth } : {}),
+      },
+      logging: { format: 'json', output: files.log, audit: { path: files.audit } },
       broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: group },
     };
-    writeFileSync(join(dir, 'config.yaml'), stringify(config));
+    writeFileSync(files.config, stringify(config));
     const output: string[] = [];
-    const command = [process.execPath, options.zviz ?? ZVIZ, 'agent', '--config', join(dir, 'config.yaml')];
+    const command = [process.execPath, options.zviz ?? ZVIZ, 'agent', '--config', files.config];
     const argv = options.wrap ? options.wrap(command) : command;
     const child = spawn(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -332,7 +348,7 @@ export class AttackAgent {
     });
     child.stdout.on('data', (c: Buffer) => output.push(c.toString()));
     child.stderr.on('data', (c: Buffer) => output.push(c.toString()));
-    const agent = new AttackAgent(child, dir, port, group, output);
+    const agent = new AttackAgent(child, dir, port, group, output, files.log, files.audit);
     try {
       await waitFor(
         'the agent to be ready',
@@ -373,7 +389,7 @@ export class AttackAgent {
   fullLog(): string {
     let file = '';
     try {
-      file = readFileSync(join(this.dir, 'agent.log'), 'utf8');
+      file = readFileSync(this.logFile, 'utf8');
     } catch {
       // not written yet
     }
