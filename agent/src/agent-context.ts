@@ -11,6 +11,8 @@ import type { AgentServer } from './server/http';
 export interface AgentContext<Sections extends object = object> {
   /** The running configuration; a successful reload replaces it (and calls `reload` on each component). */
   readonly config: CoreConfig & Sections;
+  /** The file the configuration is read from (a default one that is absent too): kept from workloads (containers/agent-files.ts). */
+  readonly configFile?: string;
   readonly log: Logger;
   /** `registry.addSource(source)` / `removeSource(source)` for the component's metric families. */
   readonly registry: MetricsRegistry;

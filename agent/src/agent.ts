@@ -16,7 +16,7 @@ import { traceContainers } from './broker/tracer-link';
 import type { Component } from './component';
 import { parseAddress } from './config/address';
 import { readTls } from './config/checks';
-import type { LoadOptions } from './config/load';
+import { configFilePath, type LoadOptions } from './config/load';
 import { registerDecisionRoutes } from './events/api';
 import { EventHub } from './events/hub';
 import { DecisionStream } from './events/stream';
@@ -137,6 +137,10 @@ export class Agent implements AgentContext<ComponentSections> {
 
   get config(): Config {
     return this.current;
+  }
+
+  get configFile(): string {
+    return configFilePath(this.loadOptions);
   }
 
   /**

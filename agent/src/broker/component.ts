@@ -25,6 +25,7 @@ import type { CgroupDriver } from '../cgroups/cgroup';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
 import type { ContainerConfig } from '../containers/config';
+import { agentFilesOf } from '../containers/agent-files';
 import { ContainerManager, type Container, type ContainerStartedEvent } from '../containers/manager';
 import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../control/session';
@@ -114,6 +115,8 @@ export class BrokerComponent implements Component<BrokerSections> {
       hiddenDirs: [dirname(this.config.control_socket)],
       // Nor rewrites the agent's own package (docs/security.md, "The programs a start executes").
       readOnlyDirs: [packageRoot()],
+      // Nor reads the agent's secrets or writes its configuration and logs (docs/security.md, "The agent's own files").
+      agentFiles: () => agentFilesOf(this.host.configFile, this.host.config),
       syncWakeUp: this.config.sync_wake_up,
       startTimeoutMs: this.config.start_timeout_seconds * 1000,
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,

@@ -4,14 +4,16 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import type { BrokerAddon } from '../native/broker-addon';
-import { packageRoot } from '../native/load';
 import { DEFAULT_BROKER_CONFIG, eventLimits } from './config';
 import { BrokerEvents } from './events';
 import { FORWARDED_SIGNALS } from '../control/client';
 import { DEFAULT_CONTROL_SOCKET, type RunRequest, type ServerMessage } from '../control/protocol';
 import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
+import { agentFilesOf, type AgentFiles } from '../containers/agent-files';
 import { ContainerManager, type Container } from '../containers/manager';
+import { DEFAULT_AUDIT_PATH, DEFAULT_CONFIG_PATH } from '../config/schema';
+import { packageRoot } from '../native/load';
 import type { LoadedProfile } from '../profiles/profile';
 import { runSession, specFromRequest } from '../control/session';
 
@@ -50,6 +52,21 @@ function agentSocketDir(agentSocket: string): string {
 }
 
 /**
+ * The agent's files a standalone run knows without reading the node agent's
+ * configuration (which would cost its start-up): the default configuration
+ * file and the default audit directory (the package is read-only already:
+ * readOnlyDirs). The files a
+ * configuration names elsewhere are protected by the agent's own containers
+ * only (docs/security.md, "The agent's own files").
+ */
+function standaloneAgentFiles(): AgentFiles {
+  return agentFilesOf(process.env.ZVIZ_CONFIG || DEFAULT_CONFIG_PATH, {
+    logging: { output: 'stderr', audit: { enabled: true, path: DEFAULT_AUDIT_PATH } },
+    metrics: { auth: { type: 'none' } },
+  });
+}
+
+/**
  * `profile`: the profile `request` names, when the caller has loaded it
  * already (zviz run checks it before anything starts): the run then uses what
  * was checked, and does not validate and compile it a second time.
@@ -72,6 +89,7 @@ export async function runStandalone(
     idPrefix: `r${process.pid}-`,
     hiddenDirs: [agentSocketDir(agentSocket)],
     readOnlyDirs: [packageRoot()],
+    agentFiles: standaloneAgentFiles,
   });
   // Runs whose zviz process died (PDEATHSIG took their first process; this
   // takes the rest).

@@ -56,10 +56,15 @@ function validate(validator: ValidateFunction, data: unknown): ErrorObject[] {
   return validator(data) ? [] : [...(validator.errors ?? [])];
 }
 
+/** The file `options` load the configuration from (the default one may be absent). */
+export function configFilePath(options: LoadOptions): string {
+  return (options.path ?? (options.env ?? process.env).ZVIZ_CONFIG) || DEFAULT_CONFIG_PATH;
+}
+
 export function loadConfigWith<C extends CoreConfig>(options: LoadOptions, parts: ConfigParts<C>): LoadResult<C> {
   const env = options.env ?? process.env;
   const explicit = options.path ?? env.ZVIZ_CONFIG;
-  const path = explicit || DEFAULT_CONFIG_PATH;
+  const path = configFilePath(options);
 
   let data: Record<string, unknown> = {};
   let source = path;

@@ -7,6 +7,7 @@ import type { JsonSchema } from './json-schema';
 
 export const DEFAULT_CONFIG_PATH = '/etc/zviz/config.yaml';
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9090';
+export const DEFAULT_AUDIT_PATH = '/var/log/zviz/audit.json';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -81,7 +82,7 @@ const auditSchema: JsonSchema = {
   default: {},
   properties: {
     enabled: { type: 'boolean', default: true },
-    path: { type: 'string', minLength: 1, default: '/var/log/zviz/audit.json' },
+    path: { type: 'string', minLength: 1, default: DEFAULT_AUDIT_PATH },
     retention_days: { type: 'integer', minimum: 0, maximum: 36500, default: 90 },
     compress: { type: 'boolean', default: false },
     max_size_mb: { type: 'number', exclusiveMinimum: 0, maximum: 1048576, default: 100 },

@@ -13,7 +13,7 @@ import { constants } from 'node:os';
 
 import type { ContainerInfo, ContainerState } from '@zviz/shared/agent-api';
 
-import type { BrokerAddon, DecisionCounts, NativeContainer } from '../native/broker-addon';
+import type { BrokerAddon, DecisionCounts, FilesystemPlan, NativeContainer } from '../native/broker-addon';
 import type { CgroupDriver, CgroupSample, ContainerCgroup } from '../cgroups/cgroup';
 import { CONTAINER_DEVICES } from '../cgroups/devices';
 import type { ResourceLimits } from '../cgroups/limits';
@@ -22,6 +22,7 @@ import type { NetworkMode, PidMode } from '../profiles/schema';
 import { envList, resolveCommand } from './command';
 import { nativeExpectedRefusals } from './fallbacks';
 import { withCommandVisible } from './command-visible';
+import { withAgentFiles, type AgentFiles } from './agent-files';
 import { withHiddenDirs } from './hidden-dirs';
 import { withReadOnlyDirs } from './read-only-dirs';
 import { checkContainerName, newContainerId } from './ids';
@@ -189,6 +190,8 @@ export interface ManagerOptions {
    * masked with an empty read-only tmpfs in every container's mount view.
    */
   hiddenDirs?: readonly string[];
+  /** The agent's own files (agent-files.ts), as they are at each start: read-only or masked in every view. */
+  agentFiles?: () => AgentFiles;
   /**
    * Directories every container's host view holds read-only whatever its
    * profile (the agent's own package: read-only-dirs.ts).
@@ -341,13 +344,17 @@ export class ContainerManager extends EventEmitter {
         ...(spec.limits.cpus ? { cpus: spec.limits.cpus } : {}),
         pid: spec.pid ?? compiled.pid,
         network: spec.network ?? compiled.network,
-        filesystem: withHiddenDirs(
-          withReadOnlyDirs(
-            withCommandVisible(compiled.filesystem, file, spec.cwd),
-            this.options.readOnlyDirs ?? [],
+        filesystem: this.protectAgentFiles(
+          withHiddenDirs(
+            withReadOnlyDirs(
+              withCommandVisible(compiled.filesystem, file, spec.cwd),
+              this.options.readOnlyDirs ?? [],
+              spec.cwd
+            ),
+            this.options.hiddenDirs ?? [],
             spec.cwd
           ),
-          this.options.hiddenDirs ?? [],
+          c.id,
           spec.cwd
         ),
         filter: compiled.filter,
@@ -381,6 +388,21 @@ export class ContainerManager extends EventEmitter {
   }
 
   private execErrors = new WeakMap<NativeContainer, string>();
+
+  /** `plan` with the agent's own files protected; one kept visible because the workload works inside it is logged. */
+  private protectAgentFiles(plan: FilesystemPlan | undefined, id: string, cwd: string): FilesystemPlan | undefined {
+    const files = this.options.agentFiles?.();
+    if (!files) {
+      return plan;
+    }
+    return withAgentFiles(plan, files, cwd, (path) =>
+      this.options.warn?.("the container's working directory lies in an agent file left as its profile shows it", {
+        id,
+        path,
+        cwd,
+      })
+    );
+  }
 
   private onNative(
     c: Container,
