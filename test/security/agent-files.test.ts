@@ -28,6 +28,7 @@ import {
   PROFILES,
   readHash,
   REPO,
+  Scratch,
   type AttackRun,
 } from './harness';
 
@@ -223,6 +224,28 @@ attackSuite("the agent's own files", (suite) => {
       const expected = byProfile(profile, STANDALONE);
       expect(outcomes(run, Object.keys(expected))).toEqual(expected);
       expectInstallUnchanged(run, before);
+      await suite.expectContained(run);
+    }, 120_000);
+
+    // A file masked inside what the view shows: in strict's allow-list view the mask's /dev/null
+    // came before the view had a /dev, and the start failed.
+    it("standalone: the default configuration file is masked, even in the workload's own workspace", async () => {
+      const scratch = Scratch.create();
+      const file = join(scratch.workspace, 'config.yaml');
+      const content = Buffer.from(`# ${randomBytes(16).toString('hex')}\nmetrics: { auth: { type: none } }\n`);
+      writeFileSync(file, content, { mode: 0o600 });
+      const run = await suite.run({
+        profile,
+        mode: 'standalone',
+        scratch,
+        program: 'agent-files',
+        args: ['config'],
+        env: { ZVIZ_ATTACK_AGENT_CONFIG: file },
+        wrap: (argv) => ['/usr/bin/env', `ZVIZ_CONFIG=${file}`, ...argv],
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(outcomeOf(run, 'config-read')).toBe(EMPTY);
+      expect(readFileSync(file).equals(content)).toBe(true);
       await suite.expectContained(run);
     }, 120_000);
   });

@@ -6,9 +6,10 @@
 // appends keep the files valid (a comment, a newline), so that a run where
 // they land still shows it in the bytes, not in a broken package.
 // Paths come from the environment: ZVIZ_ATTACK_AGENT_TOKEN, _CONFIG, _AUDIT,
-// _INSTALL (the package's root); with the argument "install", only the
-// installation is attacked (a standalone run, which knows no agent's
-// configuration). Prints "NAME OUTCOME" lines (attack.h).
+// _INSTALL (the package's root). With the argument "install" only the
+// installation is attacked, with "config" only the configuration is read
+// (a standalone run knows no agent's configuration but the default file).
+// Prints "NAME OUTCOME" lines (attack.h).
 #include "attack.h"
 
 #include <libgen.h>
@@ -61,6 +62,10 @@ static void attack_agent_files(void) {
 }
 
 int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "config") == 0) {
+    read_attempt("config-read", env("ZVIZ_ATTACK_AGENT_CONFIG"));
+    return 0;
+  }
   if (argc < 2 || strcmp(argv[1], "install") != 0) {
     attack_agent_files();
   }

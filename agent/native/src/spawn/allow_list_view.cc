@@ -73,7 +73,7 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     if (m.kind == MountStep::Kind::kTmpfs) {
       rc = MountTmpfs(m.path, "mode=1777", MS_NOSUID | MS_NODEV);
     } else if (m.kind == MountStep::Kind::kMask) {
-      rc = Mask(m.path);  // only where an allowed path holds it
+      continue;  // after /dev, below
     } else if (m.link_target != nullptr) {
       rc = MakeDirs(m.path, false);
       if (rc == 0 && symlink(m.link_target, m.path) != 0 && errno != EEXIST) {
@@ -105,6 +105,15 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
       symlink("/proc/self/fd/1", "/dev/stdout") != 0 || symlink("/proc/self/fd/2", "/dev/stderr") != 0 ||
       SetAttr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
     ChildFail(sock, kStepView);
+  }
+  // Masks come last in every plan (the control socket's directory, the
+  // agent's own files) and hide a file by binding /dev/null over it, which
+  // this view only has from here on; each hides something only where an
+  // allowed path holds it.
+  for (size_t i = 0; i < p.mount_count; ++i) {
+    if (p.mounts[i].kind == MountStep::Kind::kMask && Mask(p.mounts[i].path) != 0) {
+      ChildFail(sock, kStepView);
+    }
   }
   ProtectKernelFiles(sock);
   if (SetAttr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
