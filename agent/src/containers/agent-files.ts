@@ -115,7 +115,7 @@ export function agentFilesOf(configFile: string | undefined, config: AgentFilesC
  * with no such step the host view shows the host's tree and the allow-list
  * view shows nothing.
  */
-function inView(plan: FilesystemPlan | undefined, path: string): boolean {
+export function inView(plan: FilesystemPlan | undefined, path: string): boolean {
   let deepest: MountStep | undefined;
   for (const step of plan?.mounts ?? []) {
     if (within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {

@@ -30,4 +30,9 @@ describe('withReadOnlyDirs', () => {
   it('leaves a directory that holds the workspace, and the root, alone', () => {
     expect(withReadOnlyDirs(undefined, ['/opt/zviz/agent', '/'], '/opt/zviz/agent/ws')).toBeUndefined();
   });
+
+  it("adds nothing under a profile's tmpfs, which hides the directory", () => {
+    const plan = { view: 'host' as const, mounts: [{ path: '/tmp', kind: 'tmpfs' as const }] };
+    expect(withReadOnlyDirs(plan, ['/tmp/zviz/agent'], '/work')).toBe(plan);
+  });
 });

@@ -8,6 +8,7 @@
 import { isAbsolute, normalize } from 'node:path';
 
 import type { FilesystemPlan } from '../native/broker-addon';
+import { inView } from './agent-files';
 import { within } from './path-within';
 
 /**
@@ -25,7 +26,8 @@ export function withReadOnlyDirs(
     return plan;
   }
   const steps = [...new Set(dirs.map((dir) => normalize(dir).replace(/(.)\/+$/, '$1')))].filter(
-    (dir) => isAbsolute(dir) && dir !== '/' && !within(cwd, dir)
+    // Only where the view shows the directory: a step under a profile's tmpfs would bring back what it hides.
+    (dir) => isAbsolute(dir) && dir !== '/' && !within(cwd, dir) && inView(plan, dir)
   );
   if (steps.length === 0) {
     return plan;
