@@ -40,7 +40,7 @@ import { detectCgroups } from '../../agent/src/cgroups/detect';
 
 export const REPO = join(__dirname, '..', '..');
 export const ZVIZ = join(REPO, 'agent', 'bin', 'zviz.js');
-const AGENT_BUNDLE = join(REPO, 'agent', 'dist', 'zviz.js');
+export const AGENT_BUNDLE = join(REPO, 'agent', 'dist', 'zviz.js');
 export const ATTACKS = join(__dirname, 'attacks');
 export const ATTACK_BIN = join(ATTACKS, 'bin');
 
@@ -311,7 +311,8 @@ export class AttackAgent {
    * `wrap` runs the agent's command (its argv, node first) in another, such as one that sets up a session keyring;
    * `zviz` is the zviz command to run (default: the build's, agent/bin/zviz.js), such as a private copy of the package.
    * `files` puts the configuration, the log and the audit log elsewhere than beside the control socket (whose
-   * directory every view masks), and `auth` sets the API's authentication (metrics.auth).
+   * directory every view masks), `auth` sets the API's authentication (metrics.auth), and `containers` the
+   * configured containers the agent starts (`containers:`).
    */
   static async start(
     options: {
@@ -319,6 +320,7 @@ export class AttackAgent {
       zviz?: string;
       files?: { config: string; log: string; audit: string };
       auth?: Record<string, unknown>;
+      containers?: Array<Record<string, unknown>>;
     } = {}
   ): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
@@ -337,6 +339,7 @@ export class AttackAgent {
       },
       logging: { format: 'json', output: files.log, audit: { path: files.audit } },
       broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: group },
+      ...(options.containers ? { containers: options.containers } : {}),
     };
     writeFileSync(files.config, stringify(config));
     const output: string[] = [];
