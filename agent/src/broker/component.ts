@@ -13,7 +13,7 @@
 // thousand of them keeps answering its scrapes, probes and `zviz run` while
 // they start, and the component never runs into the agent's start timeout.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { AGENT_PATHS, type ComponentHealth, type ContainersResponse } from '@zviz/shared/agent-api';
@@ -31,7 +31,7 @@ import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../control/session';
 import { parseRestart } from '../containers/restart';
 import { STANDALONE_GROUP } from './standalone';
-import { openOutputFile } from '../files/regular-file';
+import { openAppendNoLinks } from '../files/no-link-open';
 import { ProfileCache } from '../profiles/cache';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { packageRoot } from '../native/load';
@@ -349,18 +349,21 @@ function configuredStdio(entry: ContainerConfig): { fds: [number, number, number
     if (target === 'inherit') {
       return fallback;
     }
-    const path = target === 'null' ? '/dev/null' : target;
-    if (path !== '/dev/null') {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
-    }
     // Never blocks on a FIFO, refuses a device: only regular files (or /dev/null).
-    const fd = openOutputFile(path);
+    // The file may lie in a workspace its workload wrote since the agent last
+    // opened it: no link on the way is followed (files/no-link-open.ts).
+    const fd = target === 'null' || target === '/dev/null' ? openSync('/dev/null', 'w') : openAppendNoLinks(target);
     owned.push(fd);
     return fd;
   };
-  const stdin = openSync('/dev/null', 'r');
-  owned.push(stdin);
-  const stdout = open(entry.stdout ?? 'null', 1);
-  const stderr = entry.stderr === undefined || entry.stderr === entry.stdout ? stdout : open(entry.stderr, 2);
-  return { fds: [stdin, stdout, stderr], owned };
+  try {
+    const stdin = openSync('/dev/null', 'r');
+    owned.push(stdin);
+    const stdout = open(entry.stdout ?? 'null', 1);
+    const stderr = entry.stderr === undefined || entry.stderr === entry.stdout ? stdout : open(entry.stderr, 2);
+    return { fds: [stdin, stdout, stderr], owned };
+  } catch (error) {
+    owned.forEach((fd) => closeSync(fd));
+    throw error;
+  }
 }

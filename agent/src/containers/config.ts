@@ -12,11 +12,12 @@
 //       stdout: /var/log/zviz/containers/nightly-build.log
 //       network: none     # overrides the profile's; see docs/profiles.md
 //       pid: private      # "host" shares the host's PID namespace
+import { isAbsolute } from 'node:path';
+
 import type { Problem } from '../config/checks';
 import type { JsonSchema } from '../config/json-schema';
-import { outputFileProblem } from '../files/regular-file';
 import { NETWORK_MODES, PID_MODES, type NetworkMode, type PidMode } from '../profiles/schema';
-import { shorten } from '../text/quote';
+import { quote } from '../text/quote';
 
 export interface ContainerConfig {
   name: string;
@@ -105,17 +106,24 @@ export const CONTAINERS_SCHEMA: JsonSchema = {
   },
 };
 
-/** The containers' output files, which the agent appends to: each must be a regular file or not exist yet. */
+/**
+ * The containers' output files, which the agent appends to: each must be an
+ * absolute path. What lies at the path (a FIFO, a device, a link) is judged
+ * when the container starts (files/no-link-open.ts), and fails that
+ * container alone: the file may lie in a workspace its workload changes,
+ * and a workload must not be able to make the agent refuse its whole
+ * configuration at its next start.
+ */
 export function containerOutputProblems(containers: readonly ContainerConfig[]): Problem[] {
   const problems: Problem[] = [];
   containers.forEach((container, i) => {
     for (const key of ['stdout', 'stderr'] as const) {
       const value = container[key];
-      if (value !== undefined && value !== 'null' && value !== 'inherit') {
-        const why = outputFileProblem(value);
-        if (why) {
-          problems.push({ path: `containers.${i}.${key}`, reason: `${shorten(value)} ${why}` });
-        }
+      if (value !== undefined && value !== 'null' && value !== 'inherit' && !isAbsolute(value)) {
+        problems.push({
+          path: `containers.${i}.${key}`,
+          reason: `${quote(value)} is neither null, inherit nor an absolute file path`,
+        });
       }
     }
   });
