@@ -56,6 +56,19 @@ interface StepFigures {
   above100us?: number;
 }
 
+/** One decision above 100 µs as the step timer kept it: its kind, its laps (emulated opens only). */
+interface SlowDecision {
+  us: number;
+  kind: string;
+  first: boolean;
+  cold: boolean;
+  /** The syscall number (the notification's own ABI). */
+  nr: number;
+  /** How long the supervisor had been idle before it (0: the container's first). */
+  idle_us: number;
+  steps: Record<string, number>;
+}
+
 /** The step timer's split of the latency (agent/native/src/broker/step_times.h), as printed. */
 const LATENCY_SPLIT: [string, string][] = [
   ['latency', 'all'],
@@ -168,7 +181,12 @@ async function main(): Promise<void> {
     const exited = new Promise((resolve) => agent.once('exit', resolve));
     agent.kill('SIGTERM');
     await exited;
-    const timed = JSON.parse(readFileSync(steps, 'utf8')).steps as Record<string, StepFigures>;
+    const stepFile = JSON.parse(readFileSync(steps, 'utf8')) as {
+      steps: Record<string, StepFigures>;
+      slow?: SlowDecision[];
+    };
+    const timed = stepFile.steps;
+    const slow = stepFile.slow ?? [];
 
     const figures = {
       seconds: SECONDS,
@@ -178,6 +196,7 @@ async function main(): Promise<void> {
       topP99MedianWindow: sorted.length ? sorted[Math.floor(sorted.length / 2)] : undefined,
       windows: sorted.length,
       steps: timed,
+      slow,
       bareTruncatingOpens: bareOpens,
       load,
     };
@@ -231,6 +250,8 @@ async function main(): Promise<void> {
       'judge',
       'reopen',
       'truncate',
+      'create.dir',
+      'create.room',
       'create',
       'answer',
       'total',
@@ -242,6 +263,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    printSlow(slow);
     const fsType = fileSystemOf(dir);
     if (bareOpens.length > 0) {
       const b = [...bareOpens].sort((x, y) => x - y);
@@ -263,6 +285,63 @@ async function main(): Promise<void> {
       agent.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const OPEN_STEPS = [
+  'dispatch',
+  'path',
+  'bases',
+  'valid',
+  'resolve',
+  'name',
+  'judge',
+  'reopen',
+  'truncate',
+  'create.dir',
+  'create.room',
+  'create',
+];
+
+/**
+ * The decisions above 100 µs, one row per kind: how many were a container's
+ * first or came after an idle millisecond, and (emulated opens) where their
+ * time went, as the mean of each step over them; the step that is the largest
+ * part of each decision is counted too, so one slow step is told from many a
+ * little slow.
+ */
+function printSlow(slow: SlowDecision[]): void {
+  if (slow.length === 0) {
+    return;
+  }
+  console.log(`
+The ${slow.length} decisions above 100 µs, by kind (µs; steps: mean over the row's decisions):
+`);
+  const shown = OPEN_STEPS.filter((step) => slow.some((d) => (d.steps[step] ?? 0) > 0));
+  console.log(`| kind | count | first 16 | after idle | median | ${shown.join(' | ')} | largest step (count) |`);
+  console.log(`|---|---:|---:|---:|---:|${shown.map(() => '---:').join('|')}|---|`);
+  const kinds = [...new Set(slow.map((d) => d.kind))].sort();
+  for (const kind of kinds) {
+    const rows = slow.filter((d) => d.kind === kind);
+    const sorted = rows.map((d) => d.us).sort((a, b) => a - b);
+    const mean = (step: string) => rows.reduce((sum, d) => sum + (d.steps[step] ?? 0), 0) / rows.length;
+    const largest = new Map<string, number>();
+    for (const d of rows) {
+      const top = Object.entries(d.steps)
+        .filter(([step]) => OPEN_STEPS.includes(step))
+        .sort((a, b) => b[1] - a[1])[0];
+      if (top) {
+        largest.set(top[0], (largest.get(top[0]) ?? 0) + 1);
+      }
+    }
+    const largestText = [...largest.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([step, n]) => `${step} ${n}`)
+      .join(', ');
+    console.log(
+      `| ${kind} | ${rows.length} | ${rows.filter((d) => d.first).length} | ${rows.filter((d) => d.cold).length} | ` +
+        `${sorted[Math.floor(sorted.length / 2)].toFixed(1)} | ${shown.map((step) => mean(step).toFixed(1)).join(' | ')} | ${largestText || 'n/a'} |`
+    );
   }
 }
 

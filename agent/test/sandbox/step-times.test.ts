@@ -34,6 +34,16 @@ interface Step {
   above100us: number;
 }
 
+interface Slow {
+  us: number;
+  kind: string;
+  first: boolean;
+  cold: boolean;
+  nr: number;
+  idle_us: number;
+  steps: Record<string, number>;
+}
+
 describeWhere(
   [root, seccompUserNotif, file(DIST, 'needs the built agent (npm run build)')],
   'broker step timer (ZVIZ_BROKER_STEP_TIMES)',
@@ -70,7 +80,12 @@ describeWhere(
         );
         expect(result.status, result.stderr).toBe(0);
         expect(result.stdout).toContain('errno EACCES');
-        const steps = (JSON.parse(readFileSync(out, 'utf8')) as { unit: string; steps: Record<string, Step> }).steps;
+        const written = JSON.parse(readFileSync(out, 'utf8')) as {
+          unit: string;
+          steps: Record<string, Step>;
+          slow: Slow[];
+        };
+        const steps = written.steps;
         expect(Object.keys(steps)).toEqual([
           'dispatch',
           'path',
@@ -81,6 +96,8 @@ describeWhere(
           'judge',
           'reopen',
           'truncate',
+          'create.dir',
+          'create.room',
           'create',
           'answer',
           'record',
@@ -114,6 +131,8 @@ describeWhere(
         expect(readFileSync(join(ws, 'created.txt'), 'utf8')).toBe('');
         expect(steps.truncate.count).toBe(1);
         expect(steps.create.count).toBe(1);
+        expect(steps['create.dir'].count).toBe(1);
+        expect(steps['create.room'].count).toBe(1);
         expect(steps.reopen.count).toBe(opens - 3);
         // Every answered notification, opens or not (the execve of the opener), as the summary counts them.
         const decisions = Number(/broker: (\d+) decisions/.exec(result.stderr)?.[1]);
@@ -152,6 +171,18 @@ describeWhere(
             name,
             above: true,
           });
+        }
+        // The decisions above 100 µs, each kept with its kind and laps: as many as counted above 100 µs.
+        expect(written.slow.length).toBe(steps.latency.above100us);
+        const kinds = ['continue', 'refused', 'open', 'truncate', 'fifo', 'other'].map((k) => `latency.${k}`);
+        for (const d of written.slow) {
+          expect(d.us).toBeGreaterThan(100);
+          expect(kinds).toContain(d.kind);
+          // An open's laps add up to no more than its latency (the answer's own lap ends after it).
+          const before = Object.entries(d.steps)
+            .filter(([step]) => step !== 'answer')
+            .reduce((sum, [, us]) => sum + us, 0);
+          expect(before).toBeLessThanOrEqual(d.us + 0.01);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

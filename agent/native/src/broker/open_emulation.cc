@@ -505,6 +505,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     }
     result.resolved = parent_name == "/" ? "/" + name : parent_name + "/" + name;
     result.outcome = Check(syscall, access, result.resolved);
+    StepTimes::Lap(Step::kCreateDir);
     if (IsRefusal(result.outcome.decision)) {
       Answer(&result, result.outcome.errno_value);
       return result;
@@ -514,6 +515,7 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
       return result;
     }
     const int old_mask = ApplyUmask(target);
+    StepTimes::Lap(Step::kCreateRoom);
     int fd;
     do {
       fd = openat(parent.fd.get(), name.c_str(), static_cast<int>(request.flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),

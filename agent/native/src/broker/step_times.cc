@@ -3,14 +3,19 @@
 #include <time.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace zviz::broker {
 namespace {
 
 constexpr const char* kNames[] = {"dispatch", "path",    "bases",   "valid", "resolve", "name",
-                                  "judge",    "reopen",  "truncate", "create", "answer", "record", "release",
+                                  "judge",    "reopen",  "truncate", "create.dir", "create.room", "create", "answer", "record", "release",
                                   "total",    "idle",    "latency",  "latency.continue", "latency.refused",
                                   "latency.open", "latency.truncate", "latency.fifo", "latency.other",
                                   "latency.first", "latency.cold", "latency.less_truncate"};
@@ -32,6 +37,24 @@ thread_local uint64_t begun_ns = 0;
 thread_local uint64_t ended_ns = 0;
 thread_local bool truncated = false;  // a kTruncate lap since the last End()
 thread_local uint64_t truncate_ns = 0;  // the kTruncate laps' time since the last End()
+// The notification being handled, for the slow record: its laps by step, its
+// syscall number, and how long the supervisor had been idle before it.
+constexpr size_t kLapped = static_cast<size_t>(Step::kTotal);
+thread_local std::array<uint32_t, kLapped> laps{};
+thread_local int note_nr = -1;
+thread_local uint64_t note_idle_ns = 0;
+
+struct Slow {
+  uint64_t ns;
+  Step kind;
+  bool first;
+  bool cold;
+  int nr;
+  uint64_t idle_ns;
+  std::array<uint32_t, kLapped> laps;
+};
+std::mutex slow_mu;  // taken only for a decision above 100 µs, and only while timing is on
+std::vector<Slow> slow;
 
 uint64_t Now() {
   struct timespec ts;
@@ -100,7 +123,23 @@ void Write() {
             Quantile(h, count, 0.99) / 1e3, static_cast<double>(h.max_ns.load(std::memory_order_relaxed)) / 1e3,
             static_cast<unsigned long long>(h.above_100us.load(std::memory_order_relaxed)));
   }
-  fprintf(out, "}}\n");
+  fprintf(out, "},\"slow\":[");
+  std::lock_guard<std::mutex> lock(slow_mu);
+  for (size_t i = 0; i < slow.size(); ++i) {
+    const Slow& d = slow[i];
+    fprintf(out, "%s{\"us\":%.3f,\"kind\":\"%s\",\"first\":%s,\"cold\":%s,\"nr\":%d,\"idle_us\":%.1f,\"steps\":{",
+            i ? "," : "", static_cast<double>(d.ns) / 1e3, kNames[static_cast<size_t>(d.kind)],
+            d.first ? "true" : "false", d.cold ? "true" : "false", d.nr, static_cast<double>(d.idle_ns) / 1e3);
+    bool any = false;
+    for (size_t k = 0; k < kLapped; ++k) {
+      if (d.laps[k] != 0) {
+        fprintf(out, "%s\"%s\":%.3f", any ? "," : "", kNames[k], static_cast<double>(d.laps[k]) / 1e3);
+        any = true;
+      }
+    }
+    fprintf(out, "}}");
+  }
+  fprintf(out, "]}\n");
   fclose(out);
 }
 
@@ -128,6 +167,7 @@ void StepTimes::Begin(uint64_t now_ns) {
     Add(Step::kIdle, now_ns - ended_ns);
   }
   begun_ns = last_ns = now_ns;
+  laps.fill(0);
 }
 
 void StepTimes::Lap(Step step) {
@@ -136,6 +176,9 @@ void StepTimes::Lap(Step step) {
   }
   const uint64_t now = Now();
   Add(step, now - last_ns);
+  if (static_cast<size_t>(step) < kLapped) {
+    laps[static_cast<size_t>(step)] += static_cast<uint32_t>(std::min<uint64_t>(now - last_ns, UINT32_MAX));
+  }
   if (step == Step::kTruncate) {
     truncated = true;
     truncate_ns += now - last_ns;
@@ -173,6 +216,22 @@ void StepTimes::ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool c
   if (cold) {
     Add(Step::kLatencyCold, ns);
   }
+  if (ns > 100'000) {
+    std::lock_guard<std::mutex> lock(slow_mu);
+    if (slow.size() < kSlowKept) {
+      // Laps are this thread's since its last Begin: an open's own (a CONTINUE or refusal has none).
+      const bool lapped = begun_ns != 0;
+      slow.push_back({ns, split, first, cold, note_nr, note_idle_ns, lapped ? laps : std::array<uint32_t, kLapped>{}});
+    }
+  }
+}
+
+void StepTimes::Note(int nr, uint64_t idle_ns) {
+  if (!enabled_) {
+    return;
+  }
+  note_nr = nr;
+  note_idle_ns = idle_ns;
 }
 
 void StepTimes::End() {

@@ -28,7 +28,10 @@ enum class Step : uint8_t {
   kJudge,     // the mount-namespace invariant and the rules
   kReopen,    // the judged inode reopened with the workload's flags (or a create)
   kTruncate,  // the same for a regular file opened with O_TRUNC: the file system's truncation is in it
-  kCreate,    // O_CREAT of a missing file: its directory resolved and judged, the umask read, the file created
+  // O_CREAT of a missing file, in three steps:
+  kCreateDir,   // its directory resolved (openat2 O_PATH + statx), named and judged with the name
+  kCreateRoom,  // a free descriptor number in the task's table (prlimit, /proc/<tid>/fd) and its umask
+  kCreate,      // the file created (openat O_CREAT in the judged directory)
   kAnswer,    // ADDFD (+SEND) or SEND: returns once the workload has taken the answer
   kRecord,    // counters, histogram, decision event
   kRelease,   // descriptors closed after the answer
@@ -72,6 +75,16 @@ class StepTimes {
    * truncated on this thread since the last End() counts as kLatencyTruncate.
    */
   static void ObserveLatency(uint64_t ns, LatencyKind kind, bool first, bool cold);
+  /**
+   * The same notification's syscall number and the supervisor's idle time
+   * before it, for the record of slow decisions: every observation above
+   * 100 µs (up to kSlowKept of them) is written with the laps of its steps,
+   * so the benchmark can say which decisions make the tail and where each
+   * spent its time (docs/benchmarks.md, "Demo broker latency").
+   */
+  static void Note(int nr, uint64_t idle_ns);
+
+  static constexpr size_t kSlowKept = 1000;
 
   static constexpr uint64_t kFirstDecisions = 16;
   static constexpr uint64_t kColdAfterNs = 1'000'000;

@@ -295,6 +295,7 @@ void Supervisor::Run() {
     if (StepTimes::enabled()) {
       first_ = received_++ < StepTimes::kFirstDecisions;
       cold_ = handled_ns_ == 0 || t0 - handled_ns_ >= StepTimes::kColdAfterNs;
+      StepTimes::Note(req->data.nr, handled_ns_ == 0 ? 0 : t0 - handled_ns_);
     }
     Handle(*req, t0);
     StepTimes::Lap(Step::kRelease);  // an emulated open's descriptors close with its handler
