@@ -265,6 +265,13 @@ void Supervisor::PrepareThread() {
     BrokerMetrics::Get().Error();
     stop_.store(true, std::memory_order_release);
   }
+  if (options_.user_ns != 0) {
+    // The workload has a user namespace of its own, which this thread (in the
+    // node's) is a peer of only with CAP_SYS_PTRACE: raise it from the first
+    // notification on, rather than learn it there from a refused read (a
+    // failed process_vm_readv and two more capset calls in that open).
+    NotePeerNeedsPtrace();
+  }
 
   if (options_.sync_wake_up && ProbeKernel().sync_wake_up) {
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0) {
@@ -282,6 +289,12 @@ void Supervisor::Run() {
     if (!WaitWithFifoWorkers()) {
       continue;
     }
+    // The path read's raise of CAP_SYS_PTRACE is made now, while no task
+    // waits for this thread, not in the next open's latency (after an idle
+    // millisecond a capset is several µs: docs/benchmarks.md, "Demo broker
+    // latency"). Only judging by the profile and answering come before the
+    // path read; every step that resolves, opens or starts a thread lowers it.
+    RaisePtraceAhead();
     std::memset(req, 0, notif_size_);  // the kernel refuses a non-zeroed struct (EINVAL)
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
       if (RecvFailureEndsLoop(listener_.get(), errno)) {

@@ -218,6 +218,12 @@ PtraceSpan::PtraceSpan() {
 
 PtraceSpan::~PtraceSpan() { LowerPtrace(); }
 
+void RaisePtraceAhead() {
+  if (!span_raised && peer_needs_ptrace && CanRaise()) {
+    span_raised = Capset(worn_effective | kPtrace, worn_permitted) == 0;
+  }
+}
+
 void LowerPtrace() {
   if (span_raised) {
     Capset(worn_effective, worn_permitted);

@@ -123,4 +123,16 @@ class PtraceSpan {
 /** Ends the calling thread's PtraceSpan, if one is open; a no-op otherwise. */
 void LowerPtrace();
 
+/**
+ * Opens a PtraceSpan ahead of the next notification, for a supervisor thread
+ * about to wait for it (when this thread needs the capability: PeerNeedsPtrace):
+ * the raise is made while nothing waits for the thread, and the path read that
+ * follows the notification finds it made. Costs no syscall when the span is
+ * still open (the last notification only answered). Between the wait and the
+ * path read the thread only judges the notification by the profile, and
+ * whatever resolves, opens, creates or starts a thread lowers it first, as
+ * after any PtraceSpan (docs/security.md, "Emulated opens", step 6).
+ */
+void RaisePtraceAhead();
+
 }  // namespace zviz::broker
