@@ -483,7 +483,16 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
     parent_request.path =
         slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : path.substr(0, slash));
     parent_request.open_flags = O_DIRECTORY;
-    Resolved parent = resolver_.Resolve(target, parent_request);
+    Resolved parent;
+    if (found.missing_in) {
+      // The resolver found the name missing from this very directory (resolved
+      // as parent_request resolves): no walk again.
+      parent.fd = std::move(found.missing_in);
+      parent.st = found.missing_in_st;
+      parent.literal = found.missing_in_literal;
+    } else {
+      parent = resolver_.Resolve(target, parent_request);
+    }
     if (!parent.fd) {
       if (parent.refusal != nullptr) {
         refused(parent);

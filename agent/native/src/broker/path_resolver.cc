@@ -565,7 +565,7 @@ Resolved PathResolver::Resolve(const Target& target, const ResolveRequest& reque
     fast.literal = false;  // the slow walk below names it
   } else if (fast.error == ELOOP && (request.resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS))) {
     return fast;  // the workload asked for this ELOOP itself
-  } else if (fast.error == ENOENT && MissingForAll(request, from_root)) {
+  } else if (fast.error == ENOENT && MissingForAll(request, from_root, &fast)) {
     return fast;
   }
   // A procfs object, a magic link on the way (refused by the fast path), or a
@@ -574,7 +574,7 @@ Resolved PathResolver::Resolve(const Target& target, const ResolveRequest& reque
   return Slow(target, request, from_root);
 }
 
-bool PathResolver::MissingForAll(const ResolveRequest& request, bool from_root) {
+bool PathResolver::MissingForAll(const ResolveRequest& request, bool from_root, Resolved* out) {
   // The fast path follows "self" as the agent, so its ENOENT may be the
   // agent's (/dev/fd/63: the agent has no descriptor 63). It is everyone's
   // when a missing name sits in an existing directory off any procfs: find
@@ -592,7 +592,11 @@ bool PathResolver::MissingForAll(const ResolveRequest& request, bool from_root) 
     ResolveRequest parent = request;
     parent.path = slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : path.substr(0, slash));
     parent.open_flags = O_DIRECTORY;
-    Resolved dir = Fast(parent, from_root);
+    // The directory part as Resolve would resolve it (literal when it could
+    // be), so a create can use it as it is (Resolved::missing_in).
+    const bool literal = depth == 0 && from_root && parent.path[0] == '/' && request.root_is_own &&
+                         !HasDotDot(parent.path) && !LinkedBefore(parent.path);
+    Resolved dir = Fast(parent, from_root, literal);
     if (!dir.fd) {
       if (dir.error != ENOENT || parent.path == "." || parent.path == "/") {
         return false;
@@ -609,7 +613,15 @@ bool PathResolver::MissingForAll(const ResolveRequest& request, bool from_root) 
       close(probe);  // it exists (a link?): the ENOENT came from elsewhere
       return false;
     }
-    return probe == -ENOENT;
+    if (probe != -ENOENT) {
+      return false;
+    }
+    if (depth == 0) {
+      out->missing_in = std::move(dir.fd);
+      out->missing_in_st = dir.st;
+      out->missing_in_literal = dir.literal;
+    }
+    return true;
   }
   return false;
 }

@@ -68,6 +68,16 @@ struct Resolved {
   bool literal = false;
   /** Set when the broker, not the kernel, refused: the reason, for the audit record. */
   const char* refusal = nullptr;
+  /**
+   * ENOENT of a path whose last name is missing from a directory that exists
+   * off any procfs: that directory, resolved as Resolve resolves the path's
+   * directory part with O_DIRECTORY (MissingForAll found it so), for an
+   * O_CREAT to create in without walking the path a third time. Invalid
+   * otherwise.
+   */
+  UniqueFd missing_in;
+  sys::Statx missing_in_st{};
+  bool missing_in_literal = false;
 };
 
 class PathResolver {
@@ -91,7 +101,8 @@ class PathResolver {
   bool LinkedBefore(const std::string& path) const;
   void NoteLinked(const std::string& path);
   Resolved Slow(const Target& target, const ResolveRequest& request, bool from_root);
-  bool MissingForAll(const ResolveRequest& request, bool from_root);
+  /** Whether `request`'s ENOENT is everyone's; sets `out`'s missing_in when its last name is the missing one. */
+  bool MissingForAll(const ResolveRequest& request, bool from_root, Resolved* out);
 
   int proc_;
   unsigned mask_;
