@@ -50,8 +50,8 @@ function copyPackage(into: string): string {
 
 /**
  * What each attempt gets. Under `default` and `observe` the secrets and the
- * configuration are /dev/null in the view (read empty, written into
- * nothing), the audit directory an empty read-only tmpfs (ENOENT, EROFS) and
+ * configuration are an empty read-only file in the view (read empty, writes
+ * refused: EROFS; mask-writes.test.ts tries every kind of write), the audit directory an empty read-only tmpfs (ENOENT, EROFS) and
  * the installation read-only (EROFS); `strict` and `ci-runner` refuse every
  * write outside the workspace in the broker (EACCES), `strict` the reads of
  * files it does not list, and `ci-runner` reads the masked files empty.
@@ -69,9 +69,9 @@ const INSTALL_EACCES = {
 };
 const MASKED_WRITABLE_HOST = {
   'token-read': EMPTY,
-  'token-write': 'ok',
+  'token-write': 'errno EROFS',
   'config-read': EMPTY,
-  'config-write': 'ok',
+  'config-write': 'errno EROFS',
   'audit-append': 'errno ENOENT',
   'audit-truncate': 'errno ENOENT',
   'audit-new': 'errno EROFS',
@@ -227,8 +227,8 @@ attackSuite("the agent's own files", (suite) => {
       await suite.expectContained(run);
     }, 120_000);
 
-    // A file masked inside what the view shows: in strict's allow-list view the mask's /dev/null
-    // came before the view had a /dev, and the start failed.
+    // A file masked inside what the view shows: in strict's allow-list view the mask (then /dev/null
+    // bound over the file) came before the view had a /dev, and the start failed.
     it("standalone: the default configuration file is masked, even in the workload's own workspace", async () => {
       const scratch = Scratch.create();
       const file = join(scratch.workspace, 'config.yaml');

@@ -32,7 +32,7 @@ const READS = [
 function masked(path: string, empty: string): string {
   return existsSync(path) ? empty : 'errno ENOENT';
 }
-/** Masked by /dev/null where the kernel has /proc/kcore; this kernel may not have it at all. */
+/** Masked (an empty read-only file) where the kernel has /proc/kcore; this kernel may not have it at all. */
 const KCORE_HIDDEN = ['ok read=0', 'errno ENOENT'];
 
 attackSuite('attack: kernel addresses, physical frames, kernel memory and firmware tables', (suite) => {

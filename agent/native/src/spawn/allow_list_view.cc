@@ -39,6 +39,12 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     if (devices[i] < 0 && errno != ENOENT) {
       ChildFail(sock, kStepView);
     }
+    // Read-only binds: a device node still opens for writing on one, but its
+    // inode (the node's own /dev/null, shared by every process of the node)
+    // cannot be chmod-ed, chown-ed or given new times from the view.
+    if (devices[i] >= 0 && SetAttr(devices[i], "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) != 0) {
+      ChildFail(sock, kStepView);
+    }
   }
   for (size_t i = 0; i < p.mount_count; ++i) {
     const ChildMount& m = p.mounts[i];
@@ -107,15 +113,16 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     ChildFail(sock, kStepView);
   }
   // Masks come last in every plan (the control socket's directory, the
-  // agent's own files) and hide a file by binding /dev/null over it, which
-  // this view only has from here on; each hides something only where an
-  // allowed path holds it.
+  // agent's own files); each hides something only where an allowed path
+  // holds it. They come after /dev: on a kernel that cannot clone the
+  // mask's own empty file (mount_calls.cc) a file mask binds /dev/null.
   for (size_t i = 0; i < p.mount_count; ++i) {
     if (p.mounts[i].kind == MountStep::Kind::kMask && Mask(p.mounts[i].path) != 0) {
       ChildFail(sock, kStepView);
     }
   }
   ProtectKernelFiles(sock);
+  ReleaseMaskSource();
   if (SetAttr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0) {
     ChildFail(sock, kStepView);
   }

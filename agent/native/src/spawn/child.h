@@ -129,8 +129,15 @@ int MountTmpfs(const char* path, const char* options, unsigned long flags);
 /** A path bound on itself (so that it is a mount of its own), then made read-only; missing paths are skipped. */
 int ReadOnlyInPlace(const char* path);
 
-/** Hides `path`: /dev/null bound over a file, an empty read-only tmpfs over a directory; missing paths are skipped. */
+/**
+ * Hides `path`: an empty read-only file bound over a file (reads give 0
+ * bytes, writes EROFS), an empty read-only tmpfs over a directory; missing
+ * paths are skipped.
+ */
 int Mask(const char* path);
+
+/** Closes what Mask held while the view was made (its read-only tmpfs); the masks stay. */
+void ReleaseMaskSource();
 
 // Descriptors (descriptors.cc).
 

@@ -153,6 +153,7 @@ void SetUpHostView(const ChildPlan& p, int sock) {
   PrivateTerminals(sock);
   OwnCgroups(p, sock);
   ProtectKernelFiles(sock);
+  ReleaseMaskSource();
 }
 
 }  // namespace zviz::broker::child

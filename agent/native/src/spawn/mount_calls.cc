@@ -86,15 +86,104 @@ int ReadOnlyInPlace(const char* path) {
   return SetAttr(AT_FDCWD, path, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0);
 }
 
+namespace {
+
+// The file every file mask binds (Mask): an empty regular file on a tmpfs of
+// the view's own, made once per container start. Its superblock and its
+// mount are read-only, so each bind refuses writes (EROFS) rather than
+// swallowing them as /dev/null does (a read-only bind of /dev/null would
+// still take them: the kernel asks no writable mount for a device node), and
+// a mask is no way to a device. The detached mount is held in a descriptor
+// until the view is made (ReleaseMaskSource).
+int mask_source = -1;
+
+/** The detached read-only tmpfs holding "empty", made at the first file mask; -1 with errno when it cannot be. */
+int MaskSource() {
+  if (mask_source >= 0) {
+    return mask_source;
+  }
+  const int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  if (fs < 0) {
+    return -1;
+  }
+  int mnt = -1;
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0555", 0) == 0 &&
+      ::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "nr_inodes", "2", 0) == 0 &&
+      ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+    mnt = static_cast<int>(
+        ::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  }
+  const int err = errno;
+  close(fs);
+  if (mnt < 0) {
+    errno = err;
+    return -1;
+  }
+  // The file first, then the superblock read-only (a remount of it needs
+  // CAP_SYS_ADMIN over the node's user namespace), then the mount read-only
+  // (what every clone of it inherits).
+  int pick = -1;
+  const bool made =
+      ::syscall(SYS_mknodat, mnt, "empty", S_IFREG | 0444, 0) == 0 &&
+      (pick = static_cast<int>(::syscall(SYS_fspick, mnt, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC))) >= 0 &&
+      ::syscall(SYS_fsconfig, pick, FSCONFIG_SET_FLAG, "ro", nullptr, 0) == 0 &&
+      ::syscall(SYS_fsconfig, pick, FSCONFIG_CMD_RECONFIGURE, nullptr, nullptr, 0) == 0 &&
+      SetAttr(mnt, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0) == 0;
+  const int made_err = errno;
+  if (pick >= 0) {
+    close(pick);
+  }
+  if (!made) {
+    close(mnt);
+    errno = made_err;
+    return -1;
+  }
+  mask_source = mnt;
+  return mask_source;
+}
+
+/**
+ * Binds the empty read-only file over `path` (a file, or a symlink to one,
+ * followed as mount(2) follows it). A kernel that cannot clone a mount that
+ * is not attached (EINVAL from open_tree) gets the mask older builds made,
+ * /dev/null bound over the file: it reads empty but takes writes.
+ */
+int MaskFile(const char* path) {
+  const int source = MaskSource();
+  const int tree =
+      source < 0 ? -1 : static_cast<int>(::syscall(SYS_open_tree, source, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (tree < 0) {
+    if (errno != EINVAL) {
+      return -1;
+    }
+    return mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+  }
+  const int rc = static_cast<int>(
+      ::syscall(SYS_move_mount, tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS));
+  const int err = errno;
+  close(tree);
+  errno = err;
+  return rc;
+}
+
+}  // namespace
+
 int Mask(const char* path) {
   struct stat st;
-  if (lstat(path, &st) != 0) {
+  if (stat(path, &st) != 0) {
     return errno == ENOENT ? 0 : -1;
   }
   if (S_ISDIR(st.st_mode)) {
     return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
   }
-  return mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+  return MaskFile(path);
+}
+
+void ReleaseMaskSource() {
+  if (mask_source >= 0) {
+    close(mask_source);
+    mask_source = -1;
+  }
 }
 
 }  // namespace zviz::broker::child
