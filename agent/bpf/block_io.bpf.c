@@ -42,14 +42,15 @@ static __always_inline void claim(struct request *rq, __u64 start_ns)
 {
 	__u64 key = (__u64)rq;
 	struct zviz_pending owner = { .start_ns = start_ns };
+	__u32 slot;
 
 	owner.cgroup_id = bpf_get_current_cgroup_id();
-	if (!is_traced(owner.cgroup_id))
+	slot = owner.cgroup_id ? traced_slot(owner.cgroup_id) : ZVIZ_NOT_TRACED;
+	if (slot == ZVIZ_NOT_TRACED)
 		return;
 	owner.sub = operation(rq);
 	fill_comm(owner.comm);
-	if (bpf_map_update_elem(&requests, &key, &owner, BPF_ANY))
-		count_lost(ZVIZ_F_BLOCK_IO, ZVIZ_LOST_MAP_FULL);
+	pending_insert(&requests, &key, &owner, slot, ZVIZ_Q_REQUESTS, ZVIZ_F_BLOCK_IO, true);
 }
 
 SEC("raw_tp/block_io_start")
@@ -84,7 +85,7 @@ int BPF_PROG(zviz_block_rq_complete, struct request *rq, int error, unsigned int
 	started = owner->start_ns;
 	cgroup_id = owner->cgroup_id;
 	op = owner->sub;
-	bpf_map_delete_elem(&requests, &key);
+	pending_delete(&requests, &key, cgroup_id, ZVIZ_Q_REQUESTS);
 	if (!started)
 		return 0;
 	now = bpf_ktime_get_ns();

@@ -39,8 +39,7 @@ int BPF_PROG(zviz_sched_switch, bool preempt, struct task_struct *prev, struct t
 	struct zviz_pending start = {};
 	__u64 cgroup_id;
 	unsigned int state;
-	__u32 tid;
-	long err;
+	__u32 tid, slot;
 
 	if (preempt)
 		return 0;
@@ -49,16 +48,15 @@ int BPF_PROG(zviz_sched_switch, bool preempt, struct task_struct *prev, struct t
 	if (!(state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
 		return 0;
 	cgroup_id = bpf_get_current_cgroup_id();
-	if (!is_traced(cgroup_id))
+	slot = cgroup_id ? traced_slot(cgroup_id) : ZVIZ_NOT_TRACED;
+	if (slot == ZVIZ_NOT_TRACED)
 		return 0;
 
 	tid = (__u32)bpf_get_current_pid_tgid();
 	start.start_ns = bpf_ktime_get_ns();
 	start.cgroup_id = cgroup_id;
 	fill_comm(start.comm);
-	err = bpf_map_update_elem(&blocked, &tid, &start, BPF_ANY);
-	if (err)
-		count_lost(ZVIZ_F_CPU_BLOCK, ZVIZ_LOST_MAP_FULL);
+	pending_insert(&blocked, &tid, &start, slot, ZVIZ_Q_BLOCKED, ZVIZ_F_CPU_BLOCK, true);
 	return 0;
 }
 
@@ -76,7 +74,7 @@ static __always_inline void woken(struct task_struct *task)
 	cgroup_id = start->cgroup_id;
 	if (with_comm)
 		__builtin_memcpy(comm, start->comm, ZVIZ_COMM_LEN);
-	bpf_map_delete_elem(&blocked, &tid);
+	pending_delete(&blocked, &tid, cgroup_id, ZVIZ_Q_BLOCKED);
 	if (now > started && is_traced(cgroup_id))
 		record_latency(cgroup_id, ZVIZ_M_CPU_BLOCK, 0, comm, now - started, now, ZVIZ_F_CPU_BLOCK);
 }

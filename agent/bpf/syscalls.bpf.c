@@ -154,7 +154,7 @@ static __always_inline __u16 send_port(struct sock *sk, struct pt_regs *regs, __
 /* A send or receive on an INET socket: start a query, or note that this
  * receive may answer one. */
 static __always_inline __u8 dns_enter(struct file *file, struct pt_regs *regs, __u8 class, __u64 cgroup_id,
-				      __u64 now, struct dns_key *key)
+				      __u32 slot, __u64 now, struct dns_key *key)
 {
 	struct socket *sock = BPF_CORE_READ(file, private_data);
 	struct sock *sk;
@@ -179,14 +179,14 @@ static __always_inline __u8 dns_enter(struct file *file, struct pt_regs *regs, _
 
 	if ((class & ZVIZ_CLASS_DNS_SEND) && send_port(sk, regs, class) == DNS_PORT) {
 		struct zviz_pending start = { .start_ns = now, .cgroup_id = cgroup_id };
-		long err;
 
-		fill_comm(start.comm);
 		/* The first send starts the query; retries and the second half
-		 * of an A+AAAA pair keep the earliest start. */
-		err = bpf_map_update_elem(&dns_pending, key, &start, BPF_NOEXIST);
-		if (err && err != -EEXIST)
-			count_lost(ZVIZ_F_DNS, ZVIZ_LOST_MAP_FULL);
+		 * of an A+AAAA pair keep the earliest start (and take no more of
+		 * the cgroup's share). */
+		if (bpf_map_lookup_elem(&dns_pending, key))
+			return 0;
+		fill_comm(start.comm);
+		pending_insert(&dns_pending, key, &start, slot, ZVIZ_Q_DNS, ZVIZ_F_DNS, false);
 		return 0;
 	}
 	if ((class & ZVIZ_CLASS_DNS_RECV) && bpf_map_lookup_elem(&dns_pending, key))
@@ -246,7 +246,7 @@ int BPF_PROG(zviz_sys_enter, struct pt_regs *regs, long id)
 				fs_op = (class & ZVIZ_CLASS_FS_MASK) - 1;
 			} else if (trace_dns && mode == S_IFSOCK) {
 				now = bpf_ktime_get_ns();
-				kind |= dns_enter(file, regs, class, cgroup_id, now, &dns);
+				kind |= dns_enter(file, regs, class, cgroup_id, slot, now, &dns);
 			}
 		}
 	}
@@ -334,7 +334,7 @@ int BPF_PROG(zviz_sys_exit, struct pt_regs *regs, long ret)
 
 			if (with_comm)
 				__builtin_memcpy(owner_comm, start->comm, ZVIZ_COMM_LEN);
-			bpf_map_delete_elem(&dns_pending, &key);
+			pending_delete(&dns_pending, &key, owner, ZVIZ_Q_DNS);
 			if (now > started && is_traced(owner))
 				record_latency(owner, ZVIZ_M_DNS, 0, owner_comm, now - started, now, ZVIZ_F_DNS);
 		}

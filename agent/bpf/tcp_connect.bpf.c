@@ -23,13 +23,15 @@ SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(zviz_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	__u64 key = (__u64)sk, cgroup_id, now;
+	__u32 slot;
 	struct zviz_stat_key state_key = { .metric = ZVIZ_M_TCP_STATE };
 	struct zviz_stat_value *changes;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	cgroup_id = sock_cgroup_id(sk);
-	if (!is_traced(cgroup_id))
+	slot = cgroup_id ? traced_slot(cgroup_id) : ZVIZ_NOT_TRACED;
+	if (slot == ZVIZ_NOT_TRACED)
 		return 0;
 
 	state_key.cgroup_id = cgroup_id;
@@ -43,8 +45,7 @@ int BPF_PROG(zviz_inet_sock_set_state, const struct sock *sk, int oldstate, int 
 
 		/* connect() runs in the task that asked for it. */
 		fill_comm(start.comm);
-		if (bpf_map_update_elem(&connecting, &key, &start, BPF_ANY))
-			count_lost(ZVIZ_F_TCP_CONNECT, ZVIZ_LOST_MAP_FULL);
+		pending_insert(&connecting, &key, &start, slot, ZVIZ_Q_CONNECTING, ZVIZ_F_TCP_CONNECT, true);
 		return 0;
 	}
 	if (oldstate != TCP_SYN_SENT)
@@ -63,7 +64,7 @@ int BPF_PROG(zviz_inet_sock_set_state, const struct sock *sk, int oldstate, int 
 		started = start->start_ns;
 		if (with_comm)
 			__builtin_memcpy(comm, start->comm, ZVIZ_COMM_LEN);
-		bpf_map_delete_elem(&connecting, &key);
+		pending_delete(&connecting, &key, cgroup_id, ZVIZ_Q_CONNECTING);
 		now = bpf_ktime_get_ns();
 		/* Failed connects (SYN_SENT to CLOSE) count as state changes only. */
 		if (newstate == TCP_ESTABLISHED && now > started)

@@ -61,8 +61,41 @@ enum zviz_lost_reason {
 	ZVIZ_LOST_NO_START = 1,   /* an end event whose start was never seen */
 	ZVIZ_LOST_READ_ERROR = 2, /* reading kernel or user memory failed */
 	ZVIZ_LOST_EXPIRED = 3,    /* a start never followed by an end, swept by the agent */
+	ZVIZ_LOST_QUOTA = 4,      /* the cgroup held its reserved share and the shared pool was spent */
 };
-#define ZVIZ_LOST_REASONS 4
+#define ZVIZ_LOST_REASONS 5
+
+/* The maps every traced cgroup shares, in the order of the quota arrays. Each
+ * cgroup has a reserved share of each (held for it whatever the others do);
+ * beyond it, cgroups draw on a pool of what is not reserved, first come. */
+enum zviz_quota_map {
+	ZVIZ_Q_STATS = 0,
+	ZVIZ_Q_DNS = 1,
+	ZVIZ_Q_CONNECTING = 2,
+	ZVIZ_Q_BLOCKED = 3,
+	ZVIZ_Q_REQUESTS = 4,
+};
+#define ZVIZ_QUOTA_MAPS 5
+
+/* Entries a traced cgroup holds in each shared map, by its slot. The programs
+ * add and subtract; the agent recounts at each read, which corrects what the
+ * counts missed (entries it deleted itself, updates that raced). Signed, so
+ * a count that drifted below zero still admits. */
+struct zviz_quota_held {
+	__s32 held[ZVIZ_QUOTA_MAPS];
+	__s32 pad;
+};
+
+/* Entries held beyond the reserved shares, per map, summed over cgroups. */
+struct zviz_quota_pool {
+	__s32 pooled[ZVIZ_QUOTA_MAPS];
+	__s32 pad;
+};
+
+/* Inserts refused for a cgroup over its share, per map (per CPU, by slot). */
+struct zviz_quota_refused {
+	__u64 refused[ZVIZ_QUOTA_MAPS];
+};
 
 /* Syscall classes, a byte per syscall number, filled by the agent from the
  * host's syscall numbers so the BPF code stays architecture neutral. */

@@ -73,6 +73,86 @@ static __always_inline void count_lost(enum zviz_family family, enum zviz_lost_r
 		*value += 1;
 }
 
+/* Per traced cgroup (by slot) and map: the entries it holds, what it was
+ * refused. max_entries is set by the agent (tracer.max_cgroups). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct zviz_quota_held);
+} quota_held SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zviz_quota_pool);
+} quota_pool SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct zviz_quota_refused);
+} quota_refused SEC(".maps");
+
+/* Set by the agent from the map sizes: what each cgroup may always hold of a
+ * shared map, and how much beyond the reserved shares all cgroups together
+ * may hold. Reserved shares times max_cgroups plus the pool is the map's
+ * size, so a cgroup under its share always finds room, whatever another
+ * cgroup does. 0 reserved and a pool of 2^31 - 1 switch quotas off. */
+const volatile __s32 quota_reserved[ZVIZ_QUOTA_MAPS] = {};
+const volatile __s32 quota_pool_size[ZVIZ_QUOTA_MAPS] = { 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff };
+
+/*
+ * Takes a place in a shared map for one more entry of the cgroup in `slot`,
+ * before the insert: within its reserved share, or from the pool. Check and
+ * add are two steps (fetching atomics need Linux 5.12), so CPUs racing at the
+ * edge may overshoot by one entry each; the map's own size still bounds all.
+ */
+static __always_inline bool quota_take(__u32 slot, enum zviz_quota_map map, enum zviz_family family)
+{
+	struct zviz_quota_held *held = bpf_map_lookup_elem(&quota_held, &slot);
+	struct zviz_quota_refused *refused;
+	struct zviz_quota_pool *pool;
+	__u32 zero = 0;
+
+	if (!held)
+		return true; /* not a traced slot: the map's size is the only bound */
+	if (held->held[map] < quota_reserved[map]) {
+		__sync_fetch_and_add(&held->held[map], 1);
+		return true;
+	}
+	pool = bpf_map_lookup_elem(&quota_pool, &zero);
+	if (pool && pool->pooled[map] < quota_pool_size[map]) {
+		__sync_fetch_and_add(&pool->pooled[map], 1);
+		__sync_fetch_and_add(&held->held[map], 1);
+		return true;
+	}
+	refused = bpf_map_lookup_elem(&quota_refused, &slot);
+	if (refused)
+		refused->refused[map] += 1;
+	count_lost(family, ZVIZ_LOST_QUOTA);
+	return false;
+}
+
+/* Gives back the place of an entry of the cgroup in `slot` that is gone. */
+static __always_inline void quota_give(__u32 slot, enum zviz_quota_map map)
+{
+	struct zviz_quota_held *held = bpf_map_lookup_elem(&quota_held, &slot);
+	struct zviz_quota_pool *pool;
+	__u32 zero = 0;
+
+	if (!held)
+		return;
+	if (held->held[map] > quota_reserved[map]) {
+		pool = bpf_map_lookup_elem(&quota_pool, &zero);
+		if (pool)
+			__sync_fetch_and_add(&pool->pooled[map], -1);
+	}
+	__sync_fetch_and_add(&held->held[map], -1);
+}
+
 #define ZVIZ_NOT_TRACED 0xffffffffu
 
 /* The counts slot of a traced cgroup, or ZVIZ_NOT_TRACED. */
@@ -130,21 +210,58 @@ static __always_inline void fill_comm(char comm[ZVIZ_COMM_LEN])
 		bpf_get_current_comm(comm, ZVIZ_COMM_LEN);
 }
 
-/* The stats entry for a key, created zeroed when missing. */
+/* The stats entry for a key, created zeroed when missing and the cgroup's
+ * share of the map allows. */
 static __always_inline struct zviz_stat_value *stat_entry(const struct zviz_stat_key *key, enum zviz_family family)
 {
 	static const struct zviz_stat_value zero;
 	struct zviz_stat_value *value = bpf_map_lookup_elem(&stats, key);
+	__u32 slot;
 	long err;
 
 	if (value)
 		return value;
-	err = bpf_map_update_elem(&stats, key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(family, ZVIZ_LOST_MAP_FULL);
+	slot = traced_slot(key->cgroup_id);
+	if (!quota_take(slot, ZVIZ_Q_STATS, family))
 		return NULL;
+	err = bpf_map_update_elem(&stats, key, &zero, BPF_NOEXIST);
+	if (err) {
+		quota_give(slot, ZVIZ_Q_STATS);
+		if (err != -EEXIST) {
+			count_lost(family, ZVIZ_LOST_MAP_FULL);
+			return NULL;
+		}
 	}
 	return bpf_map_lookup_elem(&stats, key);
+}
+
+/*
+ * Inserts a start-to-end entry for the cgroup in `slot`, within its share of
+ * the map. An existing entry under the key is overwritten in place (it holds
+ * its place already). Returns whether the entry is in the map.
+ */
+static __always_inline bool pending_insert(void *map, const void *key, const struct zviz_pending *start, __u32 slot,
+					   enum zviz_quota_map quota, enum zviz_family family, bool replace)
+{
+	long err;
+
+	if (!quota_take(slot, quota, family))
+		return false;
+	err = bpf_map_update_elem(map, key, start, BPF_NOEXIST);
+	if (!err)
+		return true;
+	quota_give(slot, quota);
+	if (err == -EEXIST)
+		return !replace || bpf_map_update_elem(map, key, start, BPF_EXIST) == 0;
+	count_lost(family, ZVIZ_LOST_MAP_FULL);
+	return false;
+}
+
+/* Deletes a start-to-end entry of `cgroup_id` and gives its place back. */
+static __always_inline void pending_delete(void *map, const void *key, __u64 cgroup_id, enum zviz_quota_map quota)
+{
+	if (bpf_map_delete_elem(map, key) == 0)
+		quota_give(traced_slot(cgroup_id), quota);
 }
 
 static __always_inline void add_to_bucket(struct zviz_stat_value *value, __u64 value_ns, __u64 base_ns, __u32 step)

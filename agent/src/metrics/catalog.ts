@@ -789,6 +789,13 @@ export const CATALOG: readonly MetricSpec[] = [
     initial: 'zero',
   },
   {
+    name: 'zviz_tracer_quota_refused_total',
+    type: 'counter',
+    help: "Inserts into a tracer map every container shares, refused to a container holding more than its reserved share while the shared pool was spent (that container's events, counted as lost with reason quota).",
+    labels: ['container_id', 'map'],
+    component: 'tracer',
+  },
+  {
     name: 'zviz_tracer_map_fill_ratio',
     type: 'gauge',
     help: 'Entries in a BPF map divided by its capacity.',

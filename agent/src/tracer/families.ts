@@ -56,7 +56,10 @@ export const METRIC = {
 } as const;
 
 /** enum zviz_lost_reason, in order. */
-export const LOST_REASONS = ['map_full', 'no_start', 'read_error', 'expired'] as const;
+export const LOST_REASONS = ['map_full', 'no_start', 'read_error', 'expired', 'quota'] as const;
+
+/** enum zviz_quota_map, in order: the maps every traced cgroup shares, each with a reserved share per cgroup. */
+export const QUOTA_MAPS = ['stats', 'dns_pending', 'connecting', 'blocked', 'requests'] as const;
 
 export const FS_OPERATIONS = ['read', 'write', 'fsync'] as const;
 export const DIRECTIONS = ['send', 'recv'] as const;

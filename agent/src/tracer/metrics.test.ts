@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CATALOG_BY_NAME, SYSCALL_LATENCY_BUCKETS, TRACE_LATENCY_BUCKETS } from '../metrics/catalog';
 import type { FamilySamples, HistogramSample, ValueSample } from '../metrics/source';
 import { resolveTracerConfig, type TracerConfigInput } from './config';
-import { METRIC, TRACER_FAMILIES, type TracerFamily } from './families';
+import { LOST_REASONS, METRIC, TRACER_FAMILIES, type TracerFamily } from './families';
 import { TracerMetrics, type FamilyState } from './metrics';
 import type { NativeSnapshot } from './native';
 
@@ -54,9 +54,11 @@ function snapshot(entries: Entry[], counts: Record<string, Record<number, number
       values,
       width,
     },
-    lost: Float64Array.from({ length: 32 }, (_, i) => (i === 2 * 4 + 3 ? 7 : 0)),
+    lost: Float64Array.from({ length: 8 * LOST_REASONS.length }, (_, i) => (i === 2 * LOST_REASONS.length + 3 ? 7 : 0)),
     maps: [{ name: 'stats', entries: 4, capacity: 16 }],
     programs: [{ program: 'zviz_sys_enter', runCount: 10, runTimeNs: 2e9 }],
+    quotas: [],
+    refusals: [],
   };
 }
 
@@ -299,6 +301,19 @@ describe('tracer metrics', () => {
     expect(find<ValueSample>(out, 'zviz_tracer_program_run_seconds_total', { program: 'zviz_sys_enter' })?.value).toBe(
       2
     );
+  });
+
+  it("counts each container's refused inserts by map, and none for a cgroup no container owns", () => {
+    const read = snapshot([]);
+    read.refusals = [
+      { cgroupId: 1n, refused: Float64Array.from([0, 40, 0, 3, 0]) },
+      { cgroupId: 99n, refused: Float64Array.from([5, 0, 0, 0, 0]) },
+    ];
+    const out = metrics().samples(read);
+    expect(out.get('zviz_tracer_quota_refused_total')).toEqual([
+      { labels: { container_id: 'c1', map: 'dns_pending' }, value: 40 },
+      { labels: { container_id: 'c1', map: 'blocked' }, value: 3 },
+    ]);
   });
 
   it('emits only catalog families, with catalog labels and bucket counts', () => {

@@ -10,6 +10,7 @@ import {
   DIRECTIONS,
   FS_OPERATIONS,
   LOST_REASONS,
+  QUOTA_MAPS,
   METRIC,
   TRACER_FAMILIES,
   type TracerFamily,
@@ -563,6 +564,20 @@ export class TracerMetrics {
         sink('zviz_series_overflow_total', { labels: { family }, value: this.caps.get(family)!.overflow });
       }
     });
+    for (const refusal of snapshot.refusals ?? []) {
+      const container = this.ctx.containerOf(refusal.cgroupId);
+      if (container === undefined) {
+        continue;
+      }
+      QUOTA_MAPS.forEach((map, q) => {
+        if (refusal.refused[q]) {
+          sink('zviz_tracer_quota_refused_total', {
+            labels: { container_id: container, map },
+            value: refusal.refused[q],
+          });
+        }
+      });
+    }
     for (const map of snapshot.maps) {
       sink('zviz_tracer_map_fill_ratio', {
         labels: { map: map.name },

@@ -56,6 +56,13 @@ export interface NativeSnapshot {
   lost: Float64Array;
   maps: { name: string; entries: number; capacity: number }[];
   programs: { program: string; runCount: number; runTimeNs: number }[];
+  /**
+   * Each shared map's quota (by enum zviz_quota_map): the share every traced
+   * cgroup may always hold, the pool beyond the shares, and the pool in use.
+   */
+  quotas: { map: string; reserved: number; pool: number; pooled: number }[];
+  /** Traced cgroups refused an insert for being over their share, by map (enum zviz_quota_map). */
+  refusals: { cgroupId: bigint; refused: Float64Array }[];
 }
 
 export interface NativeTracer {
@@ -80,6 +87,7 @@ export interface TracerAddon {
     baseNsSyscall: number;
     syscallSlots: number;
     lostReasons: number;
+    quotaMaps: number;
     families: string[];
     metrics: Record<string, number>;
   };

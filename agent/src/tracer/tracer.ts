@@ -12,6 +12,7 @@ import { cgroup2Mount, cgroupContainerId, resolveCgroup } from './cgroup-id';
 import type { CoreConfig } from '../config/schema';
 import { resolveTracerConfig, type TracerConfig, type TracerConfigInput, type TracerSections } from './config';
 import { SYSCALL_TRACEPOINT_FAMILIES, TRACER_FAMILIES, type TracerFamily } from './families';
+import { LossWatch } from './loss-watch';
 import { TracerMetrics, type FamilyState } from './metrics';
 import {
   loadTracerAddon,
@@ -102,6 +103,7 @@ export class Tracer implements Component<TracerSections> {
   private state: ComponentHealth['status'] = 'starting';
   private reason?: string;
   private lastRead?: { at: number; snapshot: NativeSnapshot };
+  private readonly losses = new LossWatch();
   private reading?: Promise<NativeSnapshot>;
   /** The configuration the loaded programs were built for, less what needs no reload. */
   private kernelConfig?: string;
@@ -211,9 +213,17 @@ export class Tracer implements Component<TracerSections> {
     const untraced = [...this.cgroups.values()]
       .filter((c) => c.error)
       .map((c) => ({ container_id: c.containerId, reason: c.error }));
+    // Events lost for want of map room make a running tracer degraded: its figures are incomplete.
+    const loss = this.losses.recent();
+    const lossy = loss !== undefined && this.state === 'ok';
+    const status = lossy ? 'degraded' : this.state;
+    const reason = lossy ? loss.reason : this.reason;
     return {
-      status: this.state,
-      ...(this.reason ? { reason: this.reason } : {}),
+      status,
+      ...(reason ? { reason } : {}),
+      ...(loss
+        ? { losses: { at: new Date(loss.at).toISOString(), reason: loss.reason, over_share: loss.over_share } }
+        : {}),
       families,
       bpf_stats_enabled: this.bpfStatsEnabled(),
       traced_cgroups: [...this.cgroups.values()].filter((c) => !c.error).length,
@@ -294,6 +304,7 @@ export class Tracer implements Component<TracerSections> {
           }
           // Taken into the rows at once, whoever asked: a read of changes is not handed over twice.
           metrics?.apply(snapshot);
+          this.losses.observe(snapshot, (cgroup) => this.cgroups.get(cgroup)?.containerId);
           return snapshot;
         })
         .finally(() => {

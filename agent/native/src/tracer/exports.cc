@@ -178,6 +178,29 @@ Napi::Value SnapshotToJs(Napi::Env env, Snapshot& snapshot) {
     programs.Set(i, p);
   }
   out.Set("programs", programs);
+
+  Napi::Array quotas = Napi::Array::New(env, snapshot.quotas.size());
+  for (size_t i = 0; i < snapshot.quotas.size(); i++) {
+    Napi::Object q = Napi::Object::New(env);
+    q.Set("map", snapshot.quotas[i].map);
+    q.Set("reserved", snapshot.quotas[i].reserved);
+    q.Set("pool", snapshot.quotas[i].pool);
+    q.Set("pooled", snapshot.quotas[i].pooled);
+    quotas.Set(i, q);
+  }
+  out.Set("quotas", quotas);
+
+  Napi::Array refusals = Napi::Array::New(env, snapshot.refusals.size());
+  for (size_t i = 0; i < snapshot.refusals.size(); i++) {
+    const QuotaRefusals& r = snapshot.refusals[i];
+    Napi::Float64Array refused = Napi::Float64Array::New(env, r.refused.size());
+    std::copy(r.refused.begin(), r.refused.end(), refused.Data());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("cgroupId", Napi::BigInt::New(env, static_cast<uint64_t>(r.cgroup_id)));
+    o.Set("refused", refused);
+    refusals.Set(i, o);
+  }
+  out.Set("refusals", refusals);
   return out;
 }
 
@@ -275,6 +298,7 @@ Napi::Object Abi(Napi::Env env) {
   abi.Set("baseNsSyscall", static_cast<double>(ZVIZ_BASE_NS_SYSCALL));
   abi.Set("syscallSlots", ZVIZ_SYSCALL_SLOTS);
   abi.Set("lostReasons", ZVIZ_LOST_REASONS);
+  abi.Set("quotaMaps", ZVIZ_QUOTA_MAPS);
   Napi::Array families = Napi::Array::New(env, ZVIZ_F_COUNT);
   const char* family_names[ZVIZ_F_COUNT] = {"syscalls", "fs",      "dns",       "tcp_connect",
                                             "tcp_rtt",  "network", "cpu_block", "block_io"};

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "tracer/syscall_table.h"
+#include "tracer/tracer.h"
 
 // Each skeleton header defines functions, so it is included here only.
 #include "block_io.skel.h"
@@ -32,6 +33,18 @@ template <typename Skel>
 std::unique_ptr<OpenedObject> Wrap(Skel* skel, void (*destroy)(Skel*)) {
   if (skel == nullptr) return nullptr;
   return std::make_unique<OpenedObject>(skel->obj, [skel, destroy] { destroy(skel); });
+}
+
+// Every object sees the same shares of the maps all of them share.
+template <typename Rodata>
+void SetQuotas(Rodata* rodata, const Options& o) {
+  const uint32_t sizes[ZVIZ_QUOTA_MAPS] = {o.max_stats_entries, o.max_pending, o.max_pending, o.max_blocked_threads,
+                                           o.max_pending};
+  for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
+    const QuotaSplit split = SplitQuota(sizes[q], o.max_cgroups);
+    rodata->quota_reserved[q] = static_cast<int32_t>(split.reserved);
+    rodata->quota_pool_size[q] = static_cast<int32_t>(split.pool);
+  }
 }
 
 }  // namespace
@@ -72,6 +85,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     skel->rodata->count_syscalls = o.syscalls;
     skel->rodata->syscall_latency = o.syscalls && o.syscall_latency;
     skel->rodata->latency_sample_mask = o.latency_sample_shift >= 31 ? 0x7fffffffu : (1u << o.latency_sample_shift) - 1;
@@ -88,6 +102,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     bpf_map__set_max_entries(skel->maps.blocked, o.max_blocked_threads);
     return Wrap(skel, cpu_block__destroy);
   }
@@ -96,6 +111,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     bpf_map__set_max_entries(skel->maps.connecting, o.max_pending);
     return Wrap(skel, tcp_connect__destroy);
   }
@@ -104,6 +120,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     return Wrap(skel, tcp_rtt__destroy);
   }
   if (name == "network") {
@@ -111,6 +128,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     return Wrap(skel, network__destroy);
   }
   if (name == "block_io") {
@@ -118,6 +136,7 @@ std::unique_ptr<OpenedObject> OpenObject(const ObjectSpec& spec, const Options& 
     if (skel == nullptr) return nullptr;
     skel->rodata->with_comm = o.process_name;
     skel->rodata->index_mask = o.index_size - 1;
+    SetQuotas(skel->rodata, o);
     bpf_map__set_max_entries(skel->maps.requests, o.max_pending);
     return Wrap(skel, block_io__destroy);
   }

@@ -17,11 +17,15 @@ namespace zviz::tracer {
 namespace {
 
 // Maps every object declares and the tracer shares between them.
-constexpr const char* kShared[] = {"traced_cgroups", "traced_index", "traced_spills", "stats", "lost"};
+constexpr const char* kShared[] = {"traced_cgroups", "traced_index", "traced_spills", "stats",
+                                   "lost",           "quota_held",   "quota_pool",    "quota_refused"};
 
 // Start-to-end maps: their fill tells how close the tracer is to losing
 // events, and untracing a cgroup removes its entries from them.
 constexpr const char* kPending[] = {"dns_pending", "blocked", "connecting", "requests"};
+constexpr int kPendingQuota[] = {ZVIZ_Q_DNS, ZVIZ_Q_BLOCKED, ZVIZ_Q_CONNECTING, ZVIZ_Q_REQUESTS};
+// Names of the quota maps as the metrics and /health give them, by zviz_quota_map.
+constexpr const char* kQuotaMaps[] = {"stats", "dns_pending", "connecting", "blocked", "requests"};
 
 bool FamilyOn(const std::string& family, const Options& o) {
   static const std::map<std::string, bool Options::*> fields = {
@@ -59,6 +63,11 @@ int CreateMap(bpf_map_type type, const char* name, uint32_t key_size, uint32_t v
 
 }  // namespace
 
+QuotaSplit SplitQuota(uint32_t map_size, uint32_t max_cgroups) {
+  const uint32_t reserved = max_cgroups == 0 ? 0 : map_size / 2 / max_cgroups;
+  return {reserved, map_size - reserved * max_cgroups};
+}
+
 Tracer::Tracer(Options options) : options_(std::move(options)) {
   if (options_.index_size == 0 || options_.index_size > ZVIZ_INDEX_SIZE ||
       (options_.index_size & (options_.index_size - 1)) != 0) {
@@ -87,7 +96,18 @@ bool Tracer::CreateSharedMaps(std::string* error) {
     lost_fd_ = CreateMap(BPF_MAP_TYPE_PERCPU_ARRAY, "lost", sizeof(uint32_t), sizeof(uint64_t),
                          ZVIZ_F_COUNT * ZVIZ_LOST_REASONS, 0);
   }
-  if (lost_fd_ >= 0) return true;
+  if (lost_fd_ >= 0) {
+    quota_held_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "quota_held", sizeof(uint32_t), sizeof(zviz_quota_held),
+                               options_.max_cgroups, 0);
+  }
+  if (quota_held_fd_ >= 0) {
+    quota_pool_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "quota_pool", sizeof(uint32_t), sizeof(zviz_quota_pool), 1, 0);
+  }
+  if (quota_pool_fd_ >= 0) {
+    quota_refused_fd_ = CreateMap(BPF_MAP_TYPE_PERCPU_ARRAY, "quota_refused", sizeof(uint32_t),
+                                  sizeof(zviz_quota_refused), options_.max_cgroups, 0);
+  }
+  if (quota_refused_fd_ >= 0) return true;
   const int err = errno;
   *error = err == EPERM || err == EACCES
                ? "not permitted to create BPF maps (" + Errno(err) + "): run the agent as root (CAP_BPF, CAP_PERFMON)"
@@ -138,7 +158,8 @@ FamilyStatus Tracer::LoadObject(const ObjectSpec& spec, std::vector<std::string>
     status.reason = "cannot open the BPF object " + std::string(spec.name) + ": " + Errno(errno);
     return status;
   }
-  const int shared_fds[] = {traced_fd_, index_fd_, spills_fd_, stats_fd_, lost_fd_};
+  const int shared_fds[] = {traced_fd_, index_fd_,  spills_fd_,     stats_fd_,
+                            lost_fd_,   quota_held_fd_, quota_pool_fd_, quota_refused_fd_};
   for (size_t i = 0; i < std::size(kShared); i++) {
     bpf_map* map = bpf_object__find_map_by_name(object->obj(), kShared[i]);
     if (map != nullptr) bpf_map__reuse_fd(map, shared_fds[i]);
@@ -173,10 +194,11 @@ FamilyStatus Tracer::LoadObject(const ObjectSpec& spec, std::vector<std::string>
     loaded.attached.push_back({prog, tracepoint});
   }
 
-  for (const char* name : kPending) {
+  for (size_t i = 0; i < std::size(kPending); i++) {
+    const char* name = kPending[i];
     bpf_map* map = bpf_object__find_map_by_name(loaded.object->obj(), name);
     if (map == nullptr) continue;
-    pending_.push_back({name, bpf_map__fd(map), bpf_map__key_size(map), bpf_map__max_entries(map)});
+    pending_.push_back({name, bpf_map__fd(map), bpf_map__key_size(map), bpf_map__max_entries(map), kPendingQuota[i]});
     if (std::strcmp(name, "dns_pending") == 0) dns_fd_ = bpf_map__fd(map);
   }
   if (bpf_map* counts = bpf_object__find_map_by_name(loaded.object->obj(), "syscall_counts")) {
@@ -202,6 +224,7 @@ bool Tracer::Trace(uint64_t cgroup_id, std::string* error) {
   // A slot freed earlier may have taken a last count from an event in
   // flight when its cgroup was untraced.
   ZeroCounts(slot);
+  ZeroQuota(slot);
   zviz_traced value{slot, 0};
   if (bpf_map_update_elem(traced_fd_, &cgroup_id, &value, BPF_NOEXIST) != 0) {
     *error = "cannot add the cgroup to the traced set: " + Errno(errno);
@@ -249,6 +272,7 @@ bool Tracer::Untrace(uint64_t cgroup_id, std::string* error) {
   seen_.erase(cgroup_id);
   ZeroCounts(slot);
   DeleteCgroupEntries(cgroup_id);
+  ZeroQuota(slot);
   // Reused last, so events still in flight for the old cgroup have long
   // finished when the slot is handed out again (and zeroed once more).
   free_slots_.push_back(slot);
@@ -259,6 +283,70 @@ void Tracer::ZeroCounts(uint32_t slot) {
   if (counts_fd_ < 0) return;
   std::vector<uint8_t> zeros(PerCpuValueSize(sizeof(zviz_syscall_counts)));
   bpf_map_update_elem(counts_fd_, &slot, zeros.data(), BPF_ANY);
+}
+
+void Tracer::ZeroQuota(uint32_t slot) {
+  zviz_quota_held held{};
+  bpf_map_update_elem(quota_held_fd_, &slot, &held, BPF_ANY);
+  std::vector<uint8_t> zeros(PerCpuValueSize(sizeof(zviz_quota_refused)));
+  bpf_map_update_elem(quota_refused_fd_, &slot, zeros.data(), BPF_ANY);
+}
+
+uint32_t Tracer::MapSize(int quota_map) const {
+  switch (quota_map) {
+    case ZVIZ_Q_STATS:
+      return options_.max_stats_entries;
+    case ZVIZ_Q_BLOCKED:
+      return options_.max_blocked_threads;
+    default:
+      return options_.max_pending;
+  }
+}
+
+void Tracer::WriteQuotaCounts(const std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>>& held,
+                              std::vector<QuotaState>* quotas) {
+  zviz_quota_pool pool{};
+  for (const auto& [cgroup_id, slot] : slots_) {
+    zviz_quota_held value{};
+    auto it = held.find(cgroup_id);
+    if (it != held.end()) std::copy(it->second.begin(), it->second.end(), value.held);
+    uint32_t key = slot;
+    // Racing adds of the programs between the count and this write are lost
+    // here and found again by the next read's count.
+    bpf_map_update_elem(quota_held_fd_, &key, &value, BPF_ANY);
+    for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
+      const int32_t reserved = static_cast<int32_t>(SplitQuota(MapSize(q), options_.max_cgroups).reserved);
+      if (value.held[q] > reserved) pool.pooled[q] += value.held[q] - reserved;
+    }
+  }
+  uint32_t zero = 0;
+  bpf_map_update_elem(quota_pool_fd_, &zero, &pool, BPF_ANY);
+  for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
+    const QuotaSplit split = SplitQuota(MapSize(q), options_.max_cgroups);
+    quotas->push_back({kQuotaMaps[q], static_cast<double>(split.reserved), static_cast<double>(split.pool),
+                       static_cast<double>(pool.pooled[q])});
+  }
+}
+
+void Tracer::ReadRefusals(Snapshot* snapshot) {
+  const int cpus = PossibleCpus();
+  const size_t stride = ((sizeof(zviz_quota_refused) + 7) / 8) * 8;
+  std::vector<uint8_t> buffer(PerCpuValueSize(sizeof(zviz_quota_refused)));
+  for (const auto& [cgroup_id, slot] : slots_) {
+    uint32_t key = slot;
+    if (bpf_map_lookup_elem(quota_refused_fd_, &key, buffer.data()) != 0) continue;
+    QuotaRefusals refusals{cgroup_id, {}};
+    refusals.refused.fill(0);
+    bool any = false;
+    for (int cpu = 0; cpu < cpus; cpu++) {
+      const auto* per_cpu = reinterpret_cast<const zviz_quota_refused*>(&buffer[cpu * stride]);
+      for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
+        refusals.refused[q] += static_cast<double>(per_cpu->refused[q]);
+        any = any || per_cpu->refused[q] != 0;
+      }
+    }
+    if (any) snapshot->refusals.push_back(refusals);
+  }
 }
 
 void Tracer::DeleteCgroupEntries(uint64_t cgroup_id) {
@@ -342,6 +430,8 @@ Snapshot Tracer::Read(bool changes_only) {
   // that raced an untrace) are dropped here for good.
   std::vector<zviz_stat_key> strays;
   uint32_t stats_entries = 0;
+  // Each traced cgroup's entries per shared map, for its quota.
+  std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>> held;
   const size_t value_stride = ((sizeof(zviz_stat_value) + 7) / 8) * 8;
   int err = ForEachEntry(stats_fd_, sizeof(zviz_stat_key), PerCpuValueSize(sizeof(zviz_stat_value)),
                          [&](const void* key_bytes, const void* value_bytes) {
@@ -351,6 +441,7 @@ Snapshot Tracer::Read(bool changes_only) {
                              strays.push_back(*key);
                              return;
                            }
+                           held[key->cgroup_id][ZVIZ_Q_STATS]++;
                            StatsEntry entry{};
                            entry.cgroup_id = key->cgroup_id;
                            entry.metric = key->metric;
@@ -398,6 +489,7 @@ Snapshot Tracer::Read(bool changes_only) {
   }
   uint32_t dns_entries = 0;
   dns_expired_ += SweepDns(now, &dns_entries);
+  ReadRefusals(&snapshot);
   snapshot.lost[ZVIZ_F_DNS * ZVIZ_LOST_REASONS + ZVIZ_LOST_EXPIRED] += static_cast<double>(dns_expired_);
 
   snapshot.maps.push_back({"traced_cgroups", static_cast<double>(slots_.size()),
@@ -406,13 +498,14 @@ Snapshot Tracer::Read(bool changes_only) {
                            static_cast<double>(options_.max_stats_entries)});
   for (const PendingMap& map : pending_) {
     uint32_t entries = 0;
-    if (map.fd == dns_fd_) {
-      entries = dns_entries;
-    } else {
-      ForEachEntry(map.fd, map.key_size, sizeof(zviz_pending), [&](const void*, const void*) { entries++; });
-    }
+    ForEachEntry(map.fd, map.key_size, sizeof(zviz_pending), [&](const void*, const void* value) {
+      entries++;
+      const uint64_t owner = static_cast<const zviz_pending*>(value)->cgroup_id;
+      if (slots_.count(owner) != 0) held[owner][map.quota]++;
+    });
     snapshot.maps.push_back({map.name, static_cast<double>(entries), static_cast<double>(map.capacity)});
   }
+  WriteQuotaCounts(held, &snapshot.quotas);
 
   for (const Loaded& loaded : loaded_) {
     bpf_program* prog;
@@ -456,7 +549,8 @@ void Tracer::Stop() {
   }
   loaded_.clear();
   pending_.clear();
-  for (int* fd : {&traced_fd_, &index_fd_, &spills_fd_, &stats_fd_, &lost_fd_, &stats_enable_fd_}) {
+  for (int* fd : {&traced_fd_, &index_fd_, &spills_fd_, &stats_fd_, &lost_fd_, &quota_held_fd_, &quota_pool_fd_,
+                  &quota_refused_fd_, &stats_enable_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }

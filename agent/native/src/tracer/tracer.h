@@ -50,6 +50,29 @@ struct MapFill {
   double capacity;
 };
 
+// A shared map's quota: what each traced cgroup may always hold of it, the
+// pool beyond those shares, and how much of the pool is in use.
+struct QuotaState {
+  std::string map;
+  double reserved;
+  double pool;
+  double pooled;
+};
+
+// Inserts refused to a traced cgroup over its share, per shared map.
+struct QuotaRefusals {
+  uint64_t cgroup_id;
+  std::array<double, ZVIZ_QUOTA_MAPS> refused;
+};
+
+// A map size split into equal reserved shares for max_cgroups cgroups (half
+// the map) and a pool of the rest, first come.
+struct QuotaSplit {
+  uint32_t reserved;
+  uint32_t pool;
+};
+QuotaSplit SplitQuota(uint32_t map_size, uint32_t max_cgroups);
+
 struct ProgramStats {
   std::string program;
   double run_count;
@@ -66,6 +89,8 @@ struct Snapshot {
   std::array<double, ZVIZ_F_COUNT * ZVIZ_LOST_REASONS> lost;
   std::vector<MapFill> maps;
   std::vector<ProgramStats> programs;
+  std::vector<QuotaState> quotas;          // by zviz_quota_map
+  std::vector<QuotaRefusals> refusals;     // traced cgroups refused anything so far
   std::string error;  // a read that failed part way says why here
 };
 
@@ -106,6 +131,7 @@ class Tracer {
     int fd;
     size_t key_size;
     uint32_t capacity;
+    int quota;  // its zviz_quota_map
   };
 
   bool CreateSharedMaps(std::string* error);
@@ -113,6 +139,13 @@ class Tracer {
   void ZeroCounts(uint32_t slot);
   void WriteSpills();
   void DeleteCgroupEntries(uint64_t cgroup_id);
+  void ZeroQuota(uint32_t slot);
+  // Writes each traced cgroup's count of entries per shared map, and the
+  // pool's use, from what this read counted.
+  void WriteQuotaCounts(const std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>>& held,
+                        std::vector<QuotaState>* quotas);
+  void ReadRefusals(Snapshot* snapshot);
+  uint32_t MapSize(int quota_map) const;
   uint64_t SweepDns(uint64_t now_ns, uint32_t* entries);
 
   // What the previous read saw of a traced cgroup, to tell what changed.
@@ -139,6 +172,9 @@ class Tracer {
   int spills_fd_ = -1;
   int stats_fd_ = -1;
   int lost_fd_ = -1;
+  int quota_held_fd_ = -1;
+  int quota_pool_fd_ = -1;
+  int quota_refused_fd_ = -1;
   int counts_fd_ = -1;
   int dns_fd_ = -1;
   int stats_enable_fd_ = -1;
