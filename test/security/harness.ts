@@ -313,6 +313,7 @@ export class AttackAgent {
    * `files` puts the configuration, the log and the audit log elsewhere than beside the control socket (whose
    * directory every view masks), `auth` sets the API's authentication (metrics.auth), and `containers` the
    * configured containers the agent starts (`containers:`).
+   * `sections` adds configuration sections of the agent's own (such as `tracer`).
    */
   static async start(
     options: {
@@ -321,6 +322,7 @@ export class AttackAgent {
       files?: { config: string; log: string; audit: string };
       auth?: Record<string, unknown>;
       containers?: Array<Record<string, unknown>>;
+      sections?: Record<string, unknown>;
     } = {}
   ): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
@@ -340,6 +342,7 @@ export class AttackAgent {
       logging: { format: 'json', output: files.log, audit: { path: files.audit } },
       broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: group },
       ...(options.containers ? { containers: options.containers } : {}),
+      ...(options.sections ?? {}),
     };
     writeFileSync(files.config, stringify(config));
     const output: string[] = [];
