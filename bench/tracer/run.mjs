@@ -11,6 +11,10 @@
 //   npm run bench:tracer            (as root, after npm run build)
 //   BENCH_ROUNDS=31 BENCH_SCALE=2 npm run bench:tracer
 //   ZVIZ_BENCH_SHORT=1 npm run bench:tracer   (one round: checks it runs, as CI does)
+//   BENCH_BASELINE_ROOT=/path/to/other/agent npm run bench:tracer
+//     adds ZViz's default configuration from another build of the agent
+//     package (its build/Release addon and BPF objects), side by side with
+//     this one: the cost of a change to the BPF programs, before and after.
 //
 // bpftrace finds tracepoints through tracefs; where /sys/kernel/tracing is
 // not mounted (a fresh VM, a container), the bench mounts it for its run.
@@ -28,6 +32,7 @@ const short = process.env.ZVIZ_BENCH_SHORT === '1';
 const rounds = Number(process.env.BENCH_ROUNDS ?? (short ? 1 : 15));
 const bpftraceRounds = Number(process.env.BENCH_BPFTRACE_ROUNDS ?? (short ? 1 : 3));
 const scale = Number(process.env.BENCH_SCALE ?? (short ? 0.2 : 1));
+const baselineRoot = process.env.BENCH_BASELINE_ROOT;
 
 const SYSCALL_TPS = ['sys_enter', 'sys_exit'];
 const OTHER_TPS = [
@@ -103,6 +108,7 @@ function cgroup2Mount() {
 function build(work) {
   execFileSync('cc', ['-O2', '-o', join(work, 'runner'), join(here, 'runner.c')]);
   execFileSync('cc', ['-O2', '-o', join(work, 'getppid'), join(here, 'getppid.c')]);
+  execFileSync('cc', ['-O2', '-o', join(work, 'pingpong'), join(here, 'pingpong.c')]);
   execFileSync(
     join(repo, 'node_modules', '.bin', 'esbuild'),
     [
@@ -180,7 +186,7 @@ async function startHost(config, work, cgroupDir) {
     config.kind === 'floor' ? ['floor', ...config.tracepoints] : ['zviz', JSON.stringify(config.tracer), cgroupDir];
   const child = spawn(process.execPath, [join(work, 'host.js'), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ZVIZ_AGENT_ROOT: agentRoot },
+    env: { ...process.env, ZVIZ_AGENT_ROOT: config.agentRoot ?? agentRoot },
   });
   const next = lines(child.stdout);
   const first = await next();
@@ -246,6 +252,12 @@ async function main() {
         ops: 1,
         command: ['sh', '-c', `tar -C ${tree} -cf - . | gzip -6 > /dev/null`],
       },
+      {
+        name: 'pipe ping-pong',
+        unit: 'round trip',
+        ops: 100_000 * scale,
+        command: [join(work, 'pingpong'), String(100_000 * scale)],
+      },
     ];
     const configs = [
       { name: 'bare', kind: 'bare' },
@@ -280,6 +292,17 @@ async function main() {
         kind: 'zviz',
         tracer: { families: NO_SYSCALL_FAMILIES },
       },
+      ...(baselineRoot
+        ? [
+            {
+              name: `ZViz default, baseline build (${baselineRoot})`,
+              short: 'baseline',
+              kind: 'zviz',
+              tracer: {},
+              agentRoot: baselineRoot,
+            },
+          ]
+        : []),
     ];
     const bpftraces = [
       {
@@ -414,7 +437,7 @@ function shuffle(list) {
 
 function report(configs, bpftraces, workloads, samples, agent, programTime) {
   const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-  const at = (name, i, key = 'cpu') => median(samples.get(name)[i][key]);
+  const at = (name, i, key = 'cpu') => (samples.has(name) ? median(samples.get(name)[i][key]) : NaN);
   console.log(`\n${rounds} interleaved rounds (bpftrace: ${bpftraceRounds}); medians of the workload's CPU time`);
   console.log('(user + sys, children included; BPF programs run in the workload and count there).');
   console.log('added = configuration minus bare of the same phase.\n');
@@ -443,6 +466,9 @@ function report(configs, bpftraces, workloads, samples, agent, programTime) {
     const ratio = (a, b, bareB = 'bare') => fmt(added(byShort(a)) / added(byShort(b), bareB), 2);
     console.log('\nadded cost relative to the floor and to bpftrace:\n');
     console.log(`- ZViz default / floor: ${ratio('default', 'floor')}`);
+    if (baselineRoot) {
+      console.log(`- ZViz default, this build / baseline build: ${ratio('default', 'baseline')}`);
+    }
     console.log(`- ZViz syscall counts only / floor: ${ratio('counts', 'floor')}`);
     console.log(`- ZViz latency of every call / floor: ${ratio('exact', 'floor')}`);
     console.log(`- ZViz syscall families off / floor on the non-syscall tracepoints: ${ratio('nosys', 'floor-nosys')}`);
