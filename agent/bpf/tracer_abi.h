@@ -78,9 +78,9 @@ enum zviz_quota_map {
 #define ZVIZ_QUOTA_MAPS 5
 
 /* Entries a traced cgroup holds in each shared map, by its slot. The programs
- * add and subtract; the agent recounts at each read, which corrects what the
- * counts missed (entries it deleted itself, updates that raced). Signed, so
- * a count that drifted below zero still admits. */
+ * add at each insert and subtract at each delete; the agent, which maps the
+ * array, subtracts for the entries it deletes itself (swept DNS queries) and
+ * zeroes a slot whose cgroup it untraces, with atomic operations too. */
 struct zviz_quota_held {
 	__s32 held[ZVIZ_QUOTA_MAPS];
 	__s32 pad;

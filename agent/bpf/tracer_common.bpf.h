@@ -77,6 +77,7 @@ static __always_inline void count_lost(enum zviz_family family, enum zviz_lost_r
  * refused. max_entries is set by the agent (tracer.max_cgroups). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 256);
 	__type(key, __u32);
 	__type(value, struct zviz_quota_held);
@@ -84,6 +85,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct zviz_quota_pool);

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,13 +98,26 @@ bool Tracer::CreateSharedMaps(std::string* error) {
                          ZVIZ_F_COUNT * ZVIZ_LOST_REASONS, 0);
   }
   if (lost_fd_ >= 0) {
+    // Mapped into the agent too: its own deletions (swept DNS queries) give
+    // places back with the same atomic operations the programs use, so no
+    // count is ever written over one the programs changed meanwhile.
     quota_held_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "quota_held", sizeof(uint32_t), sizeof(zviz_quota_held),
-                               options_.max_cgroups, 0);
+                               options_.max_cgroups, BPF_F_MMAPABLE);
+    if (quota_held_fd_ >= 0) {
+      held_len_ = static_cast<size_t>(options_.max_cgroups) * sizeof(zviz_quota_held);
+      void* mem = mmap(nullptr, held_len_, PROT_READ | PROT_WRITE, MAP_SHARED, quota_held_fd_, 0);
+      held_ = mem == MAP_FAILED ? nullptr : static_cast<zviz_quota_held*>(mem);
+    }
   }
-  if (quota_held_fd_ >= 0) {
-    quota_pool_fd_ = CreateMap(BPF_MAP_TYPE_ARRAY, "quota_pool", sizeof(uint32_t), sizeof(zviz_quota_pool), 1, 0);
+  if (held_ != nullptr) {
+    quota_pool_fd_ =
+        CreateMap(BPF_MAP_TYPE_ARRAY, "quota_pool", sizeof(uint32_t), sizeof(zviz_quota_pool), 1, BPF_F_MMAPABLE);
+    if (quota_pool_fd_ >= 0) {
+      void* mem = mmap(nullptr, sizeof(zviz_quota_pool), PROT_READ | PROT_WRITE, MAP_SHARED, quota_pool_fd_, 0);
+      pool_ = mem == MAP_FAILED ? nullptr : static_cast<zviz_quota_pool*>(mem);
+    }
   }
-  if (quota_pool_fd_ >= 0) {
+  if (pool_ != nullptr) {
     quota_refused_fd_ = CreateMap(BPF_MAP_TYPE_PERCPU_ARRAY, "quota_refused", sizeof(uint32_t),
                                   sizeof(zviz_quota_refused), options_.max_cgroups, 0);
   }
@@ -285,11 +299,27 @@ void Tracer::ZeroCounts(uint32_t slot) {
   bpf_map_update_elem(counts_fd_, &slot, zeros.data(), BPF_ANY);
 }
 
+int32_t Tracer::Reserved(int quota_map) const {
+  return static_cast<int32_t>(SplitQuota(MapSize(quota_map), options_.max_cgroups).reserved);
+}
+
 void Tracer::ZeroQuota(uint32_t slot) {
-  zviz_quota_held held{};
-  bpf_map_update_elem(quota_held_fd_, &slot, &held, BPF_ANY);
+  if (held_ == nullptr || slot >= options_.max_cgroups) return;
+  for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
+    const int32_t held = __atomic_exchange_n(&held_[slot].held[q], 0, __ATOMIC_SEQ_CST);
+    if (held > Reserved(q)) __atomic_fetch_sub(&pool_->pooled[q], held - Reserved(q), __ATOMIC_SEQ_CST);
+  }
   std::vector<uint8_t> zeros(PerCpuValueSize(sizeof(zviz_quota_refused)));
   bpf_map_update_elem(quota_refused_fd_, &slot, zeros.data(), BPF_ANY);
+}
+
+void Tracer::GiveQuota(uint32_t slot, int quota_map) {
+  if (held_ == nullptr || slot >= options_.max_cgroups) return;
+  // As quota_give in tracer_common.bpf.h.
+  if (__atomic_load_n(&held_[slot].held[quota_map], __ATOMIC_SEQ_CST) > Reserved(quota_map)) {
+    __atomic_fetch_sub(&pool_->pooled[quota_map], 1, __ATOMIC_SEQ_CST);
+  }
+  __atomic_fetch_sub(&held_[slot].held[quota_map], 1, __ATOMIC_SEQ_CST);
 }
 
 uint32_t Tracer::MapSize(int quota_map) const {
@@ -303,28 +333,12 @@ uint32_t Tracer::MapSize(int quota_map) const {
   }
 }
 
-void Tracer::WriteQuotaCounts(const std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>>& held,
-                              std::vector<QuotaState>* quotas) {
-  zviz_quota_pool pool{};
-  for (const auto& [cgroup_id, slot] : slots_) {
-    zviz_quota_held value{};
-    auto it = held.find(cgroup_id);
-    if (it != held.end()) std::copy(it->second.begin(), it->second.end(), value.held);
-    uint32_t key = slot;
-    // Racing adds of the programs between the count and this write are lost
-    // here and found again by the next read's count.
-    bpf_map_update_elem(quota_held_fd_, &key, &value, BPF_ANY);
-    for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
-      const int32_t reserved = static_cast<int32_t>(SplitQuota(MapSize(q), options_.max_cgroups).reserved);
-      if (value.held[q] > reserved) pool.pooled[q] += value.held[q] - reserved;
-    }
-  }
-  uint32_t zero = 0;
-  bpf_map_update_elem(quota_pool_fd_, &zero, &pool, BPF_ANY);
+void Tracer::ReportQuotas(std::vector<QuotaState>* quotas) {
   for (int q = 0; q < ZVIZ_QUOTA_MAPS; q++) {
     const QuotaSplit split = SplitQuota(MapSize(q), options_.max_cgroups);
+    const int32_t pooled = pool_ != nullptr ? __atomic_load_n(&pool_->pooled[q], __ATOMIC_SEQ_CST) : 0;
     quotas->push_back({kQuotaMaps[q], static_cast<double>(split.reserved), static_cast<double>(split.pool),
-                       static_cast<double>(pool.pooled[q])});
+                       static_cast<double>(pooled)});
   }
 }
 
@@ -374,19 +388,22 @@ uint64_t Tracer::SweepDns(uint64_t now_ns, uint32_t* entries) {
   *entries = 0;
   if (dns_fd_ < 0) return 0;
   const uint64_t timeout = static_cast<uint64_t>(options_.dns_timeout_seconds) * 1000000000ull;
-  std::vector<std::vector<uint8_t>> expired;
+  std::vector<std::pair<std::vector<uint8_t>, uint64_t>> expired;  // key, owner cgroup
   const size_t key_size = 16;
   ForEachEntry(dns_fd_, key_size, sizeof(zviz_pending), [&](const void* key, const void* value) {
     (*entries)++;
     const auto* start = static_cast<const zviz_pending*>(value);
     if (now_ns > start->start_ns && now_ns - start->start_ns > timeout) {
       const auto* bytes = static_cast<const uint8_t*>(key);
-      expired.emplace_back(bytes, bytes + key_size);
+      expired.push_back({std::vector<uint8_t>(bytes, bytes + key_size), start->cgroup_id});
     }
   });
   uint64_t removed = 0;
-  for (const auto& key : expired) {
-    if (bpf_map_delete_elem(dns_fd_, key.data()) == 0) removed++;
+  for (const auto& [key, owner] : expired) {
+    if (bpf_map_delete_elem(dns_fd_, key.data()) != 0) continue;  // answered meanwhile: the program gave it back
+    removed++;
+    auto slot = slots_.find(owner);
+    if (slot != slots_.end()) GiveQuota(slot->second, ZVIZ_Q_DNS);
   }
   *entries -= static_cast<uint32_t>(removed);
   return removed;
@@ -430,8 +447,6 @@ Snapshot Tracer::Read(bool changes_only) {
   // that raced an untrace) are dropped here for good.
   std::vector<zviz_stat_key> strays;
   uint32_t stats_entries = 0;
-  // Each traced cgroup's entries per shared map, for its quota.
-  std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>> held;
   const size_t value_stride = ((sizeof(zviz_stat_value) + 7) / 8) * 8;
   int err = ForEachEntry(stats_fd_, sizeof(zviz_stat_key), PerCpuValueSize(sizeof(zviz_stat_value)),
                          [&](const void* key_bytes, const void* value_bytes) {
@@ -441,7 +456,6 @@ Snapshot Tracer::Read(bool changes_only) {
                              strays.push_back(*key);
                              return;
                            }
-                           held[key->cgroup_id][ZVIZ_Q_STATS]++;
                            StatsEntry entry{};
                            entry.cgroup_id = key->cgroup_id;
                            entry.metric = key->metric;
@@ -498,14 +512,14 @@ Snapshot Tracer::Read(bool changes_only) {
                            static_cast<double>(options_.max_stats_entries)});
   for (const PendingMap& map : pending_) {
     uint32_t entries = 0;
-    ForEachEntry(map.fd, map.key_size, sizeof(zviz_pending), [&](const void*, const void* value) {
-      entries++;
-      const uint64_t owner = static_cast<const zviz_pending*>(value)->cgroup_id;
-      if (slots_.count(owner) != 0) held[owner][map.quota]++;
-    });
+    if (map.fd == dns_fd_) {
+      entries = dns_entries;
+    } else {
+      ForEachEntry(map.fd, map.key_size, sizeof(zviz_pending), [&](const void*, const void*) { entries++; });
+    }
     snapshot.maps.push_back({map.name, static_cast<double>(entries), static_cast<double>(map.capacity)});
   }
-  WriteQuotaCounts(held, &snapshot.quotas);
+  ReportQuotas(&snapshot.quotas);
 
   for (const Loaded& loaded : loaded_) {
     bpf_program* prog;
@@ -549,6 +563,10 @@ void Tracer::Stop() {
   }
   loaded_.clear();
   pending_.clear();
+  if (held_ != nullptr) munmap(held_, held_len_);
+  if (pool_ != nullptr) munmap(pool_, sizeof(zviz_quota_pool));
+  held_ = nullptr;
+  pool_ = nullptr;
   for (int* fd : {&traced_fd_, &index_fd_, &spills_fd_, &stats_fd_, &lost_fd_, &quota_held_fd_, &quota_pool_fd_,
                   &quota_refused_fd_, &stats_enable_fd_}) {
     if (*fd >= 0) close(*fd);

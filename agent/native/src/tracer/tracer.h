@@ -139,13 +139,14 @@ class Tracer {
   void ZeroCounts(uint32_t slot);
   void WriteSpills();
   void DeleteCgroupEntries(uint64_t cgroup_id);
+  // A slot's quota counts back to zero (its entries deleted), its pool use returned.
   void ZeroQuota(uint32_t slot);
-  // Writes each traced cgroup's count of entries per shared map, and the
-  // pool's use, from what this read counted.
-  void WriteQuotaCounts(const std::map<uint64_t, std::array<int32_t, ZVIZ_QUOTA_MAPS>>& held,
-                        std::vector<QuotaState>* quotas);
+  // Gives back the place of an entry the agent deleted itself, as the programs do.
+  void GiveQuota(uint32_t slot, int quota_map);
+  void ReportQuotas(std::vector<QuotaState>* quotas);
   void ReadRefusals(Snapshot* snapshot);
   uint32_t MapSize(int quota_map) const;
+  int32_t Reserved(int quota_map) const;
   uint64_t SweepDns(uint64_t now_ns, uint32_t* entries);
 
   // What the previous read saw of a traced cgroup, to tell what changed.
@@ -175,6 +176,10 @@ class Tracer {
   int quota_held_fd_ = -1;
   int quota_pool_fd_ = -1;
   int quota_refused_fd_ = -1;
+  // quota_held and quota_pool, mapped: counts the programs and the agent both change atomically.
+  zviz_quota_held* held_ = nullptr;
+  size_t held_len_ = 0;
+  zviz_quota_pool* pool_ = nullptr;
   int counts_fd_ = -1;
   int dns_fd_ = -1;
   int stats_enable_fd_ = -1;
