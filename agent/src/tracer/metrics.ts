@@ -138,7 +138,7 @@ export class TracerMetrics {
 
   constructor(private readonly ctx: MetricsContext) {
     for (const family of TRACER_FAMILIES) {
-      this.caps.set(family, new SeriesCap(ctx.config.series_limits[family]));
+      this.caps.set(family, new SeriesCap(ctx.config.series_limits[family], ctx.config.max_cgroups));
     }
     const g = ctx.geometry;
     this.histBuckets = g.histBuckets;

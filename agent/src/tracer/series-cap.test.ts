@@ -46,6 +46,25 @@ describe('series cap', () => {
     expect(cap.otherRows().get('k')?.values).toEqual([13]);
   });
 
+  it('keeps each container its reserved share, however many label sets another one makes first', () => {
+    // 40 series over 4 containers: 5 reserved each, a pool of 20.
+    const cap = new SeriesCap(40, 4);
+    expect([cap.reserved, cap.pool]).toEqual([5, 20]);
+    let flooder = 0;
+    for (let i = 0; i < 100; i++) {
+      flooder += cap.admit(`flood-${i}`, 1n, 1) ? 1 : 0;
+    }
+    expect(flooder).toBe(25); // its share and the whole pool
+    // A container that comes later still gets its share, and no more.
+    expect([1, 2, 3, 4, 5, 6].map((i) => cap.admit(`late-${i}`, 2n, 1))).toEqual([true, true, true, true, true, false]);
+    // A row costing more than what is left of a share takes the rest from the pool, or is folded.
+    expect(cap.admit('wide', 3n, 6)).toBe(false);
+    expect(cap.admit('narrow', 3n, 5)).toBe(true);
+    // The flooder gone, its pool series are free again.
+    cap.forget(1n);
+    expect(cap.admit('wide-again', 4n, 6)).toBe(true);
+  });
+
   it('frees the budget of a forgotten cgroup', () => {
     const cap = new SeriesCap(2);
     expect(cap.admit('a', 1n, 2)).toBe(true);

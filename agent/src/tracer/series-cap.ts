@@ -4,6 +4,14 @@
 // that arrive once the budget is spent fold into one `other` series per
 // kind; what they add is accumulated as deltas, so `other` only grows, like
 // any counter, even when a folded cgroup later disappears.
+//
+// First come alone would let one container take the whole budget (a workload
+// renaming its threads makes a label set per name with process_name on), and
+// every container that came later would fold into `other`. So, given the
+// number of containers there may be, each has a reserved share (half the
+// budget over that number) that nobody else can take, and the rest is a pool,
+// first come, for what containers need beyond their share: the same split as
+// the tracer's kernel maps (docs/tracer.md, "Fairness between containers").
 
 export interface Latest {
   ns: number;
@@ -28,20 +36,45 @@ export class SeriesCap {
   private readonly byCgroup = new Map<bigint, Set<string>>();
   private used = 0;
   private overflowed = 0;
+  /** Series admitted per cgroup, and the part of them beyond the reserved shares. */
+  private readonly held = new Map<bigint, number>();
+  private pooled = 0;
+  /** Series each cgroup may always have. */
+  readonly reserved: number;
+  /** Series beyond the reserved shares, first come. */
+  readonly pool: number;
 
-  constructor(readonly limit: number) {}
+  /**
+   * `containers`: how many cgroups there may be (tracer.max_cgroups); without
+   * it, nothing is reserved and the whole budget is first come.
+   */
+  constructor(
+    readonly limit: number,
+    containers?: number
+  ) {
+    this.reserved = containers && containers > 0 ? Math.floor(limit / 2 / containers) : 0;
+    this.pool = limit - this.reserved * (containers && containers > 0 ? containers : 0);
+  }
 
   /** Whether the label set may be exported as itself; it costs `series` series. */
   admit(key: string, cgroup: bigint, series: number): boolean {
     if (this.admitted.has(key)) {
       return true;
     }
-    if (this.folded.has(key) || this.used + series > this.limit) {
+    if (this.folded.has(key)) {
+      return false;
+    }
+    const held = this.held.get(cgroup) ?? 0;
+    const beyond = (n: number) => Math.max(0, n - this.reserved);
+    const fromPool = beyond(held + series) - beyond(held);
+    if (this.pooled + fromPool > this.pool || this.used + series > this.limit) {
       return false;
     }
     this.admitted.set(key, { cgroup, series });
     this.keysOf(cgroup).add(key);
     this.used += series;
+    this.held.set(cgroup, held + series);
+    this.pooled += fromPool;
     return true;
   }
 
@@ -118,6 +151,8 @@ export class SeriesCap {
       this.folded.delete(key);
     }
     this.byCgroup.delete(cgroup);
+    this.pooled -= Math.max(0, (this.held.get(cgroup) ?? 0) - this.reserved);
+    this.held.delete(cgroup);
   }
 
   /** Observations folded into `other` since the agent started. */
