@@ -26,7 +26,12 @@ import { createCgroupDriver } from '../cgroups/driver';
 import { detectCgroups } from '../cgroups/detect';
 import type { ContainerConfig } from '../containers/config';
 import { agentFilesOf } from '../containers/agent-files';
-import { ContainerManager, type Container, type ContainerStartedEvent } from '../containers/manager';
+import {
+  ContainerManager,
+  type Container,
+  type ContainerLaunchingEvent,
+  type ContainerStartedEvent,
+} from '../containers/manager';
 import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../control/session';
 import { parseRestart } from '../containers/restart';
@@ -43,6 +48,10 @@ import { BrokerMetricSource } from './metrics-source';
 import { ContainerCgroupIds, workloadConnectionGuard } from './workload-connections';
 
 export interface ContainerLifecycle {
+  /** Before the workload runs, its cgroup made. */
+  on(event: 'launching', listener: (e: ContainerLaunchingEvent) => void): this;
+  /** The first run could not start: the container is gone, without `removed`. */
+  on(event: 'launch-failed', listener: (e: { id: string }) => void): this;
   on(event: 'started', listener: (e: ContainerStartedEvent) => void): this;
   on(event: 'removed', listener: (e: { id: string }) => void): this;
   /** The container's retained series are dropped (its retention ended). */
@@ -122,6 +131,8 @@ export class BrokerComponent implements Component<BrokerSections> {
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,
       warn: (message, detail) => this.host.log.warn(detail ?? {}, message),
     }));
+    manager.on('launching', (e: ContainerLaunchingEvent) => this.lifecycle.emit('launching', e));
+    manager.on('launch-failed', (e: { id: string }) => this.lifecycle.emit('launch-failed', e));
     manager.on('started', (e: ContainerStartedEvent) => this.lifecycle.emit('started', e));
     manager.on('removed', (e: { id: string }) => this.lifecycle.emit('removed', e));
     manager.on('expired', (e: { id: string }) => this.lifecycle.emit('expired', e));

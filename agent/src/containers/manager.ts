@@ -79,6 +79,18 @@ export interface ContainerStartedEvent {
   cgroupPath: string;
 }
 
+/**
+ * A run about to start, its cgroup made: emitted before the workload runs, so
+ * the tracer counts it from its first syscall (a workload that did its work
+ * before `started` was not seen at all).
+ */
+export interface ContainerLaunchingEvent {
+  id: string;
+  name: string;
+  /** v2 cgroup id, decimal; absent without a v2 hierarchy. */
+  cgroupId?: string;
+}
+
 export interface Decisions {
   counts: DecisionCounts;
   /** Refusals by syscall, less the expected ones. */
@@ -297,6 +309,7 @@ export class ContainerManager extends EventEmitter {
       container.state = 'failed';
       container.finish({ exitCode: 125, execError: (error as Error).message });
       this.containers.delete(id);
+      this.emit('launch-failed', { id });
       await cgroup.drain(DRAIN_MS);
       await cgroup.remove().catch(() => undefined);
       throw error;
@@ -322,6 +335,13 @@ export class ContainerManager extends EventEmitter {
     const { compiled, prepared } = this.profiles.get(spec.profile, spec.cwd);
     const onNative = (native: NativeContainer, kind: 'exec' | 'exit', details: Record<string, unknown>) =>
       this.onNative(c, native, kind, details);
+    const launchingCgroup = c.cgroup.cgroupId();
+    const launching: ContainerLaunchingEvent = {
+      id: c.id,
+      name: c.name,
+      ...(launchingCgroup !== undefined ? { cgroupId: launchingCgroup.toString() } : {}),
+    };
+    this.emit('launching', launching);
     const native = await this.options.addon.spawn(
       {
         containerId: c.id,
