@@ -129,6 +129,10 @@ attackSuite('attack: blinding the tracer through its shared maps', (suite) => {
     expect(outcomeOf(flooded, 'dns-flood')).toBe('sent 3000');
     expect(outcomeOf(victim, 'dns-victim')).toBe('answered 20');
     expect(valueOf(samples, 'zviz_dns_latency_seconds_count', { container_id: neighbour.id })).toBe(20);
+    // Counted from its first syscall: the tracer knows the container before its workload runs.
+    expect(valueOf(samples, 'zviz_syscalls_total', { container_id: neighbour.id, syscall: 'execve' })).toBeGreaterThan(
+      0
+    );
     // What the flooder could not insert: all of it but its share and the pool (give or take a CPU's race).
     const refused = valueOf(samples, 'zviz_tracer_quota_refused_total', {
       container_id: flooder.id,
@@ -167,6 +171,33 @@ attackSuite('attack: blinding the tracer through its shared maps', (suite) => {
     expect(valueOf(samples, 'zviz_tracer_events_lost_total', { family: 'syscalls', reason: 'quota' })).toBeGreaterThan(
       0
     );
+    await suite.expectContained(flooded);
+    await suite.expectContained(victim);
+  }, 200_000);
+
+  it('thousands of thread names spend the series budget first: a container that starts later still gets its own series', async () => {
+    // 64,000 syscall series over 16 containers: 2,000 reserved each (111 rows of 18 series; the
+    // neighbour makes some 60 with its start-up's zviz-spawn and zviz-init), a pool of 32,000 (1,777
+    // rows) that the flooder's 5,000 names spend.
+    const agent = await agentWith({ labels: { process_name: true }, series_limits: { syscalls: 64_000 } });
+    const flooder = await hold(suite, agent, ['names', '5000']);
+    const first = await scrape(agent); // the flooder's label sets are admitted first
+    const neighbour = await hold(suite, agent, ['dns-victim', '20']);
+    const samples = await scrape(agent);
+    const [flooded, victim] = await Promise.all([flooder.stop(), neighbour.stop()]);
+
+    expect(outcomeOf(flooded, 'names')).toBe('renamed 5000');
+    expect(outcomeOf(victim, 'dns-victim')).toBe('answered 20');
+    expect(valueOf(first, 'zviz_series_overflow_total', { family: 'syscalls' })).toBeGreaterThan(0);
+    // Its 20 queries' sends and the 20 answers its second socket sent: its own series, not `other`.
+    expect(
+      valueOf(samples, 'zviz_syscalls_total', {
+        container_id: neighbour.id,
+        syscall: 'sendto',
+        process_name: 'tracer-flood',
+      })
+    ).toBe(40);
+    expect(samples.some((s) => s.name === 'zviz_syscalls_total' && s.labels.container_id === flooder.id)).toBe(true);
     await suite.expectContained(flooded);
     await suite.expectContained(victim);
   }, 200_000);
