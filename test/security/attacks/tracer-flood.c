@@ -15,6 +15,11 @@
 //   connect-flood N  N non-blocking connects to a loopback listener whose
 //                    accept queue is full: N sockets held in SYN_SENT.
 //   block-threads N  N threads asleep at once: N blocked-thread entries.
+//   connect-victim N N connects to a listener of its own, each accepted: N
+//                    connect latencies to be seen.
+//   sleeps N         sleeps 1 ms N times: at least N blocked times to be seen.
+//   compat N         N getppid calls through the 32-bit entry (int 0x80):
+//                    syscalls whose numbers mean other calls, counted apart.
 #include "attack.h"
 
 #include <arpa/inet.h>
@@ -140,6 +145,54 @@ static void block_threads(long n) {
   say("block-threads started %ld", started);
 }
 
+static void connect_victim(long n) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in any = loopback(0), at;
+  socklen_t len = sizeof(at);
+  if (listener < 0 || bind(listener, (struct sockaddr*)&any, sizeof(any)) != 0 || listen(listener, 128) != 0 ||
+      getsockname(listener, (struct sockaddr*)&at, &len) != 0) {
+    say("connect-victim errno %s", strerrorname_np(errno));
+    return;
+  }
+  long connected = 0;
+  for (long i = 0; i < n; i++) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) break;
+    if (connect(s, (struct sockaddr*)&at, sizeof(at)) == 0) {
+      int peer = accept(listener, NULL, NULL);
+      if (peer >= 0) {
+        connected++;
+        close(peer);
+      }
+    }
+    close(s);
+  }
+  say("connect-victim connected %ld", connected);
+}
+
+static void sleeps(long n) {
+  for (long i = 0; i < n; i++) usleep(1000);
+  say("sleeps slept %ld", n);
+}
+
+static void compat(long n) {
+#if defined(__x86_64__)
+  long ok = 0, ret = 0;
+  for (long i = 0; i < n; i++) {
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(64L) : "memory");  // i386 getppid
+    if (ret > 0) ok++;
+  }
+  if (ok == n) {
+    say("compat ok %ld", ok);
+  } else {
+    say("compat errno %s", strerrorname_np((int)-ret));
+  }
+#else
+  (void)n;
+  say("compat unsupported");
+#endif
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: tracer-flood MODE N\n");
@@ -157,6 +210,12 @@ int main(int argc, char** argv) {
     connect_flood(n);
   } else if (strcmp(mode, "block-threads") == 0) {
     block_threads(n);
+  } else if (strcmp(mode, "connect-victim") == 0) {
+    connect_victim(n);
+  } else if (strcmp(mode, "sleeps") == 0) {
+    sleeps(n);
+  } else if (strcmp(mode, "compat") == 0) {
+    compat(n);
   } else {
     fprintf(stderr, "tracer-flood: unknown mode %s\n", mode);
     return 2;
