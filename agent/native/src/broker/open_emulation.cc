@@ -167,6 +167,27 @@ bool OpenEmulator::Ready(std::string* why) const {
   return true;
 }
 
+void OpenEmulator::Warm() {
+  if (!root_ || !own_fds_) {
+    return;
+  }
+  ResolveRequest request;
+  request.root = root_.get();
+  request.base = root_.get();
+  request.path = "/";
+  request.open_flags = O_DIRECTORY;
+  request.root_is_own = true;
+  // The fast path never looks at the target: "/" from the root is off procfs
+  // unless the root itself is one, which then takes the slow walk's refusal.
+  const Target nobody(-1, 0, -1);
+  Resolved root = resolver_.Resolve(nobody, request);
+  if (!root.fd) {
+    return;
+  }
+  UniqueFd reopened(Reopen(own_fds_.get(), root.fd.get(), O_RDONLY | O_DIRECTORY, stopping_));
+  (void)FdPath(root.fd.get());
+}
+
 std::string OpenEmulator::ObjectPath(const Resolved& object, const std::string& path) const {
   // Literal: the kernel walked exactly these names from the workload's root,
   // which is this thread's root, so d_path would print this very path

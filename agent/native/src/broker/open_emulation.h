@@ -112,6 +112,15 @@ class OpenEmulator {
   /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
   bool Ready(std::string* why) const;
 
+  /**
+   * Before the first notification: the steps of an allowed open walked once
+   * on the workload's root (resolved from itself, its file system noted,
+   * reopened through this thread's descriptors and named by d_path), so a
+   * container's first opens do not pay this thread's first use of them.
+   * Nothing is kept open, judged or installed; only with a fixed root.
+   */
+  void Warm();
+
   OpenResult Run(const Target& target, uint16_t syscall, const OpenRequest& request);
 
   /**

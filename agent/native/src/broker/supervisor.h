@@ -123,6 +123,12 @@ class Supervisor {
  private:
   void Run();
   void PrepareThread();
+  /**
+   * Before the first RECV: what a container's first notifications would pay
+   * for this thread's first use (its stack, the open steps' own state:
+   * OpenEmulator::Warm), paid while the workload is still starting.
+   */
+  void WarmThread();
   /** Judges a notification by the reference program; what it brokers goes to HandleBrokered. */
   void Handle(const struct seccomp_notif& req, uint64_t t0);
   void HandleBrokered(const struct seccomp_notif& req, uint16_t syscall, uint64_t t0);
