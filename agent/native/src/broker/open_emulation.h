@@ -109,6 +109,13 @@ class OpenEmulator {
   /** What the supervisor knows of the workload's umask: a create asks /proc only when it does not know. */
   void set_umask_tracker(UmaskTracker* umask) { umask_ = umask; }
 
+  /**
+   * Whether resolving `path` (no openat2 RESOLVE_* scope) opens any of the
+   * task's own /proc entries: its root when that can change, its cwd for a
+   * relative path. When not, no CAP_SYS_PTRACE is needed to resolve it.
+   */
+  bool ReachesTask(const std::string& path) const { return !root_fixed_ || path.empty() || path[0] != '/'; }
+
   /** False (with the reason) when the thread cannot check the invariant: the supervisor then fails closed. */
   bool Ready(std::string* why) const;
 

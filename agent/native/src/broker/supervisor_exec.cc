@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cstring>
+#include <optional>
 
 #include "broker/exec_interpreter.h"
 #include "broker/metrics.h"
@@ -106,7 +107,13 @@ LoadedPrograms JudgeLoadedPrograms(OpenEmulator& emulator, const Policy& policy,
     request.flags = O_PATH;
     OpenResult judged;
     {
-      PtraceSpan span;  // the task's root and cwd, as for the program itself
+      // The task's root and cwd, as for the program itself; none for an
+      // absolute path from a root that cannot change (PT_INTERP's, most
+      // "#!" lines), which then costs no capset pair.
+      std::optional<PtraceSpan> span;
+      if (emulator.ReachesTask(request.path)) {
+        span.emplace();
+      }
       judged = emulator.Judge(target, syscall, request);
     }
     if (judged.verdict == OpenVerdict::kAbandon) {
@@ -142,9 +149,8 @@ void Supervisor::HandleExec(const struct seccomp_notif& req, uint16_t syscall, K
   const Outcome* fixed = options_.policy->Fixed(syscall, Access::kAny);
   PtraceSpan span;  // the path and the task's own root, cwd or descriptor (thread_caps.h)
   const int read = target.ReadString(args.path_address, PATH_MAX - 1, &answer.path);
-  if (fixed != nullptr || read != 0) {
-    LowerPtrace();
-  }
+  // A decision without a path is only answered: it may go out with the
+  // capability raised (docs/security.md, "Emulated opens", step 6).
   if (read != 0) {
     answer.path.clear();
     answer.note = kUnreadablePathNote;
