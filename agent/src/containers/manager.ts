@@ -463,6 +463,7 @@ export class ContainerManager extends EventEmitter {
     }
     addTo(c.decisions.refusals, native.refusals());
     addTo(c.decisions.expected, native.expectedRefusals());
+    native.release();
     if (c.native === native) {
       c.native = undefined;
       c.namespaces = undefined;

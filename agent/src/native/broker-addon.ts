@@ -164,6 +164,11 @@ export interface NativeContainer {
   signal(signal: number, group?: boolean): boolean;
   /** Ends supervision: brokered syscalls of anything still running fail (ENOSYS). */
   stopSupervisor(): void;
+  /**
+   * Once the run has ended and its counts are read: closes what the supervisor
+   * and the reaped process held (counts and refusals then read empty).
+   */
+  release(): void;
   supervising(): boolean;
   counts(): DecisionCounts;
   /** Refusals by syscall, less the expected ones. */

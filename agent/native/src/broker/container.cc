@@ -177,6 +177,7 @@ Napi::Function NativeContainer::Define(Napi::Env env) {
                          InstanceAccessor<&NativeContainer::SyncWakeUp>("syncWakeUp"),
                          InstanceMethod<&NativeContainer::Signal>("signal"),
                          InstanceMethod<&NativeContainer::StopSupervisor>("stopSupervisor"),
+                         InstanceMethod<&NativeContainer::Release>("release"),
                          InstanceMethod<&NativeContainer::Supervising>("supervising"),
                          InstanceMethod<&NativeContainer::Counts>("counts"),
                          InstanceMethod<&NativeContainer::Refusals>("refusals"),
@@ -519,6 +520,32 @@ Napi::Value NativeContainer::Signal(const Napi::CallbackInfo& info) {
 Napi::Value NativeContainer::StopSupervisor(const Napi::CallbackInfo& info) {
   if (supervisor_) {
     supervisor_->Stop();
+  }
+  return info.Env().Undefined();
+}
+
+/**
+ * The run has ended and its counts are read: what it holds goes now rather
+ * than when V8 collects this object, which may be long after on an agent
+ * whose JavaScript allocates little. Each ended run held five descriptors (the
+ * workload's root, the umask tracker's ns_last_pid, a /proc fd directory, the
+ * FIFO workers' eventfd, the first process's pidfd) and the reaper thread's
+ * stack (test/security/broker-fuzz.test.ts counts the agent's descriptors).
+ */
+Napi::Value NativeContainer::Release(const Napi::CallbackInfo& info) {
+  if (supervisor_) {
+    supervisor_->Stop();
+    supervisor_.reset();
+  }
+  if (process_) {
+    std::lock_guard<std::mutex> lock(process_->mu);
+    if (process_->reaped) {
+      process_->pidfd.reset();  // signal() answers false from here on, without it
+    }
+  }
+  if (reaper_started_) {
+    pthread_detach(reaper_);  // it holds its own reference to the process state
+    reaper_started_ = false;
   }
   return info.Env().Undefined();
 }

@@ -75,6 +75,7 @@ class NativeContainer : public Napi::ObjectWrap<NativeContainer> {
   Napi::Value Namespaces(const Napi::CallbackInfo& info);
   Napi::Value Signal(const Napi::CallbackInfo& info);
   Napi::Value StopSupervisor(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Supervising(const Napi::CallbackInfo& info);
   Napi::Value Counts(const Napi::CallbackInfo& info);
   Napi::Value Refusals(const Napi::CallbackInfo& info);
