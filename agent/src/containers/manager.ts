@@ -30,6 +30,7 @@ import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
 import { StartFailures, startFailureReason } from './start-failures';
 import { CompiledProfiles } from './compiled-profiles';
+import { workdirProblem } from './workdir-links';
 
 export interface ContainerSpec {
   name?: string;
@@ -325,6 +326,11 @@ export class ContainerManager extends EventEmitter {
    */
   private async launch(c: Container): Promise<void> {
     const spec = c.spec;
+    // Judged at every run (a restart too): a link may have been made since the last.
+    const workdir = workdirProblem(spec.cwd);
+    if (workdir) {
+      throw Object.assign(new Error(workdir), { reason: 'setup' });
+    }
     let file: string;
     try {
       file = resolveCommand(spec.command[0], spec.env, spec.cwd);
