@@ -12,6 +12,8 @@ export function zvizVitestConfig(root: string, include: string[]): UserConfig {
       include,
       passWithNoTests: true,
       pool: 'forks',
+      // Each file's scratch directories removed at its end (scratch.ts).
+      setupFiles: ['@zviz/test-support/scratch-teardown'],
       testTimeout: 60_000,
       hookTimeout: 120_000,
       reporters: process.env.ZVIZ_VITEST_JSON ? ['default', 'json'] : ['default'],

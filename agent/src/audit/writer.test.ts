@@ -1,16 +1,6 @@
 // The audit log on a temporary directory, with an injected clock: rotation
 // by size and by period, gzip, retention, drops, restart.
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '@zviz/shared/agent-api';
 import { fill, tmpfs } from '@zviz/test-support/disk';
 import { describeWhere, root } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+
 import { AuditLog, auditLine, type AuditLogOptions } from './writer';
 
 const HOUR = 3_600_000;
@@ -63,7 +55,7 @@ const files = () => readdirSync(dir).sort();
 const lines = (name: string) => readFileSync(join(dir, name), 'utf8').trimEnd().split('\n');
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'zviz-audit-'));
+  dir = scratchDir('zviz-audit-');
   now = T0;
 });
 

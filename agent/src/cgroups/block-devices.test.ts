@@ -1,13 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+import { scratchDir } from '@zviz/test-support/scratch';
 
 import { listDisks } from './block-devices';
 
 describe('disks an I/O limit applies to', () => {
   it('lists whole disks with a medium, by major:minor, and leaves out empty loop and zram devices', () => {
-    const sys = mkdtempSync(join(tmpdir(), 'zviz-sys-block-'));
+    const sys = scratchDir('zviz-sys-block-');
     const disk = (name: string, dev: string, size: string) => {
       mkdirSync(join(sys, name));
       writeFileSync(join(sys, name, 'dev'), `${dev}\n`);

@@ -3,12 +3,13 @@
 // the real v1 + unified hierarchies are exercised by test/sandbox).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
 import { describeWhere, root } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+
 import { detectCgroups } from './detect';
 import { createCgroupDriver } from './driver';
 import { CONTAINER_DEVICES } from './devices';
@@ -17,7 +18,7 @@ import { CONTAINER_DEVICES } from './devices';
 const DEVICE_PROGRAM = { attachDeviceProgram: () => {} };
 
 function fake(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'zviz-cgroup-'));
+  const root = scratchDir('zviz-cgroup-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);
@@ -262,7 +263,7 @@ describe('cgroup driver files', () => {
 
 describeWhere([root], 'cgroup driver on a read-only hierarchy', () => {
   it("names the read-only file system (Node's recursive mkdir would say ENOENT)", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zviz-cgroup-ro-'));
+    const dir = scratchDir('zviz-cgroup-ro-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro', 'tmpfs', dir]);
     try {
       expect(() => createCgroupDriver({ kind: 'v1', v1: { memory: dir } }, 'zviz')).toThrow(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { scratchDir } from '@zviz/test-support/scratch';
 
 import { candidatePaths, loadAddon, missingPackage, packageRoot } from './load';
 
@@ -11,14 +12,14 @@ describe('native addon loader', () => {
   });
 
   it('reports a missing addon with where it looked, instead of throwing', () => {
-    const root = mkdtempSync(join(tmpdir(), 'zviz-load-'));
+    const root = scratchDir('zviz-load-');
     const result = loadAddon('zviz_broker', root);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toContain(join(root, 'build', 'Release', 'zviz_broker.node'));
   });
 
   it('reports an unloadable addon with the loader error', () => {
-    const root = mkdtempSync(join(tmpdir(), 'zviz-load-'));
+    const root = scratchDir('zviz-load-');
     mkdirSync(join(root, 'build', 'Release'), { recursive: true });
     writeFileSync(candidatePaths('zviz_tracer', root)[0], 'not an ELF object');
     const result = loadAddon('zviz_tracer', root);

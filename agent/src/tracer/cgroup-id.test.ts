@@ -1,12 +1,13 @@
-import { mkdtempSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+import { scratchDir } from '@zviz/test-support/scratch';
 
 import { cgroup2Mount, cgroupContainerId, resolveCgroup } from './cgroup-id';
 
 describe('cgroup ids', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zviz-cgroup-'));
+  const dir = scratchDir('zviz-cgroup-');
 
   it('finds the cgroup2 mount of a hybrid host in mountinfo', () => {
     const mountinfo = join(dir, 'mountinfo');

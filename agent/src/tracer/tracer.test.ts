@@ -4,13 +4,14 @@
 // and block I/O, in the right container and buckets.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { binary, btf, describeWhere, root } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+
 import { SYSCALL_LATENCY_BUCKETS, TRACE_LATENCY_BUCKETS } from '../metrics/catalog';
 import { MetricsRegistry } from '../metrics/registry';
 import type { FamilySamples, HistogramSample, ValueSample } from '../metrics/source';
@@ -96,7 +97,7 @@ class LogBook implements TracerLogger {
 }
 
 describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
-  const work = mkdtempSync(join(tmpdir(), 'zviz-tracer-'));
+  const work = scratchDir('zviz-tracer-');
   const workload = join(work, 'tracer-workload');
   const mount = cgroup2Mount()!;
   const parent = join(mount, `zviz-test-${process.pid}`);

@@ -6,13 +6,14 @@
 // syscalls fail and the first process dies with it) and the next agent
 // removes what is left.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
 import { btf, describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import { BIN, buildWorkloads, workspace } from './harness';
@@ -30,7 +31,7 @@ describeWhere(
   [root, seccompUserNotif, btf, file(DIST, 'needs the built agent (npm run build)')],
   'the sandbox in the agent',
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zviz-agent-'));
+    const dir = scratchDir('zviz-agent-');
     const socket = join(dir, 'agent.sock');
     const group = `zviz-e2e-${process.pid}`;
     let port = 0;

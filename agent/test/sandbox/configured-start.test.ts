@@ -4,12 +4,12 @@
 // "starting the configured containers: k of n"), /ready waits for all of
 // them, and the agent never runs into its start timeout however many there
 // are (docs/benchmarks.md, a thousand containers on one node).
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
 
 import { AgentProcess } from '../support/agent-process';
 
@@ -26,8 +26,7 @@ describeWhere(
     });
 
     it('keeps answering /health with its progress, and is ready once all of them run', async () => {
-      const workdir = join('/tmp', `zviz-configured-${process.pid}`);
-      mkdirSync(workdir, { recursive: true });
+      const workdir = scratchDir('zviz-configured-');
       agent = await AgentProcess.start(
         {
           tracer: { enabled: false },

@@ -1,10 +1,14 @@
 // Shared by the sandbox tests: real workloads (test/workloads, built with
 // make), real cgroups (a group of their own, removed afterwards), the real
-// broker addon, and what the workload printed.
+// broker addon, and what the workload printed. Its directories are scratch
+// directories (@zviz/test-support/scratch): removed when the test, or the
+// file, is done with them.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { removeDir } from '@zviz/test-support/remove-dir';
+import { scratchDir } from '@zviz/test-support/scratch';
 
 import { requireBrokerAddon, type BrokerAddon, type NativeMetrics } from '../../src/native/broker-addon';
 import { BrokerEvents } from '../../src/broker/events';
@@ -29,7 +33,7 @@ export function addon(): BrokerAddon {
 
 /** A profile from a JSON object (written to a temporary file, as a user would). */
 export function profileFrom(data: object, name = 'test'): LoadedProfile {
-  const dir = mkdtempSync(join(tmpdir(), 'zviz-profile-'));
+  const dir = scratchDir('zviz-profile-');
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(data));
   return loadProfile(file, addon());
@@ -86,9 +90,13 @@ export interface RunResult {
   container: Container;
 }
 
-/** Runs a workload to its end and returns what it printed; removes the container unless `keep`. */
+/**
+ * Runs a workload to its end and returns what it printed; removes the
+ * container and its output directory (its working directory unless `cwd`)
+ * unless `keep`.
+ */
 export async function run(box: Sandbox, options: RunOptions): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'zviz-out-'));
+  const dir = scratchDir('zviz-out-');
   const outPath = join(dir, 'stdout');
   const errPath = join(dir, 'stderr');
   const stdin = openSync('/dev/null', 'r');
@@ -114,6 +122,9 @@ export async function run(box: Sandbox, options: RunOptions): Promise<RunResult>
     return { end, stdout: readFileSync(outPath, 'utf8'), stderr: readFileSync(errPath, 'utf8'), container };
   } finally {
     [stdin, stdout, stderr].forEach((fd) => closeSync(fd));
+    if (!options.keep) {
+      removeDir(dir);
+    }
   }
 }
 
@@ -157,8 +168,9 @@ export function decisionCount(m: NativeMetrics, syscall: string, decision: strin
   return m.decisions.find((d) => d.syscall === syscall && d.decision === decision)?.count ?? 0;
 }
 
+/** A workload's working directory, removed when the test (or file) is done. */
 export function workspace(): string {
-  return mkdtempSync('/tmp/zviz-ws-');
+  return scratchDir('zviz-ws-');
 }
 
 /**

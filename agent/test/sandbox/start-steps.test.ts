@@ -5,12 +5,13 @@
 // refuses to execute, and the container's end must carry the step's name,
 // not a bare exit code 127.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+
 import type { BrokerAddon } from '../../src/native/broker-addon';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
@@ -33,7 +34,7 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
   let notExecutable: string;
   const managers: ContainerManager[] = [];
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'zviz-steps-'));
+    dir = scratchDir('zviz-steps-');
     notExecutable = join(dir, 'not-executable');
     writeFileSync(notExecutable, '#!/bin/sh\n');
     chmodSync(notExecutable, 0o644);
