@@ -12,7 +12,9 @@ export function zvizVitestConfig(root: string, include: string[]): UserConfig {
       include,
       passWithNoTests: true,
       pool: 'forks',
-      // Each file's scratch directories removed at its end (scratch.ts).
+      // Each run's own TMPDIR, checked empty at the end; each file's scratch
+      // directories removed at its end (temp-check.ts, scratch.ts).
+      globalSetup: ['@zviz/test-support/temp-check'],
       setupFiles: ['@zviz/test-support/scratch-teardown'],
       testTimeout: 60_000,
       hookTimeout: 120_000,

@@ -1,0 +1,83 @@
+// A global setup of every vitest runner (vitest-config.ts): the run gets a
+// temporary directory of its own (TMPDIR, which os.tmpdir() and the processes
+// the tests start read), and when the run ends, whatever a test left in it
+// fails the run, named, and is removed. Several runs share the machine, so
+// only this directory says for certain which run left a file.
+//
+// Cgroups and /tmp or /var/lib entries named zviz-* that appeared during the
+// run and are still there are printed (another run may own them), not failed.
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { removeDir } from './remove-dir';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+const SHARED_TEMP_DIRS = ['/tmp', '/var/lib'];
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** zviz* directories at most two levels below the cgroup root (a v1 hierarchy's or the unified one's groups). */
+function zvizCgroups(): string[] {
+  const top = list(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name));
+  return [...top, ...top.flatMap((dir) => list(dir).map((name) => join(dir, name)))].filter((path) =>
+    path.slice(path.lastIndexOf('/') + 1).startsWith('zviz')
+  );
+}
+
+function sharedEntries(): string[] {
+  return SHARED_TEMP_DIRS.flatMap((dir) =>
+    list(dir)
+      .filter((n) => n.startsWith('zviz-'))
+      .map((n) => join(dir, n))
+  );
+}
+
+export default function setup(): () => void {
+  const root = mkdtempSync(join(tmpdir(), 'zviz-vitest-'));
+  // As /tmp is: tests run workloads as other users, who make files there too.
+  chmodSync(root, 0o1777);
+  const outer = process.env.TMPDIR;
+  process.env.TMPDIR = root;
+  const before = new Set([...zvizCgroups(), ...sharedEntries()]);
+
+  return () => {
+    if (outer === undefined) {
+      delete process.env.TMPDIR;
+    } else {
+      process.env.TMPDIR = outer;
+    }
+    const appeared = [...zvizCgroups(), ...sharedEntries()].filter((path) => !before.has(path) && existsSync(path));
+    if (appeared.length > 0) {
+      console.warn(
+        `[temp-check] appeared during the run and still there (this run's or another's):\n  ${appeared.join('\n  ')}`
+      );
+    }
+    const left = list(root);
+    const refused: string[] = [];
+    for (const name of left) {
+      try {
+        removeDir(join(root, name));
+      } catch (error) {
+        refused.push((error as Error).message);
+      }
+    }
+    if (refused.length === 0) {
+      rmdirSync(root);
+    }
+    if (left.length > 0) {
+      throw new Error(
+        `the tests left ${left.length} entries in their temporary directory ${root} ` +
+          `(removed now, unless named below); make each test remove what it makes ` +
+          `(scratchDir in @zviz/test-support/scratch):\n  ${left.join('\n  ')}` +
+          (refused.length ? `\nnot removed:\n  ${refused.join('\n  ')}` : '')
+      );
+    }
+  };
+}
