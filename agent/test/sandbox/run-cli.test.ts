@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
 
+import { mountsUnder } from '@zviz/test-support/remove-dir';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { scratchDir } from '@zviz/test-support/scratch';
+import { STANDALONE_GROUP } from '../../src/broker/standalone';
 import { DEFAULT_CONTROL_SOCKET } from '../../src/control/protocol';
 import { listDisks } from '../../src/cgroups/block-devices';
 import { workspace } from './harness';
@@ -22,6 +25,18 @@ async function staleSocket(path: string): Promise<void> {
   holder.kill('SIGKILL');
   await new Promise((resolve) => holder.once('exit', resolve));
   expect(existsSync(path)).toBe(true);
+}
+
+/** The cgroup directories of standalone runs' containers whose id starts with `prefix`, in every hierarchy. */
+function containerCgroups(prefix: string): string[] {
+  return readdirSync('/sys/fs/cgroup')
+    .map((hierarchy) => join('/sys/fs/cgroup', hierarchy, STANDALONE_GROUP))
+    .filter((group) => existsSync(group))
+    .flatMap((group) =>
+      readdirSync(group)
+        .filter((name) => name.startsWith(prefix))
+        .map((name) => join(group, name))
+    );
 }
 
 const ZVIZ = join(__dirname, '..', '..', 'bin', 'zviz.js');
@@ -57,6 +72,43 @@ describeWhere(
       expect(result.stderr).toMatch(
         /^zviz: r\d+-\w+ \(ci-runner\) exited with code 5 after [\d.]+ s; broker: \d+ decisions \((\d+ allow, )?1 emulate, \d+ log\)\n$/
       );
+    });
+
+    it('leaves nothing behind: no temporary files, no cgroups, no mounts on the host', async () => {
+      const ws = workspace();
+      const tmp = scratchDir('zviz-run-tmpdir-');
+      const child = spawn(
+        process.execPath,
+        [
+          ZVIZ,
+          'run',
+          '--standalone',
+          '--memory',
+          '64M',
+          '--',
+          'sh',
+          '-c',
+          'echo made > made.txt; echo ready; read line',
+        ],
+        { cwd: ws, env: { ...process.env, TMPDIR: tmp }, stdio: ['pipe', 'pipe', 'pipe'] }
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await new Promise((resolve) => child.stdout.once('data', resolve));
+      // While it runs, its container has cgroups of its own (the summary's id, r<pid>-...).
+      const running = containerCgroups(`r${child.pid}-`);
+      expect(running.length, stderr).toBeGreaterThan(0);
+      child.stdin.end('done\n');
+      expect(await exited, stderr).toBe(0);
+
+      expect(running.filter((dir) => existsSync(dir))).toEqual([]);
+      expect(containerCgroups(`r${child.pid}-`)).toEqual([]);
+      // The workspace holds what the workload wrote and nothing else; no
+      // temporary file, and no mount left on the host below either.
+      expect(readdirSync(ws)).toEqual(['made.txt']);
+      expect(readdirSync(tmp)).toEqual([]);
+      expect([...mountsUnder(ws), ...mountsUnder(tmp)]).toEqual([]);
     });
 
     it('sets --io-read-bps and --io-write-bps on every disk, in the files of its own cgroup', () => {
@@ -277,7 +329,7 @@ describeWhere(
     });
 
     it('says so when a socket is there but no agent answers: refuses with --socket, runs standalone without', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'zviz-stale-'));
+      const dir = scratchDir('zviz-stale-');
       const socket = join(dir, 'agent.sock');
       await staleSocket(socket);
       const named = spawnSync(process.execPath, [ZVIZ, 'run', '--socket', socket, '--', 'true'], {
