@@ -15,7 +15,7 @@ import { BrokerEvents } from '../../src/broker/events';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import type { ResourceLimits } from '../../src/cgroups/limits';
-import { ContainerManager, type Container, type RunEnd } from '../../src/containers/manager';
+import { ContainerManager, type Container, type ContainerSpec, type RunEnd } from '../../src/containers/manager';
 import type { RestartPolicy } from '../../src/containers/restart';
 import { loadProfile, type LoadedProfile } from '../../src/profiles/profile';
 import type { PidMode } from '../../src/profiles/schema';
@@ -65,6 +65,30 @@ export function sandbox(tag: string, options: { retentionMs?: number } = {}): Sa
       await manager.removeAll();
       cgroups.removeGroup();
     },
+  };
+}
+
+/**
+ * What ContainerManager.create takes, for a start test: /bin/true under the
+ * default profile in `cwd`, no limits, no restart, stdio `fds`; `over`
+ * changes any of it.
+ */
+export function trueSpec(
+  name: string,
+  cwd: string,
+  fds: [number, number, number],
+  over: Partial<ContainerSpec> = {}
+): ContainerSpec {
+  return {
+    name,
+    profile: builtin('default'),
+    command: ['/bin/true'],
+    env: { PATH: '/usr/bin:/bin' },
+    cwd,
+    limits: {},
+    restart: { mode: 'no', maxRestarts: 0 },
+    stdio: fds,
+    ...over,
   };
 }
 

@@ -21,7 +21,7 @@ import type { CgroupDriver } from '../../src/cgroups/cgroup';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import { ContainerManager, type ContainerSpec } from '../../src/containers/manager';
-import { addon, builtin } from './harness';
+import { addon, trueSpec } from './harness';
 
 /** The real addon, with `overrides` added to every spawn's options. */
 function addonWith(overrides: Record<string, string>): BrokerAddon {
@@ -70,17 +70,8 @@ describeWhere([root, seccompUserNotif], 'a start past its time limit', () => {
     return made;
   }
 
-  const spec = (name: string, over: Partial<ContainerSpec> = {}): ContainerSpec => ({
-    name,
-    profile: builtin('default'),
-    command: ['/bin/true'],
-    env: { PATH: '/usr/bin:/bin' },
-    cwd: dir,
-    limits: {},
-    restart: { mode: 'no', maxRestarts: 0 },
-    stdio: [devNull, devNull, devNull],
-    ...over,
-  });
+  const spec = (name: string, over: Partial<ContainerSpec> = {}): ContainerSpec =>
+    trueSpec(name, dir, [devNull, devNull, devNull], over);
 
   const counts = (m: ContainerManager) => Object.fromEntries(m.startFailures.entries());
 

@@ -16,7 +16,7 @@ import type { BrokerAddon } from '../../src/native/broker-addon';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import { ContainerManager } from '../../src/containers/manager';
-import { addon, builtin } from './harness';
+import { addon, trueSpec } from './harness';
 
 /** The real addon, with `overrides` added to every spawn's options. */
 function addonWith(overrides: Record<string, string>): BrokerAddon {
@@ -52,17 +52,7 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
     managers.push(manager);
     const devNull = openSync('/dev/null', 'r+');
     try {
-      const container = await manager.create({
-        name: 'steps',
-        profile: builtin('default'),
-        pid,
-        command: ['/bin/true'],
-        env: { PATH: '/usr/bin:/bin' },
-        cwd: dir,
-        limits: {},
-        restart: { mode: 'no', maxRestarts: 0 },
-        stdio: [devNull, devNull, devNull],
-      });
+      const container = await manager.create(trueSpec('steps', dir, [devNull, devNull, devNull], { pid }));
       return await container.done;
     } finally {
       closeSync(devNull);
