@@ -3,13 +3,13 @@
 // zviz_config_reloads_total{result="failure"} and
 // zviz_config_last_reload_successful, with the running configuration kept and
 // every later reload still applied.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
+import { scratchDir } from '@zviz/test-support/scratch';
 import { AgentProcess, sample, zviz } from '../../agent/test/support/agent-process';
 
 /**
@@ -33,8 +33,7 @@ function aliasBomb(count: number, port: number): string {
 
 describe('a configuration with too many YAML aliases', () => {
   it('is refused at start with exit code 2 and one line naming the file, no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zviz-config-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir('zviz-config-');
     const path = join(dir, 'config.yaml');
     writeFileSync(path, aliasBomb(150, 9));
     const result = zviz(['agent', '--config', path]);
