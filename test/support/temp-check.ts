@@ -55,8 +55,10 @@ export default function setup(): () => void {
     }
     const appeared = [...zvizCgroups(), ...sharedEntries()].filter((path) => !before.has(path) && existsSync(path));
     if (appeared.length > 0) {
+      const shown = appeared.slice(0, 20).join('\n  ');
+      const more = appeared.length > 20 ? `\n  (and ${appeared.length - 20} more)` : '';
       console.warn(
-        `[temp-check] appeared during the run and still there (this run's or another's):\n  ${appeared.join('\n  ')}`
+        `[temp-check] appeared during the run and still there (this run's or another's):\n  ${shown}${more}`
       );
     }
     const left = list(root);
