@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
+import { stopChild } from '@zviz/test-support/processes';
 
 import type { Network } from '../../pkg-backend/src/sdk/handshake';
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
@@ -165,11 +166,7 @@ export class SandboxAgent {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.child);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -215,10 +212,6 @@ export class BackendProcess {
 
   async stop(): Promise<void> {
     this.client.close();
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.child);
   }
 }

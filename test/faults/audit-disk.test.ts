@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
+import { stopChild } from '@zviz/test-support/processes';
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { AgentProcess, BIN, sample } from '../../agent/test/support/agent-process';
 import { fill, MiB, tmpfs } from '@zviz/test-support/disk';
@@ -60,22 +61,8 @@ function deniedWrites(agent: AgentProcess): ChildProcess {
     ],
     { stdio: 'ignore' }
   );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await gone;
-    }
-  });
+  cleanups.push(() => stopChild(child));
   return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await gone;
-  }
 }
 
 /** Every line of every audit file in `dir`, parsed; a line that is not whole JSON fails the test. */
@@ -158,7 +145,7 @@ describeWhere([root, seccompUserNotif], 'the audit log on a full disk', () => {
     // Either ok, or degraded only for the drops of the last seconds (they stay visible for 10 s).
     expect(recovered.audit.reason ?? '').not.toMatch(DISK_FAULT);
 
-    await stop(workload);
+    await stopChild(workload);
     const settled = await waitFor(
       'the queue to drain and the audit log to be ok',
       async () => {
@@ -194,7 +181,7 @@ describeWhere([root, seccompUserNotif], 'the audit log on a full disk', () => {
       async () => /ENOSPC|no space/i.test((await auditHealth(agent)).audit.reason ?? ''),
       { timeoutMs: 30_000 }
     );
-    await stop(workload);
+    await stopChild(workload);
     unlinkSync(filler);
     const settled = await waitFor(
       'the queue to drain and the audit log to be ok',
@@ -240,7 +227,7 @@ describeWhere([root, seccompUserNotif], 'the audit log on a read-only disk', () 
       },
       { timeoutMs: 10_000 }
     );
-    await stop(workload);
+    await stopChild(workload);
     const settled = await waitFor('the queue to drain', async () => {
       const h = await auditHealth(agent);
       return h.audit.queued === 0 ? h.audit : undefined;

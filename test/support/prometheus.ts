@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 
 import { freePort, waitFor } from './ports';
 
+import { stopChild } from './processes';
+
 export interface ScrapeTarget {
   job: string;
   targets: string[];
@@ -175,11 +177,7 @@ export class TestPrometheus {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.process);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 
 import { freePort, waitFor } from './ports';
 
+import { stopChild } from './processes';
+
 /** The version scripts/setup.sh installs; the tests refuse another. */
 export const VICTORIA_METRICS_VERSION = 'v1.151.0';
 
@@ -94,11 +96,7 @@ export class TestVictoriaMetrics {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.process);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
