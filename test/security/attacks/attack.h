@@ -12,6 +12,7 @@
 #define ZVIZ_ATTACK_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -151,5 +152,45 @@ static inline const char* join_path(char* out, size_t size, const char* dir, con
   snprintf(out, size, "%s/%s", dir, name);
   return out;
 }
+
+/** "NAME ok N": how many entries the directory lists besides . and .. (or "NAME errno ENAME"). */
+static inline void entries(const char* name, const char* path) {
+  DIR* dir = opendir(path);
+  if (dir == NULL) {
+    outcome(name, -1);
+    return;
+  }
+  int n = 0;
+  struct dirent* e;
+  while ((e = readdir(dir)) != NULL) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+  }
+  closedir(dir);
+  say("%s ok %d", name, n);
+}
+
+/** Copies this program to `to` (executable); 0, or -1 when a step failed. */
+static inline int copy_self(const char* to) {
+  int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (in < 0 || out < 0) return -1;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof(buf))) > 0) {
+    if (write(out, buf, (size_t)n) != n) return -1;
+  }
+  close(in);
+  close(out);
+  return n == 0 ? 0 : -1;
+}
+
+#if defined(__x86_64__)
+/** A syscall of the i386 ABI (its own numbers, 32-bit arguments) through `int $0x80`. */
+static inline long int80(long nr, long a, long b, long c) {
+  long rc;
+  __asm__ volatile("int $0x80" : "=a"(rc) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+  return rc;
+}
+#endif
 
 #endif

@@ -13,12 +13,6 @@ static char* low;  // memory below 4 GiB, for i386 pointers
 static const char* outside;
 static const char* secret;
 
-static long int80(long nr, long a, long b, long c) {
-  long rc;
-  __asm__ volatile("int $0x80" : "=a"(rc) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
-  return rc;
-}
-
 static long put(const char* text, int slot) {
   char* at = low + slot * 512;
   snprintf(at, 512, "%s", text);

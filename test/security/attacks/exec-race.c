@@ -40,20 +40,6 @@ static void* flip(void* arg) {
   return NULL;
 }
 
-static int copy_self(const char* to) {
-  int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-  if (in < 0 || out < 0) return -1;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(in, buf, sizeof(buf))) > 0) {
-    if (write(out, buf, (size_t)n) != n) return -1;
-  }
-  close(in);
-  close(out);
-  return n == 0 ? 0 : -1;
-}
-
 /** The exit status of an exec of `file` from a vfork child: 42 /tmp, 7 workspace, 13 refused (EACCES), 100 + errno for another errno. */
 static int run(const char* file) {
   char* const argv[] = {"zr", "child", NULL};

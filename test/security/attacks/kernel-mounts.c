@@ -15,21 +15,6 @@
 
 #include <dirent.h>
 
-static void entries(const char* name, const char* path) {
-  DIR* dir = opendir(path);
-  if (dir == NULL) {
-    outcome(name, -1);
-    return;
-  }
-  int n = 0;
-  struct dirent* e;
-  while ((e = readdir(dir)) != NULL) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  }
-  closedir(dir);
-  say("%s ok %d", name, n);
-}
-
 /**
  * Reads the whole file (non-blocking: a trace_pipe with nothing in it returns
  * at once) and says whether `needle` was in it; up to `tries` reads, as

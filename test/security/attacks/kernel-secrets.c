@@ -31,21 +31,6 @@ static void nonzero_addresses(const char* name, const char* path) {
   say("%s ok lines=%s nonzero=%ld", name, lines > 0 ? "some" : "none", nonzero);
 }
 
-static void entries(const char* name, const char* path) {
-  DIR* dir = opendir(path);
-  if (dir == NULL) {
-    outcome(name, -1);
-    return;
-  }
-  int n = 0;
-  struct dirent* e;
-  while ((e = readdir(dir)) != NULL) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  }
-  closedir(dir);
-  say("%s ok %d", name, n);
-}
-
 /** Bytes of the file's first MiB that are not zero ("NAME ok nonzero=N"): kpageflags and kpagecount are tables by page frame. */
 static void nonzero_bytes(const char* name, const char* path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -45,12 +45,6 @@ static int lease(const char* name, const char* path, unsigned long cmd, unsigned
   return fd; // kept open: the lease lives as long as the file
 }
 
-static long int80(long nr, long a, long b, long c) {
-  long rc;
-  __asm__ volatile("int $0x80" : "=a"(rc) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
-  return rc;
-}
-
 static void lease_i386(const char* name, void* arg) {
   (void)arg;
   int fd = open("leased-i386", O_RDONLY | O_CLOEXEC);

@@ -25,21 +25,6 @@
 #define SYS_memfd_secret 447
 #endif
 
-/** Copies this program to `to` (executable). */
-static int copy_self(const char* to) {
-  int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-  if (in < 0 || out < 0) return -1;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(in, buf, sizeof(buf))) > 0) {
-    if (write(out, buf, (size_t)n) != n) return -1;
-  }
-  close(in);
-  close(out);
-  return 0;
-}
-
 static void round_in(const char* name, char* mem, const char* secret, const char* outside, const char* unix_path,
                      const char* copy) {
   char key[64];
