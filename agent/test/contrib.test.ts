@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { auditLine } from '../src/audit/writer';
 import { loadConfig } from '../src/assembly/load-config';
 import type { Config } from '../src/assembly/config-sections';
-import { decision } from './support/decision-events';
+import { decision, GUIDE_AUDIT_FIELDS } from './support/decision-events';
 import { AgentLog } from '../src/log/logger';
 
 const contrib = join(__dirname, '..', 'contrib');
@@ -50,16 +50,7 @@ describe('agent/contrib', () => {
       pid: 4242,
     });
     expect(records.log.timestamp).toMatch(ISO_MILLIS_UTC);
-    expect(Object.keys(records.audit)).toEqual([
-      'timestamp',
-      'event_type',
-      'container_id',
-      'syscall',
-      'args',
-      'decision',
-      'latency_us',
-      'layer',
-    ]);
+    expect(Object.keys(records.audit)).toEqual(GUIDE_AUDIT_FIELDS);
   });
 
   it('config.example.yaml validates and writes both logs to files', () => {

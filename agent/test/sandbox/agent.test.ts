@@ -17,6 +17,7 @@ import { scratchDir } from '@zviz/test-support/scratch';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import { BIN, buildWorkloads, workspace } from './harness';
+import { GUIDE_AUDIT_FIELDS } from '../support/decision-events';
 
 const ZVIZ = join(__dirname, '..', '..', 'bin', 'zviz.js');
 const DIST = join(__dirname, '..', '..', 'dist', 'zviz.js');
@@ -158,16 +159,7 @@ describeWhere(
       });
       // The monitoring guide's audit record: its eight fields first, in its
       // order, with its types (ZViz's own fields follow).
-      expect(Object.keys(record).slice(0, 8)).toEqual([
-        'timestamp',
-        'event_type',
-        'container_id',
-        'syscall',
-        'args',
-        'decision',
-        'latency_us',
-        'layer',
-      ]);
+      expect(Object.keys(record).slice(0, 8)).toEqual(GUIDE_AUDIT_FIELDS);
       expect(record.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(record.latency_us).toBeGreaterThan(0);
       // Removed at its end: no container left.

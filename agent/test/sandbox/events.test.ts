@@ -10,6 +10,7 @@ import type { NewDecisionEvent } from '../../src/events/hub';
 import { BrokerEvents, CHUNK } from '../../src/broker/events';
 import type { Container } from '../../src/containers/manager';
 import { addon, BIN, buildWorkloads, builtin, lines, run, sandbox, type Sandbox } from './harness';
+import { GUIDE_AUDIT_FIELDS } from '../support/decision-events';
 
 /** Refusals the broker decided for a container: each one is a decision event. */
 function notable(container: Container): number {
@@ -67,16 +68,7 @@ describeWhere([root, seccompUserNotif], 'decision events from the broker', () =>
     expect(dropped?.queueFull).toBe(0);
     expect(mine.length + (dropped?.rateLimited ?? 0)).toBe(notable(container));
     // What passed is whole: the audit record's fields, in its order.
-    expect(Object.keys(mine[0]).slice(0, 8)).toEqual([
-      'timestamp',
-      'event_type',
-      'container_id',
-      'syscall',
-      'args',
-      'decision',
-      'latency_us',
-      'layer',
-    ]);
+    expect(Object.keys(mine[0]).slice(0, 8)).toEqual(GUIDE_AUDIT_FIELDS);
     expect(mine.filter((e) => e.syscall === 'ptrace')[0]).toMatchObject({
       event_type: 'syscall',
       decision: 'deny',
