@@ -61,9 +61,10 @@ export default function setup(): () => void {
         `[temp-check] appeared during the run and still there (this run's or another's):\n  ${shown}${more}`
       );
     }
-    const left = list(root);
+    // tsx's compile cache (tsx-<uid>), made by the tsx the tests run (npm start, the benchmarks): a tool's, not a test's.
+    const left = list(root).filter((name) => !/^tsx-\d+$/.test(name));
     const refused: string[] = [];
-    for (const name of left) {
+    for (const name of list(root)) {
       try {
         removeDir(join(root, name));
       } catch (error) {
@@ -73,11 +74,11 @@ export default function setup(): () => void {
     if (refused.length === 0) {
       rmdirSync(root);
     }
-    if (left.length > 0) {
+    if (left.length > 0 || refused.length > 0) {
       throw new Error(
         `the tests left ${left.length} entries in their temporary directory ${root} ` +
           `(removed now, unless named below); make each test remove what it makes ` +
-          `(scratchDir in @zviz/test-support/scratch):\n  ${left.join('\n  ')}` +
+          `(scratchDir, test/support/scratch.ts):\n  ${left.join('\n  ')}` +
           (refused.length ? `\nnot removed:\n  ${refused.join('\n  ')}` : '')
       );
     }

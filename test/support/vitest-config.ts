@@ -3,6 +3,7 @@
 // in worker threads) and timeouts fit for tests that start real processes.
 // No aliases: @zviz/test-support is a workspace package (test/support), found
 // as npm links it.
+import { join } from 'node:path';
 import { defineConfig, type UserConfig } from 'vitest/config';
 
 export function zvizVitestConfig(root: string, include: string[]): UserConfig {
@@ -14,8 +15,8 @@ export function zvizVitestConfig(root: string, include: string[]): UserConfig {
       pool: 'forks',
       // Each run's own TMPDIR, checked empty at the end; each file's scratch
       // directories removed at its end (temp-check.ts, scratch.ts).
-      globalSetup: ['@zviz/test-support/temp-check'],
-      setupFiles: ['@zviz/test-support/scratch-teardown'],
+      globalSetup: [join(__dirname, 'temp-check.ts')],
+      setupFiles: [join(__dirname, 'scratch-teardown.ts')],
       testTimeout: 60_000,
       hookTimeout: 120_000,
       reporters: process.env.ZVIZ_VITEST_JSON ? ['default', 'json'] : ['default'],
