@@ -4,7 +4,7 @@
 // backend datasource, and leave nothing behind: no process, no port, no
 // cgroup, no directory. Setup and build are skipped (npm test has built).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -157,6 +157,7 @@ describeWhere(
       await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
       const agentPort = (blocker.address() as { port: number }).port;
       const promPort = await freePort();
+      let kept: string | undefined;
       try {
         const demo = startDemo({
           ZVIZ_METRICS_ADDR: `127.0.0.1:${agentPort}`,
@@ -167,10 +168,14 @@ describeWhere(
         expect(out).toContain(`✗ Agent on http://127.0.0.1:${agentPort}: 127.0.0.1:${agentPort} is in use`);
         expect(out).toContain('nothing is left running');
         expect(await listening(promPort)).toBe(false);
-        const dir = /^Kept (\/\S+)$/m.exec(out)?.[1];
-        expect(dir && existsSync(join(dir, 'prometheus.log'))).toBe(true);
+        kept = /^Kept (\/\S+)$/m.exec(out)?.[1];
+        expect(kept && existsSync(join(kept, 'prometheus.log'))).toBe(true);
       } finally {
         blocker.close();
+        // Kept for the user to read; the test has read it.
+        if (kept) {
+          rmSync(kept, { recursive: true, force: true });
+        }
       }
     });
   }
