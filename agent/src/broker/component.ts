@@ -117,15 +117,16 @@ export class BrokerComponent implements Component<BrokerSections> {
     } catch (error) {
       throw this.fail((error as Error).message);
     }
+    const installation = packageRoot();
     const manager = (this.manager = new ContainerManager({
       addon,
       cgroups: this.cgroups,
       // No workload sees into the directory of the control socket (docs/security.md, "The control socket").
       hiddenDirs: [dirname(this.config.control_socket)],
-      // Nor rewrites the agent's own package (docs/security.md, "The programs a start executes").
-      readOnlyDirs: [packageRoot()],
-      // Nor reads the agent's secrets or writes its configuration and logs (docs/security.md, "The agent's own files").
-      agentFiles: () => agentFilesOf(this.host.configFile, this.host.config),
+      // Nor rewrites the agent's own package (docs/security.md, "The programs a start executes"), reads its
+      // secrets or writes its configuration and logs (docs/security.md, "The agent's own files").
+      // The configuration as it is at each start (a reload changes it).
+      agentFiles: () => agentFilesOf(this.host.configFile, this.host.config, installation),
       syncWakeUp: this.config.sync_wake_up,
       startTimeoutMs: this.config.start_timeout_seconds * 1000,
       retentionMs: endedRetentionSeconds(this.host.config.metrics) * 1000,

@@ -53,17 +53,20 @@ function agentSocketDir(agentSocket: string): string {
 
 /**
  * The agent's files a standalone run knows without reading the node agent's
- * configuration (which would cost its start-up): the default configuration
- * file and the default audit directory (the package is read-only already:
- * readOnlyDirs). The files a
- * configuration names elsewhere are protected by the agent's own containers
- * only (docs/security.md, "The agent's own files").
+ * configuration (which would cost its start-up): the package it runs from,
+ * the default configuration file and the default audit directory. The files
+ * a configuration names elsewhere are protected by the agent's own
+ * containers only (docs/security.md, "The agent's own files").
  */
-function standaloneAgentFiles(): AgentFiles {
-  return agentFilesOf(process.env.ZVIZ_CONFIG || DEFAULT_CONFIG_PATH, {
-    logging: { output: 'stderr', audit: { enabled: true, path: DEFAULT_AUDIT_PATH } },
-    metrics: { auth: { type: 'none' } },
-  });
+function standaloneAgentFiles(installation: string): AgentFiles {
+  return agentFilesOf(
+    process.env.ZVIZ_CONFIG || DEFAULT_CONFIG_PATH,
+    {
+      logging: { output: 'stderr', audit: { enabled: true, path: DEFAULT_AUDIT_PATH } },
+      metrics: { auth: { type: 'none' } },
+    },
+    installation
+  );
 }
 
 /**
@@ -83,13 +86,13 @@ export async function runStandalone(
   const cgroups = createCgroupDriver(detectCgroups(), STANDALONE_GROUP, {
     attachDeviceProgram: (dir, rules) => addon.attachDeviceProgram(dir, rules),
   });
+  const installation = packageRoot();
   const manager = new ContainerManager({
     addon,
     cgroups,
     idPrefix: `r${process.pid}-`,
     hiddenDirs: [agentSocketDir(agentSocket)],
-    readOnlyDirs: [packageRoot()],
-    agentFiles: standaloneAgentFiles,
+    agentFiles: () => standaloneAgentFiles(installation),
   });
   // Runs whose zviz process died (PDEATHSIG took their first process; this
   // takes the rest).

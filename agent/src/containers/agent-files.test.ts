@@ -49,6 +49,12 @@ describe('agentFilesOf', () => {
     expect(files).toEqual({ readOnly: [], masked: [] });
   });
 
+  it('names the installation read-only first, and never the root', () => {
+    expect(agentFilesOf(undefined, undefined, '/opt/zviz/agent/').readOnly).toEqual(['/opt/zviz/agent']);
+    expect(agentFilesOf('/etc/zviz/config.yaml', CONFIG, '/opt/zviz/agent').readOnly[0]).toBe('/opt/zviz/agent');
+    expect(agentFilesOf(undefined, undefined, '/')).toEqual({ readOnly: [], masked: [] });
+  });
+
   it("resolves relative names from the agent's working directory, as the agent reads them", () => {
     const files = agentFilesOf('config.yaml', undefined);
     expect(files.masked).toEqual([`${process.cwd()}/config.yaml`]);
@@ -58,7 +64,7 @@ describe('agentFilesOf', () => {
 describe('withAgentFiles', () => {
   const files = { readOnly: ['/opt/zviz/agent', '/etc/zviz'], masked: ['/etc/zviz/config.yaml', '/var/log/zviz'] };
 
-  it('appends the read-only steps (parents first) and then the masks, after every profile step', () => {
+  it('appends the pins, the read-only steps (parents first) and then the masks, after every profile step', () => {
     const plan = withAgentFiles(
       {
         view: 'host',
@@ -75,6 +81,12 @@ describe('withAgentFiles', () => {
       mounts: [
         { path: '/', kind: 'writable' },
         { path: '/run/zviz', kind: 'mask' },
+        // Every directory above a protected path, outermost first: a rename of one would take the file away from its name.
+        { path: '/etc', kind: 'pin' },
+        { path: '/opt', kind: 'pin' },
+        { path: '/var', kind: 'pin' },
+        { path: '/opt/zviz', kind: 'pin' },
+        { path: '/var/log', kind: 'pin' },
         { path: '/etc/zviz', kind: 'readOnly' },
         { path: '/opt/zviz/agent', kind: 'readOnly' },
         { path: '/etc/zviz/config.yaml', kind: 'mask' },
@@ -84,7 +96,7 @@ describe('withAgentFiles', () => {
   });
 
   it('gives a profile without a file-system section a host view with the steps', () => {
-    expect(withAgentFiles(undefined, files, '/srv/job')?.mounts).toHaveLength(4);
+    expect(withAgentFiles(undefined, files, '/srv/job')?.mounts.filter((m) => m.kind !== 'pin')).toHaveLength(4);
   });
 
   it("leaves a path holding the workload's working directory as the profile has it, and says so", () => {
@@ -94,7 +106,16 @@ describe('withAgentFiles', () => {
     expect(plan?.mounts.map((m) => m.path)).not.toContain('/opt/zviz/agent');
   });
 
-  it('adds no read-only step that would bring a host path into the allow-list view', () => {
+  it('pins nothing above a path the view does not show, nor the root', () => {
+    const plan = withAgentFiles(
+      { view: 'host', mounts: [{ path: '/var', kind: 'tmpfs' }] },
+      { readOnly: ['/opt'], masked: ['/var/log/zviz'] },
+      '/srv/job'
+    );
+    expect(plan?.mounts.filter((m) => m.kind === 'pin')).toEqual([]);
+  });
+
+  it('adds no read-only step that would bring a host path into the allow-list view, and no pin there', () => {
     const plan = withAgentFiles(
       {
         view: 'allow-list',
@@ -113,6 +134,10 @@ describe('withAgentFiles', () => {
   });
 
   it("adds no read-only step under a profile's tmpfs or mask, where it would show what they hide", () => {
+    // The package's case: its step was a module of its own before.
+    const tmp = { view: 'host' as const, mounts: [{ path: '/tmp', kind: 'tmpfs' as const }] };
+    expect(withAgentFiles(tmp, { readOnly: ['/tmp/zviz/agent'], masked: [] }, '/work')).toBe(tmp);
+
     const plan = withAgentFiles(
       {
         view: 'host',

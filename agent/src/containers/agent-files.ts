@@ -5,11 +5,14 @@
 // built-in profiles), which the next agent start or `zviz run --standalone`
 // executes as root, its configuration and the secrets it names (the API's
 // token, TLS key), and the audit log that records the workload's refusals.
-// Each container's mount view gets, as its last steps, the installation,
+// Each container's mount view gets, as its last steps, every directory that
+// holds one of them pinned (bound on itself, so that no rename moves the
+// file to a name the next container's masks do not know), the installation,
 // the configuration's directory and the profiles the agent loads by path
 // made read-only, and the secrets, the configuration file and the
 // directories the agent writes (audit, log) masked: a read-only empty tmpfs
-// over a directory, /dev/null over a file (spawn/mount_calls.cc, Mask).
+// over a directory, an empty read-only file over a file
+// (spawn/mount_calls.cc, Mask and Pin).
 import { dirname, isAbsolute, resolve } from 'node:path';
 
 import type { FilesystemPlan, MountStep } from '../native/broker-addon';
@@ -17,7 +20,12 @@ import { within } from './path-within';
 
 /** What of the agent's files a container's view protects. */
 export interface AgentFiles {
-  /** Read-only in every view: the configuration's own directory, the TLS certificate, profiles loaded by path. */
+  /**
+   * Read-only in every view: the agent's installation (its package: the
+   * bundle, the broker addon, zviz-spawn and zviz-init, the built-in
+   * profiles; docs/security.md, "The programs a start executes"), the
+   * configuration's own directory, the TLS certificate, profiles loaded by path.
+   */
   readOnly: string[];
   /** Hidden (empty): secrets and the configuration file, the audit and log directories (or files, in a shared directory). */
   masked: string[];
@@ -70,12 +78,19 @@ export interface AgentFilesConfig {
 /**
  * The agent's files from its configuration: `configFile` is the file its
  * configuration is read from (or would be: an absent default file is still
- * protected where it would be made). The package it runs from is made
- * read-only on its own (read-only-dirs.ts).
+ * protected where it would be made); `installation` the package it runs from
+ * (the root is never one).
  */
-export function agentFilesOf(configFile: string | undefined, config: AgentFilesConfig | undefined): AgentFiles {
+export function agentFilesOf(
+  configFile: string | undefined,
+  config: AgentFilesConfig | undefined,
+  installation?: string
+): AgentFiles {
   const readOnly: string[] = [];
   const masked: string[] = [];
+  if (installation && resolve(installation) !== '/') {
+    readOnly.push(installation);
+  }
   if (configFile) {
     masked.push(configFile); // it may hold the API's token or passwords inline
     const dir = dirname(configFile);
@@ -118,7 +133,8 @@ export function agentFilesOf(configFile: string | undefined, config: AgentFilesC
 export function inView(plan: FilesystemPlan | undefined, path: string): boolean {
   let deepest: MountStep | undefined;
   for (const step of plan?.mounts ?? []) {
-    if (within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {
+    // A pin shows what was there: it decides nothing.
+    if (step.kind !== 'pin' && within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {
       deepest = step;
     }
   }
@@ -128,10 +144,25 @@ export function inView(plan: FilesystemPlan | undefined, path: string): boolean 
   return deepest.kind === 'readOnly' || deepest.kind === 'writable';
 }
 
+/** Every directory above `path` but the root, the outermost first. */
+function ancestors(path: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = dirname(path); dir !== '/' && dir !== '.'; dir = dirname(dir)) {
+    dirs.unshift(dir);
+  }
+  return dirs;
+}
+
 /**
- * `plan` with `files` protected, as its last steps (read-only ones first,
- * parents before what they hold, then the masks), so that no step of the
- * profile re-opens them. A path the workload's working directory lies in is
+ * `plan` with `files` protected, as its last steps (pins, then read-only
+ * ones, parents before what they hold, then the masks), so that no step of
+ * the profile re-opens them. A mask is a mount over one path: under a view
+ * the workload writes (default, observe), renaming a directory above it
+ * moves the real file, mask and all, to a name the next container's masks
+ * do not know, and leaves the old name free for a file of the workload's. So
+ * every directory above a protected path the view shows is pinned (made a
+ * mount point: rename and rmdir get EBUSY); the allow-list view needs none
+ * (the directories above what it attaches are its own, read-only). A path the workload's working directory lies in is
  * left as the profile has it and reported through `skipped` (protecting it
  * would take the workspace away). A read-only step is added only where the
  * view shows the path: in the allow-list view it would otherwise bring the
@@ -160,5 +191,15 @@ export function withAgentFiles(
   if (readOnly.length === 0 && masks.length === 0) {
     return plan;
   }
-  return { view: plan?.view ?? 'host', mounts: [...(plan?.mounts ?? []), ...readOnly, ...masks] };
+  const view = plan?.view ?? 'host';
+  const shown = [...readOnly, ...masks].map((step) => step.path).filter((path) => inView(plan, path));
+  const pins =
+    view === 'host'
+      ? [...new Set(shown.flatMap(ancestors))]
+          // A protected directory is a mount point of its own step already.
+          .filter((dir) => !shown.includes(dir) && inView(plan, dir))
+          .sort((a, b) => depth(a) - depth(b))
+          .map((path): MountStep => ({ path, kind: 'pin' }))
+      : [];
+  return { view, mounts: [...(plan?.mounts ?? []), ...pins, ...readOnly, ...masks] };
 }

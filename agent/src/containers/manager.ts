@@ -24,7 +24,6 @@ import { nativeExpectedRefusals } from './fallbacks';
 import { withCommandVisible } from './command-visible';
 import { withAgentFiles, type AgentFiles } from './agent-files';
 import { withHiddenDirs } from './hidden-dirs';
-import { withReadOnlyDirs } from './read-only-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
 import { backoffMs, shouldRestart, STABLE_RUN_MS, type RestartPolicy } from './restart';
@@ -203,13 +202,12 @@ export interface ManagerOptions {
    * masked with an empty read-only tmpfs in every container's mount view.
    */
   hiddenDirs?: readonly string[];
-  /** The agent's own files (agent-files.ts), as they are at each start: read-only or masked in every view. */
-  agentFiles?: () => AgentFiles;
   /**
-   * Directories every container's host view holds read-only whatever its
-   * profile (the agent's own package: read-only-dirs.ts).
+   * The agent's own files (agent-files.ts: its package, configuration,
+   * secrets and logs), as they are at each start: read-only or masked in
+   * every view, and the directories above them pinned.
    */
-  readOnlyDirs?: readonly string[];
+  agentFiles?: () => AgentFiles;
   /**
    * How long a start may take before its processes are killed and it fails
    * (broker.start_timeout_seconds); the addon's default (10 s) when absent.
@@ -372,11 +370,7 @@ export class ContainerManager extends EventEmitter {
         network: spec.network ?? compiled.network,
         filesystem: this.protectAgentFiles(
           withHiddenDirs(
-            withReadOnlyDirs(
-              withCommandVisible(compiled.filesystem, file, spec.cwd),
-              this.options.readOnlyDirs ?? [],
-              spec.cwd
-            ),
+            withCommandVisible(compiled.filesystem, file, spec.cwd),
             this.options.hiddenDirs ?? [],
             spec.cwd
           ),

@@ -67,8 +67,13 @@ export interface NativePolicy {
 /** One step of a container's file-system view, made in order (parents before what lies inside them). */
 export interface MountStep {
   path: string;
-  /** mask: an empty read-only tmpfs hiding a directory (the agent's control socket's); skipped where absent. */
-  kind: 'readOnly' | 'writable' | 'tmpfs' | 'mask';
+  /**
+   * mask: an empty read-only tmpfs hiding a directory (the agent's control
+   * socket's), an empty read-only file hiding a file; skipped where absent.
+   * pin: a directory made a mount point of the view (bound on itself), so the
+   * workload cannot rename or remove it; skipped where absent or one already.
+   */
+  kind: 'readOnly' | 'writable' | 'tmpfs' | 'mask' | 'pin';
 }
 
 /**

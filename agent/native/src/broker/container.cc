@@ -110,6 +110,7 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
     else if (kind == "writable") step.kind = MountStep::Kind::kWritable;
     else if (kind == "tmpfs") step.kind = MountStep::Kind::kTmpfs;
     else if (kind == "mask") step.kind = MountStep::Kind::kMask;
+    else if (kind == "pin") step.kind = MountStep::Kind::kPin;
     else return "filesystem.mounts: unknown kind " + kind;
     request->mounts.push_back(std::move(step));
   }

@@ -137,8 +137,10 @@ std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* li
     if (step.path.empty() || step.path[0] != '/' || step.path.size() >= PATH_MAX) {
       return "mount paths must be absolute: " + step.path;
     }
-    // A mask under a private tmpfs has nothing to hide there: the host's directory is not in the view.
-    for (size_t j = 0; j < i && step.kind != MountStep::Kind::kTmpfs && step.kind != MountStep::Kind::kMask; ++j) {
+    // A mask (or a pin) under a private tmpfs has nothing to hide there: the host's directory is not in the view.
+    const bool own_step = step.kind == MountStep::Kind::kTmpfs || step.kind == MountStep::Kind::kMask ||
+                          step.kind == MountStep::Kind::kPin;
+    for (size_t j = 0; j < i && !own_step; ++j) {
       const std::string& outer = request.mounts[j].path;
       if (request.mounts[j].kind == MountStep::Kind::kTmpfs && step.path.size() > outer.size() &&
           step.path.compare(0, outer.size(), outer) == 0 && (outer == "/" || step.path[outer.size()] == '/')) {
@@ -147,7 +149,7 @@ std::string PlanMounts(const SpawnRequest& request, std::vector<std::string>* li
     }
     // The allow-list view keeps the host's symlinks (/lib -> usr/lib) as links.
     struct stat st;
-    if (request.allow_list && step.kind != MountStep::Kind::kTmpfs && step.kind != MountStep::Kind::kMask && lstat(step.path.c_str(), &st) == 0 &&
+    if (request.allow_list && !own_step && lstat(step.path.c_str(), &st) == 0 &&
         S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
       const ssize_t n = readlink(step.path.c_str(), target, sizeof(target) - 1);

@@ -50,8 +50,13 @@ namespace zviz::broker {
 /** One step of the file-system view, made in order (parents before what lies inside them). */
 struct MountStep {
   // kMask: an empty read-only tmpfs over a directory the workload must not
-  // see into (the agent's control socket's); skipped where the path is absent.
-  enum class Kind : uint8_t { kReadOnly, kWritable, kTmpfs, kMask } kind;
+  // see into (the agent's control socket's), an empty read-only file over a
+  // file; skipped where the path is absent.
+  // kPin: a directory bound on itself (with everything mounted inside it),
+  // so that the workload cannot rename or remove it: the directories that
+  // hold the agent's own files keep their names (docs/security.md, "The
+  // agent's own files"); skipped where absent or a mount point already.
+  enum class Kind : uint8_t { kReadOnly, kWritable, kTmpfs, kMask, kPin } kind;
   std::string path;
 };
 

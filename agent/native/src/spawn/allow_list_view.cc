@@ -42,14 +42,17 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     // Read-only binds: a device node still opens for writing on one, but its
     // inode (the node's own /dev/null, shared by every process of the node)
     // cannot be chmod-ed, chown-ed or given new times from the view.
-    if (devices[i] >= 0 && SetAttr(devices[i], "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) != 0) {
+    if (devices[i] >= 0 &&
+        SetAttr(devices[i], "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0) != 0) {
       ChildFail(sock, kStepView);
     }
   }
   for (size_t i = 0; i < p.mount_count; ++i) {
     const ChildMount& m = p.mounts[i];
     p.trees[i] = -1;
-    if (m.kind == MountStep::Kind::kTmpfs || m.kind == MountStep::Kind::kMask || m.link_target != nullptr) {
+    // Pins are the host view's: here every directory above an attached path is the view's own, read-only.
+    if (m.kind == MountStep::Kind::kTmpfs || m.kind == MountStep::Kind::kMask || m.kind == MountStep::Kind::kPin ||
+        m.link_target != nullptr) {
       continue;
     }
     const int tree = static_cast<int>(
@@ -78,8 +81,8 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
     int rc = 0;
     if (m.kind == MountStep::Kind::kTmpfs) {
       rc = MountTmpfs(m.path, "mode=1777", MS_NOSUID | MS_NODEV);
-    } else if (m.kind == MountStep::Kind::kMask) {
-      continue;  // after /dev, below
+    } else if (m.kind == MountStep::Kind::kMask || m.kind == MountStep::Kind::kPin) {
+      continue;  // masks after /dev, below
     } else if (m.link_target != nullptr) {
       rc = MakeDirs(m.path, false);
       if (rc == 0 && symlink(m.link_target, m.path) != 0 && errno != EEXIST) {

@@ -139,6 +139,14 @@ int Mask(const char* path);
 /** Closes what Mask held while the view was made (its read-only tmpfs); the masks stay. */
 void ReleaseMaskSource();
 
+/**
+ * Makes the directory `path` a mount point of the view (bound on itself
+ * with everything mounted inside it), so that no rename or rmdir of the
+ * workload moves or removes it (EBUSY); skipped where it is absent, not a
+ * directory, or a mount point already.
+ */
+int Pin(const char* path);
+
 // Descriptors (descriptors.cc).
 
 /** Moves `fd` to the lowest free descriptor at or above 10 (close-on-exec); a failure ends the child. */

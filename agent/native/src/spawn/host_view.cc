@@ -145,6 +145,9 @@ void SetUpHostView(const ChildPlan& p, int sock) {
       case MountStep::Kind::kMask:
         rc = Mask(path);
         break;
+      case MountStep::Kind::kPin:
+        rc = Pin(path);
+        break;
     }
     if (rc != 0) {
       ChildFail(sock, kStepMounts);

@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
     mounts[i].path = StringAt(base, wire, written, m.path);
     mounts[i].link_target = m.link_target == 0 ? nullptr : StringAt(base, wire, written, m.link_target);
     if (mounts[i].path == nullptr || (m.link_target != 0 && mounts[i].link_target == nullptr) ||
-        m.kind > static_cast<uint32_t>(MountStep::Kind::kMask)) {
+        m.kind > static_cast<uint32_t>(MountStep::Kind::kPin)) {
       PlanFail(sock, EPROTO);
     }
     mounts[i].kind = static_cast<MountStep::Kind>(m.kind);

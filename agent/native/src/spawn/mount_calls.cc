@@ -179,6 +179,18 @@ int Mask(const char* path) {
   return MaskFile(path);
 }
 
+int Pin(const char* path) {
+  struct statx stx = {};
+  if (::syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
+    return errno == ENOENT ? 0 : -1;
+  }
+  // A symlink cannot be a mount point (Known limits); a mount root is one already.
+  if (!S_ISDIR(stx.stx_mode) || (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0) {
+    return 0;
+  }
+  return mount(path, path, nullptr, MS_BIND | MS_REC, nullptr);
+}
+
 void ReleaseMaskSource() {
   if (mask_source >= 0) {
     close(mask_source);
