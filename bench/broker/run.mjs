@@ -180,6 +180,22 @@ function benchCgroups() {
   };
 }
 
+/**
+ * Each case measured REPEAT times, in rounds that take the cases in a new
+ * random order, so that no case always runs right after another (and inherits
+ * its warm caches or its leftover load); `measure(name)` gives one result.
+ * The results by case name.
+ */
+async function inShuffledRounds(names, measure) {
+  const results = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < REPEAT; i++) {
+    for (const name of [...names].sort(() => Math.random() - 0.5)) {
+      results[name].push(await measure(name));
+    }
+  }
+  return results;
+}
+
 /** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
 function fileSystemOf(dir) {
   let best = { at: '', type: 'unknown' };
@@ -227,13 +243,7 @@ if (PARTS.has('brokered')) {
           String(CALLS),
         ]),
     };
-    for (let i = 0; i < REPEAT; i++) {
-      // A different order each round, so no supervisor always runs right after another.
-      const order = Object.keys(cases).sort(() => Math.random() - 0.5);
-      for (const name of order) {
-        brokered[name].push(json(cases[name]().stdout));
-      }
-    }
+    Object.assign(brokered, await inShuffledRounds(Object.keys(cases), (name) => json(cases[name]().stdout)));
   } finally {
     cg.remove();
   }
@@ -381,11 +391,9 @@ if (PARTS.has('opens')) {
       'ZViz strict, refused': () => ({ command: zvizStrict('write') }),
     };
     const want = { allowed: 'ok', refused: 'EACCES' };
-    for (const name of Object.keys(cases)) {
-      opens[name] = [];
-    }
-    for (let i = 0; i < REPEAT; i++) {
-      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+    Object.assign(
+      opens,
+      await inShuffledRounds(Object.keys(cases), (name) => {
         const {
           command: [command, ...args],
           env,
@@ -395,9 +403,9 @@ if (PARTS.has('opens')) {
         if (result.outcome !== expected) {
           throw new Error(`${name}: the opens ended with ${result.outcome}, not ${expected}`);
         }
-        opens[name].push(result);
-      }
-    }
+        return result;
+      })
+    );
   } finally {
     openCgroups.remove();
   }
@@ -564,19 +572,17 @@ if (PARTS.has('placement')) {
     const want = { allowed: 'ok', refused: 'EACCES' };
     const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-place-'));
     try {
-      for (const name of Object.keys(cases)) {
-        placement[name] = [];
-      }
-      for (let i = 0; i < REPEAT; i++) {
-        for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+      Object.assign(
+        placement,
+        await inShuffledRounds(Object.keys(cases), (name) => {
           const { command, env } = cases[name]();
           const result = json(run(command[0], command.slice(1), { env }).stdout);
           if (result.outcome !== want[name.split(', ').at(-2)]) {
             throw new Error(`${name}: the opens ended with ${result.outcome}`);
           }
-          placement[name].push(result);
-        }
-      }
+          return result;
+        })
+      );
       // One run of each allowed case with the step timers on: where the answer's time goes.
       for (const name of Object.keys(cases).filter((n) => n.includes('allowed'))) {
         const file = join(stepDir, `${Object.keys(placementSteps).length}.json`);
@@ -631,19 +637,17 @@ if (PARTS.has('sporadic')) {
   };
   const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-sporadic-'));
   try {
-    for (const name of Object.keys(cases)) {
-      sporadic[name] = [];
-    }
-    for (let i = 0; i < REPEAT; i++) {
-      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+    Object.assign(
+      sporadic,
+      await inShuffledRounds(Object.keys(cases), (name) => {
         const { command, env } = cases[name]();
         const result = json(run(command[0], command.slice(1), { env }).stdout);
         if (result.outcome !== 'ok') {
           throw new Error(`${name}: the opens ended with ${result.outcome}`);
         }
-        sporadic[name].push(result);
-      }
-    }
+        return result;
+      })
+    );
     for (const name of Object.keys(cases)) {
       const file = join(stepDir, `${Object.keys(sporadicSteps).length}.json`);
       const { command, env } = cases[name]();
@@ -727,16 +731,14 @@ if (PARTS.has('creates')) {
     'ZViz ci-runner, umask read from /proc': () => zvizRun(unknownProfile),
   };
   try {
-    for (const name of Object.keys(cases)) {
-      creates[name] = [];
-    }
-    for (let i = 0; i < REPEAT; i++) {
-      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+    Object.assign(
+      creates,
+      await inShuffledRounds(Object.keys(cases), (name) => {
         const [command, ...args] = cases[name]();
         const result = json(spawnSync(command, args, { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 24 }).stdout);
-        creates[name].push(result);
-      }
-    }
+        return result;
+      })
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(profileDir, { recursive: true, force: true });
@@ -811,11 +813,9 @@ if (PARTS.has('truncates')) {
   };
   const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-trunc-steps-'));
   try {
-    for (const name of Object.keys(cases)) {
-      truncates[name] = [];
-    }
-    for (let i = 0; i < REPEAT; i++) {
-      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+    Object.assign(
+      truncates,
+      await inShuffledRounds(Object.keys(cases), (name) => {
         const { command, env } = cases[name]();
         const r = spawnSync(command[0], command.slice(1), {
           encoding: 'utf8',
@@ -827,9 +827,9 @@ if (PARTS.has('truncates')) {
         if (r.status !== 0 || result.outcome !== 'ok') {
           throw new Error(`${name}: the truncating opens ended with ${result.outcome}: ${r.stderr}`);
         }
-        truncates[name].push(result);
-      }
-    }
+        return result;
+      })
+    );
     const file = join(stepDir, 'zviz.json');
     const [command, ...args] = zvizRun();
     const r = spawnSync(command, args, {
@@ -953,11 +953,9 @@ if (PARTS.has('headofline')) {
     }),
   };
   try {
-    for (const name of Object.keys(cases)) {
-      headOfLine[name] = [];
-    }
-    for (let i = 0; i < REPEAT; i++) {
-      for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
+    Object.assign(
+      headOfLine,
+      await inShuffledRounds(Object.keys(cases), async (name) => {
         const { command, beside } = cases[name]();
         const other = beside ? spawn(beside[0], beside.slice(1), { stdio: 'ignore' }) : undefined;
         try {
@@ -966,7 +964,7 @@ if (PARTS.has('headofline')) {
           if (result.outcome !== 'ok') {
             throw new Error(`${name}: the probe's opens ended with ${result.outcome}: ${r.stderr}`);
           }
-          headOfLine[name].push(result);
+          return result;
         } finally {
           if (other) {
             const exited = new Promise((resolve) => other.once('exit', resolve));
@@ -974,8 +972,8 @@ if (PARTS.has('headofline')) {
             await exited;
           }
         }
-      }
-    }
+      })
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
