@@ -328,6 +328,44 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
   });
 
+  it("gives back a container's share of the DNS map when its unanswered queries are swept", async () => {
+    // pending 8 over 2 cgroups: 2 reserved each, a pool of 4. Sends to a loopback address nobody answers.
+    const flood = cgroup('dns-flood');
+    const tracer = await startTracer({ max_cgroups: 2, map_sizes: { pending: 8 }, dns_timeout_seconds: 1 });
+    tracer.trace('flooder', flood.id);
+    const sendQueries = (n: number) =>
+      run(
+        process.execPath,
+        [
+          '-e',
+          `const dgram = require('node:dgram');
+           let left = ${n};
+           for (let i = 0; i < ${n}; i++) {
+             const s = dgram.createSocket('udp4');
+             s.send(Buffer.from('query'), 53, '127.77.0.53', () => { s.close(); if (--left === 0) process.exit(0); });
+           }`,
+        ],
+        flood.dir
+      );
+    const refused = async () =>
+      samplesOf<ValueSample>(await tracer.source.collect(), 'zviz_tracer_quota_refused_total', {
+        container_id: 'flooder',
+        map: 'dns_pending',
+      })[0]?.value ?? 0;
+
+    await sendQueries(20);
+    expect(await refused()).toBe(20 - 2 - 4);
+    expect(tracer.health()).toMatchObject({ status: 'degraded' });
+    expect(tracer.health().reason).toContain(
+      'container flooder was refused 14 dns_pending entries beyond its share of 2'
+    );
+    // Swept as expired: their places are the container's again.
+    await new Promise((r) => setTimeout(r, 2_100));
+    await tracer.source.collect();
+    await sendQueries(20);
+    expect(await refused()).toBe(2 * (20 - 2 - 4));
+  });
+
   it('finds cgroups whose index entry another one holds', async () => {
     const loaded = loadTracerAddon();
     if (!loaded.ok) {
