@@ -35,15 +35,21 @@ const NAMES = [
   'fusectl',
 ];
 
-/** Mounts what a systemd node mounts under /sys, in a mount namespace of the command's own. */
+/**
+ * Mounts what a systemd node mounts under /sys, in a mount namespace of the
+ * command's own; one the node has mounted already (another test of the
+ * tracer may have mounted tracefs meanwhile) is kept as it is.
+ */
 const MOUNTS = [
-  'mount -t debugfs debugfs /sys/kernel/debug',
-  'mount -t tracefs tracefs /sys/kernel/tracing',
-  'mount -t securityfs securityfs /sys/kernel/security',
-  'mount -t pstore pstore /sys/fs/pstore',
-  'mount -t bpf bpf /sys/fs/bpf',
-  'mount -t fusectl fusectl /sys/fs/fuse/connections',
-].join(' && ');
+  ['debugfs', '/sys/kernel/debug'],
+  ['tracefs', '/sys/kernel/tracing'],
+  ['securityfs', '/sys/kernel/security'],
+  ['pstore', '/sys/fs/pstore'],
+  ['bpf', '/sys/fs/bpf'],
+  ['fusectl', '/sys/fs/fuse/connections'],
+]
+  .map(([type, dir]) => `{ mountpoint -q ${dir} || mount -t ${type} ${type} ${dir}; }`)
+  .join(' && ');
 
 function withNodeMounts(argv: string[]): string[] {
   return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `${MOUNTS} && exec "$@"`, 'sh', ...argv];
@@ -65,20 +71,28 @@ attackSuite('attack: debugfs, tracefs, securityfs and the other mounts of the no
   let linkDir = '';
   let task: ChildProcess | undefined;
   let agent: AttackAgent | undefined;
+  let instanceMade = false;
 
   beforeAll(async () => {
     linkDir = mkdtempSync('/var/lib/zviz-attack-task-');
     symlinkSync('/bin/sleep', join(linkDir, taskName));
     task = spawn(join(linkDir, taskName), ['600'], { stdio: 'ignore' });
     tracefs(`mkdir ${instanceDir}`);
+    instanceMade = true;
     agent = await AttackAgent.start({ wrap: withNodeMounts });
   }, 60_000);
 
   afterAll(async () => {
     task?.kill('SIGKILL');
     await agent?.stop();
-    tracefs(`rmdir ${instanceDir}`);
-    rmSync(linkDir, { recursive: true, force: true });
+    // Only what beforeAll made: an afterAll that throws skips the suite's own,
+    // which stops its agent (a failed mkdir here once left one running).
+    if (instanceMade) {
+      tracefs(`rmdir ${instanceDir}`);
+    }
+    if (linkDir) {
+      rmSync(linkDir, { recursive: true, force: true });
+    }
   });
 
   /** Leaves a fresh event in the instance's buffer, and returns its text. */
