@@ -128,7 +128,10 @@ int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const char* allow = getenv("ZVIZ_BENCH_ALLOW") ? getenv("ZVIZ_BENCH_ALLOW") : "/etc/";
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return 1;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    perror("reference-open: socketpair");
+    return 1;
+  }
   pid_t child = fork();
   if (child == 0) {
     const char* cgroups = getenv("ZVIZ_BENCH_CGROUP_PROCS");
@@ -153,11 +156,17 @@ int main(int argc, char** argv) {
   }
   close(sv[1]);
   int listener = receive_fd(sv[0]);
-  if (listener < 0) return 1;
+  if (listener < 0) {
+    fprintf(stderr, "reference-open: no listener from the workload (its filter failed to load, or it died)\n");
+    return 1;
+  }
   ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1UL);  // SYNC_WAKE_UP; harmless where unknown
   struct seccomp_notif* req;
   struct seccomp_notif_resp* resp;
-  if (seccomp_notify_alloc(&req, &resp) != 0) return 1;
+  if (seccomp_notify_alloc(&req, &resp) != 0) {
+    fprintf(stderr, "reference-open: seccomp_notify_alloc failed\n");
+    return 1;
+  }
   char path[PATH_MAX];
   timing = getenv("ZVIZ_BENCH_STEP_TIMES") != NULL;
   // The broker's steps: its capabilities less CAP_SYS_PTRACE, raised for the path read.
@@ -275,6 +284,15 @@ int main(int argc, char** argv) {
     fclose(out);
   }
   int status;
-  waitpid(child, &status, 0);
+  if (waitpid(child, &status, 0) != child) {
+    fprintf(stderr, "reference-open: cannot wait for the workload: %s\n", strerror(errno));
+    return 1;
+  }
+  if (WIFSIGNALED(status)) {
+    // Said, so a failed run tells a killed workload from a failed supervisor.
+    fprintf(stderr, "reference-open: the workload ended by signal %d (%s)\n", WTERMSIG(status),
+            strsignal(WTERMSIG(status)));
+    return 1;
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
