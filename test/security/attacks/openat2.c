@@ -20,6 +20,12 @@ static void try_how(const char* name, int dirfd, const char* path, unsigned long
   how.resolve = resolve;
   if (flags & O_CREAT) how.mode = 0644;
   long fd = openat2_call(dirfd, path, &how, sizeof(how));
+  // A ".." walk under RESOLVE_IN_ROOT or RESOLVE_BENEATH answers EAGAIN when
+  // a mount or rename anywhere on the node raced it (openat2(2): retry);
+  // other containers starting meanwhile make mounts.
+  for (int i = 0; i < 1000 && fd < 0 && errno == EAGAIN && (resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)); i++) {
+    fd = openat2_call(dirfd, path, &how, sizeof(how));
+  }
   if (fd >= 0 && (flags & O_ACCMODE) != O_RDONLY) {
     outcome(name, fd);
     close((int)fd);
