@@ -196,6 +196,23 @@ async function inShuffledRounds(names, measure) {
   return results;
 }
 
+/**
+ * One run of each of the cases `names` with the step timers on (the broker's
+ * for a ZViz case, the reference supervisor's otherwise), its files in
+ * `stepDir`: each case's steps by name.
+ */
+function stepTimes(cases, names, stepDir) {
+  const steps = {};
+  for (const [i, name] of names.entries()) {
+    const file = join(stepDir, `${i}.json`);
+    const { command, env } = cases[name]();
+    const timer = name.startsWith('ZViz') ? { ZVIZ_BROKER_STEP_TIMES: file } : { ZVIZ_BENCH_STEP_TIMES: file };
+    run(command[0], command.slice(1), { env: { ...env, ...timer } });
+    steps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
+  }
+  return steps;
+}
+
 /** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
 function fileSystemOf(dir) {
   let best = { at: '', type: 'unknown' };
@@ -584,13 +601,8 @@ if (PARTS.has('placement')) {
         })
       );
       // One run of each allowed case with the step timers on: where the answer's time goes.
-      for (const name of Object.keys(cases).filter((n) => n.includes('allowed'))) {
-        const file = join(stepDir, `${Object.keys(placementSteps).length}.json`);
-        const { command, env } = cases[name]();
-        const timer = name.startsWith('ZViz') ? { ZVIZ_BROKER_STEP_TIMES: file } : { ZVIZ_BENCH_STEP_TIMES: file };
-        run(command[0], command.slice(1), { env: { ...env, ...timer } });
-        placementSteps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
-      }
+      const allowed = Object.keys(cases).filter((n) => n.includes('allowed'));
+      Object.assign(placementSteps, stepTimes(cases, allowed, stepDir));
     } finally {
       placeCgroups.remove();
       rmSync(stepDir, { recursive: true, force: true });
@@ -648,13 +660,7 @@ if (PARTS.has('sporadic')) {
         return result;
       })
     );
-    for (const name of Object.keys(cases)) {
-      const file = join(stepDir, `${Object.keys(sporadicSteps).length}.json`);
-      const { command, env } = cases[name]();
-      const timer = name.startsWith('ZViz') ? { ZVIZ_BROKER_STEP_TIMES: file } : { ZVIZ_BENCH_STEP_TIMES: file };
-      run(command[0], command.slice(1), { env: { ...env, ...timer } });
-      sporadicSteps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
-    }
+    Object.assign(sporadicSteps, stepTimes(cases, Object.keys(cases), stepDir));
   } finally {
     cgroups.remove();
     rmSync(stepDir, { recursive: true, force: true });
