@@ -328,6 +328,36 @@ describeWhere([root, btf, binary('cc', 'gcc')], 'tracer on the kernel', () => {
     });
   });
 
+  it('says degraded in /health when events are lost, with nobody scraping: /health reads the maps itself', async () => {
+    const flood = cgroup('dns-unscraped');
+    const tracer = new Tracer(resolveTracerConfig({ max_cgroups: 2, map_sizes: { pending: 8 } }), { healthReadMs: 0 });
+    tracers.push(tracer);
+    await tracer.start();
+    tracer.trace('flooder', flood.id);
+    expect(tracer.health().status).toBe('ok');
+    await run(
+      process.execPath,
+      [
+        '-e',
+        `const dgram = require('node:dgram');
+         let left = 20;
+         for (let i = 0; i < 20; i++) {
+           const s = dgram.createSocket('udp4');
+           s.send(Buffer.from('query'), 53, '127.77.0.53', () => { s.close(); if (--left === 0) process.exit(0); });
+         }`,
+      ],
+      flood.dir
+    );
+    tracer.health(); // starts a read; the one after sees it
+    let health = tracer.health();
+    for (let i = 0; i < 50 && health.status !== 'degraded'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      health = tracer.health();
+    }
+    expect(health.status).toBe('degraded');
+    expect(health.reason).toContain('container flooder was refused 14 dns_pending entries');
+  });
+
   it("gives back a container's share of the DNS map when its unanswered queries are swept", async () => {
     // pending 8 over 2 cgroups: 2 reserved each, a pool of 4. Sends to a loopback address nobody answers.
     const flood = cgroup('dns-flood');

@@ -35,7 +35,12 @@ export interface TracerEnvironment {
   isRoot?: () => boolean;
   cgroupMount?: string;
   bpfStatsPath?: string;
+  /** How stale the last read may be before /health reads the maps itself (default 10 s). */
+  healthReadMs?: number;
 }
+
+/** With nobody scraping, /health reads the maps itself at most this often, so losses still show. */
+const HEALTH_READ_MS = 10_000;
 
 interface TracedCgroup {
   containerId: string;
@@ -206,6 +211,7 @@ export class Tracer implements Component<TracerSections> {
   }
 
   health(): ComponentHealth {
+    this.readIfStale();
     const families: Record<string, { active: boolean; reason?: string }> = {};
     for (const [family, state] of this.families) {
       families[family] = state.reason ? { active: state.active, reason: state.reason } : { active: state.active };
@@ -312,6 +318,16 @@ export class Tracer implements Component<TracerSections> {
         });
     }
     return this.reading;
+  }
+
+  /** Starts a read when none came for a while: its losses show in the next /health. */
+  private readIfStale(): void {
+    const every = this.env.healthReadMs ?? HEALTH_READ_MS;
+    if (this.native && !this.reading && (!this.lastRead || Date.now() - this.lastRead.at >= every)) {
+      void this.snapshot().catch((error: Error) =>
+        this.logger.warn({ error: error.message }, 'tracer: reading the maps for /health failed')
+      );
+    }
   }
 
   private async collect(): Promise<Map<string, FamilySamples>> {
