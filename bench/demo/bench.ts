@@ -240,22 +240,7 @@ async function main(): Promise<void> {
     console.log('Emulated opens among them (µs):\n');
     console.log('| step | count | mean | p50 | p99 | max |');
     console.log('|---|---:|---:|---:|---:|---:|');
-    for (const step of [
-      'dispatch',
-      'path',
-      'bases',
-      'valid',
-      'resolve',
-      'name',
-      'judge',
-      'reopen',
-      'truncate',
-      'create.dir',
-      'create.room',
-      'create',
-      'answer',
-      'total',
-    ]) {
+    for (const step of [...OPEN_STEPS, 'answer', 'total']) {
       const s = timed[step];
       if (s?.count) {
         console.log(
