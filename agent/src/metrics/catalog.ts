@@ -783,7 +783,7 @@ export const CATALOG: readonly MetricSpec[] = [
   {
     name: 'zviz_tracer_events_lost_total',
     type: 'counter',
-    help: 'Events the tracer could not record (map full, missing start timestamp, ring buffer full).',
+    help: 'Events the tracer could not record, by reason: map_full (a kernel map full), quota (the container over its share of a shared map), no_start (an end seen without its start), read_error (an address it could not read), expired (a DNS query never answered).',
     labels: ['family', 'reason'],
     component: 'tracer',
     initial: 'zero',
