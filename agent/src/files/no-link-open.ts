@@ -11,10 +11,10 @@
 // above it, through /proc/self/fd/N/NAME, which looks NAME up in exactly
 // that directory; O_NOFOLLOW then refuses a link as NAME. Nothing is
 // resolved twice, so a link swapped in between two steps is refused too.
-import { closeSync, constants, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 
-import { directoryProblem, FileRefused, fileKind } from './regular-file';
+import { directoryProblem, FileRefused, regularOrClosed } from './regular-file';
 
 const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const APPEND =
@@ -92,12 +92,7 @@ export function openAppendNoLinks(path: string, mode = 0o640, dirMode = 0o750): 
         code === 'ENXIO' ? 'is a FIFO; logs are written to regular files only' : why(error, path, true)
       );
     }
-    const info = fstatSync(fd);
-    if (!info.isFile()) {
-      closeSync(fd);
-      throw new FileRefused(path, `is ${fileKind(info)}; logs are written to regular files only`);
-    }
-    return fd;
+    return regularOrClosed(fd, path);
   } finally {
     closeSync(dir);
   }

@@ -191,8 +191,18 @@ export function openOutputFile(path: string, mode = 0o640): number {
   } catch (error) {
     throw refused(path, error);
   }
+  return path === '/dev/null' ? fd : regularOrClosed(fd, path);
+}
+
+/**
+ * Returns `fd` when it is a regular file; otherwise closes it and throws
+ * FileRefused for `path` (an output opened for appending: checked on the
+ * descriptor, since a FIFO or device may have been swapped in after any check
+ * by path).
+ */
+export function regularOrClosed(fd: number, path: string): number {
   const info = fstatSync(fd);
-  if (!info.isFile() && path !== '/dev/null') {
+  if (!info.isFile()) {
     closeSync(fd);
     throw new FileRefused(path, `is ${fileKind(info)}; logs are written to regular files only`);
   }
