@@ -11,12 +11,38 @@
 // The first run is the attacker; the second only does what a build does in
 // its workspace. The agent must refuse the second start with the link named,
 // not bind the directory the link names writable.
+//
+// A container running at the same time can do better than leave a link: swap
+// the directory and a link to one outside while later runs start, so that the
+// agent's check finds the directory and the view's mount, as often as not, the
+// link. The view binds the workspace and changes into it without following
+// any link (agent/native/src/spawn/mount_calls.cc, BindWorkspace): such a
+// start fails, and the others run in the real directory.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { attackSuite, matrix, outcomeOf, Scratch, ZVIZ, type Mode } from './harness';
+
+/** How a later run started while the link was being swapped ended. */
+type RaceEnd = 'ran' | 'refused by the check' | 'refused by the view' | 'other';
+
+function raceEnd(later: { code: number | null; stdout: string; stderr: string }): RaceEnd {
+  if (later.code === 0 && later.stdout.includes('done')) {
+    return 'ran';
+  }
+  if (later.stderr.includes('is a symbolic link (to')) {
+    return 'refused by the check';
+  }
+  if (
+    later.stderr.includes('reached without following links') ||
+    later.stderr.includes('changing to the working directory: Too many levels of symbolic links')
+  ) {
+    return 'refused by the view';
+  }
+  return 'other';
+}
 
 function runIn(
   workdir: string,
@@ -81,5 +107,53 @@ attackSuite("a link where a later run's workspace will be", (suite) => {
       expect(await suite.agent().notAlive()).toBeUndefined();
     },
     60_000
+  );
+
+  // Only where the later run may write nowhere but its workspace: under
+  // default and observe it writes outside anyway.
+  it.each(matrix(['ci-runner', 'strict']))(
+    '%s, %s: a link swapped in while later runs start is never their workspace',
+    async (profile, mode) => {
+      const scratch = Scratch.create();
+      const job = join(scratch.workspace, 'job');
+      mkdirSync(job);
+      symlinkSync(scratch.victimDir, join(scratch.workspace, 'job-link'));
+      const ends: RaceEnd[] = [];
+      const details: string[] = [];
+      const swapping = await suite.run({
+        profile,
+        mode,
+        program: 'workspace-link',
+        scratch,
+        args: ['swap', 'job', 'job-link'],
+        timeoutMs: 150_000,
+        whileRunning: async () => {
+          // Until the view has refused at least one start and at least one
+          // has run, bounded: each start is a coin toss, so a few dozen
+          // make both all but certain.
+          for (let i = 0; i < 60; i++) {
+            const later = await runIn(job, profile, mode, suite.agent().socket);
+            const end = raceEnd(later);
+            ends.push(end);
+            if (end === 'other') {
+              details.push(`${later.code}: ${later.stdout} ${later.stderr}`);
+            }
+            if (ends.includes('ran') && ends.includes('refused by the view')) {
+              break;
+            }
+          }
+          writeFileSync(join(scratch.workspace, 'stop'), '');
+        },
+      });
+      const context = `${profile}, ${mode}: ${ends.join(', ')}\n${details.join('\n')}\n${swapping.stderr}`;
+      expect(outcomeOf(swapping, 'swap'), context).toBe('ok');
+      expect(scratch.changedOutside(), context).toEqual([]);
+      expect(existsSync(join(scratch.victimDir, 'file')), context).toBe(true);
+      expect(ends, context).not.toContain('other');
+      expect(ends, context).toContain('refused by the view');
+      expect(ends, context).toContain('ran');
+      expect(await suite.agent().notAlive()).toBeUndefined();
+    },
+    180_000
   );
 });

@@ -5,7 +5,9 @@
 // next job's, a configured container's `workdir` inside another's. It
 // replaced the later run's directory with a link to one outside, and the
 // later run's view bound that directory writable in its place
-// (test/security/workspace-links.test.ts).
+// (test/security/workspace-links.test.ts). This check names the link; a link
+// swapped in after it is met by the view itself, which binds the workspace
+// following no link (agent/native/src/spawn/mount_calls.cc).
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { normalize } from 'node:path';
 

@@ -49,6 +49,7 @@ enum Step : int32_t {
   kStepAgentGone,
   kStepCgroupNamespace,
   kStepOomScore,
+  kStepWorkspace,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

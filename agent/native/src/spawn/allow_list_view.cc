@@ -55,13 +55,14 @@ void SetUpAllowListView(const ChildPlan& p, int sock) {
         m.link_target != nullptr) {
       continue;
     }
-    const int tree = static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, m.path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    const int tree = IsWorkspace(p, m) ? CloneNoLinks(m.path)
+                                       : static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.path,
+                                                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (tree < 0) {
       if (errno == ENOENT) {
         continue;  // not on this host: not in the view either
       }
-      ChildFail(sock, kStepView);
+      ChildFail(sock, IsWorkspace(p, m) ? kStepWorkspace : kStepView);
     }
     const bool ro = m.kind == MountStep::Kind::kReadOnly;
     if (SetAttr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, ro ? MOUNT_ATTR_RDONLY : 0, ro ? 0 : MOUNT_ATTR_RDONLY) != 0) {

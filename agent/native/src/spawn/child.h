@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "broker/spawn.h"
 #include "broker/spawn_bootstrap.h"
@@ -128,6 +129,31 @@ int MountTmpfs(const char* path, const char* options, unsigned long flags);
 
 /** A path bound on itself (so that it is a mount of its own), then made read-only; missing paths are skipped. */
 int ReadOnlyInPlace(const char* path);
+
+/** Whether `m` binds the working directory writable: the one mount whose path a neighbour may hold a directory of. */
+inline bool IsWorkspace(const ChildPlan& p, const ChildMount& m) {
+  return m.kind == MountStep::Kind::kWritable && p.cwd[0] != '\0' && strcmp(m.path, p.cwd) == 0;
+}
+
+/**
+ * The directory `path` opened O_PATH without following any symbolic link on
+ * the way (ELOOP where one is): the workspace, whose directories above may be
+ * another container's to swap for a link after the agent checked them.
+ */
+int OpenNoLinks(const char* path);
+
+/** A detached clone (open_tree, recursive) of the directory `path`, reached without following links. */
+int CloneNoLinks(const char* path);
+
+/**
+ * The workspace bound on itself writable, its source and its mount point
+ * both reached without following links and checked to be one directory;
+ * -1 with errno ELOOP or ESTALE where a link or a rename came in between.
+ */
+int BindWorkspace(const char* path);
+
+/** chdir into `path` without following links (the workspace's own walk, as BindWorkspace's). */
+int ChdirNoLinks(const char* path);
 
 /**
  * Hides `path`: an empty read-only file bound over a file (reads give 0

@@ -102,10 +102,11 @@ void SetUpHostView(const ChildPlan& p, int sock) {
     if (!m.under_tmpfs) {
       continue;
     }
-    p.trees[i] = static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, m.path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    p.trees[i] = IsWorkspace(p, m) ? CloneNoLinks(m.path)
+                                   : static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.path,
+                                                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (p.trees[i] < 0 && errno != ENOENT) {
-      ChildFail(sock, kStepMounts);
+      ChildFail(sock, IsWorkspace(p, m) ? kStepWorkspace : kStepMounts);
     }
   }
   for (size_t i = 0; i < p.mount_count; ++i) {
@@ -130,7 +131,11 @@ void SetUpHostView(const ChildPlan& p, int sock) {
         rc = ReadOnlyInPlace(path);
         break;
       case MountStep::Kind::kWritable:
-        if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        if (IsWorkspace(p, p.mounts[i])) {
+          if (BindWorkspace(path) != 0) {
+            ChildFail(sock, kStepWorkspace);
+          }
+        } else if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
           rc = errno == ENOENT ? 0 : -1;  // nothing there to open up
         } else {
           rc = SetAttr(AT_FDCWD, path, AT_RECURSIVE, 0, MOUNT_ATTR_RDONLY);

@@ -86,6 +86,73 @@ int ReadOnlyInPlace(const char* path) {
   return SetAttr(AT_FDCWD, path, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0);
 }
 
+int OpenNoLinks(const char* path) {
+  struct open_how how = {};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  for (;;) {
+    const int fd = sys::Openat2(AT_FDCWD, path, &how);
+    // EAGAIN: a rename or mount elsewhere on the node raced the walk (openat2(2)).
+    if (fd >= 0 || errno != EAGAIN) {
+      return fd;
+    }
+  }
+}
+
+int CloneNoLinks(const char* path) {
+  const int dir = OpenNoLinks(path);
+  if (dir < 0) {
+    return -1;
+  }
+  const int tree = static_cast<int>(
+      ::syscall(SYS_open_tree, dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+  const int err = errno;
+  close(dir);
+  errno = err;
+  return tree;
+}
+
+int BindWorkspace(const char* path) {
+  struct stat source = {};
+  const int tree = CloneNoLinks(path);
+  if (tree < 0) {
+    return -1;
+  }
+  int target = -1;
+  struct stat at = {};
+  int rc = -1;
+  if (fstat(tree, &source) == 0 && SetAttr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, 0, MOUNT_ATTR_RDONLY) == 0 &&
+      (target = OpenNoLinks(path)) >= 0 && fstat(target, &at) == 0) {
+    // Both walks must have reached one directory: a rename in between (of
+    // directories the agent checked) would attach the workspace elsewhere.
+    if (at.st_dev != source.st_dev || at.st_ino != source.st_ino) {
+      errno = ESTALE;
+    } else {
+      rc = static_cast<int>(
+          ::syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    }
+  }
+  const int err = errno;
+  if (target >= 0) {
+    close(target);
+  }
+  close(tree);
+  errno = err;
+  return rc;
+}
+
+int ChdirNoLinks(const char* path) {
+  const int dir = OpenNoLinks(path);
+  if (dir < 0) {
+    return -1;
+  }
+  const int rc = fchdir(dir);
+  const int err = errno;
+  close(dir);
+  errno = err;
+  return rc;
+}
+
 namespace {
 
 // The file every file mask binds (Mask): an empty regular file on a tmpfs of

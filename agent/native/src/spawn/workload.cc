@@ -93,7 +93,7 @@ void JoinOwnKeyring(int sock) {
   if (CloseAllFrom(3, keep, p.pid_ns ? 2 : 1) != 0) {
     ChildFail(sock, kStepCloseFds);
   }
-  if (p.cwd[0] != '\0' && chdir(p.cwd) != 0) {
+  if (p.cwd[0] != '\0' && ChdirNoLinks(p.cwd) != 0) {
     ChildFail(sock, kStepChdir);
   }
   // Before the capabilities are dropped: a new user namespace starts with
