@@ -89,6 +89,8 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { fileSystemOf } from '../shared/mounts.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const bin = join(here, 'bin');
@@ -211,22 +213,6 @@ function stepTimes(cases, names, stepDir) {
     steps[name] = JSON.parse(readFileSync(file, 'utf8')).steps;
   }
   return steps;
-}
-
-/** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
-function fileSystemOf(dir) {
-  let best = { at: '', type: 'unknown' };
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [before, after] = line.split(' - ');
-    if (!after) {
-      continue;
-    }
-    const at = before.split(' ')[4];
-    if ((dir === at || dir.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length >= best.at.length) {
-      best = { at, type: after.split(' ')[0] };
-    }
-  }
-  return best.type;
 }
 
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Linux ${release()}`;

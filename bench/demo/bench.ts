@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
 import { bucketDelta, Exposition, quantile, type Bucket } from '../../agent/src/top/exposition';
+import { fileSystemOf } from '../shared/mounts.mjs';
 import { prepareWorkloads, runArgs, type Workload } from '../../scripts/demo/workloads';
 import { freePort, waitFor } from '../../test/support/ports';
 import { file, root, seccompUserNotif, unmet } from '../../test/support/machine';
@@ -360,22 +361,6 @@ function bareFileLoop(dir: string): { stop(): Promise<number[]> } {
       return out.split('\n').filter(Boolean).map(Number);
     },
   };
-}
-
-/** The type of the file system holding `dir` (ext4, tmpfs, ...), from the longest mount point above it. */
-function fileSystemOf(dir: string): string {
-  let best = { at: '', type: 'unknown' };
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [before, after] = line.split(' - ');
-    if (!after) {
-      continue;
-    }
-    const at = before.split(' ')[4];
-    if ((dir === at || dir.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length >= best.at.length) {
-      best = { at, type: after.split(' ')[0] };
-    }
-  }
-  return best.type;
 }
 
 main().catch((error: unknown) => {
