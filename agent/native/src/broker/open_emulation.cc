@@ -472,7 +472,10 @@ OpenResult OpenEmulator::Resolve(const Target& target, uint16_t syscall, const O
   UniqueFd hold;  // the directory a relative symlink target resolves from
   int retries = 0;
   for (int hops = 0; hops <= kMaxLinkHops; ++hops) {
-    Resolved found = resolver_.Resolve(target, resolve);
+    // A create that may make the file walks its directory and then the name,
+    // as the kernel does: a missing name is then settled in one walk.
+    const bool may_create = (request.flags & O_CREAT) && (request.flags & O_TMPFILE) != O_TMPFILE && !judge_only;
+    Resolved found = may_create ? resolver_.ResolveForCreate(target, resolve) : resolver_.Resolve(target, resolve);
     StepTimes::Lap(Step::kResolve);
     if (found.fd) {
       FinishExisting(target, syscall, access, request, resolve.path, std::move(found), judge_only, &result);

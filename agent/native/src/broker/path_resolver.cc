@@ -574,6 +574,50 @@ Resolved PathResolver::Resolve(const Target& target, const ResolveRequest& reque
   return Slow(target, request, from_root);
 }
 
+Resolved PathResolver::ResolveForCreate(const Target& target, const ResolveRequest& request) {
+  const std::string& path = request.path;
+  const size_t slash = path.rfind('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    return Resolve(target, request);
+  }
+  const bool from_root = path[0] == '/' && !(request.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+  ResolveRequest parent = request;
+  parent.path = slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : path.substr(0, slash));
+  parent.open_flags = O_DIRECTORY;
+  // Literal as MissingForAll resolves a directory part (the hint is kept by the directory's own path).
+  const bool literal = from_root && request.root_is_own && !HasDotDot(path) && !LinkedBefore(parent.path);
+  Resolved dir = Fast(parent, from_root, literal);
+  if (!dir.fd || IsProcfs(dir.fd.get(), dir.st)) {
+    return Resolve(target, request);  // the slow walk judges every /proc/<pid> on the way
+  }
+  // One name, no link followed: the walk cannot leave the directory, and the
+  // workload's own RESOLVE_NO_XDEV and RESOLVE_CACHED still hold for it.
+  const int found = Openat2(dir.fd.get(), name.c_str(),
+                            O_PATH | O_NOFOLLOW | O_CLOEXEC | (request.open_flags & O_DIRECTORY),
+                            RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH |
+                                (request.resolve & (RESOLVE_NO_XDEV | RESOLVE_CACHED)));
+  Resolved out;
+  if (found == -ENOENT) {
+    // Missing from a directory off any procfs, found with the workload's own
+    // root and bases: everyone's ENOENT, and the directory to create in.
+    out.error = ENOENT;
+    out.missing_in = std::move(dir.fd);
+    out.missing_in_st = dir.st;
+    out.missing_in_literal = dir.literal;
+    return out;
+  }
+  if (found < 0) {
+    return Resolve(target, request);
+  }
+  out.fd.reset(found);
+  if (sys::StatxFd(found, mask_, &out.st) != 0 || S_ISLNK(out.st.mode) || IsProcfs(found, out.st)) {
+    return Resolve(target, request);  // a link to follow (or refuse), or a procfs mounted here
+  }
+  out.literal = dir.literal;  // the directory by exactly its names, then one plain name
+  return out;
+}
+
 bool PathResolver::MissingForAll(const ResolveRequest& request, bool from_root, Resolved* out) {
   // The fast path follows "self" as the agent, so its ENOENT may be the
   // agent's (/dev/fd/63: the agent has no descriptor 63). It is everyone's

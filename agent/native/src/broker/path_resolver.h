@@ -91,6 +91,17 @@ class PathResolver {
 
   Resolved Resolve(const Target& target, const ResolveRequest& request);
 
+  /**
+   * The path of an O_CREAT open, resolved as the kernel's own create walks
+   * it: its directory first, then its last name in that directory. A missing
+   * name then costs one walk of the path, where Resolve walks it, fails, and
+   * walks its directory again to tell whose ENOENT it is (MissingForAll).
+   * Anything this cannot settle exactly as Resolve would (a directory that is
+   * missing, refused or on a procfs; a last name that is a link, "." or "..",
+   * or a procfs) is left to Resolve.
+   */
+  Resolved ResolveForCreate(const Target& target, const ResolveRequest& request);
+
   /** Whether `fd` (whose statx is `st`) is on a procfs; remembered by device number. */
   bool IsProcfs(int fd, const sys::Statx& st);
 
