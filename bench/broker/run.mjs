@@ -77,9 +77,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   rmdirSync,
@@ -90,6 +92,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { fileSystemOf } from '../shared/mounts.mjs';
+import { mountTracefs } from '../shared/tracefs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -103,12 +106,12 @@ const OPENS = Number(process.env.ZVIZ_BENCH_OPENS ?? (SHORT ? 10_000 : 100_000))
 const TREE = process.env.ZVIZ_BENCH_TREE ?? '/usr/lib/python3';
 const CREATES = Number(process.env.ZVIZ_BENCH_CREATES ?? (SHORT ? 2_000 : 20_000));
 const TRUNCATES = Number(process.env.ZVIZ_BENCH_TRUNCATES ?? (SHORT ? 200 : 1_000));
-// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, sporadic, pathread, creates,
+// ZVIZ_BENCH_PARTS=opens (comma-separated: brokered, unbrokered, opens, placement, wakeups, sporadic, pathread, creates,
 // truncates, mounts, headofline) runs only those parts.
 const PARTS = new Set(
   (
     process.env.ZVIZ_BENCH_PARTS ??
-    'brokered,unbrokered,opens,placement,sporadic,pathread,creates,truncates,mounts,headofline'
+    'brokered,unbrokered,opens,placement,wakeups,sporadic,pathread,creates,truncates,mounts,headofline'
   ).split(',')
 );
 
@@ -608,6 +611,193 @@ if (PARTS.has('placement')) {
     }
   }
 }
+const wakeups = {};
+if (PARTS.has('wakeups')) {
+  // ---- 4b. the wake-ups an emulated open pays ----
+  // Each allowed open wakes the workload (ADDFD) and its supervisor (the
+  // notification, and the ADDFD taken): which CPU each wake-up lands on and
+  // whether that CPU was idle (on a VM a halted vCPU is woken through the
+  // host) decides the open's latency more than any step does. The loop under
+  // ZViz and the C reference set up like a container, each as it is and with
+  // its supervisor thread switched to SCHED_IDLE by the harness (`chrt -i`,
+  // once the workload runs): a CPU that runs only a SCHED_IDLE task counts as
+  // idle to the scheduler, so the workload the answer wakes is placed on the
+  // supervisor's own CPU, not on a halted one. Untraced runs give the latency
+  // and the CPU time (timeit: supervisor and workload, start-up included);
+  // one run of each with bpftrace (wakeups.bt) gives the wake-ups.
+  const OPEN_FILE = '/etc/hostname';
+  const cgroups = benchCgroups();
+  const like = { ZVIZ_BENCH_CGROUP_PROCS: cgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' };
+  const loop = [join(bin, 'openloop'), OPEN_FILE, 'read', String(OPENS)];
+  const zvizLoop = [
+    process.execPath,
+    zviz,
+    'run',
+    '--standalone',
+    '--profile',
+    'strict',
+    '--workdir',
+    bin,
+    '--',
+    ...loop,
+  ];
+  const cases = {
+    bare: { command: loop, supervisor: null },
+    'C reference set up like a container': {
+      command: [join(bin, 'reference-open'), ...loop],
+      env: like,
+      supervisor: 'reference-open',
+    },
+    'C reference set up like a container, supervisor SCHED_IDLE': {
+      command: [join(bin, 'reference-open'), ...loop],
+      env: like,
+      supervisor: 'reference-open',
+      idle: true,
+    },
+    'ZViz strict': { command: zvizLoop, supervisor: 'zviz-broker' },
+    'ZViz strict, supervisor SCHED_IDLE': { command: zvizLoop, supervisor: 'zviz-broker', idle: true },
+  };
+  const children = (pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+        readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+      );
+    } catch {
+      return [];
+    }
+  };
+  const comm = (pid, tid = pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  /** The supervisor's thread id below `root` once the workload (openloop) runs, or 0. */
+  const supervisorOf = (root, name) => {
+    const tree = [];
+    for (let todo = [root]; todo.length;) {
+      const pid = todo.pop();
+      tree.push(pid);
+      todo.push(...children(pid));
+    }
+    if (!tree.some((pid) => comm(pid) === 'openloop')) {
+      return 0;
+    }
+    for (const pid of tree) {
+      for (const tid of existsSync(`/proc/${pid}/task`) ? readdirSync(`/proc/${pid}/task`) : []) {
+        // The reference's workload is its child: the supervisor is the one that is not openloop.
+        if (comm(pid, tid) === name) {
+          return Number(tid);
+        }
+      }
+    }
+    return 0;
+  };
+  const runCase = (name) =>
+    new Promise((resolve, reject) => {
+      const c = cases[name];
+      const child = spawn(join(bin, 'timeit'), c.command, { env: { ...process.env, ...c.env } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      let applied = !c.idle;
+      const timer = setInterval(() => {
+        if (applied) {
+          return;
+        }
+        const tid = supervisorOf(child.pid, c.supervisor);
+        if (tid) {
+          applied = true;
+          execFileSync('chrt', ['-i', '-p', '0', String(tid)]);
+        }
+      }, 2);
+      child.on('close', (code) => {
+        clearInterval(timer);
+        if (code !== 0 || !applied) {
+          reject(new Error(`${name}: exited ${code}${applied ? '' : ', SCHED_IDLE never applied'}: ${err}`));
+          return;
+        }
+        const result = json(out);
+        if (result.outcome !== 'ok') {
+          reject(new Error(`${name}: the opens ended with ${result.outcome}`));
+          return;
+        }
+        resolve({ ...result, cpu_s: JSON.parse(err.split('\n').findLast((l) => l.startsWith('{'))).cpu });
+      });
+    });
+  const traced = {};
+  try {
+    Object.assign(wakeups, await inShuffledRounds(Object.keys(cases), runCase));
+    mountTracefs();
+    for (const [name, c] of Object.entries(cases)) {
+      if (!c.supervisor) {
+        continue;
+      }
+      const bt = spawn('bpftrace', ['-f', 'json', join(here, 'wakeups.bt'), 'openloop', c.supervisor]);
+      let text = '';
+      bt.stdout.on('data', (d) => (text += d));
+      bt.stderr.resume();
+      const closed = new Promise((r) => bt.on('close', r));
+      for (let i = 0; i < 3000 && !text.includes('attached_probes'); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (!text.includes('attached_probes')) {
+        bt.kill('SIGKILL');
+        throw new Error('bpftrace did not attach wakeups.bt');
+      }
+      const result = await runCase(name);
+      bt.kill('SIGINT');
+      const late = setTimeout(() => bt.kill('SIGKILL'), 30_000); // bpftrace prints its maps on SIGINT; never wait forever
+      await closed;
+      clearTimeout(late);
+      const counts = text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((m) => m.data?.['@count']);
+      const sums = text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((m) => m.data?.['@sum_ns']);
+      const kinds = {};
+      for (const [key, n] of Object.entries(counts?.data['@count'] ?? {})) {
+        const [kind, same, idle] = key.split(',');
+        const k = (kinds[kind] ??= { count: 0, same: 0, idle: 0, ns: 0 });
+        k.count += n;
+        k.same += same === '1' ? n : 0;
+        k.idle += idle === '1' ? n : 0;
+        k.ns += sums?.data['@sum_ns'][key] ?? 0;
+      }
+      traced[name] = { opens: result.calls, p50_us: result.p50_us, kinds };
+    }
+  } finally {
+    cgroups.remove();
+  }
+  wakeups.traced = traced;
+  console.log(`\n## Wake-ups of emulated opens (${OPENS.toLocaleString('en')} allowed opens per run)\n`);
+  console.log('| case | p50 µs | p99 µs | CPU µs per open (supervisor + workload) |');
+  console.log('|---|---:|---:|---:|');
+  for (const name of Object.keys(cases)) {
+    const runs = wakeups[name];
+    const s = summary(runs);
+    const cpu = median(runs.map((r) => (r.cpu_s * 1e6) / r.calls));
+    console.log(`| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${cpu.toFixed(2)} |`);
+  }
+  console.log('\nTraced (one run each, bpftrace on; its own cost is in these runs):\n');
+  console.log("| case | p50 µs traced | wake-up | per open | on the waker's CPU | to an idle CPU | mean µs to run |");
+  console.log('|---|---:|---|---:|---:|---:|---:|');
+  for (const [name, t] of Object.entries(traced)) {
+    for (const [kind, k] of Object.entries(t.kinds).sort()) {
+      const pct = (x) => `${((100 * x) / k.count).toFixed(1)} %`;
+      console.log(
+        `| ${name} | ${t.p50_us.toFixed(2)} | ${kind} | ${(k.count / t.opens).toFixed(3)} | ${pct(k.same)} | ${pct(k.idle)} | ${(k.ns / k.count / 1000).toFixed(2)} |`
+      );
+    }
+  }
+}
 const sporadic = {};
 const sporadicSteps = {};
 if (PARTS.has('sporadic')) {
@@ -1003,6 +1193,7 @@ if (process.env.ZVIZ_BENCH_JSON) {
         openSteps: steps,
         placement,
         placementSteps,
+        wakeups,
         sporadic,
         sporadicSteps,
         pathRead,
