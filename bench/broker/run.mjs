@@ -33,6 +33,12 @@
 //    supervisor bound to CPU 0 (taskset) and the workload bound to the same
 //    CPU or to CPU 1 (openloop's CPU argument), beside the unbound runs.
 //    Whether the wake-ups between the two cost more when they cross CPUs.
+// 4b. Wake-ups (ZVIZ_BENCH_PARTS=wakeups): the allowed open of part 3, unbound,
+//    under ZViz and the C reference set up like a container, each also with
+//    its supervisor thread at SCHED_IDLE (chrt, applied by this harness); then
+//    one run of each traced with bpftrace (wakeups.bt): per wake-up of the
+//    workload and of the supervisor, what woke it, whether it landed on the
+//    waker's CPU and on an idle one, and how long until it ran.
 // 5. Emulated opens one at a time: the allowed open of part 3, each after a
 //    pause (ZVIZ_BENCH_PAUSE_US, default 10,000; ZVIZ_BENCH_SPORADIC opens per
 //    run, default 300), under both C references and ZViz: what an open costs
