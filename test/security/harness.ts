@@ -314,6 +314,7 @@ export class AttackAgent {
    * directory every view masks), `auth` sets the API's authentication (metrics.auth), and `containers` the
    * configured containers the agent starts (`containers:`).
    * `sections` adds configuration sections of the agent's own (such as `tracer`).
+   * `notReady` waits for /health alone: an agent some of whose configured containers cannot start is never ready.
    */
   static async start(
     options: {
@@ -323,6 +324,7 @@ export class AttackAgent {
       auth?: Record<string, unknown>;
       containers?: Array<Record<string, unknown>>;
       sections?: Record<string, unknown>;
+      notReady?: boolean;
     } = {}
   ): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
@@ -358,7 +360,8 @@ export class AttackAgent {
     try {
       await waitFor(
         'the agent to be ready',
-        async () => (await fetch(`${agent.url}/ready`)).ok && existsSync(agent.socket),
+        async () =>
+          (await fetch(`${agent.url}/${options.notReady ? 'health' : 'ready'}`)).ok && existsSync(agent.socket),
         { timeoutMs: 30_000 }
       );
     } catch (error) {
