@@ -11,7 +11,9 @@
 // workload kept the agent and every configured container down). Judged on
 // the host: the tree outside the workspace entry by entry, the agent's
 // /health, and an honest container of the same configuration whose output
-// arrives.
+// arrives. A refused output is counted
+// (zviz_container_start_failures_total{reason="output"}) and named in /health
+// (the broker degraded, naming the container and the path); it was only logged.
 //
 // Configured containers exist only through an agent: there is no standalone
 // form of this attack.
@@ -99,6 +101,7 @@ describeWhere(
         // The next start of the agent, the same containers and two more: one
         // whose output is the planted FIFO, one honest.
         const second = await AttackAgent.start({
+          notReady: true,
           containers: [
             attacker([program, 'write', marker]),
             {
@@ -141,6 +144,23 @@ describeWhere(
         const names = (await second.containers()).map((c) => c.name);
         expect(names).not.toContain('attacker');
         expect(names).not.toContain('fifo');
+        // Counted and shown, not only logged: one refused output each.
+        const metrics = await (await fetch(`${second.url}/metrics`)).text();
+        expect(metrics).toMatch(/^zviz_container_start_failures_total\{reason="output"\} 2$/m);
+        const health = (await (await fetch(`${second.url}/health`)).json()) as {
+          status: string;
+          components: { broker: { status: string; reason?: string } };
+        };
+        expect(health.status).toBe('degraded');
+        expect(health.components.broker.status).toBe('degraded');
+        const reason = health.components.broker.reason ?? '';
+        expect(reason).toContain('2 configured containers not started');
+        expect(reason).toMatch(new RegExp(`attacker \\(${join(ws, 'out.log')}: [^)]*symbolic link`));
+        expect(reason).toMatch(new RegExp(`fifo \\(${join(ws, 'fifo.log')}: is a FIFO`));
+        expect(reason).not.toContain('honest');
+        const ready = await fetch(`${second.url}/ready`);
+        expect(ready.status).toBe(503);
+        expect(await ready.text()).toContain('configured containers not started');
       },
       120_000
     );

@@ -35,9 +35,11 @@ import {
 import { ContainerMetricSource } from '../containers/metrics-source';
 import { limitsOf } from '../control/session';
 import { parseRestart } from '../containers/restart';
+import type { StartFailureReason } from '../containers/start-failures';
 import { STANDALONE_GROUP } from './standalone';
 import { openAppendNoLinks } from '../files/no-link-open';
 import { ProfileCache } from '../profiles/cache';
+import type { LoadedProfile } from '../profiles/profile';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { packageRoot } from '../native/load';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
@@ -87,6 +89,8 @@ export class BrokerComponent implements Component<BrokerSections> {
   private config: BrokerConfig;
   /** The configured containers being started, and how far that got. */
   private configured?: { done: Promise<void>; started: number; total: number };
+  /** Configured containers that could not start, by name, with why (/health). */
+  private readonly unstarted = new Map<string, string>();
 
   constructor(private readonly host: AgentContext<BrokerSections>) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...host.config.broker };
@@ -245,6 +249,11 @@ export class BrokerComponent implements Component<BrokerSections> {
     await this.configured?.done;
     const wanted = config.containers;
     const names = new Set(wanted.map((w) => w.name));
+    for (const name of this.unstarted.keys()) {
+      if (!names.has(name)) {
+        this.unstarted.delete(name);
+      }
+    }
     for (const c of manager.list()) {
       if (c.spec.configured && !names.has(c.name)) {
         await manager.remove(c);
@@ -278,10 +287,18 @@ export class BrokerComponent implements Component<BrokerSections> {
     if (this.cgroups) {
       report.cgroup = { version: this.cgroups.kind, root: this.cgroups.root, controllers: this.cgroups.controllers };
     }
+    const degraded: string[] = [];
     if (this.running && !this.kernel?.syncWakeUp) {
+      degraded.push(
+        'the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): brokered syscalls take about 4x longer'
+      );
+    }
+    if (this.running && this.unstarted.size > 0) {
+      degraded.push(unstartedReason(this.unstarted));
+    }
+    if (degraded.length > 0 && report.status === 'ok') {
       report.status = 'degraded';
-      report.reason =
-        'the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): brokered syscalls take about 4x longer';
+      report.reason = degraded.join('; ');
     }
     return report;
   }
@@ -317,11 +334,27 @@ export class BrokerComponent implements Component<BrokerSections> {
         return;
       }
       progress.started++;
+      // What fails before the manager takes the container is counted here; the
+      // manager counts its own failures. The profile comes first: an output
+      // opened for a profile that then did not load was never closed.
+      let profile: LoadedProfile;
+      let stdio: { fds: [number, number, number]; owned: number[] };
       try {
-        const stdio = configuredStdio(entry);
+        profile = (this.profiles ?? new ProfileCache(addon)).load(entry.profile ?? 'default');
+      } catch (error) {
+        this.notStarted(entry, error, 'agent');
+        continue;
+      }
+      try {
+        stdio = configuredStdio(entry);
+      } catch (error) {
+        this.notStarted(entry, error, 'output');
+        continue;
+      }
+      try {
         const container: Container = await manager.create({
           name: entry.name,
-          profile: (this.profiles ?? new ProfileCache(addon)).load(entry.profile ?? 'default'),
+          profile,
           command: entry.command,
           env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...entry.env },
           cwd: entry.workdir ?? '/',
@@ -340,18 +373,42 @@ export class BrokerComponent implements Component<BrokerSections> {
           ...(entry.pid ? { pid: entry.pid } : {}),
           ...(entry.network ? { network: entry.network } : {}),
         });
+        this.unstarted.delete(entry.name);
         this.host.log.info(
           { id: container.id, name: entry.name, profile: container.profileName },
           'configured container started'
         );
       } catch (error) {
-        this.host.log.error(
-          { name: entry.name, err: (error as Error).message },
-          'configured container could not start'
-        );
+        this.notStarted(entry, error);
       }
     }
   }
+
+  /**
+   * A configured container that could not start: logged, named in /health
+   * until a reload starts it or takes it out, and counted under `reason` when
+   * the manager never saw it (it counts its own failures).
+   */
+  private notStarted(entry: ContainerConfig, error: unknown, reason?: StartFailureReason): void {
+    const why = (error as Error).message;
+    if (reason) {
+      this.manager?.startFailures.add(reason);
+    }
+    this.unstarted.set(entry.name, why);
+    this.host.log.error({ name: entry.name, err: why }, 'configured container could not start');
+  }
+}
+
+/** How many configured containers that did not start /health names, with why. */
+const UNSTARTED_NAMED = 5;
+
+function unstartedReason(unstarted: ReadonlyMap<string, string>): string {
+  const named = [...unstarted].slice(0, UNSTARTED_NAMED).map(([name, why]) => `${name} (${why})`);
+  const more = unstarted.size - named.length;
+  return (
+    `${unstarted.size} configured container${unstarted.size === 1 ? '' : 's'} not started: ${named.join(', ')}` +
+    (more > 0 ? ` and ${more} more` : '')
+  );
 }
 
 /** stdin from /dev/null; stdout/stderr to a file (appended), /dev/null, or the agent's own. */

@@ -242,10 +242,10 @@ describe('zviz_container_start_failures_total', () => {
           (s as { value: number }).value,
         ])
       );
-    expect(failures()).toEqual({ timeout: 0, setup: 0, exec: 0, agent: 0 });
+    expect(failures()).toEqual({ timeout: 0, setup: 0, exec: 0, agent: 0, output: 0 });
     fleet.manager.startFailures.add('timeout');
     fleet.manager.startFailures.add('setup');
     fleet.manager.startFailures.add('setup');
-    expect(failures()).toEqual({ timeout: 1, setup: 2, exec: 0, agent: 0 });
+    expect(failures()).toEqual({ timeout: 1, setup: 2, exec: 0, agent: 0, output: 0 });
   });
 });

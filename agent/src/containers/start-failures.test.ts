@@ -21,6 +21,6 @@ describe('the reason of a failed start', () => {
     failures.add('timeout');
     failures.add('timeout');
     failures.add('exec');
-    expect(Object.fromEntries(failures.entries())).toEqual({ timeout: 2, setup: 0, exec: 1, agent: 0 });
+    expect(Object.fromEntries(failures.entries())).toEqual({ timeout: 2, setup: 0, exec: 1, agent: 0, output: 0 });
   });
 });

@@ -9,9 +9,13 @@
 //            ended without a word;
 //   exec     the workload's own execve failed: its program never ran;
 //   agent    the agent could not prepare or finish it (its cgroup, the
-//            options, a thread, a descriptor).
+//            options, a thread, a descriptor, a configured container's
+//            profile);
+//   output   a configured container's stdout or stderr file was refused (a
+//            link on its path, a FIFO, a device: files/no-link-open.ts), so
+//            its workload never ran; /health names the container and the path.
 
-export const START_FAILURE_REASONS = ['timeout', 'setup', 'exec', 'agent'] as const;
+export const START_FAILURE_REASONS = ['timeout', 'setup', 'exec', 'agent', 'output'] as const;
 export type StartFailureReason = (typeof START_FAILURE_REASONS)[number];
 
 /** The reason the broker addon gave its error (`error.reason`), or `agent` for any other error. */

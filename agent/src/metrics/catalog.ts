@@ -440,7 +440,7 @@ export const CATALOG: readonly MetricSpec[] = [
   {
     name: 'zviz_container_start_failures_total',
     type: 'counter',
-    help: 'Container starts and restarts that failed, by reason: timeout (past broker.start_timeout_seconds), setup (a step of the set-up failed), exec (the program could not be executed), agent (the agent could not prepare it).',
+    help: "Container starts and restarts that failed, by reason: timeout (past broker.start_timeout_seconds), setup (a step of the set-up failed), exec (the program could not be executed), agent (the agent could not prepare it), output (a configured container's stdout or stderr file was refused: a link on its path, a FIFO, a device).",
     labels: ['reason'],
     component: 'containers',
     unit: 'starts',

@@ -120,7 +120,7 @@ describeWhere([root, seccompUserNotif], 'a start past its time limit', () => {
       // Nothing is left: the failed start removed the container's cgroup, which it cannot while a process is in it.
       expect(existsSync(cgroupDir)).toBe(false);
       expect(frozen.list()).toEqual([]);
-      expect(counts(frozen)).toEqual({ timeout: 1, setup: 0, exec: 0, agent: 0 });
+      expect(counts(frozen)).toEqual({ timeout: 1, setup: 0, exec: 0, agent: 0, output: 0 });
     } finally {
       rescue.kill();
     }
@@ -157,7 +157,7 @@ describeWhere([root, seccompUserNotif], 'a start past its time limit', () => {
     expect(pid).toBeGreaterThan(1);
     // Killed and reaped: not even a zombie is left.
     expect(existsSync(`/proc/${pid}`)).toBe(false);
-    expect(counts(m)).toEqual({ timeout: 1, setup: 0, exec: 0, agent: 0 });
+    expect(counts(m)).toEqual({ timeout: 1, setup: 0, exec: 0, agent: 0, output: 0 });
     const next = await manager().create(spec('after-silent'));
     expect(await next.done).toMatchObject({ exitCode: 0 });
   });
@@ -168,7 +168,7 @@ describeWhere([root, seccompUserNotif], 'a start past its time limit', () => {
     chmodSync(notExecutable, 0o644);
     const setup = manager({ addon: addonWith({ spawnerPath: notExecutable }) });
     await expect(setup.create(spec('setup'))).rejects.toThrow(/^executing zviz-spawn .*: Permission denied$/);
-    expect(counts(setup)).toEqual({ timeout: 0, setup: 1, exec: 0, agent: 0 });
+    expect(counts(setup)).toEqual({ timeout: 0, setup: 1, exec: 0, agent: 0, output: 0 });
 
     const exec = manager();
     await expect(exec.create(spec('missing', { command: ['/nonexistent/program'] }))).rejects.toThrow(
@@ -180,6 +180,6 @@ describeWhere([root, seccompUserNotif], 'a start past its time limit', () => {
     chmodSync(garbage, 0o755);
     const refused = await exec.create(spec('refused', { command: [garbage] }));
     expect((await refused.done).execError).toMatch(/Exec format error$/);
-    expect(counts(exec)).toEqual({ timeout: 0, setup: 0, exec: 2, agent: 0 });
+    expect(counts(exec)).toEqual({ timeout: 0, setup: 0, exec: 2, agent: 0, output: 0 });
   });
 });
