@@ -4,9 +4,10 @@
 // fails the run, named, and is removed. Several runs share the machine, so
 // only this directory says for certain which run left a file.
 //
-// Cgroups and /tmp or /var/lib entries named zviz-* that appeared during the
-// run and are still there are printed (another run may own them), not failed.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+// Cgroups, named cgroup hierarchies and /tmp or /var/lib entries named zviz-*
+// that appeared during the run and are still there are printed (another run
+// may own them), not failed.
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +32,24 @@ function zvizCgroups(): string[] {
   );
 }
 
+/**
+ * Named cgroup v1 hierarchies (name=zviz*) the kernel still holds: one that a
+ * test mounted and that outlived its unmount is in no directory, but every
+ * process is in its root, so /proc/self/cgroup lists it.
+ */
+function zvizHierarchies(): string[] {
+  let lines: string[];
+  try {
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+  return lines
+    .map((line) => line.split(':')[1] ?? '')
+    .filter((controllers) => controllers.startsWith('name=zviz'))
+    .map((controllers) => `cgroup hierarchy ${controllers}`);
+}
+
 function sharedEntries(): string[] {
   return SHARED_TEMP_DIRS.flatMap((dir) =>
     list(dir)
@@ -45,7 +64,7 @@ export default function setup(): () => void {
   chmodSync(root, 0o1777);
   const outer = process.env.TMPDIR;
   process.env.TMPDIR = root;
-  const before = new Set([...zvizCgroups(), ...sharedEntries()]);
+  const before = new Set([...zvizCgroups(), ...zvizHierarchies(), ...sharedEntries()]);
 
   return () => {
     if (outer === undefined) {
@@ -53,7 +72,11 @@ export default function setup(): () => void {
     } else {
       process.env.TMPDIR = outer;
     }
-    const appeared = [...zvizCgroups(), ...sharedEntries()].filter((path) => !before.has(path) && existsSync(path));
+    const appeared = [
+      ...zvizCgroups().filter((path) => !before.has(path) && existsSync(path)),
+      ...zvizHierarchies().filter((name) => !before.has(name)),
+      ...sharedEntries().filter((path) => !before.has(path) && existsSync(path)),
+    ];
     if (appeared.length > 0) {
       const shown = appeared.slice(0, 20).join('\n  ');
       const more = appeared.length > 20 ? `\n  (and ${appeared.length - 20} more)` : '';
@@ -75,12 +98,16 @@ export default function setup(): () => void {
       rmdirSync(root);
     }
     if (left.length > 0 || refused.length > 0) {
-      throw new Error(
-        `the tests left ${left.length} entries in their temporary directory ${root} ` +
+      // Failed through the exit code, not thrown: a teardown that throws stops
+      // vitest's close before it removes its own directory of transformed
+      // modules (/tmp/<random>/ssr), which then stays behind.
+      console.error(
+        `[temp-check] FAIL: the tests left ${left.length} entries in their temporary directory ${root} ` +
           `(removed now, unless named below); make each test remove what it makes ` +
           `(scratchDir, test/support/scratch.ts):\n  ${left.join('\n  ')}` +
           (refused.length ? `\nnot removed:\n  ${refused.join('\n  ')}` : '')
       );
+      process.exitCode = 1;
     }
   };
 }
