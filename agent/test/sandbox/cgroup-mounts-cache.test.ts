@@ -25,23 +25,61 @@ const namedV1: Requirement = () => {
   return readFileSync('/proc/filesystems', 'utf8').includes('\tcgroup\n') ? undefined : 'no cgroup v1 in this kernel';
 };
 
-function unmountHierarchy(): void {
-  if (existsSync(`${POINT}/neighbour`)) {
-    rmdirSync(`${POINT}/neighbour`);
+const mounted = (): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${POINT} `);
+
+/** Every process sits in each hierarchy's root, so /proc/self/cgroup lists a hierarchy as long as the kernel keeps it. */
+const hierarchyExists = (): boolean =>
+  readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .some((line) => line.split(':')[1] === `name=${NAME}`);
+
+async function hierarchyGone(): Promise<boolean> {
+  for (let waited = 0; waited < 3000; waited += 100) {
+    if (!hierarchyExists()) {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${POINT} `)) {
-    execFileSync('umount', [POINT]);
+  return false;
+}
+
+/**
+ * Unmounting a v1 hierarchy destroys it only if its root has no child group
+ * at that moment, and a group removed just before is released later: the
+ * hierarchy then stays in the kernel, unmounted and unreachable, one per run.
+ * So after unmounting, wait for it to go, and if it stays, mount it again (by
+ * name, which finds the same one) and unmount it once more.
+ */
+async function removeHierarchy(): Promise<void> {
+  const attempts = 3;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) {
+      mkdirSync(POINT, { recursive: true });
+      execFileSync('mount', ['-t', 'cgroup', '-o', `none,name=${NAME}`, 'cgroup', POINT]);
+    }
+    if (existsSync(`${POINT}/neighbour`)) {
+      rmdirSync(`${POINT}/neighbour`);
+    }
+    if (mounted()) {
+      execFileSync('umount', [POINT]);
+    }
+    if (existsSync(POINT)) {
+      rmdirSync(POINT);
+    }
+    if (await hierarchyGone()) {
+      return;
+    }
   }
-  if (existsSync(POINT)) {
-    rmdirSync(POINT);
-  }
+  throw new Error(
+    `the cgroup hierarchy name=${NAME} is still in the kernel (/proc/self/cgroup) after ${attempts} unmounts`
+  );
 }
 
 describeWhere([root, seccompUserNotif, namedV1], 'the cgroup mounts a start plans', () => {
   let box: Sandbox;
   afterAll(async () => {
     await box?.close();
-    unmountHierarchy();
+    await removeHierarchy();
   });
 
   it('include a hierarchy mounted after the previous start: the view masks it', async () => {
