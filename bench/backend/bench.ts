@@ -110,7 +110,15 @@ interface Plugin {
  * parse the system's CA bundle: 45 ms of CPU here, which once inflated the
  * bare Node reference to 86 ms against 32.)
  */
-const START_ENV = pluginEnv('warn');
+const SOCKET_DIR = mkdtempSync(join(tmpdir(), 'zviz-bench-sockets-'));
+/**
+ * Both plugins make their Unix sockets in SOCKET_DIR (go-plugin's
+ * PLUGIN_UNIX_SOCKET_DIR, which the SDK's Go server and ZViz's read), removed
+ * at the end: the Go plugin, stopped here by SIGTERM, dies without removing
+ * its socket (Grafana stops it through go-plugin's Shutdown call instead),
+ * and left 9 socket files in /tmp per run.
+ */
+const START_ENV = { ...pluginEnv('warn'), PLUGIN_UNIX_SOCKET_DIR: SOCKET_DIR };
 
 /**
  * The Node references, spawn to first stdout line: the bare binary, and the
@@ -568,10 +576,12 @@ async function main(): Promise<void> {
     }
     await prom.stop();
     rmSync(work, { recursive: true, force: true });
+    rmSync(SOCKET_DIR, { recursive: true, force: true });
   }
 }
 
 main().catch((error: unknown) => {
   console.error(error);
+  rmSync(SOCKET_DIR, { recursive: true, force: true });
   process.exit(1);
 });
