@@ -78,6 +78,33 @@ static inline void read_outcome(const char* name, int fd) {
   say("%s read %s", name, text);
 }
 
+/** Reads a descriptor to its end: how many bytes it gave, or -1 (errno set) when a read failed. */
+static inline long read_count(int fd) {
+  char buf[65536];
+  long total = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) return -1;
+    if (n == 0) return total;
+    total += n;
+  }
+}
+
+/** "NAME ok bytes=N" of what an open's descriptor reads to its end, or "NAME errno ENAME" of the open or a read; the descriptor is closed. */
+static inline void count_outcome(const char* name, int fd) {
+  long total = fd < 0 ? -1 : read_count(fd);
+  if (fd >= 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+  }
+  if (total < 0) {
+    outcome(name, -1);
+  } else {
+    say("%s ok bytes=%ld", name, total);
+  }
+}
+
 /**
  * For files of the host whose content must not show up in test logs (such as
  * /etc/shadow): "NAME read-hash LENGTH:FNV1A64" of the whole file, which the

@@ -76,16 +76,9 @@ static void attack_file(const char* path) {
     outcome(name, -1);
     return;
   }
-  char buf[65536];
-  long total = 0;
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) {
-    total += n;
-  }
   struct stat st;
   fstat(fd, &st);
-  close(fd);
-  say("%s ok bytes=%ld", name, total);
+  count_outcome(name, fd);
   named(name, sizeof(name), path, "type");
   if (S_ISREG(st.st_mode)) {
     say("%s ok reg size=%lld", name, (long long)st.st_size);

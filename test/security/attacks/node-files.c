@@ -8,25 +8,7 @@
 #include "attack.h"
 
 static void read_all(const char* name, const char* path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    outcome(name, -1);
-    return;
-  }
-  char buf[65536];
-  long total = 0;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      outcome(name, -1);
-      close(fd);
-      return;
-    }
-    if (n == 0) break;
-    total += n;
-  }
-  close(fd);
-  say("%s ok bytes=%ld", name, total);
+  count_outcome(name, open(path, O_RDONLY | O_CLOEXEC));
 }
 
 int main(void) {
