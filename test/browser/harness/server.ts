@@ -195,18 +195,8 @@ function fetch<T>(options: BackendSrvRequest): Observable<FetchResponse<T>> {
     return upstream<T>(options, url);
   }
   const { status, data } = route(options);
-  const response = {
-    data: data as T,
-    status,
-    statusText: status === 200 ? 'OK' : 'Error',
-    ok: status < 300,
-    headers: new Headers(),
-    redirected: false,
-    type: 'basic' as ResponseType,
-    url: options.url,
-    config: options,
-  };
-  return status < 300 ? of(response) : throwError(() => response);
+  const answer = response<T>(options, status, data as T);
+  return status < 300 ? of(answer) : throwError(() => answer);
 }
 
 function promise<T>(options: BackendSrvRequest): Promise<T> {
