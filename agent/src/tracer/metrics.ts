@@ -17,6 +17,7 @@ import {
 } from './families';
 import type { NativeSnapshot } from './native';
 import { SeriesCap } from './series-cap';
+import { forTerminal } from '../terminal/escape';
 import { emitRow, seriesPerRow, type Row, type RowShape } from './shapes';
 
 /** Kernel histogram geometry, as in agent/bpf/tracer_abi.h. */
@@ -361,7 +362,7 @@ export class TracerMetrics {
           syscall: this.ctx.syscallNames[nr] ?? `syscall_${nr}`,
         };
         if (withComm) {
-          labels.process_name = comm;
+          labels.process_name = processNameLabel(comm);
         }
         id = { key: `${identity.prefix}${nr}|${comm}`, kind: 'syscall', labels, calls: 0 };
         id.row = { key: id.key, cgroup, labels, values: [0, 0, 0], identity: id };
@@ -423,7 +424,7 @@ export class TracerMetrics {
         if (!id) {
           const all: Record<string, string> = { container_id: identity.container, ...extra };
           if (withComm && comm && PROCESS_NAME_KINDS.has(kind)) {
-            all.process_name = comm;
+            all.process_name = processNameLabel(comm);
           }
           id = { key: `${kind}|${cgroup}|${sub}|${comm}`, kind, labels: all };
           identity.others.set(part, id);
@@ -594,4 +595,17 @@ export class TracerMetrics {
       }
     }
   }
+}
+
+/**
+ * A thread's name as its process_name label. The workload chose it
+ * (prctl(PR_SET_NAME), or any program's name), so it is spelled with
+ * terminal/escape.ts like every other workload string an operator reads:
+ * `curl /metrics`, `zviz metrics`, a legend or an alert's text must not hand
+ * a terminal an escape sequence (an OSC 52 clipboard write, a title, a screen
+ * clear), a carriage return or a bidirectional override. The spelling is
+ * one-to-one (backslashes doubled), so no two names share a label.
+ */
+function processNameLabel(comm: string): string {
+  return forTerminal(comm);
 }
