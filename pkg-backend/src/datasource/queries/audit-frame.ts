@@ -2,6 +2,7 @@
 // fields), shared by the `audit` query and the live stream.
 import type { Decision, DecisionEvent } from '@zviz/shared/agent-api';
 import { AUDIT_FIELDS as F, AUDIT_FRAME } from '@zviz/shared/frames';
+import { visibleJson } from '@zviz/shared/visible-json';
 
 import {
   type Frame,
@@ -42,7 +43,7 @@ function body(e: DecisionEvent): string {
     parts.push(`errno=${e.errno}`);
   }
   parts.push(`latency=${e.latency_us}µs`);
-  const args = Object.entries(e.args ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const args = Object.entries(e.args ?? {}).map(([k, v]) => `${k}=${visibleJson(v)}`);
   return args.length ? `${parts.join(' ')} ${args.join(' ')}` : parts.join(' ');
 }
 
@@ -131,7 +132,7 @@ export function auditFrame(events: AgentEvent[], meta: FrameMeta = {}): Frame {
       ),
       stringField(
         F.args,
-        e.map((x) => JSON.stringify(x.args ?? {}))
+        e.map((x) => visibleJson(x.args ?? {}))
       ),
     ],
     { type: 'log-lines', typeVersion: [0, 0], preferredVisualisationType: 'logs', ...meta }
