@@ -186,6 +186,10 @@ attackSuite('attack: workload-chosen strings on the operator’s terminal, logs 
       expect(named.length > 0, `decisions naming the path: ${profile}`).toBe(
         byProfile(profile, { strict: true, 'ci-runner': true, default: false, observe: true })
       );
+      // zviz top's latest decisions show it, escaped (its page is narrow: the start of the name).
+      if (named.length > 0) {
+        expect(top.bytes.toString('utf8')).toContain(String.raw`zviz-op-\x1B]52`);
+      }
 
       writeFileSync(join(scratch.workspace, 'stop'), '');
       const run = await running;
