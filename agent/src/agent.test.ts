@@ -245,6 +245,26 @@ describe('Agent', () => {
     expect(metrics).not.toContain('component="tracer"');
   });
 
+  it('counts a degraded required component ready only when it says it still does its whole job', async () => {
+    const events: string[] = [];
+    const required = new FakeComponent('broker', true, events);
+    required.report = { status: 'degraded', reason: 'the kernel is slow' };
+    const { url } = await startAgent([() => required]);
+    const notReady = await fetch(`${url}/ready`);
+    expect(notReady.status).toBe(503);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('zviz_component_ready{component="broker"} 0');
+
+    required.report = { status: 'degraded', reason: '1 configured container not started', ready: true };
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('zviz_component_ready{component="broker"} 1');
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
+    expect(health.status).toBe('degraded');
+
+    // A failed component cannot claim readiness.
+    required.report = { status: 'failed', reason: 'gone', ready: true };
+    expect((await fetch(`${url}/ready`)).status).toBe(503);
+  });
+
   it('hands a reloaded configuration to every component, and counts a component refusing it', async () => {
     const events: string[] = [];
     const broker = new FakeComponent('broker', true, events);

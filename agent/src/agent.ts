@@ -271,7 +271,7 @@ export class Agent implements AgentContext<ComponentSections> {
       }
       for (const entry of this.running) {
         const report = this.componentHealth(entry);
-        if (entry.component.required && report.status !== 'ok') {
+        if (entry.component.required && !isReady(report)) {
           const why = details && report.reason ? `: ${report.reason}` : '';
           reasons.push(`${entry.component.name} ${report.status}${why}`);
         }
@@ -287,7 +287,7 @@ export class Agent implements AgentContext<ComponentSections> {
           .filter(({ report }) => report.status !== 'disabled')
           .map(({ entry, report }) => ({
             labels: { component: entry.component.name },
-            value: report.status === 'ok' ? 1 : 0,
+            value: isReady(report) ? 1 : 0,
           }));
         samples.unshift({ labels: { component: 'http' }, value: this.server.address ? 1 : 0 });
         return new Map<string, FamilySamples>([['zviz_component_ready', samples]]);
@@ -503,4 +503,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Ok, or degraded while still doing its whole job (ComponentHealth.ready). */
+function isReady(report: ComponentHealth): boolean {
+  return report.status === 'ok' || (report.status === 'degraded' && report.ready === true);
 }

@@ -81,6 +81,13 @@ export interface ComponentHealth {
   status: ComponentStatus;
   /** Why the component is not ok, in words an operator can act on. */
   reason?: string;
+  /**
+   * A degraded component that still does its whole job says so: /ready and
+   * zviz_component_ready count it ready. What its reason names then is not the
+   * component's to fix (a workload may have caused it), and a readiness probe,
+   * a rollout or ZVizBrokerNotReady must not turn on it.
+   */
+  ready?: boolean;
   [detail: string]: unknown;
 }
 
