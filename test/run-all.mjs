@@ -2,7 +2,8 @@
 // `npm test`: makes sure the machine has what the tests need, builds ZViz,
 // then runs every test runner of the repository one after another and prints
 // one line of totals over all of them: `N passed, N failed`. Exits non-zero
-// if anything failed, including a runner that crashed before reporting.
+// if anything failed, including a runner that crashed before reporting and a
+// runner that left files in the temporary directory it was given.
 //
 // Environment:
 //   ZVIZ_SKIP_SETUP=1   do not install missing Debian or npm packages
@@ -11,13 +12,27 @@
 //                       agent, backend, cross-component, conformance, browser, bench)
 //   ZVIZ_FAIL_ON_SKIP=1 tests that lack root or a kernel feature fail instead of skipping (CI sets it)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const scratch = mkdtempSync(join(tmpdir(), 'zviz-test-'));
+const outerTmp = tmpdir();
+const scratch = mkdtempSync(join(outerTmp, 'zviz-test-'));
+const uid = process.getuid?.() ?? 0;
+
+/**
+ * Caches the tools keep in the temporary directory between runs, on purpose:
+ * kept where they are when a runner has a TMPDIR of its own (jest's and
+ * Playwright's, pointed back there), or not counted as a leftover (tsx's,
+ * which has no setting for it and is rebuilt in about a second).
+ */
+const TOOL_CACHE = /^tsx-\d+$/;
+const JEST_CACHE = join(outerTmp, `jest_${uid.toString(36)}`);
+const PLAYWRIGHT_CACHE = join(outerTmp, `playwright-transform-cache-${uid}`);
+/** Where the browser tests keep a failed test's trace and screenshots after the run (test/browser/playwright.config.ts). */
+const PLAYWRIGHT_RESULTS = join(outerTmp, 'zviz-playwright-results');
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, {
@@ -85,7 +100,14 @@ const runners = [
     when: () => true,
     run() {
       const out = join(scratch, 'jest.json');
-      const status = run('npx', ['jest', '--ci', '--maxWorkers=2', '--json', `--outputFile=${out}`]);
+      const status = run('npx', [
+        'jest',
+        '--ci',
+        '--maxWorkers=2',
+        `--cacheDirectory=${JEST_CACHE}`,
+        '--json',
+        `--outputFile=${out}`,
+      ]);
       const report = readJson(out);
       return report ? jestLikeTotals(report) : { passed: 0, failed: 1, skipped: 0, crashed: status };
     },
@@ -148,7 +170,11 @@ const runners = [
         'npx',
         ['playwright', 'test', '-c', 'test/browser/playwright.config.ts', '--reporter=list,json'],
         {
-          env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+          env: {
+            PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+            PLAYWRIGHT_TRANSFORM_CACHE_DIR: PLAYWRIGHT_CACHE,
+            ZVIZ_PLAYWRIGHT_RESULTS: PLAYWRIGHT_RESULTS,
+          },
         }
       );
       const report = readJson(out);
@@ -193,7 +219,7 @@ const runners = [
     run() {
       const out = join(scratch, 'plugin-e2e.json');
       const status = run('npx', ['playwright', 'test', '--reporter=list,json'], {
-        env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+        env: { PLAYWRIGHT_JSON_OUTPUT_NAME: out, PLAYWRIGHT_TRANSFORM_CACHE_DIR: PLAYWRIGHT_CACHE },
       });
       const report = readJson(out);
       if (!report) {
@@ -204,6 +230,50 @@ const runners = [
     },
   },
 ];
+
+/**
+ * Runs a runner with a temporary directory of its own (TMPDIR, which
+ * os.tmpdir(), Go's os.TempDir, Chromium and every process the runner starts
+ * read). What is still in it when the runner ends was left behind by the
+ * runner, its tools or a process it started: named, counted as one failure
+ * and removed. The vitest runners also check their tests' directory inside
+ * it (test/support/temp-check.ts), which names the run's own leftovers.
+ */
+function runWithOwnTmp(runner) {
+  const dir = mkdtempSync(join(outerTmp, 'zviz-run-'));
+  // As /tmp is: tests run workloads as other users, who make files there too.
+  chmodSync(dir, 0o1777);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  let totals;
+  try {
+    totals = runner.run();
+  } finally {
+    if (saved === undefined) {
+      delete process.env.TMPDIR;
+    } else {
+      process.env.TMPDIR = saved;
+    }
+  }
+  const left = readdirSync(dir).filter((name) => !TOOL_CACHE.test(name));
+  let removed = true;
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (error) {
+    removed = false;
+    console.log(`[fail] ${runner.name}: could not remove its temporary directory ${dir}: ${error.message}`);
+  }
+  if (left.length > 0) {
+    console.log(
+      `[fail] ${runner.name}: left ${left.length} entries in its temporary directory ${dir}` +
+        ` (removed now):\n  ${left.join('\n  ')}`
+    );
+  }
+  if (left.length > 0 || !removed) {
+    return { ...totals, failed: totals.failed + 1, leftovers: left.length };
+  }
+  return totals;
+}
 
 /**
  * Tracked files that differ from the commit, or undefined outside a git
@@ -242,7 +312,7 @@ function main() {
     }
     console.log(`\n=== ${runner.name} ===`);
     const started = Date.now();
-    const totals = runner.run();
+    const totals = runWithOwnTmp(runner);
     results.push({ name: runner.name, seconds: (Date.now() - started) / 1000, ...totals });
   }
 
@@ -264,8 +334,9 @@ function main() {
   console.log('\n=== summary ===');
   for (const r of results) {
     const crash = r.crashed !== undefined ? ` (runner exited ${r.crashed} without a report)` : '';
+    const leftovers = r.leftovers ? ` (left ${r.leftovers} entries in its TMPDIR)` : '';
     console.log(
-      `${r.name.padEnd(16)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${r.seconds.toFixed(1)}s${crash}`
+      `${r.name.padEnd(16)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${r.seconds.toFixed(1)}s${crash}${leftovers}`
     );
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);

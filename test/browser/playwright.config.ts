@@ -17,7 +17,9 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],
-  outputDir: join(tmpdir(), 'zviz-playwright-results'),
+  // A failed test's trace and screenshots, kept after the run: npm test gives
+  // the runner a TMPDIR it empties at the end, and names this place instead.
+  outputDir: process.env.ZVIZ_PLAYWRIGHT_RESULTS ?? join(tmpdir(), 'zviz-playwright-results'),
   use: {
     baseURL: HARNESS_ORIGIN,
     viewport: { width: 1280, height: 900 },
