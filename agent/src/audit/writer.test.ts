@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { AuditRecord } from '@zviz/shared/agent-api';
 import { fill, tmpfs } from '@zviz/test-support/disk';
+import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { scratchDir } from '@zviz/test-support/scratch';
 
@@ -274,7 +275,10 @@ describeWhere([root], 'AuditLog on a full disk (a tmpfs of its own)', () => {
     expect(log.dropped).toBe(0);
 
     unlinkSync(filler);
-    await waitForCondition(() => log.queued === 0 && log.outage === undefined, 5000);
+    await waitFor('the queue written and the outage over', async () => log.queued === 0 && log.outage === undefined, {
+      timeoutMs: 5000,
+      intervalMs: 25,
+    });
     const all = lines('audit.json').map((l) => JSON.parse(l).args.path);
     expect(all).toEqual(batch.map((r) => r.args.path));
     expect(log.written).toBe(batch.length);
@@ -300,7 +304,10 @@ describeWhere([root], 'AuditLog on a full disk (a tmpfs of its own)', () => {
 
     unlinkSync(filler);
     const freedAt = Date.now();
-    await waitForCondition(() => log.outage === undefined && log.written > 0, 5000);
+    await waitFor('the outage over and a line written', async () => log.outage === undefined && log.written > 0, {
+      timeoutMs: 5000,
+      intervalMs: 25,
+    });
     expect(Date.now() - freedAt).toBeLessThan(3000);
     clearInterval(load);
     await log.flush();
@@ -308,16 +315,6 @@ describeWhere([root], 'AuditLog on a full disk (a tmpfs of its own)', () => {
     expect(lines('audit.json')).toHaveLength(log.written);
   });
 });
-
-async function waitForCondition(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`not reached within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function optionsOf(log: AuditLog): AuditLogOptions {
   return (log as unknown as { options: AuditLogOptions }).options;

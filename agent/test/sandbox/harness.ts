@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { waitFor } from '@zviz/test-support/ports';
 import { removeDir } from '@zviz/test-support/remove-dir';
 import { scratchDir } from '@zviz/test-support/scratch';
 
@@ -235,15 +236,9 @@ export function brokerThreads(): { tid: string; syscall: string; args: string[] 
   return out;
 }
 
-/** Polls `check` every 10 ms; fails after 30 s, naming `what`. */
+/** Polls `check` every 10 ms (a thread's wait can be short); fails after 30 s, naming `what`. */
 export async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(what, async () => check(), { timeoutMs: 30_000, intervalMs: 10 });
 }
 
 /**
