@@ -133,7 +133,7 @@ describeWhere([root], 'the agent against a local user', () => {
   it("cannot connect to the agent's control socket", async () => {
     const agent = await AgentProcess.start();
     try {
-      const socket = join(agent.dir, 'agent.sock');
+      const socket = agent.controlSocket;
       await waitFor('the control socket', async () => existsSync(socket));
       // The user may reach the directory, as they could /run/zviz.
       chmodSync(agent.dir, 0o755);

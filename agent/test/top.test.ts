@@ -3,7 +3,6 @@
 // (util-linux `script`), credentials, and an agent that is not there.
 import type { HealthReport } from '@zviz/shared/agent-api';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
@@ -185,7 +184,7 @@ describeWhere([root, seccompUserNotif], 'zviz top with sandboxed workloads', () 
         BIN,
         'run',
         '--socket',
-        join(agent.dir, 'agent.sock'),
+        agent.controlSocket,
         '--profile',
         'strict',
         '--name',

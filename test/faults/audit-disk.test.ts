@@ -51,7 +51,7 @@ function deniedWrites(agent: AgentProcess): ChildProcess {
       BIN,
       'run',
       '--socket',
-      join(agent.dir, 'agent.sock'),
+      agent.controlSocket,
       '--profile',
       'ci-runner',
       '--',

@@ -168,7 +168,7 @@ describe('on SIGHUP, a bad file is a refused reload; the agent keeps answering',
     return stringify({
       variant: 'canary',
       logging: { format: 'json', audit: { path: join(agent.dir, 'audit.json') } },
-      broker: { control_socket: join(agent.dir, 'agent.sock'), cgroup_group: `zviz-test-agent-${agent.port}` },
+      broker: { control_socket: agent.controlSocket, cgroup_group: `zviz-test-agent-${agent.port}` },
       ...extra,
       metrics: { address: `127.0.0.1:${agent.port}`, ...(extra.metrics as object) },
     });

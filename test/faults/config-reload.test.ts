@@ -58,7 +58,7 @@ describe('reloading on SIGHUP after a refused configuration', () => {
       variant,
       metrics: { address: `127.0.0.1:${agent.port}` },
       logging: { format: 'json', audit: { path: join(agent.dir, 'audit.json') } },
-      broker: { control_socket: join(agent.dir, 'agent.sock'), cgroup_group: `zviz-test-agent-${agent.port}` },
+      broker: { control_socket: agent.controlSocket, cgroup_group: `zviz-test-agent-${agent.port}` },
     });
 
   async function reload(): Promise<string> {

@@ -54,7 +54,7 @@ describeWhere([root, seccompUserNotif], 'hang-ups on the control socket', () => 
       // A supervised container that must outlive every hang-up.
       containers: [{ name: 'keeper', command: ['sleep', '600'], restart: 'no' }],
     });
-    socketPath = join(agent.dir, 'agent.sock');
+    socketPath = agent.controlSocket;
   });
   afterAll(async () => {
     await agent?.stop();

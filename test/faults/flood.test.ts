@@ -47,7 +47,7 @@ interface Ran {
 function zvizRun(agent: AgentProcess, name: string, command: string[]): Promise<Ran> {
   const child = spawn(
     process.execPath,
-    [ZVIZ, 'run', '--socket', join(agent.dir, 'agent.sock'), '--name', name, '--', ...command],
+    [ZVIZ, 'run', '--socket', agent.controlSocket, '--name', name, '--', ...command],
     { stdio: ['ignore', 'pipe', 'pipe'] }
   );
   const out: string[] = [];

@@ -134,18 +134,7 @@ describeWhere(
       // 2,000 decision events of 4 KB each: the paths a workload chose.
       const run = spawnSync(
         process.execPath,
-        [
-          ZVIZ,
-          'run',
-          '--socket',
-          join(agent.dir, 'agent.sock'),
-          '--profile',
-          'observe',
-          '--',
-          longPaths,
-          '2000',
-          '4000',
-        ],
+        [ZVIZ, 'run', '--socket', agent.controlSocket, '--profile', 'observe', '--', longPaths, '2000', '4000'],
         { encoding: 'utf8', timeout: 60_000 }
       );
       expect(run.status, run.stderr).toBe(0);

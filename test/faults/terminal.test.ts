@@ -33,7 +33,7 @@ describeWhere([root, seccompUserNotif], 'workload-chosen strings on the terminal
         audit: { path: `/proc/zviz-${HOSTILE}/audit.json` },
       },
     });
-    socket = join(agent.dir, 'agent.sock');
+    socket = agent.controlSocket;
     // ci-runner logs every execve: the program's name becomes a decision event.
     const result = zviz(['run', '--socket', socket, '--profile', 'ci-runner', '-w', workspace, '--', `./${HOSTILE}`]);
     expect(result.status, result.stderr).toBe(0);

@@ -123,7 +123,7 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       // Brokered opens, a refused write (ci-runner keeps /etc read-only),
       // and long enough to be scraped while it runs.
       const result = zvizRun(
-        join(agent.dir, 'agent.sock'),
+        agent.controlSocket,
         [
           '--profile',
           'ci-runner',
@@ -240,7 +240,7 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
           BIN,
           'run',
           '--socket',
-          join(agent.dir, 'agent.sock'),
+          agent.controlSocket,
           '--name',
           name,
           '--',
@@ -283,7 +283,7 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
           'logging:',
           `  audit: { path: ${join(agent.dir, 'audit.json')} }`,
           'broker:',
-          `  control_socket: ${join(agent.dir, 'agent.sock')}`,
+          `  control_socket: ${agent.controlSocket}`,
           `  cgroup_group: zviz-test-agent-${agent.port}`,
           '',
         ].join('\n')

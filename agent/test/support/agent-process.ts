@@ -45,6 +45,9 @@ export function zvizAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
+/** The control socket an AgentProcess's configuration names, in its directory. */
+const controlSocketIn = (dir: string): string => join(dir, 'agent.sock');
+
 export class AgentProcess {
   readonly output: string[] = [];
 
@@ -60,6 +63,11 @@ export class AgentProcess {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Its control socket, for `zviz run --socket`. */
+  get controlSocket(): string {
+    return controlSocketIn(this.dir);
   }
 
   get log(): string {
@@ -85,7 +93,7 @@ export class AgentProcess {
       metrics: { address: `127.0.0.1:${port}`, ...metrics },
       logging: { audit: { path: join(dir, 'audit.json') }, ...logging },
       // A private control socket and cgroup group: never the node's own agent's.
-      broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: `zviz-test-agent-${port}`, ...broker },
+      broker: { control_socket: controlSocketIn(dir), cgroup_group: `zviz-test-agent-${port}`, ...broker },
     };
     const configPath = join(dir, 'config.yaml');
     writeFileSync(configPath, stringify(full));
