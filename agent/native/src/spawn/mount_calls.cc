@@ -213,7 +213,10 @@ int MaskSource() {
  * Binds the empty read-only file over `path` (a file, or a symlink to one,
  * followed as mount(2) follows it). A kernel that cannot clone a mount that
  * is not attached (EINVAL from open_tree) gets the mask older builds made,
- * /dev/null bound over the file: it reads empty but takes writes.
+ * /dev/null bound over the file: it reads empty but takes writes. That bind
+ * is made read-only: a device node still takes writes on a read-only mount,
+ * but its inode, the node's own /dev/null, can then no longer be chmod-ed,
+ * chown-ed or given new times through the mask (mask-fallback.test.ts).
  */
 int MaskFile(const char* path) {
   const int source = MaskSource();
@@ -223,7 +226,10 @@ int MaskFile(const char* path) {
     if (errno != EINVAL) {
       return -1;
     }
-    return mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+    if (mount("/dev/null", path, nullptr, MS_BIND, nullptr) != 0) {
+      return -1;
+    }
+    return mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr);
   }
   const int rc = static_cast<int>(
       ::syscall(SYS_move_mount, tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS));
