@@ -8,6 +8,7 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -249,10 +250,17 @@ func startRealAgent(t *testing.T) (string, string) {
 	}
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(config, []byte("logging:\n  audit:\n    path: "+filepath.Join(dir, "audit.json")+"\n"), 0o644); err != nil {
+	address := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// A control socket and a cgroup group of its own: with the defaults, an
+	// agent already running on the machine (an installed one, the demo, another
+	// test's) answers on /run/zviz/agent.sock, and this one's broker rightly
+	// refuses to start beside it.
+	settings := "logging:\n  audit:\n    path: " + filepath.Join(dir, "audit.json") + "\n" +
+		"broker:\n  control_socket: " + filepath.Join(dir, "agent.sock") + "\n" +
+		"  cgroup_group: zviz-conformance-" + strings.TrimPrefix(address, "127.0.0.1:") + "\n"
+	if err := os.WriteFile(config, []byte(settings), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	address := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cmd := exec.Command(node, filepath.Join("..", "..", "agent", "bin", "zviz.js"), "agent", "--config", config, "--addr", address)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -268,15 +276,16 @@ func startRealAgent(t *testing.T) (string, string) {
 	for {
 		resp, err := http.Get("http://" + address + "/health")
 		if err == nil {
+			body, readErr := io.ReadAll(resp.Body)
+			resp.Body.Close()
 			var health struct {
 				Status string `json:"status"`
 			}
-			decodeErr := json.NewDecoder(resp.Body).Decode(&health)
-			resp.Body.Close()
-			if decodeErr == nil && health.Status == "healthy" {
+			if readErr == nil && json.Unmarshal(body, &health) == nil && health.Status == "healthy" {
 				return address, ""
 			}
-			last = fmt.Sprintf("status %q", health.Status)
+			// The whole report: it names the component that is not ok, and why.
+			last = string(body)
 		} else {
 			last = err.Error()
 		}
