@@ -104,6 +104,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const bin = join(here, 'bin');
 const zviz = join(repo, 'agent', 'bin', 'zviz.js');
+/** `zviz run --standalone` of `command` under `profile`, with `options` (such as its working directory) before it. */
+const zvizRun = (profile, command, options = []) => [
+  process.execPath,
+  zviz,
+  'run',
+  '--standalone',
+  '--profile',
+  profile,
+  ...options,
+  '--',
+  ...command,
+];
 // ZVIZ_BENCH_SHORT=1: one small repetition, to check the bench runs (CI does).
 const SHORT = process.env.ZVIZ_BENCH_SHORT === '1';
 const CALLS = Number(process.env.ZVIZ_BENCH_CALLS ?? (SHORT ? 20_000 : 200_000));
@@ -243,17 +255,10 @@ if (PARTS.has('brokered')) {
         run(join(bin, 'reference'), [join(bin, 'loop'), String(CALLS)], {
           env: { ZVIZ_BENCH_CGROUP_PROCS: cg.files.join(':'), ZVIZ_BENCH_SETSID: '1' },
         }),
-      zviz: () =>
-        run(process.execPath, [
-          zviz,
-          'run',
-          '--standalone',
-          '--profile',
-          join(here, 'brokered.json'),
-          '--',
-          join(bin, 'loop'),
-          String(CALLS),
-        ]),
+      zviz: () => {
+        const [command, ...args] = zvizRun(join(here, 'brokered.json'), [join(bin, 'loop'), String(CALLS)]);
+        return run(command, args);
+      },
     };
     Object.assign(brokered, await inShuffledRounds(Object.keys(cases), (name) => json(cases[name]().stdout)));
   } finally {
@@ -289,30 +294,8 @@ if (PARTS.has('unbrokered')) {
   const conditions = {
     bare: (cmd) => [join(bin, 'timeit'), ...cmd],
     'allow-all filter': (cmd) => [join(bin, 'allowall'), join(bin, 'timeit'), ...cmd],
-    'zviz default': (cmd) => [
-      process.execPath,
-      zviz,
-      'run',
-      '--standalone',
-      '--profile',
-      'default',
-      '--',
-      join(bin, 'timeit'),
-      ...cmd,
-    ],
-    'zviz ci-runner': (cmd) => [
-      process.execPath,
-      zviz,
-      'run',
-      '--standalone',
-      '--profile',
-      'ci-runner',
-      '-w',
-      '/tmp',
-      '--',
-      join(bin, 'timeit'),
-      ...cmd,
-    ],
+    'zviz default': (cmd) => zvizRun('default', [join(bin, 'timeit'), ...cmd]),
+    'zviz ci-runner': (cmd) => zvizRun('ci-runner', [join(bin, 'timeit'), ...cmd], ['-w', '/tmp']),
   };
   for (const [workload, cmd] of Object.entries(workloads)) {
     const times = Object.fromEntries(Object.keys(conditions).map((c) => [c, []]));
@@ -347,39 +330,15 @@ if (PARTS.has('opens')) {
   const OPEN_FILE = '/etc/hostname';
   const openCgroups = benchCgroups();
   const loop = (access) => [join(bin, 'openloop'), OPEN_FILE, access, String(OPENS)];
-  const zvizStrict = (access) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'strict',
-    '--workdir',
-    bin,
-    '--',
-    ...loop(access),
-  ];
+  const zvizStrict = (access) => zvizRun('strict', loop(access), ['--workdir', bin]);
   // The same file by a relative path, from a workspace that is the cwd: the
   // broker opens the workload's cwd too (the bases step).
   const relDir = mkdtempSync(join(tmpdir(), 'zviz-bench-relative-'));
   copyFileSync(join(bin, 'openloop'), join(relDir, 'openloop'));
   chmodSync(join(relDir, 'openloop'), 0o755);
   copyFileSync(OPEN_FILE, join(relDir, 'hostname'));
-  const zvizRelative = (access) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'strict',
-    '--workdir',
-    relDir,
-    '--',
-    './openloop',
-    'hostname',
-    access,
-    String(OPENS),
-  ];
+  const zvizRelative = (access) =>
+    zvizRun('strict', ['./openloop', 'hostname', access, String(OPENS)], ['--workdir', relDir]);
   // brokerSteps: the reference makes the broker's system calls too (reference-open.c).
   const reference = (access, like, brokerSteps = false) => ({
     command: [join(bin, 'reference-open'), ...loop(access)],
@@ -549,21 +508,7 @@ if (PARTS.has('placement')) {
       ...(cpu === undefined ? [] : [String(cpu)]),
     ];
     const zvizCase = (access, cpu) => ({
-      command: bound(
-        [
-          process.execPath,
-          zviz,
-          'run',
-          '--standalone',
-          '--profile',
-          'strict',
-          '--workdir',
-          bin,
-          '--',
-          ...loop(access, cpu),
-        ],
-        cpu
-      ),
+      command: bound(zvizRun('strict', loop(access, cpu), ['--workdir', bin]), cpu),
       env: {},
     });
     const referenceCase = (access, cpu) => ({
@@ -635,18 +580,7 @@ if (PARTS.has('wakeups')) {
   const cgroups = benchCgroups();
   const like = { ZVIZ_BENCH_CGROUP_PROCS: cgroups.files.join(':'), ZVIZ_BENCH_SETSID: '1' };
   const loop = [join(bin, 'openloop'), OPEN_FILE, 'read', String(OPENS)];
-  const zvizLoop = [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'strict',
-    '--workdir',
-    bin,
-    '--',
-    ...loop,
-  ];
+  const zvizLoop = zvizRun('strict', loop, ['--workdir', bin]);
   const cases = {
     bare: { command: loop, supervisor: null },
     'C reference set up like a container': {
@@ -825,7 +759,7 @@ if (PARTS.has('sporadic')) {
       env: { ...like, ZVIZ_BENCH_BROKER_STEPS: '1' },
     }),
     'ZViz strict': () => ({
-      command: [process.execPath, zviz, 'run', '--standalone', '--profile', 'strict', '--workdir', bin, '--', ...loop],
+      command: zvizRun('strict', loop, ['--workdir', bin]),
       env: {},
     }),
   };
@@ -901,22 +835,11 @@ if (PARTS.has('creates')) {
   const unknownProfile = join(profileDir, 'ci-runner-umask-unknown.json');
   writeFileSync(unknownProfile, JSON.stringify(unknownUmask));
   const loop = [join(dir, 'createloop'), String(CREATES)];
-  const zvizRun = (profile) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    profile,
-    '--workdir',
-    dir,
-    '--',
-    ...loop,
-  ];
+  const zvizIn = (profile) => zvizRun(profile, loop, ['--workdir', dir]);
   const cases = {
     bare: () => loop,
-    'ZViz ci-runner, umask known': () => zvizRun('ci-runner'),
-    'ZViz ci-runner, umask read from /proc': () => zvizRun(unknownProfile),
+    'ZViz ci-runner, umask known': () => zvizIn('ci-runner'),
+    'ZViz ci-runner, umask read from /proc': () => zvizIn(unknownProfile),
   };
   try {
     Object.assign(
@@ -973,18 +896,7 @@ if (PARTS.has('truncates')) {
   const pressureMs = process.env.ZVIZ_BENCH_TRUNC_PRESSURE_MS ?? '100';
   const loop = ['./truncloop', String(TRUNCATES), size, pauseUs, pressureMs];
   const cgroups = benchCgroups();
-  const zvizRun = () => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'ci-runner',
-    '--workdir',
-    dir,
-    '--',
-    ...loop,
-  ];
+  const zvizIn = () => zvizRun('ci-runner', loop, ['--workdir', dir]);
   const cases = {
     bare: () => ({ command: loop, env: {} }),
     'C reference set up like a container': () => ({
@@ -997,7 +909,7 @@ if (PARTS.has('truncates')) {
         ZVIZ_BENCH_SETSID: '1',
       },
     }),
-    'ZViz ci-runner': () => ({ command: zvizRun(), env: {} }),
+    'ZViz ci-runner': () => ({ command: zvizIn(), env: {} }),
   };
   const stepDir = mkdtempSync(join(tmpdir(), 'zviz-bench-trunc-steps-'));
   try {
@@ -1019,7 +931,7 @@ if (PARTS.has('truncates')) {
       })
     );
     const file = join(stepDir, 'zviz.json');
-    const [command, ...args] = zvizRun();
+    const [command, ...args] = zvizIn();
     const r = spawnSync(command, args, {
       encoding: 'utf8',
       cwd: dir,
@@ -1116,20 +1028,7 @@ if (PARTS.has('headofline')) {
   const probe = `./openloop probe.txt write ${N} - 2000`;
   // Truncating opens back to back until killed (far more than the probe's run needs).
   const truncating = './truncloop 100000000 4096 0 100 > /dev/null';
-  const ciRunner = (workdir, script) => [
-    process.execPath,
-    zviz,
-    'run',
-    '--standalone',
-    '--profile',
-    'ci-runner',
-    '--workdir',
-    workdir,
-    '--',
-    '/bin/sh',
-    '-c',
-    script,
-  ];
+  const ciRunner = (workdir, script) => zvizRun('ci-runner', ['/bin/sh', '-c', script], ['--workdir', workdir]);
   const cases = {
     alone: () => ({ command: ciRunner(dir, probe) }),
     'truncating opens in the same container': () => ({
