@@ -89,14 +89,8 @@ int ReadOnlyInPlace(const char* path) {
 int OpenNoLinks(const char* path) {
   struct open_how how = {};
   how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  for (;;) {
-    const int fd = sys::Openat2(AT_FDCWD, path, &how);
-    // EAGAIN: a rename or mount elsewhere on the node raced the walk (openat2(2)).
-    if (fd >= 0 || errno != EAGAIN) {
-      return fd;
-    }
-  }
+  how.resolve = RESOLVE_NO_SYMLINKS;  // not scoped: the '..' races that answer EAGAIN do not apply
+  return sys::Openat2(AT_FDCWD, path, &how);
 }
 
 int CloneNoLinks(const char* path) {
