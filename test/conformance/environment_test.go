@@ -249,6 +249,13 @@ func startRealAgent(t *testing.T) (string, string) {
 		return "", "needs root for a healthy agent (broker and tracer)"
 	}
 	dir := t.TempDir()
+	// The socket's own directory has a short name: t.TempDir's carries the
+	// test's, and a Unix socket path holds at most 107 bytes.
+	socketDir, err := os.MkdirTemp("", "zviz-conformance-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(socketDir) })
 	config := filepath.Join(dir, "config.yaml")
 	address := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	// A control socket and a cgroup group of its own: with the defaults, an
@@ -256,7 +263,7 @@ func startRealAgent(t *testing.T) (string, string) {
 	// test's) answers on /run/zviz/agent.sock, and this one's broker rightly
 	// refuses to start beside it.
 	settings := "logging:\n  audit:\n    path: " + filepath.Join(dir, "audit.json") + "\n" +
-		"broker:\n  control_socket: " + filepath.Join(dir, "agent.sock") + "\n" +
+		"broker:\n  control_socket: " + filepath.Join(socketDir, "agent.sock") + "\n" +
 		"  cgroup_group: zviz-conformance-" + strings.TrimPrefix(address, "127.0.0.1:") + "\n"
 	if err := os.WriteFile(config, []byte(settings), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@
 //     sample_interval_seconds: 5              # CPU and I/O rates of containers
 //     start_timeout_seconds: 10               # a container start not done by then is killed and fails
 import type { JsonSchema } from '../config/json-schema';
-import { DEFAULT_CONTROL_SOCKET } from '../control/protocol';
+import { DEFAULT_CONTROL_SOCKET, MAX_SOCKET_PATH_BYTES } from '../control/protocol';
 
 export interface BrokerConfig {
   control_socket: string;
@@ -30,7 +30,13 @@ export const BROKER_SCHEMA: JsonSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    control_socket: { type: 'string', pattern: '^/', default: DEFAULT_CONTROL_SOCKET, description: 'an absolute path' },
+    control_socket: {
+      type: 'string',
+      pattern: '^/',
+      maxLength: MAX_SOCKET_PATH_BYTES,
+      default: DEFAULT_CONTROL_SOCKET,
+      description: `an absolute path of at most ${MAX_SOCKET_PATH_BYTES} bytes (a Unix socket's address)`,
+    },
     event_queue_size: { type: 'integer', minimum: 16, maximum: 10000000, default: 8192 },
     event_rate_limit: {
       type: 'number',

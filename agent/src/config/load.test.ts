@@ -155,6 +155,15 @@ describe('configuration errors name the file, the key and the reason', () => {
     expect(fine.ok && fine.config.broker.start_timeout_seconds).toBe(2.5);
   });
 
+  it('refuses a control socket path longer than a Unix socket address holds', () => {
+    const fits = '/run/' + 'x'.repeat(102);
+    const fine = loadConfig({ path: write('socket.yaml', `broker:\n  control_socket: ${fits}\n`), env: {} });
+    expect(fine.ok && fine.config.broker.control_socket).toBe(fits);
+    const result = loadConfig({ path: write('socket.yaml', `broker:\n  control_socket: ${fits}y\n`), env: {} });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.join('\n')).toMatch(/broker\.control_socket: .*107/);
+  });
+
   it('never echoes a secret it refuses', () => {
     expect(errorsOf('bearer-short-token.yaml').join('\n')).not.toContain('secret');
   });

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 
 import type { BrokerAddon } from '../native/broker-addon';
 import { socketFd } from './socket-fd';
-import type { RunRequest, ServerMessage } from './protocol';
+import { socketPathProblem, type RunRequest, type ServerMessage } from './protocol';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGINT',
@@ -31,6 +31,10 @@ export async function connectAgent(
 ): Promise<{ socket: Socket } | { absent: true } | { unreachable: string }> {
   if (!existsSync(path)) {
     return { absent: true };
+  }
+  const tooLong = socketPathProblem(path);
+  if (tooLong) {
+    return { unreachable: tooLong };
   }
   const { createConnection } = require('node:net') as typeof import('node:net');
   return new Promise((resolve) => {

@@ -7,6 +7,21 @@
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_CONTROL_SOCKET = '/run/zviz/agent.sock';
 export const MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * The longest path a Unix socket address holds: sun_path is 108 bytes with its
+ * NUL. Node (libuv) cuts a longer path short without a word, so the agent
+ * would listen, and `zviz run` would look, somewhere other than the path given.
+ */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Why `path` cannot be a Unix socket's address, or undefined when it can. */
+export function socketPathProblem(path: string): string | undefined {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) {
+    return undefined;
+  }
+  return `${path} is ${bytes} bytes long, and a Unix socket's path holds at most ${MAX_SOCKET_PATH_BYTES}; choose a shorter one`;
+}
 
 export interface RunRequest {
   type: 'run';

@@ -3,12 +3,12 @@
 // refused connection the agent kept would hold the client's stdout open (its
 // `zviz run` never ends) and, repeated, exhaust the agent's descriptors.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
 
@@ -220,5 +220,26 @@ describeWhere([root], 'control server: clients that never read or hang up', () =
     // A container that restarts for ever, with nobody attached: it was kept, for ever.
     await waitFor('the container to be removed', async () => manager.removed.length > 0, { timeoutMs: 5000 });
     expect(manager.removed).toEqual([manager.container.id]);
+  });
+});
+
+describe('control server: socket path', () => {
+  // Node cuts a socket path longer than sun_path holds short without a word:
+  // the agent would listen at a path nobody looks at (and chmod the one given).
+  it('refuses a path a Unix socket address cannot hold, and makes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zviz-control-long-'));
+    try {
+      const path = join(dir, 'é'.repeat(Math.ceil((108 - dir.length) / 2)));
+      const server = new ControlServer({
+        path,
+        addon: {} as never,
+        manager: {} as ContainerManager,
+        log: { info: () => undefined, warn: () => undefined },
+      });
+      await expect(server.start()).rejects.toThrow(/^broker\.control_socket: .* bytes long, .* at most 107/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,7 +18,7 @@ import type { ProfileCache } from '../profiles/cache';
 import type { BrokerAddon, PeerIdentity } from '../native/broker-addon';
 import { judgePeer, type PeerRefusal, type PeerRules } from './peer-guard';
 import { socketFd } from './socket-fd';
-import { checkRunRequest, MAX_REQUEST_BYTES, type RunRequest, type ServerMessage } from './protocol';
+import { checkRunRequest, MAX_REQUEST_BYTES, socketPathProblem, type RunRequest, type ServerMessage } from './protocol';
 import { SessionAnswers } from './answers';
 import { readLines } from './lines';
 
@@ -88,6 +88,11 @@ export class ControlServer {
 
   async start(): Promise<void> {
     const { path } = this.options;
+    // The schema counts characters; a path of multi-byte characters can pass it and still not fit.
+    const tooLong = socketPathProblem(path);
+    if (tooLong) {
+      throw new Error(`broker.control_socket: ${tooLong}`);
+    }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // A directory another user can change would let them swap the socket for
     // a link (the chmod below would follow it) or for their own socket, to
