@@ -77,6 +77,11 @@ fi
 GO_NEEDED=$(sed -n 's/^go \([0-9.]*\)$/\1/p' test/conformance/go.mod)
 if ! command -v go >/dev/null 2>&1; then
   echo "setup: Go is missing; the Grafana SDK conformance test needs Go $GO_NEEDED, or Go 1.21+ to fetch it (https://go.dev/dl)" >&2
+  # go.dev's archive installs there and its PATH line goes into a user's
+  # profile, which sudo's secure_path and non-login shells do not read.
+  if [[ -x /usr/local/go/bin/go ]]; then
+    echo "setup: /usr/local/go/bin/go is there but not on PATH (sudo resets PATH): export PATH=/usr/local/go/bin:\$PATH" >&2
+  fi
   exit 1
 fi
 GO_HAVE=$(go env GOVERSION | sed 's/^go//')

@@ -4,7 +4,7 @@
 // fetch a newer toolchain and must be refused with what to do; Go 1.21 and
 // newer fetch it themselves unless GOTOOLCHAIN=local forbids it.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,10 @@ describe("scripts/setup.sh's Go check", () => {
     const none = check(undefined);
     expect(none.status).toBe(1);
     expect(none.output).toContain(`Go is missing; the Grafana SDK conformance test needs Go ${needed}`);
+    // Where go.dev's archive is installed but not on PATH (sudo resets it), it says where Go is.
+    if (existsSync('/usr/local/go/bin/go')) {
+      expect(none.output).toContain('/usr/local/go/bin/go is there but not on PATH');
+    }
   });
 
   it('README.md names the same version', () => {
