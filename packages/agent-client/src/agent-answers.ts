@@ -62,7 +62,9 @@ function makeSchemas() {
    * is dropped and counted (decisionEvent), not the whole answer.
    */
   const decisionsPage = z.object({
-    events: z.array(z.unknown()),
+    // An agent answers at most the 1,000 events asked for (agent.ts'
+    // AGENT_MAX_LIMIT): more is no agent's page, refused before each is checked.
+    events: z.array(z.unknown()).check(z.maxLength(1000)),
     next: seq,
     missed: count,
   });

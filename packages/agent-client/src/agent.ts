@@ -17,6 +17,7 @@ import { agentAnswers } from './agent-answers';
 import type { UpstreamCall } from './call';
 import { type Auth, type HttpClient, type HttpResponse } from './http';
 import { AnswerReader, describeIssues } from './json-answer';
+import type { JsonBudget } from './json-budget';
 import { type ServerSentEvent, SseReader } from './sse';
 import { httpStatusText, UpstreamError } from './upstream-error';
 
@@ -29,6 +30,24 @@ export interface AgentTarget {
 
 /** The most events an agent returns per request (its /api/v1/decisions refuses more). */
 export const AGENT_MAX_LIMIT = 1000;
+
+/**
+ * What one decision event may hold as JSON: its dozen fields and a few
+ * arguments (keys count as values), nested three deep. Far above any event
+ * an agent sends; far below what 1 MiB of `{},` would make.
+ */
+export const EVENT_BUDGET: JsonBudget = { values: 128, depth: 8 };
+
+/**
+ * What each answer of the agent API may hold before it is parsed: a health
+ * report of a few components; a page of at most AGENT_MAX_LIMIT events; a
+ * container list of up to 25,000 containers of some 40 values each.
+ */
+export const ANSWER_BUDGETS: Record<'health' | 'decisions' | 'containers', JsonBudget> = {
+  health: { values: 10_000, depth: 8 },
+  decisions: { values: AGENT_MAX_LIMIT * EVENT_BUDGET.values + 16, depth: EVENT_BUDGET.depth + 2 },
+  containers: { values: 1_000_000, depth: 8 },
+};
 
 /** Events of an answer that did not fit the agent API's shape: dropped, counted, the first one described. */
 export interface InvalidEvents {
@@ -74,7 +93,7 @@ export class AgentClient {
 
   /** The health report; an unhealthy agent answers 503 with the same JSON, which is still an answer. */
   health(call: UpstreamCall = {}): Promise<HealthReport> {
-    return this.getJson(agentAnswers().healthReport, AGENT_PATHS.health, undefined, call, [503]);
+    return this.getJson(agentAnswers().healthReport, AGENT_PATHS.health, ANSWER_BUDGETS.health, undefined, call, [503]);
   }
 
   /**
@@ -92,7 +111,13 @@ export class AgentClient {
         params.set(key, String(value));
       }
     }
-    const page = await this.getJson(agentAnswers().decisionsPage, AGENT_PATHS.decisions, params, call);
+    const page = await this.getJson(
+      agentAnswers().decisionsPage,
+      AGENT_PATHS.decisions,
+      ANSWER_BUDGETS.decisions,
+      params,
+      call
+    );
     const events: DecisionEvent[] = [];
     const invalid: InvalidEvents = { count: 0 };
     page.events.forEach((value, i) => {
@@ -108,7 +133,13 @@ export class AgentClient {
   }
 
   containers(call: UpstreamCall = {}): Promise<ContainersResponse> {
-    return this.getJson(agentAnswers().containersResponse, AGENT_PATHS.containers, undefined, call);
+    return this.getJson(
+      agentAnswers().containersResponse,
+      AGENT_PATHS.containers,
+      ANSWER_BUDGETS.containers,
+      undefined,
+      call
+    );
   }
 
   /**
@@ -166,7 +197,7 @@ export class AgentClient {
     const { response, finish } = opened;
     try {
       if (response.statusCode !== 200) {
-        const body = await readAtMost(response, ERROR_BODY_BYTES);
+        const body = await readAtMost(response, ERROR_BODY_BYTES, this.http.timeoutMs);
         throw new UpstreamError(
           this.label,
           httpStatusText(response.statusCode ?? 0, response.statusMessage ?? '', body),
@@ -209,6 +240,7 @@ export class AgentClient {
   private async getJson<S extends z.ZodMiniType>(
     schema: S,
     path: string,
+    budget: JsonBudget,
     params: URLSearchParams | undefined,
     call: UpstreamCall,
     alsoAccept: number[] = []
@@ -238,18 +270,27 @@ export class AgentClient {
       );
     }
     const what = `GET ${path}`;
-    return this.answers.check(schema, this.answers.json(what, response), what, response.status);
+    return this.answers.check(schema, this.answers.json(what, response, budget), what, response.status);
   }
 }
 
 /** What is read of an error answer on the stream: enough for its first line. */
 const ERROR_BODY_BYTES = 4096;
 
-function readAtMost(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+/**
+ * Up to `limit` bytes of `stream`, or what came within `timeoutMs` (0: no
+ * bound): an error answer the upstream drips without end must not hold the
+ * stream's reader, which would then never try again.
+ */
+function readAtMost(stream: NodeJS.ReadableStream, limit: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = () => resolve(Buffer.concat(chunks).subarray(0, limit));
+    const timer = timeoutMs > 0 ? setTimeout(() => done(), timeoutMs) : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).subarray(0, limit));
+    };
     stream.on('data', (c: Buffer | string) => {
       const chunk = Buffer.from(c);
       chunks.push(chunk);

@@ -7,6 +7,7 @@ import en from 'zod/v4/locales/en.js';
 import * as z from 'zod/mini';
 
 import type { HttpResponse } from './http';
+import { type JsonBudget, jsonOverBudget } from './json-budget';
 import { UpstreamError } from './upstream-error';
 
 // zod/mini carries no messages of its own ("Invalid input"): English ones,
@@ -41,9 +42,21 @@ export class AnswerReader {
     private readonly hint: string
   ) {}
 
-  /** The parsed JSON body, or an error saying what came instead. */
-  json(what: string, response: HttpResponse): unknown {
+  /**
+   * The parsed JSON body, or an error saying what came instead. With a
+   * `budget`, JSON beyond it is refused before it is parsed (json-budget.ts).
+   */
+  json(what: string, response: HttpResponse, budget?: JsonBudget): unknown {
     const text = response.body.toString('utf8');
+    const over = budget && jsonOverBudget(text, budget);
+    if (over) {
+      throw new UpstreamError(
+        this.upstream,
+        `${what} answered ${response.status} with JSON ${over}, beyond any answer it should send`,
+        'response',
+        response.status
+      );
+    }
     try {
       return JSON.parse(text);
     } catch (error) {

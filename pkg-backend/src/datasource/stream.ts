@@ -5,7 +5,8 @@
 // resumes with Last-Event-ID after a failure or an agent restart, backing off
 // from half a second to 5 s; the relay ends when Grafana cancels.
 import { DECISIONS_STREAM_PATH } from '@zviz/shared/query';
-import { checkDecisionEvent } from '@zviz/agent-client/agent';
+import { checkDecisionEvent, EVENT_BUDGET } from '@zviz/agent-client/agent';
+import { jsonOverBudget } from '@zviz/agent-client/json-budget';
 
 import type { Logger } from '../sdk/log';
 import type { StreamSender } from '../sdk/types';
@@ -145,6 +146,18 @@ export async function relayDecisions(
               // An agent's event holds at most a path (PATH_MAX) and a few
               // fields: one this large is an upstream that is not an agent.
               metrics.streamDroppedEvents.inc({ reason: 'too_large' });
+              return;
+            }
+            // An event is a dozen fields: JSON far beyond that is left out
+            // unparsed (one MAX_EVENT_CHARS event of `{},` is 350,000 objects).
+            const over = jsonOverBudget(sse.data, EVENT_BUDGET);
+            if (over) {
+              metrics.streamInvalidEvents.inc();
+              logger.warn('an agent sent a decision event of the wrong shape; left out', {
+                agent: agent.name,
+                event_id: sse.id,
+                problem: `JSON ${over}`,
+              });
               return;
             }
             let raw: unknown;
