@@ -72,12 +72,26 @@ void OwnCgroups(const ChildPlan& p, int sock) {
       }
       continue;
     }
-    // The same hierarchy cannot be mounted over itself (EBUSY): the host's
-    // mount goes first, from this namespace only.
-    if (umount2(m.path, MNT_DETACH) != 0) {
-      if (errno == ENOENT || errno == EINVAL) {
+    struct statx stx = {};
+    if (::syscall(SYS_statx, AT_FDCWD, m.path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
+      if (errno == ENOENT) {
         continue;  // under a tmpfs of the profile, or gone: not in the view
       }
+      ChildFail(sock, kStepCgroupNamespace);
+    }
+    if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) == 0) {
+      continue;  // a plain directory (a profile's tmpfs hides the node's mount): not in the view
+    }
+    // The same hierarchy cannot be mounted over itself (EBUSY): an empty
+    // read-only tmpfs goes between the node's mount and the namespace's.
+    // Unmounting the node's mount instead made the kernel wait for an RCU
+    // grace period at each unmount, which is synchronous (0.1 to 5 ms here,
+    // more under load, for each of 5 or 6 hierarchies at every start;
+    // docs/benchmarks.md, "zviz run start-up"). Left below, the node's mount
+    // is as far out of reach as the node's whole /sys tree already is, below
+    // the view's bind of /sys: a workload can neither unmount nor move a
+    // mount (docs/security.md, neighbours).
+    if (mount("tmpfs", m.path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") != 0) {
       ChildFail(sock, kStepCgroupNamespace);
     }
     if (mount(m.fstype, m.path, m.fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
