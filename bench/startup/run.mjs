@@ -11,6 +11,12 @@
 //
 //   npm run bench:startup                 (30 rounds)
 //   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 rounds: checks it runs, as CI does)
+//   ZVIZ_BENCH_VS=/path/to/other/checkout npm run bench:startup
+//       also runs that checkout's (built) `zviz run --help` and `zviz run
+//       --standalone -- /bin/true` in the same rounds, and prints this tree's
+//       against it: medians and the median of the per-round ratios. The way
+//       to compare two builds (a commit before a change against after):
+//       each round runs both, so the machine's load hits them alike.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +53,17 @@ const commands = [
   ['zviz run --standalone --pid host -- /bin/true', `${node} ${zviz} run --standalone --pid host -- /bin/true`],
   ['zviz run --standalone -- /bin/true', `${node} ${zviz} run --standalone -- /bin/true`],
 ];
+const vs = process.env.ZVIZ_BENCH_VS;
+const compared = ['zviz run --help', 'zviz run --standalone -- /bin/true'];
+if (vs) {
+  const other = join(vs, 'agent', 'bin', 'zviz.js');
+  if (!existsSync(join(vs, 'agent', 'dist', 'zviz-run.js'))) {
+    fail(`ZVIZ_BENCH_VS=${vs}: no built agent there (agent/dist/zviz-run.js); run npm ci && npm run build in it`);
+  }
+  for (const name of compared) {
+    commands.push([`ZVIZ_BENCH_VS: ${name}`, `${node} ${other} ${name.slice('zviz '.length)}`]);
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'zviz-bench-startup-'));
 try {
@@ -116,6 +133,19 @@ try {
     'zviz run --standalone -- /bin/true'
   );
   console.log('\nGoal: zviz run --standalone -- /bin/true under 120 ms.');
+  if (vs) {
+    console.log(`\nThis tree against ZVIZ_BENCH_VS=${vs}, run in the same rounds:\n`);
+    console.log('| command | this median ms | other median ms | this / other, median of the rounds: wall | CPU |');
+    console.log('|---|---|---|---|---|');
+    for (const name of compared) {
+      const mine = times.get(name);
+      const theirs = times.get(`ZVIZ_BENCH_VS: ${name}`);
+      const ratio = (key) => middle(mine[key].map((value, round) => value / theirs[key][round])).toFixed(3);
+      console.log(
+        `| ${name} | ${ms(middle(mine.wall))} | ${ms(middle(theirs.wall))} | ${ratio('wall')} | ${ratio('cpu')} |`
+      );
+    }
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
