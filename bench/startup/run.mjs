@@ -18,7 +18,7 @@
 //       to compare two builds (a commit before a change against after):
 //       each round runs both, so the machine's load hits them alike.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +107,16 @@ try {
   const ms = (s) => (s * 1000).toFixed(1);
   const floor = results.find((r) => r.command === 'node -e 0').median;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`node ${process.version}, ${runs} interleaved rounds after 1 warm-up round; load average ${load}\n`);
+  console.log(`node ${process.version}, ${runs} interleaved rounds after 1 warm-up round; load average ${load}`);
+  // Node 20 reads and parses the file of extra CA certificates at every start, before any script
+  // runs: the system bundle (about 140 certificates) adds about 40 ms of CPU to `node -e 0` and to
+  // every command here alike (docs/benchmarks.md, "zviz run start-up").
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+  console.log(
+    extraCa
+      ? `NODE_EXTRA_CA_CERTS=${extraCa} (${existsSync(extraCa) ? statSync(extraCa).size : 'missing,'} bytes), in every command's environment\n`
+      : 'NODE_EXTRA_CA_CERTS unset\n'
+  );
   console.log('| command | median ms | min ms | max ms | user+sys CPU ms (median) | median / node -e 0 |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
