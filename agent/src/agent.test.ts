@@ -298,6 +298,40 @@ describe('Agent', () => {
     expect(a.config.variant).toBe('canary');
   });
 
+  it('shows each scrape one state: a reload lands wholly before or after it, never in the middle', async () => {
+    const { agent: a, path } = await startAgent([() => new FakeComponent('broker', true, [])]);
+    const base = readFileSync(path, 'utf8');
+    // After n successful reloads the variant is this one: a scrape that
+    // counts n reloads and shows another variant mixed two states.
+    const variantAfter = (n: number) => (n === 0 ? 'production' : n % 2 ? 'canary' : 'staging');
+    const reloads = 40;
+    let done = false;
+    const reloading = (async () => {
+      for (let n = 1; n <= reloads; n++) {
+        writeFileSync(path, `${base}variant: ${variantAfter(n)}\n`);
+        expect(await a.reload()).toBe(true);
+        // Let a scrape begin between two reloads.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })().finally(() => {
+      done = true;
+    });
+    const seen: Array<{ count: number; variant: string }> = [];
+    while (!done) {
+      const scrape = await a.registry.scrape('text');
+      const body = scrape.body.toString();
+      scrape.release();
+      seen.push({
+        count: Number(/^zviz_config_reloads_total\{result="success"\} (\d+)$/m.exec(body)?.[1]),
+        variant: /^zviz_build_info\{[^}]*variant="([^"]*)"/m.exec(body)?.[1] ?? 'none',
+      });
+    }
+    await reloading;
+    expect(seen.filter(({ count, variant }) => variant !== variantAfter(count))).toEqual([]);
+    // The scrapes ran among the reloads, not all before or after them.
+    expect(new Set(seen.map(({ count }) => count)).size).toBeGreaterThan(2);
+  });
+
   it('keeps the running configuration when the file turns invalid', async () => {
     const { agent: a, path } = await startAgent([], 'variant: production\n');
     writeFileSync(path, 'variant: [not, a, string]\n');

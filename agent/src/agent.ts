@@ -378,7 +378,9 @@ export class Agent implements AgentContext<ComponentSections> {
 
   private async reloadOnce(): Promise<boolean> {
     try {
-      return await this.applyReload();
+      // Through the registry, so a scrape never shows half a reload (the
+      // new variant beside the old reload count).
+      return await this.registry.change(() => this.applyReload());
     } catch (error) {
       return this.reloadFailed(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
     }

@@ -10,7 +10,9 @@ import {
   type CompiledFamily,
   type ExpositionFormat,
   type FamilyOutcome,
+  type RenderResult,
 } from './render';
+import { SnapshotGate } from './snapshot-gate';
 import type { FamilySamples, MetricSource, ValueSample } from './source';
 
 /** Series cap per family unless configured otherwise. */
@@ -65,6 +67,8 @@ export class MetricsRegistry {
   private readonly pool = new BytePool();
   /** Problems already reported, so a broken source does not flood the log. */
   private readonly warned = new Set<string>();
+  /** Keeps a render's collection and a change made through change() apart. */
+  private readonly gate = new SnapshotGate();
 
   constructor(options: RegistryOptions = {}) {
     for (const spec of options.catalog ?? CATALOG) {
@@ -88,6 +92,16 @@ export class MetricsRegistry {
       throw new Error(`metric source names families missing from the catalog: ${unknown.join(', ')}`);
     }
     this.sources.add(source);
+  }
+
+  /**
+   * Runs a change of what several sources show (a reload: the variant, the
+   * limits, the reload counters) so that no scrape sees part of it: it
+   * starts once the renders under way have asked their sources, and a
+   * render that starts meanwhile asks them once it has ended.
+   */
+  change<T>(change: () => Promise<T>): Promise<T> {
+    return this.gate.change(change);
   }
 
   /** Removes a source; its series are gone from the next scrape. */
@@ -167,6 +181,26 @@ export class MetricsRegistry {
     only?: ReadonlySet<string>
   ): Promise<ScrapeSummary & { body: Buffer; release(): void }> {
     const started = performance.now();
+    // The whole walk over the sources is one collection: the event loop
+    // runs between slices, but no change() lands in the middle of it.
+    const rendered = await this.gate.collect(() => this.renderSources(format, only));
+    for (const [name, outcome] of rendered.families) {
+      if (outcome.invalid > 0) {
+        this.warnOnce(`invalid:${name}`, 'samples left out: they do not fit the catalog family', {
+          family: name,
+          samples: outcome.invalid,
+        });
+      }
+    }
+    const summary = { families: rendered.families, durationSeconds: (performance.now() - started) / 1000 };
+    if (!only) {
+      this.last = summary;
+    }
+    return { ...summary, body: rendered.body, release: rendered.release };
+  }
+
+  /** Asks each source for its values and renders them, yielding between slices. */
+  private async renderSources(format: ExpositionFormat, only?: ReadonlySet<string>): Promise<RenderResult> {
     const slicer = new Slicer(this.sliceMs);
     const builder = new ExpositionBuilder(format, slicer, (name) => this.limitFor(name), this.pool);
     for (const source of [...this.sources]) {
@@ -200,22 +234,9 @@ export class MetricsRegistry {
         await slicer.yield();
       }
     }
-    const rendered = builder.finish(
+    return builder.finish(
       only ? [...this.families.values()].filter((f) => only.has(f.spec.name)) : this.families.values()
     );
-    for (const [name, outcome] of rendered.families) {
-      if (outcome.invalid > 0) {
-        this.warnOnce(`invalid:${name}`, 'samples left out: they do not fit the catalog family', {
-          family: name,
-          samples: outcome.invalid,
-        });
-      }
-    }
-    const summary = { families: rendered.families, durationSeconds: (performance.now() - started) / 1000 };
-    if (!only) {
-      this.last = summary;
-    }
-    return { ...summary, body: rendered.body, release: rendered.release };
   }
 
   private warnOnce(key: string, message: string, detail: Record<string, unknown>): void {
