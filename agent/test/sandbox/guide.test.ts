@@ -216,9 +216,11 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       await agent?.stop();
     });
 
-    /** Resolves just after Prometheus scraped the agent: the next scrape is about 15 s away. */
-    async function justScraped(): Promise<void> {
-      const last = async () => (await prom.targets())[0]?.lastScrape;
+    const lastScrape = async () => (await prom.targets())[0]?.lastScrape;
+
+    /** Resolves with the time of a scrape just made: the next one is about 15 s away. */
+    async function justScraped(): Promise<string> {
+      const last = lastScrape;
       const before = await waitFor(
         'a first scrape',
         async () => {
@@ -227,12 +229,36 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
         },
         { timeoutMs: 40_000 }
       );
-      await waitFor('the next scrape', async () => (await last()) !== before, { timeoutMs: 40_000, intervalMs: 50 });
+      return waitFor(
+        'the next scrape',
+        async () => {
+          const t = await last();
+          return t !== before ? t : undefined;
+        },
+        { timeoutMs: 40_000, intervalMs: 50 }
+      );
     }
 
-    /** A 2-second job started right after a scrape; resolves with its container id once it ended. */
+    /**
+     * A 2-second job that no scrape saw running, so that only a retained
+     * series can show it; resolves with its container id once it ended. Started
+     * right after a scrape; on a machine so loaded that the next scrape still
+     * came while it ran, it is run again.
+     */
     async function twoSecondJob(name: string): Promise<{ startedAt: number; id: string }> {
-      await justScraped();
+      for (let attempt = 1; ; attempt++) {
+        const scrapedAt = await justScraped();
+        const job = await runTwoSecondJob(name);
+        if ((await lastScrape()) === scrapedAt) {
+          return job;
+        }
+        if (attempt === 3) {
+          throw new Error(`a scrape came while each of ${attempt} runs of ${name} ran: the machine is too slow`);
+        }
+      }
+    }
+
+    async function runTwoSecondJob(name: string): Promise<{ startedAt: number; id: string }> {
       const startedAt = Date.now();
       const run = spawn(
         process.execPath,
@@ -255,8 +281,6 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       await new Promise((resolve) => run.once('close', resolve));
       const id = /zviz: (\S+) \(default\) exited with code 0/.exec(stderr)?.[1];
       expect(id, stderr).toBeDefined();
-      // Over before the next scrape: only a retained series can be seen.
-      expect(Date.now() - startedAt).toBeLessThan(10_000);
       return { startedAt, id: id! };
     }
 
@@ -272,7 +296,7 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       expect(cpu[0]).toBeGreaterThan(0);
       const info = await prom.query(`last_over_time(zviz_container_info{container_id="${job.id}"}[1m])`);
       expect(info[0].metric.name).toBe('short-job');
-    }, 90_000);
+    }, 150_000);
 
     it('is missed when the retention is off: what the test above would see without it', async () => {
       agent.rewrite(
@@ -293,6 +317,6 @@ describeWhere([root, seccompUserNotif, btf, binary('prometheus')], "the monitori
       const job = await twoSecondJob('missed-job');
       await new Promise((r) => setTimeout(r, 32_000 - (Date.now() - job.startedAt)));
       expect(await prom.query(`count_over_time(zviz_container_state{container_id="${job.id}"}[1m])`)).toEqual([]);
-    }, 90_000);
+    }, 150_000);
   });
 });

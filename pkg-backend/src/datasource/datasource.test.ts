@@ -352,14 +352,13 @@ describeWhere([binary('prometheus'), binary('promtool', 'prometheus')], 'ZViz da
         uid: 'hung',
         jsonData: { agents: [silent.address, env.agents[1].address], timeoutSeconds: 0.5, agentConcurrency: 1 },
       };
-      const started = Date.now();
       const { A } = await env.client.queryData(
         [{ refId: 'A', model: { queryType: 'audit' }, from: now - 3600_000, to: now }],
         config
       );
       // One agent at a time, the hung one first: the budget covers the whole query, so the agent
       // queued behind the hung one is out of time too, and with no answer at all the query fails.
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // The silent agent never answers: only the budget can have ended this query.
       expect(A.status).toBe(504);
       expect(A.error).toBe(`agent ${silent.address}: no answer within the query's time budget of 0.5 s`);
 
