@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
+import { waitFor } from '../lib/wait-for';
 import { datasourceSettings, snapshot, startBackend, type Backend } from './datasource';
 import { Processes, type Child } from './processes';
 import { Progress, StepFailed } from './progress';
@@ -35,24 +36,8 @@ function cgroupGroup(agentAddress: string): string {
 }
 const WATCHED_ALERTS = ['ZVizSecurityViolation'];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) {
-        return value;
-      }
-    } catch (error) {
-      last = error;
-    }
-    await sleep(200);
-  }
-  throw new Error(`no ${what} within ${timeoutMs / 1000} s${last ? ` (${(last as Error).message})` : ''}`);
-}
+/** How long each start-up step may take, and how often it is looked at. */
+const POLL = { timeoutMs: 30_000, intervalMs: 200 };
 
 function portFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -235,7 +220,7 @@ export class Demo {
           }
         );
         this.watch(child);
-        await until('answer from Prometheus', async () => (await fetch(`${this.prometheusUrl}/-/ready`)).ok, 30_000);
+        await waitFor('answer from Prometheus', async () => (await fetch(`${this.prometheusUrl}/-/ready`)).ok, POLL);
         return ruleCount(this.prometheusUrl);
       },
       (rules) => `${rules} rules from ${RULES.slice(REPO.length + 1)}, scraping ${this.s.agentAddress} every 2 s`
@@ -255,7 +240,7 @@ export class Demo {
           log: join(this.dir, 'agent.log'),
         });
         this.watch(child);
-        await until('ready agent', async () => (await fetch(`${this.agentUrl}/ready`)).ok, 30_000);
+        await waitFor('ready agent', async () => (await fetch(`${this.agentUrl}/ready`)).ok, POLL);
         return (await (await fetch(`${this.agentUrl}/health`)).json()) as {
           status: string;
           components: Record<string, { status: string }>;
@@ -269,7 +254,7 @@ export class Demo {
 
     await progress.step(
       'Prometheus scrapes the agent',
-      () => until('successful scrape', async () => (await targetHealth(this.prometheusUrl, 'zviz')) === 'up', 30_000),
+      () => waitFor('successful scrape', async () => (await targetHealth(this.prometheusUrl, 'zviz')) === 'up', POLL),
       () => 'target up'
     );
 
@@ -291,10 +276,10 @@ export class Demo {
           for (const w of workloads) {
             void this.loop(w, agent.port);
           }
-          await until(
+          await waitFor(
             'first decisions at the agent',
             async () => /^zviz_broker_decisions_total\{/m.test(await (await fetch(`${this.agentUrl}/metrics`)).text()),
-            30_000
+            POLL
           );
           return workloads;
         },
@@ -303,10 +288,10 @@ export class Demo {
       await progress.step(
         'Decisions in Prometheus',
         () =>
-          until(
+          waitFor(
             'decision series in Prometheus',
             () => instantValue(this.prometheusUrl, 'sum(zviz_broker_decisions_total)'),
-            30_000
+            POLL
           ),
         (n) => `${Math.round(n)} so far`
       );

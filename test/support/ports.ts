@@ -14,25 +14,4 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it resolves truthy or the deadline passes. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  { timeoutMs = 15_000, intervalMs = 100 } = {}
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-}
+export { waitFor } from '../../scripts/lib/wait-for';
