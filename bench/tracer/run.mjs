@@ -25,6 +25,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { mountTracefs } from '../shared/tracefs.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const agentRoot = join(repo, 'agent');
@@ -71,28 +73,11 @@ function prerequisites() {
   ) {
     fail('build the agent first: npm run build');
   }
-  mountTracefs();
-}
-
-const TRACEFS = '/sys/kernel/tracing';
-
-/** Mounts tracefs when it is not (bpftrace: "tracepoint not found"); unmounted again at exit. */
-function mountTracefs() {
-  if (existsSync(join(TRACEFS, 'events'))) {
-    return;
-  }
   try {
-    execFileSync('mount', ['-t', 'tracefs', 'tracefs', TRACEFS], { stdio: ['ignore', 'ignore', 'pipe'] });
+    mountTracefs();
   } catch (error) {
-    fail(`bpftrace needs tracefs at ${TRACEFS} and mounting it failed: ${String(error.stderr ?? error).trim()}`);
+    fail(error.message);
   }
-  process.on('exit', () => {
-    try {
-      execFileSync('umount', [TRACEFS], { stdio: 'ignore' });
-    } catch {
-      // busy or already gone: leaving it mounted harms nothing
-    }
-  });
 }
 
 function cgroup2Mount() {
