@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
 import { describeWhere, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import type { Container } from '../../src/containers/manager';
 import {
   BIN,
   brokerMadeOpensProfile,
@@ -85,6 +86,36 @@ describeWhere([root, seccompUserNotif, twoCpus], 'answers a task has yet to take
   });
   afterAll(() => box.close());
 
+  /**
+   * A workload pinned to one CPU opens for writing a file the node holds a
+   * read lease on: the broker's open waits for the lease to be broken, so its
+   * answer can be timed. The CPU is held for 600 ms from before the lease
+   * ends, so the answer waits in ADDFD for its task; `meanwhile` runs then.
+   */
+  async function leasedOpenInFlight(meanwhile: (container: Container) => void) {
+    const ws = workspace();
+    const file = join(ws, 'leased');
+    writeFileSync(file, 'leased\n');
+    const cpu = allowedCpus().at(-1)!;
+    const before = metrics();
+    const lease = await holdLease(file);
+    let letGo: Promise<void> | undefined;
+    const result = await run(box, {
+      profile: brokerMadeOpensProfile(ws),
+      cwd: ws,
+      command: [join(BIN, 'pinned-open'), file, String(cpu), 'write'],
+      whileRunning: async (container) => {
+        await until('the supervisor to wait in the lease break', brokerInLeaseBreak);
+        const hold = await holdCpu(cpu, 600);
+        letGo = lease.letGo();
+        await until('the supervisor to wait in ADDFD for its task', answerWaiting);
+        meanwhile(container);
+        await hold.done;
+      },
+    }).finally(() => letGo ?? lease.letGo());
+    return { file, before, result };
+  }
+
   // docs/security.md, "Emulated opens": FIFOs. The worker's sweep read the
   // answer's "not valid" as "the opener is gone" and sent its cancel signal.
   it('a FIFO open reaches its opener whole, however long the opener waits for a CPU', async () => {
@@ -131,28 +162,7 @@ describeWhere([root, seccompUserNotif, twoCpus], 'answers a task has yet to take
   // ENOSYS). Stop's wake signal interrupted an answer in flight, and the
   // workload's open returned 0 as a success.
   it('stopping the supervisor lets an answer in flight reach its task', async () => {
-    const ws = workspace();
-    const file = join(ws, 'leased');
-    writeFileSync(file, 'leased\n');
-    const cpu = allowedCpus().at(-1)!;
-    const before = metrics();
-    // The broker's open for writing waits for the node's read lease to be
-    // broken, so its answer can be timed: the lease ends after the hold began.
-    const lease = await holdLease(file);
-    let letGo: Promise<void> | undefined;
-    const result = await run(box, {
-      profile: brokerMadeOpensProfile(ws),
-      cwd: ws,
-      command: [join(BIN, 'pinned-open'), file, String(cpu), 'write'],
-      whileRunning: async (container) => {
-        await until('the supervisor to wait in the lease break', brokerInLeaseBreak);
-        const hold = await holdCpu(cpu, 600);
-        letGo = lease.letGo();
-        await until('the supervisor to wait in ADDFD for its task', answerWaiting);
-        container.native!.stopSupervisor();
-        await hold.done;
-      },
-    }).finally(() => letGo ?? lease.letGo());
+    const { file, before, result } = await leasedOpenInFlight((container) => container.native!.stopSupervisor());
     const after = metrics();
     const match = /^fd (-?\d+) \[(.*)\]$/.exec(result.stdout.trim());
     expect(match, result.stdout + result.stderr).not.toBeNull();
@@ -169,27 +179,10 @@ describeWhere([root, seccompUserNotif, twoCpus], 'answers a task has yet to take
   // its standard input as the file it opened. It is killed instead, and the
   // install is counted.
   it('an install a signal interrupts kills its opener instead of leaving it descriptor 0, and is counted', async () => {
-    const ws = workspace();
-    const file = join(ws, 'leased');
-    writeFileSync(file, 'leased\n');
-    const cpu = allowedCpus().at(-1)!;
-    const before = metrics();
-    const lease = await holdLease(file);
-    let letGo: Promise<void> | undefined;
-    const result = await run(box, {
-      profile: brokerMadeOpensProfile(ws),
-      cwd: ws,
-      command: [join(BIN, 'pinned-open'), file, String(cpu), 'write'],
-      whileRunning: async () => {
-        await until('the supervisor to wait in the lease break', brokerInLeaseBreak);
-        const hold = await holdCpu(cpu, 600);
-        letGo = lease.letGo();
-        await until('the supervisor to wait in ADDFD for its task', answerWaiting);
-        const installing = brokerThreads().find((t) => t.syscall === IOCTL && t.args[1] === NOTIF_ADDFD)!;
-        execFileSync(join(BIN, 'thread-signal'), [String(process.pid), installing.tid, String(SIGURG)]);
-        await hold.done;
-      },
-    }).finally(() => letGo ?? lease.letGo());
+    const { before, result } = await leasedOpenInFlight(() => {
+      const installing = brokerThreads().find((t) => t.syscall === IOCTL && t.args[1] === NOTIF_ADDFD)!;
+      execFileSync(join(BIN, 'thread-signal'), [String(process.pid), installing.tid, String(SIGURG)]);
+    });
     await log.settle();
     const after = metrics();
     // It never went on with a descriptor it did not open.
