@@ -1,7 +1,7 @@
 // A workload opens allowed and denied paths under ci-runner: it sees the
 // right results and errnos, and the counters, the latency histogram and the
 // decision events say exactly what happened.
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, afterAll, expect, it } from 'vitest';
 
@@ -19,6 +19,7 @@ import {
   workspace,
   type Sandbox,
 } from './harness';
+import { PID_MODES } from '../../src/profiles/schema';
 
 describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
   let box: Sandbox;
@@ -147,4 +148,69 @@ describeWhere([root, seccompUserNotif], 'broker decisions on opens', () => {
     expect(out.get('/proc/self/status')).toMatch(/^ok \/proc\/(\d+)\/status cloexec$/);
     expect(out.get('/proc/self/status')).not.toContain(`/proc/${process.pid}/`);
   });
+
+  // docs/security.md, "Emulated opens", step 5: a create whose directory is
+  // reached through /proc (a magic link, or a procfs directory) is not
+  // resolved the quick way, which reads "self" as the agent, but walked the
+  // ordinary way (ResolveForCreate in path_resolver.cc), where /proc/self is
+  // the workload: the file is made where the workload itself would make it.
+  // With a PID namespace of its own the agent has no /proc/self in the
+  // workload's /proc; with the node's (--pid host), /proc/self is the agent.
+  it.each(PID_MODES)(
+    'creates through /proc/self/cwd and /proc/self/fd/N where the workload would, and nowhere else (pid %s)',
+    async (pid) => {
+      const ws = workspace();
+      mkdirSync(join(ws, 'sub'));
+      const names = ['via-cwd', 'via-thread-cwd', 'via-fd'];
+      const result = await run(box, {
+        profile: builtin('ci-runner'),
+        pid,
+        cwd: ws,
+        command: [
+          join(BIN, 'opener'),
+          `d:${ws}/sub`, // kept open as descriptor 3
+          'c:/proc/self/cwd/via-cwd',
+          'c:/proc/thread-self/cwd/via-thread-cwd',
+          'c:/proc/self/fd/3/via-fd',
+          'c:/proc/self/fdinfo/via-fdinfo', // a procfs directory: nothing is made there
+        ],
+      });
+      await log.settle();
+      const denied = log.for(result.container.id).filter((e) => e.decision === 'deny');
+      // Refused by the rules (a write outside the workspace), and judged in the
+      // workload's own /proc entry: the agent's is never the one looked at.
+      expect(denied).toHaveLength(1);
+      const opener = denied[0].pid as number;
+      expect(opener).not.toBe(process.pid);
+      expect((denied[0].args as Record<string, string>).resolved).toBe(
+        `/proc/${pid === 'private' ? 2 : opener}/fdinfo/via-fdinfo`
+      );
+      expect(result.end.exitCode, result.stderr).toBe(0);
+      const out = lines(result.stdout);
+      expect(out.get(`${ws}/sub`)).toBe(`ok ${ws}/sub fd 3`);
+      expect(out.get('/proc/self/cwd/via-cwd')).toBe(`ok ${ws}/via-cwd cloexec`);
+      expect(out.get('/proc/thread-self/cwd/via-thread-cwd')).toBe(`ok ${ws}/via-thread-cwd cloexec`);
+      expect(out.get('/proc/self/fd/3/via-fd')).toBe(`ok ${ws}/sub/via-fd cloexec`);
+      expect(out.get('/proc/self/fdinfo/via-fdinfo')).toBe('errno EACCES');
+      expect(readdirSync(ws).sort()).toEqual(['sub', 'via-cwd', 'via-thread-cwd']);
+      expect(readdirSync(join(ws, 'sub'))).toEqual(['via-fd']);
+      // Not where the agent's own /proc/self would lead: this process's cwd,
+      // the directories its descriptors hold, the root.
+      const agentDirs = [process.cwd(), '/'];
+      for (const fd of readdirSync('/proc/self/fd')) {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          if (target.startsWith('/') && statSync(target).isDirectory()) {
+            agentDirs.push(target);
+          }
+        } catch {
+          // closed meanwhile, or not a path
+        }
+      }
+      const strays = agentDirs
+        .flatMap((dir) => names.map((name) => join(dir, name)))
+        .filter((path) => existsSync(path));
+      expect(strays).toEqual([]);
+    }
+  );
 });
