@@ -50,6 +50,7 @@ enum Step : int32_t {
   kStepCgroupNamespace,
   kStepOomScore,
   kStepWorkspace,
+  kStepScheduling,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

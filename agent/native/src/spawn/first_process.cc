@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <csignal>
@@ -56,6 +57,25 @@ namespace zviz::broker::child {
     ChildFail(sock, kStepOomScore);
   }
   close(oom);
+  // The container starts at the node's normal priority, not at the agent's:
+  // a policy and the limits that allow one are inherited across fork and
+  // exec, so an agent run real-time (systemd's CPUSchedulingPolicy=fifo,
+  // chrt) handed SCHED_FIFO to every workload, whose loops then ran before
+  // every normal thread of the node, the agent's supervisors among them; and
+  // a raised hard RLIMIT_RTPRIO or RLIMIT_NICE would let a workload without
+  // CAP_SYS_NICE take one itself (docs/security.md's attack table;
+  // test/security/scheduling.test.ts). Lowering needs no capability.
+  const struct rlimit none = {0, 0};
+  const int policy = sched_getscheduler(0);
+  if (policy == SCHED_FIFO || policy == SCHED_RR) {
+    const struct sched_param normal = {};
+    if (sched_setscheduler(0, SCHED_OTHER, &normal) != 0) {
+      ChildFail(sock, kStepScheduling);
+    }
+  }
+  if (setrlimit(RLIMIT_RTPRIO, &none) != 0 || setrlimit(RLIMIT_NICE, &none) != 0) {
+    ChildFail(sock, kStepScheduling);
+  }
   // A cgroup namespace rooted at the cgroups just joined, for the init and
   // the workload: /proc/self/cgroup names them "/", and the cgroup file
   // systems the host view mounts from it show them as their root, with no
