@@ -162,6 +162,14 @@ int ChdirNoLinks(const char* path);
  */
 int Mask(const char* path);
 
+/**
+ * Attaches the read-only tmpfs file masks are cloned from (Mask) over the
+ * directory `path`, once: something must be mounted over it at once, or its
+ * files show. Masks made afterwards still clone from it. -1 with errno when
+ * it cannot be (already attached, or no such tmpfs on this kernel).
+ */
+int CoverWithMaskSource(const char* path);
+
 /** Closes what Mask held while the view was made (its read-only tmpfs); the masks stay. */
 void ReleaseMaskSource();
 

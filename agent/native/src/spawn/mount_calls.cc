@@ -157,6 +157,8 @@ namespace {
 // a mask is no way to a device. The detached mount is held in a descriptor
 // until the view is made (ReleaseMaskSource).
 int mask_source = -1;
+// Whether the mount has been attached to the view (CoverWithMaskSource).
+bool mask_source_attached = false;
 
 /** The detached read-only tmpfs holding "empty", made at the first file mask; -1 with errno when it cannot be. */
 int MaskSource() {
@@ -258,10 +260,25 @@ int Pin(const char* path) {
   return mount(path, path, nullptr, MS_BIND | MS_REC, nullptr);
 }
 
+int CoverWithMaskSource(const char* path) {
+  const int source = mask_source_attached ? -1 : MaskSource();
+  if (source < 0) {
+    return -1;
+  }
+  if (::syscall(SYS_move_mount, source, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return -1;
+  }
+  mask_source_attached = true;
+  return 0;
+}
+
 void ReleaseMaskSource() {
   if (mask_source >= 0) {
+    // Attached, closing it is closing a descriptor; still detached, the
+    // kernel dissolves the mount here and waits for an RCU grace period.
     close(mask_source);
     mask_source = -1;
+    mask_source_attached = false;
   }
 }
 
