@@ -332,6 +332,34 @@ describe('Agent', () => {
     expect(new Set(seen.map(({ count }) => count)).size).toBeGreaterThan(2);
   });
 
+  it('answers scrapes while a component takes its time to reload', async () => {
+    // A tracer reloading its programs or configured containers starting can
+    // take seconds: Prometheus must not see the agent down meanwhile.
+    const slow = new FakeComponent('broker', true, []);
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    slow.reload = async (config: Config) => {
+      await finished;
+      slow.reloaded = config;
+    };
+    const { agent: a, url, path } = await startAgent([() => slow]);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}variant: canary\n`);
+    const reloading = a.reload();
+    await new Promise((resolve) => setImmediate(resolve));
+    const during = await fetch(`${url}/metrics`);
+    expect(during.status).toBe(200);
+    const body = await during.text();
+    // The reload has not ended: the scrape shows the state before it, whole.
+    expect(body).toMatch(/^zviz_build_info\{[^}]*variant="production"/m);
+    expect(body).toMatch(/^zviz_config_reloads_total\{result="success"\} 0$/m);
+    expect(slow.reloaded).toBeUndefined();
+    finish();
+    expect(await reloading).toBe(true);
+    const after = await (await fetch(`${url}/metrics`)).text();
+    expect(after).toMatch(/^zviz_build_info\{[^}]*variant="canary"/m);
+    expect(after).toMatch(/^zviz_config_reloads_total\{result="success"\} 1$/m);
+  });
+
   it('keeps the running configuration when the file turns invalid', async () => {
     const { agent: a, path } = await startAgent([], 'variant: production\n');
     writeFileSync(path, 'variant: [not, a, string]\n');

@@ -378,9 +378,7 @@ export class Agent implements AgentContext<ComponentSections> {
 
   private async reloadOnce(): Promise<boolean> {
     try {
-      // Through the registry, so a scrape never shows half a reload (the
-      // new variant beside the old reload count).
-      return await this.registry.change(() => this.applyReload());
+      return await this.applyReload();
     } catch (error) {
       return this.reloadFailed(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
     }
@@ -414,7 +412,6 @@ export class Agent implements AgentContext<ComponentSections> {
     this.registry.setSeriesLimits(config.metrics.max_series_per_family);
     this.hub.resize(config.api.ring_size);
     this.stream.configure(streamOptions(config));
-    this.process.setIdentity({ variant: config.variant });
     this.current = config;
     const failures: string[] = [];
     for (const { component } of this.running) {
@@ -424,17 +421,29 @@ export class Agent implements AgentContext<ComponentSections> {
         failures.push(`${component.name}: ${(error as Error).message}`);
       }
     }
-    if (failures.length > 0) {
-      return this.reloadFailed(`components refused the new configuration: ${failures.join('; ')}`);
-    }
-    this.lastReloadOk.set(1);
-    this.lastReloadAt.set(Date.now() / 1000);
-    this.reloadCount.inc({ result: 'success' });
-    this.log.info({ source: loaded.source }, 'configuration reloaded');
-    return true;
+    // What a scrape shows of the reload (the variant, its outcome and
+    // counts) changes in one step, between two scrapes' collections. Only
+    // that step waits for scrapes, and they only for it: the components'
+    // reloads above (a tracer reloading its programs, configured containers
+    // starting) must never hold /metrics up.
+    return this.registry.change(async () => {
+      this.process.setIdentity({ variant: config.variant });
+      if (failures.length > 0) {
+        return this.countFailure(`components refused the new configuration: ${failures.join('; ')}`);
+      }
+      this.lastReloadOk.set(1);
+      this.lastReloadAt.set(Date.now() / 1000);
+      this.reloadCount.inc({ result: 'success' });
+      this.log.info({ source: loaded.source }, 'configuration reloaded');
+      return true;
+    });
   }
 
-  private reloadFailed(reason: string): false {
+  private reloadFailed(reason: string): Promise<false> {
+    return this.registry.change(async () => this.countFailure(reason));
+  }
+
+  private countFailure(reason: string): false {
     this.lastReloadOk.set(0);
     this.reloadCount.inc({ result: 'failure' });
     this.log.error({ reason }, 'configuration reload failed');

@@ -95,9 +95,9 @@ export class MetricsRegistry {
   }
 
   /**
-   * Runs a change of what several sources show (a reload: the variant, the
-   * limits, the reload counters) so that no scrape sees part of it: it
-   * starts once the renders under way have asked their sources, and a
+   * Runs a short change of what several sources show (the end of a reload:
+   * the variant and the reload counters) so that no scrape sees part of it:
+   * it starts once the renders under way have asked their sources, and a
    * render that starts meanwhile asks them once it has ended.
    */
   change<T>(change: () => Promise<T>): Promise<T> {

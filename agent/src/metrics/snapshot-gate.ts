@@ -1,9 +1,10 @@
-// Keeps a scrape's collection and a change of the agent's state (a reload)
-// apart. A scrape asks its sources one after the other, some of them
-// asynchronously; a reload changes several of them across awaits of its
-// own (the variant first, its counters last). Interleaved, one scrape could
-// show the new reload count beside the old variant. With the gate, a scrape
-// sees the state before a change or after it, never a mix.
+// Keeps a scrape's collection and a change of the agent's state (the end of
+// a reload) apart. A scrape asks its sources one after the other and lets
+// the event loop run between slices; a reload that set the variant and its
+// counters in such a gap was seen half: the new reload count beside the old
+// variant. With the gate, a scrape sees the state before a change or after
+// it, never a mix. Changes are meant to be short: scrapes that start while
+// one waits or runs wait for it.
 export class SnapshotGate {
   private collecting = 0;
   private readonly drained: Array<() => void> = [];
