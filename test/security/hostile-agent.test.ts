@@ -15,9 +15,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { agentHealth } from '@zviz/test-support/agent-health';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 
-import { AgentProcess } from '../../agent/test/support/agent-process';
 import { GrafanaClient } from '../../pkg-backend/test/fixtures/grafana-client';
 import { executable, start, type Started } from '../../pkg-backend/test/fixtures/plugin-process';
+import { AttackAgent } from './harness';
 
 const MiB = 1024 * 1024;
 
@@ -100,7 +100,7 @@ describeWhere(
   [root, seccompUserNotif, file(executable, 'needs the built backend executable (npm run build)')],
   'attack: a hostile agent against the Grafana backend',
   () => {
-    let real: AgentProcess;
+    let real: AttackAgent;
     let hostile: Hostile;
     let witness: Hostile;
     let plugin: Started;
@@ -113,7 +113,8 @@ describeWhere(
     });
 
     beforeAll(async () => {
-      real = await AgentProcess.start();
+      // The harness's agent: its stop() also removes its cgroup group.
+      real = await AttackAgent.start();
       hostile = await Hostile.start();
       witness = await Hostile.start();
       witness.routes['/health'] = (_req, res) =>
