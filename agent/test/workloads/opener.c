@@ -19,18 +19,7 @@ int main(int argc, char** argv) {
     int fd;
     if (mode == 'd') {
       fd = open(path, O_RDONLY | O_DIRECTORY);
-      if (fd < 0) {
-        printf("%s errno %s\n", path, strerrorname_np(errno));
-        continue;
-      }
-      char link[64], target[4096];
-      snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-      ssize_t n = readlink(link, target, sizeof(target) - 1);
-      target[n < 0 ? 0 : n] = '\0';
-      printf("%s ok %s fd %d\n", path, target, fd);
-      continue;
-    }
-    if (mode == 'a') {
+    } else if (mode == 'a') {
       struct open_how how = {.flags = O_RDONLY};
       fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
     } else {
@@ -45,6 +34,10 @@ int main(int argc, char** argv) {
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, target, sizeof(target) - 1);
     target[n < 0 ? 0 : n] = '\0';
+    if (mode == 'd') {
+      printf("%s ok %s fd %d\n", path, target, fd);  // kept open for the paths after it
+      continue;
+    }
     int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC;
     printf("%s ok %s%s\n", path, target, cloexec ? " cloexec" : "");
     close(fd);
