@@ -35,14 +35,13 @@ import { stringify } from 'yaml';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { ATTACK_BIN, buildAttacks } from './attack-programs';
 import { createCgroupDriver } from '../../agent/src/cgroups/driver';
 import { detectCgroups } from '../../agent/src/cgroups/detect';
 
 export const REPO = join(__dirname, '..', '..');
 export const ZVIZ = join(REPO, 'agent', 'bin', 'zviz.js');
 export const AGENT_BUNDLE = join(REPO, 'agent', 'dist', 'zviz.js');
-export const ATTACKS = join(__dirname, 'attacks');
-export const ATTACK_BIN = join(ATTACKS, 'bin');
 
 /** Every built-in profile: a profile added to agent/profiles/ is attacked too (and needs its expectations). */
 export const PROFILES: string[] = readdirSync(join(REPO, 'agent', 'profiles'))
@@ -70,9 +69,7 @@ export function byProfile<T>(profile: string, table: Record<string, T>): T {
   return table[profile];
 }
 
-export function buildAttacks(): void {
-  execFileSync('make', ['-s', '-C', ATTACKS], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
+export { ATTACKS, ATTACK_BIN, buildAttacks } from './attack-programs';
 
 /** Extra entries of a scratch tree's outside directory: path relative to it, and content, or null for a directory. */
 export type ScratchFiles = Record<string, string | null>;

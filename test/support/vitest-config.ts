@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { defineConfig, type UserConfig } from 'vitest/config';
 
-export function zvizVitestConfig(root: string, include: string[]): UserConfig {
+/** `globalSetup`: the runner's own global setups, run after the temporary directory is made. */
+export function zvizVitestConfig(root: string, include: string[], globalSetup: string[] = []): UserConfig {
   return defineConfig({
     root,
     test: {
@@ -15,7 +16,7 @@ export function zvizVitestConfig(root: string, include: string[]): UserConfig {
       pool: 'forks',
       // Each run's own TMPDIR, checked empty at the end; each file's scratch
       // directories removed at its end (temp-check.ts, scratch.ts).
-      globalSetup: [join(__dirname, 'temp-check.ts')],
+      globalSetup: [join(__dirname, 'temp-check.ts'), ...globalSetup],
       setupFiles: [join(__dirname, 'scratch-teardown.ts')],
       testTimeout: 60_000,
       hookTimeout: 120_000,
