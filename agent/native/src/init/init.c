@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
     return 125;
   }
   close(ZVIZ_INIT_AGENT_FD);
+  // Set up: the workload may run and look at us now (it waits for this).
+  close(ZVIZ_INIT_READY_FD);
   for (;;) {
     int status = 0;
     pid_t pid;

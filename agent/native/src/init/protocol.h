@@ -10,9 +10,14 @@
 
 #define ZVIZ_INIT_REPORT_MAGIC 0x7a696e31u /* "zin1" */
 
-/** The descriptors zviz-init starts with: the report socket and a pidfd of the agent. */
+/**
+ * The descriptors zviz-init starts with: the report socket, a pidfd of the
+ * agent, and the write end of the pipe the workload waits on before it runs
+ * (closed once the init has named itself and armed its death signal).
+ */
 #define ZVIZ_INIT_REPORT_FD 3
 #define ZVIZ_INIT_AGENT_FD 4
+#define ZVIZ_INIT_READY_FD 5
 
 struct zviz_init_report {
   uint32_t magic;

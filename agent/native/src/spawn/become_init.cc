@@ -52,19 +52,24 @@ void Format(char* out, size_t size, long value) {
   if (workload < 0) {
     ChildFail(sock, kStepFork);
   }
-  // zviz-init gets the report socket and the agent's pidfd as descriptors 3
-  // and 4, and nothing else of ours but close-on-exec descriptors (the
-  // bootstrap socket, to report a failed exec, zviz-init itself, and the
-  // write end of the pipe the workload waits on).
+  // zviz-init gets the report socket, the agent's pidfd and the write end of
+  // the pipe the workload waits on as descriptors 3 to 5, and nothing else
+  // of ours but close-on-exec descriptors (the bootstrap socket, to report a
+  // failed exec, and zviz-init itself). The init closes the pipe once it has
+  // set itself up: at its execve it is still named after its file
+  // ("memfd:zviz-init", the sealed copy), and a workload let go then saw
+  // that name as a process of the node's (pid-namespace.test.ts flaked so).
   close(ready[0]);
   int keep[5] = {Lift(sock, sock), Lift(p.init_fd, sock), Lift(p.report_sock, sock), Lift(p.agent_pidfd, sock),
                  Lift(ready[1], sock)};
-  if (dup3(keep[2], ZVIZ_INIT_REPORT_FD, 0) < 0 || dup3(keep[3], ZVIZ_INIT_AGENT_FD, 0) < 0) {
+  if (dup3(keep[2], ZVIZ_INIT_REPORT_FD, 0) < 0 || dup3(keep[3], ZVIZ_INIT_AGENT_FD, 0) < 0 ||
+      dup3(keep[4], ZVIZ_INIT_READY_FD, 0) < 0) {
     kill(static_cast<pid_t>(workload), SIGKILL);
     ChildFail(sock, kStepInit);
   }
   keep[2] = ZVIZ_INIT_REPORT_FD;
   keep[3] = ZVIZ_INIT_AGENT_FD;
+  keep[4] = ZVIZ_INIT_READY_FD;
   if (sys::CloseRange(0, ZVIZ_INIT_REPORT_FD - 1, 0) != 0 || CloseAllFrom(ZVIZ_INIT_REPORT_FD, keep, 5) != 0) {
     kill(static_cast<pid_t>(workload), SIGKILL);
     ChildFail(keep[0], kStepCloseFds);

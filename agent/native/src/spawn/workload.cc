@@ -118,8 +118,9 @@ void JoinOwnKeyring(int sock) {
     ChildFail(sock, kStepSignals);
   }
   // PID 1 must be zviz-init, not zviz-spawn with the start plan and the
-  // container's descriptors, before the workload can look at it: the init's
-  // end of this pipe closes when it executes zviz-init (or dies).
+  // container's descriptors, before the workload can look at it: the init
+  // closes its end of this pipe once it has named itself and armed its death
+  // signal (or it dies).
   if (ready >= 0) {
     char none;
     ssize_t n;
