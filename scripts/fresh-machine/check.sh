@@ -177,7 +177,6 @@ run_base_install() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends gcc g++ make cmake python3 git ca-certificates
     update-ca-certificates
-    git config --global --add safe.directory "*"
     go version && node --version && npm --version'
 }
 
