@@ -9,15 +9,16 @@
 #
 # Why: CI runs on a machine that still holds whatever anyone installed by hand,
 # so a missing install step hides behind a green CI (docs/development.md).
-# Not run by CI: it takes an hour and needs the Debian mirror and registries.
+# Not run by CI: it takes about 25 minutes and needs the Debian mirror and the
+# registries.
 #
 #   scripts/fresh-machine/check.sh [--reuse] [step...]
 #
-# Steps, in order (default: all): clone setup npm-ci build test-agent
-# test-packages demo; `test-<runner>` for any other runner of `npm test`
-# (test-conformance, test-browser, ...) or test-all for all of them; and `checkout`, which moves an existing
-# clone to the ref (with --reuse, to re-run one step after a fix without
-# starting over).
+# Steps, in order (default: all of these): clone setup npm-ci build test-agent
+# test-packages demo. Also: `test-<runner>` for any other runner of `npm test`
+# (test-conformance, test-browser, ...), `test-all` for every runner, and
+# `checkout`, which moves an existing clone to the ref (with --reuse, to re-run
+# one step after a fix without starting over).
 #
 # The rootfs is built once into $ZVIZ_FRESH_DIR/base and never changed after;
 # each run writes into an overlay over it ($ZVIZ_FRESH_DIR/upper), wiped at the
@@ -30,8 +31,9 @@
 #   ZVIZ_FRESH_REF      commit to check (default: HEAD of this clone)
 #   ZVIZ_FRESH_DEMO_SECONDS  how long the demo runs (default 60)
 #   ZVIZ_FRESH_CLEAN=1  delete the whole rootfs and exit
+#
 # The whole script is one block, read before it runs: editing it while a run
-# goes on (which takes an hour) does not change what that run does next.
+# goes on does not change what that run does next.
 {
 set -euo pipefail
 
