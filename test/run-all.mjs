@@ -8,7 +8,7 @@
 // Environment:
 //   ZVIZ_SKIP_SETUP=1   do not install missing Debian or npm packages
 //   ZVIZ_SKIP_BUILD=1   test what is already built
-//   ZVIZ_ONLY=a,b       run only the runners with these names (frontend, packages,
+//   ZVIZ_ONLY=a,b       run only the runners with these names (typecheck, frontend, packages,
 //                       agent, backend, cross-component, conformance, browser, bench)
 //   ZVIZ_FAIL_ON_SKIP=1 tests that lack root or a kernel feature fail instead of skipping (CI sets it)
 import { spawnSync } from 'node:child_process';
@@ -94,7 +94,28 @@ function vitestRunner(name, configPath) {
 /** Go modules whose tests the conformance runner runs. */
 const GO_MODULES = ['test/conformance', 'test/deploy/schema'];
 
+/** Every TypeScript project: the app and its tests, the cross-component tests, each workspace. */
+const TS_PROJECTS = ['.', 'test', 'packages/shared', 'packages/agent-client', 'agent', 'pkg-backend'];
+
 const runners = [
+  {
+    // The bundlers and the test runners strip types without checking them, so
+    // a type error in a test or in code only a test reaches would go unseen.
+    name: 'typecheck',
+    when: () => true,
+    run() {
+      const totals = { passed: 0, failed: 0, skipped: 0 };
+      for (const project of TS_PROJECTS) {
+        console.log(`--- tsc --noEmit -p ${project}`);
+        if (run('npx', ['tsc', '--noEmit', '-p', project]) === 0) {
+          totals.passed++;
+        } else {
+          totals.failed++;
+        }
+      }
+      return totals;
+    },
+  },
   {
     name: 'frontend',
     when: () => true,

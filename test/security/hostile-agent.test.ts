@@ -21,7 +21,8 @@ import { AttackAgent } from './harness';
 
 const MiB = 1024 * 1024;
 
-type Answer = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** What a route answers with; a promise that rejects ends the connection. */
+type Answer = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** An HTTP server that answers each path as the test says, and counts what it received. */
 class Hostile {
