@@ -27,6 +27,8 @@ declare -A NEEDS=(
   [openssl]=openssl
   [pgrep]=procps
   [systemd-analyze]=systemd
+  # scripts/fresh-machine/check.sh builds its Debian rootfs with it.
+  [debootstrap]=debootstrap
 )
 
 # The agent package also carries linux-arm64 addons, cross-built when it is

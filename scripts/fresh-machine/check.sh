@@ -112,7 +112,7 @@ copy_in() {
 }
 
 build_base() {
-  command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
+  command -v debootstrap >/dev/null || die "debootstrap is missing: run scripts/setup.sh (or apt-get install debootstrap)"
   local mirror=${ZVIZ_FRESH_MIRROR:-$(host_mirror)}
   [[ -n $mirror ]] || die "no Debian mirror found in /etc/apt/sources.list*; set ZVIZ_FRESH_MIRROR"
   [[ -z $(mounted_below) ]] || die "still mounted below $dir: $(mounted_below | tr '\n' ' ')"
