@@ -72,6 +72,8 @@ const LIBC = new Set([
   'pipe2',
   'prctl',
   'recvmsg',
+  'sched_getscheduler',
+  'sched_setscheduler',
   'setrlimit64',
   'syscall',
   'umount2',
