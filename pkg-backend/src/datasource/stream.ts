@@ -151,22 +151,9 @@ export async function relayDecisions(
             // An event is a dozen fields: JSON far beyond that is left out
             // unparsed (one MAX_EVENT_CHARS event of `{},` is 350,000 objects).
             const over = jsonOverBudget(sse.data, EVENT_BUDGET);
-            if (over) {
-              metrics.streamInvalidEvents.inc();
-              logger.warn('an agent sent a decision event of the wrong shape; left out', {
-                agent: agent.name,
-                event_id: sse.id,
-                problem: `JSON ${over}`,
-              });
-              return;
-            }
-            let raw: unknown;
-            try {
-              raw = JSON.parse(sse.data);
-            } catch {
-              raw = sse.data;
-            }
-            const checked = checkDecisionEvent(raw);
+            const checked = over
+              ? { ok: false as const, problem: `JSON ${over}` }
+              : checkDecisionEvent(parsed(sse.data));
             if (!checked.ok) {
               metrics.streamInvalidEvents.inc();
               logger.warn('an agent sent a decision event of the wrong shape; left out', {
@@ -243,5 +230,14 @@ export async function relayDecisions(
   } finally {
     clearInterval(flusher);
     metrics.streams.dec();
+  }
+}
+
+/** The JSON of `text`, or the text itself when it is not JSON (the event check then says what it is). */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
