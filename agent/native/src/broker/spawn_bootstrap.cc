@@ -92,10 +92,18 @@ std::string Receive(int sock, const Wait& wait, Message* m, UniqueFd* fds, size_
     return std::string("poll: ") + strerror(errno);
   }
   Received received = ReceiveWithFds(sock, m, sizeof(*m), 0);
-  // ECONNRESET: the other end closed with the start plan still unread in
-  // it (a first process killed at birth); as good as EOF.
+  // ECONNRESET: the other end closed with something of ours still unread in
+  // it (the start plan, an answer). The kernel reports that error before the
+  // messages queued here, and one may be the child's failure report, written
+  // just before it exited: a zviz-spawn that cannot be executed releases the
+  // vfork'd agent thread before it closes its descriptors, so the plan can
+  // land in its socket meanwhile. Reading consumed the error; read once more,
+  // without waiting: with the peer gone an empty queue is EOF.
   if (received.bytes < 0 && received.error == ECONNRESET) {
-    received.bytes = 0;
+    received = ReceiveWithFds(sock, m, sizeof(*m), MSG_DONTWAIT);
+    if (received.bytes < 0 && (received.error == ECONNRESET || received.error == EAGAIN)) {
+      received.bytes = 0;
+    }
   }
   if (received.bytes < 0) {
     return std::string("recvmsg: ") + strerror(received.error);
