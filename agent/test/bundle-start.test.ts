@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Module from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -145,6 +145,28 @@ describeWhere(
       const unknown = zviz(['rnu']);
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('(Did you mean run?)');
+    });
+
+    it("keeps NODE_EXTRA_CA_CERTS from zviz run's Node when run as an executable, and from no other command's", () => {
+      // Node parses the file before any script runs, and warns when it cannot: the warning
+      // shows which processes read it.
+      const missing = join(tmpdir(), 'zviz-no-such-ca-bundle.pem');
+      const env = {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+        NODE_EXTRA_CA_CERTS: missing,
+      };
+      const warning = /Ignoring extra certs from `[^`]*zviz-no-such-ca-bundle\.pem`/;
+      const executable = (args: string[]) => spawnSync(bin, args, { env, encoding: 'utf8' });
+      const run = executable(['run', '--help']);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('Usage: zviz run');
+      expect(run.stderr).not.toMatch(warning);
+      const version = executable(['--version']);
+      expect(version.status).toBe(0);
+      expect(version.stderr).toMatch(warning);
+      // Node started on the file itself reads it as it always does.
+      expect(spawnSync(process.execPath, [bin, 'run', '--help'], { env, encoding: 'utf8' }).stderr).toMatch(warning);
     });
 
     it('compiles no JSON Schema at run time', () => {

@@ -7,7 +7,9 @@
 // the profile, the cgroups, the sandboxed process and its end), and the same
 // with --pid host (no PID namespace, so no init). Prints the medians and the
 // ratios to `node -e 0`, then the steps as differences of medians. Runs are
-// interleaved, one of each command per round. As root, after `npm run build`.
+// interleaved, one of each command per round. The zviz commands run the
+// executable itself, as a user's shell runs it (its shell lines first, then
+// the `node` on PATH, which is this Node). As root, after `npm run build`.
 //
 //   npm run bench:startup                 (30 rounds)
 //   ZVIZ_BENCH_SHORT=1 npm run bench:startup   (3 rounds: checks it runs, as CI does)
@@ -45,13 +47,20 @@ try {
 }
 
 const node = process.execPath;
+// Node 20 reads and parses the file of extra CA certificates at every start, before any script
+// runs: the system bundle (about 140 certificates) adds about 45 ms of CPU to `node -e 0` and to
+// `zviz --version`; `zviz run` has its shell lines keep it from Node (docs/benchmarks.md, "zviz
+// run start-up"), so its floor is Node without it.
+const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+const bareNode = extraCa === undefined ? 'node -e 0' : 'node -e 0 without NODE_EXTRA_CA_CERTS';
 const commands = [
   ['/bin/true', '/bin/true'],
   ['node -e 0', `${node} -e 0`],
-  ['zviz --version', `${node} ${zviz} --version`],
-  ['zviz run --help', `${node} ${zviz} run --help`],
-  ['zviz run --standalone --pid host -- /bin/true', `${node} ${zviz} run --standalone --pid host -- /bin/true`],
-  ['zviz run --standalone -- /bin/true', `${node} ${zviz} run --standalone -- /bin/true`],
+  ...(extraCa === undefined ? [] : [[bareNode, `env -u NODE_EXTRA_CA_CERTS ${node} -e 0`]]),
+  ['zviz --version', `${zviz} --version`],
+  ['zviz run --help', `${zviz} run --help`],
+  ['zviz run --standalone --pid host -- /bin/true', `${zviz} run --standalone --pid host -- /bin/true`],
+  ['zviz run --standalone -- /bin/true', `${zviz} run --standalone -- /bin/true`],
 ];
 const vs = process.env.ZVIZ_BENCH_VS;
 const compared = ['zviz run --help', 'zviz run --standalone -- /bin/true'];
@@ -61,7 +70,7 @@ if (vs) {
     fail(`ZVIZ_BENCH_VS=${vs}: no built agent there (agent/dist/zviz-run.js); run npm ci && npm run build in it`);
   }
   for (const name of compared) {
-    commands.push([`ZVIZ_BENCH_VS: ${name}`, `${node} ${other} ${name.slice('zviz '.length)}`]);
+    commands.push([`ZVIZ_BENCH_VS: ${name}`, `${other} ${name.slice('zviz '.length)}`]);
   }
 }
 
@@ -85,7 +94,10 @@ try {
         out,
         ...commands.flatMap(([name, cmd]) => ['-n', name, cmd]),
       ],
-      { stdio: ['ignore', 'ignore', 'ignore'] }
+      {
+        stdio: ['ignore', 'ignore', 'ignore'],
+        env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` },
+      }
     );
     if (round === 0) {
       continue;
@@ -108,13 +120,9 @@ try {
   const floor = results.find((r) => r.command === 'node -e 0').median;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`node ${process.version}, ${runs} interleaved rounds after 1 warm-up round; load average ${load}`);
-  // Node 20 reads and parses the file of extra CA certificates at every start, before any script
-  // runs: the system bundle (about 140 certificates) adds about 40 ms of CPU to `node -e 0` and to
-  // every command here alike (docs/benchmarks.md, "zviz run start-up").
-  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   console.log(
     extraCa
-      ? `NODE_EXTRA_CA_CERTS=${extraCa} (${existsSync(extraCa) ? statSync(extraCa).size : 'missing,'} bytes), in every command's environment\n`
+      ? `NODE_EXTRA_CA_CERTS=${extraCa} (${existsSync(extraCa) ? statSync(extraCa).size : 'missing,'} bytes), in every command's environment (zviz run's shell lines keep it from its Node)\n`
       : 'NODE_EXTRA_CA_CERTS unset\n'
   );
   console.log('| command | median ms | min ms | max ms | user+sys CPU ms (median) | median / node -e 0 |');
@@ -130,7 +138,10 @@ try {
   console.log('| step | ms |');
   console.log('|---|---|');
   step('Node itself (node -e 0 - /bin/true)', '/bin/true', 'node -e 0');
-  step("zviz run's bundle and command line (run --help - node -e 0)", 'node -e 0', 'zviz run --help');
+  if (extraCa !== undefined) {
+    step('NODE_EXTRA_CA_CERTS (node -e 0 - node -e 0 without it)', bareNode, 'node -e 0');
+  }
+  step(`zviz run's bundle and command line (run --help - ${bareNode})`, bareNode, 'zviz run --help');
   step(
     'profile, cgroups, sandbox, workload and its end, without PID namespace (--pid host - run --help)',
     'zviz run --help',

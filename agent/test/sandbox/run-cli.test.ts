@@ -74,6 +74,28 @@ describeWhere(
       );
     });
 
+    it("passes the caller's NODE_EXTRA_CA_CERTS on with -e, though zviz run's Node never read it", () => {
+      // Run as a shell runs the installed command: bin/zviz.js's shell lines move the value aside.
+      const env = {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+        NODE_EXTRA_CA_CERTS: '/srv/ca/zviz-test-bundle.pem',
+      };
+      const workloadEnv = (flags: string[]) => {
+        const result = spawnSync(ZVIZ, ['run', '--standalone', ...flags, '--', 'env'], {
+          cwd: workspace(),
+          env,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(result.status, result.stderr).toBe(0);
+        return result.stdout.split('\n').filter((line) => /^(NODE_EXTRA_CA_CERTS|ZVIZ_)/.test(line));
+      };
+      expect(workloadEnv(['-e', 'NODE_EXTRA_CA_CERTS'])).toEqual(['NODE_EXTRA_CA_CERTS=/srv/ca/zviz-test-bundle.pem']);
+      // Without -e the workload gets neither the value nor the name it travelled under.
+      expect(workloadEnv([])).toEqual([]);
+    });
+
     it('leaves nothing behind: no temporary files, no cgroups, no mounts on the host', async () => {
       const ws = workspace();
       const tmp = scratchDir('zviz-run-tmpdir-');
