@@ -74,6 +74,7 @@ const LIBC = new Set([
   'recvmsg',
   'sched_getscheduler',
   'sched_setscheduler',
+  'setpriority',
   'setrlimit64',
   'syscall',
   'umount2',

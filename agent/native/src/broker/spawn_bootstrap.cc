@@ -53,7 +53,13 @@ const char* StepName(int32_t step) {
     case child::kStepAgentGone: return "waiting for the agent (it ended or hung up while the container was starting)";
     case child::kStepCgroupNamespace: return "making the cgroup namespace and mounting its cgroup file systems";
     case child::kStepOomScore: return "setting the container's OOM score adjustment";
-    case child::kStepScheduling: return "starting the container at the normal scheduling policy, with no real-time or nice limit";
+    case child::kStepScheduling:
+      return "starting the container at the normal scheduling policy, nice value and I/O priority, with no real-time "
+             "or nice limit";
+    case child::kStepProcessDefaults:
+      return "resetting what the container would inherit from the agent (personality, timer slack, transparent huge "
+             "pages, KSM, I/O flusher, signals 32 and 33)";
+    case child::kStepGroups: return "dropping the agent's supplementary groups";
     case child::kStepWorkspace:
       return "binding the working directory into the view, reached without following links (a link or a rename "
              "on its path came after the agent checked it: a container writing a directory above it may be "

@@ -51,6 +51,8 @@ enum Step : int32_t {
   kStepOomScore,
   kStepWorkspace,
   kStepScheduling,
+  kStepProcessDefaults,
+  kStepGroups,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

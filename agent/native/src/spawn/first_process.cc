@@ -1,12 +1,14 @@
 // The container's first process once it is zviz-spawn (spawn/child.h): it
 // undoes what it inherited from the agent across execve (ignored signals,
-// the session), joins the container's cgroups, makes the namespaces the
+// the session, the priorities, the personality and the other per-process
+// settings of docs/security.md's "What the workload inherits"), joins the container's cgroups, makes the namespaces the
 // profile asks for and the file-system view, and then is the workload itself
 // or, with a PID namespace, forks it and becomes the init. Everything the
 // container's processes share is set up here, once, before either exists.
 // Raw calls only.
 #include <poll.h>
 #include <sched.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -16,7 +18,94 @@
 #include "broker/kernel.h"
 #include "spawn/child.h"
 
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#define PR_GET_IO_FLUSHER 58
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#endif
+
 namespace zviz::broker::child {
+namespace {
+
+/** The kernel's struct sigaction for rt_sigaction(2); glibc's sigaction refuses the signals it keeps. */
+struct KernelSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask;
+};
+
+/** ioprio_set(2)'s "who" for one process, and its "none" class: best-effort, at the level the nice value gives. */
+constexpr int kIoprioWhoProcess = 1;
+constexpr int kIoprioNone = 0;
+
+/**
+ * The timer slack the kernel gives init, and so every process of the node
+ * whose ancestors left it alone. PR_SET_TIMERSLACK 0 would not do: it means
+ * "the default", which a process takes from its parent's slack at fork.
+ */
+constexpr unsigned long kNodeTimerSlackNs = 50'000;
+
+/**
+ * What a process of the node gets by default and the agent (or the shell
+ * that ran `zviz run`) may have changed for itself, each kept across fork
+ * and execve, reset for the container; docs/security.md, "What the workload
+ * inherits" (test/security/inherited.test.ts). None of these needs a
+ * capability to reset, but the I/O flusher flag.
+ */
+void ResetProcessDefaults(int sock) {
+  // Glibc keeps 32 and 33 for its threads, so the loop of FirstMain leaves
+  // them; an ignored one would stay ignored in the workload, whose own libc
+  // (or none) may use them. zviz-spawn never starts a thread.
+  for (int sig = 32; sig < SIGRTMIN; ++sig) {
+    const KernelSigaction dfl = {};  // SIG_DFL
+    if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(unsigned long)) != 0) {
+      ChildFail(sock, kStepProcessDefaults);
+    }
+  }
+  // The execution domain stays (`linux32 zviz run` means a 32-bit uname);
+  // every flag goes: ADDR_NO_RANDOMIZE (`setarch -R`: no ASLR for the
+  // workload, its addresses the same in every run), READ_IMPLIES_EXEC,
+  // MMAP_PAGE_ZERO, UNAME26 and the rest.
+  const long persona = ::syscall(SYS_personality, 0xffffffffUL);
+  if (persona < 0 || ((persona & ~PER_MASK) != 0 && ::syscall(SYS_personality, persona & PER_MASK) < 0)) {
+    ChildFail(sock, kStepProcessDefaults);
+  }
+  // A slack of the agent's (systemd's TimerSlackNSec=) would make every
+  // sleep and timeout of the workload that much later.
+  if (prctl(PR_SET_TIMERSLACK, kNodeTimerSlackNs, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepProcessDefaults);
+  }
+  if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepProcessDefaults);
+  }
+  // KSM for every mapping (systemd's MemoryKSM=yes) would merge the
+  // workload's pages with those of every other process that has it, other
+  // containers among them: a copy-on-write fault on a merged page takes
+  // measurably longer, which tells a workload what another holds. EINVAL: a
+  // kernel without KSM (or before 6.4), where nothing can have set it.
+  if (prctl(PR_SET_MEMORY_MERGE, 0, 0, 0, 0) != 0 && errno != EINVAL) {
+    ChildFail(sock, kStepProcessDefaults);
+  }
+  // An I/O flusher allocates without starting I/O and is not throttled for
+  // the pages it dirties. Reading the flag takes CAP_SYS_RESOURCE as setting
+  // it does: an agent without it cannot see it, and is told nothing here
+  // (docs/security.md).
+  if (prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0) > 0 && prctl(PR_SET_IO_FLUSHER, 0, 0, 0, 0) != 0) {
+    ChildFail(sock, kStepProcessDefaults);
+  }
+  // The caller's supplementary groups (a shell user's adm, shadow, disk, or
+  // docker) would grant the workload, and the init, every file those groups
+  // may open. Raw: glibc's setgroups signals every thread of the process to
+  // do the same (setxid), which is no single system call.
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) {
+    ChildFail(sock, kStepGroups);
+  }
+}
+
+}  // namespace
 
 [[noreturn]] void FirstMain(const ChildPlan& p) {
   const int sock = p.sock;
@@ -26,7 +115,7 @@ namespace zviz::broker::child {
   // filter goes on, the init never does.
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) {
-      continue;  // glibc keeps 32 and 33 for itself
+      continue;  // glibc keeps 32 and 33 for itself: ResetProcessDefaults
     }
     struct sigaction sa = {};
     sa.sa_handler = SIG_DFL;
@@ -34,6 +123,7 @@ namespace zviz::broker::child {
       ChildFail(sock, kStepSignals);
     }
   }
+  ResetProcessDefaults(sock);
   if (setsid() < 0) {
     ChildFail(sock, kStepSetsid);
   }
@@ -64,7 +154,12 @@ namespace zviz::broker::child {
   // every normal thread of the node, the agent's supervisors among them; and
   // a raised hard RLIMIT_RTPRIO or RLIMIT_NICE would let a workload without
   // CAP_SYS_NICE take one itself (docs/security.md's attack table;
-  // test/security/scheduling.test.ts). Lowering needs no capability.
+  // test/security/scheduling.test.ts). Lowering needs no capability. The
+  // nice value and the I/O priority are inherited too (`nice -n -5`,
+  // `ionice -c 1`, systemd's Nice= and IOSchedulingClass=): nice 0, and the
+  // I/O class "none", best-effort at the level nice 0 gives, as on the node.
+  // A caller's positive nice is undone too (the agent's CAP_SYS_NICE): a
+  // container's share of the CPU is its cgroup's weight, not its caller's.
   const struct rlimit none = {0, 0};
   const int policy = sched_getscheduler(0);
   if (policy == SCHED_FIFO || policy == SCHED_RR) {
@@ -72,6 +167,10 @@ namespace zviz::broker::child {
     if (sched_setscheduler(0, SCHED_OTHER, &normal) != 0) {
       ChildFail(sock, kStepScheduling);
     }
+  }
+  if (setpriority(PRIO_PROCESS, 0, 0) != 0 ||
+      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, kIoprioNone) != 0) {
+    ChildFail(sock, kStepScheduling);
   }
   if (setrlimit(RLIMIT_RTPRIO, &none) != 0 || setrlimit(RLIMIT_NICE, &none) != 0) {
     ChildFail(sock, kStepScheduling);

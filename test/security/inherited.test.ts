@@ -1,0 +1,113 @@
+// Attack class: what a workload inherits from whoever started it. Linux
+// hands a child its parent's nice value, I/O priority, personality, timer
+// slack, THP and KSM settings, supplementary groups, ignored signals,
+// blocked mask and more across fork and execve, so an agent run by a unit
+// with Nice=-5 or IOSchedulingClass=realtime, or a `zviz run` typed under
+// `nice`, `ionice -c 1` or `setarch -R`, gave its workload more of the node
+// than its profile says (a negative nice, the real-time I/O class), or less
+// than a container should have (no ASLR, a 10 ms timer slack, its pages
+// merged with other containers' by KSM). attacks/hostile-parent.c sets every
+// one of them on itself and executes the agent or `zviz run`; attacks/
+// inherited.c, the workload, says what it holds. The container's first
+// process now resets each (agent/native/src/spawn/first_process.cc); the CPU
+// affinity stays the caller's, by decision (docs/security.md, "What the
+// workload inherits").
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { ATTACK_BIN, AttackAgent, attackSuite, matrix, outcomes } from './harness';
+
+const ATTRIBUTES = [
+  'nice',
+  'ioprio',
+  'personality',
+  'timer-slack',
+  'thp-disable',
+  'memory-merge',
+  'oom-score-adj',
+  'groups',
+  'ignored',
+  'blocked',
+  'securebits',
+  'ambient',
+  'session-leader',
+  'cpus',
+];
+
+/** What hostile-parent gives a child of its own, outside any sandbox: the reference that it is hostile. */
+const HOSTILE = {
+  nice: '-5',
+  ioprio: '1/0', // the real-time class
+  personality: '0x40000', // ADDR_NO_RANDOMIZE (READ_IMPLIES_EXEC is dropped by the kernel at exec of a non-exec-stack ELF)
+  'timer-slack': '10000000',
+  'thp-disable': '1',
+  'memory-merge': '1',
+  groups: '4,42',
+  ignored: '1,2,15,32,33',
+  blocked: '0000000000000800', // SIGUSR2
+  securebits: '0x40', // SECBIT_NO_CAP_AMBIENT_RAISE
+  cpus: '1',
+};
+
+/** What the workload holds under every profile, whoever started it: what a process of the node starts with. */
+const HELD = {
+  nice: '0',
+  ioprio: '0/0', // "none": best-effort at the level nice 0 gives
+  personality: '0x0',
+  'timer-slack': '50000',
+  'thp-disable': '0',
+  'memory-merge': '0',
+  'oom-score-adj': '1000', // set by the first process (shmem.test.ts), whatever the caller's
+  groups: 'none',
+  ignored: 'none',
+  blocked: '0000000000000000',
+  securebits: '0x0',
+  ambient: '0000000000000000',
+  'session-leader': '1',
+  // The caller's, by decision: the workload may widen it to its cgroup's cpuset itself, so it is a
+  // starting placement (an operator's `taskset`, systemd's CPUAffinity=), not a boundary.
+  cpus: '1',
+};
+
+const HOSTILE_PARENT = join(ATTACK_BIN, 'hostile-parent');
+const hostile = (argv: string[]) => [HOSTILE_PARENT, ...argv];
+
+attackSuite('attack: what the workload inherits from whoever started it', (suite) => {
+  let hostileAgent: AttackAgent | undefined;
+  beforeAll(async () => {
+    hostileAgent = await AttackAgent.start({ wrap: hostile });
+  }, 120_000);
+  afterAll(async () => {
+    await hostileAgent?.stop();
+  });
+
+  it('the hostile caller passes every attribute on to a child of its own', () => {
+    const child = spawnSync(HOSTILE_PARENT, [join(ATTACK_BIN, 'inherited')], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const results = new Map(
+      child.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)])
+    );
+    expect(Object.fromEntries(Object.keys(HOSTILE).map((name) => [name, results.get(name)]))).toEqual(HOSTILE);
+  });
+
+  it.each(matrix())(
+    '%s (%s), under an agent and a zviz run started by that caller: the workload starts as a process of the node',
+    async (profile, mode) => {
+      const run = await suite.run({
+        profile,
+        mode,
+        program: 'inherited',
+        ...(mode === 'agent' ? { agent: hostileAgent } : { wrap: hostile }),
+      });
+      const detail = `${run.stdout}\n${run.stderr}`;
+      expect(outcomes(run, ATTRIBUTES), detail).toEqual(HELD);
+      expect(run.summary, detail).toBeDefined();
+      expect(await hostileAgent!.notAlive()).toBeUndefined();
+      await suite.expectContained(run, { outsideUnchanged: true });
+    }
+  );
+});
