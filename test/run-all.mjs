@@ -253,29 +253,91 @@ const runners = [
 ];
 
 /**
+ * Scratch trees the tests keep outside the temporary directory: /var/lib/zviz-*
+ * (the security tests' attack trees, outside every directory a profile lets a
+ * workload write). A tree made through test/support/scratch.ts' fileScratchDir
+ * carries its runner's tag in its name (ZVIZ_RUN_TAG).
+ */
+const SHARED_SCRATCH = '/var/lib';
+
+function sharedScratch() {
+  try {
+    return readdirSync(SHARED_SCRATCH)
+      .filter((name) => name.startsWith('zviz-'))
+      .map((name) => join(SHARED_SCRATCH, name));
+  } catch {
+    return [];
+  }
+}
+
+/** Whether anything is mounted at or below `dir`: removing through a bind mount would delete what it shows. */
+function mountedUnder(dir) {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) =>
+      (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8)))
+    )
+    .some((point) => point === dir || point.startsWith(`${dir}/`));
+}
+
+/**
+ * What appeared in SHARED_SCRATCH while a runner ran and is still there. The
+ * ones with the runner's tag are its own: named, counted as one failure and
+ * removed (unless something is still mounted below). Others may belong to
+ * another run on the machine: named only.
+ */
+function sharedLeftovers(runner, tag, before) {
+  const appeared = sharedScratch().filter((path) => !before.has(path) && existsSync(path));
+  const own = appeared.filter((path) => path.includes(`-${tag}-`));
+  const others = appeared.filter((path) => !own.includes(path));
+  if (others.length > 0) {
+    console.log(
+      `[note] ${runner.name}: appeared in ${SHARED_SCRATCH} during the run and still there (another run's, or made` +
+        ` without test/support/scratch.ts):\n  ${others.join('\n  ')}`
+    );
+  }
+  if (own.length > 0) {
+    const kept = own.filter((path) => mountedUnder(path));
+    own.filter((path) => !kept.includes(path)).forEach((path) => rmSync(path, { recursive: true, force: true }));
+    console.log(
+      `[fail] ${runner.name}: left ${own.length} scratch ${own.length === 1 ? 'tree' : 'trees'} in ${SHARED_SCRATCH}` +
+        ` (removed now${kept.length ? `, but for ${kept.join(', ')}: still mounted below` : ''}):\n  ${own.join('\n  ')}`
+    );
+  }
+  return own.length;
+}
+
+/**
  * Runs a runner with a temporary directory of its own (TMPDIR, which
  * os.tmpdir(), Go's os.TempDir, Chromium and every process the runner starts
  * read). What is still in it when the runner ends was left behind by the
  * runner, its tools or a process it started: named, counted as one failure
  * and removed. The vitest runners also check their tests' directory inside
- * it (test/support/temp-check.ts), which names the run's own leftovers.
+ * it (test/support/temp-check.ts), which names the run's own leftovers. The
+ * scratch trees of the runner's tests outside it are checked too (sharedLeftovers).
  */
 function runWithOwnTmp(runner) {
   const dir = mkdtempSync(join(outerTmp, 'zviz-run-'));
   // As /tmp is: tests run workloads as other users, who make files there too.
   chmodSync(dir, 0o1777);
-  const saved = process.env.TMPDIR;
+  const tag = dir.slice(dir.lastIndexOf('-') + 1);
+  const sharedBefore = new Set(sharedScratch());
+  const saved = { TMPDIR: process.env.TMPDIR, ZVIZ_RUN_TAG: process.env.ZVIZ_RUN_TAG };
   process.env.TMPDIR = dir;
+  process.env.ZVIZ_RUN_TAG = tag;
   let totals;
   try {
     totals = runner.run();
   } finally {
-    if (saved === undefined) {
-      delete process.env.TMPDIR;
-    } else {
-      process.env.TMPDIR = saved;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) {
+        delete process.env[name];
+      } else {
+        process.env[name] = value;
+      }
     }
   }
+  const sharedLeft = sharedLeftovers(runner, tag, sharedBefore);
   const left = readdirSync(dir).filter((name) => !TOOL_CACHE.test(name));
   let removed = true;
   try {
@@ -290,8 +352,8 @@ function runWithOwnTmp(runner) {
         ` (removed now):\n  ${left.join('\n  ')}`
     );
   }
-  if (left.length > 0 || !removed) {
-    return { ...totals, failed: totals.failed + 1, leftovers: left.length };
+  if (left.length > 0 || !removed || sharedLeft > 0) {
+    return { ...totals, failed: totals.failed + 1, leftovers: left.length + sharedLeft };
   }
   return totals;
 }
@@ -355,7 +417,7 @@ function main() {
   console.log('\n=== summary ===');
   for (const r of results) {
     const crash = r.crashed !== undefined ? ` (runner exited ${r.crashed} without a report)` : '';
-    const leftovers = r.leftovers ? ` (left ${r.leftovers} entries in its TMPDIR)` : '';
+    const leftovers = r.leftovers ? ` (left ${r.leftovers} entries in its TMPDIR or ${SHARED_SCRATCH})` : '';
     console.log(
       `${r.name.padEnd(16)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${r.seconds.toFixed(1)}s${crash}${leftovers}`
     );

@@ -35,6 +35,7 @@ import { stringify } from 'yaml';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
+import { fileScratchDir } from '@zviz/test-support/scratch';
 import { ATTACK_BIN, buildAttacks } from './attack-programs';
 import { createCgroupDriver } from '../../agent/src/cgroups/driver';
 import { detectCgroups } from '../../agent/src/cgroups/detect';
@@ -121,9 +122,12 @@ export class Scratch {
     this.before = this.snapshot();
   }
 
-  /** A new scratch tree; `extra` adds files (content) or directories (null) under ROOT/outside. */
+  /**
+   * A new scratch tree; `extra` adds files (content) or directories (null) under ROOT/outside. Gone when the
+   * test file ends at the latest (fileScratchDir), whatever failed before its suite's own cleanup.
+   */
   static create(extra: ScratchFiles = {}): Scratch {
-    return new Scratch(mkdtempSync('/var/lib/zviz-attack-'), extra);
+    return new Scratch(fileScratchDir('zviz-attack-', '/var/lib'), extra);
   }
 
   /** Puts an attack program into the workspace (strict runs programs only from system directories and the workspace). */
@@ -552,16 +556,23 @@ export interface AttackSuite {
 export function attackSuite(name: string, body: (suite: AttackSuite) => void): void {
   describeWhere([root, seccompUserNotif, file(AGENT_BUNDLE, 'needs the built agent (npm run build)')], name, () => {
     let agent: AttackAgent | undefined;
+    let starting: Promise<AttackAgent> | undefined;
     const scratches: Scratch[] = [];
 
     beforeAll(async () => {
       buildAttacks();
-      agent = await AttackAgent.start();
+      starting = AttackAgent.start();
+      agent = await starting;
     }, 60_000);
 
     afterAll(async () => {
-      await agent?.stop();
-      scratches.forEach((scratch) => scratch.remove());
+      // A beforeAll that timed out goes on starting the agent: stop that one as well, once it is up.
+      agent ??= await starting?.catch(() => undefined);
+      try {
+        await agent?.stop();
+      } finally {
+        scratches.forEach((scratch) => scratch.remove());
+      }
     });
 
     const suite: AttackSuite = {

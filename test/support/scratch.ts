@@ -29,6 +29,21 @@ export function scratchDir(prefix: string, parent: string = tmpdir()): string {
   return dir;
 }
 
+/**
+ * A new directory `<parent>/<prefix>XXXXXX` kept until the file's tests end,
+ * wherever it is made: a tree a suite shares across tests. Removed then
+ * however the file's hooks ended (a beforeAll that timed out, an afterAll
+ * that threw before its own cleanup). Under test/run-all.mjs its name carries
+ * the runner's tag (ZVIZ_RUN_TAG), by which the runner tells its own leftovers
+ * outside its temporary directory from another run's.
+ */
+export function fileScratchDir(prefix: string, parent: string = tmpdir()): string {
+  const tag = process.env.ZVIZ_RUN_TAG;
+  const dir = mkdtempSync(join(parent, tag ? `${prefix}${tag}-` : prefix));
+  made.add(dir);
+  return dir;
+}
+
 /** Removes every scratch directory still there; the error names the ones it could not remove. */
 export function removeScratchDirs(): void {
   const problems: string[] = [];
