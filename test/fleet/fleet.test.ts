@@ -111,6 +111,15 @@ describeWhere(
       // Rate windows of the rules (5m) and of the dashboard need some history.
       await prom.waitForSamples('job_variant:zviz_broker_requests:rate5m', (s) => s.length === 2);
       const time = Date.now() / 1000;
+      // Every query below is evaluated at `time`, and must see the same data
+      // there: every scrape and every rule evaluation up to it is in once a
+      // later one of the same target or group is (Prometheus appends a
+      // target's scrapes, and a group's rules, one after another; the last
+      // rule this test reads is job_variant's). Evaluated at once, a scrape
+      // still being appended changed the sums between the panel's query and
+      // the one by hand (1.9986 against 1.9767, in 1 of 5 runs at load 9).
+      await prom.waitForSamples(`timestamp(up{job="zviz"}) > ${time}`, (s) => s.length === fleet.agents.length);
+      await prom.waitForSamples(`timestamp(job_variant:zviz_broker_requests:rate5m) > ${time}`, (s) => s.length === 2);
       const instances = (variant: string) =>
         fleet.agents
           .filter((a) => a.variant === variant)
