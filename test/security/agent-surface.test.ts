@@ -6,10 +6,11 @@
 // process out of reach; with --pid host, SIGUSR1 still opens no inspector. Its
 // control socket refuses a workload as its peer, and is masked in its view.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
-import { attackSuite, matrix, outcomeOf } from './harness';
+import { attackSuite, matrix, outcomeOf, outcomes } from './harness';
 
 function zombiesOf(pid: number): number {
   let count = 0;
@@ -163,6 +164,50 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
     expect(inspectorOpen(run.zvizPid)).toBe(false);
     await suite.expectContained(run, { outsideUnchanged: true });
   });
+
+  // With --pid host nothing but the uid and the capabilities stand between the workload and its
+  // supervisor. Nice values, affinity and I/O priority are the kernel's to refuse: it asks that
+  // the caller hold every capability of the target. Limits it lets any process of the same uid
+  // and gid set, so every filter refuses prlimit64 with a new limit for another process (the
+  // workload lowered the agent's descriptor limit). Through an agent the nice value is read on the
+  // node too.
+  it.each(matrix())(
+    "%s (%s): with --pid host, its supervisor's priority, affinity and limits stay as they are",
+    async (profile, mode) => {
+      const agent = suite.agent();
+      const niceBefore = getPriority(agent.pid);
+      let niceAfter = niceBefore;
+      try {
+        const run = await suite.run({
+          profile,
+          mode,
+          program: 'agent',
+          args: ['scheduling', ...(mode === 'agent' ? ['renice'] : [])],
+          zvizArgs: ['--pid', 'host'],
+          env: { ZVIZ_ATTACK_AGENT_PID: mode === 'agent' ? String(agent.pid) : 'parent' },
+        });
+        niceAfter = getPriority(agent.pid);
+        const detail = `${run.stdout}\n${run.stderr}`;
+        expect(outcomes(run, ['setpriority', 'sched-setaffinity', 'ioprio-set', 'prlimit-nofile']), detail).toEqual({
+          // The kernel: the supervisor holds capabilities the workload lacks (cap_safe_nice).
+          setpriority: 'errno EPERM',
+          'sched-setaffinity': 'errno EPERM',
+          'ioprio-set': 'errno EPERM',
+          // The filter (the kernel asks only for the same uid and gid: it was 'ok').
+          'prlimit-nofile': 'errno EPERM',
+        });
+        if (mode === 'agent') {
+          expect(outcomeOf(run, 'renice'), detail).toBe('errno EPERM');
+          expect(niceAfter, "the agent's nice value, read on the node").toBe(niceBefore);
+        }
+        await suite.expectContained(run, { outsideUnchanged: true });
+      } finally {
+        if (niceAfter !== niceBefore) {
+          setPriority(agent.pid, niceBefore);
+        }
+      }
+    }
+  );
 });
 
 /** zviz_control_refusals_total{reason="workload"} of the agent at `url`. */

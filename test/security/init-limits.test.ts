@@ -1,13 +1,12 @@
 // Attack class: the container's init made to fail at its job
 // (attacks/init-limits.c). zviz-init runs as uid 0 like the workload, so the
-// kernel lets the workload lower the init's resource limits;
-// what must hold is that the init outlives the workload, reaps every orphan,
-// and the container's status is the workload's own (docs/security.md, "Who
-// the workload is"). The init does its work in a few system calls with the
-// descriptors it already holds, allocates nothing and blocks every signal,
-// so limits of one second of CPU, three descriptors, one page of address
-// space and no processes leave it working: 3,000 orphans reaped, the exit
-// code 7 reported.
+// kernel would let the workload lower the init's resource limits (it did, to
+// one second of CPU, three descriptors, one page of address space and no
+// processes, and the init kept working); every filter now refuses prlimit64
+// with a new limit for another process (EPERM, syscall-families.ts). What
+// must hold besides is that the init outlives the workload, reaps every
+// orphan, and the container's status is the workload's own (docs/security.md,
+// "Who the workload is"): 3,000 orphans reaped, the exit code 7 reported.
 import { expect, it } from 'vitest';
 
 import { attackSuite, byProfile, matrix, outcomes } from './harness';
@@ -26,10 +25,11 @@ const ATTEMPTS = [
 
 function expected(profile: string): Record<string, string> {
   const kernel = {
-    'init-rlimit-cpu': 'ok',
-    'init-rlimit-nofile': 'ok',
-    'init-rlimit-as': 'ok',
-    'init-rlimit-nproc': 'ok',
+    // The filter: the kernel allowed each (same uid and gid).
+    'init-rlimit-cpu': 'errno EPERM',
+    'init-rlimit-nofile': 'errno EPERM',
+    'init-rlimit-as': 'errno EPERM',
+    'init-rlimit-nproc': 'errno EPERM',
     'init-rlimit-raise': 'errno EPERM',
     // The kernel's own-user rules (set_one_prio_perm, check_same_owner) do not pass here.
     'init-nice': 'errno EPERM',

@@ -18,6 +18,7 @@ import {
   EXEC_SYSCALLS,
   FCNTL_SYSCALLS,
   IOCTL_SYSCALLS,
+  PRLIMIT_SYSCALLS,
   OPEN_SYSCALLS,
 } from './syscall-families';
 import { type SyscallCatalog, unknownSyscall } from './syscall-catalog';
@@ -56,28 +57,30 @@ export function checkExpanded(
 
 /**
  * Every filter refuses fcntl's F_SETLEASE and ioctl's TIOCSETD by their
- * command (compile.ts, syscall-families.ts). A notification or a rule of the
+ * command, and prlimit64's new limits for another process by its pid and
+ * limit (compile.ts, syscall-families.ts). A notification or a rule of the
  * profile's own that looks at their arguments would overlap those rules, and
  * libseccomp lets the less specific of two overlapping rules win.
  */
 function checkLeaseGuard(expanded: ExpandedProfile, brokered: Set<string>, problems: Problem[]): void {
   const guarded: Array<[readonly string[], string]> = [
-    [FCNTL_SYSCALLS, 'F_SETLEASE'],
-    [IOCTL_SYSCALLS, 'TIOCSETD'],
+    [FCNTL_SYSCALLS, 'its F_SETLEASE in every filter, by the command argument'],
+    [IOCTL_SYSCALLS, 'its TIOCSETD in every filter, by the command argument'],
+    [PRLIMIT_SYSCALLS, 'new limits for another process in every filter, by the pid and limit arguments'],
   ];
-  for (const [names, command] of guarded) {
+  for (const [names, refused] of guarded) {
     for (const name of names) {
       if (brokered.has(name)) {
         problems.push({
           pointer: '/zviz/broker',
-          reason: `${name} cannot be brokered: the sandbox refuses its ${command} in every filter, by the command argument`,
+          reason: `${name} cannot be brokered: the sandbox refuses ${refused}`,
         });
       }
       const conditional = expanded.rules.find((r) => r.name === name && r.args.length > 0);
       if (conditional) {
         problems.push({
           pointer: conditional.pointer,
-          reason: `${name} cannot have argument rules: the sandbox refuses its ${command} in every filter, by the command argument; allow or refuse it whole`,
+          reason: `${name} cannot have argument rules: the sandbox refuses ${refused}; allow or refuse it whole`,
         });
       }
     }

@@ -28,6 +28,7 @@ import {
   IOCTL_SYSCALLS,
   LANDLOCK_SYSCALLS,
   OPEN_SYSCALLS,
+  PRLIMIT_SYSCALLS,
   TIOCSETD,
   UMASK,
 } from './syscall-families';
@@ -188,6 +189,26 @@ function lineDisciplineRefusingRules(syscall: string, allowed: NativeAction, at:
   );
 }
 
+/**
+ * prlimit64 that sets another process's limits refused with EPERM
+ * (syscall-families.ts): allowed with pid 0 (itself) or without a new limit
+ * (a read); refused with both. The three rules do not overlap.
+ */
+function foreignLimitRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
+  const pid = (op: string) => ({ index: 0, op, value: '0' });
+  const newLimit = (op: string) => ({ index: 2, op, value: '0' });
+  return [
+    { syscall, action: allowed, args: [pid('SCMP_CMP_EQ')], pointer: at },
+    { syscall, action: allowed, args: [pid('SCMP_CMP_NE'), newLimit('SCMP_CMP_EQ')], pointer: at },
+    {
+      syscall,
+      action: { type: 'errno', errno: EPERM },
+      args: [pid('SCMP_CMP_NE'), newLimit('SCMP_CMP_NE')],
+      pointer: at,
+    },
+  ];
+}
+
 export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
   const { profile, rules, architectures } = expanded;
   const zviz = profile.zviz ?? {};
@@ -255,11 +276,13 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
   // without conditions override conditional ones of the same syscall, so a
   // profile's rule that allows fcntl outright is replaced by rules that
   // allow every other command, and F_SETLEASE only with F_UNLCK.
-  // ioctl's TIOCSETD likewise (syscall-families.ts).
+  // ioctl's TIOCSETD likewise, and prlimit64 of another process with a new
+  // limit (syscall-families.ts).
   const commandGuarded = new Set<string>();
   const guards: Array<[readonly string[], typeof leaseRefusingRules]> = [
     [FCNTL_SYSCALLS, leaseRefusingRules],
     [IOCTL_SYSCALLS, lineDisciplineRefusingRules],
+    [PRLIMIT_SYSCALLS, foreignLimitRefusingRules],
   ];
   for (const [names, guard] of guards) {
     for (const name of names) {

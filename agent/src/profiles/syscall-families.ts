@@ -56,6 +56,21 @@ export const F_UNLCK = 2;
 export const IOCTL_SYSCALLS = ['ioctl'] as const;
 export const TIOCSETD = 0x5423;
 /**
+ * prlimit64 with a new limit for a process other than the caller (a pid that
+ * is not 0) is refused with EPERM by every filter where prlimit64 is allowed
+ * (compile.ts; a broker rule or argument rules of the profile's own on it are
+ * a problem, check.ts); reading another's limits and setting its own stay
+ * allowed (setrlimit and getrlimit are prlimit64 with pid 0 in libc). The
+ * kernel lets a process set the limits of any process with the same uid and
+ * gid, with no capability and no LSM hook, unlike nice values, affinity and
+ * I/O priority (which also ask that the caller hold every capability of the
+ * target): with --pid host a workload, uid 0, could lower the agent's or any
+ * root process's limits on the node (descriptors, file size, CPU time,
+ * address space) and so starve or end it (docs/security.md). The pid and the
+ * new limit's pointer are registers, so the filter decides.
+ */
+export const PRLIMIT_SYSCALLS = ['prlimit64'] as const;
+/**
  * umask(2): notified where the broker makes files (its opens are emulated),
  * so the supervisor knows the umask to apply (compile.ts;
  * agent/native/src/broker/umask_tracker.h).

@@ -10,8 +10,10 @@
 //                 that creates ZVIZ_ATTACK_OUTSIDE/new-via-control-socket
 //   oom           writes the supervisor's own oom_score_adj back to it (the write is the proof)
 //   clone-parent  clone(CLONE_PARENT): children of the supervisor that exit at once, as zombies
-//   scheduling    sets the supervisor's nice value, CPU affinity and file limit to what they
-//                 are (same uid: no capability needed); the writes are the proof
+//   scheduling    sets the supervisor's nice value, CPU affinity, I/O priority and file limit
+//                 to what they are (same uid: no capability needed); the writes are the proof
+//   renice        raises the supervisor's nice value by one (no capability needed to lower a
+//                 priority), which the test reads on the node and sets back
 #include "attack.h"
 
 #include <arpa/inet.h>
@@ -227,11 +229,28 @@ static void scheduling(void) {
   } else {
     outcome("sched-setaffinity", sched_setaffinity(agent, sizeof(cpus), &cpus));
   }
+  // IOPRIO_WHO_PROCESS (1): the class IDLE would starve the supervisor's disk I/O behind the node's.
+  long ioprio = syscall(SYS_ioprio_get, 1, agent);
+  if (ioprio < 0) {
+    outcome("ioprio-set", -1);
+  } else {
+    outcome("ioprio-set", syscall(SYS_ioprio_set, 1, agent, ioprio));
+  }
   struct rlimit limit;
   if (prlimit(agent, RLIMIT_NOFILE, NULL, &limit) != 0) {
     outcome("prlimit-nofile", -1);
   } else {
     outcome("prlimit-nofile", prlimit(agent, RLIMIT_NOFILE, &limit, NULL));
+  }
+}
+
+static void renice(void) {
+  errno = 0;
+  int nice_value = getpriority(PRIO_PROCESS, (id_t)agent);
+  if (nice_value == -1 && errno != 0) {
+    outcome("renice", -1);
+  } else {
+    outcome("renice", setpriority(PRIO_PROCESS, (id_t)agent, nice_value + 1));
   }
 }
 
@@ -251,6 +270,7 @@ int main(int argc, char** argv) {
     if (strcmp(argv[i], "oom") == 0) oom();
     if (strcmp(argv[i], "clone-parent") == 0) clone_parent();
     if (strcmp(argv[i], "scheduling") == 0) scheduling();
+    if (strcmp(argv[i], "renice") == 0) renice();
   }
   return 0;
 }

@@ -201,6 +201,59 @@ describe('zviz profile check', () => {
     expect(refused.err.join('\n')).toContain('/syscalls/0/names/0: ioctl cannot have argument rules');
   });
 
+  it('refuses prlimit64 with a new limit for another process in every filter where it is allowed, and no rule without conditions is left to override that', () => {
+    const strip = ({ pointer: _, ...rule }: { pointer?: string; syscall: string }) => rule;
+    const start = { names: ['execve', 'read', 'write', 'exit', 'exit_group'], action: 'SCMP_ACT_ALLOW' };
+    const cases = [
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] },
+      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start, { names: ['prlimit64', 'dup'], action: 'SCMP_ACT_ALLOW' }] },
+    ];
+    for (const profile of cases) {
+      const path = scratchProfile(profile);
+      const { code, err } = check(path);
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      const plan = loadProfile(path, requireBrokerAddon()).forWorkspace('/').filter;
+      const prlimit = plan.rules.filter((r) => r.syscall === 'prlimit64').map(strip);
+      expect(prlimit, JSON.stringify(profile)).toEqual([
+        { syscall: 'prlimit64', action: { type: 'allow' }, args: [{ index: 0, op: 'SCMP_CMP_EQ', value: '0' }] },
+        {
+          syscall: 'prlimit64',
+          action: { type: 'allow' },
+          args: [
+            { index: 0, op: 'SCMP_CMP_NE', value: '0' },
+            { index: 2, op: 'SCMP_CMP_EQ', value: '0' },
+          ],
+        },
+        {
+          syscall: 'prlimit64',
+          action: { type: 'errno', errno: 1 },
+          args: [
+            { index: 0, op: 'SCMP_CMP_NE', value: '0' },
+            { index: 2, op: 'SCMP_CMP_NE', value: '0' },
+          ],
+        },
+      ]);
+      expect(requireBrokerAddon().compileFilter(plan).ok).toBe(true);
+    }
+    const refusing = scratchProfile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start] });
+    expect(
+      loadProfile(refusing, requireBrokerAddon())
+        .forWorkspace('/')
+        .filter.rules.filter((r) => r.syscall === 'prlimit64')
+    ).toEqual([]);
+    const conditional = scratchProfile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        { names: ['prlimit64'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] },
+        start,
+      ],
+    });
+    const refused = check(conditional);
+    expect(refused.code).toBe(1);
+    expect(refused.err.join('\n')).toContain('/syscalls/0/names/0: prlimit64 cannot have argument rules');
+  });
+
   it('refuses argument rules and broker rules on fcntl, which would overlap the lease rules', () => {
     const conditional = scratchProfile({
       defaultAction: 'SCMP_ACT_ERRNO',
