@@ -66,6 +66,7 @@ const LIBC = new Set([
   'write',
   // Linux calls glibc wraps as one system call, with no lock and no allocation.
   'dup3',
+  'getrlimit64',
   'ioctl',
   'mmap64',
   'mount',

@@ -13,6 +13,7 @@
 // affinity stays the caller's, by decision (docs/security.md, "What the
 // workload inherits").
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -33,7 +34,14 @@ const ATTRIBUTES = [
   'ambient',
   'session-leader',
   'cpus',
+  'nofile',
 ];
+
+/** The soft descriptor limit a process of the node starts with: 1024, or the hard limit where that is lower. */
+function startingFiles(): string {
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+  return hard === undefined || hard === 'unlimited' ? '1024' : String(Math.min(1024, Number(hard)));
+}
 
 /** What hostile-parent gives a child of its own, outside any sandbox: the reference that it is hostile. */
 const HOSTILE = {
@@ -48,6 +56,7 @@ const HOSTILE = {
   blocked: '0000000000000800', // SIGUSR2
   securebits: '0x40', // SECBIT_NO_CAP_AMBIENT_RAISE
   cpus: '1',
+  nofile: startingFiles(),
 };
 
 /** What the workload holds under every profile, whoever started it: what a process of the node starts with. */
@@ -68,6 +77,8 @@ const HELD = {
   // The caller's, by decision: the workload may widen it to its cgroup's cpuset itself, so it is a
   // starting placement (an operator's `taskset`, systemd's CPUAffinity=), not a boundary.
   cpus: '1',
+  // The caller's soft limit (Node, the agent and zviz run, raises its own to the hard one).
+  nofile: startingFiles(),
 };
 
 const HOSTILE_PARENT = join(ATTACK_BIN, 'hostile-parent');

@@ -8,7 +8,9 @@
 //   KSM for every mapping (systemd's MemoryKSM=yes), an OOM score adjustment
 //   of -900 (OOMScoreAdjust=-900; where the kernel lets it), the supplementary
 //   groups adm and shadow, SIGHUP, SIGINT, SIGTERM, 32 and 33 ignored,
-//   SIGUSR2 blocked, SECBIT_NO_CAP_AMBIENT_RAISE, one CPU.
+//   SIGUSR2 blocked, SECBIT_NO_CAP_AMBIENT_RAISE, one CPU; and a soft
+//   descriptor limit of 1024, as systemd gives a service (the agent and
+//   `zviz run`, Node, raise their own to the hard limit).
 // Each step that fails prints why on stderr and exits 125, so a test never
 // runs under a caller that is not what it says; the OOM score is optional,
 // since lowering it takes CAP_SYS_RESOURCE ("hostile-parent: oom-score-adj
@@ -79,6 +81,10 @@ int main(int argc, char** argv) {
   CPU_ZERO(&one);
   CPU_SET(0, &one);
   must("one CPU", sched_setaffinity(0, sizeof(one), &one));
+  struct rlimit files;
+  must("getrlimit", getrlimit(RLIMIT_NOFILE, &files));
+  files.rlim_cur = files.rlim_max < 1024 ? files.rlim_max : 1024;
+  must("soft RLIMIT_NOFILE", setrlimit(RLIMIT_NOFILE, &files));
   execvp(argv[1], argv + 1);
   must(argv[1], -1);
   return 125;

@@ -19,6 +19,7 @@
 //   tty ERRNO              opening /dev/tty (ENXIO: no controlling terminal)
 //   cpus N                 CPUs in its affinity mask
 //   memlock CUR/MAX        RLIMIT_MEMLOCK (-1: unlimited)
+//   nofile CUR             the soft RLIMIT_NOFILE
 // Anything refused prints "NAME errno ENAME".
 #include "attack.h"
 
@@ -165,6 +166,11 @@ int main(void) {
   } else {
     say("memlock %lld/%lld", l.rlim_cur == RLIM_INFINITY ? -1LL : (long long)l.rlim_cur,
         l.rlim_max == RLIM_INFINITY ? -1LL : (long long)l.rlim_max);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0) {
+    outcome("nofile", -1);
+  } else {
+    say("nofile %lld", l.rlim_cur == RLIM_INFINITY ? -1LL : (long long)l.rlim_cur);
   }
   return 0;
 }

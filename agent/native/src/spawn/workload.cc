@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <csignal>
@@ -16,6 +17,9 @@
 
 namespace zviz::broker::child {
 namespace {
+
+/** The soft descriptor limit every process of a node starts with (the kernel's INR_OPEN_CUR, systemd's default). */
+constexpr rlim_t kStartingFiles = 1024;
 
 /**
  * The container's capabilities and no more, wherever one could come back
@@ -91,6 +95,23 @@ void JoinOwnKeyring(int sock) {
   // (close-on-exec itself).
   int keep[2] = {sock, ready};
   if (CloseAllFrom(3, keep, p.pid_ns ? 2 : 1) != 0) {
+    ChildFail(sock, kStepCloseFds);
+  }
+  // Node raises its own soft RLIMIT_NOFILE to the hard one as it starts, and
+  // the workload would inherit that (20,000 here; 524,288 under systemd's
+  // default hard limit) where its caller had 1024: programs that use select()
+  // (FD_SETSIZE is 1024) or close every descriptor up to the limit break or
+  // crawl, which is why systemd and the kernel start every process at 1024.
+  // The hard limit stays the caller's, for the workload to raise to as Node
+  // does. Here, with only stdio and the bootstrap socket open, and after the
+  // view was made with as many descriptors as it needed
+  // (test/security/inherited.test.ts).
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) {
+    ChildFail(sock, kStepCloseFds);
+  }
+  files.rlim_cur = files.rlim_max < kStartingFiles ? files.rlim_max : kStartingFiles;
+  if (setrlimit(RLIMIT_NOFILE, &files) != 0) {
     ChildFail(sock, kStepCloseFds);
   }
   if (p.cwd[0] != '\0' && ChdirNoLinks(p.cwd) != 0) {
