@@ -5,7 +5,8 @@
 # python3 and git from Debian), then a clone of this repository in it (a mount
 # namespace whose root it is), as root: scripts/setup.sh, npm ci, the build,
 # the agent and packages test runners, and the demo for a minute. Prints each
-# step's result and where its log is; exits non-zero if a step failed.
+# step's result, time and load and where its log is; exits non-zero if a step
+# failed, left a process running or changed the clone's `git status`.
 #
 # Why: CI runs on a machine that still holds whatever anyone installed by hand,
 # so a missing install step hides behind a green CI (docs/development.md).
@@ -228,6 +229,15 @@ kill_leftovers() {
   fi
 }
 
+# `git status --porcelain` of the clone in the rootfs (changed tracked files,
+# and new files .gitignore does not name), sorted; nothing when there is no
+# clone yet.
+clone_status() {
+  local clone=$1/root/zviz
+  [[ -d $clone/.git ]] || return 0
+  git -C "$clone" status --porcelain | LC_ALL=C sort
+}
+
 run_steps() {
   local root=$dir/root
   mkdir -p "$dir/upper" "$dir/work" "$root" "$logs"
@@ -237,10 +247,15 @@ run_steps() {
   mount --bind -o ro "$git_dir" "$root/mnt/origin"
   mount -o remount,bind,ro "$root/mnt/origin"
 
-  local failed=() step started status
+  local failed=() step started status before changed
+  # With --reuse, what an earlier run left in the clone is said once here and
+  # not held against the steps now.
+  before=$(clone_status "$root")
+  [[ -z $before ]] || printf 'fresh-machine: the clone is not clean at the start (git status --porcelain):\n%s\n' "$before"
   for step in "${steps[@]}"; do
     started=$(date +%s)
     printf 'fresh-machine: %-14s ' "$step"
+    before=$(clone_status "$root")
     set +e
     enter_root "$root" "$(step_script "$step")" >"$logs/$step.log" 2>&1 </dev/null
     status=$?
@@ -248,10 +263,23 @@ run_steps() {
     if ! kill_leftovers "$root" >>"$logs/$step.log" 2>&1 && [[ $status == 0 ]]; then
       status="0, but it left processes running"
     fi
+    # clone and checkout replace the working tree on purpose; every other
+    # step (setup, the build, npm test, npm start) must leave `git status`
+    # as it found it: what they write belongs in ignored places.
+    case $step in
+      clone | checkout) changed= ;;
+      *) changed=$(LC_ALL=C comm -13 <(echo "$before") <(clone_status "$root")) ;;
+    esac
+    if [[ -n $changed ]]; then
+      printf 'fresh-machine: the step changed files of the clone (git status --porcelain):\n%s\n' "$changed" >>"$logs/$step.log"
+      if [[ $status == 0 ]]; then
+        status="0, but it changed the clone's files: $(echo "$changed" | head -n5 | tr '\n' ' ')"
+      fi
+    fi
     if [[ $status == 0 ]]; then
-      echo "ok      $(($(date +%s) - started)) s"
+      echo "ok      $(($(date +%s) - started)) s (load $(cut -d' ' -f1-3 /proc/loadavg))"
     else
-      echo "FAILED  $(($(date +%s) - started)) s (exit $status): $logs/$step.log"
+      echo "FAILED  $(($(date +%s) - started)) s (load $(cut -d' ' -f1-3 /proc/loadavg), exit $status): $logs/$step.log"
       tail -n 15 "$logs/$step.log" | sed 's/^/    /'
       failed+=("$step")
       # Nothing after a failed clone, setup, install or build can tell more.
