@@ -118,6 +118,18 @@ if ! go version -m "$TOOLS_BIN/victoria-metrics" 2>/dev/null | grep -q "Victoria
   GOBIN="$TOOLS_BIN" go install "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$VM_VERSION"
 fi
 
+# The Go modules' dependencies, into Go's module cache: the tests (the SDK
+# conformance test, the manifests' schema test) and the backend benchmark's
+# reference server then build without reaching the Go module proxy. Quick when
+# they are cached already.
+GO_MODULES=(test/conformance test/deploy/schema bench/backend/reference)
+for module in "${GO_MODULES[@]}"; do
+  (cd "$module" && go mod download) || {
+    echo "setup: could not download the Go modules $module needs (go mod download in $module)" >&2
+    exit 1
+  }
+done
+
 # Install from the lockfile when node_modules is absent or older than it.
 # `npm ci` never rewrites package-lock.json, so a fresh clone stays clean;
 # the lockfile lists every platform's optional packages (test/install).
