@@ -243,6 +243,12 @@ run_steps() {
   mkdir -p "$dir/upper" "$dir/work" "$root" "$logs"
   mount -t overlay overlay -o "lowerdir=$base,upperdir=$dir/upper,workdir=$dir/work" "$root"
   mount_kernel_fs "$root"
+  # /tmp on a disk's filesystem, as Debian 12 has it, not on the overlay:
+  # overlayfs refuses what ext4 and tmpfs allow (mknod of a 0:0 character
+  # device, EPERM), which the tests that hide a library from the agent do.
+  mkdir -p "$dir/tmp"
+  chmod 1777 "$dir/tmp"
+  mount --bind "$dir/tmp" "$root/tmp"
   mkdir -p "$root/mnt/origin"
   mount --bind -o ro "$git_dir" "$root/mnt/origin"
   mount -o remount,bind,ro "$root/mnt/origin"
@@ -309,7 +315,7 @@ esac
 [[ -f $base/.zviz-fresh-base ]] || build_base
 if ((reuse == 0)); then
   [[ -z $(mounted_below) ]] || die "still mounted below $dir: $(mounted_below | tr '\n' ' ')"
-  rm -rf --one-file-system "$dir/upper" "$dir/work" "$logs"
+  rm -rf --one-file-system "$dir/upper" "$dir/work" "$dir/tmp" "$logs"
 fi
 if [[ " ${steps[*]} " == *" clone "* || " ${steps[*]} " == *" checkout "* ]]; then
   echo "fresh-machine: steps ${steps[*]} at $(git -C "$repo" log --oneline -1 "$ref" | cut -c1-60); logs in $logs"
