@@ -18,6 +18,13 @@ import { binary, describeWhere, file, type Requirement } from '../support/requir
 const repo = join(__dirname, '..', '..');
 const agent = join(repo, 'agent');
 const PREREQUISITES = new Set(['nodejs']);
+/**
+ * Node.js's own headers (node_api.h and what it includes), where this Node.js
+ * keeps them: node-gyp builds against them. Installed with Node.js however it
+ * came (Debian's or NodeSource's nodejs package, or nodejs.org's archive,
+ * which no package owns), so a prerequisite and not setup.sh's to install.
+ */
+const nodeHeaders = join(dirname(dirname(realpathSync(process.execPath))), 'include', 'node');
 
 function sh(command: string, args: string[], input?: string): string {
   return execFileSync(command, args, {
@@ -202,7 +209,7 @@ describeWhere(
           '-std=c++20',
           '-DNAPI_VERSION=8',
           `-I${napi}`,
-          '-I/usr/include/node',
+          `-I${nodeHeaders}`,
           `-I${join(agent, 'native', 'src')}`,
           `-I${join(agent, 'bpf', 'build')}`,
         ],
@@ -217,9 +224,10 @@ describeWhere(
       // The sources really were read: seccomp and libbpf headers are among them.
       expect(headers.some((h) => h.endsWith('/seccomp.h'))).toBe(true);
       expect(headers.some((h) => h.endsWith('/bpf/bpf_helpers.h'))).toBe(true);
+      expect(headers.some((h) => h.startsWith(`${nodeHeaders}/`))).toBe(true);
       const missing = new Set<string>();
       const owned = owners(headers);
-      for (const header of headers) {
+      for (const header of headers.filter((h) => !h.startsWith(`${nodeHeaders}/`))) {
         const pkgs = owned.get(header) ?? [];
         if (!pkgs.some((pkg) => covered(pkg, brought, arch))) {
           missing.add(`${header} (${pkgs.join(', ') || 'no package'})`);
