@@ -17,6 +17,7 @@
 // errno EACCES" on stderr where it lacks it).
 //   hostile-parent COMMAND [ARG...]
 #include "attack.h"
+#include "inheritance.h"
 
 #include <grp.h>
 #include <sched.h>
@@ -30,17 +31,6 @@
 #ifndef SECBIT_NO_CAP_AMBIENT_RAISE
 #define SECBIT_NO_CAP_AMBIENT_RAISE (1 << 6)
 #endif
-
-#define IOPRIO_CLASS_RT 1
-#define IOPRIO_CLASS_SHIFT 13
-#define IOPRIO_WHO_PROCESS 1
-
-struct kernel_sigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask;
-};
 
 static void must(const char* step, long rc) {
   if (rc < 0) {

@@ -22,6 +22,7 @@
 //   nofile CUR             the soft RLIMIT_NOFILE
 // Anything refused prints "NAME errno ENAME".
 #include "attack.h"
+#include "inheritance.h"
 
 #include <sched.h>
 #include <sys/personality.h>
@@ -31,17 +32,6 @@
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
 #endif
-
-#define IOPRIO_CLASS_SHIFT 13
-#define IOPRIO_WHO_PROCESS 1
-
-/** The kernel's struct sigaction for rt_sigaction (glibc's refuses 32 and 33, which it keeps). */
-struct kernel_sigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask;
-};
 
 static void prctl_value(const char* name, int option) {
   long v = prctl(option, 0, 0, 0, 0);
