@@ -124,10 +124,11 @@ export class Scratch {
 
   /**
    * A new scratch tree; `extra` adds files (content) or directories (null) under ROOT/outside. Gone when the
-   * test file ends at the latest (fileScratchDir), whatever failed before its suite's own cleanup.
+   * test file ends at the latest (fileScratchDir), whatever failed before its suite's own cleanup. `parent` is
+   * where ROOT is made (a test that hides /var/lib in a mount namespace of its own puts it elsewhere).
    */
-  static create(extra: ScratchFiles = {}): Scratch {
-    return new Scratch(fileScratchDir('zviz-attack-', '/var/lib'), extra);
+  static create(extra: ScratchFiles = {}, parent = '/var/lib'): Scratch {
+    return new Scratch(fileScratchDir('zviz-attack-', parent), extra);
   }
 
   /** Puts an attack program into the workspace (strict runs programs only from system directories and the workspace). */
