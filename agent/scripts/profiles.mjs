@@ -109,6 +109,19 @@ const EXEC = ['execve', 'execveat'];
 const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm'];
 // A job's temporary directories are its own (empty at the start, gone at the end), not the host's.
 const CI_TMPFS = ['/tmp', '/var/tmp', '/dev/shm'];
+// The node's pods and containers, each hidden under an empty tmpfs of the
+// job's own: other pods' volumes (their secrets, configmaps and service
+// account tokens are tmpfs mounts under /var/lib/kubelet/pods) and other
+// containers' root file systems, which a host view otherwise shows as root
+// reads them (docs/security.md, "Mounts of the node"). Paths a node lacks are skipped.
+const NODE_WORKLOADS = [
+  '/var/lib/kubelet',
+  '/var/lib/containerd',
+  '/var/lib/docker',
+  '/run/containerd',
+  '/run/docker',
+  '/run/netns',
+];
 const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/pts', '/dev/ptmx', 'pipe:', 'socket:', 'anon_inode:'];
 
 // What `strict` shows of the host (an allow-list: nothing else exists in its
@@ -157,9 +170,11 @@ const profiles = {
       description:
         'For CI jobs: builds and tests run normally; writes outside the workspace and temporary directories are ' +
         'refused (by the broker for opens, by a read-only mount for everything else); /tmp, /var/tmp and /dev/shm ' +
-        "are the job's own; every program started and every network connection is logged.",
+        "are the job's own; the node's pods and containers (their volumes and secrets under /var/lib/kubelet, their " +
+        'root file systems under /run/containerd and /var/lib/docker) are hidden under empty tmpfs; every program ' +
+        'started and every network connection is logged.',
       audit: true,
-      filesystem: { readOnly: ['/'], writable: ['${workspace}'], tmpfs: CI_TMPFS },
+      filesystem: { readOnly: ['/'], writable: ['${workspace}'], tmpfs: [...CI_TMPFS, ...NODE_WORKLOADS] },
       broker: [
         {
           syscalls: OPEN,

@@ -115,6 +115,23 @@ describe('withAgentFiles', () => {
     expect(plan?.mounts.filter((m) => m.kind === 'pin')).toEqual([]);
   });
 
+  it('pins no directory whose parent is read-only in the view (it cannot be renamed there)', () => {
+    const plan = withAgentFiles(
+      {
+        view: 'host',
+        mounts: [
+          { path: '/', kind: 'readOnly' },
+          { path: '/srv/job', kind: 'writable' },
+          { path: '/tmp', kind: 'tmpfs' },
+        ],
+      },
+      { readOnly: ['/opt/zviz/agent'], masked: ['/var/log/zviz', '/srv/job/keep/token', '/opt/zviz/run/x'] },
+      '/srv/job/ws'
+    );
+    // /srv/job is writable: /srv/job/keep could be renamed there. /opt/zviz/run lies in the read-only package step.
+    expect(plan?.mounts.filter((m) => m.kind === 'pin')).toEqual([{ path: '/srv/job/keep', kind: 'pin' }]);
+  });
+
   it('adds no read-only step that would bring a host path into the allow-list view, and no pin there', () => {
     const plan = withAgentFiles(
       {

@@ -144,6 +144,21 @@ export function inView(plan: FilesystemPlan | undefined, path: string): boolean 
   return deepest.kind === 'readOnly' || deepest.kind === 'writable';
 }
 
+/**
+ * Whether the host's `path` is on a read-only mount of the view `steps`
+ * make: the deepest step holding it is a read-only one (made read-only with
+ * everything mounted inside it, spawn/mount_calls.cc ReadOnlyInPlace).
+ */
+function readOnlyIn(steps: readonly MountStep[], path: string): boolean {
+  let deepest: MountStep | undefined;
+  for (const step of steps) {
+    if (step.kind !== 'pin' && within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {
+      deepest = step;
+    }
+  }
+  return deepest?.kind === 'readOnly';
+}
+
 /** Every directory above `path` but the root, the outermost first. */
 function ancestors(path: string): string[] {
   const dirs: string[] = [];
@@ -193,11 +208,18 @@ export function withAgentFiles(
   }
   const view = plan?.view ?? 'host';
   const shown = [...readOnly, ...masks].map((step) => step.path).filter((path) => inView(plan, path));
+  // A directory whose parent is read-only in the view cannot be renamed or
+  // removed there (EROFS) and needs no pin. That spares `ci-runner`'s
+  // read-only host view every pin, each of which copied every mount inside
+  // its directory into the view (a pin of /var held a node's thousands of
+  // /var/lib/kubelet mounts a second time; docs/benchmarks.md, "Mounts of
+  // the node").
+  const steps = [...(plan?.mounts ?? []), ...readOnly];
   const pins =
     view === 'host'
       ? [...new Set(shown.flatMap(ancestors))]
           // A protected directory is a mount point of its own step already.
-          .filter((dir) => !shown.includes(dir) && inView(plan, dir))
+          .filter((dir) => !shown.includes(dir) && inView(plan, dir) && !readOnlyIn(steps, dirname(dir)))
           .sort((a, b) => depth(a) - depth(b))
           .map((path): MountStep => ({ path, kind: 'pin' }))
       : [];
