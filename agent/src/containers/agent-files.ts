@@ -125,19 +125,26 @@ export function agentFilesOf(
 }
 
 /**
- * Whether the host's `path` is in the view `plan` makes: the deepest step
- * holding it decides (a tmpfs or mask hides it, any other step shows it);
- * with no such step the host view shows the host's tree and the allow-list
- * view shows nothing.
+ * The step that decides what the view shows at the host's `path`: the
+ * deepest one holding it. A pin shows what was there: it decides nothing.
  */
-export function inView(plan: FilesystemPlan | undefined, path: string): boolean {
+function decidingStep(steps: readonly MountStep[], path: string): MountStep | undefined {
   let deepest: MountStep | undefined;
-  for (const step of plan?.mounts ?? []) {
-    // A pin shows what was there: it decides nothing.
+  for (const step of steps) {
     if (step.kind !== 'pin' && within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {
       deepest = step;
     }
   }
+  return deepest;
+}
+
+/**
+ * Whether the host's `path` is in the view `plan` makes: the deciding step
+ * (a tmpfs or mask hides it, any other step shows it); with no such step the
+ * host view shows the host's tree and the allow-list view shows nothing.
+ */
+export function inView(plan: FilesystemPlan | undefined, path: string): boolean {
+  const deepest = decidingStep(plan?.mounts ?? [], path);
   if (!deepest) {
     return (plan?.view ?? 'host') === 'host';
   }
@@ -146,17 +153,11 @@ export function inView(plan: FilesystemPlan | undefined, path: string): boolean 
 
 /**
  * Whether the host's `path` is on a read-only mount of the view `steps`
- * make: the deepest step holding it is a read-only one (made read-only with
- * everything mounted inside it, spawn/mount_calls.cc ReadOnlyInPlace).
+ * make (made read-only with everything mounted inside it,
+ * spawn/mount_calls.cc ReadOnlyInPlace).
  */
 function readOnlyIn(steps: readonly MountStep[], path: string): boolean {
-  let deepest: MountStep | undefined;
-  for (const step of steps) {
-    if (step.kind !== 'pin' && within(path, step.path) && (!deepest || step.path.length >= deepest.path.length)) {
-      deepest = step;
-    }
-  }
-  return deepest?.kind === 'readOnly';
+  return decidingStep(steps, path)?.kind === 'readOnly';
 }
 
 /** Every directory above `path` but the root, the outermost first. */
