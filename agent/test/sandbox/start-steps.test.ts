@@ -92,6 +92,32 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
     expect(message).toMatch(/executing zviz-init: Permission denied$/);
   });
 
+  it.each(['private', 'host'] as const)(
+    'names the descriptor limit when setting it is refused (PID namespace %s)',
+    async (pid) => {
+      // The real zviz-spawn under a filter that refuses every change to RLIMIT_NOFILE
+      // (fixtures/refusing-spawner.c): only the workload's own step sets it.
+      const refusing = join(dir, 'refusing-spawner');
+      const built = spawnSync(
+        'cc',
+        [
+          '-O2',
+          `-DSPAWNER="${spawnerPath()}"`,
+          '-o',
+          refusing,
+          join(__dirname, 'fixtures', 'refusing-spawner.c'),
+          '-lseccomp',
+        ],
+        { encoding: 'utf8' }
+      );
+      expect(built.stderr).toBe('');
+      expect(built.status).toBe(0);
+      await expect(start({ spawnerPath: refusing }, pid)).rejects.toThrow(
+        /^setting the soft descriptor limit the container starts with \(RLIMIT_NOFILE\): Operation not permitted$/
+      );
+    }
+  );
+
   it('starts again with the real programs (the failures above left nothing behind)', async () => {
     const end = await start({}, 'private');
     expect(end).toMatchObject({ exitCode: 0 });
@@ -99,8 +125,13 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
   });
 });
 
+/** The built zviz-spawn, beside the addon. */
+function spawnerPath(): string {
+  return join(dirname(require.resolve('../../build/Release/zviz_broker.node')), 'zviz-spawn');
+}
+
 it('zviz-spawn refuses to run for anyone but the agent', () => {
-  const spawner = join(dirname(require.resolve('../../build/Release/zviz_broker.node')), 'zviz-spawn');
+  const spawner = spawnerPath();
   const run = spawnSync(spawner, [], { encoding: 'utf8' });
   expect(run.status).toBe(2);
   expect(run.stderr).toMatch(/only the agent starts it/);

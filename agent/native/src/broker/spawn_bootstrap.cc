@@ -60,6 +60,7 @@ const char* StepName(int32_t step) {
       return "resetting what the container would inherit from the agent (personality, timer slack, transparent huge "
              "pages, KSM, I/O flusher, signals 32 and 33)";
     case child::kStepGroups: return "dropping the agent's supplementary groups";
+    case child::kStepFileLimit: return "setting the soft descriptor limit the container starts with (RLIMIT_NOFILE)";
     case child::kStepWorkspace:
       return "binding the working directory into the view, reached without following links (a link or a rename "
              "on its path came after the agent checked it: a container writing a directory above it may be "

@@ -53,6 +53,7 @@ enum Step : int32_t {
   kStepScheduling,
   kStepProcessDefaults,
   kStepGroups,
+  kStepFileLimit,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

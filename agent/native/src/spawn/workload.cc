@@ -108,11 +108,11 @@ void JoinOwnKeyring(int sock) {
   // (test/security/inherited.test.ts).
   struct rlimit files;
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) {
-    ChildFail(sock, kStepCloseFds);
+    ChildFail(sock, kStepFileLimit);
   }
   files.rlim_cur = files.rlim_max < kStartingFiles ? files.rlim_max : kStartingFiles;
   if (setrlimit(RLIMIT_NOFILE, &files) != 0) {
-    ChildFail(sock, kStepCloseFds);
+    ChildFail(sock, kStepFileLimit);
   }
   if (p.cwd[0] != '\0' && ChdirNoLinks(p.cwd) != 0) {
     ChildFail(sock, kStepChdir);
