@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { ATTACK_BIN, AttackAgent, attackSuite, matrix, outcomes } from './harness';
+import { ATTACK_BIN, AttackAgent, attackSuite, matrix, outcomes, PROFILES } from './harness';
 
 const ATTRIBUTES = [
   'nice',
@@ -84,13 +84,33 @@ const HELD = {
 const HOSTILE_PARENT = join(ATTACK_BIN, 'hostile-parent');
 const hostile = (argv: string[]) => [HOSTILE_PARENT, ...argv];
 
+/**
+ * `argv` at nice `nice` (set by root first), then without CAP_SYS_NICE: dropped from the bounding set, so
+ * neither the agent (or zviz run) nor the zviz-spawn it executes holds it, as under a unit with Nice= and a
+ * CapabilityBoundingSet= that leaves it out. `ionice -c 1` first puts it in the real-time I/O class.
+ */
+const withoutSysNice = (nice: number, argv: string[], realTimeIo = false) => [
+  ...(realTimeIo ? ['ionice', '-c', '1'] : []),
+  'nice',
+  '-n',
+  String(nice),
+  'setpriv',
+  '--bounding-set',
+  '-sys_nice',
+  '--',
+  ...argv,
+];
+
 attackSuite('attack: what the workload inherits from whoever started it', (suite) => {
   let hostileAgent: AttackAgent | undefined;
+  let niceAgent: AttackAgent | undefined;
   beforeAll(async () => {
     hostileAgent = await AttackAgent.start({ wrap: hostile });
+    niceAgent = await AttackAgent.start({ wrap: (argv) => withoutSysNice(10, argv) });
   }, 120_000);
   afterAll(async () => {
     await hostileAgent?.stop();
+    await niceAgent?.stop();
   });
 
   it('the hostile caller passes every attribute on to a child of its own', () => {
@@ -119,6 +139,39 @@ attackSuite('attack: what the workload inherits from whoever started it', (suite
       expect(run.summary, detail).toBeDefined();
       expect(await hostileAgent!.notAlive()).toBeUndefined();
       await suite.expectContained(run, { outsideUnchanged: true });
+    }
+  );
+
+  it.each(matrix())(
+    '%s (%s), under a caller at nice 10 without CAP_SYS_NICE: the workload starts, at nice 10 (only it loses by that)',
+    async (profile, mode) => {
+      const run = await suite.run({
+        profile,
+        mode,
+        program: 'inherited',
+        ...(mode === 'agent' ? { agent: niceAgent } : { wrap: (argv: string[]) => withoutSysNice(10, argv) }),
+      });
+      const detail = `${run.stdout}\n${run.stderr}`;
+      // Undoing a positive nice takes CAP_SYS_NICE: the first process keeps it rather than fail the start.
+      expect(outcomes(run, ['nice', 'ioprio']), detail).toEqual({ nice: '10', ioprio: '0/0' });
+      expect(run.summary, detail).toBeDefined();
+    }
+  );
+
+  it.each(PROFILES)(
+    '%s (standalone), under a caller at nice -5 in the real-time I/O class without CAP_SYS_NICE: nice 0, class none',
+    async (profile) => {
+      // Lowering either needs no capability: a caller that cannot raise them back still starts the
+      // workload at the node's priorities.
+      const run = await suite.run({
+        profile,
+        mode: 'standalone',
+        program: 'inherited',
+        wrap: (argv: string[]) => withoutSysNice(-5, argv, true),
+      });
+      const detail = `${run.stdout}\n${run.stderr}`;
+      expect(outcomes(run, ['nice', 'ioprio']), detail).toEqual({ nice: '0', ioprio: '0/0' });
+      expect(run.summary, detail).toBeDefined();
     }
   );
 });

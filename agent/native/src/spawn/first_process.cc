@@ -105,6 +105,31 @@ void ResetProcessDefaults(int sock) {
   }
 }
 
+/**
+ * Nice 0, as a process of the node starts. A caller's positive nice is
+ * undone too where the agent may (CAP_SYS_NICE, or an RLIMIT_NICE that
+ * allows 0): a container's share of the CPU is its cgroup's weight, not its
+ * caller's. An agent or `zviz run` without that, started under `nice` or
+ * systemd's Nice=, is refused (EACCES): a positive nice only takes from the
+ * workload, so it is kept rather than fail every start. A negative one is
+ * always lowered (that needs no capability); if even that is refused, the
+ * start fails, as for any other refusal.
+ */
+void ResetNice(int sock) {
+  if (setpriority(PRIO_PROCESS, 0, 0) == 0) {
+    return;
+  }
+  const int refused = errno;
+  // The raw call answers 20 - nice (1 to 40), never negative but on failure;
+  // glibc's wrapper answers the nice value, whose -1 only errno tells apart.
+  const long kernel = ::syscall(SYS_getpriority, PRIO_PROCESS, 0);
+  if ((refused == EACCES || refused == EPERM) && kernel > 0 && kernel < 20) {
+    return;
+  }
+  errno = refused;
+  ChildFail(sock, kStepScheduling);
+}
+
 }  // namespace
 
 [[noreturn]] void FirstMain(const ChildPlan& p) {
@@ -156,10 +181,9 @@ void ResetProcessDefaults(int sock) {
   // CAP_SYS_NICE take one itself (docs/security.md's attack table;
   // test/security/scheduling.test.ts). Lowering needs no capability. The
   // nice value and the I/O priority are inherited too (`nice -n -5`,
-  // `ionice -c 1`, systemd's Nice= and IOSchedulingClass=): nice 0, and the
-  // I/O class "none", best-effort at the level nice 0 gives, as on the node.
-  // A caller's positive nice is undone too (the agent's CAP_SYS_NICE): a
-  // container's share of the CPU is its cgroup's weight, not its caller's.
+  // `ionice -c 1`, systemd's Nice= and IOSchedulingClass=): nice 0 (or a
+  // positive nice the agent may not undo: ResetNice), and the I/O class
+  // "none", best-effort at the level the nice value gives, as on the node.
   const struct rlimit none = {0, 0};
   const int policy = sched_getscheduler(0);
   if (policy == SCHED_FIFO || policy == SCHED_RR) {
@@ -168,8 +192,11 @@ void ResetProcessDefaults(int sock) {
       ChildFail(sock, kStepScheduling);
     }
   }
-  if (setpriority(PRIO_PROCESS, 0, 0) != 0 ||
-      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, kIoprioNone) != 0) {
+  ResetNice(sock);
+  // Never refused for want of a capability: only setting the real-time
+  // class takes one, and this is the process's own. A refusal (a security
+  // module) fails the start, since the class may be the real-time one.
+  if (::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, kIoprioNone) != 0) {
     ChildFail(sock, kStepScheduling);
   }
   if (setrlimit(RLIMIT_RTPRIO, &none) != 0 || setrlimit(RLIMIT_NICE, &none) != 0) {
