@@ -23,6 +23,7 @@ import { envList, resolveCommand } from './command';
 import { nativeExpectedRefusals } from './fallbacks';
 import { withCommandVisible } from './command-visible';
 import { withAgentFiles, type AgentFiles } from './agent-files';
+import { withLinksFollowed } from './host-links';
 import { withHiddenDirs } from './hidden-dirs';
 import { checkContainerName, newContainerId } from './ids';
 import { RetiredContainers, type RetiredContainer } from './retention';
@@ -370,7 +371,7 @@ export class ContainerManager extends EventEmitter {
         network: spec.network ?? compiled.network,
         filesystem: this.protectAgentFiles(
           withHiddenDirs(
-            withCommandVisible(compiled.filesystem, file, spec.cwd),
+            withCommandVisible(withLinksFollowed(compiled.filesystem, spec.cwd), file, spec.cwd),
             this.options.hiddenDirs ?? [],
             spec.cwd
           ),

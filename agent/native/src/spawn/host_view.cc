@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "broker/kernel.h"
 #include "spawn/child.h"
@@ -106,6 +107,19 @@ void OwnCgroups(const ChildPlan& p, int sock) {
   }
 }
 
+/** Whether step `i` lies inside the tmpfs of an earlier step (by the paths' text, both normalised). */
+bool InEarlierTmpfs(const ChildPlan& p, size_t i) {
+  const char* path = p.mounts[i].path;
+  for (size_t j = 0; j < i; ++j) {
+    const char* outer = p.mounts[j].path;
+    const size_t n = strlen(outer);
+    if (p.mounts[j].kind == MountStep::Kind::kTmpfs && strncmp(path, outer, n) == 0 && path[n] == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void SetUpHostView(const ChildPlan& p, int sock) {
@@ -163,7 +177,10 @@ void SetUpHostView(const ChildPlan& p, int sock) {
       case MountStep::Kind::kTmpfs:
         rc = mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
         if (rc != 0 && errno == ENOENT) {
-          rc = 0;
+          // Inside a tmpfs of the view (ci-runner's /run/lock in its own
+          // /run) the directory is the container's to make; elsewhere a path
+          // the node lacks is skipped, as for every step.
+          rc = InEarlierTmpfs(p, i) ? MountTmpfs(path, "mode=1777", MS_NOSUID | MS_NODEV) : 0;
         }
         break;
       case MountStep::Kind::kMask:
