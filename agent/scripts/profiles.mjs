@@ -104,24 +104,32 @@ const NATIVE_ONLY = [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: [] }]
 const OPEN = ['open', 'openat', 'openat2', 'creat'];
 const EXEC = ['execve', 'execveat'];
 
-// Where a CI job writes: its workspace, the temporary directories, and the
-// objects it already holds (terminals, pipes, sockets reopened through /dev/stdout).
-const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm'];
-// A job's temporary directories are its own (empty at the start, gone at the end), not the host's.
-const CI_TMPFS = ['/tmp', '/var/tmp', '/dev/shm'];
+// Where a CI job writes: its workspace, the temporary directories, its own
+// /run, and the objects it already holds (terminals, pipes, sockets reopened
+// through /dev/stdout).
+const CI_WRITABLE = ['${workspace}', '/tmp', '/var/tmp', '/dev/shm', '/run', '/var/run'];
+// A job's temporary directories are its own (empty at the start, gone at the
+// end), not the host's; so is its /run: the node's services listen there
+// (/run/docker.sock is root on a Docker node, and systemd's, D-Bus's, podman's
+// and session agents' sockets lie beside sockets nobody lists), and a
+// read-only mount does not stop a connect (docs/security.md, "The node's
+// /run"). /var/run is a link to /run on current distributions, a directory
+// on old ones; /run/lock (and /var/lock) is where programs take their locks.
+const CI_TMPFS = ['/tmp', '/var/tmp', '/dev/shm', '/run', '/var/run', '/run/lock'];
+// What a job needs of the node's /run: the resolver's file, which
+// /etc/resolv.conf links to on nodes with systemd-resolved, resolvconf or
+// NetworkManager. The link is followed at each start and the one file it
+// names is bound read-only into the job's /run; elsewhere the step leaves the
+// node's file as it is, read-only like the rest.
+const CI_FROM_NODE = ['/etc/resolv.conf'];
 // The node's pods and containers, each hidden under an empty tmpfs of the
 // job's own: other pods' volumes (their secrets, configmaps and service
 // account tokens are tmpfs mounts under /var/lib/kubelet/pods) and other
 // containers' root file systems, which a host view otherwise shows as root
-// reads them (docs/security.md, "Mounts of the node"). Paths a node lacks are skipped.
-const NODE_WORKLOADS = [
-  '/var/lib/kubelet',
-  '/var/lib/containerd',
-  '/var/lib/docker',
-  '/run/containerd',
-  '/run/docker',
-  '/run/netns',
-];
+// reads them (docs/security.md, "Mounts of the node"). Paths a node lacks are
+// skipped. Their roots under /run/containerd are in the job's own /run, which
+// shows none of the node's.
+const NODE_WORKLOADS = ['/var/lib/kubelet', '/var/lib/containerd', '/var/lib/docker'];
 const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/pts', '/dev/ptmx', 'pipe:', 'socket:', 'anon_inode:'];
 
 // What `strict` shows of the host (an allow-list: nothing else exists in its
@@ -156,7 +164,9 @@ const profiles = {
     zviz: {
       description:
         "Close to Docker's default profile: ordinary programs run, kernel and namespace administration is refused. " +
-        'Refusals are answered by the broker, so they are counted and audited. /sys and /proc/sys are read-only.',
+        'Refusals are answered by the broker, so they are counted and audited. /sys and /proc/sys are read-only. ' +
+        "Not a file-system boundary: the workload sees and writes the host's tree as the node's root, the node's " +
+        "service sockets under /run (docker.sock, systemd's, D-Bus's) included, and shares its network.",
       audit: true,
       filesystem: { readOnly: ['/sys', '/proc/sys', '/proc/sysrq-trigger'] },
     },
@@ -169,12 +179,18 @@ const profiles = {
     zviz: {
       description:
         'For CI jobs: builds and tests run normally; writes outside the workspace and temporary directories are ' +
-        'refused (by the broker for opens, by a read-only mount for everything else); /tmp, /var/tmp and /dev/shm ' +
-        "are the job's own; the node's pods and containers (their volumes and secrets under /var/lib/kubelet, their " +
-        'root file systems under /run/containerd and /var/lib/docker) are hidden under empty tmpfs; every program ' +
-        'started and every network connection is logged.',
+        'refused (by the broker for opens, by a read-only mount for everything else); /tmp, /var/tmp, /dev/shm ' +
+        "and /run are the job's own: the node's service sockets under /run (docker.sock, systemd's, D-Bus's) are " +
+        "not there, only the resolver's file /etc/resolv.conf links to; the node's pods and containers (their " +
+        'volumes and secrets under /var/lib/kubelet, their root file systems under /var/lib/containerd and ' +
+        "/var/lib/docker) are hidden under empty tmpfs; the network is the node's (abstract unix sockets " +
+        'included); every program started and every network connection is logged.',
       audit: true,
-      filesystem: { readOnly: ['/'], writable: ['${workspace}'], tmpfs: [...CI_TMPFS, ...NODE_WORKLOADS] },
+      filesystem: {
+        readOnly: ['/', ...CI_FROM_NODE],
+        writable: ['${workspace}'],
+        tmpfs: [...CI_TMPFS, ...NODE_WORKLOADS],
+      },
       broker: [
         {
           syscalls: OPEN,
@@ -261,7 +277,8 @@ const profiles = {
         "as Docker refuses it; libc falls back to clone), whose CLONE_INTO_CGROUP would leave the container's " +
         'cgroup, and file leases (fcntl F_SETLEASE: EINVAL, as where leases are disabled), which would keep the ' +
         "node's opens of a file waiting, and the kernel's keyrings (ENOSYS, as Docker refuses them), which are " +
-        "not namespaced: keys count against the node root's quota. An observation, not a boundary.",
+        "not namespaced: keys count against the node root's quota. An observation, not a boundary: the host's " +
+        "tree as the node's root sees it, the node's service sockets under /run (docker.sock) included, and its network.",
       audit: true,
       broker: [
         { syscalls: OPEN, decision: 'log' },
