@@ -428,6 +428,19 @@ function checkFilesystem(profile: Profile, problems: Problem[], warnings: Proble
       }
     });
   }
+  // A host view with a /run of its own (ci-runner's) hides the file /etc/resolv.conf links to on
+  // nodes with systemd-resolved, resolvconf or NetworkManager, unless the profile keeps it.
+  const ownRun = (fs.tmpfs ?? []).findIndex((p) => HOST_SOCKET_DIRS.includes(p.replace(/(.)\/+$/, '$1')));
+  const keepsResolver = [...(fs.readOnly ?? []), ...(fs.writable ?? [])].some(
+    (p) => p === '/etc/resolv.conf' || p.replace(/(.)\/+$/, '$1') === '/etc'
+  );
+  if (!allowList && ownRun >= 0 && !keepsResolver) {
+    warnings.push({
+      pointer: pointer('zviz', 'filesystem', 'tmpfs', ownRun),
+      reason:
+        'an empty /run hides the node\'s resolver file, where /etc/resolv.conf leads on nodes with systemd-resolved, resolvconf or NetworkManager: names will not resolve there; list "/etc/resolv.conf" under readOnly, and the view binds the one file it leads to (docs/profiles.md, "/run")',
+    });
+  }
   if (allowList && (fs.readOnly ?? []).length + (fs.writable ?? []).length === 0) {
     problems.push({
       pointer: pointer('zviz', 'filesystem'),

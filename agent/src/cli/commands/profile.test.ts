@@ -78,6 +78,26 @@ describe('zviz profile check', () => {
     ]);
   });
 
+  it("warns that an empty /run of a host view hides the node's resolver file, unless /etc/resolv.conf is kept", () => {
+    const hiding = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      zviz: { filesystem: { readOnly: ['/'], tmpfs: ['/tmp', '/run'] } },
+    });
+    const { code, err } = check(hiding);
+    expect(code).toBe(0);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(
+      new RegExp(
+        `^warning: ${hiding}: /zviz/filesystem/tmpfs/1: an empty /run hides the node's resolver file.*list "/etc/resolv.conf" under readOnly`
+      )
+    );
+    const keeping = scratchProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      zviz: { filesystem: { readOnly: ['/', '/etc/resolv.conf'], tmpfs: ['/tmp', '/run'] } },
+    });
+    expect(check(keeping).err).toEqual([]);
+  });
+
   it('takes repeated names once: one warning with the count, one rule in the filter', () => {
     const profile = {
       defaultAction: 'SCMP_ACT_ALLOW',
