@@ -11,7 +11,10 @@
 //   tracer client PORT DNS_IP GETPPIDS FILE SLEEP_MS
 //     connect + request/response, getppid GETPPIDS times, 16 writes of 4 KiB
 //     and an fsync on FILE, a DNS query through the C library's resolver
-//     (connected UDP) and one by hand (unconnected sendto), a nanosleep.
+//     (connected UDP) and one by hand (unconnected sendto), a nanosleep;
+//     then prints how long it measured around each timed step ("took NAME
+//     SECONDS": connect, dns-resolver, dns-by-hand, sleep), an interval
+//     that holds the one the tracer times inside it.
 //   tracer loop GETPPIDS
 //     getppid GETPPIDS times.
 #include <arpa/inet.h>
@@ -36,6 +39,15 @@ static void die(const char *what) {
   perror(what);
   exit(1);
 }
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/** Measured after the tracer's work, printed at the end: printing in between would add writes to what it counts. */
+static double took_connect, took_dns_resolver, took_dns_by_hand, took_sleep;
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -113,7 +125,9 @@ static int server(int port) {
 
 static void tcp_exchange(int port) {
   char request[REQUEST_BYTES], response[RESPONSE_BYTES];
+  double start = now_seconds();
   int fd = dial(port);
+  took_connect = now_seconds() - start;
   memset(request, 'q', sizeof(request));
   write_full(fd, request, sizeof(request));
   read_full(fd, response, sizeof(response));
@@ -180,9 +194,17 @@ int main(int argc, char **argv) {
     tcp_exchange(atoi(argv[2]));
     getppids(atol(argv[4]));
     file_io(argv[5]);
+    double start = now_seconds();
     resolve(argv[3]);
+    took_dns_resolver = now_seconds() - start;
+    start = now_seconds();
     resolve_by_hand(argv[3]);
+    took_dns_by_hand = now_seconds() - start;
+    start = now_seconds();
     sleep_ms(atol(argv[6]));
+    took_sleep = now_seconds() - start;
+    printf("took connect %.9f\ntook dns-resolver %.9f\ntook dns-by-hand %.9f\ntook sleep %.9f\n", took_connect,
+           took_dns_resolver, took_dns_by_hand, took_sleep);
     return 0;
   }
   fprintf(stderr, "usage: %s server PORT | client PORT DNS_IP GETPPIDS FILE SLEEP_MS | loop GETPPIDS\n", argv[0]);
