@@ -3,7 +3,7 @@
 // the real v1 + unified hierarchies are exercised by test/sandbox).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -302,6 +302,49 @@ describeWhere([root], 'cgroup driver sharing its group with other processes', ()
       driver.removeGroup();
     }
     expect(roots.filter((dir) => existsSync(dir))).toEqual([]);
+  });
+});
+
+describeWhere([root], "cgroup driver with cgroups below a container's", () => {
+  it("kills the processes in them and removes them before the container's own", async () => {
+    const group = `zviz-test-nested-${process.pid}`;
+    const driver = createCgroupDriver(detectCgroups(), group, { attachDeviceProgram: () => {} });
+    const cgroup = driver.create('c0');
+    const open = driver.open('c0');
+    const dirs = [...new Set([cgroup.path, ...v1GroupDirs(group).map((dir) => join(dir, 'c0'))])].filter(existsSync);
+    // What a workload with a cgroup namespace of its own makes (docs/security.md): children two deep,
+    // in every hierarchy, with a process in the deepest one.
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      for (const dir of dirs) {
+        mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+        mkdirSync(join(dir, 'c'));
+        writeFileSync(join(dir, 'a', 'b', 'cgroup.procs'), String(sleeper.pid));
+      }
+      expect(open.procs()).toEqual([sleeper.pid]);
+      const exited = once(sleeper, 'exit');
+      open.kill();
+      await exited;
+      expect(await open.drain(5_000)).toBe(true);
+      await open.remove();
+      expect(dirs.filter((dir) => existsSync(dir))).toEqual([]);
+    } finally {
+      if (sleeper.exitCode === null && sleeper.signalCode === null) {
+        const gone = once(sleeper, 'exit');
+        sleeper.kill('SIGKILL');
+        await gone;
+      }
+      for (const dir of dirs) {
+        for (const leaf of ['a/b', 'a', 'c', '.']) {
+          try {
+            rmdirSync(join(dir, leaf));
+          } catch {
+            // Removed by the driver.
+          }
+        }
+      }
+      driver.removeGroup();
+    }
   });
 });
 

@@ -89,6 +89,32 @@ function sumIo(text: string | undefined, v2: boolean): { read: number; write: nu
   return { read, write };
 }
 
+/**
+ * `dir` and every cgroup below it, each after the ones below it. The agent
+ * makes none below a container's, but a workload whose filter lets it make a
+ * cgroup namespace of its own can mount the hierarchy writable there and make
+ * some (docs/security.md, "Cgroups below a container's"); its processes may
+ * sit in them, and its container's cgroup cannot be removed before them.
+ */
+function subtreeDeepestFirst(dir: string): string[] {
+  const order: string[] = [];
+  const stack = [dir];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    order.push(next);
+    try {
+      for (const entry of readdirSync(next, { withFileTypes: true })) {
+        if (entry.isDirectory()) {
+          stack.push(join(next, entry.name));
+        }
+      }
+    } catch {
+      // Gone meanwhile, or no directory: nothing below it.
+    }
+  }
+  return order.reverse();
+}
+
 class Cgroup implements ContainerCgroup {
   readonly v2Dir?: string;
   readonly path: string;
@@ -383,7 +409,7 @@ class Cgroup implements ContainerCgroup {
   procs(): number[] {
     const seen = new Set<number>();
     const dirs = [...(this.v2 ? [this.v2] : []), ...Object.values(this.v1)];
-    for (const dir of dirs) {
+    for (const dir of dirs.flatMap(subtreeDeepestFirst)) {
       readPids(join(dir, 'cgroup.procs')).forEach((p) => seen.add(p));
     }
     return [...seen];
@@ -434,7 +460,8 @@ class Cgroup implements ContainerCgroup {
 
   async remove(): Promise<void> {
     const dirs = [...(this.v2 ? [this.v2] : []), ...Object.values(this.v1)];
-    for (const dir of dirs) {
+    // A cgroup with children cannot be removed (EBUSY): the children go first.
+    for (const dir of dirs.flatMap(subtreeDeepestFirst)) {
       for (let attempt = 0; ; attempt++) {
         try {
           rmdirSync(dir);

@@ -267,7 +267,18 @@ export class ContainerManager extends EventEmitter {
         this.options.warn?.('processes of a leftover container cgroup did not die', { id, path: cgroup.path });
         continue;
       }
-      await cgroup.remove();
+      try {
+        await cgroup.remove();
+      } catch (error) {
+        // A leftover that cannot be removed is tried again at the next start; it must not keep
+        // this agent, or every later standalone run, from starting.
+        this.options.warn?.('a leftover container cgroup could not be removed', {
+          id,
+          path: cgroup.path,
+          error: (error as Error).message,
+        });
+        continue;
+      }
       if (procs.length > 0) {
         this.options.warn?.('killed processes a previous agent left unsupervised', { id, processes: procs.length });
       }
