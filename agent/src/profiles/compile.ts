@@ -29,6 +29,8 @@ import {
   LANDLOCK_SYSCALLS,
   OPEN_SYSCALLS,
   PRLIMIT_SYSCALLS,
+  NAMESPACE_SYSCALLS,
+  CLONE_NEWCGROUP,
   TIOCSETD,
   UMASK,
 } from './syscall-families';
@@ -209,6 +211,23 @@ function foreignLimitRefusingRules(syscall: string, allowed: NativeAction, at: s
   ];
 }
 
+/**
+ * unshare and clone with CLONE_NEWCGROUP refused with EPERM, every other
+ * call `allowed` (syscall-families.ts). The two rules do not overlap.
+ */
+function cgroupNamespaceRefusingRules(syscall: string, allowed: NativeAction, at: string): NativeSeccompRule[] {
+  const newCgroup = (value: number) => ({
+    index: 0,
+    op: 'SCMP_CMP_MASKED_EQ',
+    value: String(CLONE_NEWCGROUP),
+    valueTwo: String(value),
+  });
+  return [
+    { syscall, action: { type: 'errno', errno: EPERM }, args: [newCgroup(CLONE_NEWCGROUP)], pointer: at },
+    { syscall, action: allowed, args: [newCgroup(0)], pointer: at },
+  ];
+}
+
 export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
   const { profile, rules, architectures } = expanded;
   const zviz = profile.zviz ?? {};
@@ -276,13 +295,14 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
   // without conditions override conditional ones of the same syscall, so a
   // profile's rule that allows fcntl outright is replaced by rules that
   // allow every other command, and F_SETLEASE only with F_UNLCK.
-  // ioctl's TIOCSETD likewise, and prlimit64 of another process with a new
-  // limit (syscall-families.ts).
+  // ioctl's TIOCSETD likewise, prlimit64 of another process with a new
+  // limit, and unshare and clone with CLONE_NEWCGROUP (syscall-families.ts).
   const commandGuarded = new Set<string>();
   const guards: Array<[readonly string[], typeof leaseRefusingRules]> = [
     [FCNTL_SYSCALLS, leaseRefusingRules],
     [IOCTL_SYSCALLS, lineDisciplineRefusingRules],
     [PRLIMIT_SYSCALLS, foreignLimitRefusingRules],
+    [NAMESPACE_SYSCALLS, cgroupNamespaceRefusingRules],
   ];
   for (const [names, guard] of guards) {
     for (const name of names) {

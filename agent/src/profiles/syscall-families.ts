@@ -71,6 +71,20 @@ export const TIOCSETD = 0x5423;
  */
 export const PRLIMIT_SYSCALLS = ['prlimit64'] as const;
 /**
+ * unshare and clone with CLONE_NEWCGROUP are refused with EPERM by every filter
+ * where the profile allows them (compile.ts). With a user namespace of its own
+ * (observe allows them; uid 0 of the node maps into it), a workload that also
+ * makes a cgroup namespace may mount the cgroup hierarchies there, writable,
+ * rooted at its container's cgroup; their files are root's, so nothing but the
+ * kernel's nsdelegate (off on hybrid hosts) stops it writing its own limits
+ * (pids.max, cpu.cfs_quota_us) or moving itself into a cgroup of its own below
+ * the container's, where the tracer no longer sees it and which the agent could
+ * not remove (docs/security.md, "Cgroups below a container's"). clone3 is
+ * refused whole (above). The flags are a register, so the filter decides.
+ */
+export const NAMESPACE_SYSCALLS = ['unshare', 'clone'] as const;
+export const CLONE_NEWCGROUP = 0x02000000;
+/**
  * umask(2): notified where the broker makes files (its opens are emulated),
  * so the supervisor knows the umask to apply (compile.ts;
  * agent/native/src/broker/umask_tracker.h).

@@ -274,6 +274,49 @@ describe('zviz profile check', () => {
     expect(refused.err.join('\n')).toContain('/syscalls/0/names/0: prlimit64 cannot have argument rules');
   });
 
+  it('refuses unshare and clone with CLONE_NEWCGROUP in every filter where they are allowed without conditions', () => {
+    const strip = ({ pointer: _, ...rule }: { pointer?: string; syscall: string }) => rule;
+    const start = { names: ['execve', 'read', 'write', 'exit', 'exit_group'], action: 'SCMP_ACT_ALLOW' };
+    const newCgroup = (value: string) => ({ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: '33554432', valueTwo: value });
+    const cases = [
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] },
+      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [start, { names: ['unshare', 'clone'], action: 'SCMP_ACT_ALLOW' }] },
+    ];
+    for (const profile of cases) {
+      const plan = loadProfile(scratchProfile(profile), requireBrokerAddon()).forWorkspace('/').filter;
+      for (const syscall of ['unshare', 'clone']) {
+        expect(plan.rules.filter((r) => r.syscall === syscall).map(strip), JSON.stringify(profile)).toEqual([
+          { syscall, action: { type: 'errno', errno: 1 }, args: [newCgroup('33554432')] },
+          { syscall, action: { type: 'allow' }, args: [newCgroup('0')] },
+        ]);
+      }
+      expect(requireBrokerAddon().compileFilter(plan).ok).toBe(true);
+    }
+    // Refused anyway, or decided by the profile's own conditions (Docker's clone rule refuses every namespace flag).
+    const own = loadProfile(
+      scratchProfile({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [
+          start,
+          {
+            names: ['clone'],
+            action: 'SCMP_ACT_ALLOW',
+            args: [{ index: 0, value: 2114060288, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+          },
+        ],
+      }),
+      requireBrokerAddon()
+    ).forWorkspace('/').filter;
+    expect(own.rules.filter((r) => r.syscall === 'unshare')).toEqual([]);
+    expect(own.rules.filter((r) => r.syscall === 'clone').map(strip)).toEqual([
+      {
+        syscall: 'clone',
+        action: { type: 'allow' },
+        args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: '2114060288', valueTwo: '0' }],
+      },
+    ]);
+  });
+
   it('refuses argument rules and broker rules on fcntl, which would overlap the lease rules', () => {
     const conditional = scratchProfile({
       defaultAction: 'SCMP_ACT_ERRNO',
