@@ -277,7 +277,9 @@ const profiles = {
         "as Docker refuses it; libc falls back to clone), whose CLONE_INTO_CGROUP would leave the container's " +
         'cgroup, and file leases (fcntl F_SETLEASE: EINVAL, as where leases are disabled), which would keep the ' +
         "node's opens of a file waiting, and the kernel's keyrings (ENOSYS, as Docker refuses them), which are " +
-        "not namespaced: keys count against the node root's quota. An observation, not a boundary: the host's " +
+        "not namespaced: keys count against the node root's quota, and cgroup namespaces (unshare and clone with " +
+        "CLONE_NEWCGROUP: EPERM), in which a user namespace's root could mount its container's cgroup writable " +
+        "and raise its limits. An observation, not a boundary: the host's " +
         "tree as the node's root sees it, the node's service sockets under /run (docker.sock) included, and its network.",
       audit: true,
       broker: [
