@@ -10,6 +10,7 @@ import { MAX_PEM_FILE_BYTES } from '../config/checks';
 import type { CoreConfig } from '../config/schema';
 import { readRegularText } from '../files/regular-file';
 import { VERSION } from '../version';
+import { untrustedListener } from './listener-owner';
 
 export interface LocalAgentOptions {
   /** Each request's deadline; a stream's covers its answer's head only. */
@@ -50,6 +51,8 @@ export function localAgent(config: CoreConfig, options: LocalAgentOptions): Loca
   const http = new HttpClient({
     timeoutMs: options.timeoutMs,
     userAgent: `zviz/${VERSION}`,
+    // At every request: `zviz top` asks for as long as it runs, and the agent may restart meanwhile.
+    checkServer: () => untrustedListener(host, parsed.port),
     tls: {
       skipVerify: options.insecure,
       // A self-signed agent certificate is trusted as its own CA, next to the system's.

@@ -21,6 +21,12 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** What sets the callers' response limits, named when an answer exceeds one (`GF_RESPONSE_LIMIT`). */
   limitSetting?: string;
+  /**
+   * Asked before every request, credentials and all, is sent: why the server
+   * at `url` must not get it (the request then fails with that reason), or
+   * undefined. The CLI's check of who listens at the agent's address.
+   */
+  checkServer?: (url: URL) => string | undefined;
 }
 
 export interface RequestOptions {
@@ -203,6 +209,11 @@ export class HttpClient {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(new TransportError('cancelled', 'cancelled'));
+        return;
+      }
+      const refused = this.options.checkServer?.(url);
+      if (refused !== undefined) {
+        reject(new TransportError(refused, 'network'));
         return;
       }
       let settled = false;
