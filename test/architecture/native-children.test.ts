@@ -82,6 +82,7 @@ const LIBC = new Set([
   'unshare',
   // Reads of memory only.
   'memchr',
+  'strncmp',
   // errno's address, SIGRTMIN's value (fixed at start-up) and the stack protector's abort.
   '__errno_location',
   '__libc_current_sigrtmin',
