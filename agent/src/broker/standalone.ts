@@ -23,10 +23,23 @@ export const STANDALONE_GROUP = 'zviz-run';
 function alive(pid: number): boolean {
   try {
     // A zviz process, not a recycled pid of something else.
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('zviz');
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('zviz')) {
+      return false;
+    }
+    // Nor what a dead run left, under that pid: with --pid host it can fork until it gets it and
+    // write "zviz" over its command line, but it cannot leave its container's cgroup.
+    return !inStandaloneContainer(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
   } catch {
     return false;
   }
+}
+
+/** Whether a /proc/PID/cgroup text places the process in a standalone run's container cgroup. */
+export function inStandaloneContainer(cgroups: string): boolean {
+  return cgroups.split('\n').some((line) => {
+    const path = line.split(':').slice(2).join(':');
+    return path.split('/').includes(STANDALONE_GROUP);
+  });
 }
 
 export interface StandaloneIo {
