@@ -92,31 +92,48 @@ describeWhere([root, seccompUserNotif], 'a start that fails', () => {
     expect(message).toMatch(/executing zviz-init: Permission denied$/);
   });
 
+  /** The real zviz-spawn under a filter that refuses what `defines` say (fixtures/refusing-spawner.c). */
+  function refusingSpawner(name: string, defines: string[]): string {
+    const refusing = join(dir, name);
+    const built = spawnSync(
+      'cc',
+      [
+        '-O2',
+        `-DSPAWNER="${spawnerPath()}"`,
+        ...defines.map((define) => `-D${define}`),
+        '-o',
+        refusing,
+        join(__dirname, 'fixtures', 'refusing-spawner.c'),
+        '-lseccomp',
+      ],
+      { encoding: 'utf8' }
+    );
+    expect(built.stderr).toBe('');
+    expect(built.status).toBe(0);
+    return refusing;
+  }
+
   it.each(['private', 'host'] as const)(
     'names the descriptor limit when setting it is refused (PID namespace %s)',
     async (pid) => {
-      // The real zviz-spawn under a filter that refuses every change to RLIMIT_NOFILE
-      // (fixtures/refusing-spawner.c): only the workload's own step sets it.
-      const refusing = join(dir, 'refusing-spawner');
-      const built = spawnSync(
-        'cc',
-        [
-          '-O2',
-          `-DSPAWNER="${spawnerPath()}"`,
-          '-o',
-          refusing,
-          join(__dirname, 'fixtures', 'refusing-spawner.c'),
-          '-lseccomp',
-        ],
-        { encoding: 'utf8' }
-      );
-      expect(built.stderr).toBe('');
-      expect(built.status).toBe(0);
+      // Every change to RLIMIT_NOFILE refused: only the workload's own step sets it.
+      const refusing = refusingSpawner('refusing-nofile', ['REFUSE_NOFILE']);
       await expect(start({ spawnerPath: refusing }, pid)).rejects.toThrow(
         /^setting the soft descriptor limit the container starts with \(RLIMIT_NOFILE\): Operation not permitted$/
       );
     }
   );
+
+  it('fails closed when a negative nice cannot be undone, and starts at a positive one it may not undo', async () => {
+    // setpriority refused, as CAP_SYS_NICE's absence refuses raising a positive nice
+    // (test/security/inherited.test.ts), and as a security module could refuse any change.
+    const negative = refusingSpawner('refusing-nice-minus-5', ['REFUSE_NICE=-5']);
+    await expect(start({ spawnerPath: negative }, 'private')).rejects.toThrow(
+      /^starting the container at the normal scheduling policy, nice value and I\/O priority.*: Operation not permitted$/
+    );
+    const positive = refusingSpawner('refusing-nice-10', ['REFUSE_NICE=10']);
+    expect(await start({ spawnerPath: positive }, 'private')).toMatchObject({ exitCode: 0 });
+  });
 
   it('starts again with the real programs (the failures above left nothing behind)', async () => {
     const end = await start({}, 'private');
