@@ -177,7 +177,8 @@ describeWhere([root, seccompUserNotif], 'zviz top with sandboxed workloads', () 
   });
 
   it('shows the container, its refused opens per syscall and the latest decisions', async () => {
-    // Under `strict`, reading /etc/shadow is refused by the broker; the container then stays up.
+    // Under `strict`, writing /etc/hostname is refused by the broker (its reads are the kernel's:
+    // /etc/shadow is not in its view); the container then stays up.
     workload = spawn(
       process.execPath,
       [
@@ -196,7 +197,7 @@ describeWhere([root, seccompUserNotif], 'zviz top with sandboxed workloads', () 
         '--',
         '/bin/sh',
         '-c',
-        'for i in 1 2 3; do cat /etc/shadow; done; exec sleep 60',
+        'for i in 1 2 3; do /bin/true > /etc/hostname; done 2>/dev/null; exec sleep 60',
       ],
       { stdio: 'ignore' }
     );
@@ -221,6 +222,6 @@ describeWhere([root, seccompUserNotif], 'zviz top with sandboxed workloads', () 
     // Three refused opens: a DENY column of 3 in the openat row.
     expect(out).toMatch(/^openat +\S+ +\d+ +\d+ +\d+ +\d+ +3 +0 +0 +\S+$/m);
     expect(out).toMatch(/^LATEST DECISIONS {2}from the agent's ring, [1-9]\d* received$/m);
-    expect(out).toMatch(/ openat +deny +broker +\S+ µs +\/etc\/shadow \(errno 13\)$/m);
+    expect(out).toMatch(/ openat +deny +broker +\S+ µs +\/etc\/hostname \(errno 13\)$/m);
   });
 });

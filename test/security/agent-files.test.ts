@@ -53,8 +53,9 @@ function copyPackage(into: string): string {
  * configuration are an empty read-only file in the view (read empty, writes
  * refused: EROFS; mask-writes.test.ts tries every kind of write), the audit directory an empty read-only tmpfs (ENOENT, EROFS) and
  * the installation read-only (EROFS); `strict` and `ci-runner` refuse every
- * write outside the workspace in the broker (EACCES), `strict` the reads of
- * files it does not list, and `ci-runner` reads the masked files empty.
+ * write outside the workspace in the broker (EACCES), `strict`'s view does not
+ * hold the files it does not list (ENOENT: its reads are the kernel's), and
+ * `ci-runner` reads the masked files empty.
  */
 const EMPTY = readHash(Buffer.alloc(0));
 const INSTALL_ROFS = {
@@ -91,9 +92,10 @@ const THROUGH_AGENT: Record<string, Record<string, string>> = {
     ...INSTALL_EACCES,
   },
   strict: {
-    'token-read': 'errno EACCES',
+    // Reads are the kernel's under strict: what its view does not hold does not exist.
+    'token-read': 'errno ENOENT',
     'token-write': 'errno EACCES',
-    'config-read': 'errno EACCES',
+    'config-read': 'errno ENOENT',
     'config-write': 'errno EACCES',
     'audit-append': 'errno EACCES',
     'audit-truncate': 'errno ENOENT',

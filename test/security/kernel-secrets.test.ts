@@ -67,9 +67,9 @@ attackSuite('attack: kernel addresses, physical frames, kernel memory and firmwa
     expect(got, detail).toEqual({
       kallsyms: 'ok lines=some nonzero=0',
       iomem: 'ok lines=some nonzero=0',
-      // strict's rules refuse what its view holds of /sys (EACCES); elsewhere an empty mask.
+      // strict's view has no /sys (its reads are the kernel's: ENOENT); elsewhere an empty mask.
       firmware: byProfile(profile, {
-        strict: 'errno EACCES',
+        strict: 'errno ENOENT',
         'ci-runner': 'ok 0',
         default: 'ok 0',
         observe: 'ok 0',
@@ -78,7 +78,7 @@ attackSuite('attack: kernel addresses, physical frames, kernel memory and firmwa
       kpageflags: masked('/proc/kpageflags', 'ok nonzero=0'),
       kpagecount: masked('/proc/kpagecount', 'ok nonzero=0'),
       slabinfo: masked('/proc/slabinfo', 'ok lines=0'),
-      vmcoreinfo: profile === 'strict' ? 'errno EACCES' : masked('/sys/kernel/vmcoreinfo', 'ok lines=none nonzero=0'),
+      vmcoreinfo: profile === 'strict' ? 'errno ENOENT' : masked('/sys/kernel/vmcoreinfo', 'ok lines=none nonzero=0'),
     });
     await suite.expectContained(run, { outsideUnchanged: true });
   });

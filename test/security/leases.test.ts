@@ -44,12 +44,12 @@ function expected(profile: string): Record<string, string> {
   };
   const hostView = { 'lease-victim-write': refused, 'lease-victim-read': refused };
   return byProfile(profile, {
-    // The victims are outside strict's rules (and view); its filter and
-    // those of ci-runner and observe cover x86_64 only (compat-abi.test.ts).
+    // The victims are outside strict's view (its reads are the kernel's); its
+    // filter and those of ci-runner and observe cover x86_64 only (compat-abi.test.ts).
     strict: {
       ...workspace,
-      'lease-victim-write': 'errno EACCES',
-      'lease-victim-read': 'errno EACCES',
+      'lease-victim-write': 'errno ENOENT',
+      'lease-victim-read': 'errno ENOENT',
       'lease-i386': 'killed SIGKILL',
     },
     'ci-runner': { ...workspace, ...hostView, 'lease-i386': 'killed SIGKILL' },

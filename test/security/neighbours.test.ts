@@ -107,17 +107,18 @@ function expected(
     'cgroup-list-after': 'errno ENOENT',
   };
   return byProfile(profile, {
+    // Neither /sys nor another workspace is in strict's view, whose reads are the kernel's.
     strict: {
-      'cgroup-list-other': 'errno EACCES',
-      'cgroup-procs-other': 'errno EACCES',
-      'cgroup-cpu-other': 'errno EACCES',
+      'cgroup-list-other': 'errno ENOENT',
+      'cgroup-procs-other': 'errno ENOENT',
+      'cgroup-cpu-other': 'errno ENOENT',
       ...proc,
-      'workspace-other': 'errno EACCES',
+      'workspace-other': 'errno ENOENT',
       'cgroup-self-path': '/',
-      'cgroup-self-memory': 'errno EACCES', // no /sys in its view
+      'cgroup-self-memory': 'errno ENOENT',
       ...cgroupns,
-      'cgroup-dotdot-other': 'errno EACCES',
-      'cgroup-list-after': 'errno EACCES',
+      'cgroup-dotdot-other': 'errno ENOENT',
+      'cgroup-list-after': 'errno ENOENT',
     },
     'ci-runner': ownCgroupOnly,
     default: ownCgroupOnly,

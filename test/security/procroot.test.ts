@@ -42,11 +42,11 @@ function expected(profile: string, secretRead: string): Record<string, string> {
   const open = { ...all(READS, secretRead), 'self-root-etc-shadow': shadow };
   return byProfile(profile, {
     // Its own root is strict's allow-list view, where the secret, the
-    // outside directory and /etc/shadow do not exist; `..` out of the
-    // workspace is judged (and refused) by the broker.
+    // outside directory and /etc/shadow do not exist; its reads are the
+    // kernel's, `..` out of the workspace too.
     strict: {
       ...all(READS, 'errno ENOENT'),
-      'openat-ws-dotdot-read': 'errno EACCES',
+      'openat-ws-dotdot-read': 'errno ENOENT',
       'self-root-etc-shadow': 'errno ENOENT',
       ...all(CREATES, 'errno EACCES'),
       'self-root-mkdir': 'errno ENOENT',

@@ -389,6 +389,7 @@ export class ContainerManager extends EventEmitter {
           c.id,
           spec.cwd
         ),
+        viewReads: compiled.viewReads,
         filter: compiled.filter,
         policy: compiled.policy,
         ...(prepared ? { prepared } : {}),

@@ -131,6 +131,12 @@ export interface SpawnOptions {
   /** A network namespace with only loopback ("none"), or the host's network. */
   network: 'none' | 'host';
   filesystem?: FilesystemPlan;
+  /**
+   * The filter lets the kernel make the reads the allow-list view decides
+   * (profiles/compile.ts, viewDecidesReads): the first process restricts
+   * reads to beneath the view's mounts with Landlock, or the start fails.
+   */
+  viewReads?: boolean;
   filter: NativeFilterPlan;
   policy: NativePolicy;
   /**
@@ -237,6 +243,8 @@ export interface NativeEventDrops {
 export interface BrokerAddon {
   seccompFeatures(): { filterMode: number; actionsAvailable: string };
   kernelSupport(): KernelSupport;
+  /** The Landlock ABI version of the running kernel, 0 where it has none (one syscall, no ruleset made). */
+  landlockAbi?(): number;
   syscallInfo(name: string): { libseccomp: boolean; newer: boolean; native: number };
   syscallNames(): string[];
   compileFilter(plan: NativeFilterPlan): { ok: boolean; error?: string; warnings: string[]; instructions: number };

@@ -75,6 +75,110 @@ function fixedReadDecision(zviz: NonNullable<Profile['zviz']>, syscall: string):
   return zviz.defaultDecision ?? 'allow';
 }
 
+/** The allow-list view's own mounts besides the profile's steps (agent/native/src/spawn/allow_list_view.cc). */
+const VIEW_OWN_MOUNTS = ['/proc', '/dev'];
+/**
+ * Objects without a path in the view that a read may reach through its own
+ * descriptor (`/proc/self/fd/N`), as the broker names them: Landlock does not
+ * check them (internal file systems), so the rules must allow them too.
+ */
+const PSEUDO_PATHS = ['pipe:', 'socket:', 'anon_inode:'];
+
+function within(path: string, dir: string): boolean {
+  return dir === '/' || path === dir || path.startsWith(`${dir}/`) || (dir.endsWith(':') && path.startsWith(dir));
+}
+
+/** The broker's decision for a read of `path` by `syscall`: its first rule that matches, or the default. */
+function readDecisionOf(zviz: NonNullable<Profile['zviz']>, syscall: string, path: string, workspace: string): string {
+  for (const rule of zviz.broker ?? []) {
+    if (!rule.syscalls.includes(syscall) || rule.access === 'write') {
+      continue;
+    }
+    if (!rule.paths || rule.paths.some((p) => within(path, expandPathPrefix(p, workspace)))) {
+      return rule.decision;
+    }
+  }
+  return zviz.defaultDecision ?? 'allow';
+}
+
+/** Which of the kernel or the broker decides the reads of `open` and `openat`, and why. */
+export interface ReadsDecision {
+  /**
+   * `flags`: the rules allow every read, the filter lets the kernel make them;
+   * `view`: the filter lets the kernel make them, the view and its Landlock
+   * domain decide; `broker`: notified, the broker emulates them.
+   */
+  by: 'flags' | 'view' | 'broker';
+  why: string;
+}
+
+/**
+ * Whether the allow-list view decides the reads of `syscall` exactly as the
+ * broker's rules would, so that the filter may let the kernel make them
+ * (docs/security.md, "Emulated opens"): every path the view shows (its
+ * mounts, /proc and /dev) is read-allowed by the rules, with no rule that
+ * refuses or logs a path inside one, and the objects Landlock does not
+ * check (pipes, sockets, anonymous inodes) are allowed too. A path the view
+ * does not show is missing for the kernel (ENOENT) and refused by the rules.
+ * The directories the view makes to hold its mounts (`/`, the workspace's
+ * parents, `/etc` under strict) are the view's own, hold nothing but those
+ * mounts, and are refused for reading by the Landlock domain (EACCES): never
+ * more than the rules allow. Needs Landlock, which closes the magic links
+ * (`/proc/self/fd/N` of an object outside the view) that a kernel open
+ * would follow (agent/native/src/spawn/view_reads.cc).
+ */
+export function viewDecidesReads(
+  zviz: NonNullable<Profile['zviz']>,
+  syscall: string,
+  plan: FilesystemPlan,
+  workspace: string,
+  landlockAbi: number
+): ReadsDecision {
+  if (plan.view !== 'allow-list') {
+    return { by: 'broker', why: "the view is the host's: only the rules tell what a read may open" };
+  }
+  if (landlockAbi < 1) {
+    return {
+      by: 'broker',
+      why: 'this kernel has no Landlock (before 5.13, or the LSM is off), which would keep kernel reads from following magic links out of the view',
+    };
+  }
+  const mounts = [
+    ...plan.mounts
+      .filter((m) => m.kind === 'readOnly' || m.kind === 'writable' || m.kind === 'tmpfs')
+      .map((m) => m.path),
+    ...VIEW_OWN_MOUNTS,
+  ];
+  const rulePaths = (zviz.broker ?? [])
+    .filter((rule) => rule.syscalls.includes(syscall) && rule.access !== 'write')
+    .flatMap((rule) => (rule.paths ?? []).map((p) => expandPathPrefix(p, workspace)));
+  for (const mount of mounts) {
+    const decision = readDecisionOf(zviz, syscall, mount, workspace);
+    if (decision !== 'allow') {
+      return { by: 'broker', why: `the view shows ${mount}, whose reads the rules ${decision}` };
+    }
+    for (const inside of rulePaths.filter((p) => p.startsWith('/') && p !== mount && within(p, mount))) {
+      const carved = readDecisionOf(zviz, syscall, inside, workspace);
+      if (carved !== 'allow') {
+        return { by: 'broker', why: `the view shows ${inside} (in ${mount}), whose reads the rules ${carved}` };
+      }
+    }
+  }
+  for (const pseudo of PSEUDO_PATHS) {
+    const decision = readDecisionOf(zviz, syscall, pseudo, workspace);
+    if (decision !== 'allow') {
+      return { by: 'broker', why: `the rules ${decision} reads of ${pseudo}, which Landlock does not check` };
+    }
+  }
+  return { by: 'view', why: 'every path the view shows is one the rules let it read' };
+}
+
+/** Options of the host the profile is compiled for. */
+export interface CompileHost {
+  /** The running kernel's Landlock ABI (addon.landlockAbi()); 0 or absent: none, reads stay the broker's. */
+  landlockAbi?: number;
+}
+
 export interface CompiledProfile {
   name: string;
   filter: NativeFilterPlan;
@@ -87,6 +191,10 @@ export interface CompiledProfile {
   network: NetworkMode;
   /** Syscalls the broker sees for every call (by rule or SCMP_ACT_NOTIFY). */
   brokered: readonly string[];
+  /** Who decides the reads of `open` and `openat` where rules by path would notify them (viewDecidesReads). */
+  reads: ReadsDecision;
+  /** The filter lets the kernel make reads the view decides: the first process must restrict reads to the view. */
+  viewReads: boolean;
 }
 
 export function nativeAction(
@@ -228,9 +336,15 @@ function cgroupNamespaceRefusingRules(syscall: string, allowed: NativeAction, at
   ];
 }
 
-export function compileProfile(name: string, expanded: ExpandedProfile, workspace: string): CompiledProfile {
+export function compileProfile(
+  name: string,
+  expanded: ExpandedProfile,
+  workspace: string,
+  host: CompileHost = {}
+): CompiledProfile {
   const { profile, rules, architectures } = expanded;
   const zviz = profile.zviz ?? {};
+  const filesystem = filesystemPlan(zviz.filesystem, workspace);
   const brokeredByRule = new Set((zviz.broker ?? []).flatMap((r) => r.syscalls));
   const defaultErrno = profile.defaultErrnoRet;
   // Rules on connect also judge the calls that carry a peer's address, where
@@ -350,6 +464,8 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     }
   }
   const notified = new Set<string>();
+  let reads: ReadsDecision | undefined;
+  let viewReads = false;
   (zviz.broker ?? []).forEach((rule, i) => {
     const at = pointer('zviz', 'broker', i);
     for (const syscall of rule.syscalls) {
@@ -358,10 +474,28 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
       }
       notified.add(syscall);
       const flagsArg = FLAGS_ARG[syscall];
-      if (flagsArg !== undefined && fixedReadDecision(zviz, syscall) === 'allow') {
-        // Reads the rules allow whatever the path never reach the broker: the
-        // filter tells them apart by their flags (a register) and allows them
-        // in the kernel. Everything else about this syscall is notified.
+      const fixedDecision = flagsArg !== undefined ? fixedReadDecision(zviz, syscall) : undefined;
+      let fixed = fixedDecision === 'allow';
+      if (flagsArg !== undefined) {
+        const decision: ReadsDecision =
+          fixedDecision === undefined
+            ? viewDecidesReads(zviz, syscall, filesystem, workspace, host.landlockAbi ?? 0)
+            : fixed
+              ? { by: 'flags', why: 'the rules allow reads whatever the path' }
+              : { by: 'broker', why: `the rules ${fixedDecision} every read, whatever the path` };
+        // The summary names the broker where either of open and openat keeps its reads.
+        if (reads === undefined || decision.by === 'broker') {
+          reads = decision;
+        }
+        if (decision.by === 'view') {
+          fixed = viewReads = true;
+        }
+      }
+      if (fixed) {
+        // Reads the rules allow whatever the path, or that the view decides
+        // as the rules would, never reach the broker: the filter tells them
+        // apart by their flags (a register) and allows them in the kernel.
+        // Everything else about this syscall is notified.
         const masked = (mask: number, value: number) => ({
           index: flagsArg,
           op: 'SCMP_CMP_MASKED_EQ',
@@ -457,10 +591,12 @@ export function compileProfile(name: string, expanded: ExpandedProfile, workspac
     policy,
     capabilities: capabilityMask(capabilityNames),
     capabilityNames,
-    filesystem: filesystemPlan(zviz.filesystem, workspace),
+    filesystem,
     pid: zviz.pid ?? 'private',
     network: zviz.network ?? 'host',
     brokered: [...brokered].sort(),
+    reads: reads ?? { by: 'flags', why: 'no rule judges open or openat' },
+    viewReads,
   };
 }
 

@@ -57,9 +57,13 @@ export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedPr
     throw new ProfileError(text.source, checked.problems);
   }
   const warnings = [...validated.warnings, ...checked.warnings];
+  // Whether the kernel may make the reads an allow-list view decides
+  // (compile.ts, viewDecidesReads): a test's stand-in addon without the
+  // probe gets the broker's reads, the slow and safe way.
+  const host = { landlockAbi: addon.landlockAbi?.() ?? 0 };
   // One trial compilation: what libseccomp refuses, it refuses for every
   // workspace (any path but "/", which no writable view may have).
-  const trial = compileProfile(text.name, expanded, '/workspace');
+  const trial = compileProfile(text.name, expanded, '/workspace', host);
   const compiled = addon.compileFilter(trial.filter);
   if (!compiled.ok) {
     throw new ProfileError(text.source, [nativeProblem(compiled.error ?? 'libseccomp refused the profile')]);
@@ -77,6 +81,6 @@ export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedPr
     expanded,
     warnings,
     instructions: compiled.instructions,
-    forWorkspace: (workspace) => compileProfile(text.name, expanded, workspace),
+    forWorkspace: (workspace) => compileProfile(text.name, expanded, workspace, host),
   };
 }

@@ -90,13 +90,15 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
   const std::string network = o.Has("network") ? GetString(o, "network") : "host";
   if (network != "none" && network != "host") return "network must be \"none\" or \"host\"";
   request->network_none = network == "none";
+  request->view_reads = o.Has("viewReads") && o.Get("viewReads").ToBoolean();
   if (!o.Get("filesystem").IsObject()) {
-    return {};
+    return request->view_reads ? "viewReads needs filesystem.view \"allow-list\"" : std::string();
   }
   Napi::Object fs = o.Get("filesystem").As<Napi::Object>();
   const std::string view = fs.Has("view") ? GetString(fs, "view") : "host";
   if (view != "host" && view != "allow-list") return "filesystem.view must be \"host\" or \"allow-list\"";
   request->allow_list = view == "allow-list";
+  if (request->view_reads && !request->allow_list) return "viewReads needs filesystem.view \"allow-list\"";
   Napi::Value mounts = fs.Get("mounts");
   if (!mounts.IsArray()) return "filesystem.mounts must be an array";
   Napi::Array list = mounts.As<Napi::Array>();

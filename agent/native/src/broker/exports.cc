@@ -4,7 +4,10 @@
 #include <malloc.h>
 #include <napi.h>
 #include <seccomp.h>
+#include <linux/landlock.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -53,6 +56,16 @@ Napi::Value KernelSupportJs(const Napi::CallbackInfo& info) {
   if (!k.detail.empty()) out.Set("detail", k.detail);
   out.Set("libseccomp", LibseccompVersion());
   return out;
+}
+
+/**
+ * landlockAbi(): the Landlock ABI version the running kernel offers, 0 where
+ * it has none (before 5.13, or the LSM not enabled at boot). One syscall, no
+ * ruleset made: a profile's load asks it (agent/src/profiles/profile.ts).
+ */
+Napi::Value LandlockAbi(const Napi::CallbackInfo& info) {
+  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return Napi::Number::New(info.Env(), abi > 0 ? static_cast<double>(abi) : 0);
 }
 
 /** syscallInfo(name): whether libseccomp knows it, and its number on this host's ABI (-1 when it has none). */
@@ -326,6 +339,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.AddCleanupHook([] { EventQueue::Get().Close(); });
   exports.Set("seccompFeatures", Napi::Function::New(env, SeccompFeatures, "seccompFeatures"));
   exports.Set("kernelSupport", Napi::Function::New(env, KernelSupportJs, "kernelSupport"));
+  exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("syscallInfo", Napi::Function::New(env, SyscallInfo, "syscallInfo"));
   exports.Set("syscallNames", Napi::Function::New(env, SyscallNames, "syscallNames"));
   exports.Set("compileFilter", Napi::Function::New(env, CompileFilterJs, "compileFilter"));

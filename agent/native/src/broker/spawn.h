@@ -79,6 +79,13 @@ struct SpawnRequest {
   std::vector<MountStep> mounts;
   bool allow_list = false;
   /**
+   * Allow-list view only: the workload's reads are restricted by a Landlock
+   * domain to what lies beneath the view's mounts (spawn/view_reads.cc), as
+   * the filter lets the kernel make them (agent/src/profiles/compile.ts,
+   * viewDecidesReads). The start fails where the domain cannot be made.
+   */
+  bool view_reads = false;
+  /**
    * Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it.
    * zviz-init and zviz-spawn are executed from sealed copies made once per
    * process (SealStartPrograms), never from their files.

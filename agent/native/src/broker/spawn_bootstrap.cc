@@ -61,6 +61,8 @@ const char* StepName(int32_t step) {
              "pages, KSM, I/O flusher, signals 32 and 33)";
     case child::kStepGroups: return "dropping the agent's supplementary groups";
     case child::kStepFileLimit: return "setting the soft descriptor limit the container starts with (RLIMIT_NOFILE)";
+    case child::kStepViewReads:
+      return "restricting reads to the allow-list view with Landlock (the filter lets the kernel make them)";
     case child::kStepWorkspace:
       return "binding the working directory into the view, reached without following links (a link or a rename "
              "on its path came after the agent checked it: a container writing a directory above it may be "

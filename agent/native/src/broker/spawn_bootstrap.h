@@ -54,6 +54,7 @@ enum Step : int32_t {
   kStepProcessDefaults,
   kStepGroups,
   kStepFileLimit,
+  kStepViewReads,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

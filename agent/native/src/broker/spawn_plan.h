@@ -29,6 +29,7 @@ constexpr uint32_t kVersion = 2;
 constexpr uint32_t kAllowList = 1;
 constexpr uint32_t kPidNamespace = 2;
 constexpr uint32_t kNetworkNone = 4;
+constexpr uint32_t kViewReads = 8;
 
 /** One step of the view; offsets of NUL-terminated strings (0: none). */
 struct WireMount {

@@ -61,6 +61,7 @@ struct ChildPlan {
   bool allow_list;
   bool pid_ns;
   bool net_none;
+  bool view_reads;  // allow-list: reads restricted to beneath the view's mounts (view_reads.cc)
   int init_fd;      // zviz-init, opened O_PATH by the agent (with a PID namespace; else -1)
   int report_sock;  // the init's end of the exit-report socket
   int agent_pidfd;  // to see whether the agent died before PR_SET_PDEATHSIG was armed
@@ -100,6 +101,9 @@ void EnterUserNamespace(int sock);
 
 void SetUpHostView(const ChildPlan& p, int sock);
 void SetUpAllowListView(const ChildPlan& p, int sock);
+
+/** A Landlock domain that lets reads open only what lies beneath the view's mounts (view_reads.cc). */
+void RestrictReadsToView(const ChildPlan& p, int sock);
 
 // What every view holds whatever the profile (kernel_files.cc).
 

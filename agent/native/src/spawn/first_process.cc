@@ -229,6 +229,9 @@ void ResetNice(int sock) {
     SetUpNetwork(sock);
   }
   SetUpMounts(p, sock);
+  if (p.view_reads) {
+    RestrictReadsToView(p, sock);
+  }
   if (!p.pid_ns) {
     WorkloadMain(p);
   }

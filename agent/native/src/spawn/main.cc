@@ -261,6 +261,7 @@ int main(int argc, char** argv) {
   p.allow_list = (wire.flags & plan::kAllowList) != 0;
   p.pid_ns = pid_ns;
   p.net_none = (wire.flags & plan::kNetworkNone) != 0;
+  p.view_reads = (wire.flags & plan::kViewReads) != 0;
   p.caps = wire.capabilities;
   p.seccomp_flags = wire.seccomp_flags;
   static struct sock_fprog prog;

@@ -5,12 +5,25 @@ import type { Command } from 'commander';
 import { brokerAddon, requireBrokerAddon } from '../../native/broker-addon';
 import { builtinNames } from '../../profiles/load';
 import { formatProblem, ProfileError } from '../../profiles/problems';
+import type { ReadsDecision } from '../../profiles/compile';
 import { loadProfile } from '../../profiles/profile';
 import { CliExit, EXIT } from '../exit';
 
 export interface CheckOutput {
   out: (line: string) => void;
   err: (line: string) => void;
+}
+
+/** Who decides a profile's reads, for `zviz profile check` (profiles/compile.ts, viewDecidesReads). */
+function readsText(reads: ReadsDecision): string {
+  switch (reads.by) {
+    case 'flags':
+      return `the kernel's (${reads.why})`;
+    case 'view':
+      return `the kernel's, decided by the view and kept in it by Landlock (${reads.why})`;
+    case 'broker':
+      return `the broker's (${reads.why})`;
+  }
 }
 
 export function checkProfile(reference: string, io: CheckOutput): number {
@@ -24,7 +37,8 @@ export function checkProfile(reference: string, io: CheckOutput): number {
     io.out(
       `${profile.source}: ok: ${profile.instructions} BPF instructions, ` +
         `${plan.filter.architectures.join('/')}, brokered: ${brokered}, denials ${plan.filter.audit ? 'audited by the broker' : 'left to the kernel (not counted)'}; ` +
-        `pid: ${plan.pid}, network: ${plan.network}, file system: ${plan.filesystem.view === 'allow-list' ? 'allow-list view' : 'host view'}`
+        `pid: ${plan.pid}, network: ${plan.network}, file system: ${plan.filesystem.view === 'allow-list' ? 'allow-list view' : 'host view'}; ` +
+        `reads by open and openat: ${readsText(plan.reads)}`
     );
     return 0;
   } catch (error) {
