@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
-import { detectCgroups } from '../../agent/src/cgroups/detect';
+import { cgroupMountPoints } from '@zviz/test-support/cgroups';
 import { attackSuite, byProfile, matrix, outcomeOf, outcomes, type AttackRun, type AttackSuite } from './harness';
 
 const PIDS = 64;
@@ -48,9 +48,7 @@ const OBSERVE = {
 
 /** Every directory of the node's cgroup hierarchies under `group` named `name`. */
 function cgroupDirsNamed(group: string, name: string): string[] {
-  const layout = detectCgroups();
-  const mounts =
-    layout.kind === 'none' ? [] : [...(layout.kind !== 'v1' ? [layout.unified] : []), ...Object.values(layout.v1)];
+  const mounts = cgroupMountPoints();
   const found: string[] = [];
   const stack = mounts.map((mount) => join(mount, group)).filter((dir) => existsSync(dir));
   while (stack.length > 0) {

@@ -22,6 +22,7 @@ import { expect, it } from 'vitest';
 import { describeWhere, file, root, seccompUserNotif } from '@zviz/test-support/requirements';
 import { createCgroupDriver } from '../../agent/src/cgroups/driver';
 import { detectCgroups } from '../../agent/src/cgroups/detect';
+import { cgroupMountPoints } from '@zviz/test-support/cgroups';
 import { AGENT_BUNDLE, ZVIZ } from './harness';
 
 /** Standalone runs' cgroup group (agent/src/broker/standalone.ts). */
@@ -29,9 +30,7 @@ const STANDALONE_GROUP = 'zviz-run';
 
 /** The leftover's cgroup.procs in every hierarchy where the driver made it. */
 function cgroupProcsFiles(id: string): string[] {
-  const layout = detectCgroups();
-  const mounts =
-    layout.kind === 'none' ? [] : [...(layout.kind !== 'v1' ? [layout.unified] : []), ...Object.values(layout.v1)];
+  const mounts = cgroupMountPoints();
   return mounts.map((mount) => join(mount, STANDALONE_GROUP, id, 'cgroup.procs')).filter((path) => existsSync(path));
 }
 
