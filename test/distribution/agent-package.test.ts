@@ -239,9 +239,12 @@ describeWhere([binary('readelf', 'binutils'), binary('ldd', 'libc-bin')], 'agent
     let stderr = '';
     agent.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
-      const health = await waitFor(`zviz agent on port ${port} (stderr: ${stderr})`, async () => {
+      // The HTTP server answers while the components still start, and the
+      // agent says 'degraded' until they have (zviz health exits 1 then).
+      const health = await waitFor(`a healthy zviz agent on port ${port} (stderr: ${stderr})`, async () => {
         const response = await fetch(`http://127.0.0.1:${port}/health`);
-        return response.ok ? ((await response.json()) as { version: string }) : undefined;
+        const report = response.ok ? ((await response.json()) as { status: string; version: string }) : undefined;
+        return report?.status === 'healthy' ? report : undefined;
       });
       expect(health.version).toBe(version);
       expect(run(zviz, ['health', '--config', config], { cwd: work }).status).toBe(0);
