@@ -9,7 +9,7 @@
 import { type ExpandedProfile, type ExpandedRule } from './expand';
 import { parseAddress } from './addresses';
 import { errnoNumber } from './errno';
-import { checkPathPrefix } from './paths';
+import { ALLOW_LIST_VIEW_MOUNTS, checkPathPrefix } from './paths';
 import { pointer, type Problem } from './problems';
 import type { Profile } from './schema';
 import {
@@ -362,8 +362,6 @@ function checkBootstrap(expanded: ExpandedProfile, brokered: Set<string>, audit:
 
 /** Where host services listen on unix sockets (docker.sock, the journal, D-Bus, ...). */
 const HOST_SOCKET_DIRS = ['/run', '/var/run'];
-/** What the sandbox itself puts in an allow-list view. */
-const PROVIDED_IN_VIEW = ['/proc', '/dev'];
 
 function under(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
@@ -412,7 +410,7 @@ function checkFilesystem(profile: Profile, problems: Problem[], warnings: Proble
             'the allow-list view starts empty and "/" would bring the whole host back; list the directories the workload needs, or use "view": "host"',
         });
       }
-      const provided = PROVIDED_IN_VIEW.find((dir) => under(path, dir));
+      const provided = ALLOW_LIST_VIEW_MOUNTS.find((dir) => under(path, dir));
       if (provided) {
         problems.push({
           pointer: at,

@@ -15,7 +15,7 @@ import { capabilityMask, DEFAULT_CAPABILITIES } from './capabilities';
 import { nativeNetworks, parseAddress } from './addresses';
 import { errnoNumber } from './errno';
 import type { ExpandedProfile } from './expand';
-import { expandPathPrefix } from './paths';
+import { ALLOW_LIST_VIEW_MOUNTS, expandPathPrefix, PSEUDO_PREFIXES } from './paths';
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
 import { isAllowing } from './check';
@@ -74,15 +74,6 @@ function fixedReadDecision(zviz: NonNullable<Profile['zviz']>, syscall: string):
   }
   return zviz.defaultDecision ?? 'allow';
 }
-
-/** The allow-list view's own mounts besides the profile's steps (agent/native/src/spawn/allow_list_view.cc). */
-const VIEW_OWN_MOUNTS = ['/proc', '/dev'];
-/**
- * Objects without a path in the view that a read may reach through its own
- * descriptor (`/proc/self/fd/N`), as the broker names them: Landlock does not
- * check them (internal file systems), so the rules must allow them too.
- */
-const PSEUDO_PATHS = ['pipe:', 'socket:', 'anon_inode:'];
 
 function within(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`) || (dir.endsWith(':') && path.startsWith(dir));
@@ -147,7 +138,7 @@ export function viewDecidesReads(
     ...plan.mounts
       .filter((m) => m.kind === 'readOnly' || m.kind === 'writable' || m.kind === 'tmpfs')
       .map((m) => m.path),
-    ...VIEW_OWN_MOUNTS,
+    ...ALLOW_LIST_VIEW_MOUNTS,
   ];
   const rulePaths = (zviz.broker ?? [])
     .filter((rule) => rule.syscalls.includes(syscall) && rule.access !== 'write')
@@ -164,7 +155,10 @@ export function viewDecidesReads(
       }
     }
   }
-  for (const pseudo of PSEUDO_PATHS) {
+  // Objects without a path, reached through the workload's own descriptors
+  // (/proc/self/fd/N): Landlock does not check them (internal file systems),
+  // so the rules must allow them too.
+  for (const pseudo of PSEUDO_PREFIXES) {
     const decision = readDecisionOf(zviz, syscall, pseudo, workspace);
     if (decision !== 'allow') {
       return { by: 'broker', why: `the rules ${decision} reads of ${pseudo}, which Landlock does not check` };

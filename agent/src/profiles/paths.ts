@@ -5,6 +5,8 @@
 // objects without a path (reopened through /proc/<pid>/fd or /dev/stdout).
 export const WORKSPACE = '${workspace}';
 export const PSEUDO_PREFIXES = ['pipe:', 'socket:', 'anon_inode:'] as const;
+/** What an allow-list view holds besides the profile's steps (agent/native/src/spawn/allow_list_view.cc). */
+export const ALLOW_LIST_VIEW_MOUNTS = ['/proc', '/dev'] as const;
 
 /** Linux's limits (PATH_MAX counts the terminating NUL; NAME_MAX is per component), in bytes. */
 const PATH_MAX_BYTES = 4095;
