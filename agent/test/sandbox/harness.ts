@@ -13,6 +13,7 @@ import { scratchDir } from '@zviz/test-support/scratch';
 
 import { requireBrokerAddon, type BrokerAddon, type NativeMetrics } from '../../src/native/broker-addon';
 import { BrokerEvents } from '../../src/broker/events';
+import type { CgroupDriver } from '../../src/cgroups/cgroup';
 import { createCgroupDriver } from '../../src/cgroups/driver';
 import { detectCgroups } from '../../src/cgroups/detect';
 import type { ResourceLimits } from '../../src/cgroups/limits';
@@ -50,21 +51,44 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/**
+ * The group (`zviz-test-<tag>-<pid>`) is made when the manager is first used,
+ * not here: a file may call this while vitest collects it, and vitest runs no
+ * afterAll of a suite whose tests all skip (describe.skip, `-t`, `vitest list`),
+ * so a group made at collection would be left behind, empty.
+ */
 export function sandbox(tag: string, options: { retentionMs?: number } = {}): Sandbox {
-  const cgroups = createCgroupDriver(detectCgroups(), `zviz-test-${tag}-${process.pid}`, {
-    attachDeviceProgram: (dir, rules) => addon().attachDeviceProgram(dir, rules),
-  });
-  const manager = new ContainerManager({
-    addon: addon(),
-    cgroups,
-    warn: (m, d) => console.warn(m, d),
-    retentionMs: options.retentionMs,
-  });
+  let made: { manager: ContainerManager; cgroups: CgroupDriver } | undefined;
+  const make = (): { manager: ContainerManager; cgroups: CgroupDriver } => {
+    if (!made) {
+      const cgroups = createCgroupDriver(detectCgroups(), `zviz-test-${tag}-${process.pid}`, {
+        attachDeviceProgram: (dir, rules) => addon().attachDeviceProgram(dir, rules),
+      });
+      const manager = new ContainerManager({
+        addon: addon(),
+        cgroups,
+        warn: (m, d) => console.warn(m, d),
+        retentionMs: options.retentionMs,
+      });
+      made = { manager, cgroups };
+    }
+    return made;
+  };
   return {
-    manager,
+    get manager() {
+      return make().manager;
+    },
     close: async () => {
-      await manager.removeAll();
-      cgroups.removeGroup();
+      if (!made) {
+        return;
+      }
+      // The group goes even when a container's removal failed: rmdir leaves
+      // it only while something is still in it.
+      try {
+        await made.manager.removeAll();
+      } finally {
+        made.cgroups.removeGroup();
+      }
     },
   };
 }
