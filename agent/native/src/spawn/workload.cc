@@ -8,6 +8,7 @@
 #include <linux/keyctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <csignal>
@@ -62,6 +63,34 @@ void JoinOwnKeyring(int sock) {
   }
 }
 
+/**
+ * A directory the caller handed over as stdio (`zviz run ... <DIR`) is the
+ * caller's open directory in the node's mount namespace: every call relative
+ * to it (mkdirat, unlinkat, renameat, linkat, symlinkat, fchmodat,
+ * fchownat) reaches the node's tree on the node's own mount, past the view
+ * and its read-only mounts, with the workload's root's capabilities over
+ * the node's files (its user namespace maps the node's uid 0). A directory
+ * is no input or output a program can use (read answers EISDIR), so it is
+ * replaced by /dev/null of the view, read-only: the program reads an empty
+ * input (test/security/caller-writes.test.ts).
+ */
+void NoCallerDirectories(int sock) {
+  for (int i = 0; i < 3; ++i) {
+    struct stat st;
+    if (fstat(i, &st) != 0) {
+      ChildFail(sock, kStepStdio);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      continue;
+    }
+    const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup3(null, i, 0) < 0) {
+      ChildFail(sock, kStepStdio);
+    }
+    close(null);
+  }
+}
+
 }  // namespace
 
 [[noreturn]] void WorkloadMain(const ChildPlan& p) {
@@ -91,6 +120,7 @@ void JoinOwnKeyring(int sock) {
       ChildFail(sock, kStepStdio);
     }
   }
+  NoCallerDirectories(sock);
   // Nothing of the agent's survives but stdio and the bootstrap socket
   // (close-on-exec itself).
   int keep[2] = {sock, ready};
