@@ -2,7 +2,8 @@
 // (host-links.ts): a tree of the test's own stands for the node, with its
 // /etc/resolv.conf a link into its /run, and its /var/run a link to /run on
 // one node and a directory on another.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,4 +87,46 @@ describe('withLinksFollowed', () => {
     const allowList: FilesystemPlan = { view: 'allow-list', mounts: [{ path: `${root}/var/run`, kind: 'readOnly' }] };
     expect(withLinksFollowed(allowList, `${root}/ws`)).toBe(allowList);
   });
+
+  // Anyone who writes the node's /etc (root, a default or observe workload) points the link elsewhere.
+  it.each([
+    ['a socket', (root: string) => net(root, 'run/docker.sock')],
+    ['a directory', (root: string) => `${root}/run/systemd`],
+    ['a file only root reads', (root: string) => secretFile(root)],
+  ])('leaves a step on a link to %s in what a tmpfs hides on the link: never bound into the tmpfs', (_, target) => {
+    const root = makeNode('link');
+    unlinkSync(join(root, 'etc/resolv.conf'));
+    symlinkSync(target(root), join(root, 'etc/resolv.conf'));
+    const mounts = withLinksFollowed(ciRunnerPlan(root), `${root}/ws`)?.mounts ?? [];
+    expect(mounts.filter((m) => m.kind === 'readOnly').map((m) => m.path)).toEqual(['/', `${root}/etc/resolv.conf`]);
+  });
+
+  it('follows a link to a file others may read into a tmpfs (the resolver file, any name)', () => {
+    const root = makeNode('link');
+    writeFileSync(join(root, 'run/other.conf'), 'nameserver 10.0.0.1\n');
+    chmodSync(join(root, 'run/other.conf'), 0o644);
+    unlinkSync(join(root, 'etc/resolv.conf'));
+    symlinkSync(join(root, 'run/other.conf'), join(root, 'etc/resolv.conf'));
+    const mounts = withLinksFollowed(ciRunnerPlan(root), `${root}/ws`)?.mounts ?? [];
+    expect(mounts.filter((m) => m.kind === 'readOnly').map((m) => m.path)).toEqual(['/', `${root}/run/other.conf`]);
+  });
 });
+
+/** A listening unix socket at `rel` of the node's tree (bound, so it exists as a socket), its path. */
+function net(root: string, rel: string): string {
+  const path = join(root, rel);
+  const done = spawnSync(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(process.argv[1], () => process.exit(0))`,
+    path,
+  ]);
+  expect(done.status).toBe(0);
+  return path;
+}
+
+/** A file of the node's /run that only root may read (a service's secret), its path. */
+function secretFile(root: string): string {
+  const path = join(root, 'run/secret');
+  writeFileSync(path, 'token\n', { mode: 0o600 });
+  return path;
+}

@@ -10,7 +10,7 @@
 // links lead to at this start, so that the file is held before the tmpfs
 // covers it and bound into it, and a second tmpfs on the same directory is
 // not made (docs/profiles.md, `filesystem`).
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 
 import type { FilesystemPlan, MountStep } from '../native/broker-addon';
 import { within } from './path-within';
@@ -30,6 +30,29 @@ function landing(path: string): string {
 }
 
 /**
+ * Whether a step may be bound where a node's link leads when that lies in
+ * what the profile hides with a tmpfs (ci-runner's /run). The node's links
+ * are anyone's who can write the node's /etc: root, and a `default` or
+ * `observe` workload, whose writes land on the node. `/etc/resolv.conf` made
+ * a link to `/run/docker.sock` put Docker's socket into every later
+ * ci-runner job's own /run, and a link to a directory or to a root-only
+ * file would bring the rest of the node's /run (its service sockets, its
+ * secrets). Only what every user of the node may read is followed there: a
+ * regular file readable by others, as every resolver file is
+ * (test/security/resolver-links.test.ts). Otherwise the step stays on the
+ * link, which the tmpfs leaves dangling: skipped, as before links were
+ * followed.
+ */
+function mayLandHidden(real: string): boolean {
+  try {
+    const st = lstatSync(real);
+    return st.isFile() && (st.mode & 0o004) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * `plan` (a host view's, as compiled) with each read-only, writable and tmpfs
  * step that is, or lies under, a symbolic link of the node taken at the path
  * it leads to; parents still before what lies inside them, each path once.
@@ -43,9 +66,18 @@ export function withLinksFollowed(plan: FilesystemPlan | undefined, cwd: string)
   let changed = false;
   const steps: MountStep[] = [];
   const seen = new Set<string>();
+  const hidden = plan.mounts.filter((m) => m.kind === 'tmpfs').map((m) => landing(m.path));
   for (const step of plan.mounts) {
     const own = step.kind === 'readOnly' || step.kind === 'writable' || step.kind === 'tmpfs';
-    const path = own && !within(step.path, cwd) ? landing(step.path) : step.path;
+    let path = own && !within(step.path, cwd) ? landing(step.path) : step.path;
+    if (
+      step.kind !== 'tmpfs' &&
+      path !== step.path &&
+      hidden.some((dir) => within(path, dir)) &&
+      !mayLandHidden(path)
+    ) {
+      path = step.path;
+    }
     changed ||= path !== step.path;
     const key = `${step.kind} ${path}`;
     if (seen.has(key)) {
