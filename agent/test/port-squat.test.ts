@@ -7,15 +7,19 @@
 // docs/security.md, "The agent against local users"). What counts is what
 // the user's listener received.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { zvizAsync } from './support/agent-process';
+
+/** This machine's name, which its /etc/hosts gives a loopback address (checked in beforeAll). */
+const HOST_NAME = hostname();
 
 /** A uid (and gid) no account of the test machine uses. */
 const STRANGER = 54_322;
@@ -49,6 +53,8 @@ describeWhere([root], "a local user's program at the agent's address", () => {
     for (const [name, host] of [
       ['ipv4', '127.0.0.1'],
       ['wildcard', '0.0.0.0'],
+      // A name of this machine, as /etc/hosts gives it (Debian names the host there).
+      ["this machine's name", HOST_NAME],
     ]) {
       configs[name] = join(dir, `${name}.yaml`);
       writeFileSync(
@@ -57,6 +63,11 @@ describeWhere([root], "a local user's program at the agent's address", () => {
         { mode: 0o600 }
       );
     }
+    const named = await lookup(HOST_NAME, { all: true });
+    expect(
+      named.map((a) => a.address),
+      `this machine's name ${HOST_NAME} should name 127.0.0.1 (/etc/hosts), where the stranger listens`
+    ).toContain('127.0.0.1');
     listener = spawn(process.execPath, ['-e', LISTENER, '127.0.0.1', String(port)], {
       uid: STRANGER,
       gid: STRANGER,
@@ -75,7 +86,7 @@ describeWhere([root], "a local user's program at the agent's address", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['ipv4', 'wildcard'])(
+  it.each(['ipv4', 'wildcard', "this machine's name"])(
     '`zviz health` and `zviz metrics` (metrics.address %s) send it nothing and say who listens',
     async (config) => {
       const health = await zvizAsync(['health', '--config', configs[config]]);

@@ -46,7 +46,13 @@ describe("who may be sent the agent's credentials", () => {
     expect(untrustedListener('127.0.0.1', 9090, listeners, trusted)).toBeUndefined();
     expect(untrustedListener('127.0.0.1', 9999, listeners, trusted)).toBeUndefined();
     expect(untrustedListener('192.0.2.7', 9090, listeners, trusted)).toBeUndefined();
-    expect(untrustedListener('agent.example', 19375, listeners, trusted)).toBeUndefined();
+    expect(untrustedListener('agent.example', 9090, listeners, [0, 1000])).toBeUndefined();
+  });
+
+  it("not another user's at the port when the agent is asked by a name, which may name this machine", () => {
+    expect(untrustedListener('agent.example', 19375, listeners, trusted)).toMatch(
+      /^agent\.example:19375 is served by a program of uid 65534,/
+    );
   });
 
   it("not another user's, bound to the address, a wildcard or the IPv4-mapped address", () => {

@@ -120,10 +120,16 @@ export function untrustedListener(
   listeners: Listener[] = tcpListeners(),
   trusted: readonly number[] = [0, process.getuid?.() ?? 0]
 ): string | undefined {
-  // A host name other than localhost is some other machine's: nothing here says who listens there.
+  // A name other than localhost may name this machine too (its own name in
+  // /etc/hosts, a DNS name of one of its addresses), and which address it
+  // names is the resolver's to say at connect time: every listener of this
+  // machine's at the port could be the one that answers, so each is asked
+  // for. A stranger's listener at that port refuses an agent elsewhere too:
+  // the message names it, and an address instead of the name avoids it.
+  const named = host !== 'localhost' && !isIPv4(host) && !isIPv6(host);
   const hosts = host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
   const owner = listeners.find(
-    (l) => l.port === port && hosts.some((h) => accepts(l.host, h)) && !trusted.includes(l.uid)
+    (l) => l.port === port && (named || hosts.some((h) => accepts(l.host, h))) && !trusted.includes(l.uid)
   );
   if (!owner) {
     return undefined;
