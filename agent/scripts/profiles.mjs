@@ -161,6 +161,13 @@ const STRICT_VIEW = [
   '/etc/services',
 ];
 
+/**
+ * Landlock scopes (docs/profiles.md, `scope`): no workload has business with
+ * the node's abstract unix sockets or signalling the node's processes. Asked
+ * best-effort, so a kernel before 6.12 still runs them, with a warning.
+ */
+const SCOPED = { abstractUnixSockets: 'best-effort', signals: 'best-effort' };
+
 const profiles = {
   default: {
     zviz: {
@@ -168,8 +175,10 @@ const profiles = {
         "Close to Docker's default profile: ordinary programs run, kernel and namespace administration is refused. " +
         'Refusals are answered by the broker, so they are counted and audited. /sys and /proc/sys are read-only. ' +
         "Not a file-system boundary: the workload sees and writes the host's tree as the node's root, the node's " +
-        "service sockets under /run (docker.sock, systemd's, D-Bus's) included, and shares its network.",
+        "service sockets under /run (docker.sock, systemd's, D-Bus's) included, and shares its network (not its " +
+        'abstract unix sockets, where the kernel has Landlock scopes).',
       audit: true,
+      scope: SCOPED,
       filesystem: { readOnly: ['/sys', '/proc/sys', '/proc/sysrq-trigger'] },
     },
     defaultAction: 'SCMP_ACT_ERRNO',
@@ -185,9 +194,10 @@ const profiles = {
         "and /run are the job's own: the node's service sockets under /run (docker.sock, systemd's, D-Bus's) are " +
         "not there, only the resolver's file /etc/resolv.conf links to; the node's pods and containers (their " +
         'volumes and secrets under /var/lib/kubelet, their root file systems under /var/lib/containerd and ' +
-        "/var/lib/docker) are hidden under empty tmpfs; the network is the node's (abstract unix sockets " +
-        'included); every program started and every network connection is logged.',
+        "/var/lib/docker) are hidden under empty tmpfs; the network is the node's (not its abstract unix " +
+        'sockets, where the kernel has Landlock scopes); every program started and every network connection is logged.',
       audit: true,
+      scope: SCOPED,
       filesystem: {
         readOnly: ['/', ...CI_FROM_NODE],
         writable: ['${workspace}'],
@@ -225,6 +235,7 @@ const profiles = {
         'workspace; no network (only loopback).',
       audit: true,
       network: 'none',
+      scope: SCOPED,
       filesystem: { view: 'allow-list', readOnly: STRICT_VIEW, writable: ['${workspace}'], tmpfs: ['/tmp'] },
       defaultDecision: 'deny',
       defaultErrno: 'EACCES',
@@ -282,8 +293,10 @@ const profiles = {
         "not namespaced: keys count against the node root's quota, and cgroup namespaces (unshare and clone with " +
         "CLONE_NEWCGROUP: EPERM), in which a user namespace's root could mount its container's cgroup writable " +
         "and raise its limits. An observation, not a boundary: the host's " +
-        "tree as the node's root sees it, the node's service sockets under /run (docker.sock) included, and its network.",
+        "tree as the node's root sees it, the node's service sockets under /run (docker.sock) included, and its network " +
+        "(not its abstract unix sockets, where the kernel has Landlock scopes: a workload's own still work).",
       audit: true,
+      scope: SCOPED,
       broker: [
         { syscalls: OPEN, decision: 'log' },
         { syscalls: EXEC, decision: 'log' },

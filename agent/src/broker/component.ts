@@ -40,6 +40,7 @@ import { STANDALONE_GROUP } from './standalone';
 import { openAppendNoLinks } from '../files/no-link-open';
 import { ProfileCache } from '../profiles/cache';
 import type { LoadedProfile } from '../profiles/profile';
+import { isScopeWarning } from '../profiles/scopes';
 import { brokerAddon, type BrokerAddon, type KernelSupport } from '../native/broker-addon';
 import { packageRoot } from '../native/load';
 import { DEFAULT_BROKER_CONFIG, eventLimits, type BrokerConfig } from './config';
@@ -386,6 +387,9 @@ export class BrokerComponent implements Component<BrokerSections> {
           { id: container.id, name: entry.name, profile: container.profileName },
           'configured container started'
         );
+        for (const warning of profile.warnings.filter(isScopeWarning)) {
+          this.host.log.warn({ id: container.id, name: entry.name, pointer: warning.pointer }, warning.reason);
+        }
       } catch (error) {
         this.notStarted(entry, error);
       }

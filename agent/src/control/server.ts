@@ -12,6 +12,7 @@ import { DEFAULT_RESPONSE_BUDGET_BYTES } from '../server/response-budget';
 import { builtinNames } from '../profiles/load';
 import { quote } from '../text/quote';
 import { ProfileError } from '../profiles/problems';
+import { isScopeWarning } from '../profiles/scopes';
 import type { Container, ContainerManager } from '../containers/manager';
 import { runSession, specFromRequest } from './session';
 import type { ProfileCache } from '../profiles/cache';
@@ -252,6 +253,9 @@ export class ControlServer {
           { id: created.id, name: created.name, profile: created.profileName, command: request.command[0] },
           'container started for zviz run'
         );
+        for (const warning of spec.profile.warnings.filter(isScopeWarning)) {
+          log.warn({ id: created.id, profile: created.profileName, pointer: warning.pointer }, warning.reason);
+        }
       });
       ended = true;
       await manager.remove(c);

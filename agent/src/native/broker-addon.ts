@@ -137,6 +137,12 @@ export interface SpawnOptions {
    * reads to beneath the view's mounts with Landlock, or the start fails.
    */
   viewReads?: boolean;
+  /**
+   * The Landlock scopes of the container's domain (profiles/scopes.ts; ABI
+   * 6): made by the first process before the init and the workload exist,
+   * or the start fails. Asked only where the kernel has them.
+   */
+  scopes?: { abstractUnixSockets: boolean; signals: boolean };
   filter: NativeFilterPlan;
   policy: NativePolicy;
   /**

@@ -19,6 +19,7 @@ import { ALLOW_LIST_VIEW_MOUNTS, expandPathPrefix, PSEUDO_PREFIXES } from './pat
 import { pointer } from './problems';
 import type { NetworkMode, PidMode, Profile, SeccompAction } from './schema';
 import { isAllowing } from './check';
+import { planScopes, type Scopes } from './scopes';
 import {
   ADDRESSED_SYSCALLS,
   CLONE3,
@@ -189,6 +190,8 @@ export interface CompiledProfile {
   reads: ReadsDecision;
   /** The filter lets the kernel make reads the view decides: the first process must restrict reads to the view. */
   viewReads: boolean;
+  /** The Landlock scopes of the container's domain on this kernel (scopes.ts). */
+  scopes: Scopes;
 }
 
 export function nativeAction(
@@ -591,6 +594,7 @@ export function compileProfile(
     brokered: [...brokered].sort(),
     reads: reads ?? { by: 'flags', why: 'no rule judges open or openat' },
     viewReads,
+    scopes: planScopes(zviz, host.landlockAbi ?? 0).scopes,
   };
 }
 

@@ -10,6 +10,7 @@ import { checkExpanded } from './check';
 import { compileProfile, type CompiledProfile } from './compile';
 import { expandProfile, type ExpandedProfile } from './expand';
 import { readProfile, type ProfileText } from './load';
+import { planScopes } from './scopes';
 import { parseJson } from './parse';
 import { ProfileError, type Problem } from './problems';
 import { syscallCatalog } from './syscall-catalog';
@@ -61,6 +62,13 @@ export function loadProfileText(text: ProfileText, addon: BrokerAddon): LoadedPr
   // (compile.ts, viewDecidesReads): a test's stand-in addon without the
   // probe gets the broker's reads, the slow and safe way.
   const host = { landlockAbi: addon.landlockAbi?.() ?? 0 };
+  // A scope the profile requires and this kernel lacks: nothing may start
+  // with it here (fail closed); one it asks best-effort: a warning.
+  const scopes = planScopes(expanded.profile.zviz, host.landlockAbi);
+  if (scopes.problems.length > 0) {
+    throw new ProfileError(text.source, scopes.problems);
+  }
+  warnings.push(...scopes.warnings);
   // One trial compilation: what libseccomp refuses, it refuses for every
   // workspace (any path but "/", which no writable view may have).
   const trial = compileProfile(text.name, expanded, '/workspace', host);

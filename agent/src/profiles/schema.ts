@@ -127,12 +127,27 @@ export type PidMode = (typeof PID_MODES)[number];
 export const NETWORK_MODES = ['none', 'host'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
 
+/**
+ * How a profile asks for a Landlock scope (zviz.scope; ABI 6, Linux 6.12):
+ * "required": no container starts on a kernel without it; "best-effort"
+ * (the default): scoped where the kernel has it, a warning where not;
+ * "off": not scoped.
+ */
+export const SCOPE_MODES = ['required', 'best-effort', 'off'] as const;
+export type ScopeMode = (typeof SCOPE_MODES)[number];
+
+export interface Scope {
+  abstractUnixSockets?: ScopeMode;
+  signals?: ScopeMode;
+}
+
 export interface ZvizExtension {
   description?: string;
   audit?: boolean;
   capabilities?: string[];
   pid?: PidMode;
   network?: NetworkMode;
+  scope?: Scope;
   defaultDecision?: BrokerDecision;
   defaultErrno?: string | number;
   filesystem?: Filesystem;
@@ -255,6 +270,14 @@ export const PROFILE_SCHEMA = {
         capabilities: stringList,
         pid: { enum: PID_MODES },
         network: { enum: NETWORK_MODES },
+        scope: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            abstractUnixSockets: { enum: SCOPE_MODES },
+            signals: { enum: SCOPE_MODES },
+          },
+        },
         defaultDecision: { enum: BROKER_DECISIONS },
         defaultErrno: errnoValue,
         filesystem: {

@@ -91,6 +91,12 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
   if (network != "none" && network != "host") return "network must be \"none\" or \"host\"";
   request->network_none = network == "none";
   request->view_reads = o.Has("viewReads") && o.Get("viewReads").ToBoolean();
+  if (o.Has("scopes") && !o.Get("scopes").IsUndefined()) {
+    if (!o.Get("scopes").IsObject()) return "scopes must be an object";
+    Napi::Object scopes = o.Get("scopes").As<Napi::Object>();
+    request->scope_abstract_unix_sockets = scopes.Get("abstractUnixSockets").ToBoolean();
+    request->scope_signals = scopes.Get("signals").ToBoolean();
+  }
   if (!o.Get("filesystem").IsObject()) {
     return request->view_reads ? "viewReads needs filesystem.view \"allow-list\"" : std::string();
   }

@@ -86,6 +86,16 @@ struct SpawnRequest {
    */
   bool view_reads = false;
   /**
+   * Landlock scopes of the container's domain (spawn/landlock_domain.cc;
+   * ABI 6, Linux 6.12): abstract unix sockets bound outside the container
+   * cannot be connected or sent to, processes outside it cannot be
+   * signalled. The agent asks only where the kernel has them
+   * (agent/src/profiles/scopes.ts); the start fails where the domain cannot
+   * be made.
+   */
+  bool scope_abstract_unix_sockets = false;
+  bool scope_signals = false;
+  /**
    * Its own PID namespace with zviz-init as PID 1 (`init_path`), and a /proc of it.
    * zviz-init and zviz-spawn are executed from sealed copies made once per
    * process (SealStartPrograms), never from their files.

@@ -63,6 +63,8 @@ const char* StepName(int32_t step) {
     case child::kStepFileLimit: return "setting the soft descriptor limit the container starts with (RLIMIT_NOFILE)";
     case child::kStepViewReads:
       return "restricting reads to the allow-list view with Landlock (the filter lets the kernel make them)";
+    case child::kStepLandlockScopes:
+      return "scoping the container's abstract unix sockets and signals with Landlock (ABI 6, Linux 6.12)";
     case child::kStepWorkspace:
       return "binding the working directory into the view, reached without following links (a link or a rename "
              "on its path came after the agent checked it: a container writing a directory above it may be "

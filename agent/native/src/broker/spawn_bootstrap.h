@@ -55,6 +55,7 @@ enum Step : int32_t {
   kStepGroups,
   kStepFileLimit,
   kStepViewReads,
+  kStepLandlockScopes,
 };
 
 /** Child-to-agent messages on the bootstrap socket (SOCK_SEQPACKET: one per read). */

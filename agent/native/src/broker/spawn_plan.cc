@@ -101,7 +101,8 @@ std::string Write(const PlanInput& input, UniqueFd* out) {
   plan.seccomp_flags = input.seccomp_flags;
   plan.agent_pid = input.agent_pid;
   plan.flags = (r.allow_list ? kAllowList : 0U) | (r.pid_namespace ? kPidNamespace : 0U) |
-               (r.network_none ? kNetworkNone : 0U) | (r.view_reads ? kViewReads : 0U);
+               (r.network_none ? kNetworkNone : 0U) | (r.view_reads ? kViewReads : 0U) |
+               (r.scope_abstract_unix_sockets ? kScopeAbstractUnixSockets : 0U) | (r.scope_signals ? kScopeSignals : 0U);
   plan.cgroup_count = input.cgroup_count;
   plan.size = layout.bytes().size();
   std::memcpy(layout.At<char>(header), &plan, sizeof(plan));

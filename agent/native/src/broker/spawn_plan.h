@@ -30,6 +30,9 @@ constexpr uint32_t kAllowList = 1;
 constexpr uint32_t kPidNamespace = 2;
 constexpr uint32_t kNetworkNone = 4;
 constexpr uint32_t kViewReads = 8;
+/** Landlock scopes of the container's domain (spawn.h, SpawnRequest::scope_*). */
+constexpr uint32_t kScopeAbstractUnixSockets = 16;
+constexpr uint32_t kScopeSignals = 32;
 
 /** One step of the view; offsets of NUL-terminated strings (0: none). */
 struct WireMount {

@@ -62,6 +62,7 @@ struct ChildPlan {
   bool pid_ns;
   bool net_none;
   bool view_reads;  // allow-list: reads restricted to beneath the view's mounts (view_reads.cc)
+  uint64_t landlock_scopes;  // LANDLOCK_SCOPE_* of the container's domain (landlock_domain.cc); 0: none
   int init_fd;      // zviz-init, opened O_PATH by the agent (with a PID namespace; else -1)
   int report_sock;  // the init's end of the exit-report socket
   int agent_pidfd;  // to see whether the agent died before PR_SET_PDEATHSIG was armed
@@ -102,8 +103,24 @@ void EnterUserNamespace(int sock);
 void SetUpHostView(const ChildPlan& p, int sock);
 void SetUpAllowListView(const ChildPlan& p, int sock);
 
-/** A Landlock domain that lets reads open only what lies beneath the view's mounts (view_reads.cc). */
-void RestrictReadsToView(const ChildPlan& p, int sock);
+// The container's Landlock domain (landlock_domain.cc, view_reads.cc).
+
+/** Landlock's LANDLOCK_SCOPE_* (ABI 6), which the build's kernel headers may lack. */
+constexpr uint64_t kScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kScopeSignal = 1ULL << 1;
+
+/** The rights the view-reads rules handle: LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR. */
+constexpr uint64_t kViewReadAccess = (1ULL << 2) | (1ULL << 3);
+
+/**
+ * One Landlock domain for the container, made where the plan asks for one
+ * (view_reads, landlock_scopes): reads held to the view and the profile's
+ * scopes. The start fails where it cannot be made.
+ */
+void RestrictWithLandlock(const ChildPlan& p, int sock);
+
+/** Rules of `ruleset` that let reads open only what lies beneath the view's mounts (view_reads.cc). */
+void AllowReadsInView(const ChildPlan& p, int ruleset, int sock);
 
 // What every view holds whatever the profile (kernel_files.cc).
 

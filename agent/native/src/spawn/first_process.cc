@@ -229,8 +229,8 @@ void ResetNice(int sock) {
     SetUpNetwork(sock);
   }
   SetUpMounts(p, sock);
-  if (p.view_reads) {
-    RestrictReadsToView(p, sock);
+  if (p.view_reads || p.landlock_scopes != 0) {
+    RestrictWithLandlock(p, sock);
   }
   if (!p.pid_ns) {
     WorkloadMain(p);

@@ -262,6 +262,8 @@ int main(int argc, char** argv) {
   p.pid_ns = pid_ns;
   p.net_none = (wire.flags & plan::kNetworkNone) != 0;
   p.view_reads = (wire.flags & plan::kViewReads) != 0;
+  p.landlock_scopes = ((wire.flags & plan::kScopeAbstractUnixSockets) != 0 ? kScopeAbstractUnixSocket : 0) |
+                      ((wire.flags & plan::kScopeSignals) != 0 ? kScopeSignal : 0);
   p.caps = wire.capabilities;
   p.seccomp_flags = wire.seccomp_flags;
   static struct sock_fprog prog;

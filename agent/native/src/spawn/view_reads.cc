@@ -13,11 +13,11 @@
 // are not path-checked by Landlock (is_nouser_or_private, MNT_INTERNAL).
 // Only reads are handled: writes, creates and truncations stay the broker's,
 // and execution needs the read of the program, which the view holds.
-// Runs in the first process once the view is made, so the init and the
-// workload inherit the domain, which no task can leave. Raw calls only.
+// The rules go into the container's one domain (landlock_domain.cc), made
+// in the first process once the view is made, so the init and the workload
+// inherit it, and no task can leave it. Raw calls only.
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -29,7 +29,7 @@ namespace zviz::broker::child {
 namespace {
 
 constexpr uint64_t kFileReads = LANDLOCK_ACCESS_FS_READ_FILE;
-constexpr uint64_t kReads = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+static_assert(kViewReadAccess == (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR));
 
 /** The view's own mounts besides the profile's steps (allow_list_view.cc). */
 constexpr const char* kImplicitMounts[] = {"/proc", "/dev"};
@@ -48,7 +48,7 @@ void AllowReadsBeneath(int ruleset, const char* path, int sock) {
   }
   struct landlock_path_beneath_attr rule = {};
   // A rule on a file may hold only the rights of files (EINVAL otherwise).
-  rule.allowed_access = S_ISDIR(st.st_mode) ? kReads : kFileReads;
+  rule.allowed_access = S_ISDIR(st.st_mode) ? kViewReadAccess : kFileReads;
   rule.parent_fd = fd;
   if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
     ChildFail(sock, kStepViewReads);
@@ -58,13 +58,7 @@ void AllowReadsBeneath(int ruleset, const char* path, int sock) {
 
 }  // namespace
 
-void RestrictReadsToView(const ChildPlan& p, int sock) {
-  struct landlock_ruleset_attr attr = {};
-  attr.handled_access_fs = kReads;
-  const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0));
-  if (ruleset < 0) {
-    ChildFail(sock, kStepViewReads);  // the agent asked the kernel first (landlockAbi): never fail open
-  }
+void AllowReadsInView(const ChildPlan& p, int ruleset, int sock) {
   for (size_t i = 0; i < p.mount_count; ++i) {
     const ChildMount& m = p.mounts[i];
     // Masks and pins lie inside other steps; a link step is a symlink whose target is another step.
@@ -77,13 +71,6 @@ void RestrictReadsToView(const ChildPlan& p, int sock) {
   for (const char* path : kImplicitMounts) {
     AllowReadsBeneath(ruleset, path, sock);
   }
-  // Without CAP_SYS_ADMIN Landlock wants no_new_privs, which the filter sets anyway.
-  if (::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0 &&
-      (errno != EPERM || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-       ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)) {
-    ChildFail(sock, kStepViewReads);
-  }
-  close(ruleset);
 }
 
 }  // namespace zviz::broker::child

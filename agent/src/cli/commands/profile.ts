@@ -6,6 +6,7 @@ import { brokerAddon, requireBrokerAddon } from '../../native/broker-addon';
 import { builtinNames } from '../../profiles/load';
 import { formatProblem, ProfileError } from '../../profiles/problems';
 import type { ReadsDecision } from '../../profiles/compile';
+import type { Scopes } from '../../profiles/scopes';
 import { loadProfile } from '../../profiles/profile';
 import { CliExit, EXIT } from '../exit';
 
@@ -26,6 +27,15 @@ function readsText(reads: ReadsDecision): string {
   }
 }
 
+/** The scopes the container's Landlock domain gets here (profiles/scopes.ts). */
+function scopesText(scopes: Scopes): string {
+  const names = [
+    ...(scopes.abstractUnixSockets ? ['abstract unix sockets'] : []),
+    ...(scopes.signals ? ['signals'] : []),
+  ];
+  return names.length > 0 ? names.join(', ') : 'none';
+}
+
 export function checkProfile(reference: string, io: CheckOutput): number {
   try {
     const profile = loadProfile(reference, requireBrokerAddon());
@@ -38,7 +48,8 @@ export function checkProfile(reference: string, io: CheckOutput): number {
       `${profile.source}: ok: ${profile.instructions} BPF instructions, ` +
         `${plan.filter.architectures.join('/')}, brokered: ${brokered}, denials ${plan.filter.audit ? 'audited by the broker' : 'left to the kernel (not counted)'}; ` +
         `pid: ${plan.pid}, network: ${plan.network}, file system: ${plan.filesystem.view === 'allow-list' ? 'allow-list view' : 'host view'}; ` +
-        `reads by open and openat: ${readsText(plan.reads)}`
+        `reads by open and openat: ${readsText(plan.reads)}; ` +
+        `Landlock scopes on this kernel: ${scopesText(plan.scopes)}`
     );
     return 0;
   } catch (error) {

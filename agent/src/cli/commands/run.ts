@@ -12,7 +12,8 @@ import { parseCpus, parseIoRate, parseMemory, parsePids } from '../../cgroups/li
 import { parseRestart } from '../../containers/restart';
 import { runStandalone } from '../../broker/standalone';
 import { formatSummary } from '../../control/summary';
-import { ProfileError } from '../../profiles/problems';
+import { formatProblem, ProfileError } from '../../profiles/problems';
+import { isScopeWarning } from '../../profiles/scopes';
 import { builtinNames } from '../../profiles/load';
 import { loadProfile, type LoadedProfile } from '../../profiles/profile';
 import { existsSync } from 'node:fs';
@@ -171,6 +172,10 @@ export async function run(
       err(`zviz: ${(error as Error).message}`);
     }
     return EXIT_RUN_FAILED;
+  }
+  // What the kernel leaves of the profile's Landlock scopes (profiles/scopes.ts): said at every start.
+  for (const warning of profile.warnings.filter(isScopeWarning)) {
+    err(`zviz: warning: ${formatProblem(profile.source, warning)}`);
   }
   const request: RunRequest = {
     type: 'run',
