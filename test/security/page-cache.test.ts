@@ -10,7 +10,7 @@
 // cachestat would leave preadv2(RWF_NOWAIT), Linux AIO and the time a read
 // takes, each of which tells a cached page from one that is not.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -19,6 +19,18 @@ import { ATTACK_BIN } from './attack-programs';
 import { attackSuite, matrix, outcomes } from './harness';
 
 const SHARED_FILE = '/usr/share/common-licenses/GPL-3';
+const OVERLAYFS_MAGIC = 0x794c7630;
+
+/**
+ * What cachestat says of the page the node read. On overlayfs (a node whose
+ * /usr is a container image's layer, or scripts/fresh-machine's rootfs) it
+ * asks the overlay's own inode, whose mapping never holds the file's pages
+ * (they are cached for the layer's file below), so it counts none; mincore,
+ * through the mapping, which is the layer's file's, still names the page.
+ */
+function cachestatOfReadPage(): string {
+  return statfsSync(SHARED_FILE).type === OVERLAYFS_MAGIC ? 'ok 0' : 'ok 1';
+}
 
 attackSuite('attack: the page cache of a node file the view shows', (suite) => {
   it.each(matrix())(
@@ -52,7 +64,7 @@ attackSuite('attack: the page cache of a node file the view shows', (suite) => {
         // ...and then it saw exactly the page the node read.
         'mincore-cached': `ok ${read}`,
         cachestat: 'ok',
-        'cachestat-cached': 'ok 1',
+        'cachestat-cached': cachestatOfReadPage(),
       });
       await suite.expectContained(run, { outsideUnchanged: true, secretKept: true });
     }
