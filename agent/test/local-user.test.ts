@@ -21,7 +21,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { freePort, waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root } from '@zviz/test-support/requirements';
-import { AgentProcess, zvizAsync } from './support/agent-process';
+import { AgentProcess, BIN, sample, zvizAsync } from './support/agent-process';
 
 /** A uid (and gid) no account of the test machine uses. */
 const STRANGER = 54_321;
@@ -146,6 +146,59 @@ describeWhere([root], 'the agent against a local user', () => {
       expect(client.output().trim()).toBe('EACCES');
     } finally {
       await agent.stop();
+    }
+  }, 60_000);
+
+  // The socket's mode is the first defence; the peer check holds "whatever the permissions"
+  // (docs/security.md, The agent against local users). With both opened to every user, the
+  // user's own zviz run asks for an observe container that writes, as root, into a directory
+  // only root may write: the agent must refuse it by uid, start nothing, and count and audit it.
+  it('with the socket opened to every user, the peer check still refuses the user: nothing runs, counted and audited', async () => {
+    // Under /run (root's, 0755), not the runner's TMPDIR, so the user can reach it at all.
+    const open = mkdtempSync('/run/zviz-lu-');
+    chmodSync(open, 0o755);
+    const socket = join(open, 'agent.sock');
+    // Beside it, not in it: every container's view masks the socket's directory.
+    const rootOnly = mkdtempSync('/run/zviz-lr-');
+    chmodSync(rootOnly, 0o755);
+    const marker = join(rootOnly, 'written-as-root');
+    const agent = await AgentProcess.start({ broker: { control_socket: socket } });
+    try {
+      await waitFor('the control socket', async () => existsSync(socket));
+      chmodSync(socket, 0o666);
+      const client = spawn(
+        process.execPath,
+        [BIN, 'run', '--socket', socket, '--profile', 'observe', '--', '/bin/sh', '-c', `echo escaped > ${marker}`],
+        { uid: STRANGER, gid: STRANGER, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } }
+      );
+      let output = '';
+      client.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      client.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => client.once('exit', resolve));
+      expect(code, output).not.toBe(0);
+      expect(output).toContain(`uid ${STRANGER} may not run workloads through the agent`);
+      expect(existsSync(marker)).toBe(false);
+      expect(sample(await agent.metrics(), 'zviz_control_refusals_total{reason="uid"}')).toBe(1);
+      const audit = join(agent.dir, 'audit.json');
+      await waitFor(
+        'the refusal in the audit log',
+        async () => existsSync(audit) && readFileSync(audit, 'utf8').includes('"control"')
+      );
+      const records = readFileSync(audit, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"control"'))
+        .map((line) => JSON.parse(line) as { decision: string; args: Record<string, unknown> });
+      expect(records).toEqual([
+        expect.objectContaining({
+          decision: 'deny',
+          args: expect.objectContaining({ reason: 'uid', peer_uid: STRANGER }),
+        }),
+      ]);
+      expect(agent.log).not.toMatch(/container started|"name":"/);
+    } finally {
+      await agent.stop();
+      rmSync(open, { recursive: true, force: true });
+      rmSync(rootOnly, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -66,7 +66,15 @@ export async function runThroughAgent(
       `the control socket is served by a process of uid ${server.uid} (pid ${server.pid}), not by root: not handing it this terminal`
     );
   }
-  addon.sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [0, 1, 2]);
+  // An agent that refuses this client (its peer check) answers with an error
+  // line and closes at once, often before the request goes out: the send then
+  // fails (EPIPE), and the refusal, already in the socket, is what to report.
+  let sendError: Error | undefined;
+  try {
+    addon.sendWithFds(socketFd(socket), Buffer.from(JSON.stringify(request)), [0, 1, 2]);
+  } catch (error) {
+    sendError = error as Error;
+  }
   const forward = (signal: NodeJS.Signals) => {
     if (!socket.destroyed) {
       socket.write(`${JSON.stringify({ type: 'signal', signal })}\n`);
@@ -91,9 +99,11 @@ export async function runThroughAgent(
         }
       });
       socket.once('close', () =>
-        final ? resolve(final) : reject(new Error('the agent closed the connection before the workload ended'))
+        final
+          ? resolve(final)
+          : reject(sendError ?? new Error('the agent closed the connection before the workload ended'))
       );
-      socket.once('error', (error) => reject(error));
+      socket.once('error', (error) => reject(sendError ?? error));
     });
   } finally {
     for (const signal of FORWARDED_SIGNALS) {
