@@ -9,10 +9,11 @@
 // control socket refuses a workload as its peer, and is masked in its view.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
-import { attackSuite, matrix, outcomeOf, outcomes } from './harness';
+import { AttackAgent, attackSuite, matrix, outcomeOf, outcomes, PROFILES, Scratch } from './harness';
 
 function zombiesOf(pid: number): number {
   let count = 0;
@@ -138,6 +139,65 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
 
   it.each(matrix())('%s (%s): nor with --pid host', async (profile, mode) => {
     await controlSocketAttack(profile, mode, ['--pid', 'host']);
+  });
+
+  // "Two defences, each enough on its own" (docs/security.md, The control socket). Above, through
+  // an agent, the mask hides the socket, so the peer check meets only standalone workloads (by their
+  // cgroup or zviz-init). Here the agent's socket lies in the workload's own workspace, which no view
+  // masks (the workspace must stay): the workload reaches it, and the peer check alone must refuse the
+  // agent's own container, by its namespaces (with --pid host: its mount namespace) or its cgroup.
+  async function visibleSocketAttack(profile: string, zvizArgs: string[]) {
+    const scratch = Scratch.create();
+    const agent = await AttackAgent.start({ socket: join(scratch.workspace, 'agent.sock') });
+    try {
+      const run = await suite.run({
+        profile,
+        mode: 'agent',
+        agent,
+        scratch,
+        program: 'agent',
+        args: ['control'],
+        zvizArgs,
+        env: { ZVIZ_ATTACK_AGENT_PID: String(agent.pid), ZVIZ_ATTACK_AGENT_SOCKET: agent.socket },
+      });
+      const detail = `${run.stdout}\n${run.stderr}\n${agent.fullLog()}`;
+      // strict refuses every connect in the broker; under the others the socket is reached.
+      expect(outcomeOf(run, 'control-connect'), detail).toBe(profile === 'strict' ? 'errno EACCES' : 'ok');
+      if (profile !== 'strict') {
+        expect(run.results.get('control-run') ?? 'not reached', detail).toMatch(
+          /^(not reached|errno EPERM \(.*may not run workloads through the agent.*)$/
+        );
+        await waitFor('the refusal in the audit log', async () =>
+          agent
+            .audit()
+            .some(
+              (r) =>
+                r.event_type === 'control' &&
+                r.decision === 'deny' &&
+                (r.args as Record<string, unknown>).reason === 'workload'
+            )
+        );
+        expect(await refusals(agent.url)).toBe(1);
+      }
+      expect(agent.fullLog()).not.toMatch(/"name":"escaped"/);
+      expect(await agent.notAlive()).toBeUndefined();
+      expect(run.summary, detail).toBeDefined();
+      expect(run.scratch.changedOutside(), 'changed outside the workspace').toEqual([]);
+      await suite.expectContained(run, { outsideUnchanged: true });
+    } finally {
+      await agent.stop();
+    }
+  }
+
+  it.each(PROFILES)(
+    '%s (agent): with the socket in its own workspace, the peer check alone starts nothing',
+    async (profile) => {
+      await visibleSocketAttack(profile, []);
+    }
+  );
+
+  it.each(PROFILES)('%s (agent): with the socket in its own workspace and --pid host, nor then', async (profile) => {
+    await visibleSocketAttack(profile, ['--pid', 'host']);
   });
 
   // With --pid host the workload can name its supervisor (it is root with CAP_KILL): SIGUSR1,

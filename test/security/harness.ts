@@ -290,15 +290,13 @@ export class AttackAgent {
     readonly group: string,
     private readonly output: string[],
     private readonly logFile: string,
-    readonly auditPath: string
+    readonly auditPath: string,
+    /** Its control socket (broker.control_socket). */
+    readonly socket: string
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  get socket(): string {
-    return join(this.dir, 'agent.sock');
   }
 
   get pid(): number {
@@ -317,6 +315,7 @@ export class AttackAgent {
    * configured containers the agent starts (`containers:`).
    * `sections` adds configuration sections of the agent's own (such as `tracer`).
    * `notReady` waits for /health alone: an agent some of whose configured containers cannot start is never ready.
+   * `socket` puts the control socket elsewhere than in the agent's own directory.
    */
   static async start(
     options: {
@@ -327,11 +326,13 @@ export class AttackAgent {
       containers?: Array<Record<string, unknown>>;
       sections?: Record<string, unknown>;
       notReady?: boolean;
+      socket?: string;
     } = {}
   ): Promise<AttackAgent> {
     const dir = mkdtempSync(join(tmpdir(), 'zviz-attack-agent-'));
     const port = await freePort();
     const group = `zviz-attack-${process.pid}-${port}`;
+    const socket = options.socket ?? join(dir, 'agent.sock');
     const files = options.files ?? {
       config: join(dir, 'config.yaml'),
       log: join(dir, 'agent.log'),
@@ -344,7 +345,7 @@ export class AttackAgent {
         ...(options.auth ? { auth: options.auth } : {}),
       },
       logging: { format: 'json', output: files.log, audit: { path: files.audit } },
-      broker: { control_socket: join(dir, 'agent.sock'), cgroup_group: group },
+      broker: { control_socket: socket, cgroup_group: group },
       ...(options.containers ? { containers: options.containers } : {}),
       ...(options.sections ?? {}),
     };
@@ -358,7 +359,7 @@ export class AttackAgent {
     });
     child.stdout.on('data', (c: Buffer) => output.push(c.toString()));
     child.stderr.on('data', (c: Buffer) => output.push(c.toString()));
-    const agent = new AttackAgent(child, dir, port, group, output, files.log, files.audit);
+    const agent = new AttackAgent(child, dir, port, group, output, files.log, files.audit, socket);
     try {
       await waitFor(
         'the agent to be ready',
