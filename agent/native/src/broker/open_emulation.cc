@@ -23,6 +23,8 @@ constexpr int kMaxLinkHops = 40;  // the kernel's MAXSYMLINKS
 constexpr int kMaxRaceRetries = 8;
 
 const char kOutsideNote[] = "resolved outside the workload's mount namespace";
+const char kHeldOutsideNote[] =
+    "a descriptor the workload holds lies outside its mount namespace: reopened for writing only";
 
 void Answer(OpenResult* result, int error) {
   result->verdict = OpenVerdict::kAnswer;
@@ -247,6 +249,17 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
   }
   if (Outside(object)) {
     Refuse(result, BrokerRefusal::kInvariant, EACCES, kOutsideNote);
+    return;
+  }
+  // A descriptor the caller handed over (`zviz run ... 2>>FILE`) is the
+  // node's file, and its path is the node's: the rules, which name the
+  // workload's own paths, would judge the node's /tmp/job.log as the
+  // container's /tmp. Reopened through /proc/self/fd/N or /dev/stderr it may
+  // be written, as shells do (`>/dev/stderr`), but never read: the caller
+  // gave it for writing, and it holds whatever earlier runs wrote
+  // (test/security/caller-writes.test.ts).
+  if (object.own_link && !mounts_.Contains(object.st.mnt_id) && (request.flags & O_ACCMODE) != O_WRONLY) {
+    Refuse(result, BrokerRefusal::kInvariant, EACCES, kHeldOutsideNote);
     return;
   }
   result->outcome = Check(syscall, access, result->resolved);
