@@ -6,14 +6,33 @@
 // minimal /dev; nothing else exists in it, so no secret has to be named, and
 // no service socket of the host (/run, /var/run) can be reached. The other
 // built-in profiles show the host's tree; their rows state what that means.
-import { existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { attackSuite, byProfile, matrix, outcomes, readHash, Scratch } from './harness';
+import { attackSuite, byProfile, matrix, outcomes, readHash, REPO, Scratch } from './harness';
 
 const hostFile = (path: string) => readHash(readFileSync(path));
+
+/** The /etc entries of strict's allow-list that this host has. */
+function strictEtc(): string[] {
+  const strict = JSON.parse(readFileSync(join(REPO, 'agent', 'profiles', 'strict.json'), 'utf8')) as {
+    zviz: { filesystem: { readOnly: string[] } };
+  };
+  return strict.zviz.filesystem.readOnly
+    .filter((path) => path.startsWith('/etc/'))
+    .filter((path) => {
+      try {
+        lstatSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .map((path) => path.slice('/etc/'.length))
+    .sort();
+}
 
 const DEVICES = [
   'fd',
@@ -77,9 +96,11 @@ function expected(profile: string, scratch: Scratch): Record<string, string> {
       'tmp-write': 'ok',
       'mkdir-root': 'errno EROFS',
       'mkdir-usr': 'errno EROFS',
-      // The directories the view makes to hold its mounts are refused for reading by
-      // its Landlock domain (docs/security.md, "Emulated opens"); the files it lists are read above.
-      etc: 'errno EACCES',
+      // The directories the view makes to hold its mounts are listed where the rules allow
+      // it (/etc: its read rule), by a rule of its Landlock domain on the view's own directory;
+      // / is refused, as the rules refuse it (docs/security.md, "Emulated opens").
+      etc: `ok ${strictEtc().join(',')}`,
+      'root-dir': 'errno EACCES',
       dev: `ok ${DEVICES.join(',')}`,
     },
   });
@@ -123,7 +144,7 @@ attackSuite("attack: the host's file system (strict's allow-list view)", (suite)
       });
       const want = expected(profile, scratch);
       const got = outcomes(run, Object.keys(want));
-      for (const list of ['etc', 'dev']) {
+      for (const list of ['etc', 'dev', 'root-dir']) {
         if (list in got) {
           got[list] = sortedList(got[list]);
         }

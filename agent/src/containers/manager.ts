@@ -390,6 +390,7 @@ export class ContainerManager extends EventEmitter {
           spec.cwd
         ),
         viewReads: compiled.viewReads,
+        viewReadDirs: compiled.viewReadDirs,
         scopes: compiled.scopes,
         filter: compiled.filter,
         policy: compiled.policy,

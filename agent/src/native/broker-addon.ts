@@ -137,6 +137,8 @@ export interface SpawnOptions {
    * reads to beneath the view's mounts with Landlock, or the start fails.
    */
   viewReads?: boolean;
+  /** With viewReads: directories the view makes whose listing the rules allow (profiles/compile.ts, viewReadDirs). */
+  viewReadDirs?: string[];
   /**
    * The Landlock scopes of the container's domain (profiles/scopes.ts; ABI
    * 6): made by the first process before the init and the workload exist,

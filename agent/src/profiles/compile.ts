@@ -168,6 +168,43 @@ export function viewDecidesReads(
   return { by: 'view', why: 'every path the view shows is one the rules let it read' };
 }
 
+/**
+ * The directories the allow-list view makes to hold its mounts (`/`, `/etc`,
+ * the workspace's parents) whose listing the rules allow: the view-reads
+ * domain lets them be read as directories (view_reads.cc). They lie on the
+ * view's own fresh tmpfs and hold nothing but mount points, so a rule on one
+ * reaches nothing of the node. A directory is left out (listing refused,
+ * EACCES) where the rules refuse it or any view-made directory below it,
+ * since a Landlock rule holds for everything beneath.
+ */
+export function viewReadDirs(zviz: NonNullable<Profile['zviz']>, plan: FilesystemPlan, workspace: string): string[] {
+  const mounts = [
+    ...plan.mounts
+      .filter((m) => m.kind === 'readOnly' || m.kind === 'writable' || m.kind === 'tmpfs')
+      .map((m) => m.path),
+    ...ALLOW_LIST_VIEW_MOUNTS,
+  ];
+  const made = new Set<string>();
+  for (const mount of mounts) {
+    for (let dir = parentOf(mount); ; dir = parentOf(dir)) {
+      if (!mounts.some((m) => m !== dir && within(dir, m))) {
+        made.add(dir);
+      }
+      if (dir === '/') {
+        break;
+      }
+    }
+  }
+  const allowed = (dir: string) =>
+    Object.keys(FLAGS_ARG).every((syscall) => readDecisionOf(zviz, syscall, dir, workspace) === 'allow');
+  return [...made].filter((dir) => [...made].filter((other) => within(other, dir)).every(allowed)).sort();
+}
+
+function parentOf(path: string): string {
+  const at = path.lastIndexOf('/');
+  return at <= 0 ? '/' : path.slice(0, at);
+}
+
 /** Options of the host the profile is compiled for. */
 export interface CompileHost {
   /** The running kernel's Landlock ABI (addon.landlockAbi()); 0 or absent: none, reads stay the broker's. */
@@ -190,6 +227,8 @@ export interface CompiledProfile {
   reads: ReadsDecision;
   /** The filter lets the kernel make reads the view decides: the first process must restrict reads to the view. */
   viewReads: boolean;
+  /** With viewReads: the view's own directories whose listing the rules allow (viewReadDirs). */
+  viewReadDirs: string[];
   /** The Landlock scopes of the container's domain on this kernel (scopes.ts). */
   scopes: Scopes;
 }
@@ -594,6 +633,7 @@ export function compileProfile(
     brokered: [...brokered].sort(),
     reads: reads ?? { by: 'flags', why: 'no rule judges open or openat' },
     viewReads,
+    viewReadDirs: viewReads ? viewReadDirs(zviz, filesystem, workspace) : [],
     scopes: planScopes(zviz, host.landlockAbi ?? 0).scopes,
   };
 }

@@ -91,6 +91,12 @@ std::string ReadIsolation(const Napi::Object& o, SpawnRequest* request) {
   if (network != "none" && network != "host") return "network must be \"none\" or \"host\"";
   request->network_none = network == "none";
   request->view_reads = o.Has("viewReads") && o.Get("viewReads").ToBoolean();
+  if (request->view_reads && o.Has("viewReadDirs")) {
+    request->view_read_dirs = GetStrings(o, "viewReadDirs");
+    for (const std::string& dir : request->view_read_dirs) {
+      if (dir.empty() || dir[0] != '/') return "viewReadDirs must hold absolute paths";
+    }
+  }
   if (o.Has("scopes") && !o.Get("scopes").IsUndefined()) {
     if (!o.Get("scopes").IsObject()) return "scopes must be an object";
     Napi::Object scopes = o.Get("scopes").As<Napi::Object>();

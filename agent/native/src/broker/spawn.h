@@ -86,6 +86,12 @@ struct SpawnRequest {
    */
   bool view_reads = false;
   /**
+   * With view_reads: directories the view makes to hold its mounts (`/etc`)
+   * whose listing the profile's rules allow; the domain lets them be read
+   * as directories (agent/src/profiles/compile.ts, viewReadDirs).
+   */
+  std::vector<std::string> view_read_dirs;
+  /**
    * Landlock scopes of the container's domain (spawn/landlock_domain.cc;
    * ABI 6, Linux 6.12): abstract unix sockets bound outside the container
    * cannot be connected or sent to, processes outside it cannot be

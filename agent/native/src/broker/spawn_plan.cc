@@ -59,6 +59,7 @@ std::string Write(const PlanInput& input, UniqueFd* out) {
   plan.cwd = layout.String(r.cwd);
   plan.argv = layout.Strings(r.argv);
   plan.envp = layout.Strings(r.env);
+  plan.view_read_dirs = layout.Strings(r.view_read_dirs);
   plan.mount_count = r.mounts.size();
   std::vector<WireMount> mounts;
   for (size_t i = 0; i < r.mounts.size(); ++i) {

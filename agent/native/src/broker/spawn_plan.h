@@ -24,7 +24,7 @@
 namespace zviz::broker::plan {
 
 constexpr uint32_t kMagic = 0x7a767370;  // "zvsp"
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 constexpr uint32_t kAllowList = 1;
 constexpr uint32_t kPidNamespace = 2;
@@ -80,6 +80,7 @@ struct WirePlan {
   uint64_t cgroup_mounts;  // WireCgroupMount[cgroup_mount_count]
   uint64_t cgroup_mount_count;
   uint64_t scratch_cgroup_mounts;  // cgroup_mount_count * kChildCgroupMountSize bytes
+  uint64_t view_read_dirs;         // as argv: the view's directories whose listing is allowed (spawn.h)
 };
 
 /** Room zviz-spawn keeps per mount for child::ChildMount (checked there with a static_assert). */

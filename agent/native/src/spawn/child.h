@@ -62,6 +62,7 @@ struct ChildPlan {
   bool pid_ns;
   bool net_none;
   bool view_reads;  // allow-list: reads restricted to beneath the view's mounts (view_reads.cc)
+  char* const* view_read_dirs;  // with view_reads: the view's directories whose listing is allowed; nullptr-ended
   uint64_t landlock_scopes;  // LANDLOCK_SCOPE_* of the container's domain (landlock_domain.cc); 0: none
   int init_fd;      // zviz-init, opened O_PATH by the agent (with a PID namespace; else -1)
   int report_sock;  // the init's end of the exit-report socket

@@ -67,7 +67,7 @@ bool Overlap(Span a, Span b) { return a.size != 0 && b.size != 0 && a.at < b.at 
  * (a string losing its NUL, a mount's path turned into -1), so none may.
  */
 struct Written {
-  Span spans[5];
+  Span spans[6];
   size_t count = 0;
   bool Touches(Span s) const {
     for (size_t i = 0; i < count; ++i) {
@@ -173,7 +173,9 @@ int main(int argc, char** argv) {
   ChildPlan p = {};
   Span argv_slots = {};
   Span envp_slots = {};
+  Span read_dir_slots = {};
   if (!SlotArray(base, wire, wire.argv, &argv_slots) || !SlotArray(base, wire, wire.envp, &envp_slots) ||
+      !SlotArray(base, wire, wire.view_read_dirs, &read_dir_slots) ||
       wire.mount_count > (1U << 16) ||
       !Inside(wire, wire.mounts, wire.mount_count * sizeof(plan::WireMount)) || wire.mounts % 8 != 0 ||
       !Inside(wire, wire.scratch_mounts, wire.mount_count * plan::kChildMountSize) || wire.scratch_mounts % 8 != 0 ||
@@ -193,6 +195,7 @@ int main(int argc, char** argv) {
   written.spans[written.count++] = {wire.scratch_cgroup_mounts, wire.cgroup_mount_count * plan::kChildCgroupMountSize};
   written.spans[written.count++] = argv_slots;
   written.spans[written.count++] = envp_slots;
+  written.spans[written.count++] = read_dir_slots;
   for (size_t i = 0; i < written.count; ++i) {
     for (size_t j = i + 1; j < written.count; ++j) {
       if (Overlap(written.spans[i], written.spans[j])) PlanFail(sock, EPROTO);
@@ -208,10 +211,13 @@ int main(int argc, char** argv) {
   p.cwd = StringAt(base, wire, written, wire.cwd);
   char** args = nullptr;
   char** env = nullptr;
+  char** read_dirs = nullptr;
   if (p.file == nullptr || p.cwd == nullptr || !Pointers(base, wire, written, argv_slots, &args) ||
-      !Pointers(base, wire, written, envp_slots, &env)) {
+      !Pointers(base, wire, written, envp_slots, &env) ||
+      !Pointers(base, wire, written, read_dir_slots, &read_dirs)) {
     PlanFail(sock, EPROTO);
   }
+  p.view_read_dirs = read_dirs;
   p.argv = args;
   p.envp = env;
   const auto* wire_mounts = reinterpret_cast<const plan::WireMount*>(base + wire.mounts);

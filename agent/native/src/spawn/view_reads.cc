@@ -71,6 +71,26 @@ void AllowReadsInView(const ChildPlan& p, int ruleset, int sock) {
   for (const char* path : kImplicitMounts) {
     AllowReadsBeneath(ruleset, path, sock);
   }
+  // The view's own directories (`/etc`) whose listing the rules allow: made
+  // fresh on the view's tmpfs, holding only mount points, so a rule on one
+  // reaches nothing of the node (a host object's walk never passes them).
+  // Listing only: every file they hold is a mount, with its own rule.
+  for (char* const* dir = p.view_read_dirs; dir != nullptr && *dir != nullptr; ++dir) {
+    const int fd = open(*dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
+        continue;  // not made in this view (its mount was skipped), or a link step's
+      }
+      ChildFail(sock, kStepViewReads);
+    }
+    struct landlock_path_beneath_attr rule = {};
+    rule.allowed_access = LANDLOCK_ACCESS_FS_READ_DIR;
+    rule.parent_fd = fd;
+    if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+      ChildFail(sock, kStepViewReads);
+    }
+    close(fd);
+  }
 }
 
 }  // namespace zviz::broker::child

@@ -234,6 +234,12 @@ int main(int argc, char** argv) {
          const uint64_t wraps = ~uint64_t{0} - 7;
          memcpy(c.plan.data() + h.envp, &wraps, 8);
        })},
+      {"read-dirs-outside", header([&](plan::WirePlan& w) { w.view_read_dirs = size; })},
+      {"read-dirs-over-argv", header([](plan::WirePlan& w) { w.view_read_dirs = w.argv; })},
+      {"read-dirs-string-outside", edit([&](Case& c) {
+         const uint64_t outside = size + 100;
+         memcpy(c.plan.data() + h.view_read_dirs, &outside, 8);
+       })},
       {"mounts-count-huge", header([](plan::WirePlan& w) { w.mount_count = uint64_t{1} << 40; })},
       // 2^62 + 1 mounts: their sizes (x 24, 32 and 4 bytes) wrap around to a few bytes each.
       {"mounts-count-wraps", header([](plan::WirePlan& w) { w.mount_count = (uint64_t{1} << 62) + 1; })},
