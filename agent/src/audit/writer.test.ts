@@ -1,6 +1,19 @@
 // The audit log on a temporary directory, with an injected clock: rotation
 // by size and by period, gzip, retention, drops, restart.
-import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +24,7 @@ import { waitFor } from '@zviz/test-support/ports';
 import { describeWhere, root } from '@zviz/test-support/requirements';
 import { scratchDir } from '@zviz/test-support/scratch';
 
+import { directoryProblem } from '../files/regular-file';
 import { AuditLog, auditLine, type AuditLogOptions } from './writer';
 
 const HOUR = 3_600_000;
@@ -321,3 +335,38 @@ describeWhere([root], 'AuditLog on a full disk (a tmpfs of its own)', () => {
 function optionsOf(log: AuditLog): AuditLogOptions {
   return (log as unknown as { options: AuditLogOptions }).options;
 }
+
+// docs/security.md, The agent against local users: the directory check is made again right
+// before the file is opened, so a directory another user made after the configuration was
+// checked (under a sticky one, where the check judged the nearest directory that existed) is
+// caught too. The user's link would have had the agent append its records to a root file.
+describeWhere([root], 'AuditLog against a local user', () => {
+  /** A uid (and gid) no account of the test machine uses. */
+  const STRANGER = 54_321;
+
+  it('refuses the directory another user made meanwhile under a sticky one: their link is not followed, the events wait', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const victim = join(dir, 'victim');
+    const victimText = 'root:x:0:0:root:/root:/bin/bash\n';
+    writeFileSync(victim, victimText, { mode: 0o644 });
+    const theirs = join(shared, 'zviz');
+    const path = join(theirs, 'audit.json');
+    // What the configuration's check saw: no directory yet, the sticky one above it accepted.
+    expect(directoryProblem(path)).toBeUndefined();
+    // Meanwhile the user makes the directory and puts a link where the audit log goes.
+    mkdirSync(theirs);
+    chownSync(theirs, STRANGER, STRANGER);
+    symlinkSync(victim, path);
+    lchownSync(path, STRANGER, STRANGER);
+
+    const log = auditLog({ path });
+    await expect(log.open()).rejects.toThrow(`another user can change (${theirs}`);
+    log.enqueue([record(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(readFileSync(victim, 'utf8')).toBe(victimText);
+    expect({ queued: log.queued, written: log.written }).toEqual({ queued: 1, written: 0 });
+    expect(log.lastError).toContain('another user can change');
+  });
+});
