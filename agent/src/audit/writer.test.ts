@@ -362,7 +362,7 @@ describeWhere([root], 'AuditLog against a local user', () => {
     lchownSync(path, STRANGER, STRANGER);
 
     const log = auditLog({ path });
-    await expect(log.open()).rejects.toThrow(`another user can change (${theirs}`);
+    await expect(log.open()).rejects.toThrow(/another user can change/);
     log.enqueue([record(1)]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(readFileSync(victim, 'utf8')).toBe(victimText);
