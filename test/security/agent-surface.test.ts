@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { waitFor } from '@zviz/test-support/ports';
-import { AttackAgent, attackSuite, matrix, outcomeOf, outcomes, PROFILES, Scratch } from './harness';
+import { AttackAgent, AttackRun, attackSuite, matrix, outcomeOf, outcomes, PROFILES, Scratch } from './harness';
 
 function zombiesOf(pid: number): number {
   let count = 0;
@@ -92,6 +92,23 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
   // any profile for it. Through an agent its directory is masked in the workload's view; either
   // way the agent recognises a workload as its peer (its container's namespaces, a container
   // cgroup, or zviz-init as the init of its PID namespace) and refuses it, audited and counted.
+  /** The agent refused the workload as its peer: its answer (or none, if it closed first) and the audit record. */
+  async function expectRefusedAsWorkload(run: AttackRun, agent: AttackAgent, detail?: string) {
+    expect(run.results.get('control-run') ?? 'not reached', detail).toMatch(
+      /^(not reached|errno EPERM \(.*may not run workloads through the agent.*)$/
+    );
+    await waitFor('the refusal in the audit log', async () =>
+      agent
+        .audit()
+        .some(
+          (r) =>
+            r.event_type === 'control' &&
+            r.decision === 'deny' &&
+            (r.args as Record<string, unknown>).reason === 'workload'
+        )
+    );
+  }
+
   async function controlSocketAttack(profile: string, mode: 'standalone' | 'agent', zvizArgs: string[] = []) {
     const agent = suite.agent();
     const refusedBefore = await refusals(agent.url);
@@ -111,19 +128,7 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
     if (connect === 'ok') {
       // Refused on connection: the workload reads the refusal, or (if the agent closed first)
       // its send fails (SIGPIPE ends it).
-      expect(run.results.get('control-run') ?? 'not reached').toMatch(
-        /^(not reached|errno EPERM \(.*may not run workloads through the agent.*)$/
-      );
-      await waitFor('the refusal in the audit log', async () =>
-        agent
-          .audit()
-          .some(
-            (r) =>
-              r.event_type === 'control' &&
-              r.decision === 'deny' &&
-              (r.args as Record<string, unknown>).reason === 'workload'
-          )
-      );
+      await expectRefusedAsWorkload(run, agent);
       expect(await refusals(agent.url)).toBeGreaterThan(refusedBefore);
     } else {
       expect(run.results.get('control-run')).toBeUndefined();
@@ -164,19 +169,7 @@ attackSuite('attack: the supervisor (signals, inspector, /proc knobs, zombies)',
       // strict refuses every connect in the broker; under the others the socket is reached.
       expect(outcomeOf(run, 'control-connect'), detail).toBe(profile === 'strict' ? 'errno EACCES' : 'ok');
       if (profile !== 'strict') {
-        expect(run.results.get('control-run') ?? 'not reached', detail).toMatch(
-          /^(not reached|errno EPERM \(.*may not run workloads through the agent.*)$/
-        );
-        await waitFor('the refusal in the audit log', async () =>
-          agent
-            .audit()
-            .some(
-              (r) =>
-                r.event_type === 'control' &&
-                r.decision === 'deny' &&
-                (r.args as Record<string, unknown>).reason === 'workload'
-            )
-        );
+        await expectRefusedAsWorkload(run, agent, detail);
         expect(await refusals(agent.url)).toBe(1);
       }
       expect(agent.fullLog()).not.toMatch(/"name":"escaped"/);

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { attackSuite, MODES, outcomes, Scratch } from './harness';
+import { attackSuite, callerStdio, MODES, outcomes, Scratch } from './harness';
 
 const ATTEMPTS = [
   'stderr-proc-self',
@@ -42,16 +42,7 @@ attackSuite("the caller's descriptors, reopened or walked from outside the view"
         mode,
         program: 'reopen-caller',
         scratch,
-        // As a shell runs `zviz run ... 2>>FILE <DIR`; zviz run's own stderr (its summary) goes there too.
-        wrap: (argv) => [
-          '/bin/sh',
-          '-c',
-          'log=$1 dir=$2; shift 2; exec "$@" 2>>"$log" <"$dir"',
-          'sh',
-          log,
-          scratch.outside,
-          ...argv,
-        ],
+        wrap: callerStdio(log, scratch.outside),
       });
       const detail = `${run.stdout}\n${run.stderr}`;
       expect(run.stdout, detail).not.toContain(Buffer.from(marker).toString('hex'));

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
-import { attackSuite, byProfile, matrix, outcomes, Scratch } from './harness';
+import { attackSuite, byProfile, callerStdio, matrix, outcomes, Scratch } from './harness';
 
 const DIRECTORY_ATTEMPTS = [
   'dir-mkdirat',
@@ -52,28 +52,22 @@ attackSuite("writes through the caller's stdio descriptors", (suite) => {
     const refused = Object.fromEntries(REOPENS.map((name) => [name, 'errno EACCES']));
     // Written (and truncated) as shells do with `>/dev/stderr`; a descriptor open for writing reads nothing.
     const writes = { 'reopen-wronly-trunc': 'ok' };
+    const kernelOpens = {
+      'thread-reopen-rdonly': read,
+      'reopen-rdonly-creat': read,
+      'reopen-rdwr': read,
+      'reopen-rdonly-trunc': 'ok',
+      'reopen-high-trunc': 'ok',
+      ...writes,
+    };
     return byProfile(profile, {
       // The kernel's read: Landlock; the rest by the broker, which reopens it for writing only.
       strict: { ...refused, ...writes },
       // Its reads are the kernel's, not a boundary (its view is the host's); the broker's as strict.
       'ci-runner': { ...refused, ...writes, 'thread-reopen-rdonly': read },
       // The kernel's opens: the file is theirs to read and truncate.
-      default: {
-        'thread-reopen-rdonly': read,
-        'reopen-rdonly-creat': read,
-        'reopen-rdwr': read,
-        'reopen-rdonly-trunc': 'ok',
-        'reopen-high-trunc': 'ok',
-        ...writes,
-      },
-      observe: {
-        'thread-reopen-rdonly': read,
-        'reopen-rdonly-creat': read,
-        'reopen-rdwr': read,
-        'reopen-rdonly-trunc': 'ok',
-        'reopen-high-trunc': 'ok',
-        ...writes,
-      },
+      default: kernelOpens,
+      observe: kernelOpens,
     });
   };
 
@@ -90,16 +84,7 @@ attackSuite("writes through the caller's stdio descriptors", (suite) => {
       mode,
       program: 'caller-writes',
       scratch,
-      // As a shell runs `zviz run ... <DIR 2>>FILE`; zviz run's own stderr (its summary) goes there too.
-      wrap: (argv) => [
-        '/bin/sh',
-        '-c',
-        'log=$1 dir=$2; shift 2; exec "$@" 2>>"$log" <"$dir"',
-        'sh',
-        log,
-        scratch.outside,
-        ...argv,
-      ],
+      wrap: callerStdio(log, scratch.outside),
     });
     const detail = `${run.stdout}\n${run.stderr}`;
     // The directory on stdin is /dev/null of the view by the time the workload runs.

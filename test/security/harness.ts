@@ -448,6 +448,15 @@ export class AttackAgent {
   }
 }
 
+/**
+ * A `wrap` that runs zviz run as a shell runs `zviz run ... 2>>LOG <DIR`: stderr appended to a
+ * file of the caller's and a directory of the caller's as stdin (zviz run's own summary goes to
+ * LOG too).
+ */
+export function callerStdio(log: string, dir: string): (argv: string[]) => string[] {
+  return (argv) => ['/bin/sh', '-c', 'log=$1 dir=$2; shift 2; exec "$@" 2>>"$log" <"$dir"', 'sh', log, dir, ...argv];
+}
+
 export interface RunOptions {
   profile: string;
   mode: Mode;
