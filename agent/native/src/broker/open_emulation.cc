@@ -60,6 +60,20 @@ int Reopen(int fds_dir, int fd, uint64_t flags, const std::atomic<bool>* stoppin
   }
 }
 
+/**
+ * Whether an object the workload holds is a file of a mounted file system,
+ * not one of the kernel's internal ones, which lie in no mount namespace:
+ * pipes, sockets and anonymous inodes (named "pipe:[N]", "socket:[N]",
+ * "anon_inode:..."), and memfds ("/memfd:NAME (deleted)", never linked).
+ * They hold nothing of the node's tree; only a file can be the caller's.
+ */
+bool NodeFile(const Resolved& object, const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return false;
+  }
+  return !(object.st.nlink == 0 && path.rfind("/memfd:", 0) == 0);
+}
+
 }  // namespace
 
 bool OpenEmulator::CreatedAllowed(int fd, uint64_t flags) const {
@@ -258,7 +272,8 @@ void OpenEmulator::FinishExisting(const Target& target, uint16_t syscall, Access
   // be written, as shells do (`>/dev/stderr`), but never read: the caller
   // gave it for writing, and it holds whatever earlier runs wrote
   // (test/security/caller-writes.test.ts).
-  if (object.own_link && !mounts_.Contains(object.st.mnt_id) && (request.flags & O_ACCMODE) != O_WRONLY) {
+  if (object.own_link && !mounts_.Contains(object.st.mnt_id) && NodeFile(object, result->resolved) &&
+      (request.flags & O_ACCMODE) != O_WRONLY) {
     Refuse(result, BrokerRefusal::kInvariant, EACCES, kHeldOutsideNote);
     return;
   }
